@@ -1,0 +1,34 @@
+# The two commands that matter: `make run` and `make test`. Both set everything up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint check bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/formwork init
+	$(BIN)/formwork demo
+	$(BIN)/formwork serve --host 127.0.0.1 --port $${PORT:-5000}
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy engine
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,233 @@
+"""Formwork's wiring: the Flask app factory and the `formwork` command line. No work at import time."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from engine import audit, tenancy
+from engine.declarations.loader import validate_paths
+from engine.errors import FormworkError
+from engine.runtime import Formwork, default_database_url
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("FORMWORK_INSTANCE", "instance")).resolve()
+
+
+def database_url() -> str:
+    url = os.environ.get("FORMWORK_DATABASE_URL")
+    if url:
+        return url
+    folder = instance_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    return default_database_url(folder)
+
+
+def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
+    """Build the web app; tests pass their own engine, servers get one from the environment."""
+    from web import api, errors
+
+    app = Flask(__name__, instance_path=str(instance_path()))
+    app.config.update(JSON_SORT_KEYS=False, **config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["formwork"] = engine or Formwork(database_url())
+    errors.register(app)
+    app.register_blueprint(api.api)
+    return app
+
+
+# -- command line ------------------------------------------------------------------------------------
+
+
+def _engine() -> Formwork:
+    return Formwork(database_url())
+
+
+def _fail(error: FormworkError) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(1)
+
+
+@click.group(help="Formwork: declared construction-management modules on a generic engine.")
+def cli() -> None:
+    pass
+
+
+def main() -> None:
+    try:
+        cli(prog_name="formwork")
+    except FormworkError as error:
+        _fail(error)
+
+
+@cli.command(help="Create or upgrade the database and install the built-in modules.")
+def init() -> None:
+    installed = _engine().initialise()
+    click.echo(f"database ready at {_redacted(database_url())}")
+    for line in installed:
+        click.echo(f"installed module {line}")
+
+
+@cli.command(help="Run the web app (development server; use gunicorn 'app:create_app()' in production).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000 or $PORT")
+def serve(host: str, port: int) -> None:
+    create_app().run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@cli.command(help="Create the demo tenant 'demo' with users and sample records (idempotent).")
+def demo() -> None:
+    from engine.demo import create_demo
+
+    click.echo(create_demo(_engine()))
+
+
+@cli.group(help="Validate, install and list modules.")
+def module() -> None:
+    pass
+
+
+@module.command("validate", help="Check module folders; print file:line:col problems, exit 1 if any.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def module_validate(paths: tuple[Path, ...]) -> None:
+    problems = validate_paths(paths)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(paths)} module folder(s) valid")
+
+
+@module.command("install", help="Add a module folder to the catalog (a published version is immutable).")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def module_install(path: Path) -> None:
+    engine = _engine()
+    spec, changed = engine.catalog.install(path)
+    click.echo(f"{'installed' if changed else 'already installed'}: {spec.name} {spec.version}")
+
+
+@module.command("list", help="List installed modules, or a tenant's modules and their state.")
+@click.option("--tenant", "tenant_id", default=None)
+def module_list(tenant_id: str | None) -> None:
+    engine = _engine()
+    installed = engine.catalog.modules()
+    if tenant_id is None:
+        for name, spec in sorted(installed.items()):
+            click.echo(f"{name}\t{spec.version}\t{spec.title.zh} / {spec.title.en}")
+        return
+    with engine.db.tenant(tenant_id) as session:
+        tenant = tenancy.get_tenant(session, tenant_id)
+        enabled = set(tenancy.enabled_modules(session, tenant_id))
+        for name, spec in sorted(installed.items()):
+            state = "enabled" if name in enabled else "disabled"
+            if not tenancy.is_licensed(tenant, name):
+                state = "not licensed"
+            click.echo(f"{name}\t{spec.version}\t{state}")
+
+
+@cli.group(help="Create tenants and choose their modules.")
+def tenant() -> None:
+    pass
+
+
+@tenant.command("create", help="Create a tenant.")
+@click.argument("tenant_id")
+@click.option("--name", default=None)
+@click.option("--plan", default="trial", type=click.Choice(tenancy.PLANS), show_default=True)
+@click.option("--seats", type=int, default=None)
+@click.option("--modules", default=None, help="comma-separated modules the tenant is licensed for")
+def tenant_create(tenant_id: str, name: str | None, plan: str, seats: int | None, modules: str | None) -> None:
+    chosen = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
+    with _engine().db.tenant(tenant_id) as session:
+        tenancy.create_tenant(session, tenant_id, name=name, plan=plan, seats=seats, modules=chosen)
+    click.echo(f"created tenant {tenant_id} ({plan})")
+
+
+def _set_enabled(tenant_id: str, module_name: str, enabled: bool) -> None:
+    engine = _engine()
+    with engine.db.tenant(tenant_id) as session:
+        changed = tenancy.set_module_enabled(session, tenant_id, module_name, enabled, engine.catalog.modules())
+    verb = "enabled" if enabled else "disabled"
+    click.echo(f"{verb}: {', '.join(changed)}" if changed else f"{module_name} was already {verb}")
+
+
+@tenant.command("enable", help="Enable a module (and the modules it requires) for a tenant.")
+@click.argument("tenant_id")
+@click.argument("module_name")
+def tenant_enable(tenant_id: str, module_name: str) -> None:
+    _set_enabled(tenant_id, module_name, True)
+
+
+@tenant.command("disable", help="Disable a module for a tenant; its records are kept.")
+@click.argument("tenant_id")
+@click.argument("module_name")
+def tenant_disable(tenant_id: str, module_name: str) -> None:
+    _set_enabled(tenant_id, module_name, False)
+
+
+@tenant.command("param", help="Set a module parameter for a tenant.")
+@click.argument("tenant_id")
+@click.argument("module_name")
+@click.argument("name")
+@click.argument("value")
+def tenant_param(tenant_id: str, module_name: str, name: str, value: str) -> None:
+    engine = _engine()
+    with engine.db.tenant(tenant_id) as session:
+        stored = tenancy.set_parameter(session, tenant_id, module_name, name, value, engine.catalog.modules())
+    click.echo(f"{module_name}.{name} = {stored}")
+
+
+@cli.group(help="Manage users of a tenant.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Add a user with one or more roles.")
+@click.argument("tenant_id")
+@click.argument("username")
+@click.option("--password", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--name", "display_name", default="")
+def user_add(tenant_id: str, username: str, password: str, roles: tuple[str, ...], display_name: str) -> None:
+    with _engine().db.tenant(tenant_id) as session:
+        tenancy.add_user(session, tenant_id, username, password, roles, display_name=display_name)
+    click.echo(f"added user {username} to {tenant_id} with roles {', '.join(roles)}")
+
+
+@cli.group("audit", help="Inspect the audit log.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Check the hash chain of one tenant's audit log, or of all tenants.")
+@click.argument("tenant_id", required=False)
+def audit_verify(tenant_id: str | None) -> None:
+    engine = _engine()
+    with engine.db.platform() as session:
+        tenants = [tenant_id] if tenant_id else tenancy.tenant_ids(session)
+    broken = False
+    for current in tenants:
+        with engine.db.tenant(current) as session:
+            tenancy.get_tenant(session, current)
+            problems = audit.verify(session, current)
+        for problem in problems:
+            click.echo(f"{current}: {problem}")
+        broken = broken or bool(problems)
+        if not problems:
+            click.echo(f"{current}: audit chain intact")
+    sys.exit(1 if broken else 0)
+
+
+def _redacted(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    return f"{head.split('://')[0]}://***@{tail}" if at else url
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Formwork's generic runtime: declarations, formulas, records, storage. Imports no Flask."""

@@ -1,0 +1,77 @@
+"""The module catalog: installing module folders and compiling the installed set once per change."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.declarations.loader import ModuleFolder, compile_all, load_or_raise, read_folder
+from engine.declarations.model import ModuleSpec
+from engine.errors import Conflict, DeclarationError
+from engine.storage.database import Database
+from engine.storage.indexes import sync_indexes
+from engine.storage.models import CatalogModule
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    core = version.split("-")[0].split("+")[0]
+    return tuple(int(part) if part.isdigit() else 0 for part in core.split("."))
+
+
+class Catalog:
+    """Installed modules, newest version of each, compiled and cached until the catalog changes."""
+
+    def __init__(self, db: Database, *, extra_field_types: Callable[[str], bool] = lambda _n: False) -> None:
+        self.db = db
+        self.extra_field_types = extra_field_types
+        self._lock = threading.Lock()
+        self._cache_key: frozenset[tuple[str, str]] | None = None
+        self._modules: dict[str, ModuleSpec] = {}
+
+    def install(self, path: Path) -> tuple[ModuleSpec, bool]:
+        """Install a module folder; returns (spec, changed). A published version never changes."""
+        folder = read_folder(path)
+        return self.install_folder(folder)
+
+    def install_folder(self, folder: ModuleFolder) -> tuple[ModuleSpec, bool]:
+        spec = load_or_raise(folder, self.modules(), extra_field_types=self.extra_field_types)
+        with self.db.platform() as session:
+            existing = session.get(CatalogModule, (spec.name, spec.version))
+            if existing is not None:
+                if existing.digest == folder.digest:
+                    return spec, False
+                raise Conflict(
+                    f"module {spec.name} {spec.version} is already installed with different content; "
+                    "a published version is immutable: raise 'version' in module.yaml and install again"
+                )
+            session.add(CatalogModule(name=spec.name, version=spec.version, files=folder.files,
+                                      digest=folder.digest, installed_at=datetime.now(timezone.utc)))
+            session.flush()
+            sync_indexes(session.connection(), spec)
+        return spec, True
+
+    def modules(self) -> dict[str, ModuleSpec]:
+        """The newest installed version of every module, compiled."""
+        with self.db.platform() as session:
+            rows = session.execute(select(CatalogModule.name, CatalogModule.version, CatalogModule.digest)).all()
+            newest: dict[str, tuple[str, str]] = {}
+            for name, version, digest in rows:
+                if name not in newest or version_key(version) > version_key(newest[name][0]):
+                    newest[name] = (version, digest)
+            key = frozenset((name, digest) for name, (_v, digest) in newest.items())
+            if key == self._cache_key:
+                return self._modules
+            stored = [session.get(CatalogModule, (name, version)) for name, (version, _d) in newest.items()]
+        with self._lock:
+            folders = [ModuleFolder(origin=row.name, files=dict(row.files)) for row in stored if row is not None]
+            compiled, problems = compile_all(folders, extra_field_types=self.extra_field_types)
+            if problems:
+                raise DeclarationError(problems)
+            self._modules, self._cache_key = compiled, key
+            return compiled
+
+    def get(self, name: str) -> ModuleSpec | None:
+        return self.modules().get(name)

@@ -1,0 +1,108 @@
+"""Computed fields and declared checks of one record, in Python (the SQL side lives in storage)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
+from engine.errors import FieldError, FormulaRuntimeError
+from engine.formula import Context, Formula
+from engine.values import round_to
+
+RefLoader = Callable[[str, str], Mapping[str, Any] | None]
+
+
+@dataclass
+class Evaluation:
+    """What formulas of one record may see besides its own values."""
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    user_name: str | None = None
+    user_roles: tuple[str, ...] = ()
+    load_ref: RefLoader = lambda _entity, _id: None
+
+    def context(self, values: Mapping[str, Any]) -> Context:
+        return Context(values=values, params=self.params, user_name=self.user_name,
+                       user_roles=self.user_roles, load_ref=self.load_ref)
+
+    def run(self, formula: Formula, values: Mapping[str, Any]) -> Any:
+        return formula.evaluate(self.context(values))
+
+
+def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation) -> list[FieldError]:
+    """Fill computed fields in place: child-table rows first, then top-level fields in order."""
+    errors: list[FieldError] = []
+    for name, spec in entity.fields.items():
+        if spec.type == "table" and spec.computed_order:
+            for index, row in enumerate(values.get(name) or []):
+                for child in spec.computed_order:
+                    _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors)
+    for name in entity.computed_order:
+        _assign(entity.fields[name], values, evaluation, name, errors)
+    return errors
+
+
+def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, where: str,
+            errors: list[FieldError]) -> None:
+    assert spec.formula is not None
+    try:
+        result = evaluation.run(spec.formula, values)
+    except FormulaRuntimeError as error:
+        values[spec.name] = None
+        errors.append(FieldError(where, error.message))
+        return
+    if spec.type in NUMERIC_TYPES and isinstance(result, Decimal):
+        result = round_to(spec, result)
+    values[spec.name] = result
+
+
+def check_field(spec: FieldSpec, value: Any, where: str) -> list[FieldError]:
+    """The declared constraints of one field value (presence, range, length, pattern)."""
+    if value is None or value == "" or value == []:
+        return [FieldError(where, "is required")] if spec.required and not spec.is_computed else []
+    errors = []
+    if isinstance(value, Decimal):
+        if spec.min is not None and value < spec.min:
+            errors.append(FieldError(where, f"must be at least {spec.min}"))
+        if spec.max is not None and value > spec.max:
+            errors.append(FieldError(where, f"must be at most {spec.max}"))
+        if spec.type == "percent" and not Decimal(0) <= value <= Decimal(100):
+            errors.append(FieldError(where, "must be a percentage between 0 and 100"))
+    if isinstance(value, str):
+        if spec.max_length is not None and len(value) > spec.max_length:
+            errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})"))
+        if spec.pattern and not re.fullmatch(spec.pattern, value):
+            errors.append(FieldError(where, f"does not match the pattern {spec.pattern}"))
+    return errors
+
+
+def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
+                 language: str = "en") -> list[FieldError]:
+    """Field constraints (rows included), then the entity's rules, once fields are sound."""
+    errors: list[FieldError] = []
+    for name, spec in entity.fields.items():
+        errors += check_field(spec, values.get(name), name)
+        if spec.type == "table":
+            for index, row in enumerate(values.get(name) or []):
+                for child_name, child in spec.fields.items():
+                    errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}")
+    if errors:
+        return errors
+    for rule in entity.rules:
+        try:
+            passed = evaluation.run(rule.check, values)
+        except FormulaRuntimeError as error:
+            errors.append(FieldError("", f"{rule.message.get(language)} ({error.message})"))
+            continue
+        if passed is False:
+            errors.append(FieldError(_blamed_field(rule.check), rule.message.get(language)))
+    return errors
+
+
+def _blamed_field(check: Formula) -> str:
+    """A rule that reads one field is reported on that field; others on the record as a whole."""
+    fields = sorted(check.dependencies)
+    return fields[0] if len(fields) == 1 else ""

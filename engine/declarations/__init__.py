@@ -1,0 +1,1 @@
+"""Module and overlay declarations: positioned loading, schema validation, compilation to specs."""

@@ -1,0 +1,365 @@
+"""Turn a validated module source into an immutable ModuleSpec, collecting every semantic problem."""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from engine.declarations.model import (
+    FIELD_TYPES,
+    SYSTEM_FIELDS,
+    Action,
+    EntitySpec,
+    FieldSpec,
+    Label,
+    ModuleSpec,
+    Parameter,
+    Permission,
+    ReportSpec,
+    Rule,
+    Workflow,
+)
+from engine.declarations.order import computed_order
+from engine.declarations.source import Source
+from engine.errors import FormulaError, Problem
+from engine.formula import Environment, FieldInfo, Formula, FType, compile_formula, ftype_for
+
+Path = tuple[str | int, ...]
+BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
+SYSTEM_FIELD_TYPES = {
+    "id": "text", "status": "text", "version": "integer", "created_at": "datetime",
+    "created_by": "user", "updated_at": "datetime", "updated_by": "user",
+}
+
+
+def suggest(name: str, choices: Any) -> str:
+    """` (did you mean 'x'?)` when a close match exists, else ''."""
+    match = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def label_of(raw: Any, fallback: str) -> Label:
+    if isinstance(raw, Mapping):
+        zh = str(raw.get("zh") or raw.get("en") or fallback)
+        return Label(zh=zh, en=str(raw.get("en") or raw.get("zh") or fallback))
+    if isinstance(raw, str) and raw:
+        return Label(zh=raw, en=raw)
+    return Label(zh=fallback, en=fallback.replace("_", " ").capitalize())
+
+
+class ModuleCompiler:
+    """Compiles one module; `available` holds the already compiled modules it may require."""
+
+    def __init__(
+        self,
+        source: Source,
+        available: Mapping[str, ModuleSpec],
+        *,
+        files: Mapping[str, str] | None = None,
+        extra_field_types: Callable[[str], bool] = lambda _name: False,
+    ) -> None:
+        self.source = source
+        self.data: dict[str, Any] = source.data if isinstance(source.data, dict) else {}
+        self.available = available
+        self.files = files or {}
+        self.is_extra_type = extra_field_types
+        self.problems: list[Problem] = []
+        self.name = str(self.data.get("module", ""))
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def problem(self, path: Path, message: str, *, key: bool = False) -> None:
+        line, column = self.source.position(path, key=key)
+        self.problems.append(Problem(self.source.file, line, column, message))
+
+    def formula(self, path: Path, text: Any, env: Environment, *, what: str,
+                expect: FType | None = None, aggregate: bool = False) -> Formula | None:
+        if not isinstance(text, str):
+            return None
+        try:
+            return compile_formula(text, env, expect=expect, aggregate=aggregate)
+        except FormulaError as error:
+            offset = _offset(text, error.line, error.column)
+            line, column = self.source.position_in_scalar(path, offset)
+            self.problems.append(Problem(self.source.file, line, column, f"{what}: {error.message}"))
+            return None
+
+    # -- module ----------------------------------------------------------------------------------
+
+    def compile(self) -> ModuleSpec:
+        data = self.data
+        requires = tuple(str(r) for r in data.get("requires") or ())
+        for index, required in enumerate(requires):
+            if required not in self.available:
+                self.problem(("requires", index), f"required module {required!r} is not installed"
+                             + suggest(required, self.available))
+        self.roles = {str(k): label_of(v, str(k)) for k, v in (data.get("roles") or {}).items()}
+        parameters = self.parameters(data.get("parameters") or {})
+        self.param_types = {name: ftype_for(p.type) for name, p in parameters.items() if p.type in FIELD_TYPES}
+        raw_entities = data.get("entities") or {}
+        self.raw_entities: dict[str, Any] = raw_entities if isinstance(raw_entities, dict) else {}
+        self.field_infos = {name: self.field_infos_of(name) for name in self.raw_entities}
+        entities = {name: self.entity(name, raw) for name, raw in self.raw_entities.items()
+                    if isinstance(raw, dict)}
+        reports = {str(name): report for name, raw in (data.get("reports") or {}).items()
+                   if (report := self.report(str(name), raw, entities)) is not None}
+        return ModuleSpec(
+            name=self.name, version=str(data.get("version", "0.0.0")),
+            title=label_of(data.get("title"), self.name), requires=requires, roles=self.roles,
+            entities=entities, parameters=parameters, reports=reports, files=dict(self.files),
+        )
+
+    def parameters(self, raw: Mapping[str, Any]) -> dict[str, Parameter]:
+        result = {}
+        for name, spec in raw.items():
+            if not isinstance(spec, dict):
+                continue
+            kind = str(spec.get("type", "text"))
+            if kind not in FIELD_TYPES or kind in ("table", "ref"):
+                self.problem(("parameters", name, "type"), f"parameter type {kind!r} is not supported"
+                             + suggest(kind, FIELD_TYPES))
+            result[str(name)] = Parameter(str(name), kind, spec.get("default"), label_of(spec.get("label"), name))
+        return result
+
+    # -- entities --------------------------------------------------------------------------------
+
+    def resolve_target(self, path: Path, target: Any) -> tuple[str, Mapping[str, Any]] | None:
+        """Find a ref's entity as ('module.entity', raw fields) in this module or one it requires."""
+        text = str(target or "")
+        module, _, entity = text.rpartition(".")
+        module = module or self.name
+        if module == self.name:
+            if entity in self.raw_entities:
+                fields = self.raw_entities[entity].get("fields") or {}
+                return f"{module}.{entity}", fields
+            choices = list(self.raw_entities) + [f"{r}.{e}" for r in self.available for e in
+                                                 self.available[r].entities]
+            self.problem(path, f"ref target {text!r} is not an entity" + suggest(text, choices))
+            return None
+        if module not in self.available:
+            self.problem(path, f"ref target {text!r} names module {module!r}, which is not installed")
+            return None
+        if module not in (self.data.get("requires") or ()):
+            self.problem(path, f"ref target {text!r} needs {module!r} in this module's 'requires'")
+        spec = self.available[module].entities.get(entity)
+        if spec is None:
+            self.problem(path, f"ref target {text!r}: module {module!r} has no entity {entity!r}"
+                         + suggest(entity, self.available[module].entities))
+            return None
+        return spec.key, {name: {"type": f.type} for name, f in spec.fields.items()}
+
+    def field_infos_of(self, entity: str) -> dict[str, FieldInfo]:
+        raw_fields = (self.raw_entities.get(entity) or {}).get("fields") or {}
+        infos = {name: FieldInfo(type=ftype_for(kind)) for name, kind in SYSTEM_FIELD_TYPES.items()}
+        for name, raw in raw_fields.items():
+            if isinstance(raw, dict):
+                infos[str(name)] = self.field_info(("entities", entity, "fields", name), raw, hop=True)
+        return infos
+
+    def field_info(self, path: Path, raw: Mapping[str, Any], *, hop: bool) -> FieldInfo:
+        kind = str(raw.get("type", "text"))
+        if kind == "table":
+            row = {str(n): self.field_info((*path, "fields", n), r, hop=False)
+                   for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict)}
+            return FieldInfo(type=ftype_for(kind), row=row)
+        if kind == "ref" and hop:
+            resolved = self.resolve_target((*path, "entity"), raw.get("entity"))
+            if resolved is not None:
+                key, target_fields = resolved
+                target = {str(n): self.field_info((*path, "entity"), r, hop=False)
+                          for n, r in target_fields.items() if isinstance(r, dict)}
+                target.update({n: FieldInfo(type=ftype_for(k)) for n, k in SYSTEM_FIELD_TYPES.items()})
+                return FieldInfo(type=ftype_for(kind), target=target, target_entity=key)
+        return FieldInfo(type=ftype_for(kind) if (kind in FIELD_TYPES) else ftype_for("text"))
+
+    def entity(self, name: str, raw: Mapping[str, Any]) -> EntitySpec:
+        base: Path = ("entities", name)
+        infos = self.field_infos[name]
+        env = Environment(fields=infos, params=self.param_types)
+        fields = {str(n): self.field(name, (*base, "fields", n), str(n), r, env)
+                  for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict)}
+        title_field = raw.get("title_field")
+        if title_field is not None and title_field not in fields:
+            self.problem((*base, "title_field"), f"title_field {title_field!r} is not a field of {name!r}"
+                         + suggest(title_field, fields))
+        rules = tuple(self.rules(base, raw.get("rules") or [], env))
+        permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
+        workflow = self.workflow(base, raw.get("workflow"))
+        views = raw.get("views") or {}
+        list_view = views.get("list") or {} if isinstance(views, dict) else {}
+        columns = tuple(str(c) for c in list_view.get("columns") or ())
+        for index, column in enumerate(columns):
+            if column not in fields and column not in SYSTEM_FIELDS:
+                self.problem((*base, "views", "list", "columns", index), f"list column {column!r} is not a field"
+                             + suggest(column, [*fields, *SYSTEM_FIELDS]))
+        sort = list_view.get("sort")
+        if isinstance(sort, str) and sort.lstrip("+-") not in fields and sort.lstrip("+-") not in SYSTEM_FIELDS:
+            self.problem((*base, "views", "list", "sort"), f"sort field {sort.lstrip('+-')!r} is not a field"
+                         + suggest(sort.lstrip("+-"), fields))
+        order, cycle = computed_order(fields)
+        if cycle is not None:
+            self.problem((*base, "fields", cycle[0], "formula"),
+                         "computed fields form a cycle: " + " -> ".join(cycle))
+        return EntitySpec(
+            module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
+            title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
+            list_columns=columns, list_sort=sort if isinstance(sort, str) else None,
+            computed_order=order, environment=env,
+        )
+
+    def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
+        kind = str(raw.get("type", ""))
+        if kind not in FIELD_TYPES and not self.is_extra_type(kind):
+            self.problem((*path, "type"), f"field {name!r} has unknown type {kind!r}" + suggest(kind, FIELD_TYPES))
+        options = {str(k): label_of(v, str(k)) for k, v in (raw.get("options") or {}).items()}
+        if kind in ("enum", "multi_enum") and not options:
+            self.problem((*path, "type"), f"{kind} field {name!r} needs 'options'")
+        target = None
+        if kind == "ref":
+            info = env.fields.get(name)
+            target = info.target_entity if info is not None else None
+            if raw.get("entity") is None:
+                self.problem(path, f"ref field {name!r} needs 'entity' (the module.entity it points to)")
+        children: dict[str, FieldSpec] = {}
+        row_order: tuple[str, ...] = ()
+        if kind == "table":
+            row_info = env.fields[name].row or {}
+            row_env = Environment(fields=row_info, params=env.params)
+            for child, child_raw in (raw.get("fields") or {}).items():
+                if isinstance(child_raw, dict):
+                    if child_raw.get("type") == "table":
+                        self.problem((*path, "fields", child, "type"), "a table cannot contain another table")
+                    children[str(child)] = self.field(entity, (*path, "fields", child), str(child), child_raw, row_env)
+            if not children:
+                self.problem(path, f"table field {name!r} needs 'fields' for its rows")
+            row_order, row_cycle = computed_order(children)
+            if row_cycle is not None:
+                self.problem((*path, "fields", row_cycle[0], "formula"),
+                             f"computed fields of table {name!r} form a cycle: " + " -> ".join(row_cycle))
+        default = raw.get("default")
+        if kind == "enum" and default is not None and str(default) not in options:
+            self.problem((*path, "default"), f"default {default!r} of {name!r} is not one of its options"
+                         + suggest(default, options))
+        if kind == "multi_enum" and isinstance(default, list):
+            for item in default:
+                if str(item) not in options:
+                    self.problem((*path, "default"), f"default {item!r} of {name!r} is not one of its options"
+                                 + suggest(item, options))
+        expect = ftype_for(kind) if kind in FIELD_TYPES and kind not in ("table", "ref") else None
+        return FieldSpec(
+            name=name, type=kind, label=label_of(raw.get("label"), name),
+            required=bool(raw.get("required", False)), unique=bool(raw.get("unique", False)),
+            indexed=bool(raw.get("indexed", False)) or bool(raw.get("unique", False)),
+            default=default, min=_decimal_or_none(raw.get("min")), max=_decimal_or_none(raw.get("max")),
+            max_length=raw.get("max_length"), scale=raw.get("scale"), pattern=raw.get("pattern"),
+            formula=self.formula((*path, "formula"), raw.get("formula"), env,
+                                 what=f"formula of {name!r}", expect=expect),
+            visible_if=self.formula((*path, "visible_if"), raw.get("visible_if"), env,
+                                    what=f"visible_if of {name!r}", expect=ftype_for("boolean")),
+            readonly_if=self.formula((*path, "readonly_if"), raw.get("readonly_if"), env,
+                                     what=f"readonly_if of {name!r}", expect=ftype_for("boolean")),
+            options=options, target=target, fields=children, computed_order=row_order, multiline=bool(raw.get("multiline", False)),
+            hidden=bool(raw.get("hidden", False)),
+            help=label_of(raw["help"], name) if raw.get("help") else None,
+        )
+
+    def rules(self, base: Path, raw: list[Any], env: Environment) -> list[Rule]:
+        rules = []
+        for index, rule in enumerate(raw):
+            if not isinstance(rule, dict):
+                continue
+            check = self.formula((*base, "rules", index, "assert"), rule.get("assert"), env,
+                                 what=f"rule {index + 1}", expect=ftype_for("boolean"))
+            if check is not None:
+                rules.append(Rule(check, label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")))
+        return rules
+
+    def permissions(self, base: Path, raw: Mapping[str, Any], fields: Mapping[str, FieldSpec],
+                    env: Environment) -> dict[str, Permission]:
+        result = {}
+        declared = [*self.roles, *BUILTIN_ROLES]
+        for role, spec in raw.items():
+            path = (*base, "permissions", role)
+            if role not in declared:
+                self.problem(path, f"role {role!r} is not declared in this module's 'roles'"
+                             + suggest(role, declared), key=True)
+            if not isinstance(spec, dict):
+                continue
+            actions = set()
+            for index, action in enumerate(spec.get("actions") or ()):
+                try:
+                    actions.add(Action(action))
+                except ValueError:
+                    self.problem((*path, "actions", index), f"unknown action {action!r}"
+                                 + suggest(action, [a.value for a in Action]))
+            for kind in ("hidden_fields", "readonly_fields"):
+                for index, field_name in enumerate(spec.get(kind) or ()):
+                    if field_name not in fields:
+                        self.problem((*path, kind, index), f"{kind} names unknown field {field_name!r}"
+                                     + suggest(field_name, fields))
+            rows = self.formula((*path, "rows"), spec.get("rows"), env, what=f"row filter of {role!r}",
+                                expect=ftype_for("boolean"))
+            result[str(role)] = Permission(
+                actions=frozenset(actions), rows=rows,
+                hidden_fields=frozenset(spec.get("hidden_fields") or ()),
+                readonly_fields=frozenset(spec.get("readonly_fields") or ()),
+            )
+        return result
+
+    def workflow(self, base: Path, raw: Any) -> Workflow | None:
+        if not isinstance(raw, dict) or not raw.get("process"):
+            return None
+        process = str(raw["process"])
+        if self.files and process not in self.files:
+            self.problem((*base, "workflow", "process"), f"process file {process!r} is not in the module folder"
+                         + suggest(process, [f for f in self.files if f.endswith(".bpmn")]))
+        return Workflow(process=process, start=str(raw.get("start", "on_submit")))
+
+    def report(self, name: str, raw: Any, entities: Mapping[str, EntitySpec]) -> ReportSpec | None:
+        if not isinstance(raw, dict):
+            return None
+        path: Path = ("reports", name)
+        entity = str(raw.get("entity", ""))
+        if entity not in entities:
+            self.problem((*path, "entity"), f"report {name!r} names unknown entity {entity!r}"
+                         + suggest(entity, entities))
+            return None
+        env = Environment(fields=self.field_infos[entity], params=self.param_types)
+        where = self.formula((*path, "where"), raw.get("where"), env, what=f"where of report {name!r}",
+                             expect=ftype_for("boolean"))
+        group_by = []
+        for index, text in enumerate(raw.get("group_by") or ()):
+            compiled = self.formula((*path, "group_by", index), text, env, what=f"group_by of report {name!r}")
+            if compiled is not None:
+                group_by.append((_column_name(str(text)), compiled))
+        measures = []
+        for measure, text in (raw.get("measures") or {}).items():
+            compiled = self.formula((*path, "measures", measure), text, env,
+                                    what=f"measure {measure!r} of report {name!r}", aggregate=True)
+            if compiled is not None:
+                measures.append((str(measure), compiled))
+        return ReportSpec(name=name, title=label_of(raw.get("title"), name), entity=entity, where=where,
+                          group_by=tuple(group_by), measures=tuple(measures))
+
+
+def _column_name(text: str) -> str:
+    """`month(date)` -> `month_date`: a stable column name for a group-by expression."""
+    cleaned = "".join(c if c.isalnum() else "_" for c in text).strip("_")
+    while "__" in cleaned:
+        cleaned = cleaned.replace("__", "_")
+    return cleaned or "group"
+
+
+def _decimal_or_none(raw: Any) -> Decimal | None:
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        return Decimal(str(raw))
+    except ArithmeticError:
+        return None
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    lines = text.split("\n")
+    return sum(len(part) + 1 for part in lines[: max(line - 1, 0)]) + max(column - 1, 0)

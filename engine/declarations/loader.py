@@ -1,0 +1,137 @@
+"""Read module folders and compile them, resolving `requires` in dependency order."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from engine.declarations.compiler import ModuleCompiler
+from engine.declarations.model import ModuleSpec
+from engine.declarations.schema_check import check_against_schema
+from engine.declarations.source import load_source_text
+from engine.errors import DeclarationError, Problem
+
+MAIN_FILES = ("module.yaml", "module.yml", "module.json")
+DECLARATION_SUFFIXES = (".yaml", ".yml", ".json", ".bpmn", ".dmn")
+BUILTIN_MODULES = Path(__file__).resolve().parents[2] / "modules"
+
+
+@dataclass
+class ModuleFolder:
+    """A module's files as text, keyed by path relative to the folder; `origin` prefixes messages."""
+
+    origin: str
+    files: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def main_file(self) -> str | None:
+        return next((name for name in MAIN_FILES if name in self.files), None)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.files, sort_keys=True).encode()).hexdigest()
+
+    def display(self, relative: str) -> str:
+        return f"{self.origin}/{relative}" if self.origin else relative
+
+
+def read_folder(path: Path) -> ModuleFolder:
+    """Read a module folder (or the folder of a given module.yaml) into memory."""
+    folder = path.parent if path.is_file() else path
+    origin = str(folder).rstrip("/")
+    result = ModuleFolder(origin=origin, files={})
+    if not folder.is_dir():
+        result.problems.append(Problem(str(path), 1, 1, "no such module folder or file"))
+        return result
+    for file in sorted(folder.rglob("*")):
+        if not file.is_file() or file.suffix.lower() not in DECLARATION_SUFFIXES:
+            continue
+        relative = file.relative_to(folder).as_posix()
+        try:
+            result.files[relative] = file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as error:
+            result.problems.append(Problem(result.display(relative), 1, 1,
+                                           f"file is not UTF-8 text ({error.reason} at byte {error.start})"))
+    if result.main_file is None:
+        result.problems.append(Problem(origin, 1, 1, f"no {' or '.join(MAIN_FILES)} in the module folder"))
+    return result
+
+
+def module_name_of(folder: ModuleFolder) -> str | None:
+    main = folder.main_file
+    if main is None:
+        return None
+    data = load_source_text(folder.files[main], folder.display(main)).data
+    name = data.get("module") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def requires_of(folder: ModuleFolder) -> list[str]:
+    main = folder.main_file
+    data = load_source_text(folder.files[main], folder.display(main)).data if main else None
+    requires = data.get("requires") if isinstance(data, dict) else None
+    return [str(r) for r in requires] if isinstance(requires, list) else []
+
+
+def compile_folder(folder: ModuleFolder, available: Mapping[str, ModuleSpec], *,
+                   extra_field_types: Callable[[str], bool] = lambda _n: False) -> tuple[ModuleSpec | None, list[Problem]]:
+    """Compile one module folder; the spec is None when any problem was found."""
+    problems = list(folder.problems)
+    main = folder.main_file
+    if main is None:
+        return None, problems
+    source = load_source_text(folder.files[main], folder.display(main))
+    problems += source.problems
+    if source.problems:
+        return None, problems
+    problems += check_against_schema(source, "module")
+    compiler = ModuleCompiler(source, available, files=folder.files, extra_field_types=extra_field_types)
+    spec = compiler.compile()
+    problems += compiler.problems
+    problems.sort(key=lambda p: (p.file, p.line, p.column))
+    if problems:
+        return None, problems
+    return replace(spec, digest=folder.digest), []
+
+
+def compile_all(folders: Iterable[ModuleFolder], available: Mapping[str, ModuleSpec] | None = None,
+                **options: Any) -> tuple[dict[str, ModuleSpec], list[Problem]]:
+    """Compile several folders, each after the modules it requires."""
+    pending = {module_name_of(f) or f.origin: f for f in folders}
+    compiled: dict[str, ModuleSpec] = dict(available or {})
+    problems: list[Problem] = []
+    while pending:
+        ready = [n for n, f in pending.items() if all(r in compiled or r not in pending for r in requires_of(f))]
+        if not ready:  # a requires-cycle: compile the rest anyway so each reports its missing modules
+            ready = list(pending)
+        for name in ready:
+            spec, found = compile_folder(pending.pop(name), compiled, **options)
+            problems += found
+            if spec is not None:
+                compiled[spec.name] = spec
+    return compiled, problems
+
+
+def builtin_folders() -> list[ModuleFolder]:
+    return [read_folder(p) for p in sorted(BUILTIN_MODULES.iterdir()) if p.is_dir()] if BUILTIN_MODULES.is_dir() else []
+
+
+def validate_paths(paths: Iterable[Path]) -> list[Problem]:
+    """Check the given module folders; their `requires` may name each other or built-in modules."""
+    given = [read_folder(p) for p in paths]
+    names = {module_name_of(f) for f in given}
+    helpers = [f for f in builtin_folders() if module_name_of(f) not in names]
+    available, _ = compile_all(helpers)
+    _, problems = compile_all(given, available)
+    return problems
+
+
+def load_or_raise(folder: ModuleFolder, available: Mapping[str, ModuleSpec], **options: Any) -> ModuleSpec:
+    spec, problems = compile_folder(folder, available, **options)
+    if spec is None:
+        raise DeclarationError(problems)
+    return spec

@@ -1,0 +1,155 @@
+"""Compiled, immutable declarations: what a module *is*, after validation."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from engine.formula import Environment, Formula
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    DELETE = "delete"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    EXPORT = "export"
+    IMPORT = "import"
+
+
+FIELD_TYPES = frozenset(
+    {"text", "integer", "decimal", "money", "percent", "boolean", "date", "datetime",
+     "enum", "multi_enum", "ref", "user", "table", "attachment"}
+)
+NUMERIC_TYPES = frozenset({"integer", "decimal", "money", "percent"})
+# Columns of the records table that formulas, filters and sorting may name like fields.
+SYSTEM_FIELDS = ("id", "status", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return self.zh if language.startswith("zh") else self.en
+
+    def as_dict(self) -> dict[str, str]:
+        return {"zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: specs key caches
+class FieldSpec:
+    name: str
+    type: str
+    label: Label
+    required: bool = False
+    unique: bool = False
+    indexed: bool = False
+    default: Any = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    max_length: int | None = None
+    scale: int | None = None
+    pattern: str | None = None
+    formula: Formula | None = None
+    visible_if: Formula | None = None
+    readonly_if: Formula | None = None
+    options: Mapping[str, Label] = field(default_factory=dict)
+    target: str | None = None                      # ref: "module.entity"
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)   # table: row fields
+    computed_order: tuple[str, ...] = ()           # table: computed row fields in dependency order
+    multiline: bool = False
+    hidden: bool = False
+    help: Label | None = None
+
+    @property
+    def is_computed(self) -> bool:
+        return self.formula is not None
+
+    @property
+    def decimal_places(self) -> int | None:
+        """Places money and decimals keep: money 2 unless declared, percent 2, integer 0."""
+        if self.type == "money":
+            return 2 if self.scale is None else self.scale
+        if self.type == "integer":
+            return 0
+        if self.type == "percent":
+            return 2 if self.scale is None else self.scale
+        return self.scale
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: Formula
+    message: Label
+
+
+@dataclass(frozen=True)
+class Permission:
+    actions: frozenset[Action]
+    rows: Formula | None = None
+    hidden_fields: frozenset[str] = frozenset()
+    readonly_fields: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    process: str
+    start: str = "on_submit"
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: specs key caches
+class EntitySpec:
+    module: str
+    name: str
+    title: Label
+    fields: Mapping[str, FieldSpec]
+    title_field: str | None = None
+    rules: tuple[Rule, ...] = ()
+    permissions: Mapping[str, Permission] = field(default_factory=dict)
+    workflow: Workflow | None = None
+    list_columns: tuple[str, ...] = ()
+    list_sort: str | None = None
+    computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
+    environment: Environment | None = None         # what formulas over this entity may name (filters)
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    label: Label
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    title: Label
+    entity: str
+    where: Formula | None
+    group_by: tuple[tuple[str, Formula], ...]
+    measures: tuple[tuple[str, Formula], ...]
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: specs key caches
+class ModuleSpec:
+    name: str
+    version: str
+    title: Label
+    requires: tuple[str, ...]
+    roles: Mapping[str, Label]
+    entities: Mapping[str, EntitySpec]
+    parameters: Mapping[str, Parameter]
+    reports: Mapping[str, ReportSpec]
+    files: Mapping[str, str] = field(default_factory=dict)   # relative path -> text, as installed
+    digest: str = ""

@@ -1,0 +1,447 @@
+"""Load a declaration file into plain data that remembers where every key and value was written.
+
+Every later check (schema, formulas, references, BPMN roles) reports `file:line:col`, so the
+loader keeps, for each path such as `('entities', 'claim', 'fields', 'amount', 'formula')`,
+where the value starts, where its key starts, and how a scalar was quoted, which lets a formula
+error at character 7 be mapped to the exact column in the file.
+
+Shape of `Source.data`, chosen so JSON Schema and money arithmetic see what the author meant:
+
+- Plain scalars follow the YAML 1.2 core schema, not PyYAML's YAML 1.1 default: only
+  `true`/`false` are booleans (`yes`, `on`, `no` stay text, so the schema can say so), `null`,
+  `~` and nothing are null, `12`, `0x1f`, `0o17` are `int`, every other number is an exact
+  `decimal.Decimal` (`5000.50` keeps both places; a float is never produced), and dates and
+  times stay strings.
+- Mapping keys are always the key's text (`1:` gives `'1'`), as in JSON.
+- Syntax errors, duplicate keys, unsupported tags and a top level that is not a mapping are
+  `Problem`s in `Source.problems`; loading never raises for a bad file.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import Problem
+
+JsonPath = tuple[str | int, ...]
+MODULE_FILE_NAMES = ("module.yaml", "module.yml", "module.json")
+_MAX_NODES = 200_000  # an alias bomb in a tenant's overlay must not exhaust memory
+_LINE_BREAKS = "\n\x85\u2028\u2029"  # what PyYAML counts as a new line (after \r is normalized)
+_TAG = "tag:yaml.org,2002:"
+
+
+class ScalarStyle(Enum):
+    """How a scalar was written; it decides how offsets in its value map back to the file."""
+
+    PLAIN = "plain"
+    SINGLE_QUOTED = "'"
+    DOUBLE_QUOTED = '"'
+    LITERAL = "|"
+    FOLDED = ">"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a node starts (1-based line and column) and its character range in `Source.text`."""
+
+    line: int
+    column: int
+    start: int
+    end: int
+    style: ScalarStyle | None = None  # None for mappings and sequences
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """A loaded declaration: its data, the problems found while loading, and every position."""
+
+    file: str
+    text: str
+    data: dict[str, Any]
+    problems: list[Problem]
+    values: Mapping[JsonPath, Span] = field(default_factory=dict)
+    keys: Mapping[JsonPath, Span] = field(default_factory=dict)
+
+    def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+        """Return (line, column) of the value at `path`, or of its key; else of the nearest ancestor.
+
+        List items have no key, so `key=True` gives the item's own position for them.
+        """
+        for length in range(len(path), -1, -1):
+            prefix = path[:length]
+            span = (self.keys.get(prefix) if key else None) or self.values.get(prefix)
+            if span is not None:
+                return span.line, span.column
+        return 1, 1
+
+    def value_at(self, path: JsonPath) -> Any:
+        """Return the data at `path`, or None where the path does not exist."""
+        return _lookup(self.data, path)
+
+    def style(self, path: JsonPath) -> ScalarStyle | None:
+        """Return how the scalar at `path` was written, or None for a collection or a missing path."""
+        span = self.values.get(path)
+        return span.style if span else None
+
+    def position_in_scalar(self, path: JsonPath, offset: int) -> tuple[int, int]:
+        """Return (line, column) in the file of character `offset` (0-based) of the scalar at `path`.
+
+        Quotes, escapes (`\\n`, `''`), line folding and block indentation are accounted for; an
+        offset at or past the end gives the position just after the last character.
+        """
+        span = self.values.get(path)
+        if span is None or span.style is None:
+            return self.position(path)
+        value = _lookup(self.data, path)
+        text_value = value if isinstance(value, str) else self.text[span.start : span.end].strip()
+        indices = _scalar_indices(self.text, span, text_value)
+        return self._line_column(indices[max(0, min(offset, len(indices) - 1))])
+
+    def _line_column(self, index: int) -> tuple[int, int]:
+        starts = _line_starts(self.text)
+        line = bisect.bisect_right(starts, index)
+        return line, index - starts[line - 1] + 1
+
+
+def load_source(path: Path) -> Source:
+    """Load a declaration file, or the module file (`module.yaml`, `.yml`, `.json`) in a folder."""
+    if path.is_dir():
+        found = [path / name for name in MODULE_FILE_NAMES if (path / name).is_file()]
+        if not found:
+            names = ", ".join(MODULE_FILE_NAMES)
+            return _failed(str(path), 1, 1, f"no module file in this folder; expected one of {names}")
+        path = found[0]
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return _failed(str(path), 1, 1, f"cannot read the file: {error.strerror or error}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        message = f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        return _failed(str(path), line, column, message)
+    return load_source_text(text, str(path))
+
+
+def load_source_text(text: str, file: str) -> Source:
+    """Load declaration text held in memory (designer edits, overlays); `file` names it in messages."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    builder = _Builder(text, file)
+    source = builder.load()
+    if builder.is_unparsable and _is_json(text):
+        # Valid JSON that YAML 1.1 rejects is almost always tabs used as whitespace; tabs cannot
+        # occur inside valid JSON strings, so swapping them for spaces keeps every column.
+        builder = _Builder(text.replace("\t", " "), file, original=text)
+        source = builder.load()
+        if builder.is_unparsable:
+            source = _load_json_without_positions(text, file)
+    return source
+
+
+class _Loader(yaml.SafeLoader):
+    """A SafeLoader that only composes nodes, resolving plain scalars by the YAML 1.2 core schema."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class-level registry
+
+
+for _tag, _pattern, _first in (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", "-+.0123456789"),
+    ("merge", r"<<", "<"),
+):
+    _Loader.add_implicit_resolver(_TAG + _tag, re.compile(f"^(?:{_pattern})$"), list(_first))
+_Loader.add_implicit_resolver(_TAG + "null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+
+_STYLES = {None: ScalarStyle.PLAIN, "": ScalarStyle.PLAIN, "'": ScalarStyle.SINGLE_QUOTED,
+           '"': ScalarStyle.DOUBLE_QUOTED, "|": ScalarStyle.LITERAL, ">": ScalarStyle.FOLDED}
+_HINTS = {
+    "found character '\\t' that cannot start any token": "indent with spaces, not tabs",
+    "mapping values are not allowed here": "put a space after ':' or quote a value that contains ': '",
+    "found undefined alias": "define the anchor with '&name' before using '*name'",
+}
+
+
+class _Builder:
+    """Turns one YAML document into plain data, recording spans and problems on the way."""
+
+    def __init__(self, text: str, file: str, *, original: str | None = None) -> None:
+        self.text, self.file = text, file
+        self.original = text if original is None else original
+        self.values: dict[JsonPath, Span] = {}
+        self.keys: dict[JsonPath, Span] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.is_unparsable = False
+
+    def load(self) -> Source:
+        data: dict[str, Any] = {}
+        try:
+            loader = _Loader(self.text)
+            try:
+                root = loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as error:
+            self._syntax_problem(error)
+            root, self.is_unparsable = None, True
+        except yaml.reader.ReaderError as error:
+            line, column = _index_position(self.text, error.position)
+            character = error.character  # PyYAML gives the code point for text input
+            code = ord(character) if isinstance(character, str) else int(character)
+            self._add(line, column, f"YAML syntax error: control character U+{code:04X} is not allowed")
+            root, self.is_unparsable = None, True
+        built = self._build(root, (), frozenset()) if root is not None else None
+        if isinstance(built, dict):
+            data = built
+        elif built is None and not self.problems:
+            self._add(1, 1, "the file is empty; a declaration is a mapping of keys such as 'module: expense'")
+        elif built is not None:
+            span = self.values[()]
+            kind = "a list" if isinstance(built, list) else f"the value {built!r}"
+            self._add(span.line, span.column,
+                      f"the top level must be a mapping of keys such as 'module: expense', not {kind}")
+        return Source(self.file, self.original, data, self.problems, self.values, self.keys)
+
+    def _syntax_problem(self, error: yaml.MarkedYAMLError) -> None:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"YAML syntax error: {error.problem or error.context}"
+        if error.problem in _HINTS:
+            message += f"; {_HINTS[error.problem]}"
+        elif error.context and error.problem and error.problem.startswith("but "):
+            message = f"YAML syntax error: {error.context}, {error.problem}"
+        elif error.context and error.context_mark and error.problem:
+            mark = error.context_mark
+            message += f" ({error.context} that started at line {mark.line + 1}, column {mark.column + 1})"
+        self._add(line, column, message)
+
+    def _add(self, line: int, column: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, column, message))
+
+    def _span(self, node: yaml.Node) -> Span:
+        style = _STYLES.get(node.style, ScalarStyle.PLAIN) if isinstance(node, yaml.ScalarNode) else None
+        start, end = node.start_mark, node.end_mark
+        return Span(start.line + 1, start.column + 1, start.index, end.index, style)
+
+    def _build(self, node: yaml.Node, path: JsonPath, active: frozenset[int]) -> Any:
+        span = self.values[path] = self._span(node)
+        self.count += 1
+        if self.count == _MAX_NODES:
+            self._add(span.line, span.column, f"the document expands to more than {_MAX_NODES} values")
+        if self.count >= _MAX_NODES:
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, span)
+        if id(node) in active:
+            self._add(span.line, span.column, "an alias refers to a node that contains it")
+            return None
+        active = active | {id(node)}
+        if isinstance(node, yaml.SequenceNode):
+            self._check_tag(node, span, "seq")
+            return [self._build(item, (*path, index), active) for index, item in enumerate(node.value)]
+        assert isinstance(node, yaml.MappingNode)
+        self._check_tag(node, span, "map")
+        result: dict[str, Any] = {}
+        for key_node, value_node in self._pairs(node, path):
+            key_span = self._span(key_node)
+            key = str(key_node.value)
+            child = (*path, key)
+            self.keys[child] = key_span
+            result[key] = self._build(value_node, child, active)
+        return result
+
+    def _pairs(self, node: yaml.MappingNode, path: JsonPath) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+        """Return the mapping's entries, reporting duplicates and applying `<<` merges under them."""
+        own: dict[str, tuple[yaml.ScalarNode, yaml.Node]] = {}
+        merged: list[tuple[yaml.ScalarNode, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            key_span = self._span(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._add(key_span.line, key_span.column, "a key must be plain text, not a mapping or a list")
+            elif key_node.tag == _TAG + "merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if isinstance(source, yaml.MappingNode):
+                        merged.extend(source.value)
+                    else:
+                        self._add(key_span.line, key_span.column, "'<<' must merge mappings")
+            elif str(key_node.value) in own:
+                first = self._span(own[str(key_node.value)][0])
+                where = f" in '{path[-1]}'" if path else ""
+                self._add(key_span.line, key_span.column,
+                          f"duplicate key {key_node.value!r}{where} at line {key_span.line}, column "
+                          f"{key_span.column}; it was first defined at line {first.line}, column "
+                          f"{first.column}; keep only one")
+            else:
+                own[str(key_node.value)] = (key_node, value_node)
+        for key_node, value_node in merged:
+            if isinstance(key_node, yaml.ScalarNode):
+                own.setdefault(str(key_node.value), (key_node, value_node))
+        return list(own.values())
+
+    def _check_tag(self, node: yaml.Node, span: Span, kind: str) -> None:
+        if node.tag != _TAG + kind:
+            self._unsupported_tag(node, span)
+
+    def _unsupported_tag(self, node: yaml.Node, span: Span) -> None:
+        tag = node.tag.replace(_TAG, "!!")
+        self._add(span.line, span.column, f"unsupported tag {tag!r}; declarations use plain YAML values")
+
+    def _scalar(self, node: yaml.ScalarNode, span: Span) -> Any:
+        value: str = node.value
+        kind = node.tag.removeprefix(_TAG)
+        try:
+            if kind == "str":
+                return value
+            if kind == "null" and value in ("", "~", "null", "Null", "NULL"):
+                return None
+            if kind == "bool" and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if kind == "int":
+                lowered = value.lower()
+                return int(value[2:], 16 if lowered.startswith("0x") else 8) if lowered[:2] in ("0x", "0o") \
+                    else int(value)
+            if kind == "float":
+                number = Decimal(value)
+                if number.is_finite():
+                    return number
+        except (ValueError, InvalidOperation):
+            pass
+        if kind in ("null", "bool", "int", "float"):
+            self._add(span.line, span.column, f"{value!r} is not a valid {kind}")
+        else:
+            self._unsupported_tag(node, span)
+        return value
+
+
+def _failed(file: str, line: int, column: int, message: str) -> Source:
+    return Source(file, "", {}, [Problem(file, line, column, message)])
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_json_without_positions(text: str, file: str) -> Source:
+    """Last resort for valid JSON that YAML cannot read: exact data, positions only for duplicates."""
+    problems: list[Problem] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                problems.append(Problem(file, 1, 1, f"duplicate key {key!r}; keep only one"))
+            result.setdefault(key, value)
+        return result
+
+    data = json.loads(text, object_pairs_hook=pairs, parse_float=Decimal)
+    if not isinstance(data, dict):
+        problems.append(Problem(file, 1, 1, "the top level must be a mapping of keys"))
+        data = {}
+    return Source(file, text, data, problems)
+
+
+def _lookup(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in re.finditer(f"[{_LINE_BREAKS}]", text))]
+
+
+def _index_position(text: str, index: int) -> tuple[int, int]:
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, index)
+    return line, index - starts[line - 1] + 1
+
+
+def _scalar_indices(text: str, span: Span, value: str) -> list[int]:
+    """Map each character of a scalar's value (and its end) to an index in `text`."""
+    start = span.start
+    while start < span.end and text[start] in "!&":  # a tag or an anchor before the scalar
+        while start < span.end and not text[start].isspace():
+            start += 1
+        while start < span.end and text[start].isspace():
+            start += 1
+    style = span.style
+    if style in (ScalarStyle.LITERAL, ScalarStyle.FOLDED):
+        body = _block_body(text, start, span.end)
+    elif style in (ScalarStyle.SINGLE_QUOTED, ScalarStyle.DOUBLE_QUOTED):
+        body = list(range(start + 1, max(start + 1, span.end - 1)))
+    else:
+        body = list(range(start, span.end))
+    return _align(text, body, value, style, fallback=max(start, span.end - 1))
+
+
+def _block_body(text: str, start: int, end: int) -> list[int]:
+    """Return the indices of a block scalar's content: after its header line, minus indentation."""
+    lines: list[tuple[int, int]] = []
+    position = start
+    while position < end:
+        stop = position
+        while stop < end and text[stop] not in _LINE_BREAKS:
+            stop += 1
+        lines.append((position, min(stop + 1, end)))
+        position = stop + 1
+    contents = [(a, b) for a, b in lines[1:] if text[a:b].strip()]
+    indent = min((len(text[a:b]) - len(text[a:b].lstrip(" ")) for a, b in contents[:1]), default=0)
+    body: list[int] = []
+    for a, b in lines[1:]:
+        skip = 0
+        while skip < indent and a + skip < b and text[a + skip] == " ":
+            skip += 1
+        body.extend(range(a + skip, b))
+    return body
+
+
+def _align(text: str, body: list[int], value: str, style: ScalarStyle | None, *, fallback: int) -> list[int]:
+    """Walk the raw characters alongside the value; folding and escapes make them differ."""
+    indices: list[int] = []
+    j = 0
+    for char in value:
+        while j < len(body):
+            raw = text[body[j]]
+            following = text[body[j + 1]] if j + 1 < len(body) else ""
+            if style is ScalarStyle.DOUBLE_QUOTED and raw == "\\":
+                if following in _LINE_BREAKS:  # an escaped line break adds nothing to the value
+                    j += 2
+                    while j < len(body) and text[body[j]] in " \t":
+                        j += 1
+                    continue
+                indices.append(body[j])
+                j += {"x": 4, "u": 6, "U": 10}.get(following, 2)
+                break
+            if style is ScalarStyle.SINGLE_QUOTED and raw == "'" and following == "'":
+                indices.append(body[j])
+                j += 2
+                break
+            j += 1
+            if raw == char or (char in " \n" and raw in _LINE_BREAKS):
+                indices.append(body[j - 1])
+                break
+        else:
+            indices.append(indices[-1] + 1 if indices else fallback)
+    indices.append(indices[-1] + 1 if indices else (body[0] if body else fallback))
+    return indices

@@ -1,0 +1,98 @@
+"""The one error hierarchy of Formwork; the web layer maps each class to an HTTP status."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class FormworkError(Exception):
+    """Base of every error Formwork raises on purpose; `code` is stable for API clients."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding in a declaration file, printed as `file:line:col: message`."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class DeclarationError(FormworkError):
+    """A module, overlay or BPMN file has problems; all of them are listed."""
+
+    code = "invalid_declaration"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        summary = "\n".join(str(p) for p in problems)
+        super().__init__(summary, details=[str(p) for p in problems])
+
+
+class FormulaError(FormworkError):
+    """A formula does not parse or does not type-check; `column` is 1-based within the text."""
+
+    code = "invalid_formula"
+
+    def __init__(self, message: str, *, text: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message, details={"formula": text, "line": line, "column": column})
+        self.text = text
+        self.line = line
+        self.column = column
+
+
+class FormulaRuntimeError(FormworkError):
+    """Evaluating a well-typed formula failed on the data (division by zero, bad date ...)."""
+
+    code = "formula_failed"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class RecordInvalid(FormworkError):
+    """A record failed validation; `errors` lists each field's problem."""
+
+    code = "invalid_record"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__(
+            "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors),
+            details=[{"field": e.field, "message": e.message} for e in errors],
+        )
+
+
+class NotFound(FormworkError):
+    code = "not_found"
+
+
+class Conflict(FormworkError):
+    code = "conflict"
+
+
+class PermissionDenied(FormworkError):
+    code = "forbidden"
+
+
+class AuthenticationFailed(FormworkError):
+    code = "unauthorized"
+
+
+class BadRequest(FormworkError):
+    code = "bad_request"
+

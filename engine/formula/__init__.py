@@ -1,0 +1,125 @@
+"""The formula language of Formwork: computed fields, rules, BPMN conditions, filters, reports.
+
+A formula is compiled once, when its module loads (`compile_formula`): parsed, type-checked
+against the entity, and turned into Python closures. It then runs per record
+(`Formula.evaluate`) or becomes a SQL expression (`Formula.to_sql`). It never reaches Python
+objects: there is no `eval`, no attribute access, and names starting with `_` are unknown.
+
+Values
+    Numbers are exact decimals (`1`, `2.50`; never float). Strings use single or double
+    quotes with backslash escapes (`\\n \\t \\' \\" \\\\ \\uXXXX`). `true`, `false`, `null`.
+    Lists `[1, 2]`, `['a', 'b']` (mostly for `in`). Dates come from functions:
+    `date('2024-05-01')`, `datetime('2024-05-01T08:00:00+08:00')`.
+
+Names
+    `qty` a field of the record; `project.name` a field of the record a ref points at (one
+    hop only; a missing record gives null); `lines.amount` a column of a child table, as a
+    list; `lines` the rows themselves (for `count(lines)`); `params.limit` a module
+    parameter; `user.name` the login name and `user.roles` the current user's roles.
+
+Operators, loosest first
+    `or`; `and`; `not`; comparisons `== != < <= > >=`, `in`, `not in` (they do not chain);
+    `+ -`; `* / %`; unary `-`; calls and parentheses. `and`, `or` and `if()` evaluate only
+    what they need: `count > 0 and total / count > 1` never divides by zero.
+    `+` also joins texts. `%` keeps the sign of the left side (like SQL's mod()).
+
+Types
+    number, money, text, bool, date, datetime, null, list, ref, any. money ± money and
+    money ± number give money, money * number and money / number give money, money / money
+    gives a number; money * money is an error. date ± number moves by whole days (rounded
+    half up), date - date and datetime - datetime give days (datetimes with a fraction).
+    Texts compare with texts, numbers with numbers (money included), dates with dates.
+
+Null
+    Arithmetic with null gives null. Comparisons with null are false (`qty > 5` and
+    `qty != 5` alike when qty is null) except `x == null` and `x != null`; `in` is false
+    for a null item and null list items never match. `not null` is true, `if(null, a, b)`
+    gives b. sum/avg/min/max/count skip nulls; the sum of nothing is 0, the avg, min or
+    max of nothing is null.
+
+Functions
+    `if(cond, a, b)`; over lists: `sum count avg min max` (`sum(lines.amount)`);
+    `min(a, b, ...)`, `max(a, b, ...)`; `round(x, places=0)` half up (`round(2.345, 2)` is
+    2.35, `round(-2.5)` is -3); `abs(x)`; `coalesce(a, b, ...)`; `today()` (date) and
+    `now()` (timezone-aware datetime); `year(d) month(d) day(d)`; `days_between(a, b)` is
+    b - a in days; `len(text or list)`; `contains(text, part)` / `contains(list, item)`;
+    `date(x)`, `datetime(x)`, `text(x)`, `upper(t)`, `lower(t)`. Plugins add more with
+    `register_function`.
+
+Errors
+    A syntax or type error raises `FormulaError` with the line and column of the offending
+    token and, for unknown names, a "did you mean" suggestion. Evaluation failures (division
+    by zero, a bad date text) raise `FormulaRuntimeError` naming the formula.
+
+SQL
+    `to_sql` compiles for list filters, report `where`s, row permissions and, with
+    `compile_formula(..., aggregate=True)`, report measures (`count()`, `sum(total)`,
+    `avg/min/max(field)`). What does not read the record (literals, params, user, `today()`)
+    is computed in Python and bound as parameters. Child-table values, lists read from the
+    record and Python-only functions on record values are refused with "... cannot be used
+    in a filter". A bool formula may be NULL in SQL where Python says false (the same in a
+    WHERE clause); `exact_null=True` gives NULL exactly where Python gives None. Division by
+    zero gives null in SQL (the row does not match) instead of an error. `round()` is half
+    away from zero on PostgreSQL numerics, like Python's ROUND_HALF_UP; SQLite computes with
+    binary floats (its round() works on the shortest decimal form, so ordinary amounts agree)
+    where PostgreSQL is exact. Text ordering follows the database collation, `upper`/`lower`
+    on SQLite change ASCII letters only. `%` uses SQL mod() (SQLite 3.35+ with its math
+    functions). Adding days to a datetime read from the record is Python-only; compare with
+    `days_between(created, now()) < 7` instead.
+"""
+
+from .context import Context as Context
+from .environment import Environment as Environment
+from .environment import FieldInfo as FieldInfo
+from .formula import Formula as Formula
+from .formula import compile_formula as compile_formula
+from .functions import ArgumentError as ArgumentError
+from .functions import Function as Function
+from .functions import register_function as register_function
+from .functions import unregister_function as unregister_function
+from .sql_target import SqlTarget as SqlTarget
+from .sql_target import bind_value as bind_value
+from .types import ANY as ANY
+from .types import BOOL as BOOL
+from .types import DATE as DATE
+from .types import DATETIME as DATETIME
+from .types import MONEY as MONEY
+from .types import NULL as NULL
+from .types import NUMBER as NUMBER
+from .types import REF as REF
+from .types import ROW as ROW
+from .types import ROWS as ROWS
+from .types import TEXT as TEXT
+from .types import TEXT_LIST as TEXT_LIST
+from .types import FType as FType
+from .types import Kind as Kind
+from .types import ftype_for as ftype_for
+
+__all__ = [
+    "ANY",
+    "BOOL",
+    "DATE",
+    "DATETIME",
+    "MONEY",
+    "NULL",
+    "NUMBER",
+    "REF",
+    "ROW",
+    "ROWS",
+    "TEXT",
+    "TEXT_LIST",
+    "ArgumentError",
+    "Context",
+    "Environment",
+    "FType",
+    "FieldInfo",
+    "Formula",
+    "Function",
+    "Kind",
+    "SqlTarget",
+    "bind_value",
+    "compile_formula",
+    "ftype_for",
+    "register_function",
+    "unregister_function",
+]

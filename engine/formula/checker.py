@@ -1,0 +1,269 @@
+"""Type-check a syntax tree against an `Environment`, producing the checked tree.
+
+Every error points at the offending token: an unknown name at the name, a bad operand at
+the operand, mismatched operand types at the operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..errors import FormulaError
+from . import ast
+from .environment import Environment
+from .functions import FUNCTIONS, ArgumentError, FunctionRegistry
+from .ir import (
+    Aggregate,
+    AggregateName,
+    Arith,
+    CallExpr,
+    Compare,
+    CompareOp,
+    Const,
+    Expr,
+    If,
+    In,
+    IsNull,
+    ListExpr,
+    Logic,
+    LogicOp,
+    Negate,
+    Not,
+)
+from .names import did_you_mean, resolve_name
+from .operators import OperatorTypeError, arithmetic, check_comparison, check_membership
+from .parser import error_at
+from .types import BOOL, NULL, NUMBER, TEXT, FType, Kind, unify
+
+AGGREGATES: frozenset[AggregateName] = frozenset({"sum", "count", "avg", "min", "max"})
+_COMPARISONS: dict[str, CompareOp] = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_LOGIC: dict[str, LogicOp] = {"and": "and", "or": "or"}
+_TRUTHY_KINDS = (Kind.BOOL, Kind.NULL, Kind.ANY)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The checked tree and what it reads."""
+
+    tree: Expr
+    dependencies: frozenset[str]
+    uses_refs: frozenset[str]
+    ref_reads: int
+    is_aggregate: bool
+
+
+def check(
+    node: ast.Node,
+    text: str,
+    env: Environment,
+    *,
+    aggregate: bool = False,
+    registry: FunctionRegistry = FUNCTIONS,
+) -> Checked:
+    """Type-check `node` (parsed from `text`); raise FormulaError at the first problem."""
+    checker = _Checker(text, env, registry, aggregate)
+    try:
+        tree = checker.expr(node)
+    except RecursionError:
+        raise FormulaError("formula is nested too deeply", text=text) from None
+    return Checked(
+        tree, frozenset(checker.deps), frozenset(checker.refs), checker.ref_reads, checker.has_aggregate
+    )
+
+
+class _Checker:
+    def __init__(self, text: str, env: Environment, registry: FunctionRegistry, aggregate: bool) -> None:
+        self.text = text
+        self.env = env
+        self.registry = registry
+        self.aggregate = aggregate
+        self.in_aggregate = False
+        self.has_aggregate = False
+        self.deps: set[str] = set()
+        self.refs: set[str] = set()
+        self.ref_reads = 0
+
+    def error(self, message: str, pos: ast.Pos) -> FormulaError:
+        return error_at(message, self.text, pos)
+
+    def expr(self, node: ast.Node) -> Expr:
+        if isinstance(node, ast.Literal):
+            return self.literal(node)
+        if isinstance(node, ast.ListLiteral):
+            return self.list_literal(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Unary):
+            return self.unary(node)
+        return self.binary(node)
+
+    def literal(self, node: ast.Literal) -> Expr:
+        value = node.value
+        if isinstance(value, bool):
+            return Const(value, BOOL, node.pos)
+        if isinstance(value, Decimal):
+            return Const(value, NUMBER, node.pos)
+        if isinstance(value, str):
+            return Const(value, TEXT, node.pos)
+        return Const(None, NULL, node.pos)
+
+    def list_literal(self, node: ast.ListLiteral) -> Expr:
+        items = tuple(self.expr(item) for item in node.items)
+        item_type = NULL
+        for item in items:
+            common = unify(item_type, item.type)
+            if common is None:
+                raise self.error(
+                    f"list items must have one type, found {item_type} and {item.type}", item.pos
+                )
+            item_type = common
+        return ListExpr(items, FType.list_of(item_type), node.pos, any(i.row for i in items))
+
+    # --- names ---------------------------------------------------------------------------------
+
+    def name(self, node: ast.Name) -> Expr:
+        resolved = resolve_name(node, self.env, self.error)
+        if resolved.field is not None:
+            if self.aggregate and not self.in_aggregate:
+                field = resolved.field
+                raise self.error(
+                    f"field {field!r} must be inside an aggregate in a report measure, e.g. sum({field})",
+                    node.pos,
+                )
+            self.deps.add(resolved.field)
+        if resolved.through_ref:
+            assert resolved.field is not None
+            self.refs.add(resolved.field)
+            self.ref_reads += 1
+        return resolved.expr
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    def call(self, node: ast.Call) -> Expr:
+        if node.name == "if":
+            return self.if_(node)
+        if self.aggregate and node.name in AGGREGATES:
+            measure = self.aggregate_call(node)
+            if measure is not None:
+                return measure
+        function = None if node.name.startswith("_") else self.registry.get(node.name)
+        if function is None:
+            suggestion = did_you_mean(node.name, [*self.registry.names(), "if"])
+            raise self.error(f"unknown function {node.name!r}{suggestion}", node.pos)
+        if node.name == "count" and not node.args:
+            raise self.error(
+                "count() without arguments counts records; it is only allowed in report measures", node.pos
+            )
+        args = tuple(self.expr(arg) for arg in node.args)
+        try:
+            result = function.result_type([arg.type for arg in args])
+        except ArgumentError as error:
+            message = error.message
+            if node.name in AGGREGATES and len(args) == 1 and args[0].type.kind not in (Kind.LIST, Kind.ANY):
+                message += f" ({node.name}() of a field over records is only allowed in report measures)"
+            index = error.index
+            raise self.error(
+                message, args[index].pos if index is not None and index < len(args) else node.pos
+            ) from None
+        return CallExpr(function, args, result, node.pos, any(arg.row for arg in args))
+
+    def if_(self, node: ast.Call) -> Expr:
+        if len(node.args) != 3:
+            raise self.error(
+                f"if() takes 3 arguments (condition, value if true, value if false), got {len(node.args)}",
+                node.pos,
+            )
+        cond, then, otherwise = (self.expr(arg) for arg in node.args)
+        if cond.type.kind not in _TRUTHY_KINDS:
+            raise self.error(f"if() condition must be bool, not {cond.type}", cond.pos)
+        result = unify(then.type, otherwise.type)
+        if result is None:
+            raise self.error(
+                f"if() branches must have one type, found {then.type} and {otherwise.type}", otherwise.pos
+            )
+        return If(cond, then, otherwise, result, node.pos, cond.row or then.row or otherwise.row)
+
+    def aggregate_call(self, node: ast.Call) -> Expr | None:
+        """Check `count()`, `sum(x)` ... over records; None when it is the list function instead."""
+        name: AggregateName = next(a for a in AGGREGATES if a == node.name)
+        if len(node.args) > 1:
+            return None
+        if self.in_aggregate:
+            if not node.args:
+                raise self.error("aggregates cannot be nested", node.pos)
+            return None  # the list form, e.g. sum(lines.amount) inside an aggregate
+        if not node.args:
+            self.has_aggregate = True
+            return Aggregate("count", None, NUMBER, node.pos)
+        self.in_aggregate = True
+        try:
+            arg = self.expr(node.args[0])
+        finally:
+            self.in_aggregate = False
+        if arg.type.kind is Kind.LIST:
+            return None
+        result = self.aggregate_type(name, arg)
+        self.has_aggregate = True
+        return Aggregate(name, arg, result, node.pos)
+
+    def aggregate_type(self, name: AggregateName, arg: Expr) -> FType:
+        kind = arg.type
+        if name == "count":
+            return NUMBER
+        if name in ("sum", "avg") and not (kind.is_numeric or kind.is_loose):
+            raise self.error(f"{name}() needs numbers, not {kind}", arg.pos)
+        if name in ("min", "max") and not (kind.is_ordered or kind.is_loose):
+            raise self.error(f"{name}() needs numbers, texts or dates, not {kind}", arg.pos)
+        return NUMBER if kind.is_loose else kind
+
+    # --- operators -----------------------------------------------------------------------------
+
+    def unary(self, node: ast.Unary) -> Expr:
+        operand = self.expr(node.operand)
+        if node.op == "not":
+            if operand.type.kind not in _TRUTHY_KINDS:
+                raise self.error(f"'not' needs a bool, not {operand.type}", operand.pos)
+            return Not(operand, BOOL, node.pos, operand.row)
+        if not (operand.type.is_numeric or operand.type.is_loose):
+            raise self.error(f"unary {node.op!r} needs a number, not {operand.type}", operand.pos)
+        if node.op == "+":
+            return operand
+        if isinstance(operand, Const) and isinstance(operand.value, Decimal):
+            return Const(operand.value.copy_negate(), operand.type, node.pos)
+        result = NUMBER if operand.type.kind is Kind.NULL else operand.type
+        return Negate(operand, result, node.pos, operand.row)
+
+    def binary(self, node: ast.Binary) -> Expr:
+        left, right = self.expr(node.left), self.expr(node.right)
+        op, pos, row = node.op, node.pos, left.row or right.row
+        try:
+            if op in _LOGIC:
+                for side in (left, right):
+                    if side.type.kind not in _TRUTHY_KINDS:
+                        raise self.error(f"{op!r} needs bool operands, not {side.type}", side.pos)
+                return Logic(_LOGIC[op], left, right, BOOL, pos, row)
+            if op == "in" or op == "not in":
+                check_membership(left.type, right.type)
+                return In(left, right, op == "not in", BOOL, pos, row)
+            if op in _COMPARISONS:
+                return self.comparison(op, left, right, pos)
+            mode, result, swap = arithmetic(op, left.type, right.type)
+        except OperatorTypeError as error:
+            raise self.error(str(error), pos) from None
+        first, second = (right, left) if swap else (left, right)
+        return Arith(mode, first, second, result, pos, row)
+
+    def comparison(self, op: str, left: Expr, right: Expr, pos: ast.Pos) -> Expr:
+        null_left, null_right = (isinstance(e, Const) and e.type.kind is Kind.NULL for e in (left, right))
+        if null_left or null_right:
+            if op not in ("==", "!="):
+                raise self.error(
+                    f"a comparison with null using {op!r} is always false; use '== null' or '!= null'", pos
+                )
+            other = right if null_left else left
+            return IsNull(other, op == "!=", BOOL, pos, other.row)
+        check_comparison(op, left.type, right.type)
+        return Compare(_COMPARISONS[op], left, right, BOOL, pos, left.row or right.row)

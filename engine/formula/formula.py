@@ -1,0 +1,116 @@
+"""A compiled formula: parsed and type-checked once, then evaluated or compiled to SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import FormulaRuntimeError
+from . import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
+from .ast import Pos
+from .checker import check
+from .context import Context, RefLoader
+from .environment import Environment
+from .evaluator import Evaluator, compile_evaluator
+from .ir import Expr
+from .parser import error_at, parse
+from .sql import compile_sql
+from .sql_target import SqlTarget
+from .types import FType
+from .values import ValueFailure
+
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, eq=False)
+class Formula:
+    """A formula ready to run: `evaluate` per record, `to_sql` per query.
+
+    `dependencies` are the top-level fields it reads (for ordering computed fields and
+    finding cycles); `uses_refs` the ref fields it reads through.
+    """
+
+    text: str
+    type: FType
+    dependencies: frozenset[str]
+    uses_refs: frozenset[str]
+    is_aggregate: bool
+    tree: Expr = field(repr=False)
+    _run: Evaluator = field(repr=False)
+    _memoize_refs: bool = field(repr=False, default=False)
+
+    def evaluate(self, ctx: Context) -> Any:
+        """Compute the formula on one record; raise FormulaRuntimeError naming the formula."""
+        if self._memoize_refs:
+            ctx = replace(ctx, load_ref=_memoized(ctx.load_ref))
+        try:
+            return self._run(ctx)
+        except (ValueFailure, ArithmeticError) as error:
+            raise FormulaRuntimeError(f"{error} in formula {self.text!r}") from None
+
+    def to_sql(
+        self,
+        target: SqlTarget,
+        *,
+        params: Mapping[str, Any] = _NO_PARAMS,
+        user_name: str | None = None,
+        user_roles: Sequence[str] = (),
+        now: datetime | None = None,
+        exact_null: bool = False,
+    ) -> ColumnElement[Any]:
+        """Compile to a SQLAlchemy expression over `target`'s table.
+
+        Values not read from the record (params, user, `today()` with `now`) become bound
+        parameters. A bool formula may yield NULL where Python yields false, which `WHERE`
+        treats alike; pass `exact_null=True` to get NULL exactly where Python gives None
+        (e.g. to select or group by a bool formula).
+        Raises FormulaError for parts that cannot run in SQL (child-table values, Python-only
+        functions).
+        """
+        ctx = Context(params=params, user_name=user_name, user_roles=user_roles, now=now)
+        return compile_sql(self.tree, self.text, target, ctx, exact_null=exact_null)
+
+
+def compile_formula(
+    text: str, env: Environment, *, expect: FType | None = None, aggregate: bool = False
+) -> Formula:
+    """Parse and type-check `text` against `env`; raise FormulaError at the offending token.
+
+    `expect` is the type the caller needs (bool for a rule's assert, money for a money
+    field); numbers and money fit each other and null fits anything. `aggregate` allows
+    report-measure aggregates over records: `count()`, `sum(total)`, `avg/min/max(field)`.
+    """
+    checked = check(parse(text), text, env, aggregate=aggregate)
+    result = checked.tree.type
+    if expect is not None and not expect.accepts(result):
+        stripped = len(text) - len(text.lstrip())
+        start = Pos(text.count("\n", 0, stripped) + 1, stripped - (text.rfind("\n", 0, stripped) + 1) + 1)
+        raise error_at(f"expected a {expect} formula, found {result}", text, start)
+    return Formula(
+        text=text,
+        type=result,
+        dependencies=checked.dependencies,
+        uses_refs=checked.uses_refs,
+        is_aggregate=checked.is_aggregate,
+        tree=checked.tree,
+        _run=compile_evaluator(checked.tree),
+        _memoize_refs=checked.ref_reads > 1,
+    )
+
+
+def _memoized(load: RefLoader) -> RefLoader:
+    """Load each referenced record once per evaluation, however many of its fields are read."""
+    cache: dict[tuple[str, str], Mapping[str, Any] | None] = {}
+
+    def load_once(entity: str, record_id: str) -> Mapping[str, Any] | None:
+        key = (entity, record_id)
+        if key not in cache:
+            cache[key] = load(entity, record_id)
+        return cache[key]
+
+    return load_once

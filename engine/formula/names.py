@@ -1,0 +1,96 @@
+"""Resolve dotted names — fields, one ref hop, table columns, `params.*`, `user.*` — to checked nodes."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..errors import FormulaError
+from . import ast
+from .environment import Environment
+from .ir import Expr, Field, Param, RefField, TableColumn, UserAttr
+from .types import TEXT, TEXT_LIST, FType, Kind
+
+_V = TypeVar("_V")
+Fail = Callable[[str, ast.Pos], FormulaError]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A resolved name: the node, the record field it reads, and whether it hops through it."""
+
+    expr: Expr
+    field: str | None = None
+    through_ref: bool = False
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """Return ` (did you mean 'x'?)` when a candidate is close to `name`, else ``."""
+    visible = [c for c in candidates if not c.startswith("_")]
+    close = difflib.get_close_matches(name, visible, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _lookup(mapping: Mapping[str, _V] | None, name: str) -> _V | None:
+    # Underscore names are never resolved, whatever the environment holds.
+    if mapping is None or name.startswith("_"):
+        return None
+    return mapping.get(name)
+
+
+def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
+    """Resolve `node` against `env`; call `fail(message, pos)` for the error to raise."""
+    head, pos = node.parts[0], node.positions[0]
+    if head == "params":
+        return Resolved(_param(node, env, fail))
+    if head == "user":
+        return Resolved(_user(node, fail))
+    info = _lookup(env.fields, head)
+    if info is None:
+        raise fail(f"unknown field {head!r}{did_you_mean(head, [*env.fields, 'params', 'user'])}", pos)
+    if len(node.parts) == 1:
+        return Resolved(Field(head, info.type, pos), head)
+    if len(node.parts) > 2:
+        raise fail(
+            f"only one hop is allowed: '{head}.{node.parts[1]}' cannot be followed by '.{node.parts[2]}'",
+            node.positions[2],
+        )
+    attr, attr_pos = node.parts[1], node.positions[1]
+    if info.type.kind is Kind.REF:
+        entity = info.target_entity or info.type.entity or ""
+        target = _lookup(info.target, attr)
+        if target is None:
+            owner = f"{head!r} ({entity})" if entity else repr(head)
+            raise fail(f"unknown field {attr!r} of {owner}{did_you_mean(attr, info.target or {})}", attr_pos)
+        return Resolved(RefField(head, entity, attr, target.type, pos), head, through_ref=True)
+    if info.type.kind is Kind.LIST and info.row is not None:
+        column = _lookup(info.row, attr)
+        if column is None:
+            suggestion = did_you_mean(attr, info.row)
+            raise fail(f"unknown field {attr!r} in the rows of table {head!r}{suggestion}", attr_pos)
+        return Resolved(TableColumn(head, attr, FType.list_of(column.type), pos), head)
+    raise fail(f"{head!r} is {info.type}, not a reference or a table, so it has no field {attr!r}", attr_pos)
+
+
+def _param(node: ast.Name, env: Environment, fail: Fail) -> Expr:
+    if len(node.parts) != 2:
+        where = node.positions[2] if len(node.parts) > 2 else node.positions[0]
+        raise fail("write params.<name> to read a module parameter", where)
+    name, pos = node.parts[1], node.positions[1]
+    ptype = _lookup(env.params, name)
+    if ptype is None:
+        raise fail(f"unknown parameter {name!r}{did_you_mean(name, env.params)}", pos)
+    return Param(name, ptype, node.positions[0])
+
+
+def _user(node: ast.Name, fail: Fail) -> Expr:
+    attr = node.parts[1] if len(node.parts) == 2 else None
+    if attr == "name":
+        return UserAttr("name", TEXT, node.positions[0])
+    if attr == "roles":
+        return UserAttr("roles", TEXT_LIST, node.positions[0])
+    where = node.positions[1] if len(node.parts) > 1 else node.positions[0]
+    suggestion = did_you_mean(attr, ["name", "roles"]) if attr else ""
+    raise fail(f"the user has only 'user.name' and 'user.roles'{suggestion}", where)

@@ -1,0 +1,279 @@
+"""Compile a checked formula to a SQLAlchemy expression for list filters, report `where`s,
+row permissions and report measures.
+
+Storage stays in charge of how values are stored: a `SqlTarget` turns a field (or a field one
+ref away) into a column expression of the right SQL type, and a Python value into a bound
+parameter in the same representation. Everything that does not read the record — literals,
+`params.*`, `user.*`, `today()`, `now()`, arithmetic on those — is computed here in Python
+and bound as one parameter, so any function works on such values.
+
+Null semantics match the Python evaluator: SQL's three-valued logic yields NULL where Python
+yields false (`qty > 5` when qty is null); that is harmless where a boolean only filters
+(`WHERE`, `and`, `or`, an `if` condition) and is turned into false (`coalesce(x, false)`)
+wherever the value is used (under `not`, compared, passed to a function, returned by `if`).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, false, func, not_, null, or_, true
+from sqlalchemy.sql.elements import ColumnElement, Grouping
+
+from ..errors import FormulaError, FormulaRuntimeError
+from .ast import Pos
+from .context import Context
+from .evaluator import compile_evaluator
+from .ir import (
+    Aggregate,
+    Arith,
+    CallExpr,
+    Compare,
+    Expr,
+    Field,
+    If,
+    In,
+    IsNull,
+    ListExpr,
+    Logic,
+    Negate,
+    Not,
+    RefField,
+    TableColumn,
+)
+from .parser import error_at
+from .sql_constructs import DateAddDays, DaysBetweenDates, DaysBetweenDatetimes, DecimalDiv
+from .sql_target import SqlTarget, type_of_value
+from .types import BOOL, NUMBER, FType, Kind
+from .values import ValueFailure
+
+Col = ColumnElement[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    """A value computed in Python before the query (it does not depend on the row)."""
+
+    value: Any
+    type: FType
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class _Sql:
+    """A SQL expression; `falsy_null`: where it is NULL, Python would say false."""
+
+    expr: Col
+    falsy_null: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _SqlList:
+    """A list literal with items read from the row, e.g. `[a, b]` (only usable with `in`)."""
+
+    items: list[Col]
+    pos: Pos
+
+
+_Compiled = _Folded | _Sql | _SqlList
+_COMPARE: dict[str, Callable[[Any, Any], Col]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+_AGGREGATES: dict[str, Callable[[Col], Col]] = {
+    "count": func.count,
+    "avg": func.avg,
+    "min": func.min,
+    "max": func.max,
+}
+
+
+def compile_sql(tree: Expr, text: str, target: SqlTarget, ctx: Context, *, exact_null: bool) -> Col:
+    """Compile `tree` to SQL; raise FormulaError for parts that cannot run in the database."""
+    compiler = _SqlCompiler(text, target, ctx)
+    compiled = compiler.visit(tree)
+    return compiler.value(compiled) if exact_null else compiler.condition(compiled)
+
+
+class _SqlCompiler:
+    def __init__(self, text: str, target: SqlTarget, ctx: Context) -> None:
+        self.text = text
+        self.target = target
+        self.ctx = ctx
+
+    def refuse(self, what: str, node: Expr) -> FormulaError:
+        return error_at(f"{what} cannot be used in a filter", self.text, node.pos)
+
+    # --- conversions ----------------------------------------------------------------------------
+
+    def bind(self, value: Any, ftype: FType) -> Col:
+        if value is None:
+            return null()
+        if isinstance(value, bool):
+            return true() if value else false()
+        return self.target.literal(value, ftype if not ftype.is_loose else type_of_value(value))
+
+    def value(self, compiled: _Compiled) -> Col:
+        """The expression where NULL means exactly Python's None."""
+        if isinstance(compiled, _Sql):
+            return func.coalesce(compiled.expr, false()) if compiled.falsy_null else compiled.expr
+        if isinstance(compiled, _SqlList) or isinstance(compiled.value, list):
+            message = "a list cannot be used in a filter except on the right of 'in' or in contains()"
+            raise error_at(message, self.text, compiled.pos)
+        return self.bind(compiled.value, compiled.type)
+
+    def condition(self, compiled: _Compiled) -> Col:
+        """The expression for a place where NULL and false both mean "no"."""
+        return compiled.expr if isinstance(compiled, _Sql) else self.value(compiled)
+
+    def items(self, compiled: _Compiled, node: Expr) -> list[Col]:
+        """The items of a list (a literal, or a list known before the query) as SQL values."""
+        if isinstance(compiled, _SqlList):
+            return compiled.items
+        if isinstance(compiled, _Sql) or node.type.item is None:
+            raise self.refuse("a list computed from record values", node)
+        return [self.bind(v, node.type.item) for v in compiled.value or () if v is not None]
+
+    def fold(self, node: Expr) -> _Folded:
+        try:
+            return _Folded(compile_evaluator(node)(self.ctx), node.type, node.pos)
+        except (ValueFailure, ArithmeticError) as error:
+            raise FormulaRuntimeError(f"{error} in formula {self.text!r}") from None
+
+    # --- nodes ----------------------------------------------------------------------------------
+
+    def visit(self, node: Expr) -> _Compiled:
+        if not node.row:
+            return self.fold(node)
+        if isinstance(node, Field):
+            if node.type.kind is Kind.LIST:
+                what = (
+                    "child table"
+                    if node.type.item is not None and node.type.item.kind is Kind.ROW
+                    else "list field"
+                )
+                raise self.refuse(f"the {what} {node.name!r}", node)
+            return _Sql(self.target.field(node.name, node.type))
+        if isinstance(node, RefField):
+            if node.type.kind is Kind.LIST:
+                raise self.refuse(f"the list field '{node.ref}.{node.field}'", node)
+            return _Sql(self.target.ref_field(node.ref, node.entity, node.field, node.type))
+        if isinstance(node, TableColumn):
+            raise self.refuse(f"the child table values '{node.table}.{node.field}'", node)
+        if isinstance(node, ListExpr):
+            return _SqlList([self.value(self.visit(item)) for item in node.items], node.pos)
+        if isinstance(node, CallExpr):
+            return self.call(node)
+        if isinstance(node, If):
+            return self.if_(node)
+        if isinstance(node, Logic):
+            return self.logic(node)
+        if isinstance(node, Not):
+            # Grouped: SQLAlchemy would render `NOT x IS NULL` for `not_(x).is_(None)`.
+            return _Sql(Grouping(not_(func.coalesce(self.condition(self.visit(node.operand)), false()))))
+        if isinstance(node, Negate):
+            return _Sql(-self.value(self.visit(node.operand)))
+        if isinstance(node, Arith):
+            return self.arith(node)
+        if isinstance(node, Compare):
+            return self.compare(node)
+        if isinstance(node, IsNull):
+            compiled = self.visit(node.operand)
+            if isinstance(compiled, _SqlList):  # a list literal is never null
+                return _Folded(node.negated, BOOL, node.pos)
+            operand = self.value(compiled)
+            return _Sql(operand.is_not(None) if node.negated else operand.is_(None))
+        if isinstance(node, In):
+            return self.member(node)
+        assert isinstance(node, Aggregate), node
+        return self.aggregate(node)
+
+    def call(self, node: CallExpr) -> _Compiled:
+        args: list[Any] = []
+        for arg in node.args:  # first, so that a child-table argument is what gets reported
+            compiled = self.visit(arg)
+            is_list = arg.type.kind is Kind.LIST
+            args.append(self.items(compiled, arg) if is_list else self.value(compiled))
+        sql = node.function.sql
+        if sql is None:
+            raise self.refuse(f"{node.function.name}()", node)
+        return _Sql(sql(args, [arg.type for arg in node.args]))
+
+    def if_(self, node: If) -> _Compiled:
+        cond = self.visit(node.cond)
+        if isinstance(cond, _Folded):
+            return self.visit(node.then if cond.value is True else node.otherwise)
+        then, otherwise = self.value(self.visit(node.then)), self.value(self.visit(node.otherwise))
+        return _Sql(case((self.condition(cond), then), else_=otherwise))
+
+    def logic(self, node: Logic) -> _Compiled:
+        left, right = self.visit(node.left), self.visit(node.right)
+        decisive = node.op == "or"  # the operand value that decides the result alone
+        for side, other in ((left, right), (right, left)):
+            if isinstance(side, _Folded):
+                return _Folded(decisive, BOOL, node.pos) if (side.value is True) is decisive else other
+        combine = or_ if decisive else and_
+        return _Sql(combine(self.condition(left), self.condition(right)), falsy_null=True)
+
+    def arith(self, node: Arith) -> _Compiled:
+        left, right = self.value(self.visit(node.left)), self.value(self.visit(node.right))
+        mode = node.mode
+        if mode == "add":
+            return _Sql(left + right)
+        if mode == "sub":
+            return _Sql(left - right)
+        if mode == "mul":
+            return _Sql(left * right)
+        if mode == "div":
+            return _Sql(DecimalDiv(left, right))
+        if mode == "mod":
+            return _Sql(func.mod(left, func.nullif(right, 0)))
+        if mode == "concat":
+            return _Sql(left.concat(right))
+        if mode == "date_add":
+            return _Sql(DateAddDays(left, right))
+        if mode == "date_sub":
+            return _Sql(DateAddDays(left, -right))
+        if mode == "date_diff":
+            return _Sql(DaysBetweenDates(right, left))
+        if mode == "datetime_diff":
+            return _Sql(DaysBetweenDatetimes(right, left))
+        if mode in ("datetime_add", "datetime_sub"):
+            raise self.refuse("adding days to a datetime read from the record (use days_between)", node)
+        raise self.refuse("an operation on values of unknown type", node)
+
+    def compare(self, node: Compare) -> _Compiled:
+        left, right = self.visit(node.left), self.visit(node.right)
+        if any(isinstance(side, _Folded) and side.value is None for side in (left, right)):
+            return _Folded(False, BOOL, node.pos)  # a comparison with null is false
+        return _Sql(_COMPARE[node.op](self.value(left), self.value(right)), falsy_null=True)
+
+    def member(self, node: In) -> _Compiled:
+        item, container = self.visit(node.item), self.visit(node.container)
+        if isinstance(item, _Folded) and item.value is None:
+            return _Folded(False, BOOL, node.pos)
+        value, items = self.value(item), self.items(container, node.container)
+        if not items:
+            return _Sql(value.is_not(None)) if node.negated else _Folded(False, BOOL, node.pos)
+        if not node.negated:
+            return _Sql(value.in_(items), falsy_null=True)
+        if isinstance(container, _Folded):  # no null items: NOT IN is null only for a null item
+            return _Sql(value.not_in(items), falsy_null=True)
+        return _Sql(and_(value.is_not(None), not_(func.coalesce(value.in_(items), false()))))
+
+    def aggregate(self, node: Aggregate) -> _Compiled:
+        if node.arg is None:
+            return _Sql(func.count())
+        arg = self.value(self.visit(node.arg))
+        if node.name == "sum":  # Python's sum of nothing is 0, SQL's is NULL
+            return _Sql(func.coalesce(func.sum(arg), self.bind(Decimal(0), NUMBER)))
+        return _Sql(_AGGREGATES[node.name](arg))

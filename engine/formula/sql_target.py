@@ -1,0 +1,64 @@
+"""The port between formula SQL compilation and storage: how fields and values become SQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import Boolean, Date, DateTime, Numeric, String, literal
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
+
+from .types import BOOL, DATE, DATETIME, NULL, NUMBER, TEXT, FType, Kind
+
+
+class SqlTarget(Protocol):
+    """The storage layer's side of SQL compilation (one implementation per table layout)."""
+
+    def field(self, name: str, type: FType) -> ColumnElement[Any]:
+        """Return the record's field `name`, cast to the SQL type of `type`."""
+        ...
+
+    def ref_field(self, ref_name: str, target_entity: str, field: str, type: FType) -> ColumnElement[Any]:
+        """Return `field` of the record the ref field `ref_name` points at (a scalar subquery)."""
+        ...
+
+    def literal(self, value: Any, type: FType) -> ColumnElement[Any]:
+        """Return `value` (never None) as a bound parameter comparable with `field(..., type)`.
+
+        `bind_value` is a portable default; SQLite storage that keeps dates as ISO text may
+        need to bind dates and datetimes as text in the same format.
+        """
+        ...
+
+
+_SQL_TYPES: dict[Kind, TypeEngine[Any]] = {
+    Kind.NUMBER: Numeric(),
+    Kind.MONEY: Numeric(),
+    Kind.TEXT: String(),
+    Kind.REF: String(),
+    Kind.BOOL: Boolean(),
+    Kind.DATE: Date(),
+    Kind.DATETIME: DateTime(timezone=True),
+}
+
+
+def bind_value(value: Any, type: FType) -> ColumnElement[Any]:
+    """Bind `value` with the SQLAlchemy type matching `type` (a default for `SqlTarget.literal`)."""
+    return literal(value, _SQL_TYPES.get(type.kind))
+
+
+def type_of_value(value: Any) -> FType:
+    """Return the formula type of a Python value (for values whose static type was `any`)."""
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, Decimal | int):
+        return NUMBER
+    if isinstance(value, datetime):
+        return DATETIME
+    if isinstance(value, date):
+        return DATE
+    if isinstance(value, str):
+        return TEXT
+    return NULL

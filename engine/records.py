@@ -1,0 +1,354 @@
+"""Record use cases: create, read, update, delete, list and history of declared entities."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.compute import Evaluation, check_record, compute
+from engine.declarations.compiler import suggest
+from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
+from engine.errors import BadRequest, Conflict, FieldError, NotFound, RecordInvalid
+from engine.json_schema import schema_errors
+from engine.permissions import Access
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery
+from engine.tenancy import Actor
+from engine.values import InvalidValue, coerce, from_json, to_document, to_json
+
+EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+
+
+class Records:
+    """One actor's record operations inside one tenant transaction."""
+
+    def __init__(self, session: Session, actor: Actor, modules: Mapping[str, ModuleSpec],
+                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en") -> None:
+        self.session = session
+        self.actor = actor
+        self.modules = modules
+        self.parameters = parameters or {}
+        self.language = language
+
+    # -- lookup ------------------------------------------------------------------------------------
+
+    def entity(self, module: str, entity: str) -> EntitySpec:
+        spec = self.modules.get(module)
+        if spec is None:
+            raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, self.modules))
+        found = spec.entities.get(entity)
+        if found is None:
+            raise NotFound(f"module {module!r} has no entity {entity!r}" + suggest(entity, spec.entities))
+        return found
+
+    def access(self, entity: EntitySpec) -> Access:
+        return Access(entity, self.actor)
+
+    def evaluation(self, entity: EntitySpec) -> Evaluation:
+        return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
+                          user_roles=tuple(sorted(self.actor.roles)), load_ref=self._load_ref)
+
+    def params_of(self, module: str) -> dict[str, Any]:
+        spec = self.modules[module]
+        values = {name: p.default for name, p in spec.parameters.items()}
+        values.update(self.parameters.get(module, {}))
+        return {name: coerce(FieldSpec(name, spec.parameters[name].type, spec.parameters[name].label), value)
+                for name, value in values.items() if name in spec.parameters}
+
+    def _load_ref(self, target: str, record_id: str) -> dict[str, Any] | None:
+        module, _, entity = target.partition(".")
+        if module not in self.modules or entity not in self.modules[module].entities:
+            return None
+        row = self._row(self.modules[module].entities[entity], record_id, missing_ok=True)
+        return self._values(self.modules[module].entities[entity], row) if row is not None else None
+
+    def _row(self, entity: EntitySpec, record_id: str, *, missing_ok: bool = False) -> Record | None:
+        row = self.session.scalars(
+            select(Record).where(Record.id == record_id, Record.module == entity.module,
+                                 Record.entity == entity.name, Record.deleted_at.is_(None))
+        ).first()
+        if row is None and not missing_ok:
+            raise NotFound(f"{entity.title.en} {record_id!r} does not exist")
+        return row
+
+    def _visible_row(self, entity: EntitySpec, record_id: str) -> Record:
+        access = self.access(entity)
+        access.require(Action.READ)
+        query = RecordQuery(self.session, entity, self.evaluation(entity))
+        row = query.one(record_id, access.row_filters)
+        if row is None:
+            raise NotFound(f"{entity.title.en} {record_id!r} does not exist")
+        return row
+
+    @staticmethod
+    def _values(entity: EntitySpec, row: Record) -> dict[str, Any]:
+        values = {name: from_json(spec, row.data.get(name)) for name, spec in entity.fields.items()}
+        values.update(id=row.id, status=row.status, version=row.version, created_at=row.created_at,
+                      created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
+        return values
+
+    def view(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
+        hidden = self.access(entity).hidden_fields
+        return {
+            "id": row.id, "module": row.module, "entity": row.entity, "version": row.version,
+            "status": row.status, "schema_version": row.schema_version,
+            "data": {k: v for k, v in row.data.items() if k not in hidden},
+            "created_at": _iso(row.created_at), "created_by": row.created_by,
+            "updated_at": _iso(row.updated_at), "updated_by": row.updated_by,
+        }
+
+    # -- use cases ---------------------------------------------------------------------------------
+
+    def get(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
+        entity = self.entity(module, entity_name)
+        return self.view(entity, self._visible_row(entity, record_id))
+
+    def create(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        entity = self.entity(module, entity_name)
+        access = self.access(entity)
+        access.require(Action.CREATE)
+        values = self._accepted_input(entity, data, access, previous=None)
+        for name, spec in entity.fields.items():
+            if name not in values and spec.default is not None and not spec.is_computed:
+                values[name] = coerce(spec, spec.default)
+        document = self._finish(entity, values, record_id=None)
+        moment = datetime.now(timezone.utc)
+        row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
+                     schema_version=self.modules[module].version, status="draft", version=1, data=document,
+                     created_at=moment, created_by=self.actor.username, updated_at=moment,
+                     updated_by=self.actor.username)
+        self.session.add(row)
+        self._flush(entity)
+        self._audit("record.create", entity, row, None, document)
+        return self.view(entity, row)
+
+    def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
+               version: Any) -> dict[str, Any]:
+        entity = self.entity(module, entity_name)
+        access = self.access(entity)
+        access.require(Action.UPDATE)
+        expected = _version(version)
+        row = self._visible_row(entity, record_id)
+        self._require_current(entity, row, expected)
+        if row.status not in EDITABLE_STATUSES:
+            raise Conflict(f"{entity.title.en} {record_id} is {row.status} and can no longer be edited")
+        previous = self._values(entity, row)
+        values = {name: previous[name] for name in entity.fields}
+        values.update(self._accepted_input(entity, data, access, previous=previous))
+        document = self._finish(entity, values, record_id=row.id)
+        before = dict(row.data)
+        if document == before:
+            return self.view(entity, row)
+        row.data = document
+        row.updated_at = datetime.now(timezone.utc)
+        row.updated_by = self.actor.username
+        self._flush(entity)
+        self._audit("record.update", entity, row, before, document)
+        return self.view(entity, row)
+
+    def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
+        entity = self.entity(module, entity_name)
+        self.access(entity).require(Action.DELETE)
+        row = self._visible_row(entity, record_id)
+        if version is not None:
+            self._require_current(entity, row, _version(version))
+        if row.status not in EDITABLE_STATUSES:
+            raise Conflict(f"{entity.title.en} {record_id} is {row.status} and can no longer be deleted")
+        row.deleted_at = datetime.now(timezone.utc)
+        row.updated_by = self.actor.username
+        self._flush(entity)
+        self._audit("record.delete", entity, row, dict(row.data), None)
+
+    def list(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
+             limit: Any = 50, offset: Any = 0) -> Page:
+        entity = self.entity(module, entity_name)
+        access = self.access(entity)
+        access.require(Action.READ)
+        query = RecordQuery(self.session, entity, self.evaluation(entity), hidden=access.hidden_fields)
+        rows, total = query.page(q=q, sort=sort or entity.list_sort, row_filters=access.row_filters,
+                                 limit=_bounded(limit, "limit", 1, MAX_LIMIT), offset=_bounded(offset, "offset", 0, None))
+        return Page([self.view(entity, row) for row in rows], total)
+
+    def history(self, module: str, entity_name: str, record_id: str) -> list[dict[str, Any]]:
+        entity = self.entity(module, entity_name)
+        row = self._visible_row(entity, record_id)
+        hidden = self.access(entity).hidden_fields
+        return [
+            {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action, "note": e.note,
+             "before": _without(e.before, hidden), "after": _without(e.after, hidden)}
+            for e in audit.entries_for(self.session, self.actor.tenant_id, "record", row.id)
+        ]
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def _accepted_input(self, entity: EntitySpec, data: Mapping[str, Any], access: Access,
+                        previous: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Coerce writable input fields; unknown, hidden and read-only fields are errors."""
+        if not isinstance(data, Mapping):
+            raise BadRequest("the record data must be a JSON object of field values")
+        values: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        hidden, readonly = access.hidden_fields, access.readonly_fields
+        for name, raw in data.items():
+            spec = entity.fields.get(name)
+            if spec is None:
+                if name not in SYSTEM_FIELDS:
+                    errors.append(FieldError(name, "is not a field of " + entity.title.en
+                                             + suggest(name, entity.fields)))
+                continue
+            if spec.is_computed:
+                continue  # computed fields are recalculated; sending back what was read is harmless
+            if name in hidden:
+                errors.append(FieldError(name, "is hidden for your roles and cannot be written"))
+                continue
+            try:
+                value = coerce(spec, raw)
+                if spec.type == "table":
+                    value = self._rows(spec, value, errors)
+            except InvalidValue as error:
+                errors.append(FieldError(name, str(error)))
+                continue
+            if previous is not None and value != previous.get(name) and self._is_locked(entity, spec, readonly,
+                                                                                          previous):
+                errors.append(FieldError(name, "is read-only"))
+                continue
+            if previous is None and name in readonly and value is not None:
+                errors.append(FieldError(name, "is read-only for your roles"))
+                continue
+            values[name] = value
+        if errors:
+            raise RecordInvalid(errors)
+        return values
+
+    def _is_locked(self, entity: EntitySpec, spec: FieldSpec, readonly: frozenset[str],
+                   previous: Mapping[str, Any]) -> bool:
+        if spec.name in readonly:
+            return True
+        return spec.readonly_if is not None and self.evaluation(entity).run(spec.readonly_if, previous) is True
+
+    @staticmethod
+    def _rows(spec: FieldSpec, rows: list[dict[str, Any]], errors: list[FieldError]) -> list[dict[str, Any]]:
+        result = []
+        for index, row in enumerate(rows):
+            clean: dict[str, Any] = {}
+            for name, raw in row.items():
+                child = spec.fields.get(name)
+                if child is None:
+                    errors.append(FieldError(f"{spec.name}[{index}].{name}",
+                                             "is not a column of this table" + suggest(name, spec.fields)))
+                elif not child.is_computed:
+                    try:
+                        clean[name] = coerce(child, raw)
+                    except InvalidValue as error:
+                        errors.append(FieldError(f"{spec.name}[{index}].{name}", str(error)))
+            for name, child in spec.fields.items():
+                if name not in clean and child.default is not None and not child.is_computed:
+                    clean[name] = coerce(child, child.default)
+            result.append(clean)
+        return result
+
+    def _finish(self, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> dict[str, Any]:
+        """Compute, check and serialise; every problem found is reported at once."""
+        evaluation = self.evaluation(entity)
+        errors = compute(entity, values, evaluation)
+        errors += check_record(entity, values, evaluation, self.language)
+        document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
+                    if values.get(name) is not None}
+        reported = {e.field for e in errors}
+        errors += [e for e in schema_errors(entity, document) if e.field not in reported]
+        errors += self._reference_errors(entity, values)
+        errors += self._uniqueness_errors(entity, values, record_id)
+        if errors:
+            raise RecordInvalid(_deduplicated(errors))
+        return document
+
+    def _reference_errors(self, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:
+        errors = []
+        for name, spec in entity.fields.items():
+            targets: list[tuple[str, FieldSpec, Any]] = []
+            if spec.type == "ref" and values.get(name):
+                targets.append((name, spec, values[name]))
+            if spec.type == "table":
+                for index, row in enumerate(values.get(name) or []):
+                    targets += [(f"{name}[{index}].{c}", child, row[c]) for c, child in spec.fields.items()
+                                if child.type == "ref" and row.get(c)]
+            for where, ref_spec, ref_id in targets:
+                if ref_spec.target and self._load_ref(ref_spec.target, str(ref_id)) is None:
+                    errors.append(FieldError(where, f"refers to {ref_spec.target} {ref_id!r}, which does not exist"))
+        return errors
+
+    def _uniqueness_errors(self, entity: EntitySpec, values: Mapping[str, Any],
+                           record_id: str | None) -> list[FieldError]:
+        query = RecordQuery(self.session, entity, self.evaluation(entity))
+        return [FieldError(name, f"{to_json(values[name])!r} is already used by another {entity.title.en}")
+                for name, spec in entity.fields.items()
+                if spec.unique and values.get(name) is not None
+                and query.exists_with(name, to_json(values[name]), exclude_id=record_id)]
+
+    def _require_current(self, entity: EntitySpec, row: Record, expected: int) -> None:
+        if row.version != expected:
+            raise Conflict(f"{entity.title.en} {row.id} was changed by {row.updated_by} (version {row.version}, "
+                           f"you sent {expected}); reload it and apply your change again",
+                           details={"current_version": row.version})
+
+    def _flush(self, entity: EntitySpec) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict(f"{entity.title.en} was changed by someone else meanwhile; reload it") from None
+        except IntegrityError as error:
+            raise Conflict(f"{entity.title.en} conflicts with another record (a unique value is already used)",
+                           details=str(error.orig)) from None
+
+    def _audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
+               after: dict[str, Any] | None) -> None:
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
+                    target_type="record", target_id=row.id, before=before, after=after,
+                    note=f"{entity.key} v{row.version}")
+
+
+def _iso(moment: datetime) -> str:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def _without(document: dict[str, Any] | None, hidden: frozenset[str]) -> dict[str, Any] | None:
+    return None if document is None else {k: v for k, v in document.items() if k not in hidden}
+
+
+def _version(raw: Any) -> int:
+    if raw is None:
+        raise BadRequest("send the record's 'version' (from your last read) to update it")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise BadRequest(f"'version' must be a whole number, not {raw!r}") from None
+
+
+def _bounded(raw: Any, name: str, low: int, high: int | None) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name!r} must be a whole number, not {raw!r}") from None
+    if value < low or (high is not None and value > high):
+        limits = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise BadRequest(f"{name!r} must be {limits}, not {value}")
+    return value
+
+
+def _deduplicated(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))

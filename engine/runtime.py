@@ -1,0 +1,73 @@
+"""The engine's entry point for web, CLI and tests: database, catalog and per-tenant services."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import tenancy
+from engine.catalog import Catalog
+from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
+from engine.declarations.model import ModuleSpec
+from engine.records import Records
+from engine.storage.database import Database
+from engine.storage.migrate import upgrade
+from engine.tenancy import Actor
+
+
+def default_database_url(instance: Path) -> str:
+    return f"sqlite:///{(instance / 'formwork.db').resolve()}"
+
+
+class Formwork:
+    """One per process: owns the database and the compiled module catalog."""
+
+    def __init__(self, database_url: str) -> None:
+        self.db = Database(database_url)
+        self.catalog = Catalog(self.db)
+
+    def initialise(self) -> list[str]:
+        """Create or upgrade the schema and install the built-in modules; returns what was installed."""
+        upgrade(self.db.url)
+        installed = []
+        for folder in _dependency_order(builtin_folders()):
+            spec, changed = self.catalog.install_folder(folder)
+            if changed:
+                installed.append(f"{spec.name} {spec.version}")
+        return installed
+
+    def tenant_modules(self, session: Session, tenant_id: str) -> dict[str, ModuleSpec]:
+        """Modules a tenant may use now: installed, enabled for it, and licensed."""
+        tenant = tenancy.get_tenant(session, tenant_id)
+        installed = self.catalog.modules()
+        return {name: installed[name] for name in tenancy.enabled_modules(session, tenant_id)
+                if name in installed and tenancy.is_licensed(tenant, name)}
+
+    @contextmanager
+    def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:
+        with self.db.tenant(actor.tenant_id) as session:
+            modules = self.tenant_modules(session, actor.tenant_id)
+            parameters: dict[str, dict[str, Any]] = {
+                name: tenancy.module_parameters(session, actor.tenant_id, name) for name in modules
+            }
+            yield Records(session, actor, modules, parameters, language)
+
+
+def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:
+    by_name = {module_name_of(f): f for f in folders}
+    ordered: list[ModuleFolder] = []
+
+    def visit(name: str | None) -> None:
+        folder = by_name.get(name)
+        if folder is None or folder in ordered:
+            return
+        for required in requires_of(folder):
+            visit(required)
+        ordered.append(folder)
+
+    for name in by_name:
+        visit(name)
+    return ordered

@@ -1,0 +1,105 @@
+"""Engine, sessions and the one place where tenant scope is enforced."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+
+from engine.storage.models import TenantOwned
+
+TENANT_KEY = "tenant_id"
+PLATFORM_KEY = "platform"
+
+
+class TenantScopeMissing(RuntimeError):
+    """Raised when code queries tenant data without a tenant scope: a programming error."""
+
+
+class Database:
+    """Owns the SQLAlchemy engine; hands out tenant-scoped or platform units of work."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, echo=echo, future=True, **_engine_options(url))
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def tenant(self, tenant_id: str) -> Iterator[Session]:
+        """One transaction in which every query of tenant-owned tables is limited to `tenant_id`."""
+        with self._unit_of_work({TENANT_KEY: tenant_id}) as session:
+            yield session
+
+    @contextmanager
+    def platform(self) -> Iterator[Session]:
+        """One transaction over platform tables (tenants, catalog); tenant tables stay out of reach."""
+        with self._unit_of_work({PLATFORM_KEY: True}) as session:
+            yield session
+
+    @contextmanager
+    def _unit_of_work(self, info: dict[str, Any]) -> Iterator[Session]:
+        session = self._sessions(info=info)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    tenant_id = state.session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+            raise TenantScopeMissing("tenant data was queried outside Database.tenant(...)")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
+    tenant_id = session.info.get(TENANT_KEY)
+    for obj in session.new:
+        if not isinstance(obj, TenantOwned):
+            continue
+        if tenant_id is None:
+            if not session.info.get(PLATFORM_KEY):
+                raise TenantScopeMissing(f"{type(obj).__name__} added outside a tenant scope")
+            continue
+        if getattr(obj, "tenant_id", None) is None:
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id != tenant_id:
+            raise TenantScopeMissing(f"{type(obj).__name__} of tenant {obj.tenant_id!r} added in {tenant_id!r}")

@@ -1,0 +1,116 @@
+"""ORM tables. Every tenant-owned table has `tenant_id` leading its primary key (shardable by tenant)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TenantOwned:
+    """Mixin: rows of these tables are only reachable through a tenant-scoped session."""
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True, sort_order=-10)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(32), default="trial")
+    seats: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    licensed_modules: Mapped[list[str] | None] = mapped_column(JsonDocument, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogModule(Base):
+    """An installed module version: its declaration files, kept verbatim."""
+
+    __tablename__ = "module_catalog"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    files: Mapped[dict[str, str]] = mapped_column(JsonDocument)
+    digest: Mapped[str] = mapped_column(String(64))
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TenantModule(TenantOwned, Base):
+    __tablename__ = "tenant_modules"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class User(TenantOwned, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(TenantOwned, Base):
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Record(TenantOwned, Base):
+    """One record of any declared entity; its fields live in the JSON document `data`."""
+
+    __tablename__ = "records"
+    __table_args__ = (Index("ix_records_entity", "tenant_id", "module", "entity", "deleted_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    module: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    schema_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(64), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(64))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEntry(TenantOwned, Base):
+    """Append-only, hash-chained per tenant: `hash` covers the entry and the previous hash."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_target", "tenant_id", "target_type", "target_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(140))
+    target_id: Mapped[str] = mapped_column(String(140))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,162 @@
+"""Record queries in SQL: JSON field access per dialect, formula filters, sorting, paging, uniqueness."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, ColumnElement, Date, DateTime, Numeric, Select, cast, false, func, literal_column
+from sqlalchemy import or_ as sql_or
+from sqlalchemy import literal as sql_literal
+from sqlalchemy import select, type_coerce
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import AliasedClass
+
+from engine.declarations.compiler import suggest
+from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
+from engine.errors import BadRequest
+from engine.formula import BOOL, Formula, FType, Kind, bind_value, compile_formula
+from engine.storage.models import Record
+from engine.values import to_json
+
+if TYPE_CHECKING:
+    from engine.compute import Evaluation
+
+SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
+
+
+class RecordColumns:
+    """The formula language's SqlTarget: names a record field as a typed SQL expression."""
+
+    def __init__(self, dialect: str, table: type[Record] | AliasedClass[Record] = Record) -> None:
+        self.dialect = dialect
+        self.table = table
+
+    def json_text(self, name: str) -> ColumnElement[Any]:
+        # The key is a literal (names are validated identifiers) so expression indexes match.
+        if self.dialect == "postgresql":
+            return self.table.data.op("->>")(literal_column(f"'{name}'"))
+        return func.json_extract(self.table.data, literal_column(f"'$.{name}'"))
+
+    def field(self, name: str, ftype: FType) -> ColumnElement[Any]:
+        if name in SYSTEM_COLUMNS:
+            column: ColumnElement[Any] = getattr(self.table, name)
+            return func.datetime(column) if self._is_sqlite_datetime(ftype) else column
+        return self.typed(self.json_text(name), ftype)
+
+    def literal(self, value: Any, ftype: FType) -> ColumnElement[Any]:
+        if self._is_sqlite_datetime(ftype) and isinstance(value, datetime):
+            return func.datetime(sql_literal(to_json(value.astimezone(timezone.utc))))
+        return bind_value(value, ftype)
+
+    def _is_sqlite_datetime(self, ftype: FType) -> bool:
+        """SQLite keeps datetimes as text in two spellings; datetime() makes them comparable."""
+        return self.dialect == "sqlite" and ftype.kind is Kind.DATETIME
+
+    def typed(self, expression: ColumnElement[Any], ftype: FType) -> ColumnElement[Any]:
+        kind = ftype.kind.value
+        is_pg = self.dialect == "postgresql"
+        if kind in ("number", "money"):
+            return cast(expression, Numeric)
+        if kind == "date":
+            return cast(expression, Date) if is_pg else type_coerce(expression, Date)
+        if kind == "datetime":
+            return cast(expression, DateTime(timezone=True)) if is_pg else func.datetime(expression)
+        if kind == "bool":
+            return cast(expression, Boolean) if is_pg else type_coerce(expression, Boolean)
+        return expression
+
+    def ref_field(self, ref_name: str, target_entity: str, field: str, ftype: FType) -> ColumnElement[Any]:
+        module, _, entity = target_entity.partition(".")
+        target = aliased(Record)
+        value = RecordColumns(self.dialect, target).field(field, ftype)
+        return (
+            select(value)
+            .where(target.tenant_id == self.table.tenant_id, target.id == self.json_text(ref_name),
+                   target.module == module, target.entity == entity, target.deleted_at.is_(None))
+            .scalar_subquery()
+        )
+
+
+class RecordQuery:
+    """Queries over one entity's live records, in the session's tenant scope."""
+
+    def __init__(self, session: Session, entity: EntitySpec, evaluation: Evaluation,
+                 hidden: frozenset[str] = frozenset()) -> None:
+        self.session = session
+        self.entity = entity
+        self.evaluation = evaluation
+        self.hidden = hidden
+        self.columns = RecordColumns(session.get_bind().dialect.name)
+
+    def base(self) -> Select[tuple[Record]]:
+        return select(Record).where(Record.module == self.entity.module, Record.entity == self.entity.name,
+                                    Record.deleted_at.is_(None))
+
+    def sql(self, formula: Formula) -> ColumnElement[Any]:
+        return formula.to_sql(self.columns, params=self.evaluation.params, user_name=self.evaluation.user_name,
+                              user_roles=self.evaluation.user_roles)
+
+    def visible(self, statement: Select[tuple[Record]], row_filters: list[Formula] | None) -> Select[tuple[Record]]:
+        if row_filters is None:
+            return statement
+        if not row_filters:
+            return statement.where(false())
+        return statement.where(sql_or(*(self.sql(f) for f in row_filters)))
+
+    def one(self, record_id: str, row_filters: list[Formula] | None) -> Record | None:
+        statement = self.visible(self.base().where(Record.id == record_id), row_filters)
+        return self.session.scalars(statement).first()
+
+    def filter_formula(self, q: str) -> Formula:
+        assert self.entity.environment is not None
+        formula = compile_formula(q, self.entity.environment, expect=BOOL)
+        used = formula.dependencies & self.hidden
+        if used:
+            raise BadRequest(f"the filter uses {', '.join(sorted(used))}, which your roles may not see")
+        return formula
+
+    def page(self, *, q: str | None, sort: str | None, row_filters: list[Formula] | None, limit: int,
+             offset: int) -> tuple[list[Record], int]:
+        statement = self.visible(self.base(), row_filters)
+        if q and q.strip():
+            statement = statement.where(self.sql(self.filter_formula(q)))
+        total = self.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        statement = statement.order_by(*self.ordering(sort)).limit(limit).offset(offset)
+        return list(self.session.scalars(statement)), total
+
+    def ordering(self, sort: str | None) -> list[ColumnElement[Any]]:
+        order: list[ColumnElement[Any]] = []
+        for part in (sort or "").split(","):
+            name = part.strip().lstrip("+-")
+            if not name:
+                continue
+            descending = part.strip().startswith("-")
+            expression = self.sort_key(name)
+            order.append((expression.desc() if descending else expression.asc()).nulls_last())
+        return [*order, Record.created_at.desc(), Record.id]
+
+    def sort_key(self, name: str) -> ColumnElement[Any]:
+        if name in SYSTEM_COLUMNS:
+            column: ColumnElement[Any] = getattr(Record, name)
+            return column
+        spec = self.entity.fields.get(name)
+        if spec is None or name in self.hidden:
+            raise BadRequest(f"cannot sort by {name!r}: not a field" + suggest(name, [*self.entity.fields,
+                                                                                      *SYSTEM_FIELDS]))
+        if spec.type in ("table", "multi_enum"):
+            raise BadRequest(f"cannot sort by {name!r}: it holds a list")
+        assert self.entity.environment is not None
+        return self.columns.field(name, self.entity.environment.fields[name].type)
+
+    def exists_with(self, name: str, json_value: Any, *, exclude_id: str | None) -> bool:
+        compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
+        statement = self.base().where(self.columns.json_text(name) == compared)
+        if exclude_id is not None:
+            statement = statement.where(Record.id != exclude_id)
+        return self.session.scalars(statement.limit(1)).first() is not None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,210 @@
+"""Tenants, the modules each may use, users and API tokens."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.declarations.compiler import suggest
+from engine.declarations.model import FieldSpec, ModuleSpec
+from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound, PermissionDenied
+from engine.passwords import check_password, hash_password, new_token, token_digest
+from engine.storage.models import ApiToken, Tenant, TenantModule, User
+from engine.values import InvalidValue, coerce, to_json
+
+PLANS = ("trial", "professional", "enterprise")
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a tenant user with roles (or the system, for CLI work)."""
+
+    tenant_id: str
+    username: str
+    roles: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def create_tenant(session: Session, tenant_id: str, *, name: str | None = None, plan: str = "trial",
+                  seats: int | None = None, modules: list[str] | None = None) -> Tenant:
+    if not TENANT_ID.match(tenant_id):
+        raise BadRequest(f"tenant id {tenant_id!r} must be lower case letters, digits, '-' or '_'")
+    if plan not in PLANS:
+        raise BadRequest(f"plan {plan!r} is not one of {', '.join(PLANS)}" + suggest(plan, PLANS))
+    if session.get(Tenant, tenant_id) is not None:
+        raise Conflict(f"tenant {tenant_id!r} already exists")
+    tenant = Tenant(id=tenant_id, name=name or tenant_id, plan=plan, seats=seats, licensed_modules=modules,
+                    expires_at=None, is_active=True, created_at=now())
+    session.add(tenant)
+    session.flush()
+    audit.write(session, tenant_id, actor=SYSTEM_ACTOR, action="tenant.create", target_type="tenant",
+                target_id=tenant_id, after={"plan": plan, "seats": seats, "modules": modules})
+    return tenant
+
+
+def get_tenant(session: Session, tenant_id: str) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f"tenant {tenant_id!r} does not exist")
+    return tenant
+
+
+def is_licensed(tenant: Tenant, module: str) -> bool:
+    return tenant.licensed_modules is None or module in tenant.licensed_modules
+
+
+def set_module_enabled(session: Session, tenant_id: str, module: str, enabled: bool,
+                       installed: Mapping[str, ModuleSpec], actor: str = SYSTEM_ACTOR) -> list[str]:
+    """Enable (with the modules it requires) or disable a module; returns the modules changed."""
+    tenant = get_tenant(session, tenant_id)
+    if module not in installed:
+        raise NotFound(f"module {module!r} is not installed" + suggest(module, installed))
+    if not enabled:
+        dependants = [m for m in enabled_modules(session, tenant_id)
+                      if m != module and module in installed[m].requires]
+        if dependants:
+            raise Conflict(f"module {module!r} is required by {', '.join(dependants)}; disable those first")
+        return [module] if _set(session, tenant_id, module, False, actor) else []
+    changed = []
+    for name in [*_requirements(module, installed), module]:
+        if not is_licensed(tenant, name):
+            raise PermissionDenied(f"module {name!r} is not in tenant {tenant_id!r}'s license "
+                                   f"(licensed: {', '.join(tenant.licensed_modules or [])})")
+        if _set(session, tenant_id, name, True, actor):
+            changed.append(name)
+    return changed
+
+
+def _requirements(module: str, installed: Mapping[str, ModuleSpec]) -> list[str]:
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        for required in installed[name].requires:
+            if required in installed and required not in ordered:
+                visit(required)
+                ordered.append(required)
+
+    visit(module)
+    return ordered
+
+
+def _set(session: Session, tenant_id: str, module: str, enabled: bool, actor: str) -> bool:
+    row = session.get(TenantModule, (tenant_id, module))
+    if row is not None and row.is_enabled == enabled:
+        return False
+    if row is None:
+        row = TenantModule(tenant_id=tenant_id, module=module, is_enabled=enabled, parameters={}, updated_at=now())
+        session.add(row)
+    row.is_enabled, row.updated_at = enabled, now()
+    audit.write(session, tenant_id, actor=actor, action="module.enable" if enabled else "module.disable",
+                target_type="module", target_id=module)
+    return True
+
+
+def enabled_modules(session: Session, tenant_id: str) -> list[str]:
+    return list(session.scalars(select(TenantModule.module).where(TenantModule.tenant_id == tenant_id,
+                                                                  TenantModule.is_enabled.is_(True))))
+
+
+def module_parameters(session: Session, tenant_id: str, module: str) -> dict[str, Any]:
+    row = session.get(TenantModule, (tenant_id, module))
+    return dict(row.parameters) if row is not None else {}
+
+
+def add_user(session: Session, tenant_id: str, username: str, password: str, roles: Iterable[str],
+             *, display_name: str = "", actor: str = SYSTEM_ACTOR) -> User:
+    tenant = get_tenant(session, tenant_id)
+    if not re.match(r"^[A-Za-z0-9_.@-]{1,64}$", username):
+        raise BadRequest(f"user name {username!r} may use letters, digits and _ . @ - only")
+    if len(password) < 6:
+        raise BadRequest("the password needs at least 6 characters")
+    if session.get(User, (tenant_id, username)) is not None:
+        raise Conflict(f"user {username!r} already exists in tenant {tenant_id!r}")
+    if tenant.seats is not None:
+        active = session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(True))) or 0
+        if active >= tenant.seats:
+            raise Conflict(f"tenant {tenant_id!r} has {active} active users and {tenant.seats} seats; "
+                           "deactivate a user or add seats to the license")
+    user = User(tenant_id=tenant_id, username=username, display_name=display_name or username,
+                password_hash=hash_password(password), roles=sorted(set(roles)), is_active=True, created_at=now())
+    session.add(user)
+    audit.write(session, tenant_id, actor=actor, action="user.create", target_type="user", target_id=username,
+                after={"roles": user.roles})
+    return user
+
+
+def authenticate(session: Session, tenant_id: str, username: str, password: str) -> User:
+    tenant = session.get(Tenant, tenant_id)
+    user = session.get(User, (tenant_id, username)) if tenant is not None else None
+    if user is None or not user.is_active or not check_password(user.password_hash, password):
+        raise AuthenticationFailed("wrong tenant, user name or password")
+    if not tenant or not tenant.is_active:
+        raise AuthenticationFailed(f"tenant {tenant_id!r} is disabled")
+    return user
+
+
+def issue_token(session: Session, user: User) -> str:
+    token = new_token(user.tenant_id)
+    session.add(ApiToken(tenant_id=user.tenant_id, token_hash=token_digest(token), username=user.username,
+                         created_at=now()))
+    return token
+
+
+def revoke_token(session: Session, tenant_id: str, token: str) -> None:
+    row = session.get(ApiToken, (tenant_id, token_digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now()
+
+
+def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
+    row = session.get(ApiToken, (tenant_id, token_digest(token)))
+    user = session.get(User, (tenant_id, row.username)) if row is not None and row.revoked_at is None else None
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again")
+    return actor_of(user)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(tenant_id=user.tenant_id, username=user.username, roles=frozenset(user.roles))
+
+
+def tenant_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
+
+
+def set_parameter(session: Session, tenant_id: str, module: str, name: str, raw: Any,
+                  installed: Mapping[str, ModuleSpec], actor: str = SYSTEM_ACTOR) -> Any:
+    """Store a tenant's value for a module parameter, checked against the parameter's type."""
+    spec = installed.get(module)
+    if spec is None:
+        raise NotFound(f"module {module!r} is not installed" + suggest(module, installed))
+    parameter = spec.parameters.get(name)
+    if parameter is None:
+        raise NotFound(f"module {module!r} has no parameter {name!r}" + suggest(name, spec.parameters))
+    try:
+        value = to_json(coerce(FieldSpec(name, parameter.type, parameter.label), raw))
+    except InvalidValue as error:
+        raise BadRequest(f"parameter {name!r} {error}") from None
+    row = session.get(TenantModule, (tenant_id, module))
+    if row is None or not row.is_enabled:
+        raise Conflict(f"enable module {module!r} for tenant {tenant_id!r} before setting its parameters")
+    before = dict(row.parameters)
+    row.parameters = {**before, name: value}
+    audit.write(session, tenant_id, actor=actor, action="module.parameter", target_type="module", target_id=module,
+                before=before, after=row.parameters)
+    return value

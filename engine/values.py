@@ -1,0 +1,180 @@
+"""Field values: coercion from user input, and the exact JSON form they are stored in."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from engine.declarations.model import NUMERIC_TYPES, FieldSpec
+
+
+class InvalidValue(ValueError):
+    """The message says, in words for end users, what is wrong with the value."""
+
+
+_TRUE = {"true", "1", "yes", "y", "on", "是"}
+_FALSE = {"false", "0", "no", "n", "off", "否", ""}
+
+
+def coerce(spec: FieldSpec, raw: Any) -> Any:
+    """Turn an input value (JSON, form text, Excel cell) into the field's Python value, or raise."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == "" and spec.type not in ("text",)):
+        return None
+    kind = spec.type
+    if kind in NUMERIC_TYPES:
+        return _decimal(spec, raw)
+    if kind == "boolean":
+        return _boolean(raw)
+    if kind == "date":
+        return _date(raw)
+    if kind == "datetime":
+        return _datetime(raw)
+    if kind == "multi_enum":
+        return _multi_enum(spec, raw)
+    if kind == "table":
+        if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+            raise InvalidValue("must be a list of rows (objects)")
+        return raw  # rows are coerced field by field by the record validator
+    if kind in ("text", "enum", "ref", "user", "attachment"):
+        if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+            raise InvalidValue(f"must be text, not {_kind_of(raw)}")
+        text = str(raw)
+        if kind == "enum" and text not in spec.options:
+            raise InvalidValue(_not_an_option(spec, text))
+        return text
+    return raw  # plugin field types coerce through their own hook
+
+
+def _decimal(spec: FieldSpec, raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        raise InvalidValue("must be a number, not true/false")
+    if isinstance(raw, float):
+        raw = repr(raw)
+    if isinstance(raw, str):
+        raw = raw.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+        if spec.type == "percent" and raw.endswith("%"):
+            raw = raw[:-1]
+    try:
+        value = Decimal(raw)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidValue(f"must be a number, not {raw!r}") from None
+    if not value.is_finite():
+        raise InvalidValue(f"must be a finite number, not {raw!r}")
+    places = spec.decimal_places
+    if places is not None:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places and value != value.quantize(_step(places)):
+            raise InvalidValue(
+                "must be a whole number" if places == 0 else f"allows at most {places} decimal places"
+            )
+        value = value.quantize(_step(places))
+    return value
+
+
+def _step(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
+def round_to(spec: FieldSpec, value: Decimal) -> Decimal:
+    """Round a computed number the way finance expects: half up, to the field's places."""
+    places = spec.decimal_places
+    return value if places is None else value.quantize(_step(places), rounding=ROUND_HALF_UP)
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidValue(f"must be true or false, not {raw!r}")
+
+
+_DATE_SEPARATORS = re.compile(r"[/.年月]")
+
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = _DATE_SEPARATORS.sub("-", str(raw).strip()).rstrip("日")
+    try:
+        return date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+    except ValueError:
+        raise InvalidValue(f"must be a date like 2024-05-31, not {raw!r}") from None
+
+
+def _datetime(raw: Any) -> datetime:
+    if isinstance(raw, datetime):
+        value = raw
+    else:
+        try:
+            value = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidValue(f"must be a date and time like 2024-05-31T08:30:00, not {raw!r}") from None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _multi_enum(spec: FieldSpec, raw: Any) -> list[str]:
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise InvalidValue("must be a list of options")
+    chosen = [str(item).strip() for item in items if str(item).strip()]
+    for item in chosen:
+        if item not in spec.options:
+            raise InvalidValue(_not_an_option(spec, item))
+    return list(dict.fromkeys(chosen))
+
+
+def _not_an_option(spec: FieldSpec, value: str) -> str:
+    return f"{value!r} is not one of {', '.join(spec.options)}"
+
+
+def _kind_of(raw: Any) -> str:
+    return {list: "a list", dict: "an object", bool: "true/false"}.get(type(raw), type(raw).__name__)
+
+
+def to_json(value: Any) -> Any:
+    """Store exactly: Decimals as strings, dates ISO, nested rows recursively."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+def to_document(spec: FieldSpec, value: Any) -> Any:
+    """The JSON form of a field value: integers as numbers, other numbers as exact strings."""
+    if value is None:
+        return None
+    if spec.type == "integer" and isinstance(value, Decimal):
+        return int(value)
+    if spec.type == "table":
+        return [{name: to_document(child, row[name]) for name, child in spec.fields.items()
+                 if row.get(name) is not None} for row in value]
+    return to_json(value)
+
+
+def from_json(spec: FieldSpec, stored: Any) -> Any:
+    """Read a stored JSON value back into its Python type (trusted: it was validated on write)."""
+    if stored is None:
+        return None
+    if spec.type in NUMERIC_TYPES:
+        return Decimal(str(stored))
+    if spec.type == "date":
+        return date.fromisoformat(stored)
+    if spec.type == "datetime":
+        return datetime.fromisoformat(stored)
+    if spec.type == "table":
+        return [{name: from_json(child, row.get(name)) for name, child in spec.fields.items()} for row in stored]
+    return stored

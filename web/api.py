@@ -1,0 +1,169 @@
+"""REST API `/api/v1`: each endpoint parses, calls one engine service, and returns JSON."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from engine import tenancy
+from engine.errors import AuthenticationFailed, BadRequest
+from engine.json_schema import record_schema
+from engine.records import Records
+from engine.runtime import Formwork
+from web.describe import describe_module
+from web.openapi import openapi_document
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+RESERVED_BODY_KEYS = ("version", "data")
+
+
+def formwork() -> Formwork:
+    engine: Formwork = current_app.extensions["formwork"]
+    return engine
+
+
+def language() -> str:
+    chosen = request.args.get("lang") or request.accept_languages.best_match(["zh", "zh-CN", "en"]) or "en"
+    return "zh" if chosen.startswith("zh") else "en"
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.content_length:
+            raise BadRequest("the request body is not valid JSON")
+        return {}
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return data
+
+
+def current_actor() -> tenancy.Actor:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
+    token = token.strip()
+    tenant_id = token.partition(".")[0]
+    with formwork().db.tenant(tenant_id) as session:
+        return tenancy.actor_for_token(session, tenant_id, token)
+
+
+@contextmanager
+def records() -> Iterator[Records]:
+    with formwork().records(g.actor, language()) as service:
+        yield service
+
+
+@api.before_request
+def authenticate() -> None:
+    if request.endpoint in ("api.token", "api.openapi_public") or request.method == "OPTIONS":
+        return
+    g.actor = current_actor()
+
+
+@api.post("/auth/token")
+def token() -> tuple[Response, int]:
+    data = body()
+    missing = [k for k in ("tenant", "username", "password") if not isinstance(data.get(k), str) or not data[k]]
+    if missing:
+        raise BadRequest(f"send {', '.join(missing)} as text in the JSON body")
+    with formwork().db.tenant(data["tenant"]) as session:
+        user = tenancy.authenticate(session, data["tenant"], data["username"], data["password"])
+        issued = tenancy.issue_token(session, user)
+    return jsonify({"token": issued, "token_type": "Bearer", "tenant": data["tenant"],
+                    "username": data["username"]}), 201
+
+
+@api.delete("/auth/token")
+def revoke() -> tuple[str, int]:
+    token_text = request.headers["Authorization"].partition(" ")[2].strip()
+    with formwork().db.tenant(g.actor.tenant_id) as session:
+        tenancy.revoke_token(session, g.actor.tenant_id, token_text)
+    return "", 204
+
+
+@api.get("/me")
+def me() -> Response:
+    return jsonify({"tenant": g.actor.tenant_id, "username": g.actor.username, "roles": sorted(g.actor.roles)})
+
+
+@api.get("/modules")
+def modules() -> Response:
+    with records() as service:
+        return jsonify({"modules": [describe_module(service, spec, language())
+                                    for spec in service.modules.values()]})
+
+
+@api.get("/schema/<module>/<entity>")
+def schema(module: str, entity: str) -> Response:
+    with records() as service:
+        spec = service.entity(module, entity)
+        return jsonify(record_schema(spec, language(), service.access(spec).hidden_fields))
+
+
+@api.get("/records/<module>/<entity>")
+def list_records(module: str, entity: str) -> Response:
+    args = request.args
+    with records() as service:
+        page = service.list(module, entity, q=args.get("q"), sort=args.get("sort"),
+                            limit=args.get("limit", 50), offset=args.get("offset", 0))
+        return jsonify({"items": page.items, "total": page.total})
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Accept `{data: {...}, version}` or the field values directly."""
+    if isinstance(data.get("data"), dict):
+        fields: dict[str, Any] = data["data"]
+        return fields
+    return {k: v for k, v in data.items() if k not in RESERVED_BODY_KEYS}
+
+
+@api.post("/records/<module>/<entity>")
+def create_record(module: str, entity: str) -> tuple[Response, int]:
+    with records() as service:
+        created = service.create(module, entity, _fields(body()))
+    response = jsonify(created)
+    response.headers["Location"] = f"{request.path}/{created['id']}"
+    return response, 201
+
+
+@api.get("/records/<module>/<entity>/<record_id>")
+def get_record(module: str, entity: str, record_id: str) -> Response:
+    with records() as service:
+        return jsonify(service.get(module, entity, record_id))
+
+
+@api.patch("/records/<module>/<entity>/<record_id>")
+def update_record(module: str, entity: str, record_id: str) -> Response:
+    data = body()
+    version = data.get("version", request.headers.get("If-Match", "").strip('"') or None)
+    with records() as service:
+        return jsonify(service.update(module, entity, record_id, _fields(data), version))
+
+
+@api.delete("/records/<module>/<entity>/<record_id>")
+def delete_record(module: str, entity: str, record_id: str) -> tuple[str, int]:
+    version = request.args.get("version") or request.headers.get("If-Match", "").strip('"') or None
+    with records() as service:
+        service.delete(module, entity, record_id, version)
+    return "", 204
+
+
+@api.get("/records/<module>/<entity>/<record_id>/history")
+def history(module: str, entity: str, record_id: str) -> Response:
+    with records() as service:
+        return jsonify({"items": service.history(module, entity, record_id)})
+
+
+@api.get("/openapi.json")
+def openapi_public() -> Response:
+    """Without a token: the generic document; with one: the tenant's entities spelled out."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return jsonify(openapi_document(None, language()))
+    g.actor = current_actor()
+    with records() as service:
+        return jsonify(openapi_document(service, language()))

@@ -1,0 +1,109 @@
+"""OpenAPI 3.1 of the REST API, with each of the tenant's entities spelled out from its declaration."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.json_schema import record_schema
+from engine.records import Records
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                                    "details": {}}},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+LIST_PARAMETERS = [
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "filter in the formula language"},
+    {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "fields, '-' for descending"},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+]
+
+
+def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+    result: dict[str, Any] = dict(ok)
+    for status in (401, *errors):
+        result[str(status)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+    return result
+
+
+def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    item_params = [*params, {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    record = {"$ref": ref}
+    body = {"content": {"application/json": {"schema": {"type": "object", "properties": {
+        "data": {"$ref": data_ref}, "version": {"type": "integer"}}}}}}
+    return {
+        base: {
+            "parameters": params,
+            "get": {"summary": "List records", "parameters": LIST_PARAMETERS, "responses": _responses(
+                {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": record},
+                                                                 "total": {"type": "integer"}}})}, 400, 403, 404)},
+            "post": {"summary": "Create a record", "requestBody": body,
+                     "responses": _responses({"201": _json(record, "created")}, 400, 403, 404, 422)},
+        },
+        base + "/{id}": {
+            "parameters": item_params,
+            "get": {"summary": "Read a record", "responses": _responses({"200": _json(record)}, 403, 404)},
+            "patch": {"summary": "Update a record (send its version)", "requestBody": body,
+                      "responses": _responses({"200": _json(record)}, 400, 403, 404, 409, 422)},
+            "delete": {"summary": "Delete a record", "responses": _responses({"204": {"description": "deleted"}},
+                                                                              403, 404, 409)},
+        },
+        base + "/{id}/history": {
+            "parameters": item_params,
+            "get": {"summary": "Audit entries of a record", "responses": _responses({"200": _json({"type": "object"})},
+                                                                                   403, 404)},
+        },
+    }
+
+
+def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = {
+        "/auth/token": {"post": {"summary": "Log in", "security": [], "requestBody": {"content": {
+            "application/json": {"schema": {"type": "object", "required": ["tenant", "username", "password"],
+                                            "properties": {k: {"type": "string"} for k in
+                                                           ("tenant", "username", "password")}}}}},
+            "responses": _responses({"201": _json({"type": "object", "properties": {"token": {"type": "string"}}})},
+                                    400)}},
+        "/modules": {"get": {"summary": "Enabled modules", "responses": _responses({"200": _json({"type": "object"})})}},
+        "/schema/{module}/{entity}": {"get": {"summary": "JSON Schema of a record", "parameters": [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ("module", "entity")],
+            "responses": _responses({"200": _json({"type": "object"})}, 404)}},
+    }
+    if service is None:
+        generic = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                   for n in ("module", "entity")]
+        schemas["Record"] = {"type": "object", "properties": {"data": {"type": "object"}}}
+        schemas["RecordData"] = {"type": "object"}
+        paths.update(_entity_paths("/records/{module}/{entity}", "#/components/schemas/Record",
+                                   "#/components/schemas/RecordData", generic))
+    else:
+        for module in service.modules.values():
+            for entity in module.entities.values():
+                name = f"{module.name}.{entity.name}"
+                schema = record_schema(entity, language, service.access(entity).hidden_fields)
+                schema.pop("$schema", None)
+                schema.pop("$id", None)
+                schemas[name] = schema
+                schemas[name + ".data"] = schema["properties"]["data"]
+                paths.update(_entity_paths(f"/records/{module.name}/{entity.name}", f"#/components/schemas/{name}",
+                                           f"#/components/schemas/{name}.data", []))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Formwork API", "version": "1"},
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
