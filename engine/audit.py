@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ def write(session: Session, tenant_id: str, *, actor: str, action: str, target_t
     ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entry = AuditEntry(
-        tenant_id=tenant_id, seq=seq, at=datetime.now(timezone.utc), actor=actor, action=action,
+        tenant_id=tenant_id, seq=seq, at=datetime.now(UTC), actor=actor, action=action,
         target_type=target_type, target_id=target_id, before=before, after=after, prev_hash=prev_hash, note=note,
     )
     entry.hash = entry_hash(entry)
@@ -60,7 +60,7 @@ def verify(session: Session, tenant_id: str) -> list[str]:
 
 def _utc(moment: datetime) -> datetime:
     """SQLite returns naive datetimes; the hash is always taken over the aware UTC value."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _lock_tenant(session: Session, tenant_id: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -48,7 +48,7 @@ class Catalog:
                     "a published version is immutable: raise 'version' in module.yaml and install again"
                 )
             session.add(CatalogModule(name=spec.name, version=spec.version, files=folder.files,
-                                      digest=folder.digest, installed_at=datetime.now(timezone.utc)))
+                                      digest=folder.digest, installed_at=datetime.now(UTC)))
             session.flush()
             sync_indexes(session.connection(), spec)
         return spec, True

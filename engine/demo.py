@@ -21,7 +21,8 @@ def create_demo(engine: Formwork) -> str:
     engine.initialise()
     with engine.db.platform() as session:
         if DEMO_TENANT in tenancy.tenant_ids(session):
-            return f"demo tenant {DEMO_TENANT!r} already exists (users: {', '.join(DEMO_USERS)}; password {DEMO_PASSWORD})"
+            return (f"demo tenant {DEMO_TENANT!r} already exists "
+                    f"(users: {', '.join(DEMO_USERS)}; password {DEMO_PASSWORD})")
     installed = engine.catalog.modules()
     with engine.db.tenant(DEMO_TENANT) as session:
         tenancy.create_tenant(session, DEMO_TENANT, name="示范建设集团 Demo Construction", plan="enterprise")

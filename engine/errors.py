@@ -45,8 +45,9 @@ class FormulaError(FormworkError):
 
     code = "invalid_formula"
 
-    def __init__(self, message: str, *, text: str, line: int = 1, column: int = 1) -> None:
+    def __init__(self, message: str, *, text: str, line: int = 1, column: int = 1, reason: str | None = None) -> None:
         super().__init__(message, details={"formula": text, "line": line, "column": column})
+        self.reason = reason or message  # the message without "at column N", for file:line:col reports
         self.text = text
         self.line = line
         self.column = column

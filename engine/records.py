@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -127,7 +127,7 @@ class Records:
             if name not in values and spec.default is not None and not spec.is_computed:
                 values[name] = coerce(spec, spec.default)
         document = self._finish(entity, values, record_id=None)
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
                      schema_version=self.modules[module].version, status="draft", version=1, data=document,
                      created_at=moment, created_by=self.actor.username, updated_at=moment,
@@ -155,7 +155,7 @@ class Records:
         if document == before:
             return self.view(entity, row)
         row.data = document
-        row.updated_at = datetime.now(timezone.utc)
+        row.updated_at = datetime.now(UTC)
         row.updated_by = self.actor.username
         self._flush(entity)
         self._audit("record.update", entity, row, before, document)
@@ -169,19 +169,20 @@ class Records:
             self._require_current(entity, row, _version(version))
         if row.status not in EDITABLE_STATUSES:
             raise Conflict(f"{entity.title.en} {record_id} is {row.status} and can no longer be deleted")
-        row.deleted_at = datetime.now(timezone.utc)
+        row.deleted_at = datetime.now(UTC)
         row.updated_by = self.actor.username
         self._flush(entity)
         self._audit("record.delete", entity, row, dict(row.data), None)
 
-    def list(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
+    def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
              limit: Any = 50, offset: Any = 0) -> Page:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.READ)
         query = RecordQuery(self.session, entity, self.evaluation(entity), hidden=access.hidden_fields)
         rows, total = query.page(q=q, sort=sort or entity.list_sort, row_filters=access.row_filters,
-                                 limit=_bounded(limit, "limit", 1, MAX_LIMIT), offset=_bounded(offset, "offset", 0, None))
+                                 limit=_bounded(limit, "limit", 1, MAX_LIMIT),
+                                 offset=_bounded(offset, "offset", 0, None))
         return Page([self.view(entity, row) for row in rows], total)
 
     def history(self, module: str, entity_name: str, record_id: str) -> list[dict[str, Any]]:
@@ -323,7 +324,7 @@ class Records:
 
 
 def _iso(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def _without(document: dict[str, Any] | None, hidden: frozenset[str]) -> dict[str, Any] | None:

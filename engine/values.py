@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -116,7 +116,7 @@ def _datetime(raw: Any) -> datetime:
             value = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
         except ValueError:
             raise InvalidValue(f"must be a date and time like 2024-05-31T08:30:00, not {raw!r}") from None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _multi_enum(spec: FieldSpec, raw: Any) -> list[str]:

@@ -108,7 +108,7 @@ def schema(module: str, entity: str) -> Response:
 def list_records(module: str, entity: str) -> Response:
     args = request.args
     with records() as service:
-        page = service.list(module, entity, q=args.get("q"), sort=args.get("sort"),
+        page = service.find(module, entity, q=args.get("q"), sort=args.get("sort"),
                             limit=args.get("limit", 50), offset=args.get("offset", 0))
         return jsonify({"items": page.items, "total": page.total})
 

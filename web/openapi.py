@@ -74,7 +74,8 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
                                                            ("tenant", "username", "password")}}}}},
             "responses": _responses({"201": _json({"type": "object", "properties": {"token": {"type": "string"}}})},
                                     400)}},
-        "/modules": {"get": {"summary": "Enabled modules", "responses": _responses({"200": _json({"type": "object"})})}},
+        "/modules": {"get": {"summary": "Enabled modules",
+                             "responses": _responses({"200": _json({"type": "object"})})}},
         "/schema/{module}/{entity}": {"get": {"summary": "JSON Schema of a record", "parameters": [
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ("module", "entity")],
             "responses": _responses({"200": _json({"type": "object"})}, 404)}},

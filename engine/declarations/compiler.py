@@ -82,7 +82,7 @@ class ModuleCompiler:
         except FormulaError as error:
             offset = _offset(text, error.line, error.column)
             line, column = self.source.position_in_scalar(path, offset)
-            self.problems.append(Problem(self.source.file, line, column, f"{what}: {error.message}"))
+            self.problems.append(Problem(self.source.file, line, column, f"{what}: {error.reason}"))
             return None
 
     # -- module ----------------------------------------------------------------------------------
@@ -255,14 +255,16 @@ class ModuleCompiler:
             max_length=raw.get("max_length"), scale=raw.get("scale"), pattern=raw.get("pattern"),
             formula=self.formula((*path, "formula"), raw.get("formula"), env,
                                  what=f"formula of {name!r}", expect=expect),
-            visible_if=self.formula((*path, "visible_if"), raw.get("visible_if"), env,
-                                    what=f"visible_if of {name!r}", expect=ftype_for("boolean")),
-            readonly_if=self.formula((*path, "readonly_if"), raw.get("readonly_if"), env,
-                                     what=f"readonly_if of {name!r}", expect=ftype_for("boolean")),
-            options=options, target=target, fields=children, computed_order=row_order, multiline=bool(raw.get("multiline", False)),
+            visible_if=self.condition(path, "visible_if", raw, env, name),
+            readonly_if=self.condition(path, "readonly_if", raw, env, name),
+            options=options, target=target, fields=children, computed_order=row_order,
+            multiline=bool(raw.get("multiline", False)),
             hidden=bool(raw.get("hidden", False)),
             help=label_of(raw["help"], name) if raw.get("help") else None,
         )
+
+    def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:
+        return self.formula((*path, key), raw.get(key), env, what=f"{key} of {name!r}", expect=ftype_for("boolean"))
 
     def rules(self, base: Path, raw: list[Any], env: Environment) -> list[Rule]:
         rules = []
@@ -286,13 +288,8 @@ class ModuleCompiler:
                              + suggest(role, declared), key=True)
             if not isinstance(spec, dict):
                 continue
-            actions = set()
-            for index, action in enumerate(spec.get("actions") or ()):
-                try:
-                    actions.add(Action(action))
-                except ValueError:
-                    self.problem((*path, "actions", index), f"unknown action {action!r}"
-                                 + suggest(action, [a.value for a in Action]))
+            known = {a.value for a in Action}  # the schema reports unknown actions
+            actions = {Action(a) for a in spec.get("actions") or () if a in known}
             for kind in ("hidden_fields", "readonly_fields"):
                 for index, field_name in enumerate(spec.get(kind) or ()):
                     if field_name not in fields:

@@ -77,8 +77,10 @@ def requires_of(folder: ModuleFolder) -> list[str]:
     return [str(r) for r in requires] if isinstance(requires, list) else []
 
 
-def compile_folder(folder: ModuleFolder, available: Mapping[str, ModuleSpec], *,
-                   extra_field_types: Callable[[str], bool] = lambda _n: False) -> tuple[ModuleSpec | None, list[Problem]]:
+def compile_folder(
+    folder: ModuleFolder, available: Mapping[str, ModuleSpec], *,
+    extra_field_types: Callable[[str], bool] = lambda _n: False,
+) -> tuple[ModuleSpec | None, list[Problem]]:
     """Compile one module folder; the spec is None when any problem was found."""
     problems = list(folder.problems)
     main = folder.main_file

@@ -44,7 +44,7 @@ def position_text(text: str, pos: Pos) -> str:
 def error_at(message: str, text: str, pos: Pos) -> FormulaError:
     """Build a FormulaError whose message ends with the position it carries."""
     return FormulaError(
-        f"{message} at {position_text(text, pos)}", text=text, line=pos.line, column=pos.column
+        f"{message} at {position_text(text, pos)}", text=text, line=pos.line, column=pos.column, reason=message
     )
 
 

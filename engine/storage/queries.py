@@ -1,13 +1,25 @@
 """Record queries in SQL: JSON field access per dialect, formula filters, sorting, paging, uniqueness."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, ColumnElement, Date, DateTime, Numeric, Select, cast, false, func, literal_column
-from sqlalchemy import or_ as sql_or
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Numeric,
+    Select,
+    cast,
+    false,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy import literal as sql_literal
-from sqlalchemy import select, type_coerce
+from sqlalchemy import or_ as sql_or
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
@@ -45,7 +57,7 @@ class RecordColumns:
 
     def literal(self, value: Any, ftype: FType) -> ColumnElement[Any]:
         if self._is_sqlite_datetime(ftype) and isinstance(value, datetime):
-            return func.datetime(sql_literal(to_json(value.astimezone(timezone.utc))))
+            return func.datetime(sql_literal(to_json(value.astimezone(UTC))))
         return bind_value(value, ftype)
 
     def _is_sqlite_datetime(self, ftype: FType) -> bool:
@@ -88,7 +100,7 @@ class RecordQuery:
         self.hidden = hidden
         self.columns = RecordColumns(session.get_bind().dialect.name)
 
-    def base(self) -> Select[tuple[Record]]:
+    def base(self) -> Select[Any]:
         return select(Record).where(Record.module == self.entity.module, Record.entity == self.entity.name,
                                     Record.deleted_at.is_(None))
 
@@ -96,7 +108,7 @@ class RecordQuery:
         return formula.to_sql(self.columns, params=self.evaluation.params, user_name=self.evaluation.user_name,
                               user_roles=self.evaluation.user_roles)
 
-    def visible(self, statement: Select[tuple[Record]], row_filters: list[Formula] | None) -> Select[tuple[Record]]:
+    def visible(self, statement: Select[Any], row_filters: list[Formula] | None) -> Select[Any]:
         if row_filters is None:
             return statement
         if not row_filters:
@@ -133,7 +145,7 @@ class RecordQuery:
             descending = part.strip().startswith("-")
             expression = self.sort_key(name)
             order.append((expression.desc() if descending else expression.asc()).nulls_last())
-        return [*order, Record.created_at.desc(), Record.id]
+        return [*order, Record.created_at.desc(), Record.id.asc()]
 
     def sort_key(self, name: str) -> ColumnElement[Any]:
         if name in SYSTEM_COLUMNS:

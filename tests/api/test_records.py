@@ -100,7 +100,8 @@ def test_unique_fields_are_unique_per_tenant(store: Api) -> None:
     assert store.post("/records/site/delivery", delivery(project["id"], "D-9")).status_code == 201
     response = store.post("/records/site/delivery", delivery(project["id"], "D-9"))
     assert response.status_code == 422
-    assert response.get_json()["errors"] == [{"field": "number", "message": "'D-9' is already used by another Delivery"}]
+    errors = response.get_json()["errors"]
+    assert errors == [{"field": "number", "message": "'D-9' is already used by another Delivery"}]
 
 
 def test_update_needs_the_current_version(store: Api) -> None:

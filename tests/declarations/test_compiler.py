@@ -1,0 +1,91 @@
+"""Semantic checks of module declarations: every problem at its file:line:col, all at once."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.declarations.loader import compile_all, read_folder, validate_paths
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    folder = tmp_path / "labor_x"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "broken_semantics.yaml", folder / "module.yaml")
+    return folder
+
+
+def test_all_semantic_problems_are_reported_at_their_position(broken: Path) -> None:
+    lines = [str(p).replace(str(broken) + "/", "") for p in validate_paths([broken])]
+    assert lines == [
+        "module.yaml:10:18: title_field 'cod' is not a field of 'ticket' (did you mean 'code'?)",
+        "module.yaml:13:36: ref target 'base.projet': module 'base' has no entity 'projet' (did you mean 'project'?)",
+        "module.yaml:14:33: ref target 'crews' is not an entity",
+        "module.yaml:16:25: field 'headcount' has unknown type 'integr' (did you mean 'integer'?)",
+        "module.yaml:17:51: formula of 'amount': unknown field 'unit_prise' (did you mean 'unit_price'?)",
+        "module.yaml:18:35: computed fields form a cycle: a -> b -> a",
+        "module.yaml:20:35: default 'rain' of 'kind' is not one of its options",
+        "module.yaml:21:26: unknown key 'requird' in field 'note' (did you mean 'required'?)",
+        "module.yaml:23:26: rule 1: syntax error: unexpected end of formula (expected a value)",
+        "module.yaml:25:18: rule 2: expected a bool formula, found money",
+        "module.yaml:28:7: role 'foremen' is not declared in this module's 'roles' (did you mean 'foreman'?)",
+        "module.yaml:28:33: item 2 of 'actions' must be one of create, read, update, delete, submit, approve, "
+        "export, import, not 'approvee' (did you mean 'approve'?)",
+        "module.yaml:29:50: hidden_fields names unknown field 'unit_prices' (did you mean 'unit_price'?)",
+        "module.yaml:31:30: list column 'amout' is not a field (did you mean 'amount'?)",
+    ]
+
+
+def test_shipped_and_fixture_modules_are_clean() -> None:
+    folders = [p for p in sorted((FIXTURES.parent.parent / "modules").iterdir()) if p.is_dir()]
+    folders.append(FIXTURES / "modules" / "site")
+    assert validate_paths(folders) == []
+
+
+def test_a_ref_needs_its_module_in_requires(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text(
+        "module: m\nversion: 1.0.0\ntitle: M\nentities:\n  e:\n    fields:\n"
+        "      p: {type: ref, entity: base.project}\n", encoding="utf-8")
+    problems = [p.message for p in validate_paths([folder])]
+    assert problems == ["ref target 'base.project' needs 'base' in this module's 'requires'"]
+
+
+def test_missing_required_module_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text("module: m\nversion: 1.0.0\ntitle: M\nrequires: [basis]\nentities: {}\n",
+                                        encoding="utf-8")
+    problems = validate_paths([folder])
+    assert [str(p).split(": ", 1)[1] for p in problems] == [
+        "required module 'basis' is not installed (did you mean 'base'?)"]
+    assert (problems[0].line, problems[0].column) == (4, 12)
+
+
+def test_computed_fields_are_ordered_by_dependency() -> None:
+    modules, problems = compile_all([read_folder(FIXTURES / "modules" / "site")],
+                                    compile_all([read_folder(FIXTURES.parent.parent / "modules" / "base")])[0])
+    assert problems == []
+    order = modules["site"].entities["delivery"].computed_order
+    assert order.index("total") < order.index("payable") < order.index("is_large")
+    assert modules["site"].entities["delivery"].fields["items"].computed_order == ("amount",)
+
+
+def test_table_rows_and_missing_workflow_file_are_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text(
+        "module: m\nversion: 1.0.0\ntitle: M\nentities:\n  e:\n    workflow: {process: approvals/x.bpmn}\n"
+        "    fields:\n      lines:\n        type: table\n        fields:\n"
+        "          q: {type: decimal, formula: 'r * 2'}\n          r: {type: decimal, formula: 'q + 1'}\n",
+        encoding="utf-8")
+    messages = sorted(p.message for p in validate_paths([folder]))
+    assert messages == [
+        "computed fields of table 'lines' form a cycle: q -> r -> q",
+        "process file 'approvals/x.bpmn' is not in the module folder",
+    ]
