@@ -17,7 +17,7 @@ GENESIS = "0" * 64
 def write(session: Session, tenant_id: str, *, actor: str, action: str, target_type: str, target_id: str,
           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, note: str = "") -> AuditEntry:
     """Append one entry after the tenant's last one; the tenant row lock keeps the chain linear."""
-    _lock_tenant(session, tenant_id)
+    lock_chain(session, tenant_id)
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.tenant_id == tenant_id)
         .order_by(AuditEntry.seq.desc()).limit(1)
@@ -63,7 +63,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _lock_tenant(session: Session, tenant_id: str) -> None:
+def lock_chain(session: Session, tenant_id: str) -> None:
+    """Serialise the tenant's writers; take it before other row locks so writers never deadlock."""
     session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
 
 

@@ -122,6 +122,7 @@ class Records:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.CREATE)
+        audit.lock_chain(self.session, self.actor.tenant_id)
         values = self._accepted_input(entity, data, access, previous=None)
         for name, spec in entity.fields.items():
             if name not in values and spec.default is not None and not spec.is_computed:
@@ -142,6 +143,7 @@ class Records:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.UPDATE)
+        audit.lock_chain(self.session, self.actor.tenant_id)
         expected = _version(version)
         row = self._visible_row(entity, record_id)
         self._require_current(entity, row, expected)
@@ -164,6 +166,7 @@ class Records:
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
         entity = self.entity(module, entity_name)
         self.access(entity).require(Action.DELETE)
+        audit.lock_chain(self.session, self.actor.tenant_id)
         row = self._visible_row(entity, record_id)
         if version is not None:
             self._require_current(entity, row, _version(version))

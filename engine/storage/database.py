@@ -27,7 +27,11 @@ class Database:
         self.engine: Engine = create_engine(url, echo=echo, future=True, **_engine_options(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Platform work mostly reads the catalog, sometimes from inside a tenant transaction.
+        self._platform_sessions = sessionmaker(self.engine.execution_options(deferred_begin=True),
+                                               expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -36,29 +40,31 @@ class Database:
     @contextmanager
     def tenant(self, tenant_id: str) -> Iterator[Session]:
         """One transaction in which every query of tenant-owned tables is limited to `tenant_id`."""
-        with self._unit_of_work({TENANT_KEY: tenant_id}) as session:
+        with _unit_of_work(self._sessions, {TENANT_KEY: tenant_id}) as session:
             yield session
 
     @contextmanager
     def platform(self) -> Iterator[Session]:
         """One transaction over platform tables (tenants, catalog); tenant tables stay out of reach."""
-        with self._unit_of_work({PLATFORM_KEY: True}) as session:
+        with _unit_of_work(self._platform_sessions, {PLATFORM_KEY: True}) as session:
             yield session
-
-    @contextmanager
-    def _unit_of_work(self, info: dict[str, Any]) -> Iterator[Session]:
-        session = self._sessions(info=info)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _unit_of_work(factory: sessionmaker[Session], info: dict[str, Any]) -> Iterator[Session]:
+    """One transaction: committed when the block ends normally, rolled back otherwise."""
+    session = factory(info=info)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -68,11 +74,18 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN IMMEDIATE instead
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock up front: a deferred transaction that reads, then writes, can fail."""
+    deferred = connection.get_execution_options().get("deferred_begin")
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 @event.listens_for(Session, "do_orm_execute")

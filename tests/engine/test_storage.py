@@ -1,0 +1,113 @@
+"""Storage guarantees: tenant scope in one place, expression indexes, concurrent writers."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from engine import audit, tenancy
+from engine.errors import Conflict
+from engine.runtime import Formwork
+from engine.storage.database import TenantScopeMissing
+from engine.storage.indexes import desired_indexes
+from engine.storage.models import Record, User
+from engine.storage.queries import RecordQuery
+from tests.conftest import add_user
+
+
+def test_tenant_tables_cannot_be_read_without_a_tenant_scope(engine: Formwork, tenant: str) -> None:
+    with pytest.raises(TenantScopeMissing), engine.db.platform() as session:
+        session.scalars(select(User)).all()
+    with engine.db.tenant(tenant) as session:
+        assert session.scalars(select(User)).all() == []
+
+
+def test_tenant_scope_is_added_to_every_query(engine: Formwork, tenant: str) -> None:
+    admin = add_user(engine, tenant, "ann", "admin")
+    with engine.records(admin) as records:
+        records.create("base", "project", {"code": "SCOPE-1", "name": "Mine"})
+    with engine.db.tenant("someone-else") as session:
+        assert session.scalars(select(Record).where(Record.module == "base")).all() == []
+
+
+def test_declared_indexes_exist_and_unique_ones_hold_in_the_database(engine: Formwork, tenant: str) -> None:
+    spec = engine.catalog.modules()["site"]
+    names = set(desired_indexes(spec, engine.db.dialect))
+    assert names == {"fw_site__delivery__number__u", "fw_site__delivery__project", "fw_site__delivery__delivered_on"}
+    query = ("SELECT indexname FROM pg_indexes WHERE tablename = 'records'" if engine.db.dialect == "postgresql"
+             else "SELECT name FROM sqlite_master WHERE type = 'index'")
+    with engine.db.platform() as session:
+        assert names <= {row[0] for row in session.execute(text(query))}
+    admin = add_user(engine, tenant, "ann", "admin")
+    with engine.records(admin) as records:
+        project = records.create("base", "project", {"code": "IDX-1", "name": "Indexed"})
+        records.create("site", "delivery", {"number": "U-1", "project": project["id"], "delivered_on": "2024-01-01"})
+        row = records.session.scalars(select(Record).where(Record.entity == "delivery")).one()
+        twin = Record(id="twin", module="site", entity="delivery", schema_version="2.3.0", status="draft", version=1,
+                      data=dict(row.data), created_at=row.created_at, created_by="x", updated_at=row.updated_at,
+                      updated_by="x")
+        records.session.add(twin)
+        with pytest.raises(IntegrityError):  # the database itself refuses, not only the engine's check
+            records.session.flush()
+        records.session.rollback()
+
+
+def test_sqlite_uses_the_expression_index_for_filters(engine: Formwork, tenant: str) -> None:
+    if engine.db.dialect != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    admin = add_user(engine, tenant, "ann", "admin")
+    with engine.records(admin) as records:
+        entity = records.entity("site", "delivery")
+        query = RecordQuery(records.session, entity, records.evaluation(entity))
+        statement = query.base().where(Record.tenant_id == tenant,  # what the session's scope adds
+                                       query.sql(query.filter_formula("number == 'U-1'")))
+        compiled = statement.compile(records.session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = records.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        assert any("fw_site__delivery__number__u" in str(step) for step in plan), plan
+
+
+def test_two_writers_with_the_same_version_exactly_one_wins(engine: Formwork, tenant: str) -> None:
+    admin = add_user(engine, tenant, "ann", "admin")
+    with engine.records(admin) as records:
+        project = records.create("base", "project", {"code": "RACE-1", "name": "Race"})
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def write(name: str) -> None:
+        barrier.wait()
+        try:
+            with engine.records(admin) as records:
+                records.update("base", "project", project["id"], {"name": name}, version=1)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with engine.records(admin) as records:
+        assert records.get("base", "project", project["id"])["version"] == 2
+        assert audit.verify(records.session, tenant) == []
+
+
+def test_a_module_can_be_written_in_json(engine: Formwork, tmp_path: Path, tenant: str) -> None:
+    folder = tmp_path / "notes_json"
+    folder.mkdir()
+    (folder / "module.json").write_text(
+        '{"module": "notes_json", "version": "1.0.0", "title": {"zh": "便签", "en": "Notes"},\n'
+        ' "entities": {"note": {"fields": {\n'
+        '   "title": {"type": "text", "required": true},\n'
+        '   "words": {"type": "integer", "formula": "len(title)"}}}}}\n', encoding="utf-8")
+    spec, changed = engine.catalog.install(folder)
+    assert changed and spec.entities["note"].fields["words"].is_computed
+    with engine.db.tenant(tenant) as session:
+        tenancy.set_module_enabled(session, tenant, "notes_json", True, engine.catalog.modules())
+    admin = add_user(engine, tenant, "ann", "admin")
+    with engine.records(admin) as records:
+        assert records.create("notes_json", "note", {"title": "混凝土"})["data"] == {"title": "混凝土", "words": 3}
