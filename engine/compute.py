@@ -72,6 +72,8 @@ def check_field(spec: FieldSpec, value: Any, where: str) -> list[FieldError]:
         if spec.type == "percent" and not Decimal(0) <= value <= Decimal(100):
             errors.append(FieldError(where, "must be a percentage between 0 and 100"))
     if isinstance(value, str):
+        if spec.min_length is not None and len(value) < spec.min_length:
+            errors.append(FieldError(where, f"must be at least {spec.min_length} characters"))
         if spec.max_length is not None and len(value) > spec.max_length:
             errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})"))
         if spec.pattern and not re.fullmatch(spec.pattern, value):
@@ -93,12 +95,14 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
         return errors
     for rule in entity.rules:
         try:
+            if rule.when is not None and evaluation.run(rule.when, values) is not True:
+                continue
             passed = evaluation.run(rule.check, values)
         except FormulaRuntimeError as error:
             errors.append(FieldError("", f"{rule.message.get(language)} ({error.message})"))
             continue
         if passed is False:
-            errors.append(FieldError(_blamed_field(rule.check), rule.message.get(language)))
+            errors.append(FieldError(rule.field or _blamed_field(rule.check), rule.message.get(language)))
     return errors
 
 

@@ -30,6 +30,8 @@ def field_schema(spec: FieldSpec, language: str = "en") -> dict[str, Any]:
         schema["description"] = spec.help.get(language)
     if spec.is_computed and spec.formula is not None:
         schema.update(readOnly=True, **{"x-formwork-formula": spec.formula.text})
+    if spec.readonly:
+        schema["readOnly"] = True
     kind = spec.type
     if kind in NUMERIC_TYPES:
         if kind == "integer":
@@ -61,6 +63,8 @@ def field_schema(spec: FieldSpec, language: str = "en") -> dict[str, Any]:
     if kind in ("text", "enum", "user", "ref", "attachment"):
         if spec.max_length is not None:
             schema["maxLength"] = spec.max_length
+        if spec.min_length is not None:
+            schema["minLength"] = spec.min_length
         if spec.pattern:
             schema["pattern"] = spec.pattern
     return schema
@@ -107,5 +111,6 @@ def schema_errors(entity: EntitySpec, document: dict[str, Any]) -> list[FieldErr
 
 
 def _message(validator: Any, default: str) -> str:
-    return {"pattern": "has the wrong format", "enum": "is not one of the options",
-            "maxLength": "is too long", "type": "has the wrong type"}.get(str(validator), default)
+    messages = {"pattern": "has the wrong format", "enum": "is not one of the options", "maxLength": "is too long",
+                "minLength": "is too short", "type": "has the wrong type"}
+    return messages.get(str(validator), default)

@@ -231,6 +231,9 @@ class Records:
                                                                                           previous):
                 errors.append(FieldError(name, "is read-only"))
                 continue
+            if spec.readonly and value != (previous or {}).get(name):
+                errors.append(FieldError(name, "is read-only"))
+                continue
             if previous is None and name in readonly and value is not None:
                 errors.append(FieldError(name, "is read-only for your roles"))
                 continue

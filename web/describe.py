@@ -25,10 +25,12 @@ def describe_field(spec: FieldSpec, language: str) -> dict[str, Any]:
         "visible_if": spec.visible_if.text if spec.visible_if else None,
         "readonly_if": spec.readonly_if.text if spec.readonly_if else None,
         "help": spec.help.as_dict() if spec.help else None,
-        "multiline": spec.multiline or None, "hidden": spec.hidden or None,
+        "multiline": spec.multiline or None, "hidden": spec.hidden or None, "readonly": spec.readonly or None,
+        "min_length": spec.min_length,
         "fields": {n: describe_field(c, language) for n, c in spec.fields.items()} or None,
     }
     described.update({k: v for k, v in optional.items() if v is not None})
+    described.update(spec.presentation)
     return described
 
 
@@ -41,7 +43,8 @@ def describe_module(service: Records, module: ModuleSpec, language: str) -> dict
             "title": entity.title.as_dict(), "title_field": entity.title_field,
             "actions": [a.value for a in Action if access.allows(a)],
             "fields": {n: describe_field(f, language) for n, f in entity.fields.items() if n not in hidden},
-            "list": {"columns": [c for c in entity.list_columns if c not in hidden], "sort": entity.list_sort},
+            "list": {"columns": [c for c in entity.list_columns if c not in hidden], "sort": entity.list_sort,
+                     "filter": entity.list_filter.text if entity.list_filter else None},
             "workflow": {"process": entity.workflow.process, "start": entity.workflow.start}
             if entity.workflow else None,
         }

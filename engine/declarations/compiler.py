@@ -27,6 +27,7 @@ from engine.formula import Environment, FieldInfo, Formula, FType, compile_formu
 
 Path = tuple[str | int, ...]
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
+PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "multiple", "accept", "max_size", "max_files"})
 SYSTEM_FIELD_TYPES = {
     "id": "text", "status": "text", "version": "integer", "created_at": "datetime",
     "created_by": "user", "updated_at": "datetime", "updated_by": "user",
@@ -193,6 +194,8 @@ class ModuleCompiler:
             if column not in fields and column not in SYSTEM_FIELDS:
                 self.problem((*base, "views", "list", "columns", index), f"list column {column!r} is not a field"
                              + suggest(column, [*fields, *SYSTEM_FIELDS]))
+        list_filter = self.formula((*base, "views", "list", "filter"), list_view.get("filter"), env,
+                                   what="list filter", expect=ftype_for("boolean"))
         sort = list_view.get("sort")
         if isinstance(sort, str) and sort.lstrip("+-") not in fields and sort.lstrip("+-") not in SYSTEM_FIELDS:
             self.problem((*base, "views", "list", "sort"), f"sort field {sort.lstrip('+-')!r} is not a field"
@@ -204,7 +207,7 @@ class ModuleCompiler:
         return EntitySpec(
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
-            list_columns=columns, list_sort=sort if isinstance(sort, str) else None,
+            list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
             computed_order=order, environment=env,
         )
 
@@ -252,15 +255,17 @@ class ModuleCompiler:
             required=bool(raw.get("required", False)), unique=bool(raw.get("unique", False)),
             indexed=bool(raw.get("indexed", False)) or bool(raw.get("unique", False)),
             default=default, min=_decimal_or_none(raw.get("min")), max=_decimal_or_none(raw.get("max")),
-            max_length=raw.get("max_length"), scale=raw.get("scale"), pattern=raw.get("pattern"),
+            max_length=raw.get("max_length"), min_length=raw.get("min_length"), scale=raw.get("scale"),
+            pattern=raw.get("pattern"),
             formula=self.formula((*path, "formula"), raw.get("formula"), env,
                                  what=f"formula of {name!r}", expect=expect),
             visible_if=self.condition(path, "visible_if", raw, env, name),
             readonly_if=self.condition(path, "readonly_if", raw, env, name),
             options=options, target=target, fields=children, computed_order=row_order,
             multiline=bool(raw.get("multiline", False)),
-            hidden=bool(raw.get("hidden", False)),
+            hidden=bool(raw.get("hidden", False)), readonly=bool(raw.get("readonly", False)),
             help=label_of(raw["help"], name) if raw.get("help") else None,
+            presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
         )
 
     def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:
@@ -271,10 +276,18 @@ class ModuleCompiler:
         for index, rule in enumerate(raw):
             if not isinstance(rule, dict):
                 continue
-            check = self.formula((*base, "rules", index, "assert"), rule.get("assert"), env,
+            path = (*base, "rules", index)
+            check = self.formula((*path, "assert"), rule.get("assert"), env,
                                  what=f"rule {index + 1}", expect=ftype_for("boolean"))
+            when = self.formula((*path, "when"), rule.get("when"), env, what=f"'when' of rule {index + 1}",
+                                expect=ftype_for("boolean"))
+            blamed = rule.get("field")
+            if blamed is not None and blamed not in env.fields:
+                self.problem((*path, "field"), f"rule {index + 1} names unknown field {blamed!r}"
+                             + suggest(blamed, env.fields))
             if check is not None:
-                rules.append(Rule(check, label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")))
+                message = label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")
+                rules.append(Rule(check, message, when=when, field=blamed))
         return rules
 
     def permissions(self, base: Path, raw: Mapping[str, Any], fields: Mapping[str, FieldSpec],

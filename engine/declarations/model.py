@@ -54,6 +54,7 @@ class FieldSpec:
     min: Decimal | None = None
     max: Decimal | None = None
     max_length: int | None = None
+    min_length: int | None = None
     scale: int | None = None
     pattern: str | None = None
     formula: Formula | None = None
@@ -65,7 +66,9 @@ class FieldSpec:
     computed_order: tuple[str, ...] = ()           # table: computed row fields in dependency order
     multiline: bool = False
     hidden: bool = False
+    readonly: bool = False                         # users never write it (a process or default sets it)
     help: Label | None = None
+    presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, multiple, x-...: for forms
 
     @property
     def is_computed(self) -> bool:
@@ -87,6 +90,8 @@ class FieldSpec:
 class Rule:
     check: Formula
     message: Label
+    when: Formula | None = None       # the rule applies only where this holds
+    field: str | None = None          # the field the message is shown on
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class EntitySpec:
     workflow: Workflow | None = None
     list_columns: tuple[str, ...] = ()
     list_sort: str | None = None
+    list_filter: Formula | None = None             # the list view's standing filter
     computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
     environment: Environment | None = None         # what formulas over this entity may name (filters)
 

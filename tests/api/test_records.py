@@ -212,3 +212,44 @@ def test_history_lists_who_changed_what(store: Api) -> None:
     assert [i["action"] for i in items] == ["record.create", "record.update"]
     assert items[1]["actor"] == "keeper"
     assert items[1]["before"].get("supplier") is None and items[1]["after"]["supplier"] == "ACME"
+
+
+def test_rule_when_and_field_readonly_and_min_length(engine: Formwork, tenant: str, client: FlaskClient,
+                                                    tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "permits"
+    folder.mkdir()
+    (folder / "module.yaml").write_text("""
+module: permits
+version: 1.0.0
+title: {zh: 作业许可, en: Work permits}
+entities:
+  permit:
+    fields:
+      code: {type: text, required: true, min_length: 4}
+      hot_work: {type: boolean, default: false}
+      watcher: {type: text}
+      issued_by: {type: text, readonly: true, default: "safety office"}
+    rules:
+      - assert: "watcher != null"
+        when: "hot_work"
+        field: watcher
+        message: {zh: 动火作业须有监护人, en: Hot work needs a fire watcher}
+""", encoding="utf-8")
+    engine.catalog.install(folder)
+    with engine.db.tenant(tenant) as session:
+        tenancy.set_module_enabled(session, tenant, "permits", True, engine.catalog.modules())
+    add_user(engine, tenant, "ann", "admin")
+    ann = login(client, tenant, "ann")
+    response = ann.post("/records/permits/permit", {"code": "P1", "hot_work": True, "issued_by": "me"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [{"field": "issued_by", "message": "is read-only"}]
+    response = ann.post("/records/permits/permit", {"code": "P1", "hot_work": True})
+    assert {e["field"]: e["message"] for e in response.get_json()["errors"]} == {
+        "code": "must be at least 4 characters"}
+    response = ann.post("/records/permits/permit", {"code": "P-001", "hot_work": True})
+    assert response.get_json()["errors"] == [{"field": "watcher", "message": "Hot work needs a fire watcher"}]
+    zh = ann.client.post("/api/v1/records/permits/permit", json={"code": "P-001", "hot_work": True},
+                         headers={**ann.headers, "Accept-Language": "zh-CN,zh;q=0.9"})
+    assert zh.get_json()["errors"][0]["message"] == "动火作业须有监护人"
+    created = ann.post("/records/permits/permit", {"code": "P-002"}).get_json()
+    assert created["data"] == {"code": "P-002", "hot_work": False, "issued_by": "safety office"}
