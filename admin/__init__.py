@@ -1,0 +1,1 @@
+"""Platform operators' UI (flask-admin): tenants, licenses, catalog, jobs, audit."""

@@ -1,0 +1,1 @@
+"""Tenant administrators' authoring UI: module and overlay editor, form preview, BPMN modeler, publish."""
