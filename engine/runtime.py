@@ -39,20 +39,18 @@ class Formwork:
                 installed.append(f"{spec.name} {spec.version}")
         return installed
 
-    def tenant_modules(self, session: Session, tenant_id: str) -> dict[str, ModuleSpec]:
-        """Modules a tenant may use now: installed, enabled for it, and licensed."""
+    def tenant_modules(self, session: Session, tenant_id: str) -> tuple[dict[str, ModuleSpec], dict[str, Any]]:
+        """Modules a tenant may use now (installed, enabled for it, licensed) and their parameter values."""
         tenant = tenancy.get_tenant(session, tenant_id)
         installed = self.catalog.modules()
-        return {name: installed[name] for name in tenancy.enabled_modules(session, tenant_id)
-                if name in installed and tenancy.is_licensed(tenant, name)}
+        settings = tenancy.module_settings(session, tenant_id)
+        usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
+        return usable, {name: settings[name] for name in usable}
 
     @contextmanager
     def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:
         with self.db.tenant(actor.tenant_id) as session:
-            modules = self.tenant_modules(session, actor.tenant_id)
-            parameters: dict[str, dict[str, Any]] = {
-                name: tenancy.module_parameters(session, actor.tenant_id, name) for name in modules
-            }
+            modules, parameters = self.tenant_modules(session, actor.tenant_id)
             yield Records(session, actor, modules, parameters, language)
 
 

@@ -117,13 +117,14 @@ def _set(session: Session, tenant_id: str, module: str, enabled: bool, actor: st
 
 
 def enabled_modules(session: Session, tenant_id: str) -> list[str]:
-    return list(session.scalars(select(TenantModule.module).where(TenantModule.tenant_id == tenant_id,
-                                                                  TenantModule.is_enabled.is_(True))))
+    return list(module_settings(session, tenant_id))
 
 
-def module_parameters(session: Session, tenant_id: str, module: str) -> dict[str, Any]:
-    row = session.get(TenantModule, (tenant_id, module))
-    return dict(row.parameters) if row is not None else {}
+def module_settings(session: Session, tenant_id: str) -> dict[str, dict[str, Any]]:
+    """Each enabled module of the tenant with its parameter values, in one query."""
+    rows = session.scalars(select(TenantModule).where(TenantModule.tenant_id == tenant_id,
+                                                      TenantModule.is_enabled.is_(True)))
+    return {row.module: dict(row.parameters or {}) for row in rows}
 
 
 def add_user(session: Session, tenant_id: str, username: str, password: str, roles: Iterable[str],
