@@ -11,6 +11,7 @@ from engine import tenancy
 from engine.errors import AuthenticationFailed, BadRequest
 from engine.json_schema import record_schema
 from engine.records import Records
+from engine.reports import run_report
 from engine.runtime import Formwork
 from web.describe import describe_module
 from web.openapi import openapi_document
@@ -156,6 +157,12 @@ def delete_record(module: str, entity: str, record_id: str) -> tuple[str, int]:
 def history(module: str, entity: str, record_id: str) -> Response:
     with records() as service:
         return jsonify({"items": service.history(module, entity, record_id)})
+
+
+@api.get("/reports/<module>/<name>")
+def report(module: str, name: str) -> Response:
+    with records() as service:
+        return jsonify(run_report(service, module, name, q=request.args.get("q")))
 
 
 @api.get("/openapi.json")

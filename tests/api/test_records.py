@@ -253,3 +253,25 @@ entities:
     assert zh.get_json()["errors"][0]["message"] == "动火作业须有监护人"
     created = ann.post("/records/permits/permit", {"code": "P-002"}).get_json()
     assert created["data"] == {"code": "P-002", "hot_work": False, "issued_by": "safety office"}
+
+
+def test_reports_aggregate_in_sql_with_the_readers_row_filter(engine: Formwork, tenant: str, client: FlaskClient,
+                                                            store: Api) -> None:
+    project = make_project(store)
+    other = make_project(store, "P-002")
+    for number, (proj, day, price) in enumerate([(project, "2024-03-05", "10.05"), (project, "2024-03-20", "20.10"),
+                                                 (project, "2024-04-01", "1"), (other, "2024-03-09", "0.33")]):
+        body = delivery(proj["id"], f"R-{number}", delivered_on=day,
+                        items=[{"material": "m", "qty": 3, "unit_price": price}])
+        assert store.post("/records/site/delivery", body).status_code == 201
+    report = store.get("/reports/site/by_project_month").get_json()
+    assert report["columns"] == ["project", "month_delivered_on", "deliveries", "total", "average", "largest"]
+    rows = {(r[0], r[1]): r[2:] for r in report["rows"]}
+    assert rows[(project["id"], 3)] == [2, "90.45", "45.23", "60.30"]  # avg 45.225 rounds half up
+    assert rows[(project["id"], 4)] == [1, "3.00", "3.00", "3.00"]
+    assert rows[(other["id"], 3)] == [1, "0.99", "0.99", "0.99"]
+    narrowed = store.get("/reports/site/by_project_month", query_string={"q": "total > 50"}).get_json()
+    assert narrowed["rows"] == [[project["id"], 3, 1, "60.30", "60.30", "60.30"]]
+    add_user(engine, tenant, "kate", "storekeeper")
+    assert login(client, tenant, "kate").get("/reports/site/by_project_month").get_json()["rows"] == []
+    assert store.get("/reports/site/nope").status_code == 404
