@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from openapi_spec_validator import validate
 
 from engine import tenancy
 from engine.runtime import Formwork
@@ -103,3 +104,14 @@ def test_unknown_routes_and_methods_answer_json(engine: Formwork, client: FlaskC
     assert ann.client.put("/api/v1/modules", headers=ann.headers).status_code == 405
     response = ann.get("/records/nope/thing")
     assert response.status_code == 404 and "not enabled" in response.get_json()["error"]["message"]
+
+
+def test_openapi_documents_are_valid_openapi_3_1(engine: Formwork, client: FlaskClient) -> None:
+    a = tenant_with(engine, "site", "expense")
+    add_user(engine, a, "ann", "admin")
+    public = client.get("/api/v1/openapi.json").get_json()
+    validate(public)
+    document = login(client, a, "ann").get("/openapi.json").get_json()
+    validate(document)
+    assert "/records/site/delivery" in document["paths"]
+    assert "/records/base/project/{id}/history" in document["paths"]
