@@ -87,6 +87,22 @@ def demo() -> None:
     click.echo(create_demo(_engine()))
 
 
+@cli.command(help="Run timers and background jobs: continuously, or once with --once.")
+@click.option("--once", is_flag=True, help="run what is due now, then exit")
+@click.option("--interval", default=1.0, show_default=True, help="seconds between polls")
+def worker(once: bool, interval: float) -> None:
+    import time
+
+    engine = _engine()
+    while True:
+        done, failed = engine.run_jobs()
+        if done or failed or once:
+            click.echo(f"jobs run: {done}, failed: {failed}")
+        if once:
+            sys.exit(1 if failed else 0)
+        time.sleep(interval)
+
+
 @cli.group(help="Validate, install and list modules.")
 def module() -> None:
     pass

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.declarations.loader import ModuleFolder, compile_all, load_or_raise, read_folder
 from engine.declarations.model import ModuleSpec
-from engine.errors import Conflict, DeclarationError
+from engine.errors import Conflict, DeclarationError, NotFound
 from engine.storage.database import Database
 from engine.storage.indexes import sync_indexes
 from engine.storage.models import CatalogModule
@@ -30,6 +30,7 @@ class Catalog:
         self._lock = threading.Lock()
         self._cache_key: frozenset[tuple[str, str]] | None = None
         self._modules: dict[str, ModuleSpec] = {}
+        self._versions: dict[tuple[str, str], ModuleSpec] = {}
 
     def install(self, path: Path) -> tuple[ModuleSpec, bool]:
         """Install a module folder; returns (spec, changed). A published version never changes."""
@@ -75,3 +76,18 @@ class Catalog:
 
     def get(self, name: str) -> ModuleSpec | None:
         return self.modules().get(name)
+
+    def version(self, name: str, version: str) -> ModuleSpec:
+        """A specific installed version (in-flight approvals keep the BPMN they started with)."""
+        current = self.modules()
+        if name in current and current[name].version == version:
+            return current[name]
+        key = (name, version)
+        if key not in self._versions:
+            with self.db.platform() as session:
+                row = session.get(CatalogModule, key)
+                if row is None:
+                    raise NotFound(f"module {name} {version} is not installed")
+                folder = ModuleFolder(origin=name, files=dict(row.files))
+            self._versions[key] = load_or_raise(folder, current, extra_field_types=self.extra_field_types)
+        return self._versions[key]

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import tenancy
+from engine import jobs, tenancy
+from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
 from engine.declarations.model import ModuleSpec
+from engine.errors import NotFound
 from engine.records import Records
 from engine.storage.database import Database
 from engine.storage.migrate import upgrade
+from engine.storage.models import ProcessInstance
 from engine.tenancy import Actor
+from engine.workflow import ProcessSpec
 
 
 def default_database_url(instance: Path) -> str:
@@ -46,6 +51,32 @@ class Formwork:
         settings = tenancy.module_settings(session, tenant_id)
         usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
         return usable, {name: settings[name] for name in usable}
+
+    @contextmanager
+    def approvals(self, actor: Actor, language: str = "en") -> Iterator[Approvals]:
+        with self.records(actor, language) as records:
+            yield Approvals(records, self.process_for)
+
+    def job_handlers(self) -> dict[str, jobs.Handler]:
+        """What `formwork worker` runs, by job kind; each runs in its job's tenant transaction."""
+
+        def fire_timer(job: jobs.ClaimedJob, moment: datetime) -> None:
+            system = Actor(tenant_id=job.tenant_id, username=tenancy.SYSTEM_ACTOR, roles=frozenset({"admin"}))
+            with self.approvals(system) as service:
+                service.fire_timers(job.key, moment)
+                jobs.finish(service.session, job)
+
+        return {TIMER_JOB: fire_timer}
+
+    def run_jobs(self, moment: datetime | None = None) -> tuple[int, int]:
+        return jobs.run_due(self.db, self.job_handlers(), moment)
+
+    def process_for(self, instance: ProcessInstance) -> ProcessSpec:
+        """The process an instance started with, from the module version it was started on."""
+        entity = self.catalog.version(instance.module, instance.module_version).entities[instance.entity]
+        if entity.workflow is None or entity.workflow.spec is None:
+            raise NotFound(f"{instance.module} {instance.module_version} has no process for {instance.entity}")
+        return entity.workflow.spec
 
     @contextmanager
     def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine import tenancy
+from engine.approvals import Approvals
 from engine.errors import AuthenticationFailed, BadRequest
 from engine.json_schema import record_schema
 from engine.records import Records
@@ -124,7 +125,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/records/<module>/<entity>")
 def create_record(module: str, entity: str) -> tuple[Response, int]:
-    with records() as service:
+    with approvals() as service:
         created = service.create(module, entity, _fields(body()))
     response = jsonify(created)
     response.headers["Location"] = f"{request.path}/{created['id']}"
@@ -157,6 +158,51 @@ def delete_record(module: str, entity: str, record_id: str) -> tuple[str, int]:
 def history(module: str, entity: str, record_id: str) -> Response:
     with records() as service:
         return jsonify({"items": service.history(module, entity, record_id)})
+
+
+@contextmanager
+def approvals() -> Iterator[Approvals]:
+    with formwork().approvals(g.actor, language()) as service:
+        yield service
+
+
+@api.post("/records/<module>/<entity>/<record_id>/submit")
+def submit(module: str, entity: str, record_id: str) -> Response:
+    with approvals() as service:
+        return jsonify(service.submit(module, entity, record_id))
+
+
+@api.post("/records/<module>/<entity>/<record_id>/withdraw")
+def withdraw(module: str, entity: str, record_id: str) -> Response:
+    with approvals() as service:
+        return jsonify(service.withdraw(module, entity, record_id))
+
+
+@api.get("/tasks")
+def tasks() -> Response:
+    with approvals() as service:
+        items = service.inbox()
+        return jsonify({"items": items, "total": len(items)})
+
+
+@api.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str) -> Response:
+    data = body()
+    with approvals() as service:
+        return jsonify(service.complete(task_id, data.get("decision"), data.get("comment", ""), data.get("data")))
+
+
+@api.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str) -> Response:
+    with approvals() as service:
+        return jsonify(service.claim(task_id))
+
+
+@api.post("/tasks/<task_id>/delegate")
+def delegate_task(task_id: str) -> Response:
+    data = body()
+    with approvals() as service:
+        return jsonify(service.delegate(task_id, data.get("to"), data.get("comment", "")))
 
 
 @api.get("/reports/<module>/<name>")

@@ -24,6 +24,7 @@ from engine.declarations.order import computed_order
 from engine.declarations.source import Source
 from engine.errors import FormulaError, Problem
 from engine.formula import Environment, FieldInfo, Formula, FType, compile_formula, ftype_for
+from engine.workflow import load_processes
 
 Path = tuple[str | int, ...]
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
@@ -186,7 +187,7 @@ class ModuleCompiler:
                          + suggest(title_field, fields))
         rules = tuple(self.rules(base, raw.get("rules") or [], env))
         permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
-        workflow = self.workflow(base, raw.get("workflow"))
+        workflow = self.workflow(base, raw.get("workflow"), env)
         views = raw.get("views") or {}
         list_view = views.get("list") or {} if isinstance(views, dict) else {}
         columns = tuple(str(c) for c in list_view.get("columns") or ())
@@ -317,14 +318,20 @@ class ModuleCompiler:
             )
         return result
 
-    def workflow(self, base: Path, raw: Any) -> Workflow | None:
+    def workflow(self, base: Path, raw: Any, env: Environment) -> Workflow | None:
         if not isinstance(raw, dict) or not raw.get("process"):
             return None
         process = str(raw["process"])
-        if self.files and process not in self.files:
+        start = str(raw.get("start", "on_submit"))
+        if process not in self.files:
             self.problem((*base, "workflow", "process"), f"process file {process!r} is not in the module folder"
                          + suggest(process, [f for f in self.files if f.endswith(".bpmn")]))
-        return Workflow(process=process, start=str(raw.get("start", "on_submit")))
+            return Workflow(process=process, start=start)
+        origin = self.source.file.rpartition("/")[0]
+        spec, problems = load_processes(self.files, process, origin=origin, roles=[*self.roles, *BUILTIN_ROLES],
+                                        environment=env, params=self.param_types)
+        self.problems += problems
+        return Workflow(process=process, start=start, spec=spec)
 
     def report(self, name: str, raw: Any, entities: Mapping[str, EntitySpec]) -> ReportSpec | None:
         if not isinstance(raw, dict):

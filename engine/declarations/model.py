@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.formula import Environment, Formula
+from engine.workflow import ProcessSpec
 
 
 class Action(StrEnum):
@@ -106,6 +107,7 @@ class Permission:
 class Workflow:
     process: str
     start: str = "on_submit"
+    spec: ProcessSpec | None = field(default=None, compare=False, repr=False)  # parsed and validated BPMN
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches

@@ -1,0 +1,303 @@
+"""Approval use cases: submit a record, complete, claim or delegate a task, withdraw, the inbox."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, jobs
+from engine.declarations.model import Action, EntitySpec
+from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from engine.records import EDITABLE_STATUSES, Records
+from engine.storage.models import HumanTask, ProcessInstance, Record, TaskCandidate, User
+from engine.values import to_json
+from engine.workflow import DECISIONS, ProcessRun, ProcessSpec, ScriptContext
+
+SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
+TIMER_JOB = "process.timer"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Approvals:
+    """One actor's approval operations inside the same tenant transaction as their records."""
+
+    def __init__(self, records: Records, process_for: Callable[[ProcessInstance], ProcessSpec]) -> None:
+        self.records = records
+        self.process_for = process_for
+        self.session = records.session
+        self.actor = records.actor
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _process(self, entity: EntitySpec) -> ProcessSpec:
+        if entity.workflow is None or entity.workflow.spec is None:
+            raise Conflict(f"{entity.title.en} has no approval process; nothing to submit")
+        spec: ProcessSpec = entity.workflow.spec
+        return spec
+
+    def _context(self, entity: EntitySpec) -> ScriptContext:
+        evaluation = self.records.evaluation(entity)
+        return ScriptContext(params=evaluation.params, user_name=self.actor.username,
+                             user_roles=evaluation.user_roles, load_ref=evaluation.load_ref)
+
+    def _process_data(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
+        values = self.records.values_of(entity, row)
+        return {**{k: v for k, v in values.items() if k in entity.fields}, "id": row.id,
+                "created_by": row.created_by, "submitter": self.actor.username}
+
+    def _instance(self, record_id: str, *, running: bool = True) -> ProcessInstance | None:
+        statement = select(ProcessInstance).where(ProcessInstance.record_id == record_id)
+        if running:
+            statement = statement.where(ProcessInstance.status == "running")
+        return self.session.scalars(statement.order_by(ProcessInstance.started_at.desc())).first()
+
+    def _restore(self, instance: ProcessInstance, entity: EntitySpec) -> ProcessRun:
+        process = self._process(entity)
+        if process.digest != instance.spec_digest:
+            process = self.process_for(instance)
+        return ProcessRun.restore(process, instance.state, engine=self._context(entity))
+
+    # -- submit ------------------------------------------------------------------------------------
+
+    def create(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a record; an entity whose workflow starts `on_create` goes straight into review."""
+        created = self.records.create(module, entity_name, data)
+        entity = self.records.entity(module, entity_name)
+        if entity.workflow is not None and entity.workflow.start == "on_create":
+            return self._start(entity, self.records.row(entity, created["id"]))
+        return created
+
+    def submit(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
+        entity = self.records.entity(module, entity_name)
+        self.records.access(entity).require(Action.SUBMIT)
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        row = self.records.visible_row(entity, record_id)
+        if row.status not in EDITABLE_STATUSES | {"rejected"}:
+            raise Conflict(f"{entity.title.en} {record_id} is {row.status}; only drafts and returned or "
+                           "rejected records can be submitted")
+        instance = self._instance(row.id)
+        if instance is not None:  # returned to the submitter: resubmitting completes their task
+            task = self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                HumanTask.state == "open")).first()
+            if task is None:
+                raise Conflict(f"{entity.title.en} {record_id} is already under review")
+            return self._complete(task, "approve", "resubmitted", data=self._process_data(entity, row))
+        return self._start(entity, row)
+
+    def _start(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
+        process = self._process(entity)
+        run = ProcessRun.start(process, self._process_data(entity, row), engine=self._context(entity))
+        instance = ProcessInstance(
+            id=str(uuid.uuid4()), record_id=row.id, module=entity.module, entity=entity.name,
+            module_version=row.schema_version, process_file=entity.workflow.process if entity.workflow else "",
+            spec_digest=process.digest, serializer_version=str(run.dump().get("serializer_version", "")),
+            state=run.dump(), status="running", started_by=self.actor.username, started_at=now(), updated_at=now())
+        self.session.add(instance)
+        self._audit_record(row, "process.start", f"submitted for approval ({process.name or process.process_id})")
+        self._save(instance, run, row, entity)
+        return self.records.view(entity, row)
+
+    # -- tasks -------------------------------------------------------------------------------------
+
+    def _task(self, task_id: str) -> HumanTask:
+        task = self.session.get(HumanTask, (self.actor.tenant_id, task_id))
+        if task is None:
+            raise NotFound(f"task {task_id!r} does not exist")
+        if task.state != "open":
+            who = f" by {task.completed_by}" if task.completed_by else ""
+            raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state})
+        return task
+
+    def _may_act(self, task: HumanTask) -> bool:
+        if self.actor.is_admin or task.assignee == self.actor.username:
+            return True
+        return task.assignee is None and bool(set(task.candidate_roles) & self.actor.roles)
+
+    def complete(self, task_id: str, decision: Any, comment: Any = "",
+                 data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        if decision not in DECISIONS:
+            raise BadRequest(f"'decision' must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        if data is not None and not isinstance(data, Mapping):
+            raise BadRequest("'data' must be an object of process variables")
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        task = self._task(task_id)
+        if not self._may_act(task):
+            raise PermissionDenied(f"task {task_id} is for {task.assignee or ', '.join(task.candidate_roles)}, "
+                                   "not for you")
+        return self._complete(task, str(decision), str(comment or ""), data=dict(data or {}))
+
+    def _complete(self, task: HumanTask, decision: str, comment: str, *, data: dict[str, Any]) -> dict[str, Any]:
+        entity = self.records.entity(task.module, task.entity)
+        row = self.records.row(entity, task.record_id)
+        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
+        if instance is None or instance.status != "running":
+            raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running")
+        run = self._restore(instance, entity)
+        run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
+        task.state, task.decision, task.comment = "completed", decision, comment
+        task.completed_by, task.completed_at = self.actor.username, now()
+        self._audit_record(row, "task.complete", f"{task.title}: {decision}" + (f" — {comment}" if comment else ""),
+                           after={"task": task.bpmn_id, "decision": decision, "comment": comment})
+        self._save(instance, run, row, entity)
+        return self.records.view(entity, row)
+
+    def claim(self, task_id: str) -> dict[str, Any]:
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        task = self._task(task_id)
+        if not self._may_act(task):
+            raise PermissionDenied(f"task {task_id} is not offered to you")
+        task.assignee = self.actor.username
+        self._audit_task(task, "task.claim", {"assignee": task.assignee})
+        return task_view(task)
+
+    def delegate(self, task_id: str, to_user: Any, comment: Any = "") -> dict[str, Any]:
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        task = self._task(task_id)
+        if not self._may_act(task):
+            raise PermissionDenied(f"task {task_id} is not yours to delegate")
+        target = self.session.get(User, (self.actor.tenant_id, str(to_user))) if isinstance(to_user, str) else None
+        if target is None or not target.is_active:
+            raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}")
+        before = task.assignee
+        task.assignee = target.username
+        self._audit_task(task, "task.delegate", {"from": before or self.actor.username, "to": target.username,
+                                                 "comment": str(comment or "")})
+        return task_view(task)
+
+    def withdraw(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
+        entity = self.records.entity(module, entity_name)
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        row = self.records.visible_row(entity, record_id)
+        instance = self._instance(row.id)
+        if instance is None:
+            raise Conflict(f"{entity.title.en} {record_id} is not under review")
+        if instance.started_by != self.actor.username and not self.actor.is_admin:
+            raise PermissionDenied("only the submitter can withdraw a record from review")
+        acted = self.session.scalar(select(exists().where(HumanTask.instance_id == instance.id,
+                                                          HumanTask.state == "completed")))
+        if acted:
+            raise Conflict(f"{entity.title.en} {record_id} cannot be withdrawn: an approver has already acted")
+        instance.status, instance.updated_at, instance.next_timer_at = "withdrawn", now(), None
+        self._close_tasks(instance.id, "cancelled")
+        jobs.cancel(self.session, self.actor.tenant_id, TIMER_JOB, instance.id)
+        self.records.set_status(entity, row, "withdrawn")
+        self._audit_record(row, "process.withdraw", "withdrawn by the submitter")
+        self._flush()
+        return self.records.view(entity, row)
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    def fire_timers(self, instance_id: str, moment: datetime) -> bool:
+        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, instance_id))
+        if instance is None or instance.status != "running":
+            return False
+        entity = self.records.entity(instance.module, instance.entity)
+        row = self.records.row(entity, instance.record_id)
+        run = self._restore(instance, entity)
+        fired = run.fire_due_timers(moment)
+        if fired:
+            self._audit_record(row, "process.timer", "a timer fired")
+        self._save(instance, run, row, entity)
+        return fired
+
+    # -- persistence -------------------------------------------------------------------------------
+
+    def _save(self, instance: ProcessInstance, run: ProcessRun, row: Record, entity: EntitySpec) -> None:
+        """Store the run, mirror its open tasks into rows, and let the record's status follow."""
+        state = run.dump()
+        instance.state = state
+        instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
+        instance.updated_at = now()
+        open_tasks = {t.id: t for t in run.open_tasks()}
+        existing = {t.id: t for t in self.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+        for task_id, task in existing.items():
+            if task_id not in open_tasks:
+                task.state = "cancelled"
+        submitter_turn = False
+        for task_id, open_task in open_tasks.items():
+            roles = [r for r in open_task.roles if r not in SUBMITTER_ROLES]
+            assignee = open_task.assignee
+            if any(r in SUBMITTER_ROLES for r in open_task.roles) or assignee == "submitter":
+                assignee = instance.started_by
+                submitter_turn = True
+            if task_id in existing:
+                continue
+            self.session.add(HumanTask(
+                id=task_id, instance_id=instance.id, record_id=row.id, module=entity.module, entity=entity.name,
+                bpmn_id=open_task.bpmn_id, title=open_task.name or open_task.bpmn_id, candidate_roles=roles,
+                assignee=assignee, due_at=open_task.due_at, state="open", comment="", created_at=now()))
+            self.session.add_all(TaskCandidate(task_id=task_id, role=role) for role in roles)
+        if run.is_completed:
+            instance.status, instance.end_event, instance.next_timer_at = "completed", run.end_event, None
+            self.records.set_status(entity, row, run.end_event or "completed")
+            self._audit_record(row, "process.end", f"ended at {run.end_event}")
+        else:
+            self.records.set_status(entity, row, "returned" if submitter_turn else "in_review")
+            instance.next_timer_at = run.next_timer_at()
+        jobs.schedule(self.session, self.actor.tenant_id, TIMER_JOB, instance.id, instance.next_timer_at)
+        self._flush()
+
+    def _close_tasks(self, instance_id: str, state: str) -> None:
+        for task in self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                                 HumanTask.state == "open")):
+            task.state = state
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict("someone else acted on this approval at the same moment; reload and try again") from None
+
+    def _audit_record(self, row: Record, action: str, note: str, after: dict[str, Any] | None = None) -> None:
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
+                    target_type="record", target_id=row.id, after=after, note=note)
+
+    def _audit_task(self, task: HumanTask, action: str, after: dict[str, Any]) -> None:
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
+                    target_type="record", target_id=task.record_id, after={"task": task.bpmn_id, **after},
+                    note=f"{task.title}: {action.split('.')[1]}")
+
+    # -- inbox -------------------------------------------------------------------------------------
+
+    def inbox(self) -> list[dict[str, Any]]:
+        """Open tasks assigned to me, or unassigned and offered to one of my roles."""
+        mine = HumanTask.assignee == self.actor.username
+        offered = and_(HumanTask.assignee.is_(None), exists().where(
+            TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(sorted(self.actor.roles))))
+        statement = select(HumanTask).where(HumanTask.state == "open")
+        if not self.actor.is_admin:
+            statement = statement.where(or_(mine, offered))
+        tasks = list(self.session.scalars(statement.order_by(HumanTask.created_at)))
+        items = []
+        for task in tasks:
+            if task.module not in self.records.modules:
+                continue
+            entity = self.records.entity(task.module, task.entity)
+            row = self.records.find_row(entity, task.record_id)
+            view = task_view(task)
+            if row is not None:
+                hidden = self.records.access(entity).hidden_fields
+                title_field = entity.title_field
+                view["record"] = {"id": row.id, "status": row.status, "created_by": row.created_by,
+                                  "title": to_json(row.data.get(title_field)) if title_field else row.id,
+                                  "summary": {c: row.data.get(c) for c in entity.list_columns
+                                              if c in row.data and c not in hidden}}
+            items.append(view)
+        return items
+
+
+def task_view(task: HumanTask) -> dict[str, Any]:
+    return {
+        "id": task.id, "title": task.title, "bpmn_id": task.bpmn_id, "module": task.module, "entity": task.entity,
+        "record_id": task.record_id, "instance_id": task.instance_id, "candidate_roles": list(task.candidate_roles),
+        "assignee": task.assignee, "state": task.state, "due_at": task.due_at.isoformat() if task.due_at else None,
+        "created_at": task.created_at.isoformat() if task.created_at else None,
+    }

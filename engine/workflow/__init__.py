@@ -1,0 +1,64 @@
+"""Approval processes: BPMN 2.0 files run on SpiffWorkflow, with the formula language as script engine.
+
+This package is the only one that imports SpiffWorkflow. It has no database and no web code.
+
+Loading
+    `load_processes(files, process_file, origin=, roles=, environment=, params=)` validates an
+    entity's process and the processes it calls, and returns a `ProcessSpec` or the `Problem`s
+    (file, line, element id). `ProcessCache` memoizes it per module version. Conditions and
+    scripts are formula language (Camunda JUEL `${...}` and Zeebe FEEL `= ...` conditions are
+    translated on load); they read the entity's fields, `params.<name>`, and the process
+    variables `decision`, `comment`, `submitter`, `actor`, `approvals`, `rejections`, plus
+    names script tasks assign and multi-instance item variables. Timers accept plain ISO 8601
+    (`PT4H`, `R3/PT1H`, `2026-01-01T09:00:00Z`) or a formula giving such a text or a date.
+
+Who does a task
+    A human task's roles come from `camunda:candidateGroups` (or the Spiff property
+    `candidateGroups`), else from its lane's name; `submitter`/`initiator` means the record's
+    creator. `camunda:assignee` names a user field (`${created_by}`), the submitter
+    (`${initiator}`) or the multi-instance item (`${approver}`).
+
+Running
+    `ProcessRun.start(process, data, engine=ScriptContext(...))`, `.open_tasks()`,
+    `.complete(task_id, decision=, comment=, actor=)`, `.withdraw(actor=)`,
+    `.fire_due_timers(now)`, `.dump()` / `ProcessRun.restore(process, state, engine=...)`.
+    Decisions are `approve`, `reject`, `return`; "return to the submitter" is modelled in BPMN
+    (a gateway on `decision == 'return'` leading back to a task in lane `submitter`).
+    A multi-instance child sees `approvals` / `rejections` counted over the instance so far, so
+    completion conditions such as `decision == 'reject'` (countersign) or `decision == 'approve'`
+    (or-sign) or `approvals >= 2` (quorum) work; its output item is filled in automatically.
+"""
+
+from .cache import ProcessCache as ProcessCache
+from .errors import InvalidDecision as InvalidDecision
+from .errors import InvalidProcessData as InvalidProcessData
+from .errors import ProcessFailed as ProcessFailed
+from .errors import StateMismatch as StateMismatch
+from .errors import TaskNotFound as TaskNotFound
+from .errors import TaskNotReady as TaskNotReady
+from .expressions import ScriptContext as ScriptContext
+from .loader import load_processes as load_processes
+from .run import OpenTask as OpenTask
+from .run import ProcessRun as ProcessRun
+from .spec import DECISIONS as DECISIONS
+from .spec import ProcessSpec as ProcessSpec
+from .spec import TaskMeta as TaskMeta
+from .variables import PROCESS_VARIABLES as PROCESS_VARIABLES
+
+__all__ = [
+    "DECISIONS",
+    "PROCESS_VARIABLES",
+    "InvalidDecision",
+    "InvalidProcessData",
+    "OpenTask",
+    "ProcessCache",
+    "ProcessFailed",
+    "ProcessRun",
+    "ProcessSpec",
+    "ScriptContext",
+    "StateMismatch",
+    "TaskMeta",
+    "TaskNotFound",
+    "TaskNotReady",
+    "load_processes",
+]

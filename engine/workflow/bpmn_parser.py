@@ -1,0 +1,124 @@
+"""Read BPMN XML safely and build SpiffWorkflow specs that know Camunda/Zeebe/Spiff task assignment.
+
+`parse_xml` uses a hardened lxml parser (no DTDs, no entities, no network): BPMN files come from
+tenants. `FormworkBpmnParser` is SpiffWorkflow's `SpiffBpmnParser` whose user, manual and none
+tasks also carry `candidateGroups`, `candidateUsers`, `assignee` and `dueDate` in
+`task_spec.extensions`, read from any of the three dialects (a file may mix them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask, UserTask
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
+
+_SAFE_PARSER = etree.XMLParser(
+    encoding="utf-8", resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    remove_comments=True, remove_pis=True,
+)
+
+
+def parse_xml(text: str) -> Any:
+    """Parse BPMN text into an lxml root element; raise etree.XMLSyntaxError (with line, column).
+
+    The text is already decoded, so its `encoding=` declaration is overridden; undecodable bytes
+    kept as surrogates (`errors="surrogateescape"`) reach lxml and are reported with their line.
+    """
+    root = etree.fromstring(text.encode("utf-8", errors="surrogateescape"), _SAFE_PARSER)
+    if root is None:
+        raise etree.XMLSyntaxError("the file is empty", None, 1, 1)
+    return root
+
+
+def bpmn_tag(element: Any) -> str | None:
+    """Return the local name of a BPMN-namespace element, or None for other elements."""
+    tag = element.tag
+    if not isinstance(tag, str) or not tag.startswith("{" + BPMN_NS + "}"):
+        return None
+    return tag[len(BPMN_NS) + 2:]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who may work on a human task, as written in the file (not yet checked)."""
+
+    groups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    assignee: str | None = None
+    due: str | None = None
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def read_assignment(node: Any) -> Assignment:
+    """Read candidate groups/users, assignee and due date from Camunda, Zeebe or Spiff markup."""
+    found: dict[str, str] = {}
+    for name in ("candidateGroups", "candidateUsers", "assignee", "dueDate"):
+        value = node.get(f"{{{CAMUNDA_NS}}}{name}")
+        if value is not None and value.strip():
+            found[name] = value
+    for zeebe in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{ZEEBE_NS}}}assignmentDefinition"):
+        for name in ("candidateGroups", "candidateUsers", "assignee"):
+            if zeebe.get(name):
+                found.setdefault(name, zeebe.get(name))
+    for schedule in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{ZEEBE_NS}}}taskSchedule"):
+        if schedule.get("dueDate"):
+            found.setdefault("dueDate", schedule.get("dueDate"))
+    path = f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+    for prop in node.iterfind(path):
+        name, value = prop.get("name"), prop.get("value")
+        if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate") and value and value.strip():
+            found.setdefault(name, value)
+    return Assignment(
+        groups=_split(found.get("candidateGroups")),
+        users=_split(found.get("candidateUsers")),
+        assignee=found.get("assignee"),
+        due=found.get("dueDate"),
+    )
+
+
+def _with_assignment(extensions: dict[str, Any], node: Any) -> dict[str, Any]:
+    assignment = read_assignment(node)
+    if assignment.groups:
+        extensions["candidateGroups"] = list(assignment.groups)
+    if assignment.users:
+        extensions["candidateUsers"] = list(assignment.users)
+    if assignment.assignee is not None:
+        extensions["assignee"] = assignment.assignee
+    if assignment.due is not None:
+        extensions["dueDate"] = assignment.due
+    return extensions
+
+
+class AssignmentUserTaskParser(UserTaskParser):  # type: ignore[misc]
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        return _with_assignment(super().parse_extensions(node), self.node if node is None else node)
+
+
+class AssignmentTaskParser(SpiffTaskParser):  # type: ignore[misc]
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        return _with_assignment(super().parse_extensions(node), self.node if node is None else node)
+
+
+class FormworkBpmnParser(SpiffBpmnParser):  # type: ignore[misc]
+    """SpiffBpmnParser whose human tasks carry Camunda/Zeebe/Spiff assignment in `extensions`."""
+
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (AssignmentUserTaskParser, UserTask),
+        full_tag("manualTask"): (AssignmentTaskParser, ManualTask),
+        full_tag("task"): (AssignmentTaskParser, NoneTask),
+    }

@@ -1,0 +1,67 @@
+"""Plug the formula language into SpiffWorkflow as its only script engine: no `eval`, no `exec`.
+
+SpiffWorkflow sends every condition, timer, multi-instance expression and script through
+`BasePythonScriptEngineEnvironment.evaluate/execute` (and a few internal paths straight to the
+environment), so replacing the environment is enough. The engine is not serialized with a workflow:
+`ProcessRun` attaches a fresh one whenever it creates or restores a workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
+
+from ..errors import FormulaError
+from ..formula.parser import parse
+from .expressions import ExpressionTable, ScriptContext, timer_value
+
+
+class FormulaEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    """Evaluate expressions and run scripts of one process with its precompiled formulas."""
+
+    def __init__(self, expressions: ExpressionTable, context: ScriptContext) -> None:
+        super().__init__({})
+        self.expressions = expressions
+        self.context = context
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
+        values = {**external_context, **context} if external_context else context
+        return _to_spiff(self.expressions.expression(expression).evaluate(values, self.context))
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        compiled = self.expressions.script(script)
+        values = {**external_context, **context} if external_context else context
+        compiled.run(values, self.context)
+        if values is not context:
+            context.update({name: values[name] for name, _ in compiled.assignments})
+        return True
+
+    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> Any:
+        raise NotImplementedError("service tasks are not supported; use a script task")
+
+
+class FormulaScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """SpiffWorkflow's script engine, restricted to the formula language."""
+
+    def __init__(self, expressions: ExpressionTable, context: ScriptContext) -> None:
+        super().__init__(environment=FormulaEnvironment(expressions, context))
+
+    def validate(self, expression: str) -> None:
+        """Raise SyntaxError when `expression` is not a formula (the contract the DMN engine relies on)."""
+        try:
+            parse(expression)
+        except FormulaError as error:
+            raise SyntaxError(error.reason) from None
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("service tasks are not supported; use a script task")
+
+
+def _to_spiff(value: Any) -> Any:
+    """Give SpiffWorkflow what it expects: whole numbers as int (cardinality), timers as ISO text."""
+    if type(value) is Decimal and value == value.to_integral_value():
+        return int(value)
+    return timer_value(value)
