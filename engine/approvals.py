@@ -18,6 +18,7 @@ from engine.values import to_json
 from engine.workflow import DECISIONS, ProcessRun, ProcessSpec, ScriptContext
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
+USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
 TIMER_JOB = "process.timer"
 
 
@@ -118,7 +119,13 @@ class Approvals:
     def _may_act(self, task: HumanTask) -> bool:
         if self.actor.is_admin or task.assignee == self.actor.username:
             return True
-        return task.assignee is None and bool(set(task.candidate_roles) & self.actor.roles)
+        if task.assignee is not None:
+            return False
+        return self.session.scalar(select(exists().where(
+            TaskCandidate.task_id == task.id, TaskCandidate.role.in_(self._candidate_keys())))) or False
+
+    def _candidate_keys(self) -> list[str]:
+        return [*sorted(self.actor.roles), f"{USER_PREFIX}{self.actor.username}"]
 
     def complete(self, task_id: str, decision: Any, comment: Any = "",
                  data: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -234,7 +241,8 @@ class Approvals:
                 id=task_id, instance_id=instance.id, record_id=row.id, module=entity.module, entity=entity.name,
                 bpmn_id=open_task.bpmn_id, title=open_task.name or open_task.bpmn_id, candidate_roles=roles,
                 assignee=assignee, due_at=open_task.due_at, state="open", comment="", created_at=now()))
-            self.session.add_all(TaskCandidate(task_id=task_id, role=role) for role in roles)
+            candidates = [*roles, *(f"{USER_PREFIX}{name}" for name in open_task.candidate_users)]
+            self.session.add_all(TaskCandidate(task_id=task_id, role=role) for role in candidates)
         if run.is_completed:
             instance.status, instance.end_event, instance.next_timer_at = "completed", run.end_event, None
             self.records.set_status(entity, row, run.end_event or "completed")
@@ -271,7 +279,7 @@ class Approvals:
         """Open tasks assigned to me, or unassigned and offered to one of my roles."""
         mine = HumanTask.assignee == self.actor.username
         offered = and_(HumanTask.assignee.is_(None), exists().where(
-            TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(sorted(self.actor.roles))))
+            TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(self._candidate_keys())))
         statement = select(HumanTask).where(HumanTask.state == "open")
         if not self.actor.is_admin:
             statement = statement.where(or_(mine, offered))

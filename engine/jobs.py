@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,13 +72,13 @@ def enqueue(session: Session, tenant_id: str, kind: str, payload: Mapping[str, A
     return job_id
 
 
-def claim_due(db: Database, moment: datetime, limit: int = 20) -> list[ClaimedJob]:
-    """Mark up to `limit` due jobs as running for this worker; no two workers get the same job."""
+def claim_due(db: Database, moment: datetime, kinds: Iterable[str], limit: int = 20) -> list[ClaimedJob]:
+    """Mark up to `limit` due jobs of `kinds` as running for this worker; no two workers get the same job."""
     with db.platform() as session:
         statement = (
             select(Job)
             .where(or_(Job.state == "queued", (Job.state == "running") & (Job.run_at < moment - STALE_AFTER)),
-                   Job.run_at <= moment)
+                   Job.run_at <= moment, Job.kind.in_(sorted(kinds)))
             .order_by(Job.run_at).limit(limit)
         )
         if db.dialect == "postgresql":
@@ -122,13 +122,10 @@ def run_due(db: Database, handlers: Mapping[str, Handler], moment: datetime | No
     """Run every job due at `moment`; returns (succeeded, failed). Handlers finish their job themselves."""
     moment = moment or now()
     done = failed = 0
-    while claimed := claim_due(db, moment):
+    while claimed := claim_due(db, moment, handlers):
         for job in claimed:
-            handler = handlers.get(job.kind)
             try:
-                if handler is None:
-                    raise LookupError(f"no handler for jobs of kind {job.kind!r}")
-                handler(job, moment)
+                handlers[job.kind](job, moment)
                 done += 1
             except Exception as error:
                 log.exception("job %s (%s) failed", job.id, job.kind)
