@@ -18,10 +18,12 @@ from engine.errors import (
     PermissionDenied,
     RecordInvalid,
 )
+from engine.workflow import ProcessFailed, StateMismatch
 
 STATUS: dict[type[FormworkError], int] = {
     BadRequest: 400, FormulaError: 400, FormulaRuntimeError: 400, AuthenticationFailed: 401,
     PermissionDenied: 403, NotFound: 404, Conflict: 409, RecordInvalid: 422, DeclarationError: 422,
+    ProcessFailed: 422, StateMismatch: 409,
 }
 log = logging.getLogger("formwork.web")
 

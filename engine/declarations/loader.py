@@ -94,7 +94,7 @@ def compile_folder(
     compiler = ModuleCompiler(source, available, files=folder.files, extra_field_types=extra_field_types)
     spec = compiler.compile()
     problems += compiler.problems
-    problems.sort(key=lambda p: (p.file, p.line, p.column))
+    problems = sorted(dict.fromkeys(problems), key=lambda p: (p.file, p.line, p.column))
     if problems:
         return None, problems
     return replace(spec, digest=folder.digest), []

@@ -26,13 +26,24 @@ Running
     (a gateway on `decision == 'return'` leading back to a task in lane `submitter`).
     A multi-instance child sees `approvals` / `rejections` counted over the instance so far, so
     completion conditions such as `decision == 'reject'` (countersign) or `decision == 'approve'`
-    (or-sign) or `approvals >= 2` (quorum) work; its output item is filled in automatically.
+    (or-sign) or `approvals >= 2` (quorum) work; its output item is filled in automatically
+    (`{"item", "actor", "decision", "comment"}`), and its last decision and the counts are what the
+    gateway after it sees. `ProcessRun` does not authorise: the caller checks `OpenTask.roles` /
+    `assignee` (and any delegation it keeps by task id) and passes the acting user as `actor`.
+
+Not supported (each is a load problem that says what to use instead)
+    DMN / business rule tasks, service, send and receive tasks, message, signal, conditional,
+    link, cancel and compensation events, event-based and complex gateways, transactions, ad-hoc
+    subprocesses, data stores, Camunda listeners and input/output mappings,
+    `camunda:collection` (use `loopDataInputRef`), cron timers, scripts that are not
+    `name = expression` lines, and anything written in Python.
 """
 
 from .cache import ProcessCache as ProcessCache
 from .errors import InvalidDecision as InvalidDecision
 from .errors import InvalidProcessData as InvalidProcessData
 from .errors import ProcessFailed as ProcessFailed
+from .errors import ProcessFinished as ProcessFinished
 from .errors import StateMismatch as StateMismatch
 from .errors import TaskNotFound as TaskNotFound
 from .errors import TaskNotReady as TaskNotReady
@@ -53,6 +64,7 @@ __all__ = [
     "OpenTask",
     "ProcessCache",
     "ProcessFailed",
+    "ProcessFinished",
     "ProcessRun",
     "ProcessSpec",
     "ScriptContext",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask, UserTask
@@ -122,3 +123,17 @@ class FormworkBpmnParser(SpiffBpmnParser):  # type: ignore[misc]
         full_tag("manualTask"): (AssignmentTaskParser, ManualTask),
         full_tag("task"): (AssignmentTaskParser, NoneTask),
     }
+
+
+def prepare_for_sharing(*specs: Any) -> None:
+    """Do now the one change SpiffWorkflow makes to a spec at runtime, so threads can share it read-only.
+
+    A loop or multi-instance task connects its child's `completed_event` the first time it runs;
+    two threads doing that at once could connect it twice (and merge every child twice).
+    """
+    for spec in specs:
+        for task_spec in list(spec.task_specs.values()):
+            if isinstance(task_spec, LoopTask) and task_spec.task_spec in spec.task_specs:
+                child = spec.task_specs[task_spec.task_spec]
+                if not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)

@@ -176,12 +176,24 @@ def _explain(what: str, raw: str, error: ExpressionError, python_hint: str) -> s
     return f"{what} {shown!r}: {error.reason}"
 
 
+_PARTS = frozenset({
+    "conditionExpression", "script", "timeDuration", "timeDate", "timeCycle", "completionCondition",
+    "loopCardinality", "loopCondition", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem", "extensionElements",
+    "documentation",
+})
+
+
 def owner_of(element: Any) -> Any:
-    """Return the nearest enclosing element with an id (the task or event a definition belongs to)."""
+    """Return the flow element (task, event, flow, gateway) a piece of markup belongs to."""
     current = element
-    while current is not None and not current.get("id"):
+    while current is not None:
+        tag = bpmn_tag(current)
+        is_part = tag is None or tag in _PARTS or tag.endswith("EventDefinition")
+        if not is_part and current.get("id"):
+            return current
         current = current.getparent()
-    return element if current is None else current
+    return element
 
 
 def element_label(element: Any) -> str:

@@ -17,6 +17,12 @@ class TaskNotReady(Conflict):
     code = "task_not_ready"
 
 
+class ProcessFinished(Conflict):
+    """The run has already ended (approved, rejected or withdrawn), so it cannot be withdrawn again."""
+
+    code = "process_finished"
+
+
 class InvalidDecision(BadRequest):
     """The decision is not approve/reject/return, or the task has no path for it."""
 

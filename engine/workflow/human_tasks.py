@@ -114,7 +114,8 @@ class HumanTaskReader:
             close = difflib.get_close_matches(name, [*self.env.fields, "submitter"], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             self.report(element, f"assignee {raw!r} names no field of the record{hint}; write a user field "
-                                 "such as created_by, or ${initiator} for the submitter")
+                                 "such as created_by, ${initiator} for the submitter, or list fixed people in "
+                                 "camunda:candidateUsers")
             return None
         if info.type.kind not in (Kind.TEXT, Kind.ANY):
             self.report(element, f"assignee {raw!r} is a {info.type} field; it must hold a login name")

@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from ..errors import Problem
 from ..formula import Environment, FType
-from .bpmn_parser import BPMN_NS, FormworkBpmnParser, bpmn_tag, parse_xml
+from .bpmn_parser import BPMN_NS, FormworkBpmnParser, bpmn_tag, parse_xml, prepare_for_sharing
 from .checks import ElementChecker, Report, element_label, owner_of
 from .expressions import ExpressionTable
 from .human_tasks import HUMAN_TASKS, HumanTaskReader, lane_index
@@ -194,6 +194,7 @@ class _Loader:
         except ValidationException as error:
             self._spiff_problem(error, main.file)
             return None
+        prepare_for_sharing(spec, *subprocess_specs.values())
         digest = hashlib.sha256(main.id.encode())
         for path in files:
             digest.update(b"\0" + path.encode() + b"\0" + self.files[path].encode("utf-8", "surrogateescape"))

@@ -17,13 +17,21 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import FormulaRuntimeError
 from . import timers
 from .data import check_data, resolve_assignee
-from .errors import InvalidDecision, InvalidProcessData, ProcessFailed, StateMismatch, TaskNotFound, TaskNotReady
+from .errors import (
+    InvalidDecision,
+    InvalidProcessData,
+    ProcessFailed,
+    ProcessFinished,
+    StateMismatch,
+    TaskNotFound,
+    TaskNotReady,
+)
 from .expressions import ScriptContext
 from .script_engine import FormulaScriptEngine
 from .serializer import dump_workflow, restore_workflow
@@ -171,7 +179,7 @@ class ProcessRun:
         try:
             task.run()
         except Exception as error:  # as in _engine_steps: MI output and completion conditions run here
-            raise ProcessFailed(f"task {meta.bpmn_id!r} could not complete: {error}") from error
+            raise _failure(f"task {meta.bpmn_id!r} could not complete", error) from error
         if parent is not None:
             parent.data.update({k: task.data.get(k) for k in ("decision", "comment", "actor", "approvals",
                                                                 "rejections")})
@@ -200,6 +208,9 @@ class ProcessRun:
 
     def withdraw(self, *, actor: str, comment: str | None = None) -> None:
         """Cancel the whole run (the submitter withdraws the record); `end_event` stays None."""
+        if self.is_completed:
+            outcome = self.end_event or "withdrawn"
+            raise ProcessFinished(f"process {self.process.process_id!r} has already finished ({outcome})")
         self._workflow.cancel()
         self._workflow.data.update(withdrawn_by=actor, comment=comment)
 
@@ -212,10 +223,26 @@ class ProcessRun:
         try:
             return timers.fire_due_timers(self._workflow, now)
         except Exception as error:  # as in _engine_steps
-            raise ProcessFailed(f"a timer of process {self.process.process_id!r} failed: {error}") from error
+            raise _failure(f"a timer of process {self.process.process_id!r} failed", error) from error
 
     def _engine_steps(self) -> None:
         try:
             self._workflow.do_engine_steps()
         except Exception as error:  # SpiffWorkflow lets TypeError/KeyError escape on bad data: one clear error
-            raise ProcessFailed(f"process {self.process.process_id!r} stopped: {error}") from error
+            raise _failure(f"process {self.process.process_id!r} stopped", error) from error
+
+
+def _failure(what: str, error: Exception) -> ProcessFailed:
+    """Say where the process stopped and the root cause (SpiffWorkflow wraps it in generic messages)."""
+    bpmn_id = getattr(getattr(error, "task_spec", None), "bpmn_id", None)
+    where = f" at {bpmn_id!r}" if bpmn_id else ""
+    message = (str(error.args[0]) if error.args else type(error).__name__).rstrip(". ")
+    cause: BaseException = error
+    while isinstance(cause, SpiffWorkflowException):  # its own exceptions wrap the real cause
+        inner = cause.__cause__ or cause.__context__
+        if inner is None:
+            break
+        cause = inner
+    if cause is not error and str(cause) not in message:
+        message = f"{message}: {cause}"
+    return ProcessFailed(f"{what}{where}: {message}")

@@ -51,9 +51,14 @@ def next_timer_at(workflow: Any) -> datetime | None:
 
 
 def fire_due_timers(workflow: Any, now: datetime) -> bool:
-    """Fire every timer due by `now` (or by the real clock) and run what follows; return whether any fired."""
+    """Fire every timer due by `now` (or by the real clock) and run what follows; return whether any fired.
+
+    A cycle fires at most one occurrence per call, and keeps its schedule (the next one is one
+    period after the occurrence that fired, not after the call).
+    """
     clock = max(_aware(now), datetime.now(UTC))
     fired = False
+    cycles: list[tuple[Any, datetime]] = []
     for task in waiting_timers(workflow):
         due = due_at(task)
         if due is None or due > clock:
@@ -62,9 +67,14 @@ def fire_due_timers(workflow: Any, now: datetime) -> bool:
         if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
             # SpiffWorkflow compares with the real clock: move the occurrence just before it.
             task.internal_data["event_value"]["next"] = (datetime.now(UTC) - _TICK).isoformat()
+            cycles.append((task, due))
         else:
             task.internal_data["event_fired"] = True
     workflow.refresh_timers()  # due timers become READY; do_engine_steps alone would leave them there
+    for task, due in cycles:
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict) and value.get("cycles") != 0:
+            value["next"] = (due + timedelta(seconds=value["duration"])).isoformat()
     workflow.do_engine_steps()
     return fired
 

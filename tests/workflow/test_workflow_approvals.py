@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from engine.workflow import (
     InvalidDecision,
     InvalidProcessData,
     OpenTask,
+    ProcessFinished,
     ProcessRun,
     ProcessSpec,
     ScriptContext,
@@ -96,7 +98,9 @@ def test_threshold_follows_the_parameter_value_at_runtime() -> None:
     process = load("threshold.bpmn")
     strict = ScriptContext(params={"review_threshold": Decimal("50")})
     run = ProcessRun.start(process, {"total": Decimal("100"), "submitter": "ann"}, engine=strict)
+    run = ProcessRun.restore(process, json.loads(json.dumps(run.dump())), engine=strict)
     run.complete(task_of(run, "manager_approve").id, decision="approve", comment=None, actor="bob")
+    run = ProcessRun.restore(process, json.loads(json.dumps(run.dump())), engine=strict)
     assert waiting(run) == ["finance_review"]
 
 
@@ -197,6 +201,25 @@ def test_withdrawal_cancels_the_run() -> None:
     assert run.end_event is None and run.open_tasks() == []
     with pytest.raises(TaskNotReady):
         run.complete(task.id, decision="approve", comment=None, actor="bob")
+    with pytest.raises(ProcessFinished, match="already finished"):
+        run.withdraw(actor="ann")
+
+
+def test_a_finished_run_cannot_be_withdrawn() -> None:
+    run = decide(start("threshold.bpmn"), "manager_approve", "approve")
+    with pytest.raises(ProcessFinished, match=r"already finished \(approved\)"):
+        run.withdraw(actor="ann")
+
+
+def test_restore_leaves_the_stored_state_untouched() -> None:
+    run = decide(stored(ProcessRun.start(load("call_main.bpmn"), {"submitter": "ann"}, engine=CTX)),
+                 "manager_approve", "approve")
+    state = json.loads(json.dumps(run.dump()))
+    before = json.dumps(state, sort_keys=True)
+    first = ProcessRun.restore(run.process, state, engine=CTX)
+    second = ProcessRun.restore(run.process, state, engine=CTX)
+    assert json.dumps(state, sort_keys=True) == before
+    assert [t.id for t in first.open_tasks()] == [t.id for t in second.open_tasks()]
 
 
 def test_assignee_names_the_creator_a_user_field_or_the_submitter() -> None:
@@ -319,3 +342,69 @@ def test_process_data_refuses_floats_and_process_variables() -> None:
     with pytest.raises(InvalidProcessData, match="set by the process"):
         run.complete(task_of(run, "manager_approve").id, decision="approve", comment=None, actor="bob",
                      data={"approvals": 5})
+
+
+REMINDER = """<?xml version="1.0"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+<bpmn:process id="reminders" isExecutable="true"><bpmn:startEvent id="s" />
+<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="approve" />
+<bpmn:userTask id="approve" camunda:candidateGroups="manager" />
+<bpmn:boundaryEvent id="remind" attachedToRef="approve" cancelActivity="false">
+  <bpmn:timerEventDefinition><bpmn:timeCycle>R2/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>
+</bpmn:boundaryEvent>
+<bpmn:sequenceFlow id="r1" sourceRef="remind" targetRef="note" />
+<bpmn:scriptTask id="note"><bpmn:script>reminded = true</bpmn:script></bpmn:scriptTask>
+<bpmn:sequenceFlow id="r2" sourceRef="note" targetRef="reminder_sent" /><bpmn:endEvent id="reminder_sent" />
+<bpmn:sequenceFlow id="b" sourceRef="approve" targetRef="done" /><bpmn:endEvent id="done" />
+</bpmn:process></bpmn:definitions>"""
+
+
+def test_non_interrupting_cycle_reminds_on_schedule_and_keeps_the_task() -> None:
+    process, problems = load_processes({"r.bpmn": REMINDER}, "r.bpmn", origin="m", roles=ROLES, environment=ENV,
+                                       params={})
+    assert problems == [] and process is not None
+    run = stored(ProcessRun.start(process, {"submitter": "ann"}, engine=CTX))
+    first = run.next_timer_at()
+    assert first is not None
+    assert run.fire_due_timers(first + timedelta(minutes=1))
+    run = stored(run)
+    assert run.next_timer_at() == first + timedelta(hours=1)  # the schedule holds, however late the worker is
+    assert waiting(run) == ["approve"]
+    assert run.fire_due_timers(first + timedelta(hours=1, minutes=1))
+    run = stored(run)
+    assert run.next_timer_at() is None  # R2: two reminders only
+    run = decide(run, "approve", "approve")
+    assert run.end_event == "done" and run.data["reminded"] is True
+
+
+def test_camunda_and_spiff_assignment_reach_the_spec_extensions() -> None:
+    specs = load("camunda_modeler.bpmn").spec.task_specs
+    assert specs["Task_manager"].extensions["candidateGroups"] == ["manager"]
+    assert specs["Task_manager"].extensions["dueDate"] == "P2D"
+    assert specs["Task_director"].extensions["candidateGroups"] == ["director"]
+    assert specs["Task_director"].extensions["properties"] == {"candidateGroups": "director"}
+
+
+def test_runs_of_one_shared_process_in_parallel_threads_do_not_interfere() -> None:
+    process = load("countersign.bpmn")
+    failures: list[BaseException] = []
+
+    def approve_all() -> None:
+        try:
+            for _ in range(15):
+                run = ProcessRun.start(process, {"submitter": "ann", "approvers": ["amy", "ben", "cat"]}, engine=CTX)
+                while not run.is_completed:
+                    task = run.open_tasks()[0]
+                    run.complete(task.id, decision="approve", comment=None, actor=str(task.assignee))
+                    run = ProcessRun.restore(process, json.loads(json.dumps(run.dump())), engine=CTX)
+                assert run.end_event == "approved" and len(run.data["votes"]) == 3
+        except BaseException as error:  # reported to the main thread below
+            failures.append(error)
+
+    threads = [threading.Thread(target=approve_all) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

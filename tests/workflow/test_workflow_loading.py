@@ -74,7 +74,8 @@ def test_malformed_xml_reports_line_and_column() -> None:
 
 
 def test_no_executable_process_is_a_problem() -> None:
-    assert "no executable process" in only_problem(simple().replace('isExecutable="true"', 'isExecutable="false"')).message
+    text = simple().replace('isExecutable="true"', 'isExecutable="false"')
+    assert "no executable process" in only_problem(text).message
 
 
 def test_the_process_not_called_by_others_is_the_main_one() -> None:
@@ -306,10 +307,12 @@ def test_load_never_raises_on_truncated_or_mangled_files(path: Path) -> None:
 def test_cache_parses_once_and_finds_processes_by_digest() -> None:
     cache = ProcessCache(max_size=2)
     files = {"approvals/claim.bpmn": simple()}
-    args = {"origin": "m", "roles": ROLES, "environment": ENV, "params": {}}
+
+    def cached(module: dict[str, str]) -> tuple[ProcessSpec | None, list[Problem]]:
+        return cache.load(module, "approvals/claim.bpmn", origin="m", roles=ROLES, environment=ENV, params={})
+
     results: list[ProcessSpec | None] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.load(files, "approvals/claim.bpmn", **args)[0]))
-               for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(cached(files)[0])) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -317,8 +320,8 @@ def test_cache_parses_once_and_finds_processes_by_digest() -> None:
     first = results[0]
     assert first is not None and all(r is first for r in results)
     assert cache.get(first.digest) is first
-    bad, problems = cache.load({"approvals/claim.bpmn": "<oops"}, "approvals/claim.bpmn", **args)
+    bad, problems = cached({"approvals/claim.bpmn": "<oops"})
     assert bad is None and problems
     other = {"approvals/claim.bpmn": simple().replace('id="done"', 'id="finished"').replace('"done"', '"finished"')}
-    assert cache.load(other, "approvals/claim.bpmn", **args)[0] is not None
+    assert cached(other)[0] is not None
     assert len(cache) == 2  # bounded: the oldest entry went
