@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +92,14 @@ def demo() -> None:
 @cli.command(help="Run timers and background jobs: continuously, or once with --once.")
 @click.option("--once", is_flag=True, help="run what is due now, then exit")
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls")
-def worker(once: bool, interval: float) -> None:
-    import time
-
+@click.option("--at", "moment", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="run as if the clock showed this time (catching up, rehearsals); with --once")
+def worker(once: bool, interval: float, moment: datetime | None) -> None:
     engine = _engine()
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     while True:
-        done, failed = engine.run_jobs()
+        done, failed = engine.run_jobs(moment)
         if done or failed or once:
             click.echo(f"jobs run: {done}, failed: {failed}")
         if once:

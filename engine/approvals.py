@@ -15,7 +15,7 @@ from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from engine.records import EDITABLE_STATUSES, Records
 from engine.storage.models import HumanTask, ProcessInstance, Record, TaskCandidate, User
 from engine.values import to_json
-from engine.workflow import DECISIONS, ProcessRun, ProcessSpec, ScriptContext
+from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
 USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
@@ -89,7 +89,8 @@ class Approvals:
                                                                 HumanTask.state == "open")).first()
             if task is None:
                 raise Conflict(f"{entity.title.en} {record_id} is already under review")
-            return self._complete(task, "approve", "resubmitted", data=self._process_data(entity, row))
+            fresh = {k: v for k, v in self._process_data(entity, row).items() if k not in PROCESS_VARIABLES}
+            return self._complete(task, "approve", "resubmitted", data=fresh)
         return self._start(entity, row)
 
     def _start(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
@@ -152,7 +153,7 @@ class Approvals:
         task.completed_by, task.completed_at = self.actor.username, now()
         self._audit_record(row, "task.complete", f"{task.title}: {decision}" + (f" — {comment}" if comment else ""),
                            after={"task": task.bpmn_id, "decision": decision, "comment": comment})
-        self._save(instance, run, row, entity)
+        self._save(instance, run, row, entity, returned=decision == "return")
         return self.records.view(entity, row)
 
     def claim(self, task_id: str) -> dict[str, Any]:
@@ -216,8 +217,13 @@ class Approvals:
 
     # -- persistence -------------------------------------------------------------------------------
 
-    def _save(self, instance: ProcessInstance, run: ProcessRun, row: Record, entity: EntitySpec) -> None:
-        """Store the run, mirror its open tasks into rows, and let the record's status follow."""
+    def _save(self, instance: ProcessInstance, run: ProcessRun, row: Record, entity: EntitySpec, *,
+              returned: bool = False) -> None:
+        """Store the run, mirror its open tasks into rows, and let the record's status follow.
+
+        A record is `returned` (editable by its submitter) from a `return` decision until it is
+        resubmitted; otherwise `in_review` while the run waits, and the end event's id after.
+        """
         state = run.dump()
         instance.state = state
         instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
@@ -228,13 +234,9 @@ class Approvals:
         for task_id, task in existing.items():
             if task_id not in open_tasks:
                 task.state = "cancelled"
-        submitter_turn = False
         for task_id, open_task in open_tasks.items():
             roles = [r for r in open_task.roles if r not in SUBMITTER_ROLES]
             assignee = open_task.assignee
-            if any(r in SUBMITTER_ROLES for r in open_task.roles) or assignee == "submitter":
-                assignee = instance.started_by
-                submitter_turn = True
             if task_id in existing:
                 continue
             self.session.add(HumanTask(
@@ -248,7 +250,7 @@ class Approvals:
             self.records.set_status(entity, row, run.end_event or "completed")
             self._audit_record(row, "process.end", f"ended at {run.end_event}")
         else:
-            self.records.set_status(entity, row, "returned" if submitter_turn else "in_review")
+            self.records.set_status(entity, row, "returned" if returned else "in_review")
             instance.next_timer_at = run.next_timer_at()
         jobs.schedule(self.session, self.actor.tenant_id, TIMER_JOB, instance.id, instance.next_timer_at)
         self._flush()

@@ -56,11 +56,13 @@ def field_schema(spec: FieldSpec, language: str = "en") -> dict[str, Any]:
         schema["x-formwork-options"] = {k: v.as_dict() for k, v in spec.options.items()}
     elif kind == "table":
         schema.update(type="array", items=object_schema(spec.fields, language))
+    elif spec.multiple:
+        schema.update(type="array", items={"type": "string"})
     else:
         schema["type"] = "string"
         if kind == "ref":
             schema["x-formwork-ref"] = spec.target
-    if kind in ("text", "enum", "user", "ref", "attachment"):
+    if kind in ("text", "enum", "user", "ref", "attachment") and not spec.multiple:
         if spec.max_length is not None:
             schema["maxLength"] = spec.max_length
         if spec.min_length is not None:

@@ -32,6 +32,11 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         return _datetime(raw)
     if kind == "multi_enum":
         return _multi_enum(spec, raw)
+    if spec.multiple:
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise InvalidValue("must be a list of texts")
+        return list(dict.fromkeys(item.strip() for item in items if item.strip()))
     if kind == "table":
         if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
             raise InvalidValue("must be a list of rows (objects)")

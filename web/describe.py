@@ -25,7 +25,8 @@ def describe_field(spec: FieldSpec, language: str) -> dict[str, Any]:
         "visible_if": spec.visible_if.text if spec.visible_if else None,
         "readonly_if": spec.readonly_if.text if spec.readonly_if else None,
         "help": spec.help.as_dict() if spec.help else None,
-        "multiline": spec.multiline or None, "hidden": spec.hidden or None, "readonly": spec.readonly or None,
+        "multiline": spec.multiline or None, "multiple": spec.multiple or None,
+        "hidden": spec.hidden or None, "readonly": spec.readonly or None,
         "min_length": spec.min_length,
         "fields": {n: describe_field(c, language) for n, c in spec.fields.items()} or None,
     }

@@ -28,7 +28,8 @@ from engine.workflow import load_processes
 
 Path = tuple[str | int, ...]
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
-PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "multiple", "accept", "max_size", "max_files"})
+PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "accept", "max_size", "max_files"})
+MULTIPLE_TYPES = frozenset({"user", "attachment"})  # `multiple: true` makes these hold a list
 SYSTEM_FIELD_TYPES = {
     "id": "text", "status": "text", "version": "integer", "created_at": "datetime",
     "created_by": "user", "updated_at": "datetime", "updated_by": "user",
@@ -173,6 +174,8 @@ class ModuleCompiler:
                           for n, r in target_fields.items() if isinstance(r, dict)}
                 target.update({n: FieldInfo(type=ftype_for(k)) for n, k in SYSTEM_FIELD_TYPES.items()})
                 return FieldInfo(type=ftype_for(kind), target=target, target_entity=key)
+        if kind in MULTIPLE_TYPES and raw.get("multiple"):
+            return FieldInfo(type=FType.list_of(ftype_for(kind)))
         return FieldInfo(type=ftype_for(kind) if (kind in FIELD_TYPES) else ftype_for("text"))
 
     def entity(self, name: str, raw: Mapping[str, Any]) -> EntitySpec:
@@ -250,7 +253,7 @@ class ModuleCompiler:
                 if str(item) not in options:
                     self.problem((*path, "default"), f"default {item!r} of {name!r} is not one of its options"
                                  + suggest(item, options))
-        expect = ftype_for(kind) if kind in FIELD_TYPES and kind not in ("table", "ref") else None
+        expect = env.fields[name].type if kind in FIELD_TYPES and kind not in ("table", "ref") else None
         return FieldSpec(
             name=name, type=kind, label=label_of(raw.get("label"), name),
             required=bool(raw.get("required", False)), unique=bool(raw.get("unique", False)),
@@ -265,6 +268,7 @@ class ModuleCompiler:
             options=options, target=target, fields=children, computed_order=row_order,
             multiline=bool(raw.get("multiline", False)),
             hidden=bool(raw.get("hidden", False)), readonly=bool(raw.get("readonly", False)),
+            multiple=kind in MULTIPLE_TYPES and bool(raw.get("multiple", False)),
             help=label_of(raw["help"], name) if raw.get("help") else None,
             presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
         )

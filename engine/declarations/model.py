@@ -68,8 +68,9 @@ class FieldSpec:
     multiline: bool = False
     hidden: bool = False
     readonly: bool = False                         # users never write it (a process or default sets it)
+    multiple: bool = False                         # user / attachment: a list of values
     help: Label | None = None
-    presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, multiple, x-...: for forms
+    presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, x-...: for forms
 
     @property
     def is_computed(self) -> bool:
