@@ -28,7 +28,8 @@ test: lint
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/run.py
+	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/approvals.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

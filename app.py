@@ -1,8 +1,10 @@
 """Formwork's wiring: the Flask app factory and the `formwork` command line. No work at import time."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,8 +80,23 @@ def init() -> None:
 @cli.command(help="Run the web app (development server; use gunicorn 'app:create_app()' in production).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000 or $PORT")
-def serve(host: str, port: int) -> None:
-    create_app().run(host=host, port=port, debug=False, use_reloader=False)
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="also run timers and jobs in this process (fine for one server; run 'formwork worker' otherwise)")
+def serve(host: str, port: int, with_worker: bool) -> None:
+    app = create_app()
+    if with_worker:
+        engine: Formwork = app.extensions["formwork"]
+        threading.Thread(target=_work_forever, args=(engine, 1.0), name="formwork-worker", daemon=True).start()
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _work_forever(engine: Formwork, interval: float) -> None:
+    while True:
+        try:
+            engine.run_jobs()
+        except Exception:  # noqa: BLE001 - keep the in-process worker alive; the error is logged
+            logging.getLogger("formwork.worker").exception("the in-process worker failed; retrying")
+        time.sleep(interval)
 
 
 @cli.command(help="Create the demo tenant 'demo' with users and sample records (idempotent).")
@@ -95,7 +112,7 @@ def demo() -> None:
 @click.option("--at", "moment", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), default=None,
               help="run as if the clock showed this time (catching up, rehearsals); with --once")
 def worker(once: bool, interval: float, moment: datetime | None) -> None:
-    engine = _engine()
+    engine = _engine()  # timers a run starts count from the real clock, even with --at
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     while True:

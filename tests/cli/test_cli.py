@@ -95,3 +95,18 @@ def test_bad_input_gets_a_message_not_a_traceback(engine: Formwork) -> None:
 @pytest.mark.parametrize("command", [["--help"], ["module", "--help"], ["tenant", "create", "--help"]])
 def test_help_is_available(command: list[str]) -> None:
     assert "Usage: formwork" in run(None, *command).stdout
+
+
+def test_validate_reports_bpmn_problems_with_their_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "visa_bad"
+    shutil.copytree(FIXTURES / "modules" / "visa", folder)
+    bpmn = folder / "approvals" / "threshold.bpmn"
+    text = bpmn.read_text(encoding="utf-8")
+    bpmn.write_text(text.replace("total &gt;= params.review_threshold", "__import__('os').system('true')")
+                    .replace('name="manager"', 'name="managr"'), encoding="utf-8")
+    result = run(None, "module", "validate", str(folder), check=False)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(f"{bpmn}:") and "formula language, not Python" in line for line in lines), lines
+    assert any(line.startswith(f"{bpmn}:") and "'managr'" in line and "did you mean 'manager'" in line
+               for line in lines), lines
