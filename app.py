@@ -94,7 +94,7 @@ def _work_forever(engine: Formwork, interval: float) -> None:
     while True:
         try:
             engine.run_jobs()
-        except Exception:  # noqa: BLE001 - keep the in-process worker alive; the error is logged
+        except Exception:
             logging.getLogger("formwork.worker").exception("the in-process worker failed; retrying")
         time.sleep(interval)
 
