@@ -12,19 +12,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, links
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, RecordInvalid
 from engine.json_schema import schema_errors
 from engine.permissions import Access
-from engine.storage.models import Record
+from engine.storage.models import EffectLog, Record
 from engine.storage.queries import RecordQuery
 from engine.tenancy import Actor
 from engine.values import InvalidValue, coerce, from_json, to_document, to_json
 
 EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})
+MAX_CASCADE = 5  # rollup levels: a ticket updates a summary updates a contract ...
 MAX_LIMIT = 500
 
 
@@ -127,6 +128,10 @@ class Records:
         access = self.access(entity)
         access.require(Action.CREATE)
         audit.lock_chain(self.session, self.actor.tenant_id)
+        return self.view(entity, self._create(entity, data, access))
+
+    def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None) -> Record:
+        """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
         values = self._accepted_input(entity, data, access, previous=None)
         for name, spec in entity.fields.items():
             if name not in values and spec.default is not None and not spec.is_computed:
@@ -134,13 +139,14 @@ class Records:
         document = self._finish(entity, values, record_id=None)
         moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
-                     schema_version=self.modules[module].version, status="draft", version=1, data=document,
+                     schema_version=self.modules[entity.module].version, status="draft", version=1, data=document,
                      created_at=moment, created_by=self.actor.username, updated_at=moment,
                      updated_by=self.actor.username)
         self.session.add(row)
         self._flush(entity)
         self._audit("record.create", entity, row, None, document)
-        return self.view(entity, row)
+        self._refresh_parents(entity, document)
+        return row
 
     def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
                version: Any) -> dict[str, Any]:
@@ -165,6 +171,7 @@ class Records:
         row.updated_by = self.actor.username
         self._flush(entity)
         self._audit("record.update", entity, row, before, document)
+        self._refresh_parents(entity, before, document)
         return self.view(entity, row)
 
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
@@ -180,6 +187,7 @@ class Records:
         row.updated_by = self.actor.username
         self._flush(entity)
         self._audit("record.delete", entity, row, dict(row.data), None)
+        self._refresh_parents(entity, row.data)
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
              limit: Any = 50, offset: Any = 0) -> Page:
@@ -203,6 +211,54 @@ class Records:
             audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action="record.status",
                         target_type="record", target_id=row.id, before={"status": before},
                         after={"status": status}, note=f"{entity.key} v{row.version}")
+            self._run_effects(entity, row, status)
+            self._refresh_parents(entity, row.data)
+
+    # -- links between records ---------------------------------------------------------------------
+
+    def _refresh_parents(self, entity: EntitySpec, *documents: Mapping[str, Any] | None, depth: int = 0) -> None:
+        """Recompute the rollups that count this entity's records, on the records they point at."""
+        if depth > MAX_CASCADE:
+            raise Conflict(f"rollups of {entity.title.en} cascade more than {MAX_CASCADE} levels deep")
+        for parent, parent_id in links.parents_to_refresh(self, entity, *documents):
+            row = self.find_row(parent, parent_id)
+            if row is None:
+                continue
+            values = {name: value for name, value in self.values_of(parent, row).items() if name in parent.fields}
+            try:
+                document = self._finish(parent, values, record_id=row.id)
+            except RecordInvalid as error:
+                raise RecordInvalid([FieldError(e.field, f"{parent.title.en} {row.id}: {e.message}")
+                                     for e in error.errors]) from None
+            if document != row.data:
+                before = dict(row.data)
+                row.data = document
+                row.updated_at = datetime.now(UTC)
+                self._flush(parent)
+                self._audit("record.recompute", parent, row, before, document)
+                self._refresh_parents(parent, document, depth=depth + 1)
+
+    def _run_effects(self, entity: EntitySpec, row: Record, status: str) -> None:
+        """Create the records a status declares, each once per source record."""
+        for effect in entity.effects:
+            if effect.on != status:
+                continue
+            if self.session.get(EffectLog, (self.actor.tenant_id, row.id, effect.key)) is not None:
+                continue  # it ran when the record first reached this status
+            target = links.entity_of(self, effect.target)
+            if target is None:
+                raise Conflict(f"{entity.title.en} creates {effect.target} when {status}, which is not enabled")
+            evaluation = self.evaluation(entity)
+            values = self.values_of(entity, row)
+            data = {name: evaluation.run(formula, values) for name, formula in effect.values}
+            try:
+                created = self._create(target, data)
+            except RecordInvalid as error:
+                raise RecordInvalid([FieldError(e.field, f"creating {target.title.en}: {e.message}")
+                                     for e in error.errors]) from None
+            self.session.add(EffectLog(source_id=row.id, effect=effect.key, created_id=created.id,
+                                       at=datetime.now(UTC)))
+            self._flush(entity)
 
     def history(self, module: str, entity_name: str, record_id: str) -> list[dict[str, Any]]:
         entity = self.entity(module, entity_name)
@@ -216,14 +272,15 @@ class Records:
 
     # -- steps -------------------------------------------------------------------------------------
 
-    def _accepted_input(self, entity: EntitySpec, data: Mapping[str, Any], access: Access,
+    def _accepted_input(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None,
                         previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Coerce writable input fields; unknown, hidden and read-only fields are errors."""
+        """Coerce writable input fields; unknown, hidden and read-only fields are errors (not for the system)."""
         if not isinstance(data, Mapping):
             raise BadRequest("the record data must be a JSON object of field values")
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
-        hidden, readonly = access.hidden_fields, access.readonly_fields
+        hidden = access.hidden_fields if access else frozenset()
+        readonly = access.readonly_fields if access else frozenset()
         for name, raw in data.items():
             spec = entity.fields.get(name)
             if spec is None:
@@ -247,7 +304,7 @@ class Records:
                                                                                           previous):
                 errors.append(FieldError(name, "is read-only"))
                 continue
-            if spec.readonly and value != (previous or {}).get(name):
+            if spec.readonly and access is not None and value != (previous or {}).get(name):
                 errors.append(FieldError(name, "is read-only"))
                 continue
             if previous is None and name in readonly and value is not None:
@@ -288,6 +345,8 @@ class Records:
     def _finish(self, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> dict[str, Any]:
         """Compute, check and serialise; every problem found is reported at once."""
         evaluation = self.evaluation(entity)
+        links.fill_lookups(self, entity, values)
+        links.compute_rollups(self, entity, values, record_id)
         errors = compute(entity, values, evaluation)
         errors += check_record(entity, values, evaluation, self.language)
         document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()

@@ -14,7 +14,7 @@ from engine.formula import Formula, FType, Kind
 from engine.records import Records
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
-from engine.values import to_json
+from engine.values import sql_number, to_json
 
 CENT = Decimal("0.01")
 
@@ -78,11 +78,9 @@ def _value(value: Any, kind: FType) -> Any:
     """Exact JSON for a cell: money to cents (SQLite sums in binary floats), counts as integers."""
     if value is None:
         return None
-    if isinstance(value, float):  # SQLite: 90.45 / 2 is 45.224999..., which must still round to 45.23
-        value = round(value, 9)
     if kind.kind is Kind.MONEY:
-        return to_json(Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP))
+        return to_json(sql_number(value).quantize(CENT, rounding=ROUND_HALF_UP))
     if kind.kind is Kind.NUMBER:
-        number = Decimal(str(value))
+        number = sql_number(value)
         return int(number) if number == number.to_integral_value() else to_json(number.normalize())
     return to_json(value)

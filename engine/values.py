@@ -183,3 +183,19 @@ def from_json(spec: FieldSpec, stored: Any) -> Any:
     if spec.type == "table":
         return [{name: from_json(child, row.get(name)) for name, child in spec.fields.items()} for row in stored]
     return stored
+
+
+def sql_number(value: Any) -> Decimal:
+    """A number read back from SQL, exact: SQLite computes in binary floats (90.45 / 2 = 45.22499...)."""
+    if isinstance(value, float):
+        value = round(value, 9)
+    return Decimal(str(value))
+
+
+def from_sql(value: Any, spec: FieldSpec) -> Any:
+    """A field value computed by SQL (a rollup), in the field's Python type and precision."""
+    if value is None:
+        return None
+    if spec.type in NUMERIC_TYPES:
+        return round_to(spec, sql_number(value))
+    return from_json(spec, value)

@@ -30,7 +30,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = PG_URL
     formwork = Formwork(url)
     formwork.initialise()
-    for folder in ("site", "visa"):
+    for folder in ("site", "visa", "crewpay"):
         path = FIXTURES / "modules" / folder
         if path.is_dir():
             formwork.catalog.install(path)

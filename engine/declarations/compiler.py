@@ -10,13 +10,16 @@ from engine.declarations.model import (
     FIELD_TYPES,
     SYSTEM_FIELDS,
     Action,
+    Effect,
     EntitySpec,
     FieldSpec,
     Label,
+    Lookup,
     ModuleSpec,
     Parameter,
     Permission,
     ReportSpec,
+    Rollup,
     Rule,
     Workflow,
 )
@@ -191,6 +194,7 @@ class ModuleCompiler:
         rules = tuple(self.rules(base, raw.get("rules") or [], env))
         permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
         workflow = self.workflow(base, raw.get("workflow"), env)
+        effects = self.effects(base, raw.get("effects") or [], env, name)
         views = raw.get("views") or {}
         list_view = views.get("list") or {} if isinstance(views, dict) else {}
         columns = tuple(str(c) for c in list_view.get("columns") or ())
@@ -212,7 +216,7 @@ class ModuleCompiler:
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
-            computed_order=order, environment=env,
+            computed_order=order, environment=env, effects=effects,
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
@@ -269,9 +273,99 @@ class ModuleCompiler:
             multiline=bool(raw.get("multiline", False)),
             hidden=bool(raw.get("hidden", False)), readonly=bool(raw.get("readonly", False)),
             multiple=kind in MULTIPLE_TYPES and bool(raw.get("multiple", False)),
+            lookup=self.lookup((*path, "lookup"), raw.get("lookup"), env, expect),
+            rollup=self.rollup((*path, "rollup"), raw.get("rollup"), entity, expect),
             help=label_of(raw["help"], name) if raw.get("help") else None,
             presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
         )
+
+    # -- links to other entities ------------------------------------------------------------------
+
+    def linked_env(self, path: Path, target: Any) -> tuple[str, Environment] | None:
+        """The environment of another entity (this module's or a required one's), or a problem."""
+        resolved = self.resolve_target(path, target)
+        if resolved is None:
+            return None
+        key, _fields = resolved
+        module, _, name = key.partition(".")
+        if module == self.name:
+            return key, Environment(fields=self.field_infos[name], params=self.param_types)
+        environment = self.available[module].entities[name].environment
+        return (key, environment) if environment is not None else None
+
+    def lookup(self, path: Path, raw: Any, env: Environment, expect: FType | None) -> Lookup | None:
+        if not isinstance(raw, dict):
+            return None
+        linked = self.linked_env((*path, "entity"), raw.get("entity"))
+        if linked is None:
+            return None
+        key, target = linked
+        value = str(raw.get("value", ""))
+        if value not in target.fields:
+            self.problem((*path, "value"), f"lookup value {value!r} is not a field of {key}"
+                         + suggest(value, target.fields))
+        match = []
+        for name, text in (raw.get("match") or {}).items():
+            if name not in target.fields:
+                self.problem((*path, "match", name), f"lookup match {name!r} is not a field of {key}"
+                             + suggest(name, target.fields), key=True)
+                continue
+            formula = self.formula((*path, "match", name), text, env, what=f"lookup match {name!r}",
+                                   expect=target.fields[name].type)
+            if formula is not None:
+                match.append((str(name), formula))
+        effective = raw.get("effective") or {}
+        effective_field = effective.get("field")
+        if effective_field is not None and effective_field not in target.fields:
+            self.problem((*path, "effective", "field"), f"lookup effective field {effective_field!r} is not a field "
+                         f"of {key}" + suggest(effective_field, target.fields))
+        effective_on = self.formula((*path, "effective", "on"), effective.get("on"), env, what="lookup effective date")
+        where = self.formula((*path, "where"), raw.get("where"), target, what="lookup where",
+                             expect=ftype_for("boolean"))
+        return Lookup(target=key, value=value, match=tuple(match), effective_field=effective_field,
+                      effective_on=effective_on, where=where)
+
+    def rollup(self, path: Path, raw: Any, entity: str, expect: FType | None) -> Rollup | None:
+        if not isinstance(raw, dict):
+            return None
+        linked = self.linked_env((*path, "entity"), raw.get("entity"))
+        if linked is None:
+            return None
+        key, source = linked
+        via = str(raw.get("via", ""))
+        info = source.fields.get(via)
+        if info is None or info.target_entity != f"{self.name}.{entity}":
+            self.problem((*path, "via"), f"rollup via {via!r} must be a ref field of {key} pointing at "
+                         f"{self.name}.{entity}" + suggest(via, source.fields))
+        measure = self.formula((*path, "measure"), raw.get("measure"), source, what="rollup measure",
+                               expect=expect, aggregate=True)
+        where = self.formula((*path, "where"), raw.get("where"), source, what="rollup where",
+                             expect=ftype_for("boolean"))
+        return Rollup(source=key, via=via, measure=measure, where=where) if measure is not None else None
+
+    def effects(self, base: Path, raw: list[Any], env: Environment, entity: str) -> tuple[Effect, ...]:
+        effects = []
+        for index, effect in enumerate(raw):
+            if not isinstance(effect, dict):
+                continue
+            path = (*base, "effects", index)
+            linked = self.linked_env((*path, "create"), effect.get("create"))
+            if linked is None:
+                continue
+            key, target = linked
+            values = []
+            for name, text in (effect.get("values") or {}).items():
+                if name not in target.fields:
+                    self.problem((*path, "values", name), f"effect value {name!r} is not a field of {key}"
+                                 + suggest(name, target.fields), key=True)
+                    continue
+                formula = self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
+                                       expect=target.fields[name].type)
+                if formula is not None:
+                    values.append((str(name), formula))
+            effects.append(Effect(key=f"{self.name}.{entity}#{index}", on=str(effect.get("on")), target=key,
+                                  values=tuple(values)))
+        return tuple(effects)
 
     def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:
         return self.formula((*path, key), raw.get(key), env, what=f"{key} of {name!r}", expect=ftype_for("boolean"))

@@ -43,6 +43,38 @@ class Label:
         return {"zh": self.zh, "en": self.en}
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """Fill an empty field from the newest record of `target` whose `match` fields equal ours."""
+
+    target: str                                    # "module.entity"
+    value: str                                     # the target's field to copy
+    match: tuple[tuple[str, Formula], ...]         # target field == formula over this record
+    effective_field: str | None = None             # target date field; the newest not after `effective_on`
+    effective_on: Formula | None = None
+    where: Formula | None = None                   # over the target's fields
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """An aggregate over the live records of `source` whose ref `via` points at this record."""
+
+    source: str                                    # "module.entity"
+    via: str
+    measure: Formula                               # aggregate formula over the source's fields
+    where: Formula | None = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """When a record reaches status `on`, create a `target` record from `values`, exactly once."""
+
+    key: str                                       # stable: "module.entity#index"
+    on: str
+    target: str
+    values: tuple[tuple[str, Formula], ...]
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
 class FieldSpec:
     name: str
@@ -69,12 +101,14 @@ class FieldSpec:
     hidden: bool = False
     readonly: bool = False                         # users never write it (a process or default sets it)
     multiple: bool = False                         # user / attachment: a list of values
+    lookup: Lookup | None = None
+    rollup: Rollup | None = None
     help: Label | None = None
     presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, x-...: for forms
 
     @property
     def is_computed(self) -> bool:
-        return self.formula is not None
+        return self.formula is not None or self.rollup is not None
 
     @property
     def decimal_places(self) -> int | None:
@@ -124,6 +158,7 @@ class EntitySpec:
     list_columns: tuple[str, ...] = ()
     list_sort: str | None = None
     list_filter: Formula | None = None             # the list view's standing filter
+    effects: tuple[Effect, ...] = ()
     computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
     environment: Environment | None = None         # what formulas over this entity may name (filters)
 

@@ -10,7 +10,7 @@ from engine.declarations.model import FieldSpec
 def computed_order(fields: Mapping[str, FieldSpec]) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     """Return (computed fields, each after those it reads; the cycle found, or None)."""
     graph = {
-        name: {dep for dep in spec.formula.dependencies if dep in fields and fields[dep].is_computed}
+        name: {dep for dep in spec.formula.dependencies if dep in fields and fields[dep].formula is not None}
         for name, spec in fields.items()
         if spec.formula is not None
     }

@@ -198,3 +198,14 @@ class Job(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EffectLog(TenantOwned, Base):
+    """Which declared effect already ran for which record: the primary key makes each run once."""
+
+    __tablename__ = "effect_log"
+
+    source_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    effect: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_id: Mapped[str] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

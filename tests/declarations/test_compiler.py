@@ -89,3 +89,35 @@ def test_table_rows_and_missing_workflow_file_are_checked(tmp_path: Path) -> Non
         "computed fields of table 'lines' form a cycle: q -> r -> q",
         "process file 'approvals/x.bpmn' is not in the module folder",
     ]
+
+
+def test_lookups_rollups_and_effects_are_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text("""module: m
+version: 1.0.0
+title: M
+entities:
+  parent:
+    fields:
+      name: {type: text}
+      total: {type: money, rollup: {entity: child, via: name, measure: "sum(amont)"}}
+    effects:
+      - {on: approved, create: chld, values: {x: name}}
+      - {on: approved, create: child, values: {amount: name, colour: name}}
+  child:
+    fields:
+      parent: {type: ref, entity: parent}
+      amount: {type: money}
+      price: {type: money, lookup: {entity: parent, value: totl, match: {nam: name}}}
+""", encoding="utf-8")
+    messages = [p.message for p in validate_paths([folder])]
+    assert messages == [
+        "rollup via 'name' must be a ref field of m.child pointing at m.parent",
+        "rollup measure: unknown field 'amont' (did you mean 'amount'?)",
+        "ref target 'chld' is not an entity (did you mean 'child'?)",
+        "effect value 'amount': expected a money formula, found text",
+        "effect value 'colour' is not a field of m.child",
+        "lookup value 'totl' is not a field of m.parent (did you mean 'total'?)",
+        "lookup match 'nam' is not a field of m.parent (did you mean 'name'?)",
+    ]
