@@ -90,7 +90,7 @@ class Approvals:
             if task is None:
                 raise Conflict(f"{entity.title.en} {record_id} is already under review")
             fresh = {k: v for k, v in self._process_data(entity, row).items() if k not in PROCESS_VARIABLES}
-            return self._complete(task, "approve", "resubmitted", data=fresh)
+            return self._complete(task, "approve", "resubmitted", variables=fresh)
         return self._start(entity, row)
 
     def _start(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
@@ -141,13 +141,28 @@ class Approvals:
                                    "not for you")
         return self._complete(task, str(decision), str(comment or ""), data=dict(data or {}))
 
-    def _complete(self, task: HumanTask, decision: str, comment: str, *, data: dict[str, Any]) -> dict[str, Any]:
+    def _complete(self, task: HumanTask, decision: str, comment: str, *, data: Mapping[str, Any] | None = None,
+                  variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Decide a task. `data` comes from the performer: record fields it may change, else process
+        variables; `variables` come from the engine itself (a resubmitted record's fresh values)."""
         entity = self.records.entity(task.module, task.entity)
         row = self.records.row(entity, task.record_id)
         instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
         if instance is None or instance.status != "running":
             raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running")
         run = self._restore(instance, entity)
+        data = dict(data or {})
+        editable = set(run.process.tasks[task.bpmn_id].editable) if task.bpmn_id in run.process.tasks else set()
+        changes = {k: v for k, v in data.items() if k in entity.fields}
+        refused = sorted(set(changes) - editable)
+        if refused:
+            raise BadRequest(f"this task may not change {', '.join(refused)}"
+                             + (f"; it may change {', '.join(sorted(editable))}" if editable else ""))
+        if changes:  # fields the process lets this step change, e.g. the approved amount
+            self.records.change_during_review(entity, row, changes)
+            data = {**{k: v for k, v in data.items() if k not in changes},
+                    **{k: v for k, v in self._process_data(entity, row).items() if k in changes}}
+        data.update(variables or {})
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment
         task.completed_by, task.completed_at = self.actor.username, now()

@@ -58,6 +58,7 @@ class Assignment:
     users: tuple[str, ...] = ()
     assignee: str | None = None
     due: str | None = None
+    editable: tuple[str, ...] = ()   # record fields the task's performer may still change
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -78,16 +79,19 @@ def read_assignment(node: Any) -> Assignment:
     for schedule in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{ZEEBE_NS}}}taskSchedule"):
         if schedule.get("dueDate"):
             found.setdefault("dueDate", schedule.get("dueDate"))
-    path = f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
-    for prop in node.iterfind(path):
-        name, value = prop.get("name"), prop.get("value")
-        if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate") and value and value.strip():
-            found.setdefault(name, value)
+    for namespace in (SPIFF_NS, CAMUNDA_NS, ZEEBE_NS):
+        path = f"{{{BPMN_NS}}}extensionElements/{{{namespace}}}properties/{{{namespace}}}property"
+        for prop in node.iterfind(path):
+            name, value = prop.get("name"), prop.get("value")
+            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable") \
+                    and value and value.strip():
+                found.setdefault(name, value)
     return Assignment(
         groups=_split(found.get("candidateGroups")),
         users=_split(found.get("candidateUsers")),
         assignee=found.get("assignee"),
         due=found.get("dueDate"),
+        editable=_split(found.get("editable")),
     )
 
 

@@ -12,6 +12,7 @@ from .bpmn_parser import BPMN_NS, bpmn_tag, read_assignment
 from .checks import ElementChecker, Report
 from .dialects import ASSIGNEE_SUBMITTER, assignee_name, is_submitter_role
 from .spec import TaskMeta
+from .variables import PROCESS_VARIABLES
 
 HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 BUILT_IN_ROLES = ("admin",)
@@ -80,6 +81,11 @@ class HumanTaskReader:
                                  "put it in a lane named after a role")
         if assignment.due is not None:
             self.checker.timer(element, "due date", assignment.due)
+        for field in assignment.editable:
+            if field not in self.env.fields or field in PROCESS_VARIABLES:
+                close = difflib.get_close_matches(field, list(self.env.fields), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.report(element, f"editable field {field!r} is not a field of the record{hint}")
         documentation = element.find(f"{{{BPMN_NS}}}documentation")
         return TaskMeta(
             bpmn_id=bpmn_id,
@@ -94,6 +100,7 @@ class HumanTaskReader:
             process_id=process_id,
             mi_item=mi_item,
             documentation=documentation.text.strip() if documentation is not None and documentation.text else None,
+            editable=assignment.editable,
         )
 
     def _role(self, name: str) -> str | None:

@@ -35,6 +35,7 @@ class TaskMeta:
     process_id: str = ""
     mi_item: str | None = None
     documentation: str | None = None
+    editable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

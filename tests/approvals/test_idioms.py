@@ -134,3 +134,20 @@ def test_timer_escalation_fires_from_the_worker(engine: Formwork, tenant: str, a
     assert decide(api["sam"])["status"] == "approved"
     history = api["sub"].get(f"/records/visa/escalating/{record['id']}/history").get_json()["items"]
     assert "process.timer" in [h["action"] for h in history]
+
+
+def test_a_step_may_change_the_fields_its_process_allows(api: dict[str, Api]) -> None:
+    record = submit(api, "adjustable", total="9000")
+    [task] = tasks(api["mia"])
+    refused = api["mia"].post(f"/tasks/{task['id']}/complete",
+                              {"decision": "approve", "data": {"note": "x", "total": "4000"}})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["message"] == "this task may not change note; it may change total"
+    done = api["mia"].post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "trimmed",
+                                                             "data": {"total": "4000"}})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "approved"  # under the threshold now: no finance step
+    assert done.get_json()["data"]["total"] == "4000.00"
+    history = api["sub"].get(f"/records/visa/adjustable/{record['id']}/history").get_json()["items"]
+    change = next(h for h in history if h["action"] == "record.update")
+    assert (change["actor"], change["before"]["total"], change["after"]["total"]) == ("mia", "9000.00", "4000.00")
