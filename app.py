@@ -124,6 +124,30 @@ def worker(once: bool, interval: float, moment: datetime | None) -> None:
         time.sleep(interval)
 
 
+@cli.group("jobs", help="Inspect background jobs and retry incidents (jobs that failed for good).")
+def jobs_group() -> None:
+    pass
+
+
+@jobs_group.command("list", help="List queued, running and failed jobs (newest first).")
+@click.option("--failed", is_flag=True, help="only incidents")
+def jobs_list(failed: bool) -> None:
+    from engine import jobs
+
+    for job in jobs.listing(_engine().db, failed_only=failed):
+        click.echo(f"{job.tenant_id}\t{job.id}\t{job.kind}\t{job.state}\tattempts {job.attempts}\t{job.last_error}")
+
+
+@jobs_group.command("retry", help="Queue a failed job again with fresh attempts.")
+@click.argument("tenant_id")
+@click.argument("job_id")
+def jobs_retry(tenant_id: str, job_id: str) -> None:
+    from engine import jobs
+
+    jobs.retry(_engine().db, tenant_id, job_id)
+    click.echo(f"queued {job_id} again")
+
+
 @cli.group(help="Validate, install and list modules.")
 def module() -> None:
     pass

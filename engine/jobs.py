@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine.errors import Conflict, NotFound
 from engine.storage.database import Database
 from engine.storage.models import Job
 
@@ -114,8 +115,19 @@ def retry(db: Database, tenant_id: str, job_id: str) -> None:
     """Put a failed job (an incident) back in the queue, with a fresh set of attempts."""
     with db.platform() as session:
         row = session.get(Job, (tenant_id, job_id))
-        if row is not None and row.state == "failed":
-            row.state, row.attempts, row.run_at, row.finished_at = "queued", 0, now(), None
+        if row is None:
+            raise NotFound(f"job {job_id!r} of tenant {tenant_id!r} does not exist")
+        if row.state != "failed":
+            raise Conflict(f"job {job_id} is {row.state}; only failed jobs are retried")
+        row.state, row.attempts, row.run_at, row.finished_at = "queued", 0, now(), None
+
+
+def listing(db: Database, *, failed_only: bool = False, limit: int = 200) -> list[Job]:
+    """Jobs that are not done, newest first; with `failed_only`, the incidents."""
+    with db.platform() as session:
+        states = ["failed"] if failed_only else ["queued", "running", "failed"]
+        statement = select(Job).where(Job.state.in_(states)).order_by(Job.created_at.desc()).limit(limit)
+        return list(session.scalars(statement))
 
 
 def run_due(db: Database, handlers: Mapping[str, Handler], moment: datetime | None = None) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine import jobs
 from engine.runtime import Formwork
 from engine.storage.models import Job
+from tests.cli.test_cli import run
 
 
 def queue(engine: Formwork, tenant: str, kind: str, count: int) -> list[str]:
@@ -58,7 +59,11 @@ def test_failures_back_off_then_become_incidents_that_can_be_retried(engine: For
         row = session.get(Job, (tenant, job_id))
         assert row is not None and row.state == "failed"
         assert row.last_error == "RuntimeError: the ERP did not answer"
-    jobs.retry(engine.db, tenant, job_id)
+    listed = run(engine, "jobs", "list", "--failed").stdout
+    assert f"{tenant}\t{job_id}\ttest.broken\tfailed\tattempts 5\tRuntimeError: the ERP did not answer" in listed
+    assert run(engine, "jobs", "retry", tenant, job_id).stdout == f"queued {job_id} again\n"
+    again = run(engine, "jobs", "retry", tenant, job_id, check=False)
+    assert again.returncode == 1 and "only failed jobs are retried" in again.stderr
     jobs.run_due(engine.db, {"test.broken": lambda job, _m: None}, moment)
     with engine.db.platform() as session:
         assert session.scalars(select(Job.state).where(Job.id == job_id)).one() == "running"  # handler didn't finish
