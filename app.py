@@ -211,9 +211,7 @@ def tenant_create(tenant_id: str, name: str | None, plan: str, seats: int | None
 
 
 def _set_enabled(tenant_id: str, module_name: str, enabled: bool) -> None:
-    engine = _engine()
-    with engine.db.tenant(tenant_id) as session:
-        changed = tenancy.set_module_enabled(session, tenant_id, module_name, enabled, engine.catalog.modules())
+    changed = _engine().enable_module(tenant_id, module_name, enabled=enabled)
     verb = "enabled" if enabled else "disabled"
     click.echo(f"{verb}: {', '.join(changed)}" if changed else f"{module_name} was already {verb}")
 

@@ -130,6 +130,11 @@ class Records:
         audit.lock_chain(self.session, self.actor.tenant_id)
         return self.view(entity, self._create(entity, data, access))
 
+    def create_as_system(self, entity: EntitySpec, data: Mapping[str, Any]) -> Record:
+        """Insert a record the engine itself writes (seeds), without role checks."""
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        return self._create(entity, data)
+
     def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None) -> Record:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
         values = self._accepted_input(entity, data, access, previous=None)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, tenancy
+from engine import jobs, seeds, tenancy
 from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
@@ -51,6 +51,18 @@ class Formwork:
         settings = tenancy.module_settings(session, tenant_id)
         usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
         return usable, {name: settings[name] for name in usable}
+
+    def enable_module(self, tenant_id: str, module: str, *, enabled: bool = True) -> list[str]:
+        """Enable (with its requirements) or disable a module; enabling plants its seed records once."""
+        installed = self.catalog.modules()
+        with self.db.tenant(tenant_id) as session:
+            changed = tenancy.set_module_enabled(session, tenant_id, module, enabled, installed)
+        if enabled and changed:
+            system = Actor(tenant_id=tenant_id, username=tenancy.SYSTEM_ACTOR, roles=frozenset({"admin"}))
+            with self.records(system) as records:
+                for name in changed:
+                    seeds.plant(records, installed[name])
+        return changed
 
     @contextmanager
     def approvals(self, actor: Actor, language: str = "en") -> Iterator[Approvals]:

@@ -11,6 +11,7 @@ from typing import Any
 from engine.declarations.compiler import ModuleCompiler
 from engine.declarations.model import ModuleSpec
 from engine.declarations.schema_check import check_against_schema
+from engine.declarations.seed_check import check_seeds
 from engine.declarations.source import load_source_text
 from engine.errors import DeclarationError, Problem
 
@@ -93,7 +94,7 @@ def compile_folder(
     problems += check_against_schema(source, "module")
     compiler = ModuleCompiler(source, available, files=folder.files, extra_field_types=extra_field_types)
     spec = compiler.compile()
-    problems += compiler.problems
+    problems += compiler.problems + check_seeds(spec, folder.origin)
     problems = sorted(dict.fromkeys(problems), key=lambda p: (p.file, p.line, p.column))
     if problems:
         return None, problems

@@ -1,13 +1,18 @@
 """Records that depend on each other: lookups by date, rollups over children, effects exactly once."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
+from engine import tenancy
+from engine.declarations.loader import validate_paths
 from engine.errors import RecordInvalid
 from engine.runtime import Formwork
 from engine.storage.models import EffectLog
-from tests.conftest import add_user
+from tests.conftest import FIXTURES, add_user, new_tenant_id
 
 
 def test_lookup_takes_the_rate_in_force_on_the_work_date(engine: Formwork, tenant: str) -> None:
@@ -81,3 +86,28 @@ def test_an_approved_summary_creates_its_cost_entry_once(engine: Formwork, tenan
         entries = records.find("crewpay", "cost_entry").items
         assert [(e["data"]["amount"], e["data"]["source"]) for e in entries] == [("100.00", summary["id"])]
         assert records.session.scalar(select(func.count()).select_from(EffectLog)) == 1
+
+
+def test_enabling_a_module_plants_its_seed_records_once(engine: Formwork) -> None:
+    tenant_id = new_tenant_id()
+    with engine.db.tenant(tenant_id) as session:
+        tenancy.create_tenant(session, tenant_id)
+    assert engine.enable_module(tenant_id, "crewpay") == ["crewpay"]
+    engine.enable_module(tenant_id, "crewpay", enabled=False)
+    engine.enable_module(tenant_id, "crewpay")
+    admin = add_user(engine, tenant_id, "ann", "admin")
+    with engine.records(admin) as records:
+        rates = records.find("crewpay", "rate", sort="unit_price").items
+        assert [(r["data"]["trade"], r["data"]["unit_price"]) for r in rates] == [
+            ("mason", "320.00"), ("carpenter", "350.00")]
+        assert rates[0]["created_by"] == "system"
+
+
+def test_seed_files_are_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "crewpay"
+    shutil.copytree(FIXTURES / "modules" / "crewpay", folder)
+    (folder / "seed" / "rates.yaml").write_text("- {crew: x}\n", encoding="utf-8")
+    (folder / "seed" / "rate.yaml").write_text("crew: not a list\n", encoding="utf-8")
+    messages = sorted(p.message for p in validate_paths([folder]))
+    assert messages == ["a seed file holds a list of records (field: value mappings)",
+                        "seed file names no entity of 'crewpay': 'rates'"]
