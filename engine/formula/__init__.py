@@ -55,15 +55,20 @@ SQL
     `to_sql` compiles for list filters, report `where`s, row permissions and, with
     `compile_formula(..., aggregate=True)`, report measures (`count()`, `sum(total)`,
     `avg/min/max(field)`). What does not read the record (literals, params, user, `today()`)
-    is computed in Python and bound as parameters. Child-table values, lists read from the
-    record and Python-only functions on record values are refused with "... cannot be used
-    in a filter". A bool formula may be NULL in SQL where Python says false (the same in a
-    WHERE clause); `exact_null=True` gives NULL exactly where Python gives None. Division by
-    zero gives null in SQL (the row does not match) instead of an error. `round()` is half
-    away from zero on PostgreSQL numerics, like Python's ROUND_HALF_UP; SQLite computes with
-    binary floats (its round() works on the shortest decimal form, so ordinary amounts agree)
-    where PostgreSQL is exact. Text ordering follows the database collation, `upper`/`lower`
-    on SQLite change ASCII letters only. `%` uses SQL mod() (SQLite 3.35+ with its math
+    is computed in Python and bound as parameters. List fields of the record or one ref away
+    (multi_enum, user/attachment with `multiple`; JSON arrays of texts in storage) work with
+    `x in tags`, `x not in tags`, `contains(tags, x)`, `len(tags)`, `count(tags)` and
+    `tags == null`: a missing or null list is null (`x in tags` is false, `len(tags)` null,
+    `count(tags)` 0), and so is, in SQL, a stored value that is not an array (Python
+    raises). Child-table values, other uses of lists read from the record and Python-only
+    functions on record values are refused with "... cannot be used in a filter". A bool
+    formula may be NULL in SQL where Python says false (the same in a WHERE clause);
+    `exact_null=True` gives NULL exactly where Python gives None. Division by zero gives
+    null in SQL (the row does not match) instead of an error. `round()` is half away from
+    zero on PostgreSQL numerics, like Python's ROUND_HALF_UP; SQLite computes with binary
+    floats (its round() works on the shortest decimal form, so ordinary amounts agree) where
+    PostgreSQL is exact. Text ordering follows the database collation, `upper`/`lower` on
+    SQLite change ASCII letters only. `%` uses SQL mod() (SQLite 3.35+ with its math
     functions). Adding days to a datetime read from the record is Python-only; compare with
     `days_between(created, now()) < 7` instead.
 """
@@ -77,6 +82,8 @@ from .functions import ArgumentError as ArgumentError
 from .functions import Function as Function
 from .functions import register_function as register_function
 from .functions import unregister_function as unregister_function
+from .sql_compiled import RecordList as RecordList
+from .sql_target import ListField as ListField
 from .sql_target import SqlTarget as SqlTarget
 from .sql_target import bind_value as bind_value
 from .types import ANY as ANY
@@ -116,6 +123,8 @@ __all__ = [
     "Formula",
     "Function",
     "Kind",
+    "ListField",
+    "RecordList",
     "SqlTarget",
     "bind_value",
     "compile_formula",

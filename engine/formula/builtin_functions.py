@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, extract, false, func
+from sqlalchemy import Integer, case, cast, extract, false, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import builtin_signatures as rules
 from .context import Context
 from .functions import register_function
+from .sql_compiled import RecordList
 from .sql_constructs import DaysBetweenDates, DaysBetweenDatetimes, TextContains
 from .types import ANY, BOOL, DATE, DATETIME, NUMBER, TEXT, FType, Kind
 from .values import (
@@ -170,12 +171,31 @@ def _sql_days_between(args: Sequence[Col], types: Sequence[FType]) -> Col:
 
 def _sql_contains(args: Sequence[Any], types: Sequence[FType]) -> Col:
     container, item = args
-    if isinstance(container, list):
-        found: Col = item.in_(container)
+    if isinstance(container, RecordList):
+        found: Col = container.contains(item)
+    elif isinstance(container, list):
+        found = item.in_(container)
     else:
         found = TextContains(container, item)
     # Python answers false (never null) when either side is null.
     return func.coalesce(found, false())
+
+
+def _sql_len(args: Sequence[Any], types: Sequence[FType]) -> Col:
+    (value,) = args
+    if isinstance(value, RecordList):
+        return value.length()
+    if isinstance(value, list):  # a list literal with items read from the row, nulls included
+        return literal(len(value))
+    return func.length(value)
+
+
+def _sql_count(args: Sequence[Any], types: Sequence[FType]) -> Col:
+    (items,) = args
+    if isinstance(items, RecordList):
+        return items.count()
+    present = [case((item.is_(None), 0), else_=1) for item in items]
+    return sum(present[1:], present[0]) if present else literal(0)
 
 
 def _first_present(*args: Any) -> Any:
@@ -188,7 +208,8 @@ def _register_builtins() -> None:
     # Over lists; they see nulls themselves (to skip them).
     register("sum", [ANY], NUMBER, _sum, infer=rules.numeric_list("sum"), propagates_null=False)
     register("avg", [ANY], NUMBER, _avg, infer=rules.numeric_list("avg"), propagates_null=False)
-    register("count", [ANY], NUMBER, _count, infer=rules.count_type, propagates_null=False)
+    register("count", [ANY], NUMBER, _count, infer=rules.count_type, sql=_sql_count, propagates_null=False,
+             sql_takes_lists=True)  # fmt: skip
     for name, pick, keep_left in (("min", min, operator.le), ("max", max, operator.ge)):
         register(name, [ANY], ANY, _extreme_impl(pick), variadic=True, infer=rules.extreme(name),
                  sql=_sql_extreme(keep_left), propagates_null=False)  # fmt: skip
@@ -211,9 +232,9 @@ def _register_builtins() -> None:
     register("datetime", [ANY], DATETIME, _datetime, infer=rules.of_kinds("datetime", text_or_days, DATETIME))
     # Texts.
     register("len", [ANY], NUMBER, _len, infer=rules.of_kinds("len", (Kind.TEXT, Kind.LIST), NUMBER),
-             sql=lambda args, types: func.length(args[0]))  # fmt: skip
+             sql=_sql_len, sql_takes_lists=True)  # fmt: skip
     register("contains", [ANY, ANY], BOOL, _contains, infer=rules.contains_type, sql=_sql_contains,
-             propagates_null=False)  # fmt: skip
+             propagates_null=False, sql_takes_lists=True)  # fmt: skip
     register("text", [ANY], TEXT, _text, infer=rules.text_type)
     register("upper", [TEXT], TEXT, str.upper, sql=lambda args, types: func.upper(args[0]))
     register("lower", [TEXT], TEXT, str.lower, sql=lambda args, types: func.lower(args[0]))

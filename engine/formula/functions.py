@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
 # The SQL implementation receives one SQLAlchemy expression per argument (a Python list of
-# bound values for a list known before the query runs) and the arguments' formula types.
+# bound values for a list known before the query runs; with `sql_takes_lists`, a `RecordList`
+# for a list field read from the record) and the arguments' formula types.
 SqlImpl = Callable[[Sequence[Any], Sequence[FType]], "ColumnElement[Any]"]
 # Computes the result type from the argument types, or raises ArgumentError.
 Infer = Callable[[Sequence[FType]], FType]
@@ -43,7 +44,9 @@ class Function:
 
     `propagates_null`: the implementation is not called when any argument is null and the
     result is null (so plugin code never sees None). `takes_context`: the implementation
-    receives the evaluation `Context` first (for the clock or the user).
+    receives the evaluation `Context` first (for the clock or the user). `sql_takes_lists`:
+    `sql` accepts a list field read from the record as a `RecordList` (`.contains(item)`,
+    `.length()`, `.count()`); other functions are refused in filters on such lists.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Function:
     sql: SqlImpl | None = None
     propagates_null: bool = True
     takes_context: bool = False
+    sql_takes_lists: bool = False
 
     @property
     def max_args(self) -> int | None:
@@ -129,6 +133,7 @@ def register_function(
     sql: SqlImpl | None = None,
     propagates_null: bool = True,
     takes_context: bool = False,
+    sql_takes_lists: bool = False,
 ) -> Function:
     """Add a function to the formula language and return it.
 
@@ -136,7 +141,7 @@ def register_function(
     makes trailing parameters optional (omitted ones are not passed, so `impl`'s defaults
     apply). `infer` replaces the plain signature check for generic functions. Without `sql`
     the function works in Python only; a filter using it on record data is refused with a
-    clear message.
+    clear message. `sql_takes_lists` lets `sql` receive list fields read from the record.
     """
     required = len(params) if min_args is None else min_args
     if not 0 <= required <= len(params):
@@ -154,6 +159,7 @@ def register_function(
         sql=sql,
         propagates_null=propagates_null,
         takes_context=takes_context,
+        sql_takes_lists=sql_takes_lists,
     )
     FUNCTIONS.register(function)
     return function

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -13,8 +14,29 @@ from sqlalchemy.types import TypeEngine
 from .types import BOOL, DATE, DATETIME, NULL, NUMBER, TEXT, FType, Kind
 
 
+@dataclass(frozen=True, slots=True)
+class ListField:
+    """A list-valued field read in SQL: `name` of the record, or, with `ref`, of the record it points at.
+
+    Record lists (multi_enum, user or attachment with `multiple`, computed lists of those) hold
+    texts. `ref` is the record's ref field hopped through and `target_entity` the
+    "module.entity" it points at (both None for the record's own field).
+    """
+
+    name: str
+    ref: str | None = None
+    target_entity: str | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.ref is None else f"{self.ref}.{self.name}"
+
+
 class SqlTarget(Protocol):
-    """The storage layer's side of SQL compilation (one implementation per table layout)."""
+    """The storage layer's side of SQL compilation (one implementation per table layout).
+
+    A list read by a formula is null where it is missing, null, or not a list; the list
+    methods give NULL (or false) there, as the Python evaluator gives null.
+    """
 
     def field(self, name: str, type: FType) -> ColumnElement[Any]:
         """Return the record's field `name`, cast to the SQL type of `type`."""
@@ -29,6 +51,20 @@ class SqlTarget(Protocol):
 
         `bind_value` is a portable default; SQLite storage that keeps dates as ISO text may
         need to bind dates and datetimes as text in the same format.
+        """
+        ...
+
+    def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        """Return whether the list `field` holds the text `item`.
+
+        NULL or false where the list is null or `item` is NULL; null items never match.
+        """
+        ...
+
+    def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
+        """Return the number of items of the list `field` (without null items if `skip_nulls`).
+
+        NULL where the list is null; 0 for an empty list.
         """
         ...
 

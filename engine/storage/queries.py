@@ -9,8 +9,11 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Integer,
     Numeric,
     Select,
+    and_,
+    case,
     cast,
     false,
     func,
@@ -26,7 +29,7 @@ from sqlalchemy.orm.util import AliasedClass
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
 from engine.errors import BadRequest
-from engine.formula import BOOL, Formula, FType, Kind, bind_value, compile_formula
+from engine.formula import BOOL, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
 from engine.values import to_json
 
@@ -37,7 +40,11 @@ SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
 
 
 class RecordColumns:
-    """The formula language's SqlTarget: names a record field as a typed SQL expression."""
+    """The formula language's SqlTarget: names a record field as a typed SQL expression.
+
+    List fields are JSON arrays of texts in `data`: SQLite walks them with json_each(),
+    PostgreSQL asks `jsonb ? text`. A value that is not an array counts as a null list.
+    """
 
     def __init__(self, dialect: str, table: type[Record] | AliasedClass[Record] = Record) -> None:
         self.dialect = dialect
@@ -78,15 +85,66 @@ class RecordColumns:
         return expression
 
     def ref_field(self, ref_name: str, target_entity: str, field: str, ftype: FType) -> ColumnElement[Any]:
-        module, _, entity = target_entity.partition(".")
         target = aliased(Record)
         value = RecordColumns(self.dialect, target).field(field, ftype)
-        return (
-            select(value)
-            .where(target.tenant_id == self.table.tenant_id, target.id == self.json_text(ref_name),
-                   target.module == module, target.entity == entity, target.deleted_at.is_(None))
-            .scalar_subquery()
-        )
+        return select(value).where(self._is_ref_target(target, ref_name, target_entity)).scalar_subquery()
+
+    def _is_ref_target(self, target: type[Record] | AliasedClass[Record], ref_name: str,
+                       target_entity: str) -> ColumnElement[bool]:
+        module, _, entity = target_entity.partition(".")
+        return and_(target.tenant_id == self.table.tenant_id, target.id == self.json_text(ref_name),
+                    target.module == module, target.entity == entity, target.deleted_at.is_(None))
+
+    def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        if field.ref is None:
+            return self._array_has(field.name, item)
+        assert field.target_entity is not None
+        target = aliased(Record)
+        holds = RecordColumns(self.dialect, target)._array_has(field.name, item)
+        return select(literal_column("1")).where(
+            self._is_ref_target(target, field.ref, field.target_entity), holds).exists()
+
+    def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
+        if field.ref is None:
+            return self._array_length(field.name, skip_nulls)
+        assert field.target_entity is not None
+        target = aliased(Record)
+        length = RecordColumns(self.dialect, target)._array_length(field.name, skip_nulls)
+        return select(length).where(self._is_ref_target(target, field.ref, field.target_entity)).scalar_subquery()
+
+    def _json_path(self, name: str) -> ColumnElement[Any]:
+        """The key (PostgreSQL) or path (SQLite) of field `name`, as a literal like in `json_text`."""
+        return literal_column(f"'{name}'" if self.dialect == "postgresql" else f"'$.{name}'")
+
+    def _is_array(self, name: str) -> ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            json_type = func.jsonb_typeof(self.table.data.op("->")(self._json_path(name)))
+        else:
+            json_type = func.json_type(self.table.data, self._json_path(name))
+        return json_type == literal_column("'array'")
+
+    def _array_has(self, name: str, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            array = self.table.data.op("->")(self._json_path(name))
+            return and_(self._is_array(name), array.op("?", return_type=Boolean)(item))
+        items = func.json_each(self.table.data, self._json_path(name)).table_valued("value")
+        found = select(literal_column("1")).select_from(items).where(items.c.value == item).exists()
+        return and_(self._is_array(name), found)
+
+    def _array_length(self, name: str, skip_nulls: bool) -> ColumnElement[Any]:
+        length: ColumnElement[Any]
+        if self.dialect == "postgresql":
+            array = self.table.data.op("->")(self._json_path(name))
+            if skip_nulls:
+                array = func.jsonb_path_query_array(array, literal_column("'$[*] ? (@ != null)'"))
+            length = func.jsonb_array_length(array, type_=Integer)
+        elif skip_nulls:
+            items = func.json_each(self.table.data, self._json_path(name)).table_valued("type")
+            length = (select(func.count()).select_from(items)
+                      .where(items.c.type != literal_column("'null'")).scalar_subquery())
+        else:
+            length = func.json_array_length(self.table.data, self._json_path(name), type_=Integer)
+        return case((self._is_array(name), length))
 
 
 class RecordQuery:

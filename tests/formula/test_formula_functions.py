@@ -24,6 +24,8 @@ from engine.formula import (
     Environment,
     FieldInfo,
     FType,
+    ListField,
+    RecordList,
     bind_value,
     compile_formula,
     register_function,
@@ -262,6 +264,35 @@ def test_a_plugin_function_with_sql_compiles_into_filters(plugin_functions: list
         compile_formula("python_only(qty) > 4", ENV).to_sql(Target())
     # Computed before the query when no record value is involved.
     assert str(compile_formula("python_only(2) < qty", ENV).to_sql(Target())) == ":param_1 < qty"
+
+
+def test_a_plugin_function_sees_list_fields_in_filters_only_when_it_asks(plugin_functions: list[str]) -> None:
+    def tag_count(args: Sequence[Any], types: Sequence[FType]) -> sa.ColumnElement[Any]:
+        assert isinstance(args[0], RecordList) and types[0] == TEXT_LIST
+        return args[0].length()
+
+    register_function("tag_count", [TEXT_LIST], NUMBER, lambda tags: D(len(tags)), sql=tag_count,
+                      sql_takes_lists=True)  # fmt: skip
+    register_function("tag_text", [TEXT_LIST], TEXT, ",".join, sql=lambda args, types: args[0])
+    register_function("tag_python", [TEXT_LIST], NUMBER, lambda tags: D(len(tags)))
+    plugin_functions.extend(["tag_count", "tag_text", "tag_python"])
+
+    class Target:
+        def field(self, name: str, type: FType) -> sa.ColumnElement[Any]:
+            return sa.column(name, sa.Numeric())
+
+        def literal(self, value: Any, type: FType) -> sa.ColumnElement[Any]:
+            return bind_value(value, type)
+
+        def list_length(self, field: ListField, *, skip_nulls: bool = False) -> sa.ColumnElement[Any]:
+            return sa.func.list_length(sa.column(str(field)))
+
+    assert str(compile_formula("tag_count(tags) > 1", ENV).to_sql(Target())) == "list_length(tags) > :param_1"
+    with pytest.raises(FormulaError, match=r"the list field 'tags' cannot be used in a filter except") as caught:
+        compile_formula("tag_text(tags) == 'a'", ENV).to_sql(Target())
+    assert caught.value.column == 10
+    with pytest.raises(FormulaError, match=r"tag_python\(\) cannot be used in a filter at column 1"):
+        compile_formula("tag_python(tags) > 1", ENV).to_sql(Target())
 
 
 @pytest.mark.parametrize(
