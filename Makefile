@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check bench clean
+.PHONY: install run test lint check bench clean browser
 
 install: $(STAMP)
 
@@ -24,7 +24,13 @@ lint: install
 	$(BIN)/mypy engine
 	$(BIN)/lint-imports
 
-test: lint
+# The browser tests drive Debian's Chromium; without a CJK font Chinese renders as empty boxes.
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'wenquanyi micro hei' || \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium fonts-wqy-microhei; \
+	  else sudo -n sh -c 'apt-get update && apt-get install -y chromium fonts-wqy-microhei'; fi
+
+test: lint browser
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

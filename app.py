@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 import threading
 import time
@@ -32,16 +33,34 @@ def database_url() -> str:
     return default_database_url(folder)
 
 
+def secret_key() -> str:
+    """FORMWORK_SECRET_KEY, else a key generated once and kept in the instance folder's `secret_key`."""
+    configured = os.environ.get("FORMWORK_SECRET_KEY")
+    if configured:
+        return configured
+    path = instance_path() / "secret_key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # created readable by the owner only, and by one process even if several start at once
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
 def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     """Build the web app; tests pass their own engine, servers get one from the environment."""
-    from web import api, errors
+    from web import api, errors, pages
 
     app = Flask(__name__, instance_path=str(instance_path()))
     app.config.update(JSON_SORT_KEYS=False, **config)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or secret_key()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
     errors.register(app)
     app.register_blueprint(api.api)
+    app.register_blueprint(pages.pages)
     return app
 
 

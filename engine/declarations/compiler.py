@@ -166,7 +166,7 @@ class ModuleCompiler:
     def field_info(self, path: Path, raw: Mapping[str, Any], *, hop: bool) -> FieldInfo:
         kind = str(raw.get("type", "text"))
         if kind == "table":
-            row = {str(n): self.field_info((*path, "fields", n), r, hop=False)
+            row = {str(n): self.field_info((*path, "fields", n), r, hop=hop)
                    for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict)}
             return FieldInfo(type=ftype_for(kind), row=row)
         if kind == "ref" and hop:

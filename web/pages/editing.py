@@ -1,0 +1,219 @@
+"""New and edit forms of a record, and the preview endpoint that recomputes them while people type."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import flash, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from engine.approvals import Approvals
+from engine.declarations.model import Action, EntitySpec
+from engine.errors import Conflict, FieldError, RecordInvalid
+from engine.records import Records
+from engine.values import to_json
+from web.pages.blueprint import pages
+from web.pages.display import Formatter, format_number
+from web.pages.forms import (
+    ROW_KEY,
+    Raw,
+    add_row,
+    default_raw,
+    raw_from_document,
+    read_raw,
+    remove_row,
+    to_data,
+    without_blank_rows,
+)
+from web.pages.i18n import engine_message, t
+from web.pages.layout import render
+from web.pages.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
+from web.pages.services import approvals, formatter, readable, record_title, target_of, users
+from web.pages.widgets import Choices, FormContext, build_widgets, field_errors
+
+REF_OPTIONS = 200
+
+
+def _choices(records: Records, entity: EntitySpec, names: list[str]) -> Choices:
+    """Users and ref targets' records the form offers (up to REF_OPTIONS each, then a search)."""
+    people = [(login, f"{name} ({login})" if name != login else login)
+              for login, name, active in users(records.session) if active]
+    targets: set[str] = set()
+    for name in names:
+        spec = entity.fields[name]
+        if spec.type == "ref" and spec.target:
+            targets.add(spec.target)
+        for child in spec.fields.values():
+            if child.type == "ref" and child.target:
+                targets.add(child.target)
+    refs: dict[str, list[tuple[str, str]] | None] = {}
+    searchable: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    for key in sorted(targets):
+        target = target_of(records, key)
+        if target is None or not readable(records, target):
+            refs[key] = None
+            titles[key] = target.title.get(records.language) if target is not None else key
+            continue
+        sort = target.title_field if target.title_field in target.fields else None
+        page = records.find(target.module, target.name, sort=sort, limit=REF_OPTIONS)
+        refs[key] = [(item["id"], record_title(target, item)) for item in page.items]
+        titles[key] = target.title.get(records.language)
+        if page.total > REF_OPTIONS:
+            searchable[key] = url_for("pages.record_options", module=target.module, entity=target.name)
+    return Choices(people, refs, searchable, titles)
+
+
+def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Mapping[str, Any] | None,
+                errors: Sequence[FieldError] = (), status: int = 200, notice: str = "") -> Response:
+    """The form for a new record (`record` None) or an existing one, with the input in `raw`."""
+    records = service.records
+    record_id = record["id"] if record is not None else None
+    previous = previous_values(records, entity, record_id) if record_id else None
+    writable = writable_fields(records, entity, previous)
+    names = shown_fields(records, entity)
+    evaluated = evaluate(records, entity, to_data(entity, raw), previous, record_id)
+    documents = [to_data(entity, raw)]
+    fmt = formatter(records, entity, documents)
+    by_input, listed = field_errors(list(errors), engine_message)
+    ctx = FormContext(entity, records.language, fmt, _choices(records, entity, names), writable, by_input,
+                      evaluated.values, evaluated.visible, evaluated.readonly)
+    widgets = build_widgets(ctx, raw, names)
+    anchors: dict[str, tuple[str, str]] = {}
+    for w in widgets:
+        anchors[w.input_name] = (w.input_id if w.visible else "", w.label)
+        for number, (_index, cells) in enumerate(w.rows, start=1):
+            for cell in cells:
+                anchors[cell.input_name] = (cell.input_id if w.visible else "",
+                                            f"{w.label} · {t('form.row', number=number)} · {cell.label}")
+    summary = []
+    for name, message in listed:
+        anchor, label = anchors.get(name, ("", ""))
+        spec = entity.fields.get(name.split("[")[0])
+        summary.append((anchor, label or (spec.label.get(records.language) if spec is not None else ""), message))
+    language = records.language
+    title = (t("form.edit_title", entity=entity.title.get(language), title=record_title(entity, record, fmt))
+             if record is not None else t("form.new_title", entity=entity.title.get(language)))
+    module = records.modules[entity.module]
+    action = (url_for("pages.record_edit", module=entity.module, entity=entity.name, record_id=record_id)
+              if record_id else url_for("pages.record_new", module=entity.module, entity=entity.name))
+    cancel = (url_for("pages.record_view", module=entity.module, entity=entity.name, record_id=record_id)
+              if record_id else url_for("pages.record_list", module=entity.module, entity=entity.name))
+    return render(service, "pages/form.html", code=status, title=title, entity=entity, module=module,
+                  widgets=widgets, errors=summary, notice=notice, action=action, cancel_url=cancel,
+                  record=record, status_label=fmt.status(record["status"]) if record is not None else "",
+                  preview_url=url_for("pages.record_preview", module=entity.module,
+                                                     entity=entity.name))
+
+
+def _form_action(entity: EntitySpec, raw: Raw) -> bool:
+    """Handle a no-JavaScript table button (add/remove a row, recalculate); True when one was pressed."""
+    action = request.form.get("_action", "save")
+    if action.startswith("add_row:"):
+        add_row(entity, raw, action.partition(":")[2])
+        return True
+    if action.startswith("remove_row:"):
+        _, table, index = action.split(":", 2)
+        if index.isdigit():
+            remove_row(raw, table, int(index))
+        return True
+    return action == "recalculate"
+
+
+@pages.route("/m/<module>/<entity>/new", methods=["GET", "POST"])
+def record_new(module: str, entity: str) -> Response:
+    with approvals() as service:
+        spec = service.records.entity(module, entity)
+        service.records.access(spec).require(Action.CREATE)
+        writable = writable_fields(service.records, spec, None)
+        if request.method == "GET":
+            return render_form(service, spec, default_raw(spec, writable), record=None)
+        raw = read_raw(spec, request.form, writable)
+        if _form_action(spec, raw):
+            return render_form(service, spec, raw, record=None)
+    raw = without_blank_rows(spec, raw)
+    try:
+        with approvals() as service:
+            created = service.create(module, entity, to_data(spec, raw))
+    except RecordInvalid as error:
+        with approvals() as service:
+            return render_form(service, spec, raw, record=None, errors=error.errors, status=422)
+    except Conflict as error:
+        with approvals() as service:
+            return render_form(service, spec, raw, record=None, status=409,
+                               notice=t("form.conflict", message=engine_message(error.message)))
+    flash(t("form.created"), "ok")
+    return redirect(url_for("pages.record_view", module=module, entity=entity, record_id=created["id"]))
+
+
+@pages.route("/m/<module>/<entity>/<record_id>/edit", methods=["GET", "POST"])
+def record_edit(module: str, entity: str, record_id: str) -> Response:
+    with approvals() as service:
+        records = service.records
+        spec = records.entity(module, entity)
+        records.access(spec).require(Action.UPDATE)
+        record = records.get(module, entity, record_id)
+        view_url = url_for("pages.record_view", module=module, entity=entity, record_id=record_id)
+        if not is_editable(record["status"]):
+            flash(t("record.not_editable", status=Formatter(records.language).status(record["status"])), "error")
+            return redirect(view_url)
+        writable = writable_fields(records, spec, previous_values(records, spec, record_id))
+        if request.method == "GET":
+            return render_form(service, spec, raw_from_document(spec, record["data"], writable), record=record)
+        raw = read_raw(spec, request.form, writable)
+        if _form_action(spec, raw):
+            return render_form(service, spec, raw, record=record)
+    raw = without_blank_rows(spec, raw)
+    version = request.form.get("_version")
+    try:
+        with approvals() as service:
+            service.records.update(module, entity, record_id, to_data(spec, raw), version)
+    except RecordInvalid as error:
+        with approvals() as service:
+            return render_form(service, spec, raw, record=record, errors=error.errors, status=422)
+    except Conflict as error:
+        with approvals() as service:
+            return render_form(service, spec, raw, record=record, status=409,
+                               notice=t("form.conflict", message=engine_message(error.message)))
+    flash(t("form.saved"), "ok")
+    return redirect(view_url)
+
+
+@pages.post("/m/<module>/<entity>/preview")
+def record_preview(module: str, entity: str) -> Response:
+    """Computed values, visibility and read-only state of the posted form, as display text."""
+    record_id = request.form.get("_record") or None
+    with approvals() as service:
+        records = service.records
+        spec = records.entity(module, entity)
+        access = records.access(spec)
+        access.require(Action.UPDATE if record_id else Action.CREATE)
+        previous = previous_values(records, spec, record_id) if record_id else None
+        raw = read_raw(spec, request.form, writable_fields(records, spec, previous))
+        evaluated = evaluate(records, spec, to_data(spec, raw), previous, record_id)
+        fmt = formatter(records, spec, [{k: to_json(v) for k, v in evaluated.values.items()}])
+        shown = set(shown_fields(records, spec))
+        fields: dict[str, str] = {}
+        cells: dict[str, str] = {}
+        totals: dict[str, str] = {}
+        for name in shown:
+            field_spec = spec.fields[name]
+            value = evaluated.values.get(name)
+            if field_spec.is_computed:
+                fields[name] = fmt.value(field_spec, to_json(value))
+            if field_spec.type != "table":
+                continue
+            rows = value or []
+            posted = raw.get(name, [])
+            for column, child in field_spec.fields.items():
+                if not child.is_computed or child.hidden:
+                    continue
+                for position, row in enumerate(rows):
+                    index = posted[position][ROW_KEY] if position < len(posted) else position
+                    cells[f"{name}[{index}].{column}"] = fmt.value(child, to_json(row.get(column)))
+                if child.type == "money":
+                    totals[f"{name}.{column}"] = format_number(child, sum(
+                        (r[column] for r in rows if r.get(column) is not None), start=0))
+        return jsonify({"fields": fields, "cells": cells, "totals": totals,
+                        "visible": {k: v for k, v in evaluated.visible.items() if k in shown},
+                        "readonly": {k: v for k, v in evaluated.readonly.items() if k in shown}})

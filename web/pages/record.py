@@ -1,0 +1,222 @@
+"""The record page (fields, status, approval trail, change history, actions) and its action posts."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from engine.approvals import Approvals
+from engine.declarations.model import Action, EntitySpec
+from engine.errors import BadRequest, Conflict
+from web.pages.blueprint import pages
+from web.pages.display import Formatter, as_decimal, format_moment, format_number, status_tone
+from web.pages.i18n import engine_message, t
+from web.pages.layout import Chrome, navigation, render
+from web.pages.preview import is_editable, shown_fields
+from web.pages.services import approvals, formatter, record_title, users
+
+TRAIL_ACTIONS = ("process.", "task.")
+RESUBMITTABLE = frozenset({"draft", "returned", "withdrawn", "rejected"})
+
+
+@dataclass
+class Shown:
+    """A field on the record page: text, or a table of texts."""
+
+    name: str
+    label: str
+    kind: str
+    text: str = ""
+    tone: str = ""
+    columns: list[tuple[str, str, bool]] = field(default_factory=list)   # name, label, is_numeric
+    rows: list[list[str]] = field(default_factory=list)
+    totals: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    at: str
+    actor: str
+    text: str
+    comment: str = ""
+    tone: str = ""
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskPanel:
+    id: str
+    title: str
+    allows_return: bool
+    assignee: str
+    is_offered: bool
+
+
+def shown_values(entity: EntitySpec, names: list[str], data: Mapping[str, Any], fmt: Formatter) -> list[Shown]:
+    result = []
+    for name in names:
+        spec = entity.fields[name]
+        item = Shown(name, spec.label.get(fmt.language), spec.type)
+        value = data.get(name)
+        if spec.type == "table":
+            children = [(c, child) for c, child in spec.fields.items() if not child.hidden]
+            item.columns = [(c, child.label.get(fmt.language), child.type in ("integer", "decimal", "money", "percent"))
+                            for c, child in children]
+            rows = value if isinstance(value, list) else []
+            item.rows = [[fmt.value(child, row.get(c)) for c, child in children] for row in rows]
+            for c, child in children:
+                if child.type == "money" and child.is_computed:
+                    amount = sum((as_decimal(r.get(c)) or Decimal(0) for r in rows), Decimal(0))
+                    item.totals[c] = format_number(child, amount)
+        else:
+            item.text = fmt.value(spec, value)
+        result.append(item)
+    return result
+
+
+def _task_name(entity: EntitySpec, bpmn_id: str | None) -> str:
+    if entity.workflow is None or entity.workflow.spec is None or not bpmn_id:
+        return bpmn_id or ""
+    meta = entity.workflow.spec.tasks.get(bpmn_id)
+    return (meta.name or bpmn_id) if meta is not None else bpmn_id
+
+
+def trail_event(entity: EntitySpec, entry: Mapping[str, Any], fmt: Formatter) -> Event:
+    action, after = entry["action"], entry.get("after") or {}
+    event = Event(format_moment(entry["at"]), fmt.user(entry["actor"]), entry.get("note") or action)
+    task = _task_name(entity, after.get("task"))
+    if action == "process.start":
+        event.text, event.tone = fmt.t("trail.process.start"), "pending"
+    elif action == "process.end":
+        status = str(entry.get("note") or "").removeprefix("ended at ").strip()
+        event.text, event.tone = fmt.t("trail.process.end", status=fmt.status(status)), status_tone(status)
+    elif action == "process.withdraw":
+        event.text, event.tone = fmt.t("trail.process.withdraw"), "neutral"
+    elif action == "process.timer":
+        event.text = fmt.t("trail.process.timer")
+    elif action == "task.complete":
+        decision = str(after.get("decision", ""))
+        event.text = fmt.t("trail.task.complete", task=task, decision=fmt.t(f"decision.{decision}"))
+        event.comment = str(after.get("comment") or "")
+        event.tone = {"approve": "success", "reject": "danger", "return": "warning"}.get(decision, "")
+    elif action == "task.claim":
+        event.text = fmt.t("trail.task.claim", task=task)
+    elif action == "task.delegate":
+        event.text = fmt.t("trail.task.delegate", task=task, user=fmt.user(after.get("to")))
+        event.comment = str(after.get("comment") or "")
+    return event
+
+
+def change_event(entity: EntitySpec, entry: Mapping[str, Any], fmt: Formatter) -> Event:
+    action = entry["action"]
+    before, after = entry.get("before") or {}, entry.get("after") or {}
+    event = Event(format_moment(entry["at"]), fmt.user(entry["actor"]), action)
+    if action == "record.status":
+        status = str(after.get("status", ""))
+        event.text, event.tone = fmt.t("history.record.status", status=fmt.status(status)), status_tone(status)
+        return event
+    key = f"history.{action}"
+    event.text = fmt.t(key) if fmt.t(key) != key else action
+    if action in ("record.update", "record.recompute"):
+        for name, spec in entity.fields.items():
+            if before.get(name) == after.get(name) or spec.hidden or (name not in before and name not in after):
+                continue
+            label = spec.label.get(fmt.language)
+            if spec.type == "table":
+                event.changes.append(fmt.t("record.table_changed", field=label))
+            else:
+                event.changes.append(fmt.t("record.field_change", field=label,
+                                           before=fmt.value(spec, before.get(name)) or fmt.t("value.empty"),
+                                           after=fmt.value(spec, after.get(name)) or fmt.t("value.empty")))
+    return event
+
+
+def _allows_return(entity: EntitySpec, bpmn_id: str) -> bool:
+    if entity.workflow is None or entity.workflow.spec is None:
+        return False
+    meta = entity.workflow.spec.tasks.get(bpmn_id)
+    return bool(meta and meta.allows_return)
+
+
+@pages.get("/m/<module>/<entity>/<record_id>")
+def record_view(module: str, entity: str, record_id: str) -> Response:
+    with approvals() as service:
+        records = service.records
+        spec = records.entity(module, entity)
+        record = records.get(module, entity, record_id)
+        history = records.history(module, entity, record_id)
+        access = records.access(spec)
+        documents = [record["data"], *(e.get("before") or {} for e in history),
+                     *(e.get("after") or {} for e in history)]
+        fmt = formatter(records, spec, [d for d in documents if isinstance(d, dict)])
+        inbox = service.inbox()
+        me = service.actor.username
+        tasks = [TaskPanel(task["id"], task["title"], _allows_return(spec, task["bpmn_id"]),
+                           fmt.user(task.get("assignee")), task.get("assignee") is None)
+                 for task in inbox if task["record_id"] == record_id]
+        status = record["status"]
+        editable = is_editable(status)
+        has_process = spec.workflow is not None
+        actions = {
+            "edit": access.allows(Action.UPDATE) and editable,
+            "delete": access.allows(Action.DELETE) and editable,
+            "submit": has_process and access.allows(Action.SUBMIT) and status in RESUBMITTABLE,
+            "withdraw": has_process and status == "in_review" and (record["created_by"] == me
+                                                                    or service.actor.is_admin),
+        }
+        trail = [trail_event(spec, e, fmt) for e in history if e["action"].startswith(TRAIL_ACTIONS)]
+        changes = [change_event(spec, e, fmt) for e in history if e["action"].startswith("record.")
+                   and e["action"] != "record.status"]
+        delegates = [(login, f"{name} ({login})") for login, name, active in users(records.session)
+                     if active and login != me]
+        return render(
+            service, "pages/record.html", chrome=Chrome(navigation(records), len(inbox)),
+            module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
+            fields=shown_values(spec, shown_fields(records, spec), record["data"], fmt),
+            status_label=fmt.status(status), status_class=status_tone(status), actions=actions, tasks=tasks,
+            trail=trail, changes=list(reversed(changes)), delegates=delegates,
+            created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
+            updated=t("record.updated_by", user=fmt.user(record["updated_by"]), at=format_moment(record["updated_at"])),
+            list_url=url_for("pages.record_list", module=module, entity=entity),
+            here=url_for("pages.record_view", module=module, entity=entity, record_id=record_id),
+        )
+
+
+def _act(module: str, entity: str, record_id: str, step: Callable[[Approvals], Any], done: str) -> Response:
+    """Run one record action; a conflict (already submitted, no longer editable) is shown, not raised."""
+    here = url_for("pages.record_view", module=module, entity=entity, record_id=record_id)
+    try:
+        with approvals() as service:
+            step(service)
+    except (Conflict, BadRequest) as error:
+        flash(t("form.conflict", message=engine_message(error.message)), "error")
+        return redirect(here)
+    flash(t(done), "ok")
+    return redirect(here)
+
+
+@pages.post("/m/<module>/<entity>/<record_id>/delete")
+def record_delete(module: str, entity: str, record_id: str) -> Response:
+    version = request.form.get("_version") or None
+    try:
+        with approvals() as service:
+            service.records.delete(module, entity, record_id, version)
+    except (Conflict, BadRequest) as error:
+        flash(t("form.conflict", message=engine_message(error.message)), "error")
+        return redirect(url_for("pages.record_view", module=module, entity=entity, record_id=record_id))
+    flash(t("record.deleted"), "ok")
+    return redirect(url_for("pages.record_list", module=module, entity=entity))
+
+
+@pages.post("/m/<module>/<entity>/<record_id>/submit")
+def record_submit(module: str, entity: str, record_id: str) -> Response:
+    return _act(module, entity, record_id, lambda s: s.submit(module, entity, record_id), "record.submitted")
+
+
+@pages.post("/m/<module>/<entity>/<record_id>/withdraw")
+def record_withdraw(module: str, entity: str, record_id: str) -> Response:
+    return _act(module, entity, record_id, lambda s: s.withdraw(module, entity, record_id), "record.withdrawn")
