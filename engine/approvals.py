@@ -160,8 +160,9 @@ class Approvals:
                              + (f"; it may change {', '.join(sorted(editable))}" if editable else ""))
         if changes:  # fields the process lets this step change, e.g. the approved amount
             self.records.change_during_review(entity, row, changes)
+            fresh = self._process_data(entity, row)  # computed fields follow the change too
             data = {**{k: v for k, v in data.items() if k not in changes},
-                    **{k: v for k, v in self._process_data(entity, row).items() if k in changes}}
+                    **{k: v for k, v in fresh.items() if k in entity.fields}}
         data.update(variables or {})
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment
@@ -323,6 +324,13 @@ def task_view(task: HumanTask) -> dict[str, Any]:
     return {
         "id": task.id, "title": task.title, "bpmn_id": task.bpmn_id, "module": task.module, "entity": task.entity,
         "record_id": task.record_id, "instance_id": task.instance_id, "candidate_roles": list(task.candidate_roles),
-        "assignee": task.assignee, "state": task.state, "due_at": task.due_at.isoformat() if task.due_at else None,
-        "created_at": task.created_at.isoformat() if task.created_at else None,
+        "assignee": task.assignee, "state": task.state, "due_at": _iso(task.due_at),
+        "created_at": _iso(task.created_at),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """UTC ISO text; SQLite hands datetimes back without their zone."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -90,3 +91,35 @@ def login(client: FlaskClient, tenant_id: str, username: str) -> Api:
                                                        "password": PASSWORD})
     assert response.status_code == 201, response.get_json()
     return Api(client, response.get_json()["token"])
+
+
+# --- master data: a valid base.project needs an organisation unit and an owner ---------------------------
+
+Create = Callable[[str, dict[str, Any]], dict[str, Any]]   # (base entity, body) -> the created record
+
+
+def project_body(code: str, *, owner_party: str, org_unit: str, manager: str = "pm", **extra: Any) -> dict[str, Any]:
+    """A valid base.project body (domain.md §0.1); `extra` overrides or adds fields."""
+    return {"project_code": code, "project_name": f"Project {code}", "project_type": "building",
+            "contract_mode": "general_contracting", "owner_party": owner_party, "org_unit": org_unit,
+            "project_manager": manager, "contract_amount": "10000000.00", "planned_start_date": "2024-01-01",
+            "planned_finish_date": "2025-12-31", "members": [{"user": manager, "position": "project_manager"}],
+            **extra}
+
+
+def new_project(create: Create, code: str = "P-001", **extra: Any) -> dict[str, Any]:
+    """Create a project together with the organisation unit and owner it refers to."""
+    org = create("org_unit", {"unit_code": f"ORG-{code}", "unit_name": f"Branch {code}"})
+    owner = create("party", {"party_name": f"Owner of {code}", "party_type": ["owner"],
+                             "credit_code": "91350100M000100Y43"})
+    return create("project", project_body(code, owner_party=owner["id"], org_unit=org["id"], **extra))
+
+
+def api_creator(api: Api, module: str = "base") -> Create:
+    """`create(entity, body)` over the REST API, asserting 201."""
+    def create(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = api.post(f"/records/{module}/{entity}", body)
+        assert response.status_code == 201, response.get_json()
+        result: dict[str, Any] = response.get_json()
+        return result
+    return create

@@ -8,19 +8,17 @@ from flask.testing import FlaskClient
 
 from engine import audit, tenancy
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, login, new_tenant_id
+from tests.conftest import Api, add_user, api_creator, login, new_project, new_tenant_id
 
 
 @pytest.fixture
 def store(engine: Formwork, tenant: str, client: FlaskClient) -> Api:
-    add_user(engine, tenant, "keeper", "storekeeper", "project_manager")
+    add_user(engine, tenant, "keeper", "storekeeper", "project_manager", "system_admin")
     return login(client, tenant, "keeper")
 
 
 def make_project(api: Api, code: str = "P-001", **extra: object) -> dict:
-    response = api.post("/records/base/project", {"code": code, "name": f"Project {code}", **extra})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    return new_project(api_creator(api), code, **extra)
 
 
 def delivery(project_id: str, number: str = "D-1", **extra: object) -> dict:
@@ -129,7 +127,7 @@ def test_filters_sort_and_pages_run_in_sql(store: Api) -> None:
                         items=[{"material": "sand", "qty": index + 1, "unit_price": "100"}])
         assert store.post("/records/site/delivery", body).status_code == 201
     listing = store.get("/records/site/delivery", query_string={
-        "q": "total >= 500 and project.code == 'P-001'", "sort": "-total", "limit": 3, "offset": 1}).get_json()
+        "q": "total >= 500 and project.project_code == 'P-001'", "sort": "-total", "limit": 3, "offset": 1}).get_json()
     totals = [item["data"]["total"] for item in listing["items"]]
     assert listing["total"] == 6  # indexes 4,5,7,8,10,11 (multiples of 3 belong to P-002)
     assert totals == ["1100.00", "900.00", "800.00"]

@@ -6,7 +6,7 @@ from openapi_spec_validator import validate
 
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.conftest import PASSWORD, add_user, login, new_tenant_id
+from tests.conftest import PASSWORD, add_user, api_creator, login, new_project, new_tenant_id
 
 
 def tenant_with(engine: Formwork, *modules: str, licensed: list[str] | None = None) -> str:
@@ -25,7 +25,7 @@ def test_other_tenants_get_404_for_records_lists_and_schemas(engine: Formwork, c
     add_user(engine, a, "ann", "admin")
     add_user(engine, b, "bob", "admin")
     ann, bob = login(client, a, "ann"), login(client, b, "bob")
-    project = ann.post("/records/base/project", {"code": "A-1", "name": "A's"}).get_json()
+    project = new_project(api_creator(ann), "A-001")
     record = ann.post("/records/site/delivery", {"number": "N1", "project": project["id"],
                                                  "delivered_on": "2024-01-02"}).get_json()
     assert bob.get(f"/records/base/project/{project['id']}").status_code == 404
@@ -33,7 +33,8 @@ def test_other_tenants_get_404_for_records_lists_and_schemas(engine: Formwork, c
     assert bob.get(f"/records/site/delivery/{record['id']}").status_code == 404
     assert bob.get("/records/site/delivery").status_code == 404
     assert bob.get("/schema/site/delivery").status_code == 404
-    assert bob.patch(f"/records/base/project/{project['id']}", {"version": 1, "data": {"name": "x"}}).status_code == 404
+    assert bob.patch(f"/records/base/project/{project['id']}",
+                     {"version": 1, "data": {"project_name": "x"}}).status_code == 404
     assert bob.delete(f"/records/base/project/{project['id']}").status_code == 404
     assert bob.get(f"/records/base/project/{project['id']}/history").status_code == 404
     assert [m["name"] for m in bob.get("/modules").get_json()["modules"]] == ["base"]

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, login
+from tests.conftest import Api, add_user, api_creator, login, new_project
 
 
 @pytest.fixture
@@ -20,9 +20,8 @@ def people(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Api]
 
 
 def new_claim(people: dict[str, Api], amount: str = "100", code: str = "BX-1") -> dict:
-    project = people["boss"].post("/records/base/project", {"code": "AP-1", "name": "P"}).get_json()
-    if "id" not in project:
-        project = people["boss"].get("/records/base/project").get_json()["items"][0]
+    existing = people["boss"].get("/records/base/project").get_json()["items"]
+    project = existing[0] if existing else new_project(api_creator(people["boss"]), "AP-1")
     response = people["alice"].post("/records/expense/claim", {
         "code": code, "project": project["id"], "date": "2024-05-01",
         "lines": [{"item": "taxi", "qty": 1, "price": amount}]})

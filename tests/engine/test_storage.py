@@ -15,7 +15,7 @@ from engine.storage.database import TenantScopeMissing
 from engine.storage.indexes import desired_indexes
 from engine.storage.models import Record, User
 from engine.storage.queries import RecordQuery
-from tests.conftest import add_user
+from tests.conftest import add_user, new_project
 
 
 def test_tenant_tables_cannot_be_read_without_a_tenant_scope(engine: Formwork, tenant: str) -> None:
@@ -28,7 +28,7 @@ def test_tenant_tables_cannot_be_read_without_a_tenant_scope(engine: Formwork, t
 def test_tenant_scope_is_added_to_every_query(engine: Formwork, tenant: str) -> None:
     admin = add_user(engine, tenant, "ann", "admin")
     with engine.records(admin) as records:
-        records.create("base", "project", {"code": "SCOPE-1", "name": "Mine"})
+        new_project(lambda entity, body: records.create("base", entity, body), "SCOPE-1")
     with engine.db.tenant("someone-else") as session:
         assert session.scalars(select(Record).where(Record.module == "base")).all() == []
 
@@ -43,7 +43,7 @@ def test_declared_indexes_exist_and_unique_ones_hold_in_the_database(engine: For
         assert names <= {row[0] for row in session.execute(text(query))}
     admin = add_user(engine, tenant, "ann", "admin")
     with engine.records(admin) as records:
-        project = records.create("base", "project", {"code": "IDX-1", "name": "Indexed"})
+        project = new_project(lambda entity, body: records.create("base", entity, body), "IDX-1")
         records.create("site", "delivery", {"number": "U-1", "project": project["id"], "delivered_on": "2024-01-01"})
         row = records.session.scalars(select(Record).where(Record.entity == "delivery")).one()
         twin = Record(id="twin", module="site", entity="delivery", schema_version="2.3.0", status="draft", version=1,
@@ -72,7 +72,7 @@ def test_sqlite_uses_the_expression_index_for_filters(engine: Formwork, tenant: 
 def test_two_writers_with_the_same_version_exactly_one_wins(engine: Formwork, tenant: str) -> None:
     admin = add_user(engine, tenant, "ann", "admin")
     with engine.records(admin) as records:
-        project = records.create("base", "project", {"code": "RACE-1", "name": "Race"})
+        project = new_project(lambda entity, body: records.create("base", entity, body), "RACE-1")
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 
@@ -80,7 +80,7 @@ def test_two_writers_with_the_same_version_exactly_one_wins(engine: Formwork, te
         barrier.wait()
         try:
             with engine.records(admin) as records:
-                records.update("base", "project", project["id"], {"name": name}, version=1)
+                records.update("base", "project", project["id"], {"project_name": name}, version=1)
             outcomes.append("ok")
         except Conflict:
             outcomes.append("conflict")

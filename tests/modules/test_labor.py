@@ -1,0 +1,589 @@
+"""The 点工汇总中心 module (modules/labor) over the REST API: tickets, rates, summaries, approvals, reports."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from engine import tenancy
+from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from engine.runtime import Formwork
+from tests.conftest import Api, add_user, api_creator, login, new_project
+
+TODAY = date.today()
+YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
+ID_NO = "510321198503121234"
+USERS = {"ann": "system_admin", "clerk": "labor_clerk", "cost": "project_cost_engineer", "site": "site_engineer",
+         "prod": "production_manager", "pm": "project_manager", "costdept": "cost_manager",
+         "fin": "finance_manager", "vgm": "vice_gm", "lead": "crew_leader", "lead2": "crew_leader",
+         "engdept": "engineering_dept", "cash": "cashier"}
+
+
+@pytest.fixture
+def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
+    """Users of every labor role, a project with two crews (each with its leader's login) and trades."""
+    for name, role in USERS.items():
+        add_user(engine, tenant, name, role)
+    users = {name: login(client, tenant, name) for name in USERS}
+    create = api_creator(users["ann"])
+    project = new_project(create, "XM-0001")
+    other = new_project(create, "XM-0002")
+    labor_company = create("party", {"party_name": "鑫源劳务", "party_type": ["labor_company"],
+                                     "credit_code": "91350105MA31ABCD5X"})
+    carpenter = create("trade", {"trade_key": "carpenter", "trade_name": "木工", "skill_level": "skilled",
+                                 "guide_price": "400"})
+    laborer = create("trade", {"trade_key": "general_laborer", "trade_name": "普工", "skill_level": "unskilled",
+                               "guide_price": "260"})
+
+    def crew(name: str, leader: str, on: dict[str, Any]) -> dict[str, Any]:
+        return create("crew", {"project": on["id"], "crew_name": name, "crew_leader_name": f"{name}班组长",
+                               "crew_leader_phone": "13800000001", "crew_leader_id_no": ID_NO,
+                               "leader_user": leader, "labor_company": labor_company["id"],
+                               "main_trade": carpenter["id"]})
+
+    crews = {"a": crew("木工一班", "lead", project), "b": crew("杂工班", "lead2", project),
+             "other": crew("外项目班组", "lead2", other)}
+    workers = [create("worker", {"name": name, "id_no": id_no, "phone": "13900000001", "crew": crews["a"]["id"],
+                                 "trade": carpenter["id"], "bank_card": "6228480000000000011"})
+               for name, id_no in (("陈木生", "510321198101011121"), ("黄志强", "510321198202022232"))]
+    return {"users": users, "project": project, "other": other, "crews": crews, "carpenter": carpenter,
+            "laborer": laborer, "workers": workers, "labor_company": labor_company}
+
+
+def ticket_body(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[str, Any]:
+    work_date = extra.get("work_date", YESTERDAY)
+    return {"ticket_no": f"DG-XM-0001-{work_date.replace('-', '')}-{number:03d}", "project": world["project"]["id"],
+            "work_date": work_date, "crew": world["crews"]["a"]["id"], "trade": world["carpenter"]["id"],
+            "location": "3#楼 5层 东侧", "reason_type": "cleanup", "reason": "模板拆除后楼层垃圾清理外运",
+            "work_content": "清理5层楼面建筑垃圾并吊运至地面", "headcount": 2, "days_per_person": "1",
+            "photos": ["uploads/p1.jpg", "uploads/p2.jpg"], "crew_leader_signature": "uploads/sign.png", **extra}
+
+
+def create_ticket(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    response = api.post("/records/labor/day_labor_ticket", body)
+    assert response.status_code == 201, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def errors_of(response: Any) -> dict[str, str]:
+    assert response.status_code == 422, response.get_json()
+    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
+
+
+def tasks(api: Api, record_id: str | None = None) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.get("/tasks").get_json()["items"]
+    return [t for t in items if record_id is None or t["record_id"] == record_id]
+
+
+def decide(api: Api, record_id: str, decision: str = "approve", comment: str = "",
+           data: dict[str, Any] | None = None) -> dict[str, Any]:
+    [task] = tasks(api, record_id)
+    body: dict[str, Any] = {"decision": decision, "comment": comment}
+    if data is not None:
+        body["data"] = data
+    response = api.post(f"/tasks/{task['id']}/complete", body)
+    assert response.status_code == 200, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def submit(api: Api, entity: str, record_id: str) -> dict[str, Any]:
+    response = api.post(f"/records/labor/{entity}/{record_id}/submit")
+    assert response.status_code == 200, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def sign(world: dict[str, Any], ticket: dict[str, Any]) -> dict[str, Any]:
+    """Submit a ticket and approve every step its process routes it through, until it is signed."""
+    users = world["users"]
+    record = submit(users["cost"], "day_labor_ticket", ticket["id"])
+    while record["status"] == "in_review":
+        actor = next(users[name] for name in ("site", "prod", "cost") if tasks(users[name], ticket["id"]))
+        record = decide(actor, ticket["id"])
+    assert record["status"] == "signed", record
+    return record
+
+
+# --- tickets: computed figures and validation -------------------------------------------------------------
+
+def test_man_days_are_headcount_times_days_plus_overtime_over_eight_and_amount_rounds_to_cents(
+        world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    data = create_ticket(cost, ticket_body(world, 1, headcount=3, overtime_hours="6", unit_price="420"))["data"]
+    assert (data["man_days"], data["amount"]) == ("3.75", "1575.00")
+    assert data["crew_leader"] == "木工一班班组长" and data["price_source"] == "agreement"
+    assert data["period"] == YESTERDAY[:7] and data["late_entry"] is False
+    assert data["is_billable_to_owner"] is False and data["days_per_person"] == "1.0"
+    data = create_ticket(cost, ticket_body(world, 2, headcount=4, days_per_person="0.5", overtime_hours="3",
+                                           unit_price="385.50"))["data"]
+    assert (data["man_days"], data["amount"]) == ("2.38", "917.49")  # 2 + 3/8 = 2.375 -> 2.38; 2.38 × 385.50
+    data = create_ticket(cost, ticket_body(world, 3, headcount=7, unit_price="333.33"))["data"]
+    assert (data["man_days"], data["amount"]) == ("7.00", "2333.31")
+    no_price = create_ticket(cost, ticket_body(world, 4, reason_type="owner_visa_work"))["data"]
+    assert no_price["man_days"] == "2.00" and "amount" not in no_price and no_price["is_billable_to_owner"] is True
+
+
+def test_worker_rows_replace_the_headcount_formula(world: dict[str, Any]) -> None:
+    workers = world["workers"]
+    body = ticket_body(world, headcount=2, overtime_hours="8", unit_price="400", workers=[
+        {"worker": workers[0]["id"], "days": "1", "ot_hours": "2"}, {"worker": workers[1]["id"], "days": "0.5"}])
+    data = create_ticket(world["users"]["cost"], body)["data"]
+    assert [row["man_days"] for row in data["workers"]] == ["1.25", "0.50"]
+    assert (data["man_days"], data["amount"]) == ("1.75", "700.00")  # the rows win over headcount and overtime
+
+
+def test_ticket_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    response = cost.post("/records/labor/day_labor_ticket", {"ticket_no": "DG-1", "project": world["project"]["id"]})
+    missing = errors_of(response)
+    assert {f for f, m in missing.items() if m == "is required"} == {
+        "work_date", "crew", "trade", "location", "reason_type", "reason", "work_content", "headcount", "photos",
+        "crew_leader_signature"}
+    assert missing["ticket_no"].startswith("does not match the pattern")
+    too_much = ticket_body(world, headcount=0, days_per_person="1.5", reason="太短",
+                           photos=[f"uploads/{n}.jpg" for n in range(10)])
+    errors = errors_of(cost.post("/records/labor/day_labor_ticket", too_much))
+    assert errors == {"headcount": "must be at least 1", "days_per_person": "must be at most 1",
+                      "reason": "must be at least 10 characters"}
+    rules = ticket_body(world, days_per_person="0.7", crew=world["crews"]["other"]["id"],
+                        work_date=(TODAY + timedelta(days=1)).isoformat(), reason_type="rework",
+                        price_source="manual", photos=[f"uploads/{n}.jpg" for n in range(10)],
+                        workers=[{"worker": world["workers"][0]["id"], "days": "1"}], headcount=3)
+    assert errors_of(cost.post("/records/labor/day_labor_ticket", rules)) == {
+        "work_date": "The work date cannot be in the future",
+        "crew": "The crew must belong to this project",
+        "days_per_person": "Days per person go in steps of 0.5",
+        "headcount": "The headcount must equal the number of worker rows",
+        "photos": "At most 9 site photos",
+        "price_adjust_reason": "A price set by hand needs its reason",
+        "back_charge_party": "Rework needs the party or crew to charge it back to"}
+    create_ticket(cost, ticket_body(world, 1))
+    assert "already used" in errors_of(cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1)))[
+        "ticket_no"]
+
+
+def test_a_ticket_entered_after_the_window_is_a_late_entry(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    three_days = (TODAY - timedelta(days=3)).isoformat()
+    four_days = (TODAY - timedelta(days=4)).isoformat()
+    assert create_ticket(cost, ticket_body(world, 1, work_date=three_days))["data"]["late_entry"] is False
+    assert create_ticket(cost, ticket_body(world, 2, work_date=four_days))["data"]["late_entry"] is True
+
+
+# --- field-level permissions ----------------------------------------------------------------------------
+
+def test_the_site_engineer_never_sees_the_unit_price_or_the_amount(world: dict[str, Any]) -> None:
+    site, cost = world["users"]["site"], world["users"]["cost"]
+    refused = site.post("/records/labor/day_labor_ticket", ticket_body(world, 1, unit_price="420"))
+    assert errors_of(refused) == {"unit_price": "is hidden for your roles and cannot be written"}
+    own = create_ticket(site, ticket_body(world, 1))
+    assert not {"unit_price", "amount", "price_source"} & set(own["data"]) and own["data"]["man_days"] == "2.00"
+    priced = create_ticket(cost, ticket_body(world, 2, unit_price="420"))
+    assert priced["data"]["amount"] == "840.00"
+    seen = site.get(f"/records/labor/day_labor_ticket/{priced['id']}").get_json()["data"]
+    assert "unit_price" not in seen and "amount" not in seen and seen["man_days"] == "2.00"
+    listed = site.get("/records/labor/day_labor_ticket").get_json()["items"]
+    assert len(listed) == 2 and all("amount" not in item["data"] for item in listed)
+    assert site.get("/records/labor/day_labor_ticket", query_string={"q": "amount > 0"}).status_code == 400
+    assert site.get("/reports/labor/day_labor_by_crew_month").status_code == 403
+    history = site.get(f"/records/labor/day_labor_ticket/{priced['id']}/history").get_json()["items"]
+    assert all("unit_price" not in (entry["after"] or {}) for entry in history)
+    engdept = world["users"]["engdept"].get(f"/records/labor/day_labor_ticket/{priced['id']}").get_json()["data"]
+    assert "unit_price" not in engdept and engdept["amount"] == "840.00"  # totals, no unit prices
+
+
+def test_crew_leaders_log_their_own_crews_tickets_and_see_but_cannot_set_the_price(world: dict[str, Any]) -> None:
+    lead, lead2 = world["users"]["lead"], world["users"]["lead2"]
+    assert errors_of(lead.post("/records/labor/day_labor_ticket", ticket_body(world, 1, unit_price="500"))) == {
+        "unit_price": "is read-only for your roles"}
+    own = create_ticket(lead, ticket_body(world, 1))
+    priced = create_ticket(world["users"]["cost"], ticket_body(world, 2, unit_price="420"))
+    other_crew = create_ticket(world["users"]["cost"], ticket_body(world, 3, crew=world["crews"]["b"]["id"]))
+    mine = lead.get("/records/labor/day_labor_ticket", query_string={"sort": "ticket_no"}).get_json()
+    assert [t["id"] for t in mine["items"]] == [own["id"], priced["id"]]
+    assert mine["items"][1]["data"]["amount"] == "840.00"  # a crew leader sees the amounts of the own crew
+    assert lead2.get(f"/records/labor/day_labor_ticket/{own['id']}").status_code == 404
+    assert [t["id"] for t in lead2.get("/records/labor/day_labor_ticket").get_json()["items"]] == [other_crew["id"]]
+    path = f"/records/labor/day_labor_ticket/{priced['id']}"
+    changed = lead.patch(path, {"version": priced["version"], "data": {"unit_price": "480"}})
+    assert errors_of(changed) == {"unit_price": "is read-only"}
+
+
+def test_only_the_cost_engineer_prices_by_hand_and_says_why(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    ticket = create_ticket(cost, ticket_body(world, unit_price="420"))
+    response = cost.patch(f"/records/labor/day_labor_ticket/{ticket['id']}", {"version": ticket["version"], "data": {
+        "unit_price": "450", "price_source": "manual", "price_adjust_reason": "夜间抢工，经项目经理同意上浮"}})
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["data"]["amount"], response.get_json()["data"]["price_source"]) == ("900.00", "manual")
+    assert world["users"]["clerk"].post("/records/labor/day_labor_ticket", ticket_body(world, 9)).status_code == 403
+
+
+# --- 点工单签认 (§2.4-A) -------------------------------------------------------------------------------
+
+def test_a_small_ticket_is_signed_by_the_site_engineer_alone(world: dict[str, Any]) -> None:
+    users = world["users"]
+    ticket = create_ticket(users["lead"], ticket_body(world))
+    submitted = submit(users["lead"], "day_labor_ticket", ticket["id"])
+    assert submitted["status"] == "in_review"
+    [task] = tasks(users["site"], ticket["id"])
+    assert task["title"] == "施工员签认" and task["candidate_roles"] == ["site_engineer"]
+    due = datetime.fromisoformat(task["due_at"])
+    due = due if due.tzinfo else due.replace(tzinfo=UTC)  # SQLite hands the stored UTC time back without a zone
+    assert timedelta(hours=23) < due - datetime.now(UTC) <= timedelta(hours=24)
+    assert tasks(users["prod"]) == [] and tasks(users["lead"]) == []
+    assert users["lead"].patch(f"/records/labor/day_labor_ticket/{ticket['id']}", {
+        "version": submitted["version"], "data": {"location": "x"}}).status_code == 409  # in review: locked
+    signed = decide(users["site"], ticket["id"], comment="现场核实无误")
+    assert signed["status"] == "signed"
+    assert tasks(users["prod"]) == [] and tasks(users["cost"]) == []
+
+
+@pytest.mark.parametrize("extra", [
+    {"headcount": 5, "unit_price": "400"},                           # 2,000.00 元: at the amount threshold
+    {"headcount": 10, "unit_price": "150"},                          # 10 工日, 1,500 元
+    {"work_date": (TODAY - timedelta(days=5)).isoformat()},          # late entry
+    {"price_source": "manual", "price_adjust_reason": "夜间施工上浮", "unit_price": "450"},
+], ids=["amount", "man_days", "late_entry", "manual_price"])
+def test_large_late_or_hand_priced_tickets_add_the_production_manager(world: dict[str, Any],
+                                                                      extra: dict[str, Any]) -> None:
+    users = world["users"]
+    ticket = create_ticket(users["cost"], ticket_body(world, **extra))
+    submit(users["cost"], "day_labor_ticket", ticket["id"])
+    assert decide(users["site"], ticket["id"])["status"] == "in_review"
+    [task] = tasks(users["prod"], ticket["id"])
+    assert task["title"] == "生产经理审核"
+    assert decide(users["prod"], ticket["id"])["status"] == "signed"
+
+
+def test_just_under_both_thresholds_the_site_engineer_signs_alone(world: dict[str, Any]) -> None:
+    users = world["users"]
+    ticket = create_ticket(users["cost"], ticket_body(world, headcount=9, overtime_hours="7.5", unit_price="200"))
+    assert (ticket["data"]["man_days"], ticket["data"]["amount"]) == ("9.94", "1988.00")  # 9 + 7.5/8 = 9.9375
+    submit(users["cost"], "day_labor_ticket", ticket["id"])
+    assert decide(users["site"], ticket["id"])["status"] == "signed"
+
+
+def test_the_thresholds_are_tenant_parameters(engine: Formwork, tenant: str, world: dict[str, Any]) -> None:
+    with engine.db.tenant(tenant) as session:
+        tenancy.set_parameter(session, tenant, "labor", "production_review_amount", "5000", engine.catalog.modules())
+    users = world["users"]
+    ticket = create_ticket(users["cost"], ticket_body(world, headcount=8, unit_price="400"))  # 3,200 元
+    submit(users["cost"], "day_labor_ticket", ticket["id"])
+    assert decide(users["site"], ticket["id"])["status"] == "signed"
+
+
+def correct_headcount(world: dict[str, Any]) -> dict[str, Any]:
+    """A 1,800 元 ticket whose site engineer finds 7 people on site instead of 6 (2,100 元)."""
+    users = world["users"]
+    ticket = create_ticket(users["cost"], ticket_body(world, headcount=6, unit_price="300"))
+    submit(users["cost"], "day_labor_ticket", ticket["id"])
+    [task] = tasks(users["site"], ticket["id"])
+    refused = users["site"].post(f"/tasks/{task['id']}/complete", {"decision": "approve",
+                                                                  "data": {"unit_price": "100"}})
+    assert refused.status_code == 400 and "may not change unit_price" in refused.get_json()["error"]["message"]
+    corrected = decide(users["site"], ticket["id"], comment="现场实到7人", data={"headcount": 7})
+    assert "amount" not in corrected["data"]
+    return ticket
+
+
+def test_the_site_engineer_may_correct_the_headcount_at_sign_off(world: dict[str, Any]) -> None:
+    ticket = correct_headcount(world)
+    record = world["users"]["cost"].get(f"/records/labor/day_labor_ticket/{ticket['id']}").get_json()
+    assert (record["data"]["headcount"], record["data"]["man_days"], record["data"]["amount"]) == (
+        7, "7.00", "2100.00")
+
+
+def test_a_corrected_headcount_routes_by_the_corrected_amount(world: dict[str, Any]) -> None:
+    ticket = correct_headcount(world)
+    assert [t["title"] for t in tasks(world["users"]["prod"], ticket["id"])] == ["生产经理审核"]
+
+
+def test_return_sends_the_ticket_back_to_its_submitter_and_reject_ends_it(world: dict[str, Any]) -> None:
+    users = world["users"]
+    ticket = create_ticket(users["lead"], ticket_body(world))
+    submit(users["lead"], "day_labor_ticket", ticket["id"])
+    returned = decide(users["site"], ticket["id"], "return", "照片看不清部位，请补拍")
+    assert returned["status"] == "returned"
+    [own] = tasks(users["lead"], ticket["id"])
+    assert own["title"] == "修改后重新提交" and own["assignee"] == "lead"
+    path = f"/records/labor/day_labor_ticket/{ticket['id']}"
+    edited = users["lead"].patch(path, {"version": returned["version"],
+                                        "data": {"photos": ["uploads/p3.jpg"], "location": "3#楼 5层 东侧楼梯间"}})
+    assert edited.status_code == 200, edited.get_json()
+    assert submit(users["lead"], "day_labor_ticket", ticket["id"])["status"] == "in_review"
+    assert decide(users["site"], ticket["id"], "reject", "重复报单")["status"] == "rejected"
+    notes = [h["note"] for h in users["lead"].get(path + "/history").get_json()["items"]]
+    assert "施工员签认: return — 照片看不清部位，请补拍" in notes and "施工员签认: reject — 重复报单" in notes
+
+
+def test_chargeable_work_goes_to_the_cost_engineer_who_records_the_visa(world: dict[str, Any]) -> None:
+    users = world["users"]
+    ticket = create_ticket(users["lead"], ticket_body(world, reason_type="owner_visa_work"))
+    submit(users["lead"], "day_labor_ticket", ticket["id"])
+    decide(users["site"], ticket["id"])
+    [task] = tasks(users["cost"], ticket["id"])
+    assert task["title"] == "商务关联现场签证"
+    signed = decide(users["cost"], ticket["id"], data={"change_order_no": "QZ-2024-015"})
+    assert signed["status"] == "signed" and signed["data"]["change_order_no"] == "QZ-2024-015"
+
+
+def test_rework_goes_to_the_cost_engineer_who_confirms_the_back_charge(world: dict[str, Any]) -> None:
+    users = world["users"]
+    body = ticket_body(world, reason_type="rework", back_charge_crew=world["crews"]["b"]["id"])
+    ticket = create_ticket(users["lead"], body)
+    submit(users["lead"], "day_labor_ticket", ticket["id"])
+    decide(users["site"], ticket["id"])
+    [task] = tasks(users["cost"], ticket["id"])
+    assert task["title"] == "商务确认返工扣款"
+    signed = decide(users["cost"], ticket["id"], data={"back_charge_party": world["labor_company"]["id"]})
+    assert signed["status"] == "signed" and signed["data"]["back_charge_party"] == world["labor_company"]["id"]
+
+
+def test_an_unsigned_ticket_escalates_to_the_production_manager(engine: Formwork, world: dict[str, Any]) -> None:
+    users = world["users"]
+    ticket = create_ticket(users["lead"], ticket_body(world))
+    submit(users["lead"], "day_labor_ticket", ticket["id"])
+    engine.run_jobs(datetime.now(UTC) + timedelta(hours=71))
+    assert [t["title"] for t in tasks(users["site"], ticket["id"])] == ["施工员签认"]
+    engine.run_jobs(datetime.now(UTC) + timedelta(hours=73))
+    assert tasks(users["site"], ticket["id"]) == []
+    [task] = tasks(users["prod"], ticket["id"])
+    assert task["title"] == "生产经理代签(签认超时)"
+    assert decide(users["prod"], ticket["id"])["status"] == "signed"
+
+
+# --- 点工单价协议 (§2.4-C) ------------------------------------------------------------------------------
+
+def rate_body(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"rate_no": f"DJ-XM-0001-{number:02d}", "project": world["project"]["id"], "crew": world["crews"]["a"]["id"],
+            "trade": world["carpenter"]["id"], "unit_price": "420", "valid_from": "2024-01-01",
+            "valid_to": "2024-12-31", **extra}
+
+
+def test_a_rate_compares_itself_with_the_guide_price(world: dict[str, Any]) -> None:
+    clerk = world["users"]["clerk"]
+    response = clerk.post("/records/labor/day_labor_rate", rate_body(world))
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()["data"]
+    assert (data["guide_price"], data["over_guide_pct"], data["effective_overtime_hour_price"]) == (
+        "400.00", "5.00", "52.50")
+    given = clerk.post("/records/labor/day_labor_rate", rate_body(world, 2, overtime_hour_price="60")).get_json()
+    assert given["data"]["effective_overtime_hour_price"] == "60.00"
+    errors = errors_of(clerk.post("/records/labor/day_labor_rate", rate_body(
+        world, 3, crew=world["crews"]["other"]["id"], valid_to="2023-12-31", unit_price="0")))
+    assert errors == {"unit_price": "must be at least 0.01"}
+    errors = errors_of(clerk.post("/records/labor/day_labor_rate", rate_body(
+        world, 3, crew=world["crews"]["other"]["id"], valid_to="2023-12-31")))
+    assert errors == {"crew": "The crew must belong to this project",
+                      "valid_to": "The end of validity cannot be before its start"}
+    assert errors_of(clerk.post("/records/labor/day_labor_rate", rate_body(world, 4, crew=None))) == {
+        "crew": "Give the crew or the labor company"}
+    by_company = clerk.post("/records/labor/day_labor_rate", rate_body(
+        world, 4, crew=None, labor_company=world["labor_company"]["id"]))
+    assert by_company.status_code == 201, by_company.get_json()
+
+
+def test_a_rate_within_the_guide_is_approved_by_the_project_manager_and_the_cost_department(
+        world: dict[str, Any]) -> None:
+    users = world["users"]
+    rate = users["clerk"].post("/records/labor/day_labor_rate", rate_body(world)).get_json()
+    submit(users["clerk"], "day_labor_rate", rate["id"])
+    assert [t["title"] for t in tasks(users["pm"], rate["id"])] == ["项目经理审批"]
+    assert decide(users["pm"], rate["id"])["status"] == "in_review"
+    assert [t["title"] for t in tasks(users["costdept"], rate["id"])] == ["公司成本部审核(对比指导价)"]
+    assert decide(users["costdept"], rate["id"])["status"] == "approved"
+    assert tasks(users["vgm"]) == []
+
+
+def test_a_rate_far_above_the_guide_needs_the_vice_general_manager(world: dict[str, Any]) -> None:
+    users = world["users"]
+    rate = users["clerk"].post("/records/labor/day_labor_rate", rate_body(world, unit_price="461")).get_json()
+    assert rate["data"]["over_guide_pct"] == "15.25"
+    submit(users["clerk"], "day_labor_rate", rate["id"])
+    decide(users["pm"], rate["id"])
+    assert decide(users["costdept"], rate["id"])["status"] == "in_review"
+    assert decide(users["vgm"], rate["id"], "reject", "超公司指导价过多")["status"] == "rejected"
+
+
+# --- 点工月度汇总 (§2.4-B) ------------------------------------------------------------------------------
+
+def summary_body(world: dict[str, Any], tickets: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"summary_no": "HZ-XM-0001-202405-01", "project": world["project"]["id"], "crew": world["crews"]["a"]["id"],
+            "period": "2024-05",
+            "lines": [{"ticket": t["id"], "work_date": t["data"]["work_date"], "trade": t["data"]["trade"],
+                       "man_days": t["data"]["man_days"], "amount": t["data"]["amount"],
+                       "is_billable": t["data"]["is_billable_to_owner"]} for t in tickets], **extra}
+
+
+def may_tickets(world: dict[str, Any]) -> list[dict[str, Any]]:
+    cost = world["users"]["cost"]
+    return [create_ticket(cost, ticket_body(world, n, work_date=day, headcount=headcount, unit_price=price,
+                                            reason_type=reason))
+            for n, (day, headcount, price, reason) in enumerate([
+                ("2024-05-06", 3, "420", "extra_work"), ("2024-05-18", 4, "420", "owner_visa_work"),
+                ("2024-05-27", 2, "415.50", "cleanup")], start=1)]
+
+
+def test_a_summary_totals_its_tickets_less_deductions(world: dict[str, Any]) -> None:
+    clerk = world["users"]["clerk"]
+    tickets = may_tickets(world)
+    body = summary_body(world, tickets, deductions=[
+        {"deduction_type": "advance", "amount": "500", "note": "借支生活费"},
+        {"deduction_type": "penalty", "amount": "200.50", "note": "未戴安全帽"}])
+    response = clerk.post("/records/labor/day_labor_summary", body)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()["data"]
+    assert (data["ticket_count"], data["total_man_days"], data["gross_amount"]) == (3, "9.00", "3771.00")
+    assert (data["deduction_amount"], data["payable_amount"], data["billable_amount"]) == (
+        "700.50", "3070.50", "1680.00")
+    assert data["crew_leader_user"] == "lead"
+    again = clerk.post("/records/labor/day_labor_summary", {**body, "summary_no": "HZ-XM-0001-202405-02"})
+    assert "already used" in errors_of(again)["summary_key"]  # one summary per crew and month
+    supplementary = clerk.post("/records/labor/day_labor_summary", {**body, "summary_no": "HZ-XM-0001-202405-02",
+                                                                    "supplementary": True})
+    assert supplementary.status_code == 201, supplementary.get_json()
+    too_much = {**body, "summary_no": "HZ-3", "supplementary": True,
+                "deductions": [{"deduction_type": "rework", "amount": "4000"}]}
+    assert errors_of(clerk.post("/records/labor/day_labor_summary", too_much)) == {
+        "deductions": "The deductions cannot exceed the gross amount"}
+    wrong = {**body, "summary_no": "HZ-4", "period": "2024-13", "crew": world["crews"]["other"]["id"], "lines": []}
+    assert set(errors_of(clerk.post("/records/labor/day_labor_summary", wrong))) == {"period", "lines"}
+
+
+def test_a_summary_goes_from_the_crew_leader_through_the_project_to_finance(world: dict[str, Any]) -> None:
+    users = world["users"]
+    body = summary_body(world, may_tickets(world))
+    summary = users["clerk"].post("/records/labor/day_labor_summary", body).get_json()
+    submit(users["clerk"], "day_labor_summary", summary["id"])
+    assert tasks(users["lead2"]) == []  # the confirmation is assigned to this crew's leader only
+    [task] = tasks(users["lead"], summary["id"])
+    assert (task["title"], task["assignee"]) == ("班组长对账确认", "lead")
+    confirmed = decide(users["lead"], summary["id"], "approve", "无异议",
+                       data={"crew_signature": "uploads/lead-sign.png",
+                             "crew_confirmed_at": "2024-06-02T09:00:00+08:00"})
+    assert confirmed["data"]["crew_signature"] == "uploads/lead-sign.png"
+    decide(users["prod"], summary["id"])
+    [check] = tasks(users["cost"], summary["id"])
+    assert check["title"] == "商务核对(0102预算、扣款)"
+    checked = decide(users["cost"], summary["id"], data={"deductions": [{"deduction_type": "rework", "amount": "100"}]})
+    assert checked["data"]["payable_amount"] == "3671.00"
+    decide(users["pm"], summary["id"])
+    assert tasks(users["costdept"]) == []  # under 50,000 元 the company cost department is not asked
+    assert [t["title"] for t in tasks(users["fin"], summary["id"])] == ["财务审核"]
+    assert decide(users["fin"], summary["id"])["status"] == "approved"
+    assert [s["id"] for s in users["cash"].get("/records/labor/day_labor_summary").get_json()["items"]] == [
+        summary["id"]]  # the cashier reads approved summaries only
+
+
+def test_a_large_summary_adds_the_company_cost_department(world: dict[str, Any]) -> None:
+    users = world["users"]
+    tickets = may_tickets(world)
+    body = summary_body(world, tickets)
+    body["lines"][0]["amount"] = "50000"
+    summary = users["clerk"].post("/records/labor/day_labor_summary", body).get_json()
+    assert summary["data"]["payable_amount"] == "52511.00"  # 50,000 + 1,680 + 831
+    submit(users["clerk"], "day_labor_summary", summary["id"])
+    for name in ("lead", "prod", "cost", "pm"):
+        decide(users[name], summary["id"])
+    assert [t["title"] for t in tasks(users["costdept"], summary["id"])] == ["公司成本部审核"]
+    decide(users["costdept"], summary["id"])
+    assert decide(users["fin"], summary["id"])["status"] == "approved"
+    assert users["cash"].get("/records/labor/day_labor_summary").get_json()["total"] == 1
+
+
+def test_a_crew_dispute_returns_the_summary_to_the_labor_clerk(world: dict[str, Any]) -> None:
+    users = world["users"]
+    tickets = may_tickets(world)
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world, tickets)).get_json()
+    submit(users["clerk"], "day_labor_summary", summary["id"])
+    returned = decide(users["lead"], summary["id"], "return", "5月27日的单子不是我们班组的")
+    assert returned["status"] == "returned"
+    [task] = tasks(users["clerk"], summary["id"])
+    assert task["title"] == "劳务员修改后重新提交"
+    path = f"/records/labor/day_labor_summary/{summary['id']}"
+    fixed = users["clerk"].patch(path, {"version": returned["version"],
+                                        "data": {"lines": summary_body(world, tickets[:2])["lines"]}})
+    assert fixed.status_code == 200 and fixed.get_json()["data"]["gross_amount"] == "2940.00"
+    submit(users["clerk"], "day_labor_summary", summary["id"])
+    assert [t["title"] for t in tasks(users["lead"], summary["id"])] == ["班组长对账确认"]
+
+
+# --- reports (§3.4, §6) ---------------------------------------------------------------------------------
+
+def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world: dict[str, Any]) -> None:
+    users = world["users"]
+    cost, b = users["cost"], world["crews"]["b"]["id"]
+    specs = [("2024-05-06", "a", 3, "420", "extra_work"), ("2024-05-18", "a", 4, "420", "rework"),
+             ("2024-05-20", "b", 6, "260", "cleanup"), ("2024-06-03", "a", 2, "415.50", "owner_visa_work")]
+    for number, (day, crew, headcount, price, reason) in enumerate(specs, start=1):
+        extra = {"back_charge_crew": b} if reason == "rework" else {}
+        ticket = create_ticket(cost, ticket_body(world, number, work_date=day, crew=world["crews"][crew]["id"],
+                                                 headcount=headcount, unit_price=price, reason_type=reason, **extra))
+        sign(world, ticket)
+    create_ticket(cost, ticket_body(world, 9, work_date="2024-05-07", headcount=50, unit_price="420"))  # a draft
+    project, crew_a = world["project"]["id"], world["crews"]["a"]["id"]
+    by_crew = cost.get("/reports/labor/day_labor_by_crew_month").get_json()
+    assert by_crew["columns"] == ["project", "crew", "crew_crew_name", "period", "tickets", "man_days", "amount",
+                                  "avg_unit_price"]
+    rows = {(r[1], r[3]): r[2:] for r in by_crew["rows"]}
+    assert rows == {
+        (crew_a, "2024-05"): ["木工一班", "2024-05", 2, 7, "2940.00", "420.00"],
+        (b, "2024-05"): ["杂工班", "2024-05", 1, 6, "1560.00", "260.00"],
+        (crew_a, "2024-06"): ["木工一班", "2024-06", 1, 2, "831.00", "415.50"]}
+    by_project = cost.get("/reports/labor/day_labor_by_project_month").get_json()
+    assert by_project["rows"] == [[project, "Project XM-0001", "2024-05", 3, 13, "4500.00", "346.15"],
+                                  [project, "Project XM-0001", "2024-06", 1, 2, "831.00", "415.50"]]
+    kpis = cost.get("/reports/labor/day_labor_kpis").get_json()
+    assert kpis["columns"][2:] == ["tickets", "amount", "rework_amount", "rework_share", "billable_amount",
+                                   "late_entries", "late_entry_rate"]
+    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100]
+    assert kpis["rows"][1][6] == "831.00"  # chargeable to the owner in June
+    by_reason = cost.get("/reports/labor/day_labor_by_reason", query_string={"q": "period == '2024-05'"}).get_json()
+    assert [(r[2], r[5]) for r in by_reason["rows"]] == [("cleanup", "1560.00"), ("extra_work", "1260.00"),
+                                                         ("rework", "1680.00")]
+    calendar = cost.get("/reports/labor/day_labor_calendar", query_string={"q": f"crew == '{crew_a}'"}).get_json()
+    assert [(r[3], r[4]) for r in calendar["rows"]] == [("2024-05-06", 3), ("2024-05-18", 4), ("2024-06-03", 2)]
+    company = users["pm"].get("/reports/labor/day_labor_company_month").get_json()
+    assert company["rows"] == [["2024-05", 3, 13, "4500.00"], ["2024-06", 1, 2, "831.00"]]
+    trades = cost.get("/reports/labor/day_labor_by_trade_month").get_json()
+    assert {(r[2], r[3]) for r in trades["rows"]} == {("木工", "2024-05"), ("木工", "2024-06")}
+    assert users["lead2"].get("/reports/labor/day_labor_by_crew_month").get_json()["rows"] == [
+        [project, b, "杂工班", "2024-05", 1, 6, "1560.00", "260.00"]]  # a crew leader's row filter applies
+
+
+def test_the_summary_report_sums_approved_summaries(world: dict[str, Any]) -> None:
+    users = world["users"]
+    body = summary_body(world, may_tickets(world), deductions=[{"deduction_type": "advance", "amount": "771"}])
+    summary = users["clerk"].post("/records/labor/day_labor_summary", body).get_json()
+    assert users["cost"].get("/reports/labor/day_labor_summary_by_crew_month").get_json()["rows"] == []
+    submit(users["clerk"], "day_labor_summary", summary["id"])
+    for name in ("lead", "prod", "cost", "pm", "fin"):
+        decide(users[name], summary["id"])
+    report = users["fin"].get("/reports/labor/day_labor_summary_by_crew_month").get_json()
+    assert report["rows"] == [[world["project"]["id"], world["crews"]["a"]["id"], "木工一班", "2024-05", 1, 3, 9,
+                               "3771.00", "771.00", "3000.00", "1680.00"]]
+
+
+# --- the demo ------------------------------------------------------------------------------------------
+
+def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: Formwork, client: FlaskClient) -> None:
+    create_demo(engine)
+    token = client.post("/api/v1/auth/token", json={"tenant": DEMO_TENANT, "username": "admin",
+                                                    "password": DEMO_PASSWORD}).get_json()["token"]
+    admin = Api(client, token)
+    counts = {entity: admin.get(f"/records/base/{entity}").get_json()["total"]
+              for entity in ("org_unit", "party", "project", "contract", "crew", "trade", "worker", "cost_account")}
+    assert counts == {"org_unit": 2, "party": 6, "project": 2, "contract": 4, "crew": 4, "trade": 14, "worker": 6,
+                      "cost_account": 23}
+    rates = admin.get("/records/labor/day_labor_rate").get_json()["items"]
+    assert len(rates) == 3 and {r["status"] for r in rates} == {"approved"}
+    tickets = admin.get("/records/labor/day_labor_ticket", query_string={"sort": "ticket_no"}).get_json()["items"]
+    assert [t["status"] for t in tickets].count("signed") == 5 and tickets[-1]["status"] == "in_review"
+    [summary] = admin.get("/records/labor/day_labor_summary").get_json()["items"]
+    assert (summary["data"]["gross_amount"], summary["data"]["payable_amount"]) == ("3255.00", "2755.00")
+    assert admin.get("/reports/labor/day_labor_by_project_month").get_json()["rows"]
