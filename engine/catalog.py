@@ -24,7 +24,7 @@ def version_key(version: str) -> tuple[int, ...]:
 class Catalog:
     """Installed modules, newest version of each, compiled and cached until the catalog changes."""
 
-    def __init__(self, db: Database, *, extra_field_types: Callable[[str], bool] = lambda _n: False) -> None:
+    def __init__(self, db: Database, *, extra_field_types: Callable[[str], bool] | None = None) -> None:
         self.db = db
         self.extra_field_types = extra_field_types
         self._lock = threading.Lock()

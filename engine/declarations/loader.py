@@ -78,11 +78,31 @@ def requires_of(folder: ModuleFolder) -> list[str]:
     return [str(r) for r in requires] if isinstance(requires, list) else []
 
 
+# Compiled specs are immutable, so one compilation serves every caller with the same inputs:
+# the folder's content and the versions of the modules it requires (all it may reference).
+_COMPILED: dict[tuple[str, frozenset[tuple[str, str]]], ModuleSpec] = {}
+_COMPILED_LIMIT = 256
+
+
 def compile_folder(
     folder: ModuleFolder, available: Mapping[str, ModuleSpec], *,
-    extra_field_types: Callable[[str], bool] = lambda _n: False,
+    extra_field_types: Callable[[str], bool] | None = None,
 ) -> tuple[ModuleSpec | None, list[Problem]]:
     """Compile one module folder; the spec is None when any problem was found."""
+    required = requires_of(folder)
+    key = (folder.digest, frozenset((name, available[name].digest) for name in required if name in available))
+    if extra_field_types is None and key in _COMPILED and not folder.problems:
+        return _COMPILED[key], []
+    spec, problems = _compile(folder, available, extra_field_types or (lambda _n: False))
+    if spec is not None and extra_field_types is None:
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = spec
+    return spec, problems
+
+
+def _compile(folder: ModuleFolder, available: Mapping[str, ModuleSpec],
+             extra_field_types: Callable[[str], bool]) -> tuple[ModuleSpec | None, list[Problem]]:
     problems = list(folder.problems)
     main = folder.main_file
     if main is None:
