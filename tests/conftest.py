@@ -123,3 +123,28 @@ def api_creator(api: Api, module: str = "base") -> Create:
         result: dict[str, Any] = response.get_json()
         return result
     return create
+
+
+def errors_of(response: Any) -> dict[str, str]:
+    """The field errors of a 422 response, field -> message."""
+    assert response.status_code == 422, response.get_json()
+    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
+
+
+def tasks(api: Api, record_id: str | None = None) -> list[dict[str, Any]]:
+    """The user's open tasks, optionally only those of one record."""
+    found: list[dict[str, Any]] = api.get("/tasks").get_json()["items"]
+    return [t for t in found if record_id is None or t["record_id"] == record_id]
+
+
+def decide(api: Api, record_id: str, decision: str = "approve", comment: str = "",
+           data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Complete the user's one open task on a record; returns the record."""
+    [task] = tasks(api, record_id)
+    body: dict[str, Any] = {"decision": decision, "comment": comment}
+    if data is not None:
+        body["data"] = data
+    response = api.post(f"/tasks/{task['id']}/complete", body)
+    assert response.status_code == 200, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result

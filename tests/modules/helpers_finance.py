@@ -6,7 +6,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, api_creator, login, new_project
+from tests.conftest import Api, add_user, api_creator, decide, login, new_project
 
 USERS = {"ann": "system_admin", "site": "site_engineer", "chief": "chief_engineer", "cost": "project_cost_engineer",
          "pm": "project_manager", "costdept": "cost_manager", "engdept": "engineering_dept",
@@ -65,28 +65,6 @@ def items(api: Api, module: str, entity: str, q: str | None = None) -> list[dict
     response = api.get(f"/records/{module}/{entity}", query_string={"q": q, "limit": 500} if q else {"limit": 500})
     assert response.status_code == 200, response.get_json()
     result: list[dict[str, Any]] = response.get_json()["items"]
-    return result
-
-
-def errors_of(response: Any) -> dict[str, str]:
-    assert response.status_code == 422, response.get_json()
-    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
-
-
-def tasks(api: Api, record_id: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = api.get("/tasks").get_json()["items"]
-    return [t for t in found if record_id is None or t["record_id"] == record_id]
-
-
-def decide(api: Api, record_id: str, decision: str = "approve", comment: str = "",
-           data: dict[str, Any] | None = None) -> dict[str, Any]:
-    [task] = tasks(api, record_id)
-    body: dict[str, Any] = {"decision": decision, "comment": comment}
-    if data is not None:
-        body["data"] = data
-    response = api.post(f"/tasks/{task['id']}/complete", body)
-    assert response.status_code == 200, response.get_json()
-    result: dict[str, Any] = response.get_json()
     return result
 
 

@@ -9,9 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine.runtime import Formwork
+from tests.conftest import decide, errors_of, tasks
 from tests.modules.helpers_finance import (
-    decide,
-    errors_of,
     get,
     items,
     post,
@@ -19,7 +18,6 @@ from tests.modules.helpers_finance import (
     route,
     setup_world,
     submit,
-    tasks,
 )
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from engine import tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, api_creator, login, new_project
+from tests.conftest import Api, add_user, api_creator, decide, errors_of, login, new_project, tasks
 
 TODAY = date.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
@@ -64,28 +64,6 @@ def ticket_body(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[st
 def create_ticket(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     response = api.post("/records/labor/day_labor_ticket", body)
     assert response.status_code == 201, response.get_json()
-    result: dict[str, Any] = response.get_json()
-    return result
-
-
-def errors_of(response: Any) -> dict[str, str]:
-    assert response.status_code == 422, response.get_json()
-    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
-
-
-def tasks(api: Api, record_id: str | None = None) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = api.get("/tasks").get_json()["items"]
-    return [t for t in items if record_id is None or t["record_id"] == record_id]
-
-
-def decide(api: Api, record_id: str, decision: str = "approve", comment: str = "",
-           data: dict[str, Any] | None = None) -> dict[str, Any]:
-    [task] = tasks(api, record_id)
-    body: dict[str, Any] = {"decision": decision, "comment": comment}
-    if data is not None:
-        body["data"] = data
-    response = api.post(f"/tasks/{task['id']}/complete", body)
-    assert response.status_code == 200, response.get_json()
     result: dict[str, Any] = response.get_json()
     return result
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, api_creator, login, new_project
+from tests.conftest import Api, add_user, api_creator, decide, errors_of, login, new_project
 
 STATUS_DATE = "2024-06-20"
 USERS = {"ann": "system_admin", "prod": "production_manager", "chief": "chief_engineer", "pm": "project_manager",
@@ -32,11 +32,6 @@ def create(api: Api, entity: str, body: dict[str, Any]) -> dict[str, Any]:
     assert response.status_code == 201, response.get_json()
     result: dict[str, Any] = response.get_json()
     return result
-
-
-def errors_of(response: Any) -> dict[str, str]:
-    assert response.status_code == 422, response.get_json()
-    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
 
 
 def a_plan(world: dict[str, Any], code: str = "JH-01", **extra: Any) -> dict[str, Any]:
@@ -68,18 +63,6 @@ def patch(api: Api, entity: str, record: dict[str, Any], **changes: Any) -> Any:
 def tasks(api: Api, record_id: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = api.get("/tasks").get_json()["items"]
     return [t for t in items if t["record_id"] == record_id]
-
-
-def decide(api: Api, record_id: str, decision: str = "approve", comment: str = "",
-           data: dict[str, Any] | None = None) -> dict[str, Any]:
-    [task] = tasks(api, record_id)
-    body: dict[str, Any] = {"decision": decision, "comment": comment}
-    if data is not None:
-        body["data"] = data
-    response = api.post(f"/tasks/{task['id']}/complete", body)
-    assert response.status_code == 200, response.get_json()
-    result: dict[str, Any] = response.get_json()
-    return result
 
 
 def submit(api: Api, entity: str, record_id: str) -> dict[str, Any]:
