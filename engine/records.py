@@ -168,15 +168,7 @@ class Records:
         values = {name: previous[name] for name in entity.fields}
         values.update(self._accepted_input(entity, data, access, previous=previous))
         document = self._finish(entity, values, record_id=row.id)
-        before = dict(row.data)
-        if document == before:
-            return self.view(entity, row)
-        row.data = document
-        row.updated_at = datetime.now(UTC)
-        row.updated_by = self.actor.username
-        self._flush(entity)
-        self._audit("record.update", entity, row, before, document)
-        self._refresh_parents(entity, before, document)
+        self._store(entity, row, document, "record.update")
         return self.view(entity, row)
 
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
@@ -210,15 +202,7 @@ class Records:
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
         values.update(self._accepted_input(entity, changes, None, previous=previous))
-        document = self._finish(entity, values, record_id=row.id)
-        if document != row.data:
-            before = dict(row.data)
-            row.data = document
-            row.updated_at = datetime.now(UTC)
-            row.updated_by = self.actor.username
-            self._flush(entity)
-            self._audit("record.update", entity, row, before, document)
-            self._refresh_parents(entity, before, document)
+        self._store(entity, row, self._finish(entity, values, record_id=row.id), "record.update")
 
     def set_status(self, entity: EntitySpec, row: Record, status: str) -> None:
         """Move a record along its approval; only the approval service calls this."""
@@ -250,13 +234,28 @@ class Records:
             except RecordInvalid as error:
                 raise RecordInvalid([FieldError(e.field, f"{parent.title.en} {row.id}: {e.message}")
                                      for e in error.errors]) from None
-            if document != row.data:
-                before = dict(row.data)
-                row.data = document
-                row.updated_at = datetime.now(UTC)
-                self._flush(parent)
-                self._audit("record.recompute", parent, row, before, document)
-                self._refresh_parents(parent, document, depth=depth + 1)
+            self._store(parent, row, document, "record.recompute", depth=depth + 1)
+
+    def _store(self, entity: EntitySpec, row: Record, document: dict[str, Any], action: str, *,
+               depth: int | None = None) -> None:
+        """Write a changed document, audit it and refresh the rollups that count it.
+
+        A user's change (`depth` None) stamps who changed it; a rollup recompute, `depth` levels
+        down a cascade, keeps the last editor.
+        """
+        if document == row.data:
+            return
+        before = dict(row.data)
+        row.data = document
+        row.updated_at = datetime.now(UTC)
+        if depth is None:
+            row.updated_by = self.actor.username
+        self._flush(entity)
+        self._audit(action, entity, row, before, document)
+        if depth is None:
+            self._refresh_parents(entity, before, document)
+        else:
+            self._refresh_parents(entity, document, depth=depth)
 
     def _run_effects(self, entity: EntitySpec, row: Record, status: str) -> None:
         """Create the records a status declares, each once per source record."""
