@@ -29,10 +29,10 @@ def fill_lookups(records: Records, entity: EntitySpec, values: dict[str, Any]) -
     """Give every empty lookup field the value of the newest matching target record."""
     for name, spec in entity.fields.items():
         if spec.lookup is not None and values.get(name) in (None, ""):
-            values[name] = _looked_up(records, entity, spec, spec.lookup, values)
+            values[name] = looked_up(records, entity, spec, spec.lookup, values)
 
 
-def _looked_up(records: Records, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
+def looked_up(records: Records, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
                values: Mapping[str, Any]) -> Any:
     target = entity_of(records, lookup.target)
     if target is None or target.environment is None:

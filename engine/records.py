@@ -258,7 +258,7 @@ class Records:
             self._refresh_parents(entity, document, depth=depth)
 
     def _run_effects(self, entity: EntitySpec, row: Record, status: str) -> None:
-        """Create the records a status declares, each once per source record."""
+        """Write what a status declares (create or update records), each effect once per source record."""
         for effect in entity.effects:
             if effect.on != status:
                 continue
@@ -266,18 +266,42 @@ class Records:
                 continue  # it ran when the record first reached this status
             target = links.entity_of(self, effect.target)
             if target is None:
-                raise Conflict(f"{entity.title.en} creates {effect.target} when {status}, which is not enabled")
-            evaluation = self.evaluation(entity)
+                raise Conflict(f"{entity.title.en} writes {effect.target} when {status}, which is not enabled")
             values = self.values_of(entity, row)
+            evaluation = self.evaluation(entity)
             data = {name: evaluation.run(formula, values) for name, formula in effect.values}
+            for name, lookup in effect.lookups:
+                data[name] = links.looked_up(self, entity, target.fields[name], lookup, values)
+            created = None
             try:
-                created = self._create(target, data)
+                if effect.records is None:
+                    created = self._create(target, data).id
+                else:
+                    named = evaluation.run(effect.records, values)
+                    for target_id in named if isinstance(named, list) else [named]:
+                        if target_id is not None:
+                            self._update_by_effect(target, str(target_id), data, effect.status)
             except RecordInvalid as error:
-                raise RecordInvalid([FieldError(e.field, f"creating {target.title.en}: {e.message}")
+                verb = "creating" if effect.records is None else "updating"
+                raise RecordInvalid([FieldError(e.field, f"{verb} {target.title.en}: {e.message}")
                                      for e in error.errors]) from None
-            self.session.add(EffectLog(source_id=row.id, effect=effect.key, created_id=created.id,
+            self.session.add(EffectLog(source_id=row.id, effect=effect.key, created_id=created,
                                        at=datetime.now(UTC)))
             self._flush(entity)
+
+    def _update_by_effect(self, target: EntitySpec, target_id: str, data: Mapping[str, Any],
+                          status: str | None) -> None:
+        """Change one record an update effect names; the source's approval vouches for it, locked or not."""
+        row = self.find_row(target, target_id)
+        if row is None:
+            return  # deleted since it was named: nothing left to change
+        if data:
+            previous = self.values_of(target, row)
+            values = {name: previous[name] for name in target.fields}
+            values.update(self._accepted_input(target, data, None, previous=previous))
+            self._store(target, row, self._finish(target, values, record_id=row.id), "record.effect")
+        if status is not None:
+            self.set_status(target, row, status)
 
     def history(self, module: str, entity_name: str, record_id: str) -> list[dict[str, Any]]:
         entity = self.entity(module, entity_name)

@@ -349,22 +349,38 @@ class ModuleCompiler:
             if not isinstance(effect, dict):
                 continue
             path = (*base, "effects", index)
-            linked = self.linked_env((*path, "create"), effect.get("create"))
+            verb = "update" if "update" in effect else "create"
+            linked = self.linked_env((*path, verb), effect.get(verb))
             if linked is None:
                 continue
             key, target = linked
-            values = []
+            values: list[tuple[str, Formula]] = []
+            lookups: list[tuple[str, Lookup]] = []
             for name, text in (effect.get("values") or {}).items():
                 if name not in target.fields:
                     self.problem((*path, "values", name), f"effect value {name!r} is not a field of {key}"
                                  + suggest(name, target.fields), key=True)
                     continue
-                formula = self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
-                                       expect=target.fields[name].type)
-                if formula is not None:
+                expect = target.fields[name].type
+                if isinstance(text, dict):
+                    lookup = self.lookup((*path, "values", name, "lookup"), text.get("lookup"), env, expect)
+                    if lookup is not None:
+                        lookups.append((str(name), lookup))
+                elif (formula := self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
+                                              expect=expect)) is not None:
                     values.append((str(name), formula))
+            records = None
+            if verb == "update":
+                records = self.formula((*path, "records"), effect.get("records"), env, what="effect records")
+                wanted = FType.ref(key)
+                if records is not None and not (wanted.accepts(records.type)
+                                                or FType.list_of(wanted).accepts(records.type)):
+                    self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
+                                 f"refs), not {records.type}")
+            status = effect.get("status")
             effects.append(Effect(key=f"{self.name}.{entity}#{index}", on=str(effect.get("on")), target=key,
-                                  values=tuple(values)))
+                                  values=tuple(values), lookups=tuple(lookups), records=records,
+                                  status=str(status) if status is not None else None))
         return tuple(effects)
 
     def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:

@@ -67,12 +67,25 @@ class Rollup:
 
 @dataclass(frozen=True)
 class Effect:
-    """When a record reaches status `on`, create a `target` record from `values`, exactly once."""
+    """When a record reaches status `on`, write to `target` records, exactly once per record.
+
+    A `create` effect inserts one `target` record; an `update` effect changes the `target`
+    records that the `records` formula names (a ref or a list of refs) — their fields from
+    `values` and, when given, their `status`. Values are formulas over the source record, or
+    lookups matched by formulas over it.
+    """
 
     key: str                                       # stable: "module.entity#index"
     on: str
     target: str
     values: tuple[tuple[str, Formula], ...]
+    lookups: tuple[tuple[str, Lookup], ...] = ()
+    records: Formula | None = None                 # update effects: which target records
+    status: str | None = None                      # update effects: the status they move to
+
+    @property
+    def updates(self) -> bool:
+        return self.records is not None
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches

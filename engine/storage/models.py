@@ -207,5 +207,5 @@ class EffectLog(TenantOwned, Base):
 
     source_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     effect: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_id: Mapped[str] = mapped_column(String(36))
+    created_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # None: an update effect
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

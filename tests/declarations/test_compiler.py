@@ -105,6 +105,8 @@ entities:
     effects:
       - {on: approved, create: chld, values: {x: name}}
       - {on: approved, create: child, values: {amount: name, colour: name}}
+      - {on: approved, update: child, records: name, status: done}
+      - {on: approved, create: child, values: {amount: {lookup: {entity: child, value: amount, match: {amont: name}}}}}
   child:
     fields:
       parent: {type: ref, entity: parent}
@@ -118,6 +120,8 @@ entities:
         "ref target 'chld' is not an entity (did you mean 'child'?)",
         "effect value 'amount': expected a money formula, found text",
         "effect value 'colour' is not a field of m.child",
+        "effect records must name m.child records (a ref or a list of refs), not text",
+        "lookup match 'amont' is not a field of m.child (did you mean 'amount'?)",
         "lookup value 'totl' is not a field of m.parent (did you mean 'total'?)",
         "lookup match 'nam' is not a field of m.parent (did you mean 'name'?)",
     ]

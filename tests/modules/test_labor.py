@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 from engine import tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
+from engine.tenancy import Actor
 from tests.conftest import Api, add_user, api_creator, decide, errors_of, login, new_project, tasks
 
 TODAY = date.today()
@@ -45,11 +47,14 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
 
     crews = {"a": crew("木工一班", "lead", project), "b": crew("杂工班", "lead2", project),
              "other": crew("外项目班组", "lead2", other)}
+    day_labor_account = create("cost_account", {"account_code": "0102", "account_name": "点工/零星用工",
+                                                "cost_element": "labor"})
     workers = [create("worker", {"name": name, "id_no": id_no, "phone": "13900000001", "crew": crews["a"]["id"],
                                  "trade": carpenter["id"], "bank_card": "6228480000000000011"})
                for name, id_no in (("陈木生", "510321198101011121"), ("黄志强", "510321198202022232"))]
     return {"users": users, "project": project, "other": other, "crews": crews, "carpenter": carpenter,
-            "laborer": laborer, "workers": workers, "labor_company": labor_company}
+            "laborer": laborer, "workers": workers, "labor_company": labor_company,
+            "day_labor_account": day_labor_account}
 
 
 def ticket_body(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[str, Any]:
@@ -456,6 +461,35 @@ def test_a_summary_goes_from_the_crew_leader_through_the_project_to_finance(worl
     assert decide(users["fin"], summary["id"])["status"] == "approved"
     assert [s["id"] for s in users["cash"].get("/records/labor/day_labor_summary").get_json()["items"]] == [
         summary["id"]]  # the cashier reads approved summaries only
+
+
+def test_an_approved_summary_posts_its_cost_once_and_marks_its_tickets_summarized(
+        engine: Formwork, tenant: str, world: dict[str, Any]) -> None:
+    users = world["users"]
+    tickets = may_tickets(world)
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world, tickets[:2])).get_json()
+    submit(users["clerk"], "day_labor_summary", summary["id"])
+    for name in ("lead", "prod", "cost", "pm", "fin"):
+        decide(users[name], summary["id"])
+    entries = users["cost"].get("/records/cost/actual_cost_entry?q=source_id == '" + summary["id"] + "'")
+    [entry] = entries.get_json()["items"]
+    expected = sum(Decimal(t["data"]["amount"]) for t in tickets[:2])
+    assert (entry["data"]["amount"], entry["data"]["cost_account"], entry["data"]["source_type"]) == (
+        f"{expected:.2f}", world["day_labor_account"]["id"], "day_labor_summary")
+    assert entry["data"]["occurred_date"] == "2024-05-18"  # the last work date of the summary
+    statuses = {t["id"]: users["cost"].get(f"/records/labor/day_labor_ticket/{t['id']}").get_json()["status"]
+                for t in tickets}
+    assert statuses == {tickets[0]["id"]: "summarized", tickets[1]["id"]: "summarized", tickets[2]["id"]: "draft"}
+    path = f"/records/labor/day_labor_ticket/{tickets[0]['id']}"
+    version = users["cost"].get(path).get_json()["version"]
+    assert users["cost"].patch(path, {"version": version, "data": {"remark": "late"}}).status_code == 409
+    with engine.records(Actor(tenant_id=tenant, username="system", roles=frozenset({"admin"}))) as records:
+        entity = records.entity("labor", "day_labor_summary")
+        row = records.row(entity, summary["id"])
+        records.set_status(entity, row, "in_review")
+        records.set_status(entity, row, "approved")   # reaching approved again posts nothing new
+    assert users["cost"].get("/records/cost/actual_cost_entry?q=source_id == '" + summary["id"] + "'"
+                             ).get_json()["total"] == 1
 
 
 def test_a_large_summary_adds_the_company_cost_department(world: dict[str, Any]) -> None:
