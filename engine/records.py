@@ -151,6 +151,7 @@ class Records:
         self._flush(entity)
         self._audit("record.create", entity, row, None, document)
         self._refresh_parents(entity, document)
+        self._run_effects(entity, row)
         return row
 
     def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
@@ -256,19 +257,26 @@ class Records:
             self._refresh_parents(entity, before, document)
         else:
             self._refresh_parents(entity, document, depth=depth)
+        self._run_effects(entity, row)
 
-    def _run_effects(self, entity: EntitySpec, row: Record, status: str) -> None:
-        """Write what a status declares (create or update records), each effect once per source record."""
+    def _run_effects(self, entity: EntitySpec, row: Record, status: str | None = None) -> None:
+        """Write what the record triggers, each effect once per record: with `status`, the effects `on` the
+        status it just reached; without, after any write, the effects whose `when` condition now holds."""
+        evaluation = self.evaluation(entity)
+        values: Mapping[str, Any] | None = None
         for effect in entity.effects:
-            if effect.on != status:
+            if status is not None and effect.on != status:
+                continue
+            if status is None and effect.when is None:
                 continue
             if self.session.get(EffectLog, (self.actor.tenant_id, row.id, effect.key)) is not None:
-                continue  # it ran when the record first reached this status
+                continue  # it ran when the record first reached this status or condition
+            values = values if values is not None else self.values_of(entity, row)
+            if effect.when is not None and not evaluation.run(effect.when, values):
+                continue
             target = links.entity_of(self, effect.target)
             if target is None:
-                raise Conflict(f"{entity.title.en} writes {effect.target} when {status}, which is not enabled")
-            values = self.values_of(entity, row)
-            evaluation = self.evaluation(entity)
+                raise Conflict(f"{entity.title.en} writes {effect.target}, which is not enabled")
             data = {name: evaluation.run(formula, values) for name, formula in effect.values}
             for name, lookup in effect.lookups:
                 data[name] = links.looked_up(self, entity, target.fields[name], lookup, values)

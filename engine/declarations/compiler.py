@@ -173,8 +173,13 @@ class ModuleCompiler:
             resolved = self.resolve_target((*path, "entity"), raw.get("entity"))
             if resolved is not None:
                 key, target_fields = resolved
-                target = {str(n): self.field_info((*path, "entity"), r, hop=False)
-                          for n, r in target_fields.items() if isinstance(r, dict)}
+                module, _, entity = key.partition(".")
+                compiled = self.available[module].entities[entity].environment if module != self.name else None
+                if compiled is not None:  # another module's entity: its compiled field infos (tables, lists)
+                    target = dict(compiled.fields)
+                else:
+                    target = {str(n): self.field_info((*path, "entity"), r, hop=False)
+                              for n, r in target_fields.items() if isinstance(r, dict)}
                 target.update({n: FieldInfo(type=ftype_for(k)) for n, k in SYSTEM_FIELD_TYPES.items()})
                 return FieldInfo(type=ftype_for(kind), target=target, target_entity=key)
         if kind in MULTIPLE_TYPES and raw.get("multiple"):
@@ -349,6 +354,8 @@ class ModuleCompiler:
             if not isinstance(effect, dict):
                 continue
             path = (*base, "effects", index)
+            if not self.effect_shape(path, effect):
+                continue
             verb = "update" if "update" in effect else "create"
             linked = self.linked_env((*path, verb), effect.get(verb))
             if linked is None:
@@ -378,10 +385,34 @@ class ModuleCompiler:
                     self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
                                  f"refs), not {records.type}")
             status = effect.get("status")
-            effects.append(Effect(key=f"{self.name}.{entity}#{index}", on=str(effect.get("on")), target=key,
+            when = self.formula((*path, "when"), effect.get("when"), env, what="effect condition",
+                                expect=ftype_for("boolean"))
+            on = effect.get("on")
+            effects.append(Effect(key=f"{self.name}.{entity}#{index}", on=str(on) if on is not None else None,
+                                  when=when, target=key,
                                   values=tuple(values), lookups=tuple(lookups), records=records,
                                   status=str(status) if status is not None else None))
         return tuple(effects)
+
+    def effect_shape(self, path: Path, effect: Mapping[str, Any]) -> bool:
+        """One trigger (`on` a status or `when` a condition) and one action (`create` or `update`)."""
+        if ("on" in effect) == ("when" in effect):
+            self.problem(path, "an effect needs either 'on' (a status) or 'when' (a condition)")
+            return False
+        if "update" in effect:
+            if "create" in effect:
+                self.problem(path, "an effect either creates records ('create') or updates them ('update'), not both")
+            elif "records" not in effect or not ("values" in effect or "status" in effect):
+                self.problem(path, "an 'update' effect needs 'records' (which records) and 'values' or 'status'")
+            else:
+                return True
+        elif "create" not in effect or "values" not in effect:
+            self.problem(path, "an effect needs 'create' with 'values', or 'update' with 'records'")
+        elif "records" in effect or "status" in effect:
+            self.problem(path, "'records' and 'status' belong to 'update' effects")
+        else:
+            return True
+        return False
 
     def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:
         return self.formula((*path, key), raw.get(key), env, what=f"{key} of {name!r}", expect=ftype_for("boolean"))

@@ -67,7 +67,8 @@ class Rollup:
 
 @dataclass(frozen=True)
 class Effect:
-    """When a record reaches status `on`, write to `target` records, exactly once per record.
+    """When a record reaches status `on` (or, after a write, condition `when` holds), write to `target`
+    records, exactly once per record.
 
     A `create` effect inserts one `target` record; an `update` effect changes the `target`
     records that the `records` formula names (a ref or a list of refs) — their fields from
@@ -76,7 +77,8 @@ class Effect:
     """
 
     key: str                                       # stable: "module.entity#index"
-    on: str
+    on: str | None                                 # the status that triggers it, or
+    when: Formula | None                           # the condition that triggers it after any write
     target: str
     values: tuple[tuple[str, Formula], ...]
     lookups: tuple[tuple[str, Lookup], ...] = ()

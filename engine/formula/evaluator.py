@@ -118,7 +118,8 @@ def _field(node: Field) -> Evaluator:
 
 
 def _ref_field(node: RefField) -> Evaluator:
-    ref, entity, name, read = node.ref, node.entity, node.field, _reader(node.type)
+    ref, entity, name = node.ref, node.entity, node.field
+    read = _reader(node.type) if node.column is None else _column_reader(node.column, node.type)
 
     def ref_field(ctx: Context) -> Any:
         record_id = values.to_ref(ctx.values.get(ref))
@@ -130,15 +131,21 @@ def _ref_field(node: RefField) -> Evaluator:
     return ref_field
 
 
-def _table_column(node: TableColumn) -> Evaluator:
-    assert node.type.item is not None
-    table, name, read = node.table, node.field, _reader(node.type.item)
+def _column_reader(name: str, type: FType) -> Callable[[Any], list[Any]]:
+    """Read one column of a child table's rows as a list."""
+    assert type.item is not None
+    read = _reader(type.item)
 
-    def column(ctx: Context) -> list[Any]:
-        rows = values.to_list(ctx.values.get(table)) or []
+    def column(table: Any) -> list[Any]:
+        rows = values.to_list(table) or []
         return [read(row.get(name)) if (row := values.to_row(r)) is not None else None for r in rows]
 
     return column
+
+
+def _table_column(node: TableColumn) -> Evaluator:
+    table, read = node.table, _column_reader(node.field, node.type)
+    return lambda ctx: read(ctx.values.get(table))
 
 
 def _param(node: Param) -> Evaluator:

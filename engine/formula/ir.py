@@ -54,7 +54,7 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class RefField:
-    """`ref.field`: one hop to the referenced record."""
+    """`ref.field`: one hop to the referenced record; with `column`, `ref.table.column` (a list)."""
 
     ref: str
     entity: str
@@ -62,6 +62,7 @@ class RefField:
     type: FType
     pos: Pos
     row: bool = True
+    column: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,12 +52,21 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
         raise fail(f"unknown field {head!r}{did_you_mean(head, [*env.fields, 'params', 'user'])}", pos)
     if len(node.parts) == 1:
         return Resolved(Field(head, info.type, pos), head)
-    if len(node.parts) > 2:
-        raise fail(
-            f"only one hop is allowed: '{head}.{node.parts[1]}' cannot be followed by '.{node.parts[2]}'",
-            node.positions[2],
-        )
     attr, attr_pos = node.parts[1], node.positions[1]
+    if len(node.parts) > 2:
+        target = _lookup(info.target, attr) if info.type.kind is Kind.REF else None
+        if len(node.parts) > 3 or target is None or target.row is None:
+            raise fail(f"only one hop is allowed: '{head}.{attr}' cannot be followed by '.{node.parts[2]}'"
+                       + (" (after a hop, only a table's column may follow)" if len(node.parts) == 3 else ""),
+                       node.positions[2])
+        column_name, column_pos = node.parts[2], node.positions[2]
+        row_field = _lookup(target.row, column_name)
+        if row_field is None:
+            raise fail(f"unknown field {column_name!r} in the rows of table '{head}.{attr}'"
+                       f"{did_you_mean(column_name, target.row)}", column_pos)
+        entity = info.target_entity or info.type.entity or ""
+        return Resolved(RefField(head, entity, attr, FType.list_of(row_field.type), pos, column=column_name), head,
+                        through_ref=True)
     if info.type.kind is Kind.REF:
         entity = info.target_entity or info.type.entity or ""
         target = _lookup(info.target, attr)

@@ -142,10 +142,10 @@ class _SqlCompiler:
             return Sql(self.target.field(node.name, node.type))
         if isinstance(node, RefField):
             if node.type.kind is Kind.LIST:
-                return self.record_list(ListField(node.field, node.ref, node.entity), node)
+                return self.record_list(ListField(node.field, node.ref, node.entity, node.column), node)
             return Sql(self.target.ref_field(node.ref, node.entity, node.field, node.type))
         if isinstance(node, TableColumn):
-            raise self.refuse(f"the child table values '{node.table}.{node.field}'", node)
+            return self.record_list(ListField(node.table, column=node.field), node)
         if isinstance(node, ListExpr):
             return SqlList([self.value(self.visit(item)) for item in node.items], node.pos)
         if isinstance(node, CallExpr):
@@ -174,11 +174,14 @@ class _SqlCompiler:
         assert isinstance(node, Aggregate), node
         return self.aggregate(node)
 
-    def record_list(self, field: ListField, node: Field | RefField) -> RecordList:
+    def record_list(self, field: ListField, node: Field | RefField | TableColumn) -> RecordList:
         item = node.type.item
         if item is not None and item.kind is Kind.ROW:
             raise self.refuse(f"the child table '{field}'", node)
-        if item is None or item.kind is not Kind.TEXT:  # record lists are stored as texts
+        if field.column is not None:  # a table's column: membership over texts (users, codes) and refs only
+            if item is None or item.kind not in (Kind.TEXT, Kind.REF):
+                raise self.refuse(f"the child table values '{field}'", node)
+        elif item is None or item.kind is not Kind.TEXT:  # record lists are stored as texts
             raise self.refuse(f"the list field '{field}' ({node.type}, not a list of text)", node)
         return RecordList(field, self.target, node.pos)
 

@@ -19,16 +19,19 @@ class ListField:
     """A list-valued field read in SQL: `name` of the record, or, with `ref`, of the record it points at.
 
     Record lists (multi_enum, user or attachment with `multiple`, computed lists of those) hold
-    texts. `ref` is the record's ref field hopped through and `target_entity` the
+    texts; with `column`, the list is that column of a child table's rows (texts or refs).
+    `ref` is the record's ref field hopped through and `target_entity` the
     "module.entity" it points at (both None for the record's own field).
     """
 
     name: str
     ref: str | None = None
     target_entity: str | None = None
+    column: str | None = None                      # a child table's column: `members.user`
 
     def __str__(self) -> str:
-        return self.name if self.ref is None else f"{self.ref}.{self.name}"
+        path = self.name if self.column is None else f"{self.name}.{self.column}"
+        return path if self.ref is None else f"{self.ref}.{path}"
 
 
 class SqlTarget(Protocol):

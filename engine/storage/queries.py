@@ -97,19 +97,19 @@ class RecordColumns:
 
     def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
         if field.ref is None:
-            return self._array_has(field.name, item)
+            return self._array_has(field.name, item, field.column)
         assert field.target_entity is not None
         target = aliased(Record)
-        holds = RecordColumns(self.dialect, target)._array_has(field.name, item)
+        holds = RecordColumns(self.dialect, target)._array_has(field.name, item, field.column)
         return select(literal_column("1")).where(
             self._is_ref_target(target, field.ref, field.target_entity), holds).exists()
 
     def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
         if field.ref is None:
-            return self._array_length(field.name, skip_nulls)
+            return self._array_length(field.name, skip_nulls, field.column)
         assert field.target_entity is not None
         target = aliased(Record)
-        length = RecordColumns(self.dialect, target)._array_length(field.name, skip_nulls)
+        length = RecordColumns(self.dialect, target)._array_length(field.name, skip_nulls, field.column)
         return select(length).where(self._is_ref_target(target, field.ref, field.target_entity)).scalar_subquery()
 
     def _json_path(self, name: str) -> ColumnElement[Any]:
@@ -123,25 +123,33 @@ class RecordColumns:
             json_type = func.json_type(self.table.data, self._json_path(name))
         return json_type == literal_column("'array'")
 
-    def _array_has(self, name: str, item: ColumnElement[Any]) -> ColumnElement[bool]:
+    def _array_has(self, name: str, item: ColumnElement[Any], column: str | None = None) -> ColumnElement[bool]:
+        """Whether the array `name` holds `item` (with `column`: has a row whose `column` is `item`)."""
         if self.dialect == "postgresql":
             array = self.table.data.op("->")(self._json_path(name))
+            if column is not None:  # containment: [{"user": "ann"}] is in [{"user": "ann", "position": ...}]
+                wanted = func.jsonb_build_array(func.jsonb_build_object(literal_column(f"'{column}'"), item))
+                return and_(self._is_array(name), array.op("@>", return_type=Boolean)(wanted))
             return and_(self._is_array(name), array.op("?", return_type=Boolean)(item))
         items = func.json_each(self.table.data, self._json_path(name)).table_valued("value")
-        found = select(literal_column("1")).select_from(items).where(items.c.value == item).exists()
+        value = items.c.value if column is None else func.json_extract(items.c.value, literal_column(f"'$.{column}'"))
+        found = select(literal_column("1")).select_from(items).where(value == item).exists()
         return and_(self._is_array(name), found)
 
-    def _array_length(self, name: str, skip_nulls: bool) -> ColumnElement[Any]:
+    def _array_length(self, name: str, skip_nulls: bool, column: str | None = None) -> ColumnElement[Any]:
+        """The number of items (rows) of the array `name`; without null items (rows whose `column` is null)."""
         length: ColumnElement[Any]
         if self.dialect == "postgresql":
             array = self.table.data.op("->")(self._json_path(name))
             if skip_nulls:
-                array = func.jsonb_path_query_array(array, literal_column("'$[*] ? (@ != null)'"))
+                path = "$[*] ? (@ != null)" if column is None else f"$[*] ? (@.{column} != null)"
+                array = func.jsonb_path_query_array(array, literal_column(f"'{path}'"))
             length = func.jsonb_array_length(array, type_=Integer)
         elif skip_nulls:
-            items = func.json_each(self.table.data, self._json_path(name)).table_valued("type")
-            length = (select(func.count()).select_from(items)
-                      .where(items.c.type != literal_column("'null'")).scalar_subquery())
+            items = func.json_each(self.table.data, self._json_path(name)).table_valued("value", "type")
+            present = (items.c.type != literal_column("'null'") if column is None else
+                       func.json_type(items.c.value, literal_column(f"'$.{column}'")).not_in(["null"]))
+            length = select(func.count()).select_from(items).where(present).scalar_subquery()
         else:
             length = func.json_array_length(self.table.data, self._json_path(name), type_=Integer)
         return case((self._is_array(name), length))

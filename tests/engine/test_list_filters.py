@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,7 @@ title: {zh: 班组, en: Crews}
 roles:
   member: {zh: 成员, en: Member}
   reader: {zh: 读者, en: Reader}
+  rostered: {zh: 在册, en: Rostered}
 entities:
   team:
     title: {zh: 班组, en: Team}
@@ -32,6 +34,11 @@ entities:
       labels:
         type: multi_enum
         options: {night: {zh: 夜班, en: Night}, urgent: {zh: 加急, en: Urgent}}
+      roster:
+        type: table
+        fields:
+          worker: {type: user}
+          role_name: {type: text}
     permissions:
       member: {actions: [read]}
   log:
@@ -43,10 +50,12 @@ entities:
     permissions:
       member: {actions: [create, read], rows: "user.name in team.members"}
       reader: {actions: [read], rows: "user.name in crew"}
+      rostered: {actions: [read], rows: "user.name in team.roster.worker"}
 """
-TEAMS: dict[str, dict[str, list[str]]] = {
-    "alpha": {"members": ["ann", "bob"], "labels": ["night", "urgent"]},
-    "beta": {"members": ["carl"], "labels": ["urgent"]},
+TEAMS: dict[str, dict[str, list[Any]]] = {
+    "alpha": {"members": ["ann", "bob"], "labels": ["night", "urgent"],
+              "roster": [{"worker": "ann", "role_name": "lead"}, {"worker": "bob"}]},
+    "beta": {"members": ["carl"], "labels": ["urgent"], "roster": [{"role_name": "vacant"}, {"worker": "carl"}]},
     "gamma": {},  # no members at all: a null list
     "delta": {"members": [], "labels": []},
 }
@@ -94,6 +103,18 @@ def test_a_member_sees_only_the_logs_of_teams_listing_them(engine: Formwork, ten
                         records.get("crew", "log", log_id)
 
 
+def test_a_child_table_column_one_ref_away_grants_rows(engine: Formwork, tenant: str,
+                                                       crew: dict[str, str]) -> None:
+    for name, teams in (("ann", {"alpha"}), ("carl", {"beta"}), ("dave", set())):
+        rostered = add_user(engine, tenant, name, "rostered")
+        with engine.records(rostered) as records:
+            assert _log_teams(records) == teams, name
+            for team, log_id in crew.items():
+                if team not in teams:
+                    with pytest.raises(NotFound):
+                        records.get("crew", "log", log_id)
+
+
 def test_a_computed_list_field_grants_rows_too(engine: Formwork, tenant: str, crew: dict[str, str]) -> None:
     for name, teams in (("ann", {"alpha"}), ("carl", {"beta"}), ("dave", set())):
         reader = add_user(engine, tenant, name, "reader")
@@ -133,6 +154,12 @@ def test_list_filters_work_in_q(engine: Formwork, tenant: str, crew: dict[str, s
         ("log", "len(team.members) == count(team.labels)"),
         ("log", "team.members == null or 'night' in team.labels"),
         ("log", "'bob' in crew or crew == null"),
+        ("team", "'ann' in roster.worker"),
+        ("team", "len(roster.worker) > 1"),
+        ("team", "count(roster.worker) == 1"),
+        ("log", "user.name in team.roster.worker"),
+        ("log", "'carl' not in team.roster.worker"),
+        ("log", "count(team.roster.worker) >= 1"),
     ],
 )
 def test_sql_list_filters_agree_with_python(engine: Formwork, tenant: str, crew: dict[str, str], entity: str,

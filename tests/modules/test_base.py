@@ -248,13 +248,23 @@ def test_crew_leaders_see_only_their_own_crew(people: dict[str, Api], master: di
 
 
 def test_site_roles_do_not_see_contract_amounts(people: dict[str, Api], master: dict[str, Any]) -> None:
-    project = a_project(people, master)
-    contract = post(people["ann"], "contract", {
-        "contract_code": "SR-1", "contract_name": "总包", "project": project["id"], "direction": "income",
-        "contract_category": "main", "party": master["owner"]["id"], "sign_date": "2024-01-10",
-        "pricing_mode": "unit_price", "amount_incl_tax": "1000000", "tax_rate": "0.09",
-        "progress_pay_rate": "80"}).get_json()
+    project = a_project(people, master, members=[{"user": "pm", "position": "project_manager"},
+                                                 {"user": "site", "position": "site_engineer"}])
+    elsewhere = a_project(people, master, "XM-0009")
+
+    def contract_on(on: dict[str, Any], code: str) -> dict[str, Any]:
+        return post(people["ann"], "contract", {
+            "contract_code": code, "contract_name": "总包", "project": on["id"], "direction": "income",
+            "contract_category": "main", "party": master["owner"]["id"], "sign_date": "2024-01-10",
+            "pricing_mode": "unit_price", "amount_incl_tax": "1000000", "tax_rate": "0.09",
+            "progress_pay_rate": "80"}).get_json()
+
+    contract, other = contract_on(project, "SR-1"), contract_on(elsewhere, "SR-2")
     site = people["site"]
+    # project roles see the projects they are members of, and those projects' contracts, nothing else
+    assert [p["id"] for p in site.get("/records/base/project").get_json()["items"]] == [project["id"]]
+    assert [c["id"] for c in site.get("/records/base/contract").get_json()["items"]] == [contract["id"]]
+    assert site.get(f"/records/base/contract/{other['id']}").status_code == 404
     seen = site.get(f"/records/base/contract/{contract['id']}").get_json()["data"]
     assert seen["contract_code"] == "SR-1"
     assert not {"amount_incl_tax", "amount_excl_tax", "tax_amount"} & set(seen)

@@ -107,6 +107,24 @@ def test_a_forecast_overrun_shows_as_variance_and_a_red_light(world: dict[str, A
     data = response.get_json()["data"]
     assert (data["dynamic_cost"], data["variance"], data["variance_rate"]) == ("112000.00", "12000.00", "12.00")
     assert data["alert_level"] == "red"
+    # the red line raised one alert for the project manager, who reads it, and closes it with a resolution
+    pm = world["users"]["pm"]
+    [alert] = pm.get("/records/base/alert").get_json()["items"]
+    assert (alert["data"]["level"], alert["data"]["value"], alert["data"]["threshold"]) == ("red", "12.00", "10.00")
+    assert (alert["data"]["owner"], alert["data"]["source_id"], alert["data"]["alert_status"]) == (
+        "pm", line["id"], "open")
+    cost.patch(f"/records/cost/cost_budget_line/{line['id']}",
+               {"version": get(cost, "cost", "cost_budget_line", line["id"])["version"],
+                "data": {"pending_forecast": "53000"}})
+    assert pm.get("/records/base/alert").get_json()["total"] == 1   # still red: raised once
+    path = f"/records/base/alert/{alert['id']}"
+    assert "resolution" in errors_of(pm.patch(path, {"version": alert["version"], "data": {"alert_status": "closed"}}))
+    closed = pm.patch(path, {"version": alert["version"],
+                             "data": {"alert_status": "closed", "resolution": "已与分包确认，下月回落"}})
+    assert closed.status_code == 200 and closed.get_json()["data"]["alert_status"] == "closed"
+    assert pm.patch(path, {"version": closed.get_json()["version"], "data": {"level": "yellow"}}).status_code == 422
+    frequency = report(world["users"]["gm"], "base", "risk_alert_frequency")
+    assert [(row["level"], row["raised"], row["still_open"]) for row in as_dicts(frequency)] == [("red", 1, 0)]
 
 
 def test_a_hard_controlled_account_refuses_an_entry_over_the_target(world: dict[str, Any]) -> None:

@@ -110,6 +110,11 @@ def test_milestones_finished_tasks_and_tasks_not_started(world: dict[str, Any]) 
     by_quantity = a_task(world, plan, "6", "2024-06-01", "2024-06-30", actual_start="2024-06-01",
                          planned_qty="800", completed_qty="200", unit="m³")["data"]
     assert by_quantity["progress"] == "25.00"              # 200 / 800
+    # each task that turned yellow or red raised one alert for the project manager, with its figures
+    alerts = world["users"]["pm"].get("/records/base/alert", query_string={"sort": "source_no"}).get_json()["items"]
+    assert [(a["data"]["source_no"], a["data"]["level"], a["data"]["value"], a["data"]["threshold"])
+            for a in alerts] == [("2", "yellow", "5.00", "3.00"), ("5", "yellow", "10.00", "7.00"),
+                                 ("6", "red", "50.00", "15.00")]   # 25 % done after 20 of 30 days
 
 
 def test_task_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
