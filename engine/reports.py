@@ -83,7 +83,7 @@ def run_report(records: Records, module: str, name: str, *, q: str | None = None
     statement = statement.order_by(*order, *groups)
     if report.limit:
         statement = statement.limit(report.limit)
-    columns = _columns(report, records.language)
+    columns = _columns(report, entity, records.language)
     kinds = [f.type for _, f in report.group_by] + [f.type for _, f in report.measures]
     rows = [[_value(value, kind) for value, kind in zip(row, kinds, strict=True)]
             for row in records.session.execute(statement)]
@@ -132,10 +132,17 @@ def _query(records: Records, entity: EntitySpec, where: Formula | None,
     return query, statement
 
 
-def _columns(report: ReportSpec, language: str) -> list[Column]:
+def _columns(report: ReportSpec, entity: EntitySpec, language: str) -> list[Column]:
     return [Column(name, report.labels[name].get(language) if name in report.labels else name,
-                   f.type.kind.value, f.type.entity if f.type.kind is Kind.REF else None)
-            for name, f in [*report.group_by, *report.measures]]
+                   f.type.kind.value, _target(entity, name, f)) for name, f in [*report.group_by, *report.measures]]
+
+
+def _target(entity: EntitySpec, name: str, formula: Formula) -> str | None:
+    """The entity a ref column points at: from its type, else from the field it is."""
+    if formula.type.kind is not Kind.REF:
+        return None
+    spec = entity.fields.get(name) if formula.dependencies == {name} else None
+    return formula.type.entity or (spec.target if spec is not None else None)
 
 
 def _value(value: Any, kind: FType) -> Any:
