@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from engine.errors import BadRequest, FormulaError
 from engine.reports import may_run, report_of, run_report
 from web.pages.blueprint import pages
+from web.pages.calendar import REPORT as CALENDAR
 from web.pages.i18n import engine_message, t
 from web.pages.layout import render
 from web.pages.report_data import ReportTable, build_table, chart_of, parameters_of, query_of
@@ -26,7 +27,8 @@ def report_index() -> Response:
                        for name, report in module.reports.items() if may_run(records, module_name, name)]
             if entries:
                 groups.append((module.title.get(records.language), entries))
-        return render(service, "pages/report_index.html", groups=groups)
+        views = [(t("calendar.title"), url_for("pages.labor_calendar"))] if may_run(records, *CALENDAR) else []
+        return render(service, "pages/report_index.html", groups=groups, views=views)
 
 
 @pages.get("/reports/<module>/<report>")
