@@ -65,7 +65,8 @@
 
   function bar(t) {
     var html = "";
-    var cls = (t.key ? " is-key" : "") + (t.light === "red" || t.light === "yellow" ? " light-" + t.light : "");
+    var cls = t.type === "summary" ? " is-summary"
+      : (t.key ? " is-key" : "") + (t.light === "red" || t.light === "yellow" ? " light-" + t.light : "");
     if (t.type === "milestone" && t.pf !== null) {
       html += '<span class="gantt-milestone' + (t.key ? " is-key" : "") + '" style="left:' + (x(t.pf) + px / 2 - 6) + 'px" title="' + esc(iso(t.pf)) + '"></span>';
     } else if (t.ps !== null && t.pf !== null) {
