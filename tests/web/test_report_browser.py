@@ -112,7 +112,8 @@ def test_a_report_with_parameters_draws_its_chart(site: tuple[str, str], chromiu
     assert tab.page.locator(".report-table tbody tr").count() >= 1
     total = tab.page.inner_text(".report-table tfoot")
     assert ("合计" if language == "zh" else "Total") in total and "," in total       # thousand separators
-    assert tab.page.get_attribute("a[data-export]", "href").startswith("/reports/labor/day_labor_by_crew_month/export.xlsx?")
+    export = str(tab.page.get_attribute("a[data-export]", "href"))
+    assert export.startswith("/reports/labor/day_labor_by_crew_month/export.xlsx?project=")
     tab.shot("report")
     tab.close()
 
