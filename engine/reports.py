@@ -91,6 +91,18 @@ def run_report(records: Records, module: str, name: str, *, q: str | None = None
             "title": report.title.get(records.language)}
 
 
+def documents(records: Records, module: str, entity_name: str, *, q: str, sort: str,
+              fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every visible record matching `q` as {id, field: value} in one query, for a view that draws them
+    all (a plan's Gantt); the actor's row filters apply and hidden fields come back as None."""
+    entity = records.entity(module, entity_name)
+    query, statement = _query(records, entity, None, q)
+    hidden = records.access(entity).hidden_fields
+    statement = statement.add_columns(Record.id, Record.data).order_by(*query.ordering(sort))
+    return [{"id": row_id, **{name: None if name in hidden else data.get(name) for name in fields}}
+            for row_id, data in records.session.execute(statement)]
+
+
 def run_kpi(records: Records, module: str, name: str) -> KpiValue:
     """One dashboard figure for the actor, computed in SQL over the records they may read."""
     spec = records.modules.get(module)

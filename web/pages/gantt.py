@@ -11,7 +11,7 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import Action
-from engine.records import MAX_LIMIT, Records
+from engine.reports import documents
 from web.pages.blueprint import pages
 from web.pages.layout import render
 from web.pages.services import approvals, formatter, quoted, record_title
@@ -23,26 +23,14 @@ FIELDS = ("id", "wbs_code", "task_name", "task_type", "planned_start", "planned_
           "baseline_finish", "actual_start", "actual_finish", "percent_complete", "is_key", "light", "predecessors")
 
 
-def plan_tasks(records: Records, plan_id: str) -> list[dict[str, Any]]:
-    """Every task of the plan the user may read, in WBS order, page by page."""
-    tasks: list[dict[str, Any]] = []
-    while True:
-        page = records.find(*TASK, q=f"plan == {quoted(plan_id)}", sort="wbs_code", limit=MAX_LIMIT,
-                            offset=len(tasks))
-        tasks += page.items
-        if not page.items or len(tasks) >= page.total:
-            return tasks
-
-
 def compact(tasks: list[dict[str, Any]]) -> list[list[Any]]:
     """One array per task in FIELDS order; predecessors become row indexes (those outside the plan drop)."""
     index = {task["id"]: number for number, task in enumerate(tasks)}
     rows = []
     for task in tasks:
-        data = task["data"]
-        links = [index[p["predecessor"]] for p in data.get("predecessors") or []
+        links = [index[p["predecessor"]] for p in task["predecessors"] or []
                  if isinstance(p, dict) and p.get("predecessor") in index]
-        rows.append([task["id"], *(data.get(name) for name in FIELDS[1:-1]), links])
+        rows.append([*(task[name] for name in FIELDS[:-1]), links])
     return rows
 
 
@@ -53,7 +41,7 @@ def plan_gantt(record_id: str) -> Response:
         plan_spec = records.entity(*PLAN)
         plan = records.get(*PLAN, record_id)
         records.access(records.entity(*TASK)).require(Action.READ)
-        tasks = plan_tasks(records, record_id)
+        tasks = documents(records, *TASK, q=f"plan == {quoted(record_id)}", sort="wbs_code", fields=FIELDS[1:])
         fmt = formatter(records, plan_spec, [plan["data"]])
         task_spec = records.entity(*TASK)
         labels = {name: task_spec.fields[name].label.get(records.language)
