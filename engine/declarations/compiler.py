@@ -13,6 +13,7 @@ from engine.declarations.model import (
     Effect,
     EntitySpec,
     FieldSpec,
+    Kpi,
     Label,
     Lookup,
     ModuleSpec,
@@ -110,10 +111,12 @@ class ModuleCompiler:
                     if isinstance(raw, dict)}
         reports = {str(name): report for name, raw in (data.get("reports") or {}).items()
                    if (report := self.report(str(name), raw, entities)) is not None}
+        kpis = {str(name): kpi for name, raw in (data.get("kpis") or {}).items()
+                if (kpi := self.kpi(str(name), raw, entities, reports)) is not None}
         return ModuleSpec(
             name=self.name, version=str(data.get("version", "0.0.0")),
             title=label_of(data.get("title"), self.name), requires=requires, roles=self.roles,
-            entities=entities, parameters=parameters, reports=reports, files=dict(self.files),
+            entities=entities, parameters=parameters, reports=reports, kpis=kpis, files=dict(self.files),
         )
 
     def parameters(self, raw: Mapping[str, Any]) -> dict[str, Parameter]:
@@ -479,38 +482,15 @@ class ModuleCompiler:
         return Workflow(process=process, start=start, spec=spec)
 
     def report(self, name: str, raw: Any, entities: Mapping[str, EntitySpec]) -> ReportSpec | None:
-        if not isinstance(raw, dict):
-            return None
-        path: Path = ("reports", name)
-        entity = str(raw.get("entity", ""))
-        if entity not in entities:
-            self.problem((*path, "entity"), f"report {name!r} names unknown entity {entity!r}"
-                         + suggest(entity, entities))
-            return None
-        env = Environment(fields=self.field_infos[entity], params=self.param_types)
-        where = self.formula((*path, "where"), raw.get("where"), env, what=f"where of report {name!r}",
-                             expect=ftype_for("boolean"))
-        group_by = []
-        for index, text in enumerate(raw.get("group_by") or ()):
-            compiled = self.formula((*path, "group_by", index), text, env, what=f"group_by of report {name!r}")
-            if compiled is not None:
-                group_by.append((_column_name(str(text)), compiled))
-        measures = []
-        for measure, text in (raw.get("measures") or {}).items():
-            compiled = self.formula((*path, "measures", measure), text, env,
-                                    what=f"measure {measure!r} of report {name!r}", aggregate=True)
-            if compiled is not None:
-                measures.append((str(measure), compiled))
-        return ReportSpec(name=name, title=label_of(raw.get("title"), name), entity=entity, where=where,
-                          group_by=tuple(group_by), measures=tuple(measures))
+        from engine.declarations.reporting import compile_report  # it builds on this class
 
+        return compile_report(self, name, raw, entities)
 
-def _column_name(text: str) -> str:
-    """`month(date)` -> `month_date`: a stable column name for a group-by expression."""
-    cleaned = "".join(c if c.isalnum() else "_" for c in text).strip("_")
-    while "__" in cleaned:
-        cleaned = cleaned.replace("__", "_")
-    return cleaned or "group"
+    def kpi(self, name: str, raw: Any, entities: Mapping[str, EntitySpec],
+            reports: Mapping[str, ReportSpec]) -> Kpi | None:
+        from engine.declarations.reporting import compile_kpi
+
+        return compile_kpi(self, name, raw, entities, reports)
 
 
 def _decimal_or_none(raw: Any) -> Decimal | None:

@@ -191,6 +191,16 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """How a report is drawn: `x` a column, `y` the columns plotted against it."""
+
+    type: str                                       # bar | line | area | pie
+    x: str | None = None
+    y: tuple[str, ...] = ()
+    stacked: bool = False
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     name: str
     title: Label
@@ -198,6 +208,25 @@ class ReportSpec:
     where: Formula | None
     group_by: tuple[tuple[str, Formula], ...]
     measures: tuple[tuple[str, Formula], ...]
+    labels: Mapping[str, Label] = field(default_factory=dict)    # column -> label, declared or of its field
+    chart: Chart | None = None
+    order_by: tuple[tuple[str, bool], ...] = ()                  # (column, descending)
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A dashboard figure: one aggregate over an entity, with a unit and warning thresholds."""
+
+    name: str
+    title: Label
+    entity: str
+    value: Formula
+    where: Formula | None = None
+    unit: Label | None = None
+    warn_above: Decimal | str | None = None         # a number, or the name of a module parameter
+    warn_below: Decimal | str | None = None
+    report: str | None = None                       # the report the card links to
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
@@ -210,5 +239,6 @@ class ModuleSpec:
     entities: Mapping[str, EntitySpec]
     parameters: Mapping[str, Parameter]
     reports: Mapping[str, ReportSpec]
+    kpis: Mapping[str, Kpi] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)   # relative path -> text, as installed
     digest: str = ""

@@ -30,14 +30,14 @@ _TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole
 # A path is read as a walk through the format: from a state, a key leads into a collection
 # (_CHILD), and every entry of a collection is one member (_MEMBER), e.g. a field.
 _CHILD = {
-    **{("root", key): key for key in ("entities", "roles", "parameters", "reports", "workflows")},
+    **{("root", key): key for key in ("entities", "roles", "parameters", "reports", "kpis", "workflows")},
     **{("entity", key): key for key in ("fields", "rules", "permissions", "views")},
     **{("views", key): "view" for key in ("list", "form", "gantt")},
     ("field", "fields"): "fields", ("field", "options"): "options", ("report", "measures"): "measures",
     ("view", "sections"): "sections",
 }
 _MEMBER = {"entities": "entity", "fields": "field", "roles": "role", "parameters": "parameter",
-           "reports": "report", "measures": "measure", "options": "option", "permissions": "permission",
+           "reports": "report", "kpis": "kpi", "measures": "measure", "options": "option", "permissions": "permission",
            "workflows": "workflow", "rules": "rule", "sections": "section"}
 
 
@@ -276,7 +276,7 @@ class _Explainer:
             case "field":
                 dotted = ".".join(str(part) for part, seen in steps if seen == "field")
                 return f"field {dotted!r}"
-            case "entity" | "role" | "parameter" | "report" | "measure" | "option":
+            case "entity" | "role" | "parameter" | "report" | "kpi" | "measure" | "option":
                 return f"{state} {last!r}"
             case "rule":
                 return f"rule {int(last) + 1} of entity {entity!r}"

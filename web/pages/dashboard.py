@@ -1,4 +1,4 @@
-"""The dashboard: my modules, my open tasks, and record counts by status per entity I may read."""
+"""The dashboard: key indicators and charts, my modules, my open tasks, record counts by status."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,6 +9,7 @@ from engine.declarations.model import EntitySpec
 from engine.records import Records
 from web.pages.blueprint import pages
 from web.pages.display import Formatter, end_event_names, status_tone
+from web.pages.figures import charts_of, figures_of
 from web.pages.layout import Chrome, navigation, render
 from web.pages.services import approvals, quoted
 from web.pages.tasks import inbox_groups
@@ -54,5 +55,6 @@ def dashboard() -> Response:
                 cards.append(kpi_of(records, records.entity(module_name, entity_name), entry.url))
             kpis.append((module.title, cards))
         return render(service, "pages/dashboard.html", chrome=Chrome(modules, len(inbox)), modules=modules,
-                      kpis=kpis, groups=inbox_groups(records, inbox[:TOP_TASKS]), task_count=len(inbox),
+                      kpis=kpis, figures=figures_of(records), charts=charts_of(records),
+                      groups=inbox_groups(records, inbox[:TOP_TASKS]), task_count=len(inbox),
                       status_tone=status_tone)

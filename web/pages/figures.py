@@ -1,0 +1,71 @@
+"""The dashboard's key indicators and charts: each module's declared kpis and its first charted report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import url_for
+
+from engine.errors import NotFound, PermissionDenied
+from engine.records import Records
+from engine.reports import may_run, report_of, run_kpi, run_report
+from web.pages.display import as_decimal
+from web.pages.i18n import t
+from web.pages.report_data import build_table, chart_of
+
+
+@dataclass
+class Figure:
+    title: str
+    value: str
+    unit: str
+    url: str
+    is_warning: bool
+    note: str = ""
+
+
+def figures_of(records: Records) -> list[tuple[str, list[Figure]]]:
+    """Per module (title, cards) of the kpis the user may compute; a kpi over hidden data is left out."""
+    result = []
+    for module_name, module in records.modules.items():
+        cards = []
+        for name, kpi in module.kpis.items():
+            try:
+                figure = run_kpi(records, module_name, name)
+            except (NotFound, PermissionDenied):
+                continue
+            url = (url_for("pages.report_page", module=module_name, report=kpi.report)
+                   if kpi.report and may_run(records, module_name, kpi.report) else "")
+            cards.append(Figure(kpi.title.get(records.language), _number(figure.value, kpi.value.type.kind.value),
+                                kpi.unit.get(records.language) if kpi.unit else "", url, figure.is_warning,
+                                t("dash.warning", threshold=_number(figure.threshold, "number"))
+                                if figure.threshold is not None else ""))
+        if cards:
+            result.append((module.title.get(records.language), cards))
+    return result
+
+
+def charts_of(records: Records) -> list[tuple[str, str, dict[str, Any]]]:
+    """(title, url, chart data) of the first report with a declared chart per module the user may run."""
+    result = []
+    for module_name, module in records.modules.items():
+        name = next((n for n, r in module.reports.items() if r.chart is not None and may_run(records, module_name, n)),
+                    None)
+        if name is None:
+            continue
+        report, entity = report_of(records, module_name, name)
+        chart = chart_of(report, build_table(records, report, entity, run_report(records, module_name, name)),
+                         records.language)
+        if chart is not None:
+            result.append((report.title.get(records.language),
+                           url_for("pages.report_page", module=module_name, report=name), chart))
+    return result
+
+
+def _number(value: Any, kind: str) -> str:
+    number = as_decimal(value)
+    if number is None:
+        return "—"
+    if kind == "money":
+        return f"{number:,.2f}"
+    return f"{number.normalize():,f}" if number == number.to_integral_value() else f"{number:,f}"
