@@ -137,10 +137,7 @@ class Records:
 
     def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None) -> Record:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
-        values = self._accepted_input(entity, data, access, previous=None)
-        for name, spec in entity.fields.items():
-            if name not in values and spec.default is not None and not spec.is_computed:
-                values[name] = coerce(spec, spec.default)
+        values = self._with_defaults(entity, self._accepted_input(entity, data, access, previous=None))
         document = self._finish(entity, values, record_id=None)
         moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
@@ -152,6 +149,21 @@ class Records:
         self._audit("record.create", entity, row, None, document)
         self._refresh_parents(entity, document)
         return row
+
+    def validate(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a new record exactly as `create` would, without writing it (an import's preview)."""
+        entity = self.entity(module, entity_name)
+        access = self.access(entity)
+        access.require(Action.CREATE)
+        values = self._with_defaults(entity, self._accepted_input(entity, data, access, previous=None))
+        return self._finish(entity, values, record_id=None)
+
+    @staticmethod
+    def _with_defaults(entity: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
+        for name, spec in entity.fields.items():
+            if name not in values and spec.default is not None and not spec.is_computed:
+                values[name] = coerce(spec, spec.default)
+        return values
 
     def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
                version: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
@@ -25,6 +26,12 @@ from web.pages.display import Formatter, end_event_names
 from web.pages.i18n import language
 
 MAX_IDS_PER_QUERY = 200
+
+
+def uploads_root() -> Path:
+    """Where uploads live: FORMWORK_UPLOADS in the app config, else `uploads/` in the instance folder."""
+    configured = current_app.config.get("FORMWORK_UPLOADS")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
 
 
 def formwork() -> Formwork:

@@ -259,4 +259,22 @@
       });
     });
   });
+  /* -- import: poll the progress of a check or an import, then show its outcome ------------------ */
+  var progress = document.querySelector("[data-progress-url]");
+  if (progress) {
+    var text = document.getElementById("import-progress-text");
+    var poll = function () {
+      fetch(progress.getAttribute("data-progress-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          progress.max = Math.max(state.total, 1);
+          progress.value = state.done;
+          if (text) text.textContent = text.textContent.replace(/\d+(\D+)\d+/, state.done + "$1" + state.total);
+          if (state.finished) window.location.assign(progress.getAttribute("data-next-url"));
+          else window.setTimeout(poll, 400);
+        })
+        .catch(function () { window.setTimeout(poll, 1500); });
+    };
+    window.setTimeout(poll, 200);
+  }
 })();
