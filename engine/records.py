@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, links
+from engine import audit, files, links
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
@@ -385,6 +385,7 @@ class Records:
         reported = {e.field for e in errors}
         errors += [e for e in schema_errors(entity, document) if e.field not in reported]
         errors += self._reference_errors(entity, values)
+        errors += files.attachment_errors(self.session, entity, values)
         errors += self._uniqueness_errors(entity, values, record_id)
         if errors:
             raise RecordInvalid(_deduplicated(errors))

@@ -178,7 +178,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.ref_unreadable": ("您没有查看{entity}的权限，请填写其编号。",
                             "You may not read {entity} records; enter the record's ID."),
     "form.ref_id": ("请填写所引用记录的编号。", "Enter the ID of the record this refers to."),
-    "form.attachment_note": ("附件上传尚未开通，请稍后在此处上传。", "File uploads are not available yet."),
+    "form.attachment_limits": ("每个文件不超过 {size}。", "Each file at most {size}."),
+    "form.keep_file": ("保留", "Keep"),
     "form.conflict": ("保存失败：{message}", "Not saved: {message}"),
     "form.saved": ("已保存。", "Saved."),
     "form.created": ("已创建。", "Created."),
@@ -285,6 +286,12 @@ _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in 
     (r"^is read-only( for your roles)?$", "只读"),
     (r"^(.*) is not one of (.*)$", r"\1 不是可选值（\2）"),
     (r"^must be true or false, not (.*)$", r"须为是或否（收到 \1）"),
+    (r"^no .* is called (.*)$", r"找不到名为 \1 的记录"),
+    (r"^several .* records are called (.*)$", r"有多条记录名为 \1，请填写编号"),
+    (r"^(.*) is already used by row (\d+) of this file$", r"\1 与本文件第 \2 行重复"),
+    (r"^file (.*) does not exist; upload it first$", r"文件 \1 不存在，请先上传"),
+    (r"^(.*) is not an accepted type.*$", r"\1 的文件类型不允许"),
+    (r"^(.*) is (\d+) bytes; files may be at most (\d+) bytes$", r"\1 大小为 \2 字节，超过上限 \3 字节"),
 ]]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
@@ -24,14 +23,9 @@ from engine.runtime import Formwork
 from engine.storage.models import User
 from web.pages.display import Formatter, end_event_names
 from web.pages.i18n import language
+from web.uploads import uploads_root as uploads_root
 
 MAX_IDS_PER_QUERY = 200
-
-
-def uploads_root() -> Path:
-    """Where uploads live: FORMWORK_UPLOADS in the app config, else `uploads/` in the instance folder."""
-    configured = current_app.config.get("FORMWORK_UPLOADS")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
 
 
 def formwork() -> Formwork:

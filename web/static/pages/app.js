@@ -89,6 +89,11 @@
       var mine = ++sequence;
       var body = new FormData(form);
       body.delete("_action");
+      form.querySelectorAll('input[type="file"]').forEach(function (input) {  // kept ids go, file contents do not
+        var kept = body.getAll(input.name).filter(function (value) { return typeof value === "string"; });
+        body.delete(input.name);
+        kept.forEach(function (value) { body.append(input.name, value); });
+      });
       fetch(url, {method: "POST", body: body, credentials: "same-origin",
                   headers: {"X-CSRF-Token": csrfToken, "Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : null; })
