@@ -61,3 +61,18 @@ def test_a_view_needs_a_name_and_a_csrf_token(app: Flask, shop: str) -> None:
     assert "A view needs a name of 1 to 100 characters." in response.get_data(as_text=True)
     assert clerk.post(f"{LIST}/views", {"name": "x", "params": ""}, token=False).status_code == 400
     assert view_links(clerk.text(LIST)) == {}
+
+
+def test_columns_are_picked_in_the_filter_form_and_kept_by_a_view(app: Flask, engine: Formwork, shop: str) -> None:
+    add_orders(engine, shop, [{"number": "PO-1", "ordered_on": "2024-05-01", "qty": 7}])
+    clerk = visitor(app, shop, "clerk")
+    html = clerk.text(LIST)
+    assert '<input type="checkbox" name="cols" value="number" checked>' in html
+    assert '<input type="checkbox" name="cols" value="qty">' in html
+    assert 'name="cols" value="secret_price"' in html
+    assert 'name="cols" value="secret_price"' not in visitor(app, shop, "viewer").text(LIST)
+    picked = clerk.text(f"{LIST}?cols=number&cols=qty&cols=created_by")
+    head = picked.split('class="data-table"', 1)[1].split("</thead>")[0]
+    assert "Order number" in head and "Quantity" in head and "Created by" in head and "Supplier" not in head
+    clerk.post(f"{LIST}/views", {"name": "qty", "params": "cols=number&cols=qty"})
+    assert view_links(clerk.text(LIST)) == {"qty": f"{LIST}?cols=number&cols=qty"}

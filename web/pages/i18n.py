@@ -71,6 +71,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.rows": ("{count} 行", "{count} rows"),
     "list.bad_filter": ("筛选条件有误：{message}", "The filter has a problem: {message}"),
     "list.bad_value": ("“{label}”的值“{value}”无效", "{value!r} is not a valid value for {label}"),
+    "list.columns": ("显示列", "Columns"),
     "list.export": ("导出", "Export"),
     "list.export_xlsx": ("导出 Excel", "Export to Excel"),
     "list.export_csv": ("导出 CSV", "Export to CSV"),

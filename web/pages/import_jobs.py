@@ -12,8 +12,9 @@ import os
 import re
 import secrets
 import threading
+import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from engine.values import to_json
 
 log = logging.getLogger("formwork.imports")
 CHUNK = 100
+KEEP = timedelta(days=2)                 # an import's state file is removed after this
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 FINISHED = frozenset({"checked", "done", "failed"})
 
@@ -86,7 +88,14 @@ class Store:
     def path(self, tenant: str, token: str) -> Path:
         return self.root / tenant / f"{token}.json"
 
-    def new_token(self) -> str:
+    def new_token(self, tenant: str) -> str:
+        """A fresh import's token; imports of the tenant older than KEEP are forgotten first."""
+        folder = self.root / tenant
+        if folder.is_dir():
+            cutoff = time.time() - KEEP.total_seconds()
+            for old in folder.glob("*.json"):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink(missing_ok=True)
         return secrets.token_urlsafe(18)
 
     def load(self, tenant: str, token: str) -> ImportState | None:

@@ -104,8 +104,8 @@ def import_receive(module: str, entity: str) -> Response:
     zone = display_zone()
     store = _store()
     state = import_jobs.ImportState(
-        token=store.new_token(), tenant=actor.tenant_id, username=actor.username, module=module, entity=entity,
-        filename=upload.filename if upload is not None else "",
+        token=store.new_token(actor.tenant_id), tenant=actor.tenant_id, username=actor.username, module=module,
+        entity=entity, filename=upload.filename if upload is not None else "",
         sheets=[import_jobs.SheetData(s.name, s.header, [[import_jobs.cell_json(c, zone) for c in row]
                                                          for row in s.rows], s.numbers) for s in sheets])
     state.mapping = imports.auto_mapping(state.current.header, fields)

@@ -133,14 +133,21 @@ def list_query(records: Records, spec: EntitySpec, args: Any) -> ListQuery:
     free = args.get("q", "").strip()
     q = combined([*parts, free, spec.list_filter.text if spec.list_filter else ""])
     sort = args.get("sort") or spec.list_sort
-    return ListQuery(q, sort, chosen_columns(spec, hidden, args.get("cols", "")), fields, conditions, free, problems)
+    cols = ",".join(args.getlist("cols"))
+    return ListQuery(q, sort, chosen_columns(spec, hidden, cols), fields, conditions, free, problems)
+
+
+def column_choices(entity: EntitySpec, hidden: frozenset[str]) -> list[str]:
+    """Columns a user may pick for the list: the default ones, then other fields, then system columns."""
+    names = columns_of(entity, hidden)
+    names += [n for n, s in entity.fields.items() if not s.hidden and n not in hidden and s.type != "table"]
+    names += [n for n in SYSTEM_FIELDS if n != "version"]
+    return list(dict.fromkeys(names))
 
 
 def chosen_columns(entity: EntitySpec, hidden: frozenset[str], cols: str) -> list[str]:
     """The columns asked for in `cols` (comma-separated) that the user may see, else the default ones."""
-    allowed = set(columns_of(entity, hidden)) | {
-        n for n, s in entity.fields.items() if not s.hidden and n not in hidden and s.type != "table"}
-    allowed |= {n for n in SYSTEM_FIELDS if n != "version"}
+    allowed = set(column_choices(entity, hidden))
     wanted = [c.strip() for c in cols.split(",") if c.strip() in allowed]
     return list(dict.fromkeys(wanted)) or columns_of(entity, hidden)
 
@@ -180,6 +187,8 @@ def record_list(module: str, entity: str) -> Response:
             builder_fields=_builder_json(query.fields, records.language),
             can_export=access.allows(Action.EXPORT), list_args=list_args(args),
             saved_views=saved_views.of_user(records, spec),
+            column_choices=[(n, label_of(spec, n, records.language), n in names)
+                            for n in column_choices(spec, access.hidden_fields)],
         )
 
 
