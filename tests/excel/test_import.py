@@ -222,3 +222,16 @@ def test_a_big_import_reports_its_progress(app: Flask, engine: Formwork, shop: s
     with engine.records(boss) as records:
         page = records.find("sheetshop", "order", sort="-number", limit=1)
     assert page.total == 2000 and page.items[0]["data"]["amount"] == "1999.00"
+
+
+def test_an_import_is_only_its_owners_and_runs_only_once_checked(app: Flask, shop: str) -> None:
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [["PO-1", "Acme 建材", date(2024, 5, 1), "货物", 1, "", "", ""]]))
+    assert clerk.post(step + "/run").status_code == 409                       # not checked yet
+    boss = visitor(app, shop, "boss")
+    for path in ("", "/progress", "/errors.xlsx"):
+        assert fetch(boss, step + path).status_code == 404
+    assert boss.post(step + "/check", {"col0": "number"}).status_code == 404
+    assert app.test_client().get(step + "/progress").status_code == 302       # not signed in: to the login page
+    other_entity = step.replace("/order/", "/supplier/")
+    assert fetch(clerk, other_entity + "/progress").status_code == 404
