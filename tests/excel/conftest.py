@@ -81,8 +81,8 @@ def sheet_rows(content: bytes) -> list[list[Any]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def upload(user: Visitor, content: bytes, name: str = "orders.xlsx", entity: str = "order") -> Any:
-    return user.post(f"/m/sheetshop/{entity}/import", {"file": (io.BytesIO(content), name)},
+def upload(user: Visitor, content: bytes, name: str = "orders.xlsx", entity: str = "sheetshop/order") -> Any:
+    return user.post(f"/m/{entity}/import", {"file": (io.BytesIO(content), name)},
                      content_type="multipart/form-data")
 
 

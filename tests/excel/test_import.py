@@ -9,6 +9,7 @@ from flask import Flask
 
 from engine import tenancy
 from engine.runtime import Formwork
+from tests.conftest import add_user, api_creator, login, new_project
 from tests.excel.conftest import (
     add_orders,
     fetch,
@@ -29,9 +30,9 @@ def orders_of(engine: Formwork, tenant: str) -> list[dict[str, object]]:
         return records.find("sheetshop", "order", sort="number", limit=500).items
 
 
-def mapped(user: Visitor, content: bytes) -> str:
+def mapped(user: Visitor, content: bytes, entity: str = "sheetshop/order") -> str:
     """Upload a workbook; the mapping step's URL."""
-    response = upload(user, content)
+    response = upload(user, content, entity=entity)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response.location
 
@@ -235,3 +236,25 @@ def test_an_import_is_only_its_owners_and_runs_only_once_checked(app: Flask, sho
     assert app.test_client().get(step + "/progress").status_code == 302       # not signed in: to the login page
     other_entity = step.replace("/order/", "/supplier/")
     assert fetch(clerk, other_entity + "/progress").status_code == 404
+
+
+def test_a_built_in_entity_imports_with_projects_named_by_code_or_name(app: Flask, engine: Formwork,
+                                                                        tenant: str) -> None:
+    add_user(engine, tenant, "planner", "admin")
+    new_project(api_creator(login(app.test_client(), tenant, "planner")), "P-001")
+    planner = visitor(app, tenant, "planner", language="zh")
+    header = ["计划编号", "计划名称", "项目", "计划层级"]
+    step = mapped(planner, workbook(header, [["PLAN-1", "总控计划", "P-001", "总控计划"],
+                                             ["PLAN-2", "五月计划", "Project P-001", "Monthly plan"],
+                                             ["PLAN-3", "无此项目", "P-404", "weekly"]]),
+                  entity="schedule/schedule_plan")
+    html = unescape(check(planner, step, {f"col{p}": f for p, f in mapping_of(planner.text(step)).items()}))
+    assert "2 行可导入" in html and "项目：找不到名为 'P-404' 的记录" in html
+    planner.post(step + "/run")
+    assert wait_until_finished(planner, step)["last"]["state"] == "done"
+    boss = tenancy.Actor(tenant, "planner", frozenset({"admin"}))
+    with engine.records(boss) as records:
+        plans = records.find("schedule", "schedule_plan", sort="plan_code").items
+        project = records.find("base", "project").items[0]["id"]
+    assert [(p["data"]["plan_code"], p["data"]["project"], p["data"]["plan_level"]) for p in plans] == [
+        ("PLAN-1", project, "master"), ("PLAN-2", project, "monthly")]
