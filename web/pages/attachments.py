@@ -40,8 +40,8 @@ def file_links(records: Records, ids: Iterable[str], record: tuple[str, str, str
     """Links to the files among `ids` this tenant holds; a record's files are served through it."""
     wanted = [str(i) for i in ids if i]
     known = files.infos(records.session, wanted)
-    query = {"r": "/".join(record)} if record is not None else {}
-    return [FileLink(info.id, info.name, url_for("pages.file_download", file_id=info.id, **query), info.is_image,
+    through = "/".join(record) if record is not None else None
+    return [FileLink(info.id, info.name, url_for("pages.file_download", file_id=info.id, r=through), info.is_image,
                      size_text(info.size))
             for info in (known.get(i) for i in wanted) if info is not None]
 
@@ -86,7 +86,6 @@ def file_download(file_id: str) -> Response:
     path: Path = files.blob_path(uploads_root(), service.records.actor.tenant_id, info.sha256)
     if not path.is_file():
         raise NotFound(f"the content of file {file_id!r} is missing from the uploads folder")
-    inline = info.is_image or info.content_type == "application/pdf"
-    response = file_response(path.read_bytes(), info.content_type, info.name, inline=inline)
+    response = file_response(path.read_bytes(), info.content_type, info.name, inline=info.is_image)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     return response

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, request
 from formwork_excel import Column, write_csv, write_workbook
@@ -18,6 +17,7 @@ from web.pages.blueprint import pages
 from web.pages.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
 from web.pages.listing import list_query
 from web.pages.services import approvals, formatter
+from web.uploads import file_response
 
 MAX_EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,20 +55,12 @@ def _all_items(records: Records, entity: EntitySpec, q: str | None, sort: str | 
     return items
 
 
-def _download(content: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _file(columns: list[Column], rows: Iterator[list[Any]] | list[list[Any]], title: str, stem: str,
           extension: str, language: str) -> Response:
     if extension == "csv":
-        return _download(write_csv(columns, rows, language=language), f"{stem}.csv", CSV)
-    return _download(write_workbook(columns, rows, title=title, language=language), f"{stem}.xlsx", XLSX)
+        return file_response(write_csv(columns, rows, language=language), CSV, f"{stem}.csv", inline=False)
+    return file_response(write_workbook(columns, rows, title=title, language=language), XLSX, f"{stem}.xlsx",
+                         inline=False)
 
 
 @pages.get("/m/<module>/<entity>/export.<any(xlsx, csv):extension>")

@@ -13,6 +13,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -170,12 +171,16 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
     store.save(state)
 
 
-def start(work: Any, *args: Any) -> None:
-    """Run `work(*args)` in a background thread; its state file reports how far it got."""
-    threading.Thread(target=_guarded, args=(work, *args), name="formwork-import", daemon=True).start()
+Work = Callable[[Formwork, Store, Actor, ImportState, tzinfo], None]
 
 
-def _guarded(work: Any, engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
+def start(work: Work, engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
+    """Run `work` (check or run) in a background thread; its state file reports how far it got."""
+    threading.Thread(target=_guarded, args=(work, engine, store, actor, state, zone), name="formwork-import",
+                     daemon=True).start()
+
+
+def _guarded(work: Work, engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
     try:
         work(engine, store, actor, state, zone)
     except Exception as error:  # outermost boundary of the thread

@@ -16,10 +16,11 @@ from engine.errors import NotFound
 from web.pages import import_jobs
 from web.pages.blueprint import pages
 from web.pages.display import display_zone
-from web.pages.exporting import XLSX, _download
+from web.pages.exporting import XLSX
 from web.pages.i18n import engine_message, language, t
 from web.pages.layout import render
 from web.pages.services import approvals, formwork, uploads_root
+from web.uploads import file_response
 
 MAX_BYTES = 10 * 1024 * 1024
 PREVIEW_ROWS = 200
@@ -105,7 +106,7 @@ def import_receive(module: str, entity: str) -> Response:
     store = _store()
     state = import_jobs.ImportState(
         token=store.new_token(actor.tenant_id), tenant=actor.tenant_id, username=actor.username, module=module,
-        entity=entity, filename=upload.filename if upload is not None else "",
+        entity=entity, filename=(upload.filename or "") if upload is not None else "",
         sheets=[import_jobs.SheetData(s.name, s.header, [[import_jobs.cell_json(c, zone) for c in row]
                                                          for row in s.rows], s.numbers) for s in sheets])
     state.mapping = imports.auto_mapping(state.current.header, fields)
@@ -223,4 +224,4 @@ def import_errors(module: str, entity: str, token: str) -> Response:
                 for row, number in zip(sheet.rows, sheet.numbers, strict=True) if number in errors]
         content = write_workbook(columns, rows, title=sheet.name, language=service.records.language)
     stem = f"{spec.title.get(service.records.language)}-{t('import.errors_file')}-{date.today().isoformat()}"
-    return _download(content, f"{stem}.xlsx", XLSX)
+    return file_response(content, XLSX, f"{stem}.xlsx", inline=False)
