@@ -96,10 +96,13 @@ def export_report(module: str, report: str, extension: str) -> Response:
     with approvals() as service:
         records = service.records
         result = run_report(records, module, report, q=request.args.get("q"))
-        entity = records.entity(module, records.modules[module].reports[report].entity)
+        spec = records.modules[module].reports[report]
+        entity = records.entity(module, spec.entity)
         records.access(entity).require(Action.EXPORT)
-        info = result["column_info"]
-        columns = [Column(c["name"], c["label"], REPORT_KINDS.get(c["type"], "text")) for c in info]
+        grouped = {name for name, _ in spec.group_by}
+        columns = [Column(c["name"], label_of(entity, c["name"], records.language)
+                          if c["name"] in grouped and c["name"] in entity.fields else c["label"],
+                          REPORT_KINDS.get(c["type"], "text")) for c in result["column_info"]]
         rows = [[_report_value(value, column.kind) for value, column in zip(row, columns, strict=True)]
                 for row in result["rows"]]
         stem = f"{result['title']}-{date.today().isoformat()}"
