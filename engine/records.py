@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, links
+from engine import audit, files, links
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
@@ -137,10 +137,7 @@ class Records:
 
     def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None) -> Record:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
-        values = self._accepted_input(entity, data, access, previous=None)
-        for name, spec in entity.fields.items():
-            if name not in values and spec.default is not None and not spec.is_computed:
-                values[name] = coerce(spec, spec.default)
+        values = self._with_defaults(entity, self._accepted_input(entity, data, access, previous=None))
         document = self._finish(entity, values, record_id=None)
         moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
@@ -153,6 +150,21 @@ class Records:
         self._refresh_parents(entity, document)
         self._run_effects(entity, row)
         return row
+
+    def validate(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a new record exactly as `create` would, without writing it (an import's preview)."""
+        entity = self.entity(module, entity_name)
+        access = self.access(entity)
+        access.require(Action.CREATE)
+        values = self._with_defaults(entity, self._accepted_input(entity, data, access, previous=None))
+        return self._finish(entity, values, record_id=None)
+
+    @staticmethod
+    def _with_defaults(entity: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
+        for name, spec in entity.fields.items():
+            if name not in values and spec.default is not None and not spec.is_computed:
+                values[name] = coerce(spec, spec.default)
+        return values
 
     def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
                version: Any) -> dict[str, Any]:
@@ -405,6 +417,7 @@ class Records:
         reported = {e.field for e in errors}
         errors += [e for e in schema_errors(entity, document) if e.field not in reported]
         errors += self._reference_errors(entity, values)
+        errors += files.attachment_errors(self.session, entity, values)
         errors += self._uniqueness_errors(entity, values, record_id)
         if errors:
             raise RecordInvalid(_deduplicated(errors))

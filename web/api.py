@@ -7,15 +7,16 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine import tenancy
+from engine import files, tenancy
 from engine.approvals import Approvals
-from engine.errors import AuthenticationFailed, BadRequest
+from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.json_schema import record_schema
 from engine.records import Records
 from engine.reports import run_report
 from engine.runtime import Formwork
 from web.describe import describe_module
 from web.openapi import openapi_document
+from web.uploads import file_response, uploads_root
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 RESERVED_BODY_KEYS = ("version", "data")
@@ -209,6 +210,42 @@ def delegate_task(task_id: str) -> Response:
 def report(module: str, name: str) -> Response:
     with records() as service:
         return jsonify(run_report(service, module, name, q=request.args.get("q")))
+
+
+@api.post("/files")
+def upload_file() -> tuple[Response, int]:
+    """Store one attachment (multipart field `file`); `module`, `entity`, `field` apply that field's limits."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("send the file as multipart/form-data in the field 'file'")
+    with records() as service:
+        spec = None
+        if request.form.get("field"):
+            entity = service.entity(request.form.get("module", ""), request.form.get("entity", ""))
+            spec = entity.fields.get(request.form["field"])
+            if spec is None or spec.type != "attachment":
+                raise BadRequest(f"{entity.title.en} has no attachment field {request.form['field']!r}")
+        data = upload.stream.read(files.max_size(spec) + 1)
+        upload.close()
+        stored = files.store(service.session, service.actor, uploads_root(), upload.filename, upload.mimetype,
+                             data, spec)
+    body = {**stored.as_dict(), "url": f"{request.script_root}/api/v1/files/{stored.id}"}
+    response = jsonify(body)
+    response.headers["Location"] = body["url"]
+    return response, 201
+
+
+@api.get("/files/<file_id>")
+def download_file(file_id: str) -> Response:
+    """A file for its uploader, or for readers of `?record=module/entity/id` when that record holds it."""
+    parts = request.args.get("record", "").split("/")
+    record = (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
+    with records() as service:
+        info = files.readable(service, file_id, record)
+    path = files.blob_path(uploads_root(), g.actor.tenant_id, info.sha256)
+    if not path.is_file():
+        raise NotFound(f"the content of file {file_id!r} is missing from the uploads folder")
+    return file_response(path.read_bytes(), info.content_type, info.name, inline=False)
 
 
 @api.get("/openapi.json")

@@ -16,6 +16,9 @@ ERROR_SCHEMA = {
             "field": {"type": "string"}, "message": {"type": "string"}}}},
     },
 }
+FILE = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                         "size": {"type": "integer"}, "type": {"type": "string"},
+                                         "url": {"type": "string"}}}
 LIST_PARAMETERS = [
     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "filter in the formula language"},
     {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "fields, '-' for descending"},
@@ -79,6 +82,21 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
         "/schema/{module}/{entity}": {"get": {"summary": "JSON Schema of a record", "parameters": [
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ("module", "entity")],
             "responses": _responses({"200": _json({"type": "object"})}, 404)}},
+        "/files": {"post": {
+            "summary": "Upload an attachment; put its id in an attachment field",
+            "requestBody": {"content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"},
+                               "module": {"type": "string"}, "entity": {"type": "string"},
+                               "field": {"type": "string", "description": "apply this attachment field's limits"}}}}}},
+            "responses": _responses({"201": _json(FILE, "stored")}, 400, 404)}},
+        "/files/{id}": {"get": {
+            "summary": "Download a file (its uploader, or readers of the record that holds it)",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "record", "in": "query", "schema": {"type": "string"},
+                            "description": "module/entity/id of a record holding the file"}],
+            "responses": _responses({"200": {"description": "the file's content",
+                                             "content": {"application/octet-stream": {}}}}, 404)}},
     }
     if service is None:
         generic = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -209,3 +209,34 @@ class EffectLog(TenantOwned, Base):
     effect: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # None: an update effect
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedView(TenantOwned, Base):
+    """A user's named list view: the list's query parameters (filter, sort, columns) as JSON."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (Index("ux_saved_views_name", "tenant_id", "username", "module", "entity", "name",
+                            unique=True),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    module: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoredFile(TenantOwned, Base):
+    """An uploaded attachment's metadata; the bytes live on disk under the tenant's folder, by sha256."""
+
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_sha256", "tenant_id", "sha256"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(127))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -59,7 +59,7 @@ def test_a_tenant_is_set_up_from_the_command_line(engine: Formwork, tmp_path: Pa
     run(engine, "tenant", "create", tenant, "--plan", "professional", "--seats", "2", "--modules", "base,site")
     assert run(engine, "tenant", "enable", tenant, "site").stdout == "enabled: base, site\n"
     listing = run(engine, "module", "list", "--tenant", tenant).stdout
-    assert "site\t2.3.0\tenabled" in listing and "expense\t1.0.0\tnot licensed" in listing
+    assert "site\t2.3.0\tenabled" in listing and "expense\t1.1.0\tnot licensed" in listing
     refused = run(engine, "tenant", "enable", tenant, "expense", check=False)
     assert refused.returncode == 1 and "not in tenant" in refused.stderr
     run(engine, "user", "add", tenant, "li", "--password", "secret1", "--role", "storekeeper")

@@ -255,8 +255,8 @@ def test_the_new_form_has_a_widget_for_every_field_type(app: Flask, shop: str) -
     assert 'type="checkbox" id="f-insured" name="insured"' in html
     assert re.search(r'<div class="field field-textarea[^"]*" data-field="service_note" hidden>', html)
     assert '<textarea id="f-service_note"' in html
-    assert re.search(r'type="file" id="f-contract" name="contract" disabled', html)
-    assert "File uploads are not available yet." in html
+    assert re.search(r'type="file" id="f-contract" name="contract" accept="image/\*,\.pdf,[^"]*"', html)
+    assert "Each file at most 20 MB." in html
     assert 'name="items[0].item"' in html and 'id="row-template-items"' in html and 'name="items[__i__].qty"' in html
     assert 'data-out="items[0].amount"' in html and 'data-out="total"' in html and 'data-out="payable"' in html
     assert 'data-add-row="items"' in html and 'data-remove-row' in html

@@ -7,10 +7,13 @@ from web.pages import (  # noqa: F401 - they add routes
     dashboard,
     editing,
     errors,
+    exporting,
     gantt,
+    importing,
     listing,
     record,
     reports,
+    saved_views,
     tasks,
 )
 from web.pages.blueprint import pages as pages

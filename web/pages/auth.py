@@ -15,6 +15,8 @@ from web.pages.layout import render
 from web.pages.services import formwork, signed_in
 
 PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language"})
+# Polled while an import holds SQLite's only write lock: they check the signed session, not the database.
+SESSION_ONLY_ENDPOINTS = frozenset({"pages.import_progress"})
 
 
 def safe_next(target: str | None) -> str:
@@ -34,6 +36,8 @@ def check_request() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     tenant_id, username = session.get("tenant"), session.get("user")
+    if request.endpoint in SESSION_ONLY_ENDPOINTS and isinstance(tenant_id, str) and isinstance(username, str):
+        return None
     found = signed_in(tenant_id, username) if isinstance(tenant_id, str) and isinstance(username, str) else None
     if found is None:
         session.pop("tenant", None)

@@ -12,6 +12,7 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.records import Records
 from engine.values import to_json
+from web.pages.attachments import file_links, posted_files, save_uploads
 from web.pages.blueprint import pages
 from web.pages.display import Formatter, format_number
 from web.pages.forms import (
@@ -76,8 +77,12 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     documents = [to_data(entity, raw)]
     fmt = formatter(records, entity, documents)
     by_input, listed = field_errors(list(errors), engine_message)
+    held = [i for name in names if entity.fields[name].type == "attachment"
+            for i in (raw.get(name) if isinstance(raw.get(name), list) else [raw.get(name)]) if i]
+    record_ref = (entity.module, entity.name, str(record_id)) if record_id else None
+    links = {link.id: link for link in file_links(records, held, record_ref)}
     ctx = FormContext(entity, records.language, fmt, _choices(records, entity, names), writable, by_input,
-                      evaluated.values, evaluated.visible, evaluated.readonly)
+                      evaluated.values, evaluated.visible, evaluated.readonly, links)
     widgets = build_widgets(ctx, raw, names)
     anchors: dict[str, tuple[str, str]] = {}
     for w in widgets:
@@ -129,6 +134,9 @@ def record_new(module: str, entity: str) -> Response:
         if request.method == "GET":
             return render_form(service, spec, default_raw(spec, writable), record=None)
         raw = read_raw(spec, request.form, writable)
+        upload_errors = save_uploads(service.records, spec, raw, writable, posted_files())
+        if upload_errors:
+            return render_form(service, spec, raw, record=None, errors=upload_errors, status=422)
         if _form_action(spec, raw):
             return render_form(service, spec, raw, record=None)
     raw = without_blank_rows(spec, raw)
@@ -161,6 +169,9 @@ def record_edit(module: str, entity: str, record_id: str) -> Response:
         if request.method == "GET":
             return render_form(service, spec, raw_from_document(spec, record["data"], writable), record=record)
         raw = read_raw(spec, request.form, writable)
+        upload_errors = save_uploads(service.records, spec, raw, writable, posted_files())
+        if upload_errors:
+            return render_form(service, spec, raw, record=record, errors=upload_errors, status=422)
         if _form_action(spec, raw):
             return render_form(service, spec, raw, record=record)
     raw = without_blank_rows(spec, raw)

@@ -15,7 +15,7 @@ from web.pages.layout import render
 from web.pages.services import approvals
 
 log = logging.getLogger("formwork.pages")
-JSON_ENDPOINTS = frozenset({"pages.record_preview", "pages.record_options"})
+JSON_ENDPOINTS = frozenset({"pages.record_preview", "pages.record_options", "pages.import_progress"})
 
 
 def error_page(status: int, detail: str = "") -> Response:

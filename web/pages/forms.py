@@ -46,7 +46,7 @@ def read_raw(entity: EntitySpec, form: MultiDict[str, str], fields: set[str]) ->
 def _read_input(spec: FieldSpec, form: MultiDict[str, str], name: str) -> Any:
     if spec.type == "boolean":
         return form.get(name) in ("on", "true", "1")
-    if spec.type == "multi_enum" or (spec.type == "user" and spec.multiple):
+    if spec.type == "multi_enum" or (spec.type in ("user", "attachment") and spec.multiple):
         return [v for v in form.getlist(name) if v]
     return form.get(name, "")
 
@@ -106,7 +106,7 @@ def raw_value(spec: FieldSpec, stored: Any) -> Any:
     """A stored (JSON) value as its input holds it."""
     if spec.type == "boolean":
         return stored is True
-    if spec.type == "multi_enum" or (spec.type == "user" and spec.multiple):
+    if spec.type == "multi_enum" or (spec.type in ("user", "attachment") and spec.multiple):
         return [str(v) for v in stored] if isinstance(stored, list) else []
     if spec.type == "table":
         rows = stored if isinstance(stored, list) else []

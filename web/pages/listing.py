@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
@@ -11,11 +12,13 @@ from werkzeug.wrappers import Response
 from engine.declarations.model import NUMERIC_TYPES, SYSTEM_FIELDS, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.records import Page, Records
+from web.pages import saved_views
 from web.pages.blueprint import pages
 from web.pages.display import Formatter, as_decimal, format_number, label_of, status_tone, type_of
 from web.pages.filters import (
     OPERATORS,
     BadCondition,
+    Condition,
     FilterField,
     combined,
     conditions_from,
@@ -98,6 +101,57 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
+@dataclass
+class ListQuery:
+    """What a list shows, from its query string: one place for the page, its exports and saved views."""
+
+    q: str | None
+    sort: str | None
+    columns: list[str]
+    fields: list[FilterField]
+    conditions: list[Condition]
+    free: str
+    problems: list[str]
+
+
+def list_query(records: Records, spec: EntitySpec, args: Any) -> ListQuery:
+    """Filter (builder conditions, formula box, standing filter), sort and columns (`cols`) of a list."""
+    hidden = records.access(spec).hidden_fields
+    people = users(records.session)
+    statuses = _statuses(spec, records.language)
+    fields = filter_fields(spec, hidden, records.language, [(u, f"{d} ({u})") for u, d, _ in people], statuses)
+    by_name = {f.name: f for f in fields}
+    problems: list[str] = []
+    parts: list[str] = []
+    conditions = conditions_from(args)
+    ref_titles = _ref_title_fields(records, spec)
+    for condition in conditions:
+        try:
+            parts.append(formula_of(condition, by_name, spec, records.language, ref_titles))
+        except BadCondition as error:
+            problems.append(str(error))
+    free = args.get("q", "").strip()
+    q = combined([*parts, free, spec.list_filter.text if spec.list_filter else ""])
+    sort = args.get("sort") or spec.list_sort
+    cols = ",".join(args.getlist("cols"))
+    return ListQuery(q, sort, chosen_columns(spec, hidden, cols), fields, conditions, free, problems)
+
+
+def column_choices(entity: EntitySpec, hidden: frozenset[str]) -> list[str]:
+    """Columns a user may pick for the list: the default ones, then other fields, then system columns."""
+    names = columns_of(entity, hidden)
+    names += [n for n, s in entity.fields.items() if not s.hidden and n not in hidden and s.type != "table"]
+    names += [n for n in SYSTEM_FIELDS if n != "version"]
+    return list(dict.fromkeys(names))
+
+
+def chosen_columns(entity: EntitySpec, hidden: frozenset[str], cols: str) -> list[str]:
+    """The columns asked for in `cols` (comma-separated) that the user may see, else the default ones."""
+    allowed = set(column_choices(entity, hidden))
+    wanted = [c.strip() for c in cols.split(",") if c.strip() in allowed]
+    return list(dict.fromkeys(wanted)) or columns_of(entity, hidden)
+
+
 @pages.get("/m/<module>/<entity>")
 def record_list(module: str, entity: str) -> Response:
     args = request.args
@@ -106,23 +160,8 @@ def record_list(module: str, entity: str) -> Response:
         spec = records.entity(module, entity)
         access = records.access(spec)
         access.require(Action.READ)
-        hidden = access.hidden_fields
-        people = users(records.session)
-        statuses = _statuses(spec, records.language)
-        fields = filter_fields(spec, hidden, records.language, [(u, f"{d} ({u})") for u, d, _ in people], statuses)
-        by_name = {f.name: f for f in fields}
-        problems: list[str] = []
-        parts: list[str] = []
-        conditions = conditions_from(args)
-        ref_titles = _ref_title_fields(records, spec)
-        for condition in conditions:
-            try:
-                parts.append(formula_of(condition, by_name, spec, records.language, ref_titles))
-            except BadCondition as error:
-                problems.append(str(error))
-        free = args.get("q", "").strip()
-        q = combined([*parts, free, spec.list_filter.text if spec.list_filter else ""])
-        sort = args.get("sort") or spec.list_sort
+        query = list_query(records, spec, args)
+        problems, q, sort = query.problems, query.q, query.sort
         number = _page_number(args.get("page"))
         status = 200
         try:
@@ -130,7 +169,7 @@ def record_list(module: str, entity: str) -> Response:
         except (FormulaError, BadRequest) as error:
             problems.append(t("list.bad_filter", message=error.message))
             page, status = Page([], 0), 400
-        names = columns_of(spec, hidden)
+        names = query.columns
         fmt = formatter(records, spec, [item["data"] for item in page.items])
         columns = [_column(spec, name, records.language, sort) for name in names]
         rows = [_row(spec, module, entity, item, names, fmt) for item in page.items]
@@ -142,11 +181,21 @@ def record_list(module: str, entity: str) -> Response:
             last=min(number * PER_PAGE, page.total),
             previous_url=query_url(page=number - 1) if number > 1 else "",
             next_url=query_url(page=number + 1) if number * PER_PAGE < page.total else "",
-            can_create=access.allows(Action.CREATE), filter_fields=fields, operators=OPERATORS,
-            conditions=conditions, free_formula=free, active_formula=q or "", problems=problems,
+            can_create=access.allows(Action.CREATE), filter_fields=query.fields, operators=OPERATORS,
+            conditions=query.conditions, free_formula=query.free, active_formula=q or "", problems=problems,
             standing_filter=spec.list_filter.text if spec.list_filter else "",
-            builder_fields=_builder_json(fields, records.language),
+            builder_fields=_builder_json(query.fields, records.language),
+            can_export=access.allows(Action.EXPORT), list_args=list_args(args),
+            saved_views=saved_views.of_user(records, spec),
+            column_choices=[(n, label_of(spec, n, records.language), n in names)
+                            for n in column_choices(spec, access.hidden_fields)],
         )
+
+
+def list_args(args: Any) -> str:
+    """The list's query string without the page number: what exports and saved views keep."""
+    kept = [(key, value) for key, values in args.lists() if key != "page" for value in values]
+    return urlencode(kept)
 
 
 def _statuses(entity: EntitySpec, language: str) -> list[tuple[str, str]]:

@@ -46,8 +46,6 @@ def writable_fields(records: Records, entity: EntitySpec, previous: Mapping[str,
     for name, spec in entity.fields.items():
         if spec.is_computed or spec.hidden or spec.readonly or name in hidden or name in readonly:
             continue
-        if spec.type == "attachment":
-            continue  # uploads are not wired to storage yet
         if previous is not None and spec.readonly_if is not None and _holds(evaluation.run, spec.readonly_if,
                                                                              previous, default=False):
             continue

@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from engine.approvals import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
+from engine.records import Records
+from web.pages.attachments import file_links
 from web.pages.blueprint import pages
 from web.pages.display import Formatter, as_decimal, format_moment, format_number, status_tone
 from web.pages.i18n import engine_message, t
@@ -35,6 +37,7 @@ class Shown:
     columns: list[tuple[str, str, bool]] = field(default_factory=list)   # name, label, is_numeric
     rows: list[list[str]] = field(default_factory=list)
     totals: dict[str, str] = field(default_factory=dict)
+    files: list[Any] = field(default_factory=list)     # attachment: FileLinks
 
 
 @dataclass
@@ -176,7 +179,8 @@ def record_view(module: str, entity: str, record_id: str) -> Response:
         return render(
             service, "pages/record.html", chrome=Chrome(navigation(records), len(inbox)),
             module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
-            fields=shown_values(spec, shown_fields(records, spec), record["data"], fmt),
+            fields=_with_files(records, spec, shown_values(spec, shown_fields(records, spec), record["data"], fmt),
+                               record),
             status_label=fmt.status(status), status_class=status_tone(status), actions=actions, tasks=tasks,
             trail=trail, changes=list(reversed(changes)), delegates=delegates,
             created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
@@ -220,3 +224,13 @@ def record_submit(module: str, entity: str, record_id: str) -> Response:
 @pages.post("/m/<module>/<entity>/<record_id>/withdraw")
 def record_withdraw(module: str, entity: str, record_id: str) -> Response:
     return _act(module, entity, record_id, lambda s: s.withdraw(module, entity, record_id), "record.withdrawn")
+
+
+def _with_files(records: Records, entity: EntitySpec, shown: list[Shown], record: Mapping[str, Any]) -> list[Shown]:
+    """Attachment fields show their files (thumbnails for images), served through this record."""
+    ref = (entity.module, entity.name, str(record["id"]))
+    for item in shown:
+        if item.kind == "attachment":
+            value = record["data"].get(item.name)
+            item.files = file_links(records, value if isinstance(value, list) else [value] if value else [], ref)
+    return shown

@@ -23,6 +23,7 @@ from engine.runtime import Formwork
 from engine.storage.models import User
 from web.pages.display import Formatter, end_event_names
 from web.pages.i18n import language
+from web.uploads import uploads_root as uploads_root
 
 MAX_IDS_PER_QUERY = 200
 

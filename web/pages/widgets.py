@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine import files
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError
 from engine.values import to_json
+from web.pages.attachments import size_text
 from web.pages.display import Formatter, as_decimal, format_number
 from web.pages.forms import ROW_KEY, Raw, default_of, raw_value
 
@@ -42,6 +44,9 @@ class Widget:
     rows: list[tuple[int, list[Widget]]] = field(default_factory=list)
     template_row: list[Widget] = field(default_factory=list)
     totals: dict[str, str] = field(default_factory=dict)
+    files: list[Any] = field(default_factory=list)          # attachment: the FileLinks it holds
+    multiple: bool = False
+    accept: str = ""
 
     @property
     def input_id(self) -> str:
@@ -69,6 +74,7 @@ class FormContext:
     values: Mapping[str, Any]                      # computed values (python) to display
     visible: Mapping[str, bool]
     readonly: Mapping[str, bool]
+    files: Mapping[str, Any] = field(default_factory=dict)   # file id -> FileLink, for attachment widgets
 
 
 def widget_kind(spec: FieldSpec, choices: Choices) -> str:
@@ -128,7 +134,11 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
         elif ctx.choices.refs.get(target) is None:
             widget.note = ctx.formatter.t("form.ref_unreadable", entity=ctx.choices.target_titles.get(target, target))
     if spec.type == "attachment":
-        widget.locked, widget.note = True, ctx.formatter.t("form.attachment_note")
+        held = raw if isinstance(raw, list) else [raw] if raw else []
+        widget.files = [ctx.files[i] for i in held if i in ctx.files]
+        widget.multiple = spec.multiple
+        widget.accept = ",".join(files.accepted(spec))
+        widget.note = ctx.formatter.t("form.attachment_limits", size=size_text(files.max_size(spec)))
     if spec.type == "table":
         _table(ctx, widget, spec, raw or [], computed_value or [])
         return widget

@@ -89,6 +89,11 @@
       var mine = ++sequence;
       var body = new FormData(form);
       body.delete("_action");
+      form.querySelectorAll('input[type="file"]').forEach(function (input) {  // kept ids go, file contents do not
+        var kept = body.getAll(input.name).filter(function (value) { return typeof value === "string"; });
+        body.delete(input.name);
+        kept.forEach(function (value) { body.append(input.name, value); });
+      });
       fetch(url, {method: "POST", body: body, credentials: "same-origin",
                   headers: {"X-CSRF-Token": csrfToken, "Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : null; })
@@ -259,4 +264,22 @@
       });
     });
   });
+  /* -- import: poll the progress of a check or an import, then show its outcome ------------------ */
+  var progress = document.querySelector("[data-progress-url]");
+  if (progress) {
+    var text = document.getElementById("import-progress-text");
+    var poll = function () {
+      fetch(progress.getAttribute("data-progress-url"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          progress.max = Math.max(state.total, 1);
+          progress.value = state.done;
+          if (text) text.textContent = text.textContent.replace(/\d+(\D+)\d+/, state.done + "$1" + state.total);
+          if (state.finished) window.location.assign(progress.getAttribute("data-next-url"));
+          else window.setTimeout(poll, 400);
+        })
+        .catch(function () { window.setTimeout(poll, 1500); });
+    };
+    window.setTimeout(poll, 200);
+  }
 })();

@@ -1,0 +1,14 @@
+"""Formwork's Excel plugin: write typed rows to .xlsx or CSV, read a workbook back as header + rows.
+
+The web layer's export and import call this plain API; it knows nothing of Formwork's records.
+When the plugin API (engine.plugins) lands, the registration object goes here:
+`plugin = Plugin("excel", version=__version__)`.
+"""
+from __future__ import annotations
+
+from formwork_excel.reading import MAX_ROWS, Sheet, UnreadableWorkbook, read_workbook
+from formwork_excel.writing import Column, write_csv, write_workbook
+
+__version__ = "0.1.0"
+
+__all__ = ["MAX_ROWS", "Column", "Sheet", "UnreadableWorkbook", "read_workbook", "write_csv", "write_workbook"]

@@ -1,0 +1,104 @@
+"""Fixtures of the Excel, saved-view and attachment tests: the sheetshop tenant, its users, an uploads folder."""
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from openpyxl import Workbook, load_workbook
+
+from app import create_app
+from engine import tenancy
+from engine.runtime import Formwork
+from tests.conftest import PASSWORD, new_tenant_id
+from tests.web.conftest import Visitor, sign_in
+
+SHEETSHOP = Path(__file__).parent / "fixtures" / "sheetshop"
+USERS = {"clerk": ("文员小王", ["clerk"]), "viewer": ("Vera Viewer", ["viewer"]), "reader": ("Rita", ["reader"]),
+         "boss": ("Boss", ["admin"])}
+
+
+@pytest.fixture
+def shop(engine: Formwork) -> str:
+    """A fresh tenant with only sheetshop, its users, and two suppliers."""
+    engine.catalog.install(SHEETSHOP)
+    tenant_id = new_tenant_id()
+    installed = engine.catalog.modules()
+    with engine.db.tenant(tenant_id) as session:
+        tenancy.create_tenant(session, tenant_id, name=f"表格测试 {tenant_id}", plan="enterprise")
+        tenancy.set_module_enabled(session, tenant_id, "sheetshop", True, installed)
+        for username, (name, roles) in USERS.items():
+            tenancy.add_user(session, tenant_id, username, PASSWORD, roles, display_name=name)
+    boss = tenancy.Actor(tenant_id, "boss", frozenset({"admin"}))
+    with engine.records(boss) as records:
+        records.create("sheetshop", "supplier", {"name": "Acme 建材", "code": "S-01"})
+        records.create("sheetshop", "supplier", {"name": "Beta Steel", "code": "S-02"})
+    return tenant_id
+
+
+@pytest.fixture
+def app(engine: Formwork, tmp_path: Path) -> Flask:
+    return create_app(engine, TESTING=True, SECRET_KEY="excel-tests", FORMWORK_UPLOADS=str(tmp_path / "uploads"))
+
+
+def visitor(app: Flask, tenant: str, username: str, language: str = "en") -> Visitor:
+    return sign_in(app.test_client(), tenant, username, language=language)
+
+
+def supplier_ids(engine: Formwork, tenant: str) -> dict[str, str]:
+    boss = tenancy.Actor(tenant, "boss", frozenset({"admin"}))
+    with engine.records(boss) as records:
+        return {item["data"]["name"]: item["id"] for item in records.find("sheetshop", "supplier").items}
+
+
+def add_orders(engine: Formwork, tenant: str, rows: Sequence[dict[str, Any]], username: str = "clerk") -> None:
+    actor = tenancy.Actor(tenant, username, frozenset(USERS[username][1]))
+    suppliers = supplier_ids(engine, tenant)
+    with engine.records(actor) as records:
+        for row in rows:
+            records.create("sheetshop", "order", {"supplier": suppliers["Acme 建材"], **row})
+
+
+def workbook(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def sheet_rows(content: bytes) -> list[list[Any]]:
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def upload(user: Visitor, content: bytes, name: str = "orders.xlsx", entity: str = "sheetshop/order") -> Any:
+    return user.post(f"/m/{entity}/import", {"file": (io.BytesIO(content), name)},
+                     content_type="multipart/form-data")
+
+
+def wait_until_finished(user: Visitor, step_url: str, timeout: float = 120) -> dict[str, Any]:
+    """Poll the import's progress like the page does; returns every state seen, the last one finished."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = user.client.get(step_url + "/progress", headers=user.headers).get_json()
+        seen.append(state)
+        if state["finished"]:
+            return {"last": state, "seen": seen}
+        time.sleep(0.05)
+    raise AssertionError(f"the import did not finish in {timeout}s: {seen[-3:]}")
+
+
+def fetch(user: Visitor, path: str) -> Any:
+    """A GET whose answer may be a binary file (the visitor's own `get` reads pages as text)."""
+    return user.client.get(path, headers=user.headers)

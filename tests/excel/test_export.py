@@ -1,0 +1,103 @@
+"""List and report exports to .xlsx and CSV: what the list shows, every page, never a hidden field."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from openpyxl import load_workbook
+
+from engine.runtime import Formwork
+from tests.excel.conftest import add_orders, fetch, sheet_rows, visitor
+
+
+def orders(count: int) -> list[dict[str, object]]:
+    return [{"number": f"PO-{n:03d}", "ordered_on": f"2024-05-{1 + n % 28:02d}",
+             "kind": "service" if n % 2 else "goods",
+             "amount": f"{1000 + n}.50", "qty": n, "secret_price": "9.99", "deliver_at": "2024-05-01T08:30:00+08:00",
+             "flags": ["urgent"], "buyer": "viewer"} for n in range(1, count + 1)]
+
+
+def test_export_xlsx_holds_every_matching_record_in_the_lists_columns_and_order(app: Flask, engine: Formwork,
+                                                                                  shop: str) -> None:
+    add_orders(engine, shop, orders(30))
+    clerk = visitor(app, shop, "clerk")
+    response = fetch(clerk, "/m/sheetshop/order/export.xlsx?f=kind&op=eq&v=Service&sort=-amount")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment;" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.data))
+    sheet = book.active
+    assert sheet.freeze_panes == "A2"
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["Order number", "Supplier", "Ordered on", "Kind", "Amount", "Floor price"]
+    assert len(rows) == 1 + 15                                  # all 15 service orders, not one page of 25
+    assert [r[0] for r in rows[1:4]] == ["PO-029", "PO-027", "PO-025"]
+    assert rows[1][1] == "Acme 建材" and rows[1][3] == "Service"
+    assert rows[1][4] == Decimal("1029.5") or rows[1][4] == 1029.5
+    assert isinstance(rows[1][2], datetime) and rows[1][2].date() == date(2024, 5, 2)
+    assert sheet["E2"].number_format == "#,##0.00" and sheet["C2"].number_format == "yyyy-mm-dd"
+    assert sheet.column_dimensions["A"].width >= 8
+
+
+def test_export_uses_the_chosen_columns_and_the_users_language(app: Flask, engine: Formwork, shop: str) -> None:
+    add_orders(engine, shop, orders(2))
+    clerk = visitor(app, shop, "clerk", language="zh")
+    content = fetch(clerk, "/m/sheetshop/order/export.xlsx?cols=number,deliver_at,flags,buyer,qty,total").data
+    rows = sheet_rows(content)
+    assert rows[0] == ["订单号", "送货时间", "标记", "采购员", "数量", "总额"]
+    assert rows[1][:4] == ["PO-001", datetime(2024, 5, 1, 8, 30), "加急", "Vera Viewer"]
+    assert rows[2][4] == 2 and Decimal(str(rows[2][5])) == Decimal("2005.00")
+
+
+def test_a_hidden_field_is_never_exported_even_when_asked_for(app: Flask, engine: Formwork, shop: str) -> None:
+    add_orders(engine, shop, orders(3))
+    viewer = visitor(app, shop, "viewer")
+    header = sheet_rows(fetch(viewer, "/m/sheetshop/order/export.xlsx").data)[0]
+    assert "Floor price" not in header and header[0] == "Order number"
+    asked = fetch(viewer, "/m/sheetshop/order/export.csv?cols=number,secret_price")
+    assert "Floor price" not in asked.get_data(as_text=True) and "9.99" not in asked.get_data(as_text=True)
+
+
+def test_csv_export_starts_with_a_byte_order_mark_for_excel(app: Flask, engine: Formwork, shop: str) -> None:
+    add_orders(engine, shop, orders(2))
+    clerk = visitor(app, shop, "clerk", language="zh")
+    response = fetch(clerk, "/m/sheetshop/order/export.csv?sort=number")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "订单号,供应商,下单日期,类型,金额,底价"
+    assert lines[1] == "PO-001,Acme 建材,2024-05-02,服务,1001.50,9.99"
+
+
+def test_export_needs_the_export_right_and_the_list_offers_it_only_then(app: Flask, engine: Formwork,
+                                                                         shop: str) -> None:
+    add_orders(engine, shop, orders(1))
+    reader = visitor(app, shop, "reader")
+    assert fetch(reader, "/m/sheetshop/order/export.xlsx").status_code == 403
+    assert "export.xlsx" not in reader.text("/m/sheetshop/order")
+    clerk = visitor(app, shop, "clerk")
+    html = clerk.text("/m/sheetshop/order?sort=-amount&page=1")
+    assert "/m/sheetshop/order/export.xlsx?sort=-amount" in html and "export.csv?sort=-amount" in html
+
+
+def test_a_bad_filter_is_a_clear_400_not_a_file(app: Flask, shop: str) -> None:
+    clerk = visitor(app, shop, "clerk")
+    response = fetch(clerk, "/m/sheetshop/order/export.xlsx?q=amount%20%3E%3E%201")
+    assert response.status_code == 400
+    assert "text/html" in response.content_type and "Traceback" not in response.get_data(as_text=True)
+
+
+def test_report_export_has_the_reports_columns_and_rows(app: Flask, engine: Formwork, shop: str) -> None:
+    add_orders(engine, shop, orders(4))
+    clerk = visitor(app, shop, "clerk")
+    response = fetch(clerk, "/reports/sheetshop/by_kind/export.xlsx")
+    assert response.status_code == 200
+    rows = sheet_rows(response.data)
+    assert rows[0] == ["Kind", "orders", "amount"]                # grouped fields by their label
+    assert [r[0] for r in rows[1:]] == ["goods", "service"]
+    assert rows[1][1] == 2 and Decimal(str(rows[1][2])) == Decimal("2007.00")
+    assert fetch(clerk, "/reports/sheetshop/by_kind/export.csv").data.startswith(b"\xef\xbb\xbf")
+    assert fetch(visitor(app, shop, "reader"), "/reports/sheetshop/by_kind/export.xlsx").status_code == 403
+    assert fetch(clerk, "/reports/sheetshop/nothing/export.xlsx").status_code == 404
