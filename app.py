@@ -68,7 +68,12 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
 
 
 def _engine() -> Formwork:
-    return Formwork(database_url())
+    """The engine of one command; its connections close when the command ends (also when run in-process)."""
+    engine = Formwork(database_url())
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.db.dispose)
+    return engine
 
 
 def _fail(error: FormworkError) -> None:
@@ -76,7 +81,17 @@ def _fail(error: FormworkError) -> None:
     sys.exit(1)
 
 
-@click.group(help="Formwork: declared construction-management modules on a generic engine.")
+class FormworkGroup(click.Group):
+    """Print an engine error as one clear line and exit 1, also when the group is invoked in-process."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FormworkError as error:
+            _fail(error)
+
+
+@click.group(cls=FormworkGroup, help="Formwork: declared construction-management modules on a generic engine.")
 def cli() -> None:
     pass
 
@@ -276,6 +291,57 @@ def user_add(tenant_id: str, username: str, password: str, roles: tuple[str, ...
     with _engine().db.tenant(tenant_id) as session:
         tenancy.add_user(session, tenant_id, username, password, roles, display_name=display_name)
     click.echo(f"added user {username} to {tenant_id} with roles {', '.join(roles)}")
+
+
+@cli.group("license", help="Issue signed licenses (operator key) and apply them to tenants.")
+def license_group() -> None:
+    pass
+
+
+def _module_list(text: str | None) -> list[str] | None:
+    return [m.strip() for m in text.split(",") if m.strip()] if text else None
+
+
+@license_group.command("issue", help="Print a signed license valid D days from now (0: already expired; "
+                                     "omitted: trial 15 days, other plans perpetual).")
+@click.argument("tenant_id")
+@click.option("--plan", required=True, type=click.Choice(tenancy.PLANS))
+@click.option("--seats", type=int, default=None, help="most active users (omitted: unlimited)")
+@click.option("--modules", default=None, help="comma-separated modules (omitted: all)")
+@click.option("--days", type=int, default=None)
+def license_issue(tenant_id: str, plan: str, seats: int | None, modules: str | None, days: int | None) -> None:
+    from engine import licenses
+
+    click.echo(licenses.issue(tenant_id, plan, seats=seats, modules=_module_list(modules), days=days))
+
+
+@license_group.command("apply", help="Verify a license token and make it the tenant's license.")
+@click.argument("tenant_id")
+@click.argument("token")
+def license_apply(tenant_id: str, token: str) -> None:
+    from engine import licenses
+
+    with _engine().db.tenant(tenant_id) as session:
+        grant = licenses.apply(session, tenancy.get_tenant(session, tenant_id), token, tenancy.SYSTEM_ACTOR)
+    expires = grant.expires_at.date().isoformat() if grant.expires_at else "never"
+    click.echo(f"applied license to {tenant_id}: plan {grant.plan}, seats {grant.seats or 'unlimited'}, "
+               f"modules {', '.join(grant.modules) if grant.modules is not None else 'all'}, expires {expires}")
+
+
+@cli.group("operator", help="Platform operators: the accounts of the /admin console.")
+def operator_group() -> None:
+    pass
+
+
+@operator_group.command("add", help="Add an operator (or set a new password for an existing one).")
+@click.argument("name")
+@click.option("--password", required=True)
+def operator_add(name: str, password: str) -> None:
+    from engine import operators
+
+    with _engine().db.platform() as session:
+        created = operators.add(session, name, password)
+    click.echo(f"{'added' if created else 'updated'} operator {name}")
 
 
 @cli.group("audit", help="Inspect the audit log.")

@@ -31,9 +31,7 @@ class Column:
 
 def run_report(records: Records, module: str, name: str, *, q: str | None = None) -> dict[str, Any]:
     """Run a declared report for the actor: their row filters apply, hidden fields may not be used."""
-    spec = records.modules.get(module)
-    if spec is None:
-        raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, records.modules))
+    spec = records.module(module)
     report = spec.reports.get(name)
     if report is None:
         raise NotFound(f"module {module!r} has no report {name!r}" + suggest(name, spec.reports))

@@ -32,6 +32,8 @@ class Tenant(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The applied signed license (engine/licenses.py); plan, seats, modules and expiry above mirror it.
+    license_token: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CatalogModule(Base):
@@ -209,3 +211,14 @@ class EffectLog(TenantOwned, Base):
     effect: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_id: Mapped[str] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Operator(Base):
+    """A platform operator (the /admin console); not a tenant user and owned by no tenant."""
+
+    __tablename__ = "operators"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
