@@ -293,6 +293,29 @@ def user_add(tenant_id: str, username: str, password: str, roles: tuple[str, ...
     click.echo(f"added user {username} to {tenant_id} with roles {', '.join(roles)}")
 
 
+@cli.command("export", help="Write a tenant's complete backup to FILE (JSON; gzip when FILE ends with .gz).")
+@click.argument("tenant_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-tokens", is_flag=True, help="also back up the tenant's API tokens (hashed)")
+def export_command(tenant_id: str, file: Path, with_tokens: bool) -> None:
+    from engine import backup
+
+    document = backup.export_tenant(_engine().db, tenant_id, with_tokens=with_tokens)
+    backup.write_file(document, file)
+    counts = ", ".join(f"{name} {len(rows)}" for name, rows in document["tables"].items() if rows)
+    click.echo(f"exported {tenant_id} to {file}: {counts}")
+
+
+@cli.command("import", help="Restore a backup FILE into this database in one transaction.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="overwrite the tenant if it already exists here")
+def import_command(file: Path, replace: bool) -> None:
+    from engine import backup
+
+    tenant_id = backup.import_tenant(_engine().db, backup.read_file(file), replace=replace)
+    click.echo(f"imported tenant {tenant_id} from {file}")
+
+
 @cli.group("license", help="Issue signed licenses (operator key) and apply them to tenants.")
 def license_group() -> None:
     pass

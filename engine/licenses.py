@@ -287,7 +287,8 @@ def summary(session: Session, tenant: Tenant, moment: datetime | None = None) ->
             "seats_used": active_users(session, tenant.id),
             "modules": list(grant.modules) if grant.modules is not None else None,
             "issued_at": _iso(grant.issued_at), "expires_at": _iso(grant.expires_at) if grant.expires_at else None,
-            "days_left": days, "is_signed": grant.is_signed, "read_only": bool(reason), "read_only_reason": reason,
+            "days_left": days, "is_signed": grant.is_signed, "is_valid": not grant.problem,
+            "read_only": bool(reason), "read_only_reason": reason,
             "expiring_soon": not reason and days is not None and days < WARN_DAYS}
 
 
