@@ -219,7 +219,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -232,10 +232,10 @@ def current(tenant: Tenant) -> License:
         try:
             return verify(tenant.license_token, tenant.id)
         except InvalidLicense as error:
-            return License(tenant.id, tenant.plan, tenant.seats, _modules(tenant), _utc(tenant.created_at),
-                           _utc(tenant.expires_at) if tenant.expires_at else None, problem=error.message)
-    return License(tenant.id, tenant.plan, tenant.seats, _modules(tenant), _utc(tenant.created_at),
-                   _utc(tenant.expires_at) if tenant.expires_at else None)
+            return License(tenant.id, tenant.plan, tenant.seats, _modules(tenant), as_utc(tenant.created_at),
+                           as_utc(tenant.expires_at) if tenant.expires_at else None, problem=error.message)
+    return License(tenant.id, tenant.plan, tenant.seats, _modules(tenant), as_utc(tenant.created_at),
+                   as_utc(tenant.expires_at) if tenant.expires_at else None)
 
 
 def _modules(tenant: Tenant) -> tuple[str, ...] | None:
