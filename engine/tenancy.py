@@ -82,6 +82,9 @@ def set_module_enabled(session: Session, tenant_id: str, module: str, enabled: b
         if dependants:
             raise Conflict(f"module {module!r} is required by {', '.join(dependants)}; disable those first")
         return [module] if _set(session, tenant_id, module, False, actor) else []
+    reason = licenses.current(tenant).read_only_reason()
+    if reason:  # enabling plants seed records, which a read-only tenant cannot take
+        raise licenses.ReadOnly(reason)
     changed = []
     for name in [*_requirements(module, installed), module]:
         licenses.check_allows(tenant, name)

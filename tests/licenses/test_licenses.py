@@ -187,6 +187,9 @@ def test_an_expired_license_makes_the_tenant_read_only_but_keeps_everything(
     assert [t["id"] for t in boss.get("/tasks").get_json()["items"]] == [task["id"]]
     info = boss.get("/license").get_json()
     assert info["read_only"] is True and info["days_left"] == 0
+    assert formwork(engine, "tenant", "disable", tenant, "site").exit_code == 0
+    refused = formwork(engine, "tenant", "enable", tenant, "site")
+    assert refused.exit_code == 1 and f"expired on {today}" in refused.stderr
     assert apply(engine, tenant, issue(engine, tenant, "--plan", "enterprise", "--days", "30")).exit_code == 0
     assert boss.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "ok"}).status_code == 200
 
