@@ -51,6 +51,7 @@ def secret_key() -> str:
 
 def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     """Build the web app; tests pass their own engine, servers get one from the environment."""
+    from admin import console
     from web import api, errors, pages
 
     app = Flask(__name__, instance_path=str(instance_path()))
@@ -61,6 +62,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     errors.register(app)
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
+    console.register(app)
     return app
 
 
@@ -68,7 +70,12 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
 
 
 def _engine() -> Formwork:
-    return Formwork(database_url())
+    """The engine of one command; its connections close when the command ends (also when run in-process)."""
+    engine = Formwork(database_url())
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.db.dispose)
+    return engine
 
 
 def _fail(error: FormworkError) -> None:
@@ -76,7 +83,17 @@ def _fail(error: FormworkError) -> None:
     sys.exit(1)
 
 
-@click.group(help="Formwork: declared construction-management modules on a generic engine.")
+class FormworkGroup(click.Group):
+    """Print an engine error as one clear line and exit 1, also when the group is invoked in-process."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FormworkError as error:
+            _fail(error)
+
+
+@click.group(cls=FormworkGroup, help="Formwork: declared construction-management modules on a generic engine.")
 def cli() -> None:
     pass
 
@@ -276,6 +293,80 @@ def user_add(tenant_id: str, username: str, password: str, roles: tuple[str, ...
     with _engine().db.tenant(tenant_id) as session:
         tenancy.add_user(session, tenant_id, username, password, roles, display_name=display_name)
     click.echo(f"added user {username} to {tenant_id} with roles {', '.join(roles)}")
+
+
+@cli.command("export", help="Write a tenant's complete backup to FILE (JSON; gzip when FILE ends with .gz).")
+@click.argument("tenant_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-tokens", is_flag=True, help="also back up the tenant's API tokens (hashed)")
+def export_command(tenant_id: str, file: Path, with_tokens: bool) -> None:
+    from engine import backup
+
+    document = backup.export_tenant(_engine().db, tenant_id, with_tokens=with_tokens)
+    backup.write_file(document, file)
+    counts = ", ".join(f"{name} {len(rows)}" for name, rows in document["tables"].items() if rows)
+    click.echo(f"exported {tenant_id} to {file}: {counts}")
+
+
+@cli.command("import", help="Restore a backup FILE into this database in one transaction.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="overwrite the tenant if it already exists here")
+def import_command(file: Path, replace: bool) -> None:
+    from engine import backup
+
+    tenant_id = backup.import_tenant(_engine().db, backup.read_file(file), replace=replace)
+    click.echo(f"imported tenant {tenant_id} from {file}")
+
+
+@cli.group("license", help="Issue signed licenses (operator key) and apply them to tenants.")
+def license_group() -> None:
+    pass
+
+
+def _module_list(text: str | None) -> list[str] | None:
+    return [m.strip() for m in text.split(",") if m.strip()] if text else None
+
+
+@license_group.command("issue", help="Print a signed license valid D days from now (0: already expired; "
+                                     "omitted: trial 15 days, other plans perpetual).")
+@click.argument("tenant_id")
+@click.option("--plan", required=True, type=click.Choice(tenancy.PLANS))
+@click.option("--seats", type=int, default=None, help="most active users (omitted: unlimited)")
+@click.option("--modules", default=None, help="comma-separated modules (omitted: all)")
+@click.option("--days", type=int, default=None)
+def license_issue(tenant_id: str, plan: str, seats: int | None, modules: str | None, days: int | None) -> None:
+    from engine import licenses
+
+    click.echo(licenses.issue(tenant_id, plan, seats=seats, modules=_module_list(modules), days=days))
+
+
+@license_group.command("apply", help="Verify a license token and make it the tenant's license.")
+@click.argument("tenant_id")
+@click.argument("token")
+def license_apply(tenant_id: str, token: str) -> None:
+    from engine import licenses
+
+    with _engine().db.tenant(tenant_id) as session:
+        grant = licenses.apply(session, tenancy.get_tenant(session, tenant_id), token, tenancy.SYSTEM_ACTOR)
+    expires = grant.expires_at.date().isoformat() if grant.expires_at else "never"
+    click.echo(f"applied license to {tenant_id}: plan {grant.plan}, seats {grant.seats or 'unlimited'}, "
+               f"modules {', '.join(grant.modules) if grant.modules is not None else 'all'}, expires {expires}")
+
+
+@cli.group("operator", help="Platform operators: the accounts of the /admin console.")
+def operator_group() -> None:
+    pass
+
+
+@operator_group.command("add", help="Add an operator (or set a new password for an existing one).")
+@click.argument("name")
+@click.option("--password", required=True)
+def operator_add(name: str, password: str) -> None:
+    from engine import operators
+
+    with _engine().db.platform() as session:
+        created = operators.add(session, name, password)
+    click.echo(f"{'added' if created else 'updated'} operator {name}")
 
 
 @cli.group("audit", help="Inspect the audit log.")

@@ -18,6 +18,7 @@ from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, RecordInvalid
 from engine.json_schema import schema_errors
+from engine.licenses import NotLicensed
 from engine.permissions import Access
 from engine.storage.models import EffectLog, Record
 from engine.storage.queries import RecordQuery
@@ -39,8 +40,10 @@ class Records:
     """One actor's record operations inside one tenant transaction."""
 
     def __init__(self, session: Session, actor: Actor, modules: Mapping[str, ModuleSpec],
-                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en") -> None:
+                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en",
+                 *, unlicensed: frozenset[str] = frozenset()) -> None:
         self.session = session
+        self.unlicensed = unlicensed   # installed modules outside the tenant's license: 403, not 404
         self.actor = actor
         self.modules = modules
         self.parameters = parameters or {}
@@ -48,10 +51,17 @@ class Records:
 
     # -- lookup ------------------------------------------------------------------------------------
 
-    def entity(self, module: str, entity: str) -> EntitySpec:
+    def module(self, module: str) -> ModuleSpec:
+        """An enabled, licensed module: 403 when the license excludes it, 404 when it is not enabled."""
         spec = self.modules.get(module)
+        if spec is None and module in self.unlicensed:
+            raise NotLicensed(f"module {module!r} is not in this tenant's license; ask the operator to extend it")
         if spec is None:
             raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, self.modules))
+        return spec
+
+    def entity(self, module: str, entity: str) -> EntitySpec:
+        spec = self.module(module)
         found = spec.entities.get(entity)
         if found is None:
             raise NotFound(f"module {module!r} has no entity {entity!r}" + suggest(entity, spec.entities))

@@ -41,9 +41,7 @@ class KpiValue:
 
 def report_of(records: Records, module: str, name: str) -> tuple[ReportSpec, EntitySpec]:
     """The declared report and its entity, if the actor may run it: read access, no hidden field used."""
-    spec = records.modules.get(module)
-    if spec is None:
-        raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, records.modules))
+    spec = records.module(module)
     report = spec.reports.get(name)
     if report is None:
         raise NotFound(f"module {module!r} has no report {name!r}" + suggest(name, spec.reports))

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, seeds, tenancy
+from engine import jobs, licenses, seeds, tenancy
 from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
@@ -94,7 +94,10 @@ class Formwork:
     def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:
         with self.db.tenant(actor.tenant_id) as session:
             modules, parameters = self.tenant_modules(session, actor.tenant_id)
-            yield Records(session, actor, modules, parameters, language)
+            grant = licenses.current(tenancy.get_tenant(session, actor.tenant_id))
+            licenses.mark_read_only(session, grant.read_only_reason())
+            unlicensed = frozenset(name for name in self.catalog.modules() if not grant.allows(name))
+            yield Records(session, actor, modules, parameters, language, unlicensed=unlicensed)
 
 
 def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:

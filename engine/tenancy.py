@@ -4,21 +4,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, licenses
 from engine.declarations.compiler import suggest
 from engine.declarations.model import FieldSpec, ModuleSpec
-from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound, PermissionDenied
+from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound
 from engine.passwords import check_password, hash_password, new_token, token_digest
 from engine.storage.models import ApiToken, Tenant, TenantModule, User
 from engine.values import InvalidValue, coerce, to_json
 
-PLANS = ("trial", "professional", "enterprise")
+PLANS = licenses.PLANS
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 SYSTEM_ACTOR = "system"
 
@@ -48,8 +48,10 @@ def create_tenant(session: Session, tenant_id: str, *, name: str | None = None, 
         raise BadRequest(f"plan {plan!r} is not one of {', '.join(PLANS)}" + suggest(plan, PLANS))
     if session.get(Tenant, tenant_id) is not None:
         raise Conflict(f"tenant {tenant_id!r} already exists")
+    created = now()
+    expires = created + timedelta(days=licenses.TRIAL_DAYS) if plan == "trial" else None
     tenant = Tenant(id=tenant_id, name=name or tenant_id, plan=plan, seats=seats, licensed_modules=modules,
-                    expires_at=None, is_active=True, created_at=now())
+                    expires_at=expires, is_active=True, created_at=created)
     session.add(tenant)
     session.flush()
     audit.write(session, tenant_id, actor=SYSTEM_ACTOR, action="tenant.create", target_type="tenant",
@@ -65,7 +67,7 @@ def get_tenant(session: Session, tenant_id: str) -> Tenant:
 
 
 def is_licensed(tenant: Tenant, module: str) -> bool:
-    return tenant.licensed_modules is None or module in tenant.licensed_modules
+    return licenses.current(tenant).allows(module)
 
 
 def set_module_enabled(session: Session, tenant_id: str, module: str, enabled: bool,
@@ -80,11 +82,12 @@ def set_module_enabled(session: Session, tenant_id: str, module: str, enabled: b
         if dependants:
             raise Conflict(f"module {module!r} is required by {', '.join(dependants)}; disable those first")
         return [module] if _set(session, tenant_id, module, False, actor) else []
+    reason = licenses.current(tenant).read_only_reason()
+    if reason:  # enabling plants seed records, which a read-only tenant cannot take
+        raise licenses.ReadOnly(reason)
     changed = []
     for name in [*_requirements(module, installed), module]:
-        if not is_licensed(tenant, name):
-            raise PermissionDenied(f"module {name!r} is not in tenant {tenant_id!r}'s license "
-                                   f"(licensed: {', '.join(tenant.licensed_modules or [])})")
+        licenses.check_allows(tenant, name)
         if _set(session, tenant_id, name, True, actor):
             changed.append(name)
     return changed
@@ -136,16 +139,29 @@ def add_user(session: Session, tenant_id: str, username: str, password: str, rol
         raise BadRequest("the password needs at least 6 characters")
     if session.get(User, (tenant_id, username)) is not None:
         raise Conflict(f"user {username!r} already exists in tenant {tenant_id!r}")
-    if tenant.seats is not None:
-        active = session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(True))) or 0
-        if active >= tenant.seats:
-            raise Conflict(f"tenant {tenant_id!r} has {active} active users and {tenant.seats} seats; "
-                           "deactivate a user or add seats to the license")
+    licenses.check_seat_free(session, tenant)
     user = User(tenant_id=tenant_id, username=username, display_name=display_name or username,
                 password_hash=hash_password(password), roles=sorted(set(roles)), is_active=True, created_at=now())
     session.add(user)
     audit.write(session, tenant_id, actor=actor, action="user.create", target_type="user", target_id=username,
                 after={"roles": user.roles})
+    return user
+
+
+def set_user_active(session: Session, tenant_id: str, username: str, active: bool,
+                    actor: str = SYSTEM_ACTOR) -> User:
+    """Deactivate a user (frees a seat, keeps their history) or activate one again (takes a seat)."""
+    tenant = get_tenant(session, tenant_id)
+    user = session.get(User, (tenant_id, username))
+    if user is None:
+        raise NotFound(f"user {username!r} does not exist in tenant {tenant_id!r}")
+    if user.is_active == active:
+        return user
+    if active:
+        licenses.check_seat_free(session, tenant)
+    user.is_active = active
+    audit.write(session, tenant_id, actor=actor, action="user.activate" if active else "user.deactivate",
+                target_type="user", target_id=username)
     return user
 
 

@@ -39,6 +39,19 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     formwork.db.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def license_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This run's operator signing key, outside the repository (CLI subprocesses inherit the variable)."""
+    path = tmp_path_factory.mktemp("keys") / "license_key.pem"
+    previous = os.environ.get("FORMWORK_LICENSE_KEY")
+    os.environ["FORMWORK_LICENSE_KEY"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("FORMWORK_LICENSE_KEY", None)
+    else:
+        os.environ["FORMWORK_LICENSE_KEY"] = previous
+
+
 def new_tenant_id() -> str:
     return f"t-{secrets.token_hex(4)}"
 

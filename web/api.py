@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine import files, tenancy
+from engine import files, licenses, tenancy
 from engine.approvals import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.json_schema import record_schema
@@ -91,6 +91,13 @@ def revoke() -> tuple[str, int]:
 @api.get("/me")
 def me() -> Response:
     return jsonify({"tenant": g.actor.tenant_id, "username": g.actor.username, "roles": sorted(g.actor.roles)})
+
+
+@api.get("/license")
+def license_info() -> Response:
+    """The tenant's plan, seats used of total, modules and expiry: any signed-in user may see it."""
+    with formwork().db.tenant(g.actor.tenant_id) as session:
+        return jsonify(licenses.summary(session, tenancy.get_tenant(session, g.actor.tenant_id)))
 
 
 @api.get("/modules")

@@ -32,6 +32,8 @@ class Tenant(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The applied signed license (engine/licenses.py); plan, seats, modules and expiry above mirror it.
+    license_token: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CatalogModule(Base):
@@ -240,3 +242,14 @@ class StoredFile(TenantOwned, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Operator(Base):
+    """A platform operator (the /admin console); not a tenant user and owned by no tenant."""
+
+    __tablename__ = "operators"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -70,7 +70,7 @@ def test_revoked_tokens_stop_working(engine: Formwork, client: FlaskClient) -> N
     assert ann.get("/modules").status_code == 401
 
 
-def test_unlicensed_modules_are_invisible_and_cannot_be_enabled(engine: Formwork, client: FlaskClient) -> None:
+def test_unlicensed_modules_are_refused_and_cannot_be_enabled(engine: Formwork, client: FlaskClient) -> None:
     a = tenant_with(engine, "base", licensed=["base"])
     with engine.db.tenant(a) as session:
         try:
@@ -80,7 +80,8 @@ def test_unlicensed_modules_are_invisible_and_cannot_be_enabled(engine: Formwork
             assert "not in tenant" in str(error)
     add_user(engine, a, "ann", "admin")
     ann = login(client, a, "ann")
-    assert ann.get("/records/site/delivery").status_code == 404
+    response = ann.get("/records/site/delivery")
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "not_licensed"
 
 
 def test_disabled_modules_disappear_but_keep_their_records(engine: Formwork, client: FlaskClient) -> None:

@@ -23,6 +23,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "user.logout": ("退出", "Log out"),
     "user.signed_in_as": ("当前用户", "Signed in as"),
     "lang.switch": ("切换语言", "Language"),
+    # license (the dashboard line and the banner)
+    "license.line": ("授权：{plan}，已用席位 {used} / {seats}，到期 {expires}",
+                     "License: {plan}, seats {used} of {seats} in use, expires {expires}"),
+    "license.unlimited": ("不限", "unlimited"),
+    "license.never": ("永久", "never"),
+    "license.plan.trial": ("试用版", "Trial"),
+    "license.plan.professional": ("专业版", "Professional"),
+    "license.plan.enterprise": ("企业版", "Enterprise"),
+    "license.read_only": ("授权已于 {date} 到期，本租户为只读：可以查看、导出，不能修改。请联系平台运营方续期。",
+                          "The license expired on {date}: this tenant is read-only — you can view and export, "
+                          "but not change anything. Ask the platform operator to renew it."),
+    "license.invalid": ("授权校验失败，本租户为只读。请联系平台运营方。",
+                        "The license does not verify: this tenant is read-only. Contact the platform operator."),
+    "license.expiring": ("授权将于 {date} 到期（剩余 {days} 天）。",
+                         "The license expires on {date} ({days} days left)."),
     # login
     "login.title": ("登录", "Log in"),
     "login.intro": ("使用租户、用户名和密码登录。", "Log in with your tenant, user name and password."),

@@ -7,6 +7,7 @@ from typing import Any
 from flask import g, make_response, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from engine import licenses, tenancy
 from engine.approvals import Approvals
 from engine.records import Records
 from web.pages import csrf
@@ -34,6 +35,12 @@ class NavModule:
 class Chrome:
     modules: list[NavModule]
     task_count: int
+    license: dict[str, Any] | None = None     # licenses.summary: the dashboard line and the banner
+
+
+def license_of(service: Approvals) -> dict[str, Any]:
+    session = service.session
+    return licenses.summary(session, tenancy.get_tenant(session, service.actor.tenant_id))
 
 
 def navigation(records: Records) -> list[NavModule]:
@@ -60,6 +67,8 @@ def render(service: Approvals | None, template: str, code: int = 200, **context:
     """A page inside the layout; `service` (the request's transaction) fills the navigation."""
     if service is not None:
         context.setdefault("chrome", chrome(service))
+        if context["chrome"].license is None:
+            context["chrome"].license = license_of(service)
     context.setdefault("signed_in", getattr(g, "signed_in", None))
     context.update(page_globals())
     response = make_response(render_template(template, **context), code)

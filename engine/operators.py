@@ -1,0 +1,40 @@
+"""Platform operators: the people of the /admin console, apart from every tenant's users."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from engine.errors import AuthenticationFailed, BadRequest
+from engine.passwords import check_password, hash_password
+from engine.storage.models import Operator
+
+NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+def add(session: Session, name: str, password: str) -> bool:
+    """Create an operator, or set a new password for an existing one; True when created."""
+    if not NAME.match(name):
+        raise BadRequest(f"operator name {name!r} may use letters, digits and _ . @ - only")
+    if len(password) < 8:
+        raise BadRequest("an operator password needs at least 8 characters")
+    operator = session.get(Operator, name)
+    if operator is not None:
+        operator.password_hash, operator.is_active = hash_password(password), True
+        return False
+    session.add(Operator(name=name, password_hash=hash_password(password), is_active=True,
+                         created_at=datetime.now(UTC)))
+    return True
+
+
+def authenticate(session: Session, name: str, password: str) -> Operator:
+    operator = session.get(Operator, name)
+    if operator is None or not operator.is_active or not check_password(operator.password_hash, password):
+        raise AuthenticationFailed("wrong operator name or password")
+    return operator
+
+
+def is_active(session: Session, name: str) -> bool:
+    operator = session.get(Operator, name)
+    return operator is not None and operator.is_active

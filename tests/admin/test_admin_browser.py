@@ -1,0 +1,88 @@
+"""In headless Chromium: an operator signs in at /admin, lets a tenant's license expire, the tenant sees it."""
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from engine import operators, tenancy
+from engine.runtime import Formwork
+from tests.conftest import PASSWORD
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+TENANT = "browser-lic"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing: run `make test` (it installs chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh SQLite database with one tenant, one of its users and one operator, served from a thread."""
+    from werkzeug.serving import make_server
+
+    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('admin-browser') / 'formwork.db'}")
+    engine.initialise()
+    with engine.db.tenant(TENANT) as session:
+        tenancy.create_tenant(session, TENANT, plan="enterprise")
+        tenancy.set_module_enabled(session, TENANT, "base", True, engine.catalog.modules())
+        tenancy.add_user(session, TENANT, "li", PASSWORD, ["admin"], display_name="李工")
+    with engine.db.platform() as session:
+        operators.add(session, "ops", "operator-pw-1")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    http = make_server("127.0.0.1", port, create_app(engine, SECRET_KEY="admin-browser"), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="admin-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+        http.server_close()
+        engine.db.dispose()
+
+
+def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(server: str) -> None:
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(locale="en-US").new_page()
+            page.goto(server + "/admin/tenants/")
+            assert page.url.startswith(server + "/admin/login")
+            page.fill("#name", "ops")
+            page.fill("#password", "operator-pw-1")
+            page.click("button[type=submit]")
+            page.wait_for_url(server + "/admin/")
+            page.goto(server + "/admin/licenses/")
+            page.fill("input[name=tenant]", TENANT)
+            page.select_option("select[name=plan]", "professional")
+            page.fill("input[name=seats]", "3")
+            page.fill("input[name=days]", "0")
+            page.click("text=Issue and apply")
+            assert f"license issued and applied to {TENANT}" in page.inner_text("body")
+            row = page.locator("tr.license-row", has_text=TENANT).inner_text()
+            assert "professional" in row and "1 / 3" in row and "read-only" in row
+
+            tenant = browser.new_context(locale="zh-CN").new_page()
+            tenant.goto(server + "/login")
+            tenant.fill("#tenant", TENANT)
+            tenant.fill("#username", "li")
+            tenant.fill("#password", PASSWORD)
+            tenant.click(".login-card button[type=submit]")
+            tenant.wait_for_url(server + "/")
+            today = datetime.now(UTC).date().isoformat()
+            assert f"授权已于 {today} 到期，本租户为只读" in tenant.inner_text(".license-banner")
+            assert "授权：专业版，已用席位 1 / 3" in tenant.inner_text(".license-line")
+        finally:
+            browser.close()
