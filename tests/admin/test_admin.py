@@ -111,7 +111,7 @@ def test_operators_issue_and_extend_licenses(engine: Formwork, tenant: str, oper
 
 def test_the_catalog_lists_module_versions(operator: FlaskClient) -> None:
     html = operator.get("/admin/catalog/").get_data(as_text=True)
-    assert '<tr class="module-row"><td>expense</td><td>1.0.0</td>' in html
+    assert '<tr class="module-row"><td>expense</td><td>1.1.0</td>' in html
 
 
 def test_users_are_listed_and_can_be_deactivated(engine: Formwork, tenant: str, operator: FlaskClient) -> None:
