@@ -172,7 +172,7 @@ def test_only_tenant_administrators_adjust_modules(engine: Formwork, tenant: str
 def test_unknown_module_and_wrong_base_version_are_clear_errors(engine: Formwork, tenant: str) -> None:
     overlay = read_overlay(OVERLAY)
     with engine.adjustments(admin(tenant)) as service:
-        with pytest.raises(NotFound, match=r"module 'labour' is not enabled for this tenant \(did you mean 'labor'\?\)"):
+        with pytest.raises(NotFound, match=r"'labour' is not enabled for this tenant \(did you mean 'labor'\?\)"):
             service.validate("labour", overlay)
         stale = Overlay(overlay.origin, {**overlay.files, "overlay.yaml": overlay.text.replace(
             "base_version: 1.0.0", "base_version: 0.9.0")})
