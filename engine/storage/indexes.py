@@ -38,7 +38,7 @@ def sync_indexes(connection: Connection, spec: ModuleSpec) -> None:
     dialect = connection.dialect.name
     wanted = desired_indexes(spec, dialect)
     prefix = f"{PREFIX}{spec.name}__"
-    for name in _index_names(connection):
+    for name in index_names(connection):
         if name.startswith(prefix) and name not in wanted:
             connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
     for statement in wanted.values():
@@ -78,7 +78,7 @@ def tenant_index_changes(connection: Connection, tenant_id: str, spec: ModuleSpe
     """(indexes to create, names to drop) to bring a tenant's indexes of a module to `spec`."""
     wanted = desired_tenant_indexes(tenant_id, spec, base, connection.dialect.name)
     prefix = tenant_index_prefix(tenant_id, spec.name)
-    existing = [name for name in _index_names(connection) if name.startswith(prefix)]
+    existing = [name for name in index_names(connection) if name.startswith(prefix)]
     return {name: wanted[name] for name in wanted if name not in existing}, [n for n in existing if n not in wanted]
 
 
@@ -98,7 +98,7 @@ def _index_name(module: str, entity: str, field: str, unique: bool) -> str:
     return name
 
 
-def _index_names(connection: Connection) -> list[str]:
+def index_names(connection: Connection) -> list[str]:
     """Names of the records table's indexes (the inspector skips expression indexes)."""
     if connection.dialect.name == "postgresql":
         query = "SELECT indexname FROM pg_indexes WHERE tablename = 'records'"

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from engine import tenancy
+from engine import audit, tenancy
 from engine.errors import Conflict, DeclarationError, NotFound, PermissionDenied
 from engine.overlays import Overlay, read_overlay
 from engine.runtime import Formwork
+from engine.storage.indexes import index_names, tenant_index_prefix
 from engine.storage.models import AuditEntry
 from tests.conftest import decide, errors_of, new_tenant_id, tasks
 from tests.modules.test_labor import create_ticket, submit, ticket_body, world  # noqa: F401 - fixture
@@ -182,3 +183,28 @@ def test_unknown_module_and_wrong_base_version_are_clear_errors(engine: Formwork
             "overlay.yaml:2:10: this overlay adjusts 'labor', but it is applied to module 'cost'; write "
             "'overlay: cost' or apply it to its module")
 
+
+
+def test_a_field_the_overlay_indexes_gets_a_tenant_index_that_rollback_drops(engine: Formwork, tenant: str) -> None:
+    overlay = read_overlay(OVERLAY)
+    indexed = Overlay(overlay.origin, {**overlay.files, "overlay.yaml": overlay.text.replace(
+        "default: sunny,", "default: sunny, unique: true,")})
+
+    def tenant_indexes() -> list[str]:
+        with engine.db.tenant(tenant) as session:
+            return [name for name in index_names(session.connection())
+                    if name.startswith(tenant_index_prefix(tenant, "labor"))]
+
+    with engine.adjustments(admin(tenant)) as service:
+        assert service.dry_run("labor", indexed)["indexes"] == {"create": ["day_labor_ticket.weather (unique)"],
+                                                                "drop": []}
+    assert tenant_indexes() == []
+    with engine.adjustments(admin(tenant)) as service:
+        service.publish("labor", indexed)
+    [name] = tenant_indexes()
+    with engine.adjustments(admin(tenant)) as service:
+        assert service.dry_run("labor", overlay)["indexes"] == {"create": [], "drop": [name]}
+        service.rollback("labor")
+    assert tenant_indexes() == []
+    with engine.db.tenant(tenant) as session:
+        assert audit.verify(session, tenant) == []
