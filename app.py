@@ -54,6 +54,7 @@ def secret_key() -> str:
 def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     """Build the web app; tests pass their own engine, servers get one from the environment."""
     from designer.api import designer_api
+    from designer.pages import designer_pages
     from web import api, errors, pages
 
     app = Flask(__name__, instance_path=str(instance_path()))
@@ -65,6 +66,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
     app.register_blueprint(designer_api)
+    app.register_blueprint(designer_pages)
     return app
 
 
