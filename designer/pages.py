@@ -49,7 +49,7 @@ def http_error(error: HTTPException) -> Response:
     if error.code == 401:
         flash(t("login.again"), "error")
         return redirect(url_for("pages.login"))
-    return error_page(error.code or 500, error.description if error.code == 400 else "")
+    return error_page(error.code or 500, (error.description or "") if error.code == 400 else "")
 
 
 @contextmanager
@@ -167,7 +167,7 @@ def preview_html(service: Adjustments, spec: ModuleSpec | None, entity_name: str
     from web.pages.services import formatter
     from web.pages.widgets import Choices, FormContext, build_widgets
 
-    if spec is None or entity_name not in spec.entities:
+    if spec is None or entity_name is None or entity_name not in spec.entities:
         return ""
     records = Records(service.session, service.actor, {**service.modules, spec.name: spec}, service.parameters,
                       language())
@@ -175,7 +175,9 @@ def preview_html(service: Adjustments, spec: ModuleSpec | None, entity_name: str
     writable = writable_fields(records, entity, None)
     raw = default_raw(entity, writable)
     evaluated = evaluate(records, entity, to_data(entity, raw), None, None)
-    context = FormContext(entity, language(), formatter(records, entity), Choices([], {}, {}, {}), writable, {},
+    fields = [*entity.fields.values(), *(c for f in entity.fields.values() for c in f.fields.values())]
+    refs: dict[str, list[tuple[str, str]] | None] = {f.target: [] for f in fields if f.type == "ref" and f.target}
+    context = FormContext(entity, language(), formatter(records, entity), Choices([], refs, {}, {}), writable, {},
                           evaluated.values, evaluated.visible, evaluated.readonly)
     widgets = build_widgets(context, raw, shown_fields(records, entity))
     return render_template("designer/_preview.html", widgets=widgets, entity=entity, **page_globals())
