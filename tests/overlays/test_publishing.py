@@ -208,3 +208,14 @@ def test_a_field_the_overlay_indexes_gets_a_tenant_index_that_rollback_drops(eng
     assert tenant_indexes() == []
     with engine.db.tenant(tenant) as session:
         assert audit.verify(session, tenant) == []
+
+
+def test_problems_of_the_overlays_bpmn_name_its_file_and_line(engine: Formwork, tenant: str) -> None:
+    overlay = read_overlay(OVERLAY)
+    bpmn = "approvals/ticket_v2.bpmn"
+    broken = Overlay(overlay.origin, {**overlay.files, bpmn: overlay.files[bpmn].replace(
+        'camunda:candidateGroups="project_manager"', 'camunda:candidateGroups="project_manger"')})
+    with engine.adjustments(admin(tenant)) as service:
+        [problem] = service.validate("labor", broken)
+    assert problem.file == f"{OVERLAY.parent}/{bpmn}" and problem.line == 17
+    assert "project_manger" in problem.message and "did you mean 'project_manager'" in problem.message
