@@ -143,7 +143,7 @@ class _Merger:
                          f"{self.base.name!r}; write 'overlay: {self.base.name}' or apply it to its module", key=False)
         if str(data.get("base_version")) != self.base.version:
             self.problem(("base_version",), f"the overlay was written against {self.base.name} "
-                         f"{data.get('base_version')}, but the tenant's {self.base.name} is {self.base.version}; "
+                         f"{data.get('base_version')}, but the installed {self.base.name} is {self.base.version}; "
                          f"check the overlay against {self.base.version} and set 'base_version: "
                          f"{self.base.version}'", key=False)
         merged = dict(base_data)

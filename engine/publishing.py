@@ -140,11 +140,15 @@ class Adjustments:
 
     def dry_run(self, name: str, overlay: Overlay) -> dict[str, Any]:
         """Everything publishing would do, then undone."""
-        report = self._apply(self.plan(name, overlay), publish=False)
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        plan = self.plan(name, overlay)
+        report = self._apply(plan, publish=False)
         self.session.rollback()
+        self.modules[name] = plan.old
         return report
 
     def publish(self, name: str, overlay: Overlay) -> dict[str, Any]:
+        audit.lock_chain(self.session, self.actor.tenant_id)  # before numbering: one publisher at a time
         plan = self.plan(name, overlay)
         files = self._with_stored_files(name, overlay).files
         report = self._apply(plan, publish=True)
@@ -181,7 +185,6 @@ class Adjustments:
                 "diff": module_diff(old, restored)}
 
     def _apply(self, plan: Plan, *, publish: bool) -> dict[str, Any]:
-        audit.lock_chain(self.session, self.actor.tenant_id)
         self.modules[plan.module] = plan.new
         base = self.catalog_base(plan.module)
         create, drop = tenant_index_changes(self.session.connection(), self.actor.tenant_id, plan.new, base)
