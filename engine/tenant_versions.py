@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.catalog import Catalog
 from engine.declarations.model import ModuleSpec
@@ -13,6 +13,7 @@ from engine.overlays import Overlay, compile_or_raise
 from engine.storage.database import TENANT_KEY
 from engine.storage.models import TenantModuleVersion
 
+CACHE_LIMIT = 512
 TENANT_MARK = "+t"  # `1.0.0+t2`: a tenant's version; a catalog version never has build metadata
 
 
@@ -37,10 +38,12 @@ class TenantVersions:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._specs: dict[tuple[str, ...], ModuleSpec] = {}  # by content: a request reads no overlay text
 
     def effective(self, session: Session, usable: Mapping[str, ModuleSpec]) -> dict[str, ModuleSpec]:
         """`usable` with every module the tenant adjusted replaced by its current version."""
-        rows = session.scalars(select(TenantModuleVersion).where(TenantModuleVersion.rolled_back_at.is_(None))
+        rows = session.scalars(select(TenantModuleVersion).options(defer(TenantModuleVersion.files))
+                               .where(TenantModuleVersion.rolled_back_at.is_(None))
                                .order_by(TenantModuleVersion.seq)).all()
         newest = {row.module: row for row in rows}
         result = dict(usable)
@@ -51,7 +54,15 @@ class TenantVersions:
 
     def spec_of(self, row: TenantModuleVersion, available: Mapping[str, ModuleSpec]) -> ModuleSpec:
         base = self.catalog.version(row.module, row.base_version)
-        return compile_or_raise(Overlay(row.origin, dict(row.files)), base, available, version=row.version)
+        key = (row.tenant_id, row.module, row.version, row.digest, base.digest,
+               *sorted(f"{name}:{available[name].digest}" for name in base.requires if name in available))
+        spec = self._specs.get(key)
+        if spec is None:
+            spec = compile_or_raise(Overlay(row.origin, dict(row.files)), base, available, version=row.version)
+            if len(self._specs) >= CACHE_LIMIT:
+                self._specs.pop(next(iter(self._specs)))
+            self._specs[key] = spec
+        return spec
 
     def version(self, session: Session, module: str, version: str) -> ModuleSpec:
         """A specific version, the catalog's or the tenant's (in-flight approvals keep theirs)."""

@@ -219,3 +219,11 @@ def test_problems_of_the_overlays_bpmn_name_its_file_and_line(engine: Formwork, 
         [problem] = service.validate("labor", broken)
     assert problem.file == f"{OVERLAY.parent}/{bpmn}" and problem.line == 17
     assert "project_manger" in problem.message and "did you mean 'project_manager'" in problem.message
+
+
+def test_a_parameter_the_tenant_set_itself_wins_and_the_dry_run_says_so(engine: Formwork, tenant: str) -> None:
+    with engine.db.tenant(tenant) as session:
+        tenancy.set_parameter(session, tenant, "labor", "production_review_amount", "5000", engine.catalog.modules())
+    with engine.adjustments(admin(tenant)) as service:
+        [warning] = service.dry_run("labor", read_overlay(OVERLAY))["warnings"]
+    assert warning.startswith("parameter 'production_review_amount' is set to ") and "takes precedence" in warning
