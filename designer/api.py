@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, g, jsonify, request
 
 from engine.errors import BadRequest, DeclarationError, Problem
 from engine.overlays import MAIN, Overlay
@@ -29,9 +29,16 @@ def adjustments() -> Iterator[Adjustments]:
         yield service
 
 
-def overlay_of(data: dict[str, Any]) -> Overlay:
-    """`{overlay: <YAML text>, files: {<path>: <BPMN text>}}`; files omitted are taken from the current version."""
-    text, files = data.get("overlay"), data.get("files") or {}
+def overlay_of() -> Overlay:
+    """JSON `{overlay: <YAML text>, files: {<path>: <BPMN text>}}`, or the YAML itself as the body.
+
+    BPMN files not sent are taken from the current version.
+    """
+    if request.is_json or not request.content_length:
+        data = body()
+        text, files = data.get("overlay"), data.get("files") or {}
+    else:
+        text, files = request.get_data(as_text=True), {}
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("send the overlay's YAML text as 'overlay' in the JSON body")
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
@@ -56,7 +63,7 @@ def describe(module: str) -> Response:
 
 @designer_api.post("/<module>/validate")
 def validate(module: str) -> Response:
-    overlay = overlay_of(body())
+    overlay = overlay_of()
     with adjustments() as service:
         problems = service.validate(module, overlay)
     return jsonify({"valid": not problems, "problems": problems_json(problems)})
@@ -64,7 +71,7 @@ def validate(module: str) -> Response:
 
 @designer_api.post("/<module>/dryrun")
 def dry_run(module: str) -> Response | tuple[Response, int]:
-    overlay = overlay_of(body())
+    overlay = overlay_of()
     try:
         with adjustments() as service:
             return jsonify(service.dry_run(module, overlay))
@@ -74,7 +81,7 @@ def dry_run(module: str) -> Response | tuple[Response, int]:
 
 @designer_api.post("/<module>/publish")
 def publish(module: str) -> Response | tuple[Response, int]:
-    overlay = overlay_of(body())
+    overlay = overlay_of()
     try:
         with adjustments() as service:
             report = service.publish(module, overlay)

@@ -34,6 +34,9 @@ def test_validate_reports_problems_at_overlay_line_and_column(engine: Formwork, 
     broken = api.post("/designer/labor/validate", {"overlay": "overlay: labor\nbase_version: [", "files": BPMN})
     assert broken.get_json()["problems"][0]["message"].startswith("YAML syntax error")
     assert api.post("/designer/labor/validate", {"files": BPMN}).status_code == 400
+    raw = api.client.post("/api/v1/designer/labor/validate", data=typo.split("workflows:")[0].encode(),
+                          headers={**api.headers, "Content-Type": "application/yaml"})
+    assert [p["line"] for p in raw.get_json()["problems"]] == [12]     # the YAML as the body works too
 
 
 def test_dry_run_publish_diff_and_rollback(engine: Formwork, tenant: str, client: FlaskClient) -> None:
