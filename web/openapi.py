@@ -70,7 +70,8 @@ OVERLAY_BODY = {"required": True, "content": {"application/json": {"schema": {
         "overlay": {"type": "string", "description": "the overlay's YAML text (docs/overlays.md)"},
         "files": {"type": "object", "additionalProperties": {"type": "string"},
                   "description": "BPMN files the overlay names, by path relative to it; omitted ones are taken "
-                                 "from the current version"}}}}}}
+                                 "from the current version"}}}},
+    "application/yaml": {"schema": {"type": "string", "description": "the overlay's YAML text itself"}}}}
 PROBLEMS = {"type": "array", "items": {"type": "object", "properties": {
     "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
     "message": {"type": "string"}, "text": {"type": "string"}}}}
