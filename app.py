@@ -15,8 +15,10 @@ import click
 from flask import Flask
 
 from engine import audit, tenancy
+from engine.adjustment_report import diff_lines, report_lines
 from engine.declarations.loader import validate_paths
 from engine.errors import FormworkError
+from engine.overlays import read_overlay
 from engine.runtime import Formwork, default_database_url
 
 
@@ -52,6 +54,8 @@ def secret_key() -> str:
 def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     """Build the web app; tests pass their own engine, servers get one from the environment."""
     from admin import console
+    from designer.api import designer_api
+    from designer.pages import designer_pages
     from web import api, errors, pages
 
     app = Flask(__name__, instance_path=str(instance_path()))
@@ -63,6 +67,8 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
     console.register(app)
+    app.register_blueprint(designer_api)
+    app.register_blueprint(designer_pages)
     return app
 
 
@@ -276,6 +282,53 @@ def tenant_param(tenant_id: str, module_name: str, name: str, value: str) -> Non
     with engine.db.tenant(tenant_id) as session:
         stored = tenancy.set_parameter(session, tenant_id, module_name, name, value, engine.catalog.modules())
     click.echo(f"{module_name}.{name} = {stored}")
+
+
+def _tenant_admin(tenant_id: str) -> tenancy.Actor:
+    return tenancy.Actor(tenant_id=tenant_id, username=tenancy.SYSTEM_ACTOR, roles=frozenset({"admin"}))
+
+
+@tenant.command("overlay", help="Dry-run (default) or publish a tenant's adjustment of a module (docs/overlays.md).")
+@click.argument("tenant_id")
+@click.argument("module_name")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--publish", is_flag=True, help="publish it as the tenant's new version of the module")
+def tenant_overlay(tenant_id: str, module_name: str, file: Path, publish: bool) -> None:
+    overlay = read_overlay(file)
+    with _engine().adjustments(_tenant_admin(tenant_id)) as service:
+        problems = service.validate(module_name, overlay)
+        if problems:
+            for problem in problems:
+                click.echo(str(problem))
+            click.echo(f"{len(problems)} problem(s) found; nothing was changed", err=True)
+            sys.exit(1)
+        report = service.publish(module_name, overlay) if publish else service.dry_run(module_name, overlay)
+    for line in report_lines(report):
+        click.echo(line)
+
+
+@tenant.command("rollback", help="Make the previous version of a tenant's module current again.")
+@click.argument("tenant_id")
+@click.argument("module_name")
+def tenant_rollback(tenant_id: str, module_name: str) -> None:
+    with _engine().adjustments(_tenant_admin(tenant_id)) as service:
+        report = service.rollback(module_name)
+    click.echo(f"{module_name} rolled back from {report['from_version']} to {report['to_version']}")
+    for line in diff_lines(report["diff"]):
+        click.echo(line)
+
+
+@tenant.command("versions", help="A tenant's versions of a module, each with what it changed.")
+@click.argument("tenant_id")
+@click.argument("module_name")
+def tenant_versions(tenant_id: str, module_name: str) -> None:
+    with _engine().adjustments(_tenant_admin(tenant_id)) as service:
+        for item in service.history(module_name):
+            who = f" published {item['published_at']} by {item['published_by']}" if "published_at" in item else ""
+            click.echo(f"{item['version']}\t{item['state']}{who}")
+            if "published_at" in item:
+                for line in diff_lines(service.version_diff(module_name, item["version"])):
+                    click.echo(line)
 
 
 @cli.group(help="Manage users of a tenant.")

@@ -98,7 +98,8 @@ class Approvals:
         run = ProcessRun.start(process, self._process_data(entity, row), engine=self._context(entity))
         instance = ProcessInstance(
             id=str(uuid.uuid4()), record_id=row.id, module=entity.module, entity=entity.name,
-            module_version=row.schema_version, process_file=entity.workflow.process if entity.workflow else "",
+            module_version=self.records.modules[entity.module].version,
+            process_file=entity.workflow.process if entity.workflow else "",
             spec_digest=process.digest, serializer_version=str(run.dump().get("serializer_version", "")),
             state=run.dump(), status="running", started_by=self.actor.username, started_at=now(), updated_at=now())
         self.session.add(instance)

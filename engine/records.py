@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -189,8 +189,11 @@ class Records:
             raise Conflict(f"{entity.title.en} {record_id} is {row.status} and can no longer be edited")
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
+        if row.schema_version != self.modules[entity.module].version:  # written on another version of the module
+            values.update(self._defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(self._accepted_input(entity, data, access, previous=previous))
         document = self._finish(entity, values, record_id=row.id)
+        row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
         self._store(entity, row, document, "record.update")
         return self.view(entity, row)
 
@@ -226,6 +229,26 @@ class Records:
         values = {name: previous[name] for name in entity.fields}
         values.update(self._accepted_input(entity, changes, None, previous=previous))
         self._store(entity, row, self._finish(entity, values, record_id=row.id), "record.update")
+
+    def revalidate(self, entity: EntitySpec, row: Record, new_fields: Iterable[str] = ()) -> dict[str, Any]:
+        """Check a stored record against `entity` (maybe a newer version of it), filling the defaults of
+        `new_fields` and recomputing; return the document it would have, or raise RecordInvalid."""
+        values = {name: value for name, value in self.values_of(entity, row).items() if name in entity.fields}
+        values.update(self._defaults(entity, [name for name in new_fields if values.get(name) is None]))
+        return self._finish(entity, values, record_id=row.id)
+
+    @staticmethod
+    def _defaults(entity: EntitySpec, names: Iterable[str]) -> dict[str, Any]:
+        """The declared defaults of the named fields that have one (computed fields are computed)."""
+        fields = [entity.fields[name] for name in names]
+        return {spec.name: coerce(spec, spec.default) for spec in fields
+                if spec.default is not None and not spec.is_computed}
+
+    def migrate(self, entity: EntitySpec, row: Record, document: dict[str, Any]) -> None:
+        """Move a record to the current version of its module with the document `revalidate` gave."""
+        row.schema_version = self.modules[entity.module].version
+        self._store(entity, row, document, "record.migrate")
+        self._flush(entity)
 
     def set_status(self, entity: EntitySpec, row: Record, status: str) -> None:
         """Move a record along its approval; only the approval service calls this."""

@@ -15,11 +15,13 @@ from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
 from engine.declarations.model import ModuleSpec
 from engine.errors import NotFound
+from engine.publishing import Adjustments
 from engine.records import Records
 from engine.storage.database import Database
 from engine.storage.migrate import upgrade
 from engine.storage.models import ProcessInstance
 from engine.tenancy import Actor
+from engine.tenant_versions import TenantVersions
 from engine.workflow import ProcessSpec
 
 
@@ -33,6 +35,7 @@ class Formwork:
     def __init__(self, database_url: str) -> None:
         self.db = Database(database_url)
         self.catalog = Catalog(self.db)
+        self.versions = TenantVersions(self.catalog)
 
     def initialise(self) -> list[str]:
         """Create or upgrade the schema and install the built-in modules; returns what was installed."""
@@ -50,7 +53,7 @@ class Formwork:
         installed = self.catalog.modules()
         settings = tenancy.module_settings(session, tenant_id)
         usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
-        return usable, {name: settings[name] for name in usable}
+        return self.versions.effective(session, usable), {name: settings[name] for name in usable}
 
     def enable_module(self, tenant_id: str, module: str, *, enabled: bool = True) -> list[str]:
         """Enable (with its requirements) or disable a module; enabling plants its seed records once."""
@@ -67,7 +70,7 @@ class Formwork:
     @contextmanager
     def approvals(self, actor: Actor, language: str = "en") -> Iterator[Approvals]:
         with self.records(actor, language) as records:
-            yield Approvals(records, self.process_for)
+            yield Approvals(records, lambda instance: self.process_for(instance, records.session))
 
     def job_handlers(self) -> dict[str, jobs.Handler]:
         """What `formwork worker` runs, by job kind; each runs in its job's tenant transaction."""
@@ -83,12 +86,19 @@ class Formwork:
     def run_jobs(self, moment: datetime | None = None) -> tuple[int, int]:
         return jobs.run_due(self.db, self.job_handlers(), moment)
 
-    def process_for(self, instance: ProcessInstance) -> ProcessSpec:
-        """The process an instance started with, from the module version it was started on."""
-        entity = self.catalog.version(instance.module, instance.module_version).entities[instance.entity]
+    def process_for(self, instance: ProcessInstance, session: Session) -> ProcessSpec:
+        """The process an instance started with, from the (catalog or tenant) module version it started on."""
+        entity = self.versions.version(session, instance.module, instance.module_version).entities[instance.entity]
         if entity.workflow is None or entity.workflow.spec is None:
             raise NotFound(f"{instance.module} {instance.module_version} has no process for {instance.entity}")
         return entity.workflow.spec
+
+    @contextmanager
+    def adjustments(self, actor: Actor) -> Iterator[Adjustments]:
+        """A tenant administrator's overlay work (validate, dry run, publish, roll back) in one transaction."""
+        with self.db.tenant(actor.tenant_id) as session:
+            modules, parameters = self.tenant_modules(session, actor.tenant_id)
+            yield Adjustments(session, actor, self.catalog, self.versions, modules, parameters)
 
     @contextmanager
     def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:

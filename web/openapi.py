@@ -68,6 +68,50 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
     }
 
 
+OVERLAY_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["overlay"], "properties": {
+        "overlay": {"type": "string", "description": "the overlay's YAML text (docs/overlays.md)"},
+        "files": {"type": "object", "additionalProperties": {"type": "string"},
+                  "description": "BPMN files the overlay names, by path relative to it; omitted ones are taken "
+                                 "from the current version"}}}},
+    "application/yaml": {"schema": {"type": "string", "description": "the overlay's YAML text itself"}}}}
+PROBLEMS = {"type": "array", "items": {"type": "object", "properties": {
+    "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
+    "message": {"type": "string"}, "text": {"type": "string"}}}}
+
+
+def _designer_paths() -> dict[str, Any]:
+    """Tenant administrators only (role `admin`): others get 403."""
+    module = [{"name": "module", "in": "path", "required": True, "schema": {"type": "string"}}]
+    report = _json({"type": "object", "description": "diff, records (checked, migrated, kept, invalid, "
+                                                     "invalid_reasons), approvals, indexes, warnings"})
+    return {
+        "/designer/{module}": {"parameters": module, "get": {
+            "summary": "The tenant's current version of a module, its overlay and its versions",
+            "responses": _responses({"200": _json({"type": "object"})}, 403, 404)}},
+        "/designer/{module}/validate": {"parameters": module, "post": {
+            "summary": "Check an overlay; problems carry the overlay's line and column", "requestBody": OVERLAY_BODY,
+            "responses": _responses({"200": _json({"type": "object", "properties": {
+                "valid": {"type": "boolean"}, "problems": PROBLEMS}})}, 400, 403, 404)}},
+        "/designer/{module}/dryrun": {"parameters": module, "post": {
+            "summary": "What publishing the overlay would do; nothing is changed", "requestBody": OVERLAY_BODY,
+            "responses": _responses({"200": report}, 400, 403, 404, 422)}},
+        "/designer/{module}/publish": {"parameters": module, "post": {
+            "summary": "Publish the overlay as the tenant's new version of the module", "requestBody": OVERLAY_BODY,
+            "responses": _responses({"200": report}, 400, 403, 404, 409, 422)}},
+        "/designer/{module}/rollback": {"parameters": module, "post": {
+            "summary": "Make the previous version current again",
+            "responses": _responses({"200": _json({"type": "object"})}, 403, 404, 409)}},
+        "/designer/{module}/versions": {"parameters": module, "get": {
+            "summary": "The version history",
+            "responses": _responses({"200": _json({"type": "object"})}, 403, 404)}},
+        "/designer/{module}/versions/{version}/diff": {"parameters": [*module, {
+            "name": "version", "in": "path", "required": True, "schema": {"type": "string"}}], "get": {
+            "summary": "What a version changed against the one before it",
+            "responses": _responses({"200": _json({"type": "object"})}, 403, 404)}},
+    }
+
+
 def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {
@@ -98,6 +142,7 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
             "responses": _responses({"200": {"description": "the file's content",
                                              "content": {"application/octet-stream": {}}}}, 404)}},
     }
+    paths.update(_designer_paths())
     if service is None:
         generic = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                    for n in ("module", "entity")]

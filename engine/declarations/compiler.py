@@ -475,7 +475,7 @@ class ModuleCompiler:
             self.problem((*base, "workflow", "process"), f"process file {process!r} is not in the module folder"
                          + suggest(process, [f for f in self.files if f.endswith(".bpmn")]))
             return Workflow(process=process, start=start)
-        origin = self.source.file.rpartition("/")[0]
+        origin = self.source.file.rpartition("/")[0] or "."
         spec, problems = load_processes(self.files, process, origin=origin, roles=[*self.roles, *BUILTIN_ROLES],
                                         environment=env, params=self.param_types)
         self.problems += problems

@@ -253,3 +253,24 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+class TenantModuleVersion(TenantOwned, Base):
+    """A tenant's published adjustment of a module: the overlay files, kept verbatim, and its version.
+
+    The effective module is the catalog's `base_version` with `files` merged onto it; the newest row
+    not rolled back is the tenant's current version, older rows stay for records and approvals.
+    """
+
+    __tablename__ = "tenant_module_versions"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    base_version: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(255))        # the overlay file's name, for messages
+    files: Mapped[dict[str, str]] = mapped_column(JsonDocument)
+    digest: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str] = mapped_column(String(64))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rolled_back_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

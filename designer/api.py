@@ -1,0 +1,109 @@
+"""REST API `/api/v1/designer`: tenant administrators validate, dry-run, publish and roll back overlays."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from engine.errors import BadRequest, DeclarationError, Problem
+from engine.overlays import MAIN, Overlay
+from engine.publishing import Adjustments
+from web.api import body, current_actor, formwork
+from web.errors import error_response
+
+designer_api = Blueprint("designer_api", __name__, url_prefix="/api/v1/designer")
+ORIGIN = MAIN  # overlays sent to the API are named `overlay.yaml` in problems
+
+
+@designer_api.before_request
+def authenticate() -> None:
+    g.actor = current_actor()
+
+
+@contextmanager
+def adjustments() -> Iterator[Adjustments]:
+    with formwork().adjustments(g.actor) as service:
+        yield service
+
+
+def overlay_of() -> Overlay:
+    """JSON `{overlay: <YAML text>, files: {<path>: <BPMN text>}}`, or the YAML itself as the body.
+
+    BPMN files not sent are taken from the current version.
+    """
+    if request.is_json or not request.content_length:
+        data = body()
+        text, files = data.get("overlay"), data.get("files") or {}
+    else:
+        text, files = request.get_data(as_text=True), {}
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("send the overlay's YAML text as 'overlay' in the JSON body")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise BadRequest("'files' must map a BPMN path (relative to the overlay) to its text")
+    return Overlay(ORIGIN, {**files, MAIN: text})
+
+
+def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [{**asdict(problem), "text": str(problem)} for problem in problems]
+
+
+def invalid(error: DeclarationError) -> tuple[Response, int]:
+    return error_response(422, error.code, f"the overlay has {len(error.problems)} problem(s)",
+                          problems_json(error.problems))
+
+
+@designer_api.get("/<module>")
+def describe(module: str) -> Response:
+    with adjustments() as service:
+        return jsonify(service.describe(module))
+
+
+@designer_api.post("/<module>/validate")
+def validate(module: str) -> Response:
+    overlay = overlay_of()
+    with adjustments() as service:
+        problems = service.validate(module, overlay)
+    return jsonify({"valid": not problems, "problems": problems_json(problems)})
+
+
+@designer_api.post("/<module>/dryrun")
+def dry_run(module: str) -> Response | tuple[Response, int]:
+    overlay = overlay_of()
+    try:
+        with adjustments() as service:
+            return jsonify(service.dry_run(module, overlay))
+    except DeclarationError as error:
+        return invalid(error)
+
+
+@designer_api.post("/<module>/publish")
+def publish(module: str) -> Response | tuple[Response, int]:
+    overlay = overlay_of()
+    try:
+        with adjustments() as service:
+            report = service.publish(module, overlay)
+    except DeclarationError as error:
+        return invalid(error)
+    return jsonify(report)
+
+
+@designer_api.post("/<module>/rollback")
+def rollback(module: str) -> Response:
+    with adjustments() as service:
+        report = service.rollback(module)
+    return jsonify(report)
+
+
+@designer_api.get("/<module>/versions")
+def versions(module: str) -> Response:
+    with adjustments() as service:
+        return jsonify({"items": service.history(module)})
+
+
+@designer_api.get("/<module>/versions/<version>/diff")
+def version_diff(module: str, version: str) -> Response:
+    with adjustments() as service:
+        return jsonify(service.version_diff(module, version))

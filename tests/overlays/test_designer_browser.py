@@ -1,0 +1,84 @@
+"""The designer in headless Chromium: problems appear while typing, the preview follows, publish from the page."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import create_app
+from engine import tenancy
+from engine.runtime import Formwork
+from tests.conftest import PASSWORD
+from tests.overlays.test_designer_pages import SIMPLE
+from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, free_port
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing: run `make test`", allow_module_level=True)
+TENANT = "designer-browser"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A tenant with every module and an administrator, served from a thread on a fresh SQLite file."""
+    from werkzeug.serving import make_server
+
+    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('designer') / 'formwork.db'}")
+    engine.initialise()
+    installed = engine.catalog.modules()
+    with engine.db.tenant(TENANT) as session:
+        tenancy.create_tenant(session, TENANT, plan="enterprise")
+        for name in installed:
+            tenancy.set_module_enabled(session, TENANT, name, True, installed)
+        tenancy.add_user(session, TENANT, "boss", PASSWORD, ["admin"])
+    http = make_server("127.0.0.1", free_port(), create_app(engine, SECRET_KEY="designer-browser"), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="designer-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+        http.server_close()
+        engine.db.dispose()
+
+
+def test_an_administrator_adjusts_a_form_in_the_browser(server: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page: Any = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(server + "/login")
+            page.fill("#tenant", TENANT)
+            page.fill("#username", "boss")
+            page.fill("#password", PASSWORD)
+            page.click(".login-card button[type=submit]")
+            page.wait_for_url(server + "/")
+            page.click("a[href='/designer/']")
+            page.click("a[href='/designer/labor']")
+            page.select_option("#preview-entity", "day_labor_ticket")
+            page.fill("#overlay-text", SIMPLE.replace("location: {label", "locaton: {label"))
+            problem = page.locator("#problem-list li").first
+            problem.wait_for()
+            assert problem.inner_text().startswith("第 8 行第 7 列")
+            assert "did you mean 'location'" in problem.inner_text()
+            page.fill("#overlay-text", SIMPLE)
+            page.locator("#form-preview [data-field='weather']").wait_for()
+            assert page.locator("#problem-list li").count() == 0
+            assert "作业部位" in page.locator("#form-preview").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "designer-zh.png"), full_page=True)
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.click("#publish")
+            page.locator("tr[data-version='1.1.0+t1']").wait_for()
+            assert "1.1.0+t1" in page.locator(".page-head").inner_text()
+            assert not errors, errors
+            context.close()
+        finally:
+            browser.close()
