@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, links
+from engine import audit, events, links
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
-from engine.errors import BadRequest, Conflict, FieldError, NotFound, RecordInvalid
+from engine.errors import BadRequest, Conflict, FieldError, NotFound, PluginNotEnabled, RecordInvalid
 from engine.json_schema import schema_errors
 from engine.permissions import Access
 from engine.storage.models import EffectLog, Record
@@ -39,8 +39,10 @@ class Records:
     """One actor's record operations inside one tenant transaction."""
 
     def __init__(self, session: Session, actor: Actor, modules: Mapping[str, ModuleSpec],
-                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en") -> None:
+                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en", *,
+                 blocked: Mapping[str, str] | None = None) -> None:
         self.session = session
+        self.blocked = blocked or {}  # module -> why the tenant cannot use it now (a plugin it needs is off)
         self.actor = actor
         self.modules = modules
         self.parameters = parameters or {}
@@ -52,6 +54,8 @@ class Records:
         spec = self.modules.get(module)
         if spec is None:
             raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, self.modules))
+        if module in self.blocked:
+            raise PluginNotEnabled(self.blocked[module])
         found = spec.entities.get(entity)
         if found is None:
             raise NotFound(f"module {module!r} has no entity {entity!r}" + suggest(entity, spec.entities))
@@ -150,6 +154,7 @@ class Records:
         self.session.add(row)
         self._flush(entity)
         self._audit("record.create", entity, row, None, document)
+        self._emit("record.created", entity, row)
         self._refresh_parents(entity, document)
         return row
 
@@ -184,6 +189,7 @@ class Records:
         row.updated_by = self.actor.username
         self._flush(entity)
         self._audit("record.delete", entity, row, dict(row.data), None)
+        self._emit("record.deleted", entity, row)
         self._refresh_parents(entity, row.data)
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
@@ -253,6 +259,7 @@ class Records:
         self._flush(entity)
         self._audit(action, entity, row, before, document)
         if depth is None:
+            self._emit("record.updated", entity, row)
             self._refresh_parents(entity, before, document)
         else:
             self._refresh_parents(entity, document, depth=depth)
@@ -416,11 +423,22 @@ class Records:
             raise Conflict(f"{entity.title.en} conflicts with another record (a unique value is already used)",
                            details=str(error.orig)) from None
 
+    def _emit(self, event: str, entity: EntitySpec, row: Record) -> None:
+        events.emit(self.session, self.actor.tenant_id, event, module=entity.module, entity=entity.name,
+                    record=record_document(row))
+
     def _audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
                after: dict[str, Any] | None) -> None:
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
                     target_type="record", target_id=row.id, before=before, after=after,
                     note=f"{entity.key} v{row.version}")
+
+
+def record_document(row: Record) -> dict[str, Any]:
+    """A record as plugins receive it: its stored fields plus the system fields, JSON-ready."""
+    return {**row.data, "id": row.id, "status": row.status, "version": row.version,
+            "created_by": row.created_by, "created_at": _iso(row.created_at),
+            "updated_by": row.updated_by, "updated_at": _iso(row.updated_at)}
 
 
 def _iso(moment: datetime) -> str:

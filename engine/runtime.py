@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, seeds, tenancy
+from engine import jobs, plugin_registry, seeds, tenancy
 from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
 from engine.declarations.model import ModuleSpec
-from engine.errors import NotFound
+from engine.errors import DeclarationError, NotFound
+from engine.plugin_host import PluginHost
 from engine.records import Records
 from engine.storage.database import Database
 from engine.storage.migrate import upgrade
@@ -31,8 +32,10 @@ class Formwork:
     """One per process: owns the database and the compiled module catalog."""
 
     def __init__(self, database_url: str) -> None:
+        plugin_registry.load()  # before the catalog compiles: modules may use what plugins add
         self.db = Database(database_url)
         self.catalog = Catalog(self.db)
+        self.plugins = PluginHost(self)
 
     def initialise(self) -> list[str]:
         """Create or upgrade the schema and install the built-in modules; returns what was installed."""
@@ -42,6 +45,15 @@ class Formwork:
             spec, changed = self.catalog.install_folder(folder)
             if changed:
                 installed.append(f"{spec.name} {spec.version}")
+        for plugin in plugin_registry.loaded().values():
+            for path in plugin.modules:
+                try:
+                    spec, changed = self.catalog.install(path)
+                except DeclarationError as error:  # a plugin's broken module must not stop the others
+                    installed.append(f"module of plugin {plugin.name} at {path.name} NOT installed:\n{error}")
+                    continue
+                if changed:
+                    installed.append(f"{spec.name} {spec.version} (plugin {plugin.name})")
         return installed
 
     def tenant_modules(self, session: Session, tenant_id: str) -> tuple[dict[str, ModuleSpec], dict[str, Any]]:
@@ -67,7 +79,7 @@ class Formwork:
     @contextmanager
     def approvals(self, actor: Actor, language: str = "en") -> Iterator[Approvals]:
         with self.records(actor, language) as records:
-            yield Approvals(records, self.process_for)
+            yield Approvals(records, self.process_for, self.plugins.service_caller)
 
     def job_handlers(self) -> dict[str, jobs.Handler]:
         """What `formwork worker` runs, by job kind; each runs in its job's tenant transaction."""
@@ -78,7 +90,7 @@ class Formwork:
                 service.fire_timers(job.key, moment)
                 jobs.finish(service.session, job)
 
-        return {TIMER_JOB: fire_timer}
+        return {TIMER_JOB: fire_timer, **self.plugins.job_handlers()}
 
     def run_jobs(self, moment: datetime | None = None) -> tuple[int, int]:
         return jobs.run_due(self.db, self.job_handlers(), moment)
@@ -94,7 +106,9 @@ class Formwork:
     def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:
         with self.db.tenant(actor.tenant_id) as session:
             modules, parameters = self.tenant_modules(session, actor.tenant_id)
-            yield Records(session, actor, modules, parameters, language)
+            blocked = self.plugins.blocked_modules(
+                modules, plugin_registry.enabled_plugins(session, actor.tenant_id), actor.tenant_id)
+            yield Records(session, actor, modules, parameters, language, blocked=blocked)
 
 
 def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:
