@@ -94,9 +94,22 @@ def _plugin_commands() -> dict[str, click.Command]:
             if isinstance(command, click.Command) and command.name}
 
 
+class CliState:
+    """`ctx.obj` of every command: plugin commands get the engine with `state.engine()` (`@click.pass_obj`)."""
+
+    def __init__(self) -> None:
+        self._engine: Formwork | None = None
+
+    def engine(self) -> Formwork:
+        if self._engine is None:
+            self._engine = _engine()
+        return self._engine
+
+
 @click.group(cls=FormworkCommands, help="Formwork: declared construction-management modules on a generic engine.")
-def cli() -> None:
-    pass
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.obj = CliState()
 
 
 def main() -> None:

@@ -184,6 +184,11 @@ class PluginHost:
 
         return PluginItems(open_session, plugin_name)
 
+    def settings(self, plugin_name: str, tenant_id: str) -> dict[str, Any] | None:
+        """The plugin's settings in a tenant, None when the tenant has not enabled it."""
+        with self.engine.db.tenant(tenant_id) as session:
+            return plugin_registry.enabled_plugins(session, tenant_id).get(plugin_name)
+
     def gateway(self, plugin: Plugin, tenant_id: str) -> RecordGateway:
         actor = self.actor_of(plugin, tenant_id)
 
