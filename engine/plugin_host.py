@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -122,12 +122,15 @@ class PluginItems:
             row.data = {**row.data, **to_json(dict(data))}
             row.updated_at = datetime.now(UTC)
 
-    def list(self, collection: str, *, owner: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list(self, collection: str, *, owner: str | Sequence[str] | None = None,
+             limit: int = 50) -> list[dict[str, Any]]:
         with self._open() as session:
             statement = select(PluginItem).where(PluginItem.plugin == self.plugin,
                                                  PluginItem.collection == collection)
-            if owner is not None:
+            if isinstance(owner, str):
                 statement = statement.where(PluginItem.owner == owner)
+            elif owner is not None:
+                statement = statement.where(PluginItem.owner.in_(list(owner)))
             rows = session.scalars(statement.order_by(PluginItem.created_at.desc()).limit(limit))
             return [_item(row) for row in rows]
 

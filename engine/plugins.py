@@ -50,7 +50,8 @@ class ItemStore(Protocol):
 
     def update(self, collection: str, item_id: str, data: Mapping[str, Any]) -> None: ...
 
-    def list(self, collection: str, *, owner: str | None = None, limit: int = 50) -> list[dict[str, Any]]: ...
+    def list(self, collection: str, *, owner: str | Sequence[str] | None = None,
+             limit: int = 50) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

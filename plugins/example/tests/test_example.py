@@ -10,10 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # runs whether or not the package is pip-installed
 
-from engine import plugin_registry, tenancy  # noqa: E402
-from engine.runtime import Formwork  # noqa: E402
-from engine.tenancy import Actor  # noqa: E402
-from formwork_example import plugin, with_tax  # noqa: E402
+from formwork_example import plugin, with_tax
+
+from engine import plugin_registry, tenancy
+from engine.runtime import Formwork
+from engine.tenancy import Actor
 
 MODULE = """\
 module: example_orders

@@ -69,7 +69,7 @@ def post(url: str, body: bytes, secret: str, event_name: str, delivery: str) -> 
         "X-Formwork-Event": event_name, "X-Formwork-Delivery": delivery,
         "X-Formwork-Signature": signature(secret, body)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - URLs are http(s) by schema
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             return int(response.status), ""
     except urllib.error.HTTPError as error:
         error.close()

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from app import cli  # noqa: E402
-from engine import plugin_registry, tenancy  # noqa: E402
-from engine.runtime import Formwork  # noqa: E402
-from engine.tenancy import Actor  # noqa: E402
-from formwork_webhooks import DELIVERIES, plugin  # noqa: E402
+from formwork_webhooks import DELIVERIES, plugin
+
+from app import cli
+from engine import plugin_registry, tenancy
+from engine.runtime import Formwork
+from engine.tenancy import Actor
 
 SECRET = "s3cret-key"
 
