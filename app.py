@@ -61,7 +61,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     errors.register(app)
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
-    for plugin in plugin_registry.loaded().values():
+    for plugin in plugin_registry.load().values():
         for blueprint in plugin.blueprints:
             app.register_blueprint(blueprint)
     return app

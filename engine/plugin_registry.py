@@ -50,13 +50,10 @@ _failed: dict[str, Failure] = {}
 _function_owner: dict[str, str] = {}
 
 
-def load(*, refresh: bool = False) -> dict[str, Plugin]:
-    """Load every installed plugin not loaded yet (with `refresh`, look for newly installed ones)."""
+def load() -> dict[str, Plugin]:
+    """Load every installed plugin not loaded (or failed) yet; cheap enough to call at each startup."""
     with _lock:
-        if refresh:
-            importlib.invalidate_caches()
-        if (_loaded or _failed) and not refresh:
-            return dict(_loaded)
+        importlib.invalidate_caches()  # see packages pip-installed since the last call
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             if entry.name in _loaded or entry.name in _failed:
                 continue
@@ -64,6 +61,8 @@ def load(*, refresh: bool = False) -> dict[str, Plugin]:
                 plugin = entry.load()
                 if not isinstance(plugin, Plugin):
                     raise TypeError(f"entry point {entry.value!r} is a {type(plugin).__name__}, not a Plugin")
+                if plugin.name != entry.name:
+                    raise ValueError(f"entry point {entry.name!r} names plugin {plugin.name!r}; use the same name")
                 add(plugin)
             except Exception as error:  # the boundary: a broken plugin is reported, never fatal
                 log.exception("plugin %s failed to load", entry.name)

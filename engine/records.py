@@ -42,7 +42,7 @@ class Records:
                  parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en", *,
                  blocked: Mapping[str, str] | None = None) -> None:
         self.session = session
-        self.blocked = blocked or {}  # module -> why the tenant cannot use it now (a plugin it needs is off)
+        self.blocked = blocked or {}  # modules left out of `modules` because a plugin they need is off: why
         self.actor = actor
         self.modules = modules
         self.parameters = parameters or {}
@@ -51,11 +51,11 @@ class Records:
     # -- lookup ------------------------------------------------------------------------------------
 
     def entity(self, module: str, entity: str) -> EntitySpec:
+        if module in self.blocked:
+            raise PluginNotEnabled(self.blocked[module])
         spec = self.modules.get(module)
         if spec is None:
             raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, self.modules))
-        if module in self.blocked:
-            raise PluginNotEnabled(self.blocked[module])
         found = spec.entities.get(entity)
         if found is None:
             raise NotFound(f"module {module!r} has no entity {entity!r}" + suggest(entity, spec.entities))

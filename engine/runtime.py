@@ -108,7 +108,8 @@ class Formwork:
             modules, parameters = self.tenant_modules(session, actor.tenant_id)
             blocked = self.plugins.blocked_modules(
                 modules, plugin_registry.enabled_plugins(session, actor.tenant_id), actor.tenant_id)
-            yield Records(session, actor, modules, parameters, language, blocked=blocked)
+            usable = {name: spec for name, spec in modules.items() if name not in blocked}
+            yield Records(session, actor, usable, parameters, language, blocked=blocked)
 
 
 def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:

@@ -21,11 +21,11 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The test plugins, built and installed by pip like an integrator would, visible to this process."""
     target = tmp_path_factory.mktemp("plugin-site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(PACKAGES / "acme_tax"), str(PACKAGES / "broken_plugin")],
+                    "--target", str(target), str(PACKAGES / "fwtest_tax"), str(PACKAGES / "broken_plugin")],
                    check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     sys.path.insert(0, str(target))
     importlib.invalidate_caches()
-    plugin_registry.load(refresh=True)
+    plugin_registry.load()
     yield target
     sys.path.remove(str(target))
 

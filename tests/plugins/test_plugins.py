@@ -28,7 +28,7 @@ FORMWORK = str(Path(sys.executable).with_name("formwork"))
 
 def enable(engine: Formwork, tenant: str, settings: dict[str, Any] | None = None) -> None:
     with engine.db.tenant(tenant) as session:
-        plugin_registry.set_enabled(session, tenant, "acme_tax", True, settings=settings)
+        plugin_registry.set_enabled(session, tenant, "fwtest_tax", True, settings=settings)
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def client(plugged: Formwork) -> FlaskClient:
 
 @pytest.fixture
 def api(plugged: Formwork, tenant: str, client: FlaskClient) -> Api:
-    """An applicant of a tenant that enabled acme_tax."""
+    """An applicant of a tenant that enabled fwtest_tax."""
     enable(plugged, tenant)
     add_user(plugged, tenant, "li", "applicant")
     add_user(plugged, tenant, "fin", "finance")
@@ -46,7 +46,7 @@ def api(plugged: Formwork, tenant: str, client: FlaskClient) -> Api:
 
 
 def claim(api: Api, amount: str = "1000", **extra: Any) -> dict[str, Any]:
-    response = api.post("/records/acme_claims/claim", {"code": f"C-{time.monotonic_ns()}", "amount": amount,
+    response = api.post("/records/fwtest_claims/claim", {"code": f"C-{time.monotonic_ns()}", "amount": amount,
                                                        **extra})
     assert response.status_code == 201, response.get_json()
     result: dict[str, Any] = response.get_json()
@@ -70,14 +70,14 @@ def run_jobs_until_settled(engine: Formwork, rounds: int = 8) -> None:
 # -- loading ---------------------------------------------------------------------------------------
 
 def test_the_installed_plugin_loads_and_the_broken_one_is_reported(plugged: Formwork) -> None:
-    assert plugin_registry.loaded()["acme_tax"].version == "1.0.0"
+    assert plugin_registry.loaded()["fwtest_tax"].version == "1.0.0"
     [failure] = [f for f in plugin_registry.failures() if f.name == "broken_plugin"]
     assert "ModuleNotFoundError" in failure.error and "formwork_dependency_that_does_not_exist" in failure.error
 
 
 def test_a_module_shipped_by_a_plugin_is_installed_by_init(plugged: Formwork) -> None:
-    spec = plugged.catalog.modules()["acme_claims"]
-    assert spec.entities["claim"].fields["tax_id"].type == "tax_id"
+    spec = plugged.catalog.modules()["fwtest_claims"]
+    assert spec.entities["claim"].fields["tax_id"].type == "fwtest_tax_id"
 
 
 # -- formula functions -----------------------------------------------------------------------------
@@ -90,20 +90,20 @@ def test_a_plugin_function_computes_a_field_where_the_plugin_is_enabled(api: Api
 def test_a_tenant_without_the_plugin_gets_a_clear_error(plugged: Formwork, tenant: str, client: FlaskClient) -> None:
     add_user(plugged, tenant, "li", "applicant")
     api = login(client, tenant, "li")
-    response = api.post("/records/acme_claims/claim", {"code": "C-1", "amount": "10"})
+    response = api.post("/records/fwtest_claims/claim", {"code": "C-1", "amount": "10"})
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "plugin_not_enabled"
-    assert f"uses function vat() from plugin acme_tax, which is not enabled for tenant {tenant}" in error["message"]
+    assert f"uses function fwtest_vat() from plugin fwtest_tax, which is not enabled for tenant {tenant}" in error["message"]
     assert api.get("/modules").status_code == 200  # the tenant and its other modules go on
 
 
 def test_a_filter_with_a_python_only_plugin_function_is_a_clear_400(api: Api) -> None:
     claim(api, "100")
-    response = api.get("/records/acme_claims/claim", query_string={"q": "vat(amount) > 1"})
+    response = api.get("/records/fwtest_claims/claim", query_string={"q": "fwtest_vat(amount) > 1"})
     assert response.status_code == 400
-    assert "vat" in response.get_json()["error"]["message"]
-    assert api.get("/records/acme_claims/claim", query_string={"q": "tax > 1"}).get_json()["total"] == 1
+    assert "fwtest_vat" in response.get_json()["error"]["message"]
+    assert api.get("/records/fwtest_claims/claim", query_string={"q": "tax > 1"}).get_json()["total"] == 1
 
 
 # -- field types -----------------------------------------------------------------------------------
@@ -111,13 +111,13 @@ def test_a_filter_with_a_python_only_plugin_function_is_a_clear_400(api: Api) ->
 def test_a_plugin_field_type_coerces_validates_and_describes_itself(api: Api) -> None:
     record = claim(api, "10", tax_id="91350100m000100y43")
     assert record["data"]["tax_id"] == "91350100M000100Y43"
-    response = api.post("/records/acme_claims/claim", {"code": "C-bad", "amount": "10", "tax_id": "123"})
+    response = api.post("/records/fwtest_claims/claim", {"code": "C-bad", "amount": "10", "tax_id": "123"})
     assert response.status_code == 422
     assert response.get_json()["errors"] == [{"field": "tax_id",
                                               "message": "must be an 18-character tax id (统一社会信用代码)"}]
-    schema = api.get("/schema/acme_claims/claim").get_json()["properties"]["data"]["properties"]["tax_id"]
+    schema = api.get("/schema/fwtest_claims/claim").get_json()["properties"]["data"]["properties"]["tax_id"]
     assert schema["pattern"] == "^[0-9A-Z]{18}$" and schema["x-formwork-widget"] == "text"
-    found = api.get("/records/acme_claims/claim", query_string={"q": "tax_id == '91350100M000100Y43'"})
+    found = api.get("/records/fwtest_claims/claim", query_string={"q": "tax_id == '91350100M000100Y43'"})
     assert found.get_json()["total"] == 1
 
 
@@ -125,9 +125,9 @@ def test_a_plugin_field_type_coerces_validates_and_describes_itself(api: Api) ->
 
 def test_a_service_task_sets_a_variable_a_gateway_routes_on(api: Api, client: FlaskClient, tenant: str) -> None:
     small = claim(api, "500")
-    assert api.post(f"/records/acme_claims/claim/{small['id']}/submit").get_json()["status"] == "approved"
+    assert api.post(f"/records/fwtest_claims/claim/{small['id']}/submit").get_json()["status"] == "approved"
     large = claim(api, "250000")
-    assert api.post(f"/records/acme_claims/claim/{large['id']}/submit").get_json()["status"] == "in_review"
+    assert api.post(f"/records/fwtest_claims/claim/{large['id']}/submit").get_json()["status"] == "in_review"
     finance = login(client, tenant, "fin")
     [task] = [t for t in finance.get("/tasks").get_json()["items"] if t["record_id"] == large["id"]]
     assert task["bpmn_id"] == "finance_review"
@@ -136,14 +136,14 @@ def test_a_service_task_sets_a_variable_a_gateway_routes_on(api: Api, client: Fl
 def test_service_task_settings_come_from_the_tenant(plugged: Formwork, api: Api, tenant: str) -> None:
     enable(plugged, tenant, {"limit": 100})
     record = claim(api, "500")
-    assert api.post(f"/records/acme_claims/claim/{record['id']}/submit").get_json()["status"] == "in_review"
+    assert api.post(f"/records/fwtest_claims/claim/{record['id']}/submit").get_json()["status"] == "in_review"
 
 
 def test_a_failing_service_task_waits_is_retried_and_becomes_an_incident(plugged: Formwork, api: Api,
                                                                           tenant: str) -> None:
     enable(plugged, tenant, {"bureau": "down"})
     record = claim(api, "500")
-    submitted = api.post(f"/records/acme_claims/claim/{record['id']}/submit")
+    submitted = api.post(f"/records/fwtest_claims/claim/{record['id']}/submit")
     assert submitted.status_code == 200 and submitted.get_json()["status"] == "in_review"
     assert api.get("/tasks").get_json()["items"] == []  # the process waits at the service task
     [job] = tenant_jobs(plugged, tenant, "process.service")
@@ -156,31 +156,31 @@ def test_a_failing_service_task_waits_is_retried_and_becomes_an_incident(plugged
     enable(plugged, tenant, {"bureau": "up"})  # the cause is fixed; the operator retries the incident
     jobs.retry(plugged.db, tenant, job.id)
     run_jobs_until_settled(plugged, rounds=1)
-    assert api.get(f"/records/acme_claims/claim/{record['id']}").get_json()["status"] == "approved"
+    assert api.get(f"/records/fwtest_claims/claim/{record['id']}").get_json()["status"] == "approved"
 
 
 def test_a_blocking_failure_fails_the_users_step(plugged: Formwork, api: Api, tenant: str) -> None:
     enable(plugged, tenant, {"bureau": "down"})
     record = claim(api, "500")
-    found = plugin_registry.service_task("acme.check_credit")
+    found = plugin_registry.service_task("fwtest.check_credit")
     assert found is not None
     plugin, task = found
     blocking = dataclasses.replace(task, blocking=True)
-    plugin.service_tasks["acme.check_credit"] = blocking
+    plugin.service_tasks["fwtest.check_credit"] = blocking
     try:
-        response = api.post(f"/records/acme_claims/claim/{record['id']}/submit")
+        response = api.post(f"/records/fwtest_claims/claim/{record['id']}/submit")
     finally:
-        plugin.service_tasks["acme.check_credit"] = task
+        plugin.service_tasks["fwtest.check_credit"] = task
     assert response.status_code == 422
     assert "the credit bureau does not answer" in response.get_json()["error"]["message"]
-    assert api.get(f"/records/acme_claims/claim/{record['id']}").get_json()["status"] == "draft"
+    assert api.get(f"/records/fwtest_claims/claim/{record['id']}").get_json()["status"] == "draft"
 
 
 # -- hooks -----------------------------------------------------------------------------------------
 
 def test_a_hook_receives_record_created_after_the_commit(plugged: Formwork, api: Api, tenant: str) -> None:
     record = claim(api, "77.70")
-    store = plugged.plugins.store("acme_tax", tenant)
+    store = plugged.plugins.store("fwtest_tax", tenant)
     assert store.list("seen") == []  # queued with the change, run by the worker after the commit
     [job] = tenant_jobs(plugged, tenant, "plugin.hook")
     assert job.payload["event"] == "record.created"
@@ -188,11 +188,11 @@ def test_a_hook_receives_record_created_after_the_commit(plugged: Formwork, api:
     [seen] = store.list("seen")
     assert seen["event"] == "record.created" and seen["record"] == record["id"]
     assert (seen["module"], seen["entity"], seen["amount"], seen["amount_type"]) == (
-        "acme_claims", "claim", "77.70", "Decimal")
+        "fwtest_claims", "claim", "77.70", "Decimal")
 
 
 def test_no_hook_runs_for_a_rolled_back_change(plugged: Formwork, api: Api, tenant: str) -> None:
-    response = api.post("/records/acme_claims/claim", {"code": "C-x", "amount": "ten"})
+    response = api.post("/records/fwtest_claims/claim", {"code": "C-x", "amount": "ten"})
     assert response.status_code == 422
     assert tenant_jobs(plugged, tenant, "plugin.hook") == []
 
@@ -207,9 +207,9 @@ def test_hooks_of_a_plugin_the_tenant_did_not_enable_do_not_run(plugged: Formwor
 
 def test_process_completed_reaches_the_hook(plugged: Formwork, api: Api, tenant: str) -> None:
     record = claim(api, "10")
-    api.post(f"/records/acme_claims/claim/{record['id']}/submit")
+    api.post(f"/records/fwtest_claims/claim/{record['id']}/submit")
     run_jobs_until_settled(plugged, rounds=1)
-    [finished] = plugged.plugins.store("acme_tax", tenant).list("finished")
+    [finished] = plugged.plugins.store("fwtest_tax", tenant).list("finished")
     assert finished["record"] == record["id"] and finished["task"] == {"end_event": "approved"}
 
 
@@ -219,10 +219,10 @@ def test_a_hook_that_raises_is_retried_then_an_incident_and_the_engine_goes_on(p
     run_jobs_until_settled(plugged)
     [job] = tenant_jobs(plugged, tenant, "plugin.hook")
     assert (job.state, job.attempts) == ("failed", 5)
-    assert "hook record.created of plugin acme_tax failed: RuntimeError: the hook exploded" in job.last_error
+    assert "hook record.created of plugin fwtest_tax failed: RuntimeError: the hook exploded" in job.last_error
     claim(api, "2")
     run_jobs_until_settled(plugged, rounds=1)
-    assert len(plugged.plugins.store("acme_tax", tenant).list("seen")) == 1
+    assert len(plugged.plugins.store("fwtest_tax", tenant).list("seen")) == 1
 
 
 def test_a_hook_that_hangs_is_abandoned_and_recorded(plugged: Formwork, api: Api, tenant: str) -> None:
@@ -238,8 +238,8 @@ def test_a_hook_that_hangs_is_abandoned_and_recorded(plugged: Formwork, api: Api
 # -- web and command line --------------------------------------------------------------------------
 
 def test_a_plugin_blueprint_is_served(client: FlaskClient) -> None:
-    response = client.get("/acme/ping")
-    assert response.status_code == 200 and response.get_json() == {"plugin": "acme_tax", "version": "1.0.0"}
+    response = client.get("/fwtest/ping")
+    assert response.status_code == 200 and response.get_json() == {"plugin": "fwtest_tax", "version": "1.0.0"}
 
 
 def run(engine: Formwork, site: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -252,43 +252,43 @@ def test_plugin_commands_list_enable_and_disable(plugged: Formwork, plugin_site:
     tenant = new_tenant_id()
     with plugged.db.tenant(tenant) as session:
         tenancy.create_tenant(session, tenant, plan="enterprise")
-    bad = run(plugged, plugin_site, "plugin", "enable", tenant, "acme_tax", "--settings", '{"limit": 0}')
-    assert bad.returncode == 1 and "settings of plugin acme_tax are invalid: limit: 0 is less than" in bad.stderr
-    assert run(plugged, plugin_site, "plugin", "enable", tenant, "acme_tax", "--settings", "{nope").returncode == 1
-    unknown = run(plugged, plugin_site, "plugin", "enable", tenant, "acme_taks")
+    bad = run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_tax", "--settings", '{"limit": 0}')
+    assert bad.returncode == 1 and "settings of plugin fwtest_tax are invalid: limit: 0 is less than" in bad.stderr
+    assert run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_tax", "--settings", "{nope").returncode == 1
+    unknown = run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_taks")
     assert unknown.returncode == 1
-    assert "plugin 'acme_taks' is not installed (did you mean 'acme_tax'?)" in unknown.stderr
-    ok = run(plugged, plugin_site, "plugin", "enable", tenant, "acme_tax", "--settings", '{"limit": 5}')
-    assert ok.returncode == 0 and ok.stdout == f"enabled plugin acme_tax for {tenant}\n"
+    assert "plugin 'fwtest_taks' is not installed (did you mean 'fwtest_tax'?)" in unknown.stderr
+    ok = run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_tax", "--settings", '{"limit": 5}')
+    assert ok.returncode == 0 and ok.stdout == f"enabled plugin fwtest_tax for {tenant}\n"
     listing = run(plugged, plugin_site, "plugin", "list").stdout.splitlines()
-    [acme] = [line for line in listing if line.startswith("acme_tax\t")]
-    assert acme.startswith("acme_tax\t1.0.0\tloaded\ttenants: ") and tenant in acme
+    [acme] = [line for line in listing if line.startswith("fwtest_tax\t")]
+    assert acme.startswith("fwtest_tax\t1.0.0\tloaded\ttenants: ") and tenant in acme
     [broken] = [line for line in listing if line.startswith("broken_plugin\t")]
     assert "\tfailed\tModuleNotFoundError" in broken
-    assert run(plugged, plugin_site, "plugin", "disable", tenant, "acme_tax").stdout == \
-        f"disabled plugin acme_tax for {tenant}\n"
+    assert run(plugged, plugin_site, "plugin", "disable", tenant, "fwtest_tax").stdout == \
+        f"disabled plugin fwtest_tax for {tenant}\n"
     with plugged.db.tenant(tenant) as session:
         assert plugin_registry.enabled_plugins(session, tenant) == {}
 
 
 def test_a_plugin_cli_command_runs_under_formwork(plugged: Formwork, plugin_site: Path) -> None:
-    result = run(plugged, plugin_site, "acme-hello", "li")
-    assert result.returncode == 0 and result.stdout == "hello li from acme_tax\n"
-    assert "acme-hello" in run(plugged, plugin_site, "--help").stdout
+    result = run(plugged, plugin_site, "fwtest-hello", "li")
+    assert result.returncode == 0 and result.stdout == "hello li from fwtest_tax\n"
+    assert "fwtest-hello" in run(plugged, plugin_site, "--help").stdout
 
 
 # -- validation ------------------------------------------------------------------------------------
 
 def test_an_unknown_service_task_topic_is_a_load_problem_at_its_line(plugged: Formwork, tmp_path: Path) -> None:
-    source = PACKAGES / "acme_tax" / "acme_tax" / "module"
-    folder = tmp_path / "acme_claims"
+    source = PACKAGES / "fwtest_tax" / "fwtest_tax" / "module"
+    folder = tmp_path / "fwtest_claims"
     (folder / "approvals").mkdir(parents=True)
     (folder / "module.yaml").write_text((source / "module.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     bpmn = (source / "approvals" / "claim.bpmn").read_text(encoding="utf-8")
-    (folder / "approvals" / "claim.bpmn").write_text(bpmn.replace('topic="acme.check_credit"',
-                                                                  'topic="acme.check_credt"'), encoding="utf-8")
+    (folder / "approvals" / "claim.bpmn").write_text(bpmn.replace('topic="fwtest.check_credit"',
+                                                                  'topic="fwtest.check_credt"'), encoding="utf-8")
     [problem] = validate_paths([folder])
     line = next(n for n, text in enumerate(bpmn.splitlines(), 1) if "serviceTask" in text)
     assert (problem.file, problem.line) == (f"{folder}/approvals/claim.bpmn", line)
     assert problem.message == ("service task 'check_credit': no installed plugin handles the service task topic "
-                               "'acme.check_credt' (did you mean 'acme.check_credit'?)")
+                               "'fwtest.check_credt' (did you mean 'fwtest.check_credit'?)")

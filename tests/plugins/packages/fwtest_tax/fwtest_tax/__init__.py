@@ -11,19 +11,19 @@ from flask import Blueprint, jsonify
 
 from engine.plugins import Event, Plugin, ServiceContext
 
-plugin = Plugin("acme_tax", version="1.0.0", supports=">=0.1",
+plugin = Plugin("fwtest_tax", version="1.0.0", supports=">=0.1",
                 settings_schema={"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1},
                                                                   "bureau": {"enum": ["up", "down"]}},
                                  "additionalProperties": False},
                 service_roles=["admin"])
 
 
-@plugin.formula_function("vat", params=["money"], returns="money")
-def vat(amount: Decimal) -> Decimal:
+@plugin.formula_function("fwtest_vat", params=["money"], returns="money")
+def fwtest_vat(amount: Decimal) -> Decimal:
     return (amount * Decimal("0.09")).quantize(Decimal("0.01"))
 
 
-@plugin.service_task("acme.check_credit")
+@plugin.service_task("fwtest.check_credit")
 def check_credit(ctx: ServiceContext) -> None:
     if ctx.settings.get("bureau") == "down":
         raise RuntimeError("the credit bureau does not answer")
@@ -55,11 +55,11 @@ def _tax_id(raw: object) -> str:
     return text
 
 
-plugin.field_type("tax_id", schema={"type": "string", "pattern": "^[0-9A-Z]{18}$"}, coerce=_tax_id,
+plugin.field_type("fwtest_tax_id", schema={"type": "string", "pattern": "^[0-9A-Z]{18}$"}, coerce=_tax_id,
                   sql_cast="text", widget="text", label={"zh": "税号", "en": "Tax id"})
 plugin.module(Path(__file__).parent / "module")
 
-routes = Blueprint("acme_tax", __name__, url_prefix="/acme")
+routes = Blueprint("fwtest_tax", __name__, url_prefix="/fwtest")
 
 
 @routes.get("/ping")
@@ -70,10 +70,10 @@ def ping():  # type: ignore[no-untyped-def]
 plugin.blueprint(routes)
 
 
-@click.command("acme-hello", help="Greet from the acme_tax plugin.")
+@click.command("fwtest-hello", help="Greet from the fwtest_tax plugin.")
 @click.argument("name")
 def hello(name: str) -> None:
-    click.echo(f"hello {name} from acme_tax")
+    click.echo(f"hello {name} from fwtest_tax")
 
 
 plugin.cli(hello)
