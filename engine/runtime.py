@@ -64,6 +64,10 @@ class Formwork:
         usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
         return usable, {name: settings[name] for name in usable}
 
+    def tenant_ids(self) -> list[str]:
+        with self.db.platform() as session:
+            return tenancy.tenant_ids(session)
+
     def enable_module(self, tenant_id: str, module: str, *, enabled: bool = True) -> list[str]:
         """Enable (with its requirements) or disable a module; enabling plants its seed records once."""
         installed = self.catalog.modules()

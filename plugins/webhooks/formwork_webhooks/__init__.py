@@ -131,23 +131,28 @@ def list_deliveries(state: Any, tenant: str, limit: int) -> None:
                    f"{item.get('response_code') or '-'}\t{item['url']}")
 
 
-@webhooks.command("replay", help="Send a logged delivery again (same body, signed with the current secret).")
-@click.argument("tenant")
-@click.argument("delivery_id")
+@webhooks.command("replay", help="Send a logged delivery again (same body, signed with the current secret): "
+                                  "replay [TENANT] DELIVERY_ID.")
+@click.argument("where", nargs=-1, required=True)
 @click.pass_obj
-def replay(state: Any, tenant: str, delivery_id: str) -> None:
+def replay(state: Any, where: tuple[str, ...]) -> None:
+    if len(where) > 2:
+        raise click.UsageError("give the delivery id, optionally after its tenant")
     engine = state.engine()
-    store = engine.plugins.store(plugin.name, tenant)
-    item = store.get(DELIVERIES, delivery_id)
-    if item is None:
-        raise click.ClickException(f"tenant {tenant} has no webhook delivery {delivery_id!r}; "
-                                   f"see 'formwork webhooks list {tenant}'")
+    delivery_id = where[-1]
+    tenants = [where[0]] if len(where) == 2 else engine.tenant_ids()
+    found = next(((t, item) for t in tenants
+                  if (item := engine.plugins.store(plugin.name, t).get(DELIVERIES, delivery_id)) is not None), None)
+    if found is None:
+        raise click.ClickException(f"{' '.join(where[:-1]) or 'no tenant'} has no webhook delivery {delivery_id!r}; "
+                                   "see 'formwork webhooks list TENANT'")
+    tenant, item = found
     settings = engine.plugins.settings(plugin.name, tenant)
     subscription = next((s for s in (settings or {}).get("subscriptions", []) if s["url"] == item["url"]), None)
     if subscription is None:
         raise click.ClickException(f"{item['url']} is no longer a subscription of tenant {tenant}")
-    result = deliver(store, subscription, item["event"], item["event_id"], item["body"].encode("utf-8"),
-                     replay_of=delivery_id)
+    result = deliver(engine.plugins.store(plugin.name, tenant), subscription, item["event"], item["event_id"],
+                     item["body"].encode("utf-8"), replay_of=delivery_id)
     click.echo(f"replayed {delivery_id} as {result['id']}: {result['state']} ({result['response_code'] or '-'})")
     if result["state"] != "delivered":
         raise SystemExit(1)

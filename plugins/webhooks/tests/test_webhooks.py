@@ -130,7 +130,9 @@ def test_a_delivery_is_replayed_from_the_command_line(engine: Formwork, receiver
     listing = runner.invoke(cli, ["webhooks", "list", "hooks-c"], env=environment)
     assert listing.exit_code == 0 and listing.output.count("\tdelivered\t200\t") == 2
     missing = runner.invoke(cli, ["webhooks", "replay", "hooks-c", "nope"], env=environment)
-    assert missing.exit_code == 1 and "has no webhook delivery 'nope'" in missing.output
+    assert missing.exit_code == 1 and "hooks-c has no webhook delivery 'nope'" in missing.output
+    anywhere = runner.invoke(cli, ["webhooks", "replay", first["id"]], env=environment)  # the tenant is found
+    assert anywhere.exit_code == 0 and len(receiver.requests) == 3
 
 
 def test_settings_are_checked_against_the_schema(engine: Formwork) -> None:
