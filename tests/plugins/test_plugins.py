@@ -295,3 +295,11 @@ def test_an_unknown_service_task_topic_is_a_load_problem_at_its_line(plugged: Fo
     assert (problem.file, problem.line) == (f"{folder}/approvals/claim.bpmn", line)
     assert problem.message == ("service task 'check_credit': no installed plugin handles the service task topic "
                                "'fwtest.check_credt' (did you mean 'fwtest.check_credit'?)")
+
+
+def test_the_new_record_page_shows_a_plugin_field_type_as_its_widget(plugged: Formwork, api: Api,
+                                                                      client: FlaskClient, tenant: str) -> None:
+    from tests.web.conftest import sign_in
+
+    page = sign_in(client, tenant, "li").text("/m/fwtest_claims/claim/new")
+    assert 'name="tax_id"' in page and "Tax id" in page
