@@ -48,6 +48,7 @@ _lock = threading.Lock()
 _loaded: dict[str, Plugin] = {}
 _failed: dict[str, Failure] = {}
 _function_owner: dict[str, str] = {}
+_seen: set[str] = set()  # entry point names already tried
 
 
 def load() -> dict[str, Plugin]:
@@ -55,14 +56,16 @@ def load() -> dict[str, Plugin]:
     with _lock:
         importlib.invalidate_caches()  # see packages pip-installed since the last call
         for entry in entry_points(group=ENTRY_POINT_GROUP):
-            if entry.name in _loaded or entry.name in _failed:
+            if entry.name in _seen or entry.name in _loaded:
                 continue
+            _seen.add(entry.name)
             try:
                 plugin = entry.load()
                 if not isinstance(plugin, Plugin):
                     raise TypeError(f"entry point {entry.value!r} is a {type(plugin).__name__}, not a Plugin")
                 if plugin.name != entry.name:
-                    raise ValueError(f"entry point {entry.name!r} names plugin {plugin.name!r}; use the same name")
+                    log.warning("entry point %s loads plugin %s; it is known by the plugin's name", entry.name,
+                                plugin.name)
                 add(plugin)
             except Exception as error:  # the boundary: a broken plugin is reported, never fatal
                 log.exception("plugin %s failed to load", entry.name)
@@ -173,6 +176,8 @@ def failures() -> list[Failure]:
 
 
 def get(name: str) -> Plugin:
+    if name not in _loaded and name not in _failed:
+        load()  # installed since the engine started?
     plugin = _loaded.get(name)
     if plugin is None:
         failed = _failed.get(name)

@@ -40,6 +40,7 @@ class Formwork:
     def initialise(self) -> list[str]:
         """Create or upgrade the schema and install the built-in modules; returns what was installed."""
         upgrade(self.db.url)
+        plugin_registry.load()
         installed = []
         for folder in _dependency_order(builtin_folders()):
             spec, changed = self.catalog.install_folder(folder)
