@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml plugins/excel/pyproject.toml
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet -e plugins/excel
+	$(BIN)/python -m pip install --quiet -e plugins/webhooks -e plugins/notify -e plugins/example -e plugins/excel
 	touch $(STAMP)
 
 run: install

@@ -14,10 +14,10 @@ from typing import Any
 import click
 from flask import Flask
 
-from engine import audit, tenancy
+from engine import audit, plugin_registry, tenancy
 from engine.adjustment_report import diff_lines, report_lines
 from engine.declarations.loader import validate_paths
-from engine.errors import FormworkError
+from engine.errors import BadRequest, FormworkError
 from engine.overlays import read_overlay
 from engine.runtime import Formwork, default_database_url
 
@@ -69,6 +69,9 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     console.register(app)
     app.register_blueprint(designer_api)
     app.register_blueprint(designer_pages)
+    for plugin in plugin_registry.load().values():
+        for blueprint in plugin.blueprints:
+            app.register_blueprint(blueprint)
     return app
 
 
@@ -89,8 +92,9 @@ def _fail(error: FormworkError) -> None:
     sys.exit(1)
 
 
-class FormworkGroup(click.Group):
-    """Print an engine error as one clear line and exit 1, also when the group is invoked in-process."""
+class FormworkCommands(click.Group):
+    """The `formwork` group, with the commands installed plugins add; an engine error is one clear line and
+    exit 1, also when the group is invoked in-process."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -98,10 +102,34 @@ class FormworkGroup(click.Group):
         except FormworkError as error:
             _fail(error)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugin_commands()})
 
-@click.group(cls=FormworkGroup, help="Formwork: declared construction-management modules on a generic engine.")
-def cli() -> None:
-    pass
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or _plugin_commands().get(cmd_name)
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    return {command.name: command for plugin in plugin_registry.load().values() for command in plugin.commands
+            if isinstance(command, click.Command) and command.name}
+
+
+class CliState:
+    """`ctx.obj` of every command: plugin commands get the engine with `state.engine()` (`@click.pass_obj`)."""
+
+    def __init__(self) -> None:
+        self._engine: Formwork | None = None
+
+    def engine(self) -> Formwork:
+        if self._engine is None:
+            self._engine = _engine()
+        return self._engine
+
+
+@click.group(cls=FormworkCommands, help="Formwork: declared construction-management modules on a generic engine.")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.obj = CliState()
 
 
 def main() -> None:
@@ -444,6 +472,63 @@ def audit_verify(tenant_id: str | None) -> None:
         if not problems:
             click.echo(f"{current}: audit chain intact")
     sys.exit(1 if broken else 0)
+
+
+@cli.group("plugin", help="List installed plugins; enable or disable them for a tenant.")
+def plugin_group() -> None:
+    pass
+
+
+@plugin_group.command("list", help="Installed plugins: version, loaded or failed (with the error), tenants enabled.")
+def plugin_list() -> None:
+    engine = _engine()
+    tenants: dict[str, list[str]] = {}
+    with engine.db.platform() as session:
+        tenant_ids = tenancy.tenant_ids(session)
+    for tenant_id in tenant_ids:
+        with engine.db.tenant(tenant_id) as session:
+            for name in plugin_registry.enabled_plugins(session, tenant_id):
+                tenants.setdefault(name, []).append(tenant_id)
+    loaded = plugin_registry.loaded()
+    failures = plugin_registry.failures()
+    if not loaded and not failures:
+        click.echo("no plugins installed (pip install a package with a 'formwork.plugins' entry point)")
+    for name, plugin in sorted(loaded.items()):
+        enabled = ", ".join(tenants.get(name, [])) or "-"
+        click.echo(f"{name}\t{plugin.version}\tloaded\ttenants: {enabled}")
+    for failure in failures:
+        click.echo(f"{failure.name}\t-\tfailed\t{failure.error}")
+
+
+@plugin_group.command("enable", help="Enable a plugin for a tenant, with settings checked by the plugin's schema.")
+@click.argument("tenant_id")
+@click.argument("name")
+@click.option("--settings", "settings_json", default=None, help="the plugin's settings as a JSON object")
+def plugin_enable(tenant_id: str, name: str, settings_json: str | None) -> None:
+    import json
+
+    settings = None
+    if settings_json is not None:
+        try:
+            settings = json.loads(settings_json)
+        except json.JSONDecodeError as error:
+            raise BadRequest(f"--settings is not valid JSON: {error}") from None
+        if not isinstance(settings, dict):
+            raise BadRequest("--settings must be a JSON object, e.g. '{\"url\": \"https://...\"}'")
+    with _engine().db.tenant(tenant_id) as session:
+        tenancy.get_tenant(session, tenant_id)
+        changed = plugin_registry.set_enabled(session, tenant_id, name, True, settings=settings)
+    click.echo(f"enabled plugin {name} for {tenant_id}" if changed else f"plugin {name} was already enabled")
+
+
+@plugin_group.command("disable", help="Disable a plugin for a tenant; its settings are kept.")
+@click.argument("tenant_id")
+@click.argument("name")
+def plugin_disable(tenant_id: str, name: str) -> None:
+    with _engine().db.tenant(tenant_id) as session:
+        tenancy.get_tenant(session, tenant_id)
+        changed = plugin_registry.set_enabled(session, tenant_id, name, False)
+    click.echo(f"disabled plugin {name} for {tenant_id}" if changed else f"plugin {name} was not enabled")
 
 
 def _redacted(url: str) -> str:

@@ -9,17 +9,22 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, jobs
+from engine import audit, events, jobs
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
-from engine.records import EDITABLE_STATUSES, Records
+from engine.records import EDITABLE_STATUSES, Records, record_document
 from engine.storage.models import HumanTask, ProcessInstance, Record, TaskCandidate, User
 from engine.values import to_json
-from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext
+from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
 USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
 TIMER_JOB = "process.timer"
+SERVICE_JOB = "process.service"  # retries the service tasks of an instance that wait after a failure
+
+
+# Builds the caller that runs an entity's service tasks for the records' actor (see engine.plugin_host).
+ServiceHost = Callable[[Records, EntitySpec], ServiceCaller]
 
 
 def now() -> datetime:
@@ -29,9 +34,11 @@ def now() -> datetime:
 class Approvals:
     """One actor's approval operations inside the same tenant transaction as their records."""
 
-    def __init__(self, records: Records, process_for: Callable[[ProcessInstance], ProcessSpec]) -> None:
+    def __init__(self, records: Records, process_for: Callable[[ProcessInstance], ProcessSpec],
+                 services: ServiceHost | None = None) -> None:
         self.records = records
         self.process_for = process_for
+        self.services = services
         self.session = records.session
         self.actor = records.actor
 
@@ -45,8 +52,9 @@ class Approvals:
 
     def _context(self, entity: EntitySpec) -> ScriptContext:
         evaluation = self.records.evaluation(entity)
+        caller = self.services(self.records, entity) if self.services is not None else None
         return ScriptContext(params=evaluation.params, user_name=self.actor.username,
-                             user_roles=evaluation.user_roles, load_ref=evaluation.load_ref)
+                             user_roles=evaluation.user_roles, load_ref=evaluation.load_ref, call_service=caller)
 
     def _process_data(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
         values = self.records.values_of(entity, row)
@@ -171,6 +179,7 @@ class Approvals:
         self._audit_record(row, "task.complete", f"{task.title}: {decision}" + (f" — {comment}" if comment else ""),
                            after={"task": task.bpmn_id, "decision": decision, "comment": comment})
         self._save(instance, run, row, entity, returned=decision == "return")
+        self._emit("task.completed", row, task)
         return self.records.view(entity, row)
 
     def claim(self, task_id: str) -> dict[str, Any]:
@@ -232,6 +241,23 @@ class Approvals:
         self._save(instance, run, row, entity)
         return fired
 
+    def retry_services(self, instance_id: str, run_service: Callable[[EntitySpec, str, str, dict[str, Any]],
+                                                                       Mapping[str, Any]]) -> bool:
+        """Run again the service tasks an instance waits on; raises when one fails (the job retries)."""
+        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, instance_id))
+        if instance is None or instance.status != "running":
+            return False
+        entity = self.records.entity(instance.module, instance.entity)
+        row = self.records.row(entity, instance.record_id)
+        run = self._restore(instance, entity)
+        waiting = run.waiting_services()
+        for task_id, bpmn_id, topic in waiting:
+            updates = run_service(entity, topic, bpmn_id, run.service_data(task_id))
+            run.finish_service(task_id, updates)
+            self._audit_record(row, "process.service", f"service task {bpmn_id} ({topic}) done after a retry")
+        self._save(instance, run, row, entity)
+        return bool(waiting)
+
     # -- persistence -------------------------------------------------------------------------------
 
     def _save(self, instance: ProcessInstance, run: ProcessRun, row: Record, entity: EntitySpec, *,
@@ -251,6 +277,7 @@ class Approvals:
         for task_id, task in existing.items():
             if task_id not in open_tasks:
                 task.state = "cancelled"
+        created: list[str] = []
         for task_id, open_task in open_tasks.items():
             roles = [r for r in open_task.roles if r not in SUBMITTER_ROLES]
             assignee = open_task.assignee
@@ -262,15 +289,27 @@ class Approvals:
                 assignee=assignee, due_at=open_task.due_at, state="open", comment="", created_at=now()))
             candidates = [*roles, *(f"{USER_PREFIX}{name}" for name in open_task.candidate_users)]
             self.session.add_all(TaskCandidate(task_id=task_id, role=role) for role in candidates)
+            created.append(task_id)
         if run.is_completed:
             instance.status, instance.end_event, instance.next_timer_at = "completed", run.end_event, None
             self.records.set_status(entity, row, run.end_event or "completed")
             self._audit_record(row, "process.end", f"ended at {run.end_event}")
+            self._emit("process.completed", row, None, end_event=run.end_event)
         else:
             self.records.set_status(entity, row, "returned" if returned else "in_review")
             instance.next_timer_at = run.next_timer_at()
         jobs.schedule(self.session, self.actor.tenant_id, TIMER_JOB, instance.id, instance.next_timer_at)
+        waiting = bool(run.waiting_services()) and not run.is_completed
+        jobs.schedule(self.session, self.actor.tenant_id, SERVICE_JOB, instance.id, now() if waiting else None)
         self._flush()
+        for task_id in created:
+            self._emit("task.created", row, self.session.get(HumanTask, (self.actor.tenant_id, task_id)))
+
+    def _emit(self, event: str, row: Record, task: HumanTask | None, **extra: Any) -> None:
+        described = {**task_view(task), "decision": task.decision, "comment": task.comment,
+                     "completed_by": task.completed_by} if task is not None else None
+        events.emit(self.session, self.actor.tenant_id, event, module=row.module, entity=row.entity,
+                    record=record_document(row), task={**(described or {}), **extra} or None)
 
     def _close_tasks(self, instance_id: str, state: str) -> None:
         for task in self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,

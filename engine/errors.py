@@ -97,3 +97,9 @@ class AuthenticationFailed(FormworkError):
 class BadRequest(FormworkError):
     code = "bad_request"
 
+
+
+class PluginNotEnabled(FormworkError):
+    """A module needs a plugin (a formula function, a service task) the tenant has not enabled."""
+
+    code = "plugin_not_enabled"

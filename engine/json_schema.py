@@ -6,6 +6,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from engine import field_types
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError
 
@@ -58,6 +59,8 @@ def field_schema(spec: FieldSpec, language: str = "en") -> dict[str, Any]:
         schema.update(type="array", items=object_schema(spec.fields, language))
     elif spec.multiple:
         schema.update(type="array", items={"type": "string"})
+    elif (plugin_type := field_types.get(kind)) is not None:
+        schema.update(plugin_type.schema, **{"x-formwork-widget": plugin_type.widget})
     else:
         schema["type"] = "string"
         if kind == "ref":

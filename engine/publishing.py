@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import audit, tenant_versions
+from engine import audit, events, tenant_versions
 from engine.catalog import Catalog
 from engine.declarations.compiler import suggest
 from engine.declarations.model import ModuleSpec
@@ -162,6 +162,9 @@ class Adjustments:
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action="module.published",
                     target_type="module", target_id=name, before={"version": plan.old.version},
                     after={"version": plan.new.version, "records": _counts(report["records"])})
+        events.emit(self.session, self.actor.tenant_id, "module.published", module=name, entity="",
+                    record={"module": name, "version": plan.new.version, "previous_version": plan.old.version,
+                            "published_by": self.actor.username})
         return report
 
     def rollback(self, name: str) -> dict[str, Any]:

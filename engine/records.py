@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, files, links
+from engine import audit, events, files, links
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
-from engine.errors import BadRequest, Conflict, FieldError, NotFound, RecordInvalid
+from engine.errors import BadRequest, Conflict, FieldError, NotFound, PluginNotEnabled, RecordInvalid
 from engine.json_schema import schema_errors
 from engine.licenses import NotLicensed
 from engine.permissions import Access
@@ -40,10 +40,11 @@ class Records:
     """One actor's record operations inside one tenant transaction."""
 
     def __init__(self, session: Session, actor: Actor, modules: Mapping[str, ModuleSpec],
-                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en",
-                 *, unlicensed: frozenset[str] = frozenset()) -> None:
+                 parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en", *,
+                 unlicensed: frozenset[str] = frozenset(), blocked: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.unlicensed = unlicensed   # installed modules outside the tenant's license: 403, not 404
+        self.blocked = blocked or {}  # modules left out of `modules` because a plugin they need is off: why
         self.actor = actor
         self.modules = modules
         self.parameters = parameters or {}
@@ -52,7 +53,10 @@ class Records:
     # -- lookup ------------------------------------------------------------------------------------
 
     def module(self, module: str) -> ModuleSpec:
-        """An enabled, licensed module: 403 when the license excludes it, 404 when it is not enabled."""
+        """An enabled, licensed module: 403 when the license excludes it, 404 when it is not enabled,
+        422 when it needs a plugin the tenant has not enabled."""
+        if module in self.blocked:
+            raise PluginNotEnabled(self.blocked[module])
         spec = self.modules.get(module)
         if spec is None and module in self.unlicensed:
             raise NotLicensed(f"module {module!r} is not in this tenant's license; ask the operator to extend it")
@@ -157,6 +161,7 @@ class Records:
         self.session.add(row)
         self._flush(entity)
         self._audit("record.create", entity, row, None, document)
+        self._emit("record.created", entity, row)
         self._refresh_parents(entity, document)
         self._run_effects(entity, row)
         return row
@@ -210,6 +215,7 @@ class Records:
         row.updated_by = self.actor.username
         self._flush(entity)
         self._audit("record.delete", entity, row, dict(row.data), None)
+        self._emit("record.deleted", entity, row)
         self._refresh_parents(entity, row.data)
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
@@ -299,6 +305,7 @@ class Records:
         self._flush(entity)
         self._audit(action, entity, row, before, document)
         if depth is None:
+            self._emit("record.updated", entity, row)
             self._refresh_parents(entity, before, document)
         else:
             self._refresh_parents(entity, document, depth=depth)
@@ -494,11 +501,22 @@ class Records:
             raise Conflict(f"{entity.title.en} conflicts with another record (a unique value is already used)",
                            details=str(error.orig)) from None
 
+    def _emit(self, event: str, entity: EntitySpec, row: Record) -> None:
+        events.emit(self.session, self.actor.tenant_id, event, module=entity.module, entity=entity.name,
+                    record=record_document(row))
+
     def _audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
                after: dict[str, Any] | None) -> None:
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
                     target_type="record", target_id=row.id, before=before, after=after,
                     note=f"{entity.key} v{row.version}")
+
+
+def record_document(row: Record) -> dict[str, Any]:
+    """A record as plugins receive it: its stored fields plus the system fields, JSON-ready."""
+    return {**row.data, "id": row.id, "status": row.status, "version": row.version,
+            "created_by": row.created_by, "created_at": _iso(row.created_at),
+            "updated_by": row.updated_by, "updated_at": _iso(row.updated_at)}
 
 
 def _iso(moment: datetime) -> str:

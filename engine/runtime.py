@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, licenses, seeds, tenancy
+from engine import jobs, licenses, plugin_registry, seeds, tenancy
 from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
 from engine.declarations.model import ModuleSpec
-from engine.errors import NotFound
+from engine.errors import DeclarationError, NotFound
+from engine.plugin_host import PluginHost
 from engine.publishing import Adjustments
 from engine.records import Records
 from engine.storage.database import Database
@@ -33,18 +34,30 @@ class Formwork:
     """One per process: owns the database and the compiled module catalog."""
 
     def __init__(self, database_url: str) -> None:
+        plugin_registry.load()  # before the catalog compiles: modules may use what plugins add
         self.db = Database(database_url)
         self.catalog = Catalog(self.db)
         self.versions = TenantVersions(self.catalog)
+        self.plugins = PluginHost(self)
 
     def initialise(self) -> list[str]:
         """Create or upgrade the schema and install the built-in modules; returns what was installed."""
         upgrade(self.db.url)
+        plugin_registry.load()
         installed = []
         for folder in _dependency_order(builtin_folders()):
             spec, changed = self.catalog.install_folder(folder)
             if changed:
                 installed.append(f"{spec.name} {spec.version}")
+        for plugin in plugin_registry.loaded().values():
+            for path in plugin.modules:
+                try:
+                    spec, changed = self.catalog.install(path)
+                except DeclarationError as error:  # a plugin's broken module must not stop the others
+                    installed.append(f"module of plugin {plugin.name} at {path.name} NOT installed:\n{error}")
+                    continue
+                if changed:
+                    installed.append(f"{spec.name} {spec.version} (plugin {plugin.name})")
         return installed
 
     def tenant_modules(self, session: Session, tenant_id: str) -> tuple[dict[str, ModuleSpec], dict[str, Any]]:
@@ -54,6 +67,10 @@ class Formwork:
         settings = tenancy.module_settings(session, tenant_id)
         usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
         return self.versions.effective(session, usable), {name: settings[name] for name in usable}
+
+    def tenant_ids(self) -> list[str]:
+        with self.db.platform() as session:
+            return tenancy.tenant_ids(session)
 
     def enable_module(self, tenant_id: str, module: str, *, enabled: bool = True) -> list[str]:
         """Enable (with its requirements) or disable a module; enabling plants its seed records once."""
@@ -70,7 +87,8 @@ class Formwork:
     @contextmanager
     def approvals(self, actor: Actor, language: str = "en") -> Iterator[Approvals]:
         with self.records(actor, language) as records:
-            yield Approvals(records, lambda instance: self.process_for(instance, records.session))
+            yield Approvals(records, lambda instance: self.process_for(instance, records.session),
+                            self.plugins.service_caller)
 
     def job_handlers(self) -> dict[str, jobs.Handler]:
         """What `formwork worker` runs, by job kind; each runs in its job's tenant transaction."""
@@ -81,7 +99,7 @@ class Formwork:
                 service.fire_timers(job.key, moment)
                 jobs.finish(service.session, job)
 
-        return {TIMER_JOB: fire_timer}
+        return {TIMER_JOB: fire_timer, **self.plugins.job_handlers()}
 
     def run_jobs(self, moment: datetime | None = None) -> tuple[int, int]:
         return jobs.run_due(self.db, self.job_handlers(), moment)
@@ -107,7 +125,10 @@ class Formwork:
             grant = licenses.current(tenancy.get_tenant(session, actor.tenant_id))
             licenses.mark_read_only(session, grant.read_only_reason())
             unlicensed = frozenset(name for name in self.catalog.modules() if not grant.allows(name))
-            yield Records(session, actor, modules, parameters, language, unlicensed=unlicensed)
+            blocked = self.plugins.blocked_modules(
+                modules, plugin_registry.enabled_plugins(session, actor.tenant_id), actor.tenant_id)
+            usable = {name: spec for name, spec in modules.items() if name not in blocked}
+            yield Records(session, actor, usable, parameters, language, unlicensed=unlicensed, blocked=blocked)
 
 
 def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:

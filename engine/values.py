@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from engine import field_types
 from engine.declarations.model import NUMERIC_TYPES, FieldSpec
 
 
@@ -48,7 +49,18 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         if kind == "enum" and text not in spec.options:
             raise InvalidValue(_not_an_option(spec, text))
         return text
-    return raw  # plugin field types coerce through their own hook
+    return _plugin_value(spec, raw)
+
+
+def _plugin_value(spec: FieldSpec, raw: Any) -> Any:
+    """A value of a plugin field type, through the plugin's own coercion."""
+    found = field_types.get(spec.type)
+    if found is None or found.coerce is None:
+        return raw
+    try:
+        return found.coerce(raw)
+    except (ValueError, TypeError) as error:
+        raise InvalidValue(str(error) or f"is not a valid {spec.type}") from None
 
 
 def _decimal(spec: FieldSpec, raw: Any) -> Decimal:
@@ -174,7 +186,7 @@ def from_json(spec: FieldSpec, stored: Any) -> Any:
     """Read a stored JSON value back into its Python type (trusted: it was validated on write)."""
     if stored is None:
         return None
-    if spec.type in NUMERIC_TYPES:
+    if spec.type in NUMERIC_TYPES or field_types.base_type(spec.type) == "decimal":
         return Decimal(str(stored))
     if spec.type == "date":
         return date.fromisoformat(stored)

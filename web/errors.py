@@ -16,6 +16,7 @@ from engine.errors import (
     FormworkError,
     NotFound,
     PermissionDenied,
+    PluginNotEnabled,
     RecordInvalid,
 )
 from engine.workflow import ProcessFailed, StateMismatch
@@ -23,7 +24,7 @@ from engine.workflow import ProcessFailed, StateMismatch
 STATUS: dict[type[FormworkError], int] = {
     BadRequest: 400, FormulaError: 400, FormulaRuntimeError: 400, AuthenticationFailed: 401,
     PermissionDenied: 403, NotFound: 404, Conflict: 409, RecordInvalid: 422, DeclarationError: 422,
-    ProcessFailed: 422, StateMismatch: 409,
+    ProcessFailed: 422, StateMismatch: 409, PluginNotEnabled: 422,
 }
 log = logging.getLogger("formwork.web")
 

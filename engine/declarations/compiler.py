@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from engine import field_types
 from engine.declarations.model import (
     FIELD_TYPES,
     SYSTEM_FIELDS,
@@ -187,7 +188,8 @@ class ModuleCompiler:
                 return FieldInfo(type=ftype_for(kind), target=target, target_entity=key)
         if kind in MULTIPLE_TYPES and raw.get("multiple"):
             return FieldInfo(type=FType.list_of(ftype_for(kind)))
-        return FieldInfo(type=ftype_for(kind) if (kind in FIELD_TYPES) else ftype_for("text"))
+        base = field_types.base_type(kind)
+        return FieldInfo(type=ftype_for(base) if (base in FIELD_TYPES) else ftype_for("text"))
 
     def entity(self, name: str, raw: Mapping[str, Any]) -> EntitySpec:
         base: Path = ("entities", name)
@@ -229,7 +231,7 @@ class ModuleCompiler:
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
         kind = str(raw.get("type", ""))
-        if kind not in FIELD_TYPES and not self.is_extra_type(kind):
+        if kind not in FIELD_TYPES and not self.is_extra_type(kind) and field_types.get(kind) is None:
             self.problem((*path, "type"), f"field {name!r} has unknown type {kind!r}" + suggest(kind, FIELD_TYPES))
         options = {str(k): label_of(v, str(k)) for k, v in (raw.get("options") or {}).items()}
         if kind in ("enum", "multi_enum") and not options:

@@ -274,3 +274,29 @@ class TenantModuleVersion(TenantOwned, Base):
     published_by: Mapped[str] = mapped_column(String(64))
     rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     rolled_back_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class TenantPlugin(TenantOwned, Base):
+    """A plugin a tenant enabled, with its settings (validated by the plugin's JSON Schema)."""
+
+    __tablename__ = "tenant_plugins"
+
+    plugin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PluginItem(TenantOwned, Base):
+    """Storage a plugin owns (webhook deliveries, notifications ...): JSON items in named collections."""
+
+    __tablename__ = "plugin_items"
+    __table_args__ = (Index("ix_plugin_items_owner", "tenant_id", "plugin", "collection", "owner", "created_at"),)
+
+    plugin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)   # e.g. the user a notification is for
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -31,14 +31,22 @@ Running
     gateway after it sees. `ProcessRun` does not authorise: the caller checks `OpenTask.roles` /
     `assignee` (and any delegation it keeps by task id) and passes the acting user as `actor`.
 
+Service tasks
+    `<serviceTask camunda:type="external" camunda:topic="acme.check_credit">` (or Zeebe
+    `zeebe:taskDefinition type=`, or `spiffworkflow:serviceTaskOperator id=`) runs the handler a
+    plugin registered for the topic (`services`); an unknown topic is a load problem. The run asks
+    `ScriptContext.call_service`; a task whose handler failed waits (`waiting_services`) until the
+    caller completes it with `finish_service`. Java classes, expressions and connectors are refused.
+
 Not supported (each is a load problem that says what to use instead)
-    DMN / business rule tasks, service, send and receive tasks, message, signal, conditional,
+    DMN / business rule tasks, send and receive tasks, message, signal, conditional,
     link, cancel and compensation events, event-based and complex gateways, transactions, ad-hoc
     subprocesses, data stores, Camunda listeners and input/output mappings,
     `camunda:collection` (use `loopDataInputRef`), cron timers, scripts that are not
     `name = expression` lines, and anything written in Python.
 """
 
+from . import services as services
 from .cache import ProcessCache as ProcessCache
 from .errors import InvalidDecision as InvalidDecision
 from .errors import InvalidProcessData as InvalidProcessData
@@ -48,6 +56,7 @@ from .errors import StateMismatch as StateMismatch
 from .errors import TaskNotFound as TaskNotFound
 from .errors import TaskNotReady as TaskNotReady
 from .expressions import ScriptContext as ScriptContext
+from .expressions import ServiceCaller as ServiceCaller
 from .loader import load_processes as load_processes
 from .run import OpenTask as OpenTask
 from .run import ProcessRun as ProcessRun
@@ -68,6 +77,7 @@ __all__ = [
     "ProcessRun",
     "ProcessSpec",
     "ScriptContext",
+    "ServiceCaller",
     "StateMismatch",
     "TaskMeta",
     "TaskNotFound",

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask, UserTask
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -118,6 +119,40 @@ class AssignmentTaskParser(SpiffTaskParser):  # type: ignore[misc]
         return _with_assignment(super().parse_extensions(node), self.node if node is None else node)
 
 
+def topic_of(element: Any) -> str | None:
+    """The topic a service task element names, in any of the three dialects; None if it names none."""
+    topic = element.get(f"{{{CAMUNDA_NS}}}topic")
+    if topic:
+        return str(topic).strip()
+    for definition in element.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{ZEEBE_NS}}}taskDefinition"):
+        if definition.get("type"):
+            return str(definition.get("type")).strip()
+    for operator in element.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator"):
+        if operator.get("id"):
+            return str(operator.get("id")).strip()
+    return None
+
+
+class TopicServiceTask(SpiffBpmnTask):  # type: ignore[misc]
+    """A service task handled by the plugin registered for `topic` (see `engine.workflow.services`)."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, topic: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+
+    def _run_hook(self, task: Any) -> bool | None:
+        result: bool | None = task.workflow.script_engine.call_service(task, topic=self.topic)
+        return result
+
+
+class TopicServiceTaskParser(SpiffTaskParser):  # type: ignore[misc]
+    def create_task(self) -> Any:
+        extensions = self.parse_extensions()
+        return self.spec_class(self.spec, self.bpmn_id, topic=topic_of(self.node) or "",
+                               prescript=extensions.get("preScript"), postscript=extensions.get("postScript"),
+                               **self.bpmn_attributes)
+
+
 class FormworkBpmnParser(SpiffBpmnParser):  # type: ignore[misc]
     """SpiffBpmnParser whose human tasks carry Camunda/Zeebe/Spiff assignment in `extensions`."""
 
@@ -126,6 +161,7 @@ class FormworkBpmnParser(SpiffBpmnParser):  # type: ignore[misc]
         full_tag("userTask"): (AssignmentUserTaskParser, UserTask),
         full_tag("manualTask"): (AssignmentTaskParser, ManualTask),
         full_tag("task"): (AssignmentTaskParser, NoneTask),
+        full_tag("serviceTask"): (TopicServiceTaskParser, TopicServiceTask),
     }
 
 

@@ -11,7 +11,8 @@ from collections.abc import Collection
 from typing import Any, Protocol
 
 from ..formula import BOOL, NUMBER, Environment, FType, Kind
-from .bpmn_parser import BPMN_NS, CAMUNDA_NS, ZEEBE_NS, bpmn_tag
+from . import services
+from .bpmn_parser import BPMN_NS, CAMUNDA_NS, ZEEBE_NS, bpmn_tag, topic_of
 from .dialects import looks_like_python
 from .expressions import ExpressionError, ExpressionTable, compile_expression, compile_script, compile_timer
 from .variables import PROCESS_VARIABLES, scripts_of
@@ -20,7 +21,6 @@ _UNSUPPORTED = {
     "businessRuleTask": "business rule tasks (DMN) are not supported; use an exclusive gateway with conditions",
     "sendTask": "send tasks are not supported; use a user task or a script task",
     "receiveTask": "receive tasks are not supported; use a user task or a timer event",
-    "serviceTask": "service tasks are not supported; use a script task written in the formula language",
     "complexGateway": "complex gateways are not supported; use an exclusive or inclusive gateway",
     "eventBasedGateway": "event-based gateways are not supported; use a timer boundary event on a user task",
     "transaction": "transactions are not supported; use an embedded subprocess",
@@ -99,6 +99,21 @@ class ElementChecker:
             self._multi_instance(element)
         elif tag == "callActivity":
             self._call_activity(element)
+        elif tag == "serviceTask":
+            self._service_task(element)
+
+    def _service_task(self, element: Any) -> None:
+        topic = topic_of(element)
+        known = services.names()
+        if not topic:
+            self.report(element, 'service tasks run plugin handlers: write camunda:type="external" '
+                                 'camunda:topic="<a topic an installed plugin handles>" (Java classes, expressions '
+                                 'and connectors are not supported)')
+        elif topic not in known:
+            close = difflib.get_close_matches(topic, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            offered = f"; installed plugins handle {', '.join(known)}" if known and not close else ""
+            self.report(element, f"no installed plugin handles the service task topic {topic!r}{hint}{offered}")
 
     def _expression(self, element: Any, what: str, expect: FType) -> None:
         raw = element.text or ""

@@ -37,6 +37,11 @@ class ExpressionError(ValueError):
         self.line = line
 
 
+class ServiceCaller(Protocol):
+    def __call__(self, topic: str, bpmn_id: str, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Handle a service task: the variables it sets, or None to leave it waiting (retried later)."""
+
+
 @dataclass(frozen=True)
 class ScriptContext:
     """What formulas read at runtime besides task data: module parameters, the user, refs, the clock."""
@@ -46,6 +51,7 @@ class ScriptContext:
     user_roles: Sequence[str] = ()
     load_ref: RefLoader = no_refs
     now: datetime | None = None
+    call_service: ServiceCaller | None = None
 
     def formula_context(self, values: Mapping[str, Any]) -> Context:
         """Return the formula context that reads `values` as the record."""

@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import FormulaRuntimeError
 from . import timers
+from .bpmn_parser import TopicServiceTask
 from .data import check_data, resolve_assignee
 from .errors import (
     InvalidDecision,
@@ -205,6 +206,28 @@ class ProcessRun:
             state = TaskState.get_name(task.state).lower()
             raise TaskNotReady(f"task {task.task_spec.bpmn_id!r} is {state}, not waiting for a decision")
         return task
+
+    def waiting_services(self) -> list[tuple[str, str, str]]:
+        """(task id, BPMN id, topic) of the service tasks whose handler failed and that wait for a retry."""
+        return [(str(task.id), task.task_spec.bpmn_id, task.task_spec.topic)
+                for task in self._workflow.get_tasks(state=TaskState.STARTED)
+                if isinstance(task.task_spec, TopicServiceTask)]
+
+    def service_data(self, task_id: str) -> dict[str, Any]:
+        return dict(self._workflow.get_task_from_id(UUID(task_id)).data)
+
+    def finish_service(self, task_id: str, updates: Mapping[str, Any]) -> None:
+        """Complete a waiting service task with the variables its handler set, and run on."""
+        task = self._workflow.get_task_from_id(UUID(task_id))
+        if task.state != TaskState.STARTED:
+            raise TaskNotReady(f"service task {task.task_spec.bpmn_id!r} is not waiting")
+        check_data(dict(updates), "service task variables")
+        task.data.update(updates)
+        try:
+            task.complete()
+        except Exception as error:
+            raise _failure(f"service task {task.task_spec.bpmn_id!r} could not complete", error) from error
+        self._engine_steps()
 
     def withdraw(self, *, actor: str, comment: str | None = None) -> None:
         """Cancel the whole run (the submitter withdraws the record); `end_event` stays None."""

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 
 from ..errors import FormulaError
 from ..formula.parser import parse
+from .errors import ProcessFailed
 from .expressions import ExpressionTable, ScriptContext, timer_value
 
 
@@ -56,8 +57,16 @@ class FormulaScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         except FormulaError as error:
             raise SyntaxError(error.reason) from None
 
-    def call_service(self, task: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("service tasks are not supported; use a script task")
+    def call_service(self, task: Any, topic: str = "", **kwargs: Any) -> bool | None:
+        """Run a service task's handler: True completes the task, None leaves it waiting."""
+        caller = self.environment.context.call_service
+        if caller is None:
+            raise ProcessFailed(f"service task {task.task_spec.bpmn_id!r} ({topic}) cannot run here: no plugin host")
+        updates = caller(topic, task.task_spec.bpmn_id, task.data)
+        if updates is None:
+            return None
+        task.data.update(updates)
+        return True
 
 
 def _to_spiff(value: Any) -> Any:

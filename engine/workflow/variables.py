@@ -8,6 +8,7 @@ from typing import Any
 
 from ..formula import ANY, NUMBER, TEXT, Environment, FieldInfo, FType
 from ..formula.types import unify
+from . import services
 from .bpmn_parser import BPMN_NS, SPIFF_NS, bpmn_tag
 from .expressions import ExpressionError, compile_script
 
@@ -50,6 +51,8 @@ def process_environment(base: Environment, params: Mapping[str, FType], elements
         for output in element.iterfind(f"{{{BPMN_NS}}}loopDataOutputRef"):
             if output.text and output.text.strip():
                 fields[output.text.strip()] = FieldInfo(FType.list_of(ANY))
+    for name, info in services.output_fields(elements, fields).items():
+        fields.setdefault(name, info)
     scripts = [text for element in elements for _, text in scripts_of(element)]
     for text in scripts:  # first pass: every assigned name exists, so scripts may read each other's
         for name in _ASSIGNED.findall(text):

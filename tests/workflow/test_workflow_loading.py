@@ -180,7 +180,7 @@ def test_conditions_see_process_variables_and_params() -> None:
     ('<bpmn:businessRuleTask id="x" />', "business rule task 'x': business rule tasks (DMN) are not supported; use"),
     ('<bpmn:sendTask id="x" />', "send task 'x': send tasks are not supported; use a user task"),
     ('<bpmn:receiveTask id="x" />', "receive task 'x': receive tasks are not supported"),
-    ('<bpmn:serviceTask id="x" camunda:class="a.B" />', "service task 'x': service tasks are not supported"),
+    ('<bpmn:serviceTask id="x" camunda:class="a.B" />', "service task 'x': service tasks run plugin handlers"),
     ('<bpmn:complexGateway id="x" />', "complex gateway 'x': complex gateways are not supported; use an exclusive"),
     ('<bpmn:eventBasedGateway id="x" />', "event based gateway 'x': event-based gateways are not supported"),
     ('<bpmn:transaction id="x" />', "transaction 'x': transactions are not supported; use an embedded subprocess"),

@@ -104,7 +104,7 @@ def test_malformed_xml_is_reported_at_its_line() -> None:
 def test_problems_name_the_element() -> None:
     _, problems, _ = load(FOLDER / "camunda_TwitterDemoProcess.bpmn")
     messages = [p.message for p in problems]
-    assert any(m.startswith("service task 'service_task_send_rejection_notification': service tasks are not")
+    assert any(m.startswith("service task 'service_task_send_rejection_notification': service tasks run plugin")
                for m in messages)
     assert any("condition '#{!approved}': unknown field 'approved'" in m for m in messages)
 

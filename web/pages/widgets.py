@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine import files
+from engine import field_types, files
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError
 from engine.values import to_json
@@ -77,6 +77,9 @@ class FormContext:
     files: Mapping[str, Any] = field(default_factory=dict)   # file id -> FileLink, for attachment widgets
 
 
+PLUGIN_WIDGETS = frozenset({"text", "textarea", "number", "date", "datetime", "checkbox"})  # what a plugin type may ask
+
+
 def widget_kind(spec: FieldSpec, choices: Choices) -> str:
     if spec.type == "text":
         return "textarea" if spec.multiline else "text"
@@ -94,6 +97,9 @@ def widget_kind(spec: FieldSpec, choices: Choices) -> str:
         return "select"
     if spec.type == "ref":
         return "select" if choices.refs.get(spec.target or "") is not None else "text"
+    plugin_type = field_types.get(spec.type)
+    if plugin_type is not None and plugin_type.widget in PLUGIN_WIDGETS:
+        return plugin_type.widget
     return "text"
 
 

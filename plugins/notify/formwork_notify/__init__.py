@@ -1,0 +1,75 @@
+"""Notify: tell people about new tasks and decisions — in the app, in DingTalk/WeCom groups, by e-mail.
+
+In-app notifications are kept in the plugin's store and listed at `GET /api/v1/notifications` (the
+caller's own, and those for their roles); `POST /api/v1/notifications/<id>/read` marks one read.
+Channels are per-tenant settings; a channel that fails fails the hook, which the job queue retries.
+"""
+from __future__ import annotations
+
+from engine.plugins import Event, Plugin
+
+from . import channels
+from .messages import message_for
+
+COLLECTION = "notifications"
+
+plugin = Plugin(
+    "notify", version="1.0.0", supports=">=0.1",
+    title={"zh": "消息通知", "en": "Notifications"},
+    settings_schema={
+        "type": "object",
+        "properties": {
+            "in_app": {"type": "boolean"},
+            "dingtalk": {"type": "object", "properties": {"webhook": {"type": "string", "pattern": "^https?://"},
+                                                         "secret": {"type": "string"}},
+                         "required": ["webhook"], "additionalProperties": False},
+            "wecom": {"type": "object", "properties": {"webhook": {"type": "string", "pattern": "^https?://"}},
+                      "required": ["webhook"], "additionalProperties": False},
+            "email": {"type": "object", "properties": {
+                "host": {"type": "string"}, "port": {"type": "integer"}, "sender": {"type": "string"},
+                "to": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "username": {"type": "string"}, "password": {"type": "string"}, "starttls": {"type": "boolean"}},
+                "required": ["host", "sender", "to"], "additionalProperties": False},
+        },
+        "additionalProperties": False,
+    },
+)
+
+
+def notify(event: Event) -> None:
+    message = message_for(event)
+    if message is None:
+        return
+    settings = event.settings
+    already = {item.get("channel") for item in event.store.list("sent", owner=event.id, limit=20)}
+    if settings.get("in_app", True) and "in_app" not in already:
+        for owner in message.owners:
+            event.store.add(COLLECTION, {"title": message.title, "body": message.markdown, "event": event.name,
+                                         "module": event.module, "entity": event.entity,
+                                         "record_id": event.record.get("id"), "read_by": []}, owner=owner)
+        event.store.add("sent", {"channel": "in_app"}, owner=event.id)
+    if "dingtalk" in settings and "dingtalk" not in already:
+        robot = settings["dingtalk"]
+        channels.post_json(channels.dingtalk_url(robot["webhook"], robot.get("secret")),
+                           channels.dingtalk_body(message))
+        event.store.add("sent", {"channel": "dingtalk"}, owner=event.id)
+    if "wecom" in settings and "wecom" not in already:
+        channels.post_json(settings["wecom"]["webhook"], channels.wecom_body(message))
+        event.store.add("sent", {"channel": "wecom"}, owner=event.id)
+    if "email" in settings and "email" not in already:
+        channels.send_email(settings["email"], message)
+        event.store.add("sent", {"channel": "email"}, owner=event.id)
+
+
+for _name in ("task.created", "task.completed", "process.completed"):
+    plugin.on(_name)(notify)
+
+
+def _register_routes() -> None:
+    """The inbox API; Flask is imported only here, by the web app's process."""
+    from .routes import notifications
+
+    plugin.blueprint(notifications)
+
+
+_register_routes()

@@ -1,0 +1,48 @@
+"""What a notification says (zh and en) for each event, and who it is for."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.plugins import Event
+
+DECISIONS = {"approve": ("同意", "approved"), "reject": ("驳回", "rejected"), "return": ("退回", "returned")}
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str               # one line, zh / en
+    markdown: str            # the body as markdown, zh and en
+    owners: tuple[str, ...]  # in-app recipients: user names, or "role:<role>"
+
+
+def _record_name(record: Mapping[str, Any]) -> str:
+    for key in ("code", "title", "name"):
+        if record.get(key):
+            return str(record[key])
+    return str(record.get("id", ""))[:8]
+
+
+def message_for(event: Event) -> Message | None:
+    task = event.task or {}
+    what = f"{event.module}.{event.entity} {_record_name(event.record)}"
+    if event.name == "task.created":
+        owners = (f"{task['assignee']}",) if task.get("assignee") else tuple(
+            f"role:{role}" for role in task.get("candidate_roles", []))
+        title = f"新待办 / New task: {task.get('title', '')}"
+        body = f"### 新待办 / New task\n\n**{task.get('title', '')}**\n\n{what}"
+        return Message(title, body, owners)
+    if event.name == "task.completed":
+        zh, en = DECISIONS.get(str(task.get("decision")), (str(task.get("decision")),) * 2)
+        comment = f"\n\n> {task['comment']}" if task.get("comment") else ""
+        title = f"审批意见 / Decision: {task.get('title', '')} {zh} / {en}"
+        body = (f"### 审批意见 / Decision\n\n**{task.get('title', '')}**: {zh} / {en} "
+                f"({task.get('completed_by', '')})\n\n{what}{comment}")
+        return Message(title, body, (str(event.record.get("created_by", "")),))
+    if event.name == "process.completed":
+        end = str(task.get("end_event", ""))
+        title = f"审批结束 / Approval finished: {what} → {end}"
+        body = f"### 审批结束 / Approval finished\n\n{what}: **{end}**"
+        return Message(title, body, (str(event.record.get("created_by", "")),))
+    return None

@@ -1,0 +1,47 @@
+"""`/api/v1/notifications`: the caller's in-app notifications (bearer token, like the rest of the API)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify
+
+from engine.errors import NotFound
+from web.api import current_actor
+
+notifications = Blueprint("notify", __name__, url_prefix="/api/v1/notifications")
+
+
+@notifications.before_request
+def authenticate() -> None:
+    g.actor = current_actor()
+
+
+def _store() -> Any:
+    return current_app.extensions["formwork"].plugins.store("notify", g.actor.tenant_id)
+
+
+def _mine() -> list[str]:
+    return [g.actor.username, *(f"role:{role}" for role in sorted(g.actor.roles))]
+
+
+def _view(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["id"], "title": item["title"], "body": item["body"], "event": item["event"],
+            "module": item["module"], "entity": item["entity"], "record_id": item["record_id"],
+            "created_at": item["created_at"], "read": g.actor.username in item.get("read_by", [])}
+
+
+@notifications.get("")
+def listing() -> Any:
+    items = [_view(item) for item in _store().list("notifications", owner=_mine(), limit=100)]
+    return jsonify({"items": items, "unread": sum(not item["read"] for item in items)})
+
+
+@notifications.post("/<item_id>/read")
+def mark_read(item_id: str) -> Any:
+    store = _store()
+    item = store.get("notifications", item_id)
+    if item is None or item.get("owner") not in _mine():
+        raise NotFound(f"notification {item_id!r} does not exist")
+    if g.actor.username not in item.get("read_by", []):
+        store.update("notifications", item_id, {"read_by": [*item.get("read_by", []), g.actor.username]})
+    return jsonify(_view({**item, "read_by": [*item.get("read_by", []), g.actor.username]}))
