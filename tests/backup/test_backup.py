@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from engine import audit, backup, licenses, tenancy
 from engine.runtime import Formwork
 from engine.storage.models import Record, Tenant
 from tests.conftest import FIXTURES, PG_URL, add_user, api_creator, login, new_project
+
+EXPENSE = yaml.safe_load((Path(__file__).parents[2] / "modules" / "expense" / "module.yaml").read_text(
+    encoding="utf-8"))["version"]   # the built-in expense module's version
 
 
 def formwork(url: str, *args: str) -> Result:
@@ -84,7 +88,7 @@ def test_a_tenant_round_trips_into_another_database_and_keeps_working(
     assert exported.exit_code == 0, exported.output
     document = json.loads(gzip.decompress(file.read_bytes()))
     assert (document["format"], document["format_version"], document["tenant"]) == ("formwork-backup", 1, tenant)
-    assert document["modules"]["expense"] == ["1.0.0"] and "api_tokens" not in document["tables"]
+    assert document["modules"]["expense"] == [EXPENSE] and "api_tokens" not in document["tables"]
     assert {"records", "audit_log", "process_instances", "human_tasks", "task_candidates", "jobs", "users",
             "tenant_modules", "effect_log"} <= set(document["tables"])
 
@@ -143,13 +147,13 @@ def test_a_backup_needing_a_module_version_that_is_not_installed_imports_nothing
     for rows in document["tables"].values():
         for row in rows:
             row["tenant_id" if "tenant_id" in row else "id"] = renamed
-    document["modules"]["expense"] = ["1.0.0", "9.9.9"]
+    document["modules"]["expense"] = [EXPENSE, "9.9.9"]
     file = tmp_path / "future.json"
     backup.write_file(document, file)
     refused = formwork(other.db.url, "import", str(file))
     assert refused.exit_code == 1
     assert "needs module versions that are not installed: expense 9.9.9" in refused.stderr
-    document["modules"]["expense"] = ["1.0.0"]
+    document["modules"]["expense"] = [EXPENSE]
     document["tables"]["records"][-1]["id"] = document["tables"]["records"][0]["id"]   # a duplicate key, last
     backup.write_file(document, file)
     failed = formwork(other.db.url, "import", str(file))

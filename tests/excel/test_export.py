@@ -95,7 +95,7 @@ def test_report_export_has_the_reports_columns_and_rows(app: Flask, engine: Form
     response = fetch(clerk, "/reports/sheetshop/by_kind/export.xlsx")
     assert response.status_code == 200
     rows = sheet_rows(response.data)
-    assert rows[0] == ["Kind", "orders", "amount"]                # grouped fields by their label
+    assert rows[0] == ["Kind", "Orders", "Amount"]                # columns by their (default) labels
     assert [r[0] for r in rows[1:]] == ["goods", "service"]
     assert rows[1][1] == 2 and Decimal(str(rows[1][2])) == Decimal("2007.00")
     assert fetch(clerk, "/reports/sheetshop/by_kind/export.csv").data.startswith(b"\xef\xbb\xbf")

@@ -30,8 +30,10 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
         add_user(engine, tenant, name, role)
     users = {name: login(client, tenant, name) for name in USERS}
     create = api_creator(users["ann"])
-    project = new_project(create, "XM-0001", members=[{"user": "pm", "position": "project_manager"},
-                                                      {"user": "site", "position": "site_engineer"}])
+    project = new_project(create, "XM-0001", members=[
+        {"user": "pm", "position": "project_manager"}, {"user": "site", "position": "site_engineer"},
+        {"user": "prod", "position": "production_manager"}, {"user": "cost", "position": "project_cost_engineer"},
+        {"user": "clerk", "position": "labor_clerk"}])
     other = new_project(create, "XM-0002")
     labor_company = create("party", {"party_name": "鑫源劳务", "party_type": ["labor_company"],
                                      "credit_code": "91350105MA31ABCD5X"})

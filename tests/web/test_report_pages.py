@@ -188,7 +188,10 @@ def test_the_calendar_grid_has_a_cell_per_crew_and_day_with_totals(
         assert Decimal(re.findall(r"<strong>([\d.]+)</strong>", row)[0]) == sum(expected.values())
     grand = sum((Decimal(t["data"]["man_days"]) for t in tickets), Decimal(0))
     assert f"<strong>{grand.normalize():f}</strong>" in html.split("<tfoot>")[1]
-    other = page.text(f"/labor/calendar?project={world['other']['id']}&month={MONTH}")
+    # a project the clerk is no member of is not his to pick; the company cost department sees it, empty
+    assert page.get(f"/labor/calendar?project={world['other']['id']}&month={MONTH}").status_code == 400
+    company = visitor(browser_client, world, tenant, "costdept", "zh")
+    other = company.text(f"/labor/calendar?project={world['other']['id']}&month={MONTH}")
     assert "本月没有已签认的点工。" in other
     assert page.get("/labor/calendar?month=2024-5").status_code == 400
     assert page.get("/labor/calendar?project=nope").status_code == 400
