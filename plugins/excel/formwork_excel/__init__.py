@@ -1,8 +1,7 @@
 """Formwork's Excel plugin: write typed rows to .xlsx or CSV, read a workbook back as header + rows.
 
 The web layer's export and import call this plain API; it knows nothing of Formwork's records.
-When the plugin API (engine.plugins) lands, the registration object goes here:
-`plugin = Plugin("excel", version=__version__)`.
+The plugin registration (`formwork excel export`) is in `formwork_excel.plugin`.
 """
 from __future__ import annotations
 
