@@ -6,11 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
+from formwork_excel import read_workbook
 
 from app import cli
 from engine import plugin_registry
 from engine.runtime import Formwork
-from formwork_excel import read_workbook
 from tests.conftest import add_user
 
 RATES = [("A", "mason", "2024-01-01", "380.50"), ("B", "carpenter", "2024-03-01", "1420"),
