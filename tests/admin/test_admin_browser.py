@@ -1,7 +1,6 @@
 """In headless Chromium: an operator signs in at /admin, lets a tenant's license expire, the tenant sees it."""
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,12 +12,10 @@ from app import create_app
 from engine import operators, tenancy
 from engine.runtime import Formwork
 from tests.conftest import PASSWORD
+from tests.web.test_browser import ARGS, CHROMIUM, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 TENANT = "browser-lic"
 
 if not Path(CHROMIUM).exists():
@@ -38,9 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tenancy.add_user(session, TENANT, "li", PASSWORD, ["admin"], display_name="李工")
     with engine.db.platform() as session:
         operators.add(session, "ops", "operator-pw-1")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     http = make_server("127.0.0.1", port, create_app(engine, SECRET_KEY="admin-browser"), threaded=True)
     thread = threading.Thread(target=http.serve_forever, name="admin-server", daemon=True)
     thread.start()
