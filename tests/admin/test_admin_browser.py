@@ -1,7 +1,6 @@
 """In headless Chromium: an operator signs in at /admin, lets a tenant's license expire, the tenant sees it."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +10,8 @@ import pytest
 from app import create_app
 from engine import operators, tenancy
 from engine.runtime import Formwork
+from tests.browser import ARGS, CHROMIUM, serving
 from tests.conftest import PASSWORD
-from tests.web.test_browser import ARGS, CHROMIUM, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -25,8 +24,6 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh SQLite database with one tenant, one of its users and one operator, served from a thread."""
-    from werkzeug.serving import make_server
-
     engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('admin-browser') / 'formwork.db'}")
     engine.initialise()
     with engine.db.tenant(TENANT) as session:
@@ -35,17 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tenancy.add_user(session, TENANT, "li", PASSWORD, ["admin"], display_name="李工")
     with engine.db.platform() as session:
         operators.add(session, "ops", "operator-pw-1")
-    port = free_port()
-    http = make_server("127.0.0.1", port, create_app(engine, SECRET_KEY="admin-browser"), threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="admin-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
-        engine.db.dispose()
+    with serving(create_app(engine, SECRET_KEY="admin-browser"), engine) as url:
+        yield url
 
 
 def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(server: str) -> None:

@@ -6,7 +6,6 @@ tests/web/test_browser.py); screenshots land in tests/artifacts/.
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,9 +16,9 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, chromium, serving
 from tests.conftest import PASSWORD
 from tests.excel.conftest import SHEETSHOP, USERS, sheet_rows, workbook
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 TENANT = "sheets"
@@ -30,8 +29,6 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAGUlEQVR4
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the sheetshop tenant on a fresh SQLite database, served from a thread."""
-    from werkzeug.serving import make_server
-
     folder = tmp_path_factory.mktemp("excel-browser")
     engine = Formwork(f"sqlite:///{folder / 'formwork.db'}")
     engine.initialise()
@@ -46,30 +43,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for name, code in (("Acme 建材", "S-01"), ("Beta Steel", "S-02")):
             records.create("sheetshop", "supplier", {"name": name, "code": code})
     app = create_app(engine, SECRET_KEY="excel-browser", FORMWORK_UPLOADS=str(folder / "uploads"))
-    port = free_port()
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="excel-page-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
-        engine.db.dispose()
+    with serving(app, engine) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: run `make test` (it installs chromium and fonts-wqy-microhei)")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def signed_in(browser: Any, server: str, language: str) -> tuple[Any, Any, list[str]]:

@@ -1,7 +1,6 @@
 """The designer in headless Chromium: problems appear while typing, the preview follows, publish from the page."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,9 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, serving
 from tests.conftest import PASSWORD
 from tests.overlays.test_designer_pages import SIMPLE
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -24,8 +23,6 @@ TENANT = "designer-browser"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A tenant with every module and an administrator, served from a thread on a fresh SQLite file."""
-    from werkzeug.serving import make_server
-
     engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('designer') / 'formwork.db'}")
     engine.initialise()
     installed = engine.catalog.modules()
@@ -34,16 +31,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for name in installed:
             tenancy.set_module_enabled(session, TENANT, name, True, installed)
         tenancy.add_user(session, TENANT, "boss", PASSWORD, ["admin"])
-    http = make_server("127.0.0.1", free_port(), create_app(engine, SECRET_KEY="designer-browser"), threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="designer-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
-        engine.db.dispose()
+    with serving(create_app(engine, SECRET_KEY="designer-browser"), engine) as url:
+        yield url
 
 
 def test_an_administrator_adjusts_a_form_in_the_browser(server: str) -> None:

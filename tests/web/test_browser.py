@@ -7,8 +7,6 @@ page, in Chinese and English and at phone width, land in tests/artifacts/.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,15 +17,10 @@ import pytest
 from app import create_app
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, PHONE, chromium, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI", "").lower() == "true":
@@ -36,42 +29,21 @@ if not Path(CHROMIUM).exists():
                 allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the demo tenant on a fresh SQLite database, served from a thread."""
-    from werkzeug.serving import make_server
-
     engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'formwork.db'}")
     create_demo(engine)
     app = create_app(engine, SECRET_KEY="browser-tests")
-    port = free_port()
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="page-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
-        engine.db.dispose()
+    with serving(app, engine) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Tab:

@@ -5,7 +5,6 @@ port; zh and en, desktop and phone. Screenshots land in tests/artifacts/ (git-ig
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +15,8 @@ from app import create_app
 from engine import tenancy
 from engine.demo import DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, PHONE, Tab, free_port
+from tests.browser import ARTIFACTS, PHONE, chromium, serving
+from tests.web.test_browser import Tab
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -57,34 +57,18 @@ def add_plan(engine: Formwork, tasks: int = 12) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, plan id): the demo tenant with a plan, served from a thread."""
-    from werkzeug.serving import make_server
-
     engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('report-browser') / 'formwork.db'}")
     create_demo(engine)
     plan_id = add_plan(engine)
     app = create_app(engine, SECRET_KEY="report-browser-tests")
-    port = free_port()
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="report-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}", plan_id
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
-        engine.db.dispose()
+    with serving(app, engine) as url:
+        yield url, plan_id
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
 
 
 def watched(tab: Tab) -> Tab:
@@ -99,9 +83,9 @@ def fits_the_screen(tab: Tab) -> None:
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_a_report_with_parameters_draws_its_chart(site: tuple[str, str], chromium: Any, language: str) -> None:
+def test_a_report_with_parameters_draws_its_chart(site: tuple[str, str], browser: Any, language: str) -> None:
     base, _plan = site
-    tab = watched(Tab(chromium, base, language))
+    tab = watched(Tab(browser, base, language))
     tab.log_in("gm")
     tab.open("/reports")
     tab.page.click("a[href='/reports/labor/day_labor_by_crew_month']")
@@ -119,9 +103,9 @@ def test_a_report_with_parameters_draws_its_chart(site: tuple[str, str], chromiu
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_the_dashboard_shows_figure_cards_and_charts(site: tuple[str, str], chromium: Any, language: str) -> None:
+def test_the_dashboard_shows_figure_cards_and_charts(site: tuple[str, str], browser: Any, language: str) -> None:
     base, _plan = site
-    tab = watched(Tab(chromium, base, language))
+    tab = watched(Tab(browser, base, language))
     tab.log_in("gm")
     tab.page.wait_for_selector(".dash-charts .chart[data-rendered=true] canvas")
     cards = tab.page.locator(".figure-card")
@@ -134,9 +118,9 @@ def test_the_dashboard_shows_figure_cards_and_charts(site: tuple[str, str], chro
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_the_plan_gantt_draws_bars_links_and_zooms(site: tuple[str, str], chromium: Any, language: str) -> None:
+def test_the_plan_gantt_draws_bars_links_and_zooms(site: tuple[str, str], browser: Any, language: str) -> None:
     base, plan = site
-    tab = watched(Tab(chromium, base, language))
+    tab = watched(Tab(browser, base, language))
     tab.log_in("prod")
     tab.open(f"/m/schedule/schedule_plan/{plan}")
     tab.page.click("[data-gantt-link]")
@@ -153,9 +137,9 @@ def test_the_plan_gantt_draws_bars_links_and_zooms(site: tuple[str, str], chromi
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_the_labor_calendar_grid(site: tuple[str, str], chromium: Any, language: str) -> None:
+def test_the_labor_calendar_grid(site: tuple[str, str], browser: Any, language: str) -> None:
     base, _plan = site
-    tab = watched(Tab(chromium, base, language))
+    tab = watched(Tab(browser, base, language))
     tab.log_in("labor")
     tab.open("/reports")
     tab.page.click("a[href='/labor/calendar']")
@@ -168,9 +152,9 @@ def test_the_labor_calendar_grid(site: tuple[str, str], chromium: Any, language:
     tab.close()
 
 
-def test_on_a_phone_cards_stack_and_tables_scroll_inside_the_page(site: tuple[str, str], chromium: Any) -> None:
+def test_on_a_phone_cards_stack_and_tables_scroll_inside_the_page(site: tuple[str, str], browser: Any) -> None:
     base, _plan = site
-    tab = watched(Tab(chromium, base, "zh", viewport=PHONE))
+    tab = watched(Tab(browser, base, "zh", viewport=PHONE))
     tab.log_in("gm")
     lefts = tab.page.evaluate("[...document.querySelectorAll('.figure-card')].map(c => c.getBoundingClientRect().left)")
     assert len(set(lefts)) == 1, f"the figure cards do not stack: {lefts}"
