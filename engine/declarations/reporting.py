@@ -27,11 +27,9 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
         return None
     path = ("reports", name)
     entity = str(raw.get("entity", ""))
-    if entity not in entities:
-        compiler.problem((*path, "entity"), f"report {name!r} names unknown entity {entity!r}"
-                         + suggest(entity, entities))
+    env = _entity_env(compiler, path, f"report {name!r}", entity, entities)
+    if env is None:
         return None
-    env = Environment(fields=compiler.field_infos[entity], params=compiler.param_types)
     where = compiler.formula((*path, "where"), raw.get("where"), env, what=f"where of report {name!r}",
                              expect=ftype_for("boolean"))
     group_by = []
@@ -116,11 +114,9 @@ def compile_kpi(compiler: ModuleCompiler, name: str, raw: Any, entities: Mapping
         return None
     path = ("kpis", name)
     entity = str(raw.get("entity", ""))
-    if entity not in entities:
-        compiler.problem((*path, "entity"), f"kpi {name!r} names unknown entity {entity!r}"
-                         + suggest(entity, entities))
+    env = _entity_env(compiler, path, f"kpi {name!r}", entity, entities)
+    if env is None:
         return None
-    env = Environment(fields=compiler.field_infos[entity], params=compiler.param_types)
     value = compiler.formula((*path, "value"), raw.get("value"), env, what=f"value of kpi {name!r}",
                              aggregate=True)
     where = compiler.formula((*path, "where"), raw.get("where"), env, what=f"where of kpi {name!r}",
@@ -151,3 +147,12 @@ def _threshold(compiler: ModuleCompiler, path: tuple[str, ...], raw: Any) -> Dec
     except InvalidOperation:
         compiler.problem(path, f"threshold must be a number or params.<name>, not {raw!r}")
         return None
+
+
+def _entity_env(compiler: ModuleCompiler, path: tuple[str, str], what: str, entity: str,
+                entities: Mapping[str, EntitySpec]) -> Environment | None:
+    """What the formulas of a report or kpi over `entity` may name, or a problem when there is no such entity."""
+    if entity not in entities:
+        compiler.problem((*path, "entity"), f"{what} names unknown entity {entity!r}" + suggest(entity, entities))
+        return None
+    return Environment(fields=compiler.field_infos[entity], params=compiler.param_types)
