@@ -4,15 +4,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 
-_N, _R, _P = 2**14, 8, 1
+_R, _P = 8, 1
+WORK_FACTOR = "FORMWORK_SCRYPT_LOG2_N"   # test suites lower it (hashes keep their own cost, so all verify)
+_DEFAULT_LOG2_N, _MIN_LOG2_N = 14, 10
 
 
 def hash_password(password: str) -> str:
+    n = 2 ** max(_MIN_LOG2_N, int(os.environ.get(WORK_FACTOR) or _DEFAULT_LOG2_N))
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=32)
+    return f"scrypt${n}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
 
 def check_password(stored: str, password: str) -> bool:

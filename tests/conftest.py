@@ -15,6 +15,8 @@ from engine import tenancy
 from engine.runtime import Formwork
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Password hashing at production cost (2^14) is most of a fixture's time; tests hash at 2^10.
+os.environ.setdefault("FORMWORK_SCRYPT_LOG2_N", "10")
 PG_URL = os.environ.get("FORMWORK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="no PostgreSQL: run through `make test` with a server on 127.0.0.1:5432"))]
