@@ -50,6 +50,7 @@ def create_demo(engine: Formwork) -> str:
     master = _master_data(engine, actors["admin"])
     _expense_claims(engine, actors["admin"], master["projects"])
     _day_labor(engine, actors, master)
+    _cost_and_schedule(engine, actors, master)
     return f"created demo tenant {DEMO_TENANT!r}: users {', '.join(DEMO_USERS)}, password {DEMO_PASSWORD}"
 
 
@@ -284,3 +285,45 @@ def _day_labor(engine: Formwork, actors: Mapping[str, tenancy.Actor], master: Ma
                        "man_days": v["data"]["man_days"], "amount": v["data"]["amount"],
                        "is_billable": v["data"]["is_billable_to_owner"]} for v in views],
             "deductions": [{"deduction_type": "advance", "amount": "500.00", "note": "班组借支生活费"}]})
+
+
+def _cost_and_schedule(engine: Formwork, actors: Mapping[str, tenancy.Actor], master: Mapping[str, Any]) -> None:
+    """A target-cost budget whose material line runs over (a red alert) and a monthly plan with a late
+    milestone (a yellow alert): what the project manager finds on the dashboard on day one."""
+    project, accounts, today = master["projects"][0], master["accounts"], date.today()
+    with engine.records(actors["alice"]) as records:
+        budget = records.create("cost", "cost_budget", {
+            "doc_no": f"MB-{project['data']['project_code']}-01", "project": project["id"],
+            "budget_type": "target_cost", "revenue_amount": "86500000.00"})
+        lines = {code: records.create("cost", "cost_budget_line", {
+            "budget": budget["id"], "cost_account": accounts[code]["id"], "manual_amount": amount})
+            for code, amount in (("0101", "12000000.00"), ("0102", "600000.00"), ("0201", "9860000.00"))
+            if code in accounts}
+        for code, amount, source in (("0201", "6120000.00", "LY-2024-031"), ("0102", "3255.00", "DG-2024-05")):
+            if code in lines:
+                records.create("cost", "actual_cost_entry", {
+                    "project": project["id"], "cost_account": accounts[code]["id"], "amount": amount,
+                    "occurred_date": (today - timedelta(days=12)).isoformat(), "source_type": "other",
+                    "source_no": source})
+        if "0201" in lines:  # steel prices rose: the cost engineer forecasts what is still to come
+            line = records.get("cost", "cost_budget_line", lines["0201"]["id"])
+            records.update("cost", "cost_budget_line", line["id"], {"pending_forecast": "4980000.00"},
+                           line["version"])
+    with engine.records(actors["prod"]) as records:
+        plan = records.create("schedule", "schedule_plan", {
+            "plan_code": f"JH-{today:%Y%m}", "plan_name": f"{today:%Y年%m月}主体结构施工计划", "project": project["id"],
+            "plan_level": "monthly", "status_date": today.isoformat()})
+        for code, name, first, last, extra in (   # days from today
+            ("1", "3#楼 5层结构施工", -20, -6, {"actual_start": (today - timedelta(days=19)).isoformat(),
+                                           "percent_complete": "80"}),
+            ("2", "3#楼 6层结构施工", -5, 10, {"actual_start": (today - timedelta(days=3)).isoformat(),
+                                          "percent_complete": "20"}),
+            ("3", "5层结构验收(合同节点)", -5, -5, {"task_type": "milestone", "is_contract_node": True,
+                                             "penalty_per_day": "5000"}),
+        ):
+            planned = {"planned_start": (today + timedelta(days=first)).isoformat(),
+                       "planned_finish": (today + timedelta(days=last)).isoformat()}
+            records.create("schedule", "wbs_task", {
+                "plan": plan["id"], "wbs_code": code, "task_name": name, **planned,
+                "baseline_start": planned["planned_start"], "baseline_finish": planned["planned_finish"],
+                "responsible_user": "prod", **extra})

@@ -602,3 +602,7 @@ def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: For
     [summary] = admin.get("/records/labor/day_labor_summary").get_json()["items"]
     assert (summary["data"]["gross_amount"], summary["data"]["payable_amount"]) == ("3255.00", "2755.00")
     assert admin.get("/reports/labor/day_labor_by_project_month").get_json()["rows"]
+    # day one on the dashboard: the material line over its target (red), the contract milestone late (yellow)
+    alerts = admin.get("/records/base/alert", query_string={"sort": "kpi"}).get_json()["items"]
+    assert [(a["data"]["kpi"], a["data"]["level"], a["data"]["owner"]) for a in alerts] == [
+        ("cost.variance_rate", "red", "pm"), ("schedule.delay_days", "yellow", "pm")]
