@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from app import cli, create_app
 from engine import audit, backup, licenses, tenancy
+from engine.declarations.loader import ModuleFolder
+from engine.errors import FormworkError
 from engine.runtime import Formwork
-from engine.storage.models import Record, Tenant
+from engine.storage.models import CatalogModule, Record, Tenant
 from tests.conftest import FIXTURES, PG_URL, add_user, api_creator, login, new_project
 
 EXPENSE = yaml.safe_load((Path(__file__).parents[2] / "modules" / "expense" / "module.yaml").read_text(
@@ -36,6 +38,23 @@ def migrated(url: str) -> Formwork:
     return target
 
 
+def install_catalog_of(source: Formwork, target: Formwork) -> None:
+    """Install every module version the source has (tests before these add modules to the shared engine)."""
+    with source.db.platform() as session:
+        pending = [ModuleFolder(origin=row.name, files=dict(row.files))
+                   for row in session.scalars(select(CatalogModule))]
+    while pending:  # each after the modules it requires
+        left = []
+        for folder in pending:
+            try:
+                target.catalog.install_folder(folder)
+            except FormworkError:
+                left.append(folder)
+        if len(left) == len(pending):
+            raise AssertionError(f"cannot install {[f.origin for f in left]} into the restore database")
+        pending = left
+
+
 @pytest.fixture(scope="module")
 def other(engine: Formwork, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Formwork]:
     """The other backend when PostgreSQL is there (SQLite <-> PostgreSQL), else a second SQLite file."""
@@ -43,6 +62,7 @@ def other(engine: Formwork, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         target = migrated(PG_URL)
     else:
         target = migrated(f"sqlite:///{tmp_path_factory.mktemp('restore') / 'formwork.db'}")
+    install_catalog_of(engine, target)
     yield target
     target.db.dispose()
 
