@@ -251,6 +251,8 @@ def module_list(tenant_id: str | None) -> None:
     if tenant_id is None:
         for name, spec in sorted(installed.items()):
             click.echo(f"{name}\t{spec.version}\t{spec.title.zh} / {spec.title.en}")
+        for problem in engine.catalog.broken:
+            click.echo(f"left out (does not compile): {problem}", err=True)
         return
     with engine.db.tenant(tenant_id) as session:
         tenant = tenancy.get_tenant(session, tenant_id)

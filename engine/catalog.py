@@ -1,6 +1,7 @@
 """The module catalog: installing module folders and compiling the installed set once per change."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,10 +11,12 @@ from sqlalchemy import select
 
 from engine.declarations.loader import ModuleFolder, compile_all, load_or_raise, read_folder
 from engine.declarations.model import ModuleSpec
-from engine.errors import Conflict, DeclarationError, NotFound
+from engine.errors import Conflict, NotFound, Problem
 from engine.storage.database import Database
 from engine.storage.indexes import sync_indexes
 from engine.storage.models import CatalogModule
+
+_log = logging.getLogger(__name__)
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -31,6 +34,7 @@ class Catalog:
         self._cache_key: frozenset[tuple[str, str]] | None = None
         self._modules: dict[str, ModuleSpec] = {}
         self._versions: dict[tuple[str, str], ModuleSpec] = {}
+        self.broken: list[Problem] = []   # why installed modules were left out of the last compilation
 
     def install(self, path: Path) -> tuple[ModuleSpec, bool]:
         """Install a module folder; returns (spec, changed). A published version never changes."""
@@ -69,9 +73,10 @@ class Catalog:
         with self._lock:
             folders = [ModuleFolder(origin=row.name, files=dict(row.files)) for row in stored if row is not None]
             compiled, problems = compile_all(folders, extra_field_types=self.extra_field_types)
-            if problems:
-                raise DeclarationError(problems)
-            self._modules, self._cache_key = compiled, key
+            if problems:  # e.g. a plugin it needs was uninstalled: that module is left out, the others go on
+                _log.error("installed modules that do not compile are left out:\n%s",
+                           "\n".join(str(p) for p in problems))
+            self._modules, self._cache_key, self.broken = compiled, key, problems
             return compiled
 
     def get(self, name: str) -> ModuleSpec | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from engine import audit, tenancy
 from engine.errors import Conflict
 from engine.runtime import Formwork
 from engine.storage.database import TenantScopeMissing
+from engine.storage.models import CatalogModule
 from engine.storage.indexes import desired_indexes
 from engine.storage.models import Record, User
 from engine.storage.queries import RecordQuery
@@ -111,3 +113,18 @@ def test_a_module_can_be_written_in_json(engine: Formwork, tmp_path: Path, tenan
     admin = add_user(engine, tenant, "ann", "admin")
     with engine.records(admin) as records:
         assert records.create("notes_json", "note", {"title": "混凝土"})["data"] == {"title": "混凝土", "words": 3}
+
+
+def test_an_installed_module_that_no_longer_compiles_is_left_out_and_the_others_go_on(tmp_path: Path) -> None:
+    """E.g. a plugin its formulas need was uninstalled: that module (and what requires it) drops out."""
+    formwork = Formwork(f"sqlite:///{tmp_path / 'catalog.db'}")
+    formwork.initialise()
+    broken = ("module: gone\nversion: 1.0.0\ntitle: Gone\nentities:\n  e:\n    fields:\n"
+              "      x: {type: money, formula: 'plugin_vat(1)'}\n")
+    with formwork.db.platform() as session:
+        session.add(CatalogModule(name="gone", version="1.0.0", files={"module.yaml": broken}, digest="d" * 64,
+                                  installed_at=datetime.now(UTC)))
+    modules = formwork.catalog.modules()
+    assert "gone" not in modules and {"base", "labor", "cost"} <= set(modules)
+    assert [p.message for p in formwork.catalog.broken] == ["formula of 'x': unknown function 'plugin_vat'"]
+    formwork.db.dispose()
