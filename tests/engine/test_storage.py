@@ -13,9 +13,8 @@ from engine import audit, tenancy
 from engine.errors import Conflict
 from engine.runtime import Formwork
 from engine.storage.database import TenantScopeMissing
-from engine.storage.models import CatalogModule
 from engine.storage.indexes import desired_indexes
-from engine.storage.models import Record, User
+from engine.storage.models import CatalogModule, Record, User
 from engine.storage.queries import RecordQuery
 from tests.conftest import add_user, new_project
 
