@@ -74,7 +74,7 @@ class Catalog:
             folders = [ModuleFolder(origin=row.name, files=dict(row.files)) for row in stored if row is not None]
             compiled, problems = compile_all(folders, extra_field_types=self.extra_field_types)
             if problems:  # e.g. a plugin it needs was uninstalled: that module is left out, the others go on
-                _log.error("installed modules that do not compile are left out:\n%s",
+                _log.info("installed modules that do not compile are left out (see formwork module list):\n%s",
                            "\n".join(str(p) for p in problems))
             self._modules, self._cache_key, self.broken = compiled, key, problems
             return compiled
