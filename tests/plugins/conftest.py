@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from engine import plugin_registry
 from engine.runtime import Formwork
+from engine.storage.models import Job
 
 PACKAGES = Path(__file__).parent / "packages"
 
@@ -35,3 +37,16 @@ def plugged(engine: Formwork, plugin_site: Path) -> Formwork:
     """The session engine with the test plugins loaded and their modules installed."""
     engine.initialise()
     return engine
+
+
+@pytest.fixture(autouse=True)
+def no_jobs_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Hook and service jobs of a test's tenant go with it: workers started by later tests (on the shared
+    database, without these plugins installed) must not find them."""
+    if "tenant" not in request.fixturenames:
+        yield
+        return
+    engine, tenant = request.getfixturevalue("engine"), request.getfixturevalue("tenant")
+    yield
+    with engine.db.platform() as session:
+        session.execute(delete(Job).where(Job.tenant_id == tenant))
