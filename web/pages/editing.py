@@ -1,7 +1,7 @@
 """New and edit forms of a record, and the preview endpoint that recomputes them while people type."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import flash, jsonify, redirect, request, url_for
@@ -125,6 +125,22 @@ def _form_action(entity: EntitySpec, raw: Raw) -> bool:
     return action == "recalculate"
 
 
+def _save(spec: EntitySpec, raw: Raw, record: Mapping[str, Any] | None,
+          write: Callable[[Approvals, dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | Response:
+    """Write the posted form in its own transaction; on refusal, the form again with the input kept."""
+    raw = without_blank_rows(spec, raw)
+    try:
+        with approvals() as service:
+            return write(service, to_data(spec, raw))
+    except RecordInvalid as error:
+        with approvals() as service:
+            return render_form(service, spec, raw, record=record, errors=error.errors, status=422)
+    except Conflict as error:
+        with approvals() as service:
+            return render_form(service, spec, raw, record=record, status=409,
+                               notice=t("form.conflict", message=engine_message(error.message)))
+
+
 @pages.route("/m/<module>/<entity>/new", methods=["GET", "POST"])
 def record_new(module: str, entity: str) -> Response:
     with approvals() as service:
@@ -139,17 +155,9 @@ def record_new(module: str, entity: str) -> Response:
             return render_form(service, spec, raw, record=None, errors=upload_errors, status=422)
         if _form_action(spec, raw):
             return render_form(service, spec, raw, record=None)
-    raw = without_blank_rows(spec, raw)
-    try:
-        with approvals() as service:
-            created = service.create(module, entity, to_data(spec, raw))
-    except RecordInvalid as error:
-        with approvals() as service:
-            return render_form(service, spec, raw, record=None, errors=error.errors, status=422)
-    except Conflict as error:
-        with approvals() as service:
-            return render_form(service, spec, raw, record=None, status=409,
-                               notice=t("form.conflict", message=engine_message(error.message)))
+    created = _save(spec, raw, None, lambda service, data: service.create(module, entity, data))
+    if isinstance(created, Response):
+        return created
     flash(t("form.created"), "ok")
     return redirect(url_for("pages.record_view", module=module, entity=entity, record_id=created["id"]))
 
@@ -174,18 +182,11 @@ def record_edit(module: str, entity: str, record_id: str) -> Response:
             return render_form(service, spec, raw, record=record, errors=upload_errors, status=422)
         if _form_action(spec, raw):
             return render_form(service, spec, raw, record=record)
-    raw = without_blank_rows(spec, raw)
     version = request.form.get("_version")
-    try:
-        with approvals() as service:
-            service.records.update(module, entity, record_id, to_data(spec, raw), version)
-    except RecordInvalid as error:
-        with approvals() as service:
-            return render_form(service, spec, raw, record=record, errors=error.errors, status=422)
-    except Conflict as error:
-        with approvals() as service:
-            return render_form(service, spec, raw, record=record, status=409,
-                               notice=t("form.conflict", message=engine_message(error.message)))
+    saved = _save(spec, raw, record,
+                  lambda service, data: service.records.update(module, entity, record_id, data, version))
+    if isinstance(saved, Response):
+        return saved
     flash(t("form.saved"), "ok")
     return redirect(view_url)
 
