@@ -32,7 +32,7 @@ browser:
 	  else sudo -n sh -c 'apt-get update && apt-get install -y chromium fonts-wqy-microhei'; fi
 
 test: lint browser
-	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/run.py

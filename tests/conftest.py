@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 
@@ -18,9 +19,36 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Password hashing at production cost (2^14) is most of a fixture's time; tests hash at 2^10.
 os.environ.setdefault("FORMWORK_SCRYPT_LOG2_N", "10")
 PG_URL = os.environ.get("FORMWORK_TEST_DATABASE_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set by pytest-xdist in each of its worker processes
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="no PostgreSQL: run through `make test` with a server on 127.0.0.1:5432"))]
 PASSWORD = "secret-pw"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database next to the run's one, so workers
+    never migrate or clean up each other's data (CLI subprocesses inherit the worker's URL)."""
+    global PG_URL
+    if not (PG_URL and WORKER):
+        return
+    base, _, name = PG_URL.rpartition("/")
+    PG_URL = f"{base}/{name}_{WORKER}"
+    with _admin_connection() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}_{WORKER}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}_{WORKER}"')
+    os.environ["FORMWORK_TEST_DATABASE_URL"] = PG_URL
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if PG_URL and WORKER:
+        with _admin_connection() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{PG_URL.rpartition("/")[2]}" WITH (FORCE)')
+
+
+def _admin_connection() -> psycopg.Connection[Any]:
+    assert PG_URL
+    server = PG_URL.rpartition("/")[0].replace("postgresql+psycopg://", "postgresql://", 1)
+    return psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

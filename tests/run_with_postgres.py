@@ -38,6 +38,10 @@ def main(command: list[str]) -> int:
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # pytest-xdist workers' databases (tests/conftest.py), should a worker have died before dropping its own
+            for (leftover,) in connection.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                                  (f"{name}\\_%",)).fetchall():
+                connection.execute(f'DROP DATABASE IF EXISTS "{leftover}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
