@@ -14,7 +14,8 @@ from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
 from engine.declarations.model import ModuleSpec
-from engine.errors import DeclarationError, NotFound
+from engine.errors import DeclarationError, FormworkError, NotFound
+from engine.formula.context import local_zone
 from engine.plugin_host import PluginHost
 from engine.publishing import Adjustments
 from engine.records import Records
@@ -34,6 +35,10 @@ class Formwork:
     """One per process: owns the database and the compiled module catalog."""
 
     def __init__(self, database_url: str) -> None:
+        try:
+            local_zone()  # a misspelt FORMWORK_TIMEZONE stops the start, not the first today()
+        except ValueError as error:
+            raise FormworkError(str(error)) from error
         plugin_registry.load()  # before the catalog compiles: modules may use what plugins add
         self.db = Database(database_url)
         self.catalog = Catalog(self.db)

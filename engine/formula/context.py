@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
+from functools import cache
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .values import aware
 
 RefLoader = Callable[[str, str], Mapping[str, Any] | None]
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@cache
+def local_zone() -> tzinfo:
+    """The zone whose calendar `today()` follows: FORMWORK_TIMEZONE (e.g. Asia/Shanghai), else the server's.
+
+    A site in Beijing at 07:00 is already on the new day while UTC is not; dates people type are local.
+    """
+    name = os.environ.get("FORMWORK_TIMEZONE", "").strip()
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"FORMWORK_TIMEZONE={name!r} is not a time zone name such as Asia/Shanghai") from error
+    zone = datetime.now().astimezone().tzinfo
+    return zone if zone is not None else UTC
 
 
 def no_refs(entity: str, record_id: str) -> Mapping[str, Any] | None:
@@ -26,8 +45,8 @@ class Context:
     `values`: the record's field values (Decimal, str, bool, date, datetime, None; a child
     table is a list of dicts; a ref is the referenced record's id). `load_ref(entity, id)`
     returns the referenced record's values, or None when it is missing (then `ref.field` is
-    null). `now` overrides the clock; `today()` is `now`'s date, so pass `now` in the
-    tenant's timezone to get the local date. A naive `now` is read as UTC.
+    null). `now` overrides the clock; `today()` is then `now`'s date in `now`'s own zone (a naive
+    `now` is read as UTC); without it, `today()` is the date in `local_zone()`.
     """
 
     values: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
@@ -42,4 +61,4 @@ class Context:
         return datetime.now(UTC) if self.now is None else aware(self.now)
 
     def today(self) -> date:
-        return self.clock().date()
+        return self.clock().date() if self.now is not None else datetime.now(local_zone()).date()

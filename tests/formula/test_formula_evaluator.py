@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,7 @@ from engine.formula import (
     FieldInfo,
     compile_formula,
 )
+from engine.formula.context import local_zone
 
 D = Decimal
 PROJECT = {"name": FieldInfo(TEXT), "budget": FieldInfo(MONEY)}
@@ -267,7 +269,28 @@ def test_the_real_clock_is_timezone_aware_utc() -> None:
     value = compile_formula("now()", ENV).evaluate(Context())
     assert value.tzinfo is not None
     assert before <= value <= datetime.now(UTC)
-    assert compile_formula("today()", ENV).evaluate(Context()) in (before.date(), datetime.now(UTC).date())
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Los_Angeles", "UTC"])
+def test_today_is_the_date_in_the_configured_zone(zone: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORMWORK_TIMEZONE", zone)
+    local_zone.cache_clear()
+    try:
+        before = datetime.now(ZoneInfo(zone)).date()
+        value = compile_formula("today()", ENV).evaluate(Context())
+        assert value in (before, datetime.now(ZoneInfo(zone)).date())
+    finally:
+        local_zone.cache_clear()
+
+
+def test_a_misspelt_zone_is_refused_with_an_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORMWORK_TIMEZONE", "Asia/Shangai")
+    local_zone.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="Asia/Shanghai"):
+            local_zone()
+    finally:
+        local_zone.cache_clear()
 
 
 # --- refs, tables, params, user -----------------------------------------------------------------
