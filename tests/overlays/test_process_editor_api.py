@@ -137,3 +137,12 @@ def test_errors_are_json_and_only_administrators_edit(engine: Formwork, tenant: 
     assert put(clerk, PROCESS, TICKET).status_code == 403
     assert post_xml(clerk, PROCESS + "/validate", TICKET).status_code == 403
     assert clerk.delete("/designer/labor/draft").status_code == 403
+
+
+def test_the_process_endpoints_are_in_the_openapi_document(client: FlaskClient) -> None:
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    assert {"/designer/{module}/processes", "/designer/{module}/processes/{process}",
+            "/designer/{module}/processes/{process}/validate", "/designer/{module}/draft"} <= set(document["paths"])
