@@ -50,6 +50,7 @@
   function showProblems(problems) {
     clearMarks();
     problemList.textContent = "";
+    document.getElementById("process-problems-none").hidden = problems.length > 0;
     var registry = modeler.get("elementRegistry");
     var byElement = {};
     problems.forEach(function (p) {
