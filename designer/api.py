@@ -10,6 +10,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from engine.errors import BadRequest, DeclarationError, Problem
 from engine.overlays import MAIN, Overlay
+from engine.process_editor import ProcessEditor
 from engine.publishing import Adjustments
 from web.api import body, current_actor, formwork
 from web.errors import error_response
@@ -44,6 +45,14 @@ def overlay_of() -> Overlay:
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         raise BadRequest("'files' must map a BPMN path (relative to the overlay) to its text")
     return Overlay(ORIGIN, {**files, MAIN: text})
+
+
+def bpmn_of() -> str:
+    """The BPMN XML: the body itself (application/xml, text/xml ...), or JSON `{xml: <text>}`."""
+    text = body().get("xml") if request.is_json else request.get_data(as_text=True)
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as 'xml' in a JSON body")
+    return text
 
 
 def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
@@ -107,3 +116,50 @@ def versions(module: str) -> Response:
 def version_diff(module: str, version: str) -> Response:
     with adjustments() as service:
         return jsonify(service.version_diff(module, version))
+
+
+# -- approval processes (the BPMN modeler's round trips) ---------------------------------------------
+
+
+@designer_api.get("/<module>/processes")
+def processes(module: str) -> Response:
+    with adjustments() as service:
+        return jsonify({"items": ProcessEditor(service).processes(module)})
+
+
+@designer_api.get("/<module>/processes/<path:process>")
+def process_xml(module: str, process: str) -> Response:
+    """The BPMN XML the editor starts from (the draft's, else the current version's); JSON with `?format=json`."""
+    with adjustments() as service:
+        found = ProcessEditor(service).read(module, process)
+    if request.args.get("format") == "json":
+        return jsonify(found)
+    response = Response(found["xml"], mimetype="application/xml")
+    response.headers["X-Formwork-Entity"] = found["entity"]
+    response.headers["X-Formwork-File"] = found["file"]
+    response.headers["X-Formwork-Source"] = found["source"]
+    return response
+
+
+@designer_api.put("/<module>/processes/<path:process>")
+def save_process(module: str, process: str) -> Response | tuple[Response, int]:
+    """Save the BPMN into the tenant's draft overlay (even with problems, which are returned); publish it later."""
+    xml = bpmn_of()
+    try:
+        with adjustments() as service:
+            return jsonify(ProcessEditor(service).save(module, process, xml))
+    except DeclarationError as error:
+        return error_response(422, error.code, "the body is not a BPMN 2.0 document", problems_json(error.problems))
+
+
+@designer_api.post("/<module>/processes/<path:process>/validate")
+def validate_process(module: str, process: str) -> Response:
+    xml = bpmn_of()
+    with adjustments() as service:
+        return jsonify(ProcessEditor(service).validate(module, process, xml))
+
+
+@designer_api.delete("/<module>/draft")
+def discard_draft(module: str) -> Response:
+    with adjustments() as service:
+        return jsonify({"discarded": ProcessEditor(service).discard(module)})

@@ -14,8 +14,9 @@ from designer import overlay_form
 from designer.words import w
 from engine.adjustment_report import diff_lines
 from engine.declarations.model import ModuleSpec
-from engine.errors import DeclarationError, FormworkError, PermissionDenied, Problem
+from engine.errors import BadRequest, DeclarationError, FormworkError, PermissionDenied, Problem
 from engine.overlays import MAIN, Overlay
+from engine.process_editor import ProcessEditor
 from engine.publishing import Adjustments
 from engine.records import Records
 from web.errors import status_of
@@ -69,7 +70,8 @@ def index() -> Response:
 def editor(module: str) -> Response:
     with adjustments() as service:
         described = service.describe(module)
-    text = described["overlay"] or overlay_form.starter(module, described["base_version"])
+    draft = described["draft"]["overlay"] if described["draft"] else None
+    text = draft or described["overlay"] or overlay_form.starter(module, described["base_version"])
     return editor_page(module, text, entity=request.args.get("entity"))
 
 
@@ -110,6 +112,73 @@ def check(module: str) -> Response:
     return jsonify({"problems": [problem_json(p) for p in problems], "preview": preview})
 
 
+@designer_pages.post("/<module>/draft/discard")
+def discard_draft(module: str) -> Response:
+    with adjustments() as service:
+        ProcessEditor(service).discard(module)
+    flash(w("discarded"), "success")
+    return redirect(url_for("designer_pages.editor", module=module))
+
+
+# -- the approval editor (bpmn-js) -------------------------------------------------------------------
+
+
+@designer_pages.get("/<module>/processes/<entity>")
+def process_editor(module: str, entity: str) -> Response:
+    """The BPMN modeler on the entity's process (the draft's, else the current version's)."""
+    with adjustments() as service:
+        editor = ProcessEditor(service)
+        found = editor.read(module, entity)
+        vocabulary = editor.vocabulary(module, entity)
+        spec = service.module(module)
+    lang = language()
+    words = {key: w(key) for key in PROCESS_WORDS}
+    data = {"xml": found["xml"], "words": words, "language": lang, **vocabulary,
+            "validate_url": url_for("designer_pages.process_check", module=module, entity=found["entity"]),
+            "save_url": url_for("designer_pages.process_save", module=module, entity=found["entity"]),
+            "moddle_url": url_for("designer_pages.static", filename="vendor/camunda-bpmn-moddle/camunda.json")}
+    title = w("process_title", name=spec.entities[found["entity"]].title.get(lang))
+    with approvals() as service_:
+        return render(service_, "designer/process.html", title=title, module=module, spec=spec, found=found,
+                      data=data, dw=w)
+
+
+@designer_pages.post("/<module>/processes/<entity>/check")
+def process_check(module: str, entity: str) -> Response:
+    """The modeler's problems round trip (JSON `{xml}`): problems in the BPMN carry the element id."""
+    xml = _posted_xml()
+    with adjustments() as service:
+        return jsonify(ProcessEditor(service).validate(module, entity, xml))
+
+
+@designer_pages.post("/<module>/processes/<entity>/save")
+def process_save(module: str, entity: str) -> Response | tuple[Response, int]:
+    """Save the modeler's BPMN into the tenant's draft overlay (JSON `{xml}`)."""
+    xml = _posted_xml()
+    try:
+        with adjustments() as service:
+            return jsonify(ProcessEditor(service).save(module, entity, xml))
+    except DeclarationError as error:
+        return jsonify({"saved": False, "valid": False, "problems": [
+            {"message": p.message, "line": p.line, "column": p.column, "element": None, "in_process": True,
+             "text": str(p)} for p in error.problems]}), 422
+
+
+def _posted_xml() -> str:
+    data = request.get_json(silent=True)
+    xml = data.get("xml") if isinstance(data, dict) else None
+    if not isinstance(xml, str) or not xml.strip():
+        raise BadRequest("send the BPMN XML as 'xml' in a JSON body")
+    return xml
+
+
+PROCESS_WORDS = ("check_process", "save_draft", "insert_step", "insert_needs_flow", "new_step", "saved",
+                 "saved_with_problems", "process_ok", "process_problems", "request_failed", "unsaved", "properties",
+                 "select_element", "element_id", "element_name", "lane_role", "candidate_groups",
+                 "candidate_groups_help", "add_role", "assignee", "assignee_help", "editable", "due_date", "condition",
+                 "condition_help", "default_flow", "checking", "line")
+
+
 @designer_pages.post("/<module>/rollback")
 def rollback(module: str) -> Response:
     with adjustments() as service:
@@ -147,6 +216,7 @@ def editor_page(module: str, text: str, *, entity: str | None = None, report: di
     with adjustments() as service:
         described = service.describe(module)
         current = service.module(module)
+        processes = ProcessEditor(service).processes(module)
         problems, spec = checked(service, module, text)
         shown = spec or current
         entity = entity if entity in shown.entities else next(iter(shown.entities), None)
@@ -156,6 +226,7 @@ def editor_page(module: str, text: str, *, entity: str | None = None, report: di
                       title=w("adjust_title", module=current.title.get(language())), module=module, spec=current,
                       described=described, text=text, problems=[problem_json(p) for p in problems],
                       entities=list(shown.entities.values()), entity=entity, preview=preview, report=report,
+                      processes=processes,
                       diff=diff_lines(report["diff"]) if report else [], notice=notice,
                       field_types=overlay_form.FIELD_TYPES, dw=w)
 

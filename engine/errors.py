@@ -18,12 +18,16 @@ class FormworkError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding in a declaration file, printed as `file:line:col: message`."""
+    """One finding in a declaration file, printed as `file:line:col: message`.
+
+    `element` is the id of the BPMN element a process problem is about, so an editor can mark it.
+    """
 
     file: str
     line: int
     column: int
     message: str
+    element: str | None = None
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"

@@ -217,6 +217,7 @@ class _Merger:
         return base
 
     def workflows(self, entities: dict[str, Any], files: dict[str, str], workflows: Mapping[str, Any]) -> None:
+        replaced_files: set[str] = set()
         for name, process in workflows.items():
             if name not in entities:
                 self.problem(("workflows", name), f"module {self.base.name!r} has no entity {name!r}"
@@ -232,8 +233,16 @@ class _Merger:
                 continue
             files[process] = self.overlay.files[process]
             entity = dict(entities[name])
+            replaced = (entity.get("workflow") or {}).get("process")
             entity["workflow"] = {**(entity.get("workflow") or {"start": "on_submit"}), "process": process}
             entities[name] = entity
+            if isinstance(replaced, str) and replaced != process:
+                replaced_files.add(replaced)
+        # A replaced file no entity runs any more leaves the module, so the replacement may keep its process id
+        # (the approval editor edits the process in place); a call activity still naming it is then reported.
+        still_used = {(e.get("workflow") or {}).get("process") for e in entities.values() if isinstance(e, dict)}
+        for replaced in replaced_files - still_used:
+            files.pop(replaced, None)
 
     def translate(self, path: JsonPath) -> JsonPath:
         """Where the merge put the overlay value at `path`."""

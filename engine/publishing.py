@@ -27,7 +27,7 @@ from engine.module_diff import module_diff
 from engine.overlays import MAIN, Overlay, compile_overlay, version_name
 from engine.records import EDITABLE_STATUSES, Records
 from engine.storage.indexes import sync_tenant_indexes, tenant_index_changes
-from engine.storage.models import ProcessInstance, Record, TenantModuleVersion
+from engine.storage.models import ProcessInstance, Record, TenantModuleDraft, TenantModuleVersion
 from engine.tenancy import Actor
 from engine.tenant_versions import TenantVersions
 
@@ -70,10 +70,18 @@ class Adjustments:
         """The current version, its overlay (None on the catalog version) and the version history."""
         spec = self.module(name)
         row = tenant_versions.current(self.session, name)
+        draft = self.draft(name)
         return {"module": name, "version": spec.version, "base_version": self.catalog_base(name).version,
                 "overlay": dict(row.files)[MAIN] if row else None,
                 "files": {k: v for k, v in dict(row.files).items() if k != MAIN} if row else {},
+                "draft": None if draft is None else {
+                    "overlay": dict(draft.files).get(MAIN), "files": sorted(k for k in draft.files if k != MAIN),
+                    "updated_at": _iso(draft.updated_at), "updated_by": draft.updated_by},
                 "versions": self.history(name)}
+
+    def draft(self, name: str) -> TenantModuleDraft | None:
+        """The administrator's unpublished overlay (the approval editor saves processes into it)."""
+        return self.session.get(TenantModuleDraft, (self.actor.tenant_id, name))
 
     def history(self, name: str) -> list[dict[str, Any]]:
         self.module(name)
@@ -127,10 +135,12 @@ class Adjustments:
         return compile_overlay(overlay, base, self.modules, version=version_name(base.version, self._next_seq(name)))
 
     def _with_stored_files(self, name: str, overlay: Overlay) -> Overlay:
-        """The designer may send only the YAML: BPMN files it names come from the current version."""
+        """The designer may send only the YAML: BPMN files it names come from the draft, else the current version."""
         row = tenant_versions.current(self.session, name)
         stored = {k: v for k, v in dict(row.files).items() if k != MAIN} if row else {}
-        return Overlay(overlay.origin, {**stored, **overlay.files})
+        draft = self.draft(name)
+        drafted = {k: v for k, v in dict(draft.files).items() if k != MAIN} if draft else {}
+        return Overlay(overlay.origin, {**stored, **drafted, **overlay.files})
 
     def _next_seq(self, name: str) -> int:
         rows = tenant_versions.history(self.session, name)
@@ -158,6 +168,9 @@ class Adjustments:
             digest=hashlib.sha256(json.dumps(dict(files), sort_keys=True).encode()).hexdigest(),
             published_at=datetime.now(UTC), published_by=self.actor.username)
         self.session.add(row)
+        draft = self.draft(name)
+        if draft is not None:
+            self.session.delete(draft)  # published: the version holds it now
         self.session.flush()
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action="module.published",
                     target_type="module", target_id=name, before={"version": plan.old.version},

@@ -77,12 +77,19 @@ OVERLAY_BODY = {"required": True, "content": {"application/json": {"schema": {
     "application/yaml": {"schema": {"type": "string", "description": "the overlay's YAML text itself"}}}}
 PROBLEMS = {"type": "array", "items": {"type": "object", "properties": {
     "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
-    "message": {"type": "string"}, "text": {"type": "string"}}}}
+    "message": {"type": "string"}, "text": {"type": "string"},
+    "element": {"type": ["string", "null"], "description": "the BPMN element id a process problem is about"},
+    "in_process": {"type": "boolean", "description": "the problem is in the BPMN sent (process round trips)"}}}}
+BPMN_BODY = {"required": True, "content": {
+    "application/xml": {"schema": {"type": "string", "description": "BPMN 2.0 XML"}},
+    "application/json": {"schema": {"type": "object", "required": ["xml"], "properties": {"xml": {"type": "string"}}}}}}
 
 
 def _designer_paths() -> dict[str, Any]:
     """Tenant administrators only (role `admin`): others get 403."""
     module = [{"name": "module", "in": "path", "required": True, "schema": {"type": "string"}}]
+    process = [*module, {"name": "process", "in": "path", "required": True, "schema": {"type": "string"},
+                         "description": "an entity with a process, its .bpmn file (slashes allowed) or its process id"}]
     report = _json({"type": "object", "description": "diff, records (checked, migrated, kept, invalid, "
                                                      "invalid_reasons), approvals, indexes, warnings"})
     return {
@@ -104,6 +111,26 @@ def _designer_paths() -> dict[str, Any]:
             "responses": _responses({"200": _json({"type": "object"})}, 403, 404, 409)}},
         "/designer/{module}/versions": {"parameters": module, "get": {
             "summary": "The version history",
+            "responses": _responses({"200": _json({"type": "object"})}, 403, 404)}},
+        "/designer/{module}/processes": {"parameters": module, "get": {
+            "summary": "The module's approval processes: entity, file, process id, and whether the draft changes it",
+            "responses": _responses({"200": _json({"type": "object"})}, 403, 404)}},
+        "/designer/{module}/processes/{process}": {"parameters": process, "get": {
+            "summary": "The process's BPMN XML (the draft's, else the current version's); ?format=json wraps it",
+            "responses": _responses({"200": {"description": "BPMN XML", "content": {
+                "application/xml": {"schema": {"type": "string"}}}}}, 403, 404)},
+            "put": {"summary": "Save the BPMN into the tenant's draft overlay (problems are returned, not refused)",
+                    "requestBody": BPMN_BODY,
+                    "responses": _responses({"200": _json({"type": "object", "properties": {
+                        "saved": {"type": "boolean"}, "valid": {"type": "boolean"}, "file": {"type": "string"},
+                        "problems": PROBLEMS}})}, 400, 403, 404, 422)}},
+        "/designer/{module}/processes/{process}/validate": {"parameters": process, "post": {
+            "summary": "The module's problems with this BPMN as the process; those in it name the element",
+            "requestBody": BPMN_BODY,
+            "responses": _responses({"200": _json({"type": "object", "properties": {
+                "valid": {"type": "boolean"}, "file": {"type": "string"}, "problems": PROBLEMS}})}, 400, 403, 404)}},
+        "/designer/{module}/draft": {"parameters": module, "delete": {
+            "summary": "Discard the tenant's draft overlay of the module",
             "responses": _responses({"200": _json({"type": "object"})}, 403, 404)}},
         "/designer/{module}/versions/{version}/diff": {"parameters": [*module, {
             "name": "version", "in": "path", "required": True, "schema": {"type": "string"}}], "get": {

@@ -276,6 +276,21 @@ class TenantModuleVersion(TenantOwned, Base):
     rolled_back_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class TenantModuleDraft(TenantOwned, Base):
+    """A tenant administrator's unpublished overlay of a module (YAML and BPMN files), one per module.
+
+    The approval editor saves processes here; publishing takes the draft's files and then drops it.
+    """
+
+    __tablename__ = "tenant_module_drafts"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    base_version: Mapped[str] = mapped_column(String(32))
+    files: Mapped[dict[str, str]] = mapped_column(JsonDocument)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
 class TenantPlugin(TenantOwned, Base):
     """A plugin a tenant enabled, with its settings (validated by the plugin's JSON Schema)."""
 

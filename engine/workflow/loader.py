@@ -70,12 +70,14 @@ class _Loader:
         self.documents: dict[str, Any] = {}
         self.processes: dict[str, _Process] = {}
 
-    def problem(self, path: str, line: int | None, message: str, column: int = 1) -> None:
-        self.problems.append(Problem(f"{self.origin}/{path}", line or 1, column or 1, message))
+    def problem(self, path: str, line: int | None, message: str, column: int = 1, element: str | None = None) -> None:
+        self.problems.append(Problem(f"{self.origin}/{path}", line or 1, column or 1, message, element))
 
     def reporter(self, path: str) -> Report:
         def report(element: Any, message: str, line: int = 1) -> None:
-            self.problem(path, (element.sourceline or 1) + line - 1, f"{element_label(owner_of(element))}: {message}")
+            owner = owner_of(element)
+            self.problem(path, (element.sourceline or 1) + line - 1, f"{element_label(owner)}: {message}",
+                         element=owner.get("id") or None)
 
         return report
 
@@ -211,4 +213,5 @@ class _Loader:
         element = next((e for e in self.documents[path].iter() if error.id and e.get("id") == error.id), None)
         line = element.sourceline if element is not None else error.line_number or 1
         label = f"{element_label(element)}: " if element is not None else ""
-        self.problem(path, line if isinstance(line, int) else 1, f"{label}{error.args[0] if error.args else error}")
+        self.problem(path, line if isinstance(line, int) else 1, f"{label}{error.args[0] if error.args else error}",
+                     element=element.get("id") if element is not None else None)
