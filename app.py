@@ -56,6 +56,8 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     from admin import console
     from designer.api import designer_api
     from designer.pages import designer_pages
+    from designer.people_api import people_api
+    from designer.people_pages import people_pages
     from web import api, errors, pages
 
     app = Flask(__name__, instance_path=str(instance_path()))
@@ -69,6 +71,8 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     console.register(app)
     app.register_blueprint(designer_api)
     app.register_blueprint(designer_pages)
+    app.register_blueprint(people_api)
+    app.register_blueprint(people_pages)
     for plugin in plugin_registry.load().values():
         for blueprint in plugin.blueprints:
             app.register_blueprint(blueprint)

@@ -14,7 +14,7 @@ from web.pages.i18n import LANGUAGES, t
 from web.pages.layout import render
 from web.pages.services import formwork, signed_in
 
-PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language"})
+PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
 # Polled while an import holds SQLite's only write lock: they check the signed session, not the database.
 SESSION_ONLY_ENDPOINTS = frozenset({"pages.import_progress"})
 
