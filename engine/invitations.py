@@ -46,7 +46,7 @@ def issue(session: Session, user: User, purpose: str, actor: str, days: int = IN
     if not 1 <= days <= 90:
         raise BadRequest(f"a link is valid for 1 to 90 days, not {days}")
     moment = tenancy.now()
-    _close_pending(session, user, moment)
+    _close_pending(session, user)
     token = new_token(user.tenant_id)
     expires = moment + timedelta(days=days)
     session.add(UserInvitation(tenant_id=user.tenant_id, token_hash=token_digest(token), username=user.username,
@@ -98,8 +98,8 @@ def accept(session: Session, token: str, password: str) -> User:
     return user
 
 
-def _close_pending(session: Session, user: User, moment: datetime) -> None:
+def _close_pending(session: Session, user: User) -> None:
+    """Forget the user's unused links (used ones stay, as the record of when a password was set)."""
     for row in session.scalars(select(UserInvitation).where(UserInvitation.username == user.username,
                                                             UserInvitation.used_at.is_(None))):
-        if as_utc(row.expires_at) > moment:
-            row.expires_at = moment
+        session.delete(row)
