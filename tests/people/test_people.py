@@ -241,3 +241,27 @@ def test_people_and_records_share_the_transaction(engine: Formwork, tenant: str)
     with engine.people(boss) as people:
         assert isinstance(people, People) and isinstance(people.records, Records)
         assert people.records.session is people.session
+
+
+def test_the_command_line_invites_deactivates_and_resets(engine: Formwork, tenant: str) -> None:
+    from click.testing import CliRunner
+
+    from app import cli
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, list(args), env={"FORMWORK_DATABASE_URL": engine.db.url})
+        return result.exit_code, result.output
+
+    admin_of(engine, tenant)
+    code, out = run("user", "invite", tenant, "li", "--role", "site_engineer", "--name", "李工")
+    assert code == 0 and f"/welcome/{tenant}." in out and "not shown again" in out
+    assert run("user", "roles", tenant, "li", "--role", "sitee_engineer")[0] == 1
+    assert run("user", "roles", tenant, "li", "--role", "labor_clerk") == (0, "li: labor_clerk\n")
+    code, out = run("user", "deactivate", tenant, "boss")
+    assert code == 1 and "last active administrator" in out
+    assert run("user", "deactivate", tenant, "li") == (0, "deactivated li\n")
+    code, out = run("user", "list", tenant)
+    assert "li\tdeactivated\tlabor_clerk\t李工" in out and "seats: 1 of unlimited in use" in out
+    assert run("user", "activate", tenant, "li")[0] == 0
+    code, out = run("user", "reset", tenant, "li")
+    assert code == 0 and "one-time link" in out
