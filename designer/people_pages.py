@@ -67,12 +67,12 @@ def list_page(form: dict[str, Any] | None = None, error: str = "", code: int = 2
 @people_pages.post("")
 def invite() -> Response:
     form = request.form
-    entered = {"username": form.get("username", "").strip(), "display_name": form.get("display_name", ""),
-               "email": form.get("email", ""), "roles": form.getlist("roles")}
+    username, name, email = form.get("username", "").strip(), form.get("display_name", ""), form.get("email", "")
+    roles = form.getlist("roles")
+    entered = {"username": username, "display_name": name, "email": email, "roles": roles}
     try:
         with people() as service:
-            user, link = service.invite(entered["username"], entered["display_name"], entered["roles"],
-                                        entered["email"])
+            user, link = service.invite(username, name, roles, email)
             shown = link_view(link, user.display_name)
     except FormworkError as refused:
         return list_page(entered, engine_message(refused.message), status_of(refused))

@@ -23,6 +23,8 @@ from engine.storage.models import User
 ADMIN_ROLE = "admin"
 ADMIN_LABEL = Label(zh="租户管理员", en="Tenant administrator")
 MAX_EMAIL = 254
+INVITED = tenancy.NO_PASSWORD + "invite"   # the hash of a user who has not used their invitation yet
+RESET = tenancy.NO_PASSWORD + "reset"      # ... of one whose password an administrator reset
 
 
 class LastAdmin(Conflict):
@@ -90,7 +92,7 @@ class People:
         elif tenancy.has_password(user):
             status = "active"
         else:
-            status = "invited" if user.password_hash == tenancy.NO_PASSWORD + "invite" else "reset"
+            status = "invited" if user.password_hash == INVITED else "reset"
         return {"username": user.username, "display_name": user.display_name, "email": user.email,
                 "roles": list(user.roles), "is_active": bool(user.is_active), "status": status,
                 "link_expires_at": licenses.as_utc(link.expires_at).isoformat() if link else None,
@@ -115,7 +117,7 @@ class People:
         user = tenancy.add_user(self.session, self.tenant_id, username.strip(), None, wanted,
                                 display_name=display_name.strip(), email=_email(email), actor=self.actor.username,
                                 action="user.invite")
-        user.password_hash = tenancy.NO_PASSWORD + "invite"
+        user.password_hash = INVITED
         return user, invitations.issue(self.session, user, "invite", self.actor.username, days)
 
     def update(self, username: str, *, display_name: str | None = None, email: str | None = None) -> User:
@@ -161,9 +163,9 @@ class People:
         user = self.user(username)
         if not user.is_active:
             raise Conflict(f"user {username!r} is deactivated; activate them before resetting their password")
-        invited = user.password_hash == tenancy.NO_PASSWORD + "invite"
+        invited = user.password_hash == INVITED
         tenancy.set_password(self.session, user, None)
-        user.password_hash = tenancy.NO_PASSWORD + ("invite" if invited else "reset")
+        user.password_hash = INVITED if invited else RESET
         purpose = "invite" if invited else "reset"
         link = invitations.issue(self.session, user, purpose, self.actor.username, days)
         audit.write(self.session, self.tenant_id, actor=self.actor.username,
@@ -194,9 +196,12 @@ class People:
     # -- rules ---------------------------------------------------------------------------------------
 
     def _checked_roles(self, roles: Iterable[str], held: Iterable[str]) -> list[str]:
-        if isinstance(roles, str) or not all(isinstance(r, str) for r in roles):
+        if isinstance(roles, str):
+            raise BadRequest("roles must be a list of role keys, not one text")
+        given = list(roles)
+        if not all(isinstance(r, str) for r in given):
             raise BadRequest("roles must be a list of role keys")
-        wanted = sorted({r.strip() for r in roles if r.strip()})
+        wanted = sorted({r.strip() for r in given if r.strip()})
         kept = set(held)
         unknown = [r for r in wanted if r not in self.roles and r not in kept]
         if unknown:
