@@ -1,6 +1,7 @@
 """Tenants, the modules each may use, users and API tokens."""
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -168,6 +169,12 @@ def set_password(session: Session, user: User, password: str | None) -> None:
         check_new_password(password)
     user.password_hash = hash_password(password) if password is not None else NO_PASSWORD
     revoke_user_tokens(session, user.tenant_id, user.username)
+
+
+def credential_stamp(user: User) -> str:
+    """A short digest of the user's password hash: a browser session remembers it, so a new or reset
+    password ends the sessions opened before it."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def has_password(user: User) -> bool:

@@ -122,3 +122,21 @@ def test_roles_projects_and_deactivation_from_the_users_page(engine: Formwork, t
     assert boss.post("/designer/users/zhang/deactivate", {}).status_code == 302
     assert "deactivated" in boss.text("/designer/users/zhang")
     assert boss.get("/designer/users/ghost").status_code == 404
+
+
+def test_a_password_reset_or_deactivation_ends_open_browser_sessions(engine: Formwork, tenant: str, boss: Visitor,
+                                                                     client: FlaskClient) -> None:
+    add_user(engine, tenant, "li", "site_engineer")
+    other = create_app(engine, TESTING=True, SECRET_KEY="people-pages").test_client()
+    li = sign_in(other, tenant, "li")
+    assert li.get("/").status_code == 200
+    assert boss.post("/designer/users/li/reset", {}).status_code == 200
+    assert li.get("/").status_code == 302                      # sent to the login page
+    with engine.db.tenant(tenant) as session:
+        user = session.get(tenancy.User, (tenant, "li"))
+        assert user is not None
+        tenancy.set_password(session, user, PASSWORD)
+    li = sign_in(other, tenant, "li")
+    assert boss.post("/designer/users/li/deactivate", {}).status_code == 302
+    assert li.get("/").status_code == 302
+    assert boss.get("/").status_code == 200                    # the administrator's own session goes on
