@@ -26,7 +26,7 @@ FORMAT = "formwork-backup"
 FORMAT_VERSION = 1
 TENANTS = "tenants"
 TENANT_TABLE = Base.metadata.tables[TENANTS]
-SECRET_TABLES = frozenset({"api_tokens"})   # left out unless asked for: a backup file travels
+SECRET_TABLES = frozenset({"api_tokens", "user_invitations"})   # left out unless asked for: a backup file travels
 
 
 def tenant_tables() -> list[Table]:

@@ -16,6 +16,7 @@ from engine.declarations.loader import ModuleFolder, builtin_folders, module_nam
 from engine.declarations.model import ModuleSpec
 from engine.errors import DeclarationError, FormworkError, NotFound
 from engine.formula.context import local_zone
+from engine.people import People
 from engine.plugin_host import PluginHost
 from engine.publishing import Adjustments
 from engine.records import Records
@@ -126,15 +127,26 @@ class Formwork:
     @contextmanager
     def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:
         with self.db.tenant(actor.tenant_id) as session:
-            modules, parameters = self.tenant_modules(session, actor.tenant_id)
-            grant = licenses.current(tenancy.get_tenant(session, actor.tenant_id))
+            records, grant = self._records_in(session, actor, language)
             licenses.mark_read_only(session, grant.read_only_reason())
-            unlicensed = frozenset(name for name in self.catalog.modules() if not grant.allows(name))
-            blocked = self.plugins.blocked_modules(
-                modules, plugin_registry.enabled_plugins(session, actor.tenant_id), actor.tenant_id)
-            usable = {name: spec for name, spec in modules.items() if name not in blocked}
-            yield Records(session, actor, usable, parameters, language, unlicensed=unlicensed, blocked=blocked)
+            yield records
 
+    @contextmanager
+    def people(self, actor: Actor, language: str = "en") -> Iterator[People]:
+        """A tenant administrator's user work in one transaction; it goes on while the tenant is read-only
+        (deactivating users frees seats), but project membership, being records, does not."""
+        with self.db.tenant(actor.tenant_id) as session:
+            records, grant = self._records_in(session, actor, language)
+            yield People(session, actor, records.modules, records=records, read_only=grant.read_only_reason())
+
+    def _records_in(self, session: Session, actor: Actor, language: str) -> tuple[Records, licenses.License]:
+        modules, parameters = self.tenant_modules(session, actor.tenant_id)
+        grant = licenses.current(tenancy.get_tenant(session, actor.tenant_id))
+        unlicensed = frozenset(name for name in self.catalog.modules() if not grant.allows(name))
+        blocked = self.plugins.blocked_modules(
+            modules, plugin_registry.enabled_plugins(session, actor.tenant_id), actor.tenant_id)
+        usable = {name: spec for name, spec in modules.items() if name not in blocked}
+        return Records(session, actor, usable, parameters, language, unlicensed=unlicensed, blocked=blocked), grant
 
 def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:
     by_name = {module_name_of(f): f for f in folders}

@@ -1,6 +1,7 @@
 """Tenants, the modules each may use, users and API tokens."""
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -130,22 +131,54 @@ def module_settings(session: Session, tenant_id: str) -> dict[str, dict[str, Any
     return {row.module: dict(row.parameters or {}) for row in rows}
 
 
-def add_user(session: Session, tenant_id: str, username: str, password: str, roles: Iterable[str],
-             *, display_name: str = "", actor: str = SYSTEM_ACTOR) -> User:
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+MIN_PASSWORD = 6
+NO_PASSWORD = "!"   # the hash of a user who has not set a password yet: no password matches it
+
+
+def check_new_password(password: str) -> None:
+    """The one rule a new password must meet (CLI, invitations, resets)."""
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"the password needs at least {MIN_PASSWORD} characters")
+
+
+def add_user(session: Session, tenant_id: str, username: str, password: str | None, roles: Iterable[str],
+             *, display_name: str = "", email: str | None = None, actor: str = SYSTEM_ACTOR,
+             action: str = "user.create") -> User:
+    """Add an active user (taking a seat); without a password they cannot log in until they set one."""
     tenant = get_tenant(session, tenant_id)
-    if not re.match(r"^[A-Za-z0-9_.@-]{1,64}$", username):
+    if not USERNAME.match(username):
         raise BadRequest(f"user name {username!r} may use letters, digits and _ . @ - only")
-    if len(password) < 6:
-        raise BadRequest("the password needs at least 6 characters")
+    if password is not None:
+        check_new_password(password)
     if session.get(User, (tenant_id, username)) is not None:
         raise Conflict(f"user {username!r} already exists in tenant {tenant_id!r}")
     licenses.check_seat_free(session, tenant)
-    user = User(tenant_id=tenant_id, username=username, display_name=display_name or username,
-                password_hash=hash_password(password), roles=sorted(set(roles)), is_active=True, created_at=now())
+    user = User(tenant_id=tenant_id, username=username, display_name=display_name or username, email=email or None,
+                password_hash=hash_password(password) if password is not None else NO_PASSWORD,
+                roles=sorted(set(roles)), is_active=True, created_at=now())
     session.add(user)
-    audit.write(session, tenant_id, actor=actor, action="user.create", target_type="user", target_id=username,
-                after={"roles": user.roles})
+    audit.write(session, tenant_id, actor=actor, action=action, target_type="user", target_id=username,
+                after={"roles": user.roles, "display_name": user.display_name, "email": user.email})
     return user
+
+
+def set_password(session: Session, user: User, password: str | None) -> None:
+    """A new password (None: none until the user sets one); the user's API tokens stop working."""
+    if password is not None:
+        check_new_password(password)
+    user.password_hash = hash_password(password) if password is not None else NO_PASSWORD
+    revoke_user_tokens(session, user.tenant_id, user.username)
+
+
+def credential_stamp(user: User) -> str:
+    """A short digest of the user's password hash: a browser session remembers it, so a new or reset
+    password ends the sessions opened before it."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def has_password(user: User) -> bool:
+    return not user.password_hash.startswith(NO_PASSWORD)
 
 
 def set_user_active(session: Session, tenant_id: str, username: str, active: bool,
@@ -159,6 +192,8 @@ def set_user_active(session: Session, tenant_id: str, username: str, active: boo
         return user
     if active:
         licenses.check_seat_free(session, tenant)
+    else:  # their browser sessions end on their next request; their API tokens end here, for good
+        revoke_user_tokens(session, tenant_id, username)
     user.is_active = active
     audit.write(session, tenant_id, actor=actor, action="user.activate" if active else "user.deactivate",
                 target_type="user", target_id=username)
@@ -186,6 +221,16 @@ def revoke_token(session: Session, tenant_id: str, token: str) -> None:
     row = session.get(ApiToken, (tenant_id, token_digest(token)))
     if row is not None and row.revoked_at is None:
         row.revoked_at = now()
+
+
+def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
+    """Revoke every live API token of a user; returns how many."""
+    rows = session.scalars(select(ApiToken).where(ApiToken.tenant_id == tenant_id, ApiToken.username == username,
+                                                  ApiToken.revoked_at.is_(None)))
+    moment, count = now(), 0
+    for row in rows:
+        row.revoked_at, count = moment, count + 1
+    return count
 
 
 def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:

@@ -139,6 +139,64 @@ def _designer_paths() -> dict[str, Any]:
     }
 
 
+USER = {"type": "object", "properties": {
+    "username": {"type": "string"}, "display_name": {"type": "string"}, "email": {"type": ["string", "null"]},
+    "roles": {"type": "array", "items": {"type": "string"}}, "is_active": {"type": "boolean"},
+    "status": {"type": "string", "enum": ["active", "invited", "reset", "deactivated"]},
+    "link_expires_at": {"type": ["string", "null"]}, "unknown_roles": {"type": "array", "items": {"type": "string"}},
+    "created_at": {"type": "string"}}}
+LINK = {"type": "object", "description": "the one-time link to set a password; shown only in this answer",
+        "properties": {"url": {"type": "string"}, "token": {"type": "string"}, "purpose": {"type": "string"},
+                       "expires_at": {"type": "string"}}}
+PROJECTS = {"type": "object", "properties": {
+    "items": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"}, "code": {"type": ["string", "null"]},
+        "version": {"type": "integer"}, "positions": {"type": "array", "items": {"type": "string"}}}}},
+    "positions": {"type": "array", "items": {"type": "object"}}}}
+
+
+def _people_paths() -> dict[str, Any]:
+    """Tenant administrators only (role `admin`): users, roles and project membership (docs/people.md)."""
+    user = [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}]
+    body = {"content": {"application/json": {"schema": {"type": "object", "properties": {
+        "username": {"type": "string"}, "display_name": {"type": "string"}, "email": {"type": "string"},
+        "roles": {"type": "array", "items": {"type": "string"}}, "is_active": {"type": "boolean"},
+        "days": {"type": "integer"}, "project": {"type": "string"}, "position": {"type": "string"}}}}}}
+    one = _json(USER)
+    return {
+        "/designer/users": {
+            "get": {"summary": "Users with roles and status, the seats in use, the roles that may be given",
+                    "responses": _responses({"200": _json({"type": "object", "properties": {
+                        "items": {"type": "array", "items": USER}, "seats": {"type": "object"},
+                        "roles": {"type": "array", "items": {"type": "object"}}}})}, 403)},
+            "post": {"summary": "Invite a user: {username, display_name?, email?, roles, days?}", "requestBody": body,
+                     "responses": _responses({"201": _json({"type": "object", "properties": {
+                         "user": USER, "link": LINK}})}, 400, 403, 409)}},
+        "/designer/users/{username}": {"parameters": user, "get": {
+            "summary": "One user", "responses": _responses({"200": one}, 403, 404)}, "patch": {
+            "summary": "Change display_name, email, roles and/or is_active (each only when sent)",
+            "requestBody": body, "responses": _responses({"200": one}, 400, 403, 404, 409)}},
+        "/designer/users/{username}/deactivate": {"parameters": user, "post": {
+            "summary": "Deactivate: logins, sessions and tokens end at once; a seat is freed",
+            "responses": _responses({"200": one}, 403, 404, 409)}},
+        "/designer/users/{username}/activate": {"parameters": user, "post": {
+            "summary": "Activate again (takes a seat)", "responses": _responses({"200": one}, 403, 404)}},
+        "/designer/users/{username}/reset": {"parameters": user, "post": {
+            "summary": "Clear the password and give a one-time link to set a new one",
+            "responses": _responses({"200": _json({"type": "object", "properties": {
+                "user": USER, "link": LINK}})}, 403, 404, 409)}},
+        "/designer/users/{username}/projects": {"parameters": user, "get": {
+            "summary": "The projects listing the user among their members",
+            "responses": _responses({"200": _json(PROJECTS)}, 403, 404)}, "post": {
+            "summary": "Add the user to a project's members: {project, position}", "requestBody": body,
+            "responses": _responses({"201": _json(PROJECTS)}, 400, 403, 404, 409, 422)}},
+        "/designer/users/{username}/projects/{project}": {"parameters": [*user, {
+            "name": "project", "in": "path", "required": True, "schema": {"type": "string"}}], "delete": {
+            "summary": "Take the user off a project (?position= only that position)",
+            "responses": _responses({"200": _json(PROJECTS)}, 403, 404, 409, 422)}},
+    }
+
+
 def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {
@@ -170,6 +228,7 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
                                              "content": {"application/octet-stream": {}}}}, 404)}},
     }
     paths.update(_designer_paths())
+    paths.update(_people_paths())
     if service is None:
         generic = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                    for n in ("module", "entity")]

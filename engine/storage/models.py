@@ -66,6 +66,22 @@ class User(TenantOwned, Base):
     roles: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+
+
+class UserInvitation(TenantOwned, Base):
+    """A one-time link to set a password (an invitation or a reset); only the token's digest is kept."""
+
+    __tablename__ = "user_invitations"
+    __table_args__ = (Index("ix_user_invitations_user", "tenant_id", "username"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(16))          # invite | reset
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ApiToken(TenantOwned, Base):

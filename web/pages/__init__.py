@@ -10,6 +10,7 @@ from web.pages import (  # noqa: F401 - they add routes
     exporting,
     gantt,
     importing,
+    invitation,
     listing,
     record,
     reports,

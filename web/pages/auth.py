@@ -14,9 +14,10 @@ from web.pages.i18n import LANGUAGES, t
 from web.pages.layout import render
 from web.pages.services import formwork, signed_in
 
-PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language"})
+PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
 # Polled while an import holds SQLite's only write lock: they check the signed session, not the database.
 SESSION_ONLY_ENDPOINTS = frozenset({"pages.import_progress"})
+STAMP = "credential"   # the password the session was opened with, as tenancy.credential_stamp
 
 
 def safe_next(target: str | None) -> str:
@@ -38,10 +39,13 @@ def check_request() -> Response | None:
     tenant_id, username = session.get("tenant"), session.get("user")
     if request.endpoint in SESSION_ONLY_ENDPOINTS and isinstance(tenant_id, str) and isinstance(username, str):
         return None
-    found = signed_in(tenant_id, username) if isinstance(tenant_id, str) and isinstance(username, str) else None
+    stamp = session.get(STAMP)
+    found = (signed_in(tenant_id, username, stamp if isinstance(stamp, str) else None)
+             if isinstance(tenant_id, str) and isinstance(username, str) else None)
     if found is None:
         session.pop("tenant", None)
         session.pop("user", None)
+        session.pop(STAMP, None)
         if request.method == "GET":
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         abort(401)
@@ -64,7 +68,7 @@ def login() -> Response:
         try:
             with formwork().db.tenant(tenant_id) as db:
                 user = tenancy.authenticate(db, tenant_id, username, password)
-                username = user.username
+                username, stamp = user.username, tenancy.credential_stamp(user)
         except AuthenticationFailed:
             error = t("login.failed")
     if error:
@@ -74,7 +78,7 @@ def login() -> Response:
     session.clear()  # a new session: nothing from before logging in carries over
     if chosen in LANGUAGES:
         session["lang"] = chosen
-    session["tenant"], session["user"] = tenant_id, username
+    session["tenant"], session["user"], session[STAMP] = tenant_id, username, stamp
     csrf.renew()
     return redirect(safe_next(form.get("next")))
 

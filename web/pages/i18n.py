@@ -49,6 +49,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.required": ("请填写租户、用户名和密码。", "Fill in the tenant, user name and password."),
     "login.again": ("请先登录。", "Please log in first."),
     "logout.done": ("您已退出。", "You have logged out."),
+    # the one-time link of an invitation or a password reset
+    "welcome.title": ("设置密码", "Set your password"),
+    "welcome.intro": ("{name}（用户名 {login}），请设置您的登录密码，至少 6 个字符。此链接只能使用一次。",
+                      "{name} (user name {login}), choose the password you will log in with, at least 6 "
+                      "characters. This link works once."),
+    "welcome.password": ("新密码", "New password"),
+    "welcome.again": ("再次输入新密码", "New password again"),
+    "welcome.submit": ("设置密码", "Set password"),
+    "welcome.mismatch": ("两次输入的密码不一致。", "The two passwords differ."),
+    "welcome.done": ("密码已设置，请登录。", "Your password is set: log in."),
     # dashboard
     "dash.title": ("工作台", "Dashboard"),
     "dash.welcome": ("{name}，您好", "Hello, {name}"),
@@ -353,6 +363,21 @@ _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in 
     (r"^file (.*) does not exist; upload it first$", r"文件 \1 不存在，请先上传"),
     (r"^(.*) is not an accepted type.*$", r"\1 的文件类型不允许"),
     (r"^(.*) is (\d+) bytes; files may be at most (\d+) bytes$", r"\1 大小为 \2 字节，超过上限 \3 字节"),
+    # users and roles (designer) and the one-time password links
+    (r"^seats (\d+) of (\d+) in use in tenant .*$", r"席位已用 \1 / \2：请先停用一个用户，或申请席位更多的授权"),
+    (r"^cannot .* '(.*)': they are the tenant's last active administrator.*$",
+     r"\1 是本租户最后一位有效的管理员：请先指定另一位管理员"),
+    (r"^the password needs at least (\d+) characters$", r"密码至少需要 \1 个字符"),
+    (r"^role '(.*)' is not declared by .*$", r"角色 \1 不属于本租户启用的模块"),
+    (r"^user '(.*)' already exists in tenant .*$", r"用户 \1 已存在"),
+    (r"^user name (.*) may use letters.*$", r"用户名 \1 只能包含字母、数字和 _ . @ -"),
+    (r"^(.*) is not an e-mail address.*$", r"\1 不是有效的电子邮件地址"),
+    (r"^'(.*)' is already a member of this project.*$", r"\1 已是该项目成员"),
+    (r"^choose the position .*$", "请选择在项目中的岗位"),
+    (r"^this link expired on (\S+);.*$", r"此链接已于 \1 过期，请向管理员索取新链接"),
+    (r"^this link was already used.*$", "此链接已经用过：请用您的密码登录，或请管理员重设密码"),
+    (r"^this link is (unknown|incomplete).*$", "链接无效或已被新链接取代，请向管理员索取新链接"),
+    (r"^user '(.*)' is deactivated.*$", r"用户 \1 已停用"),
 ]]
 
 

@@ -1,6 +1,6 @@
 """modeler: a tenant's unpublished overlay draft per module (the approval editor saves into it)
 
-Revision ID: 0009_modeler
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-24
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-revision = '0009_modeler'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -1,0 +1,41 @@
+"""The page behind a one-time link: an invited user (or one whose password was reset) sets a password."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from engine import invitations
+from engine.errors import BadRequest, FormworkError
+from web.pages.blueprint import pages
+from web.pages.i18n import engine_message, t
+from web.pages.layout import render
+from web.pages.services import formwork
+
+
+@pages.route("/welcome/<token>", methods=["GET", "POST"])
+def accept_link(token: str) -> Response:
+    """Show who the link is for and take the new password twice; then on to the login page."""
+    error, user = "", None
+    try:
+        tenant_id = invitations.tenant_of(token)
+        with formwork().db.tenant(tenant_id) as session:
+            _row, found = invitations.find(session, token)
+            user = (found.username, found.display_name or found.username)
+            if request.method == "POST":
+                password, again = request.form.get("password", ""), request.form.get("password_again", "")
+                if password != again:
+                    raise BadRequest(t("welcome.mismatch"))
+                invitations.accept(session, token, password)
+                flash(t("welcome.done"), "ok")
+                return redirect(url_for("pages.login", tenant=tenant_id))
+    except invitations.LinkInvalid as invalid:
+        return _page(token, None, engine_message(invalid.message), 404)
+    except FormworkError as refused:
+        error = engine_message(refused.message)
+    return _page(token, user, error, 422 if error else 200)
+
+
+def _page(token: str, user: tuple[str, str] | None, error: str, code: int) -> Response:
+    response = render(None, "pages/welcome.html", code=code, token=token, user=user, error=error)
+    response.headers["Referrer-Policy"] = "no-referrer"   # the link is a secret: never send it to another site
+    return response
