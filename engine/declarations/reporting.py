@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.declarations.compiler import ModuleCompiler, label_of, suggest
 from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
-from engine.formula import Environment, FieldInfo, Formula, ftype_for
+from engine.formula import ANY, Environment, FieldInfo, Formula, ftype_for
 
 Path = tuple[str | int, ...]
 
@@ -51,9 +51,10 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
         if compiled is not None:
             measures.append((str(measure), compiled))
     known = [*group_by, *measures]
-    joins = compile_joins(compiler, path, what, raw.get("join"), entities, dict(group_by), known)
-    derived = compile_derived(compiler, path, what, raw.get("derived"), known)
-    columns = [c for c, _ in known]
+    unresolved: list[str] = []
+    joins = compile_joins(compiler, path, what, raw.get("join"), entities, dict(group_by), known, unresolved)
+    derived = compile_derived(compiler, path, what, raw.get("derived"), known, unresolved)
+    columns = [c for c, _ in known] + unresolved
     for column, label in (raw.get("labels") or {}).items():
         if column not in columns:
             compiler.problem((*path, "labels", column), f"label for unknown column {column!r} of report {name!r}"
@@ -79,9 +80,11 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
 
 
 def compile_joins(compiler: ModuleCompiler, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],
-                  groups: Mapping[str, Formula], known: list[tuple[str, Formula]]) -> tuple[Join, ...]:
+                  groups: Mapping[str, Formula], known: list[tuple[str, Formula]],
+                  unresolved: list[str]) -> tuple[Join, ...]:
     """`join:` — measures of other entities, each grouped by its `match` formulas; their columns are added to
-    `known` (so later joins and derived columns may name them)."""
+    `known` (so later joins and derived columns may name them), or to `unresolved` when the entity is not
+    found (so the one problem is not repeated at every column that names them)."""
     joins = []
     for index, item in enumerate(raw if isinstance(raw, list) else ()):
         if not isinstance(item, dict):
@@ -89,6 +92,7 @@ def compile_joins(compiler: ModuleCompiler, path: Path, what: str, raw: Any, ent
         at = (*path, "join", index)
         resolved = _resolve(compiler, (*at, "entity"), f"join {index + 1} of {what}", item.get("entity"), entities)
         if resolved is None:
+            unresolved.extend(str(name) for name in item.get("measures") or ())
             continue
         _key, spec, env = resolved
         match = []
@@ -116,19 +120,23 @@ def compile_joins(compiler: ModuleCompiler, path: Path, what: str, raw: Any, ent
     return tuple(joins)
 
 
-def compile_derived(compiler: ModuleCompiler, path: Path, what: str, raw: Any,
-                    known: list[tuple[str, Formula]]) -> tuple[tuple[str, Formula], ...]:
+def compile_derived(compiler: ModuleCompiler, path: Path, what: str, raw: Any, known: list[tuple[str, Formula]],
+                    unresolved: list[str]) -> tuple[tuple[str, Formula], ...]:
     """`derived:` — formulas over the columns before them (`spi: "ev / pv"`), computed per row in SQL."""
     derived = []
     for name, text in (raw.items() if isinstance(raw, dict) else ()):
         if _is_taken(compiler, (*path, "derived", name), str(name), known, what):
             continue
-        env = Environment(fields={column: FieldInfo(type=f.type) for column, f in known}, params=compiler.param_types)
+        fields = {column: FieldInfo(type=ANY) for column in unresolved}
+        fields.update({column: FieldInfo(type=f.type) for column, f in known})
+        env = Environment(fields=fields, params=compiler.param_types)
         compiled = compiler.formula((*path, "derived", name), text, env,
                                     what=f"derived column {name!r} of {what} (a formula over its columns)")
         if compiled is not None:
             derived.append((str(name), compiled))
             known.append((str(name), compiled))
+        else:
+            unresolved.append(str(name))
     return tuple(derived)
 
 
