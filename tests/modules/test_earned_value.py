@@ -14,10 +14,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine import tenancy
+from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.errors import NotFound
 from engine.reports import run_kpi, run_report
 from engine.runtime import Formwork
-from tests.conftest import add_user, api_creator, login, new_project
+from tests.conftest import Api, add_user, api_creator, login, new_project
 from tests.modules.helpers_finance import post, report, setup_world
 from tests.web.conftest import sign_in
 
@@ -211,3 +212,55 @@ def test_a_tenant_without_tasks_gets_no_rows(client: FlaskClient, tenant: str, e
     add_user(engine, tenant, "someone", "general_manager")
     api = login(client, tenant, "someone")
     assert api.get("/reports/earned_value/earned_value_by_project").get_json()["rows"] == []
+
+
+def test_plans_roll_up_their_earned_value_and_the_schedule_reports_it_by_plan(world: dict[str, Any]) -> None:
+    expected = expected_rows()
+    gm = world["users"]["gm"]
+    plans = {p["data"]["plan_code"]: p for p in gm.get("/records/schedule/schedule_plan").get_json()["items"]}
+    first = plans["JH-XM-0001"]["data"]
+    assert (Decimal(first["planned_value"]), Decimal(first["earned_value"])) == (expected["XM-0001"]["pv"],
+                                                                                expected["XM-0001"]["ev"])
+    assert Decimal(first["spi"]) == expected["XM-0001"]["spi"]
+    result = report(gm, "schedule", "earned_value_by_plan")
+    assert result["columns"] == ["project", "plan", "plan_plan_name", "bac", "pv", "ev", "sv", "spi"]
+    rows = {world["codes"][row[0]]: row for row in result["rows"]}
+    assert set(rows) == {"XM-0001", "XM-0002"}
+    for code, row in rows.items():
+        assert [Decimal(v) for v in row[3:]] == [expected[code][k] for k in ("bac", "pv", "ev", "sv", "spi")]
+
+
+def test_cost_compares_bid_revenue_with_target_and_dynamic_cost(world: dict[str, Any]) -> None:
+    """中标收入 (the income contracts' amount excl. tax, base module) beside the budget lines (cost module)."""
+    cost, project = world["users"]["cost"], world["project"]
+    budget = post(cost, "cost", "cost_budget", {"doc_no": "MB-1", "project": project["id"],
+                                                "budget_type": "target_cost", "revenue_amount": "9000000.00"})
+    for code, amount in (("0201", "6000000.00"), ("0202", "1500000.00")):
+        post(cost, "cost", "cost_budget_line", {"budget": budget["id"], "cost_account": world["accounts"][code]["id"],
+                                                "manual_amount": amount})
+    contracts = world["users"]["ann"].get("/records/base/contract").get_json()["items"]
+    revenue = sum(Decimal(c["data"]["amount_excl_tax"]) for c in contracts
+                  if c["data"]["direction"] == "income" and c["data"]["project"] == project["id"])
+    assert revenue == cents(Decimal("10000000.00") / Decimal("1.09"))
+    lines = cost.get("/records/cost/cost_budget_line").get_json()["items"]
+    target = sum(Decimal(line["data"]["target_amount"]) for line in lines)
+    dynamic = sum(Decimal(line["data"]["dynamic_cost"]) for line in lines)
+    result = report(world["users"]["costdept"], "cost", "cost_comparison_by_project")
+    (row,) = [dict(zip(result["columns"], r, strict=True)) for r in result["rows"]]
+    assert row["project"] == project["id"] and Decimal(row["bid_revenue"]) == revenue
+    assert (Decimal(row["target_cost"]), Decimal(row["dynamic_cost"])) == (target, dynamic)
+    assert Decimal(row["target_profit"]) == revenue - target
+    assert Decimal(row["dynamic_margin"]) == cents((revenue - dynamic) / revenue * 100)
+
+
+def test_the_demo_shows_earned_value(engine: Formwork, client: FlaskClient) -> None:
+    create_demo(engine)
+    admin = Api(client, client.post("/api/v1/auth/token", json={"tenant": DEMO_TENANT, "username": "admin",
+                                                                "password": DEMO_PASSWORD}).get_json()["token"])
+    result = admin.get("/reports/earned_value/earned_value_by_project").get_json()
+    (row,) = [dict(zip(result["columns"], r, strict=True)) for r in result["rows"]]
+    entries = admin.get("/records/cost/actual_cost_entry", query_string={"limit": 500}).get_json()["items"]
+    assert Decimal(row["ac"]) == sum(Decimal(e["data"]["amount"]) for e in entries
+                                     if e["data"]["project"] == row["project"])
+    assert Decimal(row["ev"]) == Decimal("6000000.00") * Decimal("0.8") + Decimal("5000000.00") * Decimal("0.2")
+    assert row["spi"] is not None and row["cpi"] is not None
