@@ -264,3 +264,17 @@ def test_the_demo_shows_earned_value(engine: Formwork, client: FlaskClient) -> N
                                      if e["data"]["project"] == row["project"])
     assert Decimal(row["ev"]) == Decimal("6000000.00") * Decimal("0.8") + Decimal("5000000.00") * Decimal("0.2")
     assert row["spi"] is not None and row["cpi"] is not None
+
+
+def test_a_module_without_entities_is_at_home_on_every_page(engine: Formwork, tenant: str, client: FlaskClient,
+                                                            world: dict[str, Any]) -> None:
+    add_user(engine, tenant, "boss", "admin")
+    described = login(client, tenant, "boss").get("/modules").get_json()["modules"]
+    (module,) = [m for m in described if m["name"] == "earned_value"]
+    assert module["requires"] == ["base", "cost", "schedule"] and module["entities"] == {}
+    assert module["reports"]["earned_value_by_project"]["entity"] == "schedule.wbs_task"
+    page = sign_in(client, tenant, "boss")
+    for path in ("/", "/reports", "/designer/", "/designer/earned_value",
+                 "/reports/earned_value/earned_value_by_project", "/reports/schedule/earned_value_by_plan",
+                 "/reports/cost/cost_comparison_by_project"):
+        assert page.get(path).status_code == 200, path
