@@ -55,6 +55,12 @@ def report_of(records: Records, module: str, name: str) -> tuple[ReportSpec, Ent
     return report, entity
 
 
+def entities_of(records: Records, module: str, report: ReportSpec) -> list[EntitySpec]:
+    """Every entity a report reads: its own, then its joins' (exporting it needs export on each)."""
+    what = f"report {report.name!r}"
+    return [_entity(records, module, key, what) for key in (report.entity, *(j.entity for j in report.joins))]
+
+
 def may_run(records: Records, module: str, name: str) -> bool:
     try:
         report_of(records, module, name)

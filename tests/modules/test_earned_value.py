@@ -278,3 +278,18 @@ def test_a_module_without_entities_is_at_home_on_every_page(engine: Formwork, te
                  "/reports/earned_value/earned_value_by_project", "/reports/schedule/earned_value_by_plan",
                  "/reports/cost/cost_comparison_by_project"):
         assert page.get(path).status_code == 200, path
+
+
+def test_the_report_exports_for_who_may_export_every_entity_it_reads(engine: Formwork, tenant: str,
+                                                                     client: FlaskClient,
+                                                                     world: dict[str, Any]) -> None:
+    gm = sign_in(client, tenant, "gm")        # export on tasks and on actual cost entries
+    response = gm.get("/reports/earned_value/earned_value_by_project/export.csv")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Actual cost (AC)" in text.splitlines()[0] and "Project XM-0001" in text
+    pm = sign_in(client, tenant, "pm")        # reads both, exports tasks and cost entries of his projects
+    assert pm.get("/reports/earned_value/earned_value_by_project/export.csv").status_code == 200
+    fin = sign_in(client, tenant, "fin")      # reads tasks, may not export them
+    assert fin.get("/reports/earned_value/earned_value_by_project").status_code == 200
+    assert fin.get("/reports/earned_value/earned_value_by_project/export.csv").status_code == 403
