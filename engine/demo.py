@@ -289,7 +289,8 @@ def _day_labor(engine: Formwork, actors: Mapping[str, tenancy.Actor], master: Ma
 
 def _cost_and_schedule(engine: Formwork, actors: Mapping[str, tenancy.Actor], master: Mapping[str, Any]) -> None:
     """A target-cost budget whose material line runs over (a red alert) and a monthly plan with a late
-    milestone (a yellow alert): what the project manager finds on the dashboard on day one."""
+    milestone (a yellow alert) and budgeted tasks (earned value behind plan, cost near it): what the
+    project manager finds on the dashboard on day one."""
     project, accounts, today = master["projects"][0], master["accounts"], date.today()
     with engine.records(actors["alice"]) as records:
         budget = records.create("cost", "cost_budget", {
@@ -315,9 +316,9 @@ def _cost_and_schedule(engine: Formwork, actors: Mapping[str, tenancy.Actor], ma
             "plan_level": "monthly", "status_date": today.isoformat()})
         for code, name, first, last, extra in (   # days from today
             ("1", "3#楼 5层结构施工", -20, -6, {"actual_start": (today - timedelta(days=19)).isoformat(),
-                                           "percent_complete": "80"}),
+                                           "percent_complete": "80", "budget_at_completion": "6000000.00"}),
             ("2", "3#楼 6层结构施工", -5, 10, {"actual_start": (today - timedelta(days=3)).isoformat(),
-                                          "percent_complete": "20"}),
+                                          "percent_complete": "20", "budget_at_completion": "5000000.00"}),
             ("3", "5层结构验收(合同节点)", -5, -5, {"task_type": "milestone", "is_contract_node": True,
                                              "penalty_per_day": "5000"}),
         ):

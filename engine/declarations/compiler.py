@@ -74,6 +74,7 @@ class ModuleCompiler:
         self.is_extra_type = extra_field_types
         self.problems: list[Problem] = []
         self.name = str(self.data.get("module", ""))
+        self.requires: tuple[str, ...] = ()
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -98,6 +99,7 @@ class ModuleCompiler:
     def compile(self) -> ModuleSpec:
         data = self.data
         requires = tuple(str(r) for r in data.get("requires") or ())
+        self.requires = requires
         for index, required in enumerate(requires):
             if required not in self.available:
                 self.problem(("requires", index), f"required module {required!r} is not installed"

@@ -201,10 +201,20 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Join:
+    """Measures of a second entity, grouped by `match` and set beside the report's rows with equal keys."""
+
+    entity: str                                    # "module.entity"
+    match: tuple[tuple[str, Formula], ...]         # report grouping column -> formula over the entity
+    measures: tuple[tuple[str, Formula], ...]      # aggregate formulas over the entity
+    where: Formula | None = None
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     name: str
     title: Label
-    entity: str
+    entity: str                                    # an entity of this module, or "module.entity" of a required one
     where: Formula | None
     group_by: tuple[tuple[str, Formula], ...]
     measures: tuple[tuple[str, Formula], ...]
@@ -212,11 +222,24 @@ class ReportSpec:
     chart: Chart | None = None
     order_by: tuple[tuple[str, bool], ...] = ()                  # (column, descending)
     limit: int | None = None
+    joins: tuple[Join, ...] = ()
+    derived: tuple[tuple[str, Formula], ...] = ()                # formulas over the columns before them
+
+    @property
+    def columns(self) -> tuple[tuple[str, Formula], ...]:
+        """Every column in order: groupings, measures, the joins' measures, derived columns."""
+        joined = tuple(m for join in self.joins for m in join.measures)
+        return (*self.group_by, *self.measures, *joined, *self.derived)
+
+    @property
+    def aggregates(self) -> tuple[tuple[str, Formula], ...]:
+        """The measures, this entity's and the joins': the columns a totals row may add up."""
+        return (*self.measures, *(m for join in self.joins for m in join.measures))
 
 
 @dataclass(frozen=True)
 class Kpi:
-    """A dashboard figure: one aggregate over an entity, with a unit and warning thresholds."""
+    """A dashboard figure: one aggregate over an entity (or a report's rows), with a unit and thresholds."""
 
     name: str
     title: Label
@@ -227,6 +250,7 @@ class Kpi:
     warn_above: Decimal | str | None = None         # a number, or the name of a module parameter
     warn_below: Decimal | str | None = None
     report: str | None = None                       # the report the card links to
+    from_report: str | None = None                  # value and where are over this report's rows and columns
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches

@@ -7,8 +7,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.declarations.compiler import ModuleCompiler, label_of, suggest
-from engine.declarations.model import Chart, EntitySpec, Kpi, Label, ReportSpec
-from engine.formula import Environment, ftype_for
+from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
+from engine.formula import ANY, Environment, FieldInfo, Formula, ftype_for
+
+Path = tuple[str | int, ...]
 
 FIELD_PATH = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 
@@ -26,10 +28,11 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
     if not isinstance(raw, dict):
         return None
     path = ("reports", name)
-    entity = str(raw.get("entity", ""))
-    env = _entity_env(compiler, path, f"report {name!r}", entity, entities)
-    if env is None:
+    what = f"report {name!r}"
+    resolved = _resolve(compiler, (*path, "entity"), what, raw.get("entity"), entities)
+    if resolved is None:
         return None
+    entity, spec, env = resolved
     where = compiler.formula((*path, "where"), raw.get("where"), env, what=f"where of report {name!r}",
                              expect=ftype_for("boolean"))
     group_by = []
@@ -39,7 +42,7 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
         if compiled is not None:
             column = column_name(str(text))
             group_by.append((column, compiled))
-            if (label := field_label(compiler, entities[entity], str(text), entities)) is not None:
+            if (label := field_label(compiler, spec, str(text), entities)) is not None:
                 labels[column] = label
     measures = []
     for measure, text in (raw.get("measures") or {}).items():
@@ -47,7 +50,11 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
                                     what=f"measure {measure!r} of report {name!r}", aggregate=True)
         if compiled is not None:
             measures.append((str(measure), compiled))
-    columns = [c for c, _ in group_by] + [c for c, _ in measures]
+    known = [*group_by, *measures]
+    unresolved: list[str] = []
+    joins = compile_joins(compiler, path, what, raw.get("join"), entities, dict(group_by), known, unresolved)
+    derived = compile_derived(compiler, path, what, raw.get("derived"), known, unresolved)
+    columns = [c for c, _ in known] + unresolved
     for column, label in (raw.get("labels") or {}).items():
         if column not in columns:
             compiler.problem((*path, "labels", column), f"label for unknown column {column!r} of report {name!r}"
@@ -69,7 +76,75 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
     return ReportSpec(name=name, title=label_of(raw.get("title"), name), entity=entity, where=where,
                       group_by=tuple(group_by), measures=tuple(measures), labels=labels,
                       chart=_chart(compiler, path, raw.get("chart"), columns), order_by=tuple(order_by),
-                      limit=limit if isinstance(limit, int) else None)
+                      limit=limit if isinstance(limit, int) else None, joins=joins, derived=derived)
+
+
+def compile_joins(compiler: ModuleCompiler, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],
+                  groups: Mapping[str, Formula], known: list[tuple[str, Formula]],
+                  unresolved: list[str]) -> tuple[Join, ...]:
+    """`join:` — measures of other entities, each grouped by its `match` formulas; their columns are added to
+    `known` (so later joins and derived columns may name them), or to `unresolved` when the entity is not
+    found (so the one problem is not repeated at every column that names them)."""
+    joins = []
+    for index, item in enumerate(raw if isinstance(raw, list) else ()):
+        if not isinstance(item, dict):
+            continue
+        at = (*path, "join", index)
+        resolved = _resolve(compiler, (*at, "entity"), f"join {index + 1} of {what}", item.get("entity"), entities)
+        if resolved is None:
+            unresolved.extend(str(name) for name in item.get("measures") or ())
+            continue
+        _key, spec, env = resolved
+        match = []
+        for column, text in (item.get("match") or {}).items():
+            if column not in groups:
+                compiler.problem((*at, "match", column), f"join {index + 1} of {what} matches {column!r}, which is "
+                                 "not a grouping of the report" + suggest(column, groups), key=True)
+                continue
+            compiled = compiler.formula((*at, "match", column), text, env, expect=groups[column].type,
+                                        what=f"match {column!r} of join {index + 1} of {what}")
+            if compiled is not None:
+                match.append((str(column), compiled))
+        where = compiler.formula((*at, "where"), item.get("where"), env, expect=ftype_for("boolean"),
+                                 what=f"where of join {index + 1} of {what}")
+        measures = []
+        for measure, text in (item.get("measures") or {}).items():
+            if _is_taken(compiler, (*at, "measures", measure), str(measure), known, what):
+                continue
+            compiled = compiler.formula((*at, "measures", measure), text, env, aggregate=True,
+                                        what=f"measure {measure!r} of join {index + 1} of {what}")
+            if compiled is not None:
+                measures.append((str(measure), compiled))
+                known.append((str(measure), compiled))
+        joins.append(Join(entity=spec.key, match=tuple(match), measures=tuple(measures), where=where))
+    return tuple(joins)
+
+
+def compile_derived(compiler: ModuleCompiler, path: Path, what: str, raw: Any, known: list[tuple[str, Formula]],
+                    unresolved: list[str]) -> tuple[tuple[str, Formula], ...]:
+    """`derived:` — formulas over the columns before them (`spi: "ev / pv"`), computed per row in SQL."""
+    derived = []
+    for name, text in (raw.items() if isinstance(raw, dict) else ()):
+        if _is_taken(compiler, (*path, "derived", name), str(name), known, what):
+            continue
+        fields = {column: FieldInfo(type=ANY) for column in unresolved}
+        fields.update({column: FieldInfo(type=f.type) for column, f in known})
+        env = Environment(fields=fields, params=compiler.param_types)
+        compiled = compiler.formula((*path, "derived", name), text, env,
+                                    what=f"derived column {name!r} of {what} (a formula over its columns)")
+        if compiled is not None:
+            derived.append((str(name), compiled))
+            known.append((str(name), compiled))
+        else:
+            unresolved.append(str(name))
+    return tuple(derived)
+
+
+def _is_taken(compiler: ModuleCompiler, path: Path, name: str, known: list[tuple[str, Formula]], what: str) -> bool:
+    if any(column == name for column, _ in known):
+        compiler.problem(path, f"{what} already has a column {name!r}; give this one another name", key=True)
+        return True
+    return False
 
 
 def field_label(compiler: ModuleCompiler, entity: EntitySpec, text: str,
@@ -90,7 +165,7 @@ def field_label(compiler: ModuleCompiler, entity: EntitySpec, text: str,
     return hop.label if hop is not None else None
 
 
-def _chart(compiler: ModuleCompiler, path: tuple[str, ...], raw: Any, columns: list[str]) -> Chart | None:
+def _chart(compiler: ModuleCompiler, path: Path, raw: Any, columns: list[str]) -> Chart | None:
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -113,15 +188,32 @@ def compile_kpi(compiler: ModuleCompiler, name: str, raw: Any, entities: Mapping
     if not isinstance(raw, dict):
         return None
     path = ("kpis", name)
-    entity = str(raw.get("entity", ""))
-    env = _entity_env(compiler, path, f"kpi {name!r}", entity, entities)
-    if env is None:
+    what = f"kpi {name!r}"
+    report = raw.get("report")
+    source = raw.get("from_report")
+    if source is not None:  # one aggregate over the rows of a report of this module: its columns are the fields
+        if source not in reports:
+            compiler.problem((*path, "from_report"), f"{what} reads unknown report {source!r}"
+                             + suggest(str(source), reports))
+            return None
+        if raw.get("entity") is not None:
+            compiler.problem((*path, "entity"), f"{what} reads the rows of report {source!r}: drop 'entity'")
+        entity = reports[source].entity
+        env = Environment(fields={c: FieldInfo(type=f.type) for c, f in reports[source].columns},
+                          params=compiler.param_types)
+        report = source if report is None else report
+    elif raw.get("entity") is None:
+        compiler.problem(path, f"{what} needs 'entity' (the records it aggregates) or 'from_report' (a report's rows)")
         return None
+    else:
+        resolved = _resolve(compiler, (*path, "entity"), what, raw.get("entity"), entities)
+        if resolved is None:
+            return None
+        entity, _spec, env = resolved
     value = compiler.formula((*path, "value"), raw.get("value"), env, what=f"value of kpi {name!r}",
                              aggregate=True)
     where = compiler.formula((*path, "where"), raw.get("where"), env, what=f"where of kpi {name!r}",
                              expect=ftype_for("boolean"))
-    report = raw.get("report")
     if report is not None and report not in reports:
         compiler.problem((*path, "report"), f"kpi {name!r} links to unknown report {report!r}"
                          + suggest(str(report), reports))
@@ -130,10 +222,11 @@ def compile_kpi(compiler: ModuleCompiler, name: str, raw: Any, entities: Mapping
         return None
     return Kpi(name=name, title=label_of(raw.get("title"), name), entity=entity, value=value, where=where,
                unit=label_of(raw["unit"], "") if raw.get("unit") else None, report=report,
-               warn_above=bounds["warn_above"], warn_below=bounds["warn_below"])
+               warn_above=bounds["warn_above"], warn_below=bounds["warn_below"],
+               from_report=str(source) if source is not None else None)
 
 
-def _threshold(compiler: ModuleCompiler, path: tuple[str, ...], raw: Any) -> Decimal | str | None:
+def _threshold(compiler: ModuleCompiler, path: Path, raw: Any) -> Decimal | str | None:
     """A number, or `params.<name>` of a numeric module parameter."""
     if raw is None or isinstance(raw, bool):
         return None
@@ -149,10 +242,32 @@ def _threshold(compiler: ModuleCompiler, path: tuple[str, ...], raw: Any) -> Dec
         return None
 
 
-def _entity_env(compiler: ModuleCompiler, path: tuple[str, str], what: str, entity: str,
-                entities: Mapping[str, EntitySpec]) -> Environment | None:
-    """What the formulas of a report or kpi over `entity` may name, or a problem when there is no such entity."""
-    if entity not in entities:
-        compiler.problem((*path, "entity"), f"{what} names unknown entity {entity!r}" + suggest(entity, entities))
+def _resolve(compiler: ModuleCompiler, path: Path, what: str, raw: Any,
+             entities: Mapping[str, EntitySpec]) -> tuple[str, EntitySpec, Environment] | None:
+    """The entity a report, kpi or join reads: `name` of this module or `module.name` of a required one.
+
+    Returns (the key as stored: a plain name for this module's entities, else `module.name`; the entity;
+    what its formulas may name — its fields and this module's parameters), or a problem and None."""
+    text = str(raw or "")
+    module, _, name = text.rpartition(".")
+    if module in ("", compiler.name):
+        if name not in entities:
+            choices = [*entities, *(f"{m}.{e}" for m in compiler.requires if m in compiler.available
+                                    for e in compiler.available[m].entities)]
+            compiler.problem(path, f"{what} names unknown entity {text!r}" + suggest(text, choices))
+            return None
+        return name, entities[name], Environment(fields=compiler.field_infos[name], params=compiler.param_types)
+    if module not in compiler.available:
+        compiler.problem(path, f"{what} names entity {text!r} of module {module!r}, which is not installed"
+                         + suggest(module, compiler.available))
         return None
-    return Environment(fields=compiler.field_infos[entity], params=compiler.param_types)
+    if module not in compiler.requires:
+        compiler.problem(path, f"{what} names entity {text!r}: add {module!r} to this module's 'requires' "
+                         "(or declare it in a module that requires both)")
+        return None
+    spec = compiler.available[module].entities.get(name)
+    if spec is None or spec.environment is None:
+        compiler.problem(path, f"{what} names unknown entity {text!r}: module {module!r} has no entity {name!r}"
+                         + suggest(name, compiler.available[module].entities))
+        return None
+    return spec.key, spec, Environment(fields=spec.environment.fields, params=compiler.param_types)

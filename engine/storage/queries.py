@@ -1,6 +1,7 @@
 """Record queries in SQL: JSON field access per dialect, formula filters, sorting, paging, uniqueness."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +154,31 @@ class RecordColumns:
         else:
             length = func.json_array_length(self.table.data, self._json_path(name), type_=Integer)
         return case((self._is_array(name), length))
+
+
+class ResultColumns:
+    """The SqlTarget of formulas over a query's named result columns (a report's derived columns).
+
+    The names are checked when the module compiles and are plain numbers, texts, dates or refs,
+    so no ref hops or lists reach here."""
+
+    def __init__(self, columns: Mapping[str, ColumnElement[Any]]) -> None:
+        self.columns = columns
+
+    def field(self, name: str, ftype: FType) -> ColumnElement[Any]:
+        return self.columns[name]
+
+    def literal(self, value: Any, ftype: FType) -> ColumnElement[Any]:
+        return bind_value(value, ftype)
+
+    def ref_field(self, ref_name: str, target_entity: str, field: str, ftype: FType) -> ColumnElement[Any]:
+        raise BadRequest(f"a formula over report columns cannot read {ref_name}.{field}")
+
+    def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        raise BadRequest(f"a formula over report columns cannot read the list {field.name!r}")
+
+    def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
+        raise BadRequest(f"a formula over report columns cannot read the list {field.name!r}")
 
 
 class RecordQuery:

@@ -12,7 +12,7 @@ from formwork_excel import Column, write_csv, write_workbook
 from engine.declarations.model import NUMERIC_TYPES, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.records import MAX_LIMIT, Records
-from engine.reports import run_report
+from engine.reports import entities_of, report_of, run_report
 from web.pages.blueprint import pages
 from web.pages.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
 from web.pages.listing import list_query
@@ -96,9 +96,9 @@ def export_report(module: str, report: str, extension: str) -> Response:
     with approvals() as service:
         records = service.records
         result = run_report(records, module, report, q=request.args.get("q"))
-        spec = records.modules[module].reports[report]
-        entity = records.entity(module, spec.entity)
-        records.access(entity).require(Action.EXPORT)
+        spec, entity = report_of(records, module, report)
+        for read in entities_of(records, module, spec):
+            records.access(read).require(Action.EXPORT)
         grouped = {name for name, _ in spec.group_by}
         columns = [Column(c["name"], label_of(entity, c["name"], records.language)
                           if c["name"] in grouped and c["name"] in entity.fields else c["label"],

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import url_for
 
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import NotFound, PermissionDenied, PluginNotEnabled
 from engine.records import Records
 from engine.reports import may_run, report_of, run_kpi, run_report
 from web.pages.display import as_decimal
@@ -32,7 +32,7 @@ def figures_of(records: Records) -> list[tuple[str, list[Figure]]]:
         for name, kpi in module.kpis.items():
             try:
                 figure = run_kpi(records, module_name, name)
-            except (NotFound, PermissionDenied):
+            except (NotFound, PermissionDenied, PluginNotEnabled):
                 continue
             url = (url_for("pages.report_page", module=module_name, report=kpi.report)
                    if kpi.report and may_run(records, module_name, kpi.report) else "")

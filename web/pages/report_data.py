@@ -127,7 +127,7 @@ def build_table(records: Records, report: ReportSpec, entity: EntitySpec, result
     formatter = Formatter(records.language, titles=titles)
     rows = [[_text(formatter, entity.fields.get(c.name), c.kind, value) for c, value in zip(columns, row, strict=True)]
             for row in result["rows"]]
-    additive = {name for name, formula in report.measures if SUM.match(formula.text.strip())}
+    additive = {name for name, formula in report.aggregates if SUM.match(formula.text.strip())}
     totals = {}
     for index, column in enumerate(columns):
         if column.kind == "money" and column.name in additive:
