@@ -23,6 +23,7 @@ from engine.declarations.model import EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import FormworkError, RecordInvalid
 from engine.formula import Formula
 from engine.formula.ir import CallExpr, Expr, RefField
+from engine.licenses import READ_ONLY_KEY
 from engine.records import Records
 from engine.storage.models import Record
 
@@ -107,6 +108,7 @@ class TenantScan:
     alerts: int = 0
     refused: list[str] = field(default_factory=list)   # records the new values would make invalid: left alone
     error: str | None = None                            # the tenant's scan stopped here
+    skipped: str | None = None                          # why it was not scanned (a read-only tenant)
 
 
 @dataclass
@@ -121,9 +123,10 @@ class ScanSummary:
         total = {name: sum(getattr(t, name) for t in self.tenants)
                  for name in ("scanned", "changed", "effects", "alerts")}
         refused = sum(len(t.refused) for t in self.tenants)
+        skipped = sum(1 for t in self.tenants if t.skipped is not None)
         return (f"scanned {len(self.tenants)} tenant(s): {total['scanned']} record(s), {total['changed']} changed, "
                 f"{total['alerts']} alert(s) raised, {total['effects']} effect(s) fired, {refused} left invalid, "
-                f"{len(self.failed)} tenant(s) failed")
+                f"{skipped} tenant(s) read-only, {len(self.failed)} tenant(s) failed")
 
 
 def clock_of(day: date | None) -> datetime:
@@ -137,6 +140,11 @@ def scan_tenant(tenant_id: str, open_records: RecordsFactory, moment: datetime,
     result = TenantScan(tenant_id)
     try:
         with open_records(moment) as records:
+            read_only = records.session.info.get(READ_ONLY_KEY)
+            if read_only:  # an expired trial keeps its figures as they were; nothing may be written
+                result.skipped = str(read_only)
+                progress(f"{tenant_id}: skipped, {read_only}")
+                return result
             targets = clock_fields(records.modules)
             work = [(key, _live_ids(records, _entity(records, key))) for key in targets]
         for key, ids in work:

@@ -132,6 +132,17 @@ def test_a_failing_tenant_is_reported_and_the_others_go_on(engine: Formwork) -> 
     assert task_row(engine, good, task_id).data["light"] == "red"
 
 
+def test_a_read_only_tenant_is_skipped_not_failed(engine: Formwork) -> None:
+    tenant = a_tenant(engine)
+    task_id = late_task(engine, tenant)
+    token = run(engine, "license", "issue", tenant, "--plan", "enterprise", "--days", "0").stdout.strip()
+    run(engine, "license", "apply", tenant, token)
+    summary = engine.scan([tenant], date(2024, 6, 30))
+    assert summary.failed == [] and "expired" in (summary.tenants[0].skipped or "")
+    assert "1 tenant(s) read-only" in summary.line()
+    assert task_row(engine, tenant, task_id).data["light"] == "green"
+
+
 @pytest.mark.parametrize("day", [None, date(2024, 6, 30)])
 def test_the_scan_clock_is_today_or_the_start_of_the_given_day(day: date | None) -> None:
     moment = scan.clock_of(day)
