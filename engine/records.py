@@ -256,6 +256,9 @@ class Records:
         """Recompute a stored record's fields on the current clock and write it if they changed, as the
         actor (audited, version bumped, rollups refreshed, `when:` effects fired); whether it was written."""
         values = {name: value for name, value in self.values_of(entity, row).items() if name in entity.fields}
+        current = self.modules[entity.module].version
+        if row.schema_version != current:  # written on another version of the module, as in `update`
+            values.update(self._defaults(entity, [name for name in entity.fields if name not in row.data]))
         document = self._finish(entity, values, record_id=row.id)
         for name, spec in entity.fields.items():  # `scan: false`: keep what the last save computed
             if not spec.scanned:
@@ -264,6 +267,7 @@ class Records:
                     document[name] = row.data[name]
         if document == row.data:
             return False
+        row.schema_version = current  # it now satisfies the current version
         self._store(entity, row, document, "record.scan")
         return True
 
