@@ -17,7 +17,7 @@ from flask import Flask
 from engine import audit, plugin_registry, tenancy
 from engine.adjustment_report import diff_lines, report_lines
 from engine.declarations.loader import validate_paths
-from engine.errors import BadRequest, FormworkError
+from engine.errors import BadRequest, FormworkError, NotFound
 from engine.invitations import Link
 from engine.overlays import read_overlay
 from engine.runtime import Formwork, default_database_url
@@ -166,6 +166,10 @@ def serve(host: str, port: int, with_worker: bool) -> None:
 
 
 def _work_forever(engine: Formwork, interval: float) -> None:
+    try:
+        engine.schedule_daily_scans()
+    except Exception:
+        logging.getLogger("formwork.worker").exception("could not schedule the daily scans; the worker goes on")
     while True:
         try:
             engine.run_jobs()
@@ -190,6 +194,8 @@ def worker(once: bool, interval: float, moment: datetime | None) -> None:
     engine = _engine()  # timers a run starts count from the real clock, even with --at
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if not once:
+        engine.schedule_daily_scans()
     while True:
         done, failed = engine.run_jobs(moment)
         if done or failed or once:
@@ -197,6 +203,27 @@ def worker(once: bool, interval: float, moment: datetime | None) -> None:
         if once:
             sys.exit(1 if failed else 0)
         time.sleep(interval)
+
+
+@cli.command("scan", help="Recompute the fields that read today() (delays, alert lights) on every tenant's records, "
+                          "or one tenant's, and raise the alerts they now call for. 'serve' runs it daily.")
+@click.argument("tenant_id", required=False)
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="compute as of this day (YYYY-MM-DD) instead of today")
+def scan_command(tenant_id: str | None, day: datetime | None) -> None:
+    engine = _engine()
+    if tenant_id is not None and tenant_id not in engine.tenant_ids():
+        _fail(NotFound(f"tenant {tenant_id!r} does not exist; 'formwork tenant create {tenant_id}' creates it"))
+    summary = engine.scan([tenant_id] if tenant_id else None, day.date() if day else None,
+                          progress=lambda line: click.echo(line, err=True))
+    for done in summary.tenants:
+        for refused in done.refused:
+            click.echo(f"{done.tenant_id}: left as it was, it would now be invalid: {refused}", err=True)
+    click.echo(summary.line())
+    if summary.failed:
+        for done in summary.failed:
+            click.echo(f"{done.tenant_id}: {done.error}", err=True)
+        sys.exit(1)
 
 
 @cli.group("jobs", help="Inspect background jobs and retry incidents (jobs that failed for good).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +24,11 @@ class Evaluation:
     user_name: str | None = None
     user_roles: tuple[str, ...] = ()
     load_ref: RefLoader = lambda _entity, _id: None
+    now: datetime | None = None  # the clock of `today()` / `now()`; None is the real one
 
     def context(self, values: Mapping[str, Any]) -> Context:
         return Context(values=values, params=self.params, user_name=self.user_name,
-                       user_roles=self.user_roles, load_ref=self.load_ref)
+                       user_roles=self.user_roles, load_ref=self.load_ref, now=self.now)
 
     def run(self, formula: Formula, values: Mapping[str, Any]) -> Any:
         return formula.evaluate(self.context(values))

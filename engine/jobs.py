@@ -61,6 +61,12 @@ def schedule(session: Session, tenant_id: str, kind: str, key: str, run_at: date
                     created_at=now()))
 
 
+def is_pending(session: Session, tenant_id: str, kind: str, key: str) -> bool:
+    """Whether a (tenant, kind, key) job is queued or running."""
+    return session.scalars(select(Job.id).where(Job.tenant_id == tenant_id, Job.kind == kind, Job.key == key,
+                                                Job.state.in_(["queued", "running"]))).first() is not None
+
+
 def cancel(session: Session, tenant_id: str, kind: str, key: str) -> None:
     schedule(session, tenant_id, kind, key, None)
 

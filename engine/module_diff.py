@@ -9,7 +9,7 @@ from engine.declarations.model import EntitySpec, FieldSpec, Label, ModuleSpec, 
 
 _FIELD_KEYS = ("type", "label", "required", "unique", "indexed", "default", "min", "max", "max_length", "min_length",
                "scale", "pattern", "formula", "visible_if", "readonly_if", "options", "target", "multiline",
-               "hidden", "readonly", "multiple", "help")
+               "hidden", "readonly", "scanned", "multiple", "help")
 
 
 def module_diff(old: ModuleSpec, new: ModuleSpec) -> dict[str, Any]:

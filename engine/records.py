@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import audit, events, files, links
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
-from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
+from engine.declarations.model import SYSTEM_FIELDS, Action, Effect, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, PluginNotEnabled, RecordInvalid
 from engine.json_schema import schema_errors
 from engine.licenses import NotLicensed
@@ -49,6 +49,8 @@ class Records:
         self.modules = modules
         self.parameters = parameters or {}
         self.language = language
+        self.now: datetime | None = None  # the clock formulas read; None: the real one (the scan moves it)
+        self.fired: list[Effect] = []      # the declared effects this unit of work ran, in order
 
     # -- lookup ------------------------------------------------------------------------------------
 
@@ -76,7 +78,7 @@ class Records:
 
     def evaluation(self, entity: EntitySpec) -> Evaluation:
         return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
-                          user_roles=tuple(sorted(self.actor.roles)), load_ref=self._load_ref)
+                          user_roles=tuple(sorted(self.actor.roles)), load_ref=self._load_ref, now=self.now)
 
     def params_of(self, module: str) -> dict[str, Any]:
         spec = self.modules[module]
@@ -250,6 +252,25 @@ class Records:
         return {spec.name: coerce(spec, spec.default) for spec in fields
                 if spec.default is not None and not spec.is_computed}
 
+    def recompute(self, entity: EntitySpec, row: Record) -> bool:
+        """Recompute a stored record's fields on the current clock and write it if they changed, as the
+        actor (audited, version bumped, rollups refreshed, `when:` effects fired); whether it was written."""
+        values = {name: value for name, value in self.values_of(entity, row).items() if name in entity.fields}
+        current = self.modules[entity.module].version
+        if row.schema_version != current:  # written on another version of the module, as in `update`
+            values.update(self._defaults(entity, [name for name in entity.fields if name not in row.data]))
+        document = self._finish(entity, values, record_id=row.id)
+        for name, spec in entity.fields.items():  # `scan: false`: keep what the last save computed
+            if not spec.scanned:
+                document.pop(name, None)
+                if name in row.data:
+                    document[name] = row.data[name]
+        if document == row.data:
+            return False
+        row.schema_version = current  # it now satisfies the current version
+        self._store(entity, row, document, "record.scan")
+        return True
+
     def migrate(self, entity: EntitySpec, row: Record, document: dict[str, Any]) -> None:
         """Move a record to the current version of its module with the document `revalidate` gave."""
         row.schema_version = self.modules[entity.module].version
@@ -348,6 +369,7 @@ class Records:
             self.session.add(EffectLog(source_id=row.id, effect=effect.key, created_id=created,
                                        at=datetime.now(UTC)))
             self._flush(entity)
+            self.fired.append(effect)
 
     def _update_by_effect(self, target: EntitySpec, target_id: str, data: Mapping[str, Any],
                           status: str | None) -> None:

@@ -1,15 +1,15 @@
 """The engine's entry point for web, CLI and tests: database, catalog and per-tenant services."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, licenses, plugin_registry, seeds, tenancy
+from engine import audit, jobs, licenses, plugin_registry, scan, seeds, tenancy
 from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
@@ -105,10 +105,43 @@ class Formwork:
                 service.fire_timers(job.key, moment)
                 jobs.finish(service.session, job)
 
-        return {TIMER_JOB: fire_timer, **self.plugins.job_handlers()}
+        def daily_scan(job: jobs.ClaimedJob, moment: datetime) -> None:
+            done = scan.scan_tenant(job.tenant_id, lambda at: self.scan_records(job.tenant_id, at), moment)
+            if done.error is not None:
+                raise RuntimeError(f"the daily scan of {job.tenant_id} failed: {done.error}")
+            with self.db.tenant(job.tenant_id) as session:
+                jobs.finish(session, job)
+                jobs.schedule(session, job.tenant_id, scan.SCAN_JOB, "daily", scan.next_run(moment))
+
+        return {TIMER_JOB: fire_timer, scan.SCAN_JOB: daily_scan, **self.plugins.job_handlers()}
 
     def run_jobs(self, moment: datetime | None = None) -> tuple[int, int]:
         return jobs.run_due(self.db, self.job_handlers(), moment)
+
+    def scan(self, tenant_ids: Iterable[str] | None = None, day: date | None = None,
+             progress: scan.Progress = lambda _line: None) -> scan.ScanSummary:
+        """Recompute the clock-dependent fields of every tenant's (or the given tenants') live records."""
+        chosen = list(tenant_ids) if tenant_ids is not None else self.tenant_ids()
+        return scan.scan(chosen, self.scan_records, scan.clock_of(day), progress)
+
+    @contextmanager
+    def scan_records(self, tenant_id: str, moment: datetime) -> Iterator[Records]:
+        """One scan transaction of a tenant: the system actor, formulas on the scan's clock."""
+        system = Actor(tenant_id=tenant_id, username=tenancy.SYSTEM_ACTOR, roles=frozenset({"admin"}))
+        with self.records(system) as records:
+            records.now = moment
+            audit.lock_chain(records.session, tenant_id)
+            yield records
+
+    def schedule_daily_scans(self, moment: datetime | None = None) -> int:
+        """Give every tenant without one a queued daily scan, due now; returns how many were added."""
+        added = 0
+        for tenant_id in self.tenant_ids():
+            with self.db.tenant(tenant_id) as session:
+                if not jobs.is_pending(session, tenant_id, scan.SCAN_JOB, "daily"):
+                    jobs.schedule(session, tenant_id, scan.SCAN_JOB, "daily", moment or jobs.now())
+                    added += 1
+        return added
 
     def process_for(self, instance: ProcessInstance, session: Session) -> ProcessSpec:
         """The process an instance started with, from the (catalog or tenant) module version it started on."""

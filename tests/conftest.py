@@ -150,6 +150,16 @@ def project_body(code: str, *, owner_party: str, org_unit: str, manager: str = "
             **extra}
 
 
+PROJECT_POSITIONS = ("project_manager", "production_manager", "chief_engineer", "project_cost_engineer",
+                     "project_accountant", "site_engineer", "material_clerk", "labor_clerk", "safety_officer",
+                     "document_clerk")
+
+
+def members_of(users: dict[str, str]) -> list[dict[str, str]]:
+    """A project's members table listing every user (name -> role) whose role is a project role (domain.md §4)."""
+    return [{"user": name, "position": role} for name, role in users.items() if role in PROJECT_POSITIONS]
+
+
 def new_project(create: Create, code: str = "P-001", **extra: Any) -> dict[str, Any]:
     """Create a project together with the organisation unit and owner it refers to."""
     org = create("org_unit", {"unit_code": f"ORG-{code}", "unit_name": f"Branch {code}"})
@@ -166,6 +176,30 @@ def api_creator(api: Api, module: str = "base") -> Create:
         result: dict[str, Any] = response.get_json()
         return result
     return create
+
+
+def outsider(engine: Formwork, client: FlaskClient, tenant_id: str, role: str) -> Api:
+    """A user with `role` who is a member of no project."""
+    add_user(engine, tenant_id, f"out-{role}", role)
+    return login(client, tenant_id, f"out-{role}")
+
+
+def assert_only_members_see(member: Api, stranger: Api, module: str, entity: str, record_id: str,
+                            report: str | None = None) -> None:
+    """A project member reads the record, by id, in lists and in `report`; a non-member with the same role
+    gets it in none of them (404 by id)."""
+    path = f"/records/{module}/{entity}"
+    assert member.get(f"{path}/{record_id}").status_code == 200
+    assert record_id in [item["id"] for item in member.get(path, query_string={"limit": 500}).get_json()["items"]]
+    missing = stranger.get(f"{path}/{record_id}")
+    assert missing.status_code == 404, missing.get_json()
+    listed = stranger.get(path, query_string={"limit": 500})
+    assert listed.status_code == 200 and record_id not in [item["id"] for item in listed.get_json()["items"]]
+    if report is not None:
+        seen = member.get(f"/reports/{module}/{report}")
+        assert seen.status_code == 200 and seen.get_json()["rows"], seen.get_json()
+        hidden = stranger.get(f"/reports/{module}/{report}")
+        assert hidden.status_code == 200 and hidden.get_json()["rows"] == [], hidden.get_json()
 
 
 def errors_of(response: Any) -> dict[str, str]:

@@ -284,6 +284,7 @@ class ModuleCompiler:
             options=options, target=target, fields=children, computed_order=row_order,
             multiline=bool(raw.get("multiline", False)),
             hidden=bool(raw.get("hidden", False)), readonly=bool(raw.get("readonly", False)),
+            scanned=bool(raw.get("scan", True)),
             multiple=kind in MULTIPLE_TYPES and bool(raw.get("multiple", False)),
             lookup=self.lookup((*path, "lookup"), raw.get("lookup"), env, expect),
             rollup=self.rollup((*path, "rollup"), raw.get("rollup"), entity, expect),

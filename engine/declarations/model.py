@@ -115,6 +115,7 @@ class FieldSpec:
     multiline: bool = False
     hidden: bool = False
     readonly: bool = False                         # users never write it (a process or default sets it)
+    scanned: bool = True                           # computed: the daily scan refreshes it when it reads the clock
     multiple: bool = False                         # user / attachment: a list of values
     lookup: Lookup | None = None
     rollup: Rollup | None = None

@@ -23,9 +23,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    environment = {**os.environ, "FORMWORK_INSTANCE": str(tmp_path_factory.mktemp("instance"))}
-    environment.pop("FORMWORK_DATABASE_URL", None)
+def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What `make run` has: the default SQLite database in a fresh instance folder."""
+    found = {**os.environ, "FORMWORK_INSTANCE": str(tmp_path_factory.mktemp("instance"))}
+    found.pop("FORMWORK_DATABASE_URL", None)
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(environment: dict[str, str]) -> Iterator[str]:
     for step in (["init"], ["demo"], ["demo"]):  # demo twice: it must be idempotent
         subprocess.run([FORMWORK, *step], env=environment, cwd=ROOT, check=True, capture_output=True, timeout=120)
     port = free_port()
@@ -86,3 +92,15 @@ def test_openapi_describes_the_tenants_entities(server: str) -> None:
     claim = document["components"]["schemas"]["expense.claim"]["properties"]["data"]
     assert claim["properties"]["total"]["readOnly"] is True
     assert set(claim["required"]) == {"code", "project", "date"}
+
+
+def test_serve_queues_the_daily_scan_of_every_tenant(server: str, environment: dict[str, str]) -> None:
+    listing = ""
+    for _ in range(20):
+        listing = subprocess.run([FORMWORK, "jobs", "list"], env=environment, cwd=ROOT, check=True,
+                                 capture_output=True, text=True, timeout=60).stdout
+        if "scan.daily\tqueued" in listing:
+            break
+        time.sleep(0.5)
+    [scan] = [line.split("\t") for line in listing.splitlines() if "\tscan.daily\t" in line]
+    assert (scan[0], scan[2], scan[3]) == ("demo", "scan.daily", "queued")   # due at start, then daily

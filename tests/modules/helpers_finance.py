@@ -6,7 +6,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, api_creator, decide, login, new_project
+from tests.conftest import Api, add_user, api_creator, decide, login, members_of, new_project
 
 USERS = {"ann": "system_admin", "site": "site_engineer", "chief": "chief_engineer", "cost": "project_cost_engineer",
          "pm": "project_manager", "costdept": "cost_manager", "engdept": "engineering_dept",
@@ -20,7 +20,7 @@ def setup_world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str,
         add_user(engine, tenant, name, role)
     users = {name: login(client, tenant, name) for name in USERS}
     create = api_creator(users["ann"])
-    project = new_project(create, "XM-0001")
+    project = new_project(create, "XM-0001", members=members_of(USERS))
     owner = create("party", {"party_name": "业主单位", "party_type": ["owner"], "credit_code": "91350100M000100Y43"})
     supplier = create("party", {"party_name": "钢材供应商", "party_type": ["supplier"],
                                 "credit_code": "91350105MA31ABCD5X", "bank_name": "工商银行",

@@ -212,10 +212,13 @@ def test_crews_belong_to_a_project_with_a_labor_company_and_a_leader(
     assert post(people["site"], "crew", {**crew, "crew_name": "x"}).status_code == 403
 
 
+CREW_STAFF = [{"user": "pm", "position": "project_manager"}, {"user": "clerk", "position": "labor_clerk"}]
+
+
 def test_workers_take_their_project_from_the_crew_and_hide_ids_from_project_roles(
         people: dict[str, Api], master: dict[str, Any]) -> None:
     clerk = people["clerk"]
-    project = a_project(people, master)
+    project = a_project(people, master, members=CREW_STAFF)
     crew = post(clerk, "crew", {"project": project["id"], "crew_name": "木工一班", "crew_leader_name": "张建国",
                                 "crew_leader_phone": "13800000001", "crew_leader_id_no": ID_NO, "leader_user": "lead",
                                 "main_trade": master["carpenter"]["id"]}).get_json()
@@ -235,7 +238,7 @@ def test_workers_take_their_project_from_the_crew_and_hide_ids_from_project_role
 
 
 def test_crew_leaders_see_only_their_own_crew(people: dict[str, Api], master: dict[str, Any]) -> None:
-    project = a_project(people, master)
+    project = a_project(people, master, members=CREW_STAFF)
     for name, leader in (("木工一班", "lead"), ("钢筋班", "someone_else")):
         body = {"project": project["id"], "crew_name": name, "crew_leader_name": "班组长",
                 "crew_leader_phone": "13800000001", "crew_leader_id_no": ID_NO, "leader_user": leader,

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.conftest import decide, errors_of, tasks
+from tests.conftest import assert_only_members_see, decide, errors_of, outsider, tasks
 from tests.modules.helpers_finance import (
     get,
     items,
@@ -344,3 +344,20 @@ def test_site_roles_and_project_managers_see_what_they_should(world: dict[str, A
     assert "target_margin" not in data and "total_amount" in data
     assert world["users"]["site"].get("/records/cost/cost_budget").status_code == 403
     assert len(items(world["users"]["pm"], "cost", "cost_budget")) == 1
+
+
+# --- row scope: project roles see only their projects (domain.md §4.3) ---------------------------------
+
+@pytest.mark.parametrize("user, role", [("cost", "project_cost_engineer"), ("pm", "project_manager"),
+                                        ("acct", "project_accountant")])
+def test_project_roles_see_only_the_cost_records_of_their_projects(
+        world: dict[str, Any], engine: Formwork, tenant: str, client: FlaskClient, user: str, role: str) -> None:
+    made = budget_with_lines(world, line_body(world, "0201", manual_amount="500000"))
+    entry = post(world["users"]["cost"], "cost", "actual_cost_entry", entry_body(world, "0201", "1000.00"))
+    member, stranger = world["users"][user], outsider(engine, client, tenant, role)
+    assert_only_members_see(member, stranger, "cost", "actual_cost_entry", entry["id"], report="monthly_actual_cost")
+    if role != "project_accountant":   # the accountant reads entries and periods, not budgets
+        assert_only_members_see(member, stranger, "cost", "cost_budget", made["budget"]["id"])
+        assert_only_members_see(member, stranger, "cost", "cost_budget_line", made["lines"][0]["id"])
+    # company roles still see every project
+    assert world["users"]["costdept"].get(f"/records/cost/actual_cost_entry/{entry['id']}").status_code == 200

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine.runtime import Formwork
-from tests.conftest import decide, errors_of, tasks
+from tests.conftest import assert_only_members_see, decide, errors_of, outsider, tasks
 from tests.modules.helpers_finance import (
     get,
     items,
@@ -341,3 +341,22 @@ def test_project_managers_do_not_see_company_accounts_and_others_no_account_numb
     again = world["users"]["fin"].post("/records/funds/fund_account", {
         "account_name": "专户三", "account_type": "migrant_wage_account", "project": world["project"]["id"]})
     assert "wage_account_key" in errors_of(again)
+
+
+# --- row scope: project roles see only their projects (domain.md §4.3) ---------------------------------
+
+@pytest.mark.parametrize("user, role", [("cost", "project_cost_engineer"), ("acct", "project_accountant"),
+                                        ("pm", "project_manager")])
+def test_project_roles_see_only_the_funds_records_of_their_projects(
+        world: dict[str, Any], engine: Formwork, tenant: str, client: FlaskClient, user: str, role: str) -> None:
+    plan, line = plan_with_line(world)
+    request = post(world["users"]["cost"], "funds", "payment_request", request_body(world, "1000.00"))
+    member, stranger = world["users"][user], outsider(engine, client, tenant, role)
+    assert_only_members_see(member, stranger, "funds", "fund_plan", plan["id"])
+    assert_only_members_see(member, stranger, "funds", "fund_plan_line", line["id"], report="fund_plan_execution")
+    assert_only_members_see(member, stranger, "funds", "payment_request", request["id"])
+    if role != "project_cost_engineer":   # accounts are for the manager and the accountant
+        assert_only_members_see(member, stranger, "funds", "fund_account", world["bank"]["id"])
+        assert member.get(f"/records/funds/fund_account/{world['company']['id']}").status_code == 404
+    # company roles still see every project
+    assert world["users"]["fin"].get(f"/records/funds/payment_request/{request['id']}").status_code == 200

@@ -12,7 +12,18 @@ from engine import tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
 from engine.tenancy import Actor
-from tests.conftest import Api, add_user, api_creator, decide, errors_of, login, new_project, tasks
+from tests.conftest import (
+    Api,
+    add_user,
+    api_creator,
+    assert_only_members_see,
+    decide,
+    errors_of,
+    login,
+    new_project,
+    outsider,
+    tasks,
+)
 
 TODAY = date.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
@@ -606,3 +617,21 @@ def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: For
     alerts = admin.get("/records/base/alert", query_string={"sort": "kpi"}).get_json()["items"]
     assert [(a["data"]["kpi"], a["data"]["level"], a["data"]["owner"]) for a in alerts] == [
         ("cost.variance_rate", "red", "pm"), ("schedule.delay_days", "yellow", "pm")]
+
+
+# --- row scope: project roles see only their projects (domain.md §4.3) ---------------------------------
+
+@pytest.mark.parametrize("user, role", [("clerk", "labor_clerk"), ("pm", "project_manager"),
+                                        ("cost", "project_cost_engineer")])
+def test_project_roles_see_only_the_labor_records_crews_and_workers_of_their_projects(
+        world: dict[str, Any], engine: Formwork, tenant: str, client: FlaskClient, user: str, role: str) -> None:
+    ticket = sign(world, create_ticket(world["users"]["cost"], ticket_body(world)))
+    member, stranger = world["users"][user], outsider(engine, client, tenant, role)
+    assert_only_members_see(member, stranger, "labor", "day_labor_ticket", ticket["id"],
+                            report="day_labor_by_crew_month")
+    assert_only_members_see(member, stranger, "base", "crew", world["crews"]["a"]["id"])
+    assert_only_members_see(member, stranger, "base", "worker", world["workers"][0]["id"])
+    if user != "pm":   # pm manages the other project too
+        assert member.get(f"/records/base/crew/{world['crews']['other']['id']}").status_code == 404
+    # company roles still see every project
+    assert world["users"]["costdept"].get(f"/records/base/crew/{world['crews']['other']['id']}").status_code == 200

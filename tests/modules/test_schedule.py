@@ -9,7 +9,18 @@ from flask.testing import FlaskClient
 
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.conftest import Api, add_user, api_creator, decide, errors_of, login, new_project
+from tests.conftest import (
+    Api,
+    add_user,
+    api_creator,
+    assert_only_members_see,
+    decide,
+    errors_of,
+    login,
+    members_of,
+    new_project,
+    outsider,
+)
 
 STATUS_DATE = "2024-06-20"
 USERS = {"ann": "system_admin", "prod": "production_manager", "chief": "chief_engineer", "pm": "project_manager",
@@ -23,7 +34,7 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
     for name, role in USERS.items():
         add_user(engine, tenant, name, role)
     users = {name: login(client, tenant, name) for name in USERS}
-    project = new_project(api_creator(users["ann"]), "XM-0001")
+    project = new_project(api_creator(users["ann"]), "XM-0001", members=members_of(USERS))
     return {"users": users, "project": project}
 
 
@@ -426,3 +437,19 @@ def test_roles_see_and_do_what_section_4_allows(world: dict[str, Any]) -> None:
     assert "budget_at_completion" not in owner_sees[0]["data"]
     assert users["lead"].get("/records/schedule/wbs_task").get_json()["total"] == 0  # no task of the crew
     assert users["chief"].patch(f"/records/schedule/wbs_task/{task['id']}", {"version": 1}).status_code == 403
+
+
+# --- row scope: project roles see only their projects (domain.md §4.3) ---------------------------------
+
+@pytest.mark.parametrize("user, role", [("prod", "production_manager"), ("chief", "chief_engineer"),
+                                        ("site", "site_engineer"), ("cost", "project_cost_engineer")])
+def test_project_roles_see_only_the_schedule_records_of_their_projects(
+        world: dict[str, Any], engine: Formwork, tenant: str, client: FlaskClient, user: str, role: str) -> None:
+    plan = a_plan(world)
+    task = a_task(world, plan, "1", "2024-06-01", "2024-06-30")
+    member, stranger = world["users"][user], outsider(engine, client, tenant, role)
+    assert_only_members_see(member, stranger, "schedule", "schedule_plan", plan["id"])
+    report = "schedule_deviation_by_project" if role != "site_engineer" else None
+    assert_only_members_see(member, stranger, "schedule", "wbs_task", task["id"], report=report)
+    # company roles still see every project
+    assert world["users"]["eng"].get(f"/records/schedule/wbs_task/{task['id']}").status_code == 200
