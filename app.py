@@ -165,12 +165,24 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
-def _work_forever(engine: Formwork, interval: float) -> None:
+SCAN_CHECK_SECONDS = 3600  # a tenant created while a worker runs gets its daily scan within the hour
+
+
+def _schedule_scans(engine: Formwork, last: float) -> float:
+    """Give tenants without one a daily scan, at most once per SCAN_CHECK_SECONDS; returns when it last ran."""
+    if time.monotonic() - last < SCAN_CHECK_SECONDS:
+        return last
     try:
         engine.schedule_daily_scans()
     except Exception:
         logging.getLogger("formwork.worker").exception("could not schedule the daily scans; the worker goes on")
+    return time.monotonic()
+
+
+def _work_forever(engine: Formwork, interval: float) -> None:
+    scheduled = -float(SCAN_CHECK_SECONDS)
     while True:
+        scheduled = _schedule_scans(engine, scheduled)
         try:
             engine.run_jobs()
         except Exception:
@@ -194,9 +206,10 @@ def worker(once: bool, interval: float, moment: datetime | None) -> None:
     engine = _engine()  # timers a run starts count from the real clock, even with --at
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    if not once:
-        engine.schedule_daily_scans()
+    scheduled = -float(SCAN_CHECK_SECONDS)
     while True:
+        if not once:
+            scheduled = _schedule_scans(engine, scheduled)
         done, failed = engine.run_jobs(moment)
         if done or failed or once:
             click.echo(f"jobs run: {done}, failed: {failed}")

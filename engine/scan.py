@@ -22,6 +22,7 @@ from sqlalchemy import select
 from engine.declarations.model import EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import FormworkError, RecordInvalid
 from engine.formula import Formula
+from engine.formula.context import local_zone
 from engine.formula.ir import CallExpr, Expr, RefField
 from engine.licenses import READ_ONLY_KEY
 from engine.records import Records
@@ -32,7 +33,7 @@ CLOCK_FUNCTIONS = frozenset({"today", "now"})
 ALERT_ENTITY = "base.alert"  # the built-in entity alerts (预警) are declared into
 BATCH_SIZE = 200
 SCAN_JOB = "scan.daily"
-SCAN_HOUR = time(0, 5, tzinfo=UTC)  # just after midnight: the day's dates have moved
+SCAN_TIME = time(0, 5)  # just after local midnight (FORMWORK_TIMEZONE): the day's dates have moved
 
 Progress = Callable[[str], None]
 RecordsFactory = Callable[[datetime], AbstractContextManager[Records]]
@@ -212,5 +213,6 @@ def scan(tenant_ids: Iterable[str], open_records: Callable[[str, datetime], Abst
 
 
 def next_run(moment: datetime) -> datetime:
-    """When the daily scan runs next after `moment`: shortly after the following midnight (UTC)."""
-    return datetime.combine(moment.astimezone(UTC).date() + timedelta(days=1), SCAN_HOUR)
+    """When the daily scan runs next after `moment`: shortly after the following local midnight."""
+    zone = local_zone()
+    return datetime.combine(moment.astimezone(zone).date() + timedelta(days=1), SCAN_TIME, zone).astimezone(UTC)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import audit, jobs, scan, tenancy
+from engine.formula.context import local_zone
 from engine.runtime import Formwork
 from engine.storage.models import AuditEntry, Record
 from tests.cli.test_cli import run
@@ -148,3 +149,14 @@ def test_the_scan_clock_is_today_or_the_start_of_the_given_day(day: date | None)
     moment = scan.clock_of(day)
     assert moment.tzinfo is not None
     assert moment.date() == (day or datetime.now(UTC).date())
+
+
+def test_the_daily_scan_follows_local_midnight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In Beijing the day turns at 16:00 UTC: the next scan is 00:05 there, not 08:05."""
+    monkeypatch.setenv("FORMWORK_TIMEZONE", "Asia/Shanghai")
+    local_zone.cache_clear()
+    try:
+        assert scan.next_run(datetime(2024, 6, 30, 17, 0, tzinfo=UTC)) == datetime(2024, 7, 1, 16, 5, tzinfo=UTC)
+        assert scan.next_run(datetime(2024, 6, 30, 15, 0, tzinfo=UTC)) == datetime(2024, 6, 30, 16, 5, tzinfo=UTC)
+    finally:
+        local_zone.cache_clear()

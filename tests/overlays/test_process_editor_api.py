@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from flask.testing import FlaskClient
 
 from engine.runtime import Formwork
@@ -11,6 +12,7 @@ from tests.overlays.test_designer_api import administrator
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKET = (ROOT / "modules" / "labor" / "approvals" / "ticket_sign_off.bpmn").read_text(encoding="utf-8")
+LABOR_VERSION = yaml.safe_load((ROOT / "modules" / "labor" / "module.yaml").read_text(encoding="utf-8"))["version"]
 PROCESS = "/designer/labor/processes/day_labor_ticket"
 XML = {"Content-Type": "application/xml"}
 
@@ -49,7 +51,7 @@ def test_reads_the_effective_process_by_entity_file_or_process_id(engine: Formwo
         assert response.headers["X-Formwork-Source"] == "published"
     described = api.get(PROCESS + "?format=json").get_json()
     assert (described["entity"], described["source"], described["version"]) == ("day_labor_ticket", "published",
-                                                                                  "1.1.0")
+                                                                                  LABOR_VERSION)
     missing = api.get("/designer/labor/processes/day_labour_ticket")
     assert missing.status_code == 404
     assert "did you mean 'day_labor_ticket'" in missing.get_json()["error"]["message"]
@@ -90,7 +92,7 @@ def test_save_keeps_a_draft_that_publish_takes(engine: Formwork, tenant: str, cl
     described = api.get("/designer/labor").get_json()
     assert described["draft"]["files"] == ["approvals/ticket_sign_off_tenant.bpmn"]
     assert "day_labor_ticket: approvals/ticket_sign_off_tenant.bpmn" in described["draft"]["overlay"]
-    assert described["version"] == "1.1.0"                                          # nothing published yet
+    assert described["version"] == LABOR_VERSION                                          # nothing published yet
 
     refused = api.post("/designer/labor/publish", {"overlay": described["draft"]["overlay"]})
     assert refused.status_code == 422
@@ -106,11 +108,11 @@ def test_save_keeps_a_draft_that_publish_takes(engine: Formwork, tenant: str, cl
     published = api.post("/designer/labor/publish", {"overlay": overlay})
     assert published.status_code == 200, published.get_json()
     after = api.get("/designer/labor").get_json()
-    assert (after["version"], after["draft"]) == ("1.1.0+t1", None)                  # publishing took the draft
+    assert (after["version"], after["draft"]) == (f"{LABOR_VERSION}+t1", None)  # publishing took the draft
     assert after["files"]["approvals/ticket_sign_off_tenant.bpmn"] == EXTRA_LEVEL.format(group="project_manager")
     current = api.get(PROCESS + "?format=json").get_json()
     assert (current["source"], current["file"], current["version"]) == (
-        "published", "approvals/ticket_sign_off_tenant.bpmn", "1.1.0+t1")
+        "published", "approvals/ticket_sign_off_tenant.bpmn", f"{LABOR_VERSION}+t1")
     assert "pm_check" in current["xml"]
 
     again = put(api, PROCESS, EXTRA_LEVEL.format(group="site_engineer")).get_json()  # edits the same overlay file
@@ -118,7 +120,7 @@ def test_save_keeps_a_draft_that_publish_takes(engine: Formwork, tenant: str, cl
     assert api.delete("/designer/labor/draft").get_json() == {"discarded": True}
     assert api.get(PROCESS + "?format=json").get_json()["source"] == "published"
     back = api.post("/designer/labor/rollback").get_json()
-    assert back["to_version"] == "1.1.0"
+    assert back["to_version"] == LABOR_VERSION
     assert api.get(PROCESS).get_data(as_text=True) == TICKET
 
 
