@@ -14,6 +14,7 @@ from engine.values import to_json
 from web.pages.attachments import size_text
 from web.pages.display import Formatter, as_decimal, format_number
 from web.pages.forms import ROW_KEY, Raw, default_of, raw_value
+from web.pages.i18n import t
 
 
 @dataclass
@@ -119,10 +120,11 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
     locked = not is_writable or (top and ctx.readonly.get(spec.name, False))
     widget = Widget(
         name=spec.name, input_name=input_name, label=spec.label.get(language), kind=kind,
-        required=spec.required and not spec.is_computed, computed=spec.is_computed, locked=locked,
+        required=spec.required and not spec.is_computed and spec.numbering is None, computed=spec.is_computed,
+        locked=locked,
         visible=ctx.visible.get(spec.name, True) if top else True,
         help=spec.help.get(language) if spec.help else "",
-        placeholder=_presentation(spec, "placeholder", language),
+        placeholder=_presentation(spec, "placeholder", language) or (t("form.numbered") if spec.numbering else ""),
         unit=_presentation(spec, "unit", language) or ("%" if spec.type == "percent" else ""),
         error=ctx.errors.get(input_name, ""), align_right=spec.type in NUMERIC_TYPES, is_money=spec.type == "money",
         inputmode="numeric" if spec.type == "integer" else ("decimal" if spec.type in NUMERIC_TYPES else ""),
