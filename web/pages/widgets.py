@@ -124,7 +124,7 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
         locked=locked,
         visible=ctx.visible.get(spec.name, True) if top else True,
         help=spec.help.get(language) if spec.help else "",
-        placeholder=_presentation(spec, "placeholder", language) or (t("form.numbered") if spec.numbering else ""),
+        placeholder=_presentation(spec, "placeholder", language),
         unit=_presentation(spec, "unit", language) or ("%" if spec.type == "percent" else ""),
         error=ctx.errors.get(input_name, ""), align_right=spec.type in NUMERIC_TYPES, is_money=spec.type == "money",
         inputmode="numeric" if spec.type == "integer" else ("decimal" if spec.type in NUMERIC_TYPES else ""),
@@ -155,7 +155,7 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
         return widget
     widget.value = raw if raw is not None else ("" if spec.type != "boolean" else False)
     if widget.locked:
-        widget.display = _shown(ctx, spec, widget.value)
+        widget.display = _shown(ctx, spec, widget.value) or (t("form.numbered") if spec.numbering else "")
     elif spec.type == "ref" and widget.value and all(key != widget.value for key, _ in widget.options):
         # the current record may sit beyond the first options loaded: keep it choosable
         widget.options.insert(0, (str(widget.value), ctx.formatter.titles.get(str(widget.value), str(widget.value))))
