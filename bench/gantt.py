@@ -67,7 +67,6 @@ def build_plan(engine: Formwork, count: int) -> str:
                     "parent": parents[parent], "planned_start": first.isoformat(),
                     "planned_finish": (first + timedelta(days=9)).isoformat(), "baseline_start": first.isoformat(),
                     "baseline_finish": (first + timedelta(days=7)).isoformat(),
-                    "code_key": f"{plan['id']}|{parent + 1:02d}.{made:05d}",
                     "predecessors": [{"predecessor": previous, "dep_type": "finish_to_start", "lag_days": 0}]}
             previous = str(uuid.uuid4())
             session.add(Record(tenant_id=DEMO_TENANT, id=previous, module=row.module, entity=row.entity,

@@ -80,7 +80,7 @@ class Approvals:
         created = self.records.create(module, entity_name, data)
         entity = self.records.entity(module, entity_name)
         if entity.workflow is not None and entity.workflow.start == "on_create":
-            return self._start(entity, self.records.row(entity, created["id"]))
+            return {**self._start(entity, self.records.row(entity, created["id"])), "warnings": created["warnings"]}
         return created
 
     def submit(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
@@ -350,12 +350,11 @@ class Approvals:
             row = self.records.find_row(entity, task.record_id)
             view = task_view(task)
             if row is not None:
-                hidden = self.records.access(entity).hidden_fields
+                shown = self.records.access(entity).shown(row.data) or {}
                 title_field = entity.title_field
                 view["record"] = {"id": row.id, "status": row.status, "created_by": row.created_by,
-                                  "title": to_json(row.data.get(title_field)) if title_field else row.id,
-                                  "summary": {c: row.data.get(c) for c in entity.list_columns
-                                              if c in row.data and c not in hidden}}
+                                  "title": to_json(shown.get(title_field)) if title_field else row.id,
+                                  "summary": {c: shown[c] for c in entity.list_columns if c in shown}}
             items.append(view)
         return items
 

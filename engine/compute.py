@@ -64,7 +64,9 @@ def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, whe
 def check_field(spec: FieldSpec, value: Any, where: str) -> list[FieldError]:
     """The declared constraints of one field value (presence, range, length, pattern)."""
     if value is None or value == "" or value == []:
-        return [FieldError(where, "is required")] if spec.required and not spec.is_computed else []
+        # A numbered field is filled by the engine; when it cannot be, numbering says why.
+        is_filled_by_user = not spec.is_computed and spec.numbering is None
+        return [FieldError(where, "is required")] if spec.required and is_filled_by_user else []
     errors = []
     if isinstance(value, Decimal):
         if spec.min is not None and value < spec.min:
@@ -96,6 +98,8 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
     if errors:
         return errors
     for rule in entity.rules:
+        if rule.is_warning:
+            continue
         try:
             if rule.when is not None and evaluation.run(rule.when, values) is not True:
                 continue
@@ -106,6 +110,37 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
         if passed is False:
             errors.append(FieldError(rule.field or _blamed_field(rule.check), rule.message.get(language)))
     return errors
+
+
+@dataclass(frozen=True)
+class RuleWarning:
+    """A `severity: warning` rule the record breaks: it is saved, and the message goes back with it."""
+
+    rule: int          # 1-based position among the entity's rules
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "field": self.field, "message": self.message}
+
+
+def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
+                  language: str = "en") -> list[RuleWarning]:
+    """The warning rules the record breaks; one that cannot be evaluated on these values is skipped."""
+    warnings = []
+    for rule in entity.rules:
+        if not rule.is_warning:
+            continue
+        try:
+            if rule.when is not None and evaluation.run(rule.when, values) is not True:
+                continue
+            passed = evaluation.run(rule.check, values)
+        except FormulaRuntimeError:
+            continue
+        if passed is False:
+            warnings.append(RuleWarning(rule.number, rule.field or _blamed_field(rule.check),
+                                        rule.message.get(language)))
+    return warnings
 
 
 def _blamed_field(check: Formula) -> str:

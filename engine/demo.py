@@ -245,10 +245,8 @@ def _day_labor(engine: Formwork, actors: Mapping[str, tenancy.Actor], master: Ma
          "暴雨导致基坑南侧积水，连夜抽排水抢险"),
     ]
     with engine.records(actors["alice"]) as records:  # the project cost engineer prices what crews and site log
-        for number, (day, crew, trade, reason_type, headcount, days, overtime, price, area, reason) in \
-                enumerate(specs, start=1):
-            body: dict[str, Any] = {
-                "ticket_no": f"DG-{projects[0]['data']['project_code']}-{day:%Y%m%d}-{number:03d}",
+        for day, crew, trade, reason_type, headcount, days, overtime, price, area, reason in specs:
+            body: dict[str, Any] = {  # ticket_no is numbered: DG-<project code>-<work date>-001
                 "project": projects[0]["id"], "work_date": day.isoformat(), "crew": crews[crew]["id"],
                 "trade": trades[trade]["id"], "location": area, "reason_type": reason_type, "reason": reason,
                 "work_content": reason, "headcount": headcount, "days_per_person": days, "unit_price": price,
@@ -294,7 +292,7 @@ def _cost_and_schedule(engine: Formwork, actors: Mapping[str, tenancy.Actor], ma
     project, accounts, today = master["projects"][0], master["accounts"], date.today()
     with engine.records(actors["alice"]) as records:
         budget = records.create("cost", "cost_budget", {
-            "doc_no": f"MB-{project['data']['project_code']}-01", "project": project["id"],
+            "project": project["id"],  # doc_no is numbered: MB-<project code>-01
             "budget_type": "target_cost", "revenue_amount": "86500000.00"})
         lines = {code: records.create("cost", "cost_budget_line", {
             "budget": budget["id"], "cost_account": accounts[code]["id"], "manual_amount": amount})

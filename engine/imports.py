@@ -39,7 +39,7 @@ def importable_fields(records: Records, entity: EntitySpec) -> list[FieldSpec]:
     access = records.access(entity)
     blocked = access.hidden_fields | access.readonly_fields
     return [spec for name, spec in entity.fields.items()
-            if not (spec.is_computed or spec.hidden or spec.readonly or name in blocked
+            if not (spec.is_computed or spec.hidden or spec.readonly or spec.numbering is not None or name in blocked
                     or spec.type in SKIPPED_TYPES)]
 
 

@@ -33,6 +33,8 @@ def field_schema(spec: FieldSpec, language: str = "en") -> dict[str, Any]:
         schema.update(readOnly=True, **{"x-formwork-formula": spec.formula.text})
     if spec.readonly:
         schema["readOnly"] = True
+    if spec.numbering is not None:
+        schema.update(readOnly=True, **{"x-formwork-numbering": spec.numbering.template})
     kind = spec.type
     if kind in NUMERIC_TYPES:
         if kind == "integer":

@@ -1,11 +1,14 @@
 """What an actor may do with an entity: actions, hidden and read-only fields, row filters."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import PermissionDenied
 from engine.formula import Formula
+from engine.masking import masked
 from engine.tenancy import Actor
 
 
@@ -52,6 +55,34 @@ class Access:
             return frozenset()
         sets = [self.entity.permissions[r].hidden_fields for r in self._granting(Action.READ)]
         return frozenset.intersection(*sets) if sets else frozenset(self.entity.fields)
+
+    @property
+    def masked_fields(self) -> frozenset[str]:
+        """Fields with a `mask` that none of the actor's roles is `unmasked_for` (administrators see all)."""
+        if self.actor.is_admin:
+            return frozenset()
+        return frozenset(name for name, spec in self.entity.fields.items()
+                         if spec.mask is not None and not spec.mask.unmasked_for & self.actor.roles)
+
+    @property
+    def unreadable_fields(self) -> frozenset[str]:
+        """Fields whose real values the actor may not learn: hidden or masked (no filtering or sorting on them)."""
+        return self.hidden_fields | self.masked_fields
+
+    def shown(self, document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """A stored document as this actor may see it: hidden fields left out, masked fields masked.
+
+        The one place every read path (REST, lists, exports, pages, history) goes through.
+        """
+        if document is None:
+            return None
+        hidden, masks = self.hidden_fields, self.masked_fields
+        result: dict[str, Any] = {}
+        for name, value in document.items():
+            mask = self.entity.fields[name].mask if name in masks else None
+            if name not in hidden:
+                result[name] = masked(mask, value) if mask is not None else value
+        return result
 
     @property
     def readonly_fields(self) -> frozenset[str]:

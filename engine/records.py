@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, events, files, links
-from engine.compute import Evaluation, check_record, compute
+from engine.compute import Evaluation, RuleWarning, check_record, compute, rule_warnings
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, Effect, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, PluginNotEnabled, RecordInvalid
 from engine.json_schema import schema_errors
 from engine.licenses import NotLicensed
+from engine.masking import is_masked_echo
+from engine.numbering import assign_numbers
 from engine.permissions import Access
+from engine.storage.indexes import unique_key_of
 from engine.storage.models import EffectLog, Record
 from engine.storage.queries import RecordQuery
 from engine.tenancy import Actor
@@ -123,15 +126,23 @@ class Records:
                       created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
         return values
 
-    def view(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
-        hidden = self.access(entity).hidden_fields
-        return {
+    def view(self, entity: EntitySpec, row: Record, warnings: list[RuleWarning] | None = None) -> dict[str, Any]:
+        """The record as the actor may see it (hidden fields out, masked fields masked); after a write,
+        with the `warnings` of the warning rules it breaks."""
+        result = {
             "id": row.id, "module": row.module, "entity": row.entity, "version": row.version,
             "status": row.status, "schema_version": row.schema_version,
-            "data": {k: v for k, v in row.data.items() if k not in hidden},
+            "data": self.access(entity).shown(row.data),
             "created_at": _iso(row.created_at), "created_by": row.created_by,
             "updated_at": _iso(row.updated_at), "updated_by": row.updated_by,
         }
+        if warnings is not None:
+            result["warnings"] = [warning.as_dict() for warning in warnings]
+        return result
+
+    def warnings_of(self, entity: EntitySpec, row: Record) -> list[RuleWarning]:
+        """The warning rules a stored record breaks now (for its page)."""
+        return rule_warnings(entity, self.values_of(entity, row), self.evaluation(entity), self.language)
 
     # -- use cases ---------------------------------------------------------------------------------
 
@@ -144,17 +155,19 @@ class Records:
         access = self.access(entity)
         access.require(Action.CREATE)
         audit.lock_chain(self.session, self.actor.tenant_id)
-        return self.view(entity, self._create(entity, data, access))
+        warnings: list[RuleWarning] = []
+        return self.view(entity, self._create(entity, data, access, warnings), warnings)
 
     def create_as_system(self, entity: EntitySpec, data: Mapping[str, Any]) -> Record:
         """Insert a record the engine itself writes (seeds), without role checks."""
         audit.lock_chain(self.session, self.actor.tenant_id)
         return self._create(entity, data)
 
-    def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None) -> Record:
+    def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None,
+                warnings: list[RuleWarning] | None = None) -> Record:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
         values = self._with_defaults(entity, self._accepted_input(entity, data, access, previous=None))
-        document = self._finish(entity, values, record_id=None)
+        document = self._finish(entity, values, record_id=None, warnings=warnings)
         moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
                      schema_version=self.modules[entity.module].version, status="draft", version=1, data=document,
@@ -162,7 +175,7 @@ class Records:
                      updated_by=self.actor.username)
         self.session.add(row)
         self._flush(entity)
-        self._audit("record.create", entity, row, None, document)
+        self._audit("record.create", entity, row, None, document, warnings)
         self._emit("record.created", entity, row)
         self._refresh_parents(entity, document)
         self._run_effects(entity, row)
@@ -174,7 +187,7 @@ class Records:
         access = self.access(entity)
         access.require(Action.CREATE)
         values = self._with_defaults(entity, self._accepted_input(entity, data, access, previous=None))
-        return self._finish(entity, values, record_id=None)
+        return self._finish(entity, values, record_id=None, numbered=False)
 
     @staticmethod
     def _with_defaults(entity: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:
@@ -199,10 +212,11 @@ class Records:
         if row.schema_version != self.modules[entity.module].version:  # written on another version of the module
             values.update(self._defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(self._accepted_input(entity, data, access, previous=previous))
-        document = self._finish(entity, values, record_id=row.id)
+        warnings: list[RuleWarning] = []
+        document = self._finish(entity, values, record_id=row.id, warnings=warnings)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
-        self._store(entity, row, document, "record.update")
-        return self.view(entity, row)
+        self._store(entity, row, document, "record.update", warnings=warnings)
+        return self.view(entity, row, warnings)
 
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
         entity = self.entity(module, entity_name)
@@ -225,7 +239,7 @@ class Records:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.READ)
-        query = RecordQuery(self.session, entity, self.evaluation(entity), hidden=access.hidden_fields)
+        query = RecordQuery(self.session, entity, self.evaluation(entity), hidden=access.unreadable_fields)
         rows, total = query.page(q=q, sort=sort or entity.list_sort, row_filters=access.row_filters,
                                  limit=_bounded(limit, "limit", 1, MAX_LIMIT),
                                  offset=_bounded(offset, "offset", 0, None))
@@ -243,7 +257,7 @@ class Records:
         `new_fields` and recomputing; return the document it would have, or raise RecordInvalid."""
         values = {name: value for name, value in self.values_of(entity, row).items() if name in entity.fields}
         values.update(self._defaults(entity, [name for name in new_fields if values.get(name) is None]))
-        return self._finish(entity, values, record_id=row.id)
+        return self._finish(entity, values, record_id=row.id, numbered=False)
 
     @staticmethod
     def _defaults(entity: EntitySpec, names: Iterable[str]) -> dict[str, Any]:
@@ -310,7 +324,7 @@ class Records:
             self._store(parent, row, document, "record.recompute", depth=depth + 1)
 
     def _store(self, entity: EntitySpec, row: Record, document: dict[str, Any], action: str, *,
-               depth: int | None = None) -> None:
+               depth: int | None = None, warnings: list[RuleWarning] | None = None) -> None:
         """Write a changed document, audit it and refresh the rollups that count it.
 
         A user's change (`depth` None) stamps who changed it; a rollup recompute, `depth` levels
@@ -324,7 +338,7 @@ class Records:
         if depth is None:
             row.updated_by = self.actor.username
         self._flush(entity)
-        self._audit(action, entity, row, before, document)
+        self._audit(action, entity, row, before, document, warnings)
         if depth is None:
             self._emit("record.updated", entity, row)
             self._refresh_parents(entity, before, document)
@@ -388,10 +402,10 @@ class Records:
     def history(self, module: str, entity_name: str, record_id: str) -> list[dict[str, Any]]:
         entity = self.entity(module, entity_name)
         row = self.visible_row(entity, record_id)
-        hidden = self.access(entity).hidden_fields
+        access = self.access(entity)
         return [
             {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action, "note": e.note,
-             "before": _without(e.before, hidden), "after": _without(e.after, hidden)}
+             "before": access.shown(e.before), "after": access.shown(e.after)}
             for e in audit.entries_for(self.session, self.actor.tenant_id, "record", row.id)
         ]
 
@@ -406,6 +420,7 @@ class Records:
         errors: list[FieldError] = []
         hidden = access.hidden_fields if access else frozenset()
         readonly = access.readonly_fields if access else frozenset()
+        masks = access.masked_fields if access else frozenset()
         for name, raw in data.items():
             spec = entity.fields.get(name)
             if spec is None:
@@ -418,6 +433,9 @@ class Records:
             if name in hidden:
                 errors.append(FieldError(name, "is hidden for your roles and cannot be written"))
                 continue
+            if name in masks and spec.mask is not None and previous is not None and is_masked_echo(
+                    spec.mask, raw, previous.get(name)):
+                continue  # the masked text read back unchanged: the real value stays
             try:
                 value = coerce(spec, raw)
                 if spec.type == "table":
@@ -431,6 +449,10 @@ class Records:
                 continue
             if spec.readonly and access is not None and value != (previous or {}).get(name):
                 errors.append(FieldError(name, "is read-only"))
+                continue
+            if spec.numbering is not None and access is not None and value != (previous or {}).get(name):
+                errors.append(FieldError(name, "is read-only: it is numbered automatically "
+                                               f"({spec.numbering.template}); leave it out"))
                 continue
             if previous is None and name in readonly and value is not None:
                 errors.append(FieldError(name, "is read-only for your roles"))
@@ -467,12 +489,19 @@ class Records:
             result.append(clean)
         return result
 
-    def _finish(self, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> dict[str, Any]:
-        """Compute, check and serialise; every problem found is reported at once."""
+    def _finish(self, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
+                numbered: bool = True, warnings: list[RuleWarning] | None = None) -> dict[str, Any]:
+        """Compute, number, check and serialise; every problem found is reported at once.
+
+        `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
+        `warnings` receives the warning rules a valid record breaks.
+        """
         evaluation = self.evaluation(entity)
         links.fill_lookups(self, entity, values)
         links.compute_rollups(self, entity, values, record_id)
         errors = compute(entity, values, evaluation)
+        if numbered:
+            errors += assign_numbers(self.session, self.actor.tenant_id, entity, values, evaluation)
         errors += check_record(entity, values, evaluation, self.language)
         document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
                     if values.get(name) is not None}
@@ -481,8 +510,11 @@ class Records:
         errors += self._reference_errors(entity, values)
         errors += files.attachment_errors(self.session, entity, values)
         errors += self._uniqueness_errors(entity, values, record_id)
+        errors += self._unique_key_errors(entity, values, record_id)
         if errors:
             raise RecordInvalid(_deduplicated(errors))
+        if warnings is not None:
+            warnings += rule_warnings(entity, values, evaluation, self.language)
         return document
 
     def _reference_errors(self, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:
@@ -508,6 +540,29 @@ class Records:
                 if spec.unique and values.get(name) is not None
                 and query.exists_with(name, to_json(values[name]), exclude_id=record_id)]
 
+    def _unique_key_errors(self, entity: EntitySpec, values: Mapping[str, Any],
+                           record_id: str | None) -> list[FieldError]:
+        """Composite unique keys: reported on the key's last field, naming the record that holds the values."""
+        errors = []
+        evaluation = self.evaluation(entity)
+        query = RecordQuery(self.session, entity, evaluation)
+        for key in entity.unique:
+            if any(values.get(name) is None for name in key.fields):
+                continue  # like the index: a key with an empty part clashes with nothing
+            if key.when is not None and evaluation.run(key.when, values) is not True:
+                continue
+            clash = query.clash({name: to_json(values[name]) for name in key.fields}, exclude_id=record_id,
+                                where=key.when)
+            if clash is None:
+                continue
+            title = clash.data.get(entity.title_field) if entity.title_field else None
+            holder = f"{title!r} (id {clash.id})" if title is not None else f"id {clash.id}"
+            shown = ", ".join(f"{name} = {to_json(values[name])!r}" for name in key.fields)
+            message = (key.message.get(self.language) + f" ({holder})" if key.message is not None else
+                       f"{shown} is already used by another {entity.title.en}: {holder}")
+            errors.append(FieldError(key.fields[-1], message))
+        return errors
+
     def _require_current(self, entity: EntitySpec, row: Record, expected: int) -> None:
         if row.version != expected:
             raise Conflict(f"{entity.title.en} {row.id} was changed by {row.updated_by} (version {row.version}, "
@@ -520,18 +575,22 @@ class Records:
         except StaleDataError:
             raise Conflict(f"{entity.title.en} was changed by someone else meanwhile; reload it") from None
         except IntegrityError as error:
-            raise Conflict(f"{entity.title.en} conflicts with another record (a unique value is already used)",
-                           details=str(error.orig)) from None
+            key = unique_key_of(entity, str(error.orig))
+            what = f"the values of {', '.join(key)} are" if key else "a unique value is"
+            raise Conflict(f"{entity.title.en} conflicts with another record ({what} already used); "
+                           "reload and change them", details=str(error.orig)) from None
 
     def _emit(self, event: str, entity: EntitySpec, row: Record) -> None:
         events.emit(self.session, self.actor.tenant_id, event, module=entity.module, entity=entity.name,
                     record=record_document(row))
 
     def _audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
-               after: dict[str, Any] | None) -> None:
+               after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None) -> None:
+        note = f"{entity.key} v{row.version}"
+        if warnings:
+            note += "; warnings: " + " | ".join(w.message for w in warnings)
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
-                    target_type="record", target_id=row.id, before=before, after=after,
-                    note=f"{entity.key} v{row.version}")
+                    target_type="record", target_id=row.id, before=before, after=after, note=note)
 
 
 def record_document(row: Record) -> dict[str, Any]:
@@ -543,10 +602,6 @@ def record_document(row: Record) -> dict[str, Any]:
 
 def _iso(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-def _without(document: dict[str, Any] | None, hidden: frozenset[str]) -> dict[str, Any] | None:
-    return None if document is None else {k: v for k, v in document.items() if k not in hidden}
 
 
 def _version(raw: Any) -> int:

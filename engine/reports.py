@@ -85,7 +85,7 @@ def _entity(records: Records, module: str, key: str, what: str) -> EntitySpec:
 def _require(records: Records, entity: EntitySpec, what: str, formulas: list[Formula]) -> None:
     access = records.access(entity)
     access.require(Action.READ)
-    used = set().union(*(f.dependencies for f in formulas)) & access.hidden_fields
+    used = set().union(*(f.dependencies for f in formulas)) & access.unreadable_fields
     if used:
         raise PermissionDenied(f"{what} uses {', '.join(sorted(used))}, which your roles may not see")
 
@@ -163,10 +163,10 @@ def documents(records: Records, module: str, entity_name: str, *, q: str, sort: 
     all (a plan's Gantt); the actor's row filters apply and hidden fields come back as None."""
     entity = records.entity(module, entity_name)
     query, statement = _query(records, module, entity, None, q)
-    hidden = records.access(entity).hidden_fields
+    access = records.access(entity)
     statement = statement.add_columns(Record.id, Record.data).order_by(*query.ordering(sort))
-    return [{"id": row_id, **{name: None if name in hidden else data.get(name) for name in fields}}
-            for row_id, data in records.session.execute(statement)]
+    return [{"id": row_id, **{name: shown.get(name) for name in fields}}
+            for row_id, data in records.session.execute(statement) for shown in [access.shown(data) or {}]]
 
 
 def run_kpi(records: Records, module: str, name: str) -> KpiValue:
@@ -226,7 +226,7 @@ def _query(records: Records, module: str, entity: EntitySpec, where: Formula | N
     evaluation = records.evaluation(entity)
     if module != entity.module:
         evaluation = replace(evaluation, params={**evaluation.params, **records.params_of(module)})
-    query = RecordQuery(records.session, entity, evaluation, hidden=access.hidden_fields)
+    query = RecordQuery(records.session, entity, evaluation, hidden=access.unreadable_fields)
     statement = select().select_from(Record).where(
         Record.module == entity.module, Record.entity == entity.name, Record.deleted_at.is_(None))
     statement = query.visible(statement, access.row_filters)

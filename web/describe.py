@@ -28,6 +28,7 @@ def describe_field(spec: FieldSpec, language: str) -> dict[str, Any]:
         "multiline": spec.multiline or None, "multiple": spec.multiple or None,
         "hidden": spec.hidden or None, "readonly": spec.readonly or None,
         "min_length": spec.min_length,
+        "numbering": spec.numbering.template if spec.numbering else None,
         "fields": {n: describe_field(c, language) for n, c in spec.fields.items()} or None,
     }
     described.update({k: v for k, v in optional.items() if v is not None})
@@ -40,8 +41,11 @@ def describe_module(service: Records, module: ModuleSpec, language: str) -> dict
     for name, entity in module.entities.items():
         access = service.access(entity)
         hidden = access.hidden_fields
+        masked = access.masked_fields
         entities[name] = {
             "title": entity.title.as_dict(), "title_field": entity.title_field,
+            "unique": [list(key.fields) for key in entity.unique] or None,
+            "masked_fields": sorted(masked) or None,
             "actions": [a.value for a in Action if access.allows(a)],
             "fields": {n: describe_field(f, language) for n, f in entity.fields.items() if n not in hidden},
             "list": {"columns": [c for c in entity.list_columns if c not in hidden], "sort": entity.list_sort,

@@ -16,6 +16,15 @@ ERROR_SCHEMA = {
             "field": {"type": "string"}, "message": {"type": "string"}}}},
     },
 }
+RULE_WARNINGS = {
+    "type": "array",
+    "description": "the `severity: warning` rules the saved record breaks: it was saved all the same",
+    "items": {"type": "object", "required": ["rule", "field", "message"], "properties": {
+        "rule": {"type": "integer", "description": "1-based position among the entity's rules"},
+        "field": {"type": "string", "description": "the field the rule is about ('' for the whole record)"},
+        "message": {"type": "string"}}},
+}
+WRITTEN = {"type": "object", "properties": {"warnings": {"$ref": "#/components/schemas/RuleWarnings"}}}
 FILE = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
                                          "size": {"type": "integer"}, "type": {"type": "string"},
                                          "url": {"type": "string"}}}
@@ -41,6 +50,7 @@ def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
 def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any]]) -> dict[str, Any]:
     item_params = [*params, {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
     record = {"$ref": ref}
+    written = {"allOf": [record, WRITTEN]}   # a created or updated record, with the warnings of its rules
     body = {"content": {"application/json": {"schema": {"type": "object", "properties": {
         "data": {"$ref": data_ref}, "version": {"type": "integer"}}}}}}
     return {
@@ -50,13 +60,13 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
                 {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": record},
                                                                  "total": {"type": "integer"}}})}, 400, 403, 404)},
             "post": {"summary": "Create a record", "requestBody": body,
-                     "responses": _responses({"201": _json(record, "created")}, 400, 403, 404, 422)},
+                     "responses": _responses({"201": _json(written, "created")}, 400, 403, 404, 409, 422)},
         },
         base + "/{id}": {
             "parameters": item_params,
             "get": {"summary": "Read a record", "responses": _responses({"200": _json(record)}, 403, 404)},
             "patch": {"summary": "Update a record (send its version)", "requestBody": body,
-                      "responses": _responses({"200": _json(record)}, 400, 403, 404, 409, 422)},
+                      "responses": _responses({"200": _json(written)}, 400, 403, 404, 409, 422)},
             "delete": {"summary": "Delete a record", "responses": _responses({"204": {"description": "deleted"}},
                                                                               403, 404, 409)},
         },
@@ -229,6 +239,7 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
     }
     paths.update(_designer_paths())
     paths.update(_people_paths())
+    schemas["RuleWarnings"] = RULE_WARNINGS
     if service is None:
         generic = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                    for n in ("module", "entity")]

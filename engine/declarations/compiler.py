@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine import field_types
+from engine.declarations import constraints
 from engine.declarations.model import (
     FIELD_TYPES,
     SYSTEM_FIELDS,
@@ -207,6 +208,7 @@ class ModuleCompiler:
         permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
         workflow = self.workflow(base, raw.get("workflow"), env)
         effects = self.effects(base, raw.get("effects") or [], env, name)
+        unique = constraints.unique_keys(self, base, raw.get("unique"), fields, env)
         views = raw.get("views") or {}
         list_view = views.get("list") or {} if isinstance(views, dict) else {}
         columns = tuple(str(c) for c in list_view.get("columns") or ())
@@ -228,7 +230,7 @@ class ModuleCompiler:
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
-            computed_order=order, environment=env, effects=effects,
+            computed_order=order, environment=env, effects=effects, unique=unique,
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
@@ -289,6 +291,8 @@ class ModuleCompiler:
             lookup=self.lookup((*path, "lookup"), raw.get("lookup"), env, expect),
             rollup=self.rollup((*path, "rollup"), raw.get("rollup"), entity, expect),
             help=label_of(raw["help"], name) if raw.get("help") else None,
+            numbering=constraints.numbering(self, path, raw.get("numbering"), kind, env, name),
+            mask=constraints.mask(self, path, raw, kind, name, [*self.roles, *BUILTIN_ROLES]),
             presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
         )
 
@@ -441,7 +445,8 @@ class ModuleCompiler:
                              + suggest(blamed, env.fields))
             if check is not None:
                 message = label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")
-                rules.append(Rule(check, message, when=when, field=blamed))
+                rules.append(Rule(check, message, when=when, field=blamed,
+                                  severity=str(rule.get("severity", "error")), number=index + 1))
         return rules
 
     def permissions(self, base: Path, raw: Mapping[str, Any], fields: Mapping[str, FieldSpec],

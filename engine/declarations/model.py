@@ -90,6 +90,54 @@ class Effect:
         return self.records is not None
 
 
+@dataclass(frozen=True)
+class Mask:
+    """How a field is shown to roles outside `unmasked_for`: the first `keep_start` and last `keep_end`
+    characters stay, the others become `char`; spaces and dashes stay where they are."""
+
+    keep_start: int
+    keep_end: int
+    unmasked_for: frozenset[str]
+    char: str = "*"
+
+
+@dataclass(frozen=True)
+class NumberPart:
+    """One piece of a number: literal `text`, a `formula` value (dates through strftime `format`), or the
+    sequence (`is_seq`) zero-padded to `width`."""
+
+    text: str = ""
+    formula: Formula | None = None
+    format: str = ""
+    is_seq: bool = False
+    width: int = 1
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """A number the engine assigns at create, e.g. `DG-{project.project_code}-{work_date:%Y%m%d}-{seq:3}`.
+
+    The sequence counts per tenant, field and scope; the scope is the number without its sequence,
+    so the example counts per project and day.
+    """
+
+    template: str
+    parts: tuple[NumberPart, ...]
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """Fields whose values together are unique among the live records (of one tenant), where `when` holds."""
+
+    fields: tuple[str, ...]
+    when: Formula | None = None
+    message: Label | None = None
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.fields)
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
 class FieldSpec:
     name: str
@@ -120,6 +168,8 @@ class FieldSpec:
     lookup: Lookup | None = None
     rollup: Rollup | None = None
     help: Label | None = None
+    numbering: Numbering | None = None             # assigned by the engine at create, read-only after
+    mask: Mask | None = None                       # shown masked to roles outside mask.unmasked_for
     presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, x-...: for forms
 
     @property
@@ -144,6 +194,12 @@ class Rule:
     message: Label
     when: Formula | None = None       # the rule applies only where this holds
     field: str | None = None          # the field the message is shown on
+    severity: str = "error"           # error: the save is refused; warning: saved, the message returned
+    number: int = 0                   # 1-based position among the entity's rules (warnings name it)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
 
 @dataclass(frozen=True)
@@ -175,6 +231,7 @@ class EntitySpec:
     list_sort: str | None = None
     list_filter: Formula | None = None             # the list view's standing filter
     effects: tuple[Effect, ...] = ()
+    unique: tuple[UniqueKey, ...] = ()             # composite unique keys
     computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
     environment: Environment | None = None         # what formulas over this entity may name (filters)
 

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+from sqlalchemy.engine import Dialect
 
-from engine.declarations.model import ModuleSpec
+from engine.declarations.model import EntitySpec, ModuleSpec
+from engine.formula import Formula
 
 PREFIX = "fw_"
 
@@ -17,20 +22,65 @@ def json_text(dialect: str, field: str) -> str:
     return f"json_extract(data, '$.{field}')"
 
 
+@dataclass(frozen=True)
+class PlannedIndex:
+    """One expression index an entity declares: a field (`indexed` / `unique`) or a composite unique key."""
+
+    key: str                  # catalog-wide name part: the field, or the key's fields joined by '__'
+    what: str                 # for people: `entity.field (unique)`
+    columns: tuple[str, ...]
+    unique: bool
+    when: Formula | None = None
+
+
+def planned_indexes(entity: EntitySpec) -> list[PlannedIndex]:
+    planned = [PlannedIndex(field.name, f"{entity.name}.{field.name}{' (unique)' if field.unique else ''}",
+                            (field.name,), field.unique)
+               for field in entity.fields.values() if field.indexed or field.unique]
+    planned += [PlannedIndex("__".join(key.fields), f"{entity.name}.({', '.join(key.fields)}) (unique"
+                             + (f" where {key.when.text})" if key.when is not None else ")"),
+                             key.fields, True, key.when)
+                for key in entity.unique]
+    return planned
+
+
+def _statement(name: str, plan: PlannedIndex, dialect: str, scope: str) -> str:
+    columns = ", ".join(json_text(dialect, column) for column in plan.columns)
+    condition = f" AND ({condition_sql(plan.when, dialect)})" if plan.when is not None else ""
+    return (f"CREATE {'UNIQUE ' if plan.unique else ''}INDEX IF NOT EXISTS {name} ON records (tenant_id, {columns}) "
+            f"WHERE {scope} AND deleted_at IS NULL{condition}")
+
+
+def condition_sql(formula: Formula, dialect: str) -> str:
+    """A formula over the record's own fields as literal SQL for an index condition (no bound parameters)."""
+    from engine.storage.queries import RecordColumns  # queries builds on this module's json_text
+
+    expression = formula.to_sql(RecordColumns(dialect))
+    compiled = expression.compile(dialect=_dialect(dialect), compile_kwargs={"literal_binds": True})
+    return str(compiled).replace("records.", "")
+
+
+def _dialect(name: str) -> Dialect:
+    return PGDialect() if name == "postgresql" else SQLiteDialect()  # type: ignore[no-untyped-call]
+
+
 def desired_indexes(spec: ModuleSpec, dialect: str) -> dict[str, str]:
-    """Index name -> CREATE statement for every indexed or unique field of the module."""
+    """Index name -> CREATE statement for every indexed or unique field and unique key of the module."""
     statements = {}
     for entity in spec.entities.values():
-        for field in entity.fields.values():
-            if not (field.indexed or field.unique):
-                continue
-            name = _index_name(spec.name, entity.name, field.name, field.unique)
-            unique = "UNIQUE " if field.unique else ""
-            statements[name] = (
-                f"CREATE {unique}INDEX IF NOT EXISTS {name} ON records (tenant_id, {json_text(dialect, field.name)}) "
-                f"WHERE module = '{spec.name}' AND entity = '{entity.name}' AND deleted_at IS NULL"
-            )
+        for plan in planned_indexes(entity):
+            name = _index_name(spec.name, entity.name, plan.key, plan.unique)
+            statements[name] = _statement(name, plan, dialect,
+                                          f"module = '{spec.name}' AND entity = '{entity.name}'")
     return statements
+
+
+def unique_key_of(entity: EntitySpec, database_message: str) -> tuple[str, ...]:
+    """The fields of the unique index a database error names (empty when it names none of the entity's)."""
+    for plan in planned_indexes(entity):
+        if plan.unique and _index_name(entity.module, entity.name, plan.key, True) in database_message:
+            return plan.columns
+    return ()
 
 
 def sync_indexes(connection: Connection, spec: ModuleSpec) -> None:
@@ -55,17 +105,12 @@ def desired_tenant_indexes(tenant_id: str, spec: ModuleSpec, base: ModuleSpec,
     shared = desired_indexes(base, dialect)
     result = {}
     for entity in spec.entities.values():
-        for field in entity.fields.values():
-            if not (field.indexed or field.unique) or _index_name(spec.name, entity.name, field.name,
-                                                                   field.unique) in shared:
+        for plan in planned_indexes(entity):
+            if _index_name(spec.name, entity.name, plan.key, plan.unique) in shared:
                 continue
-            what = f"{entity.name}.{field.name}{' (unique)' if field.unique else ''}"
-            name = tenant_index_prefix(tenant_id, spec.name) + hashlib.sha1(what.encode()).hexdigest()[:12]
-            unique = "UNIQUE " if field.unique else ""
-            result[name] = (what, (
-                f"CREATE {unique}INDEX IF NOT EXISTS {name} ON records (tenant_id, {json_text(dialect, field.name)}) "
-                f"WHERE tenant_id = '{tenant_id}' AND module = '{spec.name}' AND entity = '{entity.name}' "
-                "AND deleted_at IS NULL"))
+            name = tenant_index_prefix(tenant_id, spec.name) + hashlib.sha1(plan.what.encode()).hexdigest()[:12]
+            scope = f"tenant_id = '{tenant_id}' AND module = '{spec.name}' AND entity = '{entity.name}'"
+            result[name] = (plan.what, _statement(name, plan, dialect, scope))
     return result
 
 

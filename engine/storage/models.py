@@ -229,6 +229,18 @@ class EffectLog(TenantOwned, Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class NumberCounter(TenantOwned, Base):
+    """The last sequence number a numbered field gave out in one scope (the number without its sequence)."""
+
+    __tablename__ = "number_counters"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class SavedView(TenantOwned, Base):
     """A user's named list view: the list's query parameters (filter, sort, columns) as JSON."""
 

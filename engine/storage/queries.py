@@ -252,6 +252,18 @@ class RecordQuery:
         assert self.entity.environment is not None
         return self.columns.field(name, self.entity.environment.fields[name].type)
 
+    def clash(self, json_values: dict[str, Any], *, exclude_id: str | None, where: Formula | None) -> Record | None:
+        """A live record (other than `exclude_id`) holding all these field values, where `where` holds."""
+        statement = self.base()
+        for name, json_value in json_values.items():
+            compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
+            statement = statement.where(self.columns.json_text(name) == compared)
+        if where is not None:
+            statement = statement.where(self.sql(where))
+        if exclude_id is not None:
+            statement = statement.where(Record.id != exclude_id)
+        return self.session.scalars(statement.limit(1)).first()
+
     def exists_with(self, name: str, json_value: Any, *, exclude_id: str | None) -> bool:
         compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
         statement = self.base().where(self.columns.json_text(name) == compared)

@@ -94,10 +94,11 @@ def test_the_owner_and_supervisor_must_be_parties_of_that_type(people: dict[str,
 
 
 def test_project_names_are_unique_within_an_organisation_unit(people: dict[str, Api], master: dict[str, Any]) -> None:
-    a_project(people, master, "XM-0001", project_name="城南安置房一期")
+    first = a_project(people, master, "XM-0001", project_name="城南安置房一期")
     same_unit = project_body("XM-0002", owner_party=master["owner"]["id"], org_unit=master["org"]["id"],
                              project_name="城南安置房一期")
-    assert "already used" in errors_of(post(people["ann"], "project", same_unit))["name_key"]
+    clash = errors_of(post(people["ann"], "project", same_unit))["project_name"]  # unique: [org_unit, project_name]
+    assert "already has a project of this name" in clash and first["id"] in clash
     other_unit = {**same_unit, "org_unit": master["org2"]["id"]}
     assert post(people["ann"], "project", other_unit).status_code == 201
     duplicate_code = {**other_unit, "project_code": "XM-0001", "project_name": "另一个"}
@@ -194,7 +195,8 @@ def test_crews_belong_to_a_project_with_a_labor_company_and_a_leader(
     created = post(clerk, "crew", crew)  # the labor clerk keeps the rosters
     assert created.status_code == 201, created.get_json()
     assert created.get_json()["data"]["crew_status"] == "on_site"
-    assert "already used" in errors_of(post(clerk, "crew", crew))["name_key"]  # unique within the project
+    clash = errors_of(post(clerk, "crew", crew))["crew_name"]  # unique within the project
+    assert "already has a crew of this name" in clash and created.get_json()["id"] in clash
     assert post(clerk, "crew", {**crew, "project": other["id"]}).status_code == 201
     bad = {**crew, "crew_name": "钢筋班", "crew_leader_phone": "0591-1", "crew_leader_id_no": "51032119851312123X",
            "labor_company": master["supplier"]["id"]}
@@ -230,10 +232,11 @@ def test_workers_take_their_project_from_the_crew_and_hide_ids_from_project_role
     assert "already used" in errors_of(post(clerk, "worker", {**worker, "name": "同一个人"}))["id_no"]
     path = f"/records/base/worker/{created.get_json()['id']}"
     assert {"id_no", "bank_card", "phone"} <= set(clerk.get(path).get_json()["data"])
-    seen_by_pm = people["pm"].get(path).get_json()["data"]
-    assert not {"id_no", "bank_card", "phone"} & set(seen_by_pm) and seen_by_pm["name"] == "陈木生"
+    seen_by_pm = people["pm"].get(path).get_json()["data"]  # masked, not hidden
+    assert (seen_by_pm["id_no"], seen_by_pm["phone"], seen_by_pm["bank_card"]) == (
+        "510321********1121", "139****0001", "6228***********0011") and seen_by_pm["name"] == "陈木生"
     seen_by_leader = people["lead"].get(path).get_json()["data"]
-    assert "phone" in seen_by_leader and "id_no" not in seen_by_leader
+    assert seen_by_leader["phone"] == "139****0001" and "id_no" not in seen_by_leader
     assert people["lead"].get("/records/base/worker").get_json()["total"] == 1  # the leader's own crew
 
 
@@ -247,7 +250,8 @@ def test_crew_leaders_see_only_their_own_crew(people: dict[str, Api], master: di
     crews = people["lead"].get("/records/base/crew").get_json()["items"]
     assert [c["data"]["crew_name"] for c in crews] == ["木工一班"]
     assert people["clerk"].get("/records/base/crew").get_json()["total"] == 2
-    assert "crew_leader_id_no" not in people["pm"].get("/records/base/crew").get_json()["items"][0]["data"]
+    seen_by_pm = people["pm"].get("/records/base/crew").get_json()["items"][0]["data"]
+    assert seen_by_pm["crew_leader_id_no"] == ID_NO[:6] + "********" + ID_NO[-4:]   # masked for the project manager
 
 
 def test_site_roles_do_not_see_contract_amounts(people: dict[str, Api], master: dict[str, Any]) -> None:

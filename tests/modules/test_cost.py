@@ -31,8 +31,9 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
 
 def budget_with_lines(world: dict[str, Any], *lines: dict[str, Any], revenue: str = "9000000.00") -> dict[str, Any]:
     cost = world["users"]["cost"]
-    budget = post(cost, "cost", "cost_budget", {"doc_no": "MB-001", "project": world["project"]["id"],
+    budget = post(cost, "cost", "cost_budget", {"project": world["project"]["id"],  # doc_no is numbered
                                                 "budget_type": "target_cost", "revenue_amount": revenue})
+    assert budget["data"]["doc_no"] == f"MB-{world['project']['data']['project_code']}-01"
     made = [post(cost, "cost", "cost_budget_line", {"budget": budget["id"], **line}) for line in lines]
     return {"budget": get(cost, "cost", "cost_budget", budget["id"]), "lines": made}
 

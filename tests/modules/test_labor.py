@@ -72,9 +72,10 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
 
 
 def ticket_body(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[str, Any]:
+    """A valid ticket; `number` only tells tickets apart in tests (ticket_no is numbered on create)."""
     work_date = extra.get("work_date", YESTERDAY)
-    return {"ticket_no": f"DG-XM-0001-{work_date.replace('-', '')}-{number:03d}", "project": world["project"]["id"],
-            "work_date": work_date, "crew": world["crews"]["a"]["id"], "trade": world["carpenter"]["id"],
+    return {"project": world["project"]["id"], "work_date": work_date, "crew": world["crews"]["a"]["id"],
+            "trade": world["carpenter"]["id"],
             "location": "3#楼 5层 东侧", "reason_type": "cleanup", "reason": "模板拆除后楼层垃圾清理外运",
             "work_content": "清理5层楼面建筑垃圾并吊运至地面", "headcount": 2, "days_per_person": "1",
             "photos": ["uploads/p1.jpg", "uploads/p2.jpg"], "crew_leader_signature": "uploads/sign.png", **extra}
@@ -136,11 +137,12 @@ def test_worker_rows_replace_the_headcount_formula(world: dict[str, Any]) -> Non
 def test_ticket_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
     cost = world["users"]["cost"]
     response = cost.post("/records/labor/day_labor_ticket", {"ticket_no": "DG-1", "project": world["project"]["id"]})
-    missing = errors_of(response)
+    assert errors_of(response)["ticket_no"].startswith("is read-only: it is numbered automatically")
+    missing = errors_of(cost.post("/records/labor/day_labor_ticket", {"project": world["project"]["id"]}))
     assert {f for f, m in missing.items() if m == "is required"} == {
         "work_date", "crew", "trade", "location", "reason_type", "reason", "work_content", "headcount", "photos",
         "crew_leader_signature"}
-    assert missing["ticket_no"].startswith("does not match the pattern")
+    assert missing["ticket_no"] == "is numbered from work_date: fill it in first"
     too_much = ticket_body(world, headcount=0, days_per_person="1.5", reason="太短",
                            photos=[f"uploads/{n}.jpg" for n in range(10)])
     errors = errors_of(cost.post("/records/labor/day_labor_ticket", too_much))
@@ -158,9 +160,10 @@ def test_ticket_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
         "photos": "At most 9 site photos",
         "price_adjust_reason": "A price set by hand needs its reason",
         "back_charge_party": "Rework needs the party or crew to charge it back to"}
-    create_ticket(cost, ticket_body(world, 1))
-    assert "already used" in errors_of(cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1)))[
-        "ticket_no"]
+    first, second = create_ticket(cost, ticket_body(world, 1)), create_ticket(cost, ticket_body(world, 2))
+    day = YESTERDAY.replace("-", "")
+    assert [first["data"]["ticket_no"], second["data"]["ticket_no"]] == [f"DG-XM-0001-{day}-001",
+                                                                        f"DG-XM-0001-{day}-002"]
 
 
 def test_a_ticket_entered_after_the_window_is_a_late_entry(world: dict[str, Any]) -> None:
@@ -440,7 +443,8 @@ def test_a_summary_totals_its_tickets_less_deductions(world: dict[str, Any]) -> 
         "700.50", "3070.50", "1680.00")
     assert data["crew_leader_user"] == "lead"
     again = clerk.post("/records/labor/day_labor_summary", {**body, "summary_no": "HZ-XM-0001-202405-02"})
-    assert "already used" in errors_of(again)["summary_key"]  # one summary per crew and month
+    clash = errors_of(again)["period"]  # unique: [project, crew, period] unless supplementary
+    assert "already has a summary for this month" in clash and data["summary_no"] in clash
     supplementary = clerk.post("/records/labor/day_labor_summary", {**body, "summary_no": "HZ-XM-0001-202405-02",
                                                                     "supplementary": True})
     assert supplementary.status_code == 201, supplementary.get_json()

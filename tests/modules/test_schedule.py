@@ -160,9 +160,9 @@ def test_task_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
         "plan": other_plan["id"], "wbs_code": "3.1", "task_name": "z", "planned_start": "2024-06-01",
         "planned_finish": "2024-06-02", "responsible_user": "prod", "parent": leaf["id"]})) == {
         "parent": "The parent task must belong to the same plan"}
-    assert "already used" in errors_of(prod.post("/records/schedule/wbs_task", {
+    assert "already has a task with this WBS code" in errors_of(prod.post("/records/schedule/wbs_task", {
         "plan": plan["id"], "wbs_code": "3", "task_name": "dup", "planned_start": "2024-06-01",
-        "planned_finish": "2024-06-02", "responsible_user": "prod"}))["code_key"]
+        "planned_finish": "2024-06-02", "responsible_user": "prod"}))["wbs_code"]   # unique: [plan, wbs_code]
     a_task(world, other_plan, "3", "2024-06-01", "2024-06-10")  # the same code in another plan is fine
 
 
@@ -267,8 +267,8 @@ def test_progress_reports_are_checked_and_daily_ones_stop_at_the_production_mana
         "lines": "An actual finish cannot be before its actual start"}
     report = create(site, "progress_report", report_body(world, plan, task))
     assert report["data"]["project"] == world["project"]["id"] and report["data"]["line_count"] == 1
-    assert "already used" in errors_of(site.post("/records/schedule/progress_report",
-                                                 report_body(world, plan, task, report_no="TB-002")))["report_key"]
+    assert "already has a report of this type" in errors_of(site.post(
+        "/records/schedule/progress_report", report_body(world, plan, task, report_no="TB-002")))["report_date"]
     submit(site, "progress_report", report["id"])
     assert decide(users["prod"], report["id"])["status"] == "approved"
     weekly = create(site, "progress_report", report_body(world, plan, task, report_no="TB-003", report_type="weekly"))

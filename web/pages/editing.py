@@ -29,6 +29,7 @@ from web.pages.forms import (
 from web.pages.i18n import engine_message, t
 from web.pages.layout import render
 from web.pages.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
+from web.pages.record import warning_lines
 from web.pages.services import approvals, formatter, readable, record_title, target_of, users
 from web.pages.widgets import Choices, FormContext, build_widgets, field_errors
 
@@ -104,8 +105,9 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
               if record_id else url_for("pages.record_new", module=entity.module, entity=entity.name))
     cancel = (url_for("pages.record_view", module=entity.module, entity=entity.name, record_id=record_id)
               if record_id else url_for("pages.record_list", module=entity.module, entity=entity.name))
+    warnings = warning_lines(records, entity, record_id) if record_id and not errors else []
     return render(service, "pages/form.html", code=status, title=title, entity=entity, module=module,
-                  widgets=widgets, errors=summary, notice=notice, action=action, cancel_url=cancel,
+                  widgets=widgets, errors=summary, notice=notice, warnings=warnings, action=action, cancel_url=cancel,
                   record=record, status_label=fmt.status(record["status"]) if record is not None else "",
                   preview_url=url_for("pages.record_preview", module=entity.module,
                                                      entity=entity.name))
@@ -158,7 +160,7 @@ def record_new(module: str, entity: str) -> Response:
     created = _save(spec, raw, None, lambda service, data: service.create(module, entity, data))
     if isinstance(created, Response):
         return created
-    flash(t("form.created"), "ok")
+    _flash_saved("form.created", created.get("warnings", []))
     return redirect(url_for("pages.record_view", module=module, entity=entity, record_id=created["id"]))
 
 
@@ -187,8 +189,16 @@ def record_edit(module: str, entity: str, record_id: str) -> Response:
                   lambda service, data: service.records.update(module, entity, record_id, data, version))
     if isinstance(saved, Response):
         return saved
-    flash(t("form.saved"), "ok")
+    _flash_saved("form.saved", saved.get("warnings", []))
     return redirect(view_url)
+
+
+def _flash_saved(done: str, warnings: list[dict[str, Any]]) -> None:
+    """Saved; the warning rules the record breaks are said at once (the record page keeps showing them)."""
+    if warnings:
+        flash(t("form.saved_with_warnings", messages="；".join(w["message"] for w in warnings)), "warning")
+    else:
+        flash(t(done), "ok")
 
 
 @pages.post("/m/<module>/<entity>/preview")

@@ -116,10 +116,12 @@ class ListQuery:
 
 def list_query(records: Records, spec: EntitySpec, args: Any) -> ListQuery:
     """Filter (builder conditions, formula box, standing filter), sort and columns (`cols`) of a list."""
-    hidden = records.access(spec).hidden_fields
+    access = records.access(spec)
+    hidden = access.hidden_fields
     people = users(records.session)
     statuses = _statuses(spec, records.language)
-    fields = filter_fields(spec, hidden, records.language, [(u, f"{d} ({u})") for u, d, _ in people], statuses)
+    fields = filter_fields(spec, access.unreadable_fields, records.language,
+                           [(u, f"{d} ({u})") for u, d, _ in people], statuses)
     by_name = {f.name: f for f in fields}
     problems: list[str] = []
     parts: list[str] = []
@@ -171,7 +173,8 @@ def record_list(module: str, entity: str) -> Response:
             page, status = Page([], 0), 400
         names = query.columns
         fmt = formatter(records, spec, [item["data"] for item in page.items])
-        columns = [_column(spec, name, records.language, sort) for name in names]
+        masked = access.masked_fields  # shown masked: neither sorted nor filtered on
+        columns = [_column(spec, name, records.language, sort, name not in masked) for name in names]
         rows = [_row(spec, module, entity, item, names, fmt) for item in page.items]
         return render(
             service, "pages/list.html", code=status, module=records.modules[module], entity=spec,
@@ -229,10 +232,10 @@ def _builder_json(fields: list[FilterField], language: str) -> dict[str, Any]:
             "operators": {family: [(op, t(f"op.{op}")) for op in ops] for family, ops in OPERATORS.items()}}
 
 
-def _column(entity: EntitySpec, name: str, language: str, sort: str | None) -> Column:
+def _column(entity: EntitySpec, name: str, language: str, sort: str | None, is_readable: bool = True) -> Column:
     kind = type_of(entity, name)
     spec = entity.fields.get(name)
-    sortable = kind not in UNSORTABLE and not (spec is not None and spec.multiple)
+    sortable = is_readable and kind not in UNSORTABLE and not (spec is not None and spec.multiple)
     column = Column(name, label_of(entity, name, language), kind, sortable)
     if sortable:
         column.sorted = _sort_state(sort, name)

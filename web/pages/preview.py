@@ -44,7 +44,8 @@ def writable_fields(records: Records, entity: EntitySpec, previous: Mapping[str,
     evaluation = records.evaluation(entity)
     result = set()
     for name, spec in entity.fields.items():
-        if spec.is_computed or spec.hidden or spec.readonly or name in hidden or name in readonly:
+        if (spec.is_computed or spec.hidden or spec.readonly or spec.numbering is not None or name in hidden
+                or name in readonly):
             continue
         if previous is not None and spec.readonly_if is not None and _holds(evaluation.run, spec.readonly_if,
                                                                              previous, default=False):

@@ -152,6 +152,7 @@ def record_view(module: str, entity: str, record_id: str) -> Response:
         spec = records.entity(module, entity)
         record = records.get(module, entity, record_id)
         history = records.history(module, entity, record_id)
+        warnings = warning_lines(records, spec, record_id)
         access = records.access(spec)
         documents = [record["data"], *(e.get("before") or {} for e in history),
                      *(e.get("after") or {} for e in history)]
@@ -182,12 +183,20 @@ def record_view(module: str, entity: str, record_id: str) -> Response:
             fields=_with_files(records, spec, shown_values(spec, shown_fields(records, spec), record["data"], fmt),
                                record),
             status_label=fmt.status(status), status_class=status_tone(status), actions=actions, tasks=tasks,
-            trail=trail, changes=list(reversed(changes)), delegates=delegates,
+            trail=trail, changes=list(reversed(changes)), delegates=delegates, warnings=warnings,
             created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
             updated=t("record.updated_by", user=fmt.user(record["updated_by"]), at=format_moment(record["updated_at"])),
             list_url=url_for("pages.record_list", module=module, entity=entity),
             here=url_for("pages.record_view", module=module, entity=entity, record_id=record_id),
         )
+
+
+def warning_lines(records: Records, entity: EntitySpec, record_id: str) -> list[tuple[str, str]]:
+    """(field label, message) of the warning rules the stored record breaks, for its page and form."""
+    row = records.visible_row(entity, record_id)
+    shown = set(shown_fields(records, entity))
+    return [(entity.fields[w.field].label.get(records.language) if w.field in shown else "", w.message)
+            for w in records.warnings_of(entity, row)]
 
 
 def _act(module: str, entity: str, record_id: str, step: Callable[[Approvals], Any], done: str) -> Response:

@@ -14,6 +14,7 @@ from engine.values import to_json
 from web.pages.attachments import size_text
 from web.pages.display import Formatter, as_decimal, format_number
 from web.pages.forms import ROW_KEY, Raw, default_of, raw_value
+from web.pages.i18n import t
 
 
 @dataclass
@@ -119,7 +120,8 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
     locked = not is_writable or (top and ctx.readonly.get(spec.name, False))
     widget = Widget(
         name=spec.name, input_name=input_name, label=spec.label.get(language), kind=kind,
-        required=spec.required and not spec.is_computed, computed=spec.is_computed, locked=locked,
+        required=spec.required and not spec.is_computed and spec.numbering is None, computed=spec.is_computed,
+        locked=locked,
         visible=ctx.visible.get(spec.name, True) if top else True,
         help=spec.help.get(language) if spec.help else "",
         placeholder=_presentation(spec, "placeholder", language),
@@ -153,7 +155,7 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
         return widget
     widget.value = raw if raw is not None else ("" if spec.type != "boolean" else False)
     if widget.locked:
-        widget.display = _shown(ctx, spec, widget.value)
+        widget.display = _shown(ctx, spec, widget.value) or (t("form.numbered") if spec.numbering else "")
     elif spec.type == "ref" and widget.value and all(key != widget.value for key, _ in widget.options):
         # the current record may sit beyond the first options loaded: keep it choosable
         widget.options.insert(0, (str(widget.value), ctx.formatter.titles.get(str(widget.value), str(widget.value))))

@@ -1,0 +1,126 @@
+"""Compile the declarations that constrain values: composite unique keys, numbering, masks."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from engine.declarations.model import FieldSpec, Mask, Numbering, NumberPart, UniqueKey
+from engine.errors import FormulaError, Problem
+from engine.formula import Environment, compile_formula, ftype_for
+
+if TYPE_CHECKING:
+    from engine.declarations.compiler import ModuleCompiler, Path
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+SEQ = re.compile(r"seq(?::(\d+))?")
+NOT_IN_INDEX = re.compile(r"\b(params|user)\s*\.|\b(today|now)\s*\(")   # what an index condition cannot hold
+LIST_TYPES = frozenset({"table", "multi_enum", "attachment"})   # hold lists: no unique key over them
+
+
+def unique_keys(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
+                env: Environment) -> tuple[UniqueKey, ...]:
+    """`unique: [[a, b], {fields: [c, d], when: formula, message: label}]` of an entity."""
+    from engine.declarations.compiler import label_of, suggest
+
+    keys = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        path = (*base, "unique", index)
+        spec = item if isinstance(item, dict) else {"fields": item}
+        names = [str(n) for n in spec.get("fields") or ()]
+        if not names:
+            compiler.problem(path, "a unique key needs the fields it combines, e.g. [project, crew_name]")
+            continue
+        is_sound = True
+        for position, name in enumerate(names):
+            where = (*path, "fields", position) if isinstance(item, dict) else (*path, position)
+            field = fields.get(name)
+            if field is None:
+                compiler.problem(where, f"unique key names unknown field {name!r}" + suggest(name, fields))
+                is_sound = False
+            elif field.type in LIST_TYPES or field.multiple:
+                compiler.problem(where, f"unique key field {name!r} holds a list ({field.type}); "
+                                 "use single-valued fields")
+                is_sound = False
+        if len(set(names)) != len(names):
+            compiler.problem(path, "a unique key names a field twice")
+            is_sound = False
+        when = compiler.formula((*path, "when"), spec.get("when"), env, what="'when' of the unique key",
+                                expect=ftype_for("boolean"))
+        if when is not None and (when.uses_refs or NOT_IN_INDEX.search(when.text)):
+            compiler.problem((*path, "when"), "the 'when' of a unique key may only read the record's own fields, "
+                             "not refs, params, user or today() (it becomes the condition of a database index)")
+            is_sound = False
+        message = label_of(spec["message"], "") if spec.get("message") else None
+        if is_sound:
+            keys.append(UniqueKey(tuple(names), when=when, message=message))
+    return tuple(keys)
+
+
+def numbering(compiler: ModuleCompiler, path: Path, raw: Any, kind: str, env: Environment,
+              name: str) -> Numbering | None:
+    """`numbering: "DG-{project.project_code}-{work_date:%Y%m%d}-{seq:3}"` of a text field."""
+    if raw is None:
+        return None
+    where = (*path, "numbering")
+    if not isinstance(raw, str):
+        compiler.problem(where, f"numbering of {name!r} must be text such as \"DG-{{project.project_code}}-{{seq:3}}\"")
+        return None
+    if kind != "text":
+        compiler.problem(where, f"numbering needs a text field; {name!r} is {kind}")
+    parts: list[NumberPart] = []
+    seqs = 0
+    position = 0
+    for match in PLACEHOLDER.finditer(raw):
+        if match.start() > position:
+            parts.append(NumberPart(text=raw[position:match.start()]))
+        position = match.end()
+        inside = match.group(1).strip()
+        seq = SEQ.fullmatch(inside)
+        if seq is not None:
+            seqs += 1
+            parts.append(NumberPart(is_seq=True, width=int(seq.group(1) or 1)))
+            continue
+        text, _, fmt = inside.partition(":")
+        if text.strip() in ("", name):
+            compiler.problem(where, f"numbering of {name!r}: {{{inside}}} must name a field or formula "
+                             "(or be {seq} / {seq:3}) and not the numbered field itself")
+            continue
+        try:
+            formula = compile_formula(text, env)
+        except FormulaError as error:
+            line, column = compiler.source.position_in_scalar(where, match.start(1) + max(error.column - 1, 0))
+            compiler.problems.append(Problem(compiler.source.file, line, column,
+                                             f"numbering of {name!r}: {error.reason}"))
+            continue
+        parts.append(NumberPart(formula=formula, format=fmt))
+    if position < len(raw):
+        parts.append(NumberPart(text=raw[position:]))
+    if seqs != 1:
+        compiler.problem(where, f"numbering of {name!r} needs exactly one {{seq}} (or {{seq:3}} for 001), "
+                         f"found {seqs}")
+        return None
+    return Numbering(template=raw, parts=tuple(parts))
+
+
+def mask(compiler: ModuleCompiler, path: Path, raw: Mapping[str, Any], kind: str, name: str,
+         roles: Sequence[str]) -> Mask | None:
+    """`mask: {keep_start: 4, keep_end: 4}` with `unmasked_for: [roles]` on a text field."""
+    from engine.declarations.compiler import suggest
+
+    spec = raw.get("mask")
+    unmasked = [str(r) for r in raw.get("unmasked_for") or ()]
+    if spec is None:
+        if unmasked:
+            compiler.problem((*path, "unmasked_for"), f"unmasked_for of {name!r} needs a 'mask' to lift")
+        return None
+    if not isinstance(spec, dict):
+        return None
+    if kind != "text":
+        compiler.problem((*path, "mask"), f"a mask needs a text field; {name!r} is {kind}")
+    for index, role in enumerate(unmasked):
+        if role not in roles:
+            compiler.problem((*path, "unmasked_for", index), f"role {role!r} is not declared in this module's "
+                             "'roles'" + suggest(role, roles))
+    return Mask(keep_start=int(spec.get("keep_start", 0)), keep_end=int(spec.get("keep_end", 0)),
+                unmasked_for=frozenset(unmasked), char=str(spec.get("char", "*"))[:1] or "*")

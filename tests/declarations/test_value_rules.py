@@ -1,0 +1,69 @@
+"""Declaration checks of composite unique keys, warning rules, numbering and masks: file:line:col problems."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.declarations.loader import builtin_folders, compile_all, validate_paths
+
+MODULE = """\
+module: checks
+version: 1.0.0
+title: {zh: 检查, en: Checks}
+roles:
+  clerk: {zh: 文员, en: Clerk}
+parameters:
+  limit: {type: integer, default: 3}
+entities:
+  ticket:
+    title: {zh: 单据, en: Ticket}
+    fields:
+      no: {type: text, numbering: "T-{site}-{seq:3}-{seq}"}
+      code: {type: text, numbering: "C-{cod}-{seq}"}
+      amount: {type: money, numbering: "A-{seq}", mask: {keep_start: 1}, unmasked_for: [clerk]}
+      site: {type: text, mask: {keep_start: 2, keep_end: 2}, unmasked_for: [clerks]}
+      tags: {type: multi_enum, options: {a: A}}
+      note: {type: text, unmasked_for: [clerk]}
+    unique:
+      - [site, sitee]
+      - [site, tags]
+      - fields: [site, code]
+        when: "len(site) > params.limit"
+    rules:
+      - assert: "amount > 0"
+        message: {zh: 金额, en: Amount}
+        severity: warn
+"""
+
+
+def test_value_rule_problems_are_reported_where_they_are(tmp_path: Path) -> None:
+    folder = tmp_path / "checks"
+    folder.mkdir()
+    (folder / "module.yaml").write_text(MODULE, encoding="utf-8")
+    lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
+    assert lines == [
+        "module.yaml:12:35: numbering of 'no' needs exactly one {seq} (or {seq:3} for 001), found 2",
+        "module.yaml:13:41: numbering of 'code': unknown field 'cod' (did you mean 'code'?)",
+        "module.yaml:14:40: numbering needs a text field; 'amount' is money",
+        "module.yaml:14:57: a mask needs a text field; 'amount' is money",
+        "module.yaml:15:77: role 'clerks' is not declared in this module's 'roles' (did you mean 'clerk'?)",
+        "module.yaml:17:40: unmasked_for of 'note' needs a 'mask' to lift",
+        "module.yaml:19:16: unique key names unknown field 'sitee' (did you mean 'site'?)",
+        "module.yaml:20:16: unique key field 'tags' holds a list (multi_enum); use single-valued fields",
+        "module.yaml:22:15: the 'when' of a unique key may only read the record's own fields, not refs, params, "
+        "user or today() (it becomes the condition of a database index)",
+        "module.yaml:26:19: 'severity' must be one of error, warning, not 'warn' (did you mean 'warning'?)",
+    ]
+
+
+def test_the_built_in_modules_declare_the_value_rules_they_asked_for() -> None:
+    modules, problems = compile_all(builtin_folders())
+    assert not problems
+    assert [key.fields for key in modules["base"].entities["project"].unique] == [("org_unit", "project_name")]
+    summary_key = modules["labor"].entities["day_labor_summary"].unique[0]
+    assert summary_key.fields == ("project", "crew", "period") and summary_key.when is not None
+    ticket_no = modules["labor"].entities["day_labor_ticket"].fields["ticket_no"]
+    assert ticket_no.numbering is not None and "{seq:3}" in ticket_no.numbering.template
+    assert modules["base"].entities["party"].fields["bank_account"].mask is not None
+    warnings = [r for m in modules.values() for e in m.entities.values() for r in e.rules if r.is_warning]
+    assert len(warnings) == 4
+    assert {m.version for name, m in modules.items() if name != "expense"} == {"1.2.0"}
