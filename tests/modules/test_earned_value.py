@@ -233,7 +233,7 @@ def test_plans_roll_up_their_earned_value_and_the_schedule_reports_it_by_plan(wo
 def test_cost_compares_bid_revenue_with_target_and_dynamic_cost(world: dict[str, Any]) -> None:
     """中标收入 (the income contracts' amount excl. tax, base module) beside the budget lines (cost module)."""
     cost, project = world["users"]["cost"], world["project"]
-    budget = post(cost, "cost", "cost_budget", {"doc_no": "MB-1", "project": project["id"],
+    budget = post(cost, "cost", "cost_budget", {"project": project["id"],
                                                 "budget_type": "target_cost", "revenue_amount": "9000000.00"})
     for code, amount in (("0201", "6000000.00"), ("0202", "1500000.00")):
         post(cost, "cost", "cost_budget_line", {"budget": budget["id"], "cost_account": world["accounts"][code]["id"],
