@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, events, files, links
+from engine import audit, events, files, links, networks
 from engine.compute import Evaluation, check_record, compute
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, EntitySpec, FieldSpec, ModuleSpec
@@ -27,6 +27,7 @@ from engine.values import InvalidValue, coerce, from_json, to_document, to_json
 
 EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})
 MAX_CASCADE = 5  # rollup levels: a ticket updates a summary updates a contract ...
+MAX_NETWORK_ROUNDS = 3  # a network's recompute may change a record that reshapes another network
 MAX_LIMIT = 500
 
 
@@ -49,6 +50,8 @@ class Records:
         self.modules = modules
         self.parameters = parameters or {}
         self.language = language
+        self._dirty_networks: dict[tuple[str, str], EntitySpec] = {}  # (entity key, group id) -> entity
+        self._waiting_effects: dict[str, tuple[EntitySpec, Record]] = {}  # run once their networks settle
 
     # -- lookup ------------------------------------------------------------------------------------
 
@@ -142,12 +145,16 @@ class Records:
         access = self.access(entity)
         access.require(Action.CREATE)
         audit.lock_chain(self.session, self.actor.tenant_id)
-        return self.view(entity, self._create(entity, data, access))
+        row = self._create(entity, data, access)
+        self._settle_networks()
+        return self.view(entity, row)
 
     def create_as_system(self, entity: EntitySpec, data: Mapping[str, Any]) -> Record:
         """Insert a record the engine itself writes (seeds), without role checks."""
         audit.lock_chain(self.session, self.actor.tenant_id)
-        return self._create(entity, data)
+        row = self._create(entity, data)
+        self._settle_networks()
+        return row
 
     def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None) -> Record:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
@@ -162,8 +169,9 @@ class Records:
         self._flush(entity)
         self._audit("record.create", entity, row, None, document)
         self._emit("record.created", entity, row)
+        self._mark_networks(entity, document)
         self._refresh_parents(entity, document)
-        self._run_effects(entity, row)
+        self._run_effects_after_networks(entity, row)
         return row
 
     def validate(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,6 +208,7 @@ class Records:
         document = self._finish(entity, values, record_id=row.id)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
         self._store(entity, row, document, "record.update")
+        self._settle_networks()
         return self.view(entity, row)
 
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
@@ -216,7 +225,9 @@ class Records:
         self._flush(entity)
         self._audit("record.delete", entity, row, dict(row.data), None)
         self._emit("record.deleted", entity, row)
+        self._mark_networks(entity, row.data)
         self._refresh_parents(entity, row.data)
+        self._settle_networks()
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
              limit: Any = 50, offset: Any = 0) -> Page:
@@ -235,6 +246,7 @@ class Records:
         values = {name: previous[name] for name in entity.fields}
         values.update(self._accepted_input(entity, changes, None, previous=previous))
         self._store(entity, row, self._finish(entity, values, record_id=row.id), "record.update")
+        self._settle_networks()
 
     def revalidate(self, entity: EntitySpec, row: Record, new_fields: Iterable[str] = ()) -> dict[str, Any]:
         """Check a stored record against `entity` (maybe a newer version of it), filling the defaults of
@@ -255,6 +267,7 @@ class Records:
         row.schema_version = self.modules[entity.module].version
         self._store(entity, row, document, "record.migrate")
         self._flush(entity)
+        self._settle_networks()
 
     def set_status(self, entity: EntitySpec, row: Record, status: str) -> None:
         """Move a record along its approval; only the approval service calls this."""
@@ -269,6 +282,7 @@ class Records:
                         after={"status": status}, note=f"{entity.key} v{row.version}")
             self._run_effects(entity, row, status)
             self._refresh_parents(entity, row.data)
+            self._settle_networks()
 
     # -- links between records ---------------------------------------------------------------------
 
@@ -304,12 +318,59 @@ class Records:
             row.updated_by = self.actor.username
         self._flush(entity)
         self._audit(action, entity, row, before, document)
-        if depth is None:
+        if networks.reshapes(entity, before, document):
+            self._mark_networks(entity, before, document)
+        if depth is None:  # a user's change of a group (a plan's status date) reschedules its network
+            for grouped in networks.networks_grouped_by(self, entity):
+                self._dirty_networks[(grouped.key, row.id)] = grouped
             self._emit("record.updated", entity, row)
             self._refresh_parents(entity, before, document)
         else:
             self._refresh_parents(entity, document, depth=depth)
-        self._run_effects(entity, row)
+        self._run_effects_after_networks(entity, row)
+
+    def _mark_networks(self, entity: EntitySpec, *documents: Mapping[str, Any] | None) -> None:
+        for group_id in networks.groups_touched(entity, *documents):
+            self._dirty_networks[(entity.key, group_id)] = entity
+
+    def _run_effects_after_networks(self, entity: EntitySpec, row: Record) -> None:
+        """Run a record's effects now, or, when its network is about to be rescheduled, once it is
+        (its conditions may read the schedule: a task's delay reads its forecast)."""
+        if entity.network is not None and networks.groups_touched(entity, row.data):
+            self._waiting_effects[row.id] = (entity, row)
+        else:
+            self._run_effects(entity, row)
+
+    def _settle_networks(self) -> None:
+        """Recompute the networks this use case reshaped, once each, after its own writes and cascades."""
+        for _round in range(MAX_NETWORK_ROUNDS):
+            if not self._dirty_networks:
+                break
+            dirty, self._dirty_networks = self._dirty_networks, {}
+            for (_key, group_id), entity in sorted(dirty.items(), key=lambda item: item[0]):
+                self._recompute_network(entity, group_id)
+        self._dirty_networks = {}  # what is left changes only derived values of derived values
+        waiting, self._waiting_effects = self._waiting_effects, {}
+        for entity, row in waiting.values():
+            if row.deleted_at is None:
+                self._run_effects(entity, row)
+
+    def _recompute_network(self, entity: EntitySpec, group_id: str) -> None:
+        """Store a group's new critical path: one audit entry for the group, then rollups and effects."""
+        changed = networks.recompute(self, entity, group_id)
+        if not changed:
+            return
+        self._flush(entity)
+        assert entity.network is not None
+        written = (*entity.network.outputs.values(), *entity.network.dependents)
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action="record.network",
+                    target_type="record", target_id=group_id, before=None,
+                    after={row.id: {name: row.data.get(name) for name in written
+                                    if row.data.get(name) != before.get(name)} for row, before in changed},
+                    note=f"{entity.key} network of {group_id}: {len(changed)} records rescheduled")
+        self._refresh_parents(entity, *(before for _row, before in changed), *(row.data for row, _ in changed))
+        for row, _before in changed:
+            self._run_effects(entity, row)
 
     def _run_effects(self, entity: EntitySpec, row: Record, status: str | None = None) -> None:
         """Write what the record triggers, each effect once per record: with `status`, the effects `on` the
