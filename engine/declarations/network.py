@@ -39,8 +39,8 @@ def compile_network(compiler: ModuleCompiler, base: Path, raw: Any, entity: str,
             compiler.problem(where, f"network {what} {text!r} is not a field of {of!r}" + _suggest(text, pool))
             return None
         if spec.type not in types:
-            compiler.problem(where, f"network {what} {text!r} is a {spec.type} field; it must be "
-                             + " or ".join(types))
+            compiler.problem(where, f"network {what} {text!r} has type {spec.type}; it needs a "
+                             + " or ".join(types) + " field")
             return None
         return text
 
