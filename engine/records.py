@@ -329,6 +329,15 @@ class Records:
             self._refresh_parents(entity, document, depth=depth)
         self._run_effects_after_networks(entity, row)
 
+    def reschedule(self, module: str, entity_name: str, group_id: str) -> None:
+        """Recompute one group's network now (records written around the engine, a bulk load)."""
+        entity = self.entity(module, entity_name)
+        if entity.network is None:
+            raise BadRequest(f"{entity.title.en} declares no network to schedule")
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        self._dirty_networks[(entity.key, group_id)] = entity
+        self._settle_networks()
+
     def _mark_networks(self, entity: EntitySpec, *documents: Mapping[str, Any] | None) -> None:
         for group_id in networks.groups_touched(entity, *documents):
             self._dirty_networks[(entity.key, group_id)] = entity
