@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +53,7 @@ class Records:
         self.language = language
         self._dirty_networks: dict[tuple[str, str], EntitySpec] = {}  # (entity key, group id) -> entity
         self._waiting_effects: dict[str, tuple[EntitySpec, Record]] = {}  # run once their networks settle
+        self._batches = 0  # inside batch(): networks settle once, at its end
 
     # -- lookup ------------------------------------------------------------------------------------
 
@@ -267,7 +269,7 @@ class Records:
         row.schema_version = self.modules[entity.module].version
         self._store(entity, row, document, "record.migrate")
         self._flush(entity)
-        self._settle_networks()
+        self._settle_networks()  # inside batch(), once for all
 
     def set_status(self, entity: EntitySpec, row: Record, status: str) -> None:
         """Move a record along its approval; only the approval service calls this."""
@@ -329,6 +331,26 @@ class Records:
             self._refresh_parents(entity, document, depth=depth)
         self._run_effects_after_networks(entity, row)
 
+    @contextmanager
+    def batch(self, *, settle: bool = True) -> Iterator[None]:
+        """Write many records, rescheduling their networks once at the end instead of after each write
+        (an import of 5,000 tasks would otherwise reschedule the plan 5,000 times); `settle=False`
+        leaves that to a later `settle_networks()`."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+        if self._batches == 0 and settle:
+            self._settle_networks()
+
+    def settle_networks(self) -> list[FieldError]:
+        """Reschedule the networks changed so far; a group whose links form a cycle is left as it was
+        and reported (a record migration must not stop at one bad plan)."""
+        problems: list[FieldError] = []
+        self._settle_networks(problems)
+        return problems
+
     def reschedule(self, module: str, entity_name: str, group_id: str) -> None:
         """Recompute one group's network now (records written around the engine, a bulk load)."""
         entity = self.entity(module, entity_name)
@@ -350,14 +372,27 @@ class Records:
         else:
             self._run_effects(entity, row)
 
-    def _settle_networks(self) -> None:
-        """Recompute the networks this use case reshaped, once each, after its own writes and cascades."""
+    def _settle_networks(self, problems: list[FieldError] | None = None) -> None:
+        """Recompute the networks this use case reshaped, once each, after its own writes and cascades.
+
+        With `problems`, a group that cannot be scheduled is reported there instead of raised.
+        """
+        if self._batches:
+            return
         for _round in range(MAX_NETWORK_ROUNDS):
             if not self._dirty_networks:
                 break
             dirty, self._dirty_networks = self._dirty_networks, {}
             for (_key, group_id), entity in sorted(dirty.items(), key=lambda item: item[0]):
-                self._recompute_network(entity, group_id)
+                if problems is None:
+                    self._recompute_network(entity, group_id)
+                    continue
+                try:
+                    with self.session.begin_nested():
+                        self._recompute_network(entity, group_id)
+                except RecordInvalid as error:
+                    problems += [FieldError(e.field, f"{entity.title.en} group {group_id}: {e.message}")
+                                 for e in error.errors]
         self._dirty_networks = {}  # what is left changes only derived values of derived values
         waiting, self._waiting_effects = self._waiting_effects, {}
         for entity, row in waiting.values():

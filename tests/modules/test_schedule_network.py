@@ -103,3 +103,25 @@ def test_the_computed_dates_are_read_only(world: dict[str, Any]) -> None:
     net = network(world)
     response = patch(world["users"]["prod"], "wbs_task", net["C"], total_float=0, is_critical=True)
     assert errors_of(response) == {"total_float": "is read-only", "is_critical": "is read-only"}
+
+
+def test_a_batch_of_writes_reschedules_the_plan_once(world: dict[str, Any], engine: Any, tenant: str) -> None:
+    from engine import tenancy
+
+    plan = a_plan(world)
+    prod = tenancy.Actor(tenant, "prod", frozenset({"production_manager"}))
+    with engine.records(prod) as records, records.batch():   # as an Excel import does
+        first = records.create("schedule", "wbs_task", {
+            "plan": plan["id"], "wbs_code": "1", "task_name": "甲", "planned_start": "2024-07-01",
+            "planned_finish": "2024-07-05", "responsible_user": "prod"})
+        assert "early_start" not in first["data"]                                   # not yet scheduled
+        records.create("schedule", "wbs_task", {
+            "plan": plan["id"], "wbs_code": "2", "task_name": "乙", "planned_start": "2024-07-06",
+            "planned_finish": "2024-07-08", "responsible_user": "prod",
+            "predecessors": [{"predecessor": first["id"], "dep_type": "finish_to_start", "lag_days": 1}]})
+    with engine.db.tenant(tenant) as session:
+        entries = session.query(AuditEntry).filter_by(action="record.network", target_id=plan["id"]).count()
+    assert entries == 1
+    second = world["users"]["prod"].get("/records/schedule/wbs_task", query_string={
+        "q": "wbs_code == '2'"}).get_json()["items"][0]["data"]
+    assert (second["early_start"], second["early_finish"], second["is_critical"]) == ("2024-07-07", "2024-07-09", True)
