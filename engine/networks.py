@@ -35,12 +35,11 @@ def groups_touched(entity: EntitySpec, *documents: Mapping[str, Any] | None) -> 
 
 
 def reshapes(entity: EntitySpec, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    """Whether a change of one record can move its network (anything but the engine's own outputs)."""
+    """Whether a change of one record can move its network: one of the fields the network reads changed."""
     network = entity.network
     if network is None:
         return False
-    derived = set(network.outputs.values()) | set(network.dependents)
-    return any(before.get(name) != after.get(name) for name in set(before) | set(after) if name not in derived)
+    return any(before.get(name) != after.get(name) for name in network.input_fields)
 
 
 def networks_grouped_by(records: Records, entity: EntitySpec) -> Iterator[EntitySpec]:

@@ -288,11 +288,13 @@ class Records:
 
     # -- links between records ---------------------------------------------------------------------
 
-    def _refresh_parents(self, entity: EntitySpec, *documents: Mapping[str, Any] | None, depth: int = 0) -> None:
-        """Recompute the rollups that count this entity's records, on the records they point at."""
+    def _refresh_parents(self, entity: EntitySpec, *documents: Mapping[str, Any] | None, depth: int = 0,
+                         fields: frozenset[str] | None = None) -> None:
+        """Recompute the rollups that count this entity's records, on the records they point at (with
+        `fields`, only the rollups that read one of them)."""
         if depth > MAX_CASCADE:
             raise Conflict(f"rollups of {entity.title.en} cascade more than {MAX_CASCADE} levels deep")
-        for parent, parent_id in links.parents_to_refresh(self, entity, *documents):
+        for parent, parent_id in dict.fromkeys(links.parents_to_refresh(self, entity, *documents, fields=fields)):
             row = self.find_row(parent, parent_id)
             if row is None:
                 continue
@@ -412,7 +414,10 @@ class Records:
                     after={row.id: {name: row.data.get(name) for name in written
                                     if row.data.get(name) != before.get(name)} for row, before in changed},
                     note=f"{entity.key} network of {group_id}: {len(changed)} records rescheduled")
-        self._refresh_parents(entity, *(before for _row, before in changed), *(row.data for row, _ in changed))
+        moved = frozenset(name for row, before in changed for name in written
+                          if row.data.get(name) != before.get(name))
+        self._refresh_parents(entity, *(before for _row, before in changed), *(row.data for row, _ in changed),
+                              fields=moved)
         for row, _before in changed:
             self._run_effects(entity, row)
 
