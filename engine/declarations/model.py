@@ -180,7 +180,8 @@ class Network:
     """The records of one entity sharing a `group` ref form an activity network (critical path method).
 
     The engine fills the `outputs` fields of every record of the group whenever one of them (or its
-    links) changes; `dependents` are the computed fields that read an output, recomputed with it.
+    links, or the group record) changes; `dependents` are the computed fields that read an output or
+    read through the group ref (a task's status date from its plan), recomputed with them.
     """
 
     group: str                                     # ref field: one network per referenced record

@@ -110,9 +110,9 @@ def compile_network(compiler: ModuleCompiler, base: Path, raw: Any, entity: str,
         return None
     dependents: list[str] = []
     written = set(outputs.values())
-    for name in computed:
+    for name in computed:  # in dependency order: what reads an output, or the group, or one of those
         formula = fields[name].formula
-        if formula is not None and formula.dependencies & (written | set(dependents)):
+        if formula is not None and (formula.dependencies & (written | set(dependents)) or group in formula.uses_refs):
             dependents.append(name)
     network = Network(group=group, start=start, finish=finish, duration=duration, links=links,
                       predecessor=predecessor, link_type=link_type, link_types=link_types, lag=lag,

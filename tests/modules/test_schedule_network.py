@@ -125,3 +125,14 @@ def test_a_batch_of_writes_reschedules_the_plan_once(world: dict[str, Any], engi
     second = world["users"]["prod"].get("/records/schedule/wbs_task", query_string={
         "q": "wbs_code == '2'"}).get_json()["items"][0]["data"]
     assert (second["early_start"], second["early_finish"], second["is_critical"]) == ("2024-07-07", "2024-07-09", True)
+
+
+def test_moving_the_plans_status_date_reforecasts_its_tasks(world: dict[str, Any]) -> None:
+    net = network(world)
+    prod = world["users"]["prod"]
+    assert patch(prod, "schedule_plan", net["plan"], status_date="2024-06-25").status_code == 200
+    # B: 5 days left after 06-25 → 06-30; D 07-01..07-05; E 07-05 + 1 + 4
+    b, e = (read(prod, "wbs_task", net[k]["id"])["data"] for k in "BE")
+    assert (b["status_date"], b["forecast_finish"], e["forecast_finish"]) == ("2024-06-25", "2024-06-30", "2024-07-10")
+    assert e["delay_days"] == 10 and e["light"] == "red"                         # a key task 10 days late
+    assert read(prod, "schedule_plan", net["plan"]["id"])["data"]["forecast_finish"] == "2024-07-10"
