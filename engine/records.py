@@ -418,8 +418,10 @@ class Records:
                           if row.data.get(name) != before.get(name))
         self._refresh_parents(entity, *(before for _row, before in changed), *(row.data for row, _ in changed),
                               fields=moved)
-        for row, _before in changed:
-            self._run_effects(entity, row)
+        watched = {name for effect in entity.effects if effect.when is not None for name in effect.when.dependencies}
+        for row, before in changed:  # a condition over fields that did not move holds as it did
+            if any(row.data.get(name) != before.get(name) for name in watched):
+                self._run_effects(entity, row)
 
     def _run_effects(self, entity: EntitySpec, row: Record, status: str | None = None) -> None:
         """Write what the record triggers, each effect once per record: with `status`, the effects `on` the
