@@ -2,10 +2,12 @@
 
 Usage: .venv/bin/python bench/gantt.py [--tasks N] [--postgres URL]
 
-Builds the demo tenant plus one plan of N tasks (50 summaries, chained tasks under them), serves
+Builds the demo tenant plus one plan of N tasks (50 summaries, a chain of tasks under each), serves
 the app on a loopback port and measures, against the plan's own record page in the same run:
 the server time of the Gantt page, its size, and in headless Chromium (Debian's /usr/bin/chromium)
 the time until the chart is drawn, and the time of a redraw after scrolling to the last task.
+It also times the plan's critical path: a full reschedule of the N tasks (every output written), and
+one task's edit (which reschedules the plan) against an edit of the plan itself (no network).
 """
 from __future__ import annotations
 
@@ -54,26 +56,63 @@ def build_plan(engine: Formwork, count: int) -> str:
         template = records.create("schedule", "wbs_task", {
             "plan": plan["id"], "wbs_code": "01.00000", "task_name": "作业 0", "parent": parents[0],
             "responsible_user": "prod", "planned_start": start.isoformat(),
-            "planned_finish": (start + timedelta(days=9)).isoformat(), "baseline_start": start.isoformat(),
-            "baseline_finish": (start + timedelta(days=7)).isoformat()})
+            "planned_finish": (start + timedelta(days=6)).isoformat(), "baseline_start": start.isoformat(),
+            "baseline_finish": (start + timedelta(days=6)).isoformat(), "actual_start": start.isoformat(),
+            "actual_finish": (start + timedelta(days=6)).isoformat(), "percent_complete": "100"})
     with engine.db.tenant(DEMO_TENANT) as session:
         row = session.get(Record, (DEMO_TENANT, template["id"]))
         assert row is not None
-        previous = str(template["id"])
+        chains = [str(template["id"])] + [""] * (SUMMARIES - 1)  # the last task under each summary
+        today = date.today()
         for made in range(1, count - SUMMARIES):
-            first = start + timedelta(days=made % 700)
             parent = made % SUMMARIES
+            first = start + timedelta(days=8 * (made // SUMMARIES))   # one chain of 7-day tasks per summary
+            finish = first + timedelta(days=6)
             data = {**row.data, "wbs_code": f"{parent + 1:02d}.{made:05d}", "task_name": f"作业 {made}",
                     "parent": parents[parent], "planned_start": first.isoformat(),
-                    "planned_finish": (first + timedelta(days=9)).isoformat(), "baseline_start": first.isoformat(),
-                    "baseline_finish": (first + timedelta(days=7)).isoformat(),
-                    "predecessors": [{"predecessor": previous, "dep_type": "finish_to_start", "lag_days": 0}]}
-            previous = str(uuid.uuid4())
-            session.add(Record(tenant_id=DEMO_TENANT, id=previous, module=row.module, entity=row.entity,
+                    "planned_finish": finish.isoformat(), "baseline_start": first.isoformat(),
+                    "baseline_finish": finish.isoformat(), "reference_start": first.isoformat(),
+                    "reference_finish": finish.isoformat(), "finish_period": f"{finish:%Y-%m}",
+                    "predecessors": [{"predecessor": chains[parent], "dep_type": "finish_to_start", "lag_days": 0}]
+                    if chains[parent] else []}
+            if finish < today:  # the past is done, on time; the future not started
+                data.update(actual_start=first.isoformat(), actual_finish=finish.isoformat())
+            else:
+                data = {k: v for k, v in data.items() if k not in ("actual_start", "actual_finish")}
+                data.update(percent_complete="0.00", progress="0.00")
+            chains[parent] = str(uuid.uuid4())
+            session.add(Record(tenant_id=DEMO_TENANT, id=chains[parent], module=row.module, entity=row.entity,
                                schema_version=row.schema_version, status=row.status, data=data,
                                created_at=row.created_at, created_by=row.created_by, updated_at=row.updated_at,
                                updated_by=row.updated_by))
     return str(plan["id"])
+
+
+def network_times(engine: Formwork, plan: str) -> tuple[float, float, float]:
+    """(full reschedule, one task edit in this plan, one task edit in the demo's small plan) in seconds."""
+    admin = tenancy.Actor(DEMO_TENANT, "admin", frozenset({"admin"}))
+    began = time.perf_counter()
+    with engine.records(admin) as records:
+        records.reschedule("schedule", "wbs_task", plan)
+    full = time.perf_counter() - began
+    with engine.records(admin) as records:
+        small = records.find("schedule", "schedule_plan", q=f"id != '{plan}'", limit=1).items[0]["id"]
+    return full, task_edit(engine, admin, plan), task_edit(engine, admin, small)
+
+
+def task_edit(engine: Formwork, admin: tenancy.Actor, plan: str) -> float:
+    """Move the finish of the plan's first not-started task by a day: its successors move, the plan is
+    rescheduled."""
+    with engine.records(admin) as records:
+        found = records.find("schedule", "wbs_task", q=f"plan == '{plan}' and task_type == 'task' and "
+                             "actual_start == null", sort="planned_start", limit=1).items
+        task = found[0] if found else records.find("schedule", "wbs_task", q=f"plan == '{plan}'",
+                                                   sort="-planned_start", limit=1).items[0]
+    finish = date.fromisoformat(task["data"]["planned_finish"]) + timedelta(days=1)
+    began = time.perf_counter()
+    with engine.records(admin) as records:
+        records.update("schedule", "wbs_task", task["id"], {"planned_finish": finish.isoformat()}, task["version"])
+    return time.perf_counter() - began
 
 
 def signed_in_opener(base: str) -> urllib.request.OpenerDirector:
@@ -140,6 +179,9 @@ def main() -> None:
     began = time.perf_counter()
     plan = build_plan(engine, options.tasks)
     print(f"built a plan of {options.tasks} tasks in {time.perf_counter() - began:.1f} s")
+    full, large, small = network_times(engine, plan)
+    print(f"critical path: full reschedule of {options.tasks} tasks {full:.2f} s; a task edit {large * 1000:.0f} ms "
+          f"against one in the demo's 9-task plan {small * 1000:.0f} ms (ratio {large / small:.1f}x)")
     http = make_server("127.0.0.1", 0, create_app(engine, SECRET_KEY="bench"), threaded=True)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{http.server_port}"

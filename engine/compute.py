@@ -42,7 +42,14 @@ def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation) 
             for index, row in enumerate(values.get(name) or []):
                 for child in spec.computed_order:
                     _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors)
-    for name in entity.computed_order:
+    return errors + compute_fields(entity, values, evaluation, entity.computed_order)
+
+
+def compute_fields(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
+                   names: tuple[str, ...]) -> list[FieldError]:
+    """Fill the named top-level computed fields in place, in the order given."""
+    errors: list[FieldError] = []
+    for name in names:
         _assign(entity.fields[name], values, evaluation, name, errors)
     return errors
 

@@ -312,17 +312,31 @@ def _cost_and_schedule(engine: Formwork, actors: Mapping[str, tenancy.Actor], ma
         plan = records.create("schedule", "schedule_plan", {
             "plan_code": f"JH-{today:%Y%m}", "plan_name": f"{today:%Y年%m月}主体结构施工计划", "project": project["id"],
             "plan_level": "monthly", "status_date": today.isoformat()})
-        for code, name, first, last, extra in (   # days from today
-            ("1", "3#楼 5层结构施工", -20, -6, {"actual_start": (today - timedelta(days=19)).isoformat(),
-                                           "percent_complete": "80", "budget_at_completion": "6000000.00"}),
-            ("2", "3#楼 6层结构施工", -5, 10, {"actual_start": (today - timedelta(days=3)).isoformat(),
-                                          "percent_complete": "20", "budget_at_completion": "5000000.00"}),
-            ("3", "5层结构验收(合同节点)", -5, -5, {"task_type": "milestone", "is_contract_node": True,
-                                             "penalty_per_day": "5000"}),
+        # A small network (FS, SS and FF links with lags): the slab, its inspection and the 6th floor are
+        # the critical path; the MEP sleeves and the masonry run beside it with float.
+        ids: dict[str, str] = {}
+        for code, name, first, last, links, extra in (   # days from today; links: (code, type, lag)
+            ("1", "3#楼 5层结构施工", -20, -6, (), {"actual_start": (today - timedelta(days=19)).isoformat(),
+                                               "percent_complete": "80", "budget_at_completion": "6000000.00"}),
+            ("2", "5层结构验收(合同节点)", -5, -5, (("1", "finish_to_start", 0),),
+             {"task_type": "milestone", "is_contract_node": True, "penalty_per_day": "5000"}),
+            ("3", "3#楼 6层钢筋绑扎", -4, 3, (("2", "finish_to_start", 0),),
+             {"actual_start": (today - timedelta(days=3)).isoformat(), "percent_complete": "20",
+              "budget_at_completion": "2000000.00"}),
+            ("4", "3#楼 6层模板支设", -2, 5, (("3", "start_to_start", 2),), {"budget_at_completion": "1000000.00"}),
+            ("5", "3#楼 6层混凝土浇筑", 6, 8, (("3", "finish_to_start", 0), ("4", "finish_to_start", 0)),
+             {"budget_at_completion": "2000000.00"}),
+            ("6", "6层机电预埋配合", -1, 4, (("3", "start_to_start", 1),), {}),
+            ("7", "5层砌体施工", 0, 12, (("2", "finish_to_start", 2),), {}),
+            ("8", "3#楼 7层结构施工", 12, 24, (("5", "finish_to_start", 3),), {}),
+            ("9", "主体结构7层完成", 25, 25, (("8", "finish_to_start", 0), ("7", "finish_to_finish", 5)),
+             {"task_type": "milestone"}),
         ):
             planned = {"planned_start": (today + timedelta(days=first)).isoformat(),
                        "planned_finish": (today + timedelta(days=last)).isoformat()}
-            records.create("schedule", "wbs_task", {
+            ids[code] = records.create("schedule", "wbs_task", {
                 "plan": plan["id"], "wbs_code": code, "task_name": name, **planned,
                 "baseline_start": planned["planned_start"], "baseline_finish": planned["planned_finish"],
-                "responsible_user": "prod", **extra})
+                "responsible_user": "prod", **extra,
+                "predecessors": [{"predecessor": ids[pred], "dep_type": kind, "lag_days": lag}
+                                 for pred, kind, lag in links]})["id"]

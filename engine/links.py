@@ -86,13 +86,23 @@ def _aggregate(records: Records, spec: FieldSpec, rollup: Rollup, record_id: str
 
 
 def parents_to_refresh(records: Records, entity: EntitySpec, *documents: Mapping[str, Any] | None,
-                       ) -> Iterator[tuple[EntitySpec, str]]:
-    """The records whose rollups count `entity` records, through the refs in these documents."""
+                       fields: frozenset[str] | None = None) -> Iterator[tuple[EntitySpec, str]]:
+    """The records whose rollups count `entity` records, through the refs in these documents; with
+    `fields`, only those whose rollups read one of these fields (what changed)."""
     for module in records.modules.values():
         for parent in module.entities.values():
             for spec in parent.fields.values():
                 if spec.rollup is None or spec.rollup.source != entity.key:
                     continue
+                if fields is not None and not _reads(spec.rollup, fields):
+                    continue
                 seen = {str(d.get(spec.rollup.via)) for d in documents if d and d.get(spec.rollup.via)}
                 for parent_id in sorted(seen):
                     yield parent, parent_id
+
+
+def _reads(rollup: Rollup, fields: frozenset[str]) -> bool:
+    read = set(rollup.measure.dependencies) | {rollup.via}
+    if rollup.where is not None:
+        read |= rollup.where.dependencies
+    return bool(read & fields)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -222,6 +222,17 @@ class Adjustments:
                                     .order_by(Record.created_at, Record.id)).all()
         counts = {"checked": 0, "migrated": 0, "kept": 0, "invalid": 0}
         reasons: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        with records.batch(settle=False):  # networks (critical paths) are rescheduled once, after every record moved
+            self._migrate_rows(plan, records, rows, counts, reasons)
+        for found in records.settle_networks():
+            reasons[("network", found.field, found.message)].append("")
+        invalid = [{"entity": entity, "field": field, "reason": message, "count": len(ids), "sample_ids": ids[:SAMPLES]}
+                   for (entity, field, message), ids in sorted(reasons.items(), key=lambda item: -len(item[1]))]
+        return {**counts, "invalid_reasons": invalid}
+
+    @staticmethod
+    def _migrate_rows(plan: Plan, records: Records, rows: Sequence[Record], counts: dict[str, int],
+                      reasons: dict[tuple[str, str, str], list[str]]) -> None:
         for row in rows:
             entity = plan.new.entities.get(row.entity)
             if entity is None:
@@ -241,9 +252,6 @@ class Adjustments:
                 counts["migrated"] += 1
             else:
                 counts["kept"] += 1  # in review or decided: it stays as it was approved
-        invalid = [{"entity": entity, "field": field, "reason": message, "count": len(ids), "sample_ids": ids[:SAMPLES]}
-                   for (entity, field, message), ids in sorted(reasons.items(), key=lambda item: -len(item[1]))]
-        return {**counts, "invalid_reasons": invalid}
 
     def _in_flight(self, plan: Plan) -> dict[str, Any]:
         """Running approvals: each keeps the process it started with, even when the new version replaces it."""

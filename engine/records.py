@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, events, files, links
+from engine import audit, events, files, links, networks
 from engine.compute import Evaluation, RuleWarning, check_record, compute, rule_warnings
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, Effect, EntitySpec, FieldSpec, ModuleSpec
@@ -30,6 +31,7 @@ from engine.values import InvalidValue, coerce, from_json, to_document, to_json
 
 EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})
 MAX_CASCADE = 5  # rollup levels: a ticket updates a summary updates a contract ...
+MAX_NETWORK_ROUNDS = 3  # a network's recompute may change a record that reshapes another network
 MAX_LIMIT = 500
 
 
@@ -54,6 +56,9 @@ class Records:
         self.language = language
         self.now: datetime | None = None  # the clock formulas read; None: the real one (the scan moves it)
         self.fired: list[Effect] = []      # the declared effects this unit of work ran, in order
+        self._dirty_networks: dict[tuple[str, str], EntitySpec] = {}  # (entity key, group id) -> entity
+        self._waiting_effects: dict[str, tuple[EntitySpec, Record]] = {}  # run once their networks settle
+        self._batches = 0  # inside batch(): networks settle once, at its end
 
     # -- lookup ------------------------------------------------------------------------------------
 
@@ -156,12 +161,16 @@ class Records:
         access.require(Action.CREATE)
         audit.lock_chain(self.session, self.actor.tenant_id)
         warnings: list[RuleWarning] = []
-        return self.view(entity, self._create(entity, data, access, warnings), warnings)
+        row = self._create(entity, data, access, warnings)
+        self._settle_networks()
+        return self.view(entity, row, warnings)
 
     def create_as_system(self, entity: EntitySpec, data: Mapping[str, Any]) -> Record:
         """Insert a record the engine itself writes (seeds), without role checks."""
         audit.lock_chain(self.session, self.actor.tenant_id)
-        return self._create(entity, data)
+        row = self._create(entity, data)
+        self._settle_networks()
+        return row
 
     def _create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None,
                 warnings: list[RuleWarning] | None = None) -> Record:
@@ -177,8 +186,9 @@ class Records:
         self._flush(entity)
         self._audit("record.create", entity, row, None, document, warnings)
         self._emit("record.created", entity, row)
+        self._mark_networks(entity, document)
         self._refresh_parents(entity, document)
-        self._run_effects(entity, row)
+        self._run_effects_after_networks(entity, row)
         return row
 
     def validate(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,6 +226,7 @@ class Records:
         document = self._finish(entity, values, record_id=row.id, warnings=warnings)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
         self._store(entity, row, document, "record.update", warnings=warnings)
+        self._settle_networks()
         return self.view(entity, row, warnings)
 
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
@@ -232,7 +243,9 @@ class Records:
         self._flush(entity)
         self._audit("record.delete", entity, row, dict(row.data), None)
         self._emit("record.deleted", entity, row)
+        self._mark_networks(entity, row.data)
         self._refresh_parents(entity, row.data)
+        self._settle_networks()
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
              limit: Any = 50, offset: Any = 0) -> Page:
@@ -251,6 +264,7 @@ class Records:
         values = {name: previous[name] for name in entity.fields}
         values.update(self._accepted_input(entity, changes, None, previous=previous))
         self._store(entity, row, self._finish(entity, values, record_id=row.id), "record.update")
+        self._settle_networks()
 
     def revalidate(self, entity: EntitySpec, row: Record, new_fields: Iterable[str] = ()) -> dict[str, Any]:
         """Check a stored record against `entity` (maybe a newer version of it), filling the defaults of
@@ -290,6 +304,7 @@ class Records:
         row.schema_version = self.modules[entity.module].version
         self._store(entity, row, document, "record.migrate")
         self._flush(entity)
+        self._settle_networks()  # inside batch(), once for all
 
     def set_status(self, entity: EntitySpec, row: Record, status: str) -> None:
         """Move a record along its approval; only the approval service calls this."""
@@ -304,14 +319,17 @@ class Records:
                         after={"status": status}, note=f"{entity.key} v{row.version}")
             self._run_effects(entity, row, status)
             self._refresh_parents(entity, row.data)
+            self._settle_networks()
 
     # -- links between records ---------------------------------------------------------------------
 
-    def _refresh_parents(self, entity: EntitySpec, *documents: Mapping[str, Any] | None, depth: int = 0) -> None:
-        """Recompute the rollups that count this entity's records, on the records they point at."""
+    def _refresh_parents(self, entity: EntitySpec, *documents: Mapping[str, Any] | None, depth: int = 0,
+                         fields: frozenset[str] | None = None) -> None:
+        """Recompute the rollups that count this entity's records, on the records they point at (with
+        `fields`, only the rollups that read one of them)."""
         if depth > MAX_CASCADE:
             raise Conflict(f"rollups of {entity.title.en} cascade more than {MAX_CASCADE} levels deep")
-        for parent, parent_id in links.parents_to_refresh(self, entity, *documents):
+        for parent, parent_id in dict.fromkeys(links.parents_to_refresh(self, entity, *documents, fields=fields)):
             row = self.find_row(parent, parent_id)
             if row is None:
                 continue
@@ -339,12 +357,106 @@ class Records:
             row.updated_by = self.actor.username
         self._flush(entity)
         self._audit(action, entity, row, before, document, warnings)
-        if depth is None:
+        if networks.reshapes(entity, before, document):
+            self._mark_networks(entity, before, document)
+        if depth is None:  # a user's change of a group (a plan's status date) reschedules its network
+            for grouped in networks.networks_grouped_by(self, entity):
+                self._dirty_networks[(grouped.key, row.id)] = grouped
             self._emit("record.updated", entity, row)
             self._refresh_parents(entity, before, document)
         else:
             self._refresh_parents(entity, document, depth=depth)
-        self._run_effects(entity, row)
+        self._run_effects_after_networks(entity, row)
+
+    @contextmanager
+    def batch(self, *, settle: bool = True) -> Iterator[None]:
+        """Write many records, rescheduling their networks once at the end instead of after each write
+        (an import of 5,000 tasks would otherwise reschedule the plan 5,000 times); `settle=False`
+        leaves that to a later `settle_networks()`."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+        if self._batches == 0 and settle:
+            self._settle_networks()
+
+    def settle_networks(self) -> list[FieldError]:
+        """Reschedule the networks changed so far; a group whose links form a cycle is left as it was
+        and reported (a record migration must not stop at one bad plan)."""
+        problems: list[FieldError] = []
+        self._settle_networks(problems)
+        return problems
+
+    def reschedule(self, module: str, entity_name: str, group_id: str) -> None:
+        """Recompute one group's network now (records written around the engine, a bulk load)."""
+        entity = self.entity(module, entity_name)
+        if entity.network is None:
+            raise BadRequest(f"{entity.title.en} declares no network to schedule")
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        self._dirty_networks[(entity.key, group_id)] = entity
+        self._settle_networks()
+
+    def _mark_networks(self, entity: EntitySpec, *documents: Mapping[str, Any] | None) -> None:
+        for group_id in networks.groups_touched(entity, *documents):
+            self._dirty_networks[(entity.key, group_id)] = entity
+
+    def _run_effects_after_networks(self, entity: EntitySpec, row: Record) -> None:
+        """Run a record's effects now, or, when its network is about to be rescheduled, once it is
+        (its conditions may read the schedule: a task's delay reads its forecast)."""
+        if entity.network is not None and networks.groups_touched(entity, row.data):
+            self._waiting_effects[row.id] = (entity, row)
+        else:
+            self._run_effects(entity, row)
+
+    def _settle_networks(self, problems: list[FieldError] | None = None) -> None:
+        """Recompute the networks this use case reshaped, once each, after its own writes and cascades.
+
+        With `problems`, a group that cannot be scheduled is reported there instead of raised.
+        """
+        if self._batches:
+            return
+        for _round in range(MAX_NETWORK_ROUNDS):
+            if not self._dirty_networks:
+                break
+            dirty, self._dirty_networks = self._dirty_networks, {}
+            for (_key, group_id), entity in sorted(dirty.items(), key=lambda item: item[0]):
+                if problems is None:
+                    self._recompute_network(entity, group_id)
+                    continue
+                try:
+                    with self.session.begin_nested():
+                        self._recompute_network(entity, group_id)
+                except RecordInvalid as error:
+                    problems += [FieldError(e.field, f"{entity.title.en} group {group_id}: {e.message}")
+                                 for e in error.errors]
+        self._dirty_networks = {}  # what is left changes only derived values of derived values
+        waiting, self._waiting_effects = self._waiting_effects, {}
+        for entity, row in waiting.values():
+            if row.deleted_at is None:
+                self._run_effects(entity, row)
+
+    def _recompute_network(self, entity: EntitySpec, group_id: str) -> None:
+        """Store a group's new critical path: one audit entry for the group, then rollups and effects."""
+        changed = networks.recompute(self, entity, group_id)
+        if not changed:
+            return
+        self._flush(entity)
+        assert entity.network is not None
+        written = (*entity.network.outputs.values(), *entity.network.dependents)
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action="record.network",
+                    target_type="record", target_id=group_id, before=None,
+                    after={row.id: {name: row.data.get(name) for name in written
+                                    if row.data.get(name) != before.get(name)} for row, before in changed},
+                    note=f"{entity.key} network of {group_id}: {len(changed)} records rescheduled")
+        moved = frozenset(name for row, before in changed for name in written
+                          if row.data.get(name) != before.get(name))
+        self._refresh_parents(entity, *(before for _row, before in changed), *(row.data for row, _ in changed),
+                              fields=moved)
+        watched = {name for effect in entity.effects if effect.when is not None for name in effect.when.dependencies}
+        for row, before in changed:  # a condition over fields that did not move holds as it did
+            if any(row.data.get(name) != before.get(name) for name in watched):
+                self._run_effects(entity, row)
 
     def _run_effects(self, entity: EntitySpec, row: Record, status: str | None = None) -> None:
         """Write what the record triggers, each effect once per record: with `status`, the effects `on` the

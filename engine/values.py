@@ -210,4 +210,8 @@ def from_sql(value: Any, spec: FieldSpec) -> Any:
         return None
     if spec.type in NUMERIC_TYPES:
         return round_to(spec, sql_number(value))
+    if spec.type == "date" and not isinstance(value, str):  # min()/max() of dates: the driver's date
+        return value.date() if isinstance(value, datetime) else value
+    if spec.type == "date":
+        return date.fromisoformat(value[:10])
     return from_json(spec, value)

@@ -26,6 +26,7 @@ from engine.declarations.model import (
     Rule,
     Workflow,
 )
+from engine.declarations.network import compile_network
 from engine.declarations.order import computed_order
 from engine.declarations.source import Source
 from engine.errors import FormulaError, Problem
@@ -226,11 +227,12 @@ class ModuleCompiler:
         if cycle is not None:
             self.problem((*base, "fields", cycle[0], "formula"),
                          "computed fields form a cycle: " + " -> ".join(cycle))
+        network = compile_network(self, base, raw.get("network"), name, fields, env, order)
         return EntitySpec(
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
-            computed_order=order, environment=env, effects=effects, unique=unique,
+            computed_order=order, environment=env, effects=effects, unique=unique, network=network,
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:

@@ -617,10 +617,15 @@ def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: For
     [summary] = admin.get("/records/labor/day_labor_summary").get_json()["items"]
     assert (summary["data"]["gross_amount"], summary["data"]["payable_amount"]) == ("3255.00", "2755.00")
     assert admin.get("/reports/labor/day_labor_by_project_month").get_json()["rows"]
-    # day one on the dashboard: the material line over its target (red), the contract milestone late (yellow)
-    alerts = admin.get("/records/base/alert", query_string={"sort": "kpi"}).get_json()["items"]
-    assert [(a["data"]["kpi"], a["data"]["level"], a["data"]["owner"]) for a in alerts] == [
+    # day one on the dashboard: the material line over its target (red); the late 5th floor pushes the
+    # contract milestone and the critical path behind it (yellow), the masonry beside it uses up its float
+    alerts = admin.get("/records/base/alert", query_string={"sort": "kpi", "limit": 100}).get_json()["items"]
+    assert sorted({(a["data"]["kpi"], a["data"]["level"], a["data"]["owner"]) for a in alerts}) == [
         ("cost.variance_rate", "red", "pm"), ("schedule.delay_days", "yellow", "pm")]
+    late = {a["data"]["source_no"] for a in alerts if a["data"]["kpi"] == "schedule.delay_days"}
+    plan_tasks = admin.get("/records/schedule/wbs_task", query_string={"sort": "wbs_code"}).get_json()["items"]
+    critical = {t["data"]["wbs_code"] for t in plan_tasks if t["data"]["is_critical"]}
+    assert critical == {"1", "2", "3", "4", "5", "8", "9"} and "2" in late and critical <= late
 
 
 # --- row scope: project roles see only their projects (domain.md §4.3) ---------------------------------

@@ -92,9 +92,10 @@ def test_durations_planned_percent_forecast_and_delay_of_a_task_in_progress(worl
     assert (data["planned_duration"], data["baseline_duration"], data["status_date"]) == (30, 30, STATUS_DATE)
     assert data["planned_pct_to_date"] == "66.67"          # 20 of 30 days
     assert data["elapsed_days"] == 18                      # 06-03 .. 06-20
-    assert data["forecast_total_days"] == 52               # ceil(18 × 100 / 35 = 51.43)
-    assert data["forecast_finish"] == "2024-07-24"         # 06-03 + 52 − 1
-    assert data["delay_days"] == 24 and data["light"] == "red" and data["task_status"] == "delayed"
+    # the critical path method: 65 % of 30 days is ceil(19.5) = 20 days left after the status date
+    assert (data["forecast_start"], data["forecast_finish"]) == ("2024-06-03", "2024-07-10")
+    assert (data["total_float"], data["is_critical"], data["is_key"]) == (0, True, True)   # alone: critical
+    assert data["delay_days"] == 10 and data["light"] == "red" and data["task_status"] == "delayed"
     assert (data["progress"], data["progress_deviation"], data["start_delay_days"]) == ("35.00", "-31.67", 2)
     assert data["effective_weight"] == "30.0000" and data["finish_period"] == "2024-06"
 
@@ -104,7 +105,8 @@ def test_milestones_finished_tasks_and_tasks_not_started(world: dict[str, Any]) 
     milestone = a_task(world, plan, "2", "2024-06-15", "2024-06-15", task_type="milestone", is_contract_node=True,
                        penalty_per_day="10000")["data"]
     assert (milestone["planned_duration"], milestone["planned_pct_to_date"]) == (1, "100.00")
-    assert (milestone["forecast_finish"], milestone["delay_days"]) == ("2024-06-20", 5)
+    # not reached by the status date: at the earliest the day after it
+    assert (milestone["forecast_finish"], milestone["delay_days"]) == ("2024-06-21", 5)
     assert milestone["light"] == "yellow"                  # a key task: ≥ 3 days yellow, ≥ 10 red
     assert (milestone["milestone_status"], milestone["penalty_to_date"]) == ("missed", "50000.00")
     done = a_task(world, plan, "3", "2024-05-01", "2024-05-10", actual_start="2024-05-02",
@@ -125,7 +127,7 @@ def test_milestones_finished_tasks_and_tasks_not_started(world: dict[str, Any]) 
     alerts = world["users"]["pm"].get("/records/base/alert", query_string={"sort": "source_no"}).get_json()["items"]
     assert [(a["data"]["source_no"], a["data"]["level"], a["data"]["value"], a["data"]["threshold"])
             for a in alerts] == [("2", "yellow", "5.00", "3.00"), ("5", "yellow", "10.00", "7.00"),
-                                 ("6", "red", "50.00", "15.00")]   # 25 % done after 20 of 30 days
+                                 ("6", "yellow", "13.00", "7.00")]   # 25 % done: 23 days left after 06-20
 
 
 def test_task_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
@@ -393,10 +395,10 @@ def test_reports_deviation_on_time_rate_milestones_and_risks(world: dict[str, An
     assert deviation["columns"] == ["project", "project_project_name", "tasks", "delayed", "red", "yellow",
                                     "overdue_start", "total_delay_days", "max_delay_days", "progress",
                                     "planned_progress"]
-    # delays: 0, 3, 24 (red), 5 (key: yellow), 0, 0 → 32; progress (100 + 100 + 2 × 35) / 4 = 67.5;
-    # planned (100 + 100 + 2 × 66.67) / 4 = 83.335 → 83.34
+    # delays: 0, 3, 10 (20 days left after 06-20; 15 days of float, not key: yellow), 5 (key: yellow), 0, 0
+    # → 18; progress (100 + 100 + 2 × 35) / 4 = 67.5; planned (100 + 100 + 2 × 66.67) / 4 = 83.335 → 83.34
     [row] = deviation["rows"]
-    assert row[:9] == [project, "Project XM-0001", 6, 3, 1, 1, 0, 32, 24]
+    assert row[:9] == [project, "Project XM-0001", 6, 3, 0, 2, 0, 18, 10]
     assert (Decimal(row[9]), Decimal(row[10])) == (Decimal("67.5"), Decimal("83.34"))
     on_time = pm.get("/reports/schedule/on_time_completion_rate").get_json()
     assert on_time["columns"] == ["project", "project_project_name", "finished", "on_time", "rate"]

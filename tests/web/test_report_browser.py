@@ -137,6 +137,30 @@ def test_the_plan_gantt_draws_bars_links_and_zooms(site: tuple[str, str], browse
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_plan_gantt_marks_the_critical_path(site: tuple[str, str], browser: Any, language: str) -> None:
+    """The 12 chained tasks end 3 days after the milestone: they and their 11 links are the critical path."""
+    base, plan = site
+    tab = watched(Tab(browser, base, language))
+    tab.log_in("prod")
+    tab.open(f"/m/schedule/schedule_plan/{plan}/gantt")
+    tab.page.wait_for_selector("#gantt[data-ready=true]")
+    legend = tab.page.inner_text(".gantt-legend")
+    assert ("关键路径" if language == "zh" else "Critical path") in legend
+    assert tab.page.locator(".gantt-bar[data-critical=true]").count() == 12
+    assert tab.page.locator(".gantt-milestone[data-critical=false]").count() == 1    # 3 days of float
+    assert tab.page.locator(".gantt-names .gantt-row.is-critical").count() == 12
+    assert tab.page.locator(".gantt-links path.is-critical").count() == 11
+    red = "rgb(196, 50, 10)"
+    background = "getComputedStyle(document.querySelector('.gantt-bar[data-critical=true]')).backgroundColor"
+    assert tab.page.evaluate(background) == red
+    tab.shot("gantt-critical")
+    tab.page.uncheck("#gantt-critical")                                           # the toggle hides it
+    assert tab.page.evaluate(background) != red
+    assert tab.page.locator(".gantt-bar[data-critical=true]").count() == 12       # still marked for readers
+    tab.close()
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
 def test_the_labor_calendar_grid(site: tuple[str, str], browser: Any, language: str) -> None:
     base, _plan = site
     tab = watched(Tab(browser, base, language))

@@ -1,7 +1,9 @@
 """The Gantt page of a schedule plan: its WBS tasks as compact JSON, drawn by gantt.js (virtualised rows).
 
 Planned bars, baseline bars beneath them, actual bars with % complete, predecessors, the status
-date; the module's key tasks (`is_key`: milestones and contract nodes) are highlighted.
+date; the module's key tasks (`is_key`) are outlined, the critical path (`is_critical`, computed by the
+plan's network) is drawn in red with its links (a toggle hides it), and forecast dates, where they
+differ from the plan, are a dashed box around the planned bar.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ PLAN = ("schedule", "schedule_plan")
 TASK = ("schedule", "wbs_task")
 # The order of a task's values in the page's JSON (one array per task keeps 5,000 tasks small).
 FIELDS = ("id", "wbs_code", "task_name", "task_type", "planned_start", "planned_finish", "baseline_start",
-          "baseline_finish", "actual_start", "actual_finish", "percent_complete", "is_key", "light", "predecessors")
+          "baseline_finish", "actual_start", "actual_finish", "percent_complete", "is_key", "light", "is_critical",
+          "total_float", "forecast_start", "forecast_finish", "predecessors")
 
 
 def compact(tasks: list[dict[str, Any]]) -> list[list[Any]]:

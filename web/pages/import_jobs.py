@@ -154,7 +154,7 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
         store.save(state)
 
     try:
-        with engine.approvals(actor) as service:
+        with engine.approvals(actor) as service, service.records.batch():  # networks settle once, at the end
             entity = service.records.entity(state.module, state.entity)
             converter = imports.Converter(service.records, entity, state.mapping, zone)
             created = imports.import_rows(service.create, entity, converter, [r for r, _ in rows],

@@ -1,5 +1,6 @@
 /* A lean Gantt renderer for the schedule plan page: planned, baseline and actual bars, % complete,
-   milestones, predecessors and the status date. Only the rows in view are drawn (and redrawn on
+   milestones, predecessors, the status date, the critical path (red bars and links, data-critical on
+   the bars, a toggle) and forecast dates (a dashed box where they differ from the plan). Only the rows in view are drawn (and redrawn on
    scroll), so a plan of 5,000 tasks stays responsive. Task values arrive as one array per task in
    the order of data.fields. */
 (function () {
@@ -27,11 +28,12 @@
     return { code: t[F.wbs_code], name: t[F.task_name], type: t[F.task_type],
              ps: day(t[F.planned_start]), pf: day(t[F.planned_finish]), bs: day(t[F.baseline_start]),
              bf: day(t[F.baseline_finish]), as: day(t[F.actual_start]), af: day(t[F.actual_finish]),
-             pct: Number(t[F.percent_complete] || 0), key: !!t[F.is_key], light: t[F.light] || "", preds: t[F.predecessors] || [] };
+             pct: Number(t[F.percent_complete] || 0), key: !!t[F.is_key], light: t[F.light] || "", preds: t[F.predecessors] || [],
+             crit: t[F.is_critical] === true, tf: t[F.total_float], fs: day(t[F.forecast_start]), ff: day(t[F.forecast_finish]) };
   });
   var first = Infinity, last = -Infinity;
   tasks.forEach(function (t) {
-    [t.ps, t.pf, t.bs, t.bf, t.as, t.af].forEach(function (d) {
+    [t.ps, t.pf, t.bs, t.bf, t.as, t.af, t.fs, t.ff].forEach(function (d) {
       if (d !== null) { if (d < first) first = d; if (d > last) last = d; }
     });
   });
@@ -63,15 +65,26 @@
     head.innerHTML = html;
   }
 
+  var floatLabel = root.getAttribute("data-float-label") || "{days}";
+  function critical(t) {
+    return (t.crit ? " is-critical" : "") + '" data-critical="' + (t.crit ? "true" : "false");
+  }
+
   function bar(t) {
     var html = "";
     var cls = t.type === "summary" ? " is-summary"
       : (t.key ? " is-key" : "") + (t.light === "red" || t.light === "yellow" ? " light-" + t.light : "");
+    var floatText = t.tf === null || t.tf === undefined ? "" : " · " + floatLabel.replace("{days}", t.tf);
+    if (t.fs !== null && t.ff !== null && t.type !== "summary" && (t.fs !== t.ps || t.ff !== t.pf)) {
+      html += '<span class="gantt-forecast" style="left:' + x(t.fs) + "px;width:" + Math.max(4, (t.ff - t.fs + 1) * px) +
+        'px" title="' + esc(iso(t.fs) + " – " + iso(t.ff)) + '"></span>';
+    }
     if (t.type === "milestone" && t.pf !== null) {
-      html += '<span class="gantt-milestone' + (t.key ? " is-key" : "") + '" style="left:' + (x(t.pf) + px / 2 - 6) + 'px" title="' + esc(iso(t.pf)) + '"></span>';
+      html += '<span class="gantt-milestone' + (t.key ? " is-key" : "") + critical(t) + '" style="left:' + (x(t.pf) + px / 2 - 6) +
+        'px" title="' + esc(iso(t.pf) + floatText) + '"></span>';
     } else if (t.ps !== null && t.pf !== null) {
-      html += '<span class="gantt-bar' + cls + '" style="left:' + x(t.ps) + "px;width:" + Math.max(2, (t.pf - t.ps + 1) * px) +
-        'px" title="' + esc(iso(t.ps) + " – " + iso(t.pf) + " · " + t.pct + "%") + '"><span class="done" style="width:' + Math.min(100, t.pct) + '%"></span></span>';
+      html += '<span class="gantt-bar' + cls + (t.type === "summary" ? "" : critical(t)) + '" style="left:' + x(t.ps) + "px;width:" + Math.max(2, (t.pf - t.ps + 1) * px) +
+        'px" title="' + esc(iso(t.ps) + " – " + iso(t.pf) + " · " + t.pct + "%" + floatText) + '"><span class="done" style="width:' + Math.min(100, t.pct) + '%"></span></span>';
     }
     if (t.bs !== null && t.bf !== null) {
       html += '<span class="gantt-base" style="left:' + x(t.bs) + "px;width:" + Math.max(2, (t.bf - t.bs + 1) * px) + 'px"></span>';
@@ -90,7 +103,7 @@
     var left = "", right = "", links = "";
     for (var i = from; i < to; i++) {
       var t = tasks[i], y = i * ROW;
-      var rowClass = "gantt-row" + (t.type === "summary" ? " is-summary" : "") + (t.key ? " is-key" : "");
+      var rowClass = "gantt-row" + (t.type === "summary" ? " is-summary" : "") + (t.key ? " is-key" : "") + (t.crit ? " is-critical" : "");
       left += '<div class="' + rowClass + '" style="top:' + y + 'px" title="' + esc(t.code + " " + t.name) + '"><span class="gantt-code">' +
         esc(t.code) + '</span><span class="gantt-name">' + esc(t.name) + "</span></div>";
       right += '<div class="gantt-row" style="top:' + y + 'px">' + bar(t) + "</div>";
@@ -98,7 +111,7 @@
         var pred = tasks[p];
         if (!pred || pred.pf === null || t.ps === null) return;
         var x1 = x(pred.pf + 1), y1 = p * ROW + 10, x2 = x(t.ps), y2 = y + 10;
-        links += '<path d="M' + x1 + " " + y1 + "H" + (x1 + 4) + "V" + y2 + "H" + x2 + '"/>';
+        links += '<path' + (pred.crit && t.crit ? ' class="is-critical"' : "") + ' d="M' + x1 + " " + y1 + "H" + (x1 + 4) + "V" + y2 + "H" + x2 + '"/>';
       });
     }
     var svg = '<svg class="gantt-links" width="' + chartBody.style.width.replace("px", "") + '" height="' + tasks.length * ROW +
@@ -126,6 +139,11 @@
       chart.scrollLeft = centre * px - chart.clientWidth / 2;
     });
   });
+
+  var toggle = document.getElementById("gantt-critical");
+  if (toggle) {
+    toggle.addEventListener("change", function () { root.classList.toggle("show-critical", toggle.checked); });
+  }
 
   drawHead(); render();
   chart.scrollLeft = Math.max(0, x(statusDay) - chart.clientWidth / 3);
