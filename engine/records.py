@@ -297,6 +297,7 @@ class Records:
             return False
         row.schema_version = current  # it now satisfies the current version
         self._store(entity, row, document, "record.scan")
+        self._settle_networks()  # reschedules what the change reshapes, then runs the effects it held back
         return True
 
     def migrate(self, entity: EntitySpec, row: Record, document: dict[str, Any]) -> None:

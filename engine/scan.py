@@ -12,14 +12,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from engine.declarations.model import EntitySpec, FieldSpec, ModuleSpec
+from engine.declarations.model import Effect, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import FormworkError, RecordInvalid
 from engine.formula import Formula
 from engine.formula.context import local_zone
@@ -148,12 +148,19 @@ def scan_tenant(tenant_id: str, open_records: RecordsFactory, moment: datetime,
                 return result
             targets = clock_fields(records.modules)
             work = [(key, _live_ids(records, _entity(records, key))) for key in targets]
+            networks = [(key, _live_ids(records, _entity(records, target))) for key, target in _networks(records)]
         for key, ids in work:
             for start in range(0, len(ids), batch_size):
                 with open_records(moment) as records:
                     _scan_batch(records, _entity(records, key), ids[start:start + batch_size], result)
                 progress(f"{tenant_id}: {key} {min(start + batch_size, len(ids))}/{len(ids)} scanned, "
                          f"{result.changed} changed so far")
+        for key, group_ids in networks:  # forecasts count from the status date,
+            # today when none is reported: each group is rescheduled on the scan's clock
+            for group_id in group_ids:
+                with open_records(moment) as records:
+                    _reschedule(records, _entity(records, key), group_id, result)
+            progress(f"{tenant_id}: {key} networks of {len(group_ids)} group(s) rescheduled")
     except FormworkError as error:
         result.error = str(error)
     except Exception as error:  # the outer boundary of one tenant: the others go on
@@ -165,6 +172,12 @@ def scan_tenant(tenant_id: str, open_records: RecordsFactory, moment: datetime,
 def _entity(records: Records, key: str) -> EntitySpec:
     module, _, name = key.partition(".")
     return records.modules[module].entities[name]
+
+
+def _networks(records: Records) -> list[tuple[str, str]]:
+    """(entity key, key of the entity grouping it) for every entity scheduled as a network."""
+    return [(entity.key, entity.fields[entity.network.group].target or "") for module in records.modules.values()
+            for entity in module.entities.values() if entity.network is not None]
 
 
 def _live_ids(records: Records, entity: EntitySpec) -> list[str]:
@@ -195,9 +208,28 @@ def _scan_batch(records: Records, entity: EntitySpec, ids: Iterable[str], result
         savepoint.commit()
         if changed:
             result.changed += 1
-        fired = records.fired[fired_before:]
-        result.effects += len(fired)
-        result.alerts += sum(1 for effect in fired if effect.target == ALERT_ENTITY and effect.records is None)
+        _count_fired(records.fired[fired_before:], result)
+
+
+def _reschedule(records: Records, entity: EntitySpec, group_id: str, result: TenantScan) -> None:
+    """Reschedule one group's network on the scan's clock; a group whose links form a cycle is listed."""
+    fired_before = len(records.fired)
+    savepoint = records.session.begin_nested()
+    try:
+        records.reschedule(entity.module, entity.name, group_id)
+    except RecordInvalid as error:
+        savepoint.rollback()
+        del records.fired[fired_before:]
+        messages = "; ".join(e.message for e in error.errors)
+        result.refused.append(f"{entity.key} network of {group_id}: {messages}")
+        return
+    savepoint.commit()
+    _count_fired(records.fired[fired_before:], result)
+
+
+def _count_fired(fired: Sequence[Effect], result: TenantScan) -> None:
+    result.effects += len(fired)
+    result.alerts += sum(1 for effect in fired if effect.target == ALERT_ENTITY and effect.records is None)
 
 
 def scan(tenant_ids: Iterable[str], open_records: Callable[[str, datetime], AbstractContextManager[Records]],

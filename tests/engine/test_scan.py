@@ -15,7 +15,7 @@ from tests.cli.test_cli import run
 from tests.conftest import add_user, new_project, new_tenant_id
 
 SAVED_ON = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)   # the task is on time that day
-SCANNED_ON = "2024-06-30"                           # 20 days past its finish: red (≥ 15 days)
+SCANNED_ON = "2024-06-30"                           # 18 days past its finish: red (≥ 15 days)
 
 
 def a_tenant(engine: Formwork) -> str:
@@ -29,7 +29,8 @@ def a_tenant(engine: Formwork) -> str:
 
 
 def late_task(engine: Formwork, tenant_id: str) -> str:
-    """A task planned for 1–10 June with no progress, in a plan without a status date, saved on 1 June."""
+    """A task planned for 3–12 June with no progress, in a plan without a status date, saved on 1 June
+    (the status date is the last day reported, so a task could start on the 2nd at the earliest)."""
     actor = add_user(engine, tenant_id, "ann", "admin")
     add_user(engine, tenant_id, "pm", "project_manager")
     add_user(engine, tenant_id, "prod", "production_manager")
@@ -43,8 +44,8 @@ def late_task(engine: Formwork, tenant_id: str) -> str:
         plan = create("schedule_plan", {"plan_code": "JH-1", "plan_name": "计划", "project": project["id"],
                                         "plan_level": "monthly"}, "schedule")
         task = create("wbs_task", {"plan": plan["id"], "wbs_code": "1", "task_name": "基础", "responsible_user": "prod",
-                                   "planned_start": "2024-06-01", "planned_finish": "2024-06-10",
-                                   "baseline_start": "2024-06-01", "baseline_finish": "2024-06-10"}, "schedule")
+                                   "planned_start": "2024-06-03", "planned_finish": "2024-06-12",
+                                   "baseline_start": "2024-06-03", "baseline_finish": "2024-06-12"}, "schedule")
     data = task["data"]
     assert (data["light"], data["delay_days"], data["status_date"]) == ("green", 0, "2024-06-01")
     return str(task["id"])
@@ -82,11 +83,12 @@ def test_a_task_that_ages_past_its_dates_turns_red_and_raises_one_alert(engine: 
     assert "1 alert(s) raised" in first.stdout and "0 tenant(s) failed" in first.stdout
     assert f"{tenant}: schedule.wbs_task 1/1 scanned" in first.stderr
     after = task_row(engine, tenant, task_id)
-    assert (after.data["light"], after.data["delay_days"], after.data["task_status"]) == ("red", 20, "delayed")
+    assert (after.data["light"], after.data["delay_days"], after.data["task_status"]) == ("red", 18, "delayed")
     assert after.data["status_date"] == SCANNED_ON
-    assert after.version == before.version + 1 and after.updated_by == tenancy.SYSTEM_ACTOR
+    # two writes: the scan's recompute, then the plan's network rescheduled from the new status date
+    assert after.version == before.version + 2 and after.updated_by == tenancy.SYSTEM_ACTOR
     [alert] = alerts(engine, tenant)
-    assert (alert["level"], alert["source_id"], alert["value"], alert["owner"]) == ("red", task_id, "20.00", "pm")
+    assert (alert["level"], alert["source_id"], alert["value"], alert["owner"]) == ("red", task_id, "18.00", "pm")
     with engine.db.tenant(tenant) as session:
         entry = session.scalars(select(AuditEntry).where(AuditEntry.target_id == task_id)
                                 .order_by(AuditEntry.seq.desc())).first()
@@ -160,3 +162,25 @@ def test_the_daily_scan_follows_local_midnight(monkeypatch: pytest.MonkeyPatch) 
         assert scan.next_run(datetime(2024, 6, 30, 15, 0, tzinfo=UTC)) == datetime(2024, 6, 30, 16, 5, tzinfo=UTC)
     finally:
         local_zone.cache_clear()
+
+
+def test_the_scan_moves_forecasts_of_plans_without_a_status_date(engine: Formwork) -> None:
+    """Nothing saved since 1 June: on the 10th the unstarted task can begin on the 11th at the earliest,
+    and its successor is pushed with it."""
+    tenant = a_tenant(engine)
+    first_id = late_task(engine, tenant)                           # 3–12 June, not started
+    with engine.records(tenancy.Actor(tenant, "ann", frozenset({"admin"}))) as records:
+        records.now = SAVED_ON
+        first = records.get("schedule", "wbs_task", first_id)
+        then = records.create("schedule", "wbs_task", {
+            "plan": first["data"]["plan"], "wbs_code": "2", "task_name": "主体", "responsible_user": "prod",
+            "planned_start": "2024-06-13", "planned_finish": "2024-06-20",
+            "predecessors": [{"predecessor": first_id, "dep_type": "finish_to_start", "lag_days": 0}]})
+    assert then["data"]["forecast_finish"] == "2024-06-20"
+    summary = engine.scan([tenant], date(2024, 6, 10))
+    assert summary.failed == []
+    assert task_row(engine, tenant, first_id).data["forecast_finish"] == "2024-06-20"   # 11–20 June
+    assert task_row(engine, tenant, then["id"]).data["forecast_finish"] == "2024-06-28"  # 21–28 June
+    version = task_row(engine, tenant, then["id"]).version
+    engine.scan([tenant], date(2024, 6, 10))
+    assert task_row(engine, tenant, then["id"]).version == version                       # nothing moves twice
