@@ -184,6 +184,102 @@ def test_a_child_cost_account_extends_its_parents_code(people: dict[str, Api]) -
         "account_code": "does not match the pattern ([0-9]{2}){1,4}"}
 
 
+def account(api: Api, code: str, **extra: Any) -> dict[str, Any]:
+    response = post(api, "cost_account", {"account_code": code, "account_name": f"科目{code}",
+                                          "cost_element": "measures", **extra})
+    assert response.status_code == 201, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def read(api: Api, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+    response = api.get(f"/records/base/{entity}/{record['id']}")
+    assert response.status_code == 200, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result
+
+
+def test_a_cost_account_is_a_leaf_until_a_child_account_points_at_it(people: dict[str, Api]) -> None:
+    ann = people["ann"]
+    top = account(ann, "05")
+    assert (top["data"]["child_count"], top["data"]["is_leaf"]) == (0, True)
+    first = account(ann, "0501", parent=top["id"])
+    second = account(ann, "0502", parent_code="05")   # the parent found by its code
+    assert second["data"]["parent"] == top["id"] and first["data"]["is_leaf"] is True
+    assert (read(ann, "cost_account", top)["data"]["child_count"], read(ann, "cost_account", top)["data"]["is_leaf"]) \
+        == (2, False)
+    assert ann.delete(f"/records/base/cost_account/{first['id']}").status_code in (200, 204)
+    assert read(ann, "cost_account", top)["data"]["child_count"] == 1
+    moved = ann.patch(f"/records/base/cost_account/{second['id']}",
+                      {"version": second["version"], "data": {"parent": None, "parent_code": None}})
+    assert moved.status_code == 200, moved.get_json()
+    assert (read(ann, "cost_account", top)["data"]["child_count"], read(ann, "cost_account", top)["data"]["is_leaf"]) \
+        == (0, True)
+
+
+def test_a_parent_code_must_name_an_account_and_agree_with_the_parent_picked(people: dict[str, Api]) -> None:
+    ann = people["ann"]
+    top, other = account(ann, "05"), account(ann, "06")
+    assert errors_of(post(ann, "cost_account", {"account_code": "0901", "account_name": "x", "cost_element": "other",
+                                                "parent_code": "09"})) == {
+        "parent_code": "No cost account has this parent code"}
+    assert errors_of(post(ann, "cost_account", {"account_code": "0501", "account_name": "x",
+                                                "cost_element": "measures", "parent": top["id"],
+                                                "parent_code": "06"})) == {
+        "parent_code": "The parent code must be the code of the parent account picked"}
+    assert read(ann, "cost_account", other)["data"]["is_leaf"] is True
+
+
+def test_contract_cost_splits_refuse_an_account_with_child_accounts(
+        people: dict[str, Api], master: dict[str, Any]) -> None:
+    ann = people["ann"]
+    project = a_project(people, master)
+    labor = account(ann, "01", cost_element="labor")
+    sub = account(ann, "0101", cost_element="labor", parent=labor["id"])
+    body = {"contract_code": "ZC-LW-002", "contract_name": "劳务分包", "project": project["id"],
+            "direction": "expense", "contract_category": "labor_sub", "party": master["labor"]["id"],
+            "sign_date": "2024-02-01", "pricing_mode": "unit_price", "amount_incl_tax": "300000",
+            "tax_rate": "0.03", "progress_pay_rate": "85",
+            "cost_splits": [{"cost_account": sub["id"], "amount": "100000"},
+                            {"cost_account": labor["id"], "amount": "200000"}]}
+    refused = post(ann, "contract", body)
+    assert errors_of(refused) == {"cost_splits": "Cost splits take leaf accounts only: choose a leaf account such as "
+                                                 "0101 or 0102, not one with child accounts"}
+    chinese = ann.client.post("/api/v1/records/base/contract", json=body,
+                              headers={**ann.headers, "Accept-Language": "zh"}).get_json()
+    assert chinese["errors"][0]["message"].startswith("成本拆分只能选末级科目")
+    body["cost_splits"][1]["cost_account"] = sub["id"]
+    created = post(ann, "contract", body)
+    assert created.status_code == 201, created.get_json()
+    assert [row["leaf_account"] for row in created.get_json()["data"]["cost_splits"]] == [True, True]
+
+
+def test_a_crew_counts_its_registered_workers_on_site(people: dict[str, Api], master: dict[str, Any]) -> None:
+    clerk = people["clerk"]
+    project = a_project(people, master, members=CREW_STAFF)
+    crew = post(clerk, "crew", {"project": project["id"], "crew_name": "木工一班", "crew_leader_name": "张建国",
+                                "crew_leader_phone": "13800000001", "crew_leader_id_no": ID_NO,
+                                "main_trade": master["carpenter"]["id"]}).get_json()
+    assert crew["data"]["headcount_registered"] == 0
+    workers = []
+    for index, id_no in enumerate(("510321198101011121", "510321198202022232", "510321198303033343")):
+        response = post(clerk, "worker", {"name": f"工人{index}", "id_no": id_no, "phone": "13900000001",
+                                          "crew": crew["id"], "trade": master["carpenter"]["id"],
+                                          "bank_card": "6228480000000000011"})
+        assert response.status_code == 201, response.get_json()
+        workers.append(response.get_json())
+    assert read(clerk, "crew", crew)["data"]["headcount_registered"] == 3
+    exited = clerk.patch(f"/records/base/worker/{workers[0]['id']}",
+                         {"version": workers[0]["version"], "data": {"worker_status": "exited"}})
+    assert exited.status_code == 200, exited.get_json()
+    assert read(clerk, "crew", crew)["data"]["headcount_registered"] == 2
+    assert clerk.delete(f"/records/base/worker/{workers[1]['id']}").status_code in (200, 204)
+    assert read(clerk, "crew", crew)["data"]["headcount_registered"] == 1
+    typed = clerk.patch(f"/records/base/crew/{crew['id']}", {"version": read(clerk, "crew", crew)["version"],
+                                                             "data": {"headcount_registered": 9}})
+    assert typed.status_code == 200 and typed.get_json()["data"]["headcount_registered"] == 1  # read-only: counted
+
+
 def test_crews_belong_to_a_project_with_a_labor_company_and_a_leader(
         people: dict[str, Api], master: dict[str, Any]) -> None:
     ann, clerk = people["ann"], people["clerk"]
@@ -308,14 +404,20 @@ def test_enabling_base_plants_the_fourteen_trades_and_the_cost_account_template(
     admin = add_user(engine, tenant_id, "ann", "admin")
     with engine.records(admin) as records:
         trades = {t["data"]["trade_key"]: t["data"] for t in records.find("base", "trade", limit=100).items}
-        accounts = {a["data"]["account_code"]: a["data"]
-                    for a in records.find("base", "cost_account", limit=100).items}
+        found = records.find("base", "cost_account", limit=100).items
+        accounts = {a["data"]["account_code"]: a["data"] for a in found}
+        ids = {a["data"]["account_code"]: a["id"] for a in found}
     assert len(trades) == 14
     assert trades["mason"]["trade_name"] == "砌筑工(瓦工)" and trades["mason"]["skill_level"] == "skilled"
     assert {k for k, t in trades.items() if t["skill_level"] == "unskilled"} == {"general_laborer", "handyman"}
     assert len(accounts) == 23
     assert accounts["0102"]["account_name"] == "点工/零星用工" and accounts["0102"]["level"] == 2
     assert sorted(code for code in accounts if len(code) == 2) == ["01", "02", "03", "04", "05", "06", "07"]
+    # the template is a tree: second-level accounts find their parents by code, so only leaves take postings
+    assert accounts["0102"]["parent"] == ids["01"] and accounts["0201"]["parent"] == ids["02"]
+    assert (accounts["01"]["child_count"], accounts["01"]["is_leaf"]) == (3, False)
+    assert {code for code, a in accounts.items() if not a["is_leaf"]} == {"01", "02", "03", "05", "06", "07"}
+    assert all(a["is_leaf"] for code, a in accounts.items() if len(code) == 4) and accounts["04"]["is_leaf"]
     engine.enable_module(tenant_id, "base", enabled=False)
     engine.enable_module(tenant_id, "base")  # enabled again: the seeds are not planted twice
     with engine.records(admin) as records:

@@ -80,6 +80,34 @@ def test_one_line_per_account_in_a_budget(world: dict[str, Any]) -> None:
     assert "line_key" in errors_of(response)
 
 
+def test_budget_lines_splits_and_cost_entries_take_leaf_accounts_only(world: dict[str, Any]) -> None:
+    ann, cost = world["users"]["ann"], world["users"]["cost"]
+    material = post(ann, "base", "cost_account", {"account_code": "02", "account_name": "材料费",
+                                                   "cost_element": "material"})
+    assert material["data"]["is_leaf"] is True           # no child account yet
+    post(ann, "base", "cost_account", {"account_code": "0203", "account_name": "周转材料租赁",
+                                       "cost_element": "material", "parent_code": "02"})
+    assert get(ann, "base", "cost_account", material["id"])["data"]["is_leaf"] is False
+    made = budget_with_lines(world, line_body(world, "0201", manual_amount="100000"))
+
+    def refused(entity: str, body: dict[str, Any], what: str) -> None:
+        response = cost.post(f"/records/cost/{entity}", body)
+        assert errors_of(response)["cost_account"] == (
+            f"{what} take leaf accounts only: choose a leaf account such as 0102, not one with child accounts")
+        zh = cost.client.post(f"/api/v1/records/cost/{entity}", json=body,
+                              headers={**cost.headers, "Accept-Language": "zh"}).get_json()
+        assert any(e["field"] == "cost_account" and "只能选末级科目(如0102)" in e["message"] for e in zh["errors"])
+
+    refused("cost_budget_line", {"budget": made["budget"]["id"], "cost_account": material["id"],
+                                 "manual_amount": "5000"}, "Budget lines")
+    refused("actual_cost_entry", {**entry_body(world, "0201", "800"), "cost_account": material["id"]},
+            "Actual cost entries")
+    refused("contract_cost_split", {"contract": world["material"]["id"], "cost_account": material["id"],
+                                    "amount": "800"}, "Contract cost splits")
+    assert post(cost, "cost", "actual_cost_entry", entry_body(world, "0201", "800"))["data"]["budget_line"] == \
+        made["lines"][0]["id"]
+
+
 # --- actual cost and budget control -------------------------------------------------------------------------
 
 def test_actual_cost_entries_roll_up_into_the_dynamic_cost_of_their_budget_line(world: dict[str, Any]) -> None:

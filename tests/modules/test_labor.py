@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 
 from engine import tenancy
@@ -172,6 +174,70 @@ def test_a_ticket_entered_after_the_window_is_a_late_entry(world: dict[str, Any]
     four_days = (TODAY - timedelta(days=4)).isoformat()
     assert create_ticket(cost, ticket_body(world, 1, work_date=three_days))["data"]["late_entry"] is False
     assert create_ticket(cost, ticket_body(world, 2, work_date=four_days))["data"]["late_entry"] is True
+
+
+def headcount_rule_number() -> int:
+    """The 1-based position of the ticket's headcount warning among its declared rules (warnings name it)."""
+    spec = yaml.safe_load((Path(__file__).parents[2] / "modules/labor/module.yaml").read_text(encoding="utf-8"))
+    rules = spec["entities"]["day_labor_ticket"]["rules"]
+    return next(i for i, rule in enumerate(rules, 1)
+                if rule.get("severity") == "warning" and rule.get("field") == "headcount")
+
+
+def test_a_headcount_above_the_crews_registered_workers_warns_and_the_ticket_is_saved(
+        world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    crew = cost.get(f"/records/base/crew/{world['crews']['a']['id']}").get_json()
+    assert crew["data"]["headcount_registered"] == 2            # the two workers of the fixture, on site
+    within = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1, headcount=2))
+    assert within.status_code == 201 and within.get_json()["warnings"] == []
+    above = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 2, headcount=3))
+    assert above.status_code == 201, above.get_json()
+    assert above.get_json()["warnings"] == [{
+        "rule": headcount_rule_number(), "field": "headcount",
+        "message": "The headcount is above the crew's registered workers on site (real-name roster)"}]
+    saved = cost.get(f"/records/labor/day_labor_ticket/{above.get_json()['id']}").get_json()
+    assert saved["data"]["headcount"] == 3 and saved["status"] == "draft"
+    chinese = cost.client.post("/api/v1/records/labor/day_labor_ticket", json=ticket_body(world, 3, headcount=5),
+                               headers={**cost.headers, "Accept-Language": "zh"})
+    assert chinese.status_code == 201
+    assert [w["message"] for w in chinese.get_json()["warnings"]] == ["人数超过班组在场登记人数(实名制花名册)"]
+    fixed = cost.patch(f"/records/labor/day_labor_ticket/{above.get_json()['id']}",
+                       {"version": above.get_json()["version"], "data": {"headcount": 2}})
+    assert fixed.status_code == 200 and fixed.get_json()["warnings"] == []
+
+
+def test_a_crew_without_registered_workers_never_warns_on_the_headcount(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    crew_b = world["crews"]["b"]
+    assert cost.get(f"/records/base/crew/{crew_b['id']}").get_json()["data"]["headcount_registered"] == 0
+    response = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1, crew=crew_b["id"], headcount=12))
+    assert response.status_code == 201 and response.get_json()["warnings"] == []
+
+
+def test_a_retired_worker_lowers_the_headcount_a_ticket_may_have_without_warning(world: dict[str, Any]) -> None:
+    ann, cost = world["users"]["ann"], world["users"]["cost"]
+    worker = world["workers"][0]
+    exited = ann.patch(f"/records/base/worker/{worker['id']}",
+                       {"version": worker["version"], "data": {"worker_status": "exited"}})
+    assert exited.status_code == 200, exited.get_json()
+    assert cost.get(f"/records/base/crew/{world['crews']['a']['id']}").get_json()["data"]["headcount_registered"] == 1
+    response = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1, headcount=2))
+    assert response.status_code == 201 and [w["field"] for w in response.get_json()["warnings"]] == ["headcount"]
+
+
+def test_a_ticket_refuses_a_cost_account_with_child_accounts(world: dict[str, Any]) -> None:
+    ann, cost = world["users"]["ann"], world["users"]["cost"]
+    labor = api_creator(ann)("cost_account", {"account_code": "01", "account_name": "人工费", "cost_element": "labor"})
+    day_labor = world["day_labor_account"]
+    linked = ann.patch(f"/records/base/cost_account/{day_labor['id']}",
+                       {"version": day_labor["version"], "data": {"parent": labor["id"]}})
+    assert linked.status_code == 200, linked.get_json()
+    refused = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1, cost_account=labor["id"]))
+    assert errors_of(refused) == {"cost_account": "Day-labor tickets take leaf accounts only: choose a leaf account "
+                                                  "such as 0102, not one with child accounts"}
+    posted = create_ticket(cost, ticket_body(world, 2))          # left empty: the parameter's 0102, a leaf
+    assert posted["data"]["cost_account"] == day_labor["id"]
 
 
 # --- field-level permissions ----------------------------------------------------------------------------
@@ -610,6 +676,16 @@ def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: For
               for entity in ("org_unit", "party", "project", "contract", "crew", "trade", "worker", "cost_account")}
     assert counts == {"org_unit": 2, "party": 6, "project": 2, "contract": 4, "crew": 4, "trade": 14, "worker": 6,
                       "cost_account": 23}
+    # every budget line, split and posting of the demo goes to a leaf of the seeded account tree
+    accounts = {a["id"]: a["data"] for a in admin.get("/records/base/cost_account?limit=100").get_json()["items"]}
+    used = {line["data"]["cost_account"] for entity in ("cost_budget_line", "actual_cost_entry")
+            for line in admin.get(f"/records/cost/{entity}?limit=500").get_json()["items"]}
+    used |= {split["cost_account"] for contract in admin.get("/records/base/contract").get_json()["items"]
+             for split in contract["data"].get("cost_splits", [])}
+    used |= {t["data"]["cost_account"] for t in admin.get("/records/labor/day_labor_ticket").get_json()["items"]}
+    assert used and all(accounts[account]["is_leaf"] for account in used)
+    assert sorted(a["account_code"] for a in accounts.values() if not a["is_leaf"]) == [
+        "01", "02", "03", "05", "06", "07"]
     rates = admin.get("/records/labor/day_labor_rate").get_json()["items"]
     assert len(rates) == 3 and {r["status"] for r in rates} == {"approved"}
     tickets = admin.get("/records/labor/day_labor_ticket", query_string={"sort": "ticket_no"}).get_json()["items"]
