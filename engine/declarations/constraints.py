@@ -80,8 +80,7 @@ def conflict_checks(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapp
         if spec.get("overlaps") is not None and overlaps is None:
             is_sound = False
         severity = str(spec.get("severity", "error"))
-        if severity not in SEVERITIES:
-            compiler.problem((*path, "severity"), f"severity {severity!r} is neither 'error' nor 'warning'")
+        if severity not in SEVERITIES:  # the schema says so
             is_sound = False
         when = compiler.formula((*path, "when"), spec.get("when"), env, what=f"'when' of conflict {index + 1}",
                                 expect=ftype_for("boolean"))
@@ -106,10 +105,7 @@ def _conflict_fields_sound(compiler: ModuleCompiler, path: Path, names: Sequence
             compiler.problem((*path, position), f"conflict field {name!r} holds a list ({field.type}); "
                              "match single-valued fields")
             is_sound = False
-    if len(set(names)) != len(names):
-        compiler.problem(path, "a conflict matches a field twice")
-        is_sound = False
-    return is_sound
+    return is_sound and len(set(names)) == len(names)  # the schema reports a field named twice
 
 
 def _overlap_fields(compiler: ModuleCompiler, path: Path, raw: Any, fields: Mapping[str, FieldSpec],
@@ -118,9 +114,7 @@ def _overlap_fields(compiler: ModuleCompiler, path: Path, raw: Any, fields: Mapp
     if raw is None:
         return None
     if not isinstance(raw, list) or len(raw) != 2:
-        compiler.problem(path, "overlaps needs two date fields, the start and the end of the range, "
-                         "e.g. overlaps: [valid_from, valid_to]")
-        return None
+        return None  # the schema asks for two names
     start, end = str(raw[0]), str(raw[1])
     is_sound = True
     for position, name in enumerate((start, end)):
