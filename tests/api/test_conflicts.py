@@ -18,7 +18,7 @@ RATES = "/records/clashbook/rate"
 TICKETS = "/records/clashbook/ticket"
 
 
-def _tenant(engine: Formwork) -> str:
+def clashbook_tenant(engine: Formwork) -> str:
     engine.catalog.install(CLASHBOOK)
     tenant_id = new_tenant_id()
     with engine.db.tenant(tenant_id) as session:
@@ -30,7 +30,7 @@ def _tenant(engine: Formwork) -> str:
 
 @pytest.fixture
 def book(engine: Formwork) -> str:
-    return _tenant(engine)
+    return clashbook_tenant(engine)
 
 
 @pytest.fixture
@@ -146,6 +146,6 @@ def test_voided_tickets_do_not_count_and_the_oldest_clash_is_named(engine: Formw
 def test_other_tenants_records_never_count(engine: Formwork, client: FlaskClient, clerk: Api) -> None:
     created(clerk, RATES, rate("R-1", "2024-01-01", "2024-12-31"))
     created(clerk, TICKETS, ticket("T-1"))
-    other = login(client, _tenant(engine), "clerk")
+    other = login(client, clashbook_tenant(engine), "clerk")
     created(other, RATES, rate("R-1", "2024-01-01", "2024-12-31"))
     assert created(other, TICKETS, ticket("T-1"))["warnings"] == []
