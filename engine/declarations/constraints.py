@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.declarations.model import ConflictCheck, FieldSpec, Mask, Numbering, NumberPart, UniqueKey
 from engine.errors import FormulaError, Problem
-from engine.formula import Environment, compile_formula, ftype_for
+from engine.formula import Environment, Formula, compile_formula, ftype_for
 
 if TYPE_CHECKING:
     from engine.declarations.compiler import ModuleCompiler, Path
@@ -86,11 +86,26 @@ def conflict_checks(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapp
                                 expect=ftype_for("boolean"))
         if spec.get("when") is not None and when is None:
             is_sound = False
+        elif when is not None and (reason := _not_in_sql(when)) is not None:
+            compiler.problem((*path, "when"), f"'when' of conflict {index + 1} is read in the database, "
+                             f"but {reason}; compare the record's own fields, refs or params")
+            is_sound = False
         message = label_of(spec["message"], "") if spec.get("message") else None
         if is_sound:
             checks.append(ConflictCheck(tuple(names), number=index + 1, when=when, overlaps=overlaps,
                                         severity=severity, message=message))
     return tuple(checks)
+
+
+def _not_in_sql(when: Formula) -> str | None:
+    """Why `when` cannot become SQL (it selects the other records in the database), or None."""
+    from engine.storage.queries import RecordColumns  # storage builds on declarations: import when used
+
+    try:
+        when.to_sql(RecordColumns("postgresql"))
+    except FormulaError as error:
+        return error.reason
+    return None
 
 
 def _conflict_fields_sound(compiler: ModuleCompiler, path: Path, names: Sequence[str],

@@ -79,6 +79,7 @@ entities:
     fields:
       crew: {type: text}
       tags: {type: multi_enum, options: {a: A}}
+      lines: {type: table, fields: {qty: {type: integer}}}
       valid_from: {type: date}
       valid_to: {type: date}
       until: {type: datetime}
@@ -100,6 +101,8 @@ entities:
       - match: [crew]
         overlap: [valid_from, valid_to]
       - match: [crew]
+        when: "len(tags) > 0 and sum(lines.qty) > 1"
+      - match: [crew]
         overlaps: [valid_from, valid_to]
         when: "status != 'rejected'"
         severity: warning
@@ -112,16 +115,18 @@ def test_conflict_problems_are_reported_where_they_are(tmp_path: Path) -> None:
     (folder / "module.yaml").write_text(CONFLICTS, encoding="utf-8")
     lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
     assert lines == [
-        "module.yaml:15:23: conflict matches unknown field 'crews' (did you mean 'crew'?)",
-        "module.yaml:16:17: conflict field 'tags' holds a list (multi_enum); match single-valued fields",
-        "module.yaml:17:19: 'overlaps' must have at least 2 entries",
-        "module.yaml:19:32: overlaps field 'note' is text; the start and end of a range are date or datetime fields",
-        "module.yaml:21:19: the start 'valid_from' is date but the end 'until' is datetime; use the same type for both",
-        "module.yaml:23:19: overlaps needs two different fields, the start and the end",
-        "module.yaml:24:23: 'match' lists 'crew' more than once",
-        "module.yaml:25:16: 'when' of conflict 6: unknown field 'stauts' (did you mean 'status'?)",
-        "module.yaml:27:19: 'severity' must be one of error, warning, not 'warn' (did you mean 'warning'?)",
-        "module.yaml:29:9: unknown key 'overlap' in item 8 of 'conflicts' of entity 'rate' (did you mean 'overlaps'?)",
+        "module.yaml:16:23: conflict matches unknown field 'crews' (did you mean 'crew'?)",
+        "module.yaml:17:17: conflict field 'tags' holds a list (multi_enum); match single-valued fields",
+        "module.yaml:18:19: 'overlaps' must have at least 2 entries",
+        "module.yaml:20:32: overlaps field 'note' is text; the start and end of a range are date or datetime fields",
+        "module.yaml:22:19: the start 'valid_from' is date but the end 'until' is datetime; use the same type for both",
+        "module.yaml:24:19: overlaps needs two different fields, the start and the end",
+        "module.yaml:25:23: 'match' lists 'crew' more than once",
+        "module.yaml:26:16: 'when' of conflict 6: unknown field 'stauts' (did you mean 'status'?)",
+        "module.yaml:28:19: 'severity' must be one of error, warning, not 'warn' (did you mean 'warning'?)",
+        "module.yaml:30:9: unknown key 'overlap' in item 8 of 'conflicts' of entity 'rate' (did you mean 'overlaps'?)",
+        "module.yaml:32:15: 'when' of conflict 9 is read in the database, but the child table values 'lines.qty' "
+        "cannot be used in a filter; compare the record's own fields, refs or params",
     ]
 
 
