@@ -67,14 +67,9 @@ def conflict_checks(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapp
     checks = []
     for index, spec in enumerate(raw if isinstance(raw, list) else []):
         path = (*base, "conflicts", index)
-        if not isinstance(spec, dict):
-            compiler.problem(path, "a conflict is a mapping such as {match: [project, crew], severity: warning}")
-            continue
-        names = [str(n) for n in spec.get("match") or ()] if isinstance(spec.get("match"), list) else []
-        if not names:
-            compiler.problem(path, "a conflict needs `match`: the fields another record must share, "
-                             "e.g. match: [crew, work_date]")
-            continue
+        names = [str(n) for n in spec.get("match") or ()] if isinstance(spec, dict) else []
+        if not names or not isinstance(spec.get("match"), list):
+            continue  # the schema asks for a mapping with a non-empty `match`
         is_sound = _conflict_fields_sound(compiler, (*path, "match"), names, fields, suggest)
         overlaps = _overlap_fields(compiler, (*path, "overlaps"), spec.get("overlaps"), fields, names, suggest)
         if spec.get("overlaps") is not None and overlaps is None:

@@ -139,3 +139,13 @@ def test_the_labor_module_declares_its_conflicts() -> None:
     duplicate, = modules["labor"].entities["day_labor_ticket"].conflicts
     assert duplicate.match == ("crew", "work_date", "location") and duplicate.overlaps is None
     assert duplicate.is_warning
+
+
+def test_a_conflict_without_match_is_reported_once(tmp_path: Path) -> None:
+    folder = tmp_path / "clashes"
+    folder.mkdir()
+    text = CONFLICTS.split("    conflicts:\n")[0] + "    conflicts:\n      - severity: warning\n      - match: []\n"
+    (folder / "module.yaml").write_text(text, encoding="utf-8")
+    lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
+    assert lines == ["module.yaml:16:9: item 1 of 'conflicts' of entity 'rate' is missing 'match'",
+                     "module.yaml:17:16: 'match' must not be empty"]
