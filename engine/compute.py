@@ -123,12 +123,16 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
 class RuleWarning:
     """A `severity: warning` rule the record breaks: it is saved, and the message goes back with it."""
 
-    rule: int          # 1-based position among the entity's rules
+    rule: int | None   # 1-based position among the entity's rules (None for a conflict)
     field: str
     message: str
+    conflict: int | None = None   # 1-based position among the entity's conflicts
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "field": self.field, "message": self.message}
+        shown: dict[str, Any] = {"rule": self.rule, "field": self.field, "message": self.message}
+        if self.conflict is not None:
+            shown["conflict"] = self.conflict
+        return shown
 
 
 def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,

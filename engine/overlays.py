@@ -25,7 +25,7 @@ from engine.errors import DeclarationError, Problem
 from engine.values import InvalidValue, coerce
 
 MAIN = "overlay.yaml"  # the overlay's own text in `Overlay.files`; BPMN files sit beside it
-APPENDED = ("rules", "effects", "unique")  # entity lists an overlay adds to instead of replacing
+APPENDED = ("rules", "effects", "unique", "conflicts")  # entity lists an overlay adds to instead of replacing
 
 
 @dataclass(frozen=True)

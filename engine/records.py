@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, events, files, links, networks
 from engine.compute import Evaluation, RuleWarning, check_record, compute, rule_warnings
+from engine.conflicts import conflict_errors, conflict_warnings
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, Action, Effect, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, PluginNotEnabled, RecordInvalid
@@ -146,8 +147,10 @@ class Records:
         return result
 
     def warnings_of(self, entity: EntitySpec, row: Record) -> list[RuleWarning]:
-        """The warning rules a stored record breaks now (for its page)."""
-        return rule_warnings(entity, self.values_of(entity, row), self.evaluation(entity), self.language)
+        """The warning rules and warning conflicts a stored record has now (for its page)."""
+        values, evaluation = self.values_of(entity, row), self.evaluation(entity)
+        return (rule_warnings(entity, values, evaluation, self.language)
+                + conflict_warnings(self.session, entity, evaluation, values, row.id, self.language))
 
     # -- use cases ---------------------------------------------------------------------------------
 
@@ -624,10 +627,13 @@ class Records:
         errors += files.attachment_errors(self.session, entity, values)
         errors += self._uniqueness_errors(entity, values, record_id)
         errors += self._unique_key_errors(entity, values, record_id)
+        if not errors:  # a clash with another record matters once the record itself is sound
+            errors += conflict_errors(self.session, entity, evaluation, values, record_id, self.language)
         if errors:
             raise RecordInvalid(_deduplicated(errors))
         if warnings is not None:
             warnings += rule_warnings(entity, values, evaluation, self.language)
+            warnings += conflict_warnings(self.session, entity, evaluation, values, record_id, self.language)
         return document
 
     def _reference_errors(self, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:

@@ -18,9 +18,13 @@ ERROR_SCHEMA = {
 }
 RULE_WARNINGS = {
     "type": "array",
-    "description": "the `severity: warning` rules the saved record breaks: it was saved all the same",
+    "description": "the `severity: warning` rules the saved record breaks and the warning conflicts it has "
+                   "with other records: it was saved all the same",
     "items": {"type": "object", "required": ["rule", "field", "message"], "properties": {
-        "rule": {"type": "integer", "description": "1-based position among the entity's rules"},
+        "rule": {"type": ["integer", "null"], "description": "1-based position among the entity's rules "
+                                                             "(null for a conflict)"},
+        "conflict": {"type": "integer", "description": "1-based position among the entity's conflicts "
+                                                      "(only for a conflict)"},
         "field": {"type": "string", "description": "the field the rule is about ('' for the whole record)"},
         "message": {"type": "string"}}},
 }

@@ -210,6 +210,7 @@ class ModuleCompiler:
         workflow = self.workflow(base, raw.get("workflow"), env)
         effects = self.effects(base, raw.get("effects") or [], env, name)
         unique = constraints.unique_keys(self, base, raw.get("unique"), fields, env)
+        conflicts = constraints.conflict_checks(self, base, raw.get("conflicts"), fields, env)
         views = raw.get("views") or {}
         list_view = views.get("list") or {} if isinstance(views, dict) else {}
         columns = tuple(str(c) for c in list_view.get("columns") or ())
@@ -232,7 +233,8 @@ class ModuleCompiler:
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
-            computed_order=order, environment=env, effects=effects, unique=unique, network=network,
+            computed_order=order, environment=env, effects=effects, unique=unique, conflicts=conflicts,
+            network=network,
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:

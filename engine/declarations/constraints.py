@@ -1,13 +1,13 @@
-"""Compile the declarations that constrain values: composite unique keys, numbering, masks."""
+"""Compile the declarations that constrain values: composite unique keys, conflicts, numbering, masks."""
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.declarations.model import FieldSpec, Mask, Numbering, NumberPart, UniqueKey
+from engine.declarations.model import ConflictCheck, FieldSpec, Mask, Numbering, NumberPart, UniqueKey
 from engine.errors import FormulaError, Problem
-from engine.formula import Environment, compile_formula, ftype_for
+from engine.formula import Environment, Formula, compile_formula, ftype_for
 
 if TYPE_CHECKING:
     from engine.declarations.compiler import ModuleCompiler, Path
@@ -16,6 +16,8 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 SEQ = re.compile(r"seq(?::(\d+))?")
 NOT_IN_INDEX = re.compile(r"\b(params|user)\s*\.|\b(today|now)\s*\(")   # what an index condition cannot hold
 LIST_TYPES = frozenset({"table", "multi_enum", "attachment"})   # hold lists: no unique key over them
+RANGE_TYPES = frozenset({"date", "datetime"})                      # what `overlaps` compares
+SEVERITIES = ("error", "warning")
 
 
 def unique_keys(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
@@ -55,6 +57,99 @@ def unique_keys(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[
         if is_sound:
             keys.append(UniqueKey(tuple(names), when=when, message=message))
     return tuple(keys)
+
+
+def conflict_checks(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
+                    env: Environment) -> tuple[ConflictCheck, ...]:
+    """`conflicts: [{match: [a, b], when: formula, overlaps: [start, end], severity, message}]` of an entity."""
+    from engine.declarations.compiler import label_of, suggest
+
+    checks = []
+    for index, spec in enumerate(raw if isinstance(raw, list) else []):
+        path = (*base, "conflicts", index)
+        names = [str(n) for n in spec.get("match") or ()] if isinstance(spec, dict) else []
+        if not names or not isinstance(spec.get("match"), list):
+            continue  # the schema asks for a mapping with a non-empty `match`
+        is_sound = _conflict_fields_sound(compiler, (*path, "match"), names, fields, suggest)
+        overlaps = _overlap_fields(compiler, (*path, "overlaps"), spec.get("overlaps"), fields, names, suggest)
+        if spec.get("overlaps") is not None and overlaps is None:
+            is_sound = False
+        severity = str(spec.get("severity", "error"))
+        if severity not in SEVERITIES:  # the schema says so
+            is_sound = False
+        when = compiler.formula((*path, "when"), spec.get("when"), env, what=f"'when' of conflict {index + 1}",
+                                expect=ftype_for("boolean"))
+        if spec.get("when") is not None and when is None:
+            is_sound = False
+        elif when is not None and (reason := _not_in_sql(when)) is not None:
+            compiler.problem((*path, "when"), f"'when' of conflict {index + 1} is read in the database, "
+                             f"but {reason}; compare the record's own fields, refs or params")
+            is_sound = False
+        message = label_of(spec["message"], "") if spec.get("message") else None
+        if is_sound:
+            checks.append(ConflictCheck(tuple(names), number=index + 1, when=when, overlaps=overlaps,
+                                        severity=severity, message=message))
+    return tuple(checks)
+
+
+def _not_in_sql(when: Formula) -> str | None:
+    """Why `when` cannot become SQL (it selects the other records in the database), or None."""
+    from engine.storage.queries import RecordColumns  # storage builds on declarations: import when used
+
+    try:
+        when.to_sql(RecordColumns("postgresql"))
+    except FormulaError as error:
+        return error.reason
+    return None
+
+
+def _conflict_fields_sound(compiler: ModuleCompiler, path: Path, names: Sequence[str],
+                           fields: Mapping[str, FieldSpec], suggest: Any) -> bool:
+    is_sound = True
+    for position, name in enumerate(names):
+        field = fields.get(name)
+        if field is None:
+            compiler.problem((*path, position), f"conflict matches unknown field {name!r}" + suggest(name, fields))
+            is_sound = False
+        elif field.type in LIST_TYPES or field.multiple:
+            compiler.problem((*path, position), f"conflict field {name!r} holds a list ({field.type}); "
+                             "match single-valued fields")
+            is_sound = False
+    return is_sound and len(set(names)) == len(names)  # the schema reports a field named twice
+
+
+def _overlap_fields(compiler: ModuleCompiler, path: Path, raw: Any, fields: Mapping[str, FieldSpec],
+                    matched: Sequence[str], suggest: Any) -> tuple[str, str] | None:
+    """`overlaps: [start, end]`: two different date (or datetime) fields of the same type."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None  # the schema asks for two names
+    start, end = str(raw[0]), str(raw[1])
+    is_sound = True
+    for position, name in enumerate((start, end)):
+        field = fields.get(name)
+        if field is None:
+            compiler.problem((*path, position), f"overlaps names unknown field {name!r}" + suggest(name, fields))
+            is_sound = False
+        elif field.type not in RANGE_TYPES:
+            compiler.problem((*path, position), f"overlaps field {name!r} is {field.type}; "
+                             "the start and end of a range are date or datetime fields")
+            is_sound = False
+        elif name in matched:
+            compiler.problem((*path, position), f"{name!r} is both matched and a bound of the range; "
+                             "leave it out of match")
+            is_sound = False
+    if not is_sound:
+        return None
+    if start == end:
+        compiler.problem(path, "overlaps needs two different fields, the start and the end")
+        return None
+    if fields[start].type != fields[end].type:
+        compiler.problem(path, f"the start {start!r} is {fields[start].type} but the end {end!r} is "
+                         f"{fields[end].type}; use the same type for both")
+        return None
+    return start, end
 
 
 def numbering(compiler: ModuleCompiler, path: Path, raw: Any, kind: str, env: Environment,

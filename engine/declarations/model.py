@@ -138,6 +138,26 @@ class UniqueKey:
         return "+".join(self.fields)
 
 
+@dataclass(frozen=True)
+class ConflictCheck:
+    """Another live record of the entity with equal `match` fields (and intersecting `overlaps` dates) clashes.
+
+    `when` is evaluated on the other record, in SQL: it says which records count. An `error` refuses the
+    save on the first match field; a `warning` saves it and reports the clash.
+    """
+
+    match: tuple[str, ...]
+    number: int                                   # 1-based position among the entity's conflicts
+    when: Formula | None = None
+    overlaps: tuple[str, str] | None = None       # (start, end) date fields; an empty end is open
+    severity: str = "error"
+    message: Label | None = None
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
 class FieldSpec:
     name: str
@@ -284,6 +304,7 @@ class EntitySpec:
     list_filter: Formula | None = None             # the list view's standing filter
     effects: tuple[Effect, ...] = ()
     unique: tuple[UniqueKey, ...] = ()             # composite unique keys
+    conflicts: tuple[ConflictCheck, ...] = ()      # existence checks over the entity's other records
     computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
     environment: Environment | None = None         # what formulas over this entity may name (filters)
     network: Network | None = None                 # critical path method over its records

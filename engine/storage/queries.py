@@ -264,6 +264,37 @@ class RecordQuery:
             statement = statement.where(Record.id != exclude_id)
         return self.session.scalars(statement.limit(1)).first()
 
+    def conflicting(self, json_values: Mapping[str, Any], *, exclude_id: str | None, where: Formula | None,
+                    overlap: tuple[str, str] | None = None, start: Any = None, end: Any = None) -> Record | None:
+        """A live record (other than `exclude_id`) with these field values, an empty one matching an empty one.
+
+        With `overlap` (its start and end fields), the record's range must also meet [start, end]; an empty
+        bound on either side is open.
+        """
+        statement = self.base()
+        for name, json_value in json_values.items():
+            column = self.columns.json_text(name)
+            if json_value is None:
+                statement = statement.where(column.is_(None))
+            else:
+                statement = statement.where(column == (json_value if self.columns.dialect == "sqlite"
+                                                       else _as_text(json_value)))
+        if overlap is not None:
+            assert self.entity.environment is not None
+            ftype = self.entity.environment.fields[overlap[0]].type
+            their_start, their_end = (self.columns.field(name, ftype) for name in overlap)
+            if end is not None:
+                bound = self.columns.literal(end, ftype)
+                statement = statement.where(sql_or(their_start.is_(None), their_start <= bound))
+            if start is not None:
+                bound = self.columns.literal(start, ftype)
+                statement = statement.where(sql_or(their_end.is_(None), their_end >= bound))
+        if where is not None:
+            statement = statement.where(self.sql(where))
+        if exclude_id is not None:
+            statement = statement.where(Record.id != exclude_id)
+        return self.session.scalars(statement.order_by(Record.created_at, Record.id).limit(1)).first()
+
     def exists_with(self, name: str, json_value: Any, *, exclude_id: str | None) -> bool:
         compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
         statement = self.base().where(self.columns.json_text(name) == compared)

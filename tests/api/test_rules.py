@@ -136,7 +136,7 @@ def test_the_openapi_document_describes_warnings(clerk: Api) -> None:
     assert {"$ref": "#/components/schemas/RuleWarnings"} in [
         part.get("properties", {}).get("warnings") for part in created_schema["allOf"]]
     item = document["components"]["schemas"]["RuleWarnings"]["items"]
-    assert set(item["properties"]) == {"rule", "field", "message"}
+    assert set(item["properties"]) == {"rule", "conflict", "field", "message"}
 
 
 # -- numbering -------------------------------------------------------------------------------------

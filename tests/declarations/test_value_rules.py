@@ -70,3 +70,85 @@ def test_the_built_in_modules_declare_the_value_rules_they_asked_for() -> None:
     assert [r.check.text for r in ticket_rules if r.is_warning and r.field == "headcount"] == [
         "headcount <= crew.headcount_registered"]
     assert {m.version for name, m in modules.items() if name != "expense"} == {"1.2.0"}
+
+
+CONFLICTS = """\
+module: clashes
+version: 1.0.0
+title: {zh: 冲突, en: Clashes}
+entities:
+  rate:
+    title: {zh: 单价, en: Rate}
+    fields:
+      crew: {type: text}
+      tags: {type: multi_enum, options: {a: A}}
+      lines: {type: table, fields: {qty: {type: integer}}}
+      valid_from: {type: date}
+      valid_to: {type: date}
+      until: {type: datetime}
+      note: {type: text}
+    conflicts:
+      - match: [crew, crews]
+      - match: [tags]
+        overlaps: [valid_from]
+      - match: [crew]
+        overlaps: [valid_from, note]
+      - match: [crew]
+        overlaps: [valid_from, until]
+      - match: [crew]
+        overlaps: [valid_from, valid_from]
+      - match: [crew, crew]
+        when: "stauts != 'rejected'"
+      - match: [crew]
+        severity: warn
+      - match: [crew]
+        overlap: [valid_from, valid_to]
+      - match: [crew]
+        when: "len(tags) > 0 and sum(lines.qty) > 1"
+      - match: [crew]
+        overlaps: [valid_from, valid_to]
+        when: "status != 'rejected'"
+        severity: warning
+"""
+
+
+def test_conflict_problems_are_reported_where_they_are(tmp_path: Path) -> None:
+    folder = tmp_path / "clashes"
+    folder.mkdir()
+    (folder / "module.yaml").write_text(CONFLICTS, encoding="utf-8")
+    lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
+    assert lines == [
+        "module.yaml:16:23: conflict matches unknown field 'crews' (did you mean 'crew'?)",
+        "module.yaml:17:17: conflict field 'tags' holds a list (multi_enum); match single-valued fields",
+        "module.yaml:18:19: 'overlaps' must have at least 2 entries",
+        "module.yaml:20:32: overlaps field 'note' is text; the start and end of a range are date or datetime fields",
+        "module.yaml:22:19: the start 'valid_from' is date but the end 'until' is datetime; use the same type for both",
+        "module.yaml:24:19: overlaps needs two different fields, the start and the end",
+        "module.yaml:25:23: 'match' lists 'crew' more than once",
+        "module.yaml:26:16: 'when' of conflict 6: unknown field 'stauts' (did you mean 'status'?)",
+        "module.yaml:28:19: 'severity' must be one of error, warning, not 'warn' (did you mean 'warning'?)",
+        "module.yaml:30:9: unknown key 'overlap' in item 8 of 'conflicts' of entity 'rate' (did you mean 'overlaps'?)",
+        "module.yaml:32:15: 'when' of conflict 9 is read in the database, but the child table values 'lines.qty' "
+        "cannot be used in a filter; compare the record's own fields, refs or params",
+    ]
+
+
+def test_the_labor_module_declares_its_conflicts() -> None:
+    modules, problems = compile_all(builtin_folders())
+    assert not problems
+    rate, = modules["labor"].entities["day_labor_rate"].conflicts
+    assert rate.match == ("project", "crew", "labor_company", "trade") and rate.overlaps == ("valid_from", "valid_to")
+    assert not rate.is_warning and rate.when is not None and rate.when.text == "status != 'rejected'"
+    duplicate, = modules["labor"].entities["day_labor_ticket"].conflicts
+    assert duplicate.match == ("crew", "work_date", "location") and duplicate.overlaps is None
+    assert duplicate.is_warning
+
+
+def test_a_conflict_without_match_is_reported_once(tmp_path: Path) -> None:
+    folder = tmp_path / "clashes"
+    folder.mkdir()
+    text = CONFLICTS.split("    conflicts:\n")[0] + "    conflicts:\n      - severity: warning\n      - match: []\n"
+    (folder / "module.yaml").write_text(text, encoding="utf-8")
+    lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
+    assert lines == ["module.yaml:16:9: item 1 of 'conflicts' of entity 'rate' is missing 'match'",
+                     "module.yaml:17:16: 'match' must not be empty"]

@@ -438,7 +438,8 @@ def test_a_rate_compares_itself_with_the_guide_price(world: dict[str, Any]) -> N
     data = response.get_json()["data"]
     assert (data["guide_price"], data["over_guide_pct"], data["effective_overtime_hour_price"]) == (
         "400.00", "5.00", "52.50")
-    given = clerk.post("/records/labor/day_labor_rate", rate_body(world, 2, overtime_hour_price="60")).get_json()
+    given = clerk.post("/records/labor/day_labor_rate", rate_body(
+        world, 2, overtime_hour_price="60", valid_from="2025-01-01", valid_to="2025-12-31")).get_json()
     assert given["data"]["effective_overtime_hour_price"] == "60.00"
     errors = errors_of(clerk.post("/records/labor/day_labor_rate", rate_body(
         world, 3, crew=world["crews"]["other"]["id"], valid_to="2023-12-31", unit_price="0")))
@@ -474,6 +475,45 @@ def test_a_rate_far_above_the_guide_needs_the_vice_general_manager(world: dict[s
     decide(users["pm"], rate["id"])
     assert decide(users["costdept"], rate["id"])["status"] == "in_review"
     assert decide(users["vgm"], rate["id"], "reject", "超公司指导价过多")["status"] == "rejected"
+
+
+def test_rates_of_one_crew_and_trade_may_not_overlap_unless_rejected(world: dict[str, Any]) -> None:
+    users = world["users"]
+    rates = "/records/labor/day_labor_rate"
+    first = users["clerk"].post(rates, rate_body(world)).get_json()
+    errors = errors_of(users["clerk"].post(rates, rate_body(world, 2, valid_from="2024-12-31", valid_to="2025-06-30")))
+    assert errors == {"project": "Another rate of this project, crew (or labor company) and trade is in force in "
+                                 f"this period ('DJ-XM-0001-01' (id {first['id']}))"}
+    for number, extra in enumerate([{"valid_from": "2025-01-01", "valid_to": "2025-06-30"},   # the day after
+                                    {"trade": world["laborer"]["id"]},
+                                    {"crew": world["crews"]["b"]["id"]},
+                                    {"crew": None, "labor_company": world["labor_company"]["id"]}], start=3):
+        response = users["clerk"].post(rates, rate_body(world, number, **extra))
+        assert response.status_code == 201, response.get_json()
+    high = users["clerk"].post(rates, rate_body(world, 7, unit_price="461", valid_from="2023-01-01",
+                                                valid_to="2023-12-31")).get_json()
+    submit(users["clerk"], "day_labor_rate", high["id"])
+    decide(users["pm"], high["id"])
+    decide(users["costdept"], high["id"])
+    assert decide(users["vgm"], high["id"], "reject", "超公司指导价过多")["status"] == "rejected"
+    again = users["clerk"].post(rates, rate_body(world, 8, valid_from="2023-01-01", valid_to="2023-12-31"))
+    assert again.status_code == 201, again.get_json()
+
+
+def test_a_second_ticket_of_the_crew_day_and_area_warns_but_is_saved(world: dict[str, Any]) -> None:
+    users = world["users"]
+    first = create_ticket(users["lead"], ticket_body(world))
+    assert first["warnings"] == []
+    submit(users["lead"], "day_labor_ticket", first["id"])
+    assert decide(users["site"], first["id"], "reject", "重复报单")["status"] == "rejected"
+    second = create_ticket(users["lead"], ticket_body(world, 2))     # the rejected one does not count
+    assert second["warnings"] == []
+    third = create_ticket(users["cost"], ticket_body(world, 3))
+    number = second["data"]["ticket_no"]
+    assert third["warnings"] == [{"rule": None, "conflict": 1, "field": "crew", "message": (
+        "Possible duplicate: the crew already has a ticket for this day and work area "
+        f"({number!r} (id {second['id']}))")}]
+    assert create_ticket(users["cost"], ticket_body(world, 4, location="3#楼 6层"))["warnings"] == []
 
 
 # --- 点工月度汇总 (§2.4-B) ------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from flask.testing import FlaskClient
 
 from engine import tenancy
 from engine.runtime import Formwork
+from tests.api.test_conflicts import clashbook_tenant
+from tests.api.test_conflicts import ticket as clash_ticket
 from tests.api.test_rules import RULEBOOK, ticket
 from tests.conftest import add_user, new_tenant_id
 from tests.web.conftest import sign_in
@@ -61,3 +63,18 @@ def test_a_form_does_not_offer_masked_columns_for_sorting(engine: Formwork, brow
     clerk = sign_in(browser_client, tenant_id, "clerk")
     page = clerk.text("/m/rulebook/ticket?cols=ticket_no&cols=bank_account")
     assert "sort=bank_account" not in page and "sort=ticket_no" in page
+
+
+def test_the_record_page_shows_a_duplicate_warning_while_the_other_record_lives(engine: Formwork,
+                                                                                 browser_client: FlaskClient) -> None:
+    tenant_id = clashbook_tenant(engine)
+    with engine.records(tenancy.Actor(tenant_id, "clerk", frozenset({"clerk"}))) as records:
+        first = records.create("clashbook", "ticket", clash_ticket("T-1"))
+        second = records.create("clashbook", "ticket", clash_ticket("T-2"))
+    clerk = sign_in(browser_client, tenant_id, "clerk")
+    page = clerk.text(f"/m/clashbook/ticket/{second['id']}")
+    assert f"Possible duplicate (&#39;T-1&#39; (id {first['id']}))" in page
+    assert f"Possible duplicate (&#39;T-2&#39; (id {second['id']}))" in clerk.text(f"/m/clashbook/ticket/{first['id']}")
+    with engine.records(tenancy.Actor(tenant_id, "clerk", frozenset({"clerk"}))) as records:
+        records.delete("clashbook", "ticket", first["id"], first["version"])
+    assert "Possible duplicate" not in clerk.text(f"/m/clashbook/ticket/{second['id']}")

@@ -1,0 +1,66 @@
+"""Declared conflicts: another live record of the same entity that shares fields (and a date range)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.compute import Evaluation, RuleWarning
+from engine.declarations.model import ConflictCheck, EntitySpec
+from engine.errors import FieldError
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery
+from engine.values import to_json
+
+
+def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
+                    record_id: str | None, language: str) -> list[FieldError]:
+    """The `error` conflicts the record has, each on its first match field, naming the other record."""
+    return [FieldError(check.match[0], _message(entity, check, values, other, language))
+            for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
+
+
+def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
+                      record_id: str | None, language: str) -> list[RuleWarning]:
+    """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which)."""
+    return [RuleWarning(None, check.match[0], _message(entity, check, values, other, language),
+                        conflict=check.number)
+            for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
+
+
+def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
+             record_id: str | None, *, warnings: bool) -> list[tuple[ConflictCheck, Record]]:
+    """One query per check, run in the database; the oldest clashing record is named."""
+    checks = [c for c in entity.conflicts if c.is_warning == warnings]
+    if not checks:
+        return []
+    query = RecordQuery(session, entity, evaluation)
+    found = []
+    for check in checks:
+        start, end = ((values.get(check.overlaps[0]), values.get(check.overlaps[1]))
+                      if check.overlaps is not None else (None, None))
+        other = query.conflicting({name: _json_or_none(values.get(name)) for name in check.match},
+                                  exclude_id=record_id, where=check.when, overlap=check.overlaps,
+                                  start=start, end=end)
+        if other is not None:
+            found.append((check, other))
+    return found
+
+
+def _json_or_none(value: Any) -> Any:
+    return None if value is None else to_json(value)
+
+
+def _message(entity: EntitySpec, check: ConflictCheck, values: Mapping[str, Any], other: Record,
+             language: str) -> str:
+    title = other.data.get(entity.title_field) if entity.title_field else None
+    holder = f"{title!r} (id {other.id})" if title is not None else f"id {other.id}"
+    if check.message is not None:
+        return f"{check.message.get(language)} ({holder})"
+    shown = ", ".join(f"{name} = {_json_or_none(values.get(name))!r}" for name in check.match)
+    if language == "zh":
+        period = f"且{check.overlaps[0]}–{check.overlaps[1]}期间重叠" if check.overlaps else ""
+        return f"已有相同({shown}){period}的{entity.title.zh}: {holder}"
+    period = f" and an overlapping {check.overlaps[0]}–{check.overlaps[1]} period" if check.overlaps else ""
+    return f"another {entity.title.en} has {shown}{period}: {holder}"
