@@ -191,14 +191,15 @@ def test_a_headcount_above_the_crews_registered_workers_warns_and_the_ticket_is_
     assert crew["data"]["headcount_registered"] == 2            # the two workers of the fixture, on site
     within = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1, headcount=2))
     assert within.status_code == 201 and within.get_json()["warnings"] == []
-    above = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 2, headcount=3))
+    above = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 2, headcount=3, location="3#楼 6层"))
     assert above.status_code == 201, above.get_json()
     assert above.get_json()["warnings"] == [{
         "rule": headcount_rule_number(), "field": "headcount",
         "message": "The headcount is above the crew's registered workers on site (real-name roster)"}]
     saved = cost.get(f"/records/labor/day_labor_ticket/{above.get_json()['id']}").get_json()
     assert saved["data"]["headcount"] == 3 and saved["status"] == "draft"
-    chinese = cost.client.post("/api/v1/records/labor/day_labor_ticket", json=ticket_body(world, 3, headcount=5),
+    chinese = cost.client.post("/api/v1/records/labor/day_labor_ticket", json=ticket_body(world, 3, headcount=5,
+                                                                                   location="3#楼 7层"),
                                headers={**cost.headers, "Accept-Language": "zh"})
     assert chinese.status_code == 201
     assert [w["message"] for w in chinese.get_json()["warnings"]] == ["人数超过班组在场登记人数(实名制花名册)"]
