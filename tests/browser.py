@@ -56,3 +56,13 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def log_in(page: Any, server: str, tenant: str, username: str, password: str) -> None:
+    """Sign in through the login form and wait for the dashboard."""
+    page.goto(server + "/login")
+    page.fill("#tenant", tenant)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click(".login-card button[type=submit]")
+    page.wait_for_url(server + "/")

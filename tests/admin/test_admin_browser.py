@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from engine import operators, tenancy
 from engine.runtime import Formwork
-from tests.browser import ARGS, CHROMIUM, serving
+from tests.browser import ARGS, CHROMIUM, log_in, serving
 from tests.conftest import PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -58,12 +58,7 @@ def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(serve
             assert "professional" in row and "1 / 3" in row and "read-only" in row
 
             tenant = browser.new_context(locale="zh-CN").new_page()
-            tenant.goto(server + "/login")
-            tenant.fill("#tenant", TENANT)
-            tenant.fill("#username", "li")
-            tenant.fill("#password", PASSWORD)
-            tenant.click(".login-card button[type=submit]")
-            tenant.wait_for_url(server + "/")
+            log_in(tenant, server, TENANT, "li", PASSWORD)
             today = datetime.now(UTC).date().isoformat()
             assert f"授权已于 {today} 到期，本租户为只读" in tenant.inner_text(".license-banner")
             assert "授权：专业版，已用席位 1 / 3" in tenant.inner_text(".license-line")

@@ -16,7 +16,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, chromium, serving
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, chromium, log_in, serving
 from tests.conftest import PASSWORD
 from tests.excel.conftest import SHEETSHOP, USERS, sheet_rows, workbook
 
@@ -61,12 +61,7 @@ def signed_in(browser: Any, server: str, language: str) -> tuple[Any, Any, list[
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server + "/login")
-    page.fill("#tenant", TENANT)
-    page.fill("#username", "clerk")
-    page.fill("#password", PASSWORD)
-    page.click(".login-card button[type=submit]")
-    page.wait_for_url(server + "/")
+    log_in(page, server, TENANT, "clerk", PASSWORD)
     return context, page, errors
 
 

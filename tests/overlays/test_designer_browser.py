@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, serving
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, log_in, serving
 from tests.conftest import PASSWORD
 from tests.overlays.test_designer_pages import SIMPLE
 
@@ -44,12 +44,7 @@ def test_an_administrator_adjusts_a_form_in_the_browser(server: str) -> None:
             page: Any = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(server + "/login")
-            page.fill("#tenant", TENANT)
-            page.fill("#username", "boss")
-            page.fill("#password", PASSWORD)
-            page.click(".login-card button[type=submit]")
-            page.wait_for_url(server + "/")
+            log_in(page, server, TENANT, "boss", PASSWORD)
             page.click("a[href='/designer/']")
             page.click("a[href='/designer/labor']")
             page.select_option("#preview-entity", "day_labor_ticket")

@@ -13,7 +13,7 @@ from app import create_app
 from engine import tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, serving
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -54,12 +54,7 @@ def test_an_administrator_adds_an_approval_level_in_the_modeler(demo: tuple[str,
             page: Any = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url + "/login")
-            page.fill("#tenant", DEMO_TENANT)
-            page.fill("#username", "admin")
-            page.fill("#password", DEMO_PASSWORD)
-            page.click(".login-card button[type=submit]")
-            page.wait_for_url(url + "/")
+            log_in(page, url, DEMO_TENANT, "admin", DEMO_PASSWORD)
             page.goto(url + "/designer/labor")
             page.click("#processes tr[data-entity='day_labor_ticket'] a")
             page.wait_for_selector("body[data-process-ready='true']")

@@ -11,7 +11,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, serving
+from tests.browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
 from tests.conftest import PASSWORD, new_project
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -38,15 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def log_in(page: Any, server: str, username: str) -> None:
-    page.goto(server + "/login")
-    page.fill("#tenant", TENANT)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click(".login-card button[type=submit]")
-    page.wait_for_url(server + "/")
-
-
 def test_an_invited_user_sees_only_the_project_they_were_given(server: str) -> None:
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -55,7 +46,7 @@ def test_an_invited_user_sees_only_the_project_they_were_given(server: str) -> N
             admin_context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
             admin: Any = admin_context.new_page()
             admin.on("pageerror", lambda error: errors.append(str(error)))
-            log_in(admin, server, "boss")
+            log_in(admin, server, TENANT, "boss", PASSWORD)
             admin.click("a[href='/designer/']")
             admin.click("#open-people")
             assert "席位：已用 1 / 10" in admin.locator("#seats").inner_text()
@@ -85,7 +76,7 @@ def test_an_invited_user_sees_only_the_project_they_were_given(server: str) -> N
             user.fill("#password_again", PASSWORD)
             user.click(".login-card button[type=submit]")
             user.wait_for_url(f"{server}/login?tenant={TENANT}")
-            log_in(user, server, "zhang")
+            log_in(user, server, TENANT, "zhang", PASSWORD)
             user.goto(server + "/m/base/project")
             table = user.locator("table.data-table").first
             table.wait_for()
