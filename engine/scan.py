@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -29,6 +30,7 @@ from engine.records import Records
 from engine.storage.models import Record
 
 log = logging.getLogger("formwork.scan")
+T = TypeVar("T")
 CLOCK_FUNCTIONS = frozenset({"today", "now"})
 ALERT_ENTITY = "base.alert"  # the built-in entity alerts (预警) are declared into
 BATCH_SIZE = 200
@@ -195,36 +197,32 @@ def _scan_batch(records: Records, entity: EntitySpec, ids: Iterable[str], result
         if row is None:
             continue  # deleted meanwhile
         result.scanned += 1
-        fired_before = len(records.fired)
-        savepoint = records.session.begin_nested()
-        try:
-            changed = records.recompute(entity, row)
-        except RecordInvalid as error:
-            savepoint.rollback()
-            del records.fired[fired_before:]
-            messages = "; ".join(f"{e.field or entity.key}: {e.message}" for e in error.errors)
-            result.refused.append(f"{entity.key} {record_id}: {messages}")
-            continue
-        savepoint.commit()
-        if changed:
+        if _attempt(records, entity, f"{entity.key} {record_id}", result,
+                    functools.partial(records.recompute, entity, row)):
             result.changed += 1
-        _count_fired(records.fired[fired_before:], result)
 
 
 def _reschedule(records: Records, entity: EntitySpec, group_id: str, result: TenantScan) -> None:
     """Reschedule one group's network on the scan's clock; a group whose links form a cycle is listed."""
+    _attempt(records, entity, f"{entity.key} network of {group_id}", result,
+             lambda: records.reschedule(entity.module, entity.name, group_id))
+
+
+def _attempt(records: Records, entity: EntitySpec, what: str, result: TenantScan, write: Callable[[], T]) -> T | None:
+    """One write in a savepoint: refused, it is undone and listed under `what`; done, its effects are counted."""
     fired_before = len(records.fired)
     savepoint = records.session.begin_nested()
     try:
-        records.reschedule(entity.module, entity.name, group_id)
+        outcome = write()
     except RecordInvalid as error:
         savepoint.rollback()
         del records.fired[fired_before:]
-        messages = "; ".join(e.message for e in error.errors)
-        result.refused.append(f"{entity.key} network of {group_id}: {messages}")
-        return
+        messages = "; ".join(f"{e.field or entity.key}: {e.message}" for e in error.errors)
+        result.refused.append(f"{what}: {messages}")
+        return None
     savepoint.commit()
     _count_fired(records.fired[fired_before:], result)
+    return outcome
 
 
 def _count_fired(fired: Sequence[Effect], result: TenantScan) -> None:
