@@ -82,6 +82,18 @@ def license_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["FORMWORK_LICENSE_KEY"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def instance_key() -> Iterator[str]:
+    """This run's instance key (audit anchors, backup signatures), never the repository's instance folder."""
+    previous = os.environ.get("FORMWORK_INSTANCE_KEY")
+    os.environ["FORMWORK_INSTANCE_KEY"] = key = secrets.token_hex(32)
+    yield key
+    if previous is None:
+        os.environ.pop("FORMWORK_INSTANCE_KEY", None)
+    else:
+        os.environ["FORMWORK_INSTANCE_KEY"] = previous
+
+
 def new_tenant_id() -> str:
     return f"t-{secrets.token_hex(4)}"
 
