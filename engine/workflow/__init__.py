@@ -55,11 +55,13 @@ from .errors import ProcessFinished as ProcessFinished
 from .errors import StateMismatch as StateMismatch
 from .errors import TaskNotFound as TaskNotFound
 from .errors import TaskNotReady as TaskNotReady
+from .errors import UnsupportedState as UnsupportedState
 from .expressions import ScriptContext as ScriptContext
 from .expressions import ServiceCaller as ServiceCaller
 from .loader import load_processes as load_processes
 from .run import OpenTask as OpenTask
 from .run import ProcessRun as ProcessRun
+from .serializer import check_state as check_state
 from .spec import DECISIONS as DECISIONS
 from .spec import ProcessSpec as ProcessSpec
 from .spec import TaskMeta as TaskMeta
@@ -82,5 +84,7 @@ __all__ = [
     "TaskMeta",
     "TaskNotFound",
     "TaskNotReady",
+    "UnsupportedState",
+    "check_state",
     "load_processes",
 ]

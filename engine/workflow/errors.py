@@ -48,3 +48,9 @@ class StateMismatch(FormworkError):
     """A stored run is restored against a process version other than the one it started with."""
 
     code = "process_version_mismatch"
+
+
+class UnsupportedState(FormworkError):
+    """A stored run was not written by this Formwork's serializer (another version, or not by Formwork)."""
+
+    code = "unsupported_process_state"

@@ -3,11 +3,15 @@
 The spec is stored once per process version (its `ProcessSpec.digest`) and comes from the caller on
 restore, so an instance's state holds only its own task tree and data. Decimal and date values in
 task data are kept as such and written as `{"typename": "Decimal", "value": "12.50"}`.
+
+A state is restored only if it carries this serializer's version. SpiffWorkflow's own migrations of
+older states eval() expressions found in them (timer dates of version 1.1), and a state can come from
+outside (a backup file, a changed row), so they never run: moving stored states to a new SpiffWorkflow
+version is a migration of ours, written without eval.
 """
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,6 +22,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
+from .errors import UnsupportedState
 from .spec import ProcessSpec
 
 SERIALIZER_VERSION = BpmnWorkflowSerializer.VERSION_KEY
@@ -69,12 +74,22 @@ def dump_workflow(workflow: Any, process: ProcessSpec) -> dict[str, Any]:
     return state
 
 
+def check_state(state: Any) -> None:
+    """Refuse a state this Formwork's serializer did not write (it is never migrated, see above)."""
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise UnsupportedState(f"this process state was not written by Formwork (its format is not {FORMAT!r})")
+    version = state.get(SERIALIZER_VERSION)
+    if version != _SERIALIZER.VERSION:
+        raise UnsupportedState(
+            f"this process state has serializer version {version!r}; this Formwork reads only version "
+            f"{_SERIALIZER.VERSION!r} and does not migrate other versions")
+
+
 def restore_workflow(state: dict[str, Any], process: ProcessSpec) -> Any:
     """Rebuild a workflow from `dump_workflow` output with the specs of `process` (state is not modified)."""
-    dct = {k: v for k, v in state.items() if k not in ("format", "process_id", "process_digest")}
-    if dct.get(SERIALIZER_VERSION) != _SERIALIZER.VERSION:
-        dct = copy.deepcopy(dct)  # migrations rewrite nested dicts in place
-    _SERIALIZER.migrate(dct)
+    check_state(state)
+    skipped = ("format", "process_id", "process_digest", SERIALIZER_VERSION, "spec", "subprocess_specs")
+    dct = {k: v for k, v in state.items() if k not in skipped}
     dct["subprocesses"] = dict(dct.get("subprocesses", {}))  # restoring pops entries from it
     dct["spec"] = process.spec
     dct["subprocess_specs"] = dict(process.subprocess_specs)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from engine.errors import FormworkError
 from engine.formula import MONEY, TEXT, TEXT_LIST, Environment, FieldInfo
 from engine.workflow import (
     InvalidDecision,
@@ -320,6 +321,32 @@ def test_restore_refuses_another_process_version() -> None:
     run = start("threshold.bpmn")
     with pytest.raises(StateMismatch, match="started with process version"):
         ProcessRun.restore(load("sequential.bpmn"), run.dump(), engine=CTX)
+
+
+def old_timer_spec(marker: Path) -> dict[str, Any]:
+    """A spec as SpiffWorkflow 1.1 stored it: its migration to 1.2 eval()s a timer's `dateTime`."""
+    expression = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    event = {"typename": "TimerEventDefinition", "label": "wait", "dateTime": expression}
+    return {"name": "claim", "task_specs": {"wait": {"name": "wait", "typename": "IntermediateCatchEvent",
+                                                      "event_definition": event}}}
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.0", "9.9", None])
+def test_restore_refuses_a_state_of_another_serializer_version_without_running_it(
+        tmp_path: Path, version: str | None) -> None:
+    run = start("threshold.bpmn")
+    marker = tmp_path / "ran"
+    state = {**run.dump(), "serializer_version": version, "spec": old_timer_spec(marker)}
+    with pytest.raises(FormworkError, match="serializer version"):
+        ProcessRun.restore(run.process, state, engine=CTX)
+    assert not marker.exists()
+
+
+def test_restore_refuses_a_state_formwork_did_not_write() -> None:
+    run = start("threshold.bpmn")
+    state = {key: value for key, value in run.dump().items() if key != "format"}
+    with pytest.raises(FormworkError, match="not written by Formwork"):
+        ProcessRun.restore(run.process, state, engine=CTX)
 
 
 def test_complete_reports_unknown_and_finished_tasks() -> None:
