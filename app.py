@@ -36,6 +36,12 @@ def database_url() -> str:
     return default_database_url(folder)
 
 
+def uploads_path() -> Path:
+    """FORMWORK_UPLOADS, else `uploads/` in the instance folder: where attachments' contents live."""
+    configured = os.environ.get("FORMWORK_UPLOADS")
+    return Path(configured).resolve() if configured else instance_path() / "uploads"
+
+
 def secret_key() -> str:
     """FORMWORK_SECRET_KEY, else a key generated once and kept in the instance folder's `secret_key`."""
     configured = os.environ.get("FORMWORK_SECRET_KEY")
@@ -63,6 +69,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
 
     app = Flask(__name__, instance_path=str(instance_path()))
     app.config.update(JSON_SORT_KEYS=False, **config)
+    app.config.setdefault("FORMWORK_UPLOADS", str(uploads_path()))
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or secret_key()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
@@ -490,26 +497,35 @@ def user_reset(tenant_id: str, username: str, days: int) -> None:
     click.echo(_link_line(link))
 
 
-@cli.command("export", help="Write a tenant's complete backup to FILE (JSON; gzip when FILE ends with .gz).")
+@cli.command("export", help="Write a tenant's complete backup to FILE: a tar archive (gzip when FILE ends with "
+                             ".gz) of its rows, signed by this instance, and its attachments' contents.")
 @click.argument("tenant_id")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--with-tokens", is_flag=True, help="also back up the tenant's API tokens (hashed)")
 def export_command(tenant_id: str, file: Path, with_tokens: bool) -> None:
     from engine import backup
 
-    document = backup.export_tenant(_engine().db, tenant_id, with_tokens=with_tokens)
-    backup.write_file(document, file)
+    document, written = backup.export_file(_engine().db, tenant_id, file, uploads_path(), with_tokens=with_tokens)
+    for sha in written.missing:
+        click.echo(f"warning: the content of attachment {sha} is missing from {uploads_path()}; "
+                   "its file rows are in the backup without it", err=True)
     counts = ", ".join(f"{name} {len(rows)}" for name, rows in document["tables"].items() if rows)
-    click.echo(f"exported {tenant_id} to {file}: {counts}")
+    click.echo(f"exported {tenant_id} to {file}: {counts}; attachment contents {written.contents} "
+               f"({written.size} bytes)")
 
 
-@cli.command("import", help="Restore a backup FILE into this database in one transaction.")
+@cli.command("import", help="Restore a backup FILE: its attachments' contents, then its rows in one transaction. "
+                            "Only a file this instance signed, unless --trust-unsigned.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="overwrite the tenant if it already exists here")
-def import_command(file: Path, replace: bool) -> None:
+@click.option("--trust-unsigned", is_flag=True,
+              help="also restore a file this instance did not sign (unsigned, altered, from another instance, or "
+                   "a version 1 backup); only for a file you know the origin of")
+def import_command(file: Path, replace: bool, trust_unsigned: bool) -> None:
     from engine import backup
 
-    tenant_id = backup.import_tenant(_engine().db, backup.read_file(file), replace=replace)
+    tenant_id, _ = backup.restore_file(_engine().db, file, uploads_path(), replace=replace,
+                                       trust_unsigned=trust_unsigned)
     click.echo(f"imported tenant {tenant_id} from {file}")
 
 

@@ -1,13 +1,16 @@
-"""A tenant's complete backup as one JSON document, and its restore in one transaction.
+"""A tenant's complete backup: its rows as one JSON document, its files' contents beside it, and the restore.
 
 Tables are found in the ORM metadata (every table with a `tenant_id` column), so a table added
 later is backed up without touching this module. Rows are copied verbatim, audit hashes included,
-so `formwork audit verify` passes after a restore into SQLite or PostgreSQL alike.
+so `formwork audit verify` passes after a restore into SQLite or PostgreSQL alike. The file format
+(a tar archive signed by the instance) is `engine.backup_archive`.
+
+A restore trusts nothing in the file it did not sign: an unsigned or foreign file is refused unless
+the operator says otherwise, and even then every approval run's state must carry the serializer
+version this Formwork writes (never migrated; see `engine.workflow.serializer`).
 """
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +20,15 @@ from sqlalchemy import DateTime, Table, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, backup_archive
 from engine.errors import BadRequest, Conflict
+from engine.tenancy import TENANT_ID
+from engine.workflow import UnsupportedState, check_state
 from engine.storage.database import Database
 from engine.storage.models import Base, CatalogModule, ProcessInstance, Record, Tenant, TenantModule
 
 FORMAT = "formwork-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TENANTS = "tenants"
 TENANT_TABLE = Base.metadata.tables[TENANTS]
 SECRET_TABLES = frozenset({"api_tokens", "user_invitations"})   # left out unless asked for: a backup file travels
@@ -85,45 +90,78 @@ def _needed_modules(session: Session, tenant_id: str) -> dict[str, list[str]]:
     return {module: sorted(versions) for module, versions in sorted(needed.items())}
 
 
-def write_file(document: dict[str, Any], path: Path) -> None:
-    """JSON, gzip-compressed when the file name ends with .gz."""
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+def export_file(db: Database, tenant_id: str, path: Path, uploads: Path, *,
+                with_tokens: bool = False) -> tuple[dict[str, Any], backup_archive.Written]:
+    """Write the tenant's backup with its files' contents (from the uploads folder) to `path`, signed."""
+    document = export_tenant(db, tenant_id, with_tokens=with_tokens)
+    return document, backup_archive.write(path, document, uploads)
 
 
-def read_file(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-        document = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-    except FileNotFoundError:
-        raise BadRequest(f"backup file {path} does not exist") from None
-    except (OSError, ValueError) as error:
-        raise BadRequest(f"{path} is not a Formwork backup (JSON, optionally gzip): {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise BadRequest(f"{path} is not a Formwork backup: its 'format' is not {FORMAT!r}")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise BadRequest(f"{path} has backup format version {document.get('format_version')!r}; this Formwork "
-                         f"reads version {FORMAT_VERSION}")
-    return document
+def restore_file(db: Database, path: Path, uploads: Path, *, replace: bool = False, trust_unsigned: bool = False,
+                 actor: str = "system") -> tuple[str, int]:
+    """Restore a backup file: check it, copy its files' contents into `uploads`, then import its rows.
+
+    Returns the tenant and how many contents were copied. Contents go first: should the rows then fail,
+    they are only unused copies, kept by hash where a retry finds them.
+    """
+    with backup_archive.open_backup(path, format_name=FORMAT, format_version=FORMAT_VERSION,
+                                    trust_unsigned=trust_unsigned) as opened:
+        tenant_id = check_document(opened.document)
+        with db.tenant(tenant_id) as session:
+            _check_target(session, opened.document, replace)
+        copied = opened.restore_contents(uploads, tenant_id, _contents(opened.document))
+    import_tenant(db, opened.document, replace=replace, actor=actor)
+    return tenant_id, copied
 
 
-def import_tenant(db: Database, document: dict[str, Any], *, replace: bool = False, actor: str = "system") -> str:
-    """Restore a backup in one transaction: all of it or, on any error, nothing."""
+def check_document(document: dict[str, Any]) -> str:
+    """Return the backup's tenant after checking its shape and every approval run's state it holds."""
     tenant_id = document.get("tenant")
     tables = document.get("tables")
-    if not isinstance(tenant_id, str) or not isinstance(tables, dict) or len(tables.get(TENANTS, [])) != 1:
+    if not isinstance(tables, dict) or any(not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)
+                                           for rows in tables.values()):
+        raise BadRequest("the backup's tables must be lists of rows")
+    if not isinstance(tenant_id, str) or len(tables.get(TENANTS, [])) != 1:
         raise BadRequest("the backup names no tenant or has no tenant row")
-    known = {table.name: table for table in tenant_tables()}
-    unknown = sorted(set(tables) - set(known) - {TENANTS})
+    if not TENANT_ID.match(tenant_id) or tables[TENANTS][0].get("id") != tenant_id:
+        raise BadRequest(f"the backup's tenant {tenant_id!r} is not a tenant id or not its tenant row's id")
+    unknown = sorted(set(tables) - {table.name for table in tenant_tables()} - {TENANTS})
     if unknown:
         raise BadRequest(f"the backup has tables this database does not know ({', '.join(unknown)}); "
                          "upgrade Formwork (formwork init) before importing")
+    for row in tables.get("process_instances", []):
+        state = row.get("state")
+        try:
+            check_state(state)
+        except UnsupportedState as error:
+            raise BadRequest(f"the backup's approval run {row.get('id')!r} cannot be restored: {error.message}; "
+                             "nothing was imported") from None
+        if row.get("serializer_version") != state["serializer_version"]:
+            raise BadRequest(f"the backup's approval run {row.get('id')!r} names serializer version "
+                             f"{row.get('serializer_version')!r} but its state has another; nothing was imported")
+    return tenant_id
+
+
+def _contents(document: dict[str, Any]) -> dict[str, int]:
+    """The attachment contents the backup holds: hash -> size (a version 1 backup holds none)."""
+    if document.get("format_version") == 1:
+        return {}
+    missing = set(document.get("missing_files") or [])
+    contents: dict[str, int] = {}
+    for row in document["tables"].get("files", []):
+        sha, size = row.get("sha256"), row.get("size")
+        if not isinstance(sha, str) or not isinstance(size, int) or contents.setdefault(sha, size) != size:
+            raise BadRequest(f"the backup's file row {row.get('id')!r} has a bad hash or size")
+    return {sha: size for sha, size in contents.items() if sha not in missing}
+
+
+def import_tenant(db: Database, document: dict[str, Any], *, replace: bool = False, actor: str = "system") -> str:
+    """Restore a backup's rows in one transaction: all of them or, on any error, nothing."""
+    tenant_id = check_document(document)
+    tables = document["tables"]
+    known = {table.name: table for table in tenant_tables()}
     with db.tenant(tenant_id) as session:
-        _check_modules(session, document.get("modules") or {})
-        if session.get(Tenant, tenant_id) is not None:
-            if not replace:
-                raise Conflict(f"tenant {tenant_id!r} already exists here; import with --replace to overwrite it "
-                               "with the backup")
+        if _check_target(session, document, replace):
             _delete_tenant(session, tenant_id)
         try:
             _insert(session, tenant_id, tables, known)
@@ -143,6 +181,18 @@ def _insert(session: Session, tenant_id: str, tables: dict[str, Any], known: dic
             raise BadRequest(f"the backup's {name} rows belong to another tenant than {tenant_id!r}")
         if rows:
             session.execute(table.insert(), rows)
+
+
+def _check_target(session: Session, document: dict[str, Any], replace: bool) -> bool:
+    """Whether the tenant exists here (then only with `replace`); the module versions it needs must."""
+    _check_modules(session, document.get("modules") or {})
+    tenant_id = document["tenant"]
+    if session.get(Tenant, tenant_id) is None:
+        return False
+    if not replace:
+        raise Conflict(f"tenant {tenant_id!r} already exists here; import with --replace to overwrite it "
+                       "with the backup")
+    return True
 
 
 def _check_modules(session: Session, needed: dict[str, list[str]]) -> None:

@@ -7,6 +7,7 @@ fields hold it.
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import os
 import re
@@ -16,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ DEFAULT_ACCEPT = ("image/*", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", "
 UNITS = {"B": 1, "KB": 1000, "KIB": 1024, "MB": 1000 ** 2, "MIB": 1024 ** 2, "GB": 1000 ** 3, "GIB": 1024 ** 3}
 SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMG]i?B|B)\s*$", re.IGNORECASE)
 MAX_NAME = 255
+CHUNK = 1024 * 1024
 FILE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -102,6 +104,26 @@ def blob_path(root: Path, tenant_id: str, sha256: str) -> Path:
     return root / "files" / tenant_id / sha256[:2] / sha256
 
 
+def write_blob(root: Path, tenant_id: str, sha256: str, content: IO[bytes]) -> None:
+    """Keep `content` (read in chunks) as the tenant's file content `sha256`, refusing it if it hashes otherwise."""
+    path = blob_path(root, tenant_id, sha256)
+    if path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{sha256}.{secrets.token_hex(4)}.tmp")
+    digest = hashlib.sha256()
+    try:
+        with temporary.open("wb") as target:
+            while chunk := content.read(CHUNK):
+                digest.update(chunk)
+                target.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise BadRequest(f"the content given for file {sha256} hashes to {digest.hexdigest()}: it is damaged")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def store(session: Session, actor: Actor, root: Path, name: str, declared_type: str | None, data: bytes,
           spec: FieldSpec | None = None) -> FileInfo:
     """Keep an upload after checking it against the field's (or the default) size and type limits."""
@@ -118,12 +140,7 @@ def store(session: Session, actor: Actor, root: Path, name: str, declared_type: 
     if not is_accepted(patterns, name, content_type):
         raise BadRequest(f"{name!r} ({content_type}) is not an accepted type; accepted: {', '.join(patterns)}")
     digest = hashlib.sha256(data).hexdigest()
-    path = blob_path(root, actor.tenant_id, digest)
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{digest}.{secrets.token_hex(4)}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+    write_blob(root, actor.tenant_id, digest, io.BytesIO(data))
     row = StoredFile(id=str(uuid.uuid4()), name=name, size=len(data), content_type=content_type, sha256=digest,
                      uploaded_by=actor.username, uploaded_at=datetime.now(UTC))
     session.add(row)
