@@ -20,6 +20,7 @@ from app import cli, create_app
 from engine.runtime import Formwork
 from tests.conftest import add_user, login
 from tests.web.conftest import sign_in
+from web.uploads import file_response
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED_DIRECTIVES = {
@@ -131,7 +132,7 @@ INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*\btype=\"applicatio
 INLINE_HANDLER = re.compile(r"<[a-z][^<>]*?\son[a-z]+\s*=", re.I)
 SCRIPT_URL = re.compile(r"javascript\s*:", re.I)
 STYLE_ELEMENT = re.compile(r"<style\b", re.I)
-# what a script would need 'unsafe-eval' or inline script for: eval, Function(), timers given a string, handlers in markup
+# what a script would need 'unsafe-eval' or inline script for: eval, Function(), string timers, handlers in markup
 UNSAFE_SCRIPT = re.compile(r"\beval\s*\(|\bnew\s+Function\s*\(|\bset(?:Timeout|Interval)\s*\(\s*[\"']"
                            r"|\son[a-z]+\s*=\s*\\?[\"']|javascript\s*:|setAttribute\(\s*[\"']on", re.I)
 
@@ -157,3 +158,22 @@ def test_no_script_of_ours_needs_eval_or_writes_inline_handlers(path: Path) -> N
     text = path.read_text(encoding="utf-8")
     found = [text.count("\n", 0, match.start()) + 1 for match in UNSAFE_SCRIPT.finditer(text)]
     assert not found, f"{path.relative_to(ROOT)} uses eval or inline handlers on line(s) {found}"
+
+
+@pytest.mark.parametrize("declared", ["text/javascript", "application/javascript", "application/x-javascript",
+                                      "text/ecmascript", "text/javascript1.5", "text/jscript", "TEXT/CSS",
+                                      "text/html; charset=utf-8", "application/xhtml+xml", "text/xml",
+                                      "image/svg+xml"])
+def test_a_stored_file_a_browser_would_run_or_render_goes_out_as_bytes(app: Flask, declared: str) -> None:
+    """The policy trusts scripts of our origin; an uploaded file must not become one (`<script src=/files/..>`)."""
+    with app.test_request_context():
+        response = file_response(b"document.title = 'ran'", declared, "plan.dwg", inline=False)
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("declared", ["image/png", "application/pdf", "text/csv", "text/plain",
+                                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
+def test_a_stored_file_of_a_passive_type_keeps_its_type(app: Flask, declared: str) -> None:
+    with app.test_request_context():
+        assert file_response(b"...", declared, "plan", inline=False).mimetype == declared
