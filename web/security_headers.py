@@ -36,9 +36,11 @@ HEADERS = {
 
 
 def register(app: Flask) -> None:
-    """Add the headers to every response `app` sends, its blueprints' included."""
+    """Add the headers to every response `app` sends, its blueprints' included; a view that sets one of them
+    itself keeps its own (the one-time link page sends no referrer at all)."""
 
     @app.after_request
     def _secure(response: Response) -> Response:
-        response.headers.update(HEADERS)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
         return response

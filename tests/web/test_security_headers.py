@@ -116,6 +116,9 @@ def test_pages_with_arguments_static_files_api_answers_and_errors_carry_the_secu
         response = api.get(path)
         assert response.status_code == status, f"/api/v1{path}: {response.status_code}"
         assert_secured(response, f"GET /api/v1{path}")
+    secret_link = app.test_client().get("/welcome/not-a-real-token")   # a view's stricter header is kept
+    assert secret_link.status_code == 404 and secret_link.headers["Referrer-Policy"] == "no-referrer"
+    assert policy_of(secret_link)["script-src"] == {"'self'"} and secret_link.headers["X-Frame-Options"] == "DENY"
     rejected = app.test_client().post("/api/v1/auth/token", json={"tenant": tenant, "username": "boss",
                                                                   "password": "wrong"})
     assert rejected.status_code == 401
