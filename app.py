@@ -65,7 +65,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     from designer.pages import designer_pages
     from designer.people_api import people_api
     from designer.people_pages import people_pages
-    from web import api, errors, pages
+    from web import api, errors, pages, security_headers
 
     app = Flask(__name__, instance_path=str(instance_path()))
     app.config.update(JSON_SORT_KEYS=False, **config)
@@ -74,6 +74,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
     errors.register(app)
+    security_headers.register(app)
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
     console.register(app)

@@ -20,7 +20,8 @@ from engine.runtime import Formwork
 
 SESSION_KEY = "operator"
 CSRF_KEY = "admin_csrf"
-auth = Blueprint("admin_auth", __name__, url_prefix="/admin", template_folder="templates")
+auth = Blueprint("admin_auth", __name__, url_prefix="/admin", template_folder="templates", static_folder="static",
+                 static_url_path="/assets")  # flask-admin owns /admin/static
 
 
 def formwork() -> Formwork:

@@ -1,6 +1,12 @@
-"""What the browser tests share: Debian's Chromium through Playwright, and the app served on a loopback port."""
+"""What the browser tests share: Debian's Chromium through Playwright, and the app served on a loopback port.
+
+Every page opened through `launch` or `chromium` reports the Content-Security-Policy violations its console
+shows; tests/conftest.py fails the test during which one was reported, so every browser test also checks
+that the pages run under the policy (web/security_headers.py).
+"""
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -44,14 +50,59 @@ def serving(app: Flask, engine: Formwork) -> Iterator[str]:
         engine.db.dispose()
 
 
+# what Chromium writes to the console when the policy blocks something
+CSP_VIOLATION = re.compile(r"Content Security Policy|Refused to (?:execute|evaluate|apply|load|connect|frame)")
+_csp_violations: list[str] = []
+
+
+def take_csp_violations() -> list[str]:
+    """The violations reported since the last call (and forget them)."""
+    found = list(_csp_violations)
+    _csp_violations.clear()
+    return found
+
+
+def _watch(context: Any) -> Any:
+    def console(message: Any) -> None:
+        if CSP_VIOLATION.search(message.text):
+            page = message.page.url if message.page else "?"
+            _csp_violations.append(f"{page}: {message.text}")
+
+    context.on("console", console)
+    return context
+
+
+class WatchedBrowser:
+    """A Playwright browser whose contexts and pages report CSP violations (see `take_csp_violations`)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        return _watch(self._browser.new_context(**options))
+
+    def new_page(self, **options: Any) -> Any:
+        page = self._browser.new_page(**options)
+        _watch(page.context)
+        return page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+def launch(playwright: Any) -> WatchedBrowser:
+    """Debian's headless Chromium (never a downloaded browser), watched for CSP violations; close it when done."""
+    return WatchedBrowser(playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS))
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
-    """A headless Debian Chromium (never a downloaded browser)."""
+    """A headless Debian Chromium (never a downloaded browser), watched for CSP violations."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         try:
             yield browser
         finally:

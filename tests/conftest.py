@@ -94,6 +94,20 @@ def instance_key() -> Iterator[str]:
         os.environ["FORMWORK_INSTANCE_KEY"] = previous
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a browser test whose pages reported a Content-Security-Policy violation (tests/browser.py)."""
+    from tests.browser import take_csp_violations
+
+    try:  # the violations reported since the last test's end: its fixtures' pages count too
+        result = yield
+    finally:
+        violations = take_csp_violations()
+    if violations:
+        raise AssertionError("the Content-Security-Policy blocked something on the page:\n" + "\n".join(violations))
+    return result
+
+
 def new_tenant_id() -> str:
     return f"t-{secrets.token_hex(4)}"
 

@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from engine import operators, tenancy
 from engine.runtime import Formwork
-from tests.browser import ARGS, CHROMIUM, log_in, serving
+from tests.browser import CHROMIUM, launch, log_in, serving
 from tests.conftest import PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(server: str) -> None:
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_context(locale="en-US").new_page()
             page.goto(server + "/admin/tenants/")

@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, log_in, serving
+from tests.browser import ARTIFACTS, CHROMIUM, launch, log_in, serving
 from tests.conftest import PASSWORD
 from tests.overlays.test_designer_pages import SIMPLE
 
@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_an_administrator_adjusts_a_form_in_the_browser(server: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page: Any = context.new_page()

@@ -13,7 +13,7 @@ from app import create_app
 from engine import tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, launch, log_in, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -48,7 +48,7 @@ def test_an_administrator_adds_an_approval_level_in_the_modeler(demo: tuple[str,
     url, engine = demo
     [waiting] = [t for t in tasks_on_all(engine, SITE) if t["bpmn_id"] == "site_sign_off"]  # started before publish
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         try:
             context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
             page: Any = context.new_page()

@@ -11,7 +11,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARGS, ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, launch, log_in, serving
 from tests.conftest import PASSWORD, new_project
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_an_invited_user_sees_only_the_project_they_were_given(server: str) -> None:
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         try:
             errors: list[str] = []
             admin_context = browser.new_context(viewport=DESKTOP, locale="zh-CN")

@@ -27,6 +27,11 @@
     });
   });
 
+  /* -- read-only fields to copy from (a one-time link): focusing selects the whole text ------- */
+  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
+
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 
