@@ -67,6 +67,9 @@ class User(TenantOwned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # A browser session remembers the generation it was opened in; logout, a new password and
+    # deactivation move it on, which ends every session opened before (engine/tenancy.py).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UserInvitation(TenantOwned, Base):
@@ -91,6 +94,7 @@ class ApiToken(TenantOwned, Base):
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Record(TenantOwned, Base):
@@ -281,6 +285,24 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginThrottle(Base):
+    """Recent failed logins of one key (an account or a client address), shared by every worker and host.
+
+    Platform-wide, not tenant-owned: its keys name tenants and addresses that may not exist.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (Index("ix_login_throttles_window", "window_started_at"),)
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+
 
 class TenantModuleVersion(TenantOwned, Base):
     """A tenant's published adjustment of a module: the overlay files, kept verbatim, and its version.
