@@ -79,13 +79,13 @@ def security_settings() -> dict[str, float]:
 
 def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     """Build the web app; tests pass their own engine, servers get one from the environment."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from admin import console
     from designer.api import designer_api
     from designer.pages import designer_pages
     from designer.people_api import people_api
     from designer.people_pages import people_pages
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     from web import api, errors, pages, request_limits
 
     app = Flask(__name__, instance_path=str(instance_path()))

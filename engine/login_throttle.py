@@ -39,7 +39,8 @@ class Policy:
     cleared_by_success: bool
 
     def lock_after(self, lockouts: int) -> timedelta:
-        return min(self.lock * 2 ** min(lockouts, 30), self.max_lock)
+        longer: timedelta = self.lock * (2 ** min(lockouts, 30))
+        return min(longer, self.max_lock)
 
 
 def account_policy(failures: int = 5, lock: timedelta = timedelta(minutes=15)) -> Policy:
@@ -63,7 +64,7 @@ class TooManyAttempts(FormworkError):
         minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed attempts: try again in "
                          f"{minutes} minute{'s' if minutes > 1 else ''}", details={"retry_after": retry_after})
-        self.retry_after = retry_after
+        self.retry_after, self.minutes = retry_after, minutes
 
 
 def account_key(kind: str, *names: str) -> str:

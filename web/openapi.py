@@ -82,7 +82,8 @@ def _auth_paths() -> dict[str, Any]:
                          **_responses({"201": _json(TOKEN, "issued")}, 400),
                          "401": _error("wrong tenant, user name or password (the same answer for each)"),
                          "429": {"$ref": "#/components/responses/TooManyAttempts"}}},
-            "delete": {"summary": "Revoke the token sent", "responses": _responses({"204": {"description": "revoked"}})}},
+            "delete": {"summary": "Revoke the token sent",
+                       "responses": _responses({"204": {"description": "revoked"}})}},
         "/auth/refresh": {"post": {
             "summary": "Swap the live token sent for a new one with a full lifetime; the old one stops working",
             "responses": _responses({"201": _json(TOKEN, "issued")})}},

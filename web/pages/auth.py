@@ -68,7 +68,7 @@ def login() -> Response:
         except AuthenticationFailed:
             error, code = t("login.failed"), 401
         except TooManyAttempts as refused:
-            error, code, retry_after = t("login.locked", minutes=-(-refused.retry_after // 60)), 429, refused.retry_after
+            error, code, retry_after = t("login.locked", minutes=refused.minutes), 429, refused.retry_after
     if error:
         response = render(None, "pages/login.html", code=code, error=error, next=form.get("next", ""),
                           tenant=tenant_id, username=username)

@@ -35,7 +35,7 @@ def accept_link(token: str) -> Response:
     except invitations.LinkInvalid as invalid:
         return _page(token, None, engine_message(invalid.message), 404)
     except TooManyAttempts as refused:
-        response = _page(token, None, t("login.locked", minutes=-(-refused.retry_after // 60)), 429)
+        response = _page(token, None, t("login.locked", minutes=refused.minutes), 429)
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
     except FormworkError as refused:
