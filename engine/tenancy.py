@@ -15,7 +15,7 @@ from engine.declarations.compiler import suggest
 from engine.declarations.model import FieldSpec, ModuleSpec
 from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound
 from engine.passwords import check_password, hash_password, new_token, token_digest
-from engine.storage.models import ApiToken, Tenant, TenantModule, User
+from engine.storage.models import DEFAULT_TOKEN_LIFETIME, ApiToken, Tenant, TenantModule, User
 from engine.values import InvalidValue, coerce, to_json
 
 PLANS = licenses.PLANS
@@ -220,7 +220,7 @@ def authenticate(session: Session, tenant_id: str, username: str, password: str)
     return user
 
 
-TOKEN_LIFETIME = timedelta(hours=12)
+TOKEN_LIFETIME = DEFAULT_TOKEN_LIFETIME
 
 
 class TokenExpired(AuthenticationFailed):

@@ -1,7 +1,7 @@
 """ORM tables. Every tenant-owned table has `tenant_id` leading its primary key (shardable by tenant)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
@@ -87,6 +87,14 @@ class UserInvitation(TenantOwned, Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+DEFAULT_TOKEN_LIFETIME = timedelta(hours=12)
+
+
+def _default_token_expiry(context: Any) -> datetime:
+    created: datetime = context.get_current_parameters()["created_at"]
+    return created + DEFAULT_TOKEN_LIFETIME
+
+
 class ApiToken(TenantOwned, Base):
     __tablename__ = "api_tokens"
 
@@ -94,7 +102,8 @@ class ApiToken(TenantOwned, Base):
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Rows written without one (a backup from before tokens expired) live the default lifetime from creation.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_default_token_expiry)
 
 
 class Record(TenantOwned, Base):
