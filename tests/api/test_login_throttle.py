@@ -186,3 +186,19 @@ def test_unknown_users_take_as_long_as_known_ones(engine: Formwork, tenant: str,
     known = statistics.median(seconds(tenant, "ann") for _ in range(3))
     unknown = statistics.median(seconds(*target) for _ in range(3))
     assert unknown > 0.6 * known, (known, unknown)
+
+
+def test_parallel_guesses_cannot_slip_past_the_count(engine: Formwork, tenant: str) -> None:
+    """Each attempt is counted before its password is checked: twelve at once get at most five answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    add_user(engine, tenant, "ann", "admin")
+    app = app_of(engine)
+
+    def guess(_: int) -> int:
+        response = token_login(app.test_client(), tenant, "ann", "wrong-pw", address())
+        return int(response.status_code)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(guess, range(12)))
+    assert statuses.count(401) == 5 and statuses.count(429) == 7, statuses
