@@ -58,23 +58,56 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+# Login, token, cookie and request-size settings: environment variable -> default (README lists them).
+SECURITY_SETTINGS: dict[str, float] = {
+    "FORMWORK_LOGIN_MAX_FAILURES": 5,        # failed logins of one account before it is locked
+    "FORMWORK_LOGIN_LOCK_SECONDS": 900,      # the first lock; each further one lasts twice as long (up to a day)
+    "FORMWORK_LOGIN_IP_MAX_FAILURES": 30,    # failed logins from one address a minute, over any accounts
+    "FORMWORK_TOKEN_HOURS": 12,              # lifetime of an API token
+    "FORMWORK_MAX_JSON_MB": 2,               # largest body that is not a multipart upload
+    "FORMWORK_MAX_REQUEST_MB": 50,           # largest request at all (attachments: 20 MB each by default)
+    "FORMWORK_SECURE_COOKIES": 0,            # 1 behind HTTPS: cookies are sent over HTTPS only
+    "FORMWORK_PROXY_HOPS": 0,                # reverse proxies in front whose X-Forwarded-For/-Proto to trust
+}
+
+
+def security_settings() -> dict[str, float]:
+    """SECURITY_SETTINGS with the values set in the environment."""
+    settings: dict[str, float] = {}
+    for name, default in SECURITY_SETTINGS.items():
+        raw = os.environ.get(name, "").strip()
+        try:
+            settings[name] = float(raw) if raw else default
+        except ValueError:
+            raise SystemExit(f"error: {name} must be a number, not {raw!r}") from None
+    return settings
+
+
 def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     """Build the web app; tests pass their own engine, servers get one from the environment."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from admin import console
     from designer.api import designer_api
     from designer.pages import designer_pages
     from designer.people_api import people_api
     from designer.people_pages import people_pages
-    from web import api, errors, pages, security_headers
+    from web import api, errors, pages, request_limits, security_headers
 
     app = Flask(__name__, instance_path=str(instance_path()))
-    app.config.update(JSON_SORT_KEYS=False, **config)
+    app.config.update({"JSON_SORT_KEYS": False, **security_settings(), **config})
     app.config.setdefault("FORMWORK_UPLOADS", str(uploads_path()))
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or secret_key()
+    app.config.update(SESSION_COOKIE_SECURE=bool(app.config["FORMWORK_SECURE_COOKIES"]),
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    hops = int(app.config["FORMWORK_PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
     errors.register(app)
     security_headers.register(app)
+    request_limits.register(app)
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
     console.register(app)

@@ -14,11 +14,14 @@ from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from werkzeug.wrappers import Response
 
-from engine import jobs, licenses, operators, oversight
+from engine import jobs, licenses, login_throttle, operators, oversight
 from engine.errors import FormworkError
 from engine.runtime import Formwork
+from web.login_guard import TooManyAttempts, guarded
+from web.redirects import local_path
 
 SESSION_KEY = "operator"
+GENERATION_KEY = "operator_generation"   # the operator's session generation at login: logout moves it on
 CSRF_KEY = "admin_csrf"
 auth = Blueprint("admin_auth", __name__, url_prefix="/admin", template_folder="templates", static_folder="static",
                  static_url_path="/assets")  # flask-admin owns /admin/static
@@ -30,12 +33,12 @@ def formwork() -> Formwork:
 
 
 def operator() -> str | None:
-    """The signed-in operator, if still active; a tenant user's session never counts."""
+    """The signed-in operator, if still active and not logged out since; a tenant user's session never counts."""
     name = session.get(SESSION_KEY)
     if not isinstance(name, str):
         return None
     with formwork().db.platform() as db_session:
-        return name if operators.is_active(db_session, name) else None
+        return name if operators.is_signed_in(db_session, name, session.get(GENERATION_KEY)) else None
 
 
 def csrf_token() -> str:
@@ -55,22 +58,34 @@ def check_csrf() -> None:
 def login() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         check_csrf()
+        name, target = request.form.get("name", ""), request.form.get("next", "")
         try:
-            with formwork().db.platform() as db_session:
-                operators.authenticate(db_session, request.form.get("name", ""), request.form.get("password", ""))
+            with guarded(login_throttle.account_key("operator", name)), formwork().db.platform() as db_session:
+                generation = operators.authenticate(db_session, name, request.form.get("password", "")
+                                                    ).session_generation
+        except TooManyAttempts as refused:
+            flash(refused.message, "error")
+            page = render_template("formwork_admin/login.html", csrf_token=csrf_token(), next=target)
+            return Response(page, 429, {"Retry-After": str(refused.retry_after)}, mimetype="text/html")
         except FormworkError as error:
             flash(f"{error.message} / 操作员名称或密码错误", "error")
-            return render_template("formwork_admin/login.html", csrf_token=csrf_token()), 401
+            return render_template("formwork_admin/login.html", csrf_token=csrf_token(), next=target), 401
         session.clear()
-        session[SESSION_KEY] = request.form["name"]
-        return redirect(url_for("admin.index"))
-    return render_template("formwork_admin/login.html", csrf_token=csrf_token())
+        session[SESSION_KEY], session[GENERATION_KEY] = name, generation
+        return redirect(local_path(target) or url_for("admin.index"))
+    return render_template("formwork_admin/login.html", csrf_token=csrf_token(), next=request.args.get("next", ""))
 
 
 @auth.post("/logout")
 def logout() -> Response:
+    """End the console session on the server too: a copy of the cookie opens nothing afterwards."""
     check_csrf()
+    name = operator()
+    if name is not None:
+        with formwork().db.platform() as db_session:
+            operators.log_out(db_session, name)
     session.pop(SESSION_KEY, None)
+    session.pop(GENERATION_KEY, None)
     return redirect(url_for("admin_auth.login"))
 
 
@@ -95,7 +110,7 @@ class OperatorOnly(BaseView):
             flash(done, "success")
         except FormworkError as error:
             flash(error.message, "error")
-        return redirect(request.form.get("next") or url_for(".index"))
+        return redirect(local_path(request.form.get("next")) or url_for(".index"))
 
 
 class Home(OperatorOnly, AdminIndexView):

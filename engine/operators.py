@@ -22,6 +22,7 @@ def add(session: Session, name: str, password: str) -> bool:
     operator = session.get(Operator, name)
     if operator is not None:
         operator.password_hash, operator.is_active = hash_password(password), True
+        end_sessions(operator)
         return False
     session.add(Operator(name=name, password_hash=hash_password(password), is_active=True,
                          created_at=datetime.now(UTC)))
@@ -29,12 +30,26 @@ def add(session: Session, name: str, password: str) -> bool:
 
 
 def authenticate(session: Session, name: str, password: str) -> Operator:
+    """The operator whose password this is; an unknown name takes as long and answers the same."""
     operator = session.get(Operator, name)
-    if operator is None or not operator.is_active or not check_password(operator.password_hash, password):
+    matches = check_password(operator.password_hash if operator is not None else None, password)
+    if operator is None or not operator.is_active or not matches:
         raise AuthenticationFailed("wrong operator name or password")
     return operator
 
 
-def is_active(session: Session, name: str) -> bool:
+def end_sessions(operator: Operator) -> None:
+    """End every console session of the operator: a session is only good for the generation it was opened in."""
+    operator.session_generation = (operator.session_generation or 0) + 1
+
+
+def log_out(session: Session, name: str) -> None:
     operator = session.get(Operator, name)
-    return operator is not None and operator.is_active
+    if operator is not None:
+        end_sessions(operator)
+
+
+def is_signed_in(session: Session, name: str, generation: object) -> bool:
+    """Whether a console session of `name` opened in `generation` still holds: active, not logged out since."""
+    operator = session.get(Operator, name)
+    return operator is not None and operator.is_active and generation == operator.session_generation

@@ -1,7 +1,6 @@
 """Tenants, the modules each may use, users and API tokens."""
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from engine.declarations.compiler import suggest
 from engine.declarations.model import FieldSpec, ModuleSpec
 from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound
 from engine.passwords import check_password, hash_password, new_token, token_digest
-from engine.storage.models import ApiToken, Tenant, TenantModule, User
+from engine.storage.models import DEFAULT_TOKEN_LIFETIME, ApiToken, Tenant, TenantModule, User
 from engine.values import InvalidValue, coerce, to_json
 
 PLANS = licenses.PLANS
@@ -164,17 +163,25 @@ def add_user(session: Session, tenant_id: str, username: str, password: str | No
 
 
 def set_password(session: Session, user: User, password: str | None) -> None:
-    """A new password (None: none until the user sets one); the user's API tokens stop working."""
+    """A new password (None: none until the user sets one); the user's sessions and API tokens end."""
     if password is not None:
         check_new_password(password)
     user.password_hash = hash_password(password) if password is not None else NO_PASSWORD
+    end_sessions(user)
     revoke_user_tokens(session, user.tenant_id, user.username)
 
 
-def credential_stamp(user: User) -> str:
-    """A short digest of the user's password hash: a browser session remembers it, so a new or reset
-    password ends the sessions opened before it."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def end_sessions(user: User) -> None:
+    """End every browser session of the user, on every device: a session is only good for the
+    generation it was opened in (web/pages/auth.py checks it on each request)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def log_out(session: Session, tenant_id: str, username: str) -> None:
+    """The user logged out: end their browser sessions on the server, not only in the browser."""
+    user = session.get(User, (tenant_id, username))
+    if user is not None:
+        end_sessions(user)
 
 
 def has_password(user: User) -> bool:
@@ -192,7 +199,8 @@ def set_user_active(session: Session, tenant_id: str, username: str, active: boo
         return user
     if active:
         licenses.check_seat_free(session, tenant)
-    else:  # their browser sessions end on their next request; their API tokens end here, for good
+    else:  # their browser sessions and API tokens end here, for good (activating again revives neither)
+        end_sessions(user)
         revoke_user_tokens(session, tenant_id, username)
     user.is_active = active
     audit.write(session, tenant_id, actor=actor, action="user.activate" if active else "user.deactivate",
@@ -201,20 +209,49 @@ def set_user_active(session: Session, tenant_id: str, username: str, active: boo
 
 
 def authenticate(session: Session, tenant_id: str, username: str, password: str) -> User:
+    """The user whose password this is; an unknown tenant or user takes as long and answers the same."""
     tenant = session.get(Tenant, tenant_id)
     user = session.get(User, (tenant_id, username)) if tenant is not None else None
-    if user is None or not user.is_active or not check_password(user.password_hash, password):
+    matches = check_password(user.password_hash if user is not None else None, password)
+    if user is None or not user.is_active or not matches:
         raise AuthenticationFailed("wrong tenant, user name or password")
     if not tenant or not tenant.is_active:
         raise AuthenticationFailed(f"tenant {tenant_id!r} is disabled")
     return user
 
 
-def issue_token(session: Session, user: User) -> str:
-    token = new_token(user.tenant_id)
+TOKEN_LIFETIME = DEFAULT_TOKEN_LIFETIME
+
+
+class TokenExpired(AuthenticationFailed):
+    """The API token outlived its lifetime: refresh it before it expires, or log in again."""
+
+    code = "token_expired"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token: `token` is shown once and never stored."""
+
+    token: str
+    username: str
+    expires_at: datetime
+
+
+def issue_token(session: Session, user: User, lifetime: timedelta = TOKEN_LIFETIME) -> IssuedToken:
+    token, moment = new_token(user.tenant_id), now()
     session.add(ApiToken(tenant_id=user.tenant_id, token_hash=token_digest(token), username=user.username,
-                         created_at=now()))
-    return token
+                         created_at=moment, expires_at=moment + lifetime))
+    return IssuedToken(token, user.username, moment + lifetime)
+
+
+def refresh_token(session: Session, tenant_id: str, token: str, lifetime: timedelta = TOKEN_LIFETIME) -> IssuedToken:
+    """Swap a live token for a new one with a full lifetime; the old one stops working."""
+    actor = actor_for_token(session, tenant_id, token)
+    user = session.get(User, (tenant_id, actor.username))
+    assert user is not None   # actor_for_token found them
+    revoke_token(session, tenant_id, token)
+    return issue_token(session, user, lifetime)
 
 
 def revoke_token(session: Session, tenant_id: str, token: str) -> None:
@@ -234,11 +271,22 @@ def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
 
 
 def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
-    row = session.get(ApiToken, (tenant_id, token_digest(token)))
-    user = session.get(User, (tenant_id, row.username)) if row is not None and row.revoked_at is None else None
+    row = _live_token(session, tenant_id, token)
+    user = session.get(User, (tenant_id, row.username))
     if user is None or not user.is_active:
         raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again")
     return actor_of(user)
+
+
+def _live_token(session: Session, tenant_id: str, token: str) -> ApiToken:
+    row = session.get(ApiToken, (tenant_id, token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again")
+    if licenses.as_utc(row.expires_at) <= now():
+        raise TokenExpired(f"the token expired at {licenses.as_utc(row.expires_at).isoformat(timespec='seconds')}; "
+                           "get a new one from POST /api/v1/auth/token (refresh tokens before they expire with "
+                           "POST /api/v1/auth/refresh)")
+    return row
 
 
 def actor_of(user: User) -> Actor:

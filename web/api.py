@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine import files, licenses, tenancy
+from engine import files, licenses, login_throttle, tenancy
 from engine.approvals import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.json_schema import record_schema
@@ -15,6 +15,7 @@ from engine.records import Records
 from engine.reports import run_report
 from engine.runtime import Formwork
 from web.describe import describe_module
+from web.login_guard import guarded, token_lifetime
 from web.openapi import openapi_document
 from web.uploads import file_response, uploads_root
 
@@ -73,19 +74,36 @@ def token() -> tuple[Response, int]:
     missing = [k for k in ("tenant", "username", "password") if not isinstance(data.get(k), str) or not data[k]]
     if missing:
         raise BadRequest(f"send {', '.join(missing)} as text in the JSON body")
-    with formwork().db.tenant(data["tenant"]) as session:
+    with guarded(login_throttle.account_key("user", data["tenant"], data["username"])), \
+            formwork().db.tenant(data["tenant"]) as session:
         user = tenancy.authenticate(session, data["tenant"], data["username"], data["password"])
-        issued = tenancy.issue_token(session, user)
-    return jsonify({"token": issued, "token_type": "Bearer", "tenant": data["tenant"],
-                    "username": data["username"]}), 201
+        issued = tenancy.issue_token(session, user, token_lifetime())
+    return token_json(data["tenant"], issued), 201
+
+
+@api.post("/auth/refresh")
+def refresh() -> tuple[Response, int]:
+    """A new token for the live one sent (which stops working); an expired one needs a new login."""
+    with formwork().db.tenant(g.actor.tenant_id) as session:
+        issued = tenancy.refresh_token(session, g.actor.tenant_id, bearer_token(), token_lifetime())
+    return token_json(g.actor.tenant_id, issued), 201
 
 
 @api.delete("/auth/token")
 def revoke() -> tuple[str, int]:
-    token_text = request.headers["Authorization"].partition(" ")[2].strip()
     with formwork().db.tenant(g.actor.tenant_id) as session:
-        tenancy.revoke_token(session, g.actor.tenant_id, token_text)
+        tenancy.revoke_token(session, g.actor.tenant_id, bearer_token())
     return "", 204
+
+
+def bearer_token() -> str:
+    return request.headers["Authorization"].partition(" ")[2].strip()
+
+
+def token_json(tenant_id: str, issued: tenancy.IssuedToken) -> Response:
+    return jsonify({"token": issued.token, "token_type": "Bearer", "tenant": tenant_id, "username": issued.username,
+                    "expires_at": issued.expires_at.isoformat(timespec="seconds"),
+                    "expires_in": round(token_lifetime().total_seconds())})
 
 
 @api.get("/me")

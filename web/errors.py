@@ -19,12 +19,13 @@ from engine.errors import (
     PluginNotEnabled,
     RecordInvalid,
 )
+from engine.login_throttle import TooManyAttempts
 from engine.workflow import ProcessFailed, StateMismatch
 
 STATUS: dict[type[FormworkError], int] = {
     BadRequest: 400, FormulaError: 400, FormulaRuntimeError: 400, AuthenticationFailed: 401,
     PermissionDenied: 403, NotFound: 404, Conflict: 409, RecordInvalid: 422, DeclarationError: 422,
-    ProcessFailed: 422, StateMismatch: 409, PluginNotEnabled: 422,
+    ProcessFailed: 422, StateMismatch: 409, PluginNotEnabled: 422, TooManyAttempts: 429,
 }
 log = logging.getLogger("formwork.web")
 
@@ -46,6 +47,8 @@ def register(app: Flask) -> None:
             body = response.get_json()
             body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
             response = jsonify(body)
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
         return response, status
 
     @app.errorhandler(HTTPException)

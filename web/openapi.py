@@ -44,7 +44,58 @@ def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
     result: dict[str, Any] = dict(ok)
     for status in (401, *errors):
         result[str(status)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+    result["401"] = {"$ref": "#/components/responses/Unauthorized"}
     return result
+
+
+def _error(description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}, **extra}
+
+
+# Answers shared by many operations (web/login_guard.py, web/request_limits.py, engine/tenancy.py).
+AUTH_RESPONSES = {
+    "Unauthorized": _error("no valid token: error code `unauthorized` (missing, unknown or revoked token, or a "
+                           "deactivated user) or `token_expired` (the token outlived FORMWORK_TOKEN_HOURS: log in "
+                           "again; refresh tokens before they expire with POST /auth/refresh)"),
+    "TooLarge": _error("the request body is too large (error code `request_entity_too_large`): FORMWORK_MAX_JSON_MB "
+                       "(2 MB by default) for JSON and any body that is not multipart/form-data, "
+                       "FORMWORK_MAX_REQUEST_MB (50 MB) for uploads"),
+    "TooManyAttempts": _error("too many failed logins for this account (FORMWORK_LOGIN_MAX_FAILURES) or from this "
+                              "address (FORMWORK_LOGIN_IP_MAX_FAILURES a minute): error code `too_many_attempts`, "
+                              "`details.retry_after` seconds", headers={"Retry-After": {
+                                  "description": "seconds until the lock ends", "schema": {"type": "integer"}}}),
+}
+TOKEN = {"type": "object", "properties": {
+    "token": {"type": "string"}, "token_type": {"const": "Bearer"}, "tenant": {"type": "string"},
+    "username": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+    "expires_in": {"type": "integer", "description": "seconds the token lives (FORMWORK_TOKEN_HOURS)"}}}
+
+
+def _auth_paths() -> dict[str, Any]:
+    credentials = {"content": {"application/json": {"schema": {
+        "type": "object", "required": ["tenant", "username", "password"],
+        "properties": {k: {"type": "string"} for k in ("tenant", "username", "password")}}}}}
+    return {
+        "/auth/token": {
+            "post": {"summary": "Log in: a token that expires after FORMWORK_TOKEN_HOURS (12 by default)",
+                     "security": [], "requestBody": credentials, "responses": {
+                         **_responses({"201": _json(TOKEN, "issued")}, 400),
+                         "401": _error("wrong tenant, user name or password (the same answer for each)"),
+                         "429": {"$ref": "#/components/responses/TooManyAttempts"}}},
+            "delete": {"summary": "Revoke the token sent",
+                       "responses": _responses({"204": {"description": "revoked"}})}},
+        "/auth/refresh": {"post": {
+            "summary": "Swap the live token sent for a new one with a full lifetime; the old one stops working",
+            "responses": _responses({"201": _json(TOKEN, "issued")})}},
+    }
+
+
+def _with_size_limit(paths: dict[str, Any]) -> None:
+    """Every operation that takes a body may answer 413."""
+    for item in paths.values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
 
 
 def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
@@ -214,12 +265,7 @@ def _people_paths() -> dict[str, Any]:
 def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {
-        "/auth/token": {"post": {"summary": "Log in", "security": [], "requestBody": {"content": {
-            "application/json": {"schema": {"type": "object", "required": ["tenant", "username", "password"],
-                                            "properties": {k: {"type": "string"} for k in
-                                                           ("tenant", "username", "password")}}}}},
-            "responses": _responses({"201": _json({"type": "object", "properties": {"token": {"type": "string"}}})},
-                                    400)}},
+        **_auth_paths(),
         "/modules": {"get": {"summary": "Enabled modules",
                              "responses": _responses({"200": _json({"type": "object"})})}},
         "/schema/{module}/{entity}": {"get": {"summary": "JSON Schema of a record", "parameters": [
@@ -262,6 +308,7 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
                 schemas[name + ".data"] = schema["properties"]["data"]
                 paths.update(_entity_paths(f"/records/{module.name}/{entity.name}", f"#/components/schemas/{name}",
                                            f"#/components/schemas/{name}.data", []))
+    _with_size_limit(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Formwork API", "version": "1"},
@@ -269,6 +316,6 @@ def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"schemas": schemas,
+        "components": {"schemas": schemas, "responses": AUTH_RESPONSES,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

@@ -1,7 +1,7 @@
 """ORM tables. Every tenant-owned table has `tenant_id` leading its primary key (shardable by tenant)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
@@ -67,6 +67,9 @@ class User(TenantOwned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # A browser session remembers the generation it was opened in; logout, a new password and
+    # deactivation move it on, which ends every session opened before (engine/tenancy.py).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UserInvitation(TenantOwned, Base):
@@ -84,6 +87,14 @@ class UserInvitation(TenantOwned, Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+DEFAULT_TOKEN_LIFETIME = timedelta(hours=12)
+
+
+def _default_token_expiry(context: Any) -> datetime:
+    created: datetime = context.get_current_parameters()["created_at"]
+    return created + DEFAULT_TOKEN_LIFETIME
+
+
 class ApiToken(TenantOwned, Base):
     __tablename__ = "api_tokens"
 
@@ -91,6 +102,8 @@ class ApiToken(TenantOwned, Base):
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Rows written without one (a backup from before tokens expired) live the default lifetime from creation.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_default_token_expiry)
 
 
 class Record(TenantOwned, Base):
@@ -281,6 +294,24 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginThrottle(Base):
+    """Recent failed logins of one key (an account or a client address), shared by every worker and host.
+
+    Platform-wide, not tenant-owned: its keys name tenants and addresses that may not exist.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (Index("ix_login_throttles_window", "window_started_at"),)
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+
 
 class TenantModuleVersion(TenantOwned, Base):
     """A tenant's published adjustment of a module: the overlay files, kept verbatim, and its version.

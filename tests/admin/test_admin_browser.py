@@ -46,7 +46,7 @@ def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(serve
             page.fill("#name", "ops")
             page.fill("#password", "operator-pw-1")
             page.click("button[type=submit]")
-            page.wait_for_url(server + "/admin/")
+            page.wait_for_url(server + "/admin/tenants/")   # back to the page asked for
             page.goto(server + "/admin/licenses/")
             page.fill("input[name=tenant]", TENANT)
             page.select_option("select[name=plan]", "professional")

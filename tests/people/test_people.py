@@ -140,7 +140,7 @@ def test_a_deactivated_users_tokens_stop_at_once_and_stay_revoked(engine: Formwo
     boss = admin_of(engine, tenant)
     add_user(engine, tenant, "li", "site_engineer")
     with engine.db.tenant(tenant) as session:
-        token = tenancy.issue_token(session, tenancy.authenticate(session, tenant, "li", PASSWORD))
+        token = tenancy.issue_token(session, tenancy.authenticate(session, tenant, "li", PASSWORD)).token
     with engine.people(boss) as people:
         people.set_active("li", False)
     with engine.db.tenant(tenant) as session, pytest.raises(tenancy.AuthenticationFailed, match="deactivated"):
@@ -155,7 +155,7 @@ def test_a_password_reset_ends_the_old_password_and_tokens(engine: Formwork, ten
     boss = admin_of(engine, tenant)
     add_user(engine, tenant, "li", "site_engineer")
     with engine.db.tenant(tenant) as session:
-        token = tenancy.issue_token(session, tenancy.authenticate(session, tenant, "li", PASSWORD))
+        token = tenancy.issue_token(session, tenancy.authenticate(session, tenant, "li", PASSWORD)).token
     with engine.people(boss) as people:
         link = people.reset_password("li")
         assert people.describe(people.user("li"))["status"] == "reset"

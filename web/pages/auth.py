@@ -1,33 +1,28 @@
 """Logging in and out, the language toggle, and the checks every page request passes first."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from engine import tenancy
+from engine import login_throttle, tenancy
 from engine.errors import AuthenticationFailed
+from web.login_guard import TooManyAttempts, guarded
 from web.pages import csrf
 from web.pages.blueprint import pages
 from web.pages.i18n import LANGUAGES, t
 from web.pages.layout import render
 from web.pages.services import formwork, signed_in
+from web.redirects import local_path
 
 PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
 # Polled while an import holds SQLite's only write lock: they check the signed session, not the database.
 SESSION_ONLY_ENDPOINTS = frozenset({"pages.import_progress"})
-STAMP = "credential"   # the password the session was opened with, as tenancy.credential_stamp
+GENERATION = "generation"   # the user's session generation at login: logout and a new password move it on
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site (never `//elsewhere` or `https://elsewhere`) is followed after a form."""
-    if not target:
-        return url_for("pages.dashboard")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.dashboard")
-    return target
+    """Only a path on this site is followed after a form (web/redirects.py); else the dashboard."""
+    return local_path(target) or url_for("pages.dashboard")
 
 
 @pages.before_request
@@ -39,13 +34,13 @@ def check_request() -> Response | None:
     tenant_id, username = session.get("tenant"), session.get("user")
     if request.endpoint in SESSION_ONLY_ENDPOINTS and isinstance(tenant_id, str) and isinstance(username, str):
         return None
-    stamp = session.get(STAMP)
-    found = (signed_in(tenant_id, username, stamp if isinstance(stamp, str) else None)
-             if isinstance(tenant_id, str) and isinstance(username, str) else None)
+    generation = session.get(GENERATION)
+    found = (signed_in(tenant_id, username, generation) if isinstance(tenant_id, str) and isinstance(username, str)
+             and isinstance(generation, int) else None)
     if found is None:
         session.pop("tenant", None)
         session.pop("user", None)
-        session.pop(STAMP, None)
+        session.pop(GENERATION, None)
         if request.method == "GET":
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         abort(401)
@@ -61,30 +56,40 @@ def login() -> Response:
                       tenant=request.args.get("tenant", ""), username="")
     tenant_id, username, password = (form.get("tenant", "").strip(), form.get("username", "").strip(),
                                      form.get("password", ""))
-    error = None
+    error, code, retry_after = None, 400, None
     if not tenant_id or not username or not password:
         error = t("login.required")
     else:
         try:
-            with formwork().db.tenant(tenant_id) as db:
+            with guarded(login_throttle.account_key("user", tenant_id, username)), \
+                    formwork().db.tenant(tenant_id) as db:
                 user = tenancy.authenticate(db, tenant_id, username, password)
-                username, stamp = user.username, tenancy.credential_stamp(user)
+                username, generation = user.username, user.session_generation
         except AuthenticationFailed:
-            error = t("login.failed")
+            error, code = t("login.failed"), 401
+        except TooManyAttempts as refused:
+            error, code, retry_after = t("login.locked", minutes=refused.minutes), 429, refused.retry_after
     if error:
-        return render(None, "pages/login.html", code=401 if tenant_id and username and password else 400,
-                      error=error, next=form.get("next", ""), tenant=tenant_id, username=username)
+        response = render(None, "pages/login.html", code=code, error=error, next=form.get("next", ""),
+                          tenant=tenant_id, username=username)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     chosen = session.get("lang")
     session.clear()  # a new session: nothing from before logging in carries over
     if chosen in LANGUAGES:
         session["lang"] = chosen
-    session["tenant"], session["user"], session[STAMP] = tenant_id, username, stamp
+    session["tenant"], session["user"], session[GENERATION] = tenant_id, username, generation
     csrf.renew()
     return redirect(safe_next(form.get("next")))
 
 
 @pages.post("/logout")
 def logout() -> Response:
+    """End the session on the server too: a copy of the cookie opens nothing afterwards (every session
+    of the user ends, on every device: the session generation moves on)."""
+    with formwork().db.tenant(g.signed_in.actor.tenant_id) as db:
+        tenancy.log_out(db, g.signed_in.actor.tenant_id, g.signed_in.actor.username)
     chosen = session.get("lang")
     session.clear()
     if chosen in LANGUAGES:

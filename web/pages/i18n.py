@@ -48,6 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.failed": ("租户、用户名或密码不正确。", "Wrong tenant, user name or password."),
     "login.required": ("请填写租户、用户名和密码。", "Fill in the tenant, user name and password."),
     "login.again": ("请先登录。", "Please log in first."),
+    "login.locked": ("登录失败次数过多，请 {minutes} 分钟后再试。",
+                     "Too many failed logins: try again in {minutes} min."),
     "logout.done": ("您已退出。", "You have logged out."),
     # the one-time link of an invitation or a password reset
     "welcome.title": ("设置密码", "Set your password"),

@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from engine import invitations
 from engine.errors import BadRequest, FormworkError
+from web.login_guard import TooManyAttempts, guarded
 from web.pages.blueprint import pages
 from web.pages.i18n import engine_message, t
 from web.pages.layout import render
@@ -17,7 +18,10 @@ def accept_link(token: str) -> Response:
     """Show who the link is for and take the new password twice; then on to the login page."""
     error, user = "", None
     try:
-        tenant_id = invitations.tenant_of(token)
+        with guarded(None):   # guessing links: every unknown link counts against the client's address
+            tenant_id = invitations.tenant_of(token)
+            with formwork().db.tenant(tenant_id) as session:
+                invitations.find(session, token)
         with formwork().db.tenant(tenant_id) as session:
             _row, found = invitations.find(session, token)
             user = (found.username, found.display_name or found.username)
@@ -30,6 +34,10 @@ def accept_link(token: str) -> Response:
                 return redirect(url_for("pages.login", tenant=tenant_id))
     except invitations.LinkInvalid as invalid:
         return _page(token, None, engine_message(invalid.message), 404)
+    except TooManyAttempts as refused:
+        response = _page(token, None, t("login.locked", minutes=refused.minutes), 429)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     except FormworkError as refused:
         error = engine_message(refused.message)
     return _page(token, user, error, 422 if error else 200)

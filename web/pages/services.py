@@ -40,16 +40,16 @@ class SignedIn:
     tenant_name: str
 
 
-def signed_in(tenant_id: str, username: str, stamp: str | None = None) -> SignedIn | None:
-    """The session's user if they and their tenant are still active and, when the session holds the
-    credential stamp of its login, their password has not changed since (roles are read fresh)."""
+def signed_in(tenant_id: str, username: str, generation: int) -> SignedIn | None:
+    """The session's user if they and their tenant are still active and the session's generation is
+    still theirs (no logout, new password or deactivation since it was opened); roles are read fresh."""
     try:
         with formwork().db.tenant(tenant_id) as session:
             tenant = tenancy.get_tenant(session, tenant_id)
             user = session.get(User, (tenant_id, username))
             if user is None or not user.is_active or not tenant.is_active:
                 return None
-            if stamp is not None and stamp != tenancy.credential_stamp(user):
+            if generation != user.session_generation:
                 return None
             return SignedIn(tenancy.actor_of(user), user.display_name or username, tenant.name or tenant_id)
     except FormworkError:
