@@ -127,11 +127,11 @@ _PARTS = {
 }
 
 
-def raw_workbook(sheet_data: str, shared: Iterable[bytes] = (), doctype: str = "") -> bytes:
+def raw_workbook(sheet_data: str, shared: Iterable[bytes] = (), doctype: str = "", level: int = 1) -> bytes:
     """An .xlsx written by hand: `sheet_data` is the sheet's <row> elements, `shared` the text of the one shared
     string (streamed in chunks, so it may be hundreds of MB), `doctype` goes before the sheet's root."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
         for name, text in _PARTS.items():
             archive.writestr(name, text)
         archive.writestr("xl/worksheets/sheet1.xml", f'{doctype}<worksheet xmlns="{_MAIN}"><sheetData>{sheet_data}'
@@ -149,10 +149,13 @@ BOMB_MB = 200
 
 @functools.cache
 def bomb() -> bytes:
-    """About 200 KB that unzip to a 200 MB cell: one shared string of one repeated letter, shown in A1 and A2."""
+    """About 200 KB that unzip to a 200 MB cell: one shared string of one repeated letter, shown in A1 and A2.
+
+    (Compressed at level 6: at level 1 it would be faster to make but larger than the 500 KB past which the
+    test client spools the upload to a temporary file it never closes.)"""
     chunk = b"A" * (1024 * 1024)
     return raw_workbook('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>0</v></c></row>',
-                        (chunk for _ in range(BOMB_MB)))
+                        (chunk for _ in range(BOMB_MB)), level=6)
 
 
 def understated(content: bytes, member: str = "xl/sharedStrings.xml", size: int = 1024) -> bytes:
