@@ -5,6 +5,7 @@ import csv
 import io
 import time
 import zipfile
+from collections import UserString
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -74,12 +75,13 @@ def test_text_that_looks_like_a_formula_is_written_to_xlsx_as_text_never_as_a_fo
 
 def test_csv_cells_that_would_start_a_formula_get_a_leading_quote_and_numbers_stay_numbers() -> None:
     columns = [Column("text", "@heading"), Column("amount", "Amount", "money")]
-    rows = [[text, Decimal("-5.5")] for text in FORMULAS] + [["a - b = c", Decimal("-0.01")], ["'quoted", None]]
+    rows = [[text, Decimal("-5.5")] for text in FORMULAS] + [[UserString("=1+1"), -1.5],
+                                                              ["a - b = c", Decimal("-0.01")], ["'quoted", None]]
     text = write_csv(columns, rows).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text, newline="")))
     assert lines[0] == ["'@heading", "Amount"]
     assert lines[1:len(FORMULAS) + 1] == [["'" + formula, "-5.5"] for formula in FORMULAS]
-    assert lines[-2:] == [["a - b = c", "-0.01"], ["'quoted", ""]]
+    assert lines[-3:] == [["'=1+1", "-1.5"], ["a - b = c", "-0.01"], ["'quoted", ""]]   # text by any name
 
 
 def test_a_decompression_bomb_is_refused_before_it_is_parsed() -> None:

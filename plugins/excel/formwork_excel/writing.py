@@ -94,8 +94,15 @@ def write_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, langu
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([neutralised(c.heading(language)) for c in columns])
     for values in rows:
-        writer.writerow([neutralised(value) if isinstance(value, str) else _shown(value) for value in values])
+        writer.writerow([_csv_cell(value) for value in values])
     return "\ufeff".encode() + text.getvalue().encode("utf-8")
+
+
+def _csv_cell(value: Any) -> str:
+    """A value as CSV text: numbers and dates as they are (a negative amount is a number), anything else as text."""
+    if value is None or isinstance(value, bool | int | float | Decimal | date):
+        return _shown(value)
+    return neutralised(_shown(value))
 
 
 def _put(cell: Cell, value: Any) -> None:
