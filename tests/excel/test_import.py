@@ -291,6 +291,19 @@ def test_an_import_whose_state_would_be_too_large_is_refused(app: Flask, shop: s
     assert state_files(tmp_path / "uploads") == []
 
 
+def test_a_check_whose_results_would_make_the_state_too_large_fails_cleanly(app: Flask, shop: str,
+                                                                            tmp_path: Path) -> None:
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [[f"PO-{n}", "Nobody Ltd", "not a date", "bulk", -1, "", "", ""]
+                                           for n in range(30)]))
+    [state_file] = state_files(tmp_path / "uploads")
+    app.config["FORMWORK_IMPORT_MAX_STATE_BYTES"] = state_file.stat().st_size + 500   # no room for 30 rows' errors
+    clerk.post(step + "/check", {f"col{p}": f for p, f in mapping_of(clerk.text(step)).items()})
+    assert wait_until_finished(clerk, step)["last"]["state"] == "failed"
+    assert "The import holds too much data; split the file" in clerk.text(step)
+    assert state_file.stat().st_size < 2000
+
+
 def test_an_imports_rows_are_dropped_once_done_and_its_state_forgotten_after_it_expires(
         app: Flask, engine: Formwork, shop: str, tmp_path: Path) -> None:
     clerk = visitor(app, shop, "clerk")

@@ -13,7 +13,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from datetime import time as clock
 from decimal import Decimal
@@ -66,7 +66,7 @@ def read_workbook(data: bytes, *, max_rows: int | None = None, limits: Limits | 
     """Every sheet of an .xlsx; empty rows are skipped, formulas give their last computed value."""
     limits = limits or Limits()
     if max_rows is not None:
-        limits = Limits(**{**limits.__dict__, "rows": max_rows})
+        limits = replace(limits, rows=max_rows)
     budget = _Budget(limits)
     try:
         _check_archive(data, limits, budget)
