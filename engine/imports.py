@@ -3,21 +3,27 @@
 Cells arrive as people type them in Excel: options by label, referenced records by their title
 (or another unique text field), users by login or name. This module only translates them into
 the engine's input; every rule is checked by `Records.validate` / `Records.create`.
+
+An import is one transaction, and it writes an `ImportRun` row in that transaction (`record_run`):
+whether an import whose process died had committed is a question the database answers
+(`run_of`), and the row's primary key lets one import commit once, however often it is started.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from engine.declarations.model import Action, EntitySpec, FieldSpec
-from engine.errors import FieldError, RecordInvalid
+from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.records import Records
-from engine.storage.models import User
+from engine.storage.models import ImportRun, User
 from engine.values import to_json
 
 SKIPPED_TYPES = frozenset({"table", "attachment"})
@@ -209,3 +215,28 @@ def import_rows(create: Create, entity: EntitySpec, converter: Converter, rows: 
             progress(done)
     progress(len(rows))
     return created
+
+
+class ImportAlreadyRun(Conflict):
+    """This import has committed already (a second start of it, after a crash or a double click)."""
+
+    code = "import_already_run"
+
+
+def record_run(session: Session, token: str, module: str, entity: str, username: str = "",
+               created: int = 0) -> ImportRun:
+    """Mark the import `token` as run, in the caller's transaction (call it first: on PostgreSQL a second
+    start of the same import waits here until the first commits or rolls back)."""
+    run = ImportRun(token=token, module=module, entity=entity, username=username, created=created,
+                    at=datetime.now(UTC))
+    session.add(run)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ImportAlreadyRun(f"import {token!r} has already been run") from None
+    return run
+
+
+def run_of(session: Session, token: str) -> ImportRun | None:
+    """The committed run of import `token`, if it committed."""
+    return session.scalar(select(ImportRun).where(ImportRun.token == token))

@@ -374,3 +374,17 @@ class PluginItem(TenantOwned, Base):
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImportRun(TenantOwned, Base):
+    """An Excel import that ran, written in the import's own transaction: it committed if and only if this row is
+    here, and its primary key lets the import commit once, however often it is started."""
+
+    __tablename__ = "import_runs"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    module: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+    created: Mapped[int] = mapped_column(Integer, default=0)      # records the import created
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,9 +1,11 @@
 """Fixtures of the Excel, saved-view and attachment tests: the sheetshop tenant, its users, an uploads folder."""
 from __future__ import annotations
 
+import functools
 import io
 import time
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,69 @@ def wait_until_finished(user: Visitor, step_url: str, timeout: float = 120) -> d
 def fetch(user: Visitor, path: str) -> Any:
     """A GET whose answer may be a binary file (the visitor's own `get` reads pages as text)."""
     return user.client.get(path, headers=user.headers)
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_PARTS = {
+    "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPES}.sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_TYPES}.worksheet+xml"/>'
+    f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_TYPES}.sharedStrings+xml"/></Types>',
+    "_rels/.rels": f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" Type="{_DOC}/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC}"><sheets>'
+    '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_RELS}">'
+    f'<Relationship Id="rId1" Type="{_DOC}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_DOC}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+}
+
+
+def raw_workbook(sheet_data: str, shared: Iterable[bytes] = (), doctype: str = "", level: int = 1) -> bytes:
+    """An .xlsx written by hand: `sheet_data` is the sheet's <row> elements, `shared` the text of the one shared
+    string (streamed in chunks, so it may be hundreds of MB), `doctype` goes before the sheet's root."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, text in _PARTS.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/worksheets/sheet1.xml", f'{doctype}<worksheet xmlns="{_MAIN}"><sheetData>{sheet_data}'
+                                                     '</sheetData></worksheet>')
+        with archive.open("xl/sharedStrings.xml", "w") as strings:
+            strings.write(f'<sst xmlns="{_MAIN}" count="1" uniqueCount="1"><si><t>'.encode())
+            for chunk in shared:
+                strings.write(chunk)
+            strings.write(b"</t></si></sst>")
+    return buffer.getvalue()
+
+
+BOMB_MB = 200
+
+
+@functools.cache
+def bomb() -> bytes:
+    """About 200 KB that unzip to a 200 MB cell: one shared string of one repeated letter, shown in A1 and A2.
+
+    (Compressed at level 6: at level 1 it would be faster to make but larger than the 500 KB past which the
+    test client spools the upload to a temporary file it never closes.)"""
+    chunk = b"A" * (1024 * 1024)
+    return raw_workbook('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>0</v></c></row>',
+                        (chunk for _ in range(BOMB_MB)), level=6)
+
+
+def understated(content: bytes, member: str = "xl/sharedStrings.xml", size: int = 1024) -> bytes:
+    """The archive with the central directory claiming `size` uncompressed bytes for `member` (a lying bomb)."""
+    data = bytearray(content)
+    name = member.encode()
+    position = data.find(b"PK\x01\x02")
+    while position >= 0:
+        length = int.from_bytes(data[position + 28:position + 30], "little")
+        if data[position + 46:position + 46 + length] == name:
+            data[position + 24:position + 28] = size.to_bytes(4, "little")
+            return bytes(data)
+        position = data.find(b"PK\x01\x02", position + 4)
+    raise AssertionError(f"{member} is not in the archive")

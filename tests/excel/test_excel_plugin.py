@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from formwork_excel import read_workbook
+from openpyxl import load_workbook
 
 from app import cli
 from engine import plugin_registry
@@ -47,3 +48,18 @@ def test_bad_arguments_get_a_message_not_a_traceback(engine: Formwork, tenant: s
     assert code == 2 and "module.entity" in output
     code, output = formwork(engine.db.url, "excel", "export", tenant, "crewpay.nothing", str(tmp_path / "x.xlsx"))
     assert code == 1 and "has no entity 'nothing'" in output and "Traceback" not in output
+
+
+def test_the_export_command_writes_formula_like_text_as_text(engine: Formwork, tenant: str, tmp_path: Path) -> None:
+    attack = "=cmd|' /C calc'!A0"
+    with engine.records(add_user(engine, tenant, "boss", "admin")) as records:
+        records.create("crewpay", "rate", {"crew": attack, "trade": "mason", "valid_from": "2024-01-01",
+                                           "unit_price": "380.50"})
+    file = tmp_path / "rates.xlsx"
+    assert formwork(engine.db.url, "excel", "export", tenant, "crewpay.rate", str(file), "--lang", "en")[0] == 0
+    sheet = load_workbook(file).active
+    assert (sheet["A2"].value, sheet["A2"].data_type) == (attack, "s")
+    assert (sheet["D2"].value, sheet["D2"].data_type) == (380.5, "n")
+    csv_file = tmp_path / "rates.csv"
+    assert formwork(engine.db.url, "excel", "export", tenant, "crewpay.rate", str(csv_file))[0] == 0
+    assert csv_file.read_text("utf-8-sig").splitlines()[1] == "'=cmd|' /C calc'!A0,mason,2024-01-01,380.50"

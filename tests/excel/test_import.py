@@ -1,19 +1,27 @@
 """Excel import through the pages: upload, column mapping, checked preview, one-transaction import."""
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import time
 from datetime import date
 from html import unescape
+from pathlib import Path
 
 from flask import Flask
 
-from engine import tenancy
+from engine import imports, tenancy
 from engine.runtime import Formwork
 from tests.conftest import add_user, api_creator, login, new_project
 from tests.excel.conftest import (
     add_orders,
+    bomb,
     fetch,
     sheet_rows,
+    supplier_ids,
     upload,
     visitor,
     wait_until_finished,
@@ -258,3 +266,134 @@ def test_a_built_in_entity_imports_with_projects_named_by_code_or_name(app: Flas
         project = records.find("base", "project").items[0]["id"]
     assert [(p["data"]["plan_code"], p["data"]["project"], p["data"]["plan_level"]) for p in plans] == [
         ("PLAN-1", project, "master"), ("PLAN-2", project, "monthly")]
+
+
+def state_files(uploads: Path) -> list[Path]:
+    return sorted((uploads / "imports").rglob("*.json"))
+
+
+def test_an_xlsx_bomb_is_refused_fast_with_a_clear_message_and_kept_nowhere(app: Flask, shop: str,
+                                                                              tmp_path: Path) -> None:
+    clerk = visitor(app, shop, "clerk", language="zh")
+    started = time.monotonic()
+    response = upload(clerk, bomb())
+    assert response.status_code == 400 and time.monotonic() - started < 5
+    assert "解压后超过 64 MB" in response.get_data(as_text=True)
+    assert state_files(tmp_path / "uploads") == []
+
+
+def test_an_import_whose_state_would_be_too_large_is_refused(app: Flask, shop: str, tmp_path: Path) -> None:
+    app.config["FORMWORK_IMPORT_MAX_STATE_BYTES"] = 20_000
+    clerk = visitor(app, shop, "clerk", language="zh")
+    rows = [[f"PO-{n}", "Acme 建材", date(2024, 5, 1), "货物", n, "", "", "备注" * 20] for n in range(300)]
+    response = upload(clerk, workbook(HEADER, rows))
+    assert response.status_code == 400 and "数据过多" in response.get_data(as_text=True)
+    assert state_files(tmp_path / "uploads") == []
+
+
+def test_a_check_whose_results_would_make_the_state_too_large_fails_cleanly(app: Flask, shop: str,
+                                                                            tmp_path: Path) -> None:
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [[f"PO-{n}", "Nobody Ltd", "not a date", "bulk", -1, "", "", ""]
+                                           for n in range(30)]))
+    [state_file] = state_files(tmp_path / "uploads")
+    app.config["FORMWORK_IMPORT_MAX_STATE_BYTES"] = state_file.stat().st_size + 500   # no room for 30 rows' errors
+    clerk.post(step + "/check", {f"col{p}": f for p, f in mapping_of(clerk.text(step)).items()})
+    assert wait_until_finished(clerk, step)["last"]["state"] == "failed"
+    assert "The import holds too much data; split the file" in clerk.text(step)
+    assert state_file.stat().st_size < 2000
+
+
+def test_an_imports_rows_are_dropped_once_done_and_its_state_forgotten_after_it_expires(
+        app: Flask, engine: Formwork, shop: str, tmp_path: Path) -> None:
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [["PO-1", "Acme 建材", date(2024, 5, 1), "货物", 1, "", "", "x" * 5000]]))
+    check(clerk, step, {f"col{p}": f for p, f in mapping_of(clerk.text(step)).items()})
+    clerk.post(step + "/run")
+    assert wait_until_finished(clerk, step)["last"]["state"] == "done"
+    [done] = state_files(tmp_path / "uploads")
+    assert done.stat().st_size < 2000                          # the summary, not the workbook
+    assert "1 records imported." in clerk.text(step)
+    waiting = mapped(clerk, workbook(HEADER, [["PO-2", "Acme 建材", date(2024, 5, 1), "货物", 1, "", "", ""]]))
+    long_ago = time.time() - 3 * 3600
+    for path in state_files(tmp_path / "uploads"):
+        os.utime(path, (long_ago, long_ago))
+    assert clerk.get(waiting).status_code == 404                # expired: gone on the next request
+    mapped(clerk, workbook(HEADER, [["PO-3"]]))                  # a new upload sweeps the old ones away
+    assert len(state_files(tmp_path / "uploads")) == 1
+
+
+def test_an_import_killed_mid_run_can_be_run_again_and_imports_each_row_once(
+        app: Flask, engine: Formwork, shop: str, tmp_path: Path) -> None:
+    app.config["FORMWORK_IMPORT_LEASE_SECONDS"] = 1
+    clerk = visitor(app, shop, "clerk")
+    rows = [[f"PO-{n:04d}", "Acme 建材", date(2024, 5, 1), "货物", n, "", "", ""] for n in range(300)]
+    step = mapped(clerk, workbook(HEADER, rows))
+    check(clerk, step, {f"col{p}": f for p, f in mapping_of(clerk.text(step)).items()})
+    [state_file] = state_files(tmp_path / "uploads")
+    web = subprocess.Popen([sys.executable, "-m", "tests.excel.import_process", engine.db.url,
+                            str(tmp_path / "uploads"), shop, step], cwd=Path(__file__).parents[2])
+    try:
+        deadline = time.monotonic() + 120
+        while (seen := json.loads(state_file.read_text("utf-8")))["state"] != "importing" or seen["done"] < 50:
+            assert web.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)                                    # till it is mid-transaction: rows created
+    finally:
+        web.kill()
+        web.wait()
+    assert json.loads(state_file.read_text("utf-8"))["state"] == "importing"
+    assert orders_of(engine, shop) == []                        # the transaction died with its process
+    time.sleep(1.5)                                             # its lease runs out
+    assert "The last import was interrupted; no record was written." in clerk.text(step)
+    assert clerk.post(step + "/run").status_code == 200
+    assert wait_until_finished(clerk, step, timeout=300)["last"]["state"] == "done"
+    boss = tenancy.Actor(shop, "boss", frozenset({"admin"}))
+    with engine.records(boss) as records:
+        assert records.find("sheetshop", "order", limit=1).total == 300
+
+
+def test_an_import_that_died_after_committing_shows_done_and_never_runs_twice(
+        app: Flask, engine: Formwork, shop: str, tmp_path: Path) -> None:
+    app.config["FORMWORK_IMPORT_LEASE_SECONDS"] = 1
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [[f"PO-{n}", "Acme 建材", date(2024, 5, 1), "货物", n, "", "", ""]
+                                           for n in range(1, 3)]))
+    check(clerk, step, {f"col{p}": f for p, f in mapping_of(clerk.text(step)).items()})
+    [state_file] = state_files(tmp_path / "uploads")
+    checked = json.loads(state_file.read_text("utf-8"))
+    clerk.post(step + "/run")
+    assert wait_until_finished(clerk, step)["last"]["state"] == "done"
+    # as if the process had died between the commit and writing "done": the file still says importing
+    state_file.write_text(json.dumps({**checked, "state": "importing", "done": 0, "total": 2}), "utf-8")
+    long_ago = time.time() - 60
+    os.utime(state_file, (long_ago, long_ago))
+    for lease in state_file.parent.glob("*.lease"):
+        lease.unlink()
+    assert "2 records imported." in clerk.text(step)
+    assert clerk.post(step + "/run").status_code == 409
+    assert len(orders_of(engine, shop)) == 2
+
+
+def test_a_stale_import_run_again_while_its_lost_process_commits_imports_once(
+        app: Flask, engine: Formwork, shop: str, tmp_path: Path) -> None:
+    app.config["FORMWORK_IMPORT_LEASE_SECONDS"] = 1
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [[f"PO-{n}", "Acme 建材", date(2024, 5, 1), "货物", n, "", "", ""]
+                                           for n in range(1, 3)]))
+    check(clerk, step, {f"col{p}": f for p, f in mapping_of(clerk.text(step)).items()})
+    [state_file] = state_files(tmp_path / "uploads")
+    state = json.loads(state_file.read_text("utf-8"))
+    state_file.write_text(json.dumps({**state, "state": "importing", "done": 0, "total": 2}), "utf-8")
+    long_ago = time.time() - 60
+    os.utime(state_file, (long_ago, long_ago))
+    assert "The last import was interrupted" in clerk.text(step)   # judged dead: back to checked
+    # ... but it was only frozen, and commits its import now, before the user's second run
+    add = {"supplier": supplier_ids(engine, shop)["Acme 建材"], "ordered_on": "2024-05-01"}
+    with engine.approvals(tenancy.Actor(shop, "clerk", frozenset({"clerk"}))) as service:
+        imports.record_run(service.records.session, state["token"], "sheetshop", "order", created=2)
+        for n in (1, 2):
+            service.create("sheetshop", "order", {**add, "number": f"PO-{n}"})
+    assert clerk.post(step + "/run").status_code == 200
+    assert wait_until_finished(clerk, step)["last"]["state"] == "done"
+    assert "2 records imported." in clerk.text(step)
+    assert len(orders_of(engine, shop)) == 2

@@ -3,6 +3,13 @@
 The state file is what the progress bar polls, so it is read without the database: on SQLite the
 import's one transaction holds the only write lock until it ends. Checking runs in short
 transactions of CHUNK rows (nothing is written); importing runs in one transaction.
+
+State files are bounded (`Store.max_bytes`), lose the workbook's rows once the import is done or
+failed, and are removed `Store.keep` after their last change (on the next request that looks).
+While a check or an import works, a heartbeat renews its lease file; a "checking" or "importing"
+state whose lease ran out belongs to a process that died, and `recover` ends it: a check goes back
+to the mapping, an import is "done" if the database holds its `ImportRun` (it committed) and goes
+back to "checked" otherwise (its transaction died with it), so it can simply be run again.
 """
 from __future__ import annotations
 
@@ -20,16 +27,24 @@ from pathlib import Path
 from typing import Any
 
 from engine import imports
-from engine.errors import FormworkError
+from engine.errors import BadRequest, FormworkError
 from engine.runtime import Formwork
 from engine.tenancy import Actor
 from engine.values import to_json
 
 log = logging.getLogger("formwork.imports")
 CHUNK = 100
-KEEP = timedelta(days=2)                 # an import's state file is removed after this
+KEEP = timedelta(hours=2)                # an import's state file is removed this long after its last change
+LEASE = timedelta(seconds=60)            # a check or import whose heartbeat is older than this has died
+MAX_STATE_BYTES = 64 * 1024 * 1024       # the most an import's state file may hold
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-FINISHED = frozenset({"checked", "done", "failed"})
+RUNNING = frozenset({"checking", "importing"})
+
+
+class ImportTooLarge(BadRequest):
+    """The import's state (the workbook's cells, the check's messages) is more than the state file takes."""
+
+    code = "import_too_large"
 
 
 @dataclass
@@ -59,6 +74,7 @@ class ImportState:
     results: list[dict[str, Any]] = field(default_factory=list)   # {number, errors: [[field, message]]}
     created: int = 0
     failure: dict[str, Any] = field(default_factory=dict)         # {number?, errors: [[field, message]]}
+    notice: str = ""                 # what the page says first: check_interrupted | import_interrupted | too_large
 
     @property
     def current(self) -> SheetData:
@@ -72,6 +88,11 @@ class ImportState:
     def invalid_count(self) -> int:
         return sum(1 for r in self.results if r["errors"])
 
+    def drop_rows(self) -> None:
+        """Forget the workbook's rows and the check's results: a finished import keeps only its outcome."""
+        self.sheets = [SheetData(sheet.name, sheet.header, [], []) for sheet in self.sheets]
+        self.results = []
+
 
 def cell_json(value: Any, zone: tzinfo) -> Any:
     """A cell as JSON; Excel's zone-less date-times are taken to be in the display zone."""
@@ -81,29 +102,47 @@ def cell_json(value: Any, zone: tzinfo) -> Any:
 
 
 class Store:
-    """Import states of the uploads folder, one file per import, per tenant."""
+    """Import states of the uploads folder, one file per import, per tenant, with a lease file while one works."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, keep: timedelta = KEEP, lease: timedelta = LEASE,
+                 max_bytes: int = MAX_STATE_BYTES) -> None:
         self.root = root / "imports"
+        self.keep = keep
+        self.lease = lease
+        self.max_bytes = max_bytes
 
     def path(self, tenant: str, token: str) -> Path:
         return self.root / tenant / f"{token}.json"
 
-    def new_token(self, tenant: str) -> str:
-        """A fresh import's token; imports of the tenant older than KEEP are forgotten first."""
-        folder = self.root / tenant
-        if folder.is_dir():
-            cutoff = time.time() - KEEP.total_seconds()
-            for old in folder.glob("*.json"):
-                if old.stat().st_mtime < cutoff:
-                    old.unlink(missing_ok=True)
+    def lease_path(self, tenant: str, token: str) -> Path:
+        return self.root / tenant / f"{token}.lease"
+
+    def new_token(self) -> str:
+        """A fresh import's token; every import (of any tenant) past its expiry is forgotten first."""
+        self.sweep()
         return secrets.token_urlsafe(18)
+
+    def sweep(self) -> None:
+        """Remove the state and lease files (and half-written files) of imports left alone longer than `keep`."""
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            for path in folder.glob("*.json"):
+                if self._age(path, path.with_suffix(".lease")) > self.keep.total_seconds():
+                    self.remove(folder.name, path.stem)
+            for path in (*folder.glob("*.tmp"), *folder.glob("*.lease")):
+                if not path.with_suffix(".json").exists() and self._age(path) > self.lease.total_seconds():
+                    path.unlink(missing_ok=True)
 
     def load(self, tenant: str, token: str) -> ImportState | None:
         if not TOKEN.match(token):
             return None
+        path = self.path(tenant, token)
         try:
-            raw = json.loads(self.path(tenant, token).read_text(encoding="utf-8"))
+            if self._age(path, self.lease_path(tenant, token)) > self.keep.total_seconds():
+                self.remove(tenant, token)
+                return None
+            raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         raw["sheets"] = [SheetData(**sheet) for sheet in raw["sheets"]]
@@ -111,12 +150,41 @@ class Store:
         return state if state.tenant == tenant else None
 
     def save(self, state: ImportState) -> None:
-        """Write atomically: a poll never reads half a file."""
+        """Write atomically (a poll never reads half a file), and never more than `max_bytes`."""
+        content = json.dumps(asdict(state), ensure_ascii=False).encode("utf-8")
+        if len(content) > self.max_bytes:
+            raise ImportTooLarge(f"the import holds more than {self.max_bytes // (1024 * 1024)} MB of data; "
+                                 "split the file")
         path = self.path(state.tenant, state.token)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        temporary.write_text(json.dumps(asdict(state), ensure_ascii=False), encoding="utf-8")
+        temporary.write_bytes(content)
         os.replace(temporary, path)
+
+    def remove(self, tenant: str, token: str) -> None:
+        self.path(tenant, token).unlink(missing_ok=True)
+        self.lease_path(tenant, token).unlink(missing_ok=True)
+
+    def renew(self, state: ImportState) -> None:
+        """The heartbeat of a check or import at work."""
+        path = self.lease_path(state.tenant, state.token)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+
+    def release(self, state: ImportState) -> None:
+        self.lease_path(state.tenant, state.token).unlink(missing_ok=True)
+
+    def is_stale(self, state: ImportState) -> bool:
+        """A check or import whose process died: neither its state nor its lease changed for `lease`."""
+        return state.state in RUNNING and self._age(self.path(state.tenant, state.token),
+                                                    self.lease_path(state.tenant, state.token)) > \
+            self.lease.total_seconds()
+
+    @staticmethod
+    def _age(*paths: Path) -> float:
+        """Seconds since the newest of these files changed (missing files do not count; none: infinitely old)."""
+        newest = max((path.stat().st_mtime for path in paths if path.exists()), default=float("-inf"))
+        return time.time() - newest
 
 
 def _errors(errors: list[Any]) -> list[list[str]]:
@@ -155,11 +223,17 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
 
     try:
         with engine.approvals(actor) as service, service.records.batch():  # networks settle once, at the end
+            marker = imports.record_run(service.records.session, state.token, state.module, state.entity,
+                                        actor.username)
             entity = service.records.entity(state.module, state.entity)
             converter = imports.Converter(service.records, entity, state.mapping, zone)
             created = imports.import_rows(service.create, entity, converter, [r for r, _ in rows],
                                           [n for _, n in rows], progress)
+            marker.created = len(created)
         state.created, state.state = len(created), "done"
+    except imports.ImportAlreadyRun as error:   # another start of this import committed first: that one counts
+        if not _committed(engine, state):
+            state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
     except imports.RowRejected as error:
         state.state, state.done = "failed", 0
         state.failure = {"number": error.number, "errors": _errors(error.errors)}
@@ -168,22 +242,66 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
     except Exception:  # the thread's outermost boundary: log it, tell the user
         log.exception("import %s failed", state.token)
         state.state, state.done, state.failure = "failed", 0, {"errors": [["", "unexpected error; it was logged"]]}
+    state.drop_rows()
     store.save(state)
+
+
+def _committed(engine: Formwork, state: ImportState) -> bool:
+    """Make `state` the outcome of its committed run, if the database holds one."""
+    with engine.db.tenant(state.tenant) as session:
+        marker = imports.run_of(session, state.token)
+        if marker is None:
+            return False
+        state.state, state.created, state.done, state.notice = "done", marker.created, marker.created, ""
+    state.drop_rows()
+    return True
+
+
+def recover(engine: Formwork, store: Store, state: ImportState) -> ImportState:
+    """End a check or an import whose process died (see the module's docstring); others are returned as they are."""
+    if not store.is_stale(state):
+        return state
+    log.warning("import %s was left %s by a process that died", state.token, state.state)
+    if state.state == "checking":
+        state.state, state.done, state.results, state.notice = "mapping", 0, [], "check_interrupted"
+    elif not _committed(engine, state):
+        state.state, state.done, state.notice = "checked", 0, "import_interrupted"
+    store.save(state)
+    store.release(state)
+    return state
 
 
 Work = Callable[[Formwork, Store, Actor, ImportState, tzinfo], None]
 
 
 def start(work: Work, engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
-    """Run `work` (check or run) in a background thread; its state file reports how far it got."""
+    """Run `work` (check or run) in a background thread, with a heartbeat; its state file reports how far it got."""
+    store.renew(state)
     threading.Thread(target=_guarded, args=(work, engine, store, actor, state, zone), name="formwork-import",
                      daemon=True).start()
 
 
 def _guarded(work: Work, engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_beat, args=(store, state, stop), name="formwork-import-lease", daemon=True)
+    heartbeat.start()
     try:
         work(engine, store, actor, state, zone)
+    except ImportTooLarge:
+        state.state, state.failure, state.notice = "failed", {}, "too_large"
+        state.drop_rows()
+        store.save(state)
     except Exception as error:  # outermost boundary of the thread
         log.exception("import %s failed", state.token)
         state.state, state.failure = "failed", {"errors": [["", f"{type(error).__name__}: {error}"]]}
+        state.drop_rows()
         store.save(state)
+    finally:
+        stop.set()
+        heartbeat.join()
+        store.release(state)
+
+
+def _beat(store: Store, state: ImportState, stop: threading.Event) -> None:
+    while not stop.wait(store.lease.total_seconds() / 4):
+        store.renew(state)

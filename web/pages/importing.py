@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
@@ -43,7 +43,13 @@ def megabytes(size: int) -> str:
 
 
 def _store() -> import_jobs.Store:
-    return import_jobs.Store(uploads_root())
+    """The import states, bounded by FORMWORK_IMPORT_MAX_STATE_BYTES; a check or import whose heartbeat is older
+    than FORMWORK_IMPORT_LEASE_SECONDS has died with its process."""
+    config = current_app.config
+    return import_jobs.Store(
+        uploads_root(), max_bytes=int(config.get("FORMWORK_IMPORT_MAX_STATE_BYTES", import_jobs.MAX_STATE_BYTES)),
+        lease=timedelta(seconds=float(config.get("FORMWORK_IMPORT_LEASE_SECONDS",
+                                                 import_jobs.LEASE.total_seconds()))))
 
 
 def _entity(service: Approvals, module: str, entity: str) -> EntitySpec:
@@ -53,11 +59,20 @@ def _entity(service: Approvals, module: str, entity: str) -> EntitySpec:
 
 
 def _state(module: str, entity: str, token: str) -> import_jobs.ImportState:
-    """The signed-in user's own import of this entity, else 404."""
-    state = _store().load(session.get("tenant", ""), token)
+    """The signed-in user's own import of this entity, else 404; one whose process died is ended first."""
+    store = _store()
+    state = store.load(session.get("tenant", ""), token)
     if state is None or state.username != session.get("user") or (state.module, state.entity) != (module, entity):
         raise NotFound(f"import {token!r} does not exist")
-    return state
+    return import_jobs.recover(formwork(), store, state)
+
+
+def _unreadable(error: UnreadableWorkbook) -> str:
+    """Why a workbook is refused, in the user's language."""
+    if error.reason == "unreadable":
+        return t("import.unreadable", message=str(error))
+    limit = error.limit or 0
+    return t(f"import.limit_{error.reason}", limit=int(limit) if float(limit).is_integer() else limit)
 
 
 def _page(service: Approvals, spec: EntitySpec, code: int = 200, **context: Any) -> Response:
@@ -81,6 +96,8 @@ def import_receive(module: str, entity: str) -> Response:
     if upload is not None:
         data = upload.stream.read(max_bytes() + 1)
         upload.close()  # the spooled temporary file is closed now, not whenever it is collected
+    with approvals() as service:   # only someone who may import gets the workbook read
+        _entity(service, module, entity)
     problem = ""
     sheets: list[Any] = []
     if upload is None or not upload.filename:
@@ -93,7 +110,7 @@ def import_receive(module: str, entity: str) -> Response:
         try:
             sheets = [s for s in read_workbook(data) if s.header]
         except UnreadableWorkbook as error:
-            problem = t("import.unreadable", message=str(error))
+            problem = _unreadable(error)
         if not problem and not sheets:
             problem = t("import.empty")
     with approvals() as service:
@@ -105,12 +122,16 @@ def import_receive(module: str, entity: str) -> Response:
     zone = display_zone()
     store = _store()
     state = import_jobs.ImportState(
-        token=store.new_token(actor.tenant_id), tenant=actor.tenant_id, username=actor.username, module=module,
+        token=store.new_token(), tenant=actor.tenant_id, username=actor.username, module=module,
         entity=entity, filename=(upload.filename or "") if upload is not None else "",
         sheets=[import_jobs.SheetData(s.name, s.header, [[import_jobs.cell_json(c, zone) for c in row]
                                                          for row in s.rows], s.numbers) for s in sheets])
     state.mapping = imports.auto_mapping(state.current.header, fields)
-    store.save(state)
+    try:
+        store.save(state)
+    except import_jobs.ImportTooLarge:
+        with approvals() as service:
+            return _page(service, spec, code=400, step="upload", problem=t("import.notice_too_large"))
     return redirect(url_for("pages.import_step", module=module, entity=entity, token=state.token))
 
 
@@ -176,8 +197,8 @@ def import_check(module: str, entity: str, token: str) -> Response:
             flash(t("import.mapping_twice") if used else t("import.mapping_none"), "error")
             return _render_state(service, spec, state, code=400)
         actor = service.records.actor
-    state.mapping, state.state, state.done, state.total, state.results = mapping, "checking", 0, \
-        len(state.current.rows), []
+    state.mapping, state.state, state.done, state.total, state.results, state.notice = mapping, "checking", 0, \
+        len(state.current.rows), [], ""
     store = _store()
     store.save(state)
     import_jobs.start(import_jobs.check, formwork(), store, actor, state, display_zone())
@@ -193,7 +214,7 @@ def import_run(module: str, entity: str, token: str) -> Response:
         if state.state != "checked" or not state.valid_numbers:
             return _render_state(service, spec, state, code=409)
         actor = service.records.actor
-        state.state, state.done, state.total = "importing", 0, len(state.valid_numbers)
+        state.state, state.done, state.total, state.notice = "importing", 0, len(state.valid_numbers), ""
         page = _render_state(service, spec, state)   # rendered first: the import holds SQLite's write lock
     store = _store()
     store.save(state)
@@ -203,10 +224,11 @@ def import_run(module: str, entity: str, token: str) -> Response:
 
 @pages.get("/m/<module>/<entity>/import/<token>/progress")
 def import_progress(module: str, entity: str, token: str) -> Response:
-    """How far the check or import got; reads only the state file (see auth.SESSION_ONLY_ENDPOINTS)."""
+    """How far the check or import got; reads only the state file (see auth.SESSION_ONLY_ENDPOINTS), and the
+    database only to end an import whose process died (when no import holds SQLite's write lock)."""
     state = _state(module, entity, token)
     return jsonify({"state": state.state, "done": state.done, "total": state.total, "created": state.created,
-                    "finished": state.state in import_jobs.FINISHED})
+                    "finished": state.state not in import_jobs.RUNNING})
 
 
 @pages.get("/m/<module>/<entity>/import/<token>/errors.xlsx")

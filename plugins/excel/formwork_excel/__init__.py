@@ -5,9 +5,10 @@ The plugin registration (`formwork excel export`) is in `formwork_excel.plugin`.
 """
 from __future__ import annotations
 
-from formwork_excel.reading import MAX_ROWS, Sheet, UnreadableWorkbook, read_workbook
-from formwork_excel.writing import Column, write_csv, write_workbook
+from formwork_excel.reading import MAX_ROWS, Limits, Sheet, UnreadableWorkbook, read_workbook
+from formwork_excel.writing import Column, is_formula_like, neutralised, write_csv, write_workbook
 
 __version__ = "0.1.0"
 
-__all__ = ["MAX_ROWS", "Column", "Sheet", "UnreadableWorkbook", "read_workbook", "write_csv", "write_workbook"]
+__all__ = ["MAX_ROWS", "Column", "Limits", "Sheet", "UnreadableWorkbook", "is_formula_like", "neutralised",
+           "read_workbook", "write_csv", "write_workbook"]

@@ -1,4 +1,9 @@
-"""Typed rows to a workbook people open in Excel: numbers as numbers, dates as dates, a frozen header."""
+"""Typed rows to a workbook people open in Excel: numbers as numbers, dates as dates, a frozen header.
+
+Text is only ever text: a cell never becomes a formula because of what someone typed into a record
+(CSV injection, OWASP). In .xlsx a text cell has the string type, whatever it starts with; in CSV,
+which has no types, text a spreadsheet would take for a formula gets a leading single quote.
+"""
 from __future__ import annotations
 
 import csv
@@ -11,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -19,6 +25,19 @@ FORMATS = {"money": "#,##0.00", "integer": "#,##0", "decimal": "#,##0.####", "pe
 MIN_WIDTH, MAX_WIDTH = 8, 50
 SHEET_TITLE_LENGTH = 31          # Excel's limit
 FORBIDDEN_IN_TITLES = str.maketrans({c: " " for c in "[]:*?/\\"})
+# What makes a spreadsheet read a cell as a formula: OWASP's CSV injection list (= + - @ tab CR),
+# with line feed and NUL as ASVS 1.2.10 adds.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet would take this text for a formula."""
+    return text.startswith(FORMULA_STARTS)
+
+
+def neutralised(text: str) -> str:
+    """Text as CSV must carry it: a leading single quote before what would start a formula."""
+    return "'" + text if is_formula_like(text) else text
 
 
 @dataclass(frozen=True)
@@ -43,16 +62,17 @@ def write_workbook(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, 
     assert sheet is not None
     sheet.title = (title.translate(FORBIDDEN_IN_TITLES).strip() or "Sheet1")[:SHEET_TITLE_LENGTH]
     headings = [c.heading(language) for c in columns]
-    sheet.append(headings)
-    for cell in sheet[1]:
+    for position, heading in enumerate(headings, start=1):
+        cell = sheet.cell(row=1, column=position)
+        _put(cell, heading)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(vertical="center")
     widths = [_width(h) for h in headings]
-    for values in rows:
-        sheet.append([_cell(column, value) for column, value in zip(columns, values, strict=True)])
-        for position, value in enumerate(values):
-            widths[position] = max(widths[position], _width(_shown(value)))
+    for number, values in enumerate(rows, start=2):
+        for position, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
+            _put(sheet.cell(row=number, column=position), _cell(column, value))
+            widths[position - 1] = max(widths[position - 1], _width(_shown(value)))
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = min(MAX_WIDTH, max(MIN_WIDTH, widths[position - 1] + 2))
@@ -72,10 +92,28 @@ def write_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, langu
     """UTF-8 CSV with a byte-order mark, so Excel in Chinese opens it without garbling."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([c.heading(language) for c in columns])
+    writer.writerow([neutralised(c.heading(language)) for c in columns])
     for values in rows:
-        writer.writerow([_shown(value) for value in values])
+        writer.writerow([_csv_cell(value) for value in values])
     return "\ufeff".encode() + text.getvalue().encode("utf-8")
+
+
+def _csv_cell(value: Any) -> str:
+    """A value as CSV text: numbers and dates as they are (a negative amount is a number), anything else as text."""
+    if value is None or isinstance(value, bool | int | float | Decimal | date):
+        return _shown(value)
+    return neutralised(_shown(value))
+
+
+def _put(cell: Cell, value: Any) -> None:
+    """Store a value in its type; text is stored as text (never a formula, whatever it starts with)."""
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)   # control characters an .xlsx cannot hold
+    cell.data_type = "s"
+    if is_formula_like(value):
+        cell.quotePrefix = True   # and Excel keeps it text when someone edits the cell
 
 
 def _cell(column: Column, value: Any) -> Any:
