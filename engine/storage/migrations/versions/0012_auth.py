@@ -1,6 +1,6 @@
 """auth: login throttles, session generations, API token expiry
 
-Revision ID: 0012_auth
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012_auth'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """excel: the import runs that committed, so a retried import never imports twice
 
-Revision ID: 0012_excel
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012_excel'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
