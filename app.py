@@ -62,7 +62,7 @@ def secret_key() -> str:
 SECURITY_SETTINGS: dict[str, float] = {
     "FORMWORK_LOGIN_MAX_FAILURES": 5,        # failed logins of one account before it is locked
     "FORMWORK_LOGIN_LOCK_SECONDS": 900,      # the first lock; each further one lasts twice as long (up to a day)
-    "FORMWORK_LOGIN_IP_MAX_FAILURES": 30,    # failed logins from one address a minute, over any accounts
+    "FORMWORK_LOGIN_IP_MAX_FAILURES": 100,   # failed logins from one address a minute, over any accounts
     "FORMWORK_TOKEN_HOURS": 12,              # lifetime of an API token
     "FORMWORK_MAX_JSON_MB": 2,               # largest body that is not a multipart upload
     "FORMWORK_MAX_REQUEST_MB": 50,           # largest request at all (attachments: 20 MB each by default)
