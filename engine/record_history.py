@@ -1,4 +1,4 @@
-"""A record's change history as one actor may see it: each entry shown with the permissions of the record it describes."""
+"""A record's change history as one actor may see it: each entry with the permissions of the record it describes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
