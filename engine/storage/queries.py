@@ -1,7 +1,7 @@
 """Record queries in SQL: JSON field access per dialect, formula filters, sorting, paging, uniqueness."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,7 +29,7 @@ from sqlalchemy.orm.util import AliasedClass
 
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
-from engine.errors import BadRequest
+from engine.errors import BadRequest, FormulaError
 from engine.formula import BOOL, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
 from engine.values import to_json
@@ -46,6 +46,8 @@ class Reader(Protocol):
     def may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool: ...
 
     def environment(self, entity: EntitySpec) -> Environment: ...
+
+    def refused(self, entity: EntitySpec, formulas: Iterable[Formula]) -> list[str]: ...
 
     def row_filters(self, key: str) -> list[Formula] | None: ...
 
@@ -251,10 +253,16 @@ class RecordQuery:
                                  user_roles=self.evaluation.user_roles) for f in filters))
 
     def filter_formula(self, q: str) -> Formula:
-        """A user's filter, compiled against what the reader may read (other names are unknown)."""
+        """A user's filter, compiled against what the reader may read (other names are unknown), then every name
+        path it reads checked hop by hop."""
         assert self.entity.environment is not None
-        environment = self.reader.environment(self.entity) if self.reader else self.entity.environment
-        return compile_formula(q, environment, expect=BOOL)
+        if self.reader is None:
+            return compile_formula(q, self.entity.environment, expect=BOOL)
+        formula = compile_formula(q, self.reader.environment(self.entity), expect=BOOL)
+        refused = self.reader.refused(self.entity, [formula])
+        if refused:  # not reached while the environment leaves them out; said like any unknown name
+            raise FormulaError(f"unknown field {refused[0]!r}", text=q)
+        return formula
 
     def filter_sql(self, q: str) -> ColumnElement[Any]:
         """A user's filter as SQL: records reached through a reference count only where the reader may read them."""
