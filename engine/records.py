@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, events, files, links, networks
+from engine import audit, events, files, links, networks, record_history
 from engine.compute import Evaluation, RuleWarning, check_record, compute, rule_warnings
 from engine.conflicts import conflict_errors, conflict_warnings
 from engine.declarations.compiler import suggest
@@ -23,7 +23,7 @@ from engine.json_schema import schema_errors
 from engine.licenses import NotLicensed
 from engine.masking import is_masked_echo
 from engine.numbering import assign_numbers
-from engine.permissions import Access
+from engine.permissions import Access, Reader
 from engine.storage.indexes import unique_key_of
 from engine.storage.models import EffectLog, Record
 from engine.storage.queries import RecordQuery
@@ -84,6 +84,16 @@ class Records:
 
     def access(self, entity: EntitySpec) -> Access:
         return Access(entity, self.actor)
+
+    def reader(self) -> Reader:
+        """What the actor may learn through formulas of their own, at every hop."""
+        return Reader(self.actor, self.entity_of, self.params_of)
+
+    def entity_of(self, key: str) -> EntitySpec | None:
+        """An entity of an enabled module by key ('base.project'), or None."""
+        module, _, name = key.partition(".")
+        spec = self.modules.get(module)
+        return spec.entities.get(name) if spec is not None else None
 
     def evaluation(self, entity: EntitySpec) -> Evaluation:
         return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
@@ -255,7 +265,7 @@ class Records:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.READ)
-        query = RecordQuery(self.session, entity, self.evaluation(entity), hidden=access.unreadable_fields)
+        query = RecordQuery(self.session, entity, self.evaluation(entity), reader=self.reader())
         rows, total = query.page(q=q, sort=sort or entity.list_sort, row_filters=access.row_filters,
                                  limit=_bounded(limit, "limit", 1, MAX_LIMIT),
                                  offset=_bounded(offset, "offset", 0, None))
@@ -516,14 +526,9 @@ class Records:
             self.set_status(target, row, status)
 
     def history(self, module: str, entity_name: str, record_id: str) -> list[dict[str, Any]]:
+        """The record's audit entries, each as the permissions of the record it describes allow."""
         entity = self.entity(module, entity_name)
-        row = self.visible_row(entity, record_id)
-        access = self.access(entity)
-        return [
-            {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action, "note": e.note,
-             "before": access.shown(e.before), "after": access.shown(e.after)}
-            for e in audit.entries_for(self.session, self.actor.tenant_id, "record", row.id)
-        ]
+        return record_history.history(self, entity, self.visible_row(entity, record_id))
 
     # -- steps -------------------------------------------------------------------------------------
 

@@ -83,11 +83,8 @@ def _entity(records: Records, module: str, key: str, what: str) -> EntitySpec:
 
 
 def _require(records: Records, entity: EntitySpec, what: str, formulas: list[Formula]) -> None:
-    access = records.access(entity)
-    access.require(Action.READ)
-    used = set().union(*(f.dependencies for f in formulas)) & access.unreadable_fields
-    if used:
-        raise PermissionDenied(f"{what} uses {', '.join(sorted(used))}, which your roles may not see")
+    records.access(entity).require(Action.READ)
+    records.reader().require(entity, formulas, what)
 
 
 def _require_joins(records: Records, module: str, joins: tuple[Join, ...], what: str) -> None:
@@ -226,14 +223,14 @@ def _query(records: Records, module: str, entity: EntitySpec, where: Formula | N
     evaluation = records.evaluation(entity)
     if module != entity.module:
         evaluation = replace(evaluation, params={**evaluation.params, **records.params_of(module)})
-    query = RecordQuery(records.session, entity, evaluation, hidden=access.unreadable_fields)
+    query = RecordQuery(records.session, entity, evaluation, reader=records.reader())
     statement = select().select_from(Record).where(
         Record.module == entity.module, Record.entity == entity.name, Record.deleted_at.is_(None))
     statement = query.visible(statement, access.row_filters)
     if where is not None:
         statement = statement.where(query.sql(where))
     if q and q.strip():
-        statement = statement.where(query.sql(query.filter_formula(q)))
+        statement = statement.where(query.filter_sql(q))
     return query, statement
 
 

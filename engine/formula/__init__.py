@@ -17,6 +17,17 @@ Names
     list; `lines` the rows themselves (for `count(lines)`); `params.limit` a module
     parameter; `user.name` the login name and `user.roles` the current user's roles.
 
+Permissions
+    A user's own formulas (list filters `?q=`, a report's `q` and parameters, saved views,
+    exports) read only what the user may see, at every hop: a field hidden from their roles or
+    shown masked to them, on the record or behind a reference (`project.contract_amount`,
+    `contains(labor_company.bank_account, '6')`, a table's column `project.members.user`), is
+    an unknown field, with the same error as a misspelt one, and is never suggested; sorts
+    likewise. A record reached through a reference counts only if the user may read it under
+    its entity's row filters; otherwise it is missing (its fields are null). Declared formulas
+    (computed fields, rules, row permissions) read everything; a report or kpi whose declared
+    formulas read what the user may not see is refused for them.
+
 Operators, loosest first
     `or`; `and`; `not`; comparisons `== != < <= > >=`, `in`, `not in` (they do not chain);
     `+ -`; `* / %`; unary `-`; calls and parentheses. `and`, `or` and `if()` evaluate only

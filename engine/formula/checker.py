@@ -44,13 +44,14 @@ _TRUTHY_KINDS = (Kind.BOOL, Kind.NULL, Kind.ANY)
 
 @dataclass(frozen=True)
 class Checked:
-    """The checked tree and what it reads."""
+    """The checked tree and what it reads: `reads` holds every name path, hop by hop."""
 
     tree: Expr
     dependencies: frozenset[str]
     uses_refs: frozenset[str]
     ref_reads: int
     is_aggregate: bool
+    reads: frozenset[tuple[str, ...]] = frozenset()
 
 
 def check(
@@ -68,7 +69,8 @@ def check(
     except RecursionError:
         raise FormulaError("formula is nested too deeply", text=text) from None
     return Checked(
-        tree, frozenset(checker.deps), frozenset(checker.refs), checker.ref_reads, checker.has_aggregate
+        tree, frozenset(checker.deps), frozenset(checker.refs), checker.ref_reads, checker.has_aggregate,
+        frozenset(checker.reads),
     )
 
 
@@ -82,6 +84,7 @@ class _Checker:
         self.has_aggregate = False
         self.deps: set[str] = set()
         self.refs: set[str] = set()
+        self.reads: set[tuple[str, ...]] = set()
         self.ref_reads = 0
 
     def error(self, message: str, pos: ast.Pos) -> FormulaError:
@@ -134,6 +137,8 @@ class _Checker:
                     node.pos,
                 )
             self.deps.add(resolved.field)
+        if resolved.path is not None:
+            self.reads.add(resolved.path)
         if resolved.through_ref:
             assert resolved.field is not None
             self.refs.add(resolved.field)

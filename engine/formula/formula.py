@@ -32,7 +32,9 @@ class Formula:
     """A formula ready to run: `evaluate` per record, `to_sql` per query.
 
     `dependencies` are the top-level fields it reads (for ordering computed fields and
-    finding cycles); `uses_refs` the ref fields it reads through.
+    finding cycles); `uses_refs` the ref fields it reads through; `reads` every name path it
+    reads, hop by hop (`('qty',)`, `('project', 'contract_amount')`, `('lines', 'amount')`,
+    `('project', 'members', 'user')`), for permission checks at every hop.
     """
 
     text: str
@@ -42,6 +44,7 @@ class Formula:
     is_aggregate: bool
     tree: Expr = field(repr=False)
     _run: Evaluator = field(repr=False)
+    reads: frozenset[tuple[str, ...]] = frozenset()
     _memoize_refs: bool = field(repr=False, default=False)
 
     def evaluate(self, ctx: Context) -> Any:
@@ -99,6 +102,7 @@ def compile_formula(
         is_aggregate=checked.is_aggregate,
         tree=checked.tree,
         _run=compile_evaluator(checked.tree),
+        reads=checked.reads,
         _memoize_refs=checked.ref_reads > 1,
     )
 

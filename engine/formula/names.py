@@ -19,11 +19,13 @@ Fail = Callable[[str, ast.Pos], FormulaError]
 
 @dataclass(frozen=True)
 class Resolved:
-    """A resolved name: the node, the record field it reads, and whether it hops through it."""
+    """A resolved name: the node, the record field it reads, whether it hops through it, and the whole
+    path of names it reads (`('project', 'contract_amount')`; None for `params.*` and `user.*`)."""
 
     expr: Expr
     field: str | None = None
     through_ref: bool = False
+    path: tuple[str, ...] | None = None
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -51,7 +53,7 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     if info is None:
         raise fail(f"unknown field {head!r}{did_you_mean(head, [*env.fields, 'params', 'user'])}", pos)
     if len(node.parts) == 1:
-        return Resolved(Field(head, info.type, pos), head)
+        return Resolved(Field(head, info.type, pos), head, path=(head,))
     attr, attr_pos = node.parts[1], node.positions[1]
     if len(node.parts) > 2:
         target = _lookup(info.target, attr) if info.type.kind is Kind.REF else None
@@ -66,20 +68,20 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
                        f"{did_you_mean(column_name, target.row)}", column_pos)
         entity = info.target_entity or info.type.entity or ""
         return Resolved(RefField(head, entity, attr, FType.list_of(row_field.type), pos, column=column_name), head,
-                        through_ref=True)
+                        through_ref=True, path=(head, attr, column_name))
     if info.type.kind is Kind.REF:
         entity = info.target_entity or info.type.entity or ""
         target = _lookup(info.target, attr)
         if target is None:
             owner = f"{head!r} ({entity})" if entity else repr(head)
             raise fail(f"unknown field {attr!r} of {owner}{did_you_mean(attr, info.target or {})}", attr_pos)
-        return Resolved(RefField(head, entity, attr, target.type, pos), head, through_ref=True)
+        return Resolved(RefField(head, entity, attr, target.type, pos), head, through_ref=True, path=(head, attr))
     if info.type.kind is Kind.LIST and info.row is not None:
         column = _lookup(info.row, attr)
         if column is None:
             suggestion = did_you_mean(attr, info.row)
             raise fail(f"unknown field {attr!r} in the rows of table {head!r}{suggestion}", attr_pos)
-        return Resolved(TableColumn(head, attr, FType.list_of(column.type), pos), head)
+        return Resolved(TableColumn(head, attr, FType.list_of(column.type), pos), head, path=(head, attr))
     raise fail(f"{head!r} is {info.type}, not a reference or a table, so it has no field {attr!r}", attr_pos)
 
 

@@ -1,9 +1,9 @@
 """Record queries in SQL: JSON field access per dialect, formula filters, sorting, paging, uniqueness."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -29,8 +29,8 @@ from sqlalchemy.orm.util import AliasedClass
 
 from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
-from engine.errors import BadRequest
-from engine.formula import BOOL, Formula, FType, Kind, ListField, bind_value, compile_formula
+from engine.errors import BadRequest, FormulaError
+from engine.formula import BOOL, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
 from engine.values import to_json
 
@@ -40,16 +40,37 @@ if TYPE_CHECKING:
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
 
 
+class Reader(Protocol):
+    """What the actor may learn through their own formulas (engine.permissions.Reader)."""
+
+    def may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool: ...
+
+    def environment(self, entity: EntitySpec) -> Environment: ...
+
+    def refused(self, entity: EntitySpec, formulas: Iterable[Formula]) -> list[str]: ...
+
+    def row_filters(self, key: str) -> list[Formula] | None: ...
+
+    def params_of(self, module: str) -> Mapping[str, Any]: ...
+
+
+# The condition a record reached through a reference must meet (its entity's key, columns over it); None: any.
+RefRows = Callable[[str, "RecordColumns"], ColumnElement[bool] | None]
+
+
 class RecordColumns:
     """The formula language's SqlTarget: names a record field as a typed SQL expression.
 
     List fields are JSON arrays of texts in `data`: SQLite walks them with json_each(),
     PostgreSQL asks `jsonb ? text`. A value that is not an array counts as a null list.
+    With `ref_rows`, a referenced record that does not meet it counts as missing (its fields null).
     """
 
-    def __init__(self, dialect: str, table: type[Record] | AliasedClass[Record] = Record) -> None:
+    def __init__(self, dialect: str, table: type[Record] | AliasedClass[Record] = Record,
+                 ref_rows: RefRows | None = None) -> None:
         self.dialect = dialect
         self.table = table
+        self.ref_rows = ref_rows
 
     def json_text(self, name: str) -> ColumnElement[Any]:
         # The key is a literal (names are validated identifiers) so expression indexes match.
@@ -93,8 +114,10 @@ class RecordColumns:
     def _is_ref_target(self, target: type[Record] | AliasedClass[Record], ref_name: str,
                        target_entity: str) -> ColumnElement[bool]:
         module, _, entity = target_entity.partition(".")
-        return and_(target.tenant_id == self.table.tenant_id, target.id == self.json_text(ref_name),
-                    target.module == module, target.entity == entity, target.deleted_at.is_(None))
+        condition = and_(target.tenant_id == self.table.tenant_id, target.id == self.json_text(ref_name),
+                         target.module == module, target.entity == entity, target.deleted_at.is_(None))
+        rows = self.ref_rows(target_entity, RecordColumns(self.dialect, target)) if self.ref_rows else None
+        return condition if rows is None else and_(condition, rows)
 
     def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
         if field.ref is None:
@@ -182,15 +205,22 @@ class ResultColumns:
 
 
 class RecordQuery:
-    """Queries over one entity's live records, in the session's tenant scope."""
+    """Queries over one entity's live records, in the session's tenant scope.
+
+    With a `reader`, the filters and sorts a user writes (`filter_formula`, `sort_key`) may use only what
+    the reader may learn: names it may read at every hop, and records reached through a reference that it
+    may read under their row filters (the others count as missing).
+    """
 
     def __init__(self, session: Session, entity: EntitySpec, evaluation: Evaluation,
-                 hidden: frozenset[str] = frozenset()) -> None:
+                 reader: Reader | None = None) -> None:
         self.session = session
         self.entity = entity
         self.evaluation = evaluation
-        self.hidden = hidden
-        self.columns = RecordColumns(session.get_bind().dialect.name)
+        self.reader = reader
+        dialect = session.get_bind().dialect.name
+        self.columns = RecordColumns(dialect)
+        self.user_columns = RecordColumns(dialect, ref_rows=self._ref_rows) if reader is not None else self.columns
 
     def base(self) -> Select[Any]:
         return select(Record).where(Record.module == self.entity.module, Record.entity == self.entity.name,
@@ -211,19 +241,40 @@ class RecordQuery:
         statement = self.visible(self.base().where(Record.id == record_id), row_filters)
         return self.session.scalars(statement).first()
 
+    def _ref_rows(self, key: str, columns: RecordColumns) -> ColumnElement[bool] | None:
+        assert self.reader is not None
+        filters = self.reader.row_filters(key)
+        if filters is None:
+            return None
+        if not filters:
+            return false()
+        params = self.reader.params_of(key.partition(".")[0])
+        return sql_or(*(f.to_sql(columns, params=params, user_name=self.evaluation.user_name,
+                                 user_roles=self.evaluation.user_roles) for f in filters))
+
     def filter_formula(self, q: str) -> Formula:
+        """A user's filter, compiled against what the reader may read (other names are unknown), then every name
+        path it reads checked hop by hop."""
         assert self.entity.environment is not None
-        formula = compile_formula(q, self.entity.environment, expect=BOOL)
-        used = formula.dependencies & self.hidden
-        if used:
-            raise BadRequest(f"the filter uses {', '.join(sorted(used))}, which your roles may not see")
+        if self.reader is None:
+            return compile_formula(q, self.entity.environment, expect=BOOL)
+        formula = compile_formula(q, self.reader.environment(self.entity), expect=BOOL)
+        refused = self.reader.refused(self.entity, [formula])
+        if refused:  # not reached while the environment leaves them out; said like any unknown name
+            raise FormulaError(f"unknown field {refused[0]!r}", text=q)
         return formula
+
+    def filter_sql(self, q: str) -> ColumnElement[Any]:
+        """A user's filter as SQL: records reached through a reference count only where the reader may read them."""
+        return self.filter_formula(q).to_sql(
+            self.user_columns, params=self.evaluation.params, user_name=self.evaluation.user_name,
+            user_roles=self.evaluation.user_roles)
 
     def page(self, *, q: str | None, sort: str | None, row_filters: list[Formula] | None, limit: int,
              offset: int) -> tuple[list[Record], int]:
         statement = self.visible(self.base(), row_filters)
         if q and q.strip():
-            statement = statement.where(self.sql(self.filter_formula(q)))
+            statement = statement.where(self.filter_sql(q))
         total = self.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
         statement = statement.order_by(*self.ordering(sort)).limit(limit).offset(offset)
         return list(self.session.scalars(statement)), total
@@ -244,9 +295,9 @@ class RecordQuery:
             column: ColumnElement[Any] = getattr(Record, name)
             return column
         spec = self.entity.fields.get(name)
-        if spec is None or name in self.hidden:
-            raise BadRequest(f"cannot sort by {name!r}: not a field" + suggest(name, [*self.entity.fields,
-                                                                                      *SYSTEM_FIELDS]))
+        if spec is None or (self.reader is not None and not self.reader.may_read(self.entity, (name,))):
+            known = [n for n in self.entity.fields if self.reader is None or self.reader.may_read(self.entity, (n,))]
+            raise BadRequest(f"cannot sort by {name!r}: not a field" + suggest(name, [*known, *SYSTEM_FIELDS]))
         if spec.type in ("table", "multi_enum"):
             raise BadRequest(f"cannot sort by {name!r}: it holds a list")
         assert self.entity.environment is not None

@@ -281,6 +281,28 @@ def test_dependencies_and_refs(text: str, dependencies: set[str], refs: set[str]
 
 
 @pytest.mark.parametrize(
+    ("text", "reads"),
+    [
+        ("qty * unit_price", {("qty",), ("unit_price",)}),
+        ("project.budget > 1 and project.name == 'x'", {("project", "budget"), ("project", "name")}),
+        ("contains(project.name, 'a')", {("project", "name")}),   # a function's argument
+        ("sum(lines.amount) > total", {("lines", "amount"), ("total",)}),
+        ("if(approved, project.budget, 0) > 0", {("approved",), ("project", "budget")}),
+        ("user.name == name and params.rate > 1", {("name",)}),
+        ("project == null", {("project",)}),
+    ],
+)
+def test_a_formula_knows_every_name_path_it_reads(text: str, reads: set[tuple[str, ...]]) -> None:
+    assert compile_formula(text, ENV).reads == frozenset(reads)
+
+
+def test_a_column_of_a_table_behind_a_reference_is_read_as_its_whole_path() -> None:
+    members = FieldInfo.table({"user": FieldInfo(TEXT)})
+    env = Environment(fields={"project": FieldInfo.reference("base.project", {"members": members})})
+    assert compile_formula("'ann' in project.members.user", env).reads == {("project", "members", "user")}
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("count()", NUMBER),

@@ -27,7 +27,7 @@ from web.pages.filters import (
 )
 from web.pages.i18n import t
 from web.pages.layout import render
-from web.pages.services import approvals, formatter, quoted, readable, record_title, target_of, users
+from web.pages.services import approvals, formatter, quoted, record_title, target_of, users
 
 PER_PAGE = 25
 DEFAULT_COLUMNS = 6
@@ -214,15 +214,17 @@ def _end_events(entity: EntitySpec) -> list[tuple[str, str]]:
 
 
 def _ref_title_fields(records: Records, entity: EntitySpec) -> dict[str, str | None]:
-    """Per ref field, the text title field of its target (for conditions on what people see)."""
+    """Per ref field, the text title field of its target (for conditions on what people see), when the user
+    may read it through the reference (else the condition matches the id)."""
     result: dict[str, str | None] = {}
+    reader = records.reader()
     for name, spec in entity.fields.items():
         if spec.type != "ref":
             continue
         target = target_of(records, spec.target)
         title = target.title_field if target is not None else None
         is_text = target is not None and title is not None and title in target.fields \
-            and target.fields[title].type == "text" and readable(records, target)
+            and target.fields[title].type == "text" and reader.may_read(entity, (name, title))
         result[name] = title if is_text else None
     return result
 
