@@ -59,11 +59,12 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     from designer.pages import designer_pages
     from designer.people_api import people_api
     from designer.people_pages import people_pages
-    from web import api, errors, pages
+    from web import api, errors, input_guard, pages
 
     app = Flask(__name__, instance_path=str(instance_path()))
     app.config.update(JSON_SORT_KEYS=False, **config)
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or secret_key()
+    input_guard.register(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
     errors.register(app)
