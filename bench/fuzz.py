@@ -96,7 +96,8 @@ def main() -> int:
             is_logout = operation.method.upper() == "DELETE" and operation.path == "/auth/token"
             return {"Authorization": f"Bearer {log_in(base, tenant) if is_logout else kept}"}
 
-        schema = schemathesis.openapi.from_url(base + "/openapi.json", headers={"Authorization": f"Bearer {kept}"})
+        schema = schemathesis.openapi.from_url(base + "/openapi.json", headers={"Authorization": f"Bearer {kept}"},
+                                              timeout=300)
         chosen = operations(schema, lambda op: args.only in op.label)
         print(f"{len(chosen)} operations, {args.examples} examples each per generation mode, "
               f"{'PostgreSQL' if args.postgres else 'SQLite'}", flush=True)

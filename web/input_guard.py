@@ -1,4 +1,5 @@
-"""Refuse malformed request text at the edge: NUL characters, lone surrogates, JSON nested too deep.
+"""Refuse malformed request text at the edge: NUL characters, lone surrogates, JSON nested too deep or
+with numbers JSON does not have (NaN, Infinity, 1e999).
 
 What passes here is text every layer behind can trust: PostgreSQL refuses NUL in text and in JSONB,
 UTF-8 cannot encode a lone surrogate (the answer echoing it would fail), and nesting deeper than any
@@ -7,6 +8,7 @@ of our bodies needs only feeds the recursion of later steps.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, NoReturn
 
@@ -23,6 +25,7 @@ class CheckedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, whose `loads` (what `request.get_json()` calls) refuses what `check_json` refuses."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _refuse_constant)
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
@@ -39,6 +42,8 @@ def check_json(value: Any) -> None:
         if isinstance(item, str):
             if _MALFORMED.search(item):
                 _refuse(item, f"the JSON body at {_json_path(path)}")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise BadRequest(f"the JSON body at {_json_path(path)} has a number too large to compute with")
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
                 raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
@@ -49,6 +54,10 @@ def check_json(value: Any) -> None:
                     stack.append((child, depth + 1, (*path, key)))
             else:
                 stack.extend((child, depth + 1, (*path, index)) for index, child in enumerate(item))
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise BadRequest(f"the JSON body has {name}, which JSON does not allow: send a number")
 
 
 def check_request() -> None:

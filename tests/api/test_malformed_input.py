@@ -94,6 +94,26 @@ def test_json_nested_too_deep_is_a_400(store: Api, depth: int) -> None:
     assert response.get_json()["error"]["message"] == "the JSON body is nested more than 32 levels deep"
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"version": 1e999}', "the JSON body at $.version has a number too large to compute with"),
+    ('{"crates": NaN}', "the JSON body has NaN, which JSON does not allow: send a number"),
+    ('{"crates": -Infinity}', "the JSON body has -Infinity, which JSON does not allow: send a number")])
+def test_numbers_json_does_not_have_are_a_400(store: Api, text: str, message: str) -> None:
+    response = store.client.patch("/api/v1/records/site/delivery/x", headers=store.headers, data=text,
+                                  content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["message"] == message
+
+
+def test_an_overlay_nested_too_deep_is_a_problem(engine: Formwork, tenant: str, client: FlaskClient) -> None:
+    add_user(engine, tenant, "ada", "admin")
+    ada = login(client, tenant, "ada")
+    response = ada.post("/designer/site/validate", {"overlay": "overlay: site\nx: " + "[" * 5000 + "]" * 5000})
+    assert response.status_code == 200, response.get_json()
+    problems = [p["message"] for p in response.get_json()["problems"]]
+    assert problems == ["the document is nested more than 64 levels deep"]
+
+
 def test_a_nul_character_in_a_json_body_is_a_400(store: Api, client: FlaskClient, tenant: str) -> None:
     project = new_project(api_creator(store))
     response = store.post("/records/site/delivery", delivery(project["id"], number="D\x00-1"))
