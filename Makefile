@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check bench clean browser
+.PHONY: install run test lint check bench fuzz clean browser
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ test: lint browser
 bench: install
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/run.py
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/approvals.py
+
+# Schemathesis over the whole OpenAPI document against a real server (EXAMPLES per operation and mode).
+fuzz: install
+	$(BIN)/python bench/fuzz.py --examples $${EXAMPLES:-25}
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -92,7 +92,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     from designer.pages import designer_pages
     from designer.people_api import people_api
     from designer.people_pages import people_pages
-    from web import api, errors, pages, request_limits, security_headers
+    from web import api, errors, input_guard, pages, request_limits, security_headers
 
     app = Flask(__name__, instance_path=str(instance_path()))
     app.config.update({"JSON_SORT_KEYS": False, **security_settings(), **config})
@@ -103,6 +103,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     hops = int(app.config["FORMWORK_PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    input_guard.register(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
     errors.register(app)

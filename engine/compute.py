@@ -11,7 +11,7 @@ from typing import Any
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError, FormulaRuntimeError
 from engine.formula import Context, Formula
-from engine.values import round_to
+from engine.values import InvalidValue, round_to
 
 RefLoader = Callable[[str, str], Mapping[str, Any] | None]
 
@@ -64,7 +64,12 @@ def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, whe
         errors.append(FieldError(where, error.message))
         return
     if spec.type in NUMERIC_TYPES and isinstance(result, Decimal):
-        result = round_to(spec, result)
+        try:
+            result = round_to(spec, result)
+        except InvalidValue as error:
+            values[spec.name] = None
+            errors.append(FieldError(where, str(error)))
+            return
     values[spec.name] = result
 
 

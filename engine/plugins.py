@@ -150,6 +150,7 @@ class Plugin:
         self.field_types: dict[str, FieldType] = {}
         self.modules: list[Path] = []
         self.blueprints: list[Any] = []
+        self.openapi_paths: dict[str, Any] = {}
         self.commands: list[Any] = []
 
     @property
@@ -211,9 +212,14 @@ class Plugin:
         """Ship a module folder; it is installed into the catalog at startup and by `formwork init`."""
         self.modules.append(Path(path))
 
-    def blueprint(self, blueprint: Any) -> Any:
-        """A Flask blueprint the web app registers (kept as an object: the engine imports no Flask)."""
+    def blueprint(self, blueprint: Any, *, openapi: Mapping[str, Any] | None = None) -> Any:
+        """A Flask blueprint the web app registers (kept as an object: the engine imports no Flask).
+
+        `openapi` describes its routes under /api/v1 for the API's OpenAPI document: OpenAPI path items
+        keyed by the path after /api/v1 (`{"/notifications": {"get": {...}}}`).
+        """
         self.blueprints.append(blueprint)
+        self.openapi_paths.update(openapi or {})
         return blueprint
 
     def cli(self, command: Any) -> Any:

@@ -34,6 +34,7 @@ EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})
 MAX_CASCADE = 5  # rollup levels: a ticket updates a summary updates a contract ...
 MAX_NETWORK_ROUNDS = 3  # a network's recompute may change a record that reshapes another network
 MAX_LIMIT = 500
+MAX_OFFSET = 2 ** 31 - 1  # far past any entity's records, and within every database's OFFSET
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ class Records:
         query = RecordQuery(self.session, entity, self.evaluation(entity), reader=self.reader())
         rows, total = query.page(q=q, sort=sort or entity.list_sort, row_filters=access.row_filters,
                                  limit=_bounded(limit, "limit", 1, MAX_LIMIT),
-                                 offset=_bounded(offset, "offset", 0, None))
+                                 offset=_bounded(offset, "offset", 0, MAX_OFFSET))
         return Page([self.view(entity, row) for row in rows], total)
 
     def change_during_review(self, entity: EntitySpec, row: Record, changes: Mapping[str, Any]) -> None:
@@ -559,7 +560,7 @@ class Records:
                 continue  # the masked text read back unchanged: the real value stays
             try:
                 value = coerce(spec, raw)
-                if spec.type == "table":
+                if spec.type == "table" and value is not None:  # null: no rows
                     value = self._rows(spec, value, errors)
             except InvalidValue as error:
                 errors.append(FieldError(name, str(error)))
@@ -737,14 +738,13 @@ def _version(raw: Any) -> int:
         raise BadRequest(f"'version' must be a whole number, not {raw!r}") from None
 
 
-def _bounded(raw: Any, name: str, low: int, high: int | None) -> int:
+def _bounded(raw: Any, name: str, low: int, high: int) -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
         raise BadRequest(f"{name!r} must be a whole number, not {raw!r}") from None
-    if value < low or (high is not None and value > high):
-        limits = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadRequest(f"{name!r} must be {limits}, not {value}")
+    if not low <= value <= high:
+        raise BadRequest(f"{name!r} must be between {low} and {high}, not {value}")
     return value
 
 

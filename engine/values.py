@@ -9,6 +9,8 @@ from typing import Any
 from engine import field_types
 from engine.declarations.model import NUMERIC_TYPES, FieldSpec
 
+MAX_DIGITS = 28  # the precision numbers are computed in (engine/formula/values.py): more would be rounded away
+
 
 class InvalidValue(ValueError):
     """The message says, in words for end users, what is wrong with the value."""
@@ -37,7 +39,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         items = raw.split(",") if isinstance(raw, str) else raw
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
             raise InvalidValue("must be a list of texts")
-        return list(dict.fromkeys(item.strip() for item in items if item.strip()))
+        return list(dict.fromkeys(_text(item.strip()) for item in items if item.strip()))
     if kind == "table":
         if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
             raise InvalidValue("must be a list of rows (objects)")
@@ -45,11 +47,18 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     if kind in ("text", "enum", "ref", "user", "attachment"):
         if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
             raise InvalidValue(f"must be text, not {_kind_of(raw)}")
-        text = str(raw)
+        text = _text(str(raw))
         if kind == "enum" and text not in spec.options:
             raise InvalidValue(_not_an_option(spec, text))
         return text
     return _plugin_value(spec, raw)
+
+
+def _text(text: str) -> str:
+    """Text as every database stores it: PostgreSQL refuses NUL characters in text and JSON."""
+    if "\x00" in text:
+        raise InvalidValue("must not contain NUL characters")
+    return text
 
 
 def _plugin_value(spec: FieldSpec, raw: Any) -> Any:
@@ -79,6 +88,7 @@ def _decimal(spec: FieldSpec, raw: Any) -> Decimal:
     if not value.is_finite():
         raise InvalidValue(f"must be a finite number, not {raw!r}")
     places = spec.decimal_places
+    _check_digits(value, places)
     if places is not None:
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places and value != value.quantize(_step(places)):
@@ -89,14 +99,35 @@ def _decimal(spec: FieldSpec, raw: Any) -> Decimal:
     return value
 
 
+def _check_digits(value: Decimal, places: int | None) -> None:
+    """At most MAX_DIGITS digits in all, the field's decimal places included, so it computes exactly."""
+    whole = _check_whole_digits(value, places)
+    exponent = value.as_tuple().exponent
+    if places is None and isinstance(exponent, int) and whole + max(-exponent, 0) > MAX_DIGITS:
+        raise InvalidValue(f"has too many digits: at most {MAX_DIGITS} in all")
+
+
+def _check_whole_digits(value: Decimal, places: int | None) -> int:
+    """The digits before the decimal point, when they leave room for the field's places."""
+    whole = max(value.adjusted() + 1, 1)
+    room = MAX_DIGITS - (places or 0)
+    if whole > room:
+        raise InvalidValue(f"is too large: at most {room} digits before the decimal point")
+    return whole
+
+
 def _step(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 
 
 def round_to(spec: FieldSpec, value: Decimal) -> Decimal:
-    """Round a computed number the way finance expects: half up, to the field's places."""
+    """Round a computed number the way finance expects: half up, to the field's places; InvalidValue when
+    it has more digits than a field holds."""
     places = spec.decimal_places
-    return value if places is None else value.quantize(_step(places), rounding=ROUND_HALF_UP)
+    if places is None:
+        return value
+    _check_whole_digits(value, places)
+    return value.quantize(_step(places), rounding=ROUND_HALF_UP)
 
 
 def _boolean(raw: Any) -> bool:

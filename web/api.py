@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine import files, licenses, login_throttle, tenancy
+from engine import files, licenses, login_throttle, plugin_registry, tenancy
 from engine.approvals import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.json_schema import record_schema
@@ -276,9 +276,11 @@ def download_file(file_id: str) -> Response:
 @api.get("/openapi.json")
 def openapi_public() -> Response:
     """Without a token: the generic document; with one: the tenant's entities spelled out."""
+    plugin_paths = {path: item for plugin in plugin_registry.load().values()
+                    for path, item in plugin.openapi_paths.items()}
     header = request.headers.get("Authorization", "")
     if not header:
-        return jsonify(openapi_document(None, language()))
+        return jsonify(openapi_document(None, language(), plugin_paths))
     g.actor = current_actor()
     with records() as service:
-        return jsonify(openapi_document(service, language()))
+        return jsonify(openapi_document(service, language(), plugin_paths))

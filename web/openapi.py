@@ -1,10 +1,16 @@
-"""OpenAPI 3.1 of the REST API, with each of the tenant's entities spelled out from its declaration."""
+"""OpenAPI 3.1 of the REST API, with each of the tenant's entities spelled out from its declaration.
+
+Every route under /api/v1 is here (tests/api/test_openapi.py checks the app's URL map against it), with
+every status it can answer: 400 for any request (web/input_guard.py refuses NUL characters and lone
+surrogates anywhere in it), 401 unless the operation is public, and those each operation lists.
+"""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine.json_schema import record_schema
-from engine.records import Records
+from engine.records import MAX_LIMIT, MAX_OFFSET, Records
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {
@@ -35,16 +41,26 @@ FILE = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"typ
 LIST_PARAMETERS = [
     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "filter in the formula language"},
     {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "fields, '-' for descending"},
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                                 "default": 50}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET,
+                                                  "default": 0}},
 ]
+STATUS_TEXT = {400: "malformed request", 401: "no valid token", 403: "not allowed for your roles or license",
+               404: "not found", 409: "conflict with the current state", 413: "body too large",
+               422: "invalid data", 429: "too many requests"}
+# What any operation naming a module may meet: it is outside the license (403), not enabled (404), or needs
+# a plugin the tenant has not enabled (422).
+MODULE_ERRORS = (403, 404, 422)
 
 
-def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+def _responses(ok: dict[str, Any], *errors: int, public: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = dict(ok)
-    for status in (401, *errors):
-        result[str(status)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
-    result["401"] = {"$ref": "#/components/responses/Unauthorized"}
+    for status in sorted({400, *errors} | (set() if public else {401})):
+        result[str(status)] = {"description": STATUS_TEXT[status],
+                               "content": {"application/json": {"schema": ERROR}}}
+    if "401" in result:
+        result["401"] = {"$ref": "#/components/responses/Unauthorized"}
     return result
 
 
@@ -71,25 +87,6 @@ TOKEN = {"type": "object", "properties": {
     "expires_in": {"type": "integer", "description": "seconds the token lives (FORMWORK_TOKEN_HOURS)"}}}
 
 
-def _auth_paths() -> dict[str, Any]:
-    credentials = {"content": {"application/json": {"schema": {
-        "type": "object", "required": ["tenant", "username", "password"],
-        "properties": {k: {"type": "string"} for k in ("tenant", "username", "password")}}}}}
-    return {
-        "/auth/token": {
-            "post": {"summary": "Log in: a token that expires after FORMWORK_TOKEN_HOURS (12 by default)",
-                     "security": [], "requestBody": credentials, "responses": {
-                         **_responses({"201": _json(TOKEN, "issued")}, 400),
-                         "401": _error("wrong tenant, user name or password (the same answer for each)"),
-                         "429": {"$ref": "#/components/responses/TooManyAttempts"}}},
-            "delete": {"summary": "Revoke the token sent",
-                       "responses": _responses({"204": {"description": "revoked"}})}},
-        "/auth/refresh": {"post": {
-            "summary": "Swap the live token sent for a new one with a full lifetime; the old one stops working",
-            "responses": _responses({"201": _json(TOKEN, "issued")})}},
-    }
-
-
 def _with_size_limit(paths: dict[str, Any]) -> None:
     """Every operation that takes a body may answer 413."""
     for item in paths.values():
@@ -108,27 +105,39 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
     written = {"allOf": [record, WRITTEN]}   # a created or updated record, with the warnings of its rules
     body = {"content": {"application/json": {"schema": {"type": "object", "properties": {
         "data": {"$ref": data_ref}, "version": {"type": "integer"}}}}}}
+    version = [{"name": "version", "in": "query", "schema": {"type": "integer"},
+                "description": "the version last read: 409 when the record changed since (or send If-Match)"}]
     return {
         base: {
             "parameters": params,
             "get": {"summary": "List records", "parameters": LIST_PARAMETERS, "responses": _responses(
                 {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": record},
-                                                                 "total": {"type": "integer"}}})}, 400, 403, 404)},
+                                                                 "total": {"type": "integer"}}})}, *MODULE_ERRORS)},
             "post": {"summary": "Create a record", "requestBody": body,
-                     "responses": _responses({"201": _json(written, "created")}, 400, 403, 404, 409, 422)},
+                     "responses": _responses({"201": _json(written, "created")}, *MODULE_ERRORS, 409)},
         },
         base + "/{id}": {
             "parameters": item_params,
-            "get": {"summary": "Read a record", "responses": _responses({"200": _json(record)}, 403, 404)},
+            "get": {"summary": "Read a record", "responses": _responses({"200": _json(record)}, *MODULE_ERRORS)},
             "patch": {"summary": "Update a record (send its version)", "requestBody": body,
-                      "responses": _responses({"200": _json(written)}, 400, 403, 404, 409, 422)},
-            "delete": {"summary": "Delete a record", "responses": _responses({"204": {"description": "deleted"}},
-                                                                              403, 404, 409)},
+                      "responses": _responses({"200": _json(written)}, *MODULE_ERRORS, 409)},
+            "delete": {"summary": "Delete a record", "parameters": version,
+                       "responses": _responses({"204": {"description": "deleted"}}, *MODULE_ERRORS, 409)},
         },
         base + "/{id}/history": {
             "parameters": item_params,
             "get": {"summary": "Audit entries of a record", "responses": _responses({"200": _json({"type": "object"})},
-                                                                                   403, 404)},
+                                                                                   *MODULE_ERRORS)},
+        },
+        base + "/{id}/submit": {
+            "parameters": item_params,
+            "post": {"summary": "Submit the record: start its approval", "responses": _responses(
+                {"200": _json(record)}, *MODULE_ERRORS, 409)},
+        },
+        base + "/{id}/withdraw": {
+            "parameters": item_params,
+            "post": {"summary": "Withdraw the record from review (its submitter)", "responses": _responses(
+                {"200": _json(record)}, *MODULE_ERRORS, 409)},
         },
     }
 
@@ -262,33 +271,99 @@ def _people_paths() -> dict[str, Any]:
     }
 
 
-def openapi_document(service: Records | None, language: str) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    paths: dict[str, Any] = {
-        **_auth_paths(),
+TASK = {"type": "object", "description": "an open approval task: id, record, step, candidates, assignee ..."}
+DECISION_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["decision"], "properties": {
+        "decision": {"type": "string", "enum": ["approve", "reject", "return"]}, "comment": {"type": "string"},
+        "data": {"type": "object", "description": "fields the step may change, and process variables"}}}}}}
+DELEGATE_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["to"], "properties": {"to": {"type": "string", "description": "a user name"},
+                                                          "comment": {"type": "string"}}}}}}
+
+
+def _general_paths() -> dict[str, Any]:
+    """Log in and out, who am I, the license, modules, schemas, files, tasks and reports."""
+    names = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ("module", "entity")]
+    task = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    record = _json({"type": "object", "description": "the record"})
+    return {
+        "/auth/token": {
+            "post": {"summary": "Log in: a token that expires after FORMWORK_TOKEN_HOURS (12 by default)",
+                     "security": [], "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": {
+                             "type": "object", "required": ["tenant", "username", "password"],
+                             "properties": {k: {"type": "string"} for k in ("tenant", "username", "password")}}}}},
+                     "responses": {
+                         **_responses({"201": _json(TOKEN, "issued")}, public=True),
+                         "401": _error("wrong tenant, user name or password (the same answer for each)"),
+                         "429": {"$ref": "#/components/responses/TooManyAttempts"}}},
+            "delete": {"summary": "Log out: revoke the token sent",
+                       "responses": _responses({"204": {"description": "revoked"}})}},
+        "/auth/refresh": {"post": {
+            "summary": "Swap the live token sent for a new one with a full lifetime; the old one stops working",
+            "responses": _responses({"201": _json(TOKEN, "issued")})}},
+        "/me": {"get": {"summary": "The signed-in user: tenant, user name, roles", "responses": _responses(
+            {"200": _json({"type": "object", "properties": {
+                "tenant": {"type": "string"}, "username": {"type": "string"},
+                "roles": {"type": "array", "items": {"type": "string"}}}})})}},
+        "/license": {"get": {"summary": "The tenant's plan, seats used of total, modules and expiry",
+                             "responses": _responses({"200": _json({"type": "object"})})}},
+        "/openapi.json": {"get": {
+            "summary": "This document; with a token, the tenant's entities spelled out",
+            "security": [{}, {"bearer": []}],
+            "responses": _responses({"200": _json({"type": "object"})}, 401, public=True)}},
         "/modules": {"get": {"summary": "Enabled modules",
                              "responses": _responses({"200": _json({"type": "object"})})}},
-        "/schema/{module}/{entity}": {"get": {"summary": "JSON Schema of a record", "parameters": [
-            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ("module", "entity")],
-            "responses": _responses({"200": _json({"type": "object"})}, 404)}},
+        "/schema/{module}/{entity}": {"get": {"summary": "JSON Schema of a record", "parameters": names,
+                                              "responses": _responses({"200": _json({"type": "object"})},
+                                                                      *MODULE_ERRORS)}},
         "/files": {"post": {
             "summary": "Upload an attachment; put its id in an attachment field",
-            "requestBody": {"content": {"multipart/form-data": {"schema": {
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"},
                                "module": {"type": "string"}, "entity": {"type": "string"},
                                "field": {"type": "string", "description": "apply this attachment field's limits"}}}}}},
-            "responses": _responses({"201": _json(FILE, "stored")}, 400, 404)}},
+            "responses": _responses({"201": _json(FILE, "stored")}, *MODULE_ERRORS, 413)}},
         "/files/{id}": {"get": {
             "summary": "Download a file (its uploader, or readers of the record that holds it)",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
                            {"name": "record", "in": "query", "schema": {"type": "string"},
                             "description": "module/entity/id of a record holding the file"}],
             "responses": _responses({"200": {"description": "the file's content",
-                                             "content": {"application/octet-stream": {}}}}, 404)}},
+                                             "content": {"application/octet-stream": {}}}}, *MODULE_ERRORS)}},
+        "/tasks": {"get": {"summary": "My open tasks (by my roles and my user)", "responses": _responses(
+            {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": TASK},
+                                                             "total": {"type": "integer"}}})})}},
+        "/tasks/{id}/complete": {"parameters": task, "post": {
+            "summary": "Approve, reject or return: the process routes on the decision", "requestBody": DECISION_BODY,
+            "responses": _responses({"200": record}, 403, 404, 409, 422)}},
+        "/tasks/{id}/claim": {"parameters": task, "post": {
+            "summary": "Take a task offered to one of my roles",
+            "responses": _responses({"200": record}, 403, 404, 409)}},
+        "/tasks/{id}/delegate": {"parameters": task, "post": {
+            "summary": "Hand my task to another user", "requestBody": DELEGATE_BODY,
+            "responses": _responses({"200": record}, 403, 404, 409, 422)}},
+        "/reports/{module}/{name}": {"get": {
+            "summary": "Run a declared report (my row filters apply)",
+            "parameters": [*(n for n in names if n["name"] == "module"),
+                           {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "q", "in": "query", "schema": {"type": "string"},
+                            "description": "a further filter in the formula language"}],
+            "responses": _responses({"200": _json({"type": "object", "properties": {
+                "columns": {"type": "array", "items": {"type": "object"}},
+                "rows": {"type": "array", "items": {"type": "object"}}}})}, *MODULE_ERRORS)}},
     }
+
+
+def openapi_document(service: Records | None, language: str,
+                     plugin_paths: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The document; `plugin_paths` are the /api/v1 operations installed plugins describe."""
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = _general_paths()
     paths.update(_designer_paths())
     paths.update(_people_paths())
+    paths.update(plugin_paths or {})
     schemas["RuleWarnings"] = RULE_WARNINGS
     if service is None:
         generic = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -36,6 +36,7 @@ from engine.errors import Problem
 JsonPath = tuple[str | int, ...]
 MODULE_FILE_NAMES = ("module.yaml", "module.yml", "module.json")
 _MAX_NODES = 200_000  # an alias bomb in a tenant's overlay must not exhaust memory
+_MAX_DEPTH = 64  # nesting; a declaration needs about 8 levels, and deeper only feeds the recursion below
 _LINE_BREAKS = "\n\x85\u2028\u2029"  # what PyYAML counts as a new line (after \r is normalized)
 _TAG = "tag:yaml.org,2002:"
 
@@ -213,9 +214,15 @@ class _Builder:
             root = _compose(_FastLoader, self.text)
         except yaml.YAMLError:
             root = None  # libyaml found a problem: the Python parser below words it (and positions it) exactly
+        except RecursionError:  # PyYAML composes nested nodes recursively, with no depth limit of its own
+            self._add(1, 1, f"the document is nested more than {_MAX_DEPTH} levels deep")
+            return Source(self.file, self.original, data, self.problems, self.values, self.keys)
         try:
             if root is None:
                 root = _compose(_Loader, self.text)
+        except RecursionError:
+            self._add(1, 1, f"the document is nested more than {_MAX_DEPTH} levels deep")
+            root = None
         except yaml.MarkedYAMLError as error:
             self._syntax_problem(error)
             root, self.is_unparsable = None, True
@@ -264,6 +271,10 @@ class _Builder:
         if self.count == _MAX_NODES:
             self._add(span.line, span.column, f"the document expands to more than {_MAX_NODES} values")
         if self.count >= _MAX_NODES:
+            return None
+        if len(path) > _MAX_DEPTH:
+            if not any(p.message.startswith("the document is nested") for p in self.problems):
+                self._add(span.line, span.column, f"the document is nested more than {_MAX_DEPTH} levels deep")
             return None
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, span)

@@ -67,9 +67,9 @@ for _name in ("task.created", "task.completed", "process.completed"):
 
 def _register_routes() -> None:
     """The inbox API; Flask is imported only here, by the web app's process."""
-    from .routes import notifications
+    from .routes import OPENAPI, notifications
 
-    plugin.blueprint(notifications)
+    plugin.blueprint(notifications, openapi=OPENAPI)
 
 
 _register_routes()

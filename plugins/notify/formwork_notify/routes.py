@@ -9,6 +9,24 @@ from engine.errors import NotFound
 from web.api import current_actor
 
 notifications = Blueprint("notify", __name__, url_prefix="/api/v1/notifications")
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ITEM = {"type": "object", "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"}, "event": {"type": "string"},
+    "module": {"type": ["string", "null"]}, "entity": {"type": ["string", "null"]},
+    "record_id": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "read": {"type": "boolean"}}}
+OPENAPI = {  # these routes in the API's OpenAPI document
+    "/notifications": {"get": {"summary": "My in-app notifications (the latest 100) and how many are unread",
+                               "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                                   "type": "object", "properties": {"items": {"type": "array", "items": _ITEM},
+                                                                    "unread": {"type": "integer"}}}}}},
+                                             "400": _ERROR, "401": _ERROR}}},
+    "/notifications/{id}/read": {"parameters": [{"name": "id", "in": "path", "required": True,
+                                                 "schema": {"type": "string"}}],
+                                 "post": {"summary": "Mark one of my notifications read",
+                                          "responses": {"200": {"description": "ok", "content": {
+                                              "application/json": {"schema": _ITEM}}},
+                                                        "400": _ERROR, "401": _ERROR, "404": _ERROR}}},
+}
 
 
 @notifications.before_request

@@ -1,0 +1,55 @@
+"""The OpenAPI document lists every /api/v1 route of the app, with every status an operation answers."""
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+from engine.runtime import Formwork
+from tests.conftest import add_user, login
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+def routes_of(client: FlaskClient) -> set[tuple[str, str]]:
+    """(method, path after /api/v1 with parameters as `{}`) of every /api/v1 route."""
+    found = set()
+    for rule in client.application.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:[^:>]+:)?[^>]+>", "{}", rule.rule.removeprefix("/api/v1"))
+            found |= {(method, path) for method in (rule.methods or set()) & METHODS}
+    return found
+
+
+def operations_of(document: dict, module: str = "{module}", entity: str = "{entity}") -> set[tuple[str, str]]:
+    found = set()
+    for path, item in document["paths"].items():
+        generic = re.sub(r"\{[^}]+\}", "{}", path.replace(f"/records/{module}/{entity}", "/records/{}/{}"))
+        found |= {(method.upper(), generic) for method in item if method.upper() in METHODS}
+    return found
+
+
+def test_every_api_route_is_in_the_public_document(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    assert routes_of(client) - operations_of(document) == set()
+
+
+def test_every_api_route_is_in_the_tenants_document(engine: Formwork, tenant: str, client: FlaskClient) -> None:
+    add_user(engine, tenant, "ann", "admin")
+    document = login(client, tenant, "ann").get("/openapi.json").get_json()
+    validate(document)
+    assert routes_of(client) - operations_of(document, "site", "delivery") == set()
+    assert ("DELETE", "/auth/token") in operations_of(document)
+
+
+def test_every_operation_documents_400_and_401_unless_public(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method.upper() not in METHODS:
+                continue
+            public = {} in operation.get("security", document["security"]) or operation.get("security") == []
+            expected = {"400"} if public else {"400", "401"}
+            assert expected <= set(operation["responses"]), (method, path)
