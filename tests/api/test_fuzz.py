@@ -30,7 +30,7 @@ def test_no_operation_answers_a_server_error_or_an_undocumented_status(engine: F
         with engine.db.tenant(tenant) as session:
             user = session.get(User, (tenant, ADMIN))
             assert user is not None
-            return tenancy.issue_token(session, user)
+            return tenancy.issue_token(session, user).token
 
     kept = token()
 
