@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from engine import jobs, licenses, operators, oversight
 from engine.errors import FormworkError
 from engine.runtime import Formwork
+from web.pages.i18n import in_chinese
 
 SESSION_KEY = "operator"
 CSRF_KEY = "admin_csrf"
@@ -93,7 +94,8 @@ class OperatorOnly(BaseView):
             work()
             flash(done, "success")
         except FormworkError as error:
-            flash(error.message, "error")
+            chinese = in_chinese(error.message)
+            flash(f"{error.message} / {chinese}" if chinese else error.message, "error")
         return redirect(request.form.get("next") or url_for(".index"))
 
 
