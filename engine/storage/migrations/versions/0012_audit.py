@@ -4,6 +4,7 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06
 """
+import json
 from datetime import UTC, datetime, timedelta
 
 from alembic import op
@@ -34,8 +35,6 @@ def upgrade() -> None:
 
 def _anchor_existing_chains() -> None:
     """The chains written before anchors existed are taken as they are now, once, at the upgrade."""
-    from engine.audit import anchor_signature
-
     bind = op.get_bind()
     anchors = sa.table('audit_anchors', sa.column('tenant_id'), sa.column('seq'), sa.column('head_hash'),
                        sa.column('signature'), sa.column('anchored_at'))
@@ -44,9 +43,16 @@ def _anchor_existing_chains() -> None:
         "(SELECT tenant_id, MAX(seq) AS seq FROM audit_log GROUP BY tenant_id) h "
         "ON a.tenant_id = h.tenant_id AND a.seq = h.seq")).all()
     rows = [{'tenant_id': tenant_id, 'seq': seq, 'head_hash': head, 'anchored_at': datetime.now(UTC),
-             'signature': anchor_signature(tenant_id, seq, head)} for tenant_id, seq, head in heads]
+             'signature': _signature(tenant_id, seq, head)} for tenant_id, seq, head in heads]
     if rows:
         op.bulk_insert(anchors, rows)
+
+
+def _signature(tenant_id: str, seq: int, head_hash: str) -> str:
+    """engine.audit.anchor_signature as it was when this migration was written (a migration stays as written)."""
+    from engine.instance_key import sign
+
+    return sign('audit', json.dumps([tenant_id, seq, head_hash]).encode())
 
 
 def _lease_running_jobs() -> None:
