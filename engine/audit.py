@@ -1,4 +1,4 @@
-"""Append-only audit log, hash-chained per tenant and anchored with the instance key; written in the caller's transaction.
+"""Append-only audit log, hash-chained per tenant, anchored with the instance key; written in the caller's transaction.
 
 Each entry's `hash` covers its content and the previous entry's hash: plain SHA-256, so a tenant's chain verifies
 on any instance it is restored to. Plain hashes alone do not stop someone who can write to the database: they can

@@ -140,9 +140,8 @@ def test_a_run_that_lost_its_lease_cannot_finish_the_job(engine: Formwork, tenan
     time.sleep(0.3)
     [current] = [job for job in jobs.claim_due(engine.db, moment, ["test.lost"]) if job.id == job_id]
     assert current.attempts == 2 and current.lease != stale.lease
-    with pytest.raises(jobs.LeaseLost, match="taken over by another worker"):
-        with engine.db.tenant(tenant) as session:
-            jobs.finish(session, stale)
+    with pytest.raises(jobs.LeaseLost, match="taken over by another worker"), engine.db.tenant(tenant) as session:
+        jobs.finish(session, stale)
     jobs.fail(engine.db, stale, RuntimeError("too late"))  # ignored: the job is the other run's now
     with engine.db.tenant(tenant) as session:
         jobs.finish(session, current)

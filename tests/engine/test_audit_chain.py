@@ -138,9 +138,9 @@ def test_reanchor_refuses_a_broken_chain(engine: Formwork, tenant: str) -> None:
     seq = last_seq(engine, tenant)
     with engine.db.tenant(tenant) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(note="edited"))
-    with pytest.raises(audit.AuditChainBroken, match=f"entry {seq} .*its content does not match its hash"):
-        with engine.db.tenant(tenant) as session:
-            audit.reanchor(session, tenant)
+    with (pytest.raises(audit.AuditChainBroken, match=f"entry {seq} .*its content does not match its hash"),
+          engine.db.tenant(tenant) as session):
+        audit.reanchor(session, tenant)
 
 
 def test_the_anchor_is_updated_once_per_transaction(engine: Formwork, tenant: str) -> None:
