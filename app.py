@@ -509,8 +509,11 @@ def export_command(tenant_id: str, file: Path, with_tokens: bool) -> None:
 def import_command(file: Path, replace: bool) -> None:
     from engine import backup
 
-    tenant_id = backup.import_tenant(_engine().db, backup.read_file(file), replace=replace)
+    engine = _engine()
+    tenant_id = backup.import_tenant(engine.db, backup.read_file(file), replace=replace)
     click.echo(f"imported tenant {tenant_id} from {file}")
+    with engine.db.tenant(tenant_id) as session:  # anchors are this instance's: the restored chain gets one here
+        audit.reanchor(session, tenant_id)
 
 
 @cli.group("license", help="Issue signed licenses (operator key) and apply them to tenants.")

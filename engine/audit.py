@@ -77,7 +77,7 @@ def _anchor_message(tenant_id: str, seq: int, head_hash: str) -> bytes:
 def verify(session: Session, tenant_id: str) -> list[str]:
     """Return one line per problem, naming the entry and what is wrong with it; empty when the chain is intact."""
     lock_chain(session, tenant_id)  # read the anchor and the entries as one writer left them
-    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant_id == tenant_id)).first()
+    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant == tenant_id)).first()
     anchored = anchor is not None and _is_signed(anchor)
     problems: list[str] = []
     last: AuditEntry | None = None
@@ -162,14 +162,14 @@ def _link_problems(previous: AuditEntry | None, entry: AuditEntry) -> list[str]:
 
 
 def _is_signed(anchor: AuditAnchor) -> bool:
-    return instance_key.verify(ANCHOR_PURPOSE, _anchor_message(anchor.tenant_id, anchor.seq, anchor.head_hash),
+    return instance_key.verify(ANCHOR_PURPOSE, _anchor_message(anchor.tenant, anchor.seq, anchor.head_hash),
                                anchor.signature)
 
 
 def _set_anchor(session: Session, tenant_id: str, seq: int, head_hash: str) -> None:
-    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant_id == tenant_id)).first()
+    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant == tenant_id)).first()
     if anchor is None:
-        anchor = AuditAnchor(tenant_id=tenant_id)
+        anchor = AuditAnchor(tenant=tenant_id)
         session.add(anchor)
     anchor.seq, anchor.head_hash, anchor.anchored_at = seq, head_hash, datetime.now(UTC)
     anchor.signature = anchor_signature(tenant_id, seq, head_hash)
@@ -181,7 +181,7 @@ def _advance_anchor(session: Session, tenant_id: str, base_seq: int, base_hash: 
                            .order_by(AuditEntry.seq.desc()).limit(1)).first()
     if head is None or (head[0], head[1]) == (base_seq, base_hash):
         return  # every entry of this transaction was rolled back with its savepoint
-    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant_id == tenant_id)).first()
+    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant == tenant_id)).first()
     if anchor is None and base_seq != 0:
         log.error("audit chain of tenant %s has no anchor; left unanchored: see 'formwork audit verify %s'",
                   tenant_id, tenant_id)

@@ -134,11 +134,16 @@ class AuditEntry(TenantOwned, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class AuditAnchor(TenantOwned, Base):
-    """The head of a tenant's audit chain, signed with the instance key: how long the chain is and where it ends."""
+class AuditAnchor(Base):
+    """The head of a tenant's audit chain, signed with the instance key: how long the chain is and where it ends.
+
+    Instance state like the key that signs it, not tenant data: backups leave it out (it has no `tenant_id`), and a
+    restored tenant is re-anchored by `audit.reanchor` once its backup is trusted.
+    """
 
     __tablename__ = "audit_anchors"
 
+    tenant: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     head_hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(64))

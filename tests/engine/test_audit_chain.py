@@ -108,11 +108,11 @@ def test_entries_added_behind_the_anchors_back_are_reported(engine: Formwork, te
 def test_a_removed_or_forged_anchor_is_reported(engine: Formwork, tenant: str) -> None:
     write_entries(engine, tenant, 2)
     with engine.db.tenant(tenant) as session:
-        session.execute(update(AuditAnchor).values(signature="0" * 64))
+        session.execute(update(AuditAnchor).where(AuditAnchor.tenant == tenant).values(signature="0" * 64))
     [problem] = problems(engine, tenant)
     assert "anchor is not signed by this instance's key" in problem and f"formwork audit reanchor {tenant}" in problem
     with engine.db.tenant(tenant) as session:
-        session.execute(delete(AuditAnchor))
+        session.execute(delete(AuditAnchor).where(AuditAnchor.tenant == tenant))
     [problem] = problems(engine, tenant)
     assert "no anchor" in problem and f"formwork audit reanchor {tenant}" in problem
 
@@ -189,7 +189,14 @@ def test_audit_verify_names_the_broken_entry_and_exits_1(engine: Formwork, tenan
     assert result.stdout == (f"{tenant}: the chain ends at entry {head - 2} but its anchor records {head} entries: "
                              "2 entries were removed\n")
     with engine.db.tenant(tenant) as session:
-        session.execute(delete(AuditAnchor))
+        session.execute(delete(AuditAnchor).where(AuditAnchor.tenant == tenant))
     assert run(engine, "audit", "reanchor", tenant).stdout == \
         f"{tenant}: audit chain re-anchored at entry {head - 2} with this instance's key\n"
     assert run(engine, "audit", "verify", tenant).stdout == f"{tenant}: audit chain intact\n"
+
+
+def test_backups_leave_the_instances_anchor_out() -> None:
+    from engine import backup
+
+    assert "audit_log" in {table.name for table in backup.tenant_tables()}
+    assert "audit_anchors" not in {table.name for table in backup.tenant_tables()}

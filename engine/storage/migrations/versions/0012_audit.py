@@ -19,13 +19,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('audit_anchors',
-    sa.Column('tenant_id', sa.String(length=64), nullable=False),
+    sa.Column('tenant', sa.String(length=64), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('head_hash', sa.String(length=64), nullable=False),
     sa.Column('signature', sa.String(length=64), nullable=False),
     sa.Column('anchored_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ),
-    sa.PrimaryKeyConstraint('tenant_id')
+    sa.ForeignKeyConstraint(['tenant'], ['tenants.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant')
     )
     op.add_column('jobs', sa.Column('lease_token', sa.String(length=36), nullable=True))
     op.add_column('jobs', sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
@@ -36,13 +36,13 @@ def upgrade() -> None:
 def _anchor_existing_chains() -> None:
     """The chains written before anchors existed are taken as they are now, once, at the upgrade."""
     bind = op.get_bind()
-    anchors = sa.table('audit_anchors', sa.column('tenant_id'), sa.column('seq'), sa.column('head_hash'),
+    anchors = sa.table('audit_anchors', sa.column('tenant'), sa.column('seq'), sa.column('head_hash'),
                        sa.column('signature'), sa.column('anchored_at'))
     heads = bind.execute(sa.text(
         "SELECT a.tenant_id, a.seq, a.hash FROM audit_log a JOIN "
         "(SELECT tenant_id, MAX(seq) AS seq FROM audit_log GROUP BY tenant_id) h "
         "ON a.tenant_id = h.tenant_id AND a.seq = h.seq")).all()
-    rows = [{'tenant_id': tenant_id, 'seq': seq, 'head_hash': head, 'anchored_at': datetime.now(UTC),
+    rows = [{'tenant': tenant_id, 'seq': seq, 'head_hash': head, 'anchored_at': datetime.now(UTC),
              'signature': _signature(tenant_id, seq, head)} for tenant_id, seq, head in heads]
     if rows:
         op.bulk_insert(anchors, rows)
