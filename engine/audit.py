@@ -82,22 +82,24 @@ def verify(session: Session, tenant_id: str) -> list[str]:
     problems: list[str] = []
     last: AuditEntry | None = None
     at_anchor: AuditEntry | None = None
-    uncovered: list[AuditEntry] = []
+    first_uncovered: AuditEntry | None = None
+    uncovered = 0
     for entry in _entries(session, tenant_id):
         problems.extend(_link_problems(last, entry))
         if anchor is not None and entry.seq == anchor.seq:
             at_anchor = entry
         elif anchored and anchor is not None and entry.seq > anchor.seq:
-            uncovered.append(entry)
+            first_uncovered, uncovered = first_uncovered or entry, uncovered + 1
         last = entry
     if anchor is None:
         if last is not None:
             problems.append(f"the chain has {last.seq} entries but no anchor: the anchor was removed, or the log "
-                            f"was restored from elsewhere; if you trust it, run 'formwork audit reanchor {tenant_id}'")
+                            "was restored from a backup without re-anchoring; if you trust it, run "
+                            f"'formwork audit reanchor {tenant_id}'")
         return problems
     if not anchored:
-        problems.append("the chain's anchor is not signed by this instance's key: it was forged, or the log was "
-                        "restored from another instance's backup; if you trust it, run "
+        problems.append("the chain's anchor is not signed by this instance's key: it was forged, or the database "
+                        "comes from another instance (another instance key); if you trust it, run "
                         f"'formwork audit reanchor {tenant_id}'")
         return problems
     last_seq = last.seq if last is not None else 0
@@ -108,11 +110,10 @@ def verify(session: Session, tenant_id: str) -> list[str]:
     elif at_anchor is not None and at_anchor.hash != anchor.head_hash:
         problems.append(f"entry {at_anchor.seq} ({describe(at_anchor)}): it is not the entry its anchor records: "
                         "an entry up to it was changed and the hashes after it recomputed")
-    if uncovered:
-        first, more = uncovered[0], len(uncovered) - 1
-        problems.append(f"entry {first.seq} ({describe(first)}): it{f' and the {more} after it' if more else ''} "
-                        f"are not covered by the anchor (entry {anchor.seq}): added outside Formwork, or after "
-                        "the chain was found broken")
+    if first_uncovered is not None:
+        which = f"it and the {uncovered - 1} after it are" if uncovered > 1 else "it is"
+        problems.append(f"entry {first_uncovered.seq} ({describe(first_uncovered)}): {which} not covered by the "
+                        f"anchor (entry {anchor.seq}): added outside Formwork, or after the chain was found broken")
     return problems
 
 
