@@ -92,7 +92,10 @@ def verify(session: Session, tenant_id: str) -> list[str]:
             first_uncovered, uncovered = first_uncovered or entry, uncovered + 1
         last = entry
     if anchor is None:
-        if last is not None:
+        if last is None:  # `tenancy.create_tenant` writes every tenant's first entry
+            problems.append("the log has no entries and no anchor, but every tenant's log starts with its creation: "
+                            "its entries and its anchor were removed")
+        else:
             problems.append(f"the chain has {last.seq} entries but no anchor: the anchor was removed, or the log "
                             "was restored from a backup without re-anchoring; if you trust it, run "
                             f"'formwork audit reanchor {tenant_id}'")

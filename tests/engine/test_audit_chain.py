@@ -115,6 +115,10 @@ def test_a_removed_or_forged_anchor_is_reported(engine: Formwork, tenant: str) -
         session.execute(delete(AuditAnchor).where(AuditAnchor.tenant == tenant))
     [problem] = problems(engine, tenant)
     assert "no anchor" in problem and f"formwork audit reanchor {tenant}" in problem
+    with engine.db.tenant(tenant) as session:
+        session.execute(delete(AuditEntry))
+    assert problems(engine, tenant) == ["the log has no entries and no anchor, but every tenant's log starts with "
+                                        "its creation: its entries and its anchor were removed"]
 
 
 def test_reanchor_signs_a_sound_chain_with_this_instances_key(engine: Formwork, tenant: str) -> None:
