@@ -639,6 +639,16 @@ def audit_verify(tenant_id: str | None) -> None:
     sys.exit(1 if broken else 0)
 
 
+@audit_group.command("reanchor", help="Sign the head of a tenant's audit chain with this instance's key, after "
+                                      "checking every link: for a trusted backup restored from another instance.")
+@click.argument("tenant_id")
+def audit_reanchor(tenant_id: str) -> None:
+    with _engine().db.tenant(tenant_id) as session:
+        tenancy.get_tenant(session, tenant_id)
+        seq = audit.reanchor(session, tenant_id)
+    click.echo(f"{tenant_id}: audit chain re-anchored at entry {seq} with this instance's key")
+
+
 @cli.group("plugin", help="List installed plugins; enable or disable them for a tenant.")
 def plugin_group() -> None:
     pass

@@ -18,6 +18,7 @@ from engine import jobs, licenses, login_throttle, operators, oversight
 from engine.errors import FormworkError
 from engine.runtime import Formwork
 from web.login_guard import TooManyAttempts, guarded
+from web.pages.i18n import in_chinese
 from web.redirects import local_path
 
 SESSION_KEY = "operator"
@@ -109,7 +110,8 @@ class OperatorOnly(BaseView):
             work()
             flash(done, "success")
         except FormworkError as error:
-            flash(error.message, "error")
+            chinese = in_chinese(error.message)
+            flash(f"{error.message} / {chinese}" if chinese else error.message, "error")
         return redirect(local_path(request.form.get("next")) or url_for(".index"))
 
 

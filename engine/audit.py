@@ -1,17 +1,39 @@
-"""Append-only audit log, hash-chained per tenant; written in the caller's transaction."""
+"""Append-only audit log, hash-chained per tenant, anchored with the instance key; written in the caller's transaction.
+
+Each entry's `hash` covers its content and the previous entry's hash: plain SHA-256, so a tenant's chain verifies
+on any instance it is restored to. Plain hashes alone do not stop someone who can write to the database: they can
+edit an entry and recompute every later hash, or drop the last entries. So the chain's head (its last entry's
+number and hash) is kept in `audit_anchors`, signed with the instance key, which the database does not hold. The
+anchor moves once per transaction that wrote entries, at commit, and only when the entries extend the head it
+records: a write never vouches for a chain that was rewritten under it. `verify` checks both the links and the
+anchor; `reanchor` signs the head of a chain that verifies, for a trusted backup restored from another instance.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
-from engine.storage.models import AuditEntry, Tenant
+from engine import instance_key
+from engine.errors import FormworkError
+from engine.storage.models import AuditAnchor, AuditEntry, Tenant
 
 GENESIS = "0" * 64
+ANCHOR_PURPOSE = "audit"
+BASES_KEY = "audit_bases"  # session.info: {tenant: (seq, hash)} the head this transaction's first entry extended
+log = logging.getLogger("formwork.audit")
+
+
+class AuditChainBroken(FormworkError):
+    """The chain does not verify, so it is not re-anchored."""
+
+    code = "audit_chain_broken"
 
 
 def write(session: Session, tenant_id: str, *, actor: str, action: str, target_type: str, target_id: str,
@@ -23,6 +45,7 @@ def write(session: Session, tenant_id: str, *, actor: str, action: str, target_t
         .order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    session.info.setdefault(BASES_KEY, {}).setdefault(tenant_id, (seq - 1, prev_hash))
     entry = AuditEntry(
         tenant_id=tenant_id, seq=seq, at=datetime.now(UTC), actor=actor, action=action,
         target_type=target_type, target_id=target_id, before=before, after=after, prev_hash=prev_hash, note=note,
@@ -42,20 +65,152 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def anchor_signature(tenant_id: str, seq: int, head_hash: str) -> str:
+    """The instance key's signature of a chain head: `seq` entries ending with `head_hash`."""
+    return instance_key.sign(ANCHOR_PURPOSE, _anchor_message(tenant_id, seq, head_hash))
+
+
+def _anchor_message(tenant_id: str, seq: int, head_hash: str) -> bytes:
+    return json.dumps([tenant_id, seq, head_hash]).encode()
+
+
 def verify(session: Session, tenant_id: str) -> list[str]:
-    """Return one line per broken link; empty when the tenant's chain is intact."""
-    problems = []
-    prev = GENESIS
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.tenant_id == tenant_id).order_by(AuditEntry.seq))
-    for expected_seq, entry in enumerate(entries, start=1):
-        if entry.seq != expected_seq:
-            problems.append(f"entry {expected_seq} is missing (next is {entry.seq})")
-        if entry.prev_hash != prev:
-            problems.append(f"entry {entry.seq} does not follow the previous entry's hash")
-        if entry_hash(entry) != entry.hash:
-            problems.append(f"entry {entry.seq} was altered after it was written")
-        prev = entry.hash
+    """Return one line per problem, naming the entry and what is wrong with it; empty when the chain is intact."""
+    lock_chain(session, tenant_id)  # read the anchor and the entries as one writer left them
+    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant == tenant_id)).first()
+    anchored = anchor is not None and _is_signed(anchor)
+    problems: list[str] = []
+    last: AuditEntry | None = None
+    at_anchor: AuditEntry | None = None
+    first_uncovered: AuditEntry | None = None
+    uncovered = 0
+    for entry in _entries(session, tenant_id):
+        problems.extend(_link_problems(last, entry))
+        if anchor is not None and entry.seq == anchor.seq:
+            at_anchor = entry
+        elif anchored and anchor is not None and entry.seq > anchor.seq:
+            first_uncovered, uncovered = first_uncovered or entry, uncovered + 1
+        last = entry
+    if anchor is None:
+        if last is None:  # `tenancy.create_tenant` writes every tenant's first entry
+            problems.append("the log has no entries and no anchor, but every tenant's log starts with its creation: "
+                            "its entries and its anchor were removed")
+        else:
+            problems.append(f"the chain has {last.seq} entries but no anchor: the anchor was removed, or the log "
+                            "was restored from a backup without re-anchoring; if you trust it, run "
+                            f"'formwork audit reanchor {tenant_id}'")
+        return problems
+    if not anchored:
+        problems.append("the chain's anchor is not signed by this instance's key: it was forged, or the database "
+                        "comes from another instance (another instance key); if you trust it, run "
+                        f"'formwork audit reanchor {tenant_id}'")
+        return problems
+    last_seq = last.seq if last is not None else 0
+    if last_seq < anchor.seq:
+        removed = anchor.seq - last_seq
+        problems.append(f"the chain ends at entry {last_seq} but its anchor records {anchor.seq} entries: "
+                        f"{removed} {'entry was' if removed == 1 else 'entries were'} removed")
+    elif at_anchor is not None and at_anchor.hash != anchor.head_hash:
+        problems.append(f"entry {at_anchor.seq} ({describe(at_anchor)}): it is not the entry its anchor records: "
+                        "an entry up to it was changed and the hashes after it recomputed")
+    if first_uncovered is not None:
+        which = f"it and the {uncovered - 1} after it are" if uncovered > 1 else "it is"
+        problems.append(f"entry {first_uncovered.seq} ({describe(first_uncovered)}): {which} not covered by the "
+                        f"anchor (entry {anchor.seq}): added outside Formwork, or after the chain was found broken")
     return problems
+
+
+def reanchor(session: Session, tenant_id: str) -> int:
+    """Sign the head of a chain that verifies link by link with this instance's key; returns its last entry.
+
+    For a trusted chain whose anchor is missing or was signed elsewhere (a backup restored on this instance).
+    """
+    lock_chain(session, tenant_id)
+    problems: list[str] = []
+    last: AuditEntry | None = None
+    for entry in _entries(session, tenant_id):
+        problems.extend(_link_problems(last, entry))
+        last = entry
+    if problems:
+        raise AuditChainBroken(f"the audit chain of tenant {tenant_id!r} is broken, so it is not re-anchored: "
+                               + "; ".join(problems[:10]), details={"problems": problems})
+    seq, head = (last.seq, last.hash) if last is not None else (0, GENESIS)
+    _set_anchor(session, tenant_id, seq, head)
+    session.info.get(BASES_KEY, {}).pop(tenant_id, None)  # later entries of this transaction extend this head
+    return seq
+
+
+def describe(entry: AuditEntry) -> str:
+    return (f"{_utc(entry.at):%Y-%m-%d %H:%M} UTC, {entry.actor}, "
+            f"{entry.action} {entry.target_type} {entry.target_id}")
+
+
+def _entries(session: Session, tenant_id: str) -> Iterable[AuditEntry]:
+    statement = select(AuditEntry).where(AuditEntry.tenant_id == tenant_id).order_by(AuditEntry.seq)
+    return session.scalars(statement.execution_options(yield_per=500))
+
+
+def _link_problems(previous: AuditEntry | None, entry: AuditEntry) -> list[str]:
+    expected_seq, expected_prev = (previous.seq + 1, previous.hash) if previous is not None else (1, GENESIS)
+    problems = []
+    if entry.seq != expected_seq:
+        gap = entry.seq - expected_seq
+        problems.append(f"entry {expected_seq} is missing (the next is entry {entry.seq}): "
+                        f"{gap} {'entry was' if gap == 1 else 'entries were'} removed")
+    elif entry.prev_hash != expected_prev:
+        problems.append(f"entry {entry.seq} ({describe(entry)}): it does not follow the hash of the entry before "
+                        "it: that entry was changed, or this one was put in its place")
+    if entry_hash(entry) != entry.hash:
+        problems.append(f"entry {entry.seq} ({describe(entry)}): its content does not match its hash")
+    return problems
+
+
+def _is_signed(anchor: AuditAnchor) -> bool:
+    return instance_key.verify(ANCHOR_PURPOSE, _anchor_message(anchor.tenant, anchor.seq, anchor.head_hash),
+                               anchor.signature)
+
+
+def _set_anchor(session: Session, tenant_id: str, seq: int, head_hash: str) -> None:
+    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant == tenant_id)).first()
+    if anchor is None:
+        anchor = AuditAnchor(tenant=tenant_id)
+        session.add(anchor)
+    anchor.seq, anchor.head_hash, anchor.anchored_at = seq, head_hash, datetime.now(UTC)
+    anchor.signature = anchor_signature(tenant_id, seq, head_hash)
+
+
+def _advance_anchor(session: Session, tenant_id: str, base_seq: int, base_hash: str) -> None:
+    """Move the anchor to the chain's head if this transaction's entries extend the head it records."""
+    head = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.tenant_id == tenant_id)
+                           .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    if head is None or (head[0], head[1]) == (base_seq, base_hash):
+        return  # every entry of this transaction was rolled back with its savepoint
+    anchor = session.scalars(select(AuditAnchor).where(AuditAnchor.tenant == tenant_id)).first()
+    if anchor is None and base_seq != 0:
+        log.error("audit chain of tenant %s has no anchor; left unanchored: see 'formwork audit verify %s'",
+                  tenant_id, tenant_id)
+        return
+    if anchor is not None and not (anchor.seq == base_seq and anchor.head_hash == base_hash and _is_signed(anchor)):
+        log.error("audit chain of tenant %s no longer ends where its anchor records; the anchor is left as it was: "
+                  "see 'formwork audit verify %s'", tenant_id, tenant_id)
+        return
+    _set_anchor(session, tenant_id, head[0], head[1])
+
+
+@event.listens_for(Session, "before_commit")
+def _anchor_heads(session: Session) -> None:
+    """Once per transaction (not per savepoint): sign the new head of each chain it extended."""
+    if session.in_nested_transaction():
+        return
+    bases: dict[str, tuple[int, str]] = session.info.pop(BASES_KEY, {})
+    for tenant_id, (seq, head_hash) in bases.items():
+        _advance_anchor(session, tenant_id, seq, head_hash)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_bases(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # a rolled-back transaction's entries are gone, and so is what they extended
+        session.info.pop(BASES_KEY, None)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -170,6 +170,8 @@ def import_tenant(db: Database, document: dict[str, Any], *, replace: bool = Fal
         session.expire_all()
         audit.write(session, tenant_id, actor=actor, action="tenant.restore", target_type="tenant",
                     target_id=tenant_id, note=f"restored from a backup taken {document.get('exported_at', '?')}")
+    with db.tenant(tenant_id) as session:  # audit anchors belong to the instance: the restored chain gets one here
+        audit.reanchor(session, tenant_id)
     return tenant_id
 
 

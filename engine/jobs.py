@@ -1,30 +1,45 @@
 """Background jobs in the database: scheduled per tenant, claimed once across workers, retried with backoff.
 
 A job is claimed by flipping it from `queued` to `running` in a short transaction that skips rows
-other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time). It
-then runs in its tenant's scope; success marks it `done`, an error puts it back with exponential
+other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer at a time). The
+claim is a lease: a token and an expiry (FORMWORK_JOB_LEASE_SECONDS, 30 by default) that a
+heartbeat thread of the worker renews while the job waits or runs. A worker that dies stops renewing,
+and another worker takes the job over once the lease has run out; a job that legitimately runs long
+keeps its lease and is never run twice. Finishing or failing a job checks the lease is still this
+run's, so a run that lost its lease cannot commit its changes beside the run that took over.
+The job runs in its tenant's scope; success marks it `done`, an error puts it back with exponential
 backoff, and after `max_attempts` it stays `failed` — an incident an operator can retry.
 """
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, NotFound
+from engine.errors import BadRequest, Conflict, NotFound
 from engine.storage.database import Database
 from engine.storage.models import Job
 
 log = logging.getLogger("formwork.jobs")
-STALE_AFTER = timedelta(minutes=10)  # a `running` job older than this belonged to a worker that died
+LEASE_VARIABLE = "FORMWORK_JOB_LEASE_SECONDS"
+DEFAULT_LEASE = timedelta(seconds=30)  # a dead worker's job is taken over within this (plus a poll)
 BACKOFF = timedelta(seconds=15)
+
+
+class LeaseLost(Conflict):
+    """This run's lease ran out and another worker took the job over: this run's changes must not count."""
+
+    code = "job_lease_lost"
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class ClaimedJob:
     key: str
     payload: Mapping[str, Any]
     attempts: int
+    lease: str = ""  # the claim's token: finishing or failing the job needs it to still be the job's
 
 
 Handler = Callable[[ClaimedJob, datetime], None]
@@ -79,36 +95,117 @@ def enqueue(session: Session, tenant_id: str, kind: str, payload: Mapping[str, A
     return job_id
 
 
-def claim_due(db: Database, moment: datetime, kinds: Iterable[str], limit: int = 20) -> list[ClaimedJob]:
-    """Mark up to `limit` due jobs of `kinds` as running for this worker; no two workers get the same job."""
+def lease_duration() -> timedelta:
+    """How long a claim holds a job without renewal: FORMWORK_JOB_LEASE_SECONDS, else 30 seconds."""
+    configured = os.environ.get(LEASE_VARIABLE, "").strip()
+    if not configured:
+        return DEFAULT_LEASE
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise BadRequest(f"{LEASE_VARIABLE} must be a number of seconds above 0, not {configured!r}")
+    return timedelta(seconds=seconds)
+
+
+def claim_due(db: Database, moment: datetime, kinds: Iterable[str], limit: int = 20,
+              lease: timedelta | None = None) -> list[ClaimedJob]:
+    """Lease up to `limit` due jobs of `kinds` to this worker: queued ones, and running ones whose lease ran out
+    (their worker died); no two workers get the same job."""
+    lease = lease or lease_duration()
     with db.platform() as session:
+        clock = now()  # leases follow the real clock, even when `moment` rehearses another time
         statement = (
             select(Job)
-            .where(or_(Job.state == "queued", (Job.state == "running") & (Job.run_at < moment - STALE_AFTER)),
-                   Job.run_at <= moment, Job.kind.in_(sorted(kinds)))
+            .where(or_(and_(Job.state == "queued", Job.run_at <= moment),
+                       and_(Job.state == "running", Job.lease_until < clock)),
+                   Job.kind.in_(sorted(kinds)))
             .order_by(Job.run_at).limit(limit)
         )
         if db.dialect == "postgresql":
             statement = statement.with_for_update(skip_locked=True)
         claimed = []
         for job in session.scalars(statement):
+            if job.state == "running":
+                log.warning("job %s (%s) was left running by a worker whose lease ran out; taking it over",
+                            job.id, job.kind)
             job.state, job.run_at, job.attempts = "running", moment, job.attempts + 1
-            job.last_error = f"claimed by {socket.gethostname()}"
-            claimed.append(ClaimedJob(job.tenant_id, job.id, job.kind, job.key, dict(job.payload), job.attempts))
+            job.lease_token, job.lease_until = str(uuid.uuid4()), clock + lease
+            job.last_error = f"claimed by {socket.gethostname()} (process {os.getpid()})"
+            claimed.append(ClaimedJob(job.tenant_id, job.id, job.kind, job.key, dict(job.payload), job.attempts,
+                                      job.lease_token))
         return claimed
 
 
+def renew(db: Database, leases: Iterable[str], lease: timedelta) -> int:
+    """Extend the leases this worker still holds; returns how many. Rows another transaction holds are skipped."""
+    tokens = sorted(set(leases))
+    if not tokens:
+        return 0
+    held = select(Job.lease_token).where(Job.lease_token.in_(tokens), Job.state == "running")
+    if db.dialect == "postgresql":  # a handler finishing its job holds the row: it needs no renewal then
+        held = held.with_for_update(skip_locked=True)
+    with db.platform() as session:
+        result = session.execute(update(Job).where(Job.lease_token.in_(held.scalar_subquery()))
+                                 .values(lease_until=now() + lease).execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Heartbeat:
+    """Renew a batch's leases every third of the lease while the block runs (a thread of the worker)."""
+
+    def __init__(self, db: Database, leases: Iterable[str], lease: timedelta) -> None:
+        self.db, self.leases, self.lease = db, list(leases), lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="formwork-job-lease", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() / 3):
+            try:
+                renew(self.db, self.leases, self.lease)
+            except SQLAlchemyError:  # the database is briefly unreachable or busy: try again at the next beat
+                log.warning("could not renew the leases of %d jobs", len(self.leases), exc_info=True)
+
+
+def hold(db: Database, job: ClaimedJob, lease: timedelta) -> bool:
+    """Renew one job's lease just before it runs; False when it was lost (a slow batch) and must not run."""
+    with db.platform() as session:
+        result = session.execute(update(Job).where(Job.tenant_id == job.tenant_id, Job.id == job.id,
+                                                   Job.lease_token == job.lease, Job.state == "running")
+                                 .values(lease_until=now() + lease).execution_options(synchronize_session=False))
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _holds(row: Job, job: ClaimedJob) -> bool:
+    return row.state == "running" and (not job.lease or row.lease_token == job.lease)
+
+
 def finish(session: Session, job: ClaimedJob) -> None:
+    """Mark the job done in the handler's own transaction; LeaseLost rolls that transaction back."""
     row = session.get(Job, (job.tenant_id, job.id))
-    if row is not None and row.state == "running":
-        row.state, row.finished_at, row.last_error = "done", now(), ""
+    if row is None or (row.state == "done" and row.lease_token == job.lease):
+        return
+    if not _holds(row, job):
+        raise LeaseLost(f"job {job.id} ({job.kind}) was taken over by another worker after this run's lease ran "
+                        "out; this run's changes are rolled back")
+    row.state, row.finished_at, row.last_error, row.lease_until = "done", now(), "", None
 
 
 def fail(db: Database, job: ClaimedJob, error: BaseException) -> None:
     with db.platform() as session:
         row = session.get(Job, (job.tenant_id, job.id))
-        if row is None:
-            return
+        if row is None or not _holds(row, job):
+            return  # another worker runs it now: its outcome counts, not this one's
+        row.lease_until = None
         row.last_error = f"{type(error).__name__}: {error}"[:4000]
         if row.attempts >= row.max_attempts:
             row.state, row.finished_at = "failed", now()
@@ -136,17 +233,23 @@ def listing(db: Database, *, failed_only: bool = False, limit: int = 200) -> lis
         return list(session.scalars(statement))
 
 
-def run_due(db: Database, handlers: Mapping[str, Handler], moment: datetime | None = None) -> tuple[int, int]:
+def run_due(db: Database, handlers: Mapping[str, Handler], moment: datetime | None = None,
+            lease: timedelta | None = None) -> tuple[int, int]:
     """Run every job due at `moment`; returns (succeeded, failed). Handlers finish their job themselves."""
     moment = moment or now()
+    lease = lease or lease_duration()
     done = failed = 0
-    while claimed := claim_due(db, moment, handlers):
-        for job in claimed:
-            try:
-                handlers[job.kind](job, moment)
-                done += 1
-            except Exception as error:
-                log.exception("job %s (%s) failed", job.id, job.kind)
-                fail(db, job, error)
-                failed += 1
+    while claimed := claim_due(db, moment, handlers, lease=lease):
+        with Heartbeat(db, [job.lease for job in claimed], lease):
+            for job in claimed:
+                if not hold(db, job, lease):
+                    log.warning("job %s (%s) was taken over by another worker before it ran here", job.id, job.kind)
+                    continue
+                try:
+                    handlers[job.kind](job, moment)
+                    done += 1
+                except Exception as error:
+                    log.exception("job %s (%s) failed", job.id, job.kind)
+                    fail(db, job, error)
+                    failed += 1
     return done, failed

@@ -23,7 +23,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.errors import BadRequest, FormworkError, PermissionDenied
+from engine.errors import BadRequest, Conflict, FormworkError, PermissionDenied
 from engine.storage.models import Tenant, User
 
 PLANS = ("trial", "professional", "enterprise")
@@ -51,6 +51,12 @@ class ReadOnly(PermissionDenied):
 
 class SeatsExhausted(PermissionDenied):
     code = "seats_exhausted"
+
+
+class TooFewSeats(Conflict):
+    """A license with fewer seats than the tenant's active users: some must be deactivated first."""
+
+    code = "too_few_seats"
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,7 @@ def _modules(tenant: Tenant) -> tuple[str, ...] | None:
 def apply(session: Session, tenant: Tenant, token: str, actor: str) -> License:
     """Verify a token and make it the tenant's license, with its audit entry, in the caller's transaction."""
     grant = verify(token, tenant.id)
+    check_seats_cover_active_users(session, tenant.id, grant.seats)
     before = current(tenant).claims()
     tenant.license_token = token.strip()
     tenant.plan, tenant.seats = grant.plan, grant.seats
@@ -258,6 +265,25 @@ def apply(session: Session, tenant: Tenant, token: str, actor: str) -> License:
 def active_users(session: Session, tenant_id: str) -> int:
     statement = select(func.count()).select_from(User).where(User.tenant_id == tenant_id, User.is_active.is_(True))
     return session.scalar(statement) or 0
+
+
+def active_usernames(session: Session, tenant_id: str) -> list[str]:
+    statement = select(User.username).where(User.tenant_id == tenant_id, User.is_active.is_(True))
+    return list(session.scalars(statement.order_by(User.username)))
+
+
+def check_seats_cover_active_users(session: Session, tenant_id: str, seats: int | None) -> None:
+    """Refuse a license that would leave more active users than seats, saying how many to deactivate and who."""
+    if seats is None:
+        return
+    active = active_usernames(session, tenant_id)
+    if len(active) <= seats:
+        return
+    excess = len(active) - seats
+    raise TooFewSeats(f"this license has {seats} seats but tenant {tenant_id!r} has {len(active)} active users: "
+                      f"deactivate {excess} of them first (active users: {', '.join(active)}), or apply a license "
+                      f"with at least {len(active)} seats",
+                      details={"seats": seats, "active": len(active), "deactivate": excess, "active_users": active})
 
 
 def check_seat_free(session: Session, tenant: Tenant) -> None:

@@ -50,7 +50,7 @@ def account_policy(failures: int = 5, lock: timedelta = timedelta(minutes=15)) -
 
 
 def address_policy(failures: int = 100) -> Policy:
-    """A client address: by default 100 failures a minute (the app.py setting), over any accounts, lock it for a minute, then 2 ..."""
+    """A client address: by default 100 failures a minute, over any accounts, lock it for a minute, then 2 ..."""
     return Policy(failures, window=timedelta(minutes=1), lock=timedelta(minutes=1), max_lock=timedelta(hours=1),
                   cleared_by_success=False)
 

@@ -147,6 +147,22 @@ class AuditEntry(TenantOwned, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class AuditAnchor(Base):
+    """The head of a tenant's audit chain, signed with the instance key: how long the chain is and where it ends.
+
+    Instance state like the key that signs it, not tenant data: backups leave it out (it has no `tenant_id`), and a
+    restored tenant is re-anchored by `audit.reanchor` once its backup is trusted.
+    """
+
+    __tablename__ = "audit_anchors"
+
+    tenant: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(64))
+    anchored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ProcessInstance(TenantOwned, Base):
     """One approval run of a record; `state` is the serialized run without its spec."""
 
@@ -223,12 +239,15 @@ class Job(Base):
     key: Mapped[str] = mapped_column(String(140))          # e.g. the instance id a timer belongs to
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    state: Mapped[str] = mapped_column(String(16), default="queued")   # queued | done | failed
+    state: Mapped[str] = mapped_column(String(16), default="queued")   # queued | running | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # While running: which claim holds the job and until when; a worker renews it, another takes over after it.
+    lease_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class EffectLog(TenantOwned, Base):

@@ -155,3 +155,16 @@ def test_the_audit_log_viewer_filters_by_tenant_actor_entity_and_date(
     past = operator.get(f"/admin/audit/?tenant={tenant}&until=2000-01-01").get_data(as_text=True)
     assert '<tr class="audit-row">' not in past
     assert operator.get("/admin/audit/?since=yesterday").status_code == 400
+
+
+def test_a_license_with_too_few_seats_is_refused_in_the_console(engine: Formwork, tenant: str,
+                                                                 operator: FlaskClient) -> None:
+    for name in ("li", "wang", "zhao"):
+        add_user(engine, tenant, name, "admin")
+    page = post(operator, "/admin/licenses/", "/admin/licenses/issue",
+                {"tenant": tenant, "plan": "professional", "seats": "2"})
+    assert (f"this license has 2 seats but tenant &#39;{tenant}&#39; has 3 active users: deactivate 1 of them "
+            "first (active users: li, wang, zhao)") in page
+    assert "请先停用其中 1 个（启用中的用户：li, wang, zhao）" in page
+    with engine.db.tenant(tenant) as session:
+        assert licenses.current(tenancy.get_tenant(session, tenant)).seats is None

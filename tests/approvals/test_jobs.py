@@ -1,17 +1,26 @@
 """The job queue: each job runs once even with several workers; failures back off, then become incidents."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from engine import jobs
+from engine import jobs, plugin_registry, tenancy
+from engine.events import HOOK_JOB
 from engine.runtime import Formwork
 from engine.storage.models import Job
-from tests.cli.test_cli import run
+from engine.tenancy import Actor
+from tests.cli.test_cli import FORMWORK, ROOT, run
 
 
 def queue(engine: Formwork, tenant: str, kind: str, count: int) -> list[str]:
@@ -84,3 +93,143 @@ def test_a_job_waits_for_its_time(engine: Formwork, tenant: str) -> None:
     assert jobs.run_due(engine.db, {"test.later": handler}) == (0, 0)
     assert jobs.run_due(engine.db, {"test.later": handler}, later + timedelta(hours=1)) == (1, 0)
     assert seen == ["k1"]
+
+
+def test_a_job_running_longer_than_its_lease_is_run_once(engine: Formwork, tenant: str) -> None:
+    """The worker renews the lease while the job runs: another worker polling all along never takes it."""
+    [job_id] = queue(engine, tenant, "test.long", 1)
+    lease = timedelta(seconds=0.6)
+    runs: list[str] = []
+    started = threading.Event()
+
+    def long_job(job: jobs.ClaimedJob, _moment: datetime) -> None:
+        if job.id != job_id:
+            return
+        runs.append(job.lease)
+        started.set()
+        time.sleep(2.5)  # four leases long
+        with engine.db.tenant(job.tenant_id) as session:
+            jobs.finish(session, job)
+
+    def first() -> None:
+        jobs.run_due(engine.db, {"test.long": long_job}, lease=lease)
+
+    def second() -> None:
+        started.wait(10)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            jobs.run_due(engine.db, {"test.long": long_job}, lease=lease)
+            time.sleep(0.1)
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(runs) == 1
+    with engine.db.platform() as session:
+        row = session.get(Job, (tenant, job_id))
+        assert row is not None and (row.state, row.attempts) == ("done", 1)
+
+
+def test_a_run_that_lost_its_lease_cannot_finish_the_job(engine: Formwork, tenant: str) -> None:
+    [job_id] = queue(engine, tenant, "test.lost", 1)
+    moment = datetime.now(UTC)
+    [stale] = [job for job in jobs.claim_due(engine.db, moment, ["test.lost"], lease=timedelta(seconds=0.1))
+               if job.id == job_id]
+    time.sleep(0.3)
+    [current] = [job for job in jobs.claim_due(engine.db, moment, ["test.lost"]) if job.id == job_id]
+    assert current.attempts == 2 and current.lease != stale.lease
+    with pytest.raises(jobs.LeaseLost, match="taken over by another worker"), engine.db.tenant(tenant) as session:
+        jobs.finish(session, stale)
+    jobs.fail(engine.db, stale, RuntimeError("too late"))  # ignored: the job is the other run's now
+    with engine.db.tenant(tenant) as session:
+        jobs.finish(session, current)
+    with engine.db.platform() as session:
+        row = session.get(Job, (tenant, job_id))
+        assert row is not None and (row.state, row.last_error) == ("done", "")
+
+
+def test_the_lease_is_configured_in_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(jobs.LEASE_VARIABLE, "2.5")
+    assert jobs.lease_duration() == timedelta(seconds=2.5)
+    monkeypatch.setenv(jobs.LEASE_VARIABLE, "soon")
+    with pytest.raises(jobs.BadRequest, match="FORMWORK_JOB_LEASE_SECONDS must be a number of seconds above 0"):
+        jobs.lease_duration()
+    monkeypatch.delenv(jobs.LEASE_VARIABLE)
+    assert jobs.lease_duration() == timedelta(seconds=30)
+
+
+class HangingReceiver:
+    """A webhook endpoint that keeps its first request waiting (the worker is mid-job) and answers the others."""
+
+    def __init__(self) -> None:
+        self.hits: list[float] = []
+        self.first = threading.Event()
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.hits.append(time.monotonic())
+                if len(receiver.hits) == 1:
+                    receiver.first.set()
+                    receiver.release.wait(20)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # the killed worker's connection is gone
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[HangingReceiver]:
+    found = HangingReceiver()
+    yield found
+    found.release.set()
+    found.server.shutdown()
+    found.server.server_close()
+
+
+def worker_process(engine: Formwork, *args: str) -> subprocess.Popen[str]:
+    environment = {**os.environ, "FORMWORK_DATABASE_URL": engine.db.url, jobs.LEASE_VARIABLE: "2"}
+    return subprocess.Popen([FORMWORK, "worker", *args], env=environment, cwd=ROOT, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_killed_workers_job_is_taken_over_by_another_worker_once(
+        engine: Formwork, tenant: str, receiver: HangingReceiver) -> None:
+    """kill -9 a `formwork worker` in the middle of a job: another worker runs it once its lease (2 s) runs out."""
+    if "webhooks" not in plugin_registry.load():
+        pytest.skip("the webhooks plugin is not installed (make install installs it)")
+    with engine.db.tenant(tenant) as session:
+        plugin_registry.set_enabled(session, tenant, "webhooks", True, settings={
+            "subscriptions": [{"url": receiver.url, "events": ["record.created"], "secret": "s3cret-key"}]})
+    with engine.records(Actor(tenant, tenancy.SYSTEM_ACTOR, frozenset({"admin"}))) as records:
+        records.create("base", "org_unit", {"unit_code": "HQ", "unit_name": "Head office"})
+    with engine.db.platform() as session:
+        [job_id] = session.scalars(select(Job.id).where(Job.tenant_id == tenant, Job.kind == HOOK_JOB)).all()
+
+    first = worker_process(engine, "--once")
+    try:
+        assert receiver.first.wait(120), "the first worker never delivered the webhook"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    time.sleep(2.5)  # the lease runs out: a worker started now takes the job over at once
+    worker_process(engine, "--once").wait(120)
+    assert len(receiver.hits) == 2, "the next worker did not take over the killed worker's job"
+    with engine.db.platform() as session:
+        row = session.get(Job, (tenant, job_id))
+        assert row is not None and (row.state, row.attempts) == ("done", 2)
+    worker_process(engine, "--once").wait(60)
+    assert len(receiver.hits) == 2  # done: never delivered a third time

@@ -230,3 +230,38 @@ def test_a_stored_token_edited_in_the_database_makes_the_tenant_read_only(
 
 def test_the_license_endpoint_needs_a_login(client: FlaskClient) -> None:
     assert client.get("/api/v1/license").status_code == 401
+
+
+def add_active_users(engine: Formwork, tenant_id: str, count: int) -> list[str]:
+    names = [f"user{n:02d}" for n in range(count)]
+    with engine.db.tenant(tenant_id) as session:
+        for name in names:
+            tenancy.add_user(session, tenant_id, name, None, ["admin"])
+    return names
+
+
+def test_a_license_with_fewer_seats_than_active_users_is_refused_naming_them(engine: Formwork, tenant: str) -> None:
+    names = add_active_users(engine, tenant, 15)
+    refused = apply(engine, tenant, issue(engine, tenant, "--plan", "professional", "--seats", "5"))
+    assert refused.exit_code == 1
+    assert (f"this license has 5 seats but tenant {tenant!r} has 15 active users: deactivate 10 of them first "
+            f"(active users: {', '.join(names)}), or apply a license with at least 15 seats") in refused.stderr
+    with engine.db.tenant(tenant) as session:
+        row = session.get(Tenant, tenant)
+        assert row is not None and row.license_token is None and row.seats is None  # nothing changed
+        assert session.scalars(select(AuditEntry).where(AuditEntry.action == "license.apply")).first() is None
+    with engine.db.tenant(tenant) as session:
+        for name in names[5:]:
+            tenancy.set_user_active(session, tenant, name, False)
+    applied = apply(engine, tenant, issue(engine, tenant, "--plan", "professional", "--seats", "5"))
+    assert applied.exit_code == 0, applied.output
+    assert "seats 5" in applied.stdout
+
+
+def test_the_seat_refusal_reads_in_chinese_on_the_pages() -> None:
+    from web.pages.i18n import in_chinese
+
+    message = ("this license has 5 seats but tenant 'acme' has 7 active users: deactivate 2 of them first "
+               "(active users: a, b, c, d, e, f, g), or apply a license with at least 7 seats")
+    assert in_chinese(message) == ("该授权只有 5 个席位，但租户 acme 有 7 个启用中的用户：请先停用其中 2 个"
+                                   "（启用中的用户：a, b, c, d, e, f, g），或应用至少 7 个席位的授权")

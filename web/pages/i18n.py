@@ -398,6 +398,10 @@ _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in 
     (r"^(.*) is (\d+) bytes; files may be at most (\d+) bytes$", r"\1 大小为 \2 字节，超过上限 \3 字节"),
     # users and roles (designer) and the one-time password links
     (r"^seats (\d+) of (\d+) in use in tenant .*$", r"席位已用 \1 / \2：请先停用一个用户，或申请席位更多的授权"),
+    (r"^this license has (\d+) seats but tenant '(.*)' has (\d+) active users: deactivate (\d+) of them first "
+     r"\(active users: (.*)\), or apply a license with at least \d+ seats$",
+     r"该授权只有 \1 个席位，但租户 \2 有 \3 个启用中的用户：请先停用其中 \4 个（启用中的用户：\5），"
+     r"或应用至少 \3 个席位的授权"),
     (r"^cannot .* '(.*)': they are the tenant's last active administrator.*$",
      r"\1 是本租户最后一位有效的管理员：请先指定另一位管理员"),
     (r"^the password needs at least (\d+) characters$", r"密码至少需要 \1 个字符"),
@@ -442,7 +446,12 @@ def engine_message(message: str) -> str:
     """An engine validation message in the current language (the engine writes English)."""
     if language() != "zh":
         return message
+    return in_chinese(message) or message
+
+
+def in_chinese(message: str) -> str | None:
+    """The Chinese text of an engine message, when the catalog has one."""
     for pattern, replacement in _ENGINE_ZH:
         if pattern.match(message):
             return pattern.sub(replacement, message)
-    return message
+    return None
