@@ -1,13 +1,13 @@
 """Computed fields and declared checks of one record, in Python (the SQL side lives in storage)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine import patterns
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError, FormulaRuntimeError
 from engine.formula import Context, Formula
@@ -87,8 +87,8 @@ def check_field(spec: FieldSpec, value: Any, where: str) -> list[FieldError]:
             errors.append(FieldError(where, f"must be at least {spec.min_length} characters"))
         if spec.max_length is not None and len(value) > spec.max_length:
             errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})"))
-        if spec.pattern and not re.fullmatch(spec.pattern, value):
-            errors.append(FieldError(where, f"does not match the pattern {spec.pattern}"))
+        if spec.pattern and not patterns.fullmatches(spec.pattern, value):
+            errors.append(FieldError(where, "has the wrong format"))  # never the raw pattern: users cannot read it
     return errors
 
 
