@@ -283,6 +283,7 @@ class ModuleCompiler:
             default=default, min=_decimal_or_none(raw.get("min")), max=_decimal_or_none(raw.get("max")),
             max_length=raw.get("max_length"), min_length=raw.get("min_length"), scale=raw.get("scale"),
             pattern=self.pattern((*path, "pattern"), raw.get("pattern"), name),
+            pattern_message=label_of(raw["pattern_message"], name) if raw.get("pattern_message") else None,
             formula=self.formula((*path, "formula"), raw.get("formula"), env,
                                  what=f"formula of {name!r}", expect=expect),
             visible_if=self.condition(path, "visible_if", raw, env, name),

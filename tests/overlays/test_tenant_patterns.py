@@ -81,3 +81,16 @@ def test_patterns_match_whole_values_in_linear_time() -> None:
     assert fullmatches("[\u4e00-\u9fa5]+", "木工") and check_pattern("[a-") is not None
     with pytest.raises(InvalidPattern, match=r"pattern '\(a\)\\\\1' is not supported: backreferences"):
         fullmatches(r"(a)\1", "aa")
+
+
+def test_a_pattern_may_say_in_its_own_words_what_is_wrong(administrator: Api) -> None:
+    overlay = ("overlay: base\nbase_version: 1.2.0\nentities:\n  trade:\n    fields:\n"
+               "      trade_name: {pattern: '[a-z]+',\n"
+               "                   pattern_message: {zh: 只能填写小写字母, en: lower-case letters only}}\n")
+    published = administrator.post("/designer/base/publish", {"overlay": overlay})
+    assert published.status_code == 200, published.get_json()
+    body = {"trade_key": "t1", "trade_name": "Carpenter", "skill_level": "skilled", "guide_price": "300"}
+    english = administrator.post("/records/base/trade", body)
+    assert {e["field"]: e["message"] for e in english.get_json()["errors"]} == {"trade_name": "lower-case letters only"}
+    chinese = administrator.post("/records/base/trade?lang=zh", body)
+    assert {e["field"]: e["message"] for e in chinese.get_json()["errors"]} == {"trade_name": "只能填写小写字母"}
