@@ -127,9 +127,13 @@ class Approvals:
     def _task(self, task_id: str) -> HumanTask:
         """An open task that exists for the actor: one whose record they may read (else 404, as if it did not
         exist, whatever its state or who decided it)."""
+        missing = NotFound(f"task {task_id!r} does not exist")
         task = self.session.get(HumanTask, (self.actor.tenant_id, task_id))
-        if task is None or not self._readable(self.records, [task]):
-            raise NotFound(f"task {task_id!r} does not exist")
+        if task is None:
+            raise missing
+        entity = self.records.entity(task.module, task.entity)  # outside the license 403, plugin off 422
+        if self.records.readable_row(entity, task.record_id) is None:
+            raise missing
         if task.state != "open":
             who = f" by {task.completed_by}" if task.completed_by else ""
             raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state})
