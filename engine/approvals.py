@@ -14,6 +14,7 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from engine.records import EDITABLE_STATUSES, Records, record_document
 from engine.storage.models import HumanTask, ProcessInstance, Record, TaskCandidate, User
+from engine.tenancy import actor_of
 from engine.values import to_json
 from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
 
@@ -25,6 +26,12 @@ SERVICE_JOB = "process.service"  # retries the service tasks of an instance that
 
 # Builds the caller that runs an entity's service tasks for the records' actor (see engine.plugin_host).
 ServiceHost = Callable[[Records, EntitySpec], ServiceCaller]
+
+
+class NotEditable(BadRequest):
+    """A decision sent something its step may not change: a process variable, or a field it does not list."""
+
+    code = "not_editable"
 
 
 def now() -> datetime:
@@ -118,13 +125,35 @@ class Approvals:
     # -- tasks -------------------------------------------------------------------------------------
 
     def _task(self, task_id: str) -> HumanTask:
+        """An open task that exists for the actor: one whose record they may read (else 404, as if it did not
+        exist, whatever its state or who decided it)."""
+        missing = NotFound(f"task {task_id!r} does not exist")
         task = self.session.get(HumanTask, (self.actor.tenant_id, task_id))
         if task is None:
-            raise NotFound(f"task {task_id!r} does not exist")
+            raise missing
+        entity = self.records.entity(task.module, task.entity)  # outside the license 403, plugin off 422
+        if self.records.readable_row(entity, task.record_id) is None:
+            raise missing
         if task.state != "open":
             who = f" by {task.completed_by}" if task.completed_by else ""
             raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state})
         return task
+
+    @staticmethod
+    def _readable(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[EntitySpec, Record]]:
+        """task id -> (entity, record) of the tasks whose record `records`' actor may read under the row
+        filters of their roles (one query per entity); a task of a module not in use is left out."""
+        by_entity: dict[tuple[str, str], list[HumanTask]] = {}
+        for task in tasks:
+            by_entity.setdefault((task.module, task.entity), []).append(task)
+        found: dict[str, tuple[EntitySpec, Record]] = {}
+        for (module, name), group in by_entity.items():
+            entity = records.modules[module].entities.get(name) if module in records.modules else None
+            if entity is None:
+                continue
+            rows = records.readable_rows(entity, {task.record_id for task in group})
+            found.update({task.id: (entity, rows[task.record_id]) for task in group if task.record_id in rows})
+        return found
 
     def _may_act(self, task: HumanTask) -> bool:
         if self.actor.is_admin or task.assignee == self.actor.username:
@@ -142,7 +171,7 @@ class Approvals:
         if decision not in DECISIONS:
             raise BadRequest(f"'decision' must be one of {', '.join(DECISIONS)}, not {decision!r}")
         if data is not None and not isinstance(data, Mapping):
-            raise BadRequest("'data' must be an object of process variables")
+            raise BadRequest("'data' must be an object of the fields this step may change")
         audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
@@ -152,8 +181,8 @@ class Approvals:
 
     def _complete(self, task: HumanTask, decision: str, comment: str, *, data: Mapping[str, Any] | None = None,
                   variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Decide a task. `data` comes from the performer: record fields it may change, else process
-        variables; `variables` come from the engine itself (a resubmitted record's fresh values)."""
+        """Decide a task. `data` comes from the performer: only the record fields the step declares
+        editable; `variables` come from the engine itself (a resubmitted record's fresh values)."""
         entity = self.records.entity(task.module, task.entity)
         row = self.records.row(entity, task.record_id)
         instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
@@ -161,17 +190,17 @@ class Approvals:
             raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running")
         run = self._restore(instance, entity)
         data = dict(data or {})
-        editable = set(run.process.tasks[task.bpmn_id].editable) if task.bpmn_id in run.process.tasks else set()
-        changes = {k: v for k, v in data.items() if k in entity.fields}
-        refused = sorted(set(changes) - editable)
-        if refused:
-            raise BadRequest(f"this task may not change {', '.join(refused)}"
-                             + (f"; it may change {', '.join(sorted(editable))}" if editable else ""))
-        if changes:  # fields the process lets this step change, e.g. the approved amount
-            self.records.change_during_review(entity, row, changes)
+        editable = run.process.tasks[task.bpmn_id].editable if task.bpmn_id in run.process.tasks else ()
+        refused = sorted(set(data) - set(editable))
+        if refused:  # process variables are the engine's: a performer changes only the fields the step lists
+            may = (f"it may change {', '.join(editable)}" if editable
+                   else "it changes no field: send only the decision and a comment")
+            raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
+                              details={"refused": refused, "editable": list(editable)})
+        if data:  # fields the process lets this step change, e.g. the approved amount; audited old -> new
+            self.records.change_during_review(entity, row, data, because=f"{task.title}: {decision}")
             fresh = self._process_data(entity, row)  # computed fields follow the change too
-            data = {**{k: v for k, v in data.items() if k not in changes},
-                    **{k: v for k, v in fresh.items() if k in entity.fields}}
+            data = {k: v for k, v in fresh.items() if k in entity.fields}
         data.update(variables or {})
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment
@@ -180,6 +209,8 @@ class Approvals:
                            after={"task": task.bpmn_id, "decision": decision, "comment": comment})
         self._save(instance, run, row, entity, returned=decision == "return")
         self._emit("task.completed", row, task)
+        if self.records.readable_row(entity, row.id) is None:  # the decision took it out of the actor's rows
+            return {**self.records.view(entity, row), "data": {}}
         return self.records.view(entity, row)
 
     def claim(self, task_id: str) -> dict[str, Any]:
@@ -199,6 +230,9 @@ class Approvals:
         target = self.session.get(User, (self.actor.tenant_id, str(to_user))) if isinstance(to_user, str) else None
         if target is None or not target.is_active:
             raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}")
+        if not self._readable(self.records.as_actor(actor_of(target)), [task]):
+            raise BadRequest(f"{target.username!r} may not read this record, so the task cannot be delegated to "
+                             "them; choose someone who can")
         before = task.assignee
         task.assignee = target.username
         self._audit_task(task, "task.delegate", {"from": before or self.actor.username, "to": target.username,
@@ -334,7 +368,7 @@ class Approvals:
     # -- inbox -------------------------------------------------------------------------------------
 
     def inbox(self) -> list[dict[str, Any]]:
-        """Open tasks assigned to me, or unassigned and offered to one of my roles."""
+        """Open tasks assigned to me, or unassigned and offered to one of my roles, of records I may read."""
         mine = HumanTask.assignee == self.actor.username
         offered = and_(HumanTask.assignee.is_(None), exists().where(
             TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(self._candidate_keys())))
@@ -342,20 +376,18 @@ class Approvals:
         if not self.actor.is_admin:
             statement = statement.where(or_(mine, offered))
         tasks = list(self.session.scalars(statement.order_by(HumanTask.created_at)))
+        readable = self._readable(self.records, tasks)
         items = []
         for task in tasks:
-            if task.module not in self.records.modules:
+            if task.id not in readable:  # a task exists for me only if I may read its record
                 continue
-            entity = self.records.entity(task.module, task.entity)
-            row = self.records.find_row(entity, task.record_id)
-            view = task_view(task)
-            if row is not None:
-                shown = self.records.access(entity).shown(row.data) or {}
-                title_field = entity.title_field
-                view["record"] = {"id": row.id, "status": row.status, "created_by": row.created_by,
-                                  "title": to_json(shown.get(title_field)) if title_field else row.id,
-                                  "summary": {c: shown[c] for c in entity.list_columns if c in shown}}
-            items.append(view)
+            entity, row = readable[task.id]
+            shown = self.records.access(entity).shown(row.data) or {}
+            title_field = entity.title_field
+            items.append({**task_view(task), "record": {
+                "id": row.id, "status": row.status, "created_by": row.created_by,
+                "title": to_json(shown.get(title_field)) if title_field else row.id,
+                "summary": {c: shown[c] for c in entity.list_columns if c in shown}}})
         return items
 
 

@@ -1,13 +1,13 @@
 """Computed fields and declared checks of one record, in Python (the SQL side lives in storage)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine import patterns
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError, FormulaRuntimeError
 from engine.formula import Context, Formula
@@ -73,7 +73,7 @@ def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, whe
     values[spec.name] = result
 
 
-def check_field(spec: FieldSpec, value: Any, where: str) -> list[FieldError]:
+def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -> list[FieldError]:
     """The declared constraints of one field value (presence, range, length, pattern)."""
     if value is None or value == "" or value == []:
         # A numbered field is filled by the engine; when it cannot be, numbering says why.
@@ -92,8 +92,9 @@ def check_field(spec: FieldSpec, value: Any, where: str) -> list[FieldError]:
             errors.append(FieldError(where, f"must be at least {spec.min_length} characters"))
         if spec.max_length is not None and len(value) > spec.max_length:
             errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})"))
-        if spec.pattern and not re.fullmatch(spec.pattern, value):
-            errors.append(FieldError(where, f"does not match the pattern {spec.pattern}"))
+        if spec.pattern and not patterns.fullmatches(spec.pattern, value):  # never the pattern: users cannot read it
+            told = spec.pattern_message.get(language) if spec.pattern_message else "has the wrong format"
+            errors.append(FieldError(where, told))
     return errors
 
 
@@ -102,11 +103,11 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
     """Field constraints (rows included), then the entity's rules, once fields are sound."""
     errors: list[FieldError] = []
     for name, spec in entity.fields.items():
-        errors += check_field(spec, values.get(name), name)
+        errors += check_field(spec, values.get(name), name, language)
         if spec.type == "table":
             for index, row in enumerate(values.get(name) or []):
                 for child_name, child in spec.fields.items():
-                    errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}")
+                    errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
     if errors:
         return errors
     for rule in entity.rules:

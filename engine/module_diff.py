@@ -8,8 +8,8 @@ from typing import Any
 from engine.declarations.model import EntitySpec, FieldSpec, Label, ModuleSpec, Rule
 
 _FIELD_KEYS = ("type", "label", "required", "unique", "indexed", "default", "min", "max", "max_length", "min_length",
-               "scale", "pattern", "formula", "visible_if", "readonly_if", "options", "target", "multiline",
-               "hidden", "readonly", "scanned", "multiple", "help")
+               "scale", "pattern", "pattern_message", "formula", "visible_if", "readonly_if", "options", "target",
+               "multiline", "hidden", "readonly", "scanned", "multiple", "help")
 
 
 def module_diff(old: ModuleSpec, new: ModuleSpec) -> dict[str, Any]:

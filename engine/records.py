@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,13 +128,30 @@ class Records:
         return row
 
     def visible_row(self, entity: EntitySpec, record_id: str) -> Record:
-        access = self.access(entity)
-        access.require(Action.READ)
-        query = RecordQuery(self.session, entity, self.evaluation(entity))
-        row = query.one(record_id, access.row_filters)
+        """The live record the actor may read: 403 without the read action, 404 outside their row filters."""
+        self.access(entity).require(Action.READ)
+        row = self.readable_row(entity, record_id)
         if row is None:
             raise NotFound(f"{entity.title.en} {record_id!r} does not exist")
         return row
+
+    def readable_row(self, entity: EntitySpec, record_id: str) -> Record | None:
+        """The live record if the actor may read it (the read action and the row filters), else None."""
+        return self.readable_rows(entity, [record_id]).get(record_id)
+
+    def readable_rows(self, entity: EntitySpec, record_ids: Collection[str]) -> dict[str, Record]:
+        """The live records among `record_ids` that the actor may read, by id, in one query."""
+        access = self.access(entity)
+        if not record_ids or not access.allows(Action.READ):
+            return {}
+        query = RecordQuery(self.session, entity, self.evaluation(entity))
+        statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
+        return {row.id: row for row in self.session.scalars(statement)}
+
+    def as_actor(self, actor: Actor) -> Records:
+        """The same unit of work seen by another user of the tenant (whether they may read a record)."""
+        return Records(self.session, actor, self.modules, self.parameters, self.language,
+                       unlicensed=self.unlicensed, blocked=self.blocked)
 
     @staticmethod
     def values_of(entity: EntitySpec, row: Record) -> dict[str, Any]:
@@ -272,12 +289,14 @@ class Records:
                                  offset=_bounded(offset, "offset", 0, MAX_OFFSET))
         return Page([self.view(entity, row) for row in rows], total)
 
-    def change_during_review(self, entity: EntitySpec, row: Record, changes: Mapping[str, Any]) -> None:
-        """Apply the fields an approval step may change, whatever the status; the process vouches for them."""
+    def change_during_review(self, entity: EntitySpec, row: Record, changes: Mapping[str, Any], *,
+                             because: str) -> None:
+        """Apply the fields an approval step may change, whatever the status; the process vouches for them.
+        The audit entry (old -> new) says `because` (the step and its decision)."""
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
         values.update(self._accepted_input(entity, changes, None, previous=previous))
-        self._store(entity, row, self._finish(entity, values, record_id=row.id), "record.update")
+        self._store(entity, row, self._finish(entity, values, record_id=row.id), "record.update", because=because)
         self._settle_networks()
 
     def revalidate(self, entity: EntitySpec, row: Record, new_fields: Iterable[str] = ()) -> dict[str, Any]:
@@ -357,8 +376,9 @@ class Records:
             self._store(parent, row, document, "record.recompute", depth=depth + 1)
 
     def _store(self, entity: EntitySpec, row: Record, document: dict[str, Any], action: str, *,
-               depth: int | None = None, warnings: list[RuleWarning] | None = None) -> None:
-        """Write a changed document, audit it and refresh the rollups that count it.
+               depth: int | None = None, warnings: list[RuleWarning] | None = None, because: str = "") -> None:
+        """Write a changed document, audit it (`because` says why, if not the actor's own edit) and
+        refresh the rollups that count it.
 
         A user's change (`depth` None) stamps who changed it; a rollup recompute, `depth` levels
         down a cascade, keeps the last editor.
@@ -371,7 +391,7 @@ class Records:
         if depth is None:
             row.updated_by = self.actor.username
         self._flush(entity)
-        self._audit(action, entity, row, before, document, warnings)
+        self._audit(action, entity, row, before, document, warnings, because)
         if networks.reshapes(entity, before, document):
             self._mark_networks(entity, before, document)
         if depth is None:  # a user's change of a group (a plan's status date) reschedules its network
@@ -710,8 +730,8 @@ class Records:
                     record=record_document(row))
 
     def _audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
-               after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None) -> None:
-        note = f"{entity.key} v{row.version}"
+               after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None, because: str = "") -> None:
+        note = f"{entity.key} v{row.version}" + (f"; {because}" if because else "")
         if warnings:
             note += "; warnings: " + " | ".join(w.message for w in warnings)
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,

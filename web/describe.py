@@ -21,7 +21,7 @@ def describe_field(spec: FieldSpec, language: str) -> dict[str, Any]:
         "min": str(spec.min) if spec.min is not None else None,
         "max": str(spec.max) if spec.max is not None else None,
         "max_length": spec.max_length, "scale": spec.decimal_places if spec.type != "text" else None,
-        "pattern": spec.pattern,
+        "pattern": spec.pattern, "pattern_message": spec.pattern_message.as_dict() if spec.pattern_message else None,
         "visible_if": spec.visible_if.text if spec.visible_if else None,
         "readonly_if": spec.readonly_if.text if spec.readonly_if else None,
         "help": spec.help.as_dict() if spec.help else None,

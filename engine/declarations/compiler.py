@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine import field_types
+from engine import field_types, patterns
 from engine.declarations import constraints
 from engine.declarations.model import (
     FIELD_TYPES,
@@ -282,7 +282,8 @@ class ModuleCompiler:
             indexed=bool(raw.get("indexed", False)) or bool(raw.get("unique", False)),
             default=default, min=_decimal_or_none(raw.get("min")), max=_decimal_or_none(raw.get("max")),
             max_length=raw.get("max_length"), min_length=raw.get("min_length"), scale=raw.get("scale"),
-            pattern=raw.get("pattern"),
+            pattern=self.pattern((*path, "pattern"), raw.get("pattern"), name),
+            pattern_message=label_of(raw["pattern_message"], name) if raw.get("pattern_message") else None,
             formula=self.formula((*path, "formula"), raw.get("formula"), env,
                                  what=f"formula of {name!r}", expect=expect),
             visible_if=self.condition(path, "visible_if", raw, env, name),
@@ -299,6 +300,17 @@ class ModuleCompiler:
             mask=constraints.mask(self, path, raw, kind, name, [*self.roles, *BUILTIN_ROLES]),
             presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
         )
+
+    def pattern(self, path: Path, raw: Any, name: str) -> str | None:
+        """A field's format, if RE2 can run it (linear time); else a problem and no pattern."""
+        if not isinstance(raw, str):
+            return None
+        reason = patterns.check_pattern(raw)
+        if reason is not None:
+            self.problem(path, f"pattern of {name!r} cannot be used: {reason} (patterns run on RE2, which "
+                               "matches in linear time)")
+            return None
+        return raw
 
     # -- links to other entities ------------------------------------------------------------------
 

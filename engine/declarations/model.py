@@ -173,6 +173,7 @@ class FieldSpec:
     min_length: int | None = None
     scale: int | None = None
     pattern: str | None = None
+    pattern_message: Label | None = None           # what users read when a value misses the pattern
     formula: Formula | None = None
     visible_if: Formula | None = None
     readonly_if: Formula | None = None

@@ -384,7 +384,7 @@ _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in 
     (r"^must be a date like 2024-05-31, not (.*)$", r"须为日期，如 2024-05-31（收到 \1）"),
     (r"^must be a date and time like .*, not (.*)$", r"须为日期时间（收到 \1）"),
     (r"^must be a percentage between 0 and 100$", "须在 0 到 100 之间"),
-    (r"^does not match the pattern (.*)$", r"格式不正确（应匹配 \1）"),
+    (r"^has the wrong format$", "格式不正确"),
     (r"^(.*) is already used by another .*$", r"\1 已被其他记录使用"),
     (r"^refers to .*, which does not exist$", "引用的记录不存在"),
     (r"^is read-only( for your roles)?$", "只读"),
@@ -396,6 +396,12 @@ _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in 
     (r"^file (.*) does not exist; upload it first$", r"文件 \1 不存在，请先上传"),
     (r"^(.*) is not an accepted type.*$", r"\1 的文件类型不允许"),
     (r"^(.*) is (\d+) bytes; files may be at most (\d+) bytes$", r"\1 大小为 \2 字节，超过上限 \3 字节"),
+    # approval tasks
+    (r"^this task may not change (.*); it may change (.*)$", r"此审批步骤不能修改 \1；可修改：\2"),
+    (r"^this task may not change (.*); it changes no field.*$", r"此审批步骤不能修改 \1；只需填写审批意见"),
+    (r"^task '(.*)' does not exist$", "该待办不存在，或您无权查看其单据"),
+    (r"^'(.*)' may not read this record, so the task cannot be delegated.*$",
+     r"\1 无权查看此单据，不能转交给他；请选择有权查看的人"),
     # users and roles (designer) and the one-time password links
     (r"^seats (\d+) of (\d+) in use in tenant .*$", r"席位已用 \1 / \2：请先停用一个用户，或申请席位更多的授权"),
     (r"^this license has (\d+) seats but tenant '(.*)' has (\d+) active users: deactivate (\d+) of them first "
