@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from engine.declarations.loader import ModuleFolder
 from engine.errors import FormworkError
 from engine.runtime import Formwork
 from engine.storage.models import CatalogModule
-from tests.conftest import FIXTURES, PG_URL, Api, add_user, api_creator, login, new_project
+from tests.conftest import FIXTURES, Api, add_user, api_creator, login, new_project
 
 DRAWING = hashlib.shake_256(b"drawing").digest(3 * 1024 * 1024 + 17)   # a few MB, incompressible
 RECEIPT = b"%PDF-1.4 a receipt for a taxi ride"
@@ -66,8 +67,8 @@ def other(engine: Formwork, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """A fresh database of the other backend when PostgreSQL is there (SQLite <-> PostgreSQL), else a second
     SQLite file."""
     database = None
-    if engine.db.dialect == "sqlite" and PG_URL:
-        server, _, name = PG_URL.rpartition("/")
+    if engine.db.dialect == "sqlite" and pg_url():
+        server, _, name = pg_url().rpartition("/")
         database = f"{name}_restore"
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"')
         target = migrated(f"{server}/{database}")
@@ -80,9 +81,15 @@ def other(engine: Formwork, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
+def pg_url() -> str:
+    """This worker's PostgreSQL database (tests/conftest.py gives each pytest-xdist worker its own, read here at
+    fixture time: a name bound at import could be the run's shared one)."""
+    return os.environ.get("FORMWORK_TEST_DATABASE_URL", "")
+
+
 def _admin(*statements: str) -> None:
-    assert PG_URL
-    server = PG_URL.rpartition("/")[0].replace("postgresql+psycopg://", "postgresql://", 1)
+    assert pg_url()
+    server = pg_url().rpartition("/")[0].replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as connection:
         for statement in statements:
             connection.execute(statement)
