@@ -42,6 +42,24 @@ def _mine() -> list[str]:
     return [g.actor.username, *(f"role:{role}" for role in sorted(g.actor.roles))]
 
 
+def _readable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The notifications whose record the caller may still read (row filters, project membership): a notice
+    for a role never tells a holder outside the record's rows that it exists."""
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        if item.get("record_id"):
+            wanted.setdefault(f"{item['module']}.{item['entity']}", set()).add(str(item["record_id"]))
+    readable: set[tuple[str, str]] = set()
+    if wanted:
+        with current_app.extensions["formwork"].records(g.actor) as service:
+            for key, ids in wanted.items():
+                entity = service.entity_of(key)
+                if entity is not None:
+                    readable |= {(key, record_id) for record_id in service.readable_rows(entity, ids)}
+    return [item for item in items if not item.get("record_id")
+            or (f"{item['module']}.{item['entity']}", str(item["record_id"])) in readable]
+
+
 def _view(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item["id"], "title": item["title"], "body": item["body"], "event": item["event"],
             "module": item["module"], "entity": item["entity"], "record_id": item["record_id"],
@@ -50,7 +68,7 @@ def _view(item: dict[str, Any]) -> dict[str, Any]:
 
 @notifications.get("")
 def listing() -> Any:
-    items = [_view(item) for item in _store().list("notifications", owner=_mine(), limit=100)]
+    items = [_view(item) for item in _readable(_store().list("notifications", owner=_mine(), limit=100))]
     return jsonify({"items": items, "unread": sum(not item["read"] for item in items)})
 
 
@@ -58,7 +76,7 @@ def listing() -> Any:
 def mark_read(item_id: str) -> Any:
     store = _store()
     item = store.get("notifications", item_id)
-    if item is None or item.get("owner") not in _mine():
+    if item is None or item.get("owner") not in _mine() or not _readable([item]):
         raise NotFound(f"notification {item_id!r} does not exist")
     if g.actor.username not in item.get("read_by", []):
         store.update("notifications", item_id, {"read_by": [*item.get("read_by", []), g.actor.username]})

@@ -41,7 +41,8 @@ entities:
     title_field: code
     fields:
       code: {type: text, required: true, label: {zh: 单号, en: No.}}
-    permissions: {applicant: {actions: [create, read, submit]}, manager: {actions: [read]}}
+      region: {type: text, default: east, label: {zh: 区域, en: Region}}
+    permissions: {applicant: {actions: [create, read, submit]}, manager: {actions: [read], rows: "region == 'east'"}}
     workflow: {process: request.bpmn}
 """
 BPMN = """\
@@ -183,6 +184,24 @@ def test_a_new_task_and_its_decision_reach_the_inbox_the_robots_and_the_mail(
     titles = [item["title"] for item in client.get("/api/v1/notifications", headers=ann).get_json()["items"]]
     assert sorted(titles) == ["审批意见 / Decision: 经理审批 Manager review 同意 / approved",
                               "审批结束 / Approval finished: notify_demo.request R-1 → approved"]
+
+
+def test_a_role_notice_reaches_only_holders_who_may_read_its_record(engine: Formwork) -> None:
+    setup_tenant(engine, "notify-b", {})
+    with engine.approvals(Actor("notify-b", "ann", frozenset({"applicant"}))) as approvals:
+        for code, region in (("R-E", "east"), ("R-W", "west")):
+            record = approvals.records.create("notify_demo", "request", {"code": code, "region": region})
+            approvals.submit("notify_demo", "request", record["id"])
+    engine.run_jobs()
+    stored = engine.plugins.store("notify", "notify-b").list("notifications", owner=["role:manager"], limit=10)
+    assert len(stored) == 2   # both notices were written for the role ...
+
+    client = create_app(engine, TESTING=True).test_client()
+    bob = token(client, "notify-b", "bob")
+    items = client.get("/api/v1/notifications", headers=bob).get_json()["items"]
+    assert [item["body"].rsplit(" ", 1)[-1] for item in items] == ["R-E"]   # ... bob reads only the east one
+    west = next(item for item in stored if "R-W" in item["body"])
+    assert client.post(f"/api/v1/notifications/{west['id']}/read", headers=bob).status_code == 404
 
 
 def test_a_signed_dingtalk_url_keeps_its_access_token() -> None:
