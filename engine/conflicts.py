@@ -1,7 +1,7 @@
 """Declared conflicts: another live record of the same entity that shares fields (and a date range)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,18 +13,21 @@ from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 from engine.values import to_json
 
+Named = Callable[[EntitySpec, Record], str | None]   # how a message names a record; None: not to this actor
+
 
 def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
-                    record_id: str | None, language: str) -> list[FieldError]:
-    """The `error` conflicts the record has, each on its first match field, naming the other record."""
-    return [FieldError(check.match[0], _message(entity, check, values, other, language))
+                    record_id: str | None, language: str, named: Named) -> list[FieldError]:
+    """The `error` conflicts the record has, each on its first match field, naming the other record when the
+    actor may read it (`named`)."""
+    return [FieldError(check.match[0], _message(entity, check, values, named(entity, other), language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
 
 
 def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
-                      record_id: str | None, language: str) -> list[RuleWarning]:
+                      record_id: str | None, language: str, named: Named) -> list[RuleWarning]:
     """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which)."""
-    return [RuleWarning(None, check.match[0], _message(entity, check, values, other, language),
+    return [RuleWarning(None, check.match[0], _message(entity, check, values, named(entity, other), language),
                         conflict=check.number)
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
 
@@ -52,15 +55,13 @@ def _json_or_none(value: Any) -> Any:
     return None if value is None else to_json(value)
 
 
-def _message(entity: EntitySpec, check: ConflictCheck, values: Mapping[str, Any], other: Record,
+def _message(entity: EntitySpec, check: ConflictCheck, values: Mapping[str, Any], holder: str | None,
              language: str) -> str:
-    title = other.data.get(entity.title_field) if entity.title_field else None
-    holder = f"{title!r} (id {other.id})" if title is not None else f"id {other.id}"
     if check.message is not None:
-        return f"{check.message.get(language)} ({holder})"
+        return check.message.get(language) + (f" ({holder})" if holder else "")
     shown = ", ".join(f"{name} = {_json_or_none(values.get(name))!r}" for name in check.match)
     if language == "zh":
         period = f"且{check.overlaps[0]}–{check.overlaps[1]}期间重叠" if check.overlaps else ""
-        return f"已有相同({shown}){period}的{entity.title.zh}: {holder}"
+        return f"已有相同({shown}){period}的{entity.title.zh}" + (f": {holder}" if holder else "")
     period = f" and an overlapping {check.overlaps[0]}–{check.overlaps[1]} period" if check.overlaps else ""
-    return f"another {entity.title.en} has {shown}{period}: {holder}"
+    return f"another {entity.title.en} has {shown}{period}" + (f": {holder}" if holder else "")

@@ -148,6 +148,15 @@ class Records:
         statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
         return {row.id: row for row in self.session.scalars(statement)}
 
+    def named(self, entity: EntitySpec, row: Record) -> str | None:
+        """How a message to the actor names another record (a unique key or a conflict it clashes with): its
+        title as the actor sees it and its id; None when the actor may not read it (neither is theirs to learn)."""
+        if self.readable_row(entity, row.id) is None:
+            return None
+        shown = self.access(entity).shown(row.data) or {}
+        title = shown.get(entity.title_field) if entity.title_field else None
+        return f"{title!r} (id {row.id})" if title is not None else f"id {row.id}"
+
     def as_actor(self, actor: Actor) -> Records:
         """The same unit of work seen by another user of the tenant (whether they may read a record)."""
         return Records(self.session, actor, self.modules, self.parameters, self.language,
@@ -178,7 +187,8 @@ class Records:
         """The warning rules and warning conflicts a stored record has now (for its page)."""
         values, evaluation = self.values_of(entity, row), self.evaluation(entity)
         return (rule_warnings(entity, values, evaluation, self.language)
-                + conflict_warnings(self.session, entity, evaluation, values, row.id, self.language))
+                + conflict_warnings(self.session, entity, evaluation, values, row.id, self.language,
+                                    self.named))
 
     # -- use cases ---------------------------------------------------------------------------------
 
@@ -654,12 +664,14 @@ class Records:
         errors += self._uniqueness_errors(entity, values, record_id)
         errors += self._unique_key_errors(entity, values, record_id)
         if not errors:  # a clash with another record matters once the record itself is sound
-            errors += conflict_errors(self.session, entity, evaluation, values, record_id, self.language)
+            errors += conflict_errors(self.session, entity, evaluation, values, record_id, self.language,
+                                      self.named)
         if errors:
             raise RecordInvalid(_deduplicated(errors))
         if warnings is not None:
             warnings += rule_warnings(entity, values, evaluation, self.language)
-            warnings += conflict_warnings(self.session, entity, evaluation, values, record_id, self.language)
+            warnings += conflict_warnings(self.session, entity, evaluation, values, record_id, self.language,
+                                          self.named)
         return document
 
     def _reference_errors(self, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:
@@ -700,11 +712,12 @@ class Records:
                                 where=key.when)
             if clash is None:
                 continue
-            title = clash.data.get(entity.title_field) if entity.title_field else None
-            holder = f"{title!r} (id {clash.id})" if title is not None else f"id {clash.id}"
+            holder = self.named(entity, clash)
             shown = ", ".join(f"{name} = {to_json(values[name])!r}" for name in key.fields)
-            message = (key.message.get(self.language) + f" ({holder})" if key.message is not None else
-                       f"{shown} is already used by another {entity.title.en}: {holder}")
+            if key.message is not None:
+                message = key.message.get(self.language) + (f" ({holder})" if holder else "")
+            else:
+                message = f"{shown} is already used by another {entity.title.en}" + (f": {holder}" if holder else "")
             errors.append(FieldError(key.fields[-1], message))
         return errors
 
