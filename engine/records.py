@@ -23,7 +23,7 @@ from engine.json_schema import schema_errors
 from engine.licenses import NotLicensed
 from engine.masking import is_masked_echo
 from engine.numbering import assign_numbers
-from engine.permissions import Access, Reader
+from engine.permissions import Access, Reader, is_masked_for
 from engine.storage.indexes import unique_key_of
 from engine.storage.models import EffectLog, Record
 from engine.storage.queries import RecordQuery
@@ -592,6 +592,8 @@ class Records:
                 value = coerce(spec, raw)
                 if spec.type == "table" and value is not None:  # null: no rows
                     value = self._rows(spec, value, errors)
+                    if access is not None and previous is not None:
+                        value = self._unmasked_rows(spec, value, previous.get(name))
             except InvalidValue as error:
                 errors.append(FieldError(name, str(error)))
                 continue
@@ -619,6 +621,17 @@ class Records:
         if spec.name in readonly:
             return True
         return spec.readonly_if is not None and self.evaluation(entity).run(spec.readonly_if, previous) is True
+
+    def _unmasked_rows(self, spec: FieldSpec, rows: list[dict[str, Any]], stored: Any) -> list[dict[str, Any]]:
+        """A table sent back as it was read: a masked column's masked text, unchanged in its row, keeps the real value."""
+        if not isinstance(stored, list):
+            return rows
+        for row, before in zip(rows, stored, strict=False):
+            for name, column in spec.fields.items():
+                if (column.mask is not None and is_masked_for(column, self.actor) and isinstance(before, dict)
+                        and is_masked_echo(column.mask, row.get(name), before.get(name))):
+                    row[name] = before[name]
+        return rows
 
     @staticmethod
     def _rows(spec: FieldSpec, rows: list[dict[str, Any]], errors: list[FieldError]) -> list[dict[str, Any]]:

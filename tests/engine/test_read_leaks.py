@@ -102,3 +102,15 @@ def test_a_conflict_names_no_record_the_user_may_not_read(engine: Formwork, vaul
     assert "Nightjar" not in message and vault["south"]["id"] not in message, message
     readable = _refusal(engine, vault["member"], {"name": "mine", "site": "north", "day": "2024-05-01"})
     assert "north crew" in readable, readable
+
+
+def test_a_masked_table_column_sent_back_as_read_keeps_its_real_value(engine: Formwork,
+                                                                      vault: dict[str, Any]) -> None:
+    north = vault["north"]["id"]
+    with engine.records(vault["member"]) as records:
+        read = records.get("vault", "team", north)
+        roster = [*read["data"]["roster"], {"worker": "bob", "phone": "13900000002"}]
+        records.update("vault", "team", north, {"roster": roster}, read["version"])
+    with engine.records(vault["boss"]) as records:
+        phones = [row["phone"] for row in records.get("vault", "team", north)["data"]["roster"]]
+    assert phones == [PHONE, "13900000002"], phones
