@@ -623,7 +623,7 @@ class Records:
         return spec.readonly_if is not None and self.evaluation(entity).run(spec.readonly_if, previous) is True
 
     def _unmasked_rows(self, spec: FieldSpec, rows: list[dict[str, Any]], stored: Any) -> list[dict[str, Any]]:
-        """A table sent back as it was read: a masked column's masked text, unchanged in its row, keeps the real value."""
+        """A table sent back as it was read: a masked column's masked text, unchanged in its row, keeps its value."""
         if not isinstance(stored, list):
             return rows
         for row, before in zip(rows, stored, strict=False):
