@@ -133,6 +133,8 @@ class RuleWarning:
     field: str
     message: str
     conflict: int | None = None   # 1-based position among the entity's conflicts
+    # the message as the audit trail keeps it, when it differs: naming no other record (its readers vary)
+    audited: str | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"rule": self.rule, "field": self.field, "message": self.message}

@@ -28,7 +28,7 @@ def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluati
                       record_id: str | None, language: str, named: Named) -> list[RuleWarning]:
     """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which)."""
     return [RuleWarning(None, check.match[0], _message(entity, check, values, named(entity, other), language),
-                        conflict=check.number)
+                        conflict=check.number, audited=_message(entity, check, values, None, language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
 
 

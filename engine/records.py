@@ -759,7 +759,7 @@ class Records:
                after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None, because: str = "") -> None:
         note = f"{entity.key} v{row.version}" + (f"; {because}" if because else "")
         if warnings:
-            note += "; warnings: " + " | ".join(w.message for w in warnings)
+            note += "; warnings: " + " | ".join(w.audited or w.message for w in warnings)
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
                     target_type="record", target_id=row.id, before=before, after=after, note=note)
 

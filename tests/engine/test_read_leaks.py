@@ -29,6 +29,7 @@ entities:
       site: {type: text, required: true}
       slot: {type: text}
       day: {type: date}
+      crew_code: {type: text}
       roster:
         type: table
         fields:
@@ -38,6 +39,8 @@ entities:
       - fields: [site, slot]
     conflicts:
       - match: [site, day]
+      - match: [crew_code]
+        severity: warning
     permissions:
       member: {actions: [create, read, update], rows: "site == 'north'"}
       boss: {actions: [read]}
@@ -59,7 +62,7 @@ def vault(engine: Formwork, tenant: str, tmp_path: Path) -> dict[str, Any]:
         north = records.create("vault", "team", {"name": "north crew", "site": "north", "slot": "1",
                                                  "day": "2024-05-01", "roster": [{"worker": "ann", "phone": PHONE}]})
         south = records.create("vault", "team", {"name": "Operation Nightjar", "site": "south", "slot": "7",
-                                                 "day": "2024-05-02"})
+                                                 "day": "2024-05-02", "crew_code": "X"})
     return {"admin": admin, "member": add_user(engine, tenant, "mia", "member"),
             "boss": add_user(engine, tenant, "bo", "boss"), "north": north, "south": south}
 
@@ -114,3 +117,17 @@ def test_a_masked_table_column_sent_back_as_read_keeps_its_real_value(engine: Fo
     with engine.records(vault["boss"]) as records:
         phones = [row["phone"] for row in records.get("vault", "team", north)["data"]["roster"]]
     assert phones == [PHONE, "13900000002"], phones
+
+
+def test_a_conflict_warning_in_the_history_names_no_record_the_reader_may_not_read(engine: Formwork,
+                                                                                 vault: dict[str, Any]) -> None:
+    with engine.records(vault["admin"]) as records:
+        written = records.create("vault", "team", {"name": "north two", "site": "north", "day": "2024-06-01",
+                                                   "crew_code": "X"})
+    assert "Nightjar" in str(written["warnings"])          # the administrator may read the other team
+    with engine.records(vault["member"]) as records:
+        history = records.history("vault", "team", written["id"])
+        own = records.create("vault", "team", {"name": "north three", "site": "north", "day": "2024-06-02",
+                                                "crew_code": "X"})
+    assert history and "Nightjar" not in str(history) and vault["south"]["id"] not in str(history), history
+    assert "Nightjar" not in str(own["warnings"]) and "another Team" in str(own["warnings"]), own["warnings"]
