@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from engine.compute import Evaluation, RuleWarning
 from engine.declarations.model import ConflictCheck, EntitySpec
 from engine.errors import FieldError
+from engine.permissions import Access
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 from engine.values import to_json
@@ -17,18 +18,18 @@ Named = Callable[[EntitySpec, Record], str | None]   # how a message names a rec
 
 
 def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
-                    record_id: str | None, language: str, named: Named) -> list[FieldError]:
+                    record_id: str | None, language: str, access: Access, named: Named) -> list[FieldError]:
     """The `error` conflicts the record has, each on its first match field, naming the other record when the
-    actor may read it (`named`)."""
-    return [FieldError(check.match[0], _message(entity, check, values, named(entity, other), language))
+    actor may read it (`named`) and quoting the values the actor may read (`access`)."""
+    return [FieldError(check.match[0], _message(entity, check, access, values, named(entity, other), language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
 
 
 def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
-                      record_id: str | None, language: str, named: Named) -> list[RuleWarning]:
+                      record_id: str | None, language: str, access: Access, named: Named) -> list[RuleWarning]:
     """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which)."""
-    return [RuleWarning(None, check.match[0], _message(entity, check, values, named(entity, other), language),
-                        conflict=check.number, audited=_message(entity, check, values, None, language))
+    return [RuleWarning(None, check.match[0], _message(entity, check, access, values, named(entity, other), language),
+                        conflict=check.number, audited=_message(entity, check, None, values, None, language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
 
 
@@ -55,11 +56,15 @@ def _json_or_none(value: Any) -> Any:
     return None if value is None else to_json(value)
 
 
-def _message(entity: EntitySpec, check: ConflictCheck, values: Mapping[str, Any], holder: str | None,
-             language: str) -> str:
+def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, values: Mapping[str, Any],
+             holder: str | None, language: str) -> str:
     if check.message is not None:
         return check.message.get(language) + (f" ({holder})" if holder else "")
-    shown = ", ".join(f"{name} = {_json_or_none(values.get(name))!r}" for name in check.match)
+    if access is None:   # for the audit trail, which others read: the fields, not their values
+        shown = ", ".join(check.match)
+    else:                # for the actor: the values they may read (masked where masked)
+        readable = access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
+        shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "…"
     if language == "zh":
         period = f"且{check.overlaps[0]}–{check.overlaps[1]}期间重叠" if check.overlaps else ""
         return f"已有相同({shown}){period}的{entity.title.zh}" + (f": {holder}" if holder else "")

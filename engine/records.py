@@ -188,7 +188,7 @@ class Records:
         values, evaluation = self.values_of(entity, row), self.evaluation(entity)
         return (rule_warnings(entity, values, evaluation, self.language)
                 + conflict_warnings(self.session, entity, evaluation, values, row.id, self.language,
-                                    self.named))
+                                    self.access(entity), self.named))
 
     # -- use cases ---------------------------------------------------------------------------------
 
@@ -678,13 +678,13 @@ class Records:
         errors += self._unique_key_errors(entity, values, record_id)
         if not errors:  # a clash with another record matters once the record itself is sound
             errors += conflict_errors(self.session, entity, evaluation, values, record_id, self.language,
-                                      self.named)
+                                      self.access(entity), self.named)
         if errors:
             raise RecordInvalid(_deduplicated(errors))
         if warnings is not None:
             warnings += rule_warnings(entity, values, evaluation, self.language)
             warnings += conflict_warnings(self.session, entity, evaluation, values, record_id, self.language,
-                                          self.named)
+                                          self.access(entity), self.named)
         return document
 
     def _reference_errors(self, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:
@@ -726,7 +726,8 @@ class Records:
             if clash is None:
                 continue
             holder = self.named(entity, clash)
-            shown = ", ".join(f"{name} = {to_json(values[name])!r}" for name in key.fields)
+            readable = self.access(entity).shown({name: to_json(values[name]) for name in key.fields}) or {}
+            shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "these values"
             if key.message is not None:
                 message = key.message.get(self.language) + (f" ({holder})" if holder else "")
             else:

@@ -20,6 +20,7 @@ title: {zh: 保险库, en: Vault}
 roles:
   member: {zh: 成员, en: Member}
   boss: {zh: 老板, en: Boss}
+  clerk: {zh: 文员, en: Clerk}
 entities:
   team:
     title: {zh: 班组, en: Team}
@@ -44,6 +45,7 @@ entities:
     permissions:
       member: {actions: [create, read, update], rows: "site == 'north'"}
       boss: {actions: [read]}
+      clerk: {actions: [read, update], hidden_fields: [slot, day]}
 """
 PHONE = "13800000001"
 
@@ -64,7 +66,8 @@ def vault(engine: Formwork, tenant: str, tmp_path: Path) -> dict[str, Any]:
         south = records.create("vault", "team", {"name": "Operation Nightjar", "site": "south", "slot": "7",
                                                  "day": "2024-05-02", "crew_code": "X"})
     return {"admin": admin, "member": add_user(engine, tenant, "mia", "member"),
-            "boss": add_user(engine, tenant, "bo", "boss"), "north": north, "south": south}
+            "boss": add_user(engine, tenant, "bo", "boss"), "clerk": add_user(engine, tenant, "cy", "clerk"),
+            "north": north, "south": south}
 
 
 def test_a_masked_table_column_is_masked_in_the_record_and_its_history(engine: Formwork,
@@ -130,4 +133,17 @@ def test_a_conflict_warning_in_the_history_names_no_record_the_reader_may_not_re
         own = records.create("vault", "team", {"name": "north three", "site": "north", "day": "2024-06-02",
                                                 "crew_code": "X"})
     assert history and "Nightjar" not in str(history) and vault["south"]["id"] not in str(history), history
+    assert "another Team has crew_code" in history[0]["note"], history   # the warning stays, its values out
     assert "Nightjar" not in str(own["warnings"]) and "another Team" in str(own["warnings"]), own["warnings"]
+
+
+def test_a_clash_message_quotes_no_hidden_value_of_the_users_own_record(engine: Formwork,
+                                                                       vault: dict[str, Any]) -> None:
+    with engine.records(vault["admin"]) as records:
+        slot = records.create("vault", "team", {"name": "A", "site": "north", "slot": "7", "day": "2024-07-01"})
+        day = records.create("vault", "team", {"name": "B", "site": "north", "slot": "8", "day": "2024-05-02"})
+    for record, hidden in ((slot, "'7'"), (day, "2024-05-02")):
+        with engine.records(vault["clerk"]) as records, pytest.raises(RecordInvalid) as refused:
+            records.update("vault", "team", record["id"], {"site": "south"}, record["version"])
+        message = str([(e.field, e.message) for e in refused.value.errors])
+        assert "south" in message and hidden not in message, message
