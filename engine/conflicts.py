@@ -27,9 +27,11 @@ def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation
 
 def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
                       record_id: str | None, language: str, access: Access, named: Named) -> list[RuleWarning]:
-    """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which)."""
+    """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which); `audited`
+    is the message as the audit trail keeps it, for every reader of the history: the other record by id alone."""
     return [RuleWarning(None, check.match[0], _message(entity, check, access, values, named(entity, other), language),
-                        conflict=check.number, audited=_message(entity, check, None, values, None, language))
+                        conflict=check.number,
+                        audited=_message(entity, check, None, values, f"id {other.id}", language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
 
 
@@ -60,7 +62,7 @@ def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, va
              holder: str | None, language: str) -> str:
     if check.message is not None:
         return check.message.get(language) + (f" ({holder})" if holder else "")
-    if access is None:   # for the audit trail, which others read: the fields, not their values
+    if access is None:   # for the audit trail, which others read: the fields, not their values (and ids, not titles)
         shown = ", ".join(check.match)
     else:                # for the actor: the values they may read (masked where masked)
         readable = access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
