@@ -70,7 +70,8 @@ class Access:
         return self.hidden_fields | self.masked_fields
 
     def shown(self, document: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """A stored document as this actor may see it: hidden fields left out, masked fields masked.
+        """A stored document as this actor may see it: hidden fields left out, masked fields and masked columns of
+        tables masked.
 
         The one place every read path (REST, lists, exports, pages, history) goes through.
         """

@@ -727,7 +727,7 @@ class Records:
                 continue
             holder = self.named(entity, clash)
             readable = self.access(entity).shown({name: to_json(values[name]) for name in key.fields}) or {}
-            shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "these values"
+            shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values"
             if key.message is not None:
                 message = key.message.get(self.language) + (f" ({holder})" if holder else "")
             else:
