@@ -1,6 +1,7 @@
 """Computed fields and declared checks of one record, in Python (the SQL side lives in storage)."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -133,6 +134,8 @@ class RuleWarning:
     field: str
     message: str
     conflict: int | None = None   # 1-based position among the entity's conflicts
+    # the message as the audit trail keeps it, when it differs: naming no other record (its readers vary)
+    audited: str | None = dataclasses.field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"rule": self.rule, "field": self.field, "message": self.message}

@@ -70,7 +70,8 @@ class Access:
         return self.hidden_fields | self.masked_fields
 
     def shown(self, document: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """A stored document as this actor may see it: hidden fields left out, masked fields masked.
+        """A stored document as this actor may see it: hidden fields left out, masked fields and masked columns of
+        tables masked.
 
         The one place every read path (REST, lists, exports, pages, history) goes through.
         """
@@ -79,10 +80,24 @@ class Access:
         hidden, masks = self.hidden_fields, self.masked_fields
         result: dict[str, Any] = {}
         for name, value in document.items():
-            mask = self.entity.fields[name].mask if name in masks else None
-            if name not in hidden:
-                result[name] = masked(mask, value) if mask is not None else value
+            if name in hidden:
+                continue
+            spec = self.entity.fields.get(name)
+            if spec is not None and spec.mask is not None and name in masks:
+                value = masked(spec.mask, value)
+            elif spec is not None and spec.type == "table" and isinstance(value, list):
+                value = self._rows_shown(spec, value)
+            result[name] = value
         return result
+
+    def _rows_shown(self, table: FieldSpec, rows: list[Any]) -> list[Any]:
+        """A table's rows with the columns that declare a `mask` masked for this actor."""
+        masks = {name: column.mask for name, column in table.fields.items()
+                 if column.mask is not None and is_masked_for(column, self.actor)}
+        if not masks:
+            return rows
+        return [{name: masked(masks[name], value) if name in masks else value for name, value in row.items()}
+                if isinstance(row, dict) else row for row in rows]
 
     @property
     def readonly_fields(self) -> frozenset[str]:

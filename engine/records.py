@@ -23,7 +23,7 @@ from engine.json_schema import schema_errors
 from engine.licenses import NotLicensed
 from engine.masking import is_masked_echo
 from engine.numbering import assign_numbers
-from engine.permissions import Access, Reader
+from engine.permissions import Access, Reader, is_masked_for
 from engine.storage.indexes import unique_key_of
 from engine.storage.models import EffectLog, Record
 from engine.storage.queries import RecordQuery
@@ -148,6 +148,15 @@ class Records:
         statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
         return {row.id: row for row in self.session.scalars(statement)}
 
+    def named(self, entity: EntitySpec, row: Record) -> str | None:
+        """How a message to the actor names another record (a unique key or a conflict it clashes with): its
+        title as the actor sees it and its id; None when the actor may not read it (neither is theirs to learn)."""
+        if self.readable_row(entity, row.id) is None:
+            return None
+        shown = self.access(entity).shown(row.data) or {}
+        title = shown.get(entity.title_field) if entity.title_field else None
+        return f"{title!r} (id {row.id})" if title is not None else f"id {row.id}"
+
     def as_actor(self, actor: Actor) -> Records:
         """The same unit of work seen by another user of the tenant (whether they may read a record)."""
         return Records(self.session, actor, self.modules, self.parameters, self.language,
@@ -178,7 +187,8 @@ class Records:
         """The warning rules and warning conflicts a stored record has now (for its page)."""
         values, evaluation = self.values_of(entity, row), self.evaluation(entity)
         return (rule_warnings(entity, values, evaluation, self.language)
-                + conflict_warnings(self.session, entity, evaluation, values, row.id, self.language))
+                + conflict_warnings(self.session, entity, evaluation, values, row.id, self.language,
+                                    self.access(entity), self.named))
 
     # -- use cases ---------------------------------------------------------------------------------
 
@@ -582,6 +592,8 @@ class Records:
                 value = coerce(spec, raw)
                 if spec.type == "table" and value is not None:  # null: no rows
                     value = self._rows(spec, value, errors)
+                    if access is not None and previous is not None:
+                        value = self._unmasked_rows(spec, value, previous.get(name))
             except InvalidValue as error:
                 errors.append(FieldError(name, str(error)))
                 continue
@@ -609,6 +621,17 @@ class Records:
         if spec.name in readonly:
             return True
         return spec.readonly_if is not None and self.evaluation(entity).run(spec.readonly_if, previous) is True
+
+    def _unmasked_rows(self, spec: FieldSpec, rows: list[dict[str, Any]], stored: Any) -> list[dict[str, Any]]:
+        """A table sent back as it was read: a masked column's masked text, unchanged in its row, keeps its value."""
+        if not isinstance(stored, list):
+            return rows
+        for row, before in zip(rows, stored, strict=False):
+            for name, column in spec.fields.items():
+                if (column.mask is not None and is_masked_for(column, self.actor) and isinstance(before, dict)
+                        and is_masked_echo(column.mask, row.get(name), before.get(name))):
+                    row[name] = before[name]
+        return rows
 
     @staticmethod
     def _rows(spec: FieldSpec, rows: list[dict[str, Any]], errors: list[FieldError]) -> list[dict[str, Any]]:
@@ -654,12 +677,14 @@ class Records:
         errors += self._uniqueness_errors(entity, values, record_id)
         errors += self._unique_key_errors(entity, values, record_id)
         if not errors:  # a clash with another record matters once the record itself is sound
-            errors += conflict_errors(self.session, entity, evaluation, values, record_id, self.language)
+            errors += conflict_errors(self.session, entity, evaluation, values, record_id, self.language,
+                                      self.access(entity), self.named)
         if errors:
             raise RecordInvalid(_deduplicated(errors))
         if warnings is not None:
             warnings += rule_warnings(entity, values, evaluation, self.language)
-            warnings += conflict_warnings(self.session, entity, evaluation, values, record_id, self.language)
+            warnings += conflict_warnings(self.session, entity, evaluation, values, record_id, self.language,
+                                          self.access(entity), self.named)
         return document
 
     def _reference_errors(self, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:
@@ -700,11 +725,13 @@ class Records:
                                 where=key.when)
             if clash is None:
                 continue
-            title = clash.data.get(entity.title_field) if entity.title_field else None
-            holder = f"{title!r} (id {clash.id})" if title is not None else f"id {clash.id}"
-            shown = ", ".join(f"{name} = {to_json(values[name])!r}" for name in key.fields)
-            message = (key.message.get(self.language) + f" ({holder})" if key.message is not None else
-                       f"{shown} is already used by another {entity.title.en}: {holder}")
+            holder = self.named(entity, clash)
+            readable = self.access(entity).shown({name: to_json(values[name]) for name in key.fields}) or {}
+            shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values"
+            if key.message is not None:
+                message = key.message.get(self.language) + (f" ({holder})" if holder else "")
+            else:
+                message = f"{shown} is already used by another {entity.title.en}" + (f": {holder}" if holder else "")
             errors.append(FieldError(key.fields[-1], message))
         return errors
 
@@ -733,7 +760,7 @@ class Records:
                after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None, because: str = "") -> None:
         note = f"{entity.key} v{row.version}" + (f"; {because}" if because else "")
         if warnings:
-            note += "; warnings: " + " | ".join(w.message for w in warnings)
+            note += "; warnings: " + " | ".join(w.audited or w.message for w in warnings)
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
                     target_type="record", target_id=row.id, before=before, after=after, note=note)
 

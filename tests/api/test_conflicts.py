@@ -129,7 +129,7 @@ def test_a_duplicate_ticket_warns_and_is_saved(clerk: Api) -> None:
     assert created(clerk, TICKETS, ticket("T-3", location="3#楼6层"))["warnings"] == []
     assert created(clerk, TICKETS, ticket("T-4", work_date="2024-05-02"))["warnings"] == []
     notes = [e["note"] for e in clerk.get(f"{TICKETS}/{second['id']}/history").get_json()["items"]]
-    assert notes[0].endswith(f"; warnings: Possible duplicate ('T-1' (id {first['id']}))")
+    assert notes[0].endswith(f"; warnings: Possible duplicate (id {first['id']})")   # readers of the history vary
 
 
 def test_voided_tickets_do_not_count_and_the_oldest_clash_is_named(engine: Formwork, book: str, clerk: Api) -> None:

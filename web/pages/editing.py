@@ -30,7 +30,7 @@ from web.pages.i18n import engine_message, t
 from web.pages.layout import render
 from web.pages.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
 from web.pages.record import warning_lines
-from web.pages.services import approvals, formatter, readable, record_title, target_of, users
+from web.pages.services import approvals, formatter, readable, readable_title, record_title, target_of, users
 from web.pages.widgets import Choices, FormContext, build_widgets, field_errors
 
 REF_OPTIONS = 200
@@ -57,8 +57,7 @@ def _choices(records: Records, entity: EntitySpec, names: list[str]) -> Choices:
             refs[key] = None
             titles[key] = target.title.get(records.language) if target is not None else key
             continue
-        sort = target.title_field if target.title_field in target.fields else None
-        page = records.find(target.module, target.name, sort=sort, limit=REF_OPTIONS)
+        page = records.find(target.module, target.name, sort=readable_title(records, target), limit=REF_OPTIONS)
         refs[key] = [(item["id"], record_title(target, item)) for item in page.items]
         titles[key] = target.title.get(records.language)
         if page.total > REF_OPTIONS:

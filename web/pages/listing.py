@@ -27,7 +27,7 @@ from web.pages.filters import (
 )
 from web.pages.i18n import t
 from web.pages.layout import render
-from web.pages.services import approvals, formatter, quoted, record_title, target_of, users
+from web.pages.services import approvals, formatter, quoted, readable_title, record_title, target_of, users
 
 PER_PAGE = 25
 DEFAULT_COLUMNS = 6
@@ -280,10 +280,10 @@ def record_options(module: str, entity: str) -> Response:
     with approvals() as service:
         records = service.records
         spec = records.entity(module, entity)
-        title = spec.title_field
+        title = readable_title(records, spec)
         q = None
-        if text and title and title in spec.fields and spec.fields[title].type == "text":
+        if text and title and spec.fields[title].type == "text":
             q = f"contains(lower({title}), {quoted(text.lower())})"
-        page = records.find(module, entity, q=q, sort=title if title in spec.fields else None, limit=50)
+        page = records.find(module, entity, q=q, sort=title, limit=50)
         return jsonify({"items": [{"id": item["id"], "title": record_title(spec, item)} for item in page.items],
                         "total": page.total})

@@ -97,6 +97,15 @@ def record_title(entity: EntitySpec, record: Mapping[str, Any], formatter: Forma
     return str(record.get("id", ""))
 
 
+def readable_title(records: Records, entity: EntitySpec) -> str | None:
+    """The entity's title field if the user may read it in the clear (to sort and search ref choices by), else None:
+    a hidden or masked title can neither sort nor filter (the choices then show ids or masked titles)."""
+    title = entity.title_field
+    if not title or title not in entity.fields or title in records.access(entity).unreadable_fields:
+        return None
+    return title
+
+
 def titles_of(records: Records, target_key: str, ids: Iterable[str]) -> dict[str, str]:
     """Titles of records the user may read, by id; the others are left out (shown by id)."""
     target = target_of(records, target_key)
