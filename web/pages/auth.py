@@ -15,8 +15,6 @@ from web.pages.services import formwork, signed_in
 from web.redirects import local_path
 
 PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
-# Polled while an import holds SQLite's only write lock: they check the signed session, not the database.
-SESSION_ONLY_ENDPOINTS = frozenset({"pages.import_progress"})
 GENERATION = "generation"   # the user's session generation at login: logout and a new password move it on
 
 
@@ -32,8 +30,6 @@ def check_request() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     tenant_id, username = session.get("tenant"), session.get("user")
-    if request.endpoint in SESSION_ONLY_ENDPOINTS and isinstance(tenant_id, str) and isinstance(username, str):
-        return None
     generation = session.get(GENERATION)
     found = (signed_in(tenant_id, username, generation) if isinstance(tenant_id, str) and isinstance(username, str)
              and isinstance(generation, int) else None)
