@@ -419,6 +419,18 @@ def test_list_sorts_by_clicking_headers(app: Flask, shop: str) -> None:
     assert descending.index("PO-S1") < descending.index("PO-S2")
 
 
+def test_query_parameters_named_like_the_path_or_url_options_change_no_link(app: Flask, shop: str) -> None:
+    clerk = sign_in(app.test_client(), shop, "clerk")
+    create_order(clerk, "PO-Q1")
+    for query in ("module=x", "entity=y", "_external=1&_scheme=javascript", "_scheme=https", "_anchor=x",
+                  "_method=POST", "endpoint=pages.login"):
+        response = clerk.get(f"/m/formshop/order?{query}")
+        assert response.status_code == 200, query
+        html = response.get_data(as_text=True)
+        assert "PO-Q1" in html and "javascript:" not in html and "href=\"http" not in html
+        assert re.search(r'href="/m/formshop/order\?[^"]*sort=', html), query   # sort links stay on this page
+
+
 def test_filter_builder_and_formula_box_narrow_the_list(app: Flask, shop: str) -> None:
     clerk = sign_in(app.test_client(), shop, "clerk")
     create_order(clerk, "PO-F1", **{"items[0].qty": "100"})
