@@ -132,6 +132,17 @@ def test_a_post_without_the_csrf_token_is_refused(app: Flask, engine: Formwork, 
         assert records.find("formshop", "order", q="number == 'PO-NOCSRF'").total == 0
 
 
+def test_a_head_request_is_a_get_and_never_a_form_sent_without_the_csrf_token(app: Flask, engine: Formwork,
+                                                                             shop: str) -> None:
+    visitor = sign_in(app.test_client(), shop, "clerk")
+    supplier = supplier_id(visitor, "Acme 建材")
+    for path in ("/m/formshop/order/new", "/login"):
+        response = visitor.client.open(path, method="HEAD", data=dict(order_form("PO-HEAD", supplier)))
+        assert response.status_code == 200, path
+    with engine.records(tenancy.Actor(shop, "boss", frozenset({"admin"}))) as records:
+        assert records.find("formshop", "order", q="number == 'PO-HEAD'").total == 0
+
+
 def test_the_preview_endpoint_needs_the_csrf_header(app: Flask, shop: str) -> None:
     visitor = sign_in(app.test_client(), shop, "clerk")
     response = visitor.client.post("/m/formshop/order/preview", data={"items[0]._row": "1"})
