@@ -1,7 +1,7 @@
 """Schemathesis over the whole OpenAPI document, against a real server on 127.0.0.1: every operation of
 every built-in module's entities, valid and invalid requests, token, reset and deactivate included.
 
-Usage: .venv/bin/python bench/fuzz.py [--examples N] [--postgres URL] [--only TEXT]
+Usage: .venv/bin/python bench/fuzz.py [--examples N] [--seconds S] [--postgres URL] [--only TEXT]
 
 Starts `formwork serve` on a free port over a fresh database (SQLite in a temporary instance folder, or
 the PostgreSQL database given), makes a throw-away tenant with every built-in module enabled and an
