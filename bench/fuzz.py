@@ -1,7 +1,7 @@
 """Schemathesis over the whole OpenAPI document, against a real server on 127.0.0.1: every operation of
 every built-in module's entities, valid and invalid requests, token, reset and deactivate included.
 
-Usage: .venv/bin/python bench/fuzz.py [--examples N] [--postgres URL] [--only TEXT]
+Usage: .venv/bin/python bench/fuzz.py [--examples N] [--seconds S] [--postgres URL] [--only TEXT]
 
 Starts `formwork serve` on a free port over a fresh database (SQLite in a temporary instance folder, or
 the PostgreSQL database given), makes a throw-away tenant with every built-in module enabled and an
@@ -31,7 +31,7 @@ from schemathesis import APIOperation  # noqa: E402
 
 from engine import tenancy  # noqa: E402
 from engine.runtime import Formwork, default_database_url  # noqa: E402
-from tests.fuzzing import fuzz, operations  # noqa: E402
+from tests.fuzzing import ends_its_token, fuzz, operations  # noqa: E402
 
 ADMIN = "fuzz-admin-7d1c"
 PASSWORD = "fuzz-password"
@@ -71,6 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=25, help="requests per operation and generation mode")
     parser.add_argument("--postgres", help="a PostgreSQL database URL (its tables are created; use a throw-away one)")
+    parser.add_argument("--seconds", type=float, help="start no further operation after this many seconds")
     parser.add_argument("--only", default="", help="only operations whose 'METHOD /path' contains this text")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="formwork-fuzz-"))
@@ -93,19 +94,22 @@ def main() -> int:
         kept = log_in(base, tenant)
 
         def headers(operation: APIOperation) -> dict[str, str]:
-            is_logout = operation.method.upper() == "DELETE" and operation.path == "/auth/token"
-            return {"Authorization": f"Bearer {log_in(base, tenant) if is_logout else kept}"}
+            return {"Authorization": f"Bearer {log_in(base, tenant) if ends_its_token(operation) else kept}"}
 
         schema = schemathesis.openapi.from_url(base + "/openapi.json", headers={"Authorization": f"Bearer {kept}"},
                                               timeout=300)
         chosen = operations(schema, lambda op: args.only in op.label)
         print(f"{len(chosen)} operations, {args.examples} examples each per generation mode, "
               f"{'PostgreSQL' if args.postgres else 'SQLite'}", flush=True)
-        report = fuzz(chosen, headers, args.examples, base_url=base)
+        report = fuzz(chosen, headers, args.examples, base_url=base, seconds=args.seconds)
+        me = urllib.request.Request(base + "/me", headers={"Authorization": f"Bearer {kept}"})
+        with urllib.request.urlopen(me, timeout=30) as response:   # raises if the run lost its token
+            assert response.status == 200
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+    print(f"{len(report.calls)} of {len(chosen)} operations run")
     print(report.summary())
     logged = (instance / "server.log").read_text().count("unexpected error on")
     print(f"unexpected errors in the server's log: {logged} ({instance / 'server.log'})")

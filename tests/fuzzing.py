@@ -17,6 +17,13 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 CHECKS = [not_a_server_error, status_code_conformance]
 Headers = Callable[[APIOperation], dict[str, str]]
+# Operations that end the token they are sent with: each call gets a token of its own, or every later request
+# would answer 401 and test nothing.
+TOKEN_ENDING = frozenset({("DELETE", "/auth/token"), ("POST", "/auth/refresh")})
+
+
+def ends_its_token(operation: APIOperation) -> bool:
+    return (operation.method.upper(), operation.path) in TOKEN_ENDING
 
 
 @dataclass(frozen=True)
@@ -55,11 +62,15 @@ def operations(schema: BaseSchema, keep: Callable[[APIOperation], bool] = lambda
 
 
 def fuzz(chosen: Iterable[APIOperation], headers: Headers, examples: int, *,
-         modes: Iterable[GenerationMode] = tuple(GenerationMode), base_url: str | None = None) -> Report:
-    """Send `examples` generated requests per operation and mode; collect what the checks find."""
+         modes: Iterable[GenerationMode] = tuple(GenerationMode), base_url: str | None = None,
+         seconds: float | None = None) -> Report:
+    """Send `examples` generated requests per operation and mode; collect what the checks find. With `seconds`,
+    no further operation starts once that much time has passed (the report says how many were run)."""
     report = Report()
     started = time.perf_counter()
     for operation in chosen:
+        if seconds is not None and time.perf_counter() - started > seconds:
+            break
         for mode in modes:
             _run(operation, mode, headers, examples, base_url, report)
     report.seconds = time.perf_counter() - started

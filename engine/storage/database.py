@@ -32,6 +32,7 @@ class Database:
         # Platform work mostly reads the catalog, sometimes from inside a tenant transaction.
         self._platform_sessions = sessionmaker(self.engine.execution_options(deferred_begin=True),
                                                expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(deferred_begin=True), expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -42,6 +43,17 @@ class Database:
         """One transaction in which every query of tenant-owned tables is limited to `tenant_id`."""
         with _unit_of_work(self._sessions, {TENANT_KEY: tenant_id}) as session:
             yield session
+
+    @contextmanager
+    def reading(self, tenant_id: str) -> Iterator[Session]:
+        """A read-only transaction limited to `tenant_id`, always rolled back. On SQLite it never waits for the
+        write lock (WAL readers do not), so it answers while a long import holds that lock."""
+        session = self._read_sessions(info={TENANT_KEY: tenant_id})
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
 
     @contextmanager
     def platform(self) -> Iterator[Session]:

@@ -1,13 +1,17 @@
 """Request bodies have a size limit: small for JSON, large enough for attachments; too big is a JSON 413."""
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 
 from app import create_app
 from engine.runtime import Formwork
-from tests.conftest import add_user, login
+from tests.browser import serving
+from tests.conftest import PASSWORD, add_user, login
 
 MB = 1024 * 1024
 
@@ -64,3 +68,34 @@ def test_the_openapi_document_lists_413_429_and_token_expiry(client: FlaskClient
     assert {"201", "401"} <= set(document["paths"]["/auth/refresh"]["post"]["responses"])
     assert "token_expired" in json.dumps(document["components"])
     assert "413" in document["paths"]["/records/{module}/{entity}"]["post"]["responses"]
+
+
+def chunked_post(base: str, path: str, chunks: list[bytes], headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST a body in chunks, without Content-Length, over a real socket; (status, body) of the answer."""
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=60)
+    # the server may answer and close before it has read everything: the answer is still there
+    with contextlib.suppress(OSError):
+        connection.request("POST", path, body=iter(chunks), headers=headers, encode_chunked=True)
+    response = connection.getresponse()
+    answer = response.read()
+    connection.close()
+    return response.status, answer
+
+
+def test_a_chunked_body_without_content_length_is_held_to_the_same_limits(engine: Formwork, tenant: str) -> None:
+    add_user(engine, tenant, "ann", "admin")
+    app = create_app(Formwork(engine.db.url), TESTING=True, FORMWORK_MAX_JSON_MB=1, FORMWORK_MAX_REQUEST_MB=4)
+    with serving(app, app.extensions["formwork"]) as base:
+        status, answer = chunked_post(base, "/api/v1/auth/token", [json.dumps(
+            {"tenant": tenant, "username": "ann", "password": PASSWORD}).encode()],
+            {"Content-Type": "application/json"})
+        assert status == 201, answer
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {json.loads(answer)['token']}"}
+        for megabytes in (2, 8):   # over the JSON limit; over the limit of any request
+            chunks = [b'{"project_name": "', *[b"x" * MB] * megabytes, b'"}']
+            status, answer = chunked_post(base, "/api/v1/records/base/project", chunks, headers)
+            assert status == 413, (megabytes, answer[:300])
+            assert json.loads(answer)["error"]["code"] == "request_entity_too_large"
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, answer = chunked_post(base, "/login", [b"tenant=", *[b"x" * MB] * 2], form)
+        assert status == 413, answer[:300]

@@ -397,3 +397,17 @@ def test_a_stale_import_run_again_while_its_lost_process_commits_imports_once(
     assert wait_until_finished(clerk, step)["last"]["state"] == "done"
     assert "2 records imported." in clerk.text(step)
     assert len(orders_of(engine, shop)) == 2
+
+
+def test_a_copied_session_cookie_reads_no_import_progress_after_logout(app: Flask, shop: str) -> None:
+    clerk = visitor(app, shop, "clerk")
+    step = mapped(clerk, workbook(HEADER, [["PO-1", "Acme 建材", date(2024, 5, 1), "货物", 1, "", "", ""]]))
+    cookie = clerk.client.get_cookie("session")
+    assert cookie is not None
+    stolen = app.test_client()
+    stolen.set_cookie("session", cookie.value)
+    assert stolen.get(step + "/progress").status_code == 200           # the copy works while the session lives
+    clerk.get("/")
+    assert clerk.post("/logout").status_code == 302
+    response = stolen.get(step + "/progress")
+    assert response.status_code == 302 and "/login" in response.location   # logged out: the copy opens nothing

@@ -132,6 +132,17 @@ def test_a_post_without_the_csrf_token_is_refused(app: Flask, engine: Formwork, 
         assert records.find("formshop", "order", q="number == 'PO-NOCSRF'").total == 0
 
 
+def test_a_head_request_is_a_get_and_never_a_form_sent_without_the_csrf_token(app: Flask, engine: Formwork,
+                                                                             shop: str) -> None:
+    visitor = sign_in(app.test_client(), shop, "clerk")
+    supplier = supplier_id(visitor, "Acme 建材")
+    for path in ("/m/formshop/order/new", "/login"):
+        response = visitor.client.open(path, method="HEAD", data=dict(order_form("PO-HEAD", supplier)))
+        assert response.status_code == 200, path
+    with engine.records(tenancy.Actor(shop, "boss", frozenset({"admin"}))) as records:
+        assert records.find("formshop", "order", q="number == 'PO-HEAD'").total == 0
+
+
 def test_the_preview_endpoint_needs_the_csrf_header(app: Flask, shop: str) -> None:
     visitor = sign_in(app.test_client(), shop, "clerk")
     response = visitor.client.post("/m/formshop/order/preview", data={"items[0]._row": "1"})
@@ -417,6 +428,18 @@ def test_list_sorts_by_clicking_headers(app: Flask, shop: str) -> None:
     assert 'aria-sort="ascending"' in ascending and 'href="/m/formshop/order?sort=-total"' in ascending
     descending = clerk.text("/m/formshop/order?sort=-total")
     assert descending.index("PO-S1") < descending.index("PO-S2")
+
+
+def test_query_parameters_named_like_the_path_or_url_options_change_no_link(app: Flask, shop: str) -> None:
+    clerk = sign_in(app.test_client(), shop, "clerk")
+    create_order(clerk, "PO-Q1")
+    for query in ("module=x", "entity=y", "_external=1&_scheme=javascript", "_scheme=https", "_anchor=x",
+                  "_method=POST", "endpoint=pages.login"):
+        response = clerk.get(f"/m/formshop/order?{query}")
+        assert response.status_code == 200, query
+        html = response.get_data(as_text=True)
+        assert "PO-Q1" in html and "javascript:" not in html and "href=\"http" not in html
+        assert re.search(r'href="/m/formshop/order\?[^"]*sort=', html), query   # sort links stay on this page
 
 
 def test_filter_builder_and_formula_box_narrow_the_list(app: Flask, shop: str) -> None:

@@ -15,9 +15,8 @@ from web.pages.services import formwork, signed_in
 from web.redirects import local_path
 
 PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
-# Polled while an import holds SQLite's only write lock: they check the signed session, not the database.
-SESSION_ONLY_ENDPOINTS = frozenset({"pages.import_progress"})
 GENERATION = "generation"   # the user's session generation at login: logout and a new password move it on
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})   # read only: every other method needs the CSRF token
 
 
 def safe_next(target: str | None) -> str:
@@ -27,13 +26,11 @@ def safe_next(target: str | None) -> str:
 
 @pages.before_request
 def check_request() -> Response | None:
-    if request.method == "POST" and not csrf.is_valid():
+    if request.method not in SAFE_METHODS and not csrf.is_valid():
         abort(400, description=t("error.csrf"))
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     tenant_id, username = session.get("tenant"), session.get("user")
-    if request.endpoint in SESSION_ONLY_ENDPOINTS and isinstance(tenant_id, str) and isinstance(username, str):
-        return None
     generation = session.get(GENERATION)
     found = (signed_in(tenant_id, username, generation) if isinstance(tenant_id, str) and isinstance(username, str)
              and isinstance(generation, int) else None)
@@ -41,7 +38,7 @@ def check_request() -> Response | None:
         session.pop("tenant", None)
         session.pop("user", None)
         session.pop(GENERATION, None)
-        if request.method == "GET":
+        if request.method in SAFE_METHODS:
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         abort(401)
     g.signed_in = found
@@ -51,7 +48,7 @@ def check_request() -> Response | None:
 @pages.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     form = request.form
-    if request.method == "GET":
+    if request.method != "POST":   # GET and HEAD show the form
         return render(None, "pages/login.html", next=request.args.get("next", ""),
                       tenant=request.args.get("tenant", ""), username="")
     tenant_id, username, password = (form.get("tenant", "").strip(), form.get("username", "").strip(),

@@ -148,7 +148,7 @@ def record_new(module: str, entity: str) -> Response:
         spec = service.records.entity(module, entity)
         service.records.access(spec).require(Action.CREATE)
         writable = writable_fields(service.records, spec, None)
-        if request.method == "GET":
+        if request.method != "POST":   # GET and HEAD show the form
             return render_form(service, spec, default_raw(spec, writable), record=None)
         raw = read_raw(spec, request.form, writable)
         upload_errors = save_uploads(service.records, spec, raw, writable, posted_files())
@@ -175,7 +175,7 @@ def record_edit(module: str, entity: str, record_id: str) -> Response:
             flash(t("record.not_editable", status=Formatter(records.language).status(record["status"])), "error")
             return redirect(view_url)
         writable = writable_fields(records, spec, previous_values(records, spec, record_id))
-        if request.method == "GET":
+        if request.method != "POST":   # GET and HEAD show the form
             return render_form(service, spec, raw_from_document(spec, record["data"], writable), record=record)
         raw = read_raw(spec, request.form, writable)
         upload_errors = save_uploads(service.records, spec, raw, writable, posted_files())

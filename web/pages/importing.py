@@ -224,7 +224,8 @@ def import_run(module: str, entity: str, token: str) -> Response:
 
 @pages.get("/m/<module>/<entity>/import/<token>/progress")
 def import_progress(module: str, entity: str, token: str) -> Response:
-    """How far the check or import got; reads only the state file (see auth.SESSION_ONLY_ENDPOINTS), and the
+    """How far the check or import got; reads the state file (the session check reads without
+    waiting for SQLite's write lock, web/pages/services.signed_in), and the
     database only to end an import whose process died (when no import holds SQLite's write lock)."""
     state = _state(module, entity, token)
     return jsonify({"state": state.state, "done": state.done, "total": state.total, "created": state.created,

@@ -77,14 +77,16 @@ def columns_of(entity: EntitySpec, hidden: frozenset[str]) -> list[str]:
 
 
 def query_url(**changes: Any) -> str:
-    """This page's URL with some query parameters changed (None removes one)."""
+    """This page's URL with some query parameters changed (None removes one). The query is encoded apart from
+    the path: a parameter named like a path part or a `url_for` option (`module`, `_external`) stays a parameter."""
     args: dict[str, Any] = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = [str(value)]
-    return url_for(request.endpoint or "pages.dashboard", **(request.view_args or {}), **args)
+    path = url_for(request.endpoint or "pages.dashboard", **(request.view_args or {}))
+    return f"{path}?{urlencode(args, doseq=True)}" if args else path
 
 
 def _sort_state(sort: str | None, name: str) -> str:

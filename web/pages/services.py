@@ -42,9 +42,10 @@ class SignedIn:
 
 def signed_in(tenant_id: str, username: str, generation: int) -> SignedIn | None:
     """The session's user if they and their tenant are still active and the session's generation is
-    still theirs (no logout, new password or deactivation since it was opened); roles are read fresh."""
+    still theirs (no logout, new password or deactivation since it was opened); roles are read fresh. A read-only
+    transaction: it answers while an import holds SQLite's write lock (the import's progress is polled then)."""
     try:
-        with formwork().db.tenant(tenant_id) as session:
+        with formwork().db.reading(tenant_id) as session:
             tenant = tenancy.get_tenant(session, tenant_id)
             user = session.get(User, (tenant_id, username))
             if user is None or not user.is_active or not tenant.is_active:
