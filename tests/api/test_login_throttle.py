@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import statistics
 import time
 
 import pytest
@@ -183,9 +182,10 @@ def test_unknown_users_take_as_long_as_known_ones(engine: Formwork, tenant: str,
         assert response.get_json()["error"]["message"] == "wrong tenant, user name or password"
         return time.perf_counter() - started
 
-    known = statistics.median(seconds(tenant, "ann") for _ in range(3))
-    unknown = statistics.median(seconds(*target) for _ in range(3))
-    assert unknown > 0.6 * known, (known, unknown)
+    # interleaved, and the fastest of each: a busy machine slows single requests, never below the hash's cost
+    pairs = [(seconds(tenant, "ann"), seconds(*target)) for _ in range(4)]   # 4 stays under the lock's 5
+    known, unknown = min(pair[0] for pair in pairs), min(pair[1] for pair in pairs)
+    assert unknown > 0.6 * known, pairs
 
 
 def test_parallel_guesses_cannot_slip_past_the_count(engine: Formwork, tenant: str) -> None:
