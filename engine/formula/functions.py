@@ -11,17 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from sqlalchemy.sql.elements import ColumnElement
 
 from .types import FType
-
-if TYPE_CHECKING:
-    from sqlalchemy.sql.elements import ColumnElement
 
 # The SQL implementation receives one SQLAlchemy expression per argument (a Python list of
 # bound values for a list known before the query runs; with `sql_takes_lists`, a `RecordList`
 # for a list field read from the record) and the arguments' formula types.
-SqlImpl = Callable[[Sequence[Any], Sequence[FType]], "ColumnElement[Any]"]
+SqlImpl = Callable[[Sequence[Any], Sequence[FType]], ColumnElement[Any]]
 # Computes the result type from the argument types, or raises ArgumentError.
 Infer = Callable[[Sequence[FType]], FType]
 

@@ -8,13 +8,11 @@ parameters when compiling to SQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from .ast import Pos
+from .functions import Function
 from .types import FType
-
-if TYPE_CHECKING:
-    from .functions import Function
 
 ArithMode = Literal[
     "add", "sub", "mul", "div", "mod", "concat",
