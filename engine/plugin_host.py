@@ -15,25 +15,24 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import jobs, plugin_registry
-from engine.approvals import SERVICE_JOB
+from engine.approvals import SERVICE_JOB, Approvals
+from engine.catalog import Catalog
 from engine.declarations.model import EntitySpec, ModuleSpec
 from engine.errors import FormworkError, NotFound
 from engine.events import HOOK_JOB
 from engine.plugins import Event, Plugin, ServiceContext
 from engine.records import Records
+from engine.storage.database import Database
 from engine.storage.models import PluginItem
 from engine.tenancy import SYSTEM_ACTOR, Actor
 from engine.values import from_json, to_json
 from engine.workflow import ServiceCaller
-
-if TYPE_CHECKING:
-    from engine.runtime import Formwork
 
 log = logging.getLogger("formwork.plugins")
 
@@ -146,8 +145,11 @@ _CALL = r"\b{}\s*\("
 class PluginHost:
     """The engine's side of the plugins: discovery, per-tenant checks, running hooks and service tasks."""
 
-    def __init__(self, engine: Formwork) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, catalog: Catalog,
+                 open_approvals: Callable[[Actor], AbstractContextManager[Approvals]]) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.open_approvals = open_approvals  # Approvals (with its Records) in one tenant transaction
         self._uses: dict[tuple[str, str], frozenset[str]] = {}
 
     # -- what a tenant may use ---------------------------------------------------------------------
@@ -183,13 +185,13 @@ class PluginHost:
         plugin_registry.get(plugin_name)
 
         def open_session() -> AbstractContextManager[Session]:
-            return self.engine.db.tenant(tenant_id)
+            return self.db.tenant(tenant_id)
 
         return PluginItems(open_session, plugin_name)
 
     def settings(self, plugin_name: str, tenant_id: str) -> dict[str, Any] | None:
         """The plugin's settings in a tenant, None when the tenant has not enabled it."""
-        with self.engine.db.tenant(tenant_id) as session:
+        with self.db.tenant(tenant_id) as session:
             return plugin_registry.enabled_plugins(session, tenant_id).get(plugin_name)
 
     def gateway(self, plugin: Plugin, tenant_id: str) -> RecordGateway:
@@ -197,7 +199,7 @@ class PluginHost:
 
         @contextmanager
         def open_records() -> Iterator[Records]:
-            with self.engine.approvals(actor) as approvals:
+            with self.open_approvals(actor) as approvals:
                 yield approvals.records
 
         return RecordGateway(open_records)
@@ -208,7 +210,7 @@ class PluginHost:
         """Run one queued hook outside any transaction; an error makes the job retry with backoff."""
         payload = job.payload
         plugin = plugin_registry.loaded().get(str(payload.get("plugin")))
-        with self.engine.db.tenant(job.tenant_id) as session:
+        with self.db.tenant(job.tenant_id) as session:
             settings = plugin_registry.enabled_plugins(session, job.tenant_id).get(str(payload.get("plugin")))
         if plugin is None or settings is None:  # uninstalled or disabled since: nothing to deliver
             self._finish(job)
@@ -228,12 +230,12 @@ class PluginHost:
         self._finish(job)
 
     def _finish(self, job: jobs.ClaimedJob) -> None:
-        with self.engine.db.tenant(job.tenant_id) as session:
+        with self.db.tenant(job.tenant_id) as session:
             jobs.finish(session, job)
 
     def _values(self, module: str, entity: str, document: Mapping[str, Any]) -> dict[str, Any]:
         """The record's JSON as Python values (Decimal, date ...) where its entity is known."""
-        spec = self.engine.catalog.modules().get(module)
+        spec = self.catalog.modules().get(module)
         fields = spec.entities[entity].fields if spec is not None and entity in spec.entities else {}
         return {name: from_json(fields[name], value) if name in fields else value
                 for name, value in document.items()}
@@ -280,7 +282,7 @@ class PluginHost:
 
     def retry_services(self, job: jobs.ClaimedJob, _moment: datetime) -> None:
         system = Actor(tenant_id=job.tenant_id, username=SYSTEM_ACTOR, roles=frozenset({"admin"}))
-        with self.engine.approvals(system) as approvals:
+        with self.open_approvals(system) as approvals:
             def run(entity: EntitySpec, topic: str, bpmn_id: str, data: dict[str, Any]) -> Mapping[str, Any]:
                 return self.run_service(approvals.records, entity, topic, bpmn_id, data)
 

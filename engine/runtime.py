@@ -44,7 +44,7 @@ class Formwork:
         self.db = Database(database_url)
         self.catalog = Catalog(self.db)
         self.versions = TenantVersions(self.catalog)
-        self.plugins = PluginHost(self)
+        self.plugins = PluginHost(self.db, self.catalog, self.approvals)
 
     def initialise(self) -> list[str]:
         """Create or upgrade the schema and install the built-in modules; returns what was installed."""
