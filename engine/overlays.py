@@ -16,12 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.declarations.compiler import ModuleCompiler, suggest
+from engine.declarations.compiler import ModuleCompiler
 from engine.declarations.loader import MAIN_FILES
 from engine.declarations.model import FieldSpec, ModuleSpec
 from engine.declarations.schema_check import check_against_schema
 from engine.declarations.source import JsonPath, Source, load_source_text
 from engine.errors import DeclarationError, Problem
+from engine.suggestions import suggest
 from engine.values import InvalidValue, coerce
 
 MAIN = "overlay.yaml"  # the overlay's own text in `Overlay.files`; BPMN files sit beside it

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, invitations, licenses, membership, tenancy
-from engine.declarations.compiler import suggest
 from engine.declarations.model import Label, ModuleSpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from engine.records import Records
 from engine.storage.models import User
+from engine.suggestions import suggest
 
 ADMIN_ROLE = "admin"
 ADMIN_LABEL = Label(zh="租户管理员", en="Tenant administrator")

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, field_types
-from engine.declarations.compiler import suggest
 from engine.errors import BadRequest, FormulaRuntimeError, NotFound
 from engine.formula import ANY, BOOL, NUMBER, FType, ftype_for, register_function, unregister_function
 from engine.plugins import ENTRY_POINT_GROUP, FormulaFunction, Hook, Plugin, ServiceTask
 from engine.storage.models import TenantPlugin
+from engine.suggestions import suggest
 from engine.workflow import services
 
 log = logging.getLogger("formwork.plugins")

@@ -15,12 +15,12 @@ import yaml
 from lxml import etree
 
 from engine import audit
-from engine.declarations.compiler import suggest
 from engine.declarations.model import EntitySpec
 from engine.errors import DeclarationError, NotFound, Problem
 from engine.overlays import MAIN, Overlay
 from engine.publishing import Adjustments
 from engine.storage.models import TenantModuleDraft
+from engine.suggestions import suggest
 from engine.tenant_versions import current
 from engine.workflow.bpmn_parser import bpmn_tag, parse_xml
 

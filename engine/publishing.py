@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from engine import audit, events, tenant_versions
 from engine.catalog import Catalog
-from engine.declarations.compiler import suggest
 from engine.declarations.model import ModuleSpec
 from engine.errors import Conflict, DeclarationError, NotFound, PermissionDenied, Problem, RecordInvalid
 from engine.module_diff import module_diff
@@ -28,6 +27,7 @@ from engine.overlays import MAIN, Overlay, compile_overlay, version_name
 from engine.records import EDITABLE_STATUSES, Records
 from engine.storage.indexes import sync_tenant_indexes, tenant_index_changes
 from engine.storage.models import ProcessInstance, Record, TenantModuleDraft, TenantModuleVersion
+from engine.suggestions import suggest
 from engine.tenancy import Actor
 from engine.tenant_versions import TenantVersions
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, select, true
 
-from engine.declarations.compiler import suggest
 from engine.declarations.model import Action, EntitySpec, Join, Kpi, ReportSpec
 from engine.errors import NotFound, PermissionDenied, PluginNotEnabled
 from engine.formula import Formula, FType, Kind
 from engine.records import Records
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery, ResultColumns
+from engine.suggestions import suggest
 from engine.values import sql_number, to_json
 
 CENT = Decimal("0.01")

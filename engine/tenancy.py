@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, licenses
-from engine.declarations.compiler import suggest
 from engine.declarations.model import FieldSpec, ModuleSpec
 from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound
 from engine.passwords import check_password, hash_password, new_token, token_digest
 from engine.storage.models import DEFAULT_TOKEN_LIFETIME, ApiToken, Tenant, TenantModule, User
+from engine.suggestions import suggest
 from engine.values import InvalidValue, coerce, to_json
 
 PLANS = licenses.PLANS

@@ -1,100 +1,41 @@
 """Turn a validated module source into an immutable ModuleSpec, collecting every semantic problem."""
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from engine import field_types, patterns
 from engine.declarations import constraints
+from engine.declarations.cascade import CascadeCompiler
 from engine.declarations.model import (
     FIELD_TYPES,
     SYSTEM_FIELDS,
     Action,
-    Effect,
     EntitySpec,
     FieldSpec,
     Kpi,
-    Label,
-    Lookup,
     ModuleSpec,
     Parameter,
     Permission,
     ReportSpec,
-    Rollup,
     Rule,
     Workflow,
 )
+from engine.declarations.module_scope import MULTIPLE_TYPES, Path, label_of
 from engine.declarations.network import compile_network
 from engine.declarations.order import computed_order
-from engine.declarations.source import Source
-from engine.errors import FormulaError, Problem
-from engine.formula import Environment, FieldInfo, Formula, FType, compile_formula, ftype_for
+from engine.declarations.reporting import compile_kpi, compile_report
+from engine.formula import Environment, Formula, ftype_for
+from engine.suggestions import suggest as suggest  # re-exported: older importers name it here
 from engine.workflow import load_processes
 
-Path = tuple[str | int, ...]
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
 PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "accept", "max_size", "max_files"})
-MULTIPLE_TYPES = frozenset({"user", "attachment"})  # `multiple: true` makes these hold a list
-SYSTEM_FIELD_TYPES = {
-    "id": "text", "status": "text", "version": "integer", "created_at": "datetime",
-    "created_by": "user", "updated_at": "datetime", "updated_by": "user",
-}
 
 
-def suggest(name: str, choices: Any) -> str:
-    """` (did you mean 'x'?)` when a close match exists, else ''."""
-    match = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-def label_of(raw: Any, fallback: str) -> Label:
-    if isinstance(raw, Mapping):
-        zh = str(raw.get("zh") or raw.get("en") or fallback)
-        return Label(zh=zh, en=str(raw.get("en") or raw.get("zh") or fallback))
-    if isinstance(raw, str) and raw:
-        return Label(zh=raw, en=raw)
-    return Label(zh=fallback, en=fallback.replace("_", " ").capitalize())
-
-
-class ModuleCompiler:
+class ModuleCompiler(CascadeCompiler):
     """Compiles one module; `available` holds the already compiled modules it may require."""
-
-    def __init__(
-        self,
-        source: Source,
-        available: Mapping[str, ModuleSpec],
-        *,
-        files: Mapping[str, str] | None = None,
-        extra_field_types: Callable[[str], bool] = lambda _name: False,
-    ) -> None:
-        self.source = source
-        self.data: dict[str, Any] = source.data if isinstance(source.data, dict) else {}
-        self.available = available
-        self.files = files or {}
-        self.is_extra_type = extra_field_types
-        self.problems: list[Problem] = []
-        self.name = str(self.data.get("module", ""))
-        self.requires: tuple[str, ...] = ()
-
-    # -- reporting -------------------------------------------------------------------------------
-
-    def problem(self, path: Path, message: str, *, key: bool = False) -> None:
-        line, column = self.source.position(path, key=key)
-        self.problems.append(Problem(self.source.file, line, column, message))
-
-    def formula(self, path: Path, text: Any, env: Environment, *, what: str,
-                expect: FType | None = None, aggregate: bool = False) -> Formula | None:
-        if not isinstance(text, str):
-            return None
-        try:
-            return compile_formula(text, env, expect=expect, aggregate=aggregate)
-        except FormulaError as error:
-            offset = _offset(text, error.line, error.column)
-            line, column = self.source.position_in_scalar(path, offset)
-            self.problems.append(Problem(self.source.file, line, column, f"{what}: {error.reason}"))
-            return None
 
     # -- module ----------------------------------------------------------------------------------
 
@@ -137,63 +78,6 @@ class ModuleCompiler:
         return result
 
     # -- entities --------------------------------------------------------------------------------
-
-    def resolve_target(self, path: Path, target: Any) -> tuple[str, Mapping[str, Any]] | None:
-        """Find a ref's entity as ('module.entity', raw fields) in this module or one it requires."""
-        text = str(target or "")
-        module, _, entity = text.rpartition(".")
-        module = module or self.name
-        if module == self.name:
-            if entity in self.raw_entities:
-                fields = self.raw_entities[entity].get("fields") or {}
-                return f"{module}.{entity}", fields
-            choices = list(self.raw_entities) + [f"{r}.{e}" for r in self.available for e in
-                                                 self.available[r].entities]
-            self.problem(path, f"ref target {text!r} is not an entity" + suggest(text, choices))
-            return None
-        if module not in self.available:
-            self.problem(path, f"ref target {text!r} names module {module!r}, which is not installed")
-            return None
-        if module not in (self.data.get("requires") or ()):
-            self.problem(path, f"ref target {text!r} needs {module!r} in this module's 'requires'")
-        spec = self.available[module].entities.get(entity)
-        if spec is None:
-            self.problem(path, f"ref target {text!r}: module {module!r} has no entity {entity!r}"
-                         + suggest(entity, self.available[module].entities))
-            return None
-        return spec.key, {name: {"type": f.type} for name, f in spec.fields.items()}
-
-    def field_infos_of(self, entity: str) -> dict[str, FieldInfo]:
-        raw_fields = (self.raw_entities.get(entity) or {}).get("fields") or {}
-        infos = {name: FieldInfo(type=ftype_for(kind)) for name, kind in SYSTEM_FIELD_TYPES.items()}
-        for name, raw in raw_fields.items():
-            if isinstance(raw, dict):
-                infos[str(name)] = self.field_info(("entities", entity, "fields", name), raw, hop=True)
-        return infos
-
-    def field_info(self, path: Path, raw: Mapping[str, Any], *, hop: bool) -> FieldInfo:
-        kind = str(raw.get("type", "text"))
-        if kind == "table":
-            row = {str(n): self.field_info((*path, "fields", n), r, hop=hop)
-                   for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict)}
-            return FieldInfo(type=ftype_for(kind), row=row)
-        if kind == "ref" and hop:
-            resolved = self.resolve_target((*path, "entity"), raw.get("entity"))
-            if resolved is not None:
-                key, target_fields = resolved
-                module, _, entity = key.partition(".")
-                compiled = self.available[module].entities[entity].environment if module != self.name else None
-                if compiled is not None:  # another module's entity: its compiled field infos (tables, lists)
-                    target = dict(compiled.fields)
-                else:
-                    target = {str(n): self.field_info((*path, "entity"), r, hop=False)
-                              for n, r in target_fields.items() if isinstance(r, dict)}
-                target.update({n: FieldInfo(type=ftype_for(k)) for n, k in SYSTEM_FIELD_TYPES.items()})
-                return FieldInfo(type=ftype_for(kind), target=target, target_entity=key)
-        if kind in MULTIPLE_TYPES and raw.get("multiple"):
-            return FieldInfo(type=FType.list_of(ftype_for(kind)))
-        base = field_types.base_type(kind)
-        return FieldInfo(type=ftype_for(base) if (base in FIELD_TYPES) else ftype_for("text"))
 
     def entity(self, name: str, raw: Mapping[str, Any]) -> EntitySpec:
         base: Path = ("entities", name)
@@ -312,135 +196,7 @@ class ModuleCompiler:
             return None
         return raw
 
-    # -- links to other entities ------------------------------------------------------------------
-
-    def linked_env(self, path: Path, target: Any) -> tuple[str, Environment] | None:
-        """The environment of another entity (this module's or a required one's), or a problem."""
-        resolved = self.resolve_target(path, target)
-        if resolved is None:
-            return None
-        key, _fields = resolved
-        module, _, name = key.partition(".")
-        if module == self.name:
-            return key, Environment(fields=self.field_infos[name], params=self.param_types)
-        environment = self.available[module].entities[name].environment
-        return (key, environment) if environment is not None else None
-
-    def lookup(self, path: Path, raw: Any, env: Environment, expect: FType | None) -> Lookup | None:
-        if not isinstance(raw, dict):
-            return None
-        linked = self.linked_env((*path, "entity"), raw.get("entity"))
-        if linked is None:
-            return None
-        key, target = linked
-        value = str(raw.get("value", ""))
-        if value not in target.fields:
-            self.problem((*path, "value"), f"lookup value {value!r} is not a field of {key}"
-                         + suggest(value, target.fields))
-        match = []
-        for name, text in (raw.get("match") or {}).items():
-            if name not in target.fields:
-                self.problem((*path, "match", name), f"lookup match {name!r} is not a field of {key}"
-                             + suggest(name, target.fields), key=True)
-                continue
-            formula = self.formula((*path, "match", name), text, env, what=f"lookup match {name!r}",
-                                   expect=target.fields[name].type)
-            if formula is not None:
-                match.append((str(name), formula))
-        effective = raw.get("effective") or {}
-        effective_field = effective.get("field")
-        if effective_field is not None and effective_field not in target.fields:
-            self.problem((*path, "effective", "field"), f"lookup effective field {effective_field!r} is not a field "
-                         f"of {key}" + suggest(effective_field, target.fields))
-        effective_on = self.formula((*path, "effective", "on"), effective.get("on"), env, what="lookup effective date")
-        where = self.formula((*path, "where"), raw.get("where"), target, what="lookup where",
-                             expect=ftype_for("boolean"))
-        return Lookup(target=key, value=value, match=tuple(match), effective_field=effective_field,
-                      effective_on=effective_on, where=where)
-
-    def rollup(self, path: Path, raw: Any, entity: str, expect: FType | None) -> Rollup | None:
-        if not isinstance(raw, dict):
-            return None
-        linked = self.linked_env((*path, "entity"), raw.get("entity"))
-        if linked is None:
-            return None
-        key, source = linked
-        via = str(raw.get("via", ""))
-        info = source.fields.get(via)
-        if info is None or info.target_entity != f"{self.name}.{entity}":
-            self.problem((*path, "via"), f"rollup via {via!r} must be a ref field of {key} pointing at "
-                         f"{self.name}.{entity}" + suggest(via, source.fields))
-        measure = self.formula((*path, "measure"), raw.get("measure"), source, what="rollup measure",
-                               expect=expect, aggregate=True)
-        where = self.formula((*path, "where"), raw.get("where"), source, what="rollup where",
-                             expect=ftype_for("boolean"))
-        return Rollup(source=key, via=via, measure=measure, where=where) if measure is not None else None
-
-    def effects(self, base: Path, raw: list[Any], env: Environment, entity: str) -> tuple[Effect, ...]:
-        effects = []
-        for index, effect in enumerate(raw):
-            if not isinstance(effect, dict):
-                continue
-            path = (*base, "effects", index)
-            if not self.effect_shape(path, effect):
-                continue
-            verb = "update" if "update" in effect else "create"
-            linked = self.linked_env((*path, verb), effect.get(verb))
-            if linked is None:
-                continue
-            key, target = linked
-            values: list[tuple[str, Formula]] = []
-            lookups: list[tuple[str, Lookup]] = []
-            for name, text in (effect.get("values") or {}).items():
-                if name not in target.fields:
-                    self.problem((*path, "values", name), f"effect value {name!r} is not a field of {key}"
-                                 + suggest(name, target.fields), key=True)
-                    continue
-                expect = target.fields[name].type
-                if isinstance(text, dict):
-                    lookup = self.lookup((*path, "values", name, "lookup"), text.get("lookup"), env, expect)
-                    if lookup is not None:
-                        lookups.append((str(name), lookup))
-                elif (formula := self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
-                                              expect=expect)) is not None:
-                    values.append((str(name), formula))
-            records = None
-            if verb == "update":
-                records = self.formula((*path, "records"), effect.get("records"), env, what="effect records")
-                wanted = FType.ref(key)
-                if records is not None and not (wanted.accepts(records.type)
-                                                or FType.list_of(wanted).accepts(records.type)):
-                    self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
-                                 f"refs), not {records.type}")
-            status = effect.get("status")
-            when = self.formula((*path, "when"), effect.get("when"), env, what="effect condition",
-                                expect=ftype_for("boolean"))
-            on = effect.get("on")
-            effects.append(Effect(key=f"{self.name}.{entity}#{index}", on=str(on) if on is not None else None,
-                                  when=when, target=key,
-                                  values=tuple(values), lookups=tuple(lookups), records=records,
-                                  status=str(status) if status is not None else None))
-        return tuple(effects)
-
-    def effect_shape(self, path: Path, effect: Mapping[str, Any]) -> bool:
-        """One trigger (`on` a status or `when` a condition) and one action (`create` or `update`)."""
-        if ("on" in effect) == ("when" in effect):
-            self.problem(path, "an effect needs either 'on' (a status) or 'when' (a condition)")
-            return False
-        if "update" in effect:
-            if "create" in effect:
-                self.problem(path, "an effect either creates records ('create') or updates them ('update'), not both")
-            elif "records" not in effect or not ("values" in effect or "status" in effect):
-                self.problem(path, "an 'update' effect needs 'records' (which records) and 'values' or 'status'")
-            else:
-                return True
-        elif "create" not in effect or "values" not in effect:
-            self.problem(path, "an effect needs 'create' with 'values', or 'update' with 'records'")
-        elif "records" in effect or "status" in effect:
-            self.problem(path, "'records' and 'status' belong to 'update' effects")
-        else:
-            return True
-        return False
+    # -- rules, permissions, workflow, reports ------------------------------------------------------
 
     def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:
         return self.formula((*path, key), raw.get(key), env, what=f"{key} of {name!r}", expect=ftype_for("boolean"))
@@ -508,14 +264,10 @@ class ModuleCompiler:
         return Workflow(process=process, start=start, spec=spec)
 
     def report(self, name: str, raw: Any, entities: Mapping[str, EntitySpec]) -> ReportSpec | None:
-        from engine.declarations.reporting import compile_report  # it builds on this class
-
         return compile_report(self, name, raw, entities)
 
     def kpi(self, name: str, raw: Any, entities: Mapping[str, EntitySpec],
             reports: Mapping[str, ReportSpec]) -> Kpi | None:
-        from engine.declarations.reporting import compile_kpi
-
         return compile_kpi(self, name, raw, entities, reports)
 
 
@@ -527,7 +279,3 @@ def _decimal_or_none(raw: Any) -> Decimal | None:
     except ArithmeticError:
         return None
 
-
-def _offset(text: str, line: int, column: int) -> int:
-    lines = text.split("\n")
-    return sum(len(part) + 1 for part in lines[: max(line - 1, 0)]) + max(column - 1, 0)

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.declarations.model import ConflictCheck, FieldSpec, Mask, Numbering, NumberPart, UniqueKey
+from engine.declarations.module_scope import ModuleScope, Path, label_of
 from engine.errors import FormulaError, Problem
-from engine.formula import Environment, Formula, compile_formula, ftype_for
-
-if TYPE_CHECKING:
-    from engine.declarations.compiler import ModuleCompiler, Path
+from engine.formula import Environment, Formula, SqlProbe, compile_formula, ftype_for
+from engine.suggestions import suggest
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 SEQ = re.compile(r"seq(?::(\d+))?")
@@ -20,11 +19,9 @@ RANGE_TYPES = frozenset({"date", "datetime"})                      # what `overl
 SEVERITIES = ("error", "warning")
 
 
-def unique_keys(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
+def unique_keys(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
                 env: Environment) -> tuple[UniqueKey, ...]:
     """`unique: [[a, b], {fields: [c, d], when: formula, message: label}]` of an entity."""
-    from engine.declarations.compiler import label_of, suggest
-
     keys = []
     for index, item in enumerate(raw if isinstance(raw, list) else []):
         path = (*base, "unique", index)
@@ -59,11 +56,9 @@ def unique_keys(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[
     return tuple(keys)
 
 
-def conflict_checks(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
+def conflict_checks(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
                     env: Environment) -> tuple[ConflictCheck, ...]:
     """`conflicts: [{match: [a, b], when: formula, overlaps: [start, end], severity, message}]` of an entity."""
-    from engine.declarations.compiler import label_of, suggest
-
     checks = []
     for index, spec in enumerate(raw if isinstance(raw, list) else []):
         path = (*base, "conflicts", index)
@@ -94,16 +89,14 @@ def conflict_checks(compiler: ModuleCompiler, base: Path, raw: Any, fields: Mapp
 
 def _not_in_sql(when: Formula) -> str | None:
     """Why `when` cannot become SQL (it selects the other records in the database), or None."""
-    from engine.storage.queries import RecordColumns  # storage builds on declarations: import when used
-
     try:
-        when.to_sql(RecordColumns("postgresql"))
+        when.to_sql(SqlProbe())
     except FormulaError as error:
         return error.reason
     return None
 
 
-def _conflict_fields_sound(compiler: ModuleCompiler, path: Path, names: Sequence[str],
+def _conflict_fields_sound(compiler: ModuleScope, path: Path, names: Sequence[str],
                            fields: Mapping[str, FieldSpec], suggest: Any) -> bool:
     is_sound = True
     for position, name in enumerate(names):
@@ -118,7 +111,7 @@ def _conflict_fields_sound(compiler: ModuleCompiler, path: Path, names: Sequence
     return is_sound and len(set(names)) == len(names)  # the schema reports a field named twice
 
 
-def _overlap_fields(compiler: ModuleCompiler, path: Path, raw: Any, fields: Mapping[str, FieldSpec],
+def _overlap_fields(compiler: ModuleScope, path: Path, raw: Any, fields: Mapping[str, FieldSpec],
                     matched: Sequence[str], suggest: Any) -> tuple[str, str] | None:
     """`overlaps: [start, end]`: two different date (or datetime) fields of the same type."""
     if raw is None:
@@ -152,7 +145,7 @@ def _overlap_fields(compiler: ModuleCompiler, path: Path, raw: Any, fields: Mapp
     return start, end
 
 
-def numbering(compiler: ModuleCompiler, path: Path, raw: Any, kind: str, env: Environment,
+def numbering(compiler: ModuleScope, path: Path, raw: Any, kind: str, env: Environment,
               name: str) -> Numbering | None:
     """`numbering: "DG-{project.project_code}-{work_date:%Y%m%d}-{seq:3}"` of a text field."""
     if raw is None:
@@ -198,11 +191,9 @@ def numbering(compiler: ModuleCompiler, path: Path, raw: Any, kind: str, env: En
     return Numbering(template=raw, parts=tuple(parts))
 
 
-def mask(compiler: ModuleCompiler, path: Path, raw: Mapping[str, Any], kind: str, name: str,
+def mask(compiler: ModuleScope, path: Path, raw: Mapping[str, Any], kind: str, name: str,
          roles: Sequence[str]) -> Mask | None:
     """`mask: {keep_start: 4, keep_end: 4}` with `unmasked_for: [roles]` on a text field."""
-    from engine.declarations.compiler import suggest
-
     spec = raw.get("mask")
     unmasked = [str(r) for r in raw.get("unmasked_for") or ()]
     if spec is None:

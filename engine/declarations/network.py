@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from engine.declarations.model import NETWORK_OUTPUTS, FieldSpec, LinkType, Network
+from engine.declarations.model import FieldSpec
+from engine.declarations.module_scope import ModuleScope, Path
+from engine.declarations.network_spec import NETWORK_OUTPUTS, LinkType, Network
 from engine.formula import Environment, ftype_for
-
-if TYPE_CHECKING:
-    from engine.declarations.compiler import ModuleCompiler, Path
+from engine.suggestions import suggest
 
 # Option keys an enum column of link types may use, read case-insensitively.
 LINK_TYPE_NAMES = {
@@ -20,7 +20,7 @@ LINK_TYPE_NAMES = {
 }
 
 
-def compile_network(compiler: ModuleCompiler, base: Path, raw: Any, entity: str,
+def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
                     fields: dict[str, FieldSpec], env: Environment,
                     computed: tuple[str, ...]) -> Network | None:
     """Check the block and return it compiled; output fields become read-only in `fields` (in place)."""
@@ -36,7 +36,7 @@ def compile_network(compiler: ModuleCompiler, base: Path, raw: Any, entity: str,
         text = str(name)
         spec = pool.get(text)
         if spec is None:
-            compiler.problem(where, f"network {what} {text!r} is not a field of {of!r}" + _suggest(text, pool))
+            compiler.problem(where, f"network {what} {text!r} is not a field of {of!r}" + suggest(text, pool))
             return None
         if spec.type not in types:
             compiler.problem(where, f"network {what} {text!r} has type {spec.type}; it needs a "
@@ -89,7 +89,7 @@ def compile_network(compiler: ModuleCompiler, base: Path, raw: Any, entity: str,
     for role, name in (raw.get("outputs") or {}).items():
         if role not in NETWORK_OUTPUTS:
             compiler.problem((*path, "outputs", role), f"network output {role!r} is not one the engine computes"
-                             + _suggest(str(role), NETWORK_OUTPUTS) + "; it computes " + ", ".join(NETWORK_OUTPUTS),
+                             + suggest(str(role), NETWORK_OUTPUTS) + "; it computes " + ", ".join(NETWORK_OUTPUTS),
                              key=True)
             continue
         where_path: Path = (*path, "outputs", role)
@@ -122,9 +122,3 @@ def compile_network(compiler: ModuleCompiler, base: Path, raw: Any, entity: str,
         compiler.problem(path, f"network input {name!r} reads the network's own outputs; "
                          "inputs must not depend on what the engine computes from them")
     return network
-
-
-def _suggest(name: str, choices: Any) -> str:
-    from engine.declarations.compiler import suggest
-
-    return suggest(name, choices)

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.declarations.compiler import ModuleCompiler, label_of, suggest
 from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
+from engine.declarations.module_scope import ModuleScope, Path, label_of
 from engine.formula import ANY, Environment, FieldInfo, Formula, ftype_for
-
-Path = tuple[str | int, ...]
+from engine.suggestions import suggest
 
 FIELD_PATH = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 
@@ -23,7 +22,7 @@ def column_name(text: str) -> str:
     return cleaned or "group"
 
 
-def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
+def compile_report(compiler: ModuleScope, name: str, raw: Any,
                    entities: Mapping[str, EntitySpec]) -> ReportSpec | None:
     if not isinstance(raw, dict):
         return None
@@ -79,7 +78,7 @@ def compile_report(compiler: ModuleCompiler, name: str, raw: Any,
                       limit=limit if isinstance(limit, int) else None, joins=joins, derived=derived)
 
 
-def compile_joins(compiler: ModuleCompiler, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],
+def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],
                   groups: Mapping[str, Formula], known: list[tuple[str, Formula]],
                   unresolved: list[str]) -> tuple[Join, ...]:
     """`join:` — measures of other entities, each grouped by its `match` formulas; their columns are added to
@@ -120,7 +119,7 @@ def compile_joins(compiler: ModuleCompiler, path: Path, what: str, raw: Any, ent
     return tuple(joins)
 
 
-def compile_derived(compiler: ModuleCompiler, path: Path, what: str, raw: Any, known: list[tuple[str, Formula]],
+def compile_derived(compiler: ModuleScope, path: Path, what: str, raw: Any, known: list[tuple[str, Formula]],
                     unresolved: list[str]) -> tuple[tuple[str, Formula], ...]:
     """`derived:` — formulas over the columns before them (`spi: "ev / pv"`), computed per row in SQL."""
     derived = []
@@ -140,14 +139,14 @@ def compile_derived(compiler: ModuleCompiler, path: Path, what: str, raw: Any, k
     return tuple(derived)
 
 
-def _is_taken(compiler: ModuleCompiler, path: Path, name: str, known: list[tuple[str, Formula]], what: str) -> bool:
+def _is_taken(compiler: ModuleScope, path: Path, name: str, known: list[tuple[str, Formula]], what: str) -> bool:
     if any(column == name for column, _ in known):
         compiler.problem(path, f"{what} already has a column {name!r}; give this one another name", key=True)
         return True
     return False
 
 
-def field_label(compiler: ModuleCompiler, entity: EntitySpec, text: str,
+def field_label(compiler: ModuleScope, entity: EntitySpec, text: str,
                 entities: Mapping[str, EntitySpec]) -> Label | None:
     """The label of a group-by that is a field (`crew`) or one hop through a ref (`crew.crew_name`)."""
     if not FIELD_PATH.match(text):
@@ -165,7 +164,7 @@ def field_label(compiler: ModuleCompiler, entity: EntitySpec, text: str,
     return hop.label if hop is not None else None
 
 
-def _chart(compiler: ModuleCompiler, path: Path, raw: Any, columns: list[str]) -> Chart | None:
+def _chart(compiler: ModuleScope, path: Path, raw: Any, columns: list[str]) -> Chart | None:
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -183,7 +182,7 @@ def _chart(compiler: ModuleCompiler, path: Path, raw: Any, columns: list[str]) -
     return Chart(type=str(raw.get("type", "bar")), x=x, y=ys, stacked=bool(raw.get("stacked")))
 
 
-def compile_kpi(compiler: ModuleCompiler, name: str, raw: Any, entities: Mapping[str, EntitySpec],
+def compile_kpi(compiler: ModuleScope, name: str, raw: Any, entities: Mapping[str, EntitySpec],
                 reports: Mapping[str, ReportSpec]) -> Kpi | None:
     if not isinstance(raw, dict):
         return None
@@ -226,7 +225,7 @@ def compile_kpi(compiler: ModuleCompiler, name: str, raw: Any, entities: Mapping
                from_report=str(source) if source is not None else None)
 
 
-def _threshold(compiler: ModuleCompiler, path: Path, raw: Any) -> Decimal | str | None:
+def _threshold(compiler: ModuleScope, path: Path, raw: Any) -> Decimal | str | None:
     """A number, or `params.<name>` of a numeric module parameter."""
     if raw is None or isinstance(raw, bool):
         return None
@@ -242,7 +241,7 @@ def _threshold(compiler: ModuleCompiler, path: Path, raw: Any) -> Decimal | str 
         return None
 
 
-def _resolve(compiler: ModuleCompiler, path: Path, what: str, raw: Any,
+def _resolve(compiler: ModuleScope, path: Path, what: str, raw: Any,
              entities: Mapping[str, EntitySpec]) -> tuple[str, EntitySpec, Environment] | None:
     """The entity a report, kpi or join reads: `name` of this module or `module.name` of a required one.
 

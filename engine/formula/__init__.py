@@ -95,6 +95,7 @@ from .functions import register_function as register_function
 from .functions import unregister_function as unregister_function
 from .sql_compiled import RecordList as RecordList
 from .sql_target import ListField as ListField
+from .sql_target import SqlProbe as SqlProbe
 from .sql_target import SqlTarget as SqlTarget
 from .sql_target import bind_value as bind_value
 from .types import ANY as ANY

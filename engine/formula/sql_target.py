@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, Date, DateTime, Numeric, String, literal
+from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, column, literal
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
@@ -86,6 +86,29 @@ _SQL_TYPES: dict[Kind, TypeEngine[Any]] = {
 def bind_value(value: Any, type: FType) -> ColumnElement[Any]:
     """Bind `value` with the SQLAlchemy type matching `type` (a default for `SqlTarget.literal`)."""
     return literal(value, _SQL_TYPES.get(type.kind))
+
+
+class SqlProbe:
+    """A SqlTarget over no table: compiling to it tells whether a formula can run in the database.
+
+    The declarations use it at compile time (a conflict's `when` is read in SQL), before any
+    storage exists; what cannot become SQL raises FormulaError whatever the target.
+    """
+
+    def field(self, name: str, type: FType) -> ColumnElement[Any]:
+        return column(name, _SQL_TYPES.get(type.kind))
+
+    def ref_field(self, ref_name: str, target_entity: str, field: str, type: FType) -> ColumnElement[Any]:
+        return column(f"{ref_name}.{field}", _SQL_TYPES.get(type.kind))
+
+    def literal(self, value: Any, type: FType) -> ColumnElement[Any]:
+        return bind_value(value, type)
+
+    def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        return column(f"{field} contains", Boolean())
+
+    def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
+        return column(f"{field} length", Integer())
 
 
 def type_of_value(value: Any) -> FType:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Dialect
 
 from engine.declarations.model import EntitySpec, ModuleSpec
 from engine.formula import Formula
+from engine.storage.queries import RecordColumns
 
 PREFIX = "fw_"
 
@@ -53,8 +54,6 @@ def _statement(name: str, plan: PlannedIndex, dialect: str, scope: str) -> str:
 
 def condition_sql(formula: Formula, dialect: str) -> str:
     """A formula over the record's own fields as literal SQL for an index condition (no bound parameters)."""
-    from engine.storage.queries import RecordColumns  # queries builds on this module's json_text
-
     expression = formula.to_sql(RecordColumns(dialect))
     compiled = expression.compile(dialect=_dialect(dialect), compile_kwargs={"literal_binds": True})
     return str(compiled).replace("records.", "")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -27,17 +27,27 @@ from sqlalchemy import or_ as sql_or
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
-from engine.declarations.compiler import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.formula import BOOL, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
+from engine.suggestions import suggest
 from engine.values import to_json
 
-if TYPE_CHECKING:
-    from engine.compute import Evaluation
-
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
+
+
+class Evaluation(Protocol):
+    """What a user's filters may read besides the records (engine.compute.Evaluation)."""
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+    @property
+    def user_name(self) -> str | None: ...
+
+    @property
+    def user_roles(self) -> tuple[str, ...]: ...
 
 
 class Reader(Protocol):
