@@ -31,6 +31,7 @@ from engine.formula import (
     FType,
     Kind,
     ListField,
+    SqlProbe,
     bind_value,
     compile_formula,
 )
@@ -553,21 +554,21 @@ def test_max_of_dates_and_group_by_month(db: Database) -> None:
 # --- what cannot run in the database ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "message", "column"),
-    [
-        ("sum(lines.amount) > 1", r"child table values 'lines.amount' cannot be used in a filter", 5),
-        ("count(lines) > 1", r"child table 'lines' cannot be used in a filter", 7),
-        ("min(tags) == 'a'", r"the list field 'tags' cannot be used in a filter except on the right of 'in'", 5),
-        ("'a' in if(flag, tags, ['b'])", r"the list field 'tags' cannot be used in a filter except", 17),
-        ("text(len(project.members)) == '1'", r"text\(\) cannot be used in a filter", 1),
-        ("text(qty) == '1'", r"text\(\) cannot be used in a filter", 1),
-        ("date(name) > today()", r"date\(\) cannot be used in a filter", 1),
-        ("created + 1 > now()", r"adding days to a datetime .* cannot be used in a filter", 9),
-        ("qty in if(flag, [qty], [1])", r"a list cannot be used in a filter except on the right of 'in'", 17),
-        ("project.budget in lines.amount", r"child table values 'lines.amount' cannot be used", 19),
-    ],
-)
+REFUSED = [
+    ("sum(lines.amount) > 1", r"child table values 'lines.amount' cannot be used in a filter", 5),
+    ("count(lines) > 1", r"child table 'lines' cannot be used in a filter", 7),
+    ("min(tags) == 'a'", r"the list field 'tags' cannot be used in a filter except on the right of 'in'", 5),
+    ("'a' in if(flag, tags, ['b'])", r"the list field 'tags' cannot be used in a filter except", 17),
+    ("text(len(project.members)) == '1'", r"text\(\) cannot be used in a filter", 1),
+    ("text(qty) == '1'", r"text\(\) cannot be used in a filter", 1),
+    ("date(name) > today()", r"date\(\) cannot be used in a filter", 1),
+    ("created + 1 > now()", r"adding days to a datetime .* cannot be used in a filter", 9),
+    ("qty in if(flag, [qty], [1])", r"a list cannot be used in a filter except on the right of 'in'", 17),
+    ("project.budget in lines.amount", r"child table values 'lines.amount' cannot be used", 19),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "column"), REFUSED)
 def test_python_only_constructs_are_refused_with_a_position(
     text: str, message: str, column: int, sqlite_db: Database
 ) -> None:
@@ -575,6 +576,18 @@ def test_python_only_constructs_are_refused_with_a_position(
     with pytest.raises(FormulaError, match=message) as caught:
         formula.to_sql(sqlite_db.target)
     assert caught.value.column == column
+
+
+@pytest.mark.parametrize(("text", "message", "column"), REFUSED)
+def test_the_sql_probe_refuses_what_a_table_refuses(text: str, message: str, column: int) -> None:
+    with pytest.raises(FormulaError, match=message) as caught:
+        compile_formula(text, ENV).to_sql(SqlProbe())
+    assert caught.value.column == column
+
+
+@pytest.mark.parametrize("text", AGREEMENT_FORMULAS)
+def test_the_sql_probe_accepts_what_runs_in_the_database(text: str) -> None:
+    compile_formula(text, ENV).to_sql(SqlProbe(), params=PARAMS, user_name=USER, user_roles=ROLES, now=NOW)
 
 
 def test_values_not_read_from_the_record_become_bound_parameters(sqlite_db: Database) -> None:
