@@ -27,7 +27,7 @@ from engine.declarations.network import compile_network
 from engine.declarations.order import computed_order
 from engine.declarations.reporting import compile_kpi, compile_report
 from engine.formula import Environment, Formula, ftype_for
-from engine.suggestions import suggest as suggest  # re-exported: older importers name it here
+from engine.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.workflow import load_processes
 
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
