@@ -22,9 +22,9 @@ from engine.records import Records
 from web.errors import status_of
 from web.pages import auth
 from web.pages.errors import error_page
-from web.pages.i18n import engine_message, language, t
-from web.pages.layout import page_globals, render
-from web.pages.services import approvals, formwork
+from web.ui.i18n import engine_message, language, t
+from web.ui.layout import page_globals, render
+from web.ui.services import approvals, formwork
 
 designer_pages = Blueprint("designer_pages", __name__, url_prefix="/designer", template_folder="templates",
                            static_folder="static", static_url_path="/assets")
@@ -233,10 +233,10 @@ def editor_page(module: str, text: str, *, entity: str | None = None, report: di
 
 def preview_html(service: Adjustments, spec: ModuleSpec | None, entity_name: str | None) -> str:
     """The generated form of `entity_name` under `spec`, rendered by the end users' form widgets."""
-    from web.pages.forms import default_raw, to_data
-    from web.pages.preview import evaluate, shown_fields, writable_fields
-    from web.pages.services import formatter
-    from web.pages.widgets import Choices, FormContext, build_widgets
+    from web.ui.forms import default_raw, to_data
+    from web.ui.preview import evaluate, shown_fields, writable_fields
+    from web.ui.services import formatter
+    from web.ui.widgets import Choices, FormContext, build_widgets
 
     if spec is None or entity_name is None or entity_name not in spec.entities:
         return ""

@@ -3,20 +3,15 @@ from __future__ import annotations
 
 from web.pages import (  # noqa: F401 - they add routes
     auth,
-    calendar,
     dashboard,
-    editing,
     errors,
     exporting,
-    gantt,
     importing,
     invitation,
-    listing,
-    record,
-    reports,
-    saved_views,
     tasks,
 )
 from web.pages.blueprint import pages as pages
+from web.pages.records import editing, listing, record, saved_views  # noqa: F401 - they add routes
+from web.pages.reporting import calendar, gantt, reports  # noqa: F401 - they add routes
 
 __all__ = ["pages"]

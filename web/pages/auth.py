@@ -7,12 +7,12 @@ from werkzeug.wrappers import Response
 from engine import login_throttle, tenancy
 from engine.errors import AuthenticationFailed
 from web.login_guard import TooManyAttempts, guarded
-from web.pages import csrf
 from web.pages.blueprint import pages
-from web.pages.i18n import LANGUAGES, t
-from web.pages.layout import render
-from web.pages.services import formwork, signed_in
 from web.redirects import local_path
+from web.ui import csrf
+from web.ui.i18n import LANGUAGES, t
+from web.ui.layout import render
+from web.ui.services import formwork, signed_in
 
 PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
 GENERATION = "generation"   # the user's session generation at login: logout and a new password move it on

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 from engine.errors import AuthenticationFailed, FormworkError, NotFound, PermissionDenied
 from web.errors import error_response, status_of
 from web.pages.blueprint import pages
-from web.pages.i18n import engine_message, t
-from web.pages.layout import render
-from web.pages.services import approvals
+from web.ui.i18n import engine_message, t
+from web.ui.layout import render
+from web.ui.services import approvals
 
 log = logging.getLogger("formwork.pages")
 JSON_ENDPOINTS = frozenset({"pages.record_preview", "pages.record_options", "pages.import_progress"})

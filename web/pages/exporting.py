@@ -14,9 +14,9 @@ from engine.errors import BadRequest, FormulaError
 from engine.records import MAX_LIMIT, Records
 from engine.reports import entities_of, report_of, run_report
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
-from web.pages.listing import list_query
-from web.pages.services import approvals, formatter
+from web.pages.records.listing import list_query
+from web.ui.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
+from web.ui.services import approvals, formatter
 from web.uploads import file_response
 
 MAX_EXPORT_ROWS = 100_000

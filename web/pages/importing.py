@@ -15,11 +15,11 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import NotFound
 from web.pages import import_jobs
 from web.pages.blueprint import pages
-from web.pages.display import display_zone
 from web.pages.exporting import XLSX
-from web.pages.i18n import engine_message, language, t
-from web.pages.layout import render
-from web.pages.services import approvals, formwork, uploads_root
+from web.ui.display import display_zone
+from web.ui.i18n import engine_message, language, t
+from web.ui.layout import render
+from web.ui.services import approvals, formwork, uploads_root
 from web.uploads import file_response
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
-from web.pages.i18n import translate
+from web.ui.i18n import translate
 
 DEFAULT_ZONE = "Asia/Shanghai"
 SYSTEM_TYPES = {"id": "text", "status": "status", "version": "integer", "created_at": "datetime",

@@ -12,10 +12,9 @@ from werkzeug.wrappers import Response
 from engine.declarations.model import NUMERIC_TYPES, SYSTEM_FIELDS, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.records import Page, Records
-from web.pages import saved_views
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, as_decimal, format_number, label_of, status_tone, type_of
-from web.pages.filters import (
+from web.pages.records import saved_views
+from web.pages.records.filters import (
     OPERATORS,
     BadCondition,
     Condition,
@@ -25,9 +24,10 @@ from web.pages.filters import (
     filter_fields,
     formula_of,
 )
-from web.pages.i18n import t
-from web.pages.layout import render
-from web.pages.services import approvals, formatter, quoted, readable_title, record_title, target_of, users
+from web.ui.display import Formatter, as_decimal, format_number, label_of, status_tone, type_of
+from web.ui.i18n import t
+from web.ui.layout import render
+from web.ui.services import approvals, formatter, quoted, readable_title, record_title, target_of, users
 
 PER_PAGE = 25
 DEFAULT_COLUMNS = 6

@@ -16,9 +16,9 @@ from typing import Any
 
 from engine.declarations.model import EntitySpec, FieldSpec, ReportSpec
 from engine.records import Records
-from web.pages.display import Formatter, as_decimal
-from web.pages.i18n import t
-from web.pages.services import quoted, readable, record_title, target_of, titles_of
+from web.ui.display import Formatter, as_decimal
+from web.ui.i18n import t
+from web.ui.services import quoted, readable, record_title, target_of, titles_of
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NUMERIC_KINDS = frozenset({"money", "number"})

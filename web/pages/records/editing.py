@@ -12,10 +12,11 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.records import Records
 from engine.values import to_json
-from web.pages.attachments import file_links, posted_files, save_uploads
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, format_number
-from web.pages.forms import (
+from web.pages.records.attachments import file_links, posted_files, save_uploads
+from web.pages.records.record import warning_lines
+from web.ui.display import Formatter, format_number
+from web.ui.forms import (
     ROW_KEY,
     Raw,
     add_row,
@@ -26,12 +27,11 @@ from web.pages.forms import (
     to_data,
     without_blank_rows,
 )
-from web.pages.i18n import engine_message, t
-from web.pages.layout import render
-from web.pages.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
-from web.pages.record import warning_lines
-from web.pages.services import approvals, formatter, readable, readable_title, record_title, target_of, users
-from web.pages.widgets import Choices, FormContext, build_widgets, field_errors
+from web.ui.i18n import engine_message, t
+from web.ui.layout import render
+from web.ui.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
+from web.ui.services import approvals, formatter, readable, readable_title, record_title, target_of, users
+from web.ui.widgets import Choices, FormContext, build_widgets, field_errors
 
 REF_OPTIONS = 200
 

@@ -13,8 +13,8 @@ from engine.declarations.model import EntitySpec
 from engine.errors import BadRequest, FieldError, NotFound
 from engine.records import Records
 from web.pages.blueprint import pages
-from web.pages.forms import Raw
-from web.pages.services import approvals, uploads_root
+from web.ui.forms import Raw
+from web.ui.services import approvals, uploads_root
 from web.uploads import file_response
 
 
