@@ -1,12 +1,13 @@
-"""End users' pages: server-rendered forms, lists, record pages, the inbox and the dashboard."""
+"""End users' pages: server-rendered forms, lists, record pages, the inbox and the dashboard.
+
+Plugins may add routes to this blueprint when they are loaded (the Excel plugin's export and import).
+"""
 from __future__ import annotations
 
 from web.pages import (  # noqa: F401 - they add routes
     auth,
     dashboard,
     errors,
-    exporting,
-    importing,
     invitation,
     tasks,
 )

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import NUMERIC_TYPES, SYSTEM_FIELDS, Action, EntitySpec
@@ -190,7 +190,9 @@ def record_list(module: str, entity: str) -> Response:
             conditions=query.conditions, free_formula=query.free, active_formula=q or "", problems=problems,
             standing_filter=spec.list_filter.text if spec.list_filter else "",
             builder_fields=_builder_json(query.fields, records.language),
-            can_export=access.allows(Action.EXPORT), list_args=list_args(args),
+            can_export=access.allows(Action.EXPORT) and "pages.export_list" in current_app.view_functions,
+            can_import=access.allows(Action.CREATE) and "pages.import_upload" in current_app.view_functions,
+            list_args=list_args(args),
             saved_views=saved_views.of_user(records, spec),
             column_choices=[(n, label_of(spec, n, records.language), n in names)
                             for n in column_choices(spec, access.hidden_fields)],
