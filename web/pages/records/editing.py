@@ -78,7 +78,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     fmt = formatter(records, entity, documents)
     by_input, listed = field_errors(list(errors), engine_message)
     held = [i for name in names if entity.fields[name].type == "attachment"
-            for i in (raw.get(name) if isinstance(raw.get(name), list) else [raw.get(name)]) if i]
+            for i in _listed(raw.get(name)) if i]
     record_ref = (entity.module, entity.name, str(record_id)) if record_id else None
     links = {link.id: link for link in file_links(records, held, record_ref)}
     ctx = FormContext(entity, records.language, fmt, _choices(records, entity, names), writable, by_input,
@@ -110,6 +110,11 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
                   record=record, status_label=fmt.status(record["status"]) if record is not None else "",
                   preview_url=url_for("pages.record_preview", module=entity.module,
                                                      entity=entity.name))
+
+
+def _listed(value: Any) -> list[Any]:
+    """An attachment field's input: a list of file ids, or one."""
+    return value if isinstance(value, list) else [value]
 
 
 def _form_action(entity: EntitySpec, raw: Raw) -> bool:

@@ -164,7 +164,7 @@ def chart_of(report: ReportSpec, table: ReportTable, language: str) -> dict[str,
         x: int | None = names.index(declared.x)
     else:
         varying = [i for i in groups if len({row[i] for row in table.rows}) > 1]
-        x = (varying or groups or [None])[0]
+        x = next(iter(varying or groups), None)
     if declared is not None and declared.y:
         ys = [names.index(y) for y in declared.y if y in names]
     else:
