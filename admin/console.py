@@ -18,8 +18,8 @@ from engine import jobs, licenses, login_throttle, operators, oversight
 from engine.errors import FormworkError
 from engine.runtime import Formwork
 from web.login_guard import TooManyAttempts, guarded
-from web.pages.i18n import in_chinese
 from web.redirects import local_path
+from web.ui.i18n import in_chinese
 
 SESSION_KEY = "operator"
 GENERATION_KEY = "operator_generation"   # the operator's session generation at login: logout moves it on

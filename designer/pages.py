@@ -20,11 +20,14 @@ from engine.process_editor import ProcessEditor
 from engine.publishing import Adjustments
 from engine.records import Records
 from web.errors import status_of
-from web.pages import auth
-from web.pages.errors import error_page
-from web.pages.i18n import engine_message, language, t
-from web.pages.layout import page_globals, render
-from web.pages.services import approvals, formwork
+from web.ui import session_check
+from web.ui.error_page import error_page
+from web.ui.forms import default_raw, to_data
+from web.ui.i18n import engine_message, language, t
+from web.ui.layout import page_globals, render
+from web.ui.preview import evaluate, shown_fields, writable_fields
+from web.ui.services import approvals, formatter, formwork
+from web.ui.widgets import Choices, FormContext, build_widgets
 
 designer_pages = Blueprint("designer_pages", __name__, url_prefix="/designer", template_folder="templates",
                            static_folder="static", static_url_path="/assets")
@@ -34,7 +37,7 @@ log = logging.getLogger("formwork.designer")
 @designer_pages.before_request
 def check_request() -> Response | None:
     """The pages' login and CSRF checks, then: tenant administrators only."""
-    answer = auth.check_request()
+    answer = session_check.check_request()
     if answer is None and not g.signed_in.actor.is_admin:
         raise PermissionDenied("only tenant administrators (role 'admin') use the designer")
     return answer
@@ -233,11 +236,6 @@ def editor_page(module: str, text: str, *, entity: str | None = None, report: di
 
 def preview_html(service: Adjustments, spec: ModuleSpec | None, entity_name: str | None) -> str:
     """The generated form of `entity_name` under `spec`, rendered by the end users' form widgets."""
-    from web.pages.forms import default_raw, to_data
-    from web.pages.preview import evaluate, shown_fields, writable_fields
-    from web.pages.services import formatter
-    from web.pages.widgets import Choices, FormContext, build_widgets
-
     if spec is None or entity_name is None or entity_name not in spec.entities:
         return ""
     records = Records(service.session, service.actor, {**service.modules, spec.name: spec}, service.parameters,

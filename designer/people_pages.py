@@ -18,9 +18,9 @@ from engine.licenses import as_utc
 from engine.people import People
 from engine.storage.models import User
 from web.errors import status_of
-from web.pages.i18n import engine_message, language
-from web.pages.layout import render
-from web.pages.services import approvals, formwork
+from web.ui.i18n import engine_message, language
+from web.ui.layout import render
+from web.ui.services import approvals, formwork
 
 people_pages = Blueprint("people_pages", __name__, url_prefix="/designer/users")
 people_pages.before_request(check_request)

@@ -1,7 +1,7 @@
 """The designer pages' words in Chinese and English."""
 from __future__ import annotations
 
-from web.pages.i18n import language
+from web.ui.i18n import language
 
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("模块设计器", "Module designer"),

@@ -7,7 +7,7 @@ without Content-Length as much as for one that declares its length.
 """
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, cast
 
 from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -54,7 +54,8 @@ class LimitedRequest(Request):
         if limit is not None and "wsgi.input_terminated" in self.environ:
             if self.content_length is not None and self.content_length > limit:
                 raise too_large()
-            return _AtMost(self.environ["wsgi.input"], limit, is_max=True)
+            # a LimitedStream is a binary stream; Werkzeug's get_input_stream casts it to IO[bytes] the same way
+            return cast(IO[bytes], _AtMost(self.environ["wsgi.input"], limit, is_max=True))
         if limit is not None and self.content_length is not None and self.content_length > limit:
             raise too_large()
         return get_input_stream(self.environ, max_content_length=limit)

@@ -85,6 +85,18 @@ def test_export_needs_the_export_right_and_the_list_offers_it_only_then(app: Fla
     assert "/m/sheetshop/order/export.xlsx?sort=-amount" in html and "export.csv?sort=-amount" in html
 
 
+def test_without_the_excel_pages_the_list_offers_neither_export_nor_import(app: Flask, engine: Formwork,
+                                                                          shop: str) -> None:
+    add_orders(engine, shop, orders(1))
+    clerk = visitor(app, shop, "clerk")
+    html = clerk.text("/m/sheetshop/order")
+    assert "/m/sheetshop/order/export.xlsx" in html and "/m/sheetshop/order/import" in html
+    for endpoint in ("pages.export_list", "pages.import_upload"):   # as where the Excel plugin is not installed
+        del app.view_functions[endpoint]
+    html = clerk.text("/m/sheetshop/order")
+    assert "/m/sheetshop/order/export.xlsx" not in html and "/m/sheetshop/order/import" not in html
+
+
 def test_a_bad_filter_is_a_clear_400_not_a_file(app: Flask, shop: str) -> None:
     clerk = visitor(app, shop, "clerk")
     response = fetch(clerk, "/m/sheetshop/order/export.xlsx?q=amount%20%3E%3E%201")

@@ -259,7 +259,7 @@ def test_a_license_with_fewer_seats_than_active_users_is_refused_naming_them(eng
 
 
 def test_the_seat_refusal_reads_in_chinese_on_the_pages() -> None:
-    from web.pages.i18n import in_chinese
+    from web.ui.i18n import in_chinese
 
     message = ("this license has 5 seats but tenant 'acme' has 7 active users: deactivate 2 of them first "
                "(active users: a, b, c, d, e, f, g), or apply a license with at least 7 seats")

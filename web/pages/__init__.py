@@ -1,22 +1,18 @@
-"""End users' pages: server-rendered forms, lists, record pages, the inbox and the dashboard."""
+"""End users' pages: server-rendered forms, lists, record pages, the inbox and the dashboard.
+
+Plugins may add routes to this blueprint when they are loaded (the Excel plugin's export and import).
+"""
 from __future__ import annotations
 
 from web.pages import (  # noqa: F401 - they add routes
     auth,
-    calendar,
     dashboard,
-    editing,
     errors,
-    exporting,
-    gantt,
-    importing,
     invitation,
-    listing,
-    record,
-    reports,
-    saved_views,
     tasks,
 )
 from web.pages.blueprint import pages as pages
+from web.pages.records import editing, listing, record, saved_views  # noqa: F401 - they add routes
+from web.pages.reporting import calendar, gantt, reports  # noqa: F401 - they add routes
 
 __all__ = ["pages"]

@@ -1,22 +1,19 @@
 """Logging in and out, the language toggle, and the checks every page request passes first."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from engine import login_throttle, tenancy
 from engine.errors import AuthenticationFailed
 from web.login_guard import TooManyAttempts, guarded
-from web.pages import csrf
 from web.pages.blueprint import pages
-from web.pages.i18n import LANGUAGES, t
-from web.pages.layout import render
-from web.pages.services import formwork, signed_in
 from web.redirects import local_path
-
-PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.static", "pages.choose_language", "pages.accept_link"})
-GENERATION = "generation"   # the user's session generation at login: logout and a new password move it on
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})   # read only: every other method needs the CSRF token
+from web.ui import csrf
+from web.ui.i18n import LANGUAGES, t
+from web.ui.layout import render
+from web.ui.services import formwork
+from web.ui.session_check import GENERATION, check_request
 
 
 def safe_next(target: str | None) -> str:
@@ -24,25 +21,7 @@ def safe_next(target: str | None) -> str:
     return local_path(target) or url_for("pages.dashboard")
 
 
-@pages.before_request
-def check_request() -> Response | None:
-    if request.method not in SAFE_METHODS and not csrf.is_valid():
-        abort(400, description=t("error.csrf"))
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    tenant_id, username = session.get("tenant"), session.get("user")
-    generation = session.get(GENERATION)
-    found = (signed_in(tenant_id, username, generation) if isinstance(tenant_id, str) and isinstance(username, str)
-             and isinstance(generation, int) else None)
-    if found is None:
-        session.pop("tenant", None)
-        session.pop("user", None)
-        session.pop(GENERATION, None)
-        if request.method in SAFE_METHODS:
-            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
-        abort(401)
-    g.signed_in = found
-    return None
+pages.before_request(check_request)
 
 
 @pages.route("/login", methods=["GET", "POST"])

@@ -8,11 +8,11 @@ from werkzeug.wrappers import Response
 from engine.declarations.model import EntitySpec
 from engine.records import Records
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, end_event_names, status_tone
-from web.pages.figures import charts_of, figures_of
-from web.pages.layout import Chrome, navigation, render
-from web.pages.services import approvals, quoted
+from web.pages.reporting.figures import charts_of, figures_of
 from web.pages.tasks import inbox_groups
+from web.ui.display import Formatter, end_event_names, status_tone
+from web.ui.layout import Chrome, navigation, render
+from web.ui.services import approvals, quoted
 
 TOP_TASKS = 10
 IN_PROCESS = ("draft", "in_review", "returned", "withdrawn")

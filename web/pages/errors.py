@@ -3,37 +3,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, g, jsonify, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from engine.errors import AuthenticationFailed, FormworkError, NotFound, PermissionDenied
 from web.errors import error_response, status_of
 from web.pages.blueprint import pages
-from web.pages.i18n import engine_message, t
-from web.pages.layout import render
-from web.pages.services import approvals
+from web.ui.error_page import error_page
+from web.ui.i18n import engine_message, t
 
 log = logging.getLogger("formwork.pages")
-JSON_ENDPOINTS = frozenset({"pages.record_preview", "pages.record_options", "pages.import_progress"})
-
-
-def error_page(status: int, detail: str = "") -> Response:
-    """The error page, inside the layout when someone is signed in (and the layout can be built)."""
-    heading = t(f"error.{status}") if t(f"error.{status}") != f"error.{status}" else t("error.title")
-    text = {404: t("error.404_text"), 403: t("error.403_text"), 500: t("error.500_text")}.get(status, "")
-    if request.endpoint in JSON_ENDPOINTS:
-        response = jsonify({"error": {"code": status, "message": detail or heading}})
-        response.status_code = status
-        return response
-    context = {"status": status, "heading": heading, "text": text, "detail": detail}
-    if getattr(g, "signed_in", None) is not None and status != 500:
-        try:
-            with approvals() as service:
-                return render(service, "pages/error.html", code=status, **context)
-        except Exception:  # the layout itself failed: show the page without it
-            log.exception("the layout of an error page failed")
-    return render(None, "pages/error.html", code=status, **context)
 
 
 @pages.errorhandler(NotFound)

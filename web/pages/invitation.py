@@ -8,9 +8,9 @@ from engine import invitations
 from engine.errors import BadRequest, FormworkError
 from web.login_guard import TooManyAttempts, guarded
 from web.pages.blueprint import pages
-from web.pages.i18n import engine_message, t
-from web.pages.layout import render
-from web.pages.services import formwork
+from web.ui.i18n import engine_message, t
+from web.ui.layout import render
+from web.ui.services import formwork
 
 
 @pages.route("/welcome/<token>", methods=["GET", "POST"])

@@ -14,11 +14,11 @@ from engine.records import Records
 from engine.workflow import DECISIONS
 from web.pages.auth import safe_next
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, format_moment, status_tone
-from web.pages.i18n import engine_message, t
-from web.pages.layout import Chrome, navigation, render
-from web.pages.record import _allows_return
-from web.pages.services import approvals, formatter
+from web.pages.records.record import _allows_return
+from web.ui.display import Formatter, format_moment, status_tone
+from web.ui.i18n import engine_message, t
+from web.ui.layout import Chrome, navigation, render
+from web.ui.services import approvals, formatter
 
 SUMMARY_FIELDS = 4
 TASK_FAILURES = (Conflict, BadRequest, PermissionDenied, NotFound)

@@ -1,6 +1,6 @@
-"""The Excel plugin's registration: `formwork excel export` writes an entity's records to .xlsx or .csv.
+"""The Excel plugin's registration: the export and import pages, and `formwork excel export`.
 
-The pages' export and import call `formwork_excel` directly; this command gives scripts and
+The pages (`formwork_excel.pages`) join the end users' pages; the command gives scripts and
 integrators the same workbook without a browser (all live records, every field but child tables,
 labels in zh or en, money and dates as real Excel values).
 """
@@ -15,6 +15,7 @@ import click
 
 from engine.plugins import Plugin
 from engine.tenancy import SYSTEM_ACTOR, Actor
+from formwork_excel.pages import templates
 from formwork_excel.writing import Column, write_csv, write_workbook
 
 plugin = Plugin("excel", version="0.1.0", title={"zh": "Excel 导入导出", "en": "Excel import and export"})
@@ -75,3 +76,4 @@ def _typed(value: Any, kind: str) -> Any:
 
 
 plugin.cli(excel)
+plugin.blueprint(templates)

@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 from engine import licenses, tenancy
 from engine.approvals import Approvals
 from engine.records import Records
-from web.pages import csrf
-from web.pages.display import status_tone, zone_name
-from web.pages.i18n import HTML_LANG, LANGUAGES, language, t
-from web.pages.services import readable
+from web.ui import csrf
+from web.ui.display import status_tone, zone_name
+from web.ui.i18n import HTML_LANG, LANGUAGES, language, t
+from web.ui.services import readable
 
 
 @dataclass

@@ -13,8 +13,9 @@ from engine.declarations.model import EntitySpec
 from engine.errors import BadRequest, FieldError, NotFound
 from engine.records import Records
 from web.pages.blueprint import pages
-from web.pages.forms import Raw
-from web.pages.services import approvals, uploads_root
+from web.ui.display import size_text
+from web.ui.forms import Raw
+from web.ui.services import approvals, uploads_root
 from web.uploads import file_response
 
 
@@ -25,15 +26,6 @@ class FileLink:
     url: str
     is_image: bool
     size: str
-
-
-def size_text(size: int) -> str:
-    """A file size as people read it: 512 B, 14 KB, 1.5 MB."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
 
 def file_links(records: Records, ids: Iterable[str], record: tuple[str, str, str] | None = None) -> list[FileLink]:

@@ -12,8 +12,8 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest
 from engine.records import Records
 from web.pages.blueprint import pages
-from web.pages.i18n import t
-from web.pages.services import approvals
+from web.ui.i18n import t
+from web.ui.services import approvals
 
 KEPT_PARAMS = frozenset({"f", "op", "v", "q", "sort", "cols"})
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.values import InvalidValue, coerce, to_json
-from web.pages.display import display_zone, format_number, local_input
+from web.ui.display import display_zone, format_number, local_input
 
 ROW_KEY = "_index"           # a table row's index in the posted form (rows may have gaps)
 CELL = re.compile(r"^(?P<table>[a-z][a-z0-9_]*)\[(?P<index>\d+)\]\.(?P<column>[a-z_][a-z0-9_]*)$")

@@ -9,11 +9,11 @@ from werkzeug.wrappers import Response
 from engine.errors import BadRequest, FormulaError
 from engine.reports import may_run, report_of, run_report
 from web.pages.blueprint import pages
-from web.pages.calendar import REPORT as CALENDAR
-from web.pages.i18n import engine_message, t
-from web.pages.layout import render
-from web.pages.report_data import ReportTable, build_table, chart_of, parameters_of, query_of
-from web.pages.services import approvals
+from web.pages.reporting.calendar import REPORT as CALENDAR
+from web.pages.reporting.report_data import ReportTable, build_table, chart_of, parameters_of, query_of
+from web.ui.i18n import engine_message, t
+from web.ui.layout import render
+from web.ui.services import approvals
 
 
 @pages.get("/reports")

@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 from engine.records import Records
 from engine.reports import report_of, run_report
 from web.pages.blueprint import pages
-from web.pages.i18n import t
-from web.pages.layout import render
-from web.pages.report_data import MAX_OPTIONS
-from web.pages.services import approvals, quoted, readable, record_title, target_of
+from web.pages.reporting.report_data import MAX_OPTIONS
+from web.ui.i18n import t
+from web.ui.layout import render
+from web.ui.services import approvals, quoted, readable, record_title, target_of
 
 REPORT = ("labor", "day_labor_calendar")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -7,9 +7,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.declarations.model import NUMERIC_TYPES, SYSTEM_FIELDS, EntitySpec
-from web.pages.display import SYSTEM_TYPES, display_zone, label_of
-from web.pages.i18n import translate
-from web.pages.services import quoted
+from web.ui.display import SYSTEM_TYPES, display_zone, label_of
+from web.ui.i18n import translate
+from web.ui.services import quoted
 
 ORDERED = ("eq", "ne", "gt", "ge", "lt", "le", "empty", "not_empty")
 OPERATORS: dict[str, tuple[str, ...]] = {

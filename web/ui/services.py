@@ -21,8 +21,8 @@ from engine.errors import FormworkError
 from engine.records import Records
 from engine.runtime import Formwork
 from engine.storage.models import User
-from web.pages.display import Formatter, end_event_names
-from web.pages.i18n import language
+from web.ui.display import Formatter, end_event_names
+from web.ui.i18n import language
 from web.uploads import uploads_root as uploads_root
 
 MAX_IDS_PER_QUERY = 200

@@ -6,16 +6,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import NUMERIC_TYPES, SYSTEM_FIELDS, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.records import Page, Records
-from web.pages import saved_views
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, as_decimal, format_number, label_of, status_tone, type_of
-from web.pages.filters import (
+from web.pages.records import saved_views
+from web.pages.records.filters import (
     OPERATORS,
     BadCondition,
     Condition,
@@ -25,9 +24,10 @@ from web.pages.filters import (
     filter_fields,
     formula_of,
 )
-from web.pages.i18n import t
-from web.pages.layout import render
-from web.pages.services import approvals, formatter, quoted, readable_title, record_title, target_of, users
+from web.ui.display import Formatter, as_decimal, format_number, label_of, status_tone, type_of
+from web.ui.i18n import t
+from web.ui.layout import render
+from web.ui.services import approvals, formatter, quoted, readable_title, record_title, target_of, users
 
 PER_PAGE = 25
 DEFAULT_COLUMNS = 6
@@ -190,7 +190,9 @@ def record_list(module: str, entity: str) -> Response:
             conditions=query.conditions, free_formula=query.free, active_formula=q or "", problems=problems,
             standing_filter=spec.list_filter.text if spec.list_filter else "",
             builder_fields=_builder_json(query.fields, records.language),
-            can_export=access.allows(Action.EXPORT), list_args=list_args(args),
+            can_export=access.allows(Action.EXPORT) and "pages.export_list" in current_app.view_functions,
+            can_import=access.allows(Action.CREATE) and "pages.import_upload" in current_app.view_functions,
+            list_args=list_args(args),
             saved_views=saved_views.of_user(records, spec),
             column_choices=[(n, label_of(spec, n, records.language), n in names)
                             for n in column_choices(spec, access.hidden_fields)],

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 from engine.declarations.model import Action
 from engine.reports import documents
 from web.pages.blueprint import pages
-from web.pages.layout import render
-from web.pages.services import approvals, formatter, quoted, record_title
+from web.ui.layout import render
+from web.ui.services import approvals, formatter, quoted, record_title
 
 PLAN = ("schedule", "schedule_plan")
 TASK = ("schedule", "wbs_task")

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
-from web.pages.i18n import translate
+from web.ui.i18n import translate
 
 DEFAULT_ZONE = "Asia/Shanghai"
 SYSTEM_TYPES = {"id": "text", "status": "status", "version": "integer", "created_at": "datetime",
@@ -157,3 +157,12 @@ def status_tone(status: str | None) -> str:
     """A colour family for a status badge."""
     return {"draft": "neutral", "in_review": "pending", "returned": "warning", "withdrawn": "neutral",
             "approved": "success", "completed": "success", "rejected": "danger"}.get(status or "", "info")
+
+
+def size_text(size: int) -> str:
+    """A file size as people read it: 512 B, 14 KB, 1.5 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"

@@ -16,9 +16,9 @@ from typing import Any
 
 from engine.declarations.model import EntitySpec, FieldSpec, ReportSpec
 from engine.records import Records
-from web.pages.display import Formatter, as_decimal
-from web.pages.i18n import t
-from web.pages.services import quoted, readable, record_title, target_of, titles_of
+from web.ui.display import Formatter, as_decimal
+from web.ui.i18n import t
+from web.ui.services import quoted, readable, record_title, target_of, titles_of
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NUMERIC_KINDS = frozenset({"money", "number"})
@@ -164,7 +164,7 @@ def chart_of(report: ReportSpec, table: ReportTable, language: str) -> dict[str,
         x: int | None = names.index(declared.x)
     else:
         varying = [i for i in groups if len({row[i] for row in table.rows}) > 1]
-        x = (varying or groups or [None])[0]
+        x = next(iter(varying or groups), None)
     if declared is not None and declared.y:
         ys = [names.index(y) for y in declared.y if y in names]
     else:

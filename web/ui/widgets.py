@@ -11,10 +11,9 @@ from engine import field_types, files
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError
 from engine.values import to_json
-from web.pages.attachments import size_text
-from web.pages.display import Formatter, as_decimal, format_number
-from web.pages.forms import ROW_KEY, Raw, default_of, raw_value
-from web.pages.i18n import t
+from web.ui.display import Formatter, as_decimal, format_number, size_text
+from web.ui.forms import ROW_KEY, Raw, default_of, raw_value
+from web.ui.i18n import t
 
 
 @dataclass

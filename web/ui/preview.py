@@ -18,7 +18,7 @@ from engine.errors import FormworkError
 from engine.formula import Formula
 from engine.records import EDITABLE_STATUSES, Records
 from engine.values import InvalidValue, coerce
-from web.pages.forms import coerced
+from web.ui.forms import coerced
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from flask import url_for
 from engine.errors import NotFound, PermissionDenied, PluginNotEnabled
 from engine.records import Records
 from engine.reports import may_run, report_of, run_kpi, run_report
-from web.pages.display import as_decimal
-from web.pages.i18n import t
-from web.pages.report_data import build_table, chart_of
+from web.pages.reporting.report_data import build_table, chart_of
+from web.ui.display import as_decimal
+from web.ui.i18n import t
 
 
 @dataclass

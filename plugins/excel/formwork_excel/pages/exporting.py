@@ -7,16 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, request
-from formwork_excel import Column, write_csv, write_workbook
 
 from engine.declarations.model import NUMERIC_TYPES, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.records import MAX_LIMIT, Records
 from engine.reports import entities_of, report_of, run_report
+from formwork_excel import Column, write_csv, write_workbook
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
-from web.pages.listing import list_query
-from web.pages.services import approvals, formatter
+from web.pages.records.listing import list_query
+from web.ui.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
+from web.ui.services import approvals, formatter
 from web.uploads import file_response
 
 MAX_EXPORT_ROWS = 100_000

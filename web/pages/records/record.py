@@ -13,13 +13,13 @@ from engine.approvals import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
 from engine.records import Records
-from web.pages.attachments import file_links
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, as_decimal, format_moment, format_number, status_tone
-from web.pages.i18n import engine_message, t
-from web.pages.layout import Chrome, navigation, render
-from web.pages.preview import is_editable, shown_fields
-from web.pages.services import approvals, formatter, record_title, users
+from web.pages.records.attachments import file_links
+from web.ui.display import Formatter, as_decimal, format_moment, format_number, status_tone
+from web.ui.i18n import engine_message, t
+from web.ui.layout import Chrome, navigation, render
+from web.ui.preview import is_editable, shown_fields
+from web.ui.services import approvals, formatter, record_title, users
 
 TRAIL_ACTIONS = ("process.", "task.")
 RESUBMITTABLE = frozenset({"draft", "returned", "withdrawn", "rejected"})

@@ -12,10 +12,11 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.records import Records
 from engine.values import to_json
-from web.pages.attachments import file_links, posted_files, save_uploads
 from web.pages.blueprint import pages
-from web.pages.display import Formatter, format_number
-from web.pages.forms import (
+from web.pages.records.attachments import file_links, posted_files, save_uploads
+from web.pages.records.record import warning_lines
+from web.ui.display import Formatter, format_number
+from web.ui.forms import (
     ROW_KEY,
     Raw,
     add_row,
@@ -26,12 +27,11 @@ from web.pages.forms import (
     to_data,
     without_blank_rows,
 )
-from web.pages.i18n import engine_message, t
-from web.pages.layout import render
-from web.pages.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
-from web.pages.record import warning_lines
-from web.pages.services import approvals, formatter, readable, readable_title, record_title, target_of, users
-from web.pages.widgets import Choices, FormContext, build_widgets, field_errors
+from web.ui.i18n import engine_message, t
+from web.ui.layout import render
+from web.ui.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
+from web.ui.services import approvals, formatter, readable, readable_title, record_title, target_of, users
+from web.ui.widgets import Choices, FormContext, build_widgets, field_errors
 
 REF_OPTIONS = 200
 
@@ -78,7 +78,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     fmt = formatter(records, entity, documents)
     by_input, listed = field_errors(list(errors), engine_message)
     held = [i for name in names if entity.fields[name].type == "attachment"
-            for i in (raw.get(name) if isinstance(raw.get(name), list) else [raw.get(name)]) if i]
+            for i in _listed(raw.get(name)) if i]
     record_ref = (entity.module, entity.name, str(record_id)) if record_id else None
     links = {link.id: link for link in file_links(records, held, record_ref)}
     ctx = FormContext(entity, records.language, fmt, _choices(records, entity, names), writable, by_input,
@@ -110,6 +110,11 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
                   record=record, status_label=fmt.status(record["status"]) if record is not None else "",
                   preview_url=url_for("pages.record_preview", module=entity.module,
                                                      entity=entity.name))
+
+
+def _listed(value: Any) -> list[Any]:
+    """An attachment field's input: a list of file ids, or one."""
+    return value if isinstance(value, list) else [value]
 
 
 def _form_action(entity: EntitySpec, raw: Raw) -> bool:

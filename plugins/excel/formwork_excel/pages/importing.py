@@ -6,20 +6,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
-from formwork_excel import Column, UnreadableWorkbook, read_workbook, write_workbook
 from werkzeug.wrappers import Response
 
 from engine import imports
 from engine.approvals import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import NotFound
-from web.pages import import_jobs
+from formwork_excel import Column, UnreadableWorkbook, read_workbook, write_workbook
+from formwork_excel.pages import import_jobs
+from formwork_excel.pages.exporting import XLSX
 from web.pages.blueprint import pages
-from web.pages.display import display_zone
-from web.pages.exporting import XLSX
-from web.pages.i18n import engine_message, language, t
-from web.pages.layout import render
-from web.pages.services import approvals, formwork, uploads_root
+from web.ui.display import display_zone
+from web.ui.i18n import engine_message, language, t
+from web.ui.layout import render
+from web.ui.services import approvals, formwork, uploads_root
 from web.uploads import file_response
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -1,0 +1,1 @@
+"""Records' pages: lists and their filters and saved views, a record, its form, its attachments."""

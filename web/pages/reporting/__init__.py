@@ -1,0 +1,1 @@
+"""Reports, their charts and figures, the calendar and the Gantt chart."""
