@@ -15,6 +15,7 @@ from engine.values import to_json
 from web.pages.attachments import file_links, posted_files, save_uploads
 from web.pages.blueprint import pages
 from web.pages.display import Formatter, format_number
+from web.pages.error_text import field_message
 from web.pages.forms import (
     ROW_KEY,
     Raw,
@@ -76,7 +77,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     evaluated = evaluate(records, entity, to_data(entity, raw), previous, record_id)
     documents = [to_data(entity, raw)]
     fmt = formatter(records, entity, documents)
-    by_input, listed = field_errors(list(errors), engine_message)
+    by_input, listed = field_errors(list(errors), field_message)
     held = [i for name in names if entity.fields[name].type == "attachment"
             for i in (raw.get(name) if isinstance(raw.get(name), list) else [raw.get(name)]) if i]
     record_ref = (entity.module, entity.name, str(record_id)) if record_id else None
