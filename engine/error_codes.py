@@ -297,8 +297,9 @@ MESSAGES: dict[str, str] = {
     ),
     "tenant_version_never_published": "module {module} {version} was never published by this tenant",
     # Records and declarations as a whole
-    "invalid_record": "the record has problems: {errors}",
-    "invalid_declaration": "the declarations have problems:\n{problems}",
+    # (their message lists the problems; each is in `errors` / `details` on its own)
+    "invalid_record": "the record has problems",
+    "invalid_declaration": "the declarations have problems",
     # Reports and saved views
     "report_not_found": "module {module!r} has no report {name!r}{hint}",
     "kpi_not_found": "module {module!r} has no kpi {name!r}",
