@@ -53,7 +53,8 @@ class Approvals:
 
     def _process(self, entity: EntitySpec) -> ProcessSpec:
         if entity.workflow is None or entity.workflow.spec is None:
-            raise Conflict(f"{entity.title.en} has no approval process; nothing to submit")
+            raise Conflict(f"{entity.title.en} has no approval process; nothing to submit",
+                           message_code="no_approval_process", params={"entity": entity.title.en})
         spec: ProcessSpec = entity.workflow.spec
         return spec
 
@@ -97,13 +98,17 @@ class Approvals:
         row = self.records.visible_row(entity, record_id)
         if row.status not in EDITABLE_STATUSES | {"rejected"}:
             raise Conflict(f"{entity.title.en} {record_id} is {row.status}; only drafts and returned or "
-                           "rejected records can be submitted")
+                           "rejected records can be submitted",
+                           message_code="not_submittable",
+                           params={"entity": entity.title.en, "record_id": record_id, "status": row.status})
         instance = self._instance(row.id)
         if instance is not None:  # returned to the submitter: resubmitting completes their task
             task = self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                                 HumanTask.state == "open")).first()
             if task is None:
-                raise Conflict(f"{entity.title.en} {record_id} is already under review")
+                raise Conflict(f"{entity.title.en} {record_id} is already under review",
+                               message_code="already_under_review",
+                               params={"entity": entity.title.en, "record_id": record_id})
             fresh = {k: v for k, v in self._process_data(entity, row).items() if k not in PROCESS_VARIABLES}
             return self._complete(task, "approve", "resubmitted", variables=fresh)
         return self._start(entity, row)
@@ -127,7 +132,8 @@ class Approvals:
     def _task(self, task_id: str) -> HumanTask:
         """An open task that exists for the actor: one whose record they may read (else 404, as if it did not
         exist, whatever its state or who decided it)."""
-        missing = NotFound(f"task {task_id!r} does not exist")
+        missing = NotFound(f"task {task_id!r} does not exist",
+                           message_code="task_not_found", params={"task_id": task_id})
         task = self.session.get(HumanTask, (self.actor.tenant_id, task_id))
         if task is None:
             raise missing
@@ -136,7 +142,9 @@ class Approvals:
             raise missing
         if task.state != "open":
             who = f" by {task.completed_by}" if task.completed_by else ""
-            raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state})
+            raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state},
+                           message_code="task_already_done",
+                           params={"task_id": task_id, "state": task.state, "who": who})
         return task
 
     @staticmethod
@@ -169,14 +177,20 @@ class Approvals:
     def complete(self, task_id: str, decision: Any, comment: Any = "",
                  data: Mapping[str, Any] | None = None) -> dict[str, Any]:
         if decision not in DECISIONS:
-            raise BadRequest(f"'decision' must be one of {', '.join(DECISIONS)}, not {decision!r}")
+            raise BadRequest(f"'decision' must be one of {', '.join(DECISIONS)}, not {decision!r}",
+                             message_code="bad_decision",
+                             params={"decisions": ', '.join(DECISIONS), "decision": decision})
         if data is not None and not isinstance(data, Mapping):
-            raise BadRequest("'data' must be an object of the fields this step may change")
+            raise BadRequest("'data' must be an object of the fields this step may change",
+                             message_code="bad_decision_data")
         audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
             raise PermissionDenied(f"task {task_id} is for {task.assignee or ', '.join(task.candidate_roles)}, "
-                                   "not for you")
+                                   "not for you",
+                                   message_code="task_not_yours",
+                                   params={"task_id": task_id,
+                                           "assignee": task.assignee or ', '.join(task.candidate_roles)})
         return self._complete(task, str(decision), str(comment or ""), data=dict(data or {}))
 
     def _complete(self, task: HumanTask, decision: str, comment: str, *, data: Mapping[str, Any] | None = None,
@@ -187,7 +201,8 @@ class Approvals:
         row = self.records.row(entity, task.record_id)
         instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
         if instance is None or instance.status != "running":
-            raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running")
+            raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running",
+                           message_code="approval_not_running", params={"entity": entity.title.en, "id": row.id})
         run = self._restore(instance, entity)
         data = dict(data or {})
         editable = run.process.tasks[task.bpmn_id].editable if task.bpmn_id in run.process.tasks else ()
@@ -196,7 +211,8 @@ class Approvals:
             may = (f"it may change {', '.join(editable)}" if editable
                    else "it changes no field: send only the decision and a comment")
             raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
-                              details={"refused": refused, "editable": list(editable)})
+                              details={"refused": refused, "editable": list(editable)},
+                              message_code="task_may_not_change", params={"refused": ', '.join(refused), "may": may})
         if data:  # fields the process lets this step change, e.g. the approved amount; audited old -> new
             self.records.change_during_review(entity, row, data, because=f"{task.title}: {decision}")
             fresh = self._process_data(entity, row)  # computed fields follow the change too
@@ -217,7 +233,8 @@ class Approvals:
         audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
-            raise PermissionDenied(f"task {task_id} is not offered to you")
+            raise PermissionDenied(f"task {task_id} is not offered to you",
+                                   message_code="task_not_offered", params={"task_id": task_id})
         task.assignee = self.actor.username
         self._audit_task(task, "task.claim", {"assignee": task.assignee})
         return task_view(task)
@@ -226,13 +243,16 @@ class Approvals:
         audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
-            raise PermissionDenied(f"task {task_id} is not yours to delegate")
+            raise PermissionDenied(f"task {task_id} is not yours to delegate",
+                                   message_code="task_not_delegable", params={"task_id": task_id})
         target = self.session.get(User, (self.actor.tenant_id, str(to_user))) if isinstance(to_user, str) else None
         if target is None or not target.is_active:
-            raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}")
+            raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}",
+                             message_code="delegate_unknown_user", params={"to_user": to_user})
         if not self._readable(self.records.as_actor(actor_of(target)), [task]):
             raise BadRequest(f"{target.username!r} may not read this record, so the task cannot be delegated to "
-                             "them; choose someone who can")
+                             "them; choose someone who can",
+                             message_code="delegate_cannot_read", params={"username": target.username})
         before = task.assignee
         task.assignee = target.username
         self._audit_task(task, "task.delegate", {"from": before or self.actor.username, "to": target.username,
@@ -245,13 +265,17 @@ class Approvals:
         row = self.records.visible_row(entity, record_id)
         instance = self._instance(row.id)
         if instance is None:
-            raise Conflict(f"{entity.title.en} {record_id} is not under review")
+            raise Conflict(f"{entity.title.en} {record_id} is not under review",
+                           message_code="not_under_review", params={"entity": entity.title.en, "record_id": record_id})
         if instance.started_by != self.actor.username and not self.actor.is_admin:
-            raise PermissionDenied("only the submitter can withdraw a record from review")
+            raise PermissionDenied("only the submitter can withdraw a record from review",
+                                   message_code="withdraw_not_submitter")
         acted = self.session.scalar(select(exists().where(HumanTask.instance_id == instance.id,
                                                           HumanTask.state == "completed")))
         if acted:
-            raise Conflict(f"{entity.title.en} {record_id} cannot be withdrawn: an approver has already acted")
+            raise Conflict(f"{entity.title.en} {record_id} cannot be withdrawn: an approver has already acted",
+                           message_code="withdraw_after_action",
+                           params={"entity": entity.title.en, "record_id": record_id})
         instance.status, instance.updated_at, instance.next_timer_at = "withdrawn", now(), None
         self._close_tasks(instance.id, "cancelled")
         jobs.cancel(self.session, self.actor.tenant_id, TIMER_JOB, instance.id)
@@ -354,7 +378,8 @@ class Approvals:
         try:
             self.session.flush()
         except StaleDataError:
-            raise Conflict("someone else acted on this approval at the same moment; reload and try again") from None
+            raise Conflict("someone else acted on this approval at the same moment; reload and try again",
+                           message_code="approval_raced") from None
 
     def _audit_record(self, row: Record, action: str, note: str, after: dict[str, Any] | None = None) -> None:
         audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,

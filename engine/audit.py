@@ -133,7 +133,9 @@ def reanchor(session: Session, tenant_id: str) -> int:
         last = entry
     if problems:
         raise AuditChainBroken(f"the audit chain of tenant {tenant_id!r} is broken, so it is not re-anchored: "
-                               + "; ".join(problems[:10]), details={"problems": problems})
+                               + "; ".join(problems[:10]), details={"problems": problems},
+                               message_code="audit_chain_broken",
+                               params={"tenant_id": tenant_id, "problems": "; ".join(problems[:10])})
     seq, head = (last.seq, last.hash) if last is not None else (0, GENESIS)
     _set_anchor(session, tenant_id, seq, head)
     session.info.get(BASES_KEY, {}).pop(tenant_id, None)  # later entries of this transaction extend this head

@@ -43,7 +43,8 @@ def export_tenant(db: Database, tenant_id: str, *, with_tokens: bool = False) ->
     """The tenant's rows of every tenant-owned table, and the module versions a restore needs."""
     with db.tenant(tenant_id) as session:
         if session.get(Tenant, tenant_id) is None:
-            raise BadRequest(f"tenant {tenant_id!r} does not exist")
+            raise BadRequest(f"tenant {tenant_id!r} does not exist",
+                             message_code="tenant_not_found", params={"tenant_id": tenant_id})
         tables = {TENANTS: _rows(session, TENANT_TABLE, TENANT_TABLE.c.id == tenant_id)}
         for table in tenant_tables():
             if table.name in SECRET_TABLES and not with_tokens:
@@ -70,7 +71,8 @@ def _load(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     for name, value in row.items():
         if name not in table.c:
             raise BadRequest(f"the backup has a column {table.name}.{name} this database does not know; "
-                             "upgrade Formwork (formwork init) before importing")
+                             "upgrade Formwork (formwork init) before importing",
+                             message_code="backup_unknown_column", params={"table": table.name, "column": name})
         if value is not None and isinstance(table.c[name].type, DateTime):
             value = datetime.fromisoformat(value)
         loaded[name] = value
@@ -120,25 +122,31 @@ def check_document(document: dict[str, Any]) -> str:
     tables = document.get("tables")
     if not isinstance(tables, dict) or any(not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)
                                            for rows in tables.values()):
-        raise BadRequest("the backup's tables must be lists of rows")
+        raise BadRequest("the backup's tables must be lists of rows", message_code="backup_tables_not_lists")
     if not isinstance(tenant_id, str) or len(tables.get(TENANTS, [])) != 1:
-        raise BadRequest("the backup names no tenant or has no tenant row")
+        raise BadRequest("the backup names no tenant or has no tenant row", message_code="backup_no_tenant")
     if not TENANT_ID.match(tenant_id) or tables[TENANTS][0].get("id") != tenant_id:
-        raise BadRequest(f"the backup's tenant {tenant_id!r} is not a tenant id or not its tenant row's id")
+        raise BadRequest(f"the backup's tenant {tenant_id!r} is not a tenant id or not its tenant row's id",
+                         message_code="backup_bad_tenant", params={"tenant_id": tenant_id})
     unknown = sorted(set(tables) - {table.name for table in tenant_tables()} - {TENANTS})
     if unknown:
         raise BadRequest(f"the backup has tables this database does not know ({', '.join(unknown)}); "
-                         "upgrade Formwork (formwork init) before importing")
+                         "upgrade Formwork (formwork init) before importing",
+                         message_code="backup_unknown_tables", params={"unknown": ', '.join(unknown)})
     for row in tables.get("process_instances", []):
         state = row.get("state")
         try:
             check_state(state)
         except UnsupportedState as error:
             raise BadRequest(f"the backup's approval run {row.get('id')!r} cannot be restored: {error.message}; "
-                             "nothing was imported") from None
+                             "nothing was imported",
+                             message_code="backup_run_unrestorable",
+                             params={"run_id": row.get('id'), "message": error.message}) from None
         if row.get("serializer_version") != state["serializer_version"]:
             raise BadRequest(f"the backup's approval run {row.get('id')!r} names serializer version "
-                             f"{row.get('serializer_version')!r} but its state has another; nothing was imported")
+                             f"{row.get('serializer_version')!r} but its state has another; nothing was imported",
+                             message_code="backup_run_version_mismatch",
+                             params={"run_id": row.get('id'), "serializer_version": row.get('serializer_version')})
     return tenant_id
 
 
@@ -151,7 +159,8 @@ def _contents(document: dict[str, Any]) -> dict[str, int]:
     for row in document["tables"].get("files", []):
         sha, size = row.get("sha256"), row.get("size")
         if not isinstance(sha, str) or not isinstance(size, int) or contents.setdefault(sha, size) != size:
-            raise BadRequest(f"the backup's file row {row.get('id')!r} has a bad hash or size")
+            raise BadRequest(f"the backup's file row {row.get('id')!r} has a bad hash or size",
+                             message_code="backup_file_row_damaged", params={"file_id": row.get('id')})
     return {sha: size for sha, size in contents.items() if sha not in missing}
 
 
@@ -166,7 +175,8 @@ def import_tenant(db: Database, document: dict[str, Any], *, replace: bool = Fal
         try:
             _insert(session, tenant_id, tables, known)
         except IntegrityError as error:
-            raise BadRequest(f"the backup could not be restored; nothing was imported: {error.orig}") from None
+            raise BadRequest(f"the backup could not be restored; nothing was imported: {error.orig}",
+                             message_code="backup_restore_failed", params={"error": error.orig}) from None
         session.expire_all()
         audit.write(session, tenant_id, actor=actor, action="tenant.restore", target_type="tenant",
                     target_id=tenant_id, note=f"restored from a backup taken {document.get('exported_at', '?')}")
@@ -180,7 +190,8 @@ def _insert(session: Session, tenant_id: str, tables: dict[str, Any], known: dic
     for name, table in known.items():
         rows = [_load(table, row) for row in tables.get(name, [])]
         if any(row.get("tenant_id") != tenant_id for row in rows):
-            raise BadRequest(f"the backup's {name} rows belong to another tenant than {tenant_id!r}")
+            raise BadRequest(f"the backup's {name} rows belong to another tenant than {tenant_id!r}",
+                             message_code="backup_foreign_rows", params={"table": name, "tenant_id": tenant_id})
         if rows:
             session.execute(table.insert(), rows)
 
@@ -193,7 +204,8 @@ def _check_target(session: Session, document: dict[str, Any], replace: bool) -> 
         return False
     if not replace:
         raise Conflict(f"tenant {tenant_id!r} already exists here; import with --replace to overwrite it "
-                       "with the backup")
+                       "with the backup",
+                       message_code="tenant_exists_in_backup_target", params={"tenant_id": tenant_id})
     return True
 
 
@@ -206,7 +218,8 @@ def _check_modules(session: Session, needed: dict[str, list[str]]) -> None:
     missing += [module for module, versions in sorted(needed.items()) if not versions and module not in names]
     if missing:
         raise Conflict(f"the backup needs module versions that are not installed: {', '.join(missing)}; "
-                       "install them with 'formwork module install PATH' first", details={"missing": missing})
+                       "install them with 'formwork module install PATH' first", details={"missing": missing},
+                       message_code="backup_missing_module_versions", params={"missing": ', '.join(missing)})
 
 
 def _delete_tenant(session: Session, tenant_id: str) -> None:

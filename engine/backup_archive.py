@@ -116,43 +116,53 @@ class Opened:
             match = CONTENT.match(member.name)
             if not member.isfile() or match is None or match.group(1) not in expected:
                 raise BadRequest(f"{self.path} holds {member.name!r}, which is no attachment content of this "
-                                 "backup; nothing was imported")
+                                 "backup; nothing was imported",
+                                 message_code="backup_stray_member", params={"path": self.path, "name": member.name})
             sha = match.group(1)
             if sha in seen or member.size != expected[sha]:
                 raise BadRequest(f"{self.path} holds the content {sha} twice or with another size than its "
-                                 "file rows say; nothing was imported")
+                                 "file rows say; nothing was imported",
+                                 message_code="backup_duplicate_content", params={"path": self.path, "sha": sha})
             seen.add(sha)
             content = self._archive.extractfile(member)
             assert content is not None   # a regular file
             try:
                 files.write_blob(root, tenant_id, sha, content)
             except READ_ERRORS as error:
-                raise BadRequest(f"{self.path} is damaged: {error}; nothing was imported") from None
+                raise BadRequest(f"{self.path} is damaged: {error}; nothing was imported",
+                                 message_code="backup_damaged_nothing_imported",
+                                 params={"path": self.path, "error": error}) from None
         absent = sorted(set(expected) - seen)
         if absent:
             raise BadRequest(f"{self.path} lacks the content of {len(absent)} attachment(s) (first: {absent[0]}); "
-                             "nothing was imported", details={"missing": absent})
+                             "nothing was imported", details={"missing": absent},
+                             message_code="backup_attachments_missing",
+                             params={"path": self.path, "count": len(absent), "first": absent[0]})
         return len(seen)
 
     def read_member(self, name: str) -> bytes:
         """The next member, which must be the regular file `name`."""
         member = self._next()
         if member is None or member.name != name or not member.isfile():
-            raise BadRequest(f"{self.path} is not a Formwork backup: its archive does not begin with {name}")
+            raise BadRequest(f"{self.path} is not a Formwork backup: its archive does not begin with {name}",
+                             message_code="backup_bad_archive_start", params={"path": self.path, "name": name})
         assert self._archive is not None
         content = self._archive.extractfile(member)
         assert content is not None   # a regular file
         try:
             return content.read()
         except READ_ERRORS as error:
-            raise BadRequest(f"{self.path} is damaged: {error}") from None
+            raise BadRequest(f"{self.path} is damaged: {error}",
+                             message_code="backup_damaged", params={"path": self.path, "error": error}) from None
 
     def _next(self) -> tarfile.TarInfo | None:
         assert self._archive is not None
         try:
             return self._archive.next()
         except READ_ERRORS as error:
-            raise BadRequest(f"{self.path} is damaged: {error}; nothing was imported") from None
+            raise BadRequest(f"{self.path} is damaged: {error}; nothing was imported",
+                             message_code="backup_damaged_nothing_imported",
+                             params={"path": self.path, "error": error}) from None
 
 
 @contextmanager
@@ -164,7 +174,8 @@ def open_backup(path: Path, *, format_name: str, format_version: int,
     only when `trust_unsigned`.
     """
     if not path.is_file():
-        raise BadRequest(f"backup file {path} does not exist")
+        raise BadRequest(f"backup file {path} does not exist",
+                         message_code="backup_file_missing", params={"path": path})
     if not _is_archive(path):
         yield Opened(path, None, _legacy(path, format_name, trust_unsigned))
         return
@@ -175,11 +186,14 @@ def open_backup(path: Path, *, format_name: str, format_version: int,
         if not instance_key.verify(PURPOSE, manifest, signature) and not trust_unsigned:
             raise UntrustedBackup(f"{path} is not signed by this instance: it was altered, or written by another "
                                   "instance. Import it only if you know where it comes from, with "
-                                  "--trust-unsigned")
+                                  "--trust-unsigned", message_code="backup_not_signed_here", params={"path": path})
         opened.document = _parse(manifest, path, format_name)
         if opened.document.get("format_version") != format_version:
             raise BadRequest(f"{path} has backup format version {opened.document.get('format_version')!r}; this "
-                             f"Formwork reads version {format_version}")
+                             f"Formwork reads version {format_version}",
+                             message_code="backup_unsupported_version",
+                             params={"path": path, "found_version": opened.document.get('format_version'),
+                                     "format_version": format_version})
         yield opened
 
 
@@ -195,9 +209,12 @@ def _parse(raw: bytes, path: Path, format_name: str) -> dict[str, Any]:
     try:
         document = json.loads(raw)
     except ValueError as error:
-        raise BadRequest(f"{path} is not a Formwork backup: {MANIFEST} is not JSON ({error})") from None
+        raise BadRequest(f"{path} is not a Formwork backup: {MANIFEST} is not JSON ({error})",
+                         message_code="backup_manifest_not_json",
+                         params={"path": path, "manifest": MANIFEST, "error": error}) from None
     if not isinstance(document, dict) or document.get("format") != format_name:
-        raise BadRequest(f"{path} is not a Formwork backup: its 'format' is not {format_name!r}")
+        raise BadRequest(f"{path} is not a Formwork backup: its 'format' is not {format_name!r}",
+                         message_code="backup_wrong_format", params={"path": path, "format_name": format_name})
     return document
 
 
@@ -207,17 +224,23 @@ def _legacy(path: Path, format_name: str, trust_unsigned: bool) -> dict[str, Any
         raw = path.read_bytes()
         raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as error:
-        raise BadRequest(f"{path} is not a Formwork backup (a tar archive, optionally gzip): {error}") from None
+        raise BadRequest(f"{path} is not a Formwork backup (a tar archive, optionally gzip): {error}",
+                         message_code="backup_not_an_archive", params={"path": path, "error": error}) from None
     try:
         document = json.loads(raw)
     except ValueError:
-        raise BadRequest(f"{path} is not a Formwork backup (a tar archive, optionally gzip)") from None
+        raise BadRequest(f"{path} is not a Formwork backup (a tar archive, optionally gzip)",
+                         message_code="backup_not_an_archive_plain", params={"path": path}) from None
     if not isinstance(document, dict) or document.get("format") != format_name:
-        raise BadRequest(f"{path} is not a Formwork backup: its 'format' is not {format_name!r}")
+        raise BadRequest(f"{path} is not a Formwork backup: its 'format' is not {format_name!r}",
+                         message_code="backup_wrong_format", params={"path": path, "format_name": format_name})
     if document.get("format_version") != 1:
         raise BadRequest(f"{path} has backup format version {document.get('format_version')!r}; this Formwork "
-                         "reads version 2 (and version 1 with --trust-unsigned)")
+                         "reads version 2 (and version 1 with --trust-unsigned)",
+                         message_code="backup_unsupported_version_v2",
+                         params={"path": path, "format_version": document.get('format_version')})
     if not trust_unsigned:
         raise UntrustedBackup(f"{path} is a version 1 backup: it is not signed and holds no attachment contents. "
-                              "Import it only if you know where it comes from, with --trust-unsigned")
+                              "Import it only if you know where it comes from, with --trust-unsigned",
+                              message_code="backup_unsigned_v1", params={"path": path})
     return document

@@ -51,7 +51,7 @@ class Catalog:
                 raise Conflict(
                     f"module {spec.name} {spec.version} is already installed with different content; "
                     "a published version is immutable: raise 'version' in module.yaml and install again"
-                )
+                , message_code="module_version_immutable", params={"name": spec.name, "version": spec.version})
             session.add(CatalogModule(name=spec.name, version=spec.version, files=folder.files,
                                       digest=folder.digest, installed_at=datetime.now(UTC)))
             session.flush()
@@ -92,7 +92,9 @@ class Catalog:
             with self.db.platform() as session:
                 row = session.get(CatalogModule, key)
                 if row is None:
-                    raise NotFound(f"module {name} {version} is not installed")
+                    raise NotFound(f"module {name} {version} is not installed",
+                                   message_code="module_version_not_installed",
+                                   params={"name": name, "version": version})
                 folder = ModuleFolder(origin=name, files=dict(row.files))
             self._versions[key] = load_or_raise(folder, current, extra_field_types=self.extra_field_types)
         return self._versions[key]

@@ -62,14 +62,14 @@ def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, whe
         result = evaluation.run(spec.formula, values)
     except FormulaRuntimeError as error:
         values[spec.name] = None
-        errors.append(FieldError(where, error.message))
+        errors.append(FieldError(where, error.message, code=error.message_code, params=error.params))
         return
     if spec.type in NUMERIC_TYPES and isinstance(result, Decimal):
         try:
             result = round_to(spec, result)
         except InvalidValue as error:
             values[spec.name] = None
-            errors.append(FieldError(where, str(error)))
+            errors.append(FieldError(where, str(error), code=error.code, params=error.params))
             return
     values[spec.name] = result
 
@@ -79,23 +79,26 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
     if value is None or value == "" or value == []:
         # A numbered field is filled by the engine; when it cannot be, numbering says why.
         is_filled_by_user = not spec.is_computed and spec.numbering is None
-        return [FieldError(where, "is required")] if spec.required and is_filled_by_user else []
+        return [FieldError(where, "is required", code="required")] if spec.required and is_filled_by_user else []
     errors = []
     if isinstance(value, Decimal):
         if spec.min is not None and value < spec.min:
-            errors.append(FieldError(where, f"must be at least {spec.min}"))
+            errors.append(FieldError(where, f"must be at least {spec.min}", code="min", params={"min": spec.min}))
         if spec.max is not None and value > spec.max:
-            errors.append(FieldError(where, f"must be at most {spec.max}"))
+            errors.append(FieldError(where, f"must be at most {spec.max}", code="max", params={"max": spec.max}))
         if spec.type == "percent" and not Decimal(0) <= value <= Decimal(100):
-            errors.append(FieldError(where, "must be a percentage between 0 and 100"))
+            errors.append(FieldError(where, "must be a percentage between 0 and 100", code="percent_range"))
     if isinstance(value, str):
         if spec.min_length is not None and len(value) < spec.min_length:
-            errors.append(FieldError(where, f"must be at least {spec.min_length} characters"))
+            errors.append(FieldError(where, f"must be at least {spec.min_length} characters",
+                                     code="min_length", params={"min_length": spec.min_length}))
         if spec.max_length is not None and len(value) > spec.max_length:
-            errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})"))
+            errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})",
+                                     code="max_length", params={"max_length": spec.max_length, "length": len(value)}))
         if spec.pattern and not patterns.fullmatches(spec.pattern, value):  # never the pattern: users cannot read it
             told = spec.pattern_message.get(language) if spec.pattern_message else "has the wrong format"
-            errors.append(FieldError(where, told))
+            errors.append(FieldError(where, told, code="pattern_message" if spec.pattern_message else "pattern",
+                                     params={"message": told}))
     return errors
 
 
@@ -119,10 +122,13 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
                 continue
             passed = evaluation.run(rule.check, values)
         except FormulaRuntimeError as error:
-            errors.append(FieldError("", f"{rule.message.get(language)} ({error.message})"))
+            errors.append(FieldError("", f"{rule.message.get(language)} ({error.message})",
+                                     code="rule_failed",
+                                     params={"message": rule.message.get(language), "error": error.message}))
             continue
         if passed is False:
-            errors.append(FieldError(rule.field or _blamed_field(rule.check), rule.message.get(language)))
+            errors.append(FieldError(rule.field or _blamed_field(rule.check), rule.message.get(language),
+                                     code="rule", params={"message": rule.message.get(language)}))
     return errors
 
 

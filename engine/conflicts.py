@@ -21,7 +21,9 @@ def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation
                     record_id: str | None, language: str, access: Access, named: Named) -> list[FieldError]:
     """The `error` conflicts the record has, each on its first match field, naming the other record when the
     actor may read it (`named`) and quoting the values the actor may read (`access`)."""
-    return [FieldError(check.match[0], _message(entity, check, access, values, named(entity, other), language))
+    return [FieldError(check.match[0], _message(entity, check, access, values, named(entity, other), language),
+                       code="conflict",
+                       params={"message": _message(entity, check, access, values, named(entity, other), language)})
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
 
 

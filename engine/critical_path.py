@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from engine.declarations.model import LinkType
 from engine.errors import FormworkError
@@ -65,8 +66,9 @@ class NetworkCycle(FormworkError):
 
     code = "network_cycle"
 
-    def __init__(self, keys: Sequence[str], message: str) -> None:
-        super().__init__(message, details={"cycle": list(keys)})
+    def __init__(self, keys: Sequence[str], message: str, *, message_code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details={"cycle": list(keys)}, message_code=message_code, params=params)
         self.keys = tuple(keys)
 
 
@@ -186,7 +188,8 @@ def _topological(nodes: Mapping[str, Activity], incoming: Mapping[str, list[Link
         loop = _a_cycle({key for key, count in waiting.items() if count > 0}, incoming)
         shown = [names.get(key, key) for key in loop]
         raise NetworkCycle(loop, "the predecessor links form a cycle: " + " -> ".join([*shown, shown[0]])
-                           + "; remove one of these links")
+                           + "; remove one of these links",
+                           message_code="network_cycle", params={"cycle": " -> ".join([*shown, shown[0]])})
     return order
 
 

@@ -1,19 +1,29 @@
 """The one error hierarchy of Formwork; the web layer maps each class to an HTTP status."""
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 
 class FormworkError(Exception):
-    """Base of every error Formwork raises on purpose; `code` is stable for API clients."""
+    """Base of every error Formwork raises on purpose; `code` is stable for API clients.
+
+    `code` is the kind of failure (one per class, it picks the HTTP status); `message_code` names
+    this very message in engine/error_codes.py and `params` fill its placeholders, so a catalog in
+    another language can say the same thing (`message` stays the English text).
+    """
 
     code = "error"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(self, message: str, *, details: Any = None, message_code: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.message_code = message_code or self.code
+        self.params: dict[str, Any] = dict(params or {})
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,10 @@ class FormulaError(FormworkError):
 
     code = "invalid_formula"
 
-    def __init__(self, message: str, *, text: str, line: int = 1, column: int = 1, reason: str | None = None) -> None:
-        super().__init__(message, details={"formula": text, "line": line, "column": column})
+    def __init__(self, message: str, *, text: str, line: int = 1, column: int = 1, reason: str | None = None,
+                 message_code: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, details={"formula": text, "line": line, "column": column},
+                         message_code=message_code, params=params)
         self.reason = reason or message  # the message without "at column N", for file:line:col reports
         self.text = text
         self.line = line
@@ -65,8 +77,12 @@ class FormulaRuntimeError(FormworkError):
 
 @dataclass(frozen=True)
 class FieldError:
+    """One field's problem: `code` names the message in engine/error_codes.py, `params` fill it."""
+
     field: str
     message: str
+    code: str = "invalid"
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
 
 class RecordInvalid(FormworkError):

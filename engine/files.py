@@ -118,7 +118,9 @@ def write_blob(root: Path, tenant_id: str, sha256: str, content: IO[bytes]) -> N
                 digest.update(chunk)
                 target.write(chunk)
         if digest.hexdigest() != sha256:
-            raise BadRequest(f"the content given for file {sha256} hashes to {digest.hexdigest()}: it is damaged")
+            raise BadRequest(f"the content given for file {sha256} hashes to {digest.hexdigest()}: it is damaged",
+                             message_code="file_content_damaged",
+                             params={"sha256": sha256, "digest": digest.hexdigest()})
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -129,16 +131,19 @@ def store(session: Session, actor: Actor, root: Path, name: str, declared_type: 
     """Keep an upload after checking it against the field's (or the default) size and type limits."""
     name = os.path.basename(name.replace("\\", "/")).strip()[:MAX_NAME]
     if not name:
-        raise BadRequest("the upload has no file name")
+        raise BadRequest("the upload has no file name", message_code="upload_no_name")
     content_type = content_type_of(name, declared_type)
     limit = max_size(spec)
     if len(data) > limit:
-        raise BadRequest(f"{name!r} is {len(data)} bytes; files may be at most {limit} bytes")
+        raise BadRequest(f"{name!r} is {len(data)} bytes; files may be at most {limit} bytes",
+                         message_code="file_too_large", params={"name": name, "size": len(data), "limit": limit})
     if not data:
-        raise BadRequest(f"{name!r} is empty")
+        raise BadRequest(f"{name!r} is empty", message_code="file_empty", params={"name": name})
     patterns = accepted(spec)
     if not is_accepted(patterns, name, content_type):
-        raise BadRequest(f"{name!r} ({content_type}) is not an accepted type; accepted: {', '.join(patterns)}")
+        raise BadRequest(f"{name!r} ({content_type}) is not an accepted type; accepted: {', '.join(patterns)}",
+                         message_code="file_type_refused",
+                         params={"name": name, "content_type": content_type, "accepted": ', '.join(patterns)})
     digest = hashlib.sha256(data).hexdigest()
     write_blob(root, actor.tenant_id, digest, io.BytesIO(data))
     row = StoredFile(id=str(uuid.uuid4()), name=name, size=len(data), content_type=content_type, sha256=digest,
@@ -175,9 +180,12 @@ def attachment_errors(session: Session, entity: EntitySpec, values: Mapping[str,
         for file_id in (i for i in ids_in(spec, values.get(name)) if FILE_ID.match(i)):
             found = known.get(file_id)
             if found is None:
-                errors.append(FieldError(name, f"file {file_id!r} does not exist; upload it first"))
+                errors.append(FieldError(name, f"file {file_id!r} does not exist; upload it first",
+                                         code="file_missing", params={"file_id": file_id}))
             elif not is_accepted(accepted(spec), found.name, found.content_type):
-                errors.append(FieldError(name, f"{found.name!r} ({found.content_type}) is not an accepted type"))
+                errors.append(FieldError(name, f"{found.name!r} ({found.content_type}) is not an accepted type",
+                                         code="file_type_not_accepted",
+                                         params={"name": found.name, "content_type": found.content_type}))
     return errors
 
 
@@ -193,4 +201,5 @@ def readable(records: Records, file_id: str, record: tuple[str, str, str] | None
         if any(file_id in ids_in(spec, data.get(name)) for name, spec in entity.fields.items()
                if spec.type == "attachment"):
             return found
-    raise NotFound(f"file {file_id!r} does not exist or you may not read it")
+    raise NotFound(f"file {file_id!r} does not exist or you may not read it",
+                   message_code="file_not_found", params={"file_id": file_id})

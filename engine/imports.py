@@ -149,7 +149,8 @@ class Converter:
         if entity is None:
             return text
         if not self.records.access(entity).allows(Action.READ):
-            return FieldError(spec.name, f"you may not read {entity.title.en} records; enter the record's id")
+            return FieldError(spec.name, f"you may not read {entity.title.en} records; enter the record's id",
+                              code="ref_name_unreadable", params={"entity": entity.title.en})
         candidates = [entity.title_field] if entity.title_field and entity.title_field in entity.fields else []
         candidates += [n for n, f in entity.fields.items() if f.unique and f.type == "text" and n not in candidates]
         literal = "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -160,8 +161,10 @@ class Converter:
             if len(found) == 1:
                 return str(found[0]["id"])
             if len(found) > 1:
-                return FieldError(spec.name, f"several {entity.title.en} records are called {text!r}")
-        return FieldError(spec.name, f"no {entity.title.en} is called {text!r}")
+                return FieldError(spec.name, f"several {entity.title.en} records are called {text!r}",
+                                  code="ref_name_ambiguous", params={"entity": entity.title.en, "text": text})
+        return FieldError(spec.name, f"no {entity.title.en} is called {text!r}",
+                          code="ref_name_unknown", params={"entity": entity.title.en, "text": text})
 
 
 def unique_values(entity: EntitySpec, data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -183,7 +186,8 @@ def check_rows(records: Records, entity: EntitySpec, converter: Converter, rows:
         for name, value in unique_values(entity, data):
             first = seen.setdefault((name, value), number)
             if first != number:
-                errors.append(FieldError(name, f"{value!r} is already used by row {first} of this file"))
+                errors.append(FieldError(name, f"{value!r} is already used by row {first} of this file",
+                                         code="duplicate_in_file", params={"value": value, "row": first}))
         results.append(RowResult(number, errors))
     return results
 
@@ -233,7 +237,8 @@ def record_run(session: Session, token: str, module: str, entity: str, username:
     try:
         session.flush()
     except IntegrityError:
-        raise ImportAlreadyRun(f"import {token!r} has already been run") from None
+        raise ImportAlreadyRun(f"import {token!r} has already been run",
+                               message_code="import_already_run", params={"token": token}) from None
     return run
 
 

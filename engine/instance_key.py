@@ -33,9 +33,11 @@ def instance_key() -> bytes:
             key = bytes.fromhex(configured.strip())
         except ValueError:
             raise InstanceKeyError("FORMWORK_INSTANCE_KEY must be hexadecimal, e.g. the output of "
-                                   "`python -c 'import secrets; print(secrets.token_hex(32))'`") from None
+                                   "`python -c 'import secrets; print(secrets.token_hex(32))'`",
+                                   message_code="instance_key_not_hex") from None
         if len(key) < 32:
-            raise InstanceKeyError("FORMWORK_INSTANCE_KEY must hold at least 32 bytes (64 hex digits)")
+            raise InstanceKeyError("FORMWORK_INSTANCE_KEY must hold at least 32 bytes (64 hex digits)",
+                                   message_code="instance_key_too_short")
         return key
     path = key_path()
     if not path.is_file():

@@ -42,9 +42,11 @@ class Link:
 def issue(session: Session, user: User, purpose: str, actor: str, days: int = INVITATION_DAYS) -> Link:
     """A new link for `user`; the user's earlier unused links stop working."""
     if purpose not in PURPOSES:
-        raise BadRequest(f"a link's purpose is one of {', '.join(PURPOSES)}, not {purpose!r}")
+        raise BadRequest(f"a link's purpose is one of {', '.join(PURPOSES)}, not {purpose!r}",
+                         message_code="link_bad_purpose", params={"purposes": ', '.join(PURPOSES), "purpose": purpose})
     if not 1 <= days <= 90:
-        raise BadRequest(f"a link is valid for 1 to 90 days, not {days}")
+        raise BadRequest(f"a link is valid for 1 to 90 days, not {days}",
+                         message_code="link_bad_days", params={"days": days})
     moment = tenancy.now()
     _close_pending(session, user)
     token = new_token(user.tenant_id)
@@ -67,7 +69,7 @@ def tenant_of(token: str) -> str:
     """The tenant a token belongs to (its first part), to open the right tenant's transaction."""
     tenant_id, dot, secret = token.partition(".")
     if not dot or not tenant_id or not secret:
-        raise LinkInvalid("this link is incomplete; copy the whole link you were given")
+        raise LinkInvalid("this link is incomplete; copy the whole link you were given", message_code="link_incomplete")
     return tenant_id
 
 
@@ -76,15 +78,18 @@ def find(session: Session, token: str) -> tuple[UserInvitation, User]:
     row = session.get(UserInvitation, (tenant_of(token), token_digest(token)))
     user = session.get(User, (row.tenant_id, row.username)) if row is not None else None
     if row is None or user is None:
-        raise LinkInvalid("this link is unknown or was replaced by a newer one; ask your administrator for a new link")
+        raise LinkInvalid("this link is unknown or was replaced by a newer one; ask your administrator for a new link",
+                          message_code="link_unknown")
     if row.used_at is not None:
         raise LinkInvalid("this link was already used; log in with your password, or ask your administrator to "
-                          "reset it")
+                          "reset it", message_code="link_used")
     if as_utc(row.expires_at) <= tenancy.now():
         raise LinkInvalid(f"this link expired on {as_utc(row.expires_at).date().isoformat()}; ask your "
-                          "administrator for a new one")
+                          "administrator for a new one",
+                          message_code="link_expired", params={"expired_on": as_utc(row.expires_at).date().isoformat()})
     if not user.is_active:
-        raise LinkInvalid(f"user {user.username!r} is deactivated; ask your administrator")
+        raise LinkInvalid(f"user {user.username!r} is deactivated; ask your administrator",
+                          message_code="link_user_deactivated", params={"username": user.username})
     return row, user
 
 

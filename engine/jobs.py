@@ -105,7 +105,8 @@ def lease_duration() -> timedelta:
     except ValueError:
         seconds = 0.0
     if not seconds > 0:
-        raise BadRequest(f"{LEASE_VARIABLE} must be a number of seconds above 0, not {configured!r}")
+        raise BadRequest(f"{LEASE_VARIABLE} must be a number of seconds above 0, not {configured!r}",
+                         message_code="job_bad_lease", params={"variable": LEASE_VARIABLE, "configured": configured})
     return timedelta(seconds=seconds)
 
 
@@ -196,7 +197,8 @@ def finish(session: Session, job: ClaimedJob) -> None:
         return
     if not _holds(row, job):
         raise LeaseLost(f"job {job.id} ({job.kind}) was taken over by another worker after this run's lease ran "
-                        "out; this run's changes are rolled back")
+                        "out; this run's changes are rolled back",
+                        message_code="job_lease_lost", params={"id": job.id, "kind": job.kind})
     row.state, row.finished_at, row.last_error, row.lease_until = "done", now(), "", None
 
 
@@ -219,9 +221,11 @@ def retry(db: Database, tenant_id: str, job_id: str) -> None:
     with db.platform() as session:
         row = session.get(Job, (tenant_id, job_id))
         if row is None:
-            raise NotFound(f"job {job_id!r} of tenant {tenant_id!r} does not exist")
+            raise NotFound(f"job {job_id!r} of tenant {tenant_id!r} does not exist",
+                           message_code="job_not_found", params={"job_id": job_id, "tenant_id": tenant_id})
         if row.state != "failed":
-            raise Conflict(f"job {job_id} is {row.state}; only failed jobs are retried")
+            raise Conflict(f"job {job_id} is {row.state}; only failed jobs are retried",
+                           message_code="job_not_retryable", params={"job_id": job_id, "state": row.state})
         row.state, row.attempts, row.run_at, row.finished_at = "queued", 0, now(), None
 
 

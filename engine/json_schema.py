@@ -124,7 +124,8 @@ def schema_errors(entity: EntitySpec, document: dict[str, Any]) -> list[FieldErr
     for error in _validator(entity).iter_errors(document):
         path = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
                        for i, p in enumerate(error.absolute_path))
-        errors.append(FieldError(path, _message(error.validator, error.message)))
+        errors.append(FieldError(path, _message(error.validator, error.message),
+                                 code="schema", params={"message": _message(error.validator, error.message)}))
     return errors
 
 

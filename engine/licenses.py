@@ -131,9 +131,11 @@ def signing_key() -> Ed25519PrivateKey:
     try:
         loaded = serialization.load_pem_private_key(key_bytes, password=None)
     except ValueError as error:
-        raise BadRequest(f"license key file {path} is not a PEM private key: {error}") from None
+        raise BadRequest(f"license key file {path} is not a PEM private key: {error}",
+                         message_code="license_key_not_pem", params={"path": path, "error": error}) from None
     if not isinstance(loaded, Ed25519PrivateKey):
-        raise BadRequest(f"license key file {path} does not hold an Ed25519 key")
+        raise BadRequest(f"license key file {path} does not hold an Ed25519 key",
+                         message_code="license_key_not_ed25519", params={"path": path})
     public = public_key_path(path)
     public_pem = loaded.public_key().public_bytes(serialization.Encoding.PEM,
                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -163,11 +165,12 @@ def issue(tenant_id: str, plan: str, *, seats: int | None = None, modules: list[
           days: int | None = None, moment: datetime | None = None) -> str:
     """A signed token; `days` None means 15 days for a trial and perpetual for the other plans."""
     if plan not in PLANS:
-        raise BadRequest(f"plan {plan!r} is not one of {', '.join(PLANS)}")
+        raise BadRequest(f"plan {plan!r} is not one of {', '.join(PLANS)}",
+                         message_code="bad_plan", params={"plan": plan, "plans": ', '.join(PLANS)})
     if seats is not None and seats < 1:
-        raise BadRequest(f"seats must be at least 1, not {seats}")
+        raise BadRequest(f"seats must be at least 1, not {seats}", message_code="bad_seats", params={"seats": seats})
     if days is not None and days < 0:
-        raise BadRequest(f"days must be 0 or more, not {days}")
+        raise BadRequest(f"days must be 0 or more, not {days}", message_code="bad_days", params={"days": days})
     issued = (moment or datetime.now(UTC)).replace(microsecond=0)
     if days is None and plan == "trial":
         days = TRIAL_DAYS
@@ -183,10 +186,13 @@ def verify(token: str, tenant_id: str) -> License:
     public = verifying_key_pem()
     if public is None:
         raise InvalidLicense("no license public key is configured: set FORMWORK_LICENSE_PUBLIC_KEY or "
-                             f"put the operator's public key at {public_key_path()}")
+                             f"put the operator's public key at {public_key_path()}",
+                             message_code="license_no_public_key", params={"public_key_path": public_key_path()})
     grant = _verified(token.strip(), public)
     if grant.tenant_id != tenant_id:
-        raise InvalidLicense(f"this license is for tenant {grant.tenant_id!r}, not {tenant_id!r}")
+        raise InvalidLicense(f"this license is for tenant {grant.tenant_id!r}, not {tenant_id!r}",
+                             message_code="license_other_tenant",
+                             params={"license_tenant": grant.tenant_id, "tenant_id": tenant_id})
     return grant
 
 
@@ -195,10 +201,12 @@ def _verified(token: str, public_pem: bytes) -> License:
     """Verified claims by token (and key): checking a signature once per token is enough."""
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
-        raise InvalidLicense(f"a license token looks like '{PREFIX}.<claims>.<signature>'; this one does not")
+        raise InvalidLicense(f"a license token looks like '{PREFIX}.<claims>.<signature>'; this one does not",
+                             message_code="license_malformed", params={"prefix": PREFIX})
     key = serialization.load_pem_public_key(public_pem)
     if not isinstance(key, Ed25519PublicKey):
-        raise InvalidLicense("the configured license public key is not an Ed25519 key")
+        raise InvalidLicense("the configured license public key is not an Ed25519 key",
+                             message_code="license_public_key_not_ed25519")
     try:
         key.verify(_unb64(parts[2]), f"{parts[0]}.{parts[1]}".encode())
         claims = json.loads(_unb64(parts[1]))
@@ -210,7 +218,7 @@ def _verified(token: str, public_pem: bytes) -> License:
             expires_at=datetime.fromisoformat(claims["expires"]) if claims["expires"] else None, is_signed=True)
     except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
         raise InvalidLicense("the license signature does not match: the token was altered or signed "
-                             "by another key") from None
+                             "by another key", message_code="license_signature_mismatch") from None
 
 
 def _b64(data: bytes) -> str:
@@ -283,7 +291,10 @@ def check_seats_cover_active_users(session: Session, tenant_id: str, seats: int 
     raise TooFewSeats(f"this license has {seats} seats but tenant {tenant_id!r} has {len(active)} active users: "
                       f"deactivate {excess} of them first (active users: {', '.join(active)}), or apply a license "
                       f"with at least {len(active)} seats",
-                      details={"seats": seats, "active": len(active), "deactivate": excess, "active_users": active})
+                      details={"seats": seats, "active": len(active), "deactivate": excess, "active_users": active},
+                      message_code="too_few_seats",
+                      params={"seats": seats, "tenant_id": tenant_id, "count": len(active), "excess": excess,
+                              "active": ', '.join(active)})
 
 
 def check_seat_free(session: Session, tenant: Tenant) -> None:
@@ -294,14 +305,18 @@ def check_seat_free(session: Session, tenant: Tenant) -> None:
     used = active_users(session, tenant.id)
     if used >= seats:
         raise SeatsExhausted(f"seats {used} of {seats} in use in tenant {tenant.id!r}: deactivate a user "
-                             "or apply a license with more seats", details={"used": used, "seats": seats})
+                             "or apply a license with more seats", details={"used": used, "seats": seats},
+                             message_code="seats_exhausted",
+                             params={"used": used, "seats": seats, "tenant_id": tenant.id})
 
 
 def check_allows(tenant: Tenant, module: str) -> None:
     grant = current(tenant)
     if not grant.allows(module):
         raise NotLicensed(f"module {module!r} is not in tenant {tenant.id!r}'s license "
-                          f"(licensed: {', '.join(grant.modules or [])})")
+                          f"(licensed: {', '.join(grant.modules or [])})",
+                          message_code="module_not_licensed",
+                          params={"module": module, "tenant_id": tenant.id, "licensed": ', '.join(grant.modules or [])})
 
 
 def summary(session: Session, tenant: Tenant, moment: datetime | None = None) -> dict[str, Any]:
@@ -332,4 +347,4 @@ def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
     """The one place an expired tenant's writes stop, whichever service (or plugin) attempts them."""
     reason = session.info.get(READ_ONLY_KEY)
     if reason and (session.new or session.dirty or session.deleted):
-        raise ReadOnly(reason)
+        raise ReadOnly(reason, message_code="tenant_read_only", params={"reason": reason})

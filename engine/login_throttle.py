@@ -63,7 +63,8 @@ class TooManyAttempts(FormworkError):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed attempts: try again in "
-                         f"{minutes} minute{'s' if minutes > 1 else ''}", details={"retry_after": retry_after})
+                         f"{minutes} minute{'s' if minutes > 1 else ''}", details={"retry_after": retry_after},
+                         params={"minutes": minutes, "plural": "s" if minutes > 1 else "", "retry_after": retry_after})
         self.retry_after, self.minutes = retry_after, minutes
 
 

@@ -38,7 +38,9 @@ def members_of(records: Records) -> Members:
     table = entity.fields.get(TABLE)
     user_column = next((n for n, f in table.fields.items() if f.type == "user"), None) if table else None
     if table is None or table.type != "table" or user_column is None:
-        raise NotFound(f"{MODULE}.{ENTITY} has no '{TABLE}' table with a user column in this tenant's version")
+        raise NotFound(f"{MODULE}.{ENTITY} has no '{TABLE}' table with a user column in this tenant's version",
+                       message_code="membership_table_missing",
+                       params={"module": MODULE, "entity": ENTITY, "table": TABLE})
     position = next((n for n, f in table.fields.items() if f.type == "enum"), None)
     return Members(entity, table, user_column, position)
 
@@ -69,12 +71,18 @@ def add(records: Records, username: str, project_id: str, position: str | None) 
     if members.position_column:
         options = members.positions()
         if not position:
-            raise BadRequest(f"choose the position {username!r} holds on the project: {', '.join(options)}")
+            raise BadRequest(f"choose the position {username!r} holds on the project: {', '.join(options)}",
+                             message_code="position_required",
+                             params={"username": username, "options": ', '.join(options)})
         if options and position not in options:
-            raise BadRequest(f"position {position!r} is not one of {', '.join(options)}")
+            raise BadRequest(f"position {position!r} is not one of {', '.join(options)}",
+                             message_code="position_unknown",
+                             params={"position": position, "options": ', '.join(options)})
         row[members.position_column] = position
     if any(all(existing.get(k) == v for k, v in row.items()) for existing in rows):
-        raise Conflict(f"{username!r} is already a member of this project" + (f" as {position!r}" if position else ""))
+        raise Conflict(f"{username!r} is already a member of this project" + (f" as {position!r}" if position else ""),
+                       message_code="already_member",
+                       params={"username": username, "as_position": f" as {position!r}" if position else ""})
     return records.update(MODULE, ENTITY, project_id, {TABLE: [*rows, row]}, record["version"])
 
 
@@ -90,7 +98,9 @@ def remove(records: Records, username: str, project_id: str, position: str | Non
 
     kept = [row for row in rows if not matches(row)]
     if len(kept) == len(rows):
-        raise NotFound(f"{username!r} is not a member of this project" + (f" as {position!r}" if position else ""))
+        raise NotFound(f"{username!r} is not a member of this project" + (f" as {position!r}" if position else ""),
+                       message_code="not_a_member",
+                       params={"username": username, "as_position": f" as {position!r}" if position else ""})
     return records.update(MODULE, ENTITY, project_id, {TABLE: kept}, record["version"])
 
 

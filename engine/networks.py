@@ -67,7 +67,8 @@ def recompute(records: Records, entity: EntitySpec, group_id: str) -> list[tuple
     try:
         timings = critical_path.schedule(activities, links, _status_date(network, values, evaluation), names)
     except NetworkCycle as cycle:
-        raise RecordInvalid([FieldError(network.links, cycle.message)]) from None
+        raise RecordInvalid([FieldError(network.links, cycle.message, code=cycle.message_code,
+                                        params=cycle.params)]) from None
     changed = []
     moment = datetime.now(UTC)
     for row in rows:

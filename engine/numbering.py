@@ -27,13 +27,15 @@ def assign_numbers(session: Session, tenant_id: str, entity: EntitySpec, values:
         try:
             pieces = _pieces(spec.numbering, values, evaluation)
         except FormulaRuntimeError as error:
-            errors.append(FieldError(name, error.message))
+            errors.append(FieldError(name, error.message, code=error.message_code, params=error.params))
             continue
         missing = [piece for piece in pieces if isinstance(piece, _Missing)]
         if missing:
             names = ", ".join(piece.text for piece in missing)
             errors.append(FieldError(name, f"is numbered from {names}: fill {'it' if len(missing) == 1 else 'them'} "
-                                           "in first"))
+                                           "in first",
+                                     code="numbering_source_empty",
+                                     params={"names": names, "pronoun": 'it' if len(missing) == 1 else 'them'}))
             continue
         values[name] = number(pieces, partial(next_number, session, tenant_id, entity.module, entity.name, name))
     return errors

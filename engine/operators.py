@@ -16,9 +16,10 @@ NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 def add(session: Session, name: str, password: str) -> bool:
     """Create an operator, or set a new password for an existing one; True when created."""
     if not NAME.match(name):
-        raise BadRequest(f"operator name {name!r} may use letters, digits and _ . @ - only")
+        raise BadRequest(f"operator name {name!r} may use letters, digits and _ . @ - only",
+                         message_code="operator_bad_name", params={"name": name})
     if len(password) < 8:
-        raise BadRequest("an operator password needs at least 8 characters")
+        raise BadRequest("an operator password needs at least 8 characters", message_code="operator_password_short")
     operator = session.get(Operator, name)
     if operator is not None:
         operator.password_hash, operator.is_active = hash_password(password), True
@@ -34,7 +35,7 @@ def authenticate(session: Session, name: str, password: str) -> Operator:
     operator = session.get(Operator, name)
     matches = check_password(operator.password_hash if operator is not None else None, password)
     if operator is None or not operator.is_active or not matches:
-        raise AuthenticationFailed("wrong operator name or password")
+        raise AuthenticationFailed("wrong operator name or password", message_code="operator_login_failed")
     return operator
 
 

@@ -25,7 +25,8 @@ class InvalidPattern(FormworkError):
     code = "invalid_pattern"
 
     def __init__(self, pattern: str, reason: str) -> None:
-        super().__init__(f"pattern {pattern!r} is not supported: {reason}", details={"pattern": pattern})
+        super().__init__(f"pattern {pattern!r} is not supported: {reason}", details={"pattern": pattern},
+                         params={"pattern": pattern, "reason": reason})
         self.reason = reason
 
 

@@ -61,7 +61,8 @@ class People:
     def __init__(self, session: Session, actor: tenancy.Actor, modules: Mapping[str, ModuleSpec], *,
                  records: Records | None = None, read_only: str = "") -> None:
         if not actor.is_admin:
-            raise PermissionDenied("only tenant administrators (role 'admin') manage users and roles")
+            raise PermissionDenied("only tenant administrators (role 'admin') manage users and roles",
+                                   message_code="users_admin_only")
         self.session = session
         self.actor = actor
         self.tenant_id = actor.tenant_id
@@ -72,7 +73,8 @@ class People:
     @property
     def records(self) -> Records:
         if self._records is None:
-            raise NotFound("project membership needs the tenant's records; open People through Formwork.people")
+            raise NotFound("project membership needs the tenant's records; open People through Formwork.people",
+                           message_code="membership_unavailable")
         return self._records
 
     # -- reading -------------------------------------------------------------------------------------
@@ -81,7 +83,9 @@ class People:
         user = self.session.get(User, (self.tenant_id, username))
         if user is None:
             names = self.session.scalars(select(User.username))
-            raise NotFound(f"user {username!r} does not exist in this tenant" + suggest(username, list(names)))
+            raise NotFound(f"user {username!r} does not exist in this tenant" + suggest(username, list(names)),
+                           message_code="user_not_found",
+                           params={"username": username, "hint": suggest(username, list(names))})
         return user
 
     def describe(self, user: User) -> dict[str, Any]:
@@ -162,7 +166,8 @@ class People:
         audit.lock_chain(self.session, self.tenant_id)
         user = self.user(username)
         if not user.is_active:
-            raise Conflict(f"user {username!r} is deactivated; activate them before resetting their password")
+            raise Conflict(f"user {username!r} is deactivated; activate them before resetting their password",
+                           message_code="user_deactivated_reset", params={"username": username})
         invited = user.password_hash == INVITED
         tenancy.set_password(self.session, user, None)
         user.password_hash = INVITED if invited else RESET
@@ -185,7 +190,8 @@ class People:
     def add_project(self, username: str, project_id: str, position: str | None) -> dict[str, Any]:
         user = self.user(username)
         if not user.is_active:
-            raise Conflict(f"user {username!r} is deactivated; activate them before adding them to a project")
+            raise Conflict(f"user {username!r} is deactivated; activate them before adding them to a project",
+                           message_code="user_deactivated_member", params={"username": username})
         licenses.mark_read_only(self.session, self.read_only)
         return membership.add(self.records, user.username, project_id, position)
 
@@ -197,17 +203,20 @@ class People:
 
     def _checked_roles(self, roles: Iterable[str], held: Iterable[str]) -> list[str]:
         if isinstance(roles, str):
-            raise BadRequest("roles must be a list of role keys, not one text")
+            raise BadRequest("roles must be a list of role keys, not one text", message_code="roles_not_list")
         given = list(roles)
         if not all(isinstance(r, str) for r in given):
-            raise BadRequest("roles must be a list of role keys")
+            raise BadRequest("roles must be a list of role keys", message_code="roles_not_keys")
         wanted = sorted({r.strip() for r in given if r.strip()})
         kept = set(held)
         unknown = [r for r in wanted if r not in self.roles and r not in kept]
         if unknown:
             raise BadRequest(f"role {unknown[0]!r} is not declared by this tenant's enabled modules"
                              + suggest(unknown[0], self.roles) + f"; choose from {', '.join(self.roles)}",
-                             details={"unknown": unknown, "roles": list(self.roles)})
+                             details={"unknown": unknown, "roles": list(self.roles)},
+                             message_code="role_unknown",
+                             params={"role": unknown[0], "hint": suggest(unknown[0], self.roles),
+                                     "roles": ', '.join(self.roles)})
         return wanted
 
     def _keep_an_admin(self, user: User, what: str) -> None:
@@ -215,7 +224,8 @@ class People:
                   if u.username != user.username and ADMIN_ROLE in u.roles]
         if not others:
             raise LastAdmin(f"cannot {what} {user.username!r}: they are the tenant's last active administrator; "
-                            "make another user an administrator first")
+                            "make another user an administrator first",
+                            message_code="last_admin", params={"what": what, "username": user.username})
 
 
 def _email(email: str | None) -> str | None:
@@ -223,5 +233,6 @@ def _email(email: str | None) -> str | None:
     if not text:
         return None
     if len(text) > MAX_EMAIL or "@" not in text.strip("@") or any(c.isspace() for c in text):
-        raise BadRequest(f"{text!r} is not an e-mail address (name@example.com)")
+        raise BadRequest(f"{text!r} is not an e-mail address (name@example.com)",
+                         message_code="bad_email", params={"text": text})
     return text

@@ -46,7 +46,9 @@ class Access:
             roles = ", ".join(sorted(self.actor.roles)) or "none"
             raise PermissionDenied(
                 f"your roles ({roles}) may not {action.value} {self.entity.title.en} records; "
-                "ask a tenant administrator for a role that grants it"
+                "ask a tenant administrator for a role that grants it",
+                message_code="action_forbidden",
+                params={"roles": roles, "action": action.value, "entity": self.entity.title.en},
             )
 
     def _granting(self, action: Action) -> list[str]:
@@ -170,7 +172,9 @@ class Reader:
         """Refuse declared formulas (a report's, a kpi's) that read what the actor may not see."""
         refused = self.refused(entity, formulas)
         if refused:
-            raise PermissionDenied(f"{what} uses {', '.join(refused)}, which your roles may not see")
+            raise PermissionDenied(f"{what} uses {', '.join(refused)}, which your roles may not see",
+                                   message_code="fields_not_visible",
+                                   params={"what": what, "refused": ', '.join(refused)})
 
     def environment(self, entity: EntitySpec) -> Environment:
         """The names the actor's own formulas over `entity` may use: the others are unknown to them, with

@@ -57,10 +57,13 @@ def call_with_timeout(function: Callable[[Any], None], argument: Any, timeout: f
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        raise PluginFailed(f"{what} did not finish within {timeout:g}s and was abandoned")
+        raise PluginFailed(f"{what} did not finish within {timeout:g}s and was abandoned",
+                           message_code="plugin_timeout", params={"what": what, "timeout": timeout})
     if errors:
         error = errors[0]
-        raise PluginFailed(f"{what} failed: {type(error).__name__}: {error}") from error
+        raise PluginFailed(f"{what} failed: {type(error).__name__}: {error}",
+                           message_code="plugin_error",
+                           params={"what": what, "error_type": type(error).__name__, "error": error}) from error
 
 
 class RecordGateway:
@@ -117,7 +120,9 @@ class PluginItems:
                 PluginItem.plugin == self.plugin, PluginItem.collection == collection,
                 PluginItem.id == item_id)).first()
             if row is None:
-                raise NotFound(f"{self.plugin} has no {collection} item {item_id!r}")
+                raise NotFound(f"{self.plugin} has no {collection} item {item_id!r}",
+                               message_code="plugin_item_not_found",
+                               params={"plugin": self.plugin, "collection": collection, "item_id": item_id})
             row.data = {**row.data, **to_json(dict(data))}
             row.updated_at = datetime.now(UTC)
 
@@ -262,13 +267,16 @@ class PluginHost:
         """Run a service task's handler in the step's transaction; the variables it changed."""
         found = plugin_registry.service_task(topic)
         if found is None:
-            raise PluginFailed(f"service task {bpmn_id!r}: no loaded plugin handles topic {topic!r}")
+            raise PluginFailed(f"service task {bpmn_id!r}: no loaded plugin handles topic {topic!r}",
+                               message_code="service_task_no_plugin", params={"bpmn_id": bpmn_id, "topic": topic})
         plugin, task = found
         tenant_id = records.actor.tenant_id
         settings = plugin_registry.enabled_plugins(records.session, tenant_id).get(plugin.name)
         if settings is None:
             raise PluginFailed(f"service task {bpmn_id!r}: topic {topic!r} comes from plugin {plugin.name}, "
-                               f"which is not enabled for tenant {tenant_id}")
+                               f"which is not enabled for tenant {tenant_id}",
+                               message_code="service_task_plugin_disabled",
+                               params={"bpmn_id": bpmn_id, "topic": topic, "name": plugin.name, "tenant_id": tenant_id})
         service_records = Records(records.session, self.actor_of(plugin, tenant_id), records.modules,
                                   records.parameters, records.language)
         variables = {k: v for k, v in data.items() if k not in entity.fields}

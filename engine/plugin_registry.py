@@ -159,7 +159,10 @@ def _register_function(plugin: Plugin, function: FormulaFunction) -> None:
             result = impl(*args)
         except Exception as error:
             raise FormulaRuntimeError(f"function {function.name}() of plugin {plugin.name} failed: "
-                                      f"{type(error).__name__}: {error}") from error
+                                      f"{type(error).__name__}: {error}",
+                                      message_code="plugin_function_failed",
+                                      params={"function": function.name, "plugin": plugin.name,
+                                              "error_type": type(error).__name__, "error": error}) from error
         return Decimal(str(result)) if isinstance(result, int | float) and not isinstance(result, bool) else result
 
     register_function(function.name, [FUNCTION_TYPES[t] for t in function.params], FUNCTION_TYPES[function.returns],
@@ -182,8 +185,10 @@ def get(name: str) -> Plugin:
     if plugin is None:
         failed = _failed.get(name)
         if failed is not None:
-            raise NotFound(f"plugin {name!r} failed to load: {failed.error}")
-        raise NotFound(f"plugin {name!r} is not installed" + suggest(name, _loaded))
+            raise NotFound(f"plugin {name!r} failed to load: {failed.error}",
+                           message_code="plugin_load_failed", params={"name": name, "error": failed.error})
+        raise NotFound(f"plugin {name!r} is not installed" + suggest(name, _loaded),
+                       message_code="plugin_not_installed", params={"name": name, "hint": suggest(name, _loaded)})
     return plugin
 
 
@@ -228,7 +233,9 @@ def set_enabled(session: Session, tenant_id: str, name: str, enabled: bool, *,
         chosen = dict(settings) if settings is not None else dict(row.settings if row is not None else {})
         problems = settings_errors(plugin, chosen)
         if problems:
-            raise BadRequest(f"settings of plugin {name} are invalid: {'; '.join(problems)}", details=problems)
+            raise BadRequest(f"settings of plugin {name} are invalid: {'; '.join(problems)}", details=problems,
+                             message_code="plugin_settings_invalid",
+                             params={"name": name, "problems": '; '.join(problems)})
     else:
         chosen = dict(row.settings) if row is not None else {}
     if row is not None and row.is_enabled == enabled and row.settings == chosen:

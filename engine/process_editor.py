@@ -74,7 +74,10 @@ class ProcessEditor:
         known = [e.name for e in with_process]
         raise NotFound(f"{module} has no approval process {ref!r}" + suggest(ref, known)
                        + f"; name an entity with a process ({', '.join(known) or 'none'}), its .bpmn file or "
-                         "its process id")
+                         "its process id",
+                       message_code="process_not_found",
+                       params={"module": module, "ref": ref, "hint": suggest(ref, known),
+                               "known": ', '.join(known) or 'none'})
 
     def read(self, module: str, ref: str) -> dict[str, Any]:
         """The BPMN the editor starts from: the draft's when there is one, else the tenant's current version's."""

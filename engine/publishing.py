@@ -51,7 +51,8 @@ class Adjustments:
     def __init__(self, session: Session, actor: Actor, catalog: Catalog, versions: TenantVersions,
                  modules: Mapping[str, ModuleSpec], parameters: Mapping[str, Mapping[str, Any]]) -> None:
         if not actor.is_admin:
-            raise PermissionDenied("only tenant administrators (role 'admin') adjust modules")
+            raise PermissionDenied("only tenant administrators (role 'admin') adjust modules",
+                                   message_code="modules_admin_only")
         self.session = session
         self.actor = actor
         self.catalog = catalog
@@ -63,7 +64,9 @@ class Adjustments:
 
     def module(self, name: str) -> ModuleSpec:
         if name not in self.modules:
-            raise NotFound(f"module {name!r} is not enabled for this tenant" + suggest(name, self.modules))
+            raise NotFound(f"module {name!r} is not enabled for this tenant" + suggest(name, self.modules),
+                           message_code="module_not_enabled",
+                           params={"module": name, "hint": suggest(name, self.modules)})
         return self.modules[name]
 
     def describe(self, name: str) -> dict[str, Any]:
@@ -104,14 +107,19 @@ class Adjustments:
         if found is None:
             known = [row.version for row in rows]
             raise NotFound(f"{name} has no tenant version {version!r}" + suggest(version, known)
-                           + (f"; published: {', '.join(known)}" if known else "; nothing was published yet"))
+                           + (f"; published: {', '.join(known)}" if known else "; nothing was published yet"),
+                           message_code="tenant_version_not_found",
+                           params={"name": name, "version": version, "hint": suggest(version, known),
+                                   "published": (f"; published: {', '.join(known)}" if known
+                                                 else "; nothing was published yet")})
         old = self.spec(rows[found - 1]) if found > 0 else self.catalog.version(name, rows[found].base_version)
         return module_diff(old, self.spec(rows[found]))
 
     def catalog_base(self, name: str) -> ModuleSpec:
         spec = self.catalog.get(name)
         if spec is None:
-            raise NotFound(f"module {name!r} is not installed")
+            raise NotFound(f"module {name!r} is not installed",
+                           message_code="module_not_installed_plain", params={"module": name})
         return spec
 
     def spec(self, row: TenantModuleVersion) -> ModuleSpec:
@@ -185,7 +193,8 @@ class Adjustments:
         old = self.module(name)
         row = tenant_versions.current(self.session, name)
         if row is None:
-            raise Conflict(f"{name} runs the catalog version {old.version}; there is no tenant version to roll back")
+            raise Conflict(f"{name} runs the catalog version {old.version}; there is no tenant version to roll back",
+                           message_code="no_tenant_version", params={"name": name, "version": old.version})
         audit.lock_chain(self.session, self.actor.tenant_id)
         row.rolled_back_at = datetime.now(UTC)
         row.rolled_back_by = self.actor.username
@@ -283,7 +292,9 @@ class Adjustments:
         except IntegrityError as error:
             raise Conflict(f"a unique index of {spec.name} {spec.version} cannot be created: existing records "
                            "share a value; fix them (the dry run lists them) and publish again",
-                           details=str(error.orig)) from None
+                           details=str(error.orig),
+                           message_code="unique_index_blocked",
+                           params={"name": spec.name, "version": spec.version}) from None
 
 
 def _counts(records: Mapping[str, Any]) -> dict[str, int]:

@@ -46,7 +46,9 @@ def report_of(records: Records, module: str, name: str) -> tuple[ReportSpec, Ent
     spec = records.module(module)
     report = spec.reports.get(name)
     if report is None:
-        raise NotFound(f"module {module!r} has no report {name!r}" + suggest(name, spec.reports))
+        raise NotFound(f"module {module!r} has no report {name!r}" + suggest(name, spec.reports),
+                       message_code="report_not_found",
+                       params={"module": module, "name": name, "hint": suggest(name, spec.reports)})
     what = f"report {name!r}"
     entity = _entity(records, module, report.entity, what)
     formulas = [f for _, f in report.group_by] + [f for _, f in report.measures]
@@ -171,7 +173,8 @@ def run_kpi(records: Records, module: str, name: str) -> KpiValue:
     spec = records.modules.get(module)
     kpi = spec.kpis.get(name) if spec is not None else None
     if spec is None or kpi is None:
-        raise NotFound(f"module {module!r} has no kpi {name!r}")
+        raise NotFound(f"module {module!r} has no kpi {name!r}",
+                       message_code="kpi_not_found", params={"module": module, "name": name})
     if kpi.from_report is not None:
         raw = _over_report(records, module, kpi)
     else:

@@ -39,7 +39,7 @@ class Formwork:
         try:
             local_zone()  # a misspelt FORMWORK_TIMEZONE stops the start, not the first today()
         except ValueError as error:
-            raise FormworkError(str(error)) from error
+            raise FormworkError(str(error), message_code="bad_timezone", params={"message": str(error)}) from error
         plugin_registry.load()  # before the catalog compiles: modules may use what plugins add
         self.db = Database(database_url)
         self.catalog = Catalog(self.db)
@@ -147,7 +147,10 @@ class Formwork:
         """The process an instance started with, from the (catalog or tenant) module version it started on."""
         entity = self.versions.version(session, instance.module, instance.module_version).entities[instance.entity]
         if entity.workflow is None or entity.workflow.spec is None:
-            raise NotFound(f"{instance.module} {instance.module_version} has no process for {instance.entity}")
+            raise NotFound(f"{instance.module} {instance.module_version} has no process for {instance.entity}",
+                           message_code="process_missing_for_entity",
+                           params={"module": instance.module, "module_version": instance.module_version,
+                                   "entity": instance.entity})
         return entity.workflow.spec
 
     @contextmanager

@@ -41,9 +41,11 @@ def save_view(session: Session, actor: Actor, module: str, entity: str, name: st
     """Save the list's parameters under `name`; saving an existing name replaces what it holds."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise BadRequest(f"a view needs a name of 1 to {MAX_NAME} characters")
+        raise BadRequest(f"a view needs a name of 1 to {MAX_NAME} characters",
+                         message_code="view_bad_name", params={"max_name": MAX_NAME})
     if len(params) > MAX_PARAMS:
-        raise BadRequest(f"a view holds at most {MAX_PARAMS} list parameters")
+        raise BadRequest(f"a view holds at most {MAX_PARAMS} list parameters",
+                         message_code="view_too_many_params", params={"max_params": MAX_PARAMS})
     row = session.scalars(select(SavedView).where(
         SavedView.username == actor.username, SavedView.module == module, SavedView.entity == entity,
         SavedView.name == name)).first()
@@ -63,5 +65,6 @@ def delete_view(session: Session, actor: Actor, view_id: str) -> None:
     row = session.scalars(select(SavedView).where(SavedView.id == view_id,
                                                   SavedView.username == actor.username)).first()
     if row is None:
-        raise NotFound(f"saved view {view_id!r} does not exist")
+        raise NotFound(f"saved view {view_id!r} does not exist",
+                       message_code="view_not_found", params={"view_id": view_id})
     session.delete(row)

@@ -43,11 +43,15 @@ def now() -> datetime:
 def create_tenant(session: Session, tenant_id: str, *, name: str | None = None, plan: str = "trial",
                   seats: int | None = None, modules: list[str] | None = None) -> Tenant:
     if not TENANT_ID.match(tenant_id):
-        raise BadRequest(f"tenant id {tenant_id!r} must be lower case letters, digits, '-' or '_'")
+        raise BadRequest(f"tenant id {tenant_id!r} must be lower case letters, digits, '-' or '_'",
+                         message_code="tenant_bad_id", params={"tenant_id": tenant_id})
     if plan not in PLANS:
-        raise BadRequest(f"plan {plan!r} is not one of {', '.join(PLANS)}" + suggest(plan, PLANS))
+        raise BadRequest(f"plan {plan!r} is not one of {', '.join(PLANS)}" + suggest(plan, PLANS),
+                         message_code="bad_plan_hint",
+                         params={"plan": plan, "plans": ', '.join(PLANS), "hint": suggest(plan, PLANS)})
     if session.get(Tenant, tenant_id) is not None:
-        raise Conflict(f"tenant {tenant_id!r} already exists")
+        raise Conflict(f"tenant {tenant_id!r} already exists",
+                       message_code="tenant_exists", params={"tenant_id": tenant_id})
     created = now()
     expires = created + timedelta(days=licenses.TRIAL_DAYS) if plan == "trial" else None
     tenant = Tenant(id=tenant_id, name=name or tenant_id, plan=plan, seats=seats, licensed_modules=modules,
@@ -62,7 +66,8 @@ def create_tenant(session: Session, tenant_id: str, *, name: str | None = None, 
 def get_tenant(session: Session, tenant_id: str) -> Tenant:
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        raise NotFound(f"tenant {tenant_id!r} does not exist")
+        raise NotFound(f"tenant {tenant_id!r} does not exist",
+                       message_code="tenant_not_found", params={"tenant_id": tenant_id})
     return tenant
 
 
@@ -75,16 +80,20 @@ def set_module_enabled(session: Session, tenant_id: str, module: str, enabled: b
     """Enable (with the modules it requires) or disable a module; returns the modules changed."""
     tenant = get_tenant(session, tenant_id)
     if module not in installed:
-        raise NotFound(f"module {module!r} is not installed" + suggest(module, installed))
+        raise NotFound(f"module {module!r} is not installed" + suggest(module, installed),
+                       message_code="module_not_installed",
+                       params={"module": module, "hint": suggest(module, installed)})
     if not enabled:
         dependants = [m for m in enabled_modules(session, tenant_id)
                       if m != module and module in installed[m].requires]
         if dependants:
-            raise Conflict(f"module {module!r} is required by {', '.join(dependants)}; disable those first")
+            raise Conflict(f"module {module!r} is required by {', '.join(dependants)}; disable those first",
+                           message_code="module_required_by",
+                           params={"module": module, "dependants": ', '.join(dependants)})
         return [module] if _set(session, tenant_id, module, False, actor) else []
     reason = licenses.current(tenant).read_only_reason()
     if reason:  # enabling plants seed records, which a read-only tenant cannot take
-        raise licenses.ReadOnly(reason)
+        raise licenses.ReadOnly(reason, message_code="tenant_read_only", params={"reason": reason})
     changed = []
     for name in [*_requirements(module, installed), module]:
         licenses.check_allows(tenant, name)
@@ -138,7 +147,8 @@ NO_PASSWORD = "!"   # the hash of a user who has not set a password yet: no pass
 def check_new_password(password: str) -> None:
     """The one rule a new password must meet (CLI, invitations, resets)."""
     if len(password) < MIN_PASSWORD:
-        raise BadRequest(f"the password needs at least {MIN_PASSWORD} characters")
+        raise BadRequest(f"the password needs at least {MIN_PASSWORD} characters",
+                         message_code="password_too_short", params={"min_length": MIN_PASSWORD})
 
 
 def add_user(session: Session, tenant_id: str, username: str, password: str | None, roles: Iterable[str],
@@ -147,11 +157,13 @@ def add_user(session: Session, tenant_id: str, username: str, password: str | No
     """Add an active user (taking a seat); without a password they cannot log in until they set one."""
     tenant = get_tenant(session, tenant_id)
     if not USERNAME.match(username):
-        raise BadRequest(f"user name {username!r} may use letters, digits and _ . @ - only")
+        raise BadRequest(f"user name {username!r} may use letters, digits and _ . @ - only",
+                         message_code="bad_username", params={"username": username})
     if password is not None:
         check_new_password(password)
     if session.get(User, (tenant_id, username)) is not None:
-        raise Conflict(f"user {username!r} already exists in tenant {tenant_id!r}")
+        raise Conflict(f"user {username!r} already exists in tenant {tenant_id!r}",
+                       message_code="user_exists", params={"username": username, "tenant_id": tenant_id})
     licenses.check_seat_free(session, tenant)
     user = User(tenant_id=tenant_id, username=username, display_name=display_name or username, email=email or None,
                 password_hash=hash_password(password) if password is not None else NO_PASSWORD,
@@ -194,7 +206,8 @@ def set_user_active(session: Session, tenant_id: str, username: str, active: boo
     tenant = get_tenant(session, tenant_id)
     user = session.get(User, (tenant_id, username))
     if user is None:
-        raise NotFound(f"user {username!r} does not exist in tenant {tenant_id!r}")
+        raise NotFound(f"user {username!r} does not exist in tenant {tenant_id!r}",
+                       message_code="user_not_found_in_tenant", params={"username": username, "tenant_id": tenant_id})
     if user.is_active == active:
         return user
     if active:
@@ -214,9 +227,10 @@ def authenticate(session: Session, tenant_id: str, username: str, password: str)
     user = session.get(User, (tenant_id, username)) if tenant is not None else None
     matches = check_password(user.password_hash if user is not None else None, password)
     if user is None or not user.is_active or not matches:
-        raise AuthenticationFailed("wrong tenant, user name or password")
+        raise AuthenticationFailed("wrong tenant, user name or password", message_code="login_failed")
     if not tenant or not tenant.is_active:
-        raise AuthenticationFailed(f"tenant {tenant_id!r} is disabled")
+        raise AuthenticationFailed(f"tenant {tenant_id!r} is disabled",
+                                   message_code="tenant_disabled", params={"tenant_id": tenant_id})
     return user
 
 
@@ -274,18 +288,22 @@ def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
     row = _live_token(session, tenant_id, token)
     user = session.get(User, (tenant_id, row.username))
     if user is None or not user.is_active:
-        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again")
+        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
+                                   message_code="token_invalid")
     return actor_of(user)
 
 
 def _live_token(session: Session, tenant_id: str, token: str) -> ApiToken:
     row = session.get(ApiToken, (tenant_id, token_digest(token)))
     if row is None or row.revoked_at is not None:
-        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again")
+        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
+                                   message_code="token_invalid")
     if licenses.as_utc(row.expires_at) <= now():
         raise TokenExpired(f"the token expired at {licenses.as_utc(row.expires_at).isoformat(timespec='seconds')}; "
                            "get a new one from POST /api/v1/auth/token (refresh tokens before they expire with "
-                           "POST /api/v1/auth/refresh)")
+                           "POST /api/v1/auth/refresh)",
+                           message_code="token_expired",
+                           params={"expired_at": licenses.as_utc(row.expires_at).isoformat(timespec='seconds')})
     return row
 
 
@@ -302,17 +320,24 @@ def set_parameter(session: Session, tenant_id: str, module: str, name: str, raw:
     """Store a tenant's value for a module parameter, checked against the parameter's type."""
     spec = installed.get(module)
     if spec is None:
-        raise NotFound(f"module {module!r} is not installed" + suggest(module, installed))
+        raise NotFound(f"module {module!r} is not installed" + suggest(module, installed),
+                       message_code="module_not_installed",
+                       params={"module": module, "hint": suggest(module, installed)})
     parameter = spec.parameters.get(name)
     if parameter is None:
-        raise NotFound(f"module {module!r} has no parameter {name!r}" + suggest(name, spec.parameters))
+        raise NotFound(f"module {module!r} has no parameter {name!r}" + suggest(name, spec.parameters),
+                       message_code="parameter_unknown",
+                       params={"module": module, "name": name, "hint": suggest(name, spec.parameters)})
     try:
         value = to_json(coerce(FieldSpec(name, parameter.type, parameter.label), raw))
     except InvalidValue as error:
-        raise BadRequest(f"parameter {name!r} {error}") from None
+        raise BadRequest(f"parameter {name!r} {error}",
+                         message_code="parameter_invalid", params={"name": name, "error": error}) from None
     row = session.get(TenantModule, (tenant_id, module))
     if row is None or not row.is_enabled:
-        raise Conflict(f"enable module {module!r} for tenant {tenant_id!r} before setting its parameters")
+        raise Conflict(f"enable module {module!r} for tenant {tenant_id!r} before setting its parameters",
+                       message_code="module_not_enabled_for_parameters",
+                       params={"module": module, "tenant_id": tenant_id})
     before = dict(row.parameters)
     row.parameters = {**before, name: value}
     audit.write(session, tenant_id, actor=actor, action="module.parameter", target_type="module", target_id=module,

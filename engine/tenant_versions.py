@@ -70,7 +70,8 @@ class TenantVersions:
             return self.catalog.version(module, version)
         row = session.get(TenantModuleVersion, (session.info[TENANT_KEY], module, version))
         if row is None:
-            raise NotFound(f"module {module} {version} was never published by this tenant")
+            raise NotFound(f"module {module} {version} was never published by this tenant",
+                           message_code="tenant_version_never_published", params={"module": module, "version": version})
         return self.spec_of(row, self.catalog.modules())
 
 

@@ -13,7 +13,12 @@ MAX_DIGITS = 28  # the precision numbers are computed in (engine/formula/values.
 
 
 class InvalidValue(ValueError):
-    """The message says, in words for end users, what is wrong with the value."""
+    """The message says, in words for end users, what is wrong with the value; `code` and `params` name it."""
+
+    def __init__(self, message: str, *, code: str = "invalid_value", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
 
 
 _TRUE = {"true", "1", "yes", "y", "on", "是"}
@@ -38,18 +43,19 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     if spec.multiple:
         items = raw.split(",") if isinstance(raw, str) else raw
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            raise InvalidValue("must be a list of texts")
+            raise InvalidValue("must be a list of texts", code="not_a_list_of_texts")
         return list(dict.fromkeys(_text(item.strip()) for item in items if item.strip()))
     if kind == "table":
         if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
-            raise InvalidValue("must be a list of rows (objects)")
+            raise InvalidValue("must be a list of rows (objects)", code="not_a_list_of_rows")
         return raw  # rows are coerced field by field by the record validator
     if kind in ("text", "enum", "ref", "user", "attachment"):
         if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
-            raise InvalidValue(f"must be text, not {_kind_of(raw)}")
+            raise InvalidValue(f"must be text, not {_kind_of(raw)}", code="not_text", params={"kind": _kind_of(raw)})
         text = _text(str(raw))
         if kind == "enum" and text not in spec.options:
-            raise InvalidValue(_not_an_option(spec, text))
+            raise InvalidValue(_not_an_option(spec, text), code="not_a_choice",
+                               params={"value": text, "options": ", ".join(spec.options)})
         return text
     return _plugin_value(spec, raw)
 
@@ -57,7 +63,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
 def _text(text: str) -> str:
     """Text as every database stores it: PostgreSQL refuses NUL characters in text and JSON."""
     if "\x00" in text:
-        raise InvalidValue("must not contain NUL characters")
+        raise InvalidValue("must not contain NUL characters", code="nul_character")
     return text
 
 
@@ -69,12 +75,13 @@ def _plugin_value(spec: FieldSpec, raw: Any) -> Any:
     try:
         return found.coerce(raw)
     except (ValueError, TypeError) as error:
-        raise InvalidValue(str(error) or f"is not a valid {spec.type}") from None
+        raise InvalidValue(str(error) or f"is not a valid {spec.type}", code="invalid_plugin_value",
+                           params={"type": spec.type, "message": str(error) or f"is not a valid {spec.type}"}) from None
 
 
 def _decimal(spec: FieldSpec, raw: Any) -> Decimal:
     if isinstance(raw, bool):
-        raise InvalidValue("must be a number, not true/false")
+        raise InvalidValue("must be a number, not true/false", code="not_a_number_boolean")
     if isinstance(raw, float):
         raw = repr(raw)
     if isinstance(raw, str):
@@ -84,16 +91,17 @@ def _decimal(spec: FieldSpec, raw: Any) -> Decimal:
     try:
         value = Decimal(raw)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidValue(f"must be a number, not {raw!r}") from None
+        raise InvalidValue(f"must be a number, not {raw!r}", code="not_a_number", params={"value": raw}) from None
     if not value.is_finite():
-        raise InvalidValue(f"must be a finite number, not {raw!r}")
+        raise InvalidValue(f"must be a finite number, not {raw!r}", code="not_finite", params={"value": raw})
     places = spec.decimal_places
     _check_digits(value, places)
     if places is not None:
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places and value != value.quantize(_step(places)):
             raise InvalidValue(
-                "must be a whole number" if places == 0 else f"allows at most {places} decimal places"
+                "must be a whole number" if places == 0 else f"allows at most {places} decimal places",
+                code="whole_number" if places == 0 else "decimal_places", params={"places": places},
             )
         value = value.quantize(_step(places))
     return value
@@ -104,7 +112,8 @@ def _check_digits(value: Decimal, places: int | None) -> None:
     whole = _check_whole_digits(value, places)
     exponent = value.as_tuple().exponent
     if places is None and isinstance(exponent, int) and whole + max(-exponent, 0) > MAX_DIGITS:
-        raise InvalidValue(f"has too many digits: at most {MAX_DIGITS} in all")
+        raise InvalidValue(f"has too many digits: at most {MAX_DIGITS} in all",
+                           code="too_many_digits", params={"max_digits": MAX_DIGITS})
 
 
 def _check_whole_digits(value: Decimal, places: int | None) -> int:
@@ -112,7 +121,8 @@ def _check_whole_digits(value: Decimal, places: int | None) -> int:
     whole = max(value.adjusted() + 1, 1)
     room = MAX_DIGITS - (places or 0)
     if whole > room:
-        raise InvalidValue(f"is too large: at most {room} digits before the decimal point")
+        raise InvalidValue(f"is too large: at most {room} digits before the decimal point",
+                           code="too_large", params={"room": room})
     return whole
 
 
@@ -138,7 +148,7 @@ def _boolean(raw: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InvalidValue(f"must be true or false, not {raw!r}")
+    raise InvalidValue(f"must be true or false, not {raw!r}", code="not_boolean", params={"value": raw})
 
 
 _DATE_SEPARATORS = re.compile(r"[/.年月]")
@@ -153,7 +163,8 @@ def _date(raw: Any) -> date:
     try:
         return date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
     except ValueError:
-        raise InvalidValue(f"must be a date like 2024-05-31, not {raw!r}") from None
+        raise InvalidValue(f"must be a date like 2024-05-31, not {raw!r}",
+                           code="not_a_date", params={"value": raw}) from None
 
 
 def _datetime(raw: Any) -> datetime:
@@ -163,18 +174,20 @@ def _datetime(raw: Any) -> datetime:
         try:
             value = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidValue(f"must be a date and time like 2024-05-31T08:30:00, not {raw!r}") from None
+            raise InvalidValue(f"must be a date and time like 2024-05-31T08:30:00, not {raw!r}",
+                               code="not_a_datetime", params={"value": raw}) from None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _multi_enum(spec: FieldSpec, raw: Any) -> list[str]:
     items = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(items, list):
-        raise InvalidValue("must be a list of options")
+        raise InvalidValue("must be a list of options", code="not_a_list_of_options")
     chosen = [str(item).strip() for item in items if str(item).strip()]
     for item in chosen:
         if item not in spec.options:
-            raise InvalidValue(_not_an_option(spec, item))
+            raise InvalidValue(_not_an_option(spec, item), code="not_a_choice",
+                               params={"value": item, "options": ", ".join(spec.options)})
     return list(dict.fromkeys(chosen))
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -11,6 +13,7 @@ from engine.errors import (
     BadRequest,
     Conflict,
     DeclarationError,
+    FieldError,
     FormulaError,
     FormulaRuntimeError,
     FormworkError,
@@ -34,18 +37,42 @@ def status_of(error: FormworkError) -> int:
     return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
 
 
-def error_response(status: int, code: str, message: str, details: object = None) -> tuple[Response, int]:
-    body: dict[str, object] = {"error": {"code": code, "message": message, "details": details}}
+def error_response(status: int, code: str, message: str, details: object = None, *,
+                   message_code: str | None = None, params: Mapping[str, Any] | None = None) -> tuple[Response, int]:
+    body: dict[str, object] = {"error": {"code": code, "message": message, "details": details,
+                                         "message_code": message_code or code, "params": jsonable(params or {})}}
     return jsonify(body), status
+
+
+def jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params as JSON holds them: whole numbers, texts, booleans as they are; anything else (Decimals, dates,
+    exceptions) as the text the message shows of it."""
+    return {key: _plain(value) for key, value in params.items()}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return jsonable(value)
+    return str(value)
+
+
+def field_errors(errors: list[FieldError]) -> list[dict[str, Any]]:
+    """A RecordInvalid's errors as the API lists them."""
+    return [{"field": e.field, "message": e.message, "code": e.code, "params": jsonable(e.params)} for e in errors]
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(FormworkError)
     def _formwork(error: FormworkError) -> tuple[Response, int]:
-        response, status = error_response(status_of(error), error.code, error.message, error.details)
+        response, status = error_response(status_of(error), error.code, error.message, error.details,
+                                          message_code=error.message_code, params=error.params)
         if isinstance(error, RecordInvalid):
             body = response.get_json()
-            body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+            body["errors"] = field_errors(error.errors)
             response = jsonify(body)
         if isinstance(error, TooManyAttempts):
             response.headers["Retry-After"] = str(error.retry_after)

@@ -16,10 +16,19 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {
-        "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                                                    "details": {}}},
+        "error": {"type": "object", "properties": {
+            "code": {"type": "string", "description": "the kind of failure, one per status family (not_found, "
+                                                      "forbidden, conflict, invalid_record ...)"},
+            "message": {"type": "string", "description": "what went wrong, in English"},
+            "details": {},
+            "message_code": {"type": "string", "description": "names this very message (a key of the engine's "
+                                                              "message catalog); `params` fill its placeholders"},
+            "params": {"type": "object", "description": "the values the message names, by placeholder"}}},
         "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}}}},
+            "field": {"type": "string"}, "message": {"type": "string"},
+            "code": {"type": "string", "description": "what is wrong with the field: required, min, max, "
+                                                      "min_length, max_length, pattern, read_only, unique ..."},
+            "params": {"type": "object", "description": "the values the message names (min, max ...)"}}}},
     },
 }
 RULE_WARNINGS = {

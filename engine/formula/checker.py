@@ -67,7 +67,7 @@ def check(
     try:
         tree = checker.expr(node)
     except RecursionError:
-        raise FormulaError("formula is nested too deeply", text=text) from None
+        raise FormulaError("formula is nested too deeply", text=text, message_code="formula_too_deep") from None
     return Checked(
         tree, frozenset(checker.deps), frozenset(checker.refs), checker.ref_reads, checker.has_aggregate,
         frozenset(checker.reads),

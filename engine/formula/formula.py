@@ -54,7 +54,9 @@ class Formula:
         try:
             return self._run(ctx)
         except (ValueFailure, ArithmeticError) as error:
-            raise FormulaRuntimeError(f"{error} in formula {self.text!r}") from None
+            raise FormulaRuntimeError(f"{error} in formula {self.text!r}",
+                                      message_code="formula_evaluation_failed",
+                                      params={"error": error, "text": self.text}) from None
 
     def to_sql(
         self,

@@ -44,7 +44,8 @@ def position_text(text: str, pos: Pos) -> str:
 def error_at(message: str, text: str, pos: Pos) -> FormulaError:
     """Build a FormulaError whose message ends with the position it carries."""
     return FormulaError(
-        f"{message} at {position_text(text, pos)}", text=text, line=pos.line, column=pos.column, reason=message
+        f"{message} at {position_text(text, pos)}", text=text, line=pos.line, column=pos.column, reason=message,
+        message_code="formula_at", params={"reason": message, "position": position_text(text, pos)},
     )
 
 
@@ -52,9 +53,10 @@ def error_at(message: str, text: str, pos: Pos) -> FormulaError:
 def parse(text: str) -> Node:
     """Parse `text` into a syntax tree (cached: identical texts share one immutable tree)."""
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"formula is longer than {MAX_LENGTH} characters", text=text)
+        raise FormulaError(f"formula is longer than {MAX_LENGTH} characters", text=text,
+                           message_code="formula_too_long", params={"max_length": MAX_LENGTH})
     if not text.strip():
-        raise FormulaError("formula is empty", text=text)
+        raise FormulaError("formula is empty", text=text, message_code="formula_empty")
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as error:
@@ -110,7 +112,8 @@ def _build(tree: Tree[Token] | Token, text: str, depth: int) -> Node:
     """Convert lark's tree into our nodes; runs once per distinct text."""
     assert isinstance(tree, Tree), tree
     if depth > MAX_DEPTH:
-        raise FormulaError(f"formula is nested too deeply (more than {MAX_DEPTH} levels)", text=text)
+        raise FormulaError(f"formula is nested too deeply (more than {MAX_DEPTH} levels)", text=text,
+                           message_code="formula_too_deep_levels", params={"max_depth": MAX_DEPTH})
     depth += 1
     kind = tree.data
     children = tree.children

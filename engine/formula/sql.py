@@ -129,7 +129,9 @@ class _SqlCompiler:
         try:
             return Folded(compile_evaluator(node)(self.ctx), node.type, node.pos)
         except (ValueFailure, ArithmeticError) as error:
-            raise FormulaRuntimeError(f"{error} in formula {self.text!r}") from None
+            raise FormulaRuntimeError(f"{error} in formula {self.text!r}",
+                                      message_code="formula_evaluation_failed",
+                                      params={"error": error, "text": self.text}) from None
 
     # --- nodes ----------------------------------------------------------------------------------
 

@@ -205,13 +205,16 @@ class ResultColumns:
         return bind_value(value, ftype)
 
     def ref_field(self, ref_name: str, target_entity: str, field: str, ftype: FType) -> ColumnElement[Any]:
-        raise BadRequest(f"a formula over report columns cannot read {ref_name}.{field}")
+        raise BadRequest(f"a formula over report columns cannot read {ref_name}.{field}",
+                         message_code="report_formula_ref", params={"ref_name": ref_name, "field": field})
 
     def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
-        raise BadRequest(f"a formula over report columns cannot read the list {field.name!r}")
+        raise BadRequest(f"a formula over report columns cannot read the list {field.name!r}",
+                         message_code="report_formula_list", params={"name": field.name})
 
     def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
-        raise BadRequest(f"a formula over report columns cannot read the list {field.name!r}")
+        raise BadRequest(f"a formula over report columns cannot read the list {field.name!r}",
+                         message_code="report_formula_list", params={"name": field.name})
 
 
 class RecordQuery:
@@ -271,7 +274,8 @@ class RecordQuery:
         formula = compile_formula(q, self.reader.environment(self.entity), expect=BOOL)
         refused = self.reader.refused(self.entity, [formula])
         if refused:  # not reached while the environment leaves them out; said like any unknown name
-            raise FormulaError(f"unknown field {refused[0]!r}", text=q)
+            raise FormulaError(f"unknown field {refused[0]!r}", text=q,
+                               message_code="formula_unknown_field", params={"field": refused[0]})
         return formula
 
     def filter_sql(self, q: str) -> ColumnElement[Any]:
@@ -307,9 +311,12 @@ class RecordQuery:
         spec = self.entity.fields.get(name)
         if spec is None or (self.reader is not None and not self.reader.may_read(self.entity, (name,))):
             known = [n for n in self.entity.fields if self.reader is None or self.reader.may_read(self.entity, (n,))]
-            raise BadRequest(f"cannot sort by {name!r}: not a field" + suggest(name, [*known, *SYSTEM_FIELDS]))
+            raise BadRequest(f"cannot sort by {name!r}: not a field" + suggest(name, [*known, *SYSTEM_FIELDS]),
+                             message_code="sort_not_a_field",
+                             params={"name": name, "hint": suggest(name, [*known, *SYSTEM_FIELDS])})
         if spec.type in ("table", "multi_enum"):
-            raise BadRequest(f"cannot sort by {name!r}: it holds a list")
+            raise BadRequest(f"cannot sort by {name!r}: it holds a list",
+                             message_code="sort_on_list", params={"name": name})
         assert self.entity.environment is not None
         return self.columns.field(name, self.entity.environment.fields[name].type)
 

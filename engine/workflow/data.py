@@ -22,18 +22,22 @@ def _check(value: Any, path: str) -> None:
     if isinstance(value, _SCALARS):
         return
     if isinstance(value, float):
-        raise InvalidProcessData(f"{path} is a float ({value!r}); pass numbers as Decimal")
+        raise InvalidProcessData(f"{path} is a float ({value!r}); pass numbers as Decimal",
+                                 message_code="process_data_float", params={"path": path, "value": value})
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidProcessData(f"{path} has a key {key!r} that is not text")
+                raise InvalidProcessData(f"{path} has a key {key!r} that is not text",
+                                         message_code="process_data_key_not_text", params={"path": path, "key": key})
             _check(item, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _check(item, f"{path}[{index}]")
         return
-    raise InvalidProcessData(f"{path} holds a {type(value).__name__}, which process data cannot store")
+    raise InvalidProcessData(f"{path} holds a {type(value).__name__}, which process data cannot store",
+                             message_code="process_data_unstorable",
+                             params={"path": path, "type": type(value).__name__})
 
 
 def resolve_assignee(assignee: str | None, data: Mapping[str, Any]) -> str | None:

@@ -90,7 +90,10 @@ class ProcessRun:
         if digest != process.digest:
             raise StateMismatch(
                 f"this run was started with process version {str(digest)[:12]}, not {process.digest[:12]} "
-                f"({process.process_id!r}); load the process files it started with"
+                f"({process.process_id!r}); load the process files it started with",
+                message_code="process_version_mismatch",
+                params={"started_with": str(digest)[:12], "current": process.digest[:12],
+                        "process": process.process_id},
             )
         return cls(process, restore_workflow(dict(state), process), engine)
 
@@ -163,15 +166,19 @@ class ProcessRun:
         task = self._ready_task(task_id)
         meta = self._meta(task)
         if decision not in DECISIONS:
-            raise InvalidDecision(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+            raise InvalidDecision(f"decision {decision!r} is not one of {', '.join(DECISIONS)}",
+                                  message_code="decision_unknown",
+                                  params={"decision": decision, "decisions": ', '.join(DECISIONS)})
         if decision == "return" and not meta.allows_return:
             raise InvalidDecision(f"task {meta.bpmn_id!r} cannot be returned: no gateway after it routes on "
-                                  "decision == 'return'")
+                                  "decision == 'return'",
+                                  message_code="decision_no_return_path", params={"bpmn_id": meta.bpmn_id})
         extra = dict(data or {})
         check_data(extra, "task data")
         reserved = sorted(set(extra) & set(PROCESS_VARIABLES))
         if reserved:
-            raise InvalidProcessData(f"{', '.join(reserved)} are set by the process, not by task data")
+            raise InvalidProcessData(f"{', '.join(reserved)} are set by the process, not by task data",
+                                     message_code="process_data_reserved", params={"reserved": ', '.join(reserved)})
         task.data.update(extra)
         task.data.update(decision=decision, comment=comment, actor=actor)
         parent = task.parent if isinstance(task.parent.task_spec, MultiInstanceTask) else None
@@ -201,10 +208,13 @@ class ProcessRun:
         try:
             task = self._workflow.get_task_from_id(UUID(task_id))
         except (ValueError, TaskNotFoundException):
-            raise TaskNotFound(f"this process has no task {task_id!r}") from None
+            raise TaskNotFound(f"this process has no task {task_id!r}",
+                               message_code="process_task_not_found", params={"task_id": task_id}) from None
         if task.state != TaskState.READY or not task.task_spec.manual:
             state = TaskState.get_name(task.state).lower()
-            raise TaskNotReady(f"task {task.task_spec.bpmn_id!r} is {state}, not waiting for a decision")
+            raise TaskNotReady(f"task {task.task_spec.bpmn_id!r} is {state}, not waiting for a decision",
+                               message_code="task_not_waiting",
+                               params={"bpmn_id": task.task_spec.bpmn_id, "state": state})
         return task
 
     def waiting_services(self) -> list[tuple[str, str, str]]:
@@ -220,7 +230,8 @@ class ProcessRun:
         """Complete a waiting service task with the variables its handler set, and run on."""
         task = self._workflow.get_task_from_id(UUID(task_id))
         if task.state != TaskState.STARTED:
-            raise TaskNotReady(f"service task {task.task_spec.bpmn_id!r} is not waiting")
+            raise TaskNotReady(f"service task {task.task_spec.bpmn_id!r} is not waiting",
+                               message_code="service_task_not_waiting", params={"bpmn_id": task.task_spec.bpmn_id})
         check_data(dict(updates), "service task variables")
         task.data.update(updates)
         try:
@@ -233,7 +244,9 @@ class ProcessRun:
         """Cancel the whole run (the submitter withdraws the record); `end_event` stays None."""
         if self.is_completed:
             outcome = self.end_event or "withdrawn"
-            raise ProcessFinished(f"process {self.process.process_id!r} has already finished ({outcome})")
+            raise ProcessFinished(f"process {self.process.process_id!r} has already finished ({outcome})",
+                                  message_code="process_finished",
+                                  params={"process": self.process.process_id, "outcome": outcome})
         self._workflow.cancel()
         self._workflow.data.update(withdrawn_by=actor, comment=comment)
 
@@ -268,4 +281,5 @@ def _failure(what: str, error: Exception) -> ProcessFailed:
         cause = inner
     if cause is not error and str(cause) not in message:
         message = f"{message}: {cause}"
-    return ProcessFailed(f"{what}{where}: {message}")
+    return ProcessFailed(f"{what}{where}: {message}", message_code="process_stopped",
+                         params={"what": what, "where": where, "message": message})

@@ -61,7 +61,9 @@ class FormulaScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         """Run a service task's handler: True completes the task, None leaves it waiting."""
         caller = self.environment.context.call_service
         if caller is None:
-            raise ProcessFailed(f"service task {task.task_spec.bpmn_id!r} ({topic}) cannot run here: no plugin host")
+            raise ProcessFailed(f"service task {task.task_spec.bpmn_id!r} ({topic}) cannot run here: no plugin host",
+                                message_code="service_task_no_host",
+                                params={"bpmn_id": task.task_spec.bpmn_id, "topic": topic})
         updates = caller(topic, task.task_spec.bpmn_id, task.data)
         if updates is None:
             return None

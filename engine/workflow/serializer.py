@@ -77,12 +77,14 @@ def dump_workflow(workflow: Any, process: ProcessSpec) -> dict[str, Any]:
 def check_state(state: Any) -> None:
     """Refuse a state this Formwork's serializer did not write (it is never migrated, see above)."""
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise UnsupportedState(f"this process state was not written by Formwork (its format is not {FORMAT!r})")
+        raise UnsupportedState(f"this process state was not written by Formwork (its format is not {FORMAT!r})",
+                               message_code="process_state_foreign", params={"format": FORMAT})
     version = state.get(SERIALIZER_VERSION)
     if version != _SERIALIZER.VERSION:
         raise UnsupportedState(
             f"this process state has serializer version {version!r}; this Formwork reads only version "
-            f"{_SERIALIZER.VERSION!r} and does not migrate other versions")
+            f"{_SERIALIZER.VERSION!r} and does not migrate other versions",
+            message_code="process_state_version", params={"version": version, "supported": _SERIALIZER.VERSION})
 
 
 def restore_workflow(state: dict[str, Any], process: ProcessSpec) -> Any:

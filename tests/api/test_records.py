@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from engine import audit, tenancy
 from engine.runtime import Formwork
@@ -27,13 +28,17 @@ def delivery(project_id: str, number: str = "D-1", **extra: object) -> dict:
                       {"material": "cement", "qty": 10, "unit_price": "35.55"}], **extra}
 
 
+def said(response: TestResponse) -> list[dict[str, str]]:
+    """Each field error's field and message (each also carries a code and params)."""
+    return [{"field": e["field"], "message": e["message"]} for e in response.get_json()["errors"]]
+
+
 def test_create_computes_fields_in_dependency_order(store: Api) -> None:
     project = make_project(store)
     too_precise = delivery(project["id"], items=[{"material": "cement", "qty": 10, "unit_price": "35.555"}])
     response = store.post("/records/site/delivery", too_precise)
     assert response.status_code == 422  # 35.555 has three decimals; money allows two
-    assert response.get_json()["errors"] == [{"field": "items[0].unit_price",
-                                              "message": "allows at most 2 decimal places"}]
+    assert said(response) == [{"field": "items[0].unit_price", "message": "allows at most 2 decimal places"}]
     response = store.post("/records/site/delivery", delivery(project["id"], discount_rate="10"))
     assert response.status_code == 201, response.get_json()
     record = response.get_json()
@@ -90,7 +95,8 @@ def test_rules_report_their_message(store: Api) -> None:
     assert "must be a percentage between 0 and 100" in messages
     response = store.post("/records/site/delivery", delivery(project["id"], inspected=True, grade=None))
     errors = response.get_json()["errors"]
-    assert {"field": "", "message": "An inspected delivery needs a grade"} in errors
+    assert {"field": "", "message": "An inspected delivery needs a grade", "code": "rule",
+            "params": {"message": "An inspected delivery needs a grade"}} in errors
 
 
 def test_unique_fields_are_unique_per_tenant(store: Api) -> None:
@@ -98,8 +104,7 @@ def test_unique_fields_are_unique_per_tenant(store: Api) -> None:
     assert store.post("/records/site/delivery", delivery(project["id"], "D-9")).status_code == 201
     response = store.post("/records/site/delivery", delivery(project["id"], "D-9"))
     assert response.status_code == 422
-    errors = response.get_json()["errors"]
-    assert errors == [{"field": "number", "message": "'D-9' is already used by another Delivery"}]
+    assert said(response) == [{"field": "number", "message": "'D-9' is already used by another Delivery"}]
 
 
 def test_update_needs_the_current_version(store: Api) -> None:
@@ -240,12 +245,12 @@ entities:
     ann = login(client, tenant, "ann")
     response = ann.post("/records/permits/permit", {"code": "P1", "hot_work": True, "issued_by": "me"})
     assert response.status_code == 422
-    assert response.get_json()["errors"] == [{"field": "issued_by", "message": "is read-only"}]
+    assert said(response) == [{"field": "issued_by", "message": "is read-only"}]
     response = ann.post("/records/permits/permit", {"code": "P1", "hot_work": True})
     assert {e["field"]: e["message"] for e in response.get_json()["errors"]} == {
         "code": "must be at least 4 characters"}
     response = ann.post("/records/permits/permit", {"code": "P-001", "hot_work": True})
-    assert response.get_json()["errors"] == [{"field": "watcher", "message": "Hot work needs a fire watcher"}]
+    assert said(response) == [{"field": "watcher", "message": "Hot work needs a fire watcher"}]
     zh = ann.client.post("/api/v1/records/permits/permit", json={"code": "P-001", "hot_work": True},
                          headers={**ann.headers, "Accept-Language": "zh-CN,zh;q=0.9"})
     assert zh.get_json()["errors"][0]["message"] == "动火作业须有监护人"

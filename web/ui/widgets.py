@@ -200,13 +200,13 @@ def _presentation(spec: FieldSpec, key: str, language: str) -> str:
     return str(value) if value else ""
 
 
-def field_errors(errors: list[FieldError], translate: Callable[[str], str],
+def field_errors(errors: list[FieldError], translate: Callable[[FieldError], str],
                  ) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Errors by input name (`items[1].qty`), and all of them in order for the summary box."""
     by_input: dict[str, str] = {}
     listed: list[tuple[str, str]] = []
     for error in errors:
-        message = translate(error.message)
+        message = translate(error)
         if error.field not in by_input:
             by_input[error.field] = message
         else:

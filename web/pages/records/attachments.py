@@ -55,7 +55,7 @@ def save_uploads(records: Records, entity: EntitySpec, raw: Raw, writable: set[s
                 stored = files.store(records.session, records.actor, uploads_root(), upload.filename,
                                      upload.mimetype, data, spec)
             except BadRequest as error:
-                problems.append(FieldError(name, error.message))
+                problems.append(FieldError(name, error.message, code=error.message_code, params=error.params))
                 continue
             if spec.multiple:
                 raw[name] = [*(raw.get(name) or []), stored.id]

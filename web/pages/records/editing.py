@@ -16,6 +16,7 @@ from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links, posted_files, save_uploads
 from web.pages.records.record import warning_lines
 from web.ui.display import Formatter, format_number
+from web.ui.error_text import field_message
 from web.ui.forms import (
     ROW_KEY,
     Raw,
@@ -76,7 +77,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     evaluated = evaluate(records, entity, to_data(entity, raw), previous, record_id)
     documents = [to_data(entity, raw)]
     fmt = formatter(records, entity, documents)
-    by_input, listed = field_errors(list(errors), engine_message)
+    by_input, listed = field_errors(list(errors), field_message)
     held = [i for name in names if entity.fields[name].type == "attachment"
             for i in _listed(raw.get(name)) if i]
     record_ref = (entity.module, entity.name, str(record_id)) if record_id else None

@@ -1,0 +1,38 @@
+"""Field errors on the pages are worded by their code: Chinese words for the field-level codes."""
+from __future__ import annotations
+
+import string
+
+from flask import Flask
+
+from engine import error_codes
+from engine.errors import FieldError
+from tests.web.conftest import sign_in
+from tests.web.test_pages import order_form, supplier_id
+from web.ui.error_text import ZH, field_message
+
+
+def test_a_chinese_form_words_field_errors_by_their_code(app: Flask, shop: str) -> None:
+    clerk = sign_in(app.test_client(), shop, "clerk", language="zh")
+    response = clerk.post("/m/formshop/order/new", order_form("N" * 25, supplier_id(clerk, "Acme 建材"),
+                                                             **{"items[3].qty": "-4"}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "最多 20 个字符（当前 25 个）" in html and "不能小于 0" in html
+
+
+def test_the_words_come_from_the_code_and_params_not_the_english_text(app: Flask) -> None:
+    error = FieldError("qty", "words no table knows", code="min", params={"min": 3})
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert field_message(error) == "不能小于 3"
+        assert field_message(FieldError("qty", "is required", code="no_such_code")) == "必填"  # the old table
+        assert field_message(FieldError("qty", "words no table knows")) == "words no table knows"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert field_message(error) == "words no table knows"
+
+
+def test_every_chinese_code_is_an_engine_code_with_the_same_params() -> None:
+    def names(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    assert {code: template for code, template in ZH.items()
+            if code not in error_codes.MESSAGES or not names(template) <= names(error_codes.MESSAGES[code])} == {}

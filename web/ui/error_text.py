@@ -1,0 +1,79 @@
+"""Engine errors in the page's language, by their code; the English message where no words are known.
+
+The engine names each message by a code with params (engine/error_codes.py). Chinese words for the
+field-level codes live here; any other code falls back to the pattern table of i18n.in_chinese, then
+to the English message.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.errors import FieldError, FormworkError
+from web.ui.i18n import in_chinese, language
+
+ZH: dict[str, str] = {
+    "required": "必填",
+    "min": "不能小于 {min}",
+    "max": "不能大于 {max}",
+    "percent_range": "须在 0 到 100 之间",
+    "min_length": "至少 {min_length} 个字符",
+    "max_length": "最多 {max_length} 个字符（当前 {length} 个）",
+    "pattern": "格式不正确",
+    "pattern_message": "{message}",   # declared by the module, already in the reader's language
+    "rule": "{message}",
+    "read_only": "只读",
+    "read_only_for_roles": "只读",
+    "numbered": "只读：保存时自动编号（{template}），请留空",
+    "hidden": "对您的角色隐藏，不能填写",
+    "unknown_field": "不是此单据的字段",
+    "not_a_column": "不是此表格的列",
+    "unique": "{value!r} 已被其他记录使用",
+    "missing_ref": "引用的记录不存在",
+    "not_a_choice": "{value!r} 不是可选值（{options}）",
+    "not_text": "须为文本（收到 {kind}）",
+    "not_a_number": "须为数字（收到 {value!r}）",
+    "not_a_number_boolean": "须为数字，不能是“是/否”",
+    "not_finite": "须为有限的数字（收到 {value!r}）",
+    "whole_number": "须为整数",
+    "decimal_places": "最多保留 {places} 位小数",
+    "too_large": "数值过大：整数部分最多 {room} 位",
+    "too_many_digits": "位数过多：最多 {max_digits} 位数字",
+    "not_boolean": "须为是或否（收到 {value!r}）",
+    "not_a_date": "须为日期，如 2024-05-31（收到 {value!r}）",
+    "not_a_datetime": "须为日期时间（收到 {value!r}）",
+    "nul_character": "不能包含空字符（NUL）",
+    "not_a_list_of_texts": "须为文本列表",
+    "not_a_list_of_rows": "须为行的列表",
+    "not_a_list_of_options": "须为选项列表",
+    "file_missing": "文件 {file_id!r} 不存在，请先上传",
+    "file_type_not_accepted": "{name!r} 的文件类型不允许",
+    "ref_name_unknown": "找不到名为 {text!r} 的记录",
+    "ref_name_ambiguous": "有多条记录名为 {text!r}，请填写编号",
+    "ref_name_unreadable": "您无权查看该类记录，请填写记录编号",
+    "duplicate_in_file": "{value!r} 与本文件第 {row} 行重复",
+    "numbering_source_empty": "编号取自 {names}：请先填写",
+}
+
+
+def error_text(code: str, params: Mapping[str, Any], language_code: str, message: str) -> str:
+    """Message `code` with `params` in the language; the English `message` when there are no words for it."""
+    if language_code != "zh":
+        return message
+    template = ZH.get(code)
+    if template is not None:
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError, ValueError):
+            pass  # params that do not fit the words: say what the engine said
+    return in_chinese(message) or message
+
+
+def field_message(error: FieldError) -> str:
+    """A field's error in the current request's language."""
+    return error_text(error.code, error.params, language(), error.message)
+
+
+def engine_error_text(error: FormworkError) -> str:
+    """An engine error's message in the current request's language."""
+    return error_text(error.message_code, error.params, language(), error.message)
