@@ -130,7 +130,6 @@ class Formwork:
         system = Actor(tenant_id=tenant_id, username=tenancy.SYSTEM_ACTOR, roles=frozenset({"admin"}))
         with self.records(system) as records:
             records.now = moment
-            audit.lock_chain(records.session, tenant_id)
             yield records
 
     def schedule_daily_scans(self, moment: datetime | None = None) -> int:
