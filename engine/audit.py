@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from engine import instance_key
 from engine.errors import FormworkError
-from engine.storage.models import AuditAnchor, AuditEntry, Tenant
+from engine.storage.models import AuditAnchor, AuditEntry, Base, Tenant
 
 GENESIS = "0" * 64
 ANCHOR_PURPOSE = "audit"
@@ -38,6 +38,8 @@ HEADS_KEY = "audit_heads"  # session.info: {tenant: (seq, hash) | None} the head
 PENDING_KEY = "audit_pending"  # session.info: [(transaction written in, entry)] not appended yet, in order
 LOCKS_KEY = "audit_locks"  # session.info: {tenant: transaction it was taken in} chains this transaction has locked
 log = logging.getLogger("formwork.audit")
+_LOG: Table = Base.metadata.tables["audit_log"]
+_ANCHORS: Table = Base.metadata.tables["audit_anchors"]
 
 
 class AuditChainBroken(FormworkError):
@@ -77,7 +79,7 @@ def append_pending(session: Session) -> None:
             seq += 1
             entry.seq, entry.prev_hash = seq, prev_hash
             entry.hash = prev_hash = entry_hash(entry)
-        session.execute(AuditEntry.__table__.insert(),
+        session.connection().execute(_LOG.insert(),
                         [{column.name: getattr(entry, column.key) for column in AuditEntry.__mapper__.columns}
                          for entry in entries])
         session.info.setdefault(HEADS_KEY, {})[tenant_id] = (seq, prev_hash)
@@ -234,8 +236,8 @@ def _advance_anchor(session: Session, tenant_id: str, base: tuple[int, str], hea
     if base[0] == 0 and session.get(AuditAnchor, tenant_id) is None:  # the chain's first entries: its first anchor
         _set_anchor(session, tenant_id, *head)
         return
-    anchors = AuditAnchor.__table__  # one statement: it moves only the anchor this instance signed at `base`
-    moved = session.execute(anchors.update().where(
+    anchors = _ANCHORS  # one statement: it moves only the anchor this instance signed at `base`
+    moved = session.connection().execute(anchors.update().where(
         anchors.c.tenant == tenant_id, anchors.c.seq == base[0], anchors.c.head_hash == base[1],
         anchors.c.signature == anchor_signature(tenant_id, *base),
     ).values(seq=head[0], head_hash=head[1], anchored_at=datetime.now(UTC),
