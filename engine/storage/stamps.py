@@ -61,7 +61,7 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
         if obj in session.dirty and not session.is_modified(obj):
             continue
         if isinstance(obj, _CONTEXT_TABLES):
-            tenants.add(obj.tenant_id or session.info[TENANT_KEY])
+            tenants.add(obj.tenant_id or session.info.get(TENANT_KEY) or "")
         elif isinstance(obj, Tenant) and obj not in session.new:
             tenants.add(obj.id)
         elif isinstance(obj, CatalogModule):
