@@ -17,6 +17,7 @@ appends the pending entries first, so it sees them.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -53,7 +54,8 @@ def write(session: Session, tenant_id: str, *, actor: str, action: str, target_t
     """Add one entry to the tenant's chain; it is appended with the unit of work's others before the commit, when
     its `seq` and `hash` are set."""
     entry = AuditEntry(tenant_id=tenant_id, at=datetime.now(UTC), actor=actor, action=action,
-                       target_type=target_type, target_id=target_id, before=before, after=after, note=note)
+                       target_type=target_type, target_id=target_id, note=note,
+                       before=copy.deepcopy(before), after=copy.deepcopy(after))  # as they are now, not at the commit
     session.info.setdefault(PENDING_KEY, []).append((_innermost(session), entry))
     return entry
 
@@ -79,9 +81,9 @@ def append_pending(session: Session) -> None:
             seq += 1
             entry.seq, entry.prev_hash = seq, prev_hash
             entry.hash = prev_hash = entry_hash(entry)
-        session.connection().execute(_LOG.insert(),
-                        [{column.name: getattr(entry, column.key) for column in AuditEntry.__mapper__.columns}
-                         for entry in entries])
+        rows = [{column.name: getattr(entry, column.key) for column in AuditEntry.__mapper__.columns}
+                for entry in entries]
+        session.connection().execute(_LOG.insert(), rows)
         session.info.setdefault(HEADS_KEY, {})[tenant_id] = (seq, prev_hash)
 
 
