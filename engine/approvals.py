@@ -23,7 +23,6 @@ USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
 TIMER_JOB = "process.timer"
 SERVICE_JOB = "process.service"  # retries the service tasks of an instance that wait after a failure
 
-
 # Builds the caller that runs an entity's service tasks for the records' actor (see engine.plugin_host).
 ServiceHost = Callable[[Records, EntitySpec], ServiceCaller]
 
@@ -55,8 +54,7 @@ class Approvals:
         if entity.workflow is None or entity.workflow.spec is None:
             raise Conflict(f"{entity.title.en} has no approval process; nothing to submit",
                            message_code="no_approval_process", params={"entity": entity.title.en})
-        spec: ProcessSpec = entity.workflow.spec
-        return spec
+        return entity.workflow.spec
 
     def _context(self, entity: EntitySpec) -> ScriptContext:
         evaluation = self.records.evaluation(entity)
@@ -94,7 +92,6 @@ class Approvals:
     def submit(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
         entity = self.records.entity(module, entity_name)
         self.records.access(entity).require(Action.SUBMIT)
-        audit.lock_chain(self.session, self.actor.tenant_id)
         row = self.records.visible_row(entity, record_id)
         if row.status not in EDITABLE_STATUSES | {"rejected"}:
             raise Conflict(f"{entity.title.en} {record_id} is {row.status}; only drafts and returned or "
@@ -131,10 +128,10 @@ class Approvals:
 
     def _task(self, task_id: str) -> HumanTask:
         """An open task that exists for the actor: one whose record they may read (else 404, as if it did not
-        exist, whatever its state or who decided it)."""
+        exist, whatever its state or who decided it). Locked until the commit: who acts on a task acts alone."""
         missing = NotFound(f"task {task_id!r} does not exist",
                            message_code="task_not_found", params={"task_id": task_id})
-        task = self.session.get(HumanTask, (self.actor.tenant_id, task_id))
+        task = self.session.get(HumanTask, (self.actor.tenant_id, task_id), with_for_update=True)
         if task is None:
             raise missing
         entity = self.records.entity(task.module, task.entity)  # outside the license 403, plugin off 422
@@ -183,7 +180,6 @@ class Approvals:
         if data is not None and not isinstance(data, Mapping):
             raise BadRequest("'data' must be an object of the fields this step may change",
                              message_code="bad_decision_data")
-        audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
             raise PermissionDenied(f"task {task_id} is for {task.assignee or ', '.join(task.candidate_roles)}, "
@@ -230,7 +226,6 @@ class Approvals:
         return self.records.view(entity, row)
 
     def claim(self, task_id: str) -> dict[str, Any]:
-        audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
             raise PermissionDenied(f"task {task_id} is not offered to you",
@@ -240,7 +235,6 @@ class Approvals:
         return task_view(task)
 
     def delegate(self, task_id: str, to_user: Any, comment: Any = "") -> dict[str, Any]:
-        audit.lock_chain(self.session, self.actor.tenant_id)
         task = self._task(task_id)
         if not self._may_act(task):
             raise PermissionDenied(f"task {task_id} is not yours to delegate",
@@ -261,7 +255,6 @@ class Approvals:
 
     def withdraw(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
         entity = self.records.entity(module, entity_name)
-        audit.lock_chain(self.session, self.actor.tenant_id)
         row = self.records.visible_row(entity, record_id)
         instance = self._instance(row.id)
         if instance is None:

@@ -32,6 +32,7 @@ FORMAT_VERSION = 2
 TENANTS = "tenants"
 TENANT_TABLE = Base.metadata.tables[TENANTS]
 SECRET_TABLES = frozenset({"api_tokens", "user_invitations"})   # left out unless asked for: a backup file travels
+INSTANCE_COLUMNS = frozenset({"context_stamp"})   # this instance's, not the tenant's: a restored tenant starts afresh
 
 
 def tenant_tables() -> list[Table]:
@@ -45,7 +46,8 @@ def export_tenant(db: Database, tenant_id: str, *, with_tokens: bool = False) ->
         if session.get(Tenant, tenant_id) is None:
             raise BadRequest(f"tenant {tenant_id!r} does not exist",
                              message_code="tenant_not_found", params={"tenant_id": tenant_id})
-        tables = {TENANTS: _rows(session, TENANT_TABLE, TENANT_TABLE.c.id == tenant_id)}
+        tables = {TENANTS: [{name: value for name, value in row.items() if name not in INSTANCE_COLUMNS}
+                            for row in _rows(session, TENANT_TABLE, TENANT_TABLE.c.id == tenant_id)]}
         for table in tenant_tables():
             if table.name in SECRET_TABLES and not with_tokens:
                 continue

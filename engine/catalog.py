@@ -32,6 +32,7 @@ class Catalog:
         self.extra_field_types = extra_field_types
         self._lock = threading.Lock()
         self._cache_key: frozenset[tuple[str, str]] | None = None
+        self._stamp: int | None = None   # the catalog stamp the cache was last found current at
         self._modules: dict[str, ModuleSpec] = {}
         self._versions: dict[tuple[str, str], ModuleSpec] = {}
         self.broken: list[Problem] = []   # why installed modules were left out of the last compilation
@@ -58,8 +59,17 @@ class Catalog:
             sync_indexes(session.connection(), spec)
         return spec, True
 
-    def modules(self) -> dict[str, ModuleSpec]:
-        """The newest installed version of every module, compiled."""
+    def modules(self, *, stamp: int | None = None) -> dict[str, ModuleSpec]:
+        """The newest installed version of every module, compiled. Given the catalog's stamp, just read by the
+        caller (engine/storage/stamps.py), an unchanged catalog costs no query."""
+        if stamp is not None and stamp == self._stamp:
+            return self._modules
+        compiled = self._current()
+        if stamp is not None:
+            self._stamp = stamp
+        return compiled
+
+    def _current(self) -> dict[str, ModuleSpec]:
         with self.db.platform() as session:
             rows = session.execute(select(CatalogModule.name, CatalogModule.version, CatalogModule.digest)).all()
             newest: dict[str, tuple[str, str]] = {}
@@ -84,6 +94,9 @@ class Catalog:
 
     def version(self, name: str, version: str) -> ModuleSpec:
         """A specific installed version (in-flight approvals keep the BPMN they started with)."""
+        known = self._modules.get(name)
+        if known is not None and known.version == version:  # an installed version never changes
+            return known
         current = self.modules()
         if name in current and current[name].version == version:
             return current[name]

@@ -116,6 +116,8 @@ class People:
     def invite(self, username: str, display_name: str = "", roles: Iterable[str] = (), email: str | None = None,
                days: int = invitations.INVITATION_DAYS) -> tuple[User, invitations.Link]:
         """A new user (taking a seat) and the one-time link with which they set their password."""
+        # The tenant lock first, not only at the commit (engine/audit.py): the seat and last-administrator checks
+        # here and below read other users, so changes to users run one at a time.
         audit.lock_chain(self.session, self.tenant_id)
         wanted = self._checked_roles(roles, held=())
         user = tenancy.add_user(self.session, self.tenant_id, username.strip(), None, wanted,

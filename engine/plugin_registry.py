@@ -24,6 +24,7 @@ from engine import audit, field_types
 from engine.errors import BadRequest, FormulaRuntimeError, NotFound
 from engine.formula import ANY, BOOL, NUMBER, FType, ftype_for, register_function, unregister_function
 from engine.plugins import ENTRY_POINT_GROUP, FormulaFunction, Hook, Plugin, ServiceTask
+from engine.storage import stamps
 from engine.storage.models import TenantPlugin
 from engine.suggestions import suggest
 from engine.workflow import services
@@ -49,6 +50,7 @@ _loaded: dict[str, Plugin] = {}
 _failed: dict[str, Failure] = {}
 _function_owner: dict[str, str] = {}
 _seen: set[str] = set()  # entry point names already tried
+_generation = 0  # moves whenever a plugin is added or removed: what tenants may use was worked out with the old set
 
 
 def load() -> dict[str, Plugin]:
@@ -101,6 +103,7 @@ def add(plugin: Plugin) -> None:
                 services.unregister(topic)
         raise
     _loaded[plugin.name] = plugin
+    _moved()
 
 
 def _output_type(task: ServiceTask, variable: str, type_name: str) -> FType:
@@ -123,6 +126,17 @@ def remove(name: str) -> None:
         services.unregister(topic)
     for type_name in plugin.field_types:
         field_types.unregister(type_name)
+    _moved()
+
+
+def _moved() -> None:
+    global _generation
+    _generation += 1
+
+
+def generation() -> int:
+    """How many times the loaded plugins changed in this process."""
+    return _generation
 
 
 def _check_supported(plugin: Plugin) -> None:
@@ -212,7 +226,10 @@ def service_task(topic: str) -> tuple[Plugin, ServiceTask] | None:
 
 
 def enabled_plugins(session: Session, tenant_id: str) -> dict[str, dict[str, Any]]:
-    """The tenant's enabled plugins with their settings, in one query."""
+    """The tenant's enabled plugins with their settings: the unit of work's tenant context's, else one query."""
+    known = session.info.get(stamps.PLUGINS_KEY)
+    if known is not None and known[0] == tenant_id:
+        return {name: dict(settings) for name, settings in known[1].items()}
     rows = session.scalars(select(TenantPlugin).where(TenantPlugin.tenant_id == tenant_id,
                                                       TenantPlugin.is_enabled.is_(True)))
     return {row.plugin: dict(row.settings or {}) for row in rows}

@@ -158,7 +158,7 @@ class Adjustments:
 
     def dry_run(self, name: str, overlay: Overlay) -> dict[str, Any]:
         """Everything publishing would do, then undone."""
-        audit.lock_chain(self.session, self.actor.tenant_id)
+        audit.lock_chain(self.session, self.actor.tenant_id)  # first, as publishing does: one publisher at a time
         plan = self.plan(name, overlay)
         report = self._apply(plan, publish=False)
         self.session.rollback()

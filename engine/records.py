@@ -200,7 +200,6 @@ class Records:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.CREATE)
-        audit.lock_chain(self.session, self.actor.tenant_id)
         warnings: list[RuleWarning] = []
         row = self._create(entity, data, access, warnings)
         self._settle_networks()
@@ -208,7 +207,6 @@ class Records:
 
     def create_as_system(self, entity: EntitySpec, data: Mapping[str, Any]) -> Record:
         """Insert a record the engine itself writes (seeds), without role checks."""
-        audit.lock_chain(self.session, self.actor.tenant_id)
         row = self._create(entity, data)
         self._settle_networks()
         return row
@@ -252,7 +250,6 @@ class Records:
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.UPDATE)
-        audit.lock_chain(self.session, self.actor.tenant_id)
         expected = _version(version)
         row = self.visible_row(entity, record_id)
         self._require_current(entity, row, expected)
@@ -273,7 +270,6 @@ class Records:
     def delete(self, module: str, entity_name: str, record_id: str, version: Any = None) -> None:
         entity = self.entity(module, entity_name)
         self.access(entity).require(Action.DELETE)
-        audit.lock_chain(self.session, self.actor.tenant_id)
         row = self.visible_row(entity, record_id)
         if version is not None:
             self._require_current(entity, row, _version(version))
@@ -438,7 +434,6 @@ class Records:
         entity = self.entity(module, entity_name)
         if entity.network is None:
             raise BadRequest(f"{entity.title.en} declares no network to schedule")
-        audit.lock_chain(self.session, self.actor.tenant_id)
         self._dirty_networks[(entity.key, group_id)] = entity
         self._settle_networks()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import audit, jobs, licenses, plugin_registry, scan, seeds, tenancy
+from engine import jobs, licenses, plugin_registry, scan, seeds, tenancy
 from engine.approvals import TIMER_JOB, Approvals
 from engine.catalog import Catalog
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
@@ -24,8 +24,11 @@ from engine.storage.database import Database
 from engine.storage.migrate import upgrade
 from engine.storage.models import ProcessInstance
 from engine.tenancy import Actor
+from engine.tenant_context import TenantContexts
 from engine.tenant_versions import TenantVersions
 from engine.workflow import ProcessSpec
+
+READING = "this is a read-only request: it changes nothing"
 
 
 def default_database_url(instance: Path) -> str:
@@ -45,6 +48,7 @@ class Formwork:
         self.catalog = Catalog(self.db)
         self.versions = TenantVersions(self.catalog)
         self.plugins = PluginHost(self.db, self.catalog, self.approvals)
+        self.contexts = TenantContexts(self.catalog, self.versions, self.plugins.blocked_modules)
 
     def initialise(self) -> list[str]:
         """Create or upgrade the schema and install the built-in modules; returns what was installed."""
@@ -68,11 +72,8 @@ class Formwork:
 
     def tenant_modules(self, session: Session, tenant_id: str) -> tuple[dict[str, ModuleSpec], dict[str, Any]]:
         """Modules a tenant may use now (installed, enabled for it, licensed) and their parameter values."""
-        tenant = tenancy.get_tenant(session, tenant_id)
-        installed = self.catalog.modules()
-        settings = tenancy.module_settings(session, tenant_id)
-        usable = {name: installed[name] for name in settings if name in installed and tenancy.is_licensed(tenant, name)}
-        return self.versions.effective(session, usable), {name: settings[name] for name in usable}
+        context = self.contexts.get(session, tenant_id)
+        return dict(context.modules), context.parameter_values()
 
     def tenant_ids(self) -> list[str]:
         with self.db.platform() as session:
@@ -91,8 +92,8 @@ class Formwork:
         return changed
 
     @contextmanager
-    def approvals(self, actor: Actor, language: str = "en") -> Iterator[Approvals]:
-        with self.records(actor, language) as records:
+    def approvals(self, actor: Actor, language: str = "en", *, reading: bool = False) -> Iterator[Approvals]:
+        with self.records(actor, language, reading=reading) as records:
             yield Approvals(records, lambda instance: self.process_for(instance, records.session),
                             self.plugins.service_caller)
 
@@ -130,7 +131,6 @@ class Formwork:
         system = Actor(tenant_id=tenant_id, username=tenancy.SYSTEM_ACTOR, roles=frozenset({"admin"}))
         with self.records(system) as records:
             records.now = moment
-            audit.lock_chain(records.session, tenant_id)
             yield records
 
     def schedule_daily_scans(self, moment: datetime | None = None) -> int:
@@ -161,10 +161,12 @@ class Formwork:
             yield Adjustments(session, actor, self.catalog, self.versions, modules, parameters)
 
     @contextmanager
-    def records(self, actor: Actor, language: str = "en") -> Iterator[Records]:
-        with self.db.tenant(actor.tenant_id) as session:
+    def records(self, actor: Actor, language: str = "en", *, reading: bool = False) -> Iterator[Records]:
+        """The actor's records in one tenant transaction; `reading`: a read-only one (no write lock on SQLite)
+        in which any write fails."""
+        with self.db.reading(actor.tenant_id) if reading else self.db.tenant(actor.tenant_id) as session:
             records, grant = self._records_in(session, actor, language)
-            licenses.mark_read_only(session, grant.read_only_reason())
+            licenses.mark_read_only(session, READING if reading else grant.read_only_reason())
             yield records
 
     @contextmanager
@@ -176,13 +178,9 @@ class Formwork:
             yield People(session, actor, records.modules, records=records, read_only=grant.read_only_reason())
 
     def _records_in(self, session: Session, actor: Actor, language: str) -> tuple[Records, licenses.License]:
-        modules, parameters = self.tenant_modules(session, actor.tenant_id)
-        grant = licenses.current(tenancy.get_tenant(session, actor.tenant_id))
-        unlicensed = frozenset(name for name in self.catalog.modules() if not grant.allows(name))
-        blocked = self.plugins.blocked_modules(
-            modules, plugin_registry.enabled_plugins(session, actor.tenant_id), actor.tenant_id)
-        usable = {name: spec for name, spec in modules.items() if name not in blocked}
-        return Records(session, actor, usable, parameters, language, unlicensed=unlicensed, blocked=blocked), grant
+        context = self.contexts.get(session, actor.tenant_id)
+        return Records(session, actor, context.usable_modules(), context.parameter_values(), language,
+                       unlicensed=context.unlicensed, blocked=dict(context.blocked)), context.grant
 
 def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:
     by_name = {module_name_of(f): f for f in folders}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from engine import audit, licenses
@@ -285,16 +285,19 @@ def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
 
 
 def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
-    row = _live_token(session, tenant_id, token)
-    user = session.get(User, (tenant_id, row.username))
+    """Who a live token acts for: the token and its user in one query (a read-only transaction will do)."""
+    found = session.execute(select(ApiToken, User).join(User, and_(User.tenant_id == ApiToken.tenant_id,
+                                                                  User.username == ApiToken.username))
+                            .where(ApiToken.tenant_id == tenant_id, ApiToken.token_hash == token_digest(token))).first()
+    _check_live(found[0] if found is not None else None)
+    user = found[1] if found is not None else None
     if user is None or not user.is_active:
         raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
                                    message_code="token_invalid")
     return actor_of(user)
 
 
-def _live_token(session: Session, tenant_id: str, token: str) -> ApiToken:
-    row = session.get(ApiToken, (tenant_id, token_digest(token)))
+def _check_live(row: ApiToken | None) -> None:
     if row is None or row.revoked_at is not None:
         raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
                                    message_code="token_invalid")
@@ -304,7 +307,6 @@ def _live_token(session: Session, tenant_id: str, token: str) -> ApiToken:
                            "POST /api/v1/auth/refresh)",
                            message_code="token_expired",
                            params={"expired_at": licenses.as_utc(row.expires_at).isoformat(timespec='seconds')})
-    return row
 
 
 def actor_of(user: User) -> Actor:

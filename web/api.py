@@ -51,13 +51,13 @@ def current_actor() -> tenancy.Actor:
         raise AuthenticationFailed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
     token = token.strip()
     tenant_id = token.partition(".")[0]
-    with formwork().db.tenant(tenant_id) as session:
+    with formwork().db.reading(tenant_id) as session:
         return tenancy.actor_for_token(session, tenant_id, token)
 
 
 @contextmanager
 def records() -> Iterator[Records]:
-    with formwork().records(g.actor, language()) as service:
+    with formwork().records(g.actor, language(), reading=request.method == "GET") as service:
         yield service
 
 
@@ -114,7 +114,7 @@ def me() -> Response:
 @api.get("/license")
 def license_info() -> Response:
     """The tenant's plan, seats used of total, modules and expiry: any signed-in user may see it."""
-    with formwork().db.tenant(g.actor.tenant_id) as session:
+    with formwork().db.reading(g.actor.tenant_id) as session:
         return jsonify(licenses.summary(session, tenancy.get_tenant(session, g.actor.tenant_id)))
 
 
@@ -188,7 +188,7 @@ def history(module: str, entity: str, record_id: str) -> Response:
 
 @contextmanager
 def approvals() -> Iterator[Approvals]:
-    with formwork().approvals(g.actor, language()) as service:
+    with formwork().approvals(g.actor, language(), reading=request.method == "GET") as service:
         yield service
 
 

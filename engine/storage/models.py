@@ -1,14 +1,20 @@
 """ORM tables. Every tenant-owned table has `tenant_id` leading its primary key (shardable by tenant)."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def fresh_stamp() -> int:
+    """A stamp to start from: a tenant created again or restored never repeats one a process cached."""
+    return secrets.randbelow(2 ** 48)
 
 
 class Base(DeclarativeBase):
@@ -34,6 +40,8 @@ class Tenant(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The applied signed license (engine/licenses.py); plan, seats, modules and expiry above mirror it.
     license_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Moves on every change to what engine/tenant_context.py caches; instance state, left out of backups.
+    context_stamp: Mapped[int] = mapped_column(BigInteger, default=fresh_stamp, server_default="0")
 
 
 class CatalogModule(Base):

@@ -1,0 +1,92 @@
+"""What one 点工单 costs the database over the API: tenant setup in one statement, the tenant lock once."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from engine.runtime import Formwork
+from tests.conftest import tasks
+from tests.modules.test_labor import submit, ticket_body, world  # noqa: F401 - fixture
+
+STAMP = "SELECT tenants.context_stamp"   # engine.storage.stamps.read
+LOCK = "SELECT tenants.id FROM tenants WHERE"   # engine.audit.lock_chain (FOR UPDATE on PostgreSQL)
+SETUP = re.compile(r"FROM (module_catalog|tenant_modules|tenant_module_versions|tenant_plugins|api_tokens|users|"
+                   r"tenants)\b")
+
+
+@contextmanager
+def statements(engine: Formwork) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def listen(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine.db.engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", listen)
+
+
+def locks(engine: Formwork, seen: list[str]) -> list[str]:
+    taken = [s for s in seen if s.startswith(LOCK)]
+    if engine.db.dialect == "postgresql":
+        assert all(s.endswith("FOR UPDATE") for s in taken), taken
+    return taken
+
+
+def setup(seen: list[str]) -> list[str]:
+    """The statements that authenticate and set up the tenant: reads of the tables they come from."""
+    return [s for s in seen if s.startswith(STAMP) or (
+        s.startswith("SELECT") and not s.startswith(LOCK) and SETUP.search(s.split(" WHERE")[0]))]
+
+
+def test_a_ticket_is_created_with_one_tenant_lock_and_two_statements_of_setup(
+        engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811 - the labor world fixture
+    cost = world["users"]["cost"]
+    with statements(engine) as seen:
+        response = cost.post("/records/labor/day_labor_ticket", ticket_body(world))
+    assert response.status_code == 201, response.get_json()
+    assert len(locks(engine, seen)) == 1
+    [token, stamp] = setup(seen)
+    assert "FROM api_tokens JOIN users" in token and stamp.startswith(STAMP)
+    assert sum(s.startswith("INSERT INTO audit_log") for s in seen) == 1
+    assert sum(s.startswith("UPDATE audit_anchors") for s in seen) == 1
+
+
+def test_a_task_completion_takes_the_tenant_lock_once(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    users = world["users"]
+    ticket = users["cost"].post("/records/labor/day_labor_ticket", ticket_body(world)).get_json()
+    submit(users["cost"], "day_labor_ticket", ticket["id"])
+    approver = next(users[name] for name in ("site", "prod", "cost") if tasks(users[name], ticket["id"]))
+    [task] = tasks(approver, ticket["id"])
+    with statements(engine) as seen:
+        response = approver.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": ""})
+    assert response.status_code == 200, response.get_json()
+    assert len(locks(engine, seen)) == 1
+    assert len(setup(seen)) == 2
+    assert sum(s.startswith("INSERT INTO audit_log") for s in seen) == 1   # its entries, in one statement
+
+
+def test_reading_a_ticket_opens_no_write_transaction(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    cost = world["users"]["cost"]
+    ticket = cost.post("/records/labor/day_labor_ticket", ticket_body(world)).get_json()
+    began: list[str] = []
+
+    def listen(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("BEGIN"):
+            began.append(statement)
+
+    event.listen(engine.db.engine, "before_cursor_execute", listen)
+    try:
+        assert cost.get(f"/records/labor/day_labor_ticket/{ticket['id']}").status_code == 200
+        assert cost.get(f"/records/labor/day_labor_ticket/{ticket['id']}/history").status_code == 200
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", listen)
+    assert "BEGIN IMMEDIATE" not in began   # SQLite's write lock; PostgreSQL begins implicitly
