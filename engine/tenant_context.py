@@ -56,7 +56,8 @@ class TenantContexts:
         """The tenant's context as of this transaction; builds it again only when a stamp moved."""
         stamp = stamps.read(session, tenant_id)
         if stamp is None:
-            raise NotFound(f"tenant {tenant_id!r} does not exist")
+            raise NotFound(f"tenant {tenant_id!r} does not exist",
+                           message_code="tenant_not_found", params={"tenant_id": tenant_id})
         key = (stamp, plugin_registry.generation())   # plugins loaded in this process change what is blocked
         cached = self._cache.get(tenant_id)
         if cached is not None and cached[0] == key:
