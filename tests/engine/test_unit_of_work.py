@@ -1,0 +1,81 @@
+"""The unit of work's identity map on the record path: one 点工单 created over the REST API reads each record it
+refers to once (all of them in one query), in a bounded number of SQL statements."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from engine.runtime import Formwork
+from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` is the fixture)
+
+# Before the unit of work: 36 statements and 14 record loads on PostgreSQL (39 and 17 with two worker rows).
+# Of what is left, 12 are the tenant setup and the audit chain, which the tenant cache and the
+# once-per-unit-of-work audit take down.
+MOST_STATEMENTS = {"postgresql": 24, "sqlite": 28}  # SQLite counts its BEGINs too
+MOST_RECORD_SELECTS = 4  # the ids referred to, the cost account's lookup, ticket_no's uniqueness, the clash check
+
+
+@contextmanager
+def statements(engine: Formwork) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements (and their parameters) run on the engine's database meanwhile."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", record)
+
+
+def record_selects(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [(s, p) for s, p in seen if re.match(r"\s*SELECT\b.*\bFROM records\b", s, re.DOTALL)]
+
+
+def loads_of(seen: list[tuple[str, Any]], record_id: str) -> int:
+    """How many statements read records by id with `record_id` among the ids."""
+    return sum(1 for s, p in record_selects(seen) if re.search(r"\brecords\.id (IN|=)", s)
+               and record_id in (p.values() if isinstance(p, dict) else p))
+
+
+def listing(seen: list[tuple[str, Any]]) -> str:
+    return "\n".join(f"{i:2}. {s[:160]} {p!r:.160}" for i, (s, p) in enumerate(seen, 1))
+
+
+@pytest.mark.parametrize("with_workers", [False, True], ids=["headcount", "worker_rows"])
+def test_a_ticket_create_reads_each_referenced_record_once(engine: Formwork, world: dict[str, Any],  # noqa: F811
+                                                           with_workers: bool) -> None:
+    cost = world["users"]["cost"]
+    rows = [{"worker": w["id"], "trade": world["carpenter"]["id"], "days": "1"} for w in world["workers"]]
+    body = ticket_body(world, 1, **({"workers": rows} if with_workers else {}))
+    with statements(engine) as seen:
+        response = cost.post("/records/labor/day_labor_ticket", body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["data"]["ticket_no"].endswith("-001")
+    referenced = {"project": world["project"]["id"], "crew": world["crews"]["a"]["id"],
+                  "trade": world["carpenter"]["id"], "cost_account": world["day_labor_account"]["id"],
+                  **{f"worker {w['id']}": w["id"] for w in (world["workers"] if with_workers else [])}}
+    read = {name: loads_of(seen, record_id) for name, record_id in referenced.items()}
+    assert all(times <= 1 for times in read.values()), f"{read}\n{listing(seen)}"
+    assert len(record_selects(seen)) <= MOST_RECORD_SELECTS, listing(seen)
+    assert len(seen) <= MOST_STATEMENTS[engine.db.dialect], listing(seen)
+
+
+def test_numbers_count_up_per_scope_in_one_statement_each(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    cost = world["users"]["cost"]
+    numbers = []
+    for index in range(3):
+        with statements(engine) as seen:
+            response = cost.post("/records/labor/day_labor_ticket", ticket_body(world, index, location=f"{index}#楼"))
+        assert response.status_code == 201, response.get_json()
+        numbers.append(response.get_json()["data"]["ticket_no"])
+        assert len([s for s, _ in seen if "number_counters" in s]) == 1, listing(seen)
+    assert [number[-3:] for number in numbers] == ["001", "002", "003"]
+    assert len({number[:-3] for number in numbers}) == 1
