@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from engine import plugin_registry
 from engine.compute import Evaluation
 from engine.declarations.model import Action, Effect, EntitySpec, FieldSpec, ModuleSpec
 from engine.permissions import Access, Reader
@@ -40,6 +41,7 @@ class UnitOfWork:
     # record id -> (entity, row): effects that run once their networks settle
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
+    plugins: frozenset[str] | None = None  # the tenant's enabled plugins, once known
 
     def seen_by(self, actor: Actor) -> UnitOfWork:
         """The same transaction and records read, seen by another user of the tenant (nothing left to do)."""
@@ -71,6 +73,12 @@ class UnitOfWork:
     def evaluation(self, entity: EntitySpec) -> Evaluation:
         return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
                           user_roles=tuple(sorted(self.actor.roles)), load_ref=self.load_ref, now=self.now)
+
+    def enabled_plugins(self) -> frozenset[str]:
+        """The plugins the tenant has enabled (whose hooks a write queues), read at most once."""
+        if self.plugins is None:
+            self.plugins = frozenset(plugin_registry.enabled_plugins(self.session, self.actor.tenant_id))
+        return self.plugins
 
     # -- the identity map --------------------------------------------------------------------------
 
@@ -125,7 +133,10 @@ class UnitOfWork:
             return {}
         query = RecordQuery(self.session, entity, self.evaluation(entity))
         statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
-        return {row.id: row for row in self.session.scalars(statement)}
+        found = {row.id: row for row in self.session.scalars(statement)}
+        for row in found.values():
+            self.remember(row)  # a live record: the engine's own reads of it need not read it again
+        return found
 
     def named(self, entity: EntitySpec, row: Record) -> str | None:
         """How a message to the actor names another record (a unique key or a conflict it clashes with): its

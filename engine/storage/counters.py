@@ -26,8 +26,7 @@ def next_number(session: Session, tenant_id: str, module: str, entity: str, fiel
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # One statement: the first number of a scope inserts the row, every later one (or one that waited
     # on a concurrent first) increments it in place.
-    statement = insert(NumberCounter).values(**key, last=1)
-    statement = statement.on_conflict_do_update(
+    statement = insert(NumberCounter).values(**key, last=1).on_conflict_do_update(
         index_elements=[NumberCounter.tenant_id, NumberCounter.module, NumberCounter.entity, NumberCounter.field,
                         NumberCounter.scope],
         set_={"last": NumberCounter.last + 1},

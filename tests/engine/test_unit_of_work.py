@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import event
 
 from engine.runtime import Formwork
+from engine.storage import counters
+from engine.storage.counters import next_number
 from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` is the fixture)
 
 # Before the unit of work: 36 statements and 14 record loads on PostgreSQL (39 and 17 with two worker rows).
@@ -79,3 +81,16 @@ def test_numbers_count_up_per_scope_in_one_statement_each(engine: Formwork, worl
         assert len([s for s, _ in seen if "number_counters" in s]) == 1, listing(seen)
     assert [number[-3:] for number in numbers] == ["001", "002", "003"]
     assert len({number[:-3] for number in numbers}) == 1
+
+
+def test_a_sqlite_without_returning_takes_the_same_numbers_in_steps(engine: Formwork, tenant: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def take() -> int:
+        with engine.db.tenant(tenant) as session:
+            return next_number(session, tenant, "labor", "day_labor_ticket", "ticket_no", "DG-X-{seq}")
+
+    first = take()
+    monkeypatch.setattr(counters.sqlite3, "sqlite_version_info", (3, 34, 1))
+    in_steps = [take(), take()]
+    monkeypatch.undo()
+    assert [first, *in_steps, take()] == [1, 2, 3, 4]
