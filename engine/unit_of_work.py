@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from engine import plugin_registry
@@ -42,6 +42,13 @@ class UnitOfWork:
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
     plugins: frozenset[str] | None = None  # the tenant's enabled plugins, once known
+
+    def __post_init__(self) -> None:
+        event.listen(self.session, "after_soft_rollback", self._forget)
+
+    def _forget(self, _session: Session, _transaction: Any) -> None:
+        """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
+        self.loaded.clear()
 
     def seen_by(self, actor: Actor) -> UnitOfWork:
         """The same transaction and records read, seen by another user of the tenant (nothing left to do)."""

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from engine import tenancy
+from engine.errors import RecordInvalid
 from engine.runtime import Formwork
 from engine.storage import counters
 from engine.storage.counters import next_number
@@ -94,3 +96,30 @@ def test_a_sqlite_without_returning_takes_the_same_numbers_in_steps(engine: Form
     in_steps = [take(), take()]
     monkeypatch.undo()
     assert [first, *in_steps, take()] == [1, 2, 3, 4]
+
+
+def test_a_record_deleted_or_rolled_back_in_the_unit_of_work_is_no_longer_referable(
+        engine: Formwork, tenant: str, world: dict[str, Any]) -> None:  # noqa: F811
+    system = tenancy.Actor(tenant, tenancy.SYSTEM_ACTOR, frozenset({"admin"}))
+    worker = {"name": "王五", "id_no": "510321198303033343", "phone": "13900000002",
+              "crew": world["crews"]["a"]["id"], "bank_card": "6228480000000000011"}
+    trade = {"trade_key": "mason", "trade_name": "瓦工", "skill_level": "skilled", "guide_price": "380"}
+
+    def trade_errors(records: Any, trade_id: str) -> list[str]:
+        try:
+            records.validate("base", "worker", {**worker, "trade": trade_id})
+        except RecordInvalid as error:
+            return [e.message for e in error.errors if e.field == "trade"]
+        return []
+
+    with engine.records(system) as records:
+        mason = records.create("base", "trade", trade)
+        assert trade_errors(records, mason["id"]) == []  # read once, now in the identity map
+        records.delete("base", "trade", mason["id"], mason["version"])
+        assert trade_errors(records, mason["id"]) == [f"refers to base.trade {mason['id']!r}, which does not exist"]
+        savepoint = records.session.begin_nested()
+        tiler = records.create("base", "trade", {**trade, "trade_key": "tiler", "trade_name": "贴砖工"})
+        assert trade_errors(records, tiler["id"]) == []
+        savepoint.rollback()
+        assert trade_errors(records, tiler["id"]) == [f"refers to base.trade {tiler['id']!r}, which does not exist"]
+        assert trade_errors(records, world["carpenter"]["id"]) == []
