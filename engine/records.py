@@ -67,13 +67,25 @@ class Records:
     def modules(self) -> Mapping[str, ModuleSpec]:
         return self.work.modules
 
+    @modules.setter
+    def modules(self, value: Mapping[str, ModuleSpec]) -> None:
+        self.work.modules = value
+
     @property
     def parameters(self) -> Mapping[str, Mapping[str, Any]]:
         return self.work.parameters
 
+    @parameters.setter
+    def parameters(self, value: Mapping[str, Mapping[str, Any]]) -> None:
+        self.work.parameters = value
+
     @property
     def language(self) -> str:
         return self.work.language
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self.work.language = value
 
     @property
     def now(self) -> datetime | None:
