@@ -18,8 +18,9 @@ from engine.storage.counters import next_number
 from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` is the fixture)
 
 # Before the unit of work: 36 statements and 14 record loads on PostgreSQL (39 and 17 with two worker rows).
-# Of what is left, 12 are the tenant setup and the audit chain, which the tenant cache and the
-# once-per-unit-of-work audit take down.
+# Of the 24 left, 7 are the per-request tenant setup and 7 the audit chain's tenant locks, heads and anchors
+# (besides its insert), which the tenant cache and the once-per-unit-of-work audit chain take down; one reads
+# the tenant's plugins again for the event hooks (spared when the runtime hands them to Records(plugins=...)).
 MOST_STATEMENTS = {"postgresql": 24, "sqlite": 28}  # SQLite counts its BEGINs too
 MOST_RECORD_SELECTS = 4  # the ids referred to, the cost account's lookup, ticket_no's uniqueness, the clash check
 
