@@ -25,7 +25,7 @@ from engine.tenancy import Actor
 from engine.values import coerce, from_json
 
 
-@dataclass
+@dataclass(eq=False)  # one transaction's work: equal only to itself
 class UnitOfWork:
     """What one actor's use case reads and leaves to do inside one tenant transaction."""
 
