@@ -37,6 +37,7 @@ test: lint browser
 bench: install
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/run.py
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/approvals.py
+	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/statements.py
 
 # Schemathesis over the whole OpenAPI document against a real server (EXAMPLES per operation and mode).
 fuzz: install

@@ -6,7 +6,7 @@ that commits. The worker runs the hooks after the commit (`engine.plugin_host`).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,14 +18,15 @@ HOOK_ATTEMPTS = 5
 
 
 def emit(session: Session, tenant_id: str, name: str, *, module: str, entity: str, record: Mapping[str, Any],
-         task: Mapping[str, Any] | None = None) -> None:
-    """Queue the hooks listening to `name` (JSON-ready `record` and `task`) of the tenant's plugins."""
+         task: Mapping[str, Any] | None = None, enabled: Callable[[], Collection[str]] | None = None) -> None:
+    """Queue the hooks listening to `name` (JSON-ready `record` and `task`) of the tenant's plugins; `enabled`
+    gives those plugins when the caller has them at hand (else they are read)."""
     listening = plugin_registry.listeners(name)
     if not listening:
         return
-    enabled = plugin_registry.enabled_plugins(session, tenant_id)
+    enabled_now = enabled() if enabled is not None else plugin_registry.enabled_plugins(session, tenant_id)
     for plugin, hooks in listening.items():
-        if plugin not in enabled:
+        if plugin not in enabled_now:
             continue
         for index in range(len(hooks)):
             jobs.enqueue(session, tenant_id, HOOK_JOB, {

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +26,6 @@ from engine.declarations.model import EntitySpec, FieldSpec
 from engine.errors import BadRequest, FieldError, NotFound
 from engine.storage.models import StoredFile
 from engine.tenancy import Actor
-
-if TYPE_CHECKING:  # records check attachments with this module
-    from engine.records import Records
 
 DEFAULT_MAX_SIZE = 20 * 1024 * 1024
 DEFAULT_ACCEPT = ("image/*", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".txt", ".csv", ".zip",
@@ -189,7 +186,21 @@ def attachment_errors(session: Session, entity: EntitySpec, values: Mapping[str,
     return errors
 
 
-def readable(records: Records, file_id: str, record: tuple[str, str, str] | None) -> FileInfo:
+class RecordReader(Protocol):
+    """What `readable` needs of the record service: the actor's reads, with their rights and row filters."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def actor(self) -> Actor: ...
+
+    def entity(self, module: str, entity: str) -> EntitySpec: ...
+
+    def get(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]: ...
+
+
+def readable(records: RecordReader, file_id: str, record: tuple[str, str, str] | None) -> FileInfo:
     """The file, if the actor uploaded it or may read `record` (module, entity, id) and it holds the file."""
     found = infos(records.session, [file_id]).get(file_id)
     if found is not None and found.uploaded_by == records.actor.username:

@@ -6,39 +6,35 @@ counts every child, not only the ones the current user may see.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
 from engine.declarations.model import EntitySpec, FieldSpec, Lookup, Rollup
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
+from engine.unit_of_work import UnitOfWork, values_of
 from engine.values import from_sql
 
-if TYPE_CHECKING:
-    from engine.records import Records
+
+def entity_of(work: UnitOfWork, key: str) -> EntitySpec | None:
+    return work.entity_of(key)
 
 
-def entity_of(records: Records, key: str) -> EntitySpec | None:
-    module, _, name = key.partition(".")
-    spec = records.modules.get(module)
-    return spec.entities.get(name) if spec is not None else None
-
-
-def fill_lookups(records: Records, entity: EntitySpec, values: dict[str, Any]) -> None:
+def fill_lookups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any]) -> None:
     """Give every empty lookup field the value of the newest matching target record."""
     for name, spec in entity.fields.items():
         if spec.lookup is not None and values.get(name) in (None, ""):
-            values[name] = looked_up(records, entity, spec, spec.lookup, values)
+            values[name] = looked_up(work, entity, spec, spec.lookup, values)
 
 
-def looked_up(records: Records, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
+def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
                values: Mapping[str, Any]) -> Any:
-    target = entity_of(records, lookup.target)
+    target = entity_of(work, lookup.target)
     if target is None or target.environment is None:
         return None
-    evaluation = records.evaluation(entity)
-    query = RecordQuery(records.session, target, records.evaluation(target))
+    evaluation = work.evaluation(entity)
+    query = RecordQuery(work.session, target, work.evaluation(target))
     statement = query.base()
     for field, formula in lookup.match:
         wanted = evaluation.run(formula, values)
@@ -55,41 +51,42 @@ def looked_up(records: Records, entity: EntitySpec, spec: FieldSpec, lookup: Loo
         column_type = target.environment.fields[lookup.effective_field].type
         column = query.columns.field(lookup.effective_field, column_type)
         statement = statement.where(column <= query.columns.literal(moment, column_type)).order_by(column.desc())
-    row = records.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
+    row = work.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
     if row is None:
         return None
-    return records.values_of(target, row).get(lookup.value)
+    work.remember(row)  # a reference to it, filled in from here, is not read again
+    return values_of(target, row).get(lookup.value)
 
 
-def compute_rollups(records: Records, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:
+def compute_rollups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:
     """Set every rollup field from the children that point at this record (none before it exists)."""
     for name, spec in entity.fields.items():
         if spec.rollup is not None:
-            values[name] = _aggregate(records, spec, spec.rollup, record_id)
+            values[name] = _aggregate(work, spec, spec.rollup, record_id)
 
 
-def _aggregate(records: Records, spec: FieldSpec, rollup: Rollup, record_id: str | None) -> Any:
-    source = entity_of(records, rollup.source)
+def _aggregate(work: UnitOfWork, spec: FieldSpec, rollup: Rollup, record_id: str | None) -> Any:
+    source = entity_of(work, rollup.source)
     if source is None:
         return None
-    query = RecordQuery(records.session, source, records.evaluation(source))
+    query = RecordQuery(work.session, source, work.evaluation(source))
     measure: ColumnElement[Any] = query.sql(rollup.measure)
     statement = select(measure).select_from(Record).where(
         Record.module == source.module, Record.entity == source.name, Record.deleted_at.is_(None),
         query.columns.json_text(rollup.via) == (record_id or ""))
     if rollup.where is not None:
         statement = statement.where(query.sql(rollup.where))
-    value = records.session.scalar(statement)
+    value = work.session.scalar(statement)
     if value is None and rollup.measure.text.replace(" ", "").startswith(("sum(", "count(")):
         value = 0  # the sum of no children is zero, as in the formula language
     return from_sql(value, spec)
 
 
-def parents_to_refresh(records: Records, entity: EntitySpec, *documents: Mapping[str, Any] | None,
+def parents_to_refresh(work: UnitOfWork, entity: EntitySpec, *documents: Mapping[str, Any] | None,
                        fields: frozenset[str] | None = None) -> Iterator[tuple[EntitySpec, str]]:
     """The records whose rollups count `entity` records, through the refs in these documents; with
     `fields`, only those whose rollups read one of these fields (what changed)."""
-    for module in records.modules.values():
+    for module in work.modules.values():
         for parent in module.entities.values():
             for spec in parent.fields.values():
                 if spec.rollup is None or spec.rollup.source != entity.key:

@@ -10,20 +10,17 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine import critical_path
 from engine.compute import Evaluation, compute_fields
 from engine.critical_path import Activity, Link, NetworkCycle, Timing
-from engine.declarations.model import LinkType, Network
+from engine.declarations.model import EntitySpec, LinkType, Network
 from engine.errors import FieldError, FormulaRuntimeError, RecordInvalid
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
+from engine.unit_of_work import UnitOfWork, values_of
 from engine.values import to_document
-
-if TYPE_CHECKING:
-    from engine.declarations.model import EntitySpec
-    from engine.records import Records
 
 
 def groups_touched(entity: EntitySpec, *documents: Mapping[str, Any] | None) -> list[str]:
@@ -42,27 +39,29 @@ def reshapes(entity: EntitySpec, before: Mapping[str, Any], after: Mapping[str, 
     return any(before.get(name) != after.get(name) for name in network.input_fields)
 
 
-def networks_grouped_by(records: Records, entity: EntitySpec) -> Iterator[EntitySpec]:
+def networks_grouped_by(work: UnitOfWork, entity: EntitySpec) -> Iterator[EntitySpec]:
     """The entities whose networks are grouped by records of `entity` (a plan groups its tasks)."""
-    for module in records.modules.values():
+    for module in work.modules.values():
         for candidate in module.entities.values():
             network = candidate.network
             if network is not None and candidate.fields[network.group].target == entity.key:
                 yield candidate
 
 
-def recompute(records: Records, entity: EntitySpec, group_id: str) -> list[tuple[Record, dict[str, Any]]]:
+def recompute(work: UnitOfWork, entity: EntitySpec, group_id: str) -> list[tuple[Record, dict[str, Any]]]:
     """Schedule the group's records and store their new outputs; return (row, document before) per change.
 
     A cycle in the links is a RecordInvalid on the links field naming the records of the loop.
     """
     network = entity.network
     assert network is not None
-    query = RecordQuery(records.session, entity, records.evaluation(entity))
-    rows = list(records.session.scalars(
+    query = RecordQuery(work.session, entity, work.evaluation(entity))
+    rows = list(work.session.scalars(
         query.base().where(query.columns.json_text(network.group) == group_id).order_by(Record.id)))
-    evaluation = _with_cached_refs(records.evaluation(entity))
-    values = {row.id: records.values_of(entity, row) for row in rows}
+    for row in rows:
+        work.remember(row)
+    evaluation = _with_cached_refs(work.evaluation(entity))
+    values = {row.id: values_of(entity, row) for row in rows}
     activities, links, names = _network_of(entity, network, values, evaluation)
     try:
         timings = critical_path.schedule(activities, links, _status_date(network, values, evaluation), names)

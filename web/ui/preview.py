@@ -74,8 +74,8 @@ def evaluate(records: Records, entity: EntitySpec, data: Mapping[str, Any],
     values.update(coerced(entity, data))
     evaluation = records.evaluation(entity)
     try:
-        links.fill_lookups(records, entity, values)
-        links.compute_rollups(records, entity, values, record_id)
+        links.fill_lookups(records.work, entity, values)
+        links.compute_rollups(records.work, entity, values, record_id)
     except FormworkError:
         pass  # a preview shows what it can; saving reports the problem
     compute(entity, values, evaluation)  # failures leave the field empty, as saving would report them
