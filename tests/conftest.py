@@ -174,6 +174,25 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return result
 
 
+@pytest.fixture(scope="session")
+def shared_chromium() -> Iterator[Any]:
+    """One headless Chromium per worker process for every browser test file (tests/browser.py)."""
+    from tests.browser import CHROMIUM, chromium
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: run `make test` (it installs chromium and fonts-wqy-microhei)")
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def browser(shared_chromium: Any) -> Iterator[Any]:
+    """The worker's Chromium; the contexts (and pages) a test opens are closed after it."""
+    yield shared_chromium
+    for context in shared_chromium.contexts:
+        context.close()
+
+
 def new_tenant_id() -> str:
     return f"t-{secrets.token_hex(4)}"
 

@@ -16,7 +16,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, chromium, log_in, serving
+from tests.browser import ARTIFACTS, DESKTOP, log_in, serving
 from tests.conftest import PASSWORD
 from tests.excel.conftest import SHEETSHOP, USERS, sheet_rows, workbook
 
@@ -45,14 +45,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(engine, SECRET_KEY="excel-browser", FORMWORK_UPLOADS=str(folder / "uploads"))
     with serving(app, engine) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: run `make test` (it installs chromium and fonts-wqy-microhei)")
-    with chromium() as launched:
-        yield launched
 
 
 def signed_in(browser: Any, server: str, language: str) -> tuple[Any, Any, list[str]]:
