@@ -129,6 +129,7 @@ def test_an_attachment_is_uploaded_and_previewed(server: str, browser: Any, tmp_
     page.wait_for_selector("text=Created.")
     thumb = page.locator("img.thumb")
     assert thumb.count() == 1
+    page.wait_for_function("document.querySelector('img.thumb').complete")   # loaded (or failed): then look
     assert page.evaluate("document.querySelector('img.thumb').naturalWidth") == 16
     page.screenshot(path=str(ARTIFACTS / "attachment-record-en.png"), full_page=True)
     page.click("text=Edit")
