@@ -4,13 +4,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app import create_app
 from engine import operators, tenancy
 from engine.runtime import Formwork
-from tests.browser import CHROMIUM, launch, log_in, serving
+from tests.browser import CHROMIUM, log_in, serving
 from tests.conftest import PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -36,31 +37,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(server: str) -> None:
-    with playwright_api.sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_context(locale="en-US").new_page()
-            page.goto(server + "/admin/tenants/")
-            assert page.url.startswith(server + "/admin/login")
-            page.fill("#name", "ops")
-            page.fill("#password", "operator-pw-1")
-            page.click("button[type=submit]")
-            page.wait_for_url(server + "/admin/tenants/")   # back to the page asked for
-            page.goto(server + "/admin/licenses/")
-            page.fill("input[name=tenant]", TENANT)
-            page.select_option("select[name=plan]", "professional")
-            page.fill("input[name=seats]", "3")
-            page.fill("input[name=days]", "0")
-            page.click("text=Issue and apply")
-            assert f"license issued and applied to {TENANT}" in page.inner_text("body")
-            row = page.locator("tr.license-row", has_text=TENANT).inner_text()
-            assert "professional" in row and "1 / 3" in row and "read-only" in row
+def test_an_operator_expires_a_license_and_the_tenant_sees_it_is_read_only(server: str, browser: Any) -> None:
+    page = browser.new_context(locale="en-US").new_page()
+    page.goto(server + "/admin/tenants/")
+    assert page.url.startswith(server + "/admin/login")
+    page.fill("#name", "ops")
+    page.fill("#password", "operator-pw-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/admin/tenants/")   # back to the page asked for
+    page.goto(server + "/admin/licenses/")
+    page.fill("input[name=tenant]", TENANT)
+    page.select_option("select[name=plan]", "professional")
+    page.fill("input[name=seats]", "3")
+    page.fill("input[name=days]", "0")
+    page.click("text=Issue and apply")
+    assert f"license issued and applied to {TENANT}" in page.inner_text("body")
+    row = page.locator("tr.license-row", has_text=TENANT).inner_text()
+    assert "professional" in row and "1 / 3" in row and "read-only" in row
 
-            tenant = browser.new_context(locale="zh-CN").new_page()
-            log_in(tenant, server, TENANT, "li", PASSWORD)
-            today = datetime.now(UTC).date().isoformat()
-            assert f"授权已于 {today} 到期，本租户为只读" in tenant.inner_text(".license-banner")
-            assert "授权：专业版，已用席位 1 / 3" in tenant.inner_text(".license-line")
-        finally:
-            browser.close()
+    tenant = browser.new_context(locale="zh-CN").new_page()
+    log_in(tenant, server, TENANT, "li", PASSWORD)
+    today = datetime.now(UTC).date().isoformat()
+    assert f"授权已于 {today} 到期，本租户为只读" in tenant.inner_text(".license-banner")
+    assert "授权：专业版，已用席位 1 / 3" in tenant.inner_text(".license-line")

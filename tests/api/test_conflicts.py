@@ -11,15 +11,13 @@ from sqlalchemy import update
 from engine import tenancy
 from engine.runtime import Formwork
 from engine.storage.models import Record
-from tests.conftest import FIXTURES, Api, add_user, errors_of, login, new_tenant_id
+from tests.conftest import Api, add_user, errors_of, login, new_tenant_id
 
-CLASHBOOK = FIXTURES / "modules" / "clashbook"
 RATES = "/records/clashbook/rate"
 TICKETS = "/records/clashbook/ticket"
 
 
 def clashbook_tenant(engine: Formwork) -> str:
-    engine.catalog.install(CLASHBOOK)
     tenant_id = new_tenant_id()
     with engine.db.tenant(tenant_id) as session:
         tenancy.create_tenant(session, tenant_id, plan="enterprise")

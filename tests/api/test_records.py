@@ -217,28 +217,8 @@ def test_history_lists_who_changed_what(store: Api) -> None:
     assert items[1]["before"].get("supplier") is None and items[1]["after"]["supplier"] == "ACME"
 
 
-def test_rule_when_and_field_readonly_and_min_length(engine: Formwork, tenant: str, client: FlaskClient,
-                                                    tmp_path) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "permits"
-    folder.mkdir()
-    (folder / "module.yaml").write_text("""
-module: permits
-version: 1.0.0
-title: {zh: 作业许可, en: Work permits}
-entities:
-  permit:
-    fields:
-      code: {type: text, required: true, min_length: 4}
-      hot_work: {type: boolean, default: false}
-      watcher: {type: text}
-      issued_by: {type: text, readonly: true, default: "safety office"}
-    rules:
-      - assert: "watcher != null"
-        when: "hot_work"
-        field: watcher
-        message: {zh: 动火作业须有监护人, en: Hot work needs a fire watcher}
-""", encoding="utf-8")
-    engine.catalog.install(folder)
+def test_rule_when_and_field_readonly_and_min_length(engine: Formwork, tenant: str, client: FlaskClient) -> None:
+    """The permits fixture module (tests/fixtures/modules/permits)."""
     with engine.db.tenant(tenant) as session:
         tenancy.set_module_enabled(session, tenant, "permits", True, engine.catalog.modules())
     add_user(engine, tenant, "ann", "admin")

@@ -15,16 +15,14 @@ from engine.runtime import Formwork
 from engine.storage.counters import next_number
 from engine.storage.indexes import index_names, unique_key_of
 from engine.storage.models import Record
-from tests.conftest import FIXTURES, Api, add_user, errors_of, login, new_tenant_id
+from tests.conftest import Api, add_user, errors_of, login, new_tenant_id
 
-RULEBOOK = FIXTURES / "modules" / "rulebook"
 TICKETS = "/records/rulebook/ticket"
 
 
 @pytest.fixture
 def book(engine: Formwork) -> str:
     """A tenant with only the rulebook module, a clerk and a finance user."""
-    engine.catalog.install(RULEBOOK)
     tenant_id = new_tenant_id()
     with engine.db.tenant(tenant_id) as session:
         tenancy.create_tenant(session, tenant_id, plan="enterprise")

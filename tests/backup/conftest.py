@@ -14,17 +14,13 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from app import cli, create_app
 from engine import licenses, tenancy
-from engine.declarations.loader import ModuleFolder
-from engine.errors import FormworkError
 from engine.runtime import Formwork
-from engine.storage.models import CatalogModule
-from tests.conftest import FIXTURES, Api, add_user, api_creator, login, new_project
+from tests.conftest import Api, add_user, api_creator, login, migrated, new_project
 
 DRAWING = hashlib.shake_256(b"drawing").digest(3 * 1024 * 1024 + 17)   # a few MB, incompressible
 RECEIPT = b"%PDF-1.4 a receipt for a taxi ride"
@@ -36,36 +32,10 @@ def formwork(url: str, uploads: Path, *args: str, **env: str) -> Result:
                                                     **env})
 
 
-def migrated(url: str) -> Formwork:
-    target = Formwork(url)
-    target.initialise()
-    for folder in ("site", "visa", "crewpay"):
-        if (FIXTURES / "modules" / folder).is_dir():
-            target.catalog.install(FIXTURES / "modules" / folder)
-    return target
-
-
-def install_catalog_of(source: Formwork, target: Formwork) -> None:
-    """Install every module version the source has (tests before these add modules to the shared engine)."""
-    with source.db.platform() as session:
-        pending = [ModuleFolder(origin=row.name, files=dict(row.files))
-                   for row in session.scalars(select(CatalogModule))]
-    while pending:  # each after the modules it requires
-        left = []
-        for folder in pending:
-            try:
-                target.catalog.install_folder(folder)
-            except FormworkError:
-                left.append(folder)
-        if len(left) == len(pending):
-            raise AssertionError(f"cannot install {[f.origin for f in left]} into the restore database")
-        pending = left
-
-
 @pytest.fixture(scope="module")
 def other(engine: Formwork, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Formwork]:
     """A fresh database of the other backend when PostgreSQL is there (SQLite <-> PostgreSQL), else a second
-    SQLite file."""
+    SQLite file; with the shared databases' catalog (tests/conftest.py installs the same modules in each)."""
     database = None
     if engine.db.dialect == "sqlite" and pg_url():
         server, _, name = pg_url().rpartition("/")
@@ -74,7 +44,6 @@ def other(engine: Formwork, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         target = migrated(f"{server}/{database}")
     else:
         target = migrated(f"sqlite:///{tmp_path_factory.mktemp('restore') / 'formwork.db'}")
-    install_catalog_of(engine, target)
     yield target
     target.db.dispose()
     if database:

@@ -1,14 +1,17 @@
-"""The `formwork` console script, run as a real process against the test databases."""
+"""The `formwork` command line against the test databases: in-process through click's runner (the same group,
+exit codes and stdout/stderr apart, without a Python start-up per command), and as the installed console script."""
 from __future__ import annotations
 
-import os
+import contextlib
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from app import cli
 from engine.runtime import Formwork
 from tests.conftest import FIXTURES, new_tenant_id
 
@@ -17,14 +20,21 @@ ROOT = Path(__file__).parents[2]
 
 
 def run(engine: Formwork | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ)
-    if engine is not None:
-        environment["FORMWORK_DATABASE_URL"] = engine.db.url
-    result = subprocess.run([FORMWORK, *args], capture_output=True, text=True, env=environment, cwd=ROOT,
-                            timeout=120)
+    """`formwork ARGS` in this process, on the engine's database, from the repository folder."""
+    environment = {"FORMWORK_DATABASE_URL": engine.db.url} if engine is not None else {}
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(cli, list(args), env=environment, prog_name="formwork")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception   # a real process would have printed this traceback
+    completed = subprocess.CompletedProcess(["formwork", *args], result.exit_code, result.stdout, result.stderr)
     if check:
-        assert result.returncode == 0, result.stdout + result.stderr
-    return result
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess[str]:
+    """`formwork ARGS` as a process of the installed console script (no database)."""
+    return subprocess.run([FORMWORK, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
 def test_validate_prints_file_line_col_and_exits_1(tmp_path: Path) -> None:
@@ -95,6 +105,17 @@ def test_bad_input_gets_a_message_not_a_traceback(engine: Formwork) -> None:
 @pytest.mark.parametrize("command", [["--help"], ["module", "--help"], ["tenant", "create", "--help"]])
 def test_help_is_available(command: list[str]) -> None:
     assert "Usage: formwork" in run(None, *command).stdout
+
+
+def test_the_console_script_answers_and_fails_with_exit_1(tmp_path: Path) -> None:
+    helped = run_script("--help")
+    assert helped.returncode == 0 and "Usage: formwork" in helped.stdout
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "module.yaml").write_text("module: x\nversion: 1.0.0\ntitle: X\nentities:\n  a: [\n", encoding="utf-8")
+    failed = run_script("module", "validate", str(folder))
+    assert failed.returncode == 1 and failed.stdout.startswith(f"{folder}/module.yaml:6:1: ")
+    assert failed.stderr == "1 problem(s) found\n"
 
 
 def test_validate_reports_bpmn_problems_with_their_file_and_line(tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 reference, row filters of the referenced entity, declared report formulas, and who may read everything."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from engine import tenancy
@@ -13,53 +11,11 @@ from engine.runtime import Formwork
 from engine.tenancy import Actor
 from tests.conftest import add_user
 
-SITE_MODULE = """\
-module: yard
-version: 1.0.0
-title: {zh: 工地, en: Site}
-roles:
-  member: {zh: 成员, en: Member}
-  boss: {zh: 老板, en: Boss}
-entities:
-  team:
-    title: {zh: 班组, en: Team}
-    title_field: name
-    fields:
-      name: {type: text, required: true}
-      budget: {type: money}
-      code: {type: text, mask: {keep_start: 1, keep_end: 1}, unmasked_for: [boss]}
-      roster:
-        type: table
-        fields:
-          worker: {type: user}
-          phone: {type: text, mask: {keep_start: 3, keep_end: 2}, unmasked_for: [boss]}
-    permissions:
-      member: {actions: [read], rows: "name != 'secret'", hidden_fields: [budget]}
-      boss: {actions: [read]}
-  log:
-    title: {zh: 日志, en: Log}
-    fields:
-      team: {type: ref, entity: team, required: true}
-      text: {type: text}
-    permissions:
-      member: {actions: [read]}
-      boss: {actions: [read]}
-reports:
-  budget_by_team:
-    title: {zh: 预算, en: Budget}
-    entity: log
-    group_by: [team]
-    measures: {logs: "count()", budget: "sum(team.budget)"}
-"""
-
 
 @pytest.fixture
-def site(engine: Formwork, tenant: str, tmp_path: Path) -> dict[str, Actor]:
-    """Two teams (one the member may not read) with a log each; the actors by role."""
-    folder = tmp_path / "yard"
-    folder.mkdir()
-    (folder / "module.yaml").write_text(SITE_MODULE, encoding="utf-8")
-    engine.catalog.install(folder)
+def site(engine: Formwork, tenant: str) -> dict[str, Actor]:
+    """The yard fixture module enabled: two teams (one the member may not read) with a log each; the actors by
+    role."""
     with engine.db.tenant(tenant) as session:
         tenancy.set_module_enabled(session, tenant, "yard", True, engine.catalog.modules())
     admin = add_user(engine, tenant, "root", "admin")

@@ -1,7 +1,6 @@
 """List fields in SQL filters on the real records table: row permissions by membership, `?q=` filters."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,42 +15,6 @@ from engine.storage.models import Record
 from engine.storage.queries import RecordColumns, RecordQuery
 from tests.conftest import add_user
 
-CREW_MODULE = """\
-module: crew
-version: 1.0.0
-title: {zh: 班组, en: Crews}
-roles:
-  member: {zh: 成员, en: Member}
-  reader: {zh: 读者, en: Reader}
-  rostered: {zh: 在册, en: Rostered}
-entities:
-  team:
-    title: {zh: 班组, en: Team}
-    title_field: name
-    fields:
-      name: {type: text, required: true}
-      members: {type: user, multiple: true}
-      labels:
-        type: multi_enum
-        options: {night: {zh: 夜班, en: Night}, urgent: {zh: 加急, en: Urgent}}
-      roster:
-        type: table
-        fields:
-          worker: {type: user}
-          role_name: {type: text}
-    permissions:
-      member: {actions: [read]}
-  log:
-    title: {zh: 日志, en: Log}
-    fields:
-      team: {type: ref, entity: team, required: true}
-      text: {type: text}
-      crew: {type: user, multiple: true, formula: "team.members"}
-    permissions:
-      member: {actions: [create, read], rows: "user.name in team.members"}
-      reader: {actions: [read], rows: "user.name in crew"}
-      rostered: {actions: [read], rows: "user.name in team.roster.worker"}
-"""
 TEAMS: dict[str, dict[str, list[Any]]] = {
     "alpha": {"members": ["ann", "bob"], "labels": ["night", "urgent"],
               "roster": [{"worker": "ann", "role_name": "lead"}, {"worker": "bob"}]},
@@ -62,12 +25,8 @@ TEAMS: dict[str, dict[str, list[Any]]] = {
 
 
 @pytest.fixture
-def crew(engine: Formwork, tenant: str, tmp_path: Path) -> dict[str, str]:
-    """The crew module enabled in the tenant, one team of each kind and one log per team; log ids by team."""
-    folder = tmp_path / "crew"
-    folder.mkdir()
-    (folder / "module.yaml").write_text(CREW_MODULE, encoding="utf-8")
-    engine.catalog.install(folder)
+def crew(engine: Formwork, tenant: str) -> dict[str, str]:
+    """The crew fixture module enabled in the tenant, one team of each kind and one log per team; log ids by team."""
     with engine.db.tenant(tenant) as session:
         tenancy.set_module_enabled(session, tenant, "crew", True, engine.catalog.modules())
     admin = add_user(engine, tenant, "root", "admin")

@@ -2,7 +2,6 @@
 and the records a unique key or a declared conflict names in its message (only the ones the user may read)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,50 +12,13 @@ from engine.runtime import Formwork
 from engine.tenancy import Actor
 from tests.conftest import add_user
 
-VAULT_MODULE = """\
-module: vault
-version: 1.0.0
-title: {zh: 保险库, en: Vault}
-roles:
-  member: {zh: 成员, en: Member}
-  boss: {zh: 老板, en: Boss}
-  clerk: {zh: 文员, en: Clerk}
-entities:
-  team:
-    title: {zh: 班组, en: Team}
-    title_field: name
-    fields:
-      name: {type: text, required: true}
-      site: {type: text, required: true}
-      slot: {type: text}
-      day: {type: date}
-      crew_code: {type: text}
-      roster:
-        type: table
-        fields:
-          worker: {type: user}
-          phone: {type: text, mask: {keep_start: 3, keep_end: 2}, unmasked_for: [boss]}
-    unique:
-      - fields: [site, slot]
-    conflicts:
-      - match: [site, day]
-      - match: [crew_code]
-        severity: warning
-    permissions:
-      member: {actions: [create, read, update], rows: "site == 'north'"}
-      boss: {actions: [read]}
-      clerk: {actions: [read, update], hidden_fields: [slot, day]}
-"""
 PHONE = "13800000001"
 
 
 @pytest.fixture
-def vault(engine: Formwork, tenant: str, tmp_path: Path) -> dict[str, Any]:
-    """A team at the north site (the member's rows) and a secret one at the south site; the actors by role."""
-    folder = tmp_path / "vault"
-    folder.mkdir()
-    (folder / "module.yaml").write_text(VAULT_MODULE, encoding="utf-8")
-    engine.catalog.install(folder)
+def vault(engine: Formwork, tenant: str) -> dict[str, Any]:
+    """The vault fixture module enabled: a team at the north site (the member's rows) and a secret one at the south
+    site; the actors by role."""
     with engine.db.tenant(tenant) as session:
         tenancy.set_module_enabled(session, tenant, "vault", True, engine.catalog.modules())
     admin = add_user(engine, tenant, "root", "admin")

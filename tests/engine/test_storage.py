@@ -16,7 +16,7 @@ from engine.storage.database import TenantScopeMissing
 from engine.storage.indexes import desired_indexes
 from engine.storage.models import CatalogModule, Record, User
 from engine.storage.queries import RecordQuery
-from tests.conftest import add_user, new_project
+from tests.conftest import FIXTURES, add_user, new_project
 
 
 def test_tenant_tables_cannot_be_read_without_a_tenant_scope(engine: Formwork, tenant: str) -> None:
@@ -97,16 +97,12 @@ def test_two_writers_with_the_same_version_exactly_one_wins(engine: Formwork, te
         assert audit.verify(records.session, tenant) == []
 
 
-def test_a_module_can_be_written_in_json(engine: Formwork, tmp_path: Path, tenant: str) -> None:
-    folder = tmp_path / "notes_json"
-    folder.mkdir()
-    (folder / "module.json").write_text(
-        '{"module": "notes_json", "version": "1.0.0", "title": {"zh": "便签", "en": "Notes"},\n'
-        ' "entities": {"note": {"fields": {\n'
-        '   "title": {"type": "text", "required": true},\n'
-        '   "words": {"type": "integer", "formula": "len(title)"}}}}}\n', encoding="utf-8")
+def test_a_module_can_be_written_in_json(engine: Formwork, tenant: str) -> None:
+    """tests/fixtures/modules/notes_json holds a module.json (the session installed it, as any test module)."""
+    folder = FIXTURES / "modules" / "notes_json"
+    assert [p.name for p in folder.iterdir()] == ["module.json"]
     spec, changed = engine.catalog.install(folder)
-    assert changed and spec.entities["note"].fields["words"].is_computed
+    assert not changed and spec.entities["note"].fields["words"].is_computed
     with engine.db.tenant(tenant) as session:
         tenancy.set_module_enabled(session, tenant, "notes_json", True, engine.catalog.modules())
     admin = add_user(engine, tenant, "ann", "admin")

@@ -27,7 +27,6 @@ USERS = {"clerk": ("文员小王", ["clerk"]), "viewer": ("Vera Viewer", ["viewe
 @pytest.fixture
 def shop(engine: Formwork) -> str:
     """A fresh tenant with only sheetshop, its users, and two suppliers."""
-    engine.catalog.install(SHEETSHOP)
     tenant_id = new_tenant_id()
     installed = engine.catalog.modules()
     with engine.db.tenant(tenant_id) as session:

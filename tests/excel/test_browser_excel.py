@@ -16,7 +16,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, chromium, log_in, serving
+from tests.browser import ARTIFACTS, DESKTOP, log_in, serving
 from tests.conftest import PASSWORD
 from tests.excel.conftest import SHEETSHOP, USERS, sheet_rows, workbook
 
@@ -45,14 +45,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(engine, SECRET_KEY="excel-browser", FORMWORK_UPLOADS=str(folder / "uploads"))
     with serving(app, engine) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: run `make test` (it installs chromium and fonts-wqy-microhei)")
-    with chromium() as launched:
-        yield launched
 
 
 def signed_in(browser: Any, server: str, language: str) -> tuple[Any, Any, list[str]]:
@@ -137,6 +129,7 @@ def test_an_attachment_is_uploaded_and_previewed(server: str, browser: Any, tmp_
     page.wait_for_selector("text=Created.")
     thumb = page.locator("img.thumb")
     assert thumb.count() == 1
+    page.wait_for_function("document.querySelector('img.thumb').complete")   # loaded (or failed): then look
     assert page.evaluate("document.querySelector('img.thumb').naturalWidth") == 16
     page.screenshot(path=str(ARTIFACTS / "attachment-record-en.png"), full_page=True)
     page.click("text=Edit")

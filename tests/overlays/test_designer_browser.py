@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, launch, log_in, serving
+from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving
 from tests.conftest import PASSWORD
 from tests.overlays.test_designer_pages import SIMPLE
 
@@ -35,34 +35,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def test_an_administrator_adjusts_a_form_in_the_browser(server: str) -> None:
+def test_an_administrator_adjusts_a_form_in_the_browser(server: str, browser: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            page: Any = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            log_in(page, server, TENANT, "boss", PASSWORD)
-            page.click("a[href='/designer/']")
-            page.click("a[href='/designer/labor']")
-            page.select_option("#preview-entity", "day_labor_ticket")
-            page.fill("#overlay-text", SIMPLE.replace("location: {label", "locaton: {label"))
-            problem = page.locator("#problem-list li").first
-            problem.wait_for()
-            assert problem.inner_text().startswith("第 8 行第 7 列")
-            assert "did you mean 'location'" in problem.inner_text()
-            page.fill("#overlay-text", SIMPLE)
-            page.locator("#form-preview [data-field='weather']").wait_for()
-            assert page.locator("#problem-list li").count() == 0
-            assert "作业部位" in page.locator("#form-preview").inner_text()
-            page.screenshot(path=str(ARTIFACTS / "designer-zh.png"), full_page=True)
-            page.on("dialog", lambda dialog: dialog.accept())
-            page.click("#publish")
-            page.locator("tr[data-version='1.2.0+t1']").wait_for()
-            assert "1.2.0+t1" in page.locator(".page-head").inner_text()
-            assert not errors, errors
-            context.close()
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page: Any = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, server, TENANT, "boss", PASSWORD)
+    page.click("a[href='/designer/']")
+    page.click("a[href='/designer/labor']")
+    page.select_option("#preview-entity", "day_labor_ticket")
+    page.fill("#overlay-text", SIMPLE.replace("location: {label", "locaton: {label"))
+    problem = page.locator("#problem-list li").first
+    problem.wait_for()
+    assert problem.inner_text().startswith("第 8 行第 7 列")
+    assert "did you mean 'location'" in problem.inner_text()
+    page.fill("#overlay-text", SIMPLE)
+    page.locator("#form-preview [data-field='weather']").wait_for()
+    assert page.locator("#problem-list li").count() == 0
+    assert "作业部位" in page.locator("#form-preview").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "designer-zh.png"), full_page=True)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#publish")
+    page.locator("tr[data-version='1.2.0+t1']").wait_for()
+    assert "1.2.0+t1" in page.locator(".page-head").inner_text()
+    assert not errors, errors
+    context.close()

@@ -13,7 +13,7 @@ from app import create_app
 from engine import tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, launch, log_in, serving
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -44,73 +44,68 @@ def tasks_on(engine: Formwork, who: tenancy.Actor, record_id: str) -> list[dict[
         return [task for task in approvals.inbox() if task["record_id"] == record_id]
 
 
-def test_an_administrator_adds_an_approval_level_in_the_modeler(demo: tuple[str, Formwork]) -> None:
+def test_an_administrator_adds_an_approval_level_in_the_modeler(demo: tuple[str, Formwork], browser: Any) -> None:
     url, engine = demo
     [waiting] = [t for t in tasks_on_all(engine, SITE) if t["bpmn_id"] == "site_sign_off"]  # started before publish
-    with playwright_api.sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-            page: Any = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            log_in(page, url, DEMO_TENANT, "admin", DEMO_PASSWORD)
-            page.goto(url + "/designer/labor")
-            page.click("#processes tr[data-entity='day_labor_ticket'] a")
-            page.wait_for_selector("body[data-process-ready='true']")
-            page.wait_for_selector("body[data-process-checked]")
-            assert page.locator("#process-problem-list li").count() == 0
-            assert "点工单" in page.locator("h1").inner_text()
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page: Any = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, url, DEMO_TENANT, "admin", DEMO_PASSWORD)
+    page.goto(url + "/designer/labor")
+    page.click("#processes tr[data-entity='day_labor_ticket'] a")
+    page.wait_for_selector("body[data-process-ready='true']")
+    page.wait_for_selector("body[data-process-checked]")
+    assert page.locator("#process-problem-list li").count() == 0
+    assert "点工单" in page.locator("h1").inner_text()
 
-            # a new approval level on the flow from the entry join to the site engineer's sign-off
-            page.evaluate("""() => { const m = window.formworkModeler;
-                m.get('selection').select(m.get('elementRegistry').get('f_join')); }""")
-            page.click("#insert-step")
-            new_id = page.evaluate("() => window.formworkModeler.get('selection').get()[0].id")
-            assert page.evaluate(f"""() => {{ const e = window.formworkModeler.get('elementRegistry').get('{new_id}');
-                return [e.type, e.incoming[0].id, e.outgoing[0].target.id]; }}""") == [
-                "bpmn:UserTask", "f_join", "site_sign_off"]
-            page.fill("#properties-body [data-prop='name']", "项目经理确认")
-            page.press("#properties-body [data-prop='name']", "Tab")
-            page.fill("#properties-body [data-prop='candidateGroups']", "project_manger")   # a typo, on purpose
-            page.press("#properties-body [data-prop='candidateGroups']", "Tab")
-            page.click("#check-process")
-            badge = page.locator(f".fw-problem-badge[data-element='{new_id}']")
-            badge.wait_for()
-            assert page.locator(f".djs-element.fw-error[data-element-id='{new_id}']").count() == 1
-            listed = page.locator(f"#process-problem-list li[data-element='{new_id}']").inner_text()
-            assert "'project_manger' is not a declared role (did you mean 'project_manager'?)" in listed
-            page.click(f"#process-problem-list li[data-element='{new_id}']")    # zooms to the element
-            page.screenshot(path=str(ARTIFACTS / "process-editor-problem-zh.png"), full_page=True)
+    # a new approval level on the flow from the entry join to the site engineer's sign-off
+    page.evaluate("""() => { const m = window.formworkModeler;
+        m.get('selection').select(m.get('elementRegistry').get('f_join')); }""")
+    page.click("#insert-step")
+    new_id = page.evaluate("() => window.formworkModeler.get('selection').get()[0].id")
+    assert page.evaluate(f"""() => {{ const e = window.formworkModeler.get('elementRegistry').get('{new_id}');
+        return [e.type, e.incoming[0].id, e.outgoing[0].target.id]; }}""") == [
+        "bpmn:UserTask", "f_join", "site_sign_off"]
+    page.fill("#properties-body [data-prop='name']", "项目经理确认")
+    page.press("#properties-body [data-prop='name']", "Tab")
+    page.fill("#properties-body [data-prop='candidateGroups']", "project_manger")   # a typo, on purpose
+    page.press("#properties-body [data-prop='candidateGroups']", "Tab")
+    page.click("#check-process")
+    badge = page.locator(f".fw-problem-badge[data-element='{new_id}']")
+    badge.wait_for()
+    assert page.locator(f".djs-element.fw-error[data-element-id='{new_id}']").count() == 1
+    listed = page.locator(f"#process-problem-list li[data-element='{new_id}']").inner_text()
+    assert "'project_manger' is not a declared role (did you mean 'project_manager'?)" in listed
+    page.click(f"#process-problem-list li[data-element='{new_id}']")    # zooms to the element
+    page.screenshot(path=str(ARTIFACTS / "process-editor-problem-zh.png"), full_page=True)
 
-            # fix it in the properties panel (the role picker), give the step a task form, save into the draft
-            page.evaluate(f"""() => {{ const m = window.formworkModeler;
-                m.get('selection').select(m.get('elementRegistry').get('{new_id}')); }}""")
-            page.fill("#properties-body [data-prop='candidateGroups']", "")
-            page.press("#properties-body [data-prop='candidateGroups']", "Tab")
-            page.select_option("#properties-body [data-prop='addRole']", "project_manager")
-            assert page.input_value("#properties-body [data-prop='candidateGroups']") == "project_manager"
-            page.select_option("#properties-body [data-prop='editable']", ["work_content"])
-            page.click("#save-process")
-            page.wait_for_selector("body[data-process-saved]")
-            assert page.locator("#process-status").inner_text() == "已保存到草稿。"
-            assert page.locator(".fw-problem-badge").count() == 0
-            page.screenshot(path=str(ARTIFACTS / "process-editor-fixed-zh.png"), full_page=True)
+    # fix it in the properties panel (the role picker), give the step a task form, save into the draft
+    page.evaluate(f"""() => {{ const m = window.formworkModeler;
+        m.get('selection').select(m.get('elementRegistry').get('{new_id}')); }}""")
+    page.fill("#properties-body [data-prop='candidateGroups']", "")
+    page.press("#properties-body [data-prop='candidateGroups']", "Tab")
+    page.select_option("#properties-body [data-prop='addRole']", "project_manager")
+    assert page.input_value("#properties-body [data-prop='candidateGroups']") == "project_manager"
+    page.select_option("#properties-body [data-prop='editable']", ["work_content"])
+    page.click("#save-process")
+    page.wait_for_selector("body[data-process-saved]")
+    assert page.locator("#process-status").inner_text() == "已保存到草稿。"
+    assert page.locator(".fw-problem-badge").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "process-editor-fixed-zh.png"), full_page=True)
 
-            # the draft is the overlay the designer publishes, with the usual dry run
-            page.click("#to-publish")
-            page.locator("#draft-notice").wait_for()
-            assert "day_labor_ticket: approvals/ticket_sign_off_tenant.bpmn" in page.input_value("#overlay-text")
-            page.click("#dry-run")
-            page.locator("#dry-run-report").wait_for()
-            page.on("dialog", lambda dialog: dialog.accept())
-            page.click("#publish")
-            page.locator("#versions tr[data-version$='+t1']").wait_for()
-            assert page.locator("#draft-notice").count() == 0
-            assert not errors, errors
-            context.close()
-        finally:
-            browser.close()
+    # the draft is the overlay the designer publishes, with the usual dry run
+    page.click("#to-publish")
+    page.locator("#draft-notice").wait_for()
+    assert "day_labor_ticket: approvals/ticket_sign_off_tenant.bpmn" in page.input_value("#overlay-text")
+    page.click("#dry-run")
+    page.locator("#dry-run-report").wait_for()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#publish")
+    page.locator("#versions tr[data-version$='+t1']").wait_for()
+    assert page.locator("#draft-notice").count() == 0
+    assert not errors, errors
+    context.close()
 
     # the ticket started before publishing finishes on its old process: no new level appears for it
     record_id = waiting["record_id"]

@@ -19,6 +19,7 @@ from engine import jobs, plugin_registry, tenancy
 from engine.declarations.loader import validate_paths
 from engine.runtime import Formwork
 from engine.storage.workflow_models import Job
+from tests.cli.test_cli import run as cli
 from tests.conftest import Api, add_user, login, new_tenant_id
 
 PACKAGES = Path(__file__).parent / "packages"
@@ -245,39 +246,41 @@ def test_a_plugin_blueprint_is_served(client: FlaskClient) -> None:
     assert response.status_code == 200 and response.get_json() == {"plugin": "fwtest_tax", "version": "1.0.0"}
 
 
-def run(engine: Formwork, site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "FORMWORK_DATABASE_URL": engine.db.url,
+def run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script with the test plugins on its path (no database: what it runs here needs none)."""
+    environment = {**os.environ,
                    "PYTHONPATH": os.pathsep.join([str(site), str(ROOT), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([FORMWORK, *args], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=120)
 
 
-def test_plugin_commands_list_enable_and_disable(plugged: Formwork, plugin_site: Path) -> None:
+def test_plugin_commands_list_enable_and_disable(plugged: Formwork) -> None:
+    """In this process, where the test plugins are loaded (the next test runs the console script)."""
     tenant = new_tenant_id()
     with plugged.db.tenant(tenant) as session:
         tenancy.create_tenant(session, tenant, plan="enterprise")
-    bad = run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_tax", "--settings", '{"limit": 0}')
+    bad = cli(plugged, "plugin", "enable", tenant, "fwtest_tax", "--settings", '{"limit": 0}', check=False)
     assert bad.returncode == 1 and "settings of plugin fwtest_tax are invalid: limit: 0 is less than" in bad.stderr
-    assert run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_tax", "--settings", "{nope").returncode == 1
-    unknown = run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_taks")
+    assert cli(plugged, "plugin", "enable", tenant, "fwtest_tax", "--settings", "{nope", check=False).returncode == 1
+    unknown = cli(plugged, "plugin", "enable", tenant, "fwtest_taks", check=False)
     assert unknown.returncode == 1
     assert "plugin 'fwtest_taks' is not installed (did you mean 'fwtest_tax'?)" in unknown.stderr
-    ok = run(plugged, plugin_site, "plugin", "enable", tenant, "fwtest_tax", "--settings", '{"limit": 5}')
+    ok = cli(plugged, "plugin", "enable", tenant, "fwtest_tax", "--settings", '{"limit": 5}')
     assert ok.returncode == 0 and ok.stdout == f"enabled plugin fwtest_tax for {tenant}\n"
-    listing = run(plugged, plugin_site, "plugin", "list").stdout.splitlines()
+    listing = cli(plugged, "plugin", "list").stdout.splitlines()
     [acme] = [line for line in listing if line.startswith("fwtest_tax\t")]
     assert acme.startswith("fwtest_tax\t1.0.0\tloaded\ttenants: ") and tenant in acme
     [broken] = [line for line in listing if line.startswith("broken_plugin\t")]
     assert "\tfailed\tModuleNotFoundError" in broken
-    assert run(plugged, plugin_site, "plugin", "disable", tenant, "fwtest_tax").stdout == \
+    assert cli(plugged, "plugin", "disable", tenant, "fwtest_tax").stdout == \
         f"disabled plugin fwtest_tax for {tenant}\n"
     with plugged.db.tenant(tenant) as session:
         assert plugin_registry.enabled_plugins(session, tenant) == {}
 
 
-def test_a_plugin_cli_command_runs_under_formwork(plugged: Formwork, plugin_site: Path) -> None:
-    result = run(plugged, plugin_site, "fwtest-hello", "li")
+def test_a_plugin_cli_command_runs_under_formwork(plugin_site: Path) -> None:
+    result = run(plugin_site, "fwtest-hello", "li")
     assert result.returncode == 0 and result.stdout == "hello li from fwtest_tax\n"
-    assert "fwtest-hello" in run(plugged, plugin_site, "--help").stdout
+    assert "fwtest-hello" in run(plugin_site, "--help").stdout
 
 
 # -- validation ------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,7 +12,6 @@ from engine import tenancy
 from engine.runtime import Formwork
 from tests.conftest import PASSWORD, new_tenant_id
 
-FORMSHOP = Path(__file__).parent / "fixtures" / "formshop"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 USERS = {"clerk": ("文员小王", ["clerk"]), "clerk2": ("Clerk Two", ["clerk"]), "viewer": ("Vera Viewer", ["viewer"]),
          "outsider": ("Otto", ["outsider"]), "boss": ("Boss", ["admin"])}
@@ -22,7 +20,6 @@ USERS = {"clerk": ("文员小王", ["clerk"]), "clerk2": ("Clerk Two", ["clerk"]
 @pytest.fixture
 def shop(engine: Formwork) -> str:
     """A fresh tenant with only the formshop module, its users, and two suppliers."""
-    engine.catalog.install(FORMSHOP)
     tenant_id = new_tenant_id()
     installed = engine.catalog.modules()
     with engine.db.tenant(tenant_id) as session:

@@ -17,7 +17,7 @@ import pytest
 from app import create_app
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, PHONE, chromium, serving
+from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, PHONE, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -38,12 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(engine, SECRET_KEY="browser-tests")
     with serving(app, engine) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 class Tab:

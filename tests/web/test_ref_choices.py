@@ -2,7 +2,6 @@
 entity's row filters, and by id where its title field is hidden from the user (never an error page)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,40 +12,10 @@ from engine.runtime import Formwork
 from tests.conftest import add_user
 from tests.web.conftest import sign_in
 
-DEPOT_MODULE = """\
-module: depot
-version: 1.0.0
-title: {zh: 仓库, en: Depot}
-roles:
-  member: {zh: 成员, en: Member}
-  guest: {zh: 访客, en: Guest}
-entities:
-  team:
-    title: {zh: 班组, en: Team}
-    title_field: name
-    fields:
-      name: {type: text, required: true}
-      site: {type: text, required: true}
-    permissions:
-      member: {actions: [read], rows: "site == 'north'"}
-      guest: {actions: [read], hidden_fields: [name]}
-  log:
-    title: {zh: 日志, en: Log}
-    fields:
-      team: {type: ref, entity: team}
-      text: {type: text}
-    permissions:
-      member: {actions: [create, read]}
-      guest: {actions: [create, read]}
-"""
-
 
 @pytest.fixture
-def depot(engine: Formwork, tenant: str, tmp_path: Path) -> dict[str, Any]:
-    folder = tmp_path / "depot"
-    folder.mkdir()
-    (folder / "module.yaml").write_text(DEPOT_MODULE, encoding="utf-8")
-    engine.catalog.install(folder)
+def depot(engine: Formwork, tenant: str) -> dict[str, Any]:
+    """The depot fixture module (tests/fixtures/modules/depot) enabled, two teams of different sites."""
     with engine.db.tenant(tenant) as session:
         tenancy.set_module_enabled(session, tenant, "depot", True, engine.catalog.modules())
     admin = add_user(engine, tenant, "root", "admin")

@@ -15,7 +15,7 @@ from app import create_app
 from engine import tenancy
 from engine.demo import DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, PHONE, chromium, serving
+from tests.browser import ARTIFACTS, PHONE, serving
 from tests.web.test_browser import Tab
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -63,12 +63,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     app = create_app(engine, SECRET_KEY="report-browser-tests")
     with serving(app, engine) as url:
         yield url, plan_id
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def watched(tab: Tab) -> Tab:

@@ -10,13 +10,12 @@ from engine import tenancy
 from engine.runtime import Formwork
 from tests.api.test_conflicts import clashbook_tenant
 from tests.api.test_conflicts import ticket as clash_ticket
-from tests.api.test_rules import RULEBOOK, ticket
+from tests.api.test_rules import ticket
 from tests.conftest import add_user, new_tenant_id
 from tests.web.conftest import sign_in
 
 
 def _book(engine: Formwork) -> tuple[str, dict[str, Any]]:
-    engine.catalog.install(RULEBOOK)
     tenant_id = new_tenant_id()
     with engine.db.tenant(tenant_id) as session:
         tenancy.create_tenant(session, tenant_id, plan="enterprise")

@@ -16,7 +16,7 @@ from app import create_app
 from engine import operators, tenancy
 from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, chromium, log_in, serving, take_csp_violations
+from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving, take_csp_violations
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -46,12 +46,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 
     with serving(app, engine) as url:
         yield url, plan_id
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
