@@ -10,7 +10,8 @@ from sqlalchemy import delete, select
 from engine import audit, jobs, scan, tenancy
 from engine.formula.context import local_zone
 from engine.runtime import Formwork
-from engine.storage.models import AuditEntry, Job, Record
+from engine.storage.models import AuditEntry, Record
+from engine.storage.workflow_models import Job
 from tests.cli.test_cli import run
 from tests.conftest import add_user, new_project, new_tenant_id
 
