@@ -16,7 +16,7 @@ from engine.plugins import Plugin
 from engine.runtime import Formwork
 from engine.tenant_context import TenantContext
 from tests.cli.test_cli import run
-from tests.conftest import add_user
+from tests.conftest import add_user, migrated, new_tenant_id, own_database
 
 OVERLAY = Path(__file__).parents[1] / "overlays" / "fixtures" / "overlay.yaml"
 CONTEXT_TABLES = ("module_catalog", "tenant_modules", "tenant_module_versions", "tenant_plugins", "FROM tenants")
@@ -120,14 +120,24 @@ def notes_module(folder: Path, name: str, version: str) -> Path:
     return folder
 
 
-def test_another_engine_sees_a_new_version_installed_in_the_catalog(engine: Formwork, other: Formwork,
-                                                                    tenant: str, tmp_path: Path) -> None:
-    name = f"ctx_notes_{secrets.token_hex(3)}"
-    engine.catalog.install(notes_module(tmp_path / name, name, "1.0.0"))
-    engine.enable_module(tenant, name)
-    assert context(other, tenant).modules[name].version == "1.0.0"
-    engine.catalog.install(notes_module(tmp_path / name, name, "1.1.0"))  # the tenant's rows do not change
-    assert context(other, tenant).modules[name].version == "1.1.0"
+def test_another_engine_sees_a_new_version_installed_in_the_catalog(
+        engine: Formwork, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On a database of its own: installing a module changes the catalog every other test shares."""
+    with own_database(engine.db.dialect, tmp_path_factory, "catalog_stamp") as url:
+        first, second = migrated(url), Formwork(url)
+        try:
+            tenant = new_tenant_id()
+            with first.db.tenant(tenant) as session:
+                tenancy.create_tenant(session, tenant, plan="enterprise")
+            name = f"ctx_notes_{secrets.token_hex(3)}"
+            first.catalog.install(notes_module(tmp_path / name, name, "1.0.0"))
+            first.enable_module(tenant, name)
+            assert context(second, tenant).modules[name].version == "1.0.0"
+            first.catalog.install(notes_module(tmp_path / name, name, "1.1.0"))  # the tenant's rows do not change
+            assert context(second, tenant).modules[name].version == "1.1.0"
+        finally:
+            first.db.dispose()
+            second.db.dispose()
 
 
 def test_a_context_built_from_changes_that_roll_back_is_not_kept(engine: Formwork, tenant: str) -> None:
