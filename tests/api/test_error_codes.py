@@ -32,7 +32,6 @@ def test_field_errors_carry_their_code_and_params(store: Api) -> None:
         assert error_codes.render(entry["code"], entry["params"]) == entry["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="the record service's own checks get their codes once its split lands")
 def test_an_unknown_field_is_named_by_its_code(store: Api) -> None:
     project = make_project(store)
     response = store.post("/records/site/delivery", delivery(project["id"], colour="red"))
