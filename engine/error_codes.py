@@ -324,7 +324,9 @@ MESSAGES: dict[str, str] = {
     "unique_key_conflict": (
         "{entity} conflicts with another record (the values of {fields} are already used); reload and change them"
     ),
-    "unique_conflict": "{entity} conflicts with another record (a unique value is already used); reload and change them",
+    "unique_conflict": (
+        "{entity} conflicts with another record (a unique value is already used); reload and change them"
+    ),
     # Records and declarations as a whole
     # (their message lists the problems; each is in `errors` / `details` on its own)
     "invalid_record": "the record has problems",
