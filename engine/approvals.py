@@ -6,16 +6,17 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, events, jobs
+from engine.approval_inbox import inbox, readable_tasks, task_view
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from engine.records import EDITABLE_STATUSES, Records, record_document
-from engine.storage.models import HumanTask, ProcessInstance, Record, TaskCandidate, User
+from engine.storage.models import Record, User
+from engine.storage.workflow_models import HumanTask, ProcessInstance, TaskCandidate
 from engine.tenancy import actor_of
-from engine.values import to_json
 from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
@@ -144,22 +145,6 @@ class Approvals:
                            params={"task_id": task_id, "state": task.state, "who": who})
         return task
 
-    @staticmethod
-    def _readable(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[EntitySpec, Record]]:
-        """task id -> (entity, record) of the tasks whose record `records`' actor may read under the row
-        filters of their roles (one query per entity); a task of a module not in use is left out."""
-        by_entity: dict[tuple[str, str], list[HumanTask]] = {}
-        for task in tasks:
-            by_entity.setdefault((task.module, task.entity), []).append(task)
-        found: dict[str, tuple[EntitySpec, Record]] = {}
-        for (module, name), group in by_entity.items():
-            entity = records.modules[module].entities.get(name) if module in records.modules else None
-            if entity is None:
-                continue
-            rows = records.readable_rows(entity, {task.record_id for task in group})
-            found.update({task.id: (entity, rows[task.record_id]) for task in group if task.record_id in rows})
-        return found
-
     def _may_act(self, task: HumanTask) -> bool:
         if self.actor.is_admin or task.assignee == self.actor.username:
             return True
@@ -243,7 +228,7 @@ class Approvals:
         if target is None or not target.is_active:
             raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}",
                              message_code="delegate_unknown_user", params={"to_user": to_user})
-        if not self._readable(self.records.as_actor(actor_of(target)), [task]):
+        if not readable_tasks(self.records.as_actor(actor_of(target)), [task]):
             raise BadRequest(f"{target.username!r} may not read this record, so the task cannot be delegated to "
                              "them; choose someone who can",
                              message_code="delegate_cannot_read", params={"username": target.username})
@@ -387,39 +372,4 @@ class Approvals:
 
     def inbox(self) -> list[dict[str, Any]]:
         """Open tasks assigned to me, or unassigned and offered to one of my roles, of records I may read."""
-        mine = HumanTask.assignee == self.actor.username
-        offered = and_(HumanTask.assignee.is_(None), exists().where(
-            TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(self._candidate_keys())))
-        statement = select(HumanTask).where(HumanTask.state == "open")
-        if not self.actor.is_admin:
-            statement = statement.where(or_(mine, offered))
-        tasks = list(self.session.scalars(statement.order_by(HumanTask.created_at)))
-        readable = self._readable(self.records, tasks)
-        items = []
-        for task in tasks:
-            if task.id not in readable:  # a task exists for me only if I may read its record
-                continue
-            entity, row = readable[task.id]
-            shown = self.records.access(entity).shown(row.data) or {}
-            title_field = entity.title_field
-            items.append({**task_view(task), "record": {
-                "id": row.id, "status": row.status, "created_by": row.created_by,
-                "title": to_json(shown.get(title_field)) if title_field else row.id,
-                "summary": {c: shown[c] for c in entity.list_columns if c in shown}}})
-        return items
-
-
-def task_view(task: HumanTask) -> dict[str, Any]:
-    return {
-        "id": task.id, "title": task.title, "bpmn_id": task.bpmn_id, "module": task.module, "entity": task.entity,
-        "record_id": task.record_id, "instance_id": task.instance_id, "candidate_roles": list(task.candidate_roles),
-        "assignee": task.assignee, "state": task.state, "due_at": _iso(task.due_at),
-        "created_at": _iso(task.created_at),
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """UTC ISO text; SQLite hands datetimes back without their zone."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+        return inbox(self.records, self._candidate_keys())

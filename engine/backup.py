@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from engine import audit, backup_archive
 from engine.errors import BadRequest, Conflict
 from engine.storage.database import Database
-from engine.storage.models import Base, CatalogModule, ProcessInstance, Record, Tenant, TenantModule
+from engine.storage.models import Base, CatalogModule, Record, Tenant, TenantModule
+from engine.storage.workflow_models import ProcessInstance
 from engine.tenancy import TENANT_ID
 from engine.workflow import UnsupportedState, check_state
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import BadRequest, Conflict, NotFound
 from engine.storage.database import Database
-from engine.storage.models import Job
+from engine.storage.workflow_models import Job
 
 log = logging.getLogger("formwork.jobs")
 LEASE_VARIABLE = "FORMWORK_JOB_LEASE_SECONDS"

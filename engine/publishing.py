@@ -26,7 +26,8 @@ from engine.module_diff import module_diff
 from engine.overlays import MAIN, Overlay, compile_overlay, version_name
 from engine.records import EDITABLE_STATUSES, Records
 from engine.storage.indexes import sync_tenant_indexes, tenant_index_changes
-from engine.storage.models import ProcessInstance, Record, TenantModuleDraft, TenantModuleVersion
+from engine.storage.models import Record, TenantModuleDraft, TenantModuleVersion
+from engine.storage.workflow_models import ProcessInstance
 from engine.suggestions import suggest
 from engine.tenancy import Actor
 from engine.tenant_versions import TenantVersions

@@ -22,7 +22,7 @@ from engine.publishing import Adjustments
 from engine.records import Records
 from engine.storage.database import Database
 from engine.storage.migrate import upgrade
-from engine.storage.models import ProcessInstance
+from engine.storage.workflow_models import ProcessInstance
 from engine.tenancy import Actor
 from engine.tenant_context import TenantContexts
 from engine.tenant_versions import TenantVersions

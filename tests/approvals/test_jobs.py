@@ -18,7 +18,7 @@ from sqlalchemy import select
 from engine import jobs, plugin_registry, tenancy
 from engine.events import HOOK_JOB
 from engine.runtime import Formwork
-from engine.storage.models import Job
+from engine.storage.workflow_models import Job
 from engine.tenancy import Actor
 from tests.cli.test_cli import FORMWORK, ROOT, run
 

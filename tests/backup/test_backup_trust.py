@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from engine import backup
 from engine.runtime import Formwork
-from engine.storage.models import ProcessInstance, Tenant
+from engine.storage.models import Tenant
+from engine.storage.workflow_models import ProcessInstance
 from tests.backup.conftest import formwork, manifest_of, repacked, with_manifest
 from tests.conftest import login
 

@@ -21,7 +21,8 @@ from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` 
 # Of the 24 left, 7 are the per-request tenant setup and 7 the audit chain's tenant locks, heads and anchors
 # (besides its insert), which the tenant cache and the once-per-unit-of-work audit chain take down; one reads
 # the tenant's plugins again for the event hooks (spared when the runtime hands them to Records(plugins=...)).
-MOST_STATEMENTS = {"postgresql": 15, "sqlite": 17}  # issue 13: at most 15 on PostgreSQL (12 measured); SQLite counts its BEGINs too
+# Issue 13: at most 15 on PostgreSQL (12 measured); SQLite counts its BEGINs too.
+MOST_STATEMENTS = {"postgresql": 15, "sqlite": 17}
 MOST_RECORD_SELECTS = 4  # the ids referred to, the cost account's lookup, ticket_no's uniqueness, the clash check
 
 

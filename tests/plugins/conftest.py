@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from engine import plugin_registry
 from engine.runtime import Formwork
-from engine.storage.models import Job
+from engine.storage.workflow_models import Job
 
 PACKAGES = Path(__file__).parent / "packages"
 

@@ -18,7 +18,7 @@ from app import create_app
 from engine import jobs, plugin_registry, tenancy
 from engine.declarations.loader import validate_paths
 from engine.runtime import Formwork
-from engine.storage.models import Job
+from engine.storage.workflow_models import Job
 from tests.conftest import Api, add_user, login, new_tenant_id
 
 PACKAGES = Path(__file__).parent / "packages"
