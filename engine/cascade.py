@@ -106,7 +106,8 @@ class Cascade:
         """Recompute the rollups that count this entity's records, on the records they point at (with
         `fields`, only the rollups that read one of them)."""
         if depth > MAX_CASCADE:
-            raise Conflict(f"rollups of {entity.title.en} cascade more than {MAX_CASCADE} levels deep")
+            raise Conflict(f"rollups of {entity.title.en} cascade more than {MAX_CASCADE} levels deep",
+                           message_code="rollup_too_deep", params={"entity": entity.title.en, "levels": MAX_CASCADE})
         for parent, parent_id in dict.fromkeys(links.parents_to_refresh(self.work, entity, *documents,
                                                                         fields=fields)):
             row = self.work.find_row(parent, parent_id)
@@ -116,7 +117,10 @@ class Cascade:
             try:
                 document = finish(self.work, parent, values, record_id=row.id)
             except RecordInvalid as error:
-                raise RecordInvalid([FieldError(e.field, f"{parent.title.en} {row.id}: {e.message}")
+                raise RecordInvalid([FieldError(e.field, f"{parent.title.en} {row.id}: {e.message}",
+                                                code="in_parent_record",
+                                                params={"entity": parent.title.en, "id": row.id, "message": e.message,
+                                                        "cause": {"code": e.code, "params": dict(e.params)}})
                                      for e in error.errors]) from None
             self.store(parent, row, document, "record.recompute", depth=depth + 1)
 
@@ -152,7 +156,10 @@ class Cascade:
                     with work.session.begin_nested():
                         self._recompute_network(entity, group_id)
                 except RecordInvalid as error:
-                    problems += [FieldError(e.field, f"{entity.title.en} group {group_id}: {e.message}")
+                    problems += [FieldError(e.field, f"{entity.title.en} group {group_id}: {e.message}",
+                                            code="in_network_group",
+                                            params={"entity": entity.title.en, "group": group_id, "message": e.message,
+                                                    "cause": {"code": e.code, "params": dict(e.params)}})
                                  for e in error.errors]
         work.dirty_networks = {}  # what is left changes only derived values of derived values
         waiting, work.waiting_effects = work.waiting_effects, {}
@@ -201,7 +208,9 @@ class Cascade:
                 continue
             target = links.entity_of(work, effect.target)
             if target is None:
-                raise Conflict(f"{entity.title.en} writes {effect.target}, which is not enabled")
+                raise Conflict(f"{entity.title.en} writes {effect.target}, which is not enabled",
+                               message_code="effect_target_not_enabled",
+                               params={"entity": entity.title.en, "target": effect.target})
             data = {name: evaluation.run(formula, values) for name, formula in effect.values}
             for name, lookup in effect.lookups:
                 data[name] = links.looked_up(work, entity, target.fields[name], lookup, values)
@@ -216,7 +225,11 @@ class Cascade:
                             self._update_by_effect(target, str(target_id), data, effect.status)
             except RecordInvalid as error:
                 verb = "creating" if effect.records is None else "updating"
-                raise RecordInvalid([FieldError(e.field, f"{verb} {target.title.en}: {e.message}")
+                raise RecordInvalid([FieldError(e.field, f"{verb} {target.title.en}: {e.message}",
+                                                code="effect_create_failed" if effect.records is None
+                                                else "effect_update_failed",
+                                                params={"entity": target.title.en, "message": e.message,
+                                                        "cause": {"code": e.code, "params": dict(e.params)}})
                                      for e in error.errors]) from None
             work.session.add(EffectLog(source_id=row.id, effect=effect.key, created_id=created,
                                        at=datetime.now(UTC)))
@@ -241,12 +254,15 @@ class Cascade:
         try:
             self.work.session.flush()
         except StaleDataError:
-            raise Conflict(f"{entity.title.en} was changed by someone else meanwhile; reload it") from None
+            raise Conflict(f"{entity.title.en} was changed by someone else meanwhile; reload it",
+                           message_code="changed_meanwhile", params={"entity": entity.title.en}) from None
         except IntegrityError as error:
             key = unique_key_of(entity, str(error.orig))
             what = f"the values of {', '.join(key)} are" if key else "a unique value is"
             raise Conflict(f"{entity.title.en} conflicts with another record ({what} already used); "
-                           "reload and change them", details=str(error.orig)) from None
+                           "reload and change them", details=str(error.orig),
+                           message_code="unique_key_conflict" if key else "unique_conflict",
+                           params={"entity": entity.title.en, "fields": ", ".join(key)}) from None
 
     def emit(self, event: str, entity: EntitySpec, row: Record) -> None:
         events.emit(self.work.session, self.work.actor.tenant_id, event, module=entity.module, entity=entity.name,

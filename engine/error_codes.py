@@ -51,6 +51,12 @@ MESSAGES: dict[str, str] = {
     "numbered": "is read-only: it is numbered automatically ({template}); leave it out",
     "missing_ref": "refers to {target} {id!r}, which does not exist",
     "unique": "{value!r} is already used by another {entity}",
+    "unique_key": "{values} is already used by another {entity}{held_by}",
+    "unique_key_message": "{message}{held_by}",
+    "in_parent_record": "{entity} {id}: {message}",
+    "in_network_group": "{entity} group {group}: {message}",
+    "effect_create_failed": "creating {entity}: {message}",
+    "effect_update_failed": "updating {entity}: {message}",
     "numbering_source_empty": "is numbered from {names}: fill {pronoun} in first",
     "file_missing": "file {file_id!r} does not exist; upload it first",
     "file_type_not_accepted": "{name!r} ({content_type}) is not an accepted type",
@@ -296,6 +302,31 @@ MESSAGES: dict[str, str] = {
         "dry run lists them) and publish again"
     ),
     "tenant_version_never_published": "module {module} {version} was never published by this tenant",
+    # Records: reading and writing them
+    "module_needs_plugin": "{reason}",
+    "module_not_in_license": "module {module!r} is not in this tenant's license; ask the operator to extend it",
+    "entity_not_found": "module {module!r} has no entity {entity!r}{hint}",
+    "record_not_found": "{entity} {id!r} does not exist",
+    "record_data_not_object": "the record data must be a JSON object of field values",
+    "record_not_editable": "{entity} {id} is {status} and can no longer be edited",
+    "record_not_deletable": "{entity} {id} is {status} and can no longer be deleted",
+    "version_missing": "send the record's 'version' (from your last read) to update it",
+    "version_conflict": (
+        "{entity} {id} was changed by {updated_by} (version {version}, you sent {expected}); reload it and apply "
+        "your change again"
+    ),
+    "param_not_whole_number": "{name!r} must be a whole number, not {value!r}",
+    "param_out_of_range": "{name!r} must be between {low} and {high}, not {value}",
+    "no_network": "{entity} declares no network to schedule",
+    "rollup_too_deep": "rollups of {entity} cascade more than {levels} levels deep",
+    "effect_target_not_enabled": "{entity} writes {target}, which is not enabled",
+    "changed_meanwhile": "{entity} was changed by someone else meanwhile; reload it",
+    "unique_key_conflict": (
+        "{entity} conflicts with another record (the values of {fields} are already used); reload and change them"
+    ),
+    "unique_conflict": (
+        "{entity} conflicts with another record (a unique value is already used); reload and change them"
+    ),
     # Records and declarations as a whole
     # (their message lists the problems; each is in `errors` / `details` on its own)
     "invalid_record": "the record has problems",

@@ -75,14 +75,16 @@ def reference_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, 
                             if child.type == "ref" and row.get(c)]
         for where, ref_spec, ref_id in targets:
             if ref_spec.target and work.load_ref(ref_spec.target, str(ref_id)) is None:
-                errors.append(FieldError(where, f"refers to {ref_spec.target} {ref_id!r}, which does not exist"))
+                errors.append(FieldError(where, f"refers to {ref_spec.target} {ref_id!r}, which does not exist",
+                                         code="missing_ref", params={"target": ref_spec.target, "id": ref_id}))
     return errors
 
 
 def _uniqueness_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any],
                        record_id: str | None) -> list[FieldError]:
     query = RecordQuery(work.session, entity, work.evaluation(entity))
-    return [FieldError(name, f"{to_json(values[name])!r} is already used by another {entity.title.en}")
+    return [FieldError(name, f"{to_json(values[name])!r} is already used by another {entity.title.en}",
+                       code="unique", params={"value": to_json(values[name]), "entity": entity.title.en})
             for name, spec in entity.fields.items()
             if spec.unique and values.get(name) is not None
             and query.exists_with(name, to_json(values[name]), exclude_id=record_id)]
@@ -110,7 +112,11 @@ def _unique_key_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str
             message = key.message.get(work.language) + (f" ({holder})" if holder else "")
         else:
             message = f"{shown} is already used by another {entity.title.en}" + (f": {holder}" if holder else "")
-        errors.append(FieldError(key.fields[-1], message))
+        errors.append(FieldError(
+            key.fields[-1], message, code="unique_key" if key.message is None else "unique_key_message",
+            params={"values": shown, "entity": entity.title.en, "record": holder or "",
+                    "message": key.message.get(work.language) if key.message is not None else "",
+                    "held_by": (f": {holder}" if key.message is None else f" ({holder})") if holder else ""}))
     return errors
 
 

@@ -21,7 +21,7 @@ def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any]
                    previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """Coerce writable input fields; unknown, hidden and read-only fields are errors (not for the system)."""
     if not isinstance(data, Mapping):
-        raise BadRequest("the record data must be a JSON object of field values")
+        raise BadRequest("the record data must be a JSON object of field values", message_code="record_data_not_object")
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     hidden = access.hidden_fields if access else frozenset()
@@ -32,12 +32,13 @@ def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any]
         if spec is None:
             if name not in SYSTEM_FIELDS:
                 errors.append(FieldError(name, "is not a field of " + entity.title.en
-                                         + suggest(name, entity.fields)))
+                                         + suggest(name, entity.fields), code="unknown_field",
+                                         params={"entity": entity.title.en, "hint": suggest(name, entity.fields)}))
             continue
         if spec.is_computed:
             continue  # computed fields are recalculated; sending back what was read is harmless
         if name in hidden:
-            errors.append(FieldError(name, "is hidden for your roles and cannot be written"))
+            errors.append(FieldError(name, "is hidden for your roles and cannot be written", code="hidden"))
             continue
         if name in masks and spec.mask is not None and previous is not None and is_masked_echo(
                 spec.mask, raw, previous.get(name)):
@@ -49,21 +50,22 @@ def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any]
                 if access is not None and previous is not None:
                     value = _unmasked_rows(work, spec, value, previous.get(name))
         except InvalidValue as error:
-            errors.append(FieldError(name, str(error)))
+            errors.append(FieldError(name, str(error), code=error.code, params=error.params))
             continue
         if previous is not None and value != previous.get(name) and _is_locked(work, entity, spec, readonly,
                                                                                 previous):
-            errors.append(FieldError(name, "is read-only"))
+            errors.append(FieldError(name, "is read-only", code="read_only"))
             continue
         if spec.readonly and access is not None and value != (previous or {}).get(name):
-            errors.append(FieldError(name, "is read-only"))
+            errors.append(FieldError(name, "is read-only", code="read_only"))
             continue
         if spec.numbering is not None and access is not None and value != (previous or {}).get(name):
             errors.append(FieldError(name, "is read-only: it is numbered automatically "
-                                           f"({spec.numbering.template}); leave it out"))
+                                           f"({spec.numbering.template}); leave it out", code="numbered",
+                                     params={"template": spec.numbering.template}))
             continue
         if previous is None and name in readonly and value is not None:
-            errors.append(FieldError(name, "is read-only for your roles"))
+            errors.append(FieldError(name, "is read-only for your roles", code="read_only_for_roles"))
             continue
         values[name] = value
     if errors:
@@ -114,12 +116,14 @@ def _rows(spec: FieldSpec, rows: list[dict[str, Any]], errors: list[FieldError])
             child = spec.fields.get(name)
             if child is None:
                 errors.append(FieldError(f"{spec.name}[{index}].{name}",
-                                         "is not a column of this table" + suggest(name, spec.fields)))
+                                         "is not a column of this table" + suggest(name, spec.fields),
+                                         code="not_a_column", params={"hint": suggest(name, spec.fields)}))
             elif not child.is_computed:
                 try:
                     clean[name] = coerce(child, raw)
                 except InvalidValue as error:
-                    errors.append(FieldError(f"{spec.name}[{index}].{name}", str(error)))
+                    errors.append(FieldError(f"{spec.name}[{index}].{name}", str(error), code=error.code,
+                                             params=error.params))
         for name, child in spec.fields.items():
             if name not in clean and child.default is not None and not child.is_computed:
                 clean[name] = coerce(child, child.default)

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import record_history
+from engine import record_errors, record_history
 from engine.cascade import MAX_CASCADE, MAX_NETWORK_ROUNDS, Cascade, iso, record_document
 from engine.compute import Evaluation, RuleWarning
 from engine.declarations.compiler import suggest
 from engine.declarations.model import Action, Effect, EntitySpec, ModuleSpec
-from engine.errors import BadRequest, Conflict, FieldError, NotFound, PluginNotEnabled
+from engine.errors import BadRequest, FieldError, NotFound, PluginNotEnabled
 from engine.licenses import NotLicensed
 from engine.permissions import Access, Reader
 from engine.record_checks import finish, warnings_of
@@ -107,19 +107,25 @@ class Records:
         """An enabled, licensed module: 403 when the license excludes it, 404 when it is not enabled,
         422 when it needs a plugin the tenant has not enabled."""
         if module in self.blocked:
-            raise PluginNotEnabled(self.blocked[module])
+            raise PluginNotEnabled(self.blocked[module], message_code="module_needs_plugin",
+                                   params={"module": module, "reason": self.blocked[module]})
         spec = self.modules.get(module)
         if spec is None and module in self.unlicensed:
-            raise NotLicensed(f"module {module!r} is not in this tenant's license; ask the operator to extend it")
+            raise NotLicensed(f"module {module!r} is not in this tenant's license; ask the operator to extend it",
+                              message_code="module_not_in_license", params={"module": module})
         if spec is None:
-            raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, self.modules))
+            raise NotFound(f"module {module!r} is not enabled for this tenant" + suggest(module, self.modules),
+                           message_code="module_not_enabled",
+                           params={"module": module, "hint": suggest(module, self.modules)})
         return spec
 
     def entity(self, module: str, entity: str) -> EntitySpec:
         spec = self.module(module)
         found = spec.entities.get(entity)
         if found is None:
-            raise NotFound(f"module {module!r} has no entity {entity!r}" + suggest(entity, spec.entities))
+            raise NotFound(f"module {module!r} has no entity {entity!r}" + suggest(entity, spec.entities),
+                           message_code="entity_not_found",
+                           params={"module": module, "entity": entity, "hint": suggest(entity, spec.entities)})
         return found
 
     def access(self, entity: EntitySpec) -> Access:
@@ -146,7 +152,7 @@ class Records:
     def row(self, entity: EntitySpec, record_id: str) -> Record:
         row = self.find_row(entity, record_id)
         if row is None:
-            raise NotFound(f"{entity.title.en} {record_id!r} does not exist")
+            raise record_errors.record_not_found(entity, record_id)
         return row
 
     def visible_row(self, entity: EntitySpec, record_id: str) -> Record:
@@ -154,7 +160,7 @@ class Records:
         self.access(entity).require(Action.READ)
         row = self.readable_row(entity, record_id)
         if row is None:
-            raise NotFound(f"{entity.title.en} {record_id!r} does not exist")
+            raise record_errors.record_not_found(entity, record_id)
         return row
 
     def readable_row(self, entity: EntitySpec, record_id: str) -> Record | None:
@@ -235,7 +241,7 @@ class Records:
         row = self.visible_row(entity, record_id)
         self._require_current(entity, row, expected)
         if row.status not in EDITABLE_STATUSES:
-            raise Conflict(f"{entity.title.en} {record_id} is {row.status} and can no longer be edited")
+            raise record_errors.not_editable(entity, record_id, row.status)
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
         if row.schema_version != self.modules[entity.module].version:  # written on another version of the module
@@ -255,7 +261,7 @@ class Records:
         if version is not None:
             self._require_current(entity, row, _version(version))
         if row.status not in EDITABLE_STATUSES:
-            raise Conflict(f"{entity.title.en} {record_id} is {row.status} and can no longer be deleted")
+            raise record_errors.not_deletable(entity, record_id, row.status)
         row.deleted_at = datetime.now(UTC)
         row.updated_by = self.actor.username
         self.cascade.flush(entity)
@@ -349,7 +355,8 @@ class Records:
         """Recompute one group's network now (records written around the engine, a bulk load)."""
         entity = self.entity(module, entity_name)
         if entity.network is None:
-            raise BadRequest(f"{entity.title.en} declares no network to schedule")
+            raise BadRequest(f"{entity.title.en} declares no network to schedule", message_code="no_network",
+                             params={"entity": entity.title.en})
         self.work.dirty_networks[(entity.key, group_id)] = entity
         self.cascade.settle_networks()
 
@@ -360,25 +367,28 @@ class Records:
 
     def _require_current(self, entity: EntitySpec, row: Record, expected: int) -> None:
         if row.version != expected:
-            raise Conflict(f"{entity.title.en} {row.id} was changed by {row.updated_by} (version {row.version}, "
-                           f"you sent {expected}); reload it and apply your change again",
-                           details={"current_version": row.version})
+            raise record_errors.version_conflict(entity, row, expected)
 
 
 def _version(raw: Any) -> int:
     if raw is None:
-        raise BadRequest("send the record's 'version' (from your last read) to update it")
+        raise BadRequest("send the record's 'version' (from your last read) to update it",
+                         message_code="version_missing")
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise BadRequest(f"'version' must be a whole number, not {raw!r}") from None
+        raise BadRequest(f"'version' must be a whole number, not {raw!r}", message_code="param_not_whole_number",
+                         params={"name": "version", "value": raw}) from None
 
 
 def _bounded(raw: Any, name: str, low: int, high: int) -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise BadRequest(f"{name!r} must be a whole number, not {raw!r}") from None
+        raise BadRequest(f"{name!r} must be a whole number, not {raw!r}", message_code="param_not_whole_number",
+                         params={"name": name, "value": raw}) from None
     if not low <= value <= high:
-        raise BadRequest(f"{name!r} must be between {low} and {high}, not {value}")
+        raise BadRequest(f"{name!r} must be between {low} and {high}, not {value}",
+                         message_code="param_out_of_range",
+                         params={"name": name, "low": low, "high": high, "value": value})
     return value

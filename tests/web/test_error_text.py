@@ -36,3 +36,12 @@ def test_every_chinese_code_is_an_engine_code_with_the_same_params() -> None:
         return {name for _, name, _, _ in string.Formatter().parse(template) if name}
     assert {code: template for code, template in ZH.items()
             if code not in error_codes.MESSAGES or not names(template) <= names(error_codes.MESSAGES[code])} == {}
+
+
+def test_a_problem_of_another_record_is_worded_with_its_cause(app: Flask) -> None:
+    error = FieldError("qty", "Contract C-1: must be at least 0", code="in_parent_record",
+                       params={"entity": "Contract", "id": "C-1", "message": "must be at least 0",
+                               "cause": {"code": "min", "params": {"min": "0"}}})
+    assert error_codes.render(error.code, error.params) == error.message
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert field_message(error) == "Contract C-1：不能小于 0"

@@ -53,6 +53,13 @@ ZH: dict[str, str] = {
     "ref_name_unreadable": "您无权查看该类记录，请填写记录编号",
     "duplicate_in_file": "{value!r} 与本文件第 {row} 行重复",
     "numbering_source_empty": "编号取自 {names}：请先填写",
+    "unique_key": "这组值已被其他记录使用{held_by}",
+    "unique_key_message": "{message}{held_by}",   # declared by the module, already in the reader's language
+    # a problem of another record a write recomputes: `cause` is that problem's code and params
+    "in_parent_record": "{entity} {id}：{message}",
+    "in_network_group": "{entity} 分组 {group}：{message}",
+    "effect_create_failed": "新建 {entity}：{message}",
+    "effect_update_failed": "更新 {entity}：{message}",
 }
 
 
@@ -61,6 +68,10 @@ def error_text(code: str, params: Mapping[str, Any], language_code: str, message
     if language_code != "zh":
         return message
     template = ZH.get(code)
+    cause = params.get("cause")
+    if isinstance(cause, Mapping) and "message" in params:  # the wrapped problem in the reader's words too
+        params = {**params, "message": error_text(str(cause.get("code")), cause.get("params") or {}, language_code,
+                                                  str(params["message"]))}
     if template is not None:
         try:
             return template.format(**params)
