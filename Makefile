@@ -22,7 +22,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine web designer admin cli app.py
+	$(BIN)/mypy engine web designer admin cli demo app.py
 	$(BIN)/lint-imports
 
 # The browser tests drive Debian's Chromium; without a CJK font Chinese renders as empty boxes.

@@ -18,9 +18,9 @@ from designer.api import designer_api
 from designer.pages import designer_pages
 from designer.people_api import people_api
 from designer.people_pages import people_pages
-from engine import plugin_registry
 from engine.errors import FormworkError
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from web import api, errors, input_guard, pages, request_limits, security_headers
 
 __all__ = ["cli", "create_app", "main"]

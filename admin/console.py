@@ -1,7 +1,8 @@
 """The operators' console at /admin (flask-admin views over engine services; operators log in apart from tenants).
 
 flask-admin's ModelView is not used on purpose: it would query tenant tables without a tenant scope,
-which the engine refuses. Each view calls an engine service instead (engine/oversight.py, engine/jobs.py).
+which the engine refuses. Each view calls an engine service instead (engine/tenancy/oversight.py,
+engine/storage/jobs.py).
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from werkzeug.wrappers import Response
 
-from engine import jobs, licenses, login_throttle, operators, oversight
 from engine.errors import FormworkError
 from engine.runtime import Formwork
+from engine.storage import jobs
+from engine.tenancy import licenses, login_throttle, operators, oversight
 from web.login_guard import TooManyAttempts, guarded
 from web.redirects import local_path
 from web.ui.i18n import in_chinese

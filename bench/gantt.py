@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo  # noqa: E402
 from engine import tenancy  # noqa: E402
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo  # noqa: E402
 from engine.runtime import Formwork  # noqa: E402
 from engine.storage.models import Record  # noqa: E402
 

@@ -6,7 +6,8 @@ import sys
 import click
 
 from cli.common import command_engine
-from engine import audit, tenancy
+from engine import tenancy
+from engine.security import audit
 
 
 @click.group("audit", help="Inspect the audit log.")

@@ -7,7 +7,7 @@ import click
 
 from cli.common import command_engine
 from cli.environment import uploads_path
-from engine import backup
+from engine.ops import backup
 
 
 @click.command("export", help="Write a tenant's complete backup to FILE: a tar archive (gzip when FILE ends with "

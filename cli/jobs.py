@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from cli.common import command_engine
-from engine import jobs
+from engine.storage import jobs
 
 
 @click.group("jobs", help="Inspect background jobs and retry incidents (jobs that failed for good).")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from cli.common import command_engine
-from engine import licenses, tenancy
+from engine import tenancy
+from engine.tenancy import licenses
 
 
 @click.group("license", help="Issue signed licenses (operator key) and apply them to tenants.")

@@ -10,7 +10,7 @@ import click
 
 from cli.common import command_engine, fail, redacted
 from cli.environment import database_url
-from engine.demo import create_demo
+from demo.data import create_demo
 from engine.errors import NotFound
 from engine.runtime import Formwork
 

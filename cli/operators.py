@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from cli.common import command_engine
-from engine import operators
+from engine.tenancy import operators
 
 
 @click.group("operator", help="Platform operators: the accounts of the /admin console.")

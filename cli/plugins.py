@@ -6,8 +6,9 @@ import json
 import click
 
 from cli.common import command_engine
-from engine import plugin_registry, tenancy
+from engine import tenancy
 from engine.errors import BadRequest
+from engine.tenancy import plugin_registry
 
 
 @click.group("plugin", help="List installed plugins; enable or disable them for a tenant.")

@@ -7,8 +7,8 @@ import click
 
 from cli import audit, backup, jobs, licenses, modules, operations, operators, plugins, tenants, users
 from cli.common import CliState, fail
-from engine import plugin_registry
 from engine.errors import FormworkError
+from engine.tenancy import plugin_registry
 
 
 class FormworkCommands(click.Group):

@@ -8,8 +8,8 @@ import click
 
 from cli.common import command_engine, tenant_admin
 from engine import tenancy
-from engine.adjustment_report import diff_lines, report_lines
-from engine.overlays import read_overlay
+from engine.customization.overlays import read_overlay
+from engine.reports.adjustment_report import diff_lines, report_lines
 
 
 @click.group(help="Create tenants and choose their modules.")

@@ -5,7 +5,7 @@ import click
 
 from cli.common import command_engine, tenant_admin
 from engine import tenancy
-from engine.invitations import Link
+from engine.tenancy.invitations import Link
 
 
 @click.group(help="Manage users of a tenant.")

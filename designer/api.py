@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from engine.customization.overlays import MAIN, Overlay
+from engine.customization.process_editor import ProcessEditor
+from engine.customization.publishing import Adjustments
 from engine.errors import BadRequest, DeclarationError, Problem
-from engine.overlays import MAIN, Overlay
-from engine.process_editor import ProcessEditor
-from engine.publishing import Adjustments
 from web.api import body, current_actor, formwork
 from web.errors import error_response
 

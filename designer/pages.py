@@ -12,13 +12,13 @@ from werkzeug.wrappers import Response
 
 from designer import overlay_form
 from designer.words import w
-from engine.adjustment_report import diff_lines
+from engine.customization.overlays import MAIN, Overlay
+from engine.customization.process_editor import ProcessEditor
+from engine.customization.publishing import Adjustments
 from engine.declarations.model import ModuleSpec
 from engine.errors import BadRequest, DeclarationError, FormworkError, PermissionDenied, Problem
-from engine.overlays import MAIN, Overlay
-from engine.process_editor import ProcessEditor
-from engine.publishing import Adjustments
-from engine.records import Records
+from engine.records.service import Records
+from engine.reports.adjustment_report import diff_lines
 from web.errors import status_of
 from web.ui import session_check
 from web.ui.error_page import error_page

@@ -9,9 +9,9 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from engine.errors import BadRequest
-from engine.invitations import Link
-from engine.licenses import as_utc
-from engine.people import People
+from engine.people.service import People
+from engine.tenancy.invitations import Link
+from engine.tenancy.licenses import as_utc
 from web.api import body, current_actor, formwork, language
 
 people_api = Blueprint("people_api", __name__, url_prefix="/api/v1/designer/users")

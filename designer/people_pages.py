@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 
 from designer.pages import check_request, engine_error, http_error
 from designer.words import w
-from engine import invitations, membership
 from engine.errors import FormworkError, NotFound
-from engine.invitations import Link
-from engine.licenses import as_utc
-from engine.people import People
+from engine.people import membership
+from engine.people.service import People
 from engine.storage.models import User
+from engine.tenancy import invitations
+from engine.tenancy.invitations import Link
+from engine.tenancy.licenses import as_utc
 from web.errors import status_of
 from web.ui.i18n import engine_message, language
 from web.ui.layout import render

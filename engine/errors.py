@@ -11,7 +11,7 @@ class FormworkError(Exception):
     """Base of every error Formwork raises on purpose; `code` is stable for API clients.
 
     `code` is the kind of failure (one per class, it picks the HTTP status); `message_code` names
-    this very message in engine/error_codes.py and `params` fill its placeholders, so a catalog in
+    this very message in engine/core/error_codes.py and `params` fill its placeholders, so a catalog in
     another language can say the same thing (`message` stays the English text).
     """
 
@@ -77,7 +77,7 @@ class FormulaRuntimeError(FormworkError):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One field's problem: `code` names the message in engine/error_codes.py, `params` fill it."""
+    """One field's problem: `code` names the message in engine/core/error_codes.py, `params` fill it."""
 
     field: str
     message: str

@@ -9,23 +9,27 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, licenses, plugin_registry, scan, seeds, tenancy
-from engine.approvals import TIMER_JOB, Approvals
-from engine.catalog import Catalog
+from engine.approvals.service import TIMER_JOB, Approvals
+from engine.customization.catalog import Catalog
+from engine.customization.publishing import Adjustments
+from engine.customization.tenant_context import TenantContexts
+from engine.customization.tenant_versions import TenantVersions
 from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
 from engine.declarations.model import ModuleSpec
 from engine.errors import DeclarationError, FormworkError, NotFound
 from engine.formula.context import local_zone
-from engine.people import People
-from engine.plugin_host import PluginHost
-from engine.publishing import Adjustments
-from engine.records import Records
+from engine.people.service import People
+from engine.plugins.host import PluginHost
+from engine.records import seeds
+from engine.records.service import Records
+from engine.reports import scan
+from engine.storage import jobs
 from engine.storage.database import Database
 from engine.storage.migrate import upgrade
 from engine.storage.workflow_models import ProcessInstance
-from engine.tenancy import Actor
-from engine.tenant_context import TenantContexts
-from engine.tenant_versions import TenantVersions
+from engine.tenancy import licenses, plugin_registry
+from engine.tenancy import tenants as tenancy
+from engine.tenancy.tenants import Actor
 from engine.workflow import ProcessSpec
 
 READING = "this is a read-only request: it changes nothing"

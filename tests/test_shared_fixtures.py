@@ -2,9 +2,10 @@
 and every fresh tenant starts with the same declared modules."""
 from __future__ import annotations
 
-from engine import plugin_registry, tenancy
+from engine import tenancy
 from engine.declarations.loader import module_name_of, read_folder
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from tests.conftest import BUILTIN_MODULES, TENANT_MODULES, TEST_MODULES
 
 

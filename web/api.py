@@ -7,13 +7,15 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine import files, licenses, login_throttle, plugin_registry, tenancy
-from engine.approvals import Approvals
+from engine import tenancy
+from engine.approvals.service import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
-from engine.json_schema import record_schema
-from engine.records import Records
-from engine.reports import run_report
+from engine.fields.json_schema import record_schema
+from engine.records import files
+from engine.records.service import Records
+from engine.reports.service import run_report
 from engine.runtime import Formwork
+from engine.tenancy import licenses, login_throttle, plugin_registry
 from web.describe import describe_module
 from web.login_guard import guarded, token_lifetime
 from web.openapi import openapi_document

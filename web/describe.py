@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.declarations.model import Action, FieldSpec, ModuleSpec
-from engine.records import Records
-from engine.values import to_json
+from engine.fields.values import to_json
+from engine.records.service import Records
 
 
 def describe_field(spec: FieldSpec, language: str) -> dict[str, Any]:

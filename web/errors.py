@@ -22,7 +22,7 @@ from engine.errors import (
     PluginNotEnabled,
     RecordInvalid,
 )
-from engine.login_throttle import TooManyAttempts
+from engine.tenancy.login_throttle import TooManyAttempts
 from engine.workflow import ProcessFailed, StateMismatch
 
 STATUS: dict[type[FormworkError], int] = {

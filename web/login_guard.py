@@ -1,7 +1,7 @@
 """The web side of login throttling: which keys an attempt counts against, from the app's settings.
 
 Every page and endpoint that takes a password or a secret link guards it with `guarded(...)`; the counting
-itself is engine/login_throttle.py, in the database, so all workers and hosts share it.
+itself is engine/tenancy/login_throttle.py, in the database, so all workers and hosts share it.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from flask import current_app, request
 
-from engine import login_throttle
-from engine.login_throttle import TooManyAttempts as TooManyAttempts
 from engine.runtime import Formwork
+from engine.tenancy import login_throttle
+from engine.tenancy.login_throttle import TooManyAttempts as TooManyAttempts
 
 
 def client_address() -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.json_schema import record_schema
-from engine.records import MAX_LIMIT, MAX_OFFSET, Records
+from engine.fields.json_schema import record_schema
+from engine.records.service import MAX_LIMIT, MAX_OFFSET, Records
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {
@@ -77,7 +77,7 @@ def _error(description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ERROR}}, **extra}
 
 
-# Answers shared by many operations (web/login_guard.py, web/request_limits.py, engine/tenancy.py).
+# Answers shared by many operations (web/login_guard.py, web/request_limits.py, engine/tenancy/tenants.py).
 AUTH_RESPONSES = {
     "Unauthorized": _error("no valid token: error code `unauthorized` (missing, unknown or revoked token, or a "
                            "deactivated user) or `token_expired` (the token outlived FORMWORK_TOKEN_HOURS: log in "

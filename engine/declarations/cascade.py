@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core.suggestions import suggest
 from engine.declarations.model import Effect, Lookup, Rollup
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, Formula, FType, ftype_for
-from engine.suggestions import suggest
 
 
 class CascadeCompiler(ModuleScope):

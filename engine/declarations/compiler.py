@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine import field_types, patterns
+from engine.core import field_types, patterns
+from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
 from engine.declarations.model import (
@@ -27,7 +28,6 @@ from engine.declarations.network import compile_network
 from engine.declarations.order import computed_order
 from engine.declarations.reporting import compile_kpi, compile_report
 from engine.formula import Environment, Formula, ftype_for
-from engine.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.workflow import load_processes
 
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module

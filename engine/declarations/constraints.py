@@ -5,11 +5,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.core.suggestions import suggest
 from engine.declarations.model import ConflictCheck, FieldSpec, Mask, Numbering, NumberPart, UniqueKey
 from engine.declarations.module_scope import ModuleScope, Path, label_of
 from engine.errors import FormulaError, Problem
 from engine.formula import Environment, Formula, SqlProbe, compile_formula, ftype_for
-from engine.suggestions import suggest
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 SEQ = re.compile(r"seq(?::(\d+))?")

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine import field_types
+from engine.core import field_types
+from engine.core.suggestions import suggest
 from engine.declarations.model import FIELD_TYPES, Label, ModuleSpec
 from engine.declarations.source_map import Source
 from engine.errors import FormulaError, Problem
 from engine.formula import Environment, FieldInfo, Formula, FType, compile_formula, ftype_for
-from engine.suggestions import suggest
 
 Path = tuple[str | int, ...]
 MULTIPLE_TYPES = frozenset({"user", "attachment"})  # `multiple: true` makes these hold a list

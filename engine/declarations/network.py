@@ -5,11 +5,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from engine.core.suggestions import suggest
 from engine.declarations.model import FieldSpec
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.declarations.network_spec import NETWORK_OUTPUTS, LinkType, Network
 from engine.formula import Environment, ftype_for
-from engine.suggestions import suggest
 
 # Option keys an enum column of link types may use, read case-insensitively.
 LINK_TYPE_NAMES = {

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from engine.core.suggestions import suggest
 from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
 from engine.declarations.module_scope import ModuleScope, Path, label_of
 from engine.formula import ANY, Environment, FieldInfo, Formula, ftype_for
-from engine.suggestions import suggest
 
 FIELD_PATH = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 

@@ -84,35 +84,35 @@ SQL
     `days_between(created, now()) < 7` instead.
 """
 
-from .context import Context as Context
-from .environment import Environment as Environment
-from .environment import FieldInfo as FieldInfo
-from .formula import Formula as Formula
-from .formula import compile_formula as compile_formula
-from .functions import ArgumentError as ArgumentError
-from .functions import Function as Function
-from .functions import register_function as register_function
-from .functions import unregister_function as unregister_function
-from .sql_compiled import RecordList as RecordList
-from .sql_target import ListField as ListField
-from .sql_target import SqlProbe as SqlProbe
-from .sql_target import SqlTarget as SqlTarget
-from .sql_target import bind_value as bind_value
-from .types import ANY as ANY
-from .types import BOOL as BOOL
-from .types import DATE as DATE
-from .types import DATETIME as DATETIME
-from .types import MONEY as MONEY
-from .types import NULL as NULL
-from .types import NUMBER as NUMBER
-from .types import REF as REF
-from .types import ROW as ROW
-from .types import ROWS as ROWS
-from .types import TEXT as TEXT
-from .types import TEXT_LIST as TEXT_LIST
-from .types import FType as FType
-from .types import Kind as Kind
-from .types import ftype_for as ftype_for
+from engine.formula.context import Context as Context
+from engine.formula.environment import Environment as Environment
+from engine.formula.environment import FieldInfo as FieldInfo
+from engine.formula.formula import Formula as Formula
+from engine.formula.formula import compile_formula as compile_formula
+from engine.formula.functions import ArgumentError as ArgumentError
+from engine.formula.functions import Function as Function
+from engine.formula.functions import register_function as register_function
+from engine.formula.functions import unregister_function as unregister_function
+from engine.formula.sql.compiled import RecordList as RecordList
+from engine.formula.sql.target import ListField as ListField
+from engine.formula.sql.target import SqlProbe as SqlProbe
+from engine.formula.sql.target import SqlTarget as SqlTarget
+from engine.formula.sql.target import bind_value as bind_value
+from engine.formula.types import ANY as ANY
+from engine.formula.types import BOOL as BOOL
+from engine.formula.types import DATE as DATE
+from engine.formula.types import DATETIME as DATETIME
+from engine.formula.types import MONEY as MONEY
+from engine.formula.types import NULL as NULL
+from engine.formula.types import NUMBER as NUMBER
+from engine.formula.types import REF as REF
+from engine.formula.types import ROW as ROW
+from engine.formula.types import ROWS as ROWS
+from engine.formula.types import TEXT as TEXT
+from engine.formula.types import TEXT_LIST as TEXT_LIST
+from engine.formula.types import FType as FType
+from engine.formula.types import Kind as Kind
+from engine.formula.types import ftype_for as ftype_for
 
 __all__ = [
     "ANY",

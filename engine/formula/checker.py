@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..errors import FormulaError
-from . import ast
-from .environment import Environment
-from .functions import FUNCTIONS, ArgumentError, FunctionRegistry
-from .ir import (
+from engine.errors import FormulaError
+from engine.formula import ast
+from engine.formula.environment import Environment
+from engine.formula.functions import FUNCTIONS, ArgumentError, FunctionRegistry
+from engine.formula.ir import (
     Aggregate,
     AggregateName,
     Arith,
@@ -31,10 +31,10 @@ from .ir import (
     Negate,
     Not,
 )
-from .names import did_you_mean, resolve_name
-from .operators import OperatorTypeError, arithmetic, check_comparison, check_membership
-from .parser import error_at
-from .types import BOOL, NULL, NUMBER, TEXT, FType, Kind, unify
+from engine.formula.library.operators import OperatorTypeError, arithmetic, check_comparison, check_membership
+from engine.formula.names import did_you_mean, resolve_name
+from engine.formula.parser import error_at
+from engine.formula.types import BOOL, NULL, NUMBER, TEXT, FType, Kind, unify
 
 AGGREGATES: frozenset[AggregateName] = frozenset({"sum", "count", "avg", "min", "max"})
 _COMPARISONS: dict[str, CompareOp] = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}

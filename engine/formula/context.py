@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .values import aware
+from engine.formula.values import aware
 
 RefLoader = Callable[[str, str], Mapping[str, Any] | None]
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

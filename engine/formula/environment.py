@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .types import ROWS, FType
+from engine.formula.types import ROWS, FType
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from . import values
-from .context import Context
-from .functions import Function
-from .ir import (
+from engine.formula import values
+from engine.formula.context import Context
+from engine.formula.functions import Function
+from engine.formula.ir import (
     Aggregate,
     Arith,
     ArithMode,
@@ -37,7 +37,7 @@ from .ir import (
     TableColumn,
     UserAttr,
 )
-from .types import FType, Kind
+from engine.formula.types import FType, Kind
 
 Evaluator = Callable[[Context], Any]
 

@@ -10,19 +10,19 @@ from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..errors import FormulaRuntimeError
-from . import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
-from .ast import Pos
-from .checker import check
-from .context import Context, RefLoader
-from .environment import Environment
-from .evaluator import Evaluator, compile_evaluator
-from .ir import Expr
-from .parser import error_at, parse
-from .sql import compile_sql
-from .sql_target import SqlTarget
-from .types import FType
-from .values import ValueFailure
+from engine.errors import FormulaRuntimeError
+from engine.formula.ast import Pos
+from engine.formula.checker import check
+from engine.formula.context import Context, RefLoader
+from engine.formula.environment import Environment
+from engine.formula.evaluator import Evaluator, compile_evaluator
+from engine.formula.ir import Expr
+from engine.formula.library import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
+from engine.formula.parser import error_at, parse
+from engine.formula.sql.target import SqlTarget
+from engine.formula.sql.translate import compile_sql
+from engine.formula.types import FType
+from engine.formula.values import ValueFailure
 
 _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 

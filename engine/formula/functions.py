@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 
-from .types import FType
+from engine.formula.types import FType
 
 # The SQL implementation receives one SQLAlchemy expression per argument (a Python list of
 # bound values for a list known before the query runs; with `sql_takes_lists`, a `RecordList`

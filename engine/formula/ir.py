@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .ast import Pos
-from .functions import Function
-from .types import FType
+from engine.formula.ast import Pos
+from engine.formula.functions import Function
+from engine.formula.types import FType
 
 ArithMode = Literal[
     "add", "sub", "mul", "div", "mod", "concat",

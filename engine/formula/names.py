@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import FormulaError
-from . import ast
-from .environment import Environment
-from .ir import Expr, Field, Param, RefField, TableColumn, UserAttr
-from .types import TEXT, TEXT_LIST, FType, Kind
+from engine.errors import FormulaError
+from engine.formula import ast
+from engine.formula.environment import Environment
+from engine.formula.ir import Expr, Field, Param, RefField, TableColumn, UserAttr
+from engine.formula.types import TEXT, TEXT_LIST, FType, Kind
 
 _V = TypeVar("_V")
 Fail = Callable[[str, ast.Pos], FormulaError]

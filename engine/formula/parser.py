@@ -9,8 +9,8 @@ from decimal import Decimal
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..errors import FormulaError
-from .ast import Binary, Call, ListLiteral, Literal, Name, Node, Pos, Unary
+from engine.errors import FormulaError
+from engine.formula.ast import Binary, Call, ListLiteral, Literal, Name, Node, Pos, Unary
 
 # Lark's expected terminals, grouped into what a user would call them.
 _VALUE_STARTS = frozenset({"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "TRUE", "FALSE", "NULL"})

@@ -18,7 +18,7 @@ from decimal import (
 )
 from typing import Any
 
-from .types import FType, Kind
+from engine.formula.types import FType, Kind
 
 DECIMAL = Context(prec=28, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
 ZERO = Decimal(0)

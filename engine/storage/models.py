@@ -38,9 +38,9 @@ class Tenant(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # The applied signed license (engine/licenses.py); plan, seats, modules and expiry above mirror it.
+    # The applied signed license (engine/tenancy/licenses.py); plan, seats, modules and expiry above mirror it.
     license_token: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # Moves on every change to what engine/tenant_context.py caches; instance state, left out of backups.
+    # Moves on every change to what engine/customization/tenant_context.py caches; instance state, left out of backups.
     context_stamp: Mapped[int] = mapped_column(BigInteger, default=fresh_stamp, server_default="0")
 
 
@@ -76,7 +76,7 @@ class User(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # A browser session remembers the generation it was opened in; logout, a new password and
-    # deactivation move it on, which ends every session opened before (engine/tenancy.py).
+    # deactivation move it on, which ends every session opened before (engine/tenancy/tenants.py).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

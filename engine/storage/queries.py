@@ -27,18 +27,18 @@ from sqlalchemy import or_ as sql_or
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
+from engine.core.suggestions import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
 from engine.errors import BadRequest, FormulaError
+from engine.fields.values import to_json
 from engine.formula import BOOL, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
-from engine.suggestions import suggest
-from engine.values import to_json
 
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
 
 
 class Evaluation(Protocol):
-    """What a user's filters may read besides the records (engine.compute.Evaluation)."""
+    """What a user's filters may read besides the records (engine.records.compute.Evaluation)."""
 
     @property
     def params(self) -> Mapping[str, Any]: ...
@@ -51,7 +51,7 @@ class Evaluation(Protocol):
 
 
 class Reader(Protocol):
-    """What the actor may learn through their own formulas (engine.permissions.Reader)."""
+    """What the actor may learn through their own formulas (engine.security.permissions.Reader)."""
 
     def may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool: ...
 

@@ -1,6 +1,6 @@
 """Version stamps of what each process caches per tenant: read in one statement, moved by every change to it.
 
-A tenant's context (engine/tenant_context.py) comes from `tenants` (its licence), `tenant_modules`,
+A tenant's context (engine/customization/tenant_context.py) comes from `tenants` (its licence), `tenant_modules`,
 `tenant_module_versions`, `tenant_plugins` and the module catalog. Every flush that changes one of those moves the
 tenant's `context_stamp` (or the catalog's stamp in `platform_stamps`) in the same transaction, so another process
 sees the change at its next request by reading two numbers, not the rows. A write that goes around the ORM (a

@@ -46,26 +46,26 @@ Not supported (each is a load problem that says what to use instead)
     `name = expression` lines, and anything written in Python.
 """
 
-from . import services as services
-from .cache import ProcessCache as ProcessCache
-from .errors import InvalidDecision as InvalidDecision
-from .errors import InvalidProcessData as InvalidProcessData
-from .errors import ProcessFailed as ProcessFailed
-from .errors import ProcessFinished as ProcessFinished
-from .errors import StateMismatch as StateMismatch
-from .errors import TaskNotFound as TaskNotFound
-from .errors import TaskNotReady as TaskNotReady
-from .errors import UnsupportedState as UnsupportedState
-from .expressions import ScriptContext as ScriptContext
-from .expressions import ServiceCaller as ServiceCaller
-from .loader import load_processes as load_processes
-from .run import OpenTask as OpenTask
-from .run import ProcessRun as ProcessRun
-from .serializer import check_state as check_state
-from .spec import DECISIONS as DECISIONS
-from .spec import ProcessSpec as ProcessSpec
-from .spec import TaskMeta as TaskMeta
-from .variables import PROCESS_VARIABLES as PROCESS_VARIABLES
+from engine.workflow import services as services
+from engine.workflow.cache import ProcessCache as ProcessCache
+from engine.workflow.errors import InvalidDecision as InvalidDecision
+from engine.workflow.errors import InvalidProcessData as InvalidProcessData
+from engine.workflow.errors import ProcessFailed as ProcessFailed
+from engine.workflow.errors import ProcessFinished as ProcessFinished
+from engine.workflow.errors import StateMismatch as StateMismatch
+from engine.workflow.errors import TaskNotFound as TaskNotFound
+from engine.workflow.errors import TaskNotReady as TaskNotReady
+from engine.workflow.errors import UnsupportedState as UnsupportedState
+from engine.workflow.loader import load_processes as load_processes
+from engine.workflow.run import OpenTask as OpenTask
+from engine.workflow.run import ProcessRun as ProcessRun
+from engine.workflow.scripts.expressions import ScriptContext as ScriptContext
+from engine.workflow.scripts.expressions import ServiceCaller as ServiceCaller
+from engine.workflow.serializer import check_state as check_state
+from engine.workflow.spec import DECISIONS as DECISIONS
+from engine.workflow.spec import ProcessSpec as ProcessSpec
+from engine.workflow.spec import TaskMeta as TaskMeta
+from engine.workflow.variables import PROCESS_VARIABLES as PROCESS_VARIABLES
 
 __all__ = [
     "DECISIONS",

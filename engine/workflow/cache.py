@@ -8,10 +8,10 @@ from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..errors import Problem
-from ..formula import Environment, FType
-from .loader import load_processes
-from .spec import ProcessSpec
+from engine.errors import Problem
+from engine.formula import Environment, FType
+from engine.workflow.loader import load_processes
+from engine.workflow.spec import ProcessSpec
 
 Loaded = tuple[ProcessSpec | None, tuple[Problem, ...]]
 

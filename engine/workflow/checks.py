@@ -10,12 +10,18 @@ import difflib
 from collections.abc import Collection
 from typing import Any, Protocol
 
-from ..formula import BOOL, NUMBER, Environment, FType, Kind
-from . import services
-from .bpmn_parser import BPMN_NS, CAMUNDA_NS, ZEEBE_NS, bpmn_tag, topic_of
-from .dialects import looks_like_python
-from .expressions import ExpressionError, ExpressionTable, compile_expression, compile_script, compile_timer
-from .variables import PROCESS_VARIABLES, scripts_of
+from engine.formula import BOOL, NUMBER, Environment, FType, Kind
+from engine.workflow import services
+from engine.workflow.bpmn_parser import BPMN_NS, CAMUNDA_NS, ZEEBE_NS, bpmn_tag, topic_of
+from engine.workflow.scripts.dialects import looks_like_python
+from engine.workflow.scripts.expressions import (
+    ExpressionError,
+    ExpressionTable,
+    compile_expression,
+    compile_script,
+    compile_timer,
+)
+from engine.workflow.variables import PROCESS_VARIABLES, scripts_of
 
 _UNSUPPORTED = {
     "businessRuleTask": "business rule tasks (DMN) are not supported; use an exclusive gateway with conditions",

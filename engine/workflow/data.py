@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .dialects import ASSIGNEE_SUBMITTER
-from .errors import InvalidProcessData
+from engine.workflow.errors import InvalidProcessData
+from engine.workflow.scripts.dialects import ASSIGNEE_SUBMITTER
 
 _SCALARS = (str, bool, int, Decimal, date, type(None))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BadRequest, Conflict, FormworkError, NotFound
+from engine.errors import BadRequest, Conflict, FormworkError, NotFound
 
 
 class TaskNotFound(NotFound):

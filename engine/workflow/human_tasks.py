@@ -7,12 +7,12 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..formula import Environment, Kind
-from .bpmn_parser import BPMN_NS, bpmn_tag, read_assignment
-from .checks import ElementChecker, Report
-from .dialects import ASSIGNEE_SUBMITTER, assignee_name, is_submitter_role
-from .spec import TaskMeta
-from .variables import PROCESS_VARIABLES
+from engine.formula import Environment, Kind
+from engine.workflow.bpmn_parser import BPMN_NS, bpmn_tag, read_assignment
+from engine.workflow.checks import ElementChecker, Report
+from engine.workflow.scripts.dialects import ASSIGNEE_SUBMITTER, assignee_name, is_submitter_role
+from engine.workflow.spec import TaskMeta
+from engine.workflow.variables import PROCESS_VARIABLES
 
 HUMAN_TASKS = frozenset({"userTask", "manualTask", "task"})
 BUILT_IN_ROLES = ("admin",)

@@ -12,14 +12,14 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from ..errors import Problem
-from ..formula import Environment, FType
-from .bpmn_parser import BPMN_NS, FormworkBpmnParser, bpmn_tag, parse_xml, prepare_for_sharing
-from .checks import ElementChecker, Report, element_label, owner_of
-from .expressions import ExpressionTable
-from .human_tasks import HUMAN_TASKS, HumanTaskReader, lane_index
-from .spec import ProcessSpec, TaskMeta
-from .variables import process_environment
+from engine.errors import Problem
+from engine.formula import Environment, FType
+from engine.workflow.bpmn_parser import BPMN_NS, FormworkBpmnParser, bpmn_tag, parse_xml, prepare_for_sharing
+from engine.workflow.checks import ElementChecker, Report, element_label, owner_of
+from engine.workflow.human_tasks import HUMAN_TASKS, HumanTaskReader, lane_index
+from engine.workflow.scripts.expressions import ExpressionTable
+from engine.workflow.spec import ProcessSpec, TaskMeta
+from engine.workflow.variables import process_environment
 
 logger = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from ..errors import FormulaRuntimeError
-from . import timers
-from .bpmn_parser import TopicServiceTask
-from .data import check_data, resolve_assignee
-from .errors import (
+from engine.errors import FormulaRuntimeError
+from engine.workflow import timers
+from engine.workflow.bpmn_parser import TopicServiceTask
+from engine.workflow.data import check_data, resolve_assignee
+from engine.workflow.errors import (
     InvalidDecision,
     InvalidProcessData,
     ProcessFailed,
@@ -33,11 +33,11 @@ from .errors import (
     TaskNotFound,
     TaskNotReady,
 )
-from .expressions import ScriptContext
-from .script_engine import FormulaScriptEngine
-from .serializer import dump_workflow, restore_workflow
-from .spec import DECISIONS, ProcessSpec, TaskMeta
-from .variables import PROCESS_VARIABLES
+from engine.workflow.scripts.expressions import ScriptContext
+from engine.workflow.scripts.script_engine import FormulaScriptEngine
+from engine.workflow.serializer import dump_workflow, restore_workflow
+from engine.workflow.spec import DECISIONS, ProcessSpec, TaskMeta
+from engine.workflow.variables import PROCESS_VARIABLES
 
 _INITIAL = {"decision": None, "comment": None, "actor": None, "approvals": 0, "rejections": 0}
 

@@ -22,8 +22,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
-from .errors import UnsupportedState
-from .spec import ProcessSpec
+from engine.workflow.errors import UnsupportedState
+from engine.workflow.spec import ProcessSpec
 
 SERIALIZER_VERSION = BpmnWorkflowSerializer.VERSION_KEY
 FORMAT = "formwork-1"

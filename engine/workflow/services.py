@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..formula import ANY, FieldInfo, FType
-from .bpmn_parser import bpmn_tag, topic_of
+from engine.formula import ANY, FieldInfo, FType
+from engine.workflow.bpmn_parser import bpmn_tag, topic_of
 
 
 @dataclass(frozen=True)

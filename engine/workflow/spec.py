@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .expressions import ExpressionTable
+from engine.workflow.scripts.expressions import ExpressionTable
 
 # The process variables every condition and script may read, besides the entity's fields.
 DECISIONS = ("approve", "reject", "return")

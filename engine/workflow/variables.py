@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..formula import ANY, NUMBER, TEXT, Environment, FieldInfo, FType
-from ..formula.types import unify
-from . import services
-from .bpmn_parser import BPMN_NS, SPIFF_NS, bpmn_tag
-from .expressions import ExpressionError, compile_script
+from engine.formula import ANY, NUMBER, TEXT, Environment, FieldInfo, FType
+from engine.formula.types import unify
+from engine.workflow import services
+from engine.workflow.bpmn_parser import BPMN_NS, SPIFF_NS, bpmn_tag
+from engine.workflow.scripts.expressions import ExpressionError, compile_script
 
 # Set by ProcessRun on every task it completes; readable by every condition and script.
 PROCESS_VARIABLES: Mapping[str, FType] = {

@@ -9,9 +9,12 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from app import cli, create_app
-from engine import audit, jobs, licenses, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.security import audit
+from engine.storage import jobs
 from engine.storage.models import User
+from engine.tenancy import licenses
 from tests.conftest import PASSWORD, add_user
 from tests.web.conftest import sign_in
 

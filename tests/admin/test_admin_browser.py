@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from app import create_app
-from engine import operators, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import operators
 from tests.browser import CHROMIUM, log_in, serving
 from tests.conftest import PASSWORD
 

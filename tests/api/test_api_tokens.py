@@ -12,8 +12,9 @@ from alembic import command
 from flask.testing import FlaskClient
 
 from app import create_app
-from engine import backup, tenancy
-from engine.passwords import token_digest
+from engine import tenancy
+from engine.core.passwords import token_digest
+from engine.ops import backup
 from engine.runtime import Formwork
 from engine.storage.migrate import alembic_config
 from engine.storage.models import ApiToken

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from engine import error_codes, tenancy
+from engine import tenancy
+from engine.core import error_codes
 from engine.runtime import Formwork
 from tests.api.test_records import delivery, make_project
 from tests.api.test_rules import RULEBOOK, TICKETS, ticket

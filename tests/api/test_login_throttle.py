@@ -10,9 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from engine import invitations, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
 from engine.storage.models import User
+from engine.tenancy import invitations
 from tests.conftest import PASSWORD, add_user
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')

@@ -7,8 +7,8 @@ import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from engine import plugin_registry
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from tests.conftest import add_user, login
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

@@ -7,8 +7,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine import audit, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.security import audit
 from tests.conftest import Api, add_user, api_creator, login, new_project, new_tenant_id
 
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import jobs, plugin_registry, tenancy
-from engine.events import HOOK_JOB
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.storage import jobs
 from engine.storage.workflow_models import Job
-from engine.tenancy import Actor
+from engine.tenancy import Actor, plugin_registry
+from engine.tenancy.plugin_events import HOOK_JOB
 from tests.cli.test_cli import FORMWORK, ROOT, run
 
 

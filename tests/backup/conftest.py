@@ -18,8 +18,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from app import cli, create_app
-from engine import licenses, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import licenses
 from tests.conftest import Api, add_user, api_creator, login, migrated, new_project
 
 DRAWING = hashlib.shake_256(b"drawing").digest(3 * 1024 * 1024 + 17)   # a few MB, incompressible

@@ -11,9 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
-from engine import audit, backup, backup_archive, files, licenses
+from engine.ops import backup, backup_archive
+from engine.records import files
 from engine.runtime import Formwork
+from engine.security import audit
 from engine.storage.models import Record, Tenant
+from engine.tenancy import licenses
 from tests.backup.conftest import DRAWING, RECEIPT, claim_body, formwork, manifest_of, members_of
 from tests.conftest import login
 

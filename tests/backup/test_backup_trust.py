@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine import backup
+from engine.ops import backup
 from engine.runtime import Formwork
 from engine.storage.models import Tenant
 from engine.storage.workflow_models import ProcessInstance

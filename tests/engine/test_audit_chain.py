@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.engine import Connection
 
-from engine import audit, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.security import audit
 from engine.storage.models import AuditAnchor, AuditEntry
 from tests.cli.test_cli import run
 
@@ -200,7 +201,7 @@ def test_audit_verify_names_the_broken_entry_and_exits_1(engine: Formwork, tenan
 
 
 def test_backups_leave_the_instances_anchor_out() -> None:
-    from engine import backup
+    from engine.ops import backup
 
     assert "audit_log" in {table.name for table in backup.tenant_tables()}
     assert "audit_anchors" not in {table.name for table in backup.tenant_tables()}

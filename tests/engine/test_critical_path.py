@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine.critical_path import Activity, Link, NetworkCycle, schedule
 from engine.declarations.model import LinkType
+from engine.records.schedule.critical_path import Activity, Link, NetworkCycle, schedule
 
 FS, SS, FF, SF = LinkType.FS, LinkType.SS, LinkType.FF, LinkType.SF
 BEFORE = date(2023, 12, 1)  # a status date before everything: the forecast is the plan

@@ -1,4 +1,4 @@
-"""Every engine error names its message by a code of engine/error_codes.py, and the code renders the message."""
+"""Every engine error names its message by a code of engine/core/error_codes.py, and the code renders the message."""
 from __future__ import annotations
 
 import ast
@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 import engine
-from engine import error_codes
-from engine.compute import check_field
+from engine.core import error_codes
 from engine.declarations.model import FieldSpec, Label
 from engine.errors import FieldError, FormworkError
-from engine.values import InvalidValue, coerce
+from engine.fields.values import InvalidValue, coerce
+from engine.records.compute import check_field
 
 ENGINE = Path(engine.__file__).parent
 # These build their message (and params) in their own __init__ from what they are given.

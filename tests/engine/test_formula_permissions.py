@@ -6,7 +6,7 @@ import pytest
 
 from engine import tenancy
 from engine.errors import FormulaError, PermissionDenied
-from engine.reports import run_report
+from engine.reports.service import run_report
 from engine.runtime import Formwork
 from engine.tenancy import Actor
 from tests.conftest import add_user

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from engine import tenancy
 from engine.errors import NotFound
 from engine.formula import BOOL, compile_formula
-from engine.records import Records
+from engine.records.service import Records
 from engine.runtime import Formwork
 from engine.storage.models import Record
 from engine.storage.queries import RecordColumns, RecordQuery

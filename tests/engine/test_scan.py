@@ -7,9 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from engine import audit, jobs, scan, tenancy
+from engine import tenancy
 from engine.formula.context import local_zone
+from engine.reports import scan
 from engine.runtime import Formwork
+from engine.security import audit
+from engine.storage import jobs
 from engine.storage.models import AuditEntry, Record
 from engine.storage.workflow_models import Job
 from tests.cli.test_cli import run

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit, tenancy
+from engine import tenancy
 from engine.errors import Conflict
 from engine.runtime import Formwork
+from engine.security import audit
 from engine.storage.database import TenantScopeMissing
 from engine.storage.indexes import desired_indexes
 from engine.storage.models import CatalogModule, Record, User

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
-from engine import plugin_registry, tenancy
-from engine.overlays import read_overlay
+from engine import tenancy
+from engine.customization.overlays import read_overlay
+from engine.customization.tenant_context import TenantContext
 from engine.plugins import Plugin
 from engine.runtime import Formwork
-from engine.tenant_context import TenantContext
+from engine.tenancy import plugin_registry
 from tests.cli.test_cli import run
 from tests.conftest import add_user, migrated, new_tenant_id, own_database
 

@@ -10,8 +10,8 @@ from formwork_excel import read_workbook
 from openpyxl import load_workbook
 
 from app import cli
-from engine import plugin_registry
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from tests.conftest import add_user
 
 RATES = [("A", "mason", "2024-01-01", "380.50"), ("B", "carpenter", "2024-03-01", "1420"),

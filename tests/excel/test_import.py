@@ -13,7 +13,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from engine import imports, tenancy
+from engine import tenancy
+from engine.records import imports
 from engine.runtime import Formwork
 from tests.conftest import add_user, api_creator, login, new_project
 from tests.excel.conftest import (
@@ -217,7 +218,7 @@ def test_export_then_import_round_trip(app: Flask, engine: Formwork, shop: str, 
 
 def test_a_big_import_reports_its_progress(app: Flask, engine: Formwork, shop: str) -> None:
     """Big enough for three checking chunks (web/pages/import_jobs.py CHUNK) and six progress steps while importing
-    (engine/imports.py `every`), each of them long enough for the poll to see."""
+    (engine/records/imports.py `every`), each of them long enough for the poll to see."""
     clerk = visitor(app, shop, "clerk")
     rows = [[f"PO-{n:05d}", "Acme 建材", date(2024, 5, 1 + n % 28), "货物", n, "", "", ""] for n in range(300)]
     step = mapped(clerk, workbook(HEADER, rows))

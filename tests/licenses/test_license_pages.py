@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from engine import licenses, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import licenses
 from tests.conftest import add_user
 from tests.web.conftest import sign_in
 

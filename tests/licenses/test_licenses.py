@@ -12,9 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import cli
-from engine import audit, licenses, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.security import audit
 from engine.storage.models import AuditEntry, Tenant
+from engine.tenancy import licenses
 from tests.conftest import PASSWORD, Api, add_user, api_creator, login, new_project, new_tenant_id
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine import tenancy
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.errors import NotFound
-from engine.reports import run_kpi, run_report
+from engine.reports.service import run_kpi, run_report
 from engine.runtime import Formwork
 from tests.conftest import Api, add_user, api_creator, login, new_project
 from tests.modules.helpers_finance import post, report, setup_world

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from flask.testing import FlaskClient
 
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine import tenancy
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
 from engine.tenancy import Actor
 from tests.conftest import (

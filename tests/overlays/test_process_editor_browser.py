@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app import create_app
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine import tenancy
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from engine import audit, tenancy
+from engine import tenancy
+from engine.customization.overlays import Overlay, read_overlay
 from engine.errors import Conflict, DeclarationError, NotFound, PermissionDenied
-from engine.overlays import Overlay, read_overlay
 from engine.runtime import Formwork
+from engine.security import audit
 from engine.storage.indexes import index_names, tenant_index_prefix
 from engine.storage.models import AuditEntry
 from tests.conftest import decide, errors_of, new_tenant_id, tasks

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from engine.core.patterns import InvalidPattern, check_pattern, fullmatches
 from engine.declarations.loader import validate_paths
-from engine.patterns import InvalidPattern, check_pattern, fullmatches
 from engine.runtime import Formwork
 from tests.conftest import Api, add_user, login
 

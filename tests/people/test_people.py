@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import audit, invitations, licenses, tenancy
+from engine import tenancy
 from engine.errors import BadRequest, Conflict, PermissionDenied, RecordInvalid
-from engine.people import LastAdmin, People
-from engine.records import Records
+from engine.people.service import LastAdmin, People
+from engine.records.service import Records
 from engine.runtime import Formwork
+from engine.security import audit
 from engine.storage.models import AuditEntry, UserInvitation
+from engine.tenancy import invitations, licenses
 from tests.conftest import PASSWORD, add_user, new_project
 
 

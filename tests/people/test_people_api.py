@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from engine import licenses, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import licenses
 from tests.conftest import PASSWORD, Api, add_user, api_creator, login, new_project
 
 

@@ -8,8 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from engine import licenses, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import licenses
 from tests.conftest import PASSWORD, add_user, new_project
 from tests.web.conftest import Visitor, sign_in
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import plugin_registry, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from tests.conftest import BACKENDS, migrated, own_database
 
 PACKAGES = Path(__file__).parent / "packages"

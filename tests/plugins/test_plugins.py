@@ -15,10 +15,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import create_app
-from engine import jobs, plugin_registry, tenancy
+from engine import tenancy
 from engine.declarations.loader import validate_paths
 from engine.runtime import Formwork
+from engine.storage import jobs
 from engine.storage.workflow_models import Job
+from engine.tenancy import plugin_registry
 from tests.cli.test_cli import run as cli
 from tests.conftest import Api, add_user, login, new_tenant_id
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, PHONE, serving
 

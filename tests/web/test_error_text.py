@@ -5,7 +5,7 @@ import string
 
 from flask import Flask
 
-from engine import error_codes
+from engine.core import error_codes
 from engine.errors import FieldError
 from tests.web.conftest import sign_in
 from tests.web.test_pages import order_form, supplier_id

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine import tenancy
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
 from tests.web.conftest import Visitor, csrf_of, sign_in
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from app import create_app
+from demo.data import DEMO_TENANT, create_demo
 from engine import tenancy
-from engine.demo import DEMO_TENANT, create_demo
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, PHONE, serving
 from tests.web.test_browser import Tab

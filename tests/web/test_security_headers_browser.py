@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from app import create_app
-from engine import operators, tenancy
-from engine.demo import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from engine import tenancy
 from engine.runtime import Formwork
+from engine.tenancy import operators
 from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving, take_csp_violations
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.workflow.dialects import Untranslatable, assignee_name, is_cron, is_iso_timer, to_formula
+from engine.workflow.scripts.dialects import Untranslatable, assignee_name, is_cron, is_iso_timer, to_formula
 
 
 @pytest.mark.parametrize(("text", "formula"), [

@@ -14,8 +14,8 @@ import pytest
 from engine.formula import MONEY, TEXT, TEXT_LIST, Environment, FieldInfo
 from engine.workflow import ProcessFailed, ProcessRun, ProcessSpec, ScriptContext, load_processes
 from engine.workflow.bpmn_parser import FormworkBpmnParser, parse_xml
-from engine.workflow.expressions import ExpressionTable
-from engine.workflow.script_engine import FormulaScriptEngine
+from engine.workflow.scripts.expressions import ExpressionTable
+from engine.workflow.scripts.script_engine import FormulaScriptEngine
 from engine.workflow.variables import process_environment
 
 BPMN = Path(__file__).parents[1] / "fixtures" / "bpmn"

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import flash, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from engine import login_throttle, tenancy
+from engine import tenancy
 from engine.errors import AuthenticationFailed
+from engine.tenancy import login_throttle
 from web.login_guard import TooManyAttempts, guarded
 from web.pages.blueprint import pages
 from web.redirects import local_path

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import EntitySpec
-from engine.records import Records
+from engine.records.service import Records
 from web.pages.blueprint import pages
 from web.pages.reporting.figures import charts_of, figures_of
 from web.pages.tasks import inbox_groups

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from engine import invitations
 from engine.errors import BadRequest, FormworkError
+from engine.tenancy import invitations
 from web.login_guard import TooManyAttempts, guarded
 from web.pages.blueprint import pages
 from web.ui.i18n import engine_message, t

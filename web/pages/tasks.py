@@ -8,9 +8,9 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from engine.approvals import Approvals
+from engine.approvals.service import Approvals
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
-from engine.records import Records
+from engine.records.service import Records
 from engine.workflow import DECISIONS
 from web.pages.auth import safe_next
 from web.pages.blueprint import pages

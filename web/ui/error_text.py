@@ -1,6 +1,6 @@
 """Engine errors in the page's language, by their code; the English message where no words are known.
 
-The engine names each message by a code with params (engine/error_codes.py). Chinese words for the
+The engine names each message by a code with params (engine/core/error_codes.py). Chinese words for the
 field-level codes live here; any other code falls back to the pattern table of i18n.in_chinese, then
 to the English message.
 """

@@ -14,7 +14,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
-from engine.values import InvalidValue, coerce, to_json
+from engine.fields.values import InvalidValue, coerce, to_json
 from web.ui.display import display_zone, format_number, local_input
 
 ROW_KEY = "_index"           # a table row's index in the posted form (rows may have gaps)

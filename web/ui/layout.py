@@ -7,9 +7,10 @@ from typing import Any
 from flask import g, make_response, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from engine import licenses, tenancy
-from engine.approvals import Approvals
-from engine.records import Records
+from engine import tenancy
+from engine.approvals.service import Approvals
+from engine.records.service import Records
+from engine.tenancy import licenses
 from web.ui import csrf
 from web.ui.display import status_tone, zone_name
 from web.ui.i18n import HTML_LANG, LANGUAGES, language, t

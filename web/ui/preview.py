@@ -1,7 +1,7 @@
 """A form's computed fields and conditions, worked out by the engine's own code while people type.
 
 Nothing is written: the values go through the same steps as `Records._finish` before its
-checks (lookups, rollups, `engine.compute.compute` with the record's evaluation), and
+checks (lookups, rollups, `engine.records.compute.compute` with the record's evaluation), and
 `visible_if` / `readonly_if` run through the same evaluation.
 """
 from __future__ import annotations
@@ -11,13 +11,13 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from engine import links
-from engine.compute import compute
 from engine.declarations.model import EntitySpec
 from engine.errors import FormworkError
+from engine.fields.values import InvalidValue, coerce
 from engine.formula import Formula
-from engine.records import EDITABLE_STATUSES, Records
-from engine.values import InvalidValue, coerce
+from engine.records import links
+from engine.records.compute import compute
+from engine.records.service import EDITABLE_STATUSES, Records
 from web.ui.forms import coerced
 
 

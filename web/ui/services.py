@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import tenancy
-from engine.approvals import Approvals
+from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import FormworkError
-from engine.records import Records
+from engine.records.service import Records
 from engine.runtime import Formwork
 from engine.storage.models import User
 from web.ui.display import Formatter, end_event_names

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine import field_types, files
+from engine.core import field_types
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError
-from engine.values import to_json
+from engine.fields.values import to_json
+from engine.records import files
 from web.ui.display import Formatter, as_decimal, format_number, size_text
 from web.ui.forms import ROW_KEY, Raw, default_of, raw_value
 from web.ui.i18n import t

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).parents[1]))  # runs whether or not the pa
 
 from formwork_example import plugin, with_tax
 
-from engine import plugin_registry, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
-from engine.tenancy import Actor
+from engine.tenancy import Actor, plugin_registry
 
 MODULE = """\
 module: example_orders

@@ -25,9 +25,9 @@ from formwork_notify import plugin
 from formwork_notify.channels import dingtalk_url
 
 from app import create_app
-from engine import plugin_registry, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
-from engine.tenancy import Actor
+from engine.tenancy import Actor, plugin_registry
 
 PASSWORD = "secret-pw"
 MODULE = """\

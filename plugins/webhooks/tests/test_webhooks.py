@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from formwork_webhooks import DELIVERIES, plugin
 
 from app import cli
-from engine import plugin_registry, tenancy
+from engine import tenancy
 from engine.runtime import Formwork
-from engine.tenancy import Actor
+from engine.tenancy import Actor, plugin_registry
 
 SECRET = "s3cret-key"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from flask import Response, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from engine import files
 from engine.declarations.model import EntitySpec
 from engine.errors import BadRequest, FieldError, NotFound
-from engine.records import Records
+from engine.records import files
+from engine.records.service import Records
 from web.pages.blueprint import pages
 from web.ui.display import size_text
 from web.ui.forms import Raw

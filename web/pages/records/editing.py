@@ -7,11 +7,11 @@ from typing import Any
 from flask import flash, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from engine.approvals import Approvals
+from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
-from engine.records import Records
-from engine.values import to_json
+from engine.fields.values import to_json
+from engine.records.service import Records
 from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links, posted_files, save_uploads
 from web.pages.records.record import warning_lines

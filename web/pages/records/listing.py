@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from engine.declarations.model import NUMERIC_TYPES, SYSTEM_FIELDS, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
-from engine.records import Page, Records
+from engine.records.service import Page, Records
 from web.pages.blueprint import pages
 from web.pages.records import saved_views
 from web.pages.records.filters import (

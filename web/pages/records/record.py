@@ -9,10 +9,10 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from engine.approvals import Approvals
+from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
-from engine.records import Records
+from engine.records.service import Records
 from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links
 from web.ui.display import Formatter, as_decimal, format_moment, format_number, status_tone

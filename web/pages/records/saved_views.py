@@ -7,10 +7,10 @@ from urllib.parse import parse_qsl, urlencode
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from engine import saved_views
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest
-from engine.records import Records
+from engine.records.service import Records
+from engine.reports import saved_views
 from web.pages.blueprint import pages
 from web.ui.i18n import t
 from web.ui.services import approvals

@@ -14,8 +14,8 @@ from decimal import Decimal
 from flask import request, url_for
 from werkzeug.wrappers import Response
 
-from engine.records import Records
-from engine.reports import report_of, run_report
+from engine.records.service import Records
+from engine.reports.service import report_of, run_report
 from web.pages.blueprint import pages
 from web.pages.reporting.report_data import MAX_OPTIONS
 from web.ui.i18n import t

@@ -7,8 +7,8 @@ from typing import Any
 from flask import url_for
 
 from engine.errors import NotFound, PermissionDenied, PluginNotEnabled
-from engine.records import Records
-from engine.reports import may_run, report_of, run_kpi, run_report
+from engine.records.service import Records
+from engine.reports.service import may_run, report_of, run_kpi, run_report
 from web.pages.reporting.report_data import build_table, chart_of
 from web.ui.display import as_decimal
 from web.ui.i18n import t

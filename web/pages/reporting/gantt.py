@@ -13,7 +13,7 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import Action
-from engine.reports import documents
+from engine.reports.service import documents
 from web.pages.blueprint import pages
 from web.ui.layout import render
 from web.ui.services import approvals, formatter, quoted, record_title

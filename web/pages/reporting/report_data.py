@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.declarations.model import EntitySpec, FieldSpec, ReportSpec
-from engine.records import Records
+from engine.records.service import Records
 from web.ui.display import Formatter, as_decimal
 from web.ui.i18n import t
 from web.ui.services import quoted, readable, record_title, target_of, titles_of

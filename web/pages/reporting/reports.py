@@ -7,7 +7,7 @@ from flask import request, url_for
 from werkzeug.wrappers import Response
 
 from engine.errors import BadRequest, FormulaError
-from engine.reports import may_run, report_of, run_report
+from engine.reports.service import may_run, report_of, run_report
 from web.pages.blueprint import pages
 from web.pages.reporting.calendar import REPORT as CALENDAR
 from web.pages.reporting.report_data import ReportTable, build_table, chart_of, parameters_of, query_of

@@ -17,7 +17,7 @@ down_revision = '0011'
 branch_labels = None
 depends_on = None
 
-DEFAULT_TOKEN_LIFETIME = timedelta(hours=12)   # as engine/tenancy.py had it when this revision was written
+DEFAULT_TOKEN_LIFETIME = timedelta(hours=12)   # as engine/tenancy/tenants.py had it when this revision was written
 
 
 def upgrade() -> None:

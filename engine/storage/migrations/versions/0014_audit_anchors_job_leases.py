@@ -49,8 +49,8 @@ def _anchor_existing_chains() -> None:
 
 
 def _signature(tenant_id: str, seq: int, head_hash: str) -> str:
-    """engine.audit.anchor_signature as it was when this migration was written (a migration stays as written)."""
-    from engine.instance_key import sign
+    """engine.security.audit.anchor_signature as it was when this migration was written (a migration stays as written)."""
+    from engine.core.instance_key import sign
 
     return sign('audit', json.dumps([tenant_id, seq, head_hash]).encode())
 

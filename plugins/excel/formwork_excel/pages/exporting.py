@@ -10,8 +10,8 @@ from flask import Response, request
 
 from engine.declarations.model import NUMERIC_TYPES, Action, EntitySpec
 from engine.errors import BadRequest, FormulaError
-from engine.records import MAX_LIMIT, Records
-from engine.reports import entities_of, report_of, run_report
+from engine.records.service import MAX_LIMIT, Records
+from engine.reports.service import entities_of, report_of, run_report
 from formwork_excel import Column, write_csv, write_workbook
 from web.pages.blueprint import pages
 from web.pages.records.listing import list_query

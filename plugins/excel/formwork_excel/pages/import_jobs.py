@@ -26,11 +26,11 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from engine import imports
 from engine.errors import BadRequest, FormworkError
+from engine.fields.values import to_json
+from engine.records import imports
 from engine.runtime import Formwork
 from engine.tenancy import Actor
-from engine.values import to_json
 
 log = logging.getLogger("formwork.imports")
 CHUNK = 100

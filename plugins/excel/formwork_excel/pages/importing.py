@@ -8,10 +8,10 @@ from typing import Any
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from engine import imports
-from engine.approvals import Approvals
+from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import NotFound
+from engine.records import imports
 from formwork_excel import Column, UnreadableWorkbook, read_workbook, write_workbook
 from formwork_excel.pages import import_jobs
 from formwork_excel.pages.exporting import XLSX

@@ -1,0 +1,1 @@
+"""The demo tenant `make run` serves: users, projects and records of every module."""

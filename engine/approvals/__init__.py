@@ -1,0 +1,1 @@
+"""Approvals: records' BPMN processes, tasks and decisions."""

@@ -1,0 +1,69 @@
+"""The approvals a user sees: the inbox, and which tasks exist for a user (those whose record they may read)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+
+from engine.declarations.model import EntitySpec
+from engine.fields.values import to_json
+from engine.records.service import Records
+from engine.storage.models import Record
+from engine.storage.workflow_models import HumanTask, TaskCandidate
+
+
+def readable_tasks(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[EntitySpec, Record]]:
+        """task id -> (entity, record) of the tasks whose record `records`' actor may read under the row
+        filters of their roles (one query per entity); a task of a module not in use is left out."""
+        by_entity: dict[tuple[str, str], list[HumanTask]] = {}
+        for task in tasks:
+            by_entity.setdefault((task.module, task.entity), []).append(task)
+        found: dict[str, tuple[EntitySpec, Record]] = {}
+        for (module, name), group in by_entity.items():
+            entity = records.modules[module].entities.get(name) if module in records.modules else None
+            if entity is None:
+                continue
+            rows = records.readable_rows(entity, {task.record_id for task in group})
+            found.update({task.id: (entity, rows[task.record_id]) for task in group if task.record_id in rows})
+        return found
+
+
+def inbox(records: Records, candidate_keys: list[str]) -> list[dict[str, Any]]:
+    """Open tasks assigned to me, or unassigned and offered to one of my roles, of records I may read."""
+    mine = HumanTask.assignee == records.actor.username
+    offered = and_(HumanTask.assignee.is_(None), exists().where(
+        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(candidate_keys)))
+    statement = select(HumanTask).where(HumanTask.state == "open")
+    if not records.actor.is_admin:
+        statement = statement.where(or_(mine, offered))
+    tasks = list(records.session.scalars(statement.order_by(HumanTask.created_at)))
+    readable = readable_tasks(records, tasks)
+    items = []
+    for task in tasks:
+        if task.id not in readable:  # a task exists for me only if I may read its record
+            continue
+        entity, row = readable[task.id]
+        shown = records.access(entity).shown(row.data) or {}
+        title_field = entity.title_field
+        items.append({**task_view(task), "record": {
+            "id": row.id, "status": row.status, "created_by": row.created_by,
+            "title": to_json(shown.get(title_field)) if title_field else row.id,
+            "summary": {c: shown[c] for c in entity.list_columns if c in shown}}})
+    return items
+
+
+def task_view(task: HumanTask) -> dict[str, Any]:
+    return {
+        "id": task.id, "title": task.title, "bpmn_id": task.bpmn_id, "module": task.module, "entity": task.entity,
+        "record_id": task.record_id, "instance_id": task.instance_id, "candidate_roles": list(task.candidate_roles),
+        "assignee": task.assignee, "state": task.state, "due_at": _iso(task.due_at),
+        "created_at": _iso(task.created_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """UTC ISO text; SQLite hands datetimes back without their zone."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()

@@ -1,0 +1,377 @@
+"""Approval use cases: submit a record, complete, claim or delegate a task, withdraw, the inbox."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.approvals.inbox import inbox, readable_tasks, task_view
+from engine.declarations.model import Action, EntitySpec
+from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from engine.records.service import EDITABLE_STATUSES, Records, record_document
+from engine.security import audit
+from engine.storage import jobs
+from engine.storage.models import Record, User
+from engine.storage.workflow_models import HumanTask, ProcessInstance, TaskCandidate
+from engine.tenancy import plugin_events as events
+from engine.tenancy.tenants import actor_of
+from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
+
+SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
+USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
+TIMER_JOB = "process.timer"
+SERVICE_JOB = "process.service"  # retries the service tasks of an instance that wait after a failure
+
+# Builds the caller that runs an entity's service tasks for the records' actor (see engine.plugins.host).
+ServiceHost = Callable[[Records, EntitySpec], ServiceCaller]
+
+
+class NotEditable(BadRequest):
+    """A decision sent something its step may not change: a process variable, or a field it does not list."""
+
+    code = "not_editable"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Approvals:
+    """One actor's approval operations inside the same tenant transaction as their records."""
+
+    def __init__(self, records: Records, process_for: Callable[[ProcessInstance], ProcessSpec],
+                 services: ServiceHost | None = None) -> None:
+        self.records = records
+        self.process_for = process_for
+        self.services = services
+        self.session = records.session
+        self.actor = records.actor
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _process(self, entity: EntitySpec) -> ProcessSpec:
+        if entity.workflow is None or entity.workflow.spec is None:
+            raise Conflict(f"{entity.title.en} has no approval process; nothing to submit",
+                           message_code="no_approval_process", params={"entity": entity.title.en})
+        return entity.workflow.spec
+
+    def _context(self, entity: EntitySpec) -> ScriptContext:
+        evaluation = self.records.evaluation(entity)
+        caller = self.services(self.records, entity) if self.services is not None else None
+        return ScriptContext(params=evaluation.params, user_name=self.actor.username,
+                             user_roles=evaluation.user_roles, load_ref=evaluation.load_ref, call_service=caller)
+
+    def _process_data(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
+        values = self.records.values_of(entity, row)
+        return {**{k: v for k, v in values.items() if k in entity.fields}, "id": row.id,
+                "created_by": row.created_by, "submitter": self.actor.username}
+
+    def _instance(self, record_id: str, *, running: bool = True) -> ProcessInstance | None:
+        statement = select(ProcessInstance).where(ProcessInstance.record_id == record_id)
+        if running:
+            statement = statement.where(ProcessInstance.status == "running")
+        return self.session.scalars(statement.order_by(ProcessInstance.started_at.desc())).first()
+
+    def _restore(self, instance: ProcessInstance, entity: EntitySpec) -> ProcessRun:
+        process = self._process(entity)
+        if process.digest != instance.spec_digest:
+            process = self.process_for(instance)
+        return ProcessRun.restore(process, instance.state, engine=self._context(entity))
+
+    # -- submit ------------------------------------------------------------------------------------
+
+    def create(self, module: str, entity_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a record; an entity whose workflow starts `on_create` goes straight into review."""
+        created = self.records.create(module, entity_name, data)
+        entity = self.records.entity(module, entity_name)
+        if entity.workflow is not None and entity.workflow.start == "on_create":
+            return {**self._start(entity, self.records.row(entity, created["id"])), "warnings": created["warnings"]}
+        return created
+
+    def submit(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
+        entity = self.records.entity(module, entity_name)
+        self.records.access(entity).require(Action.SUBMIT)
+        row = self.records.visible_row(entity, record_id)
+        if row.status not in EDITABLE_STATUSES | {"rejected"}:
+            raise Conflict(f"{entity.title.en} {record_id} is {row.status}; only drafts and returned or "
+                           "rejected records can be submitted",
+                           message_code="not_submittable",
+                           params={"entity": entity.title.en, "record_id": record_id, "status": row.status})
+        instance = self._instance(row.id)
+        if instance is not None:  # returned to the submitter: resubmitting completes their task
+            task = self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                HumanTask.state == "open")).first()
+            if task is None:
+                raise Conflict(f"{entity.title.en} {record_id} is already under review",
+                               message_code="already_under_review",
+                               params={"entity": entity.title.en, "record_id": record_id})
+            fresh = {k: v for k, v in self._process_data(entity, row).items() if k not in PROCESS_VARIABLES}
+            return self._complete(task, "approve", "resubmitted", variables=fresh)
+        return self._start(entity, row)
+
+    def _start(self, entity: EntitySpec, row: Record) -> dict[str, Any]:
+        process = self._process(entity)
+        run = ProcessRun.start(process, self._process_data(entity, row), engine=self._context(entity))
+        instance = ProcessInstance(
+            id=str(uuid.uuid4()), record_id=row.id, module=entity.module, entity=entity.name,
+            module_version=self.records.modules[entity.module].version,
+            process_file=entity.workflow.process if entity.workflow else "",
+            spec_digest=process.digest, serializer_version=str(run.dump().get("serializer_version", "")),
+            state=run.dump(), status="running", started_by=self.actor.username, started_at=now(), updated_at=now())
+        self.session.add(instance)
+        self._audit_record(row, "process.start", f"submitted for approval ({process.name or process.process_id})")
+        self._save(instance, run, row, entity)
+        return self.records.view(entity, row)
+
+    # -- tasks -------------------------------------------------------------------------------------
+
+    def _task(self, task_id: str) -> HumanTask:
+        """An open task that exists for the actor: one whose record they may read (else 404, as if it did not
+        exist, whatever its state or who decided it). Locked until the commit: who acts on a task acts alone."""
+        missing = NotFound(f"task {task_id!r} does not exist",
+                           message_code="task_not_found", params={"task_id": task_id})
+        task = self.session.get(HumanTask, (self.actor.tenant_id, task_id), with_for_update=True)
+        if task is None:
+            raise missing
+        entity = self.records.entity(task.module, task.entity)  # outside the license 403, plugin off 422
+        if self.records.readable_row(entity, task.record_id) is None:
+            raise missing
+        if task.state != "open":
+            who = f" by {task.completed_by}" if task.completed_by else ""
+            raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state},
+                           message_code="task_already_done",
+                           params={"task_id": task_id, "state": task.state, "who": who})
+        return task
+
+    def _may_act(self, task: HumanTask) -> bool:
+        if self.actor.is_admin or task.assignee == self.actor.username:
+            return True
+        if task.assignee is not None:
+            return False
+        return self.session.scalar(select(exists().where(
+            TaskCandidate.task_id == task.id, TaskCandidate.role.in_(self._candidate_keys())))) or False
+
+    def _candidate_keys(self) -> list[str]:
+        return [*sorted(self.actor.roles), f"{USER_PREFIX}{self.actor.username}"]
+
+    def complete(self, task_id: str, decision: Any, comment: Any = "",
+                 data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        if decision not in DECISIONS:
+            raise BadRequest(f"'decision' must be one of {', '.join(DECISIONS)}, not {decision!r}",
+                             message_code="bad_decision",
+                             params={"decisions": ', '.join(DECISIONS), "decision": decision})
+        if data is not None and not isinstance(data, Mapping):
+            raise BadRequest("'data' must be an object of the fields this step may change",
+                             message_code="bad_decision_data")
+        task = self._task(task_id)
+        if not self._may_act(task):
+            raise PermissionDenied(f"task {task_id} is for {task.assignee or ', '.join(task.candidate_roles)}, "
+                                   "not for you",
+                                   message_code="task_not_yours",
+                                   params={"task_id": task_id,
+                                           "assignee": task.assignee or ', '.join(task.candidate_roles)})
+        return self._complete(task, str(decision), str(comment or ""), data=dict(data or {}))
+
+    def _complete(self, task: HumanTask, decision: str, comment: str, *, data: Mapping[str, Any] | None = None,
+                  variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Decide a task. `data` comes from the performer: only the record fields the step declares
+        editable; `variables` come from the engine itself (a resubmitted record's fresh values)."""
+        entity = self.records.entity(task.module, task.entity)
+        row = self.records.row(entity, task.record_id)
+        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
+        if instance is None or instance.status != "running":
+            raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running",
+                           message_code="approval_not_running", params={"entity": entity.title.en, "id": row.id})
+        run = self._restore(instance, entity)
+        data = dict(data or {})
+        editable = run.process.tasks[task.bpmn_id].editable if task.bpmn_id in run.process.tasks else ()
+        refused = sorted(set(data) - set(editable))
+        if refused:  # process variables are the engine's: a performer changes only the fields the step lists
+            may = (f"it may change {', '.join(editable)}" if editable
+                   else "it changes no field: send only the decision and a comment")
+            raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
+                              details={"refused": refused, "editable": list(editable)},
+                              message_code="task_may_not_change", params={"refused": ', '.join(refused), "may": may})
+        if data:  # fields the process lets this step change, e.g. the approved amount; audited old -> new
+            self.records.change_during_review(entity, row, data, because=f"{task.title}: {decision}")
+            fresh = self._process_data(entity, row)  # computed fields follow the change too
+            data = {k: v for k, v in fresh.items() if k in entity.fields}
+        data.update(variables or {})
+        run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
+        task.state, task.decision, task.comment = "completed", decision, comment
+        task.completed_by, task.completed_at = self.actor.username, now()
+        self._audit_record(row, "task.complete", f"{task.title}: {decision}" + (f" — {comment}" if comment else ""),
+                           after={"task": task.bpmn_id, "decision": decision, "comment": comment})
+        self._save(instance, run, row, entity, returned=decision == "return")
+        self._emit("task.completed", row, task)
+        if self.records.readable_row(entity, row.id) is None:  # the decision took it out of the actor's rows
+            return {**self.records.view(entity, row), "data": {}}
+        return self.records.view(entity, row)
+
+    def claim(self, task_id: str) -> dict[str, Any]:
+        task = self._task(task_id)
+        if not self._may_act(task):
+            raise PermissionDenied(f"task {task_id} is not offered to you",
+                                   message_code="task_not_offered", params={"task_id": task_id})
+        task.assignee = self.actor.username
+        self._audit_task(task, "task.claim", {"assignee": task.assignee})
+        return task_view(task)
+
+    def delegate(self, task_id: str, to_user: Any, comment: Any = "") -> dict[str, Any]:
+        task = self._task(task_id)
+        if not self._may_act(task):
+            raise PermissionDenied(f"task {task_id} is not yours to delegate",
+                                   message_code="task_not_delegable", params={"task_id": task_id})
+        target = self.session.get(User, (self.actor.tenant_id, str(to_user))) if isinstance(to_user, str) else None
+        if target is None or not target.is_active:
+            raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}",
+                             message_code="delegate_unknown_user", params={"to_user": to_user})
+        if not readable_tasks(self.records.as_actor(actor_of(target)), [task]):
+            raise BadRequest(f"{target.username!r} may not read this record, so the task cannot be delegated to "
+                             "them; choose someone who can",
+                             message_code="delegate_cannot_read", params={"username": target.username})
+        before = task.assignee
+        task.assignee = target.username
+        self._audit_task(task, "task.delegate", {"from": before or self.actor.username, "to": target.username,
+                                                 "comment": str(comment or "")})
+        return task_view(task)
+
+    def withdraw(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
+        entity = self.records.entity(module, entity_name)
+        row = self.records.visible_row(entity, record_id)
+        instance = self._instance(row.id)
+        if instance is None:
+            raise Conflict(f"{entity.title.en} {record_id} is not under review",
+                           message_code="not_under_review", params={"entity": entity.title.en, "record_id": record_id})
+        if instance.started_by != self.actor.username and not self.actor.is_admin:
+            raise PermissionDenied("only the submitter can withdraw a record from review",
+                                   message_code="withdraw_not_submitter")
+        acted = self.session.scalar(select(exists().where(HumanTask.instance_id == instance.id,
+                                                          HumanTask.state == "completed")))
+        if acted:
+            raise Conflict(f"{entity.title.en} {record_id} cannot be withdrawn: an approver has already acted",
+                           message_code="withdraw_after_action",
+                           params={"entity": entity.title.en, "record_id": record_id})
+        instance.status, instance.updated_at, instance.next_timer_at = "withdrawn", now(), None
+        self._close_tasks(instance.id, "cancelled")
+        jobs.cancel(self.session, self.actor.tenant_id, TIMER_JOB, instance.id)
+        self.records.set_status(entity, row, "withdrawn")
+        self._audit_record(row, "process.withdraw", "withdrawn by the submitter")
+        self._flush()
+        return self.records.view(entity, row)
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    def fire_timers(self, instance_id: str, moment: datetime) -> bool:
+        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, instance_id))
+        if instance is None or instance.status != "running":
+            return False
+        entity = self.records.entity(instance.module, instance.entity)
+        row = self.records.row(entity, instance.record_id)
+        run = self._restore(instance, entity)
+        fired = run.fire_due_timers(moment)
+        if fired:
+            self._audit_record(row, "process.timer", "a timer fired")
+        self._save(instance, run, row, entity)
+        return fired
+
+    def retry_services(self, instance_id: str, run_service: Callable[[EntitySpec, str, str, dict[str, Any]],
+                                                                       Mapping[str, Any]]) -> bool:
+        """Run again the service tasks an instance waits on; raises when one fails (the job retries)."""
+        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, instance_id))
+        if instance is None or instance.status != "running":
+            return False
+        entity = self.records.entity(instance.module, instance.entity)
+        row = self.records.row(entity, instance.record_id)
+        run = self._restore(instance, entity)
+        waiting = run.waiting_services()
+        for task_id, bpmn_id, topic in waiting:
+            updates = run_service(entity, topic, bpmn_id, run.service_data(task_id))
+            run.finish_service(task_id, updates)
+            self._audit_record(row, "process.service", f"service task {bpmn_id} ({topic}) done after a retry")
+        self._save(instance, run, row, entity)
+        return bool(waiting)
+
+    # -- persistence -------------------------------------------------------------------------------
+
+    def _save(self, instance: ProcessInstance, run: ProcessRun, row: Record, entity: EntitySpec, *,
+              returned: bool = False) -> None:
+        """Store the run, mirror its open tasks into rows, and let the record's status follow.
+
+        A record is `returned` (editable by its submitter) from a `return` decision until it is
+        resubmitted; otherwise `in_review` while the run waits, and the end event's id after.
+        """
+        state = run.dump()
+        instance.state = state
+        instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
+        instance.updated_at = now()
+        open_tasks = {t.id: t for t in run.open_tasks()}
+        existing = {t.id: t for t in self.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+        for task_id, task in existing.items():
+            if task_id not in open_tasks:
+                task.state = "cancelled"
+        created: list[str] = []
+        for task_id, open_task in open_tasks.items():
+            roles = [r for r in open_task.roles if r not in SUBMITTER_ROLES]
+            assignee = open_task.assignee
+            if task_id in existing:
+                continue
+            self.session.add(HumanTask(
+                id=task_id, instance_id=instance.id, record_id=row.id, module=entity.module, entity=entity.name,
+                bpmn_id=open_task.bpmn_id, title=open_task.name or open_task.bpmn_id, candidate_roles=roles,
+                assignee=assignee, due_at=open_task.due_at, state="open", comment="", created_at=now()))
+            candidates = [*roles, *(f"{USER_PREFIX}{name}" for name in open_task.candidate_users)]
+            self.session.add_all(TaskCandidate(task_id=task_id, role=role) for role in candidates)
+            created.append(task_id)
+        if run.is_completed:
+            instance.status, instance.end_event, instance.next_timer_at = "completed", run.end_event, None
+            self.records.set_status(entity, row, run.end_event or "completed")
+            self._audit_record(row, "process.end", f"ended at {run.end_event}")
+            self._emit("process.completed", row, None, end_event=run.end_event)
+        else:
+            self.records.set_status(entity, row, "returned" if returned else "in_review")
+            instance.next_timer_at = run.next_timer_at()
+        jobs.schedule(self.session, self.actor.tenant_id, TIMER_JOB, instance.id, instance.next_timer_at)
+        waiting = bool(run.waiting_services()) and not run.is_completed
+        jobs.schedule(self.session, self.actor.tenant_id, SERVICE_JOB, instance.id, now() if waiting else None)
+        self._flush()
+        for task_id in created:
+            self._emit("task.created", row, self.session.get(HumanTask, (self.actor.tenant_id, task_id)))
+
+    def _emit(self, event: str, row: Record, task: HumanTask | None, **extra: Any) -> None:
+        described = {**task_view(task), "decision": task.decision, "comment": task.comment,
+                     "completed_by": task.completed_by} if task is not None else None
+        events.emit(self.session, self.actor.tenant_id, event, module=row.module, entity=row.entity,
+                    record=record_document(row), task={**(described or {}), **extra} or None)
+
+    def _close_tasks(self, instance_id: str, state: str) -> None:
+        for task in self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                                 HumanTask.state == "open")):
+            task.state = state
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict("someone else acted on this approval at the same moment; reload and try again",
+                           message_code="approval_raced") from None
+
+    def _audit_record(self, row: Record, action: str, note: str, after: dict[str, Any] | None = None) -> None:
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
+                    target_type="record", target_id=row.id, after=after, note=note)
+
+    def _audit_task(self, task: HumanTask, action: str, after: dict[str, Any]) -> None:
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action=action,
+                    target_type="record", target_id=task.record_id, after={"task": task.bpmn_id, **after},
+                    note=f"{task.title}: {action.split('.')[1]}")
+
+    # -- inbox -------------------------------------------------------------------------------------
+
+    def inbox(self) -> list[dict[str, Any]]:
+        """Open tasks assigned to me, or unassigned and offered to one of my roles, of records I may read."""
+        return inbox(self.records, self._candidate_keys())

@@ -1,0 +1,1 @@
+"""The module catalog, tenant overlays, publishing, diffs and the process editor."""

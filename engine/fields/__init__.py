@@ -1,0 +1,1 @@
+"""The values of declared fields: coercion, stored documents, JSON Schema and masking."""

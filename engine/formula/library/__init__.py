@@ -1,0 +1,1 @@
+"""The functions and operators formulas may call."""

@@ -1,0 +1,1 @@
+"""Formulas translated to SQL for lists, filters and reports."""

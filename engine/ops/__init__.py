@@ -1,0 +1,1 @@
+"""Operations: tenant backups and their signed archives."""

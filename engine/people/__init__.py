@@ -1,0 +1,1 @@
+"""A tenant administrator's user work and project membership."""

@@ -1,0 +1,1 @@
+"""The record service and the unit of work it runs in: validation, computation, cascades."""

@@ -1,0 +1,124 @@
+"""A record's values made whole and checked before a write: lookups, rollups, formulas, numbers, references,
+unique values and keys, conflicts; every problem found is reported at once."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.declarations.model import EntitySpec, FieldSpec
+from engine.errors import FieldError, RecordInvalid
+from engine.fields.json_schema import schema_errors
+from engine.fields.values import to_document, to_json
+from engine.records import files, links
+from engine.records.compute import RuleWarning, check_record, compute, rule_warnings
+from engine.records.conflicts import conflict_errors, conflict_warnings
+from engine.records.numbering import assign_numbers
+from engine.records.unit_of_work import UnitOfWork, ref_ids, values_of
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery
+
+
+def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
+           numbered: bool = True, warnings: list[RuleWarning] | None = None) -> dict[str, Any]:
+    """Compute, number, check and serialise; every problem found is reported at once.
+
+    `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
+    `warnings` receives the warning rules a valid record breaks.
+    """
+    evaluation = work.evaluation(entity)
+    work.prefetch_refs(entity, values)  # what lookups, formulas, numbers and the reference check read
+    links.fill_lookups(work, entity, values)
+    links.compute_rollups(work, entity, values, record_id)
+    errors = compute(entity, values, evaluation)
+    if numbered:
+        errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)
+    errors += check_record(entity, values, evaluation, work.language)
+    document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
+                if values.get(name) is not None}
+    reported = {e.field for e in errors}
+    errors += [e for e in schema_errors(entity, document) if e.field not in reported]
+    errors += reference_errors(work, entity, values)
+    errors += files.attachment_errors(work.session, entity, values)
+    errors += _uniqueness_errors(work, entity, values, record_id)
+    errors += _unique_key_errors(work, entity, values, record_id)
+    if not errors:  # a clash with another record matters once the record itself is sound
+        errors += conflict_errors(work.session, entity, evaluation, values, record_id, work.language,
+                                  work.access(entity), work.named)
+    if errors:
+        raise RecordInvalid(_deduplicated(errors))
+    if warnings is not None:
+        warnings += rule_warnings(entity, values, evaluation, work.language)
+        warnings += conflict_warnings(work.session, entity, evaluation, values, record_id, work.language,
+                                      work.access(entity), work.named)
+    return document
+
+
+def warnings_of(work: UnitOfWork, entity: EntitySpec, row: Record) -> list[RuleWarning]:
+    """The warning rules and warning conflicts a stored record has now (for its page)."""
+    values, evaluation = values_of(entity, row), work.evaluation(entity)
+    return (rule_warnings(entity, values, evaluation, work.language)
+            + conflict_warnings(work.session, entity, evaluation, values, row.id, work.language,
+                                work.access(entity), work.named))
+
+
+def reference_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any]) -> list[FieldError]:
+    """Each reference must name a live record of its target entity (read past the actor's row filters)."""
+    work.load(ref_ids(entity, values))  # those computed since the prefetch, in one query
+    errors = []
+    for name, spec in entity.fields.items():
+        targets: list[tuple[str, FieldSpec, Any]] = []
+        if spec.type == "ref" and values.get(name):
+            targets.append((name, spec, values[name]))
+        if spec.type == "table":
+            for index, row in enumerate(values.get(name) or []):
+                targets += [(f"{name}[{index}].{c}", child, row[c]) for c, child in spec.fields.items()
+                            if child.type == "ref" and row.get(c)]
+        for where, ref_spec, ref_id in targets:
+            if ref_spec.target and work.load_ref(ref_spec.target, str(ref_id)) is None:
+                errors.append(FieldError(where, f"refers to {ref_spec.target} {ref_id!r}, which does not exist",
+                                         code="missing_ref", params={"target": ref_spec.target, "id": ref_id}))
+    return errors
+
+
+def _uniqueness_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any],
+                       record_id: str | None) -> list[FieldError]:
+    query = RecordQuery(work.session, entity, work.evaluation(entity))
+    return [FieldError(name, f"{to_json(values[name])!r} is already used by another {entity.title.en}",
+                       code="unique", params={"value": to_json(values[name]), "entity": entity.title.en})
+            for name, spec in entity.fields.items()
+            if spec.unique and values.get(name) is not None
+            and query.exists_with(name, to_json(values[name]), exclude_id=record_id)]
+
+
+def _unique_key_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any],
+                       record_id: str | None) -> list[FieldError]:
+    """Composite unique keys: reported on the key's last field, naming the record that holds the values."""
+    errors = []
+    evaluation = work.evaluation(entity)
+    query = RecordQuery(work.session, entity, evaluation)
+    for key in entity.unique:
+        if any(values.get(name) is None for name in key.fields):
+            continue  # like the index: a key with an empty part clashes with nothing
+        if key.when is not None and evaluation.run(key.when, values) is not True:
+            continue
+        clash = query.clash({name: to_json(values[name]) for name in key.fields}, exclude_id=record_id,
+                            where=key.when)
+        if clash is None:
+            continue
+        holder = work.named(entity, clash)
+        readable = work.access(entity).shown({name: to_json(values[name]) for name in key.fields}) or {}
+        shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values"
+        if key.message is not None:
+            message = key.message.get(work.language) + (f" ({holder})" if holder else "")
+        else:
+            message = f"{shown} is already used by another {entity.title.en}" + (f": {holder}" if holder else "")
+        errors.append(FieldError(
+            key.fields[-1], message, code="unique_key" if key.message is None else "unique_key_message",
+            params={"values": shown, "entity": entity.title.en, "record": holder or "",
+                    "message": key.message.get(work.language) if key.message is not None else "",
+                    "held_by": (f": {holder}" if key.message is None else f" ({holder})") if holder else ""}))
+    return errors
+
+
+def _deduplicated(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))

@@ -1,0 +1,175 @@
+"""Computed fields and declared checks of one record, in Python (the SQL side lives in storage)."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.core import patterns
+from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
+from engine.errors import FieldError, FormulaRuntimeError
+from engine.fields.values import InvalidValue, round_to
+from engine.formula import Context, Formula
+
+RefLoader = Callable[[str, str], Mapping[str, Any] | None]
+
+
+@dataclass
+class Evaluation:
+    """What formulas of one record may see besides its own values."""
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    user_name: str | None = None
+    user_roles: tuple[str, ...] = ()
+    load_ref: RefLoader = lambda _entity, _id: None
+    now: datetime | None = None  # the clock of `today()` / `now()`; None is the real one
+
+    def context(self, values: Mapping[str, Any]) -> Context:
+        return Context(values=values, params=self.params, user_name=self.user_name,
+                       user_roles=self.user_roles, load_ref=self.load_ref, now=self.now)
+
+    def run(self, formula: Formula, values: Mapping[str, Any]) -> Any:
+        return formula.evaluate(self.context(values))
+
+
+def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation) -> list[FieldError]:
+    """Fill computed fields in place: child-table rows first, then top-level fields in order."""
+    errors: list[FieldError] = []
+    for name, spec in entity.fields.items():
+        if spec.type == "table" and spec.computed_order:
+            for index, row in enumerate(values.get(name) or []):
+                for child in spec.computed_order:
+                    _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors)
+    return errors + compute_fields(entity, values, evaluation, entity.computed_order)
+
+
+def compute_fields(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
+                   names: tuple[str, ...]) -> list[FieldError]:
+    """Fill the named top-level computed fields in place, in the order given."""
+    errors: list[FieldError] = []
+    for name in names:
+        _assign(entity.fields[name], values, evaluation, name, errors)
+    return errors
+
+
+def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, where: str,
+            errors: list[FieldError]) -> None:
+    assert spec.formula is not None
+    try:
+        result = evaluation.run(spec.formula, values)
+    except FormulaRuntimeError as error:
+        values[spec.name] = None
+        errors.append(FieldError(where, error.message, code=error.message_code, params=error.params))
+        return
+    if spec.type in NUMERIC_TYPES and isinstance(result, Decimal):
+        try:
+            result = round_to(spec, result)
+        except InvalidValue as error:
+            values[spec.name] = None
+            errors.append(FieldError(where, str(error), code=error.code, params=error.params))
+            return
+    values[spec.name] = result
+
+
+def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -> list[FieldError]:
+    """The declared constraints of one field value (presence, range, length, pattern)."""
+    if value is None or value == "" or value == []:
+        # A numbered field is filled by the engine; when it cannot be, numbering says why.
+        is_filled_by_user = not spec.is_computed and spec.numbering is None
+        return [FieldError(where, "is required", code="required")] if spec.required and is_filled_by_user else []
+    errors = []
+    if isinstance(value, Decimal):
+        if spec.min is not None and value < spec.min:
+            errors.append(FieldError(where, f"must be at least {spec.min}", code="min", params={"min": spec.min}))
+        if spec.max is not None and value > spec.max:
+            errors.append(FieldError(where, f"must be at most {spec.max}", code="max", params={"max": spec.max}))
+        if spec.type == "percent" and not Decimal(0) <= value <= Decimal(100):
+            errors.append(FieldError(where, "must be a percentage between 0 and 100", code="percent_range"))
+    if isinstance(value, str):
+        if spec.min_length is not None and len(value) < spec.min_length:
+            errors.append(FieldError(where, f"must be at least {spec.min_length} characters",
+                                     code="min_length", params={"min_length": spec.min_length}))
+        if spec.max_length is not None and len(value) > spec.max_length:
+            errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})",
+                                     code="max_length", params={"max_length": spec.max_length, "length": len(value)}))
+        if spec.pattern and not patterns.fullmatches(spec.pattern, value):  # never the pattern: users cannot read it
+            told = spec.pattern_message.get(language) if spec.pattern_message else "has the wrong format"
+            errors.append(FieldError(where, told, code="pattern_message" if spec.pattern_message else "pattern",
+                                     params={"message": told}))
+    return errors
+
+
+def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
+                 language: str = "en") -> list[FieldError]:
+    """Field constraints (rows included), then the entity's rules, once fields are sound."""
+    errors: list[FieldError] = []
+    for name, spec in entity.fields.items():
+        errors += check_field(spec, values.get(name), name, language)
+        if spec.type == "table":
+            for index, row in enumerate(values.get(name) or []):
+                for child_name, child in spec.fields.items():
+                    errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
+    if errors:
+        return errors
+    for rule in entity.rules:
+        if rule.is_warning:
+            continue
+        try:
+            if rule.when is not None and evaluation.run(rule.when, values) is not True:
+                continue
+            passed = evaluation.run(rule.check, values)
+        except FormulaRuntimeError as error:
+            errors.append(FieldError("", f"{rule.message.get(language)} ({error.message})",
+                                     code="rule_failed",
+                                     params={"message": rule.message.get(language), "error": error.message}))
+            continue
+        if passed is False:
+            errors.append(FieldError(rule.field or _blamed_field(rule.check), rule.message.get(language),
+                                     code="rule", params={"message": rule.message.get(language)}))
+    return errors
+
+
+@dataclass(frozen=True)
+class RuleWarning:
+    """A `severity: warning` rule the record breaks: it is saved, and the message goes back with it."""
+
+    rule: int | None   # 1-based position among the entity's rules (None for a conflict)
+    field: str
+    message: str
+    conflict: int | None = None   # 1-based position among the entity's conflicts
+    # the message as the audit trail keeps it, when it differs: naming no other record (its readers vary)
+    audited: str | None = dataclasses.field(default=None, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"rule": self.rule, "field": self.field, "message": self.message}
+        if self.conflict is not None:
+            shown["conflict"] = self.conflict
+        return shown
+
+
+def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
+                  language: str = "en") -> list[RuleWarning]:
+    """The warning rules the record breaks; one that cannot be evaluated on these values is skipped."""
+    warnings = []
+    for rule in entity.rules:
+        if not rule.is_warning:
+            continue
+        try:
+            if rule.when is not None and evaluation.run(rule.when, values) is not True:
+                continue
+            passed = evaluation.run(rule.check, values)
+        except FormulaRuntimeError:
+            continue
+        if passed is False:
+            warnings.append(RuleWarning(rule.number, rule.field or _blamed_field(rule.check),
+                                        rule.message.get(language)))
+    return warnings
+
+
+def _blamed_field(check: Formula) -> str:
+    """A rule that reads one field is reported on that field; others on the record as a whole."""
+    fields = sorted(check.dependencies)
+    return fields[0] if len(fields) == 1 else ""

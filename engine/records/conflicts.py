@@ -1,0 +1,76 @@
+"""Declared conflicts: another live record of the same entity that shares fields (and a date range)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.declarations.model import ConflictCheck, EntitySpec
+from engine.errors import FieldError
+from engine.fields.values import to_json
+from engine.records.compute import Evaluation, RuleWarning
+from engine.security.permissions import Access
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery
+
+Named = Callable[[EntitySpec, Record], str | None]   # how a message names a record; None: not to this actor
+
+
+def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
+                    record_id: str | None, language: str, access: Access, named: Named) -> list[FieldError]:
+    """The `error` conflicts the record has, each on its first match field, naming the other record when the
+    actor may read it (`named`) and quoting the values the actor may read (`access`)."""
+    return [FieldError(check.match[0], _message(entity, check, access, values, named(entity, other), language),
+                       code="conflict",
+                       params={"message": _message(entity, check, access, values, named(entity, other), language)})
+            for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
+
+
+def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
+                      record_id: str | None, language: str, access: Access, named: Named) -> list[RuleWarning]:
+    """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which); `audited`
+    is the message as the audit trail keeps it, for every reader of the history: the other record by id alone."""
+    return [RuleWarning(None, check.match[0], _message(entity, check, access, values, named(entity, other), language),
+                        conflict=check.number,
+                        audited=_message(entity, check, None, values, f"id {other.id}", language))
+            for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
+
+
+def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
+             record_id: str | None, *, warnings: bool) -> list[tuple[ConflictCheck, Record]]:
+    """One query per check, run in the database; the oldest clashing record is named."""
+    checks = [c for c in entity.conflicts if c.is_warning == warnings]
+    if not checks:
+        return []
+    query = RecordQuery(session, entity, evaluation)
+    found = []
+    for check in checks:
+        start, end = ((values.get(check.overlaps[0]), values.get(check.overlaps[1]))
+                      if check.overlaps is not None else (None, None))
+        other = query.conflicting({name: _json_or_none(values.get(name)) for name in check.match},
+                                  exclude_id=record_id, where=check.when, overlap=check.overlaps,
+                                  start=start, end=end)
+        if other is not None:
+            found.append((check, other))
+    return found
+
+
+def _json_or_none(value: Any) -> Any:
+    return None if value is None else to_json(value)
+
+
+def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, values: Mapping[str, Any],
+             holder: str | None, language: str) -> str:
+    if check.message is not None:
+        return check.message.get(language) + (f" ({holder})" if holder else "")
+    if access is None:   # for the audit trail, which others read: the fields, not their values (and ids, not titles)
+        shown = ", ".join(check.match)
+    else:                # for the actor: the values they may read (masked where masked)
+        readable = access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
+        shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "…"
+    if language == "zh":
+        period = f"且{check.overlaps[0]}–{check.overlaps[1]}期间重叠" if check.overlaps else ""
+        return f"已有相同({shown}){period}的{entity.title.zh}" + (f": {holder}" if holder else "")
+    period = f" and an overlapping {check.overlaps[0]}–{check.overlaps[1]} period" if check.overlaps else ""
+    return f"another {entity.title.en} has {shown}{period}" + (f": {holder}" if holder else "")

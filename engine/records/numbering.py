@@ -1,0 +1,83 @@
+"""Numbers the engine gives records at create (`numbering:` of a field), e.g. DG-XM01-20240501-003."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.declarations.model import EntitySpec, Numbering
+from engine.errors import FieldError, FormulaRuntimeError
+from engine.records.compute import Evaluation
+from engine.storage.counters import next_number
+
+SEQ_MARK = "{seq}"
+
+
+def assign_numbers(session: Session, tenant_id: str, entity: EntitySpec, values: dict[str, Any],
+                   evaluation: Evaluation) -> list[FieldError]:
+    """Fill the entity's empty numbered fields in place; a number whose parts are empty is an error."""
+    errors = []
+    for name, spec in entity.fields.items():
+        if spec.numbering is None or values.get(name) not in (None, ""):
+            continue
+        try:
+            pieces = _pieces(spec.numbering, values, evaluation)
+        except FormulaRuntimeError as error:
+            errors.append(FieldError(name, error.message, code=error.message_code, params=error.params))
+            continue
+        missing = [piece for piece in pieces if isinstance(piece, _Missing)]
+        if missing:
+            names = ", ".join(piece.text for piece in missing)
+            errors.append(FieldError(name, f"is numbered from {names}: fill {'it' if len(missing) == 1 else 'them'} "
+                                           "in first",
+                                     code="numbering_source_empty",
+                                     params={"names": names, "pronoun": 'it' if len(missing) == 1 else 'them'}))
+            continue
+        values[name] = number(pieces, partial(next_number, session, tenant_id, entity.module, entity.name, name))
+    return errors
+
+
+class _Missing(str):
+    """A placeholder whose formula gave nothing: the formula's text."""
+
+    @property
+    def text(self) -> str:
+        return str(self)
+
+
+def _pieces(numbering: Numbering, values: Mapping[str, Any], evaluation: Evaluation) -> list[str | int]:
+    """The number's text pieces, with the sequence's width (an int) where it goes."""
+    pieces: list[str | int] = []
+    for part in numbering.parts:
+        if part.is_seq:
+            pieces.append(part.width)
+        elif part.formula is None:
+            pieces.append(part.text)
+        else:
+            value = evaluation.run(part.formula, values)
+            is_empty = value is None or value == ""
+            pieces.append(_Missing(part.formula.text) if is_empty else _formatted(value, part.format))
+    return pieces
+
+
+def number(pieces: list[str | int], take: Callable[[str], int]) -> str:
+    """Join the pieces, asking `take(scope)` for the sequence of the scope (the number without it)."""
+    scope = "".join(SEQ_MARK if isinstance(piece, int) else piece for piece in pieces)
+    sequence = take(scope)
+    return "".join(str(sequence).zfill(piece) if isinstance(piece, int) else piece for piece in pieces)
+
+
+def _formatted(value: Any, fmt: str) -> str:
+    if isinstance(value, datetime | date) and fmt:
+        return value.strftime(fmt)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, fmt) if fmt else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return format(value, fmt) if fmt and isinstance(value, int | str) else str(value)

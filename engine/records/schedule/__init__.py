@@ -1,0 +1,1 @@
+"""Networks of records (schedules) and their critical path."""

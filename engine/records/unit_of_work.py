@@ -1,0 +1,176 @@
+"""One use case's transaction: who acts, the tenant's modules, the clock, the records read and the work left.
+
+The identity map holds the live records this unit of work has read or written, by id: a record
+referenced many times (checked as a reference, read by formulas, by a number's template) is read
+once, and the references of one record are read together (`WHERE id IN ...`). It reads as the
+engine does, past the actor's row filters; what the actor may read is `readable_rows`.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from engine.declarations.model import Action, Effect, EntitySpec, FieldSpec, ModuleSpec
+from engine.fields.values import coerce, from_json
+from engine.records.compute import Evaluation
+from engine.security.permissions import Access, Reader
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery
+from engine.tenancy import plugin_registry
+from engine.tenancy.tenants import Actor
+
+
+@dataclass(eq=False)  # one transaction's work: equal only to itself
+class UnitOfWork:
+    """What one actor's use case reads and leaves to do inside one tenant transaction."""
+
+    session: Session
+    actor: Actor
+    modules: Mapping[str, ModuleSpec]
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    language: str = "en"
+    now: datetime | None = None  # the clock formulas read; None: the real one (the scan moves it)
+    fired: list[Effect] = field(default_factory=list)  # the declared effects this unit of work ran, in order
+    # (entity key, group id) -> entity: networks to reschedule before commit
+    dirty_networks: dict[tuple[str, str], EntitySpec] = field(default_factory=dict)
+    # record id -> (entity, row): effects that run once their networks settle
+    waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
+    loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
+    plugins: frozenset[str] | None = None  # the tenant's enabled plugins, once known
+
+    def __post_init__(self) -> None:
+        event.listen(self.session, "after_soft_rollback", self._forget)
+
+    def _forget(self, _session: Session, _transaction: Any) -> None:
+        """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
+        self.loaded.clear()
+
+    def seen_by(self, actor: Actor) -> UnitOfWork:
+        """The same transaction and records read, seen by another user of the tenant (nothing left to do)."""
+        return UnitOfWork(self.session, actor, self.modules, self.parameters, self.language, self.now,
+                          loaded=self.loaded)
+
+    # -- declarations ------------------------------------------------------------------------------
+
+    def entity_of(self, key: str) -> EntitySpec | None:
+        """An entity of an enabled module by key ('base.project'), or None."""
+        module, _, name = key.partition(".")
+        spec = self.modules.get(module)
+        return spec.entities.get(name) if spec is not None else None
+
+    def params_of(self, module: str) -> dict[str, Any]:
+        spec = self.modules[module]
+        values = {name: p.default for name, p in spec.parameters.items()}
+        values.update(self.parameters.get(module, {}))
+        return {name: coerce(FieldSpec(name, spec.parameters[name].type, spec.parameters[name].label), value)
+                for name, value in values.items() if name in spec.parameters}
+
+    def access(self, entity: EntitySpec) -> Access:
+        return Access(entity, self.actor)
+
+    def reader(self) -> Reader:
+        """What the actor may learn through formulas of their own, at every hop."""
+        return Reader(self.actor, self.entity_of, self.params_of)
+
+    def evaluation(self, entity: EntitySpec) -> Evaluation:
+        return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
+                          user_roles=tuple(sorted(self.actor.roles)), load_ref=self.load_ref, now=self.now)
+
+    def enabled_plugins(self) -> frozenset[str]:
+        """The plugins the tenant has enabled (whose hooks a write queues), read at most once."""
+        if self.plugins is None:
+            self.plugins = frozenset(plugin_registry.enabled_plugins(self.session, self.actor.tenant_id))
+        return self.plugins
+
+    # -- the identity map --------------------------------------------------------------------------
+
+    def load(self, ids: Iterable[str]) -> dict[str, Record]:
+        """The live records among `ids`, by id: those not read yet in one query, the others as read."""
+        wanted = list(dict.fromkeys(str(i) for i in ids if i))
+        missing = [i for i in wanted if not self._is_known(i)]
+        if missing:
+            found = {row.id: row for row in self.session.scalars(
+                select(Record).where(Record.id.in_(missing), Record.deleted_at.is_(None)))}
+            for record_id in missing:
+                self.loaded[record_id] = found.get(record_id)
+        return {i: row for i in wanted if (row := self._live(i)) is not None}
+
+    def remember(self, row: Record) -> None:
+        """A record written or read in this unit of work: later reads by id take it from here."""
+        self.loaded[row.id] = row
+
+    def find_row(self, entity: EntitySpec, record_id: str) -> Record | None:
+        """The live record of `entity`, whatever the actor's row filters (for the engine's own checks)."""
+        row = self.load([record_id]).get(str(record_id))
+        return row if row is not None and row.module == entity.module and row.entity == entity.name else None
+
+    def load_ref(self, target: str, record_id: str) -> dict[str, Any] | None:
+        """The values of the record a reference to `target` names, or None when there is no such live record."""
+        entity = self.entity_of(target)
+        if entity is None:
+            return None
+        row = self.find_row(entity, record_id)
+        return values_of(entity, row) if row is not None else None
+
+    def prefetch_refs(self, entity: EntitySpec, values: Mapping[str, Any]) -> None:
+        """Read every record the values refer to (table rows included) in one query, for what follows."""
+        self.load(ref_ids(entity, values))
+
+    def _is_known(self, record_id: str) -> bool:
+        if record_id not in self.loaded:
+            return False
+        row = self.loaded[record_id]
+        return row is None or inspect(row).persistent  # not one a rolled-back savepoint took away
+
+    def _live(self, record_id: str) -> Record | None:
+        row = self.loaded.get(record_id)
+        return row if row is not None and row.deleted_at is None else None
+
+    # -- what the actor may read -------------------------------------------------------------------
+
+    def readable_rows(self, entity: EntitySpec, record_ids: Collection[str]) -> dict[str, Record]:
+        """The live records among `record_ids` that the actor may read, by id, in one query."""
+        access = self.access(entity)
+        if not record_ids or not access.allows(Action.READ):
+            return {}
+        query = RecordQuery(self.session, entity, self.evaluation(entity))
+        statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
+        found = {row.id: row for row in self.session.scalars(statement)}
+        for row in found.values():
+            self.remember(row)  # a live record: the engine's own reads of it need not read it again
+        return found
+
+    def named(self, entity: EntitySpec, row: Record) -> str | None:
+        """How a message to the actor names another record (a unique key or a conflict it clashes with): its
+        title as the actor sees it and its id; None when the actor may not read it (neither is theirs to learn)."""
+        if row.id not in self.readable_rows(entity, [row.id]):
+            return None
+        shown = self.access(entity).shown(row.data) or {}
+        title = shown.get(entity.title_field) if entity.title_field else None
+        return f"{title!r} (id {row.id})" if title is not None else f"id {row.id}"
+
+
+def values_of(entity: EntitySpec, row: Record) -> dict[str, Any]:
+    """A stored record's field values (typed) and its system fields."""
+    values = {name: from_json(spec, row.data.get(name)) for name, spec in entity.fields.items()}
+    values.update(id=row.id, status=row.status, version=row.version, created_at=row.created_at,
+                  created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
+    return values
+
+
+def ref_ids(entity: EntitySpec, values: Mapping[str, Any]) -> list[str]:
+    """The ids the record's reference fields hold, those of its tables' rows included."""
+    found: list[str] = []
+    for name, spec in entity.fields.items():
+        if spec.type == "ref" and values.get(name):
+            found.append(str(values[name]))
+        if spec.type == "table":
+            for row in values.get(name) or []:
+                if isinstance(row, Mapping):
+                    found += [str(row[c]) for c, child in spec.fields.items() if child.type == "ref" and row.get(c)]
+    return found

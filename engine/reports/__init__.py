@@ -1,0 +1,1 @@
+"""Declared reports, adjustment reports and the daily scan."""

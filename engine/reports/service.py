@@ -1,0 +1,262 @@
+"""Declared reports: group-by and aggregate formulas compiled to one SQL query per request."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, select, true
+
+from engine.core.suggestions import suggest
+from engine.declarations.model import Action, EntitySpec, Join, Kpi, ReportSpec
+from engine.errors import NotFound, PermissionDenied, PluginNotEnabled
+from engine.fields.values import sql_number, to_json
+from engine.formula import Formula, FType, Kind
+from engine.records.service import Records
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery, ResultColumns
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    type: str
+    target: str | None = None      # the entity a ref column points at
+
+    def as_dict(self) -> dict[str, str]:
+        info = {"name": self.name, "label": self.label, "type": self.type}
+        return {**info, "target": self.target} if self.target else info
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    kpi: Kpi
+    value: Any                     # exact JSON: a money string, an int, a decimal string, or None
+    threshold: Decimal | None      # the one crossed, if any
+    is_warning: bool
+
+
+def report_of(records: Records, module: str, name: str) -> tuple[ReportSpec, EntitySpec]:
+    """The declared report and its entity, if the actor may run it: read access to every entity it
+    reads (its joins' too, whose modules must be usable by the tenant), no hidden field used."""
+    spec = records.module(module)
+    report = spec.reports.get(name)
+    if report is None:
+        raise NotFound(f"module {module!r} has no report {name!r}" + suggest(name, spec.reports),
+                       message_code="report_not_found",
+                       params={"module": module, "name": name, "hint": suggest(name, spec.reports)})
+    what = f"report {name!r}"
+    entity = _entity(records, module, report.entity, what)
+    formulas = [f for _, f in report.group_by] + [f for _, f in report.measures]
+    _require(records, entity, what, [*formulas, *([report.where] if report.where else [])])
+    _require_joins(records, module, report.joins, what)
+    return report, entity
+
+
+def entities_of(records: Records, module: str, report: ReportSpec) -> list[EntitySpec]:
+    """Every entity a report reads: its own, then its joins' (exporting it needs export on each)."""
+    what = f"report {report.name!r}"
+    return [_entity(records, module, key, what) for key in (report.entity, *(j.entity for j in report.joins))]
+
+
+def may_run(records: Records, module: str, name: str) -> bool:
+    try:
+        report_of(records, module, name)
+    except (NotFound, PermissionDenied, PluginNotEnabled):
+        return False
+    return True
+
+
+def _entity(records: Records, module: str, key: str, what: str) -> EntitySpec:
+    """An entity a report reads: `name` of its own module, or `module.name` of another, which the tenant
+    must have enabled (a license change or a disabled plugin can take it away): refused, saying which."""
+    owner, _, name = key.rpartition(".")
+    if owner in ("", module):
+        return records.module(module).entities[name]
+    try:
+        return records.entity(owner, name)
+    except (NotFound, PermissionDenied, PluginNotEnabled) as error:
+        raise type(error)(f"{what} of module {module!r} reads {key}, which this tenant cannot use: "
+                          f"{error.message}") from None
+
+
+def _require(records: Records, entity: EntitySpec, what: str, formulas: list[Formula]) -> None:
+    records.access(entity).require(Action.READ)
+    records.reader().require(entity, formulas, what)
+
+
+def _require_joins(records: Records, module: str, joins: tuple[Join, ...], what: str) -> None:
+    for join in joins:
+        formulas = [f for _, f in (*join.match, *join.measures)] + ([join.where] if join.where else [])
+        _require(records, _entity(records, module, join.entity, what), f"{what} (over {join.entity})", formulas)
+
+
+def run_report(records: Records, module: str, name: str, *, q: str | None = None) -> dict[str, Any]:
+    """Run a declared report for the actor: their row filters apply, hidden fields may not be used."""
+    report, entity = report_of(records, module, name)
+    statement = _statement(records, module, entity, report.where, q, report.group_by, report.measures,
+                           report.joins, report.derived, order_by=report.order_by, limit=report.limit)
+    columns = _columns(report, entity, records.language)
+    kinds = [f.type for _, f in report.columns]
+    rows = [[_value(value, kind) for value, kind in zip(row, kinds, strict=True)]
+            for row in records.session.execute(statement)]
+    return {"columns": [c.name for c in columns], "column_info": [c.as_dict() for c in columns], "rows": rows,
+            "title": report.title.get(records.language)}
+
+
+Columns = tuple[tuple[str, Formula], ...]
+
+
+def _statement(records: Records, module: str, entity: EntitySpec, where: Formula | None, q: str | None,
+               group_by: Columns, measures: Columns, joins: tuple[Join, ...] = (), derived: Columns = (), *,
+               order_by: tuple[tuple[str, bool], ...] = (), limit: int | None = None) -> Select[Any]:
+    """One SQL statement: the entity's groups and measures; with joins, each joined entity grouped by its
+    match keys in a subquery and left-joined on them, then the derived columns over the result."""
+    query, statement = _query(records, module, entity, where, q)
+    groups = [query.sql(f).label(column) for column, f in group_by]
+    aggregates = [query.sql(f).label(column) for column, f in measures]
+    statement = statement.add_columns(*groups, *aggregates)
+    if groups:
+        statement = statement.group_by(*groups)
+    if not joins and not derived:
+        selected: dict[str, ColumnElement[Any]] = {c.name: c for c in [*groups, *aggregates]}
+        return _ordered(statement, selected, [*groups], order_by, limit)
+    main = statement.subquery("main")
+    selected = {column: main.c[column] for column, _ in (*group_by, *measures)}
+    source: Any = main
+    for index, join in enumerate(joins):
+        joined = _entity(records, module, join.entity, "report")
+        join_query, join_statement = _query(records, module, joined, join.where, None)
+        keys = [join_query.sql(f).label(f"{column}__key") for column, f in join.match]
+        join_statement = join_statement.add_columns(*keys, *(join_query.sql(f).label(column)
+                                                             for column, f in join.measures))
+        if keys:
+            join_statement = join_statement.group_by(*keys)
+        side = join_statement.subquery(f"joined_{index}")
+        # Plain equality (hash-joinable): a row whose grouping is empty gets no joined values.
+        condition = and_(true(), *(main.c[column] == side.c[f"{column}__key"] for column, _ in join.match))
+        source = source.outerjoin(side, condition)
+        selected.update({column: side.c[column] for column, _ in join.measures})
+    target = ResultColumns(selected)
+    for column, formula in derived:
+        selected[column] = _over_columns(records, module, formula, target)
+    labelled = {column: expression.label(column) for column, expression in selected.items()}
+    outer = select(*labelled.values()).select_from(source)
+    return _ordered(outer, labelled, [main.c[column] for column, _ in group_by], order_by, limit)
+
+
+def _ordered(statement: Select[Any], columns: Mapping[str, ColumnElement[Any]], groups: list[ColumnElement[Any]],
+             order_by: tuple[tuple[str, bool], ...], limit: int | None) -> Select[Any]:
+    order = [columns[c].desc() if descending else columns[c].asc() for c, descending in order_by]
+    statement = statement.order_by(*order, *groups)
+    return statement.limit(limit) if limit else statement
+
+
+def documents(records: Records, module: str, entity_name: str, *, q: str, sort: str,
+              fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every visible record matching `q` as {id, field: value} in one query, for a view that draws them
+    all (a plan's Gantt); the actor's row filters apply and hidden fields come back as None."""
+    entity = records.entity(module, entity_name)
+    query, statement = _query(records, module, entity, None, q)
+    access = records.access(entity)
+    statement = statement.add_columns(Record.id, Record.data).order_by(*query.ordering(sort))
+    return [{"id": row_id, **{name: shown.get(name) for name in fields}}
+            for row_id, data in records.session.execute(statement) for shown in [access.shown(data) or {}]]
+
+
+def run_kpi(records: Records, module: str, name: str) -> KpiValue:
+    """One dashboard figure for the actor, computed in SQL over the records they may read."""
+    spec = records.modules.get(module)
+    kpi = spec.kpis.get(name) if spec is not None else None
+    if spec is None or kpi is None:
+        raise NotFound(f"module {module!r} has no kpi {name!r}",
+                       message_code="kpi_not_found", params={"module": module, "name": name})
+    if kpi.from_report is not None:
+        raw = _over_report(records, module, kpi)
+    else:
+        entity = _entity(records, module, kpi.entity, f"kpi {name!r}")
+        _require(records, entity, f"kpi {name!r}", [kpi.value, *([kpi.where] if kpi.where else [])])
+        query, statement = _query(records, module, entity, kpi.where, None)
+        raw = records.session.execute(statement.add_columns(query.sql(kpi.value))).scalar()
+    value = _value(raw, kpi.value.type)
+    number = None if value is None else sql_number(value)
+    for bound, is_over in ((kpi.warn_above, True), (kpi.warn_below, False)):
+        limit = _bound(records, module, bound)
+        if number is not None and limit is not None and (number > limit if is_over else number < limit):
+            return KpiValue(kpi, value, limit, True)
+    return KpiValue(kpi, value, None, False)
+
+
+def _over_report(records: Records, module: str, kpi: Kpi) -> Any:
+    """A kpi's aggregate over the rows of a report (joins and derived columns included), in one statement."""
+    assert kpi.from_report is not None
+    report, entity = report_of(records, module, kpi.from_report)
+    rows = _statement(records, module, entity, report.where, None, report.group_by, report.measures,
+                      report.joins, report.derived).subquery("report_rows")
+    target = ResultColumns({column: rows.c[column] for column, _ in report.columns})
+    statement = select(_over_columns(records, module, kpi.value, target)).select_from(rows)
+    if kpi.where is not None:
+        statement = statement.where(_over_columns(records, module, kpi.where, target))
+    return records.session.execute(statement).scalar()
+
+
+def _over_columns(records: Records, module: str, formula: Formula, target: ResultColumns) -> ColumnElement[Any]:
+    return formula.to_sql(target, params=records.params_of(module), user_name=records.actor.username,
+                          user_roles=tuple(sorted(records.actor.roles)))
+
+
+def _bound(records: Records, module: str, bound: Decimal | str | None) -> Decimal | None:
+    """A threshold: a number, or the tenant's value of a module parameter."""
+    if bound is None or isinstance(bound, Decimal):
+        return bound
+    raw = records.params_of(module).get(bound)
+    return None if raw is None else sql_number(raw)
+
+
+def _query(records: Records, module: str, entity: EntitySpec, where: Formula | None,
+           q: str | None) -> tuple[RecordQuery, Select[Any]]:
+    """A select over the entity's live records the actor may see, with no columns yet.
+
+    A report may read another module's entity: its formulas' `params.` are the report's module's."""
+    access = records.access(entity)
+    evaluation = records.evaluation(entity)
+    if module != entity.module:
+        evaluation = replace(evaluation, params={**evaluation.params, **records.params_of(module)})
+    query = RecordQuery(records.session, entity, evaluation, reader=records.reader())
+    statement = select().select_from(Record).where(
+        Record.module == entity.module, Record.entity == entity.name, Record.deleted_at.is_(None))
+    statement = query.visible(statement, access.row_filters)
+    if where is not None:
+        statement = statement.where(query.sql(where))
+    if q and q.strip():
+        statement = statement.where(query.filter_sql(q))
+    return query, statement
+
+
+def _columns(report: ReportSpec, entity: EntitySpec, language: str) -> list[Column]:
+    return [Column(name, report.labels[name].get(language) if name in report.labels else name,
+                   f.type.kind.value, _target(entity, name, f)) for name, f in report.columns]
+
+
+def _target(entity: EntitySpec, name: str, formula: Formula) -> str | None:
+    """The entity a ref column points at: from its type, else from the field it is."""
+    if formula.type.kind is not Kind.REF:
+        return None
+    spec = entity.fields.get(name) if formula.dependencies == {name} else None
+    return formula.type.entity or (spec.target if spec is not None else None)
+
+
+def _value(value: Any, kind: FType) -> Any:
+    """Exact JSON for a cell: money to cents (SQLite sums in binary floats), counts as integers."""
+    if value is None:
+        return None
+    if kind.kind is Kind.MONEY:
+        return to_json(sql_number(value).quantize(CENT, rounding=ROUND_HALF_UP))
+    if kind.kind is Kind.NUMBER:
+        number = sql_number(value)
+        return int(number) if number == number.to_integral_value() else to_json(number.normalize())
+    return to_json(value)

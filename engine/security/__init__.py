@@ -1,0 +1,1 @@
+"""Who may read and write what, and the tamper-evident audit chain."""

@@ -1,0 +1,1 @@
+"""The expression dialects BPMN scripts and conditions run in."""
