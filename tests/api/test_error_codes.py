@@ -9,7 +9,7 @@ from engine import tenancy
 from engine.core import error_codes
 from engine.runtime import Formwork
 from tests.api.test_records import delivery, make_project
-from tests.api.test_rules import RULEBOOK, TICKETS, ticket
+from tests.api.test_rules import TICKETS, ticket
 from tests.conftest import Api, add_user, login, new_tenant_id
 
 
@@ -120,7 +120,6 @@ def test_the_record_service_names_its_errors(store: Api) -> None:
 
 
 def test_a_composite_key_clash_is_named_by_its_code(engine: Formwork, client: FlaskClient) -> None:
-    engine.catalog.install(RULEBOOK)
     tenant_id = new_tenant_id()
     with engine.db.tenant(tenant_id) as session:
         tenancy.create_tenant(session, tenant_id, plan="enterprise")
