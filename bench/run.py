@@ -56,8 +56,17 @@ def prepare(url: str, records: int) -> Formwork:
             tenancy.set_module_enabled(session, "bench", name, True, installed)
         tenancy.add_user(session, "bench", "keeper", "bench-pw", ["storekeeper", "project_manager"])
         keeper = tenancy.actor_of(tenancy.authenticate(session, "bench", "keeper", "bench-pw"))
+        admin = tenancy.actor_of(tenancy.add_user(session, "bench", "ann", "bench-pw", ["system_admin"]))
+    with engine.records(admin) as service:  # a project needs its organisation unit and owner (domain.md 0.1)
+        org = service.create("base", "org_unit", {"unit_code": "ORG-B", "unit_name": "Bench branch"})
+        owner = service.create("base", "party", {"party_name": "Bench owner", "party_type": ["owner"],
+                                                 "credit_code": "91350100M000100Y43"})
+        project = service.create("base", "project", {
+            "project_code": "XM-0001", "project_name": "Bench", "project_type": "building",
+            "contract_mode": "general_contracting", "owner_party": owner["id"], "org_unit": org["id"],
+            "project_manager": "keeper", "contract_amount": "10000000.00", "planned_start_date": "2024-01-01",
+            "planned_finish_date": "2025-12-31", "members": [{"user": "keeper", "position": "project_manager"}]})
     with engine.records(keeper) as service:
-        project = service.create("base", "project", {"code": "B-1", "name": "Bench"})
         for index in range(records):
             service.create("site", "delivery", {
                 "number": f"D-{index:06d}", "project": project["id"], "delivered_on": f"2024-{index % 12 + 1:02d}-10",
