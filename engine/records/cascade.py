@@ -269,7 +269,7 @@ class Cascade:
 
     def emit(self, event: str, entity: EntitySpec, row: Record) -> None:
         events.emit(self.work.session, self.work.actor.tenant_id, event, module=entity.module, entity=entity.name,
-                    record=record_document(row), enabled=self.work.enabled_plugins)
+                    record=record_document(row))
 
     def audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
               after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None, because: str = "") -> None:

@@ -49,9 +49,8 @@ class Records:
     def __init__(self, session: Session, actor: Actor, modules: Mapping[str, ModuleSpec],
                  parameters: Mapping[str, Mapping[str, Any]] | None = None, language: str = "en", *,
                  unlicensed: frozenset[str] = frozenset(), blocked: Mapping[str, str] | None = None,
-                 work: UnitOfWork | None = None, plugins: frozenset[str] | None = None) -> None:
-        """`plugins`: the tenant's enabled plugins when the caller has read them (else read when first needed)."""
-        self.work = work or UnitOfWork(session, actor, modules, parameters or {}, language, plugins=plugins)
+                 work: UnitOfWork | None = None) -> None:
+        self.work = work or UnitOfWork(session, actor, modules, parameters or {}, language)
         self.cascade = Cascade(self.work)
         self.unlicensed = unlicensed   # installed modules outside the tenant's license: 403, not 404
         self.blocked = blocked or {}  # modules left out of `modules` because a plugin they need is off: why

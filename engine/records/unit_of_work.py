@@ -21,7 +21,6 @@ from engine.records.compute import Evaluation
 from engine.security.permissions import Access, Reader
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
-from engine.tenancy import plugin_registry
 from engine.tenancy.tenants import Actor
 
 
@@ -41,7 +40,6 @@ class UnitOfWork:
     # record id -> (entity, row): effects that run once their networks settle
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
-    plugins: frozenset[str] | None = None  # the tenant's enabled plugins, once known
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -80,12 +78,6 @@ class UnitOfWork:
     def evaluation(self, entity: EntitySpec) -> Evaluation:
         return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
                           user_roles=tuple(sorted(self.actor.roles)), load_ref=self.load_ref, now=self.now)
-
-    def enabled_plugins(self) -> frozenset[str]:
-        """The plugins the tenant has enabled (whose hooks a write queues), read at most once."""
-        if self.plugins is None:
-            self.plugins = frozenset(plugin_registry.enabled_plugins(self.session, self.actor.tenant_id))
-        return self.plugins
 
     # -- the identity map --------------------------------------------------------------------------
 

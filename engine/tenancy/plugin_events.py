@@ -6,7 +6,7 @@ that commits. The worker runs the hooks after the commit (`engine.plugins.host`)
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,13 +19,13 @@ HOOK_ATTEMPTS = 5
 
 
 def emit(session: Session, tenant_id: str, name: str, *, module: str, entity: str, record: Mapping[str, Any],
-         task: Mapping[str, Any] | None = None, enabled: Callable[[], Collection[str]] | None = None) -> None:
-    """Queue the hooks listening to `name` (JSON-ready `record` and `task`) of the tenant's plugins; `enabled`
-    gives those plugins when the caller has them at hand (else they are read)."""
+         task: Mapping[str, Any] | None = None) -> None:
+    """Queue the hooks listening to `name` (JSON-ready `record` and `task`) of the tenant's plugins (those of the
+    unit of work's tenant context, read without a query)."""
     listening = plugin_registry.listeners(name)
     if not listening:
         return
-    enabled_now = enabled() if enabled is not None else plugin_registry.enabled_plugins(session, tenant_id)
+    enabled_now = plugin_registry.enabled_plugins(session, tenant_id)
     for plugin, hooks in listening.items():
         if plugin not in enabled_now:
             continue

@@ -18,10 +18,8 @@ from engine.storage.counters import next_number
 from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` is the fixture)
 
 # Before the unit of work: 36 statements and 14 record loads on PostgreSQL (39 and 17 with two worker rows).
-# Of the 24 left, 7 are the per-request tenant setup and 7 the audit chain's tenant locks, heads and anchors
-# (besides its insert), which the tenant cache and the once-per-unit-of-work audit chain take down; one reads
-# the tenant's plugins again for the event hooks (spared when the runtime hands them to Records(plugins=...)).
-# Issue 13: at most 15 on PostgreSQL (12 measured); SQLite counts its BEGINs too.
+# Now 12: the token with its user, the context stamps, the record loads below, one counter, the insert and the
+# audit chain's lock, head, entries and anchor. Issue 13: at most 15 on PostgreSQL; SQLite counts its BEGINs too.
 MOST_STATEMENTS = {"postgresql": 15, "sqlite": 17}
 MOST_RECORD_SELECTS = 4  # the ids referred to, the cost account's lookup, ticket_no's uniqueness, the clash check
 
