@@ -22,8 +22,9 @@ from engine.reports.adjustment_report import diff_lines
 from web.errors import status_of
 from web.ui import session_check
 from web.ui.error_page import error_page
+from web.ui.error_text import engine_error_text
 from web.ui.forms import default_raw, to_data
-from web.ui.i18n import engine_message, language, t
+from web.ui.i18n import language, t
 from web.ui.layout import page_globals, render
 from web.ui.preview import evaluate, shown_fields, writable_fields
 from web.ui.services import approvals, formatter, formwork
@@ -45,7 +46,7 @@ def check_request() -> Response | None:
 
 @designer_pages.errorhandler(FormworkError)
 def engine_error(error: FormworkError) -> Response:
-    return error_page(status_of(error), engine_message(error.message))
+    return error_page(status_of(error), engine_error_text(error))
 
 
 @designer_pages.errorhandler(HTTPException)

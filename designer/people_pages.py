@@ -19,7 +19,8 @@ from engine.tenancy import invitations
 from engine.tenancy.invitations import Link
 from engine.tenancy.licenses import as_utc
 from web.errors import status_of
-from web.ui.i18n import engine_message, language
+from web.ui.error_text import engine_error_text
+from web.ui.i18n import language
 from web.ui.layout import render
 from web.ui.services import approvals, formwork
 
@@ -76,7 +77,7 @@ def invite() -> Response:
             user, link = service.invite(username, name, roles, email)
             shown = link_view(link, user.display_name)
     except FormworkError as refused:
-        return list_page(entered, engine_message(refused.message), status_of(refused))
+        return list_page(entered, engine_error_text(refused), status_of(refused))
     return user_page(user.username, link=shown)
 
 
@@ -113,7 +114,7 @@ def act(username: str, work: Any, done: str = "") -> Response:
         with people() as service:
             work(service)
     except FormworkError as refused:  # an unknown user fails again in user_page: the 404 page
-        return user_page(username, error=engine_message(refused.message), code=status_of(refused))
+        return user_page(username, error=engine_error_text(refused), code=status_of(refused))
     if done:
         flash(done, "ok")
     return redirect(url_for("people_pages.user", username=username))
@@ -149,7 +150,7 @@ def reset(username: str) -> Response:
             link = service.reset_password(username)
             shown = link_view(link, service.user(username).display_name)
     except FormworkError as refused:
-        return user_page(username, error=engine_message(refused.message), code=status_of(refused))
+        return user_page(username, error=engine_error_text(refused), code=status_of(refused))
     return user_page(username, link=shown)
 
 

@@ -11,7 +11,8 @@ from engine.errors import AuthenticationFailed, FormworkError, NotFound, Permiss
 from web.errors import error_response, status_of
 from web.pages.blueprint import pages
 from web.ui.error_page import error_page
-from web.ui.i18n import engine_message, t
+from web.ui.error_text import engine_error_text
+from web.ui.i18n import t
 
 log = logging.getLogger("formwork.pages")
 
@@ -23,7 +24,7 @@ def not_found(error: NotFound) -> Response:
 
 @pages.errorhandler(PermissionDenied)
 def forbidden(error: PermissionDenied) -> Response:
-    return error_page(403, engine_message(error.message))
+    return error_page(403, engine_error_text(error))
 
 
 @pages.errorhandler(AuthenticationFailed)
@@ -34,7 +35,7 @@ def unauthenticated(error: AuthenticationFailed) -> Response:
 
 @pages.errorhandler(FormworkError)
 def engine_error(error: FormworkError) -> Response:
-    return error_page(status_of(error), engine_message(error.message))
+    return error_page(status_of(error), engine_error_text(error))
 
 
 @pages.errorhandler(HTTPException)

@@ -8,7 +8,8 @@ from engine.errors import BadRequest, FormworkError
 from engine.tenancy import invitations
 from web.login_guard import TooManyAttempts, guarded
 from web.pages.blueprint import pages
-from web.ui.i18n import engine_message, t
+from web.ui.error_text import engine_error_text
+from web.ui.i18n import t
 from web.ui.layout import render
 from web.ui.services import formwork
 
@@ -33,13 +34,13 @@ def accept_link(token: str) -> Response:
                 flash(t("welcome.done"), "ok")
                 return redirect(url_for("pages.login", tenant=tenant_id))
     except invitations.LinkInvalid as invalid:
-        return _page(token, None, engine_message(invalid.message), 404)
+        return _page(token, None, engine_error_text(invalid), 404)
     except TooManyAttempts as refused:
         response = _page(token, None, t("login.locked", minutes=refused.minutes), 429)
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
     except FormworkError as refused:
-        error = engine_message(refused.message)
+        error = engine_error_text(refused)
     return _page(token, user, error, 422 if error else 200)
 
 

@@ -16,7 +16,8 @@ from web.pages.auth import safe_next
 from web.pages.blueprint import pages
 from web.pages.records.record import _allows_return
 from web.ui.display import Formatter, format_moment, status_tone
-from web.ui.i18n import engine_message, t
+from web.ui.error_text import engine_error_text
+from web.ui.i18n import t
 from web.ui.layout import Chrome, navigation, render
 from web.ui.services import approvals, formatter
 
@@ -93,7 +94,7 @@ def _decided(step: Callable[[Approvals], Any], done: str) -> Response:
         with approvals() as service:
             step(service)
     except TASK_FAILURES as error:
-        flash(t("form.conflict", message=engine_message(error.message)), "error")
+        flash(t("form.conflict", message=engine_error_text(error)), "error")
         return redirect(target)
     flash(done, "ok")
     return redirect(target)
@@ -137,7 +138,7 @@ def task_bulk() -> Response:
                 service.complete(task_id, "approve", comment)
             done += 1
         except TASK_FAILURES as error:
-            failures.append(engine_message(error.message))
+            failures.append(engine_error_text(error))
     if done:
         flash(t("tasks.bulk_done", done=done), "ok")
     if failures:

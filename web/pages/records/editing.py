@@ -16,7 +16,7 @@ from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links, posted_files, save_uploads
 from web.pages.records.record import warning_lines
 from web.ui.display import Formatter, format_number
-from web.ui.error_text import field_message
+from web.ui.error_text import engine_error_text, field_message
 from web.ui.forms import (
     ROW_KEY,
     Raw,
@@ -28,7 +28,7 @@ from web.ui.forms import (
     to_data,
     without_blank_rows,
 )
-from web.ui.i18n import engine_message, t
+from web.ui.i18n import t
 from web.ui.layout import render
 from web.ui.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
 from web.ui.services import approvals, formatter, readable, readable_title, record_title, target_of, users
@@ -145,7 +145,7 @@ def _save(spec: EntitySpec, raw: Raw, record: Mapping[str, Any] | None,
     except Conflict as error:
         with approvals() as service:
             return render_form(service, spec, raw, record=record, status=409,
-                               notice=t("form.conflict", message=engine_message(error.message)))
+                               notice=t("form.conflict", message=engine_error_text(error)))
 
 
 @pages.route("/m/<module>/<entity>/new", methods=["GET", "POST"])

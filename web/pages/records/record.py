@@ -16,7 +16,8 @@ from engine.records.service import Records
 from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links
 from web.ui.display import Formatter, as_decimal, format_moment, format_number, status_tone
-from web.ui.i18n import engine_message, t
+from web.ui.error_text import engine_error_text
+from web.ui.i18n import t
 from web.ui.layout import Chrome, navigation, render
 from web.ui.preview import is_editable, shown_fields
 from web.ui.services import approvals, formatter, record_title, users
@@ -206,7 +207,7 @@ def _act(module: str, entity: str, record_id: str, step: Callable[[Approvals], A
         with approvals() as service:
             step(service)
     except (Conflict, BadRequest) as error:
-        flash(t("form.conflict", message=engine_message(error.message)), "error")
+        flash(t("form.conflict", message=engine_error_text(error)), "error")
         return redirect(here)
     flash(t(done), "ok")
     return redirect(here)
@@ -219,7 +220,7 @@ def record_delete(module: str, entity: str, record_id: str) -> Response:
         with approvals() as service:
             service.records.delete(module, entity, record_id, version)
     except (Conflict, BadRequest) as error:
-        flash(t("form.conflict", message=engine_message(error.message)), "error")
+        flash(t("form.conflict", message=engine_error_text(error)), "error")
         return redirect(url_for("pages.record_view", module=module, entity=entity, record_id=record_id))
     flash(t("record.deleted"), "ok")
     return redirect(url_for("pages.record_list", module=module, entity=entity))

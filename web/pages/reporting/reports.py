@@ -11,7 +11,8 @@ from engine.reports.service import may_run, report_of, run_report
 from web.pages.blueprint import pages
 from web.pages.reporting.calendar import REPORT as CALENDAR
 from web.pages.reporting.report_data import ReportTable, build_table, chart_of, parameters_of, query_of
-from web.ui.i18n import engine_message, t
+from web.ui.error_text import engine_error_text
+from web.ui.i18n import t
 from web.ui.layout import render
 from web.ui.services import approvals
 
@@ -43,7 +44,7 @@ def report_page(module: str, report: str) -> Response:
             try:
                 result = run_report(records, module, report, q=query_of(parameters))
             except (BadRequest, FormulaError) as error:
-                problems.append(engine_message(error.message))
+                problems.append(engine_error_text(error))
             else:
                 table = build_table(records, spec, entity, result)
         chart: dict[str, Any] | None = chart_of(spec, table, records.language) if table is not None else None
