@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from app import create_app
 from engine import tenancy
@@ -129,7 +130,8 @@ def test_an_attachment_is_uploaded_and_previewed(server: str, browser: Any, tmp_
     page.wait_for_selector("text=Created.")
     thumb = page.locator("img.thumb")
     assert thumb.count() == 1
-    page.wait_for_function("document.querySelector('img.thumb').complete")   # loaded (or failed): then look
+    # loaded (or failed): then look. A property check, not wait_for_function: the page's CSP forbids eval.
+    expect(thumb).to_have_js_property("complete", True)
     assert page.evaluate("document.querySelector('img.thumb').naturalWidth") == 16
     page.screenshot(path=str(ARTIFACTS / "attachment-record-en.png"), full_page=True)
     page.click("text=Edit")
