@@ -1,0 +1,1 @@
+"""Compilers of the declarations through which documents flow (gathering, guards, contributions ...)."""
