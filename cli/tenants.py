@@ -81,6 +81,18 @@ def tenant_overlay(tenant_id: str, module_name: str, file: Path, publish: bool) 
         click.echo(line)
 
 
+@tenant.command("upgrade", help="Dry-run (default) or carry out moving a tenant's records to the catalog's newest "
+                                "version of a module (docs/overlays.md).")
+@click.argument("tenant_id")
+@click.argument("module_name")
+@click.option("--publish", is_flag=True, help="move the records (without it nothing changes)")
+def tenant_upgrade(tenant_id: str, module_name: str, publish: bool) -> None:
+    with command_engine().adjustments(tenant_admin(tenant_id)) as service:
+        report = service.upgrade(module_name, publish=publish)
+    for line in report_lines(report):
+        click.echo(line)
+
+
 @tenant.command("rollback", help="Make the previous version of a tenant's module current again.")
 @click.argument("tenant_id")
 @click.argument("module_name")

@@ -99,6 +99,17 @@ def publish(module: str) -> Response | tuple[Response, int]:
     return jsonify(report)
 
 
+@designer_api.post("/<module>/upgrade")
+def upgrade(module: str) -> Response | tuple[Response, int]:
+    """`{publish: false}` (the default) is the dry run; `{publish: true}` moves the records."""
+    publish_it = body().get("publish") is True
+    try:
+        with adjustments() as service:
+            return jsonify(service.upgrade(module, publish=publish_it))
+    except DeclarationError as error:
+        return invalid(error)
+
+
 @designer_api.post("/<module>/rollback")
 def rollback(module: str) -> Response:
     with adjustments() as service:

@@ -189,6 +189,12 @@ def _designer_paths() -> dict[str, Any]:
         "/designer/{module}/publish": {"parameters": module, "post": {
             "summary": "Publish the overlay as the tenant's new version of the module", "requestBody": OVERLAY_BODY,
             "responses": _responses({"200": report}, 400, 403, 404, 409, 422)}},
+        "/designer/{module}/upgrade": {"parameters": module, "post": {
+            "summary": "Move the tenant's records to the catalog's newest version of the module (a tenant with an "
+                       "overlay republishes it on the new base); `{publish: false}`, the default, is the dry run",
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"publish": {"type": "boolean", "default": False}}}}}},
+            "responses": _responses({"200": report}, 400, 403, 404, 409, 422)}},
         "/designer/{module}/rollback": {"parameters": module, "post": {
             "summary": "Make the previous version current again",
             "responses": _responses({"200": _json({"type": "object"})}, 403, 404, 409)}},

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.suggestions import suggest
 from engine.customization import tenant_versions
-from engine.customization.catalog import Catalog
+from engine.customization.catalog import Catalog, version_key
 from engine.customization.module_diff import module_diff
 from engine.customization.overlays import MAIN, Overlay, compile_overlay, version_name
 from engine.customization.tenant_versions import TenantVersions
@@ -190,6 +190,36 @@ class Adjustments:
                     record={"module": name, "version": plan.new.version, "previous_version": plan.old.version,
                             "published_by": self.actor.username})
         return report
+
+    def upgrade(self, name: str, *, publish: bool) -> dict[str, Any]:
+        """Move the tenant's records of a module to the catalog's newest version, as publishing moves them to
+        an overlay's: every live record revalidated, the editable ones rewritten, the others kept and counted.
+
+        A tenant with an overlay republishes it on the new base. Without `publish` it is a dry run.
+        """
+        self.module(name)
+        own = tenant_versions.current(self.session, name)
+        if own is not None:
+            overlay = Overlay(own.origin, dict(own.files))
+            return self.publish(name, overlay) if publish else self.dry_run(name, overlay)
+        audit.lock_chain(self.session, self.actor.tenant_id)
+        new = self.catalog_base(name)
+        old = self.catalog.version(name, self._oldest_record_version(name) or new.version)
+        report = self._apply(Plan(name, old, new, 0, Overlay("", {})), publish=publish)
+        if not publish:
+            self.session.rollback()
+            return report
+        audit.write(self.session, self.actor.tenant_id, actor=self.actor.username, action="module.upgraded",
+                    target_type="module", target_id=name, before={"version": old.version},
+                    after={"version": new.version, "records": _counts(report["records"])})
+        return report
+
+    def _oldest_record_version(self, name: str) -> str | None:
+        """The oldest catalog version the tenant's live records of the module were written with."""
+        versions = self.session.scalars(select(Record.schema_version).distinct().where(
+            Record.module == name, Record.deleted_at.is_(None))).all()
+        catalog = [v for v in versions if not tenant_versions.is_tenant_version(v)]
+        return min(catalog, key=version_key) if catalog else None
 
     def rollback(self, name: str) -> dict[str, Any]:
         """Make the version published before the current one current again (or the catalog's)."""
