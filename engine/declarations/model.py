@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 # The network block's types live in network_spec; importers may still name them here.
+from engine.declarations.flow.gather_spec import Gather
 from engine.declarations.network_spec import LinkType as LinkType
 from engine.declarations.network_spec import Network as Network
 from engine.formula import Environment, Formula
@@ -191,6 +192,7 @@ class FieldSpec:
     multiple: bool = False                         # user / attachment: a list of values
     lookup: Lookup | None = None
     rollup: Rollup | None = None
+    gather: Gather | None = None                   # table: rows taken from other records
     help: Label | None = None
     numbering: Numbering | None = None             # assigned by the engine at create, read-only after
     mask: Mask | None = None                       # shown masked to roles outside mask.unmasked_for
