@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 # The network block's types live in network_spec; importers may still name them here.
-from engine.declarations.flow.gather_spec import Gather
 from engine.declarations.network_spec import LinkType as LinkType
 from engine.declarations.network_spec import Network as Network
 from engine.formula import Environment, Formula
@@ -67,6 +66,24 @@ class Rollup:
     via: str
     measure: Formula                               # aggregate formula over the source's fields
     where: Formula | None = None
+
+
+@dataclass(frozen=True)
+class Gather:
+    """The rows of a table field are the live `source` records whose `match` fields equal formulas over this
+    record, where `where` holds, and that no other live record of this entity holds in this field."""
+
+    source: str                                    # "module.entity"
+    match: tuple[tuple[str, Formula], ...]         # source field == formula over this record
+    row: str                                       # the table's ref column naming the source record
+    values: tuple[tuple[str, Formula], ...]        # column = formula over the source record
+    where: Formula | None = None                   # over the source's fields and system fields
+    order_by: tuple[str, ...] = ()                 # source fields; then the oldest first
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """The columns the engine writes (the others are the user's, kept row by row)."""
+        return frozenset({self.row, *(name for name, _formula in self.values)})
 
 
 @dataclass(frozen=True)

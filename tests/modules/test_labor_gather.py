@@ -82,7 +82,8 @@ def test_a_second_summary_of_the_crew_and_month_is_supplementary_and_takes_none(
     path = f"{SUMMARIES}/{first['id']}"
     again = world["users"]["clerk"].patch(path, {"version": first["version"], "data": {"remark": "核对"}})
     assert again.status_code == 200, again.get_json()
-    assert lines_of(again.get_json()) == [t["id"] for t in tickets] and again.get_json()["data"]["supplementary"] is False
+    assert lines_of(again.get_json()) == [t["id"] for t in tickets]
+    assert again.get_json()["data"]["supplementary"] is False
     # a ticket signed later goes to the supplementary summary at its next save, not to both
     late = signed(world, ("2024-05-29", 1, "420"))[0]
     resaved = world["users"]["clerk"].patch(f"{SUMMARIES}/{second['id']}",

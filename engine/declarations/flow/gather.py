@@ -5,10 +5,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.core.suggestions import suggest
-from engine.declarations.flow.gather_spec import Gather
+from engine.declarations.model import Gather
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.errors import FormulaError
-from engine.formula import Environment, Formula, SqlProbe, ftype_for
+from engine.formula import Environment, Formula, Kind, SqlProbe, ftype_for
 
 
 def compile_gather(scope: ModuleScope, path: Path, raw: Mapping[str, Any], kind: str, env: Environment,
@@ -47,22 +47,23 @@ def compile_gather(scope: ModuleScope, path: Path, raw: Mapping[str, Any], kind:
         scope.problem((*path, "where"), f"gather where is read in the database, but {reason}")
         is_sound = False
     columns = env.fields[name].row or {}
-    raw_columns = raw.get("fields") if isinstance(raw.get("fields"), dict) else {}
+    raw_columns: Mapping[str, Any] = raw["fields"] if isinstance(raw.get("fields"), dict) else {}
     row = str(spec.get("row", ""))
     info = columns.get(row)
     if info is None or info.target_entity != key:
         scope.problem((*path, "row"), f"gather row {row!r} must be a ref column of table {name!r} pointing at "
-                      f"{key}" + suggest(row, columns))
+                      f"{key}" + ("" if info is not None else suggest(row, columns)))
         is_sound = False
     values: list[tuple[str, Formula]] = []
     for column, text in (spec.get("values") or {}).items():
         if column not in columns or column == row:
-            scope.problem((*path, "values", column), f"gather value {column!r} is not a column of table {name!r}"
-                          + ("" if column == row else suggest(column, columns)) + " (other than its row column)",
-                          key=True)
+            scope.problem((*path, "values", column), f"gather value {column!r} is the row column, which names the "
+                          "source record" if column == row else f"gather value {column!r} is not a column of table "
+                          f"{name!r}" + suggest(column, columns), key=True)
             is_sound = False
             continue
-        if isinstance(raw_columns.get(column), dict) and raw_columns[column].get("formula") is not None:
+        declared = raw_columns.get(column)
+        if isinstance(declared, dict) and declared.get("formula") is not None:
             scope.problem((*path, "values", column), f"gather value {column!r} is a computed column", key=True)
             is_sound = False
             continue
@@ -74,9 +75,9 @@ def compile_gather(scope: ModuleScope, path: Path, raw: Mapping[str, Any], kind:
             values.append((str(column), formula))
     order_by = tuple(str(f) for f in spec.get("order_by") or ())
     for index, field in enumerate(order_by):
-        if field not in source.fields or source.fields[field].row is not None:
+        if field not in source.fields or source.fields[field].type.kind is Kind.LIST:
             scope.problem((*path, "order_by", index), f"gather order_by {field!r} is not a single-valued field "
-                          f"of {key}" + suggest(field, source.fields))
+                          f"of {key}" + ("" if field in source.fields else suggest(field, source.fields)))
             is_sound = False
     if not is_sound:
         return None

@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from engine.declarations.flow.gather_spec import Gather
-from engine.declarations.model import EntitySpec, FieldSpec
+from engine.declarations.model import EntitySpec, FieldSpec, Gather
 from engine.errors import Conflict
 from engine.fields.values import coerce
 from engine.records.unit_of_work import UnitOfWork, values_of
