@@ -2,9 +2,13 @@
 crew and month that no other live summary holds, refreshed while it is a draft, frozen once submitted."""
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from typing import Any
 
+from engine.errors import Conflict
+from engine.runtime import Formwork
+from engine.tenancy import Actor
 from tests.conftest import Api, decide, errors_of
 from tests.modules.test_labor import create_ticket, sign, submit, ticket_body, world
 
@@ -155,3 +159,34 @@ def test_a_returned_summary_gathers_again_at_its_next_save(world: dict[str, Any]
 
 def test_a_summary_with_a_wrong_period_is_refused_field_by_field(world: dict[str, Any]) -> None:
     assert set(errors_of(summary_post(world, period="2024-13"))) == {"period"}
+
+
+def test_two_summaries_saved_at_once_never_both_take_a_ticket(engine: Formwork, tenant: str,
+                                                              world: dict[str, Any]) -> None:
+    """The race the hold table settles: both summaries see the new ticket free; one of them takes it, the
+    other takes nothing or is refused with a coded 409 (never a 500, never both)."""
+    signed(world, ("2024-05-06", 3, "420"))
+    first, second = created(summary_post(world)), created(summary_post(world))
+    late = signed(world, ("2024-05-29", 1, "420"))[0]
+    actor = Actor(tenant_id=tenant, username="clerk", roles=frozenset({"labor_clerk"}))
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def save(summary: dict[str, Any]) -> None:
+        try:
+            barrier.wait()
+            with engine.records(actor) as records:
+                records.update("labor", "day_labor_summary", summary["id"], {"remark": "并发"}, summary["version"])
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=save, args=(s,)) for s in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(f, Conflict) and f.message_code == "gather_source_taken" for f in failures), failures
+    clerk = world["users"]["clerk"]
+    holders = [s["id"] for s in (first, second)
+               if late["id"] in lines_of(clerk.get(f"{SUMMARIES}/{s['id']}").get_json())]
+    assert len(holders) == 1
