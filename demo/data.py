@@ -274,14 +274,9 @@ def _day_labor(engine: Formwork, actors: Mapping[str, tenancy.Actor], master: Ma
         approvals.submit("labor", "day_labor_ticket", tickets[-1]["id"])
 
     # last month's summary of the carpenters: a draft for the labor clerk to submit
-    with engine.records(actors["labor"]) as records:
-        views = [records.get("labor", "day_labor_ticket", t["id"]) for t in tickets[:2]]
+    with engine.records(actors["labor"]) as records:  # numbered, its lines gathered: the crew's signed tickets
         records.create("labor", "day_labor_summary", {
-            "summary_no": f"HZ-{projects[0]['data']['project_code']}-{last_month:%Y%m}-01",
             "project": projects[0]["id"], "crew": crews["carpenters"]["id"], "period": f"{last_month:%Y-%m}",
-            "lines": [{"ticket": v["id"], "work_date": v["data"]["work_date"], "trade": v["data"]["trade"],
-                       "man_days": v["data"]["man_days"], "amount": v["data"]["amount"],
-                       "is_billable": v["data"]["is_billable_to_owner"]} for v in views],
             "deductions": [{"deduction_type": "advance", "amount": "500.00", "note": "班组借支生活费"}]})
 
 

@@ -320,6 +320,9 @@ MESSAGES: dict[str, str] = {
     "no_network": "{entity} declares no network to schedule",
     "rollup_too_deep": "rollups of {entity} cascade more than {levels} levels deep",
     "effect_target_not_enabled": "{entity} writes {target}, which is not enabled",
+    "gather_source_taken": (
+        "{entity}: a record gathered into {field!r} was taken by another {entity} meanwhile; save again to "
+        "gather what is left"),
     "changed_meanwhile": "{entity} was changed by someone else meanwhile; reload it",
     "unique_key_conflict": (
         "{entity} conflicts with another record (the values of {fields} are already used); reload and change them"

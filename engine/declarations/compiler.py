@@ -9,6 +9,7 @@ from engine.core import field_types, patterns
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
+from engine.declarations.flow.gather import compile_gather
 from engine.declarations.model import (
     FIELD_TYPES,
     SYSTEM_FIELDS,
@@ -179,6 +180,7 @@ class ModuleCompiler(CascadeCompiler):
             multiple=kind in MULTIPLE_TYPES and bool(raw.get("multiple", False)),
             lookup=self.lookup((*path, "lookup"), raw.get("lookup"), env, expect),
             rollup=self.rollup((*path, "rollup"), raw.get("rollup"), entity, expect),
+            gather=compile_gather(self, path, raw, kind, env, name),
             help=label_of(raw["help"], name) if raw.get("help") else None,
             numbering=constraints.numbering(self, path, raw.get("numbering"), kind, env, name),
             mask=constraints.mask(self, path, raw, kind, name, [*self.roles, *BUILTIN_ROLES]),

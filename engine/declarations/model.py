@@ -69,6 +69,24 @@ class Rollup:
 
 
 @dataclass(frozen=True)
+class Gather:
+    """The rows of a table field are the live `source` records whose `match` fields equal formulas over this
+    record, where `where` holds, and that no other live record of this entity holds in this field."""
+
+    source: str                                    # "module.entity"
+    match: tuple[tuple[str, Formula], ...]         # source field == formula over this record
+    row: str                                       # the table's ref column naming the source record
+    values: tuple[tuple[str, Formula], ...]        # column = formula over the source record
+    where: Formula | None = None                   # over the source's fields and system fields
+    order_by: tuple[str, ...] = ()                 # source fields; then the oldest first
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """The columns the engine writes (the others are the user's, kept row by row)."""
+        return frozenset({self.row, *(name for name, _formula in self.values)})
+
+
+@dataclass(frozen=True)
 class Effect:
     """When a record reaches status `on` (or, after a write, condition `when` holds), write to `target`
     records, exactly once per record.
@@ -191,6 +209,7 @@ class FieldSpec:
     multiple: bool = False                         # user / attachment: a list of values
     lookup: Lookup | None = None
     rollup: Rollup | None = None
+    gather: Gather | None = None                   # table: rows taken from other records
     help: Label | None = None
     numbering: Numbering | None = None             # assigned by the engine at create, read-only after
     mask: Mask | None = None                       # shown masked to roles outside mask.unmasked_for

@@ -19,6 +19,7 @@ from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.records import links
 from engine.records.checks import finish
 from engine.records.compute import RuleWarning
+from engine.records.flow import gathering
 from engine.records.input import accepted_input, with_defaults
 from engine.records.schedule import networks
 from engine.records.unit_of_work import UnitOfWork, values_of
@@ -44,7 +45,7 @@ class Cascade:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
         work = self.work
         values = with_defaults(entity, accepted_input(work, entity, data, access, previous=None))
-        document = finish(work, entity, values, record_id=None, warnings=warnings)
+        document = finish(work, entity, values, record_id=None, warnings=warnings, gathered=True)
         moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
                      schema_version=work.modules[entity.module].version, status="draft", version=1, data=document,
@@ -52,6 +53,7 @@ class Cascade:
                      updated_by=work.actor.username)
         work.session.add(row)
         self.flush(entity)
+        gathering.hold(work, entity, row)
         work.remember(row)
         self.audit("record.create", entity, row, None, document, warnings)
         self.emit("record.created", entity, row)
@@ -97,6 +99,10 @@ class Cascade:
             row.updated_at = datetime.now(UTC)
             row.updated_by = work.actor.username
             self.flush(entity)
+            if status in gathering.RELEASING_STATUSES:  # a rejected record lets its gathered sources go ...
+                gathering.release(work, entity, row.id)
+            elif before in gathering.RELEASING_STATUSES:  # ... and takes them again when resubmitted
+                gathering.hold(work, entity, row)
             audit.write(work.session, work.actor.tenant_id, actor=work.actor.username, action="record.status",
                         target_type="record", target_id=row.id, before={"status": before},
                         after={"status": status}, note=f"{entity.key} v{row.version}")

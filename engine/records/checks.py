@@ -12,6 +12,7 @@ from engine.fields.values import to_document, to_json
 from engine.records import files, links
 from engine.records.compute import RuleWarning, check_record, compute, rule_warnings
 from engine.records.conflicts import conflict_errors, conflict_warnings
+from engine.records.flow import gathering
 from engine.records.numbering import assign_numbers
 from engine.records.unit_of_work import UnitOfWork, ref_ids, values_of
 from engine.storage.models import Record
@@ -19,16 +20,21 @@ from engine.storage.queries import RecordQuery
 
 
 def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
-           numbered: bool = True, warnings: list[RuleWarning] | None = None) -> dict[str, Any]:
+           numbered: bool = True, warnings: list[RuleWarning] | None = None,
+           gathered: bool = False) -> dict[str, Any]:
     """Compute, number, check and serialise; every problem found is reported at once.
 
     `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
-    `warnings` receives the warning rules a valid record breaks.
+    `warnings` receives the warning rules a valid record breaks; `gathered` (a save while the record is
+    editable) takes the rows of its gathered tables afresh.
     """
     evaluation = work.evaluation(entity)
     work.prefetch_refs(entity, values)  # what lookups, formulas, numbers and the reference check read
-    links.fill_lookups(work, entity, values)
+    links.fill_lookups(work, entity, values, record_id)
     links.compute_rollups(work, entity, values, record_id)
+    if gathered and gathering.gathers(entity):
+        compute(entity, values, evaluation)  # what the match formulas read, computed fields included
+        gathering.gather_rows(work, entity, values, record_id)
     errors = compute(entity, values, evaluation)
     if numbered:
         errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)

@@ -21,21 +21,24 @@ def entity_of(work: UnitOfWork, key: str) -> EntitySpec | None:
     return work.entity_of(key)
 
 
-def fill_lookups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any]) -> None:
-    """Give every empty lookup field the value of the newest matching target record."""
+def fill_lookups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None = None) -> None:
+    """Give every empty lookup field the value of the newest matching target record (never the record
+    `record_id` being saved: a lookup into its own entity reads the others)."""
     for name, spec in entity.fields.items():
         if spec.lookup is not None and values.get(name) in (None, ""):
-            values[name] = looked_up(work, entity, spec, spec.lookup, values)
+            values[name] = looked_up(work, entity, spec, spec.lookup, values, record_id)
 
 
 def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
-               values: Mapping[str, Any]) -> Any:
+               values: Mapping[str, Any], record_id: str | None = None) -> Any:
     target = entity_of(work, lookup.target)
     if target is None or target.environment is None:
         return None
     evaluation = work.evaluation(entity)
     query = RecordQuery(work.session, target, work.evaluation(target))
     statement = query.base()
+    if record_id is not None:
+        statement = statement.where(Record.id != record_id)
     for field, formula in lookup.match:
         wanted = evaluation.run(formula, values)
         if wanted is None:

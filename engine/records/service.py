@@ -21,6 +21,7 @@ from engine.records import history as record_history
 from engine.records.cascade import MAX_CASCADE, MAX_NETWORK_ROUNDS, Cascade, iso, record_document
 from engine.records.checks import finish, warnings_of
 from engine.records.compute import Evaluation, RuleWarning
+from engine.records.flow import gathering
 from engine.records.input import accepted_input, defaults, with_defaults
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.security.permissions import Access, Reader
@@ -230,7 +231,7 @@ class Records:
         access = self.access(entity)
         access.require(Action.CREATE)
         values = with_defaults(entity, accepted_input(self.work, entity, data, access, previous=None))
-        return finish(self.work, entity, values, record_id=None, numbered=False)
+        return finish(self.work, entity, values, record_id=None, numbered=False, gathered=True)
 
     def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
                version: Any) -> dict[str, Any]:
@@ -248,9 +249,10 @@ class Records:
             values.update(defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(accepted_input(self.work, entity, data, access, previous=previous))
         warnings: list[RuleWarning] = []
-        document = finish(self.work, entity, values, record_id=row.id, warnings=warnings)
+        document = finish(self.work, entity, values, record_id=row.id, warnings=warnings, gathered=True)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
         self.cascade.store(entity, row, document, "record.update", warnings=warnings)
+        gathering.hold(self.work, entity, row)
         self.cascade.settle_networks()
         return self.view(entity, row, warnings)
 
@@ -265,6 +267,7 @@ class Records:
         row.deleted_at = datetime.now(UTC)
         row.updated_by = self.actor.username
         self.cascade.flush(entity)
+        gathering.release(self.work, entity, row.id)
         self.cascade.audit("record.delete", entity, row, dict(row.data), None)
         self.cascade.emit("record.deleted", entity, row)
         self.cascade.mark_networks(entity, row.data)

@@ -182,6 +182,20 @@ class EffectLog(TenantOwned, Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class GatherHold(TenantOwned, Base):
+    """A source record held by the live record that gathered it into a table field (`gather:`): the primary
+    key lets one record of that entity and field hold it, so two saves racing for it cannot both commit."""
+
+    __tablename__ = "gather_holds"
+    __table_args__ = (Index("ix_gather_holds_holder", "tenant_id", "holder_id"),)
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)   # the gathering entity and field
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    holder_id: Mapped[str] = mapped_column(String(36))
+
+
 class NumberCounter(TenantOwned, Base):
     """The last sequence number a numbered field gave out in one scope (the number without its sequence)."""
 

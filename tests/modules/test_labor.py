@@ -519,27 +519,28 @@ def test_a_second_ticket_of_the_crew_day_and_area_warns_but_is_saved(world: dict
 
 # --- 点工月度汇总 (§2.4-B) ------------------------------------------------------------------------------
 
-def summary_body(world: dict[str, Any], tickets: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"summary_no": "HZ-XM-0001-202405-01", "project": world["project"]["id"], "crew": world["crews"]["a"]["id"],
-            "period": "2024-05",
-            "lines": [{"ticket": t["id"], "work_date": t["data"]["work_date"], "trade": t["data"]["trade"],
-                       "man_days": t["data"]["man_days"], "amount": t["data"]["amount"],
-                       "is_billable": t["data"]["is_billable_to_owner"]} for t in tickets], **extra}
+def summary_body(world: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A summary of crew a for May 2024: its number and its lines (the signed tickets) are the engine's."""
+    return {"project": world["project"]["id"], "crew": world["crews"]["a"]["id"], "period": "2024-05", **extra}
 
 
-def may_tickets(world: dict[str, Any]) -> list[dict[str, Any]]:
+def may_tickets(world: dict[str, Any], first_headcount: int = 3, first_price: str = "420") -> list[dict[str, Any]]:
+    """Three signed tickets of crew a in May 2024 (3,771 元 with the defaults)."""
     cost = world["users"]["cost"]
-    return [create_ticket(cost, ticket_body(world, n, work_date=day, headcount=headcount, unit_price=price,
+    made = [create_ticket(cost, ticket_body(world, n, work_date=day, headcount=headcount, unit_price=price,
                                             reason_type=reason))
             for n, (day, headcount, price, reason) in enumerate([
-                ("2024-05-06", 3, "420", "extra_work"), ("2024-05-18", 4, "420", "owner_visa_work"),
+                ("2024-05-06", first_headcount, first_price, "extra_work"), ("2024-05-18", 4, "420", "owner_visa_work"),
                 ("2024-05-27", 2, "415.50", "cleanup")], start=1)]
+    for ticket in made:
+        sign(world, ticket)
+    return [cost.get(f"/records/labor/day_labor_ticket/{t['id']}").get_json() for t in made]
 
 
 def test_a_summary_totals_its_tickets_less_deductions(world: dict[str, Any]) -> None:
     clerk = world["users"]["clerk"]
-    tickets = may_tickets(world)
-    body = summary_body(world, tickets, deductions=[
+    may_tickets(world)
+    body = summary_body(world, deductions=[
         {"deduction_type": "advance", "amount": "500", "note": "借支生活费"},
         {"deduction_type": "penalty", "amount": "200.50", "note": "未戴安全帽"}])
     response = clerk.post("/records/labor/day_labor_summary", body)
@@ -548,25 +549,22 @@ def test_a_summary_totals_its_tickets_less_deductions(world: dict[str, Any]) -> 
     assert (data["ticket_count"], data["total_man_days"], data["gross_amount"]) == (3, "9.00", "3771.00")
     assert (data["deduction_amount"], data["payable_amount"], data["billable_amount"]) == (
         "700.50", "3070.50", "1680.00")
-    assert data["crew_leader_user"] == "lead"
-    again = clerk.post("/records/labor/day_labor_summary", {**body, "summary_no": "HZ-XM-0001-202405-02"})
-    clash = errors_of(again)["period"]  # unique: [project, crew, period] unless supplementary
-    assert "already has a summary for this month" in clash and data["summary_no"] in clash
-    supplementary = clerk.post("/records/labor/day_labor_summary", {**body, "summary_no": "HZ-XM-0001-202405-02",
-                                                                    "supplementary": True})
+    assert data["crew_leader_user"] == "lead" and data["summary_no"] == "HZ-XM-0001-2024-05-01"
+    supplementary = clerk.post("/records/labor/day_labor_summary", summary_body(world))  # takes no ticket
     assert supplementary.status_code == 201, supplementary.get_json()
-    too_much = {**body, "summary_no": "HZ-3", "supplementary": True,
-                "deductions": [{"deduction_type": "rework", "amount": "4000"}]}
+    assert supplementary.get_json()["data"]["supplementary"] is True
+    assert supplementary.get_json()["data"]["summary_no"] == "HZ-XM-0001-2024-05-02"
+    too_much = {**body, "deductions": [{"deduction_type": "rework", "amount": "4000"}]}
     assert errors_of(clerk.post("/records/labor/day_labor_summary", too_much)) == {
         "deductions": "The deductions cannot exceed the gross amount"}
-    wrong = {**body, "summary_no": "HZ-4", "period": "2024-13", "crew": world["crews"]["other"]["id"], "lines": []}
-    assert set(errors_of(clerk.post("/records/labor/day_labor_summary", wrong))) == {"period", "lines"}
+    wrong = {**body, "period": "2024-13", "crew": world["crews"]["other"]["id"]}
+    assert set(errors_of(clerk.post("/records/labor/day_labor_summary", wrong))) == {"period"}
 
 
 def test_a_summary_goes_from_the_crew_leader_through_the_project_to_finance(world: dict[str, Any]) -> None:
     users = world["users"]
-    body = summary_body(world, may_tickets(world))
-    summary = users["clerk"].post("/records/labor/day_labor_summary", body).get_json()
+    may_tickets(world)
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world)).get_json()
     submit(users["clerk"], "day_labor_summary", summary["id"])
     assert tasks(users["lead2"]) == []  # the confirmation is assigned to this crew's leader only
     [task] = tasks(users["lead"], summary["id"])
@@ -592,19 +590,20 @@ def test_an_approved_summary_posts_its_cost_once_and_marks_its_tickets_summarize
         engine: Formwork, tenant: str, world: dict[str, Any]) -> None:
     users = world["users"]
     tickets = may_tickets(world)
-    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world, tickets[:2])).get_json()
+    draft = create_ticket(users["cost"], ticket_body(world, 9, work_date="2024-05-28", unit_price="420"))
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world)).get_json()
     submit(users["clerk"], "day_labor_summary", summary["id"])
     for name in ("lead", "prod", "cost", "pm", "fin"):
         decide(users[name], summary["id"])
     entries = users["cost"].get("/records/cost/actual_cost_entry?q=source_id == '" + summary["id"] + "'")
     [entry] = entries.get_json()["items"]
-    expected = sum(Decimal(t["data"]["amount"]) for t in tickets[:2])
+    expected = sum(Decimal(t["data"]["amount"]) for t in tickets)
     assert (entry["data"]["amount"], entry["data"]["cost_account"], entry["data"]["source_type"]) == (
         f"{expected:.2f}", world["day_labor_account"]["id"], "day_labor_summary")
-    assert entry["data"]["occurred_date"] == "2024-05-18"  # the last work date of the summary
+    assert entry["data"]["occurred_date"] == "2024-05-27"  # the last work date of the summary
     statuses = {t["id"]: users["cost"].get(f"/records/labor/day_labor_ticket/{t['id']}").get_json()["status"]
-                for t in tickets}
-    assert statuses == {tickets[0]["id"]: "summarized", tickets[1]["id"]: "summarized", tickets[2]["id"]: "draft"}
+                for t in [*tickets, draft]}
+    assert statuses == {**{t["id"]: "summarized" for t in tickets}, draft["id"]: "draft"}
     path = f"/records/labor/day_labor_ticket/{tickets[0]['id']}"
     version = users["cost"].get(path).get_json()["version"]
     assert users["cost"].patch(path, {"version": version, "data": {"remark": "late"}}).status_code == 409
@@ -619,10 +618,8 @@ def test_an_approved_summary_posts_its_cost_once_and_marks_its_tickets_summarize
 
 def test_a_large_summary_adds_the_company_cost_department(world: dict[str, Any]) -> None:
     users = world["users"]
-    tickets = may_tickets(world)
-    body = summary_body(world, tickets)
-    body["lines"][0]["amount"] = "50000"
-    summary = users["clerk"].post("/records/labor/day_labor_summary", body).get_json()
+    may_tickets(world, first_headcount=100, first_price="500")
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world)).get_json()
     assert summary["data"]["payable_amount"] == "52511.00"  # 50,000 + 1,680 + 831
     submit(users["clerk"], "day_labor_summary", summary["id"])
     for name in ("lead", "prod", "cost", "pm"):
@@ -635,17 +632,17 @@ def test_a_large_summary_adds_the_company_cost_department(world: dict[str, Any])
 
 def test_a_crew_dispute_returns_the_summary_to_the_labor_clerk(world: dict[str, Any]) -> None:
     users = world["users"]
-    tickets = may_tickets(world)
-    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world, tickets)).get_json()
+    may_tickets(world)
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world)).get_json()
     submit(users["clerk"], "day_labor_summary", summary["id"])
-    returned = decide(users["lead"], summary["id"], "return", "5月27日的单子不是我们班组的")
+    returned = decide(users["lead"], summary["id"], "return", "5月27日的单子少算了人数，扣款也不对")
     assert returned["status"] == "returned"
     [task] = tasks(users["clerk"], summary["id"])
     assert task["title"] == "劳务员修改后重新提交"
     path = f"/records/labor/day_labor_summary/{summary['id']}"
     fixed = users["clerk"].patch(path, {"version": returned["version"],
-                                        "data": {"lines": summary_body(world, tickets[:2])["lines"]}})
-    assert fixed.status_code == 200 and fixed.get_json()["data"]["gross_amount"] == "2940.00"
+                                        "data": {"deductions": [{"deduction_type": "advance", "amount": "831"}]}})
+    assert fixed.status_code == 200 and fixed.get_json()["data"]["payable_amount"] == "2940.00"
     submit(users["clerk"], "day_labor_summary", summary["id"])
     assert [t["title"] for t in tasks(users["lead"], summary["id"])] == ["班组长对账确认"]
 
@@ -695,7 +692,8 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
 
 def test_the_summary_report_sums_approved_summaries(world: dict[str, Any]) -> None:
     users = world["users"]
-    body = summary_body(world, may_tickets(world), deductions=[{"deduction_type": "advance", "amount": "771"}])
+    may_tickets(world)
+    body = summary_body(world, deductions=[{"deduction_type": "advance", "amount": "771"}])
     summary = users["clerk"].post("/records/labor/day_labor_summary", body).get_json()
     assert users["cost"].get("/reports/labor/day_labor_summary_by_crew_month").get_json()["rows"] == []
     submit(users["clerk"], "day_labor_summary", summary["id"])
