@@ -27,7 +27,7 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
     """
     evaluation = work.evaluation(entity)
     work.prefetch_refs(entity, values)  # what lookups, formulas, numbers and the reference check read
-    links.fill_lookups(work, entity, values)
+    links.fill_lookups(work, entity, values, record_id)
     links.compute_rollups(work, entity, values, record_id)
     errors = compute(entity, values, evaluation)
     if numbered:
