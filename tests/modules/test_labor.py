@@ -442,8 +442,8 @@ def approved_rate(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[
     """A rate of crew a's carpentry at 420 (unless `extra` says otherwise) in force from a month ago to a month
     ahead, approved by the project manager and the cost department."""
     users = world["users"]
-    body = rate_body(world, number, valid_from=(TODAY - timedelta(days=30)).isoformat(),
-                     valid_to=(TODAY + timedelta(days=30)).isoformat(), **extra)
+    body = rate_body(world, number, **{"valid_from": (TODAY - timedelta(days=30)).isoformat(),
+                                       "valid_to": (TODAY + timedelta(days=30)).isoformat(), **extra})
     response = users["clerk"].post("/records/labor/day_labor_rate", body)
     assert response.status_code == 201, response.get_json()
     rate: dict[str, Any] = response.get_json()
