@@ -46,7 +46,8 @@ def test_a_reading_is_priced_from_its_meters_tariff_else_its_sites(reader: tuple
     created(api, "tariff", {"site": north, "price": "5", "valid_from": "2024-01-01"})   # the site's, no meter
 
     def reading(meter: str, day: str, value: str, **extra: Any) -> dict[str, Any]:
-        data: dict[str, Any] = created(api, "reading", {"meter": meter, "read_on": day, "value": value, **extra})["data"]
+        body = {"meter": meter, "read_on": day, "value": value, **extra}
+        data: dict[str, Any] = created(api, "reading", body)["data"]
         return data
 
     march, april = reading(m1, "2024-03-15", "10"), reading(m1, "2024-04-15", "30")

@@ -7,16 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from tests.conftest import decide, errors_of
-from tests.modules.test_labor import (  # noqa: F401 - world is a fixture
-    TODAY,
-    YESTERDAY,
-    approved_rate,
-    create_ticket,
-    sign,
-    submit,
-    ticket_body,
-    world,
-)
+from tests.modules.test_labor import TODAY, YESTERDAY, approved_rate, create_ticket, sign, submit, ticket_body
+from tests.modules.test_labor import world as world  # the labor world fixture
 
 TICKETS = "/records/labor/day_labor_ticket"
 
@@ -44,7 +36,8 @@ def test_a_ticket_written_without_a_price_or_trade_gets_the_agreed_rate_in_force
     assert "agreed_price" not in unagreed and "amount" not in unagreed and unagreed["price_source"] == "agreement"
     # a rate whose validity ended before the work date is not in force, though it started before it
     approved_rate(world, 4, trade=world["laborer"]["id"], unit_price="260",
-                  valid_from=(TODAY - timedelta(days=60)).isoformat(), valid_to=(TODAY - timedelta(days=20)).isoformat())
+                  valid_from=(TODAY - timedelta(days=60)).isoformat(),
+                  valid_to=(TODAY - timedelta(days=20)).isoformat())
     ended = create_ticket(users["cost"], ticket_body(world, 5, trade=world["laborer"]["id"]))["data"]
     assert "agreed_price" not in ended
 
