@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, case, or_, true
+
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Lookup
 from engine.errors import FormulaRuntimeError
 from engine.fields.values import InvalidValue, round_to
@@ -47,49 +49,76 @@ def fill_fields(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], re
 
 def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Lookup, values: Mapping[str, Any],
               record_id: str | None = None) -> Any:
-    """The value of the first lookup of the chain that yields one (never `record_id` itself), or None."""
-    for candidate in lookup.chain:
-        found = _one(work, entity, candidate, values, record_id)
+    """The value of the first lookup of the chain that yields one (never `record_id` itself), or None.
+
+    A chain over one target, value and effective field is one query (each lookup a branch, the first
+    branch that matches wins); other chains run a query per lookup until one finds a value.
+    """
+    chain = lookup.chain
+    if all(c.target == chain[0].target and c.value == chain[0].value and c.effective_field == chain[0].effective_field
+           for c in chain):
+        return _query(work, entity, chain, values, record_id)
+    for candidate in chain:
+        found = _query(work, entity, (candidate,), values, record_id)
         if not _is_empty(found):
             return found
     return None
 
 
-def _one(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Mapping[str, Any],
-         record_id: str | None) -> Any:
-    target = work.entity_of(lookup.target)
+def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
+           record_id: str | None) -> Any:
+    """The newest target record matching the first branch that matches any, with a value; one query."""
+    first = chain[0]
+    target = work.entity_of(first.target)
     if target is None or target.environment is None:
         return None
-    evaluation, target_evaluation = work.evaluation(entity), work.evaluation(target)
-    query = RecordQuery(work.session, target, target_evaluation)
-    columns, fields = query.columns, target.environment.fields
-    statement = query.base()
+    query = RecordQuery(work.session, target, work.evaluation(target))
+    branches = [found for lookup in chain if (found := _branch(work, entity, target, query, lookup, values))
+                is not None]
+    if not branches:
+        return None
+    statement = query.base().where(query.columns.json_text(first.value).is_not(None))
+    if record_id is not None and target.key == entity.key:
+        statement = statement.where(Record.id != record_id)  # a record never finds itself
+    if len(branches) == 1:
+        statement = statement.where(branches[0][0])
+    else:
+        statement = statement.where(or_(*(condition for condition, _moment in branches))).order_by(
+            case(*((condition, index) for index, (condition, _moment) in enumerate(branches))))
+    if first.effective_field is not None and all(moment is not None for _condition, moment in branches):
+        statement = statement.order_by(query.columns.field(first.effective_field,
+                                                           target.environment.fields[first.effective_field].type).desc())
+    row = work.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    work.remember(row)  # a reference to it, filled in from here, is not read again
+    return values_of(target, row).get(first.value)
+
+
+def _branch(work: UnitOfWork, entity: EntitySpec, target: EntitySpec, query: RecordQuery, lookup: Lookup,
+            values: Mapping[str, Any]) -> tuple[ColumnElement[bool], Any] | None:
+    """One lookup's condition over the target's records (and its effective date), or None when it finds nothing."""
+    assert target.environment is not None
+    evaluation, columns, fields = work.evaluation(entity), query.columns, target.environment.fields
+    conditions: list[ColumnElement[bool]] = []
     for field, formula in lookup.match:
         wanted = evaluation.run(formula, values)
         if wanted is None:
             return None  # a field this record leaves empty finds nothing (`field: "null"` wants an empty one)
-        statement = statement.where(columns.field(field, fields[field].type)
-                                    == columns.literal(wanted, fields[field].type))
-    for field in lookup.empty:
-        statement = statement.where(columns.json_text(field).is_(None))
+        conditions.append(columns.field(field, fields[field].type) == columns.literal(wanted, fields[field].type))
+    conditions += [columns.json_text(field).is_(None) for field in lookup.empty]
     if lookup.where is not None:
-        statement = statement.where(lookup.where.to_sql(
-            columns, params=target_evaluation.params, user_name=target_evaluation.user_name,
-            user_roles=target_evaluation.user_roles, now=work.now, this=values, load_ref=work.load_ref))
-    if record_id is not None and target.key == entity.key:
-        statement = statement.where(Record.id != record_id)  # a record never finds itself
+        conditions.append(lookup.where.to_sql(
+            columns, params=query.evaluation.params, user_name=query.evaluation.user_name,
+            user_roles=query.evaluation.user_roles, now=work.now, this=values, load_ref=work.load_ref))
+    moment = None
     if lookup.effective_field and lookup.effective_on is not None:
         moment = evaluation.run(lookup.effective_on, values)
         if moment is None:
             return None
         column_type = fields[lookup.effective_field].type
-        column = columns.field(lookup.effective_field, column_type)
-        statement = statement.where(column <= columns.literal(moment, column_type)).order_by(column.desc())
-    row = work.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
-    if row is None:
-        return None
-    work.remember(row)  # a reference to it, filled in from here, is not read again
-    return values_of(target, row).get(lookup.value)
+        conditions.append(columns.field(lookup.effective_field, column_type) <= columns.literal(moment, column_type))
+    return and_(true(), *conditions), moment
 
 
 def _copying(work: UnitOfWork, entity: EntitySpec, record_id: str | None) -> Callable[[], bool]:
