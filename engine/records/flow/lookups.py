@@ -77,7 +77,9 @@ def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], valu
                 is not None]
     if not branches:
         return None
-    statement = query.base().where(query.columns.json_text(first.value).is_not(None))
+    statement = query.base()
+    if first.value in target.fields:  # a record without the value is passed over (`id` and the like always have one)
+        statement = statement.where(query.columns.json_text(first.value).is_not(None))
     if record_id is not None and target.key == entity.key:
         statement = statement.where(Record.id != record_id)  # a record never finds itself
     if len(branches) == 1:
