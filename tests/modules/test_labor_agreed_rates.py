@@ -97,6 +97,13 @@ def test_the_rate_compliance_report_compares_applied_and_agreed_amounts(world: d
     sign(world, create_ticket(users["cost"], ticket_body(world)))                      # 2 man-days at 420
     sign(world, create_ticket(users["cost"], ticket_body(world, 2, unit_price="450",  # 2 man-days at 450
                                                          price_adjust_reason="夜间抢工上浮")))
-    rows = users["cost"].get("/reports/labor/day_labor_rate_compliance").get_json()["rows"]
+    sign(world, create_ticket(users["cost"], ticket_body(world, 3, crew=world["crews"]["b"]["id"],  # no rate
+                                                         unit_price="300")))
+    rows = users["cost"].get("/reports/labor/day_labor_rate_compliance", query_string={
+        "q": "crew.crew_name == '木工一班'"}).get_json()["rows"]
     assert rows == [[world["project"]["id"], world["crews"]["a"]["id"], "木工一班", YESTERDAY[:7],
                      2, 4, "1740.00", "1680.00", "60.00", 1, 0]]
+    unagreed = users["cost"].get("/reports/labor/day_labor_rate_compliance", query_string={
+        "q": "crew.crew_name == '杂工班'"}).get_json()["rows"]
+    assert unagreed == [[world["project"]["id"], world["crews"]["b"]["id"], "杂工班", YESTERDAY[:7],
+                         1, 2, "600.00", "0.00", "0.00", 0, 1]]
