@@ -2,18 +2,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from engine.core.suggestions import suggest
 from engine.declarations.model import Effect, Lookup, Rollup
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, Formula, FType, ftype_for
+from engine.formula.ir import Const
 
 
 class CascadeCompiler(ModuleScope):
     """The part of `ModuleCompiler` that reads other entities' fields through `linked_env`."""
 
     def lookup(self, path: Path, raw: Any, env: Environment, expect: FType | None) -> Lookup | None:
+        """One lookup, or a list of them tried in order (each falls back on the next)."""
+        if isinstance(raw, list):
+            chain = [self.one_lookup((*path, index), item, env, expect) for index, item in enumerate(raw)]
+            found: Lookup | None = None
+            for lookup in reversed(chain):
+                if lookup is not None:
+                    found = replace(lookup, otherwise=found)
+            return found
+        return self.one_lookup(path, raw, env, expect)
+
+    def one_lookup(self, path: Path, raw: Any, env: Environment, expect: FType | None) -> Lookup | None:
         if not isinstance(raw, dict):
             return None
         linked = self.linked_env((*path, "entity"), raw.get("entity"))
@@ -25,6 +38,7 @@ class CascadeCompiler(ModuleScope):
             self.problem((*path, "value"), f"lookup value {value!r} is not a field of {key}"
                          + suggest(value, target.fields))
         match = []
+        empty = []
         for name, text in (raw.get("match") or {}).items():
             if name not in target.fields:
                 self.problem((*path, "match", name), f"lookup match {name!r} is not a field of {key}"
@@ -32,7 +46,9 @@ class CascadeCompiler(ModuleScope):
                 continue
             formula = self.formula((*path, "match", name), text, env, what=f"lookup match {name!r}",
                                    expect=target.fields[name].type)
-            if formula is not None:
+            if formula is not None and isinstance(formula.tree, Const) and formula.tree.value is None:
+                empty.append(str(name))  # `crew: "null"`: the target's crew is empty
+            elif formula is not None:
                 match.append((str(name), formula))
         effective = raw.get("effective") or {}
         effective_field = effective.get("field")
@@ -40,10 +56,11 @@ class CascadeCompiler(ModuleScope):
             self.problem((*path, "effective", "field"), f"lookup effective field {effective_field!r} is not a field "
                          f"of {key}" + suggest(effective_field, target.fields))
         effective_on = self.formula((*path, "effective", "on"), effective.get("on"), env, what="lookup effective date")
-        where = self.formula((*path, "where"), raw.get("where"), target, what="lookup where",
+        over_both = Environment(fields=target.fields, params=target.params, this=env.fields)  # this.<field>
+        where = self.formula((*path, "where"), raw.get("where"), over_both, what="lookup where",
                              expect=ftype_for("boolean"))
         return Lookup(target=key, value=value, match=tuple(match), effective_field=effective_field,
-                      effective_on=effective_on, where=where)
+                      effective_on=effective_on, where=where, empty=tuple(empty))
 
     def rollup(self, path: Path, raw: Any, entity: str, expect: FType | None) -> Rollup | None:
         if not isinstance(raw, dict):

@@ -9,6 +9,7 @@ from engine.core import field_types, patterns
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
+from engine.declarations.flow import fills
 from engine.declarations.flow.gather import compile_gather
 from engine.declarations.model import (
     FIELD_TYPES,
@@ -114,11 +115,13 @@ class ModuleCompiler(CascadeCompiler):
             self.problem((*base, "fields", cycle[0], "formula"),
                          "computed fields form a cycle: " + " -> ".join(cycle))
         network = compile_network(self, base, raw.get("network"), name, fields, env, order)
+        fill_order = fills.fill_order(self, base, fields)
         return EntitySpec(
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
-            computed_order=order, environment=env, effects=effects, unique=unique, conflicts=conflicts,
+            computed_order=order, fill_order=fill_order, environment=env, effects=effects, unique=unique,
+            conflicts=conflicts,
             network=network,
         )
 
@@ -144,6 +147,9 @@ class ModuleCompiler(CascadeCompiler):
                 if isinstance(child_raw, dict):
                     if child_raw.get("type") == "table":
                         self.problem((*path, "fields", child, "type"), "a table cannot contain another table")
+                    if "fill" in child_raw:
+                        self.problem((*path, "fields", child, "fill"), "'fill' is for fields of the record, not "
+                                     "of a table's rows")
                     children[str(child)] = self.field(entity, (*path, "fields", child), str(child), child_raw, row_env)
             if not children:
                 self.problem(path, f"table field {name!r} needs 'fields' for its rows")
@@ -179,6 +185,7 @@ class ModuleCompiler(CascadeCompiler):
             scanned=bool(raw.get("scan", True)),
             multiple=kind in MULTIPLE_TYPES and bool(raw.get("multiple", False)),
             lookup=self.lookup((*path, "lookup"), raw.get("lookup"), env, expect),
+            fill=fills.fill(self, path, raw, env, name, kind),
             rollup=self.rollup((*path, "rollup"), raw.get("rollup"), entity, expect),
             gather=compile_gather(self, path, raw, kind, env, name),
             help=label_of(raw["help"], name) if raw.get("help") else None,

@@ -55,7 +55,26 @@ class Lookup:
     match: tuple[tuple[str, Formula], ...]         # target field == formula over this record
     effective_field: str | None = None             # target date field; the newest not after `effective_on`
     effective_on: Formula | None = None
-    where: Formula | None = None                   # over the target's fields
+    where: Formula | None = None                   # over the target's fields and `this.<field>` (this record)
+    empty: tuple[str, ...] = ()                    # target fields matched by `null`: they must be empty
+    otherwise: Lookup | None = None                # tried next when this one finds nothing (a list of lookups)
+
+    @property
+    def chain(self) -> tuple[Lookup, ...]:
+        """This lookup and the ones tried after it, in order."""
+        return (self, *(self.otherwise.chain if self.otherwise is not None else ()))
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The fields of this record the lookups read (their order among fills follows them)."""
+        found: set[str] = set()
+        for lookup in self.chain:
+            for formula in (*(f for _name, f in lookup.match), lookup.effective_on):
+                if formula is not None:
+                    found |= formula.dependencies
+            if lookup.where is not None:
+                found |= lookup.where.this_dependencies
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -208,6 +227,7 @@ class FieldSpec:
     scanned: bool = True                           # computed: the daily scan refreshes it when it reads the clock
     multiple: bool = False                         # user / attachment: a list of values
     lookup: Lookup | None = None
+    fill: Formula | None = None                    # the value an empty field takes at a save (then kept)
     rollup: Rollup | None = None
     gather: Gather | None = None                   # table: rows taken from other records
     help: Label | None = None
@@ -277,6 +297,7 @@ class EntitySpec:
     unique: tuple[UniqueKey, ...] = ()             # composite unique keys
     conflicts: tuple[ConflictCheck, ...] = ()      # existence checks over the entity's other records
     computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
+    fill_order: tuple[str, ...] = ()               # lookup and `fill` fields, each after those it reads
     environment: Environment | None = None         # what formulas over this entity may name (filters)
     network: Network | None = None                 # critical path method over its records
 

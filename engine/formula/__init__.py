@@ -15,7 +15,9 @@ Names
     `qty` a field of the record; `project.name` a field of the record a ref points at (one
     hop only; a missing record gives null); `lines.amount` a column of a child table, as a
     list; `lines` the rows themselves (for `count(lines)`); `params.limit` a module
-    parameter; `user.name` the login name and `user.roles` the current user's roles.
+    parameter; `user.name` the login name and `user.roles` the current user's roles;
+    in a lookup's where, `this.work_date` (and `this.crew.labor_company`) a field of the record
+    doing the lookup (bound as a parameter in SQL).
 
 Permissions
     A user's own formulas (list filters `?q=`, a report's `q` and parameters, saved views,

@@ -52,6 +52,7 @@ class Checked:
     ref_reads: int
     is_aggregate: bool
     reads: frozenset[tuple[str, ...]] = frozenset()
+    this_dependencies: frozenset[str] = frozenset()   # fields of `this` (the record running a lookup) read
 
 
 def check(
@@ -70,7 +71,7 @@ def check(
         raise FormulaError("formula is nested too deeply", text=text, message_code="formula_too_deep") from None
     return Checked(
         tree, frozenset(checker.deps), frozenset(checker.refs), checker.ref_reads, checker.has_aggregate,
-        frozenset(checker.reads),
+        frozenset(checker.reads), frozenset(checker.this_deps),
     )
 
 
@@ -85,6 +86,7 @@ class _Checker:
         self.deps: set[str] = set()
         self.refs: set[str] = set()
         self.reads: set[tuple[str, ...]] = set()
+        self.this_deps: set[str] = set()
         self.ref_reads = 0
 
     def error(self, message: str, pos: ast.Pos) -> FormulaError:
@@ -139,6 +141,8 @@ class _Checker:
             self.deps.add(resolved.field)
         if resolved.path is not None:
             self.reads.add(resolved.path)
+        if resolved.this_field is not None:
+            self.this_deps.add(resolved.this_field)
         if resolved.through_ref:
             assert resolved.field is not None
             self.refs.add(resolved.field)

@@ -45,7 +45,8 @@ class Context:
     `values`: the record's field values (Decimal, str, bool, date, datetime, None; a child
     table is a list of dicts; a ref is the referenced record's id). `load_ref(entity, id)`
     returns the referenced record's values, or None when it is missing (then `ref.field` is
-    null). `now` overrides the clock; `today()` is then `now`'s date in `now`'s own zone (a naive
+    null). `this` holds the values of the record that runs a lookup (`this.<field>`).
+    `now` overrides the clock; `today()` is then `now`'s date in `now`'s own zone (a naive
     `now` is read as UTC); without it, `today()` is the date in `local_zone()`.
     """
 
@@ -55,6 +56,7 @@ class Context:
     user_roles: Sequence[str] = ()
     load_ref: RefLoader = no_refs
     now: datetime | None = None
+    this: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # `this.<field>`: the record running a lookup
 
     def clock(self) -> datetime:
         """Return the current time, timezone-aware."""

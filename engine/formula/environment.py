@@ -46,7 +46,10 @@ class Environment:
     fields); `params` the module parameters readable as `params.<name>`. `user.name` and
     `user.roles` are always available. `params` and `user` are namespaces, so they shadow
     fields of the same name.
+    `this`, when given, are the fields of the record that runs a lookup over another entity: `this.<field>`
+    (and one ref hop further, `this.crew.labor_company`) reads that record; a namespace too.
     """
 
     fields: Mapping[str, FieldInfo]
     params: Mapping[str, FType] = field(default_factory=lambda: _EMPTY)
+    this: Mapping[str, FieldInfo] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from engine.formula.ir import (
     Param,
     RefField,
     TableColumn,
+    ThisValue,
     UserAttr,
 )
 from engine.formula.types import FType, Kind
@@ -151,6 +153,11 @@ def _table_column(node: TableColumn) -> Evaluator:
 def _param(node: Param) -> Evaluator:
     name, read = node.name, _reader(node.type)
     return lambda ctx: read(ctx.params.get(name))
+
+
+def _this(node: ThisValue) -> Evaluator:
+    inner = compile_evaluator(node.inner)
+    return lambda ctx: inner(replace(ctx, values=ctx.this))
 
 
 def _user(node: UserAttr) -> Evaluator:
@@ -280,6 +287,7 @@ _BUILDERS: Mapping[type, Callable[[Any], Evaluator]] = {
     RefField: _ref_field,
     TableColumn: _table_column,
     Param: _param,
+    ThisValue: _this,
     UserAttr: _user,
     CallExpr: _call,
     If: _if,

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.errors import FormulaRuntimeError
 from engine.formula.ast import Pos
 from engine.formula.checker import check
-from engine.formula.context import Context, RefLoader
+from engine.formula.context import Context, RefLoader, no_refs
 from engine.formula.environment import Environment
 from engine.formula.evaluator import Evaluator, compile_evaluator
 from engine.formula.ir import Expr
@@ -46,6 +46,7 @@ class Formula:
     _run: Evaluator = field(repr=False)
     reads: frozenset[tuple[str, ...]] = frozenset()
     _memoize_refs: bool = field(repr=False, default=False)
+    this_dependencies: frozenset[str] = frozenset()  # fields of `this` it reads (a lookup's record)
 
     def evaluate(self, ctx: Context) -> Any:
         """Compute the formula on one record; raise FormulaRuntimeError naming the formula."""
@@ -67,6 +68,8 @@ class Formula:
         user_roles: Sequence[str] = (),
         now: datetime | None = None,
         exact_null: bool = False,
+        this: Mapping[str, Any] = _NO_PARAMS,
+        load_ref: RefLoader = no_refs,
     ) -> ColumnElement[Any]:
         """Compile to a SQLAlchemy expression over `target`'s table.
 
@@ -75,9 +78,11 @@ class Formula:
         treats alike; pass `exact_null=True` to get NULL exactly where Python gives None
         (e.g. to select or group by a bool formula).
         Raises FormulaError for parts that cannot run in SQL (child-table values, Python-only
-        functions).
+        functions). `this` (with `load_ref` for its refs) holds the values `this.<field>` reads: they are
+        bound like params.
         """
-        ctx = Context(params=params, user_name=user_name, user_roles=user_roles, now=now)
+        ctx = Context(params=params, user_name=user_name, user_roles=user_roles, now=now, this=this,
+                      load_ref=load_ref)
         return compile_sql(self.tree, self.text, target, ctx, exact_null=exact_null)
 
 
@@ -106,6 +111,7 @@ def compile_formula(
         _run=compile_evaluator(checked.tree),
         reads=checked.reads,
         _memoize_refs=checked.ref_reads > 1,
+        this_dependencies=checked.this_dependencies,
     )
 
 

@@ -83,6 +83,20 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class ThisValue:
+    """`this.field` (or `this.ref.field`): a value of the record that runs a lookup, not of the record read.
+
+    `inner` is the name resolved against that record's fields; `field` the field of it that it reads.
+    """
+
+    inner: Expr
+    field: str
+    type: FType
+    pos: Pos
+    row: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class UserAttr:
     attr: Literal["name", "roles"]
     type: FType
@@ -194,6 +208,6 @@ class Aggregate:
 
 
 Expr = (
-    Const | ListExpr | Field | RefField | TableColumn | Param | UserAttr | CallExpr | If | Logic
+    Const | ListExpr | Field | RefField | TableColumn | Param | ThisValue | UserAttr | CallExpr | If | Logic
     | Not | Negate | Arith | Compare | IsNull | In | Aggregate
 )  # fmt: skip

@@ -10,7 +10,7 @@ from typing import TypeVar
 from engine.errors import FormulaError
 from engine.formula import ast
 from engine.formula.environment import Environment
-from engine.formula.ir import Expr, Field, Param, RefField, TableColumn, UserAttr
+from engine.formula.ir import Expr, Field, Param, RefField, TableColumn, ThisValue, UserAttr
 from engine.formula.types import TEXT, TEXT_LIST, FType, Kind
 
 _V = TypeVar("_V")
@@ -26,6 +26,7 @@ class Resolved:
     field: str | None = None
     through_ref: bool = False
     path: tuple[str, ...] | None = None
+    this_field: str | None = None   # `this.<field>`: the field of the record running a lookup it reads
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -49,9 +50,12 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
         return Resolved(_param(node, env, fail))
     if head == "user":
         return Resolved(_user(node, fail))
+    if head == "this" and env.this is not None:
+        return _this(node, env, fail)
     info = _lookup(env.fields, head)
     if info is None:
-        raise fail(f"unknown field {head!r}{did_you_mean(head, [*env.fields, 'params', 'user'])}", pos)
+        names = [*env.fields, "params", "user", *(["this"] if env.this is not None else [])]
+        raise fail(f"unknown field {head!r}{did_you_mean(head, names)}", pos)
     if len(node.parts) == 1:
         return Resolved(Field(head, info.type, pos), head, path=(head,))
     attr, attr_pos = node.parts[1], node.positions[1]
@@ -83,6 +87,18 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
             raise fail(f"unknown field {attr!r} in the rows of table {head!r}{suggestion}", attr_pos)
         return Resolved(TableColumn(head, attr, FType.list_of(column.type), pos), head, path=(head, attr))
     raise fail(f"{head!r} is {info.type}, not a reference or a table, so it has no field {attr!r}", attr_pos)
+
+
+def _this(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
+    """`this.<field>` (one ref hop further allowed): resolved against the fields of the record running the lookup."""
+    if len(node.parts) < 2:
+        raise fail("write this.<field> to read a field of the record doing the lookup", node.positions[0])
+    inner = resolve_name(ast.Name(node.parts[1:], node.positions[1:]),
+                         Environment(fields=env.this or {}, params=env.params), fail)
+    if inner.field is None:  # this.params.x, this.user.name: not fields of the record
+        raise fail(f"unknown field {node.parts[1]!r} of this record{did_you_mean(node.parts[1], env.this or {})}",
+                   node.positions[1])
+    return Resolved(ThisValue(inner.expr, inner.field, inner.expr.type, node.positions[0]), this_field=inner.field)
 
 
 def _param(node: ast.Name, env: Environment, fail: Fail) -> Expr:

@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, select
 
 from engine.declarations.model import EntitySpec, FieldSpec, Lookup, Rollup
 from engine.fields.values import from_sql
-from engine.records.unit_of_work import UnitOfWork, values_of
+from engine.records.flow import lookups
+from engine.records.unit_of_work import UnitOfWork
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 
@@ -22,43 +23,13 @@ def entity_of(work: UnitOfWork, key: str) -> EntitySpec | None:
 
 
 def fill_lookups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None = None) -> None:
-    """Give every empty lookup field the value of the newest matching target record (never the record
-    `record_id` being saved: a lookup into its own entity reads the others)."""
-    for name, spec in entity.fields.items():
-        if spec.lookup is not None and values.get(name) in (None, ""):
-            values[name] = looked_up(work, entity, spec, spec.lookup, values, record_id)
+    """Give the lookup and `fill` fields their values (records/flow/lookups.py says when)."""
+    lookups.fill_fields(work, entity, values, record_id)
 
 
 def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
-               values: Mapping[str, Any], record_id: str | None = None) -> Any:
-    target = entity_of(work, lookup.target)
-    if target is None or target.environment is None:
-        return None
-    evaluation = work.evaluation(entity)
-    query = RecordQuery(work.session, target, work.evaluation(target))
-    statement = query.base()
-    if record_id is not None:
-        statement = statement.where(Record.id != record_id)
-    for field, formula in lookup.match:
-        wanted = evaluation.run(formula, values)
-        if wanted is None:
-            return None
-        statement = statement.where(query.columns.field(field, target.environment.fields[field].type)
-                                    == query.columns.literal(wanted, target.environment.fields[field].type))
-    if lookup.where is not None:
-        statement = statement.where(query.sql(lookup.where))
-    if lookup.effective_field and lookup.effective_on is not None:
-        moment = evaluation.run(lookup.effective_on, values)
-        if moment is None:
-            return None
-        column_type = target.environment.fields[lookup.effective_field].type
-        column = query.columns.field(lookup.effective_field, column_type)
-        statement = statement.where(column <= query.columns.literal(moment, column_type)).order_by(column.desc())
-    row = work.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
-    if row is None:
-        return None
-    work.remember(row)  # a reference to it, filled in from here, is not read again
-    return values_of(target, row).get(lookup.value)
+              values: Mapping[str, Any]) -> Any:
+    return lookups.looked_up(work, entity, spec, lookup, values)
 
 
 def compute_rollups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:

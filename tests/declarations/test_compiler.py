@@ -125,3 +125,45 @@ entities:
         "lookup value 'totl' is not a field of m.parent (did you mean 'total'?)",
         "lookup match 'nam' is not a field of m.parent (did you mean 'name'?)",
     ]
+
+
+def test_lookups_that_read_this_record_and_fills_are_checked_at_their_position(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text("""module: m
+version: 1.0.0
+title: M
+entities:
+  rate:
+    fields:
+      crew: {type: text}
+      price: {type: money}
+      valid_to: {type: date}
+  ticket:
+    fields:
+      crew: {type: text}
+      day: {type: date}
+      agreed:
+        type: money
+        readonly: true
+        lookup:
+          - {entity: rate, value: price, match: {crew: crew}, where: "valid_to >= this.dya"}
+          - {entity: rate, value: price, match: {crew: "null"}, where: "valid_to >= this.crew"}
+      price: {type: money, fill: "agred"}
+      note: {type: text, fill: "crew + 1"}
+      total: {type: money, formula: "price", fill: "agreed"}
+      a: {type: text, fill: "b"}
+      b: {type: text, fill: "a"}
+      this: {type: text, formula: "this.crew"}
+""", encoding="utf-8")
+    lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
+    assert lines == [
+        "module.yaml:18:88: lookup where: unknown field 'dya' (did you mean 'day'?)",
+        "module.yaml:19:82: lookup where: cannot compare a date with text",
+        "module.yaml:20:35: fill of 'price': unknown field 'agred' (did you mean 'agreed'?)",
+        "module.yaml:21:38: fill of 'note': cannot add text and a number",
+        "module.yaml:22:52: 'total' is computed ('formula' or 'rollup'): it cannot also be filled ('fill' gives an "
+        "editable field its first value)",
+        "module.yaml:23:29: lookups and fills form a cycle: a -> b -> a",
+        "module.yaml:25:41: formula of 'this': 'this' is text, not a reference or a table, so it has no field 'crew'",
+    ]

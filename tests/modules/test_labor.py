@@ -152,7 +152,7 @@ def test_ticket_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
                       "reason": "must be at least 10 characters"}
     rules = ticket_body(world, days_per_person="0.7", crew=world["crews"]["other"]["id"],
                         work_date=(TODAY + timedelta(days=1)).isoformat(), reason_type="rework",
-                        price_source="manual", photos=[f"uploads/{n}.jpg" for n in range(10)],
+                        photos=[f"uploads/{n}.jpg" for n in range(10)],
                         workers=[{"worker": world["workers"][0]["id"], "days": "1"}], headcount=3)
     assert errors_of(cost.post("/records/labor/day_labor_ticket", rules)) == {
         "work_date": "The work date cannot be in the future",
@@ -160,7 +160,6 @@ def test_ticket_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
         "days_per_person": "Days per person go in steps of 0.5",
         "headcount": "The headcount must equal the number of worker rows",
         "photos": "At most 9 site photos",
-        "price_adjust_reason": "A price set by hand needs its reason",
         "back_charge_party": "Rework needs the party or crew to charge it back to"}
     first, second = create_ticket(cost, ticket_body(world, 1)), create_ticket(cost, ticket_body(world, 2))
     day = YESTERDAY.replace("-", "")
@@ -282,9 +281,14 @@ def test_crew_leaders_log_their_own_crews_tickets_and_see_but_cannot_set_the_pri
 
 def test_only_the_cost_engineer_prices_by_hand_and_says_why(world: dict[str, Any]) -> None:
     cost = world["users"]["cost"]
-    ticket = create_ticket(cost, ticket_body(world, unit_price="420"))
-    response = cost.patch(f"/records/labor/day_labor_ticket/{ticket['id']}", {"version": ticket["version"], "data": {
-        "unit_price": "450", "price_source": "manual", "price_adjust_reason": "夜间抢工，经项目经理同意上浮"}})
+    approved_rate(world)
+    ticket = create_ticket(cost, ticket_body(world))
+    assert (ticket["data"]["unit_price"], ticket["data"]["price_source"]) == ("420.00", "agreement")
+    path = f"/records/labor/day_labor_ticket/{ticket['id']}"
+    assert errors_of(cost.patch(path, {"version": ticket["version"], "data": {"unit_price": "450"}})) == {
+        "price_adjust_reason": "A price set by hand needs its reason"}
+    response = cost.patch(path, {"version": ticket["version"], "data": {
+        "unit_price": "450", "price_adjust_reason": "夜间抢工，经项目经理同意上浮"}})
     assert response.status_code == 200, response.get_json()
     assert (response.get_json()["data"]["amount"], response.get_json()["data"]["price_source"]) == ("900.00", "manual")
     assert world["users"]["clerk"].post("/records/labor/day_labor_ticket", ticket_body(world, 9)).status_code == 403
@@ -314,11 +318,13 @@ def test_a_small_ticket_is_signed_by_the_site_engineer_alone(world: dict[str, An
     {"headcount": 5, "unit_price": "400"},                           # 2,000.00 元: at the amount threshold
     {"headcount": 10, "unit_price": "150"},                          # 10 工日, 1,500 元
     {"work_date": (TODAY - timedelta(days=5)).isoformat()},          # late entry
-    {"price_source": "manual", "price_adjust_reason": "夜间施工上浮", "unit_price": "450"},
+    {"price_adjust_reason": "夜间施工上浮", "unit_price": "450"},     # above the agreed 420: by hand
 ], ids=["amount", "man_days", "late_entry", "manual_price"])
 def test_large_late_or_hand_priced_tickets_add_the_production_manager(world: dict[str, Any],
                                                                       extra: dict[str, Any]) -> None:
     users = world["users"]
+    if "price_adjust_reason" in extra:
+        approved_rate(world)
     ticket = create_ticket(users["cost"], ticket_body(world, **extra))
     submit(users["cost"], "day_labor_ticket", ticket["id"])
     assert decide(users["site"], ticket["id"])["status"] == "in_review"
@@ -430,6 +436,22 @@ def rate_body(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[str,
     return {"rate_no": f"DJ-XM-0001-{number:02d}", "project": world["project"]["id"], "crew": world["crews"]["a"]["id"],
             "trade": world["carpenter"]["id"], "unit_price": "420", "valid_from": "2024-01-01",
             "valid_to": "2024-12-31", **extra}
+
+
+def approved_rate(world: dict[str, Any], number: int = 1, **extra: Any) -> dict[str, Any]:
+    """A rate of crew a's carpentry at 420 (unless `extra` says otherwise) in force from a month ago to a month
+    ahead, approved by the project manager and the cost department."""
+    users = world["users"]
+    body = rate_body(world, number, **{"valid_from": (TODAY - timedelta(days=30)).isoformat(),
+                                       "valid_to": (TODAY + timedelta(days=30)).isoformat(), **extra})
+    response = users["clerk"].post("/records/labor/day_labor_rate", body)
+    assert response.status_code == 201, response.get_json()
+    rate: dict[str, Any] = response.get_json()
+    submit(users["clerk"], "day_labor_rate", rate["id"])
+    decide(users["pm"], rate["id"])
+    record: dict[str, Any] = decide(users["costdept"], rate["id"])
+    assert record["status"] == "approved", record
+    return record
 
 
 def test_a_rate_compares_itself_with_the_guide_price(world: dict[str, Any]) -> None:

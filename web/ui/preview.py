@@ -74,7 +74,7 @@ def evaluate(records: Records, entity: EntitySpec, data: Mapping[str, Any],
     values.update(coerced(entity, data))
     evaluation = records.evaluation(entity)
     try:
-        links.fill_lookups(records.work, entity, values)
+        links.fill_lookups(records.work, entity, values, record_id)
         links.compute_rollups(records.work, entity, values, record_id)
     except FormworkError:
         pass  # a preview shows what it can; saving reports the problem

@@ -1,0 +1,140 @@
+"""Lookups and fills: the values a record takes at a save from other records and from its own refs.
+
+A lookup finds the newest live target record whose `match` fields equal formulas over this record
+(`null` wanting an empty field) and whose `where` holds (it may read this record as `this.<field>`),
+in one SQL query; a list of lookups is tried in order until one yields a value. A lookup on a
+`readonly` field is looked up again at every save while the author may edit the record and kept
+from submission on; on another field it fills the field when left empty. A `fill` formula gives
+an empty field its value. Both run in `fill_order`, each after the lookups and fills it reads.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, or_, true
+
+from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Lookup
+from engine.errors import FormulaRuntimeError
+from engine.fields.values import InvalidValue, round_to
+from engine.records.unit_of_work import UnitOfWork, values_of
+from engine.storage.models import Record
+from engine.storage.queries import RecordQuery
+
+# The statuses in which the author edits a record (records.service.EDITABLE_STATUSES): a `readonly`
+# lookup is copied again at each save in them, and kept from submission on.
+COPIED_WHILE = frozenset({"draft", "returned", "withdrawn"})
+
+
+def fill_fields(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:
+    """Look up and fill the record's lookup and `fill` fields in place, in dependency order."""
+    if not entity.fill_order:
+        return
+    copying = _copying(work, entity, record_id)
+    evaluation = work.evaluation(entity)
+    for name in entity.fill_order:
+        spec = entity.fields[name]
+        if spec.lookup is not None and (copying() if spec.readonly else _is_empty(values.get(name))):
+            values[name] = looked_up(work, entity, spec, spec.lookup, values, record_id)
+        if spec.fill is not None and _is_empty(values.get(name)):
+            try:
+                filled = evaluation.run(spec.fill, values)
+                if spec.type in NUMERIC_TYPES and isinstance(filled, Decimal):
+                    filled = round_to(spec, filled)
+            except (FormulaRuntimeError, InvalidValue):
+                continue  # left empty: a required field says so, as if the user had left it out
+            values[name] = filled
+
+
+def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Lookup, values: Mapping[str, Any],
+              record_id: str | None = None) -> Any:
+    """The value of the first lookup of the chain that yields one (never `record_id` itself), or None.
+
+    A chain over one target, value and effective field is one query (each lookup a branch, the first
+    branch that matches wins); other chains run a query per lookup until one finds a value.
+    """
+    chain = lookup.chain
+    if all(c.target == chain[0].target and c.value == chain[0].value and c.effective_field == chain[0].effective_field
+           for c in chain):
+        return _query(work, entity, chain, values, record_id)
+    for candidate in chain:
+        found = _query(work, entity, (candidate,), values, record_id)
+        if not _is_empty(found):
+            return found
+    return None
+
+
+def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
+           record_id: str | None) -> Any:
+    """The newest target record matching the first branch that matches any, with a value; one query."""
+    first = chain[0]
+    target = work.entity_of(first.target)
+    if target is None or target.environment is None:
+        return None
+    query = RecordQuery(work.session, target, work.evaluation(target))
+    branches = [found for lookup in chain if (found := _branch(work, entity, target, query, lookup, values))
+                is not None]
+    if not branches:
+        return None
+    statement = query.base()
+    if first.value in target.fields:  # a record without the value is passed over (`id` and the like always have one)
+        statement = statement.where(query.columns.json_text(first.value).is_not(None))
+    if record_id is not None and target.key == entity.key:
+        statement = statement.where(Record.id != record_id)  # a record never finds itself
+    if len(branches) == 1:
+        statement = statement.where(branches[0][0])
+    else:
+        statement = statement.where(or_(*(condition for condition, _moment in branches))).order_by(
+            case(*((condition, index) for index, (condition, _moment) in enumerate(branches))))
+    if first.effective_field is not None and all(moment is not None for _condition, moment in branches):
+        statement = statement.order_by(query.columns.field(first.effective_field,
+                                                           target.environment.fields[first.effective_field].type).desc())
+    row = work.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    work.remember(row)  # a reference to it, filled in from here, is not read again
+    return values_of(target, row).get(first.value)
+
+
+def _branch(work: UnitOfWork, entity: EntitySpec, target: EntitySpec, query: RecordQuery, lookup: Lookup,
+            values: Mapping[str, Any]) -> tuple[ColumnElement[bool], Any] | None:
+    """One lookup's condition over the target's records (and its effective date), or None when it finds nothing."""
+    assert target.environment is not None
+    evaluation, columns, fields = work.evaluation(entity), query.columns, target.environment.fields
+    conditions: list[ColumnElement[bool]] = []
+    for field, formula in lookup.match:
+        wanted = evaluation.run(formula, values)
+        if wanted is None:
+            return None  # a field this record leaves empty finds nothing (`field: "null"` wants an empty one)
+        conditions.append(columns.field(field, fields[field].type) == columns.literal(wanted, fields[field].type))
+    conditions += [columns.json_text(field).is_(None) for field in lookup.empty]
+    if lookup.where is not None:
+        conditions.append(lookup.where.to_sql(
+            columns, params=query.evaluation.params, user_name=query.evaluation.user_name,
+            user_roles=query.evaluation.user_roles, now=work.now, this=values, load_ref=work.load_ref))
+    moment = None
+    if lookup.effective_field and lookup.effective_on is not None:
+        moment = evaluation.run(lookup.effective_on, values)
+        if moment is None:
+            return None
+        column_type = fields[lookup.effective_field].type
+        conditions.append(columns.field(lookup.effective_field, column_type) <= columns.literal(moment, column_type))
+    return and_(true(), *conditions), moment
+
+
+def _copying(work: UnitOfWork, entity: EntitySpec, record_id: str | None) -> Callable[[], bool]:
+    """Whether `readonly` lookups are copied at this save: a new record, or one its author may edit (read once)."""
+    known: list[bool] = []
+
+    def copying() -> bool:
+        if not known:
+            row = work.find_row(entity, record_id) if record_id is not None else None
+            known.append(row is None or row.status in COPIED_WHILE)
+        return known[0]
+
+    return copying
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
