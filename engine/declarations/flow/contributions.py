@@ -84,7 +84,7 @@ def _contribution(scope: ModuleScope, path: Path, raw: Mapping[str, Any], entity
     info = env.fields.get(via)
     if info is None or info.target_entity != target.key:
         scope.problem((*path, "via"), f"contribution via {via!r} must be a ref field of {scope.name}.{entity} "
-                      f"pointing at {target.key}" + suggest(via, env.fields))
+                      f"pointing at {target.key}" + ("" if via in env.fields else suggest(via, env.fields)))
     expect = ftype_for(spec.type)
     measure = scope.formula((*path, "measure"), raw.get("measure"), env, what="contribution measure",
                             expect=expect, aggregate=True)
@@ -119,6 +119,7 @@ def table_via(scope: ModuleScope, path: Path, via: str, source: Environment, sou
     info = row_env.fields.get(column)
     if column == PARENT or info is None or info.target_entity != this:
         scope.problem((*path, "via"), f"rollup via {via!r}: {column!r} must be a ref column of {table!r} "
-                      f"pointing at {this}" + suggest(column, [c for c in row_env.fields if c != PARENT]))
+                      f"pointing at {this}" + ("" if info is not None else
+                                              suggest(column, [c for c in row_env.fields if c != PARENT])))
         return None
     return row_env
