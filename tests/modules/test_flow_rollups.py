@@ -14,7 +14,7 @@ from engine.tenancy import tenants as tenancy
 from tests.conftest import add_user, api_creator, decide, errors_of, login, new_project, new_tenant_id
 from tests.modules.helpers_finance import get, post, submit
 from tests.modules.test_funds import approved_request, pay, plan_with_line
-from tests.modules.test_funds import world as world  # noqa: F401 — the funds world fixture
+from tests.modules.test_funds import world as world  # the funds world fixture
 
 
 def contract(api: Any, world: dict[str, Any], name: str) -> dict[str, Any]:
