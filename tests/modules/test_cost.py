@@ -229,20 +229,36 @@ def test_an_approved_adjustment_moves_the_target_and_large_ones_reach_the_gm(wor
                              line_body(world, "0202", manual_amount="100000"))
     cost, line = world["users"]["cost"], made["lines"][0]
     small = post(cost, "cost", "cost_budget_adjustment", {
-        "doc_no": "TZ-001", "budget": made["budget"]["id"], "budget_line": line["id"], "adjust_amount": "-10000",
+        "doc_no": "TZ-001", "budget": made["budget"]["id"],
+        "lines": [{"budget_line": line["id"], "adjust_amount": "-10000"}],
         "reason": "钢材价格下降"})
-    assert (small["data"]["adjust_rate"], small["data"]["after_amount"]) == ("5.00", "90000.00")
+    assert (small["data"]["adjust_rate"], small["data"]["lines"][0]["after_amount"]) == ("5.00", "90000.00")
     submit(cost, "cost", "cost_budget_adjustment", small["id"])
     assert route(world, small["id"], "pm", "costdept", "vgm")["status"] == "approved"    # 5 %, a cut: no GM, no finance
     assert get(cost, "cost", "cost_budget_line", line["id"])["data"]["target_amount"] == "90000.00"
     assert get(cost, "cost", "cost_budget", made["budget"]["id"])["data"]["total_amount"] == "190000.00"
     large = post(cost, "cost", "cost_budget_adjustment", {
-        "doc_no": "TZ-002", "budget": made["budget"]["id"], "budget_line": line["id"], "adjust_amount": "9600",
+        "doc_no": "TZ-002", "budget": made["budget"]["id"],
+        "lines": [{"budget_line": line["id"], "adjust_amount": "9600"}],
         "reason": "增加钢筋用量"})
     assert large["data"]["adjust_rate"] == "5.05"
     submit(cost, "cost", "cost_budget_adjustment", large["id"])
     assert route(world, large["id"], "pm", "costdept", "fin", "vgm", "gm")["status"] == "approved"
     assert get(cost, "cost", "cost_budget_line", line["id"])["data"]["target_amount"] == "99600.00"
+    # one adjustment moves several lines: each budget line rolls up its own rows
+    other = made["lines"][1]
+    moves = [{"budget_line": line["id"], "adjust_amount": "-600"}, {"budget_line": other["id"], "adjust_amount": "600"}]
+    zero = cost.post("/records/cost/cost_budget_adjustment", {
+        "doc_no": "TZ-003", "budget": made["budget"]["id"], "reason": "科目间调剂",
+        "lines": [*moves, {"budget_line": other["id"], "adjust_amount": "0"}]})
+    assert zero.status_code == 422 and "lines" in errors_of(zero)
+    both = post(cost, "cost", "cost_budget_adjustment", {"doc_no": "TZ-003", "budget": made["budget"]["id"],
+                                                         "reason": "科目间调剂", "lines": moves})
+    assert both["data"]["adjust_amount"] == "0.00"
+    submit(cost, "cost", "cost_budget_adjustment", both["id"])
+    assert route(world, both["id"], "pm", "costdept", "vgm")["status"] == "approved"
+    assert [get(cost, "cost", "cost_budget_line", x["id"])["data"]["target_amount"] for x in (line, other)] == [
+        "99000.00", "100600.00"]
 
 
 # --- change orders ------------------------------------------------------------------------------------------
