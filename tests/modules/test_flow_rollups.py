@@ -63,14 +63,15 @@ def test_an_approved_receipt_moves_the_income_contracts_received_amount(world: d
     assert contract(fin, world, "material")["paid_amount"] == "0.00"
 
 
-def _tenant_with(engine: Formwork, client: FlaskClient, *modules: str) -> Any:
+def _tenant_with(engine: Formwork, client: FlaskClient, *modules: str, admin: bool = False) -> Any:
     tenant_id = new_tenant_id()
     with engine.db.tenant(tenant_id) as session:
         tenancy.create_tenant(session, tenant_id, plan="enterprise")
     for name in modules:
         engine.enable_module(tenant_id, name)
     add_user(engine, tenant_id, "ann", "system_admin")
-    return login(client, tenant_id, "ann")
+    add_user(engine, tenant_id, "boss", "admin")
+    return login(client, tenant_id, "boss" if admin else "ann")
 
 
 def test_a_tenant_without_funds_or_cost_has_zero_paid_and_change_amounts(engine: Formwork,
@@ -140,3 +141,25 @@ def test_an_optional_ref_exists_only_when_the_tenant_enables_its_module(engine: 
     assert "task" not in made["data"]
     listed = alone.get("/records/tally/order").get_json()
     assert all("task" not in item["data"] for item in listed["items"])
+
+
+def test_the_built_in_modules_optional_refs_follow_the_tenants_modules(engine: Formwork, client: FlaskClient,
+                                                                       tenant: str) -> None:
+    def fields(api: Any, module: str, entity: str) -> set[str]:
+        response = api.get(f"/schema/{module}/{entity}")
+        assert response.status_code == 200, response.get_json()
+        return set(response.get_json()["properties"]["data"]["properties"])
+
+    add_user(engine, tenant, "boss", "admin")
+    everything = login(client, tenant, "boss")
+    assert "wbs_task" in fields(everything, "labor", "day_labor_ticket")
+    assert "wbs_task" in fields(everything, "cost", "cost_budget_line")
+    assert "day_labor_summary" in fields(everything, "funds", "payment_request")
+    assert "budgeted_amount" in fields(everything, "schedule", "wbs_task")
+    some = _tenant_with(engine, client, "labor", "funds", admin=True)       # no schedule
+    assert "wbs_task" not in fields(some, "labor", "day_labor_ticket")
+    assert "wbs_task" not in fields(some, "cost", "cost_budget_line")
+    assert "day_labor_summary" in fields(some, "funds", "payment_request")
+    funds_only = _tenant_with(engine, client, "funds", admin=True)          # no labor
+    assert "day_labor_summary" not in fields(funds_only, "funds", "payment_request")
+    assert "day_labor_summary" not in fields(funds_only, "funds", "payment")

@@ -713,8 +713,8 @@ def test_the_summary_report_sums_approved_summaries_and_funds_pays_them(
                                                 "credit_code": "91350100M000100Y43", "bank_name": "工商银行",
                                                 "bank_account": "6222020000005678", "account_name": "鑫源劳务"})
     account = users["fin"].post("/records/funds/fund_account", {
-        "account_name": "项目一般户", "account_type": "general", "bank_name": "建设银行", "account_no": "3305 0000 2222",
-        "project": world["project"]["id"], "opening_balance": "100000.00"}).get_json()
+        "account_name": "项目一般户", "account_type": "general", "bank_name": "建设银行",
+        "account_no": "3305 0000 2222", "project": world["project"]["id"], "opening_balance": "100000.00"}).get_json()
     request = users["cost"].post("/records/funds/payment_request", {
         "doc_no": "FK-DG-01", "project": world["project"]["id"], "payment_type": "expense", "party": payee["id"],
         "applied_amount": "1000.00", "day_labor_summary": summary["id"]}).get_json()
