@@ -301,6 +301,30 @@ def test_a_small_change_order_is_priced_by_the_cost_engineer_and_approved_by_the
     assert (line["change_cost"], line["contracted_cost"]) == ("6000.00", "6000.00")
     assert line["available_amount"] == "94000.00"
     assert all(not tasks(world["users"][n], order["id"]) for n in ("costdept", "vgm", "gm"))
+    # the contract's change amount follows (cost contributes it to base.contract)
+    contract = get(world["users"]["cost"], "base", "contract", world["material"]["id"])["data"]
+    assert (contract["change_amount"], contract["current_amount"]) == ("6000.00", "1006000.00")
+
+
+def test_a_change_order_split_over_budget_lines_charges_each_line(world: dict[str, Any]) -> None:
+    made = budget_with_lines(world, line_body(world, "0201", manual_amount="100000"),
+                             line_body(world, "0202", manual_amount="100000"))
+    first, second = made["lines"]
+    claimed = [{"budget_line": first["id"], "amount": "4500"}, {"budget_line": second["id"], "amount": "2000"}]
+    order = post(world["users"]["site"], "cost", "change_order", change_body(world, cost_account=None,
+                                                                               cost_splits=claimed))
+    submit(world["users"]["site"], "cost", "change_order", order["id"])
+    uneven = [{"budget_line": first["id"], "amount": "4000"}, {"budget_line": second["id"], "amount": "1000"}]
+    [task] = tasks(world["users"]["cost"], order["id"])
+    refused = world["users"]["cost"].post(f"/tasks/{task['id']}/complete", {
+        "decision": "approve", "data": {"approved_amount": "6000", "cost_splits": uneven}})
+    assert refused.status_code == 422 and "cost_splits" in errors_of(refused)
+    splits = [{"budget_line": first["id"], "amount": "4000"}, {"budget_line": second["id"], "amount": "2000"}]
+    record = route(world, order["id"], "cost", "pm", data={"cost": {"approved_amount": "6000", "cost_splits": splits}})
+    assert record["status"] == "approved"
+    lines = [get(world["users"]["cost"], "cost", "cost_budget_line", x["id"])["data"] for x in (first, second)]
+    assert [(x["change_cost"], x["available_amount"]) for x in lines] == [("4000.00", "96000.00"),
+                                                                         ("2000.00", "98000.00")]
 
 
 def test_design_changes_and_amounts_add_steps(world: dict[str, Any]) -> None:
