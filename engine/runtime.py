@@ -14,7 +14,7 @@ from engine.customization.catalog import Catalog
 from engine.customization.publishing import Adjustments
 from engine.customization.tenant_context import TenantContexts
 from engine.customization.tenant_versions import TenantVersions
-from engine.declarations.loader import ModuleFolder, builtin_folders, module_name_of, requires_of
+from engine.declarations.loader import ModuleFolder, builtin_folders, dependencies_of, module_name_of
 from engine.declarations.model import ModuleSpec
 from engine.errors import DeclarationError, FormworkError, NotFound
 from engine.formula.context import local_zone
@@ -194,7 +194,7 @@ def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:
         folder = by_name.get(name)
         if folder is None or folder in ordered:
             return
-        for required in requires_of(folder):
+        for required in dependencies_of(folder):
             visit(required)
         ordered.append(folder)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.customization.catalog import Catalog
 from engine.customization.tenant_versions import TenantVersions
+from engine.declarations.flow import presence
 from engine.declarations.model import ModuleSpec
 from engine.errors import NotFound
 from engine.storage import stamps
@@ -78,7 +79,7 @@ class TenantContexts:
         installed = self.catalog.modules(stamp=stamp[1])
         settings = tenancy.module_settings(session, tenant_id)
         usable = {name: installed[name] for name in settings if name in installed and grant.allows(name)}
-        modules = self.versions.effective(session, usable)
+        modules = presence.as_enabled(self.versions.effective(session, usable))  # optional refs of enabled modules
         plugins = plugin_registry.enabled_plugins(session, tenant_id)
         return TenantContext(
             tenant_id=tenant_id, modules=modules, parameters={name: settings[name] for name in usable},

@@ -55,7 +55,8 @@ class TenantVersions:
     def spec_of(self, row: TenantModuleVersion, available: Mapping[str, ModuleSpec]) -> ModuleSpec:
         base = self.catalog.version(row.module, row.base_version)
         key = (row.tenant_id, row.module, row.version, row.digest, base.digest,
-               *sorted(f"{name}:{available[name].digest}" for name in base.requires if name in available))
+               *sorted(f"{name}:{available[name].digest}" for name in (*base.requires, *base.optional)
+                       if name in available))
         spec = self._specs.get(key)
         if spec is None:
             spec = compile_or_raise(Overlay(row.origin, dict(row.files)), base, available, version=row.version)
@@ -81,7 +82,7 @@ def _dependency_order(modules: Mapping[str, ModuleSpec]) -> list[str]:
     def visit(name: str) -> None:
         if name in ordered or name not in modules:
             return
-        for required in modules[name].requires:
+        for required in (*modules[name].requires, *modules[name].optional):
             visit(required)
         ordered.append(name)
 

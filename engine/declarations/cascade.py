@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.core.suggestions import suggest
+from engine.declarations.flow.contributions import table_via
 from engine.declarations.model import Effect, Lookup, Rollup
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, Formula, FType, ftype_for
@@ -70,15 +71,21 @@ class CascadeCompiler(ModuleScope):
             return None
         key, source = linked
         via = str(raw.get("via", ""))
-        info = source.fields.get(via)
-        if info is None or info.target_entity != f"{self.name}.{entity}":
+        table = None
+        if "." in via:  # `lines.task`: the rows of a table whose ref column points at this record
+            row_env = table_via(self, path, via, source, key, f"{self.name}.{entity}")
+            if row_env is None:
+                return None
+            table, _, via = via.partition(".")
+            source = row_env
+        elif (info := source.fields.get(via)) is None or info.target_entity != f"{self.name}.{entity}":
             self.problem((*path, "via"), f"rollup via {via!r} must be a ref field of {key} pointing at "
                          f"{self.name}.{entity}" + suggest(via, source.fields))
         measure = self.formula((*path, "measure"), raw.get("measure"), source, what="rollup measure",
                                expect=expect, aggregate=True)
         where = self.formula((*path, "where"), raw.get("where"), source, what="rollup where",
                              expect=ftype_for("boolean"))
-        return Rollup(source=key, via=via, measure=measure, where=where) if measure is not None else None
+        return Rollup(source=key, via=via, measure=measure, where=where, table=table) if measure is not None else None
 
     def effects(self, base: Path, raw: list[Any], env: Environment, entity: str) -> tuple[Effect, ...]:
         effects = []

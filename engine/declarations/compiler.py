@@ -9,7 +9,7 @@ from engine.core import field_types, patterns
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
-from engine.declarations.flow import fills
+from engine.declarations.flow import contributions, fills
 from engine.declarations.flow.gather import compile_gather
 from engine.declarations.model import (
     FIELD_TYPES,
@@ -45,6 +45,7 @@ class ModuleCompiler(CascadeCompiler):
         data = self.data
         requires = tuple(str(r) for r in data.get("requires") or ())
         self.requires = requires
+        self.optional = contributions.check_optional(self, data.get("optional"))
         for index, required in enumerate(requires):
             if required not in self.available:
                 self.problem(("requires", index), f"required module {required!r} is not installed"
@@ -65,6 +66,7 @@ class ModuleCompiler(CascadeCompiler):
             name=self.name, version=str(data.get("version", "0.0.0")),
             title=label_of(data.get("title"), self.name), requires=requires, roles=self.roles,
             entities=entities, parameters=parameters, reports=reports, kpis=kpis, files=dict(self.files),
+            optional=self.optional,
         )
 
     def parameters(self, raw: Mapping[str, Any]) -> dict[str, Parameter]:
@@ -86,7 +88,7 @@ class ModuleCompiler(CascadeCompiler):
         infos = self.field_infos[name]
         env = Environment(fields=infos, params=self.param_types)
         fields = {str(n): self.field(name, (*base, "fields", n), str(n), r, env)
-                  for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict)}
+                  for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict) and not self.leaves_out(r)}
         title_field = raw.get("title_field")
         if title_field is not None and title_field not in fields:
             self.problem((*base, "title_field"), f"title_field {title_field!r} is not a field of {name!r}"
@@ -116,13 +118,13 @@ class ModuleCompiler(CascadeCompiler):
                          "computed fields form a cycle: " + " -> ".join(cycle))
         network = compile_network(self, base, raw.get("network"), name, fields, env, order)
         fill_order = fills.fill_order(self, base, fields)
+        contributed = contributions.contributions(self, base, raw.get("contributes"), name, env)
         return EntitySpec(
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
             computed_order=order, fill_order=fill_order, environment=env, effects=effects, unique=unique,
-            conflicts=conflicts,
-            network=network,
+            conflicts=conflicts, network=network, contributions=contributed,
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
@@ -192,6 +194,7 @@ class ModuleCompiler(CascadeCompiler):
             numbering=constraints.numbering(self, path, raw.get("numbering"), kind, env, name),
             mask=constraints.mask(self, path, raw, kind, name, [*self.roles, *BUILTIN_ROLES]),
             presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
+            optional_module=contributions.optional_module_of(self, raw),
         )
 
     def pattern(self, path: Path, raw: Any, name: str) -> str | None:

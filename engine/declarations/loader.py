@@ -71,11 +71,16 @@ def module_name_of(folder: ModuleFolder) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def requires_of(folder: ModuleFolder) -> list[str]:
+def requires_of(folder: ModuleFolder, key: str = "requires") -> list[str]:
     main = folder.main_file
     data = load_source_text(folder.files[main], folder.display(main)).data if main else None
-    requires = data.get("requires") if isinstance(data, dict) else None
+    requires = data.get(key) if isinstance(data, dict) else None
     return [str(r) for r in requires] if isinstance(requires, list) else []
+
+
+def dependencies_of(folder: ModuleFolder) -> list[str]:
+    """The modules it requires and those it may point at (`optional`): compiled before it when installed."""
+    return requires_of(folder) + requires_of(folder, "optional")
 
 
 # Compiled specs are immutable, so one compilation serves every caller with the same inputs:
@@ -89,7 +94,7 @@ def compile_folder(
     extra_field_types: Callable[[str], bool] | None = None,
 ) -> tuple[ModuleSpec | None, list[Problem]]:
     """Compile one module folder; the spec is None when any problem was found."""
-    required = requires_of(folder)
+    required = dependencies_of(folder)
     key = (folder.digest, frozenset((name, available[name].digest) for name in required if name in available))
     if extra_field_types is None and key in _COMPILED and not folder.problems:
         return _COMPILED[key], []
@@ -128,7 +133,7 @@ def compile_all(folders: Iterable[ModuleFolder], available: Mapping[str, ModuleS
     compiled: dict[str, ModuleSpec] = dict(available or {})
     problems: list[Problem] = []
     while pending:
-        ready = [n for n, f in pending.items() if all(r in compiled or r not in pending for r in requires_of(f))]
+        ready = [n for n, f in pending.items() if all(r in compiled or r not in pending for r in dependencies_of(f))]
         if not ready:  # a requires-cycle: compile the rest anyway so each reports its missing modules
             ready = list(pending)
         for name in ready:

@@ -82,6 +82,20 @@ class Rollup:
     """An aggregate over the live records of `source` whose ref `via` points at this record."""
 
     source: str                                    # "module.entity"
+    via: str                                       # a ref field, or with `table` the ref column of its rows
+    measure: Formula                               # aggregate formula over the source's fields (or a row's)
+    where: Formula | None = None
+    table: str | None = None                       # the source's table whose rows point at this record
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What records of `source` add to `field` of the `target` record their ref `via` points at (another
+    module's entity): the field holds the sum of the contributions of the modules a tenant enables."""
+
+    source: str                                    # "module.entity" that declares it
+    target: str                                    # "module.entity" of a required (or optional) module
+    field: str
     via: str
     measure: Formula                               # aggregate formula over the source's fields
     where: Formula | None = None
@@ -234,6 +248,7 @@ class FieldSpec:
     numbering: Numbering | None = None             # assigned by the engine at create, read-only after
     mask: Mask | None = None                       # shown masked to roles outside mask.unmasked_for
     presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, x-...: for forms
+    optional_module: str | None = None             # a ref to an optional module's entity: absent without it
 
     @property
     def is_computed(self) -> bool:
@@ -300,6 +315,7 @@ class EntitySpec:
     fill_order: tuple[str, ...] = ()               # lookup and `fill` fields, each after those it reads
     environment: Environment | None = None         # what formulas over this entity may name (filters)
     network: Network | None = None                 # critical path method over its records
+    contributions: tuple[Contribution, ...] = ()   # what its records add to fields of other modules' entities
 
     @property
     def key(self) -> str:
@@ -390,3 +406,4 @@ class ModuleSpec:
     kpis: Mapping[str, Kpi] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)   # relative path -> text, as installed
     digest: str = ""
+    optional: tuple[str, ...] = ()                  # modules whose entities its optional refs point at

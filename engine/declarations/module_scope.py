@@ -57,6 +57,7 @@ class ModuleScope:
         self.problems: list[Problem] = []
         self.name = str(self.data.get("module", ""))
         self.requires: tuple[str, ...] = ()
+        self.optional: tuple[str, ...] = ()  # modules its optional refs point into (see flow/contributions.py)
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -92,10 +93,11 @@ class ModuleScope:
             self.problem(path, f"ref target {text!r} is not an entity" + suggest(text, choices))
             return None
         if module not in self.available:
-            self.problem(path, f"ref target {text!r} names module {module!r}, which is not installed")
+            if module not in self.optional:
+                self.problem(path, f"ref target {text!r} names module {module!r}, which is not installed")
             return None
-        if module not in (self.data.get("requires") or ()):
-            self.problem(path, f"ref target {text!r} needs {module!r} in this module's 'requires'")
+        if module not in (self.data.get("requires") or ()) and module not in self.optional:
+            self.problem(path, f"ref target {text!r} needs {module!r} in this module's 'requires' (or 'optional')")
         spec = self.available[module].entities.get(entity)
         if spec is None:
             self.problem(path, f"ref target {text!r}: module {module!r} has no entity {entity!r}"
@@ -107,9 +109,16 @@ class ModuleScope:
         raw_fields = (self.raw_entities.get(entity) or {}).get("fields") or {}
         infos = {name: FieldInfo(type=ftype_for(kind)) for name, kind in SYSTEM_FIELD_TYPES.items()}
         for name, raw in raw_fields.items():
-            if isinstance(raw, dict):
+            if isinstance(raw, dict) and not self.leaves_out(raw):
                 infos[str(name)] = self.field_info(("entities", entity, "fields", name), raw, hop=True)
         return infos
+
+    def leaves_out(self, raw: Mapping[str, Any]) -> bool:
+        """A ref field into an optional module that is not installed: compiled as if it were not declared."""
+        if raw.get("type") != "ref":
+            return False
+        module = str(raw.get("entity") or "").rpartition(".")[0]
+        return module in self.optional and module not in self.available
 
     def field_info(self, path: Path, raw: Mapping[str, Any], *, hop: bool) -> FieldInfo:
         kind = str(raw.get("type", "text"))

@@ -67,7 +67,7 @@ Errors
 SQL
     `to_sql` compiles for list filters, report `where`s, row permissions and, with
     `compile_formula(..., aggregate=True)`, report measures (`count()`, `sum(total)`,
-    `avg/min/max(field)`). What does not read the record (literals, params, user, `today()`)
+    `avg/min/max(field)`, `count_distinct(field)`). What does not read the record (literals, params, user, `today()`)
     is computed in Python and bound as parameters. List fields of the record or one ref away
     (multi_enum, user/attachment with `multiple`; JSON arrays of texts in storage) work with
     `x in tags`, `x not in tags`, `contains(tags, x)`, `len(tags)`, `count(tags)` and

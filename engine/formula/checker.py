@@ -36,7 +36,7 @@ from engine.formula.names import did_you_mean, resolve_name
 from engine.formula.parser import error_at
 from engine.formula.types import BOOL, NULL, NUMBER, TEXT, FType, Kind, unify
 
-AGGREGATES: frozenset[AggregateName] = frozenset({"sum", "count", "avg", "min", "max"})
+AGGREGATES: frozenset[AggregateName] = frozenset({"sum", "count", "avg", "min", "max", "count_distinct"})
 _COMPARISONS: dict[str, CompareOp] = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _LOGIC: dict[str, LogicOp] = {"and": "and", "or": "or"}
 _TRUTHY_KINDS = (Kind.BOOL, Kind.NULL, Kind.ANY)
@@ -220,7 +220,7 @@ class _Checker:
 
     def aggregate_type(self, name: AggregateName, arg: Expr) -> FType:
         kind = arg.type
-        if name == "count":
+        if name in ("count", "count_distinct"):
             return NUMBER
         if name in ("sum", "avg") and not (kind.is_numeric or kind.is_loose):
             raise self.error(f"{name}() needs numbers, not {kind}", arg.pos)

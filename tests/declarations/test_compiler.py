@@ -53,7 +53,7 @@ def test_a_ref_needs_its_module_in_requires(tmp_path: Path) -> None:
         "module: m\nversion: 1.0.0\ntitle: M\nentities:\n  e:\n    fields:\n"
         "      p: {type: ref, entity: base.project}\n", encoding="utf-8")
     problems = [p.message for p in validate_paths([folder])]
-    assert problems == ["ref target 'base.project' needs 'base' in this module's 'requires'"]
+    assert problems == ["ref target 'base.project' needs 'base' in this module's 'requires' (or 'optional')"]
 
 
 def test_missing_required_module_is_reported(tmp_path: Path) -> None:
@@ -124,6 +124,59 @@ entities:
         "lookup match 'amont' is not a field of m.child (did you mean 'amount'?)",
         "lookup value 'totl' is not a field of m.parent (did you mean 'total'?)",
         "lookup match 'nam' is not a field of m.parent (did you mean 'name'?)",
+    ]
+
+
+def test_contributions_table_rollups_and_optional_refs_are_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text("""module: m
+version: 1.0.0
+title: M
+requires: [base]
+optional: [schedule, base, nowhere]
+entities:
+  pay:
+    fields:
+      contract: {type: ref, entity: base.contract}
+      project: {type: ref, entity: base.project}
+      amount: {type: money}
+      note: {type: text}
+      task: {type: ref, entity: schedule.wbs_task}
+      later: {type: ref, entity: nowhere.thing}
+      lines:
+        type: table
+        fields:
+          item: {type: ref, entity: item}
+          qty: {type: decimal}
+    contributes:
+      - {to: base.contract.paid_amount, via: contract, measure: "sum(amount)", where: "status == 'approved'"}
+      - {to: base.contract.paid_amout, via: contract, measure: "sum(amount)"}
+      - {to: base.contract.current_amount, via: contract, measure: "sum(amount)"}
+      - {to: base.contract.paid_amount, via: project, measure: "sum(amount)"}
+      - {to: base.contract.paid_amount, via: contract, measure: "max(note)"}
+      - {to: expense.claim.total, via: contract, measure: "sum(amount)"}
+  item:
+    fields:
+      qty: {type: decimal, rollup: {entity: pay, via: lines.item, measure: "sum(qty)", where: "parent.amount > 0"}}
+      bad: {type: decimal, rollup: {entity: pay, via: lines.qty, measure: "sum(qty)"}}
+      worse: {type: decimal, rollup: {entity: pay, via: line.item, measure: "sum(qty)"}}
+      odd: {type: decimal, rollup: {entity: pay, via: lines.item, measure: "sum(parent.nope)"}}
+""", encoding="utf-8")
+    lines = [str(p).replace(str(folder) + "/", "") for p in validate_paths([folder])]
+    assert lines == [
+        "module.yaml:5:22: module 'base' is both required and optional; keep it in one list",
+        "module.yaml:22:14: contribution target 'base.contract.paid_amout': base.contract has no field 'paid_amout'"
+        " (did you mean 'paid_amount'?)",
+        "module.yaml:23:14: contribution target 'base.contract.current_amount' must be a plain field (not computed, "
+        "looked up, required, a table or a ref)",
+        "module.yaml:24:46: contribution via 'project' must be a ref field of m.pay pointing at base.contract",
+        "module.yaml:25:66: contribution measure: expected a money formula, found text",
+        "module.yaml:26:14: contribution target 'expense.claim.total' needs 'expense' in this module's 'requires' "
+        "(or 'optional')",
+        "module.yaml:30:55: rollup via 'lines.qty': 'qty' must be a ref column of 'lines' pointing at m.item",
+        "module.yaml:31:57: rollup via 'line.item': 'line' is not a table field of m.pay (did you mean 'lines'?)",
+        "module.yaml:32:88: rollup measure: unknown field 'nope' of 'parent' (m.pay) (did you mean 'note'?)",
     ]
 
 

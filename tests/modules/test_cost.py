@@ -229,20 +229,36 @@ def test_an_approved_adjustment_moves_the_target_and_large_ones_reach_the_gm(wor
                              line_body(world, "0202", manual_amount="100000"))
     cost, line = world["users"]["cost"], made["lines"][0]
     small = post(cost, "cost", "cost_budget_adjustment", {
-        "doc_no": "TZ-001", "budget": made["budget"]["id"], "budget_line": line["id"], "adjust_amount": "-10000",
+        "doc_no": "TZ-001", "budget": made["budget"]["id"],
+        "lines": [{"budget_line": line["id"], "adjust_amount": "-10000"}],
         "reason": "钢材价格下降"})
-    assert (small["data"]["adjust_rate"], small["data"]["after_amount"]) == ("5.00", "90000.00")
+    assert (small["data"]["adjust_rate"], small["data"]["lines"][0]["after_amount"]) == ("5.00", "90000.00")
     submit(cost, "cost", "cost_budget_adjustment", small["id"])
     assert route(world, small["id"], "pm", "costdept", "vgm")["status"] == "approved"    # 5 %, a cut: no GM, no finance
     assert get(cost, "cost", "cost_budget_line", line["id"])["data"]["target_amount"] == "90000.00"
     assert get(cost, "cost", "cost_budget", made["budget"]["id"])["data"]["total_amount"] == "190000.00"
     large = post(cost, "cost", "cost_budget_adjustment", {
-        "doc_no": "TZ-002", "budget": made["budget"]["id"], "budget_line": line["id"], "adjust_amount": "9600",
+        "doc_no": "TZ-002", "budget": made["budget"]["id"],
+        "lines": [{"budget_line": line["id"], "adjust_amount": "9600"}],
         "reason": "增加钢筋用量"})
     assert large["data"]["adjust_rate"] == "5.05"
     submit(cost, "cost", "cost_budget_adjustment", large["id"])
     assert route(world, large["id"], "pm", "costdept", "fin", "vgm", "gm")["status"] == "approved"
     assert get(cost, "cost", "cost_budget_line", line["id"])["data"]["target_amount"] == "99600.00"
+    # one adjustment moves several lines: each budget line rolls up its own rows
+    other = made["lines"][1]
+    moves = [{"budget_line": line["id"], "adjust_amount": "-600"}, {"budget_line": other["id"], "adjust_amount": "600"}]
+    zero = cost.post("/records/cost/cost_budget_adjustment", {
+        "doc_no": "TZ-003", "budget": made["budget"]["id"], "reason": "科目间调剂",
+        "lines": [*moves, {"budget_line": other["id"], "adjust_amount": "0"}]})
+    assert zero.status_code == 422 and "lines" in errors_of(zero)
+    both = post(cost, "cost", "cost_budget_adjustment", {"doc_no": "TZ-003", "budget": made["budget"]["id"],
+                                                         "reason": "科目间调剂", "lines": moves})
+    assert both["data"]["adjust_amount"] == "0.00"
+    submit(cost, "cost", "cost_budget_adjustment", both["id"])
+    assert route(world, both["id"], "pm", "costdept", "vgm")["status"] == "approved"
+    assert [get(cost, "cost", "cost_budget_line", x["id"])["data"]["target_amount"] for x in (line, other)] == [
+        "99000.00", "100600.00"]
 
 
 # --- change orders ------------------------------------------------------------------------------------------
@@ -285,6 +301,30 @@ def test_a_small_change_order_is_priced_by_the_cost_engineer_and_approved_by_the
     assert (line["change_cost"], line["contracted_cost"]) == ("6000.00", "6000.00")
     assert line["available_amount"] == "94000.00"
     assert all(not tasks(world["users"][n], order["id"]) for n in ("costdept", "vgm", "gm"))
+    # the contract's change amount follows (cost contributes it to base.contract)
+    contract = get(world["users"]["cost"], "base", "contract", world["material"]["id"])["data"]
+    assert (contract["change_amount"], contract["current_amount"]) == ("6000.00", "1006000.00")
+
+
+def test_a_change_order_split_over_budget_lines_charges_each_line(world: dict[str, Any]) -> None:
+    made = budget_with_lines(world, line_body(world, "0201", manual_amount="100000"),
+                             line_body(world, "0202", manual_amount="100000"))
+    first, second = made["lines"]
+    claimed = [{"budget_line": first["id"], "amount": "4500"}, {"budget_line": second["id"], "amount": "2000"}]
+    order = post(world["users"]["site"], "cost", "change_order", change_body(world, cost_account=None,
+                                                                               cost_splits=claimed))
+    submit(world["users"]["site"], "cost", "change_order", order["id"])
+    uneven = [{"budget_line": first["id"], "amount": "4000"}, {"budget_line": second["id"], "amount": "1000"}]
+    [task] = tasks(world["users"]["cost"], order["id"])
+    refused = world["users"]["cost"].post(f"/tasks/{task['id']}/complete", {
+        "decision": "approve", "data": {"approved_amount": "6000", "cost_splits": uneven}})
+    assert refused.status_code == 422 and "cost_splits" in errors_of(refused)
+    splits = [{"budget_line": first["id"], "amount": "4000"}, {"budget_line": second["id"], "amount": "2000"}]
+    record = route(world, order["id"], "cost", "pm", data={"cost": {"approved_amount": "6000", "cost_splits": splits}})
+    assert record["status"] == "approved"
+    lines = [get(world["users"]["cost"], "cost", "cost_budget_line", x["id"])["data"] for x in (first, second)]
+    assert [(x["change_cost"], x["available_amount"]) for x in lines] == [("4000.00", "96000.00"),
+                                                                         ("2000.00", "98000.00")]
 
 
 def test_design_changes_and_amounts_add_steps(world: dict[str, Any]) -> None:

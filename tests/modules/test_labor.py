@@ -712,7 +712,8 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
         [project, b, "杂工班", "2024-05", 1, 6, "1560.00", "260.00"]]  # a crew leader's row filter applies
 
 
-def test_the_summary_report_sums_approved_summaries(world: dict[str, Any]) -> None:
+def test_the_summary_report_sums_approved_summaries_and_funds_pays_them(
+        world: dict[str, Any], engine: Formwork, tenant: str, client: FlaskClient) -> None:
     users = world["users"]
     may_tickets(world)
     body = summary_body(world, deductions=[{"deduction_type": "advance", "amount": "771"}])
@@ -723,7 +724,34 @@ def test_the_summary_report_sums_approved_summaries(world: dict[str, Any]) -> No
         decide(users[name], summary["id"])
     report = users["fin"].get("/reports/labor/day_labor_summary_by_crew_month").get_json()
     assert report["rows"] == [[world["project"]["id"], world["crews"]["a"]["id"], "木工一班", "2024-05", 1, 3, 9,
-                               "3771.00", "771.00", "3000.00", "1680.00"]]
+                               "3771.00", "771.00", "3000.00", "1680.00", "0.00", "3000.00"]]   # nothing paid yet
+    # funds pays it: a payment request names the summary, the cashier's approved payment counts as paid
+    for name, role in (("fd", "finance_director"), ("gm", "general_manager")):
+        add_user(engine, tenant, name, role)
+        users[name] = login(client, tenant, name)
+    payee = api_creator(users["ann"])("party", {"party_name": "鑫源劳务收款", "party_type": ["labor_company"],
+                                                "credit_code": "91350100M000100Y43", "bank_name": "工商银行",
+                                                "bank_account": "6222020000005678", "account_name": "鑫源劳务"})
+    account = users["fin"].post("/records/funds/fund_account", {
+        "account_name": "项目一般户", "account_type": "general", "bank_name": "建设银行",
+        "account_no": "3305 0000 2222", "project": world["project"]["id"], "opening_balance": "100000.00"}).get_json()
+    request = users["cost"].post("/records/funds/payment_request", {
+        "doc_no": "FK-DG-01", "project": world["project"]["id"], "payment_type": "expense", "party": payee["id"],
+        "applied_amount": "1000.00", "day_labor_summary": summary["id"]}).get_json()
+    assert request["data"]["day_labor_summary"] == summary["id"], request
+    assert users["cost"].post(f"/records/funds/payment_request/{request['id']}/submit").status_code == 200
+    for _ in range(8):
+        holder = next((api for api in users.values() if tasks(api, request["id"])), None)
+        if holder is None:
+            break
+        decide(holder, request["id"])
+    payment = users["cash"].post("/records/funds/payment", {
+        "doc_no": "P-DG-01", "request": request["id"], "pay_date": YESTERDAY, "amount": "1000.00",
+        "account": account["id"], "bank_serial_no": "DG0001"}).get_json()
+    assert users["cash"].post(f"/records/funds/payment/{payment['id']}/submit").status_code == 200
+    assert decide(users["fin"], payment["id"])["status"] == "approved"
+    paid = users["fin"].get(f"/records/labor/day_labor_summary/{summary['id']}").get_json()["data"]
+    assert (paid["paid_amount"], paid["unpaid_amount"]) == ("1000.00", "2000.00")
 
 
 # --- the demo ------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ _AGGREGATES: dict[str, Callable[[Col], Col]] = {
     "avg": func.avg,
     "min": func.min,
     "max": func.max,
+    "count_distinct": lambda arg: func.count(arg.distinct()),  # the number of different values
 }
 
 
