@@ -12,6 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.approvals.inbox import inbox, readable_tasks, task_view
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from engine.records.flow import submission
+from engine.records.flow.locks import task_facts
 from engine.records.service import EDITABLE_STATUSES, Records, record_document
 from engine.security import audit
 from engine.storage import jobs
@@ -89,7 +91,9 @@ class Approvals:
         created = self.records.create(module, entity_name, data)
         entity = self.records.entity(module, entity_name)
         if entity.workflow is not None and entity.workflow.start == "on_create":
-            return {**self._start(entity, self.records.row(entity, created["id"])), "warnings": created["warnings"]}
+            row = self.records.row(entity, created["id"])
+            submission.submit(self.records.work, self.records.cascade, entity, row)
+            return {**self._start(entity, row), "warnings": created["warnings"]}
         return created
 
     def submit(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
@@ -101,6 +105,7 @@ class Approvals:
                            "rejected records can be submitted",
                            message_code="not_submittable",
                            params={"entity": entity.title.en, "record_id": record_id, "status": row.status})
+        submission.submit(self.records.work, self.records.cascade, entity, row)  # snapshot, submit-time rules
         instance = self._instance(row.id)
         if instance is not None:  # returned to the submitter: resubmitting completes their task
             task = self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -200,6 +205,10 @@ class Approvals:
             self.records.change_during_review(entity, row, data, because=f"{task.title}: {decision}")
             fresh = self._process_data(entity, row)  # computed fields follow the change too
             data = {k: v for k, v in fresh.items() if k in entity.fields}
+        facts = task_facts(entity, task.bpmn_id, self.actor.username, now()) if decision == "approve" else {}
+        if facts:  # the actor and time of this task, written by the engine into the fields that declare them
+            self.records.change_during_review(entity, row, facts, because=f"{task.title}: {decision}")
+            data.update({k: v for k, v in self._process_data(entity, row).items() if k in entity.fields})
         data.update(variables or {})
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment

@@ -161,6 +161,15 @@ class ConflictCheck:
         return self.severity == "warning"
 
 
+@dataclass(frozen=True)
+class TaskFact:
+    """A field the engine writes when user task `task` of the record's process completes: its actor's user
+    name (`value` actor) or the completion time (`value` completed_at)."""
+
+    task: str
+    value: str
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
 class FieldSpec:
     name: str
@@ -195,6 +204,8 @@ class FieldSpec:
     numbering: Numbering | None = None             # assigned by the engine at create, read-only after
     mask: Mask | None = None                       # shown masked to roles outside mask.unmasked_for
     presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, x-...: for forms
+    freeze: str | None = None                      # computed: kept from submission ("submit") or creation ("create")
+    task_fact: TaskFact | None = None              # written when a task of the record's process completes
 
     @property
     def is_computed(self) -> bool:
@@ -220,6 +231,8 @@ class Rule:
     field: str | None = None          # the field the message is shown on
     severity: str = "error"           # error: the save is refused; warning: saved, the message returned
     number: int = 0                   # 1-based position among the entity's rules (warnings name it)
+    on: str = "save"                  # save: every write; submit: only when the record is submitted
+    by_user: bool = False             # reads the acting user (user.name, user.roles): checked on users' writes only
 
     @property
     def is_warning(self) -> bool:
@@ -260,6 +273,16 @@ class EntitySpec:
     computed_order: tuple[str, ...] = ()           # computed top-level fields in dependency order
     environment: Environment | None = None         # what formulas over this entity may name (filters)
     network: Network | None = None                 # critical path method over its records
+    readonly_when: Formula | None = None           # where it holds, no one updates or deletes the record
+    append_only: bool = False                      # records are created, never updated or deleted
+
+    @property
+    def frozen_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for spec in self.fields.values() if spec.freeze is not None)
+
+    @property
+    def task_facts(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for spec in self.fields.values() if spec.task_fact is not None)
 
     @property
     def key(self) -> str:
