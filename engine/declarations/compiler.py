@@ -224,7 +224,7 @@ class ModuleCompiler(CascadeCompiler):
                 message = label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")
                 rules.append(Rule(check, message, when=when, field=blamed,
                                   severity=str(rule.get("severity", "error")), number=index + 1,
-                                  on=guards.rule_moment(self, path, rule, index + 1),
+                                  on=guards.rule_moment(rule),
                                   by_user=guards.reads_user(check, when)))
         return rules
 
