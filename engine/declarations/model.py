@@ -163,10 +163,10 @@ class ConflictCheck:
 
 @dataclass(frozen=True)
 class TaskFact:
-    """A field the engine writes when user task `task` of the record's process completes: its actor's user
-    name (`value` actor) or the completion time (`value` completed_at)."""
+    """A field the engine writes when one of the user tasks `tasks` of the record's process is approved: its
+    actor's user name (`value` actor) or the completion time (`value` completed_at)."""
 
-    task: str
+    tasks: tuple[str, ...]
     value: str
 
 

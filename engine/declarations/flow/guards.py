@@ -36,8 +36,8 @@ def task_fact(scope: ModuleScope, path: Path, raw: Mapping[str, Any], name: str,
         return None
     where = (*path, "task_fact")
     task, value = fact.get("task"), fact.get("value")
-    if not isinstance(task, str) or not task:
-        scope.problem(where, f"task_fact of {name!r} needs 'task' (the id of a user task of the process)")
+    tasks = tuple(str(t) for t in (task if isinstance(task, list) else [task]) if isinstance(t, str) and t)
+    if not tasks:  # the schema reports a missing or malformed task
         return None
     if value not in TASK_FACT_VALUES:  # the schema reports it
         return None
@@ -48,7 +48,7 @@ def task_fact(scope: ModuleScope, path: Path, raw: Mapping[str, Any], name: str,
     if any(raw.get(key) for key in ("formula", "lookup", "rollup")):
         scope.problem(where, f"{name!r} is computed: a task fact goes into a field of its own")
         return None
-    return TaskFact(task=task, value=str(value))
+    return TaskFact(tasks=tasks, value=str(value))
 
 
 def rule_moment(raw: Mapping[str, Any]) -> str:
@@ -87,9 +87,11 @@ def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldS
         where = (*base, "fields", name, "task_fact", "task")
         if workflow is None:
             scope.problem(where, f"task_fact of {name!r}: the entity has no workflow whose task could write it")
-        elif workflow.spec is not None and spec.task_fact.task not in workflow.spec.tasks:
-            scope.problem(where, f"task_fact of {name!r} names task {spec.task_fact.task!r}, which is not a user "
-                                 f"task of {workflow.process}" + suggest(spec.task_fact.task, workflow.spec.tasks))
+            continue
+        for task in spec.task_fact.tasks:
+            if workflow.spec is not None and task not in workflow.spec.tasks:
+                scope.problem(where, f"task_fact of {name!r} names task {task!r}, which is not a user task of "
+                                     f"{workflow.process}" + suggest(task, workflow.spec.tasks))
 
 
 def frozen_names(entity: EntitySpec, submitted: bool) -> frozenset[str]:

@@ -16,10 +16,15 @@ def keep_frozen(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], re
                 snapshot: bool = False) -> frozenset[str]:
     """Put back the stored value of each field the record keeps frozen, and name them (not to recompute);
     `snapshot` (a submission) recomputes the `freeze: submit` fields whatever the status."""
-    if record_id is None or not entity.frozen_fields:
+    if record_id is None:
         return frozenset()
     row = work.find_row(entity, record_id)
     if row is None:
+        return frozenset()
+    if "created_at" not in values:  # formulas may read the system fields (`created_at`) on every write
+        values.update(id=row.id, status=row.status, version=row.version, created_at=row.created_at,
+                      created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
+    if not entity.frozen_fields:
         return frozenset()
     kept = frozen_names(entity, submitted=not snapshot and row.status not in EDITABLE_STATUSES)
     for name in kept:

@@ -50,7 +50,7 @@ def task_facts(entity: EntitySpec, bpmn_id: str, actor: str, moment: datetime) -
     facts: dict[str, Any] = {}
     for spec in entity.task_facts:
         assert spec.task_fact is not None
-        if spec.task_fact.task != bpmn_id:
+        if bpmn_id not in spec.task_fact.tasks:
             continue
         if spec.task_fact.value == "actor":
             facts[spec.name] = [actor] if spec.multiple else actor
