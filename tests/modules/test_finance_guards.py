@@ -184,3 +184,20 @@ def test_the_cash_ledger_is_append_only_for_administrators_too(world: dict[str, 
         "source_type": "bank_charge", "summary": "冲销手续费", "reverses": entry["id"]})
     assert reversal["data"]["reverses"] == entry["id"]
     assert len(items(root, "funds", "cash_ledger", f"account == '{world['bank']['id']}'")) >= 2
+
+
+def test_two_payments_drafted_at_once_cannot_both_be_submitted_past_the_request(world: dict[str, Any]) -> None:
+    cost, cash = world["users"]["cost"], world["users"]["cash"]
+    request = post(cost, "funds", "payment_request", request_body(world))
+    submit(cost, "funds", "payment_request", request["id"])
+    record = route(world, request["id"], "pm", "cost", "fin")
+    while record["status"] == "in_review":
+        record = decide(next(world["users"][n] for n in ("fd", "gm") if tasks(world["users"][n], request["id"])),
+                        request["id"])
+    first, second = (post(cash, "funds", "payment", {"doc_no": f"P-{n}", "request": request["id"], "amount": "700",
+                                                     "pay_date": YESTERDAY, "account": world["bank"]["id"],
+                                                     "bank_serial_no": f"B{n}"}) for n in (1, 2))
+    assert submit(cash, "funds", "payment", first["id"])["status"] == "in_review"
+    refused = cash.post(f"/records/funds/payment/{second['id']}/submit")
+    assert "payments in review" in errors_of(refused)["amount"]
+    assert get(cost, "funds", "payment_request", request["id"])["data"]["paying_amount"] == "700.00"
