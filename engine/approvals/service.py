@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.approvals import submission
 from engine.approvals.inbox import inbox, readable_tasks, task_view
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
-from engine.records.flow import submission
 from engine.records.flow.locks import task_facts
 from engine.records.service import EDITABLE_STATUSES, Records, record_document
 from engine.security import audit
