@@ -201,14 +201,13 @@ class Approvals:
             raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
                               details={"refused": refused, "editable": list(editable)},
                               message_code="task_may_not_change", params={"refused": ', '.join(refused), "may": may})
-        if data:  # fields the process lets this step change, e.g. the approved amount; audited old -> new
-            self.records.change_during_review(entity, row, data, because=f"{task.title}: {decision}")
+        # the fields the step lets its performer change (the approved amount), and the facts of this task (its
+        # actor and time) in the fields that declare them: one change, audited old -> new
+        facts = task_facts(entity, task.bpmn_id, self.actor.username, now()) if decision == "approve" else {}
+        if data or facts:
+            self.records.change_during_review(entity, row, {**data, **facts}, because=f"{task.title}: {decision}")
             fresh = self._process_data(entity, row)  # computed fields follow the change too
             data = {k: v for k, v in fresh.items() if k in entity.fields}
-        facts = task_facts(entity, task.bpmn_id, self.actor.username, now()) if decision == "approve" else {}
-        if facts:  # the actor and time of this task, written by the engine into the fields that declare them
-            self.records.change_during_review(entity, row, facts, because=f"{task.title}: {decision}")
-            data.update({k: v for k, v in self._process_data(entity, row).items() if k in entity.fields})
         data.update(variables or {})
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment
