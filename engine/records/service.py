@@ -291,6 +291,8 @@ class Records:
         The audit entry (old -> new) says `because` (the step and its decision)."""
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
+        if row.schema_version != self.modules[entity.module].version:  # as in `update`: the new fields' defaults
+            values.update(defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(accepted_input(self.work, entity, changes, None, previous=previous))
         self.cascade.store(entity, row, finish(self.work, entity, values, record_id=row.id), "record.update",
                            because=because)

@@ -80,7 +80,7 @@ def readonly_when(scope: ModuleScope, base: Path, raw: Mapping[str, Any], env: E
 
 def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldSpec],
                      workflow: Workflow | None) -> None:
-    """Each task fact names a user task of the entity's process."""
+    """Each task fact names a user task of the entity's process (of a list, at least one)."""
     for name, spec in fields.items():
         if spec.task_fact is None:
             continue
@@ -88,10 +88,13 @@ def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldS
         if workflow is None:
             scope.problem(where, f"task_fact of {name!r}: the entity has no workflow whose task could write it")
             continue
-        for task in spec.task_fact.tasks:
-            if workflow.spec is not None and task not in workflow.spec.tasks:
-                scope.problem(where, f"task_fact of {name!r} names task {task!r}, which is not a user task of "
-                                     f"{workflow.process}" + suggest(task, workflow.spec.tasks))
+        tasks = spec.task_fact.tasks
+        if workflow.spec is not None and not any(task in workflow.spec.tasks for task in tasks):
+            # of a list, one may be missing (a tenant's simpler process without the escalation), not all
+            shown = tasks[0] if len(tasks) == 1 else ", ".join(tasks)
+            scope.problem(where, f"task_fact of {name!r} names {'task' if len(tasks) == 1 else 'tasks'} {shown!r}, "
+                                 f"{'which is not a user task' if len(tasks) == 1 else 'none of which is a user task'}"
+                                 f" of {workflow.process}" + suggest(tasks[0], workflow.spec.tasks))
 
 
 def frozen_names(entity: EntitySpec, submitted: bool) -> frozenset[str]:
