@@ -24,6 +24,9 @@ entities:
       signer: {type: user, task_fact: {task: manager_aprove, value: actor}}
       signed_at: {type: money, task_fact: {task: manager_approve, value: completed_at}}
       total: {type: text, formula: "text(price)", task_fact: {task: manager_approve, value: actor}}
+      approved_by: {type: user, task_fact: {task: [manager_approve, escalated]}}
+      second: {type: user, task_fact: {task: [escalated, resubmitted], value: actor}}
+      third: {type: user, task_fact: {task: [manager_approve, escalated], value: actor}}
     rules:
       - {assert: "qty > 0", on: submit, message: {zh: 数量, en: Quantity}}
       - {assert: "user.name in ['a']", on: approve, message: {zh: 用户, en: User}}
@@ -51,8 +54,11 @@ def test_guard_problems_are_reported_where_they_are(tmp_path: Path) -> None:
         "module.yaml:14:74: task_fact completed_at of 'signed_at' goes into a datetime or date "
         "field, not a money field",
         "module.yaml:15:62: 'total' is computed: a task fact goes into a field of its own",
-        "module.yaml:18:44: 'on' must be one of save, submit, not 'approve'",
-        "module.yaml:24:42: task_fact of 'by': the entity has no workflow whose task could write it",
+        "module.yaml:16:33: 'task_fact' of field 'approved_by' is missing 'value'",
+        "module.yaml:17:46: task_fact of 'second' names tasks 'escalated, resubmitted', none of which is a user task "
+        "of approvals/sheet.bpmn",
+        "module.yaml:21:44: 'on' must be one of save, submit, not 'approve'",
+        "module.yaml:27:42: task_fact of 'by': the entity has no workflow whose task could write it",
     ]
 
 
