@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.approvals import submission
 from engine.approvals.inbox import inbox, readable_tasks, task_view
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from engine.records.flow.locks import task_facts
 from engine.records.service import EDITABLE_STATUSES, Records, record_document
 from engine.security import audit
 from engine.storage import jobs
@@ -89,7 +91,9 @@ class Approvals:
         created = self.records.create(module, entity_name, data)
         entity = self.records.entity(module, entity_name)
         if entity.workflow is not None and entity.workflow.start == "on_create":
-            return {**self._start(entity, self.records.row(entity, created["id"])), "warnings": created["warnings"]}
+            row = self.records.row(entity, created["id"])
+            submission.submit(self.records.work, self.records.cascade, entity, row)
+            return {**self._start(entity, row), "warnings": created["warnings"]}
         return created
 
     def submit(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
@@ -101,6 +105,7 @@ class Approvals:
                            "rejected records can be submitted",
                            message_code="not_submittable",
                            params={"entity": entity.title.en, "record_id": record_id, "status": row.status})
+        submission.submit(self.records.work, self.records.cascade, entity, row)  # snapshot, submit-time rules
         instance = self._instance(row.id)
         if instance is not None:  # returned to the submitter: resubmitting completes their task
             task = self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -196,8 +201,11 @@ class Approvals:
             raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
                               details={"refused": refused, "editable": list(editable)},
                               message_code="task_may_not_change", params={"refused": ', '.join(refused), "may": may})
-        if data:  # fields the process lets this step change, e.g. the approved amount; audited old -> new
-            self.records.change_during_review(entity, row, data, because=f"{task.title}: {decision}")
+        # the fields the step lets its performer change (the approved amount), and the facts of this task (its
+        # actor and time) in the fields that declare them: one change, audited old -> new
+        facts = task_facts(entity, task.bpmn_id, self.actor.username, now()) if decision == "approve" else {}
+        if data or facts:
+            self.records.change_during_review(entity, row, {**data, **facts}, because=f"{task.title}: {decision}")
             fresh = self._process_data(entity, row)  # computed fields follow the change too
             data = {k: v for k, v in fresh.items() if k in entity.fields}
         data.update(variables or {})

@@ -310,6 +310,10 @@ MESSAGES: dict[str, str] = {
     "record_data_not_object": "the record data must be a JSON object of field values",
     "record_not_editable": "{entity} {id} is {status} and can no longer be edited",
     "record_not_deletable": "{entity} {id} is {status} and can no longer be deleted",
+    "record_append_only": ("{entity} {id} cannot be {verb}: {entity} records are append-only (record a new, "
+                           "reversing entry to correct one)"),
+    "record_read_only_when": "{entity} {id} is read-only ({condition}): it can no longer be changed or deleted",
+    "record_read_only_when_create": "{entity} cannot be created: it would be read-only ({condition})",
     "version_missing": "send the record's 'version' (from your last read) to update it",
     "version_conflict": (
         "{entity} {id} was changed by {updated_by} (version {version}, you sent {expected}); reload it and apply "

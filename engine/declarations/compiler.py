@@ -9,7 +9,7 @@ from engine.core import field_types, patterns
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
-from engine.declarations.flow import contributions, fills
+from engine.declarations.flow import contributions, fills, guards
 from engine.declarations.flow.gather import compile_gather
 from engine.declarations.model import (
     FIELD_TYPES,
@@ -96,6 +96,7 @@ class ModuleCompiler(CascadeCompiler):
         rules = tuple(self.rules(base, raw.get("rules") or [], env))
         permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
         workflow = self.workflow(base, raw.get("workflow"), env)
+        guards.check_task_facts(self, base, fields, workflow)
         effects = self.effects(base, raw.get("effects") or [], env, name)
         unique = constraints.unique_keys(self, base, raw.get("unique"), fields, env)
         conflicts = constraints.conflict_checks(self, base, raw.get("conflicts"), fields, env)
@@ -125,6 +126,8 @@ class ModuleCompiler(CascadeCompiler):
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
             computed_order=order, fill_order=fill_order, environment=env, effects=effects, unique=unique,
             conflicts=conflicts, network=network, contributions=contributed,
+            readonly_when=guards.readonly_when(self, base, raw, env, name),
+            append_only=bool(raw.get("append_only", False)),
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
@@ -169,6 +172,7 @@ class ModuleCompiler(CascadeCompiler):
                     self.problem((*path, "default"), f"default {item!r} of {name!r} is not one of its options"
                                  + suggest(item, options))
         expect = env.fields[name].type if kind in FIELD_TYPES and kind not in ("table", "ref") else None
+        fact = guards.task_fact(self, path, raw, name, kind)
         return FieldSpec(
             name=name, type=kind, label=label_of(raw.get("label"), name),
             required=bool(raw.get("required", False)), unique=bool(raw.get("unique", False)),
@@ -183,7 +187,7 @@ class ModuleCompiler(CascadeCompiler):
             readonly_if=self.condition(path, "readonly_if", raw, env, name),
             options=options, target=target, fields=children, computed_order=row_order,
             multiline=bool(raw.get("multiline", False)),
-            hidden=bool(raw.get("hidden", False)), readonly=bool(raw.get("readonly", False)),
+            hidden=bool(raw.get("hidden", False)), readonly=bool(raw.get("readonly", False)) or fact is not None,
             scanned=bool(raw.get("scan", True)),
             multiple=kind in MULTIPLE_TYPES and bool(raw.get("multiple", False)),
             lookup=self.lookup((*path, "lookup"), raw.get("lookup"), env, expect),
@@ -195,6 +199,7 @@ class ModuleCompiler(CascadeCompiler):
             mask=constraints.mask(self, path, raw, kind, name, [*self.roles, *BUILTIN_ROLES]),
             presentation={k: v for k, v in raw.items() if k in PRESENTATION_KEYS or k.startswith("x-")},
             optional_module=contributions.optional_module_of(self, raw),
+            freeze=guards.freeze(self, path, raw, name), task_fact=fact,
         )
 
     def pattern(self, path: Path, raw: Any, name: str) -> str | None:
@@ -230,7 +235,9 @@ class ModuleCompiler(CascadeCompiler):
             if check is not None:
                 message = label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")
                 rules.append(Rule(check, message, when=when, field=blamed,
-                                  severity=str(rule.get("severity", "error")), number=index + 1))
+                                  severity=str(rule.get("severity", "error")), number=index + 1,
+                                  on=guards.rule_moment(rule),
+                                  by_user=guards.reads_user(check, when)))
         return rules
 
     def permissions(self, base: Path, raw: Mapping[str, Any], fields: Mapping[str, FieldSpec],

@@ -212,6 +212,15 @@ class ConflictCheck:
         return self.severity == "warning"
 
 
+@dataclass(frozen=True)
+class TaskFact:
+    """A field the engine writes when one of the user tasks `tasks` of the record's process is approved: its
+    actor's user name (`value` actor) or the completion time (`value` completed_at)."""
+
+    tasks: tuple[str, ...]
+    value: str
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
 class FieldSpec:
     name: str
@@ -249,6 +258,8 @@ class FieldSpec:
     mask: Mask | None = None                       # shown masked to roles outside mask.unmasked_for
     presentation: Mapping[str, Any] = field(default_factory=dict)  # placeholder, unit, x-...: for forms
     optional_module: str | None = None             # a ref to an optional module's entity: absent without it
+    freeze: str | None = None                      # computed: kept from submission ("submit") or creation ("create")
+    task_fact: TaskFact | None = None              # written when a task of the record's process completes
 
     @property
     def is_computed(self) -> bool:
@@ -274,6 +285,8 @@ class Rule:
     field: str | None = None          # the field the message is shown on
     severity: str = "error"           # error: the save is refused; warning: saved, the message returned
     number: int = 0                   # 1-based position among the entity's rules (warnings name it)
+    on: str = "save"                  # save: every write; submit: only when the record is submitted
+    by_user: bool = False             # reads the acting user (user.name, user.roles): checked on users' writes only
 
     @property
     def is_warning(self) -> bool:
@@ -316,6 +329,16 @@ class EntitySpec:
     environment: Environment | None = None         # what formulas over this entity may name (filters)
     network: Network | None = None                 # critical path method over its records
     contributions: tuple[Contribution, ...] = ()   # what its records add to fields of other modules' entities
+    readonly_when: Formula | None = None           # where it holds, no one updates or deletes the record
+    append_only: bool = False                      # records are created, never updated or deleted
+
+    @property
+    def frozen_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for spec in self.fields.values() if spec.freeze is not None)
+
+    @property
+    def task_facts(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for spec in self.fields.values() if spec.task_fact is not None)
 
     @property
     def key(self) -> str:

@@ -20,6 +20,7 @@ from engine.records import links
 from engine.records.checks import finish
 from engine.records.compute import RuleWarning
 from engine.records.flow import gathering
+from engine.records.flow.locks import refuse_locked
 from engine.records.input import accepted_input, with_defaults
 from engine.records.schedule import networks
 from engine.records.unit_of_work import UnitOfWork, values_of
@@ -45,7 +46,10 @@ class Cascade:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
         work = self.work
         values = with_defaults(entity, accepted_input(work, entity, data, access, previous=None))
-        document = finish(work, entity, values, record_id=None, warnings=warnings, gathered=True)
+        document = finish(work, entity, values, record_id=None, warnings=warnings, gathered=True,
+                          by_user=access is not None)
+        if access is not None:  # a user's record: not one its entity's readonly_when would lock
+            refuse_locked(work, entity, None, values)
         moment = datetime.now(UTC)
         row = Record(id=str(uuid.uuid4()), module=entity.module, entity=entity.name,
                      schema_version=work.modules[entity.module].version, status="draft", version=1, data=document,

@@ -13,6 +13,7 @@ from engine.records import files, links
 from engine.records.compute import RuleWarning, check_record, compute, rule_warnings
 from engine.records.conflicts import conflict_errors, conflict_warnings
 from engine.records.flow import gathering
+from engine.records.flow.frozen import keep_frozen
 from engine.records.numbering import assign_numbers
 from engine.records.unit_of_work import UnitOfWork, ref_ids, values_of
 from engine.storage.models import Record
@@ -20,25 +21,27 @@ from engine.storage.queries import RecordQuery
 
 
 def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
-           numbered: bool = True, warnings: list[RuleWarning] | None = None,
-           gathered: bool = False) -> dict[str, Any]:
+           numbered: bool = True, warnings: list[RuleWarning] | None = None, gathered: bool = False,
+           snapshot: bool = False, by_user: bool = False) -> dict[str, Any]:
     """Compute, number, check and serialise; every problem found is reported at once.
 
     `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
     `warnings` receives the warning rules a valid record breaks; `gathered` (a save while the record is
-    editable) takes the rows of its gathered tables afresh.
+    editable) takes the rows of its gathered tables afresh; frozen fields keep their stored values
+    (`snapshot`: a submission takes them anew); rules reading the acting user are checked `by_user` only.
     """
     evaluation = work.evaluation(entity)
     work.prefetch_refs(entity, values)  # what lookups, formulas, numbers and the reference check read
     links.fill_lookups(work, entity, values, record_id)
     links.compute_rollups(work, entity, values, record_id)
+    frozen = keep_frozen(work, entity, values, record_id, snapshot=snapshot)
     if gathered and gathering.gathers(entity):
-        compute(entity, values, evaluation)  # what the match formulas read, computed fields included
+        compute(entity, values, evaluation, frozen)  # what the match formulas read, computed fields included
         gathering.gather_rows(work, entity, values, record_id)
-    errors = compute(entity, values, evaluation)
+    errors = compute(entity, values, evaluation, frozen)
     if numbered:
         errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)
-    errors += check_record(entity, values, evaluation, work.language)
+    errors += check_record(entity, values, evaluation, work.language, by_user=by_user)
     document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
                 if values.get(name) is not None}
     reported = {e.field for e in errors}

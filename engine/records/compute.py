@@ -35,15 +35,17 @@ class Evaluation:
         return formula.evaluate(self.context(values))
 
 
-def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation) -> list[FieldError]:
-    """Fill computed fields in place: child-table rows first, then top-level fields in order."""
+def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
+            kept: frozenset[str] = frozenset()) -> list[FieldError]:
+    """Fill computed fields in place: child-table rows first, then top-level fields in order (but `kept`)."""
     errors: list[FieldError] = []
     for name, spec in entity.fields.items():
         if spec.type == "table" and spec.computed_order:
             for index, row in enumerate(values.get(name) or []):
                 for child in spec.computed_order:
                     _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors)
-    return errors + compute_fields(entity, values, evaluation, entity.computed_order)
+    names = tuple(name for name in entity.computed_order if name not in kept) if kept else entity.computed_order
+    return errors + compute_fields(entity, values, evaluation, names)
 
 
 def compute_fields(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
@@ -103,8 +105,9 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
 
 
 def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
-                 language: str = "en") -> list[FieldError]:
-    """Field constraints (rows included), then the entity's rules, once fields are sound."""
+                 language: str = "en", *, by_user: bool = False) -> list[FieldError]:
+    """Field constraints (rows included), then the entity's rules, once fields are sound (those reading the
+    acting user only on a user's own write: `by_user`)."""
     errors: list[FieldError] = []
     for name, spec in entity.fields.items():
         errors += check_field(spec, values.get(name), name, language)
@@ -114,8 +117,16 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
     if errors:
         return errors
+    return rule_errors(entity, values, evaluation, language, "save", by_user=by_user)
+
+
+def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation, language: str,
+                moment: str, *, by_user: bool = True) -> list[FieldError]:
+    """The error rules checked at `moment` (save: every write; submit: the submission) that the record breaks;
+    without `by_user` (the engine writing), not those reading the acting user."""
+    errors: list[FieldError] = []
     for rule in entity.rules:
-        if rule.is_warning:
+        if rule.is_warning or rule.on != moment or (rule.by_user and not by_user):
             continue
         try:
             if rule.when is not None and evaluation.run(rule.when, values) is not True:
@@ -155,7 +166,7 @@ def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eva
     """The warning rules the record breaks; one that cannot be evaluated on these values is skipped."""
     warnings = []
     for rule in entity.rules:
-        if not rule.is_warning:
+        if not rule.is_warning or rule.on != "save":
             continue
         try:
             if rule.when is not None and evaluation.run(rule.when, values) is not True:

@@ -22,6 +22,8 @@ from engine.records.cascade import MAX_CASCADE, MAX_NETWORK_ROUNDS, Cascade, iso
 from engine.records.checks import finish, warnings_of
 from engine.records.compute import Evaluation, RuleWarning
 from engine.records.flow import gathering
+from engine.records.flow.frozen import EDITABLE_STATUSES
+from engine.records.flow.locks import refuse_locked
 from engine.records.input import accepted_input, defaults, with_defaults
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.security.permissions import Access, Reader
@@ -33,7 +35,6 @@ from engine.tenancy.tenants import Actor
 __all__ = ["EDITABLE_STATUSES", "MAX_CASCADE", "MAX_LIMIT", "MAX_NETWORK_ROUNDS", "MAX_OFFSET", "Page", "Records",
            "record_document"]
 
-EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})
 MAX_LIMIT = 500
 MAX_OFFSET = 2 ** 31 - 1  # far past any entity's records, and within every database's OFFSET
 
@@ -231,7 +232,7 @@ class Records:
         access = self.access(entity)
         access.require(Action.CREATE)
         values = with_defaults(entity, accepted_input(self.work, entity, data, access, previous=None))
-        return finish(self.work, entity, values, record_id=None, numbered=False, gathered=True)
+        return finish(self.work, entity, values, record_id=None, numbered=False, gathered=True, by_user=True)
 
     def update(self, module: str, entity_name: str, record_id: str, data: Mapping[str, Any],
                version: Any) -> dict[str, Any]:
@@ -243,13 +244,15 @@ class Records:
         self._require_current(entity, row, expected)
         if row.status not in EDITABLE_STATUSES:
             raise record_errors.not_editable(entity, record_id, row.status)
+        refuse_locked(self.work, entity, row)
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
         if row.schema_version != self.modules[entity.module].version:  # written on another version of the module
             values.update(defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(accepted_input(self.work, entity, data, access, previous=previous))
         warnings: list[RuleWarning] = []
-        document = finish(self.work, entity, values, record_id=row.id, warnings=warnings, gathered=True)
+        document = finish(self.work, entity, values, record_id=row.id, warnings=warnings, gathered=True,
+                          by_user=True)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
         self.cascade.store(entity, row, document, "record.update", warnings=warnings)
         gathering.hold(self.work, entity, row)
@@ -264,6 +267,7 @@ class Records:
             self._require_current(entity, row, _version(version))
         if row.status not in EDITABLE_STATUSES:
             raise record_errors.not_deletable(entity, record_id, row.status)
+        refuse_locked(self.work, entity, row, deleting=True)
         row.deleted_at = datetime.now(UTC)
         row.updated_by = self.actor.username
         self.cascade.flush(entity)
@@ -291,6 +295,8 @@ class Records:
         The audit entry (old -> new) says `because` (the step and its decision)."""
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
+        if row.schema_version != self.modules[entity.module].version:  # as in `update`: the new fields' defaults
+            values.update(defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(accepted_input(self.work, entity, changes, None, previous=previous))
         self.cascade.store(entity, row, finish(self.work, entity, values, record_id=row.id), "record.update",
                            because=because)

@@ -73,8 +73,8 @@ def clock_fields(modules: Mapping[str, ModuleSpec]) -> dict[str, frozenset[str]]
     for key, entity in entities.items():
         for name, spec in entity.fields.items():
             formulas = _formulas_of(spec)
-            if not formulas or not spec.scanned:
-                continue  # `scan: false`: the value as of the last save (a lateness at entry, say)
+            if not formulas or not spec.scanned or spec.freeze == "create":
+                continue  # `scan: false`, `freeze: create`: the value as of a save (a lateness at entry, say)
             edges: set[tuple[str, str]] = set()
             for formula in formulas:
                 edges |= {(key, other) for other in formula.dependencies if other != name}

@@ -311,6 +311,9 @@ def test_a_small_ticket_is_signed_by_the_site_engineer_alone(world: dict[str, An
         "version": submitted["version"], "data": {"location": "x"}}).status_code == 409  # in review: locked
     signed = decide(users["site"], ticket["id"], comment="现场核实无误")
     assert signed["status"] == "signed"
+    assert signed["data"]["site_engineer"] == "site"  # the actor and time of the sign-off, written by the engine
+    assert abs(datetime.now(UTC) - datetime.fromisoformat(signed["data"]["signed_at"])) < timedelta(minutes=1)
+    assert Decimal(signed["data"]["sign_delay_hours"]) < 1
     assert tasks(users["prod"]) == [] and tasks(users["cost"]) == []
 
 
@@ -592,9 +595,10 @@ def test_a_summary_goes_from_the_crew_leader_through_the_project_to_finance(worl
     [task] = tasks(users["lead"], summary["id"])
     assert (task["title"], task["assignee"]) == ("班组长对账确认", "lead")
     confirmed = decide(users["lead"], summary["id"], "approve", "无异议",
-                       data={"crew_signature": "uploads/lead-sign.png",
-                             "crew_confirmed_at": "2024-06-02T09:00:00+08:00"})
+                       data={"crew_signature": "uploads/lead-sign.png"})
     assert confirmed["data"]["crew_signature"] == "uploads/lead-sign.png"
+    confirmed_at = datetime.fromisoformat(confirmed["data"]["crew_confirmed_at"])  # the task's completion time
+    assert abs(datetime.now(UTC) - confirmed_at) < timedelta(minutes=1)
     decide(users["prod"], summary["id"])
     [check] = tasks(users["cost"], summary["id"])
     assert check["title"] == "商务核对(0102预算、扣款)"
@@ -696,8 +700,8 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
                                   [project, "Project XM-0001", "2024-06", 1, 2, "831.00", "415.50"]]
     kpis = cost.get("/reports/labor/day_labor_kpis").get_json()
     assert kpis["columns"][2:] == ["tickets", "amount", "rework_amount", "rework_share", "billable_amount",
-                                   "late_entries", "late_entry_rate"]
-    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100]
+                                   "late_entries", "late_entry_rate", "sign_off_timeliness"]
+    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100, 100]
     assert kpis["rows"][1][6] == "831.00"  # chargeable to the owner in June
     by_reason = cost.get("/reports/labor/day_labor_by_reason", query_string={"q": "period == '2024-05'"}).get_json()
     assert [(r[2], r[5]) for r in by_reason["rows"]] == [("cleanup", "1560.00"), ("extra_work", "1260.00"),

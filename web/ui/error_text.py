@@ -60,6 +60,10 @@ ZH: dict[str, str] = {
     "in_network_group": "{entity} 分组 {group}：{message}",
     "effect_create_failed": "新建 {entity}：{message}",
     "effect_update_failed": "更新 {entity}：{message}",
+    # records locked by their entity's declaration (append_only, readonly_when): for everyone, administrators too
+    "record_append_only": "{entity} {id} 只能新增，不能修改或删除（更正请另录一笔冲销分录）",
+    "record_read_only_when": "{entity} {id} 已锁定（{condition}），不能再修改或删除",
+    "record_read_only_when_create": "不能新建 {entity}：新记录将处于锁定状态（{condition}）",
 }
 
 

@@ -1,0 +1,102 @@
+"""Snapshots, task facts and guards of an entity: `freeze`, `task_fact`, `readonly_when`, `append_only` and
+the `on: submit` of rules, checked at load (file:line:col) and compiled into the spec."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from engine.core.suggestions import suggest
+from engine.declarations.model import EntitySpec, FieldSpec, TaskFact, Workflow
+from engine.declarations.module_scope import ModuleScope, Path
+from engine.formula import Environment, Formula, ftype_for
+from engine.formula.ir import Expr, UserAttr
+
+FREEZE_MOMENTS = ("submit", "create")
+TASK_FACT_VALUES = {"actor": ("user", "text"), "completed_at": ("datetime", "date")}
+RULE_MOMENTS = ("save", "submit")
+
+
+def freeze(scope: ModuleScope, path: Path, raw: Mapping[str, Any], name: str) -> str | None:
+    """A computed field's `freeze:` moment: submit or create."""
+    moment = raw.get("freeze")
+    if moment not in FREEZE_MOMENTS:  # the schema reports another value
+        return None
+    if not any(raw.get(key) for key in ("formula", "lookup", "rollup")):
+        scope.problem((*path, "freeze"), f"freeze of {name!r}: only a computed field (a formula, a lookup or "
+                                         "a rollup) can be frozen; a typed value is kept anyway")
+        return None
+    return str(moment)
+
+
+def task_fact(scope: ModuleScope, path: Path, raw: Mapping[str, Any], name: str, kind: str) -> TaskFact | None:
+    """A field's `task_fact: {task, value}`: the actor or the completion time of a task of the process."""
+    fact = raw.get("task_fact")
+    if not isinstance(fact, Mapping):
+        return None
+    where = (*path, "task_fact")
+    task, value = fact.get("task"), fact.get("value")
+    tasks = tuple(str(t) for t in (task if isinstance(task, list) else [task]) if isinstance(t, str) and t)
+    if not tasks:  # the schema reports a missing or malformed task
+        return None
+    if value not in TASK_FACT_VALUES:  # the schema reports it
+        return None
+    if kind not in TASK_FACT_VALUES[value]:
+        scope.problem((*where, "value"), f"task_fact {value} of {name!r} goes into a "
+                                         f"{' or '.join(TASK_FACT_VALUES[value])} field, not a {kind} field")
+        return None
+    if any(raw.get(key) for key in ("formula", "lookup", "rollup")):
+        scope.problem(where, f"{name!r} is computed: a task fact goes into a field of its own")
+        return None
+    return TaskFact(tasks=tasks, value=str(value))
+
+
+def rule_moment(raw: Mapping[str, Any]) -> str:
+    """A rule's `on:` (the schema reports a value outside save and submit)."""
+    moment = raw.get("on", "save")
+    return str(moment) if moment in RULE_MOMENTS else "save"
+
+
+def reads_user(*formulas: Formula | None) -> bool:
+    """Whether a rule reads the acting user: it is checked on users' own writes, not the engine's."""
+    return any(isinstance(node, UserAttr) for formula in formulas if formula is not None
+               for node in _nodes(formula.tree))
+
+
+def _nodes(tree: Expr) -> Iterator[Expr]:
+    yield tree
+    for item in dataclasses.fields(tree):
+        value = getattr(tree, item.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Expr):  # Expr is a union of the node classes
+                yield from _nodes(child)
+
+
+def readonly_when(scope: ModuleScope, base: Path, raw: Mapping[str, Any], env: Environment,
+                  name: str) -> Formula | None:
+    return scope.formula((*base, "readonly_when"), raw.get("readonly_when"), env,
+                         what=f"readonly_when of {name!r}", expect=ftype_for("boolean"))
+
+
+def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldSpec],
+                     workflow: Workflow | None) -> None:
+    """Each task fact names a user task of the entity's process (of a list, at least one)."""
+    for name, spec in fields.items():
+        if spec.task_fact is None:
+            continue
+        where = (*base, "fields", name, "task_fact", "task")
+        if workflow is None:
+            scope.problem(where, f"task_fact of {name!r}: the entity has no workflow whose task could write it")
+            continue
+        tasks = spec.task_fact.tasks
+        if workflow.spec is not None and not any(task in workflow.spec.tasks for task in tasks):
+            # of a list, one may be missing (a tenant's simpler process without the escalation), not all
+            shown = tasks[0] if len(tasks) == 1 else ", ".join(tasks)
+            scope.problem(where, f"task_fact of {name!r} names {'task' if len(tasks) == 1 else 'tasks'} {shown!r}, "
+                                 f"{'which is not a user task' if len(tasks) == 1 else 'none of which is a user task'}"
+                                 f" of {workflow.process}" + suggest(tasks[0], workflow.spec.tasks))
+
+
+def frozen_names(entity: EntitySpec, submitted: bool) -> frozenset[str]:
+    """The computed fields a stored record keeps: `freeze: create` always, `freeze: submit` once submitted."""
+    return frozenset(spec.name for spec in entity.frozen_fields if submitted or spec.freeze == "create")

@@ -1,0 +1,32 @@
+"""Snapshots: the computed fields a stored record keeps as they were (`freeze: create` from its creation,
+`freeze: submit` from its submission) instead of recomputing them."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.declarations.flow.guards import frozen_names
+from engine.declarations.model import EntitySpec
+from engine.fields.values import from_json
+from engine.records.unit_of_work import UnitOfWork
+
+EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn"})  # statuses its author may still edit
+
+
+def keep_frozen(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
+                snapshot: bool = False) -> frozenset[str]:
+    """Put back the stored value of each field the record keeps frozen, and name them (not to recompute);
+    `snapshot` (a submission) recomputes the `freeze: submit` fields whatever the status."""
+    if record_id is None:
+        return frozenset()
+    row = work.find_row(entity, record_id)
+    if row is None:
+        return frozenset()
+    if "created_at" not in values:  # formulas may read the system fields (`created_at`) on every write
+        values.update(id=row.id, status=row.status, version=row.version, created_at=row.created_at,
+                      created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
+    if not entity.frozen_fields:
+        return frozenset()
+    kept = frozen_names(entity, submitted=not snapshot and row.status not in EDITABLE_STATUSES)
+    for name in kept:
+        values[name] = from_json(entity.fields[name], row.data.get(name))
+    return kept
