@@ -36,7 +36,7 @@ from engine.formula.names import did_you_mean, resolve_name
 from engine.formula.parser import error_at
 from engine.formula.types import BOOL, NULL, NUMBER, TEXT, FType, Kind, unify
 
-AGGREGATES: frozenset[AggregateName] = frozenset({"sum", "count", "avg", "min", "max"})
+AGGREGATES: frozenset[AggregateName] = frozenset({"sum", "count", "avg", "min", "max", "count_distinct"})
 _COMPARISONS: dict[str, CompareOp] = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _LOGIC: dict[str, LogicOp] = {"and": "and", "or": "or"}
 _TRUTHY_KINDS = (Kind.BOOL, Kind.NULL, Kind.ANY)
@@ -201,6 +201,8 @@ class _Checker:
                 raise self.error("aggregates cannot be nested", node.pos)
             return None  # the list form, e.g. sum(lines.amount) inside an aggregate
         if not node.args:
+            if name != "count":
+                return None  # the function's own arity error
             self.has_aggregate = True
             return Aggregate("count", None, NUMBER, node.pos)
         self.in_aggregate = True
@@ -216,7 +218,7 @@ class _Checker:
 
     def aggregate_type(self, name: AggregateName, arg: Expr) -> FType:
         kind = arg.type
-        if name == "count":
+        if name in ("count", "count_distinct"):
             return NUMBER
         if name in ("sum", "avg") and not (kind.is_numeric or kind.is_loose):
             raise self.error(f"{name}() needs numbers, not {kind}", arg.pos)

@@ -19,7 +19,7 @@ ArithMode = Literal[
     "date_add", "date_sub", "date_diff", "datetime_add", "datetime_sub", "datetime_diff",
     "dynamic_add", "dynamic_sub", "dynamic_mul", "dynamic_div", "dynamic_mod",
 ]  # fmt: skip
-AggregateName = Literal["sum", "count", "avg", "min", "max"]
+AggregateName = Literal["sum", "count", "avg", "min", "max", "count_distinct"]
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 LogicOp = Literal["and", "or"]
 

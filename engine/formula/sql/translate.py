@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import Grouping
 from engine.errors import FormulaError, FormulaRuntimeError
 from engine.formula.context import Context
 from engine.formula.evaluator import compile_evaluator
+from engine.formula.functions import ArgumentError
 from engine.formula.ir import (
     Aggregate,
     Arith,
@@ -62,6 +63,7 @@ _COMPARE: dict[str, Callable[[Any, Any], Col]] = {
 
 _AGGREGATES: dict[str, Callable[[Col], Col]] = {
     "count": func.count,
+    "count_distinct": lambda arg: func.count(arg.distinct()),
     "avg": func.avg,
     "min": func.min,
     "max": func.max,
@@ -199,7 +201,10 @@ class _SqlCompiler:
         sql = node.function.sql
         if sql is None:
             raise self.refuse(f"{node.function.name}()", node)
-        return Sql(sql(args, [arg.type for arg in node.args]))
+        try:
+            return Sql(sql(args, [arg.type for arg in node.args]))
+        except ArgumentError as error:
+            raise error_at(f"{error.message}; it cannot be used in a filter", self.text, node.pos) from None
 
     def if_(self, node: If) -> Compiled:
         cond = self.visit(node.cond)
