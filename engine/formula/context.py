@@ -55,6 +55,7 @@ class Context:
     user_roles: Sequence[str] = ()
     load_ref: RefLoader = no_refs
     now: datetime | None = None
+    parent: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # a table row's record: `parent.x`
 
     def clock(self) -> datetime:
         """Return the current time, timezone-aware."""

@@ -75,6 +75,16 @@ class TableColumn:
 
 
 @dataclass(frozen=True, slots=True)
+class ParentField:
+    """`parent.field` in a formula of a child table's row: a field of the record holding the row."""
+
+    field: str
+    type: FType
+    pos: Pos
+    row: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     type: FType
@@ -194,6 +204,6 @@ class Aggregate:
 
 
 Expr = (
-    Const | ListExpr | Field | RefField | TableColumn | Param | UserAttr | CallExpr | If | Logic
+    Const | ListExpr | Field | RefField | TableColumn | ParentField | Param | UserAttr | CallExpr | If | Logic
     | Not | Negate | Arith | Compare | IsNull | In | Aggregate
 )  # fmt: skip

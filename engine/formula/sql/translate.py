@@ -42,6 +42,7 @@ from engine.formula.ir import (
     Logic,
     Negate,
     Not,
+    ParentField,
     RefField,
     TableColumn,
 )
@@ -148,6 +149,8 @@ class _SqlCompiler:
             if node.type.kind is Kind.LIST:
                 return self.record_list(ListField(node.field, node.ref, node.entity, node.column), node)
             return Sql(self.target.ref_field(node.ref, node.entity, node.field, node.type))
+        if isinstance(node, ParentField):
+            raise self.refuse(f"'parent.{node.field}' (a table row's record)", node)
         if isinstance(node, TableColumn):
             return self.record_list(ListField(node.table, column=node.field), node)
         if isinstance(node, ListExpr):
