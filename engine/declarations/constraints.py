@@ -99,8 +99,9 @@ def _shared_column(compiler: ModuleScope, path: Path, raw: Any,
     table_name, _, column_name = str(raw).partition(".")
     table = fields.get(table_name)
     if table is None or table.type != "table":
+        tables = [n for n, f in fields.items() if f.type == "table"]
         compiler.problem(path, f"shares names {table_name!r}, which is not a table field; write table.column, "
-                         "e.g. workers.worker" + suggest(table_name, [n for n, f in fields.items() if f.type == "table"]))
+                         "e.g. workers.worker" + suggest(table_name, tables))
         return None
     column = table.fields.get(column_name)
     if column is None:

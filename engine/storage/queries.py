@@ -360,8 +360,8 @@ class RecordQuery:
                 bound = self.columns.literal(start, ftype)
                 statement = statement.where(sql_or(their_end.is_(None), their_end >= bound))
         if shares is not None:
-            column = ListField(shares[0], column=shares[1])
-            statement = statement.where(sql_or(false(), *(self.columns.list_contains(column, bind_value(item, TEXT))
+            rows = ListField(shares[0], column=shares[1])
+            statement = statement.where(sql_or(false(), *(self.columns.list_contains(rows, bind_value(item, TEXT))
                                                           for item in shared or ())))
         if where is not None:
             statement = statement.where(self.sql(where))

@@ -26,7 +26,7 @@ entities:
           a: {type: decimal, formula: "parent.lines"}
           b: {type: decimal, formula: "parent.total.x"}
           c: {type: decimal, formula: "parent.totl"}
-      days: {type: integer, formula: "workdays_between(when_done, when_done, calendar)"}   # refs are not typed by entity
+      days: {type: integer, formula: "workdays_between(when_done, when_done, calendar)"}   # refs: no entity type
       bad_id: {type: boolean, formula: "id_check_ok(total)"}
       shifted: {type: text, formula: "period_add(when_done, 1)"}
       top: {type: money, formula: "parent.total"}

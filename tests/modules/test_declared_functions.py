@@ -179,7 +179,8 @@ def test_progress_lines_and_change_lines_read_their_tasks(world: dict[str, Any])
     body["lines"][0]["remark"] = "返工拆除"
     create(site, "schedule/progress_report", body)
     other_plan_task = a_task(world, a_plan(world, "JH-02"), "1", "2025-06-02", "2025-06-30")
-    body.update(report_no="TB-003", report_date="2025-06-12", lines=[{"task": other_plan_task["id"], "pct_to_date": "10"}])
+    body.update(report_no="TB-003", report_date="2025-06-12",
+                lines=[{"task": other_plan_task["id"], "pct_to_date": "10"}])
     assert errors_of(site.post("/records/schedule/progress_report", body)) == {
         "lines": "Every task reported must belong to this plan"}
     change = create(prod, "schedule/schedule_change", {
