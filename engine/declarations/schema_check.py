@@ -322,6 +322,7 @@ _PATTERN_WORDS = {
     "bound": "a number like 0 or '0.5', or a date like '2024-05-01'",
     "option_key": "made of letters, digits, '_', '-' and '.'",
     "max_size": "a size like '10MB' or a number of bytes",
+    "shares": "a table's column like 'workers.worker'",
 }
 
 
