@@ -71,8 +71,8 @@ Functions
     `add_workdays(day, n, calendar)` the day n working days later (earlier for n < 0; day
     itself for 0) — `calendar` is a ref to `base.work_calendar` (Monday to Friday, less its
     `holiday` days, plus its `workday` make-up days, and those of the calendar it is
-    `based_on`), or null or omitted for Monday to Friday; it is read like a ref hop, once
-    per unit of work. Plugins add more with `register_function`.
+    `based_on`), or null or omitted for Monday to Friday; it is read like a ref hop: once
+    per evaluation, and from the database once per unit of work. Plugins add more with `register_function`.
 
 Errors
     A syntax or type error raises `FormulaError` with the line and column of the offending

@@ -173,6 +173,8 @@ class _Checker:
             raise self.error(
                 message, args[index].pos if index is not None and index < len(args) else node.pos
             ) from None
+        if function.reads_refs:
+            self.ref_reads += 1  # counted with the hops: the evaluation then reads each record once
         return CallExpr(function, args, result, node.pos, any(arg.row for arg in args))
 
     def if_(self, node: ast.Call) -> Expr:

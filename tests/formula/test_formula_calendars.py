@@ -60,7 +60,7 @@ def test_workdays_between_edge_cases() -> None:
     READS.clear()
     run("workdays_between(start, end, cal) + workdays_between(end, start, cal)",
         start=date(2025, 1, 1), end=date(2025, 2, 1), cal="site")
-    assert READS.count("site") == 2   # once per call here; a unit of work reads the record from the database once
+    assert READS.count("site") == 1   # once per evaluation (a unit of work reads it from the database once)
 
 
 def test_add_workdays_skips_holidays_and_works_make_up_days() -> None:

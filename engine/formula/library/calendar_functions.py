@@ -7,9 +7,9 @@ calendar whose days apply too (a project's calendar on top of the national one; 
 own entry wins on the same date). Without a calendar (null, or a calendar that no longer exists)
 the working days are Monday to Friday.
 
-The calendar is read the way a ref hop reads its record, through the evaluation's `load_ref`
-(the unit of work reads each record once and keeps it), so a formula over many tasks reads the
-calendar once. Both functions are Python-only: a filter using them is refused.
+The calendar is read the way a ref hop reads its record, through the evaluation's `load_ref`:
+once per evaluation (the functions count as ref reads, so the loader is memoized with the hops),
+and from the database once per unit of work (its identity map keeps the record). Both functions are Python-only: a filter using them is refused.
 """
 
 from __future__ import annotations
@@ -135,9 +135,9 @@ def _add_workdays_type(types: Sequence[FType]) -> FType:
 def _register() -> None:
     # Null dates give null; a null calendar is Monday to Friday, so null does not propagate.
     register_function("workdays_between", [ANY, ANY, ANY], NUMBER, workdays_between, min_args=2,
-                      infer=_workdays_between_type, takes_context=True, propagates_null=False)
+                      infer=_workdays_between_type, takes_context=True, propagates_null=False, reads_refs=True)
     register_function("add_workdays", [ANY, ANY, ANY], DATE, add_workdays, min_args=2,
-                      infer=_add_workdays_type, takes_context=True, propagates_null=False)
+                      infer=_add_workdays_type, takes_context=True, propagates_null=False, reads_refs=True)
 
 
 _register()
