@@ -9,7 +9,8 @@ the working days are Monday to Friday.
 
 The calendar is read the way a ref hop reads its record, through the evaluation's `load_ref`:
 once per evaluation (the functions count as ref reads, so the loader is memoized with the hops),
-and from the database once per unit of work (its identity map keeps the record). Both functions are Python-only: a filter using them is refused.
+and from the database once per unit of work (its identity map keeps the record). Both functions
+are Python-only: a filter using them is refused.
 """
 
 from __future__ import annotations
