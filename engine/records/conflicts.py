@@ -53,8 +53,6 @@ def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, value
             table, column = check.shares
             shared = sorted({str(to_json(row.get(column))) for row in values.get(table) or ()
                              if isinstance(row, Mapping) and row.get(column) is not None})
-            if not shared:
-                continue  # nothing of this record's column to share
         other = query.conflicting({name: _json_or_none(values.get(name)) for name in check.match},
                                   exclude_id=record_id, where=check.when, overlap=check.overlaps,
                                   start=start, end=end, shares=check.shares, shared=shared)

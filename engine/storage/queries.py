@@ -338,8 +338,8 @@ class RecordQuery:
         """A live record (other than `exclude_id`) with these field values, an empty one matching an empty one.
 
         With `overlap` (its start and end fields), the record's range must also meet [start, end]; an empty
-        bound on either side is open. With `shares` (a table and its column), that column of the record's rows
-        must hold one of the texts `shared`.
+        bound on either side is open. With `shares` (a table and its column) and `shared` values, that column
+        of the record's rows must hold one of the texts `shared`, or nothing at all.
         """
         statement = self.base()
         for name, json_value in json_values.items():
@@ -359,10 +359,11 @@ class RecordQuery:
             if start is not None:
                 bound = self.columns.literal(start, ftype)
                 statement = statement.where(sql_or(their_end.is_(None), their_end >= bound))
-        if shares is not None:
+        if shares is not None and shared:
             rows = ListField(shares[0], column=shares[1])
-            statement = statement.where(sql_or(false(), *(self.columns.list_contains(rows, bind_value(item, TEXT))
-                                                          for item in shared or ())))
+            unknown = func.coalesce(self.columns.list_length(rows, skip_nulls=True), 0) == 0
+            statement = statement.where(sql_or(unknown, *(self.columns.list_contains(rows, bind_value(item, TEXT))
+                                                          for item in shared)))
         if where is not None:
             statement = statement.where(self.sql(where))
         if exclude_id is not None:
