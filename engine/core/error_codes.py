@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "read_only_for_roles": "is read-only for your roles",
     "numbered": "is read-only: it is numbered automatically ({template}); leave it out",
     "missing_ref": "refers to {target} {id!r}, which does not exist",
+    "missing_any_ref": "refers to record {id!r}, which does not exist",
     "unique": "{value!r} is already used by another {entity}",
     "unique_key": "{values} is already used by another {entity}{held_by}",
     "unique_key_message": "{message}{held_by}",

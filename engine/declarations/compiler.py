@@ -29,7 +29,7 @@ from engine.declarations.module_scope import MULTIPLE_TYPES, Path, label_of
 from engine.declarations.network import compile_network
 from engine.declarations.order import computed_order
 from engine.declarations.reporting import compile_kpi, compile_report
-from engine.formula import Environment, Formula, ftype_for
+from engine.formula import Environment, FieldInfo, Formula, ftype_for
 from engine.workflow import load_processes
 
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
@@ -147,7 +147,8 @@ class ModuleCompiler(CascadeCompiler):
         row_order: tuple[str, ...] = ()
         if kind == "table":
             row_info = env.fields[name].row or {}
-            row_env = Environment(fields=row_info, params=env.params)
+            # `parent.<field>` reads the record holding the row (a row field named parent wins)
+            row_env = Environment(fields={"parent": FieldInfo.parent(env.fields), **row_info}, params=env.params)
             for child, child_raw in (raw.get("fields") or {}).items():
                 if isinstance(child_raw, dict):
                     if child_raw.get("type") == "table":

@@ -17,6 +17,7 @@ NOT_IN_INDEX = re.compile(r"\b(params|user)\s*\.|\b(today|now)\s*\(")   # what a
 LIST_TYPES = frozenset({"table", "multi_enum", "attachment"})   # hold lists: no unique key over them
 RANGE_TYPES = frozenset({"date", "datetime"})                      # what `overlaps` compares
 SEVERITIES = ("error", "warning")
+SHARED_TYPES = frozenset({"text", "user", "enum", "ref"})          # what `shares` compares across records
 
 
 def unique_keys(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping[str, FieldSpec],
@@ -69,6 +70,9 @@ def conflict_checks(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping
         overlaps = _overlap_fields(compiler, (*path, "overlaps"), spec.get("overlaps"), fields, names, suggest)
         if spec.get("overlaps") is not None and overlaps is None:
             is_sound = False
+        shares = _shared_column(compiler, (*path, "shares"), spec.get("shares"), fields)
+        if spec.get("shares") is not None and shares is None:
+            is_sound = False
         severity = str(spec.get("severity", "error"))
         if severity not in SEVERITIES:  # the schema says so
             is_sound = False
@@ -83,8 +87,32 @@ def conflict_checks(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping
         message = label_of(spec["message"], "") if spec.get("message") else None
         if is_sound:
             checks.append(ConflictCheck(tuple(names), number=index + 1, when=when, overlaps=overlaps,
-                                        severity=severity, message=message))
+                                        severity=severity, message=message, shares=shares))
     return tuple(checks)
+
+
+def _shared_column(compiler: ModuleScope, path: Path, raw: Any,
+                   fields: Mapping[str, FieldSpec]) -> tuple[str, str] | None:
+    """`shares: table.column`: a text, user, enum or ref column of a child table (the workers of a ticket)."""
+    if raw is None:
+        return None
+    table_name, _, column_name = str(raw).partition(".")
+    table = fields.get(table_name)
+    if table is None or table.type != "table":
+        tables = [n for n, f in fields.items() if f.type == "table"]
+        compiler.problem(path, f"shares names {table_name!r}, which is not a table field; write table.column, "
+                         "e.g. workers.worker" + suggest(table_name, tables))
+        return None
+    column = table.fields.get(column_name)
+    if column is None:
+        compiler.problem(path, f"shares names unknown column {column_name!r} of table {table_name!r}"
+                         + suggest(column_name, table.fields))
+        return None
+    if column.type not in SHARED_TYPES or column.multiple:
+        compiler.problem(path, f"shares column {table_name}.{column_name} is {column.type}; "
+                         "it must hold single texts, users, options or refs")
+        return None
+    return table_name, column_name
 
 
 def _not_in_sql(when: Formula) -> str | None:

@@ -206,6 +206,7 @@ class ConflictCheck:
     overlaps: tuple[str, str] | None = None       # (start, end) date fields; an empty end is open
     severity: str = "error"
     message: Label | None = None
+    shares: tuple[str, str] | None = None          # (table, column): where both list values, they share one
 
     @property
     def is_warning(self) -> bool:

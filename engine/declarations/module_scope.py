@@ -17,6 +17,7 @@ from engine.formula import Environment, FieldInfo, Formula, FType, compile_formu
 
 Path = tuple[str | int, ...]
 MULTIPLE_TYPES = frozenset({"user", "attachment"})  # `multiple: true` makes these hold a list
+ANY_ENTITY = "any"   # `{type: ref, entity: any}`: a record of any enabled entity, by id; no hops through it
 SYSTEM_FIELD_TYPES = {
     "id": "text", "status": "text", "version": "integer", "created_at": "datetime",
     "created_by": "user", "updated_at": "datetime", "updated_by": "user",
@@ -126,7 +127,7 @@ class ModuleScope:
             row = {str(n): self.field_info((*path, "fields", n), r, hop=hop)
                    for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict)}
             return FieldInfo(type=ftype_for(kind), row=row)
-        if kind == "ref" and hop:
+        if kind == "ref" and hop and raw.get("entity") != ANY_ENTITY:
             resolved = self.resolve_target((*path, "entity"), raw.get("entity"))
             if resolved is not None:
                 key, target_fields = resolved

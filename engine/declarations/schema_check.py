@@ -323,6 +323,7 @@ _PATTERN_WORDS = {
     "option_key": "made of letters, digits, '_', '-' and '.'",
     "max_size": "a size like '10MB' or a number of bytes",
     "to": "a field of another module's entity, like 'base.contract.paid_amount'",
+    "shares": "a table's column like 'workers.worker'",
 }
 
 

@@ -17,7 +17,10 @@ Names
     list; `lines` the rows themselves (for `count(lines)`); `params.limit` a module
     parameter; `user.name` the login name and `user.roles` the current user's roles;
     in a lookup's where, `this.work_date` (and `this.crew.labor_company`) a field of the record
-    doing the lookup (bound as a parameter in SQL).
+    doing the lookup (bound as a parameter in SQL). In a
+    formula of a child table's row, names are the row's columns, `task.percent_complete`
+    hops from a ref column, and `parent.amount_incl_tax` reads a single field of the record
+    that holds the row (a column named `parent` wins over it).
 
 Permissions
     A user's own formulas (list filters `?q=`, a report's `q` and parameters, saved views,
@@ -56,8 +59,22 @@ Functions
     2.35, `round(-2.5)` is -3); `abs(x)`; `coalesce(a, b, ...)`; `today()` (date) and
     `now()` (timezone-aware datetime); `year(d) month(d) day(d)`; `days_between(a, b)` is
     b - a in days; `len(text or list)`; `contains(text, part)` / `contains(list, item)`;
-    `date(x)`, `datetime(x)`, `text(x)`, `upper(t)`, `lower(t)`. Plugins add more with
-    `register_function`.
+    `date(x)`, `datetime(x)`, `text(x)`, `upper(t)`, `lower(t)`; `starts_with(text, prefix)`,
+    `ends_with(text, suffix)` (false for null); `count_distinct(list)` the distinct present
+    items (`count_distinct(workers.worker) == count(workers.worker)`: nobody twice); in a
+    report measure `count_distinct(field)` counts distinct values over records;
+    `overlaps(list_a, list_b)` whether they share a present item; `id_check_ok(text)` whether
+    an 18-character resident ID's last character is its GB 11643-1999 check character
+    (weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, sum mod 11 -> 1 0 X 9 8 7 6 5 4 3 2; an
+    upper-case X; false for any other shape); `period_add('2025-01', -1)` is '2024-12' (a
+    'YYYY-MM' period moved by whole months; another text fails); `hours_between(a, b)` is
+    b - a in hours (two datetimes); `workdays_between(start, end, calendar)` the working days
+    from start to end, both included (negative when end is before start), and
+    `add_workdays(day, n, calendar)` the day n working days later (earlier for n < 0; day
+    itself for 0) — `calendar` is a ref to `base.work_calendar` (Monday to Friday, less its
+    `holiday` days, plus its `workday` make-up days, and those of the calendar it is
+    `based_on`), or null or omitted for Monday to Friday; it is read like a ref hop: once
+    per evaluation, and from the database once per unit of work. Plugins add more with `register_function`.
 
 Errors
     A syntax or type error raises `FormulaError` with the line and column of the offending
@@ -83,7 +100,10 @@ SQL
     PostgreSQL is exact. Text ordering follows the database collation, `upper`/`lower` on
     SQLite change ASCII letters only. `%` uses SQL mod() (SQLite 3.35+ with its math
     functions). Adding days to a datetime read from the record is Python-only; compare with
-    `days_between(created, now()) < 7` instead.
+    `days_between(created, now()) < 7` instead. `starts_with`, `ends_with`, `overlaps` (a list
+    field against a list known before the query), `id_check_ok`, `period_add` and
+    `hours_between` run in SQL too (a malformed period is null there); `count_distinct` of a
+    list, `workdays_between`, `add_workdays` and `parent.x` are Python-only.
 """
 
 from engine.formula.context import Context as Context

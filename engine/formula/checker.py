@@ -177,6 +177,8 @@ class _Checker:
             raise self.error(
                 message, args[index].pos if index is not None and index < len(args) else node.pos
             ) from None
+        if function.reads_refs:
+            self.ref_reads += 1  # counted with the hops: the evaluation then reads each record once
         return CallExpr(function, args, result, node.pos, any(arg.row for arg in args))
 
     def if_(self, node: ast.Call) -> Expr:
@@ -205,6 +207,8 @@ class _Checker:
                 raise self.error("aggregates cannot be nested", node.pos)
             return None  # the list form, e.g. sum(lines.amount) inside an aggregate
         if not node.args:
+            if name != "count":
+                return None  # the function's own arity error
             self.has_aggregate = True
             return Aggregate("count", None, NUMBER, node.pos)
         self.in_aggregate = True

@@ -57,6 +57,7 @@ class Context:
     load_ref: RefLoader = no_refs
     now: datetime | None = None
     this: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # `this.<field>`: the record running a lookup
+    parent: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # a table row's record: `parent.x`
 
     def clock(self) -> datetime:
         """Return the current time, timezone-aware."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from engine.formula.types import ROWS, FType
+from engine.formula.types import ROW, ROWS, FType
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class FieldInfo:
     def table(row: Mapping[str, FieldInfo]) -> FieldInfo:
         """Return the info of a child table whose rows have the fields `row`."""
         return FieldInfo(ROWS, row=row)
+
+    @staticmethod
+    def parent(fields: Mapping[str, FieldInfo]) -> FieldInfo:
+        """Return the info of `parent` in a table row's formulas: the fields of the record holding the row."""
+        return FieldInfo(ROW, target=fields)
 
     @staticmethod
     def reference(target_entity: str, target: Mapping[str, FieldInfo]) -> FieldInfo:

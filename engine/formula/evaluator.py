@@ -34,6 +34,7 @@ from engine.formula.ir import (
     Negate,
     Not,
     Param,
+    ParentField,
     RefField,
     TableColumn,
     ThisValue,
@@ -148,6 +149,11 @@ def _column_reader(name: str, type: FType) -> Callable[[Any], list[Any]]:
 def _table_column(node: TableColumn) -> Evaluator:
     table, read = node.table, _column_reader(node.field, node.type)
     return lambda ctx: read(ctx.values.get(table))
+
+
+def _parent_field(node: ParentField) -> Evaluator:
+    name, read = node.field, _reader(node.type)
+    return lambda ctx: read(ctx.parent.get(name))
 
 
 def _param(node: Param) -> Evaluator:
@@ -286,6 +292,7 @@ _BUILDERS: Mapping[type, Callable[[Any], Evaluator]] = {
     Field: _field,
     RefField: _ref_field,
     TableColumn: _table_column,
+    ParentField: _parent_field,
     Param: _param,
     ThisValue: _this,
     UserAttr: _user,

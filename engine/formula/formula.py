@@ -18,6 +18,8 @@ from engine.formula.environment import Environment
 from engine.formula.evaluator import Evaluator, compile_evaluator
 from engine.formula.ir import Expr
 from engine.formula.library import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
+from engine.formula.library import calendar_functions as _calendars  # noqa: F401 - registers the working-day functions
+from engine.formula.library import more_functions as _more  # noqa: F401 - registers more built-in functions
 from engine.formula.parser import error_at, parse
 from engine.formula.sql.target import SqlTarget
 from engine.formula.sql.translate import compile_sql

@@ -45,7 +45,9 @@ class Function:
     result is null (so plugin code never sees None). `takes_context`: the implementation
     receives the evaluation `Context` first (for the clock or the user). `sql_takes_lists`:
     `sql` accepts a list field read from the record as a `RecordList` (`.contains(item)`,
-    `.length()`, `.count()`); other functions are refused in filters on such lists.
+    `.length()`, `.count()`); other functions are refused in filters on such lists. `reads_refs`:
+    the implementation reads records through `Context.load_ref` (like a ref hop), so one evaluation
+    reads each record once however many calls and hops read it.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Function:
     propagates_null: bool = True
     takes_context: bool = False
     sql_takes_lists: bool = False
+    reads_refs: bool = False
 
     @property
     def max_args(self) -> int | None:
@@ -133,6 +136,7 @@ def register_function(
     propagates_null: bool = True,
     takes_context: bool = False,
     sql_takes_lists: bool = False,
+    reads_refs: bool = False,
 ) -> Function:
     """Add a function to the formula language and return it.
 
@@ -159,6 +163,7 @@ def register_function(
         propagates_null=propagates_null,
         takes_context=takes_context,
         sql_takes_lists=sql_takes_lists,
+        reads_refs=reads_refs,
     )
     FUNCTIONS.register(function)
     return function

@@ -75,6 +75,16 @@ class TableColumn:
 
 
 @dataclass(frozen=True, slots=True)
+class ParentField:
+    """`parent.field` in a formula of a child table's row: a field of the record holding the row."""
+
+    field: str
+    type: FType
+    pos: Pos
+    row: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     type: FType
@@ -208,6 +218,6 @@ class Aggregate:
 
 
 Expr = (
-    Const | ListExpr | Field | RefField | TableColumn | Param | ThisValue | UserAttr | CallExpr | If | Logic
-    | Not | Negate | Arith | Compare | IsNull | In | Aggregate
+    Const | ListExpr | Field | RefField | TableColumn | ParentField | Param | ThisValue | UserAttr | CallExpr | If
+    | Logic | Not | Negate | Arith | Compare | IsNull | In | Aggregate
 )  # fmt: skip

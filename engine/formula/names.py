@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from engine.errors import FormulaError
 from engine.formula import ast
-from engine.formula.environment import Environment
-from engine.formula.ir import Expr, Field, Param, RefField, TableColumn, ThisValue, UserAttr
+from engine.formula.environment import Environment, FieldInfo
+from engine.formula.ir import Expr, Field, Param, ParentField, RefField, TableColumn, ThisValue, UserAttr
 from engine.formula.types import TEXT, TEXT_LIST, FType, Kind
 
 _V = TypeVar("_V")
@@ -56,6 +56,8 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     if info is None:
         names = [*env.fields, "params", "user", *(["this"] if env.this is not None else [])]
         raise fail(f"unknown field {head!r}{did_you_mean(head, names)}", pos)
+    if info.type.kind is Kind.ROW and info.target is not None:  # `parent` in a table row's formula
+        return _parent(node, info.target, fail)
     if len(node.parts) == 1:
         return Resolved(Field(head, info.type, pos), head, path=(head,))
     attr, attr_pos = node.parts[1], node.positions[1]
@@ -99,6 +101,19 @@ def _this(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
         raise fail(f"unknown field {node.parts[1]!r} of this record{did_you_mean(node.parts[1], env.this or {})}",
                    node.positions[1])
     return Resolved(ThisValue(inner.expr, inner.field, inner.expr.type, node.positions[0]), this_field=inner.field)
+
+
+def _parent(node: ast.Name, fields: Mapping[str, FieldInfo], fail: Fail) -> Resolved:
+    if len(node.parts) != 2:
+        where = node.positions[2] if len(node.parts) > 2 else node.positions[0]
+        raise fail("write parent.<field> to read a field of the record that holds this row", where)
+    name, pos = node.parts[1], node.positions[1]
+    info = _lookup(fields, name)
+    if info is None:
+        raise fail(f"unknown field {name!r} of the parent record{did_you_mean(name, fields)}", pos)
+    if info.type.kind is Kind.LIST and info.row is not None:
+        raise fail(f"'parent.{name}' is a table; a row formula reads the parent's single values", pos)
+    return Resolved(ParentField(name, info.type, node.positions[0]), path=("parent", name))
 
 
 def _param(node: ast.Name, env: Environment, fail: Fail) -> Expr:

@@ -83,7 +83,12 @@ def reference_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, 
                 targets += [(f"{name}[{index}].{c}", child, row[c]) for c, child in spec.fields.items()
                             if child.type == "ref" and row.get(c)]
         for where, ref_spec, ref_id in targets:
-            if ref_spec.target and work.load_ref(ref_spec.target, str(ref_id)) is None:
+            if ref_spec.target is None:   # `entity: any`: a live record of an entity enabled for the tenant
+                row = work.load([str(ref_id)]).get(str(ref_id))
+                if row is None or work.entity_of(f"{row.module}.{row.entity}") is None:
+                    errors.append(FieldError(where, f"refers to record {ref_id!r}, which does not exist",
+                                             code="missing_any_ref", params={"id": ref_id}))
+            elif work.load_ref(ref_spec.target, str(ref_id)) is None:
                 errors.append(FieldError(where, f"refers to {ref_spec.target} {ref_id!r}, which does not exist",
                                          code="missing_ref", params={"target": ref_spec.target, "id": ref_id}))
     return errors

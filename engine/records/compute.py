@@ -27,25 +27,39 @@ class Evaluation:
     load_ref: RefLoader = lambda _entity, _id: None
     now: datetime | None = None  # the clock of `today()` / `now()`; None is the real one
 
-    def context(self, values: Mapping[str, Any]) -> Context:
-        return Context(values=values, params=self.params, user_name=self.user_name,
-                       user_roles=self.user_roles, load_ref=self.load_ref, now=self.now)
+    def context(self, values: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> Context:
+        return Context(values=values, params=self.params, user_name=self.user_name, user_roles=self.user_roles,
+                       load_ref=self.load_ref, now=self.now, parent=parent if parent is not None else {})
 
-    def run(self, formula: Formula, values: Mapping[str, Any]) -> Any:
-        return formula.evaluate(self.context(values))
+    def run(self, formula: Formula, values: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> Any:
+        return formula.evaluate(self.context(values, parent))
 
 
 def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
             kept: frozenset[str] = frozenset()) -> list[FieldError]:
-    """Fill computed fields in place: child-table rows first, then top-level fields in order (but `kept`)."""
+    """Fill computed fields in place: child-table rows first, then top-level fields in order (but `kept`).
+
+    Row formulas read the record as `parent.<field>`; when they read a computed top-level field, the
+    top-level fields are computed first too (their values from the rows are then computed again).
+    """
+    names = tuple(name for name in entity.computed_order if name not in kept) if kept else entity.computed_order
+    if _rows_read_computed_parent(entity):
+        compute_fields(entity, values, evaluation, names)
     errors: list[FieldError] = []
     for name, spec in entity.fields.items():
         if spec.type == "table" and spec.computed_order:
             for index, row in enumerate(values.get(name) or []):
                 for child in spec.computed_order:
-                    _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors)
-    names = tuple(name for name in entity.computed_order if name not in kept) if kept else entity.computed_order
+                    _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors, values)
     return errors + compute_fields(entity, values, evaluation, names)
+
+
+def _rows_read_computed_parent(entity: EntitySpec) -> bool:
+    computed = set(entity.computed_order)
+    return any(path[0] == "parent" and path[1] in computed
+               for spec in entity.fields.values() if spec.type == "table"
+               for child in spec.computed_order if (formula := spec.fields[child].formula) is not None
+               for path in formula.reads if len(path) == 2)
 
 
 def compute_fields(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
@@ -58,10 +72,10 @@ def compute_fields(entity: EntitySpec, values: dict[str, Any], evaluation: Evalu
 
 
 def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, where: str,
-            errors: list[FieldError]) -> None:
+            errors: list[FieldError], parent: Mapping[str, Any] | None = None) -> None:
     assert spec.formula is not None
     try:
-        result = evaluation.run(spec.formula, values)
+        result = evaluation.run(spec.formula, values, parent)
     except FormulaRuntimeError as error:
         values[spec.name] = None
         errors.append(FieldError(where, error.message, code=error.message_code, params=error.params))

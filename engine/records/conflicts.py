@@ -48,9 +48,14 @@ def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, value
     for check in checks:
         start, end = ((values.get(check.overlaps[0]), values.get(check.overlaps[1]))
                       if check.overlaps is not None else (None, None))
+        shared = None
+        if check.shares is not None:
+            table, column = check.shares
+            shared = sorted({str(to_json(row.get(column))) for row in values.get(table) or ()
+                             if isinstance(row, Mapping) and row.get(column) is not None})
         other = query.conflicting({name: _json_or_none(values.get(name)) for name in check.match},
                                   exclude_id=record_id, where=check.when, overlap=check.overlaps,
-                                  start=start, end=end)
+                                  start=start, end=end, shares=check.shares, shared=shared)
         if other is not None:
             found.append((check, other))
     return found

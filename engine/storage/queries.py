@@ -31,7 +31,7 @@ from engine.core.suggestions import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.fields.values import to_json
-from engine.formula import BOOL, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
+from engine.formula import BOOL, TEXT, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
 
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
@@ -333,11 +333,13 @@ class RecordQuery:
         return self.session.scalars(statement.limit(1)).first()
 
     def conflicting(self, json_values: Mapping[str, Any], *, exclude_id: str | None, where: Formula | None,
-                    overlap: tuple[str, str] | None = None, start: Any = None, end: Any = None) -> Record | None:
+                    overlap: tuple[str, str] | None = None, start: Any = None, end: Any = None,
+                    shares: tuple[str, str] | None = None, shared: Sequence[str] | None = None) -> Record | None:
         """A live record (other than `exclude_id`) with these field values, an empty one matching an empty one.
 
         With `overlap` (its start and end fields), the record's range must also meet [start, end]; an empty
-        bound on either side is open.
+        bound on either side is open. With `shares` (a table and its column) and `shared` values, that column
+        of the record's rows must hold one of the texts `shared`, or nothing at all.
         """
         statement = self.base()
         for name, json_value in json_values.items():
@@ -357,6 +359,11 @@ class RecordQuery:
             if start is not None:
                 bound = self.columns.literal(start, ftype)
                 statement = statement.where(sql_or(their_end.is_(None), their_end >= bound))
+        if shares is not None and shared:
+            rows = ListField(shares[0], column=shares[1])
+            unknown = func.coalesce(self.columns.list_length(rows, skip_nulls=True), 0) == 0
+            statement = statement.where(sql_or(unknown, *(self.columns.list_contains(rows, bind_value(item, TEXT))
+                                                          for item in shared)))
         if where is not None:
             statement = statement.where(self.sql(where))
         if exclude_id is not None:

@@ -65,7 +65,7 @@ def test_the_built_in_modules_declare_the_value_rules_they_asked_for() -> None:
     assert ticket_no.numbering is not None and "{seq:3}" in ticket_no.numbering.template
     assert modules["base"].entities["party"].fields["bank_account"].mask is not None
     warnings = [r for m in modules.values() for e in m.entities.values() for r in e.rules if r.is_warning]
-    assert len(warnings) == 5
+    assert len(warnings) == 8   # + ID check characters of crews and workers, the logic of predecessor links
     ticket_rules = modules["labor"].entities["day_labor_ticket"].rules
     assert [r.check.text for r in ticket_rules if r.is_warning and r.field == "headcount"] == [
         "headcount <= crew.headcount_registered"]
@@ -141,7 +141,7 @@ def test_the_labor_module_declares_its_conflicts() -> None:
     assert not rate.is_warning and rate.when is not None and rate.when.text == "status != 'rejected'"
     duplicate, = modules["labor"].entities["day_labor_ticket"].conflicts
     assert duplicate.match == ("crew", "work_date", "location") and duplicate.overlaps is None
-    assert duplicate.is_warning
+    assert duplicate.is_warning and duplicate.shares == ("workers", "worker")
 
 
 def test_a_conflict_without_match_is_reported_once(tmp_path: Path) -> None:

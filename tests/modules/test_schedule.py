@@ -330,7 +330,7 @@ def test_moving_a_contract_node_needs_the_general_manager_and_the_cost_engineer_
         world: dict[str, Any]) -> None:
     users = world["users"]
     plan = a_plan(world)
-    task = a_task(world, plan, "1", "2024-06-01", "2024-06-30")
+    task = a_task(world, plan, "1", "2024-06-01", "2024-06-30", is_contract_node=True, penalty_per_day="1000")
     record = run_change(world, change_body(plan, task, "2024-07-02", node=True))
     assert (record["data"]["extension_days"], record["data"]["affects_contract_node"]) == (2, True)
     decide(users["vgm"], record["id"])

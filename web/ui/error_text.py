@@ -30,6 +30,7 @@ ZH: dict[str, str] = {
     "not_a_column": "不是此表格的列",
     "unique": "{value!r} 已被其他记录使用",
     "missing_ref": "引用的记录不存在",
+    "missing_any_ref": "引用的记录不存在",
     "not_a_choice": "{value!r} 不是可选值（{options}）",
     "not_text": "须为文本（收到 {kind}）",
     "not_a_number": "须为数字（收到 {value!r}）",

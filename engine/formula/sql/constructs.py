@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Boolean, Date, Numeric
+from sqlalchemy.types import Boolean, Date, Numeric, String
 
 
 def _args(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
@@ -123,3 +123,24 @@ def _text_contains(element: TextContains, compiler: SQLCompiler, **kw: Any) -> s
 def _text_contains_sqlite(element: TextContains, compiler: SQLCompiler, **kw: Any) -> str:
     text, part = _args(element, compiler, **kw)
     return f"(instr({text}, {part}) > 0)"
+
+
+class PeriodText(FunctionElement[Any]):
+    """The period 'YYYY-MM' of a month index (year * 12 + month - 1, an integer)."""
+
+    type = String()
+    name = "period_text"
+    inherit_cache = True
+
+
+@compiles(PeriodText)
+def _period_text(element: PeriodText, compiler: SQLCompiler, **kw: Any) -> str:
+    (index,) = _args(element, compiler, **kw)
+    return (f"(lpad(CAST(div({index}, 12) AS TEXT), 4, '0') || '-' || "
+            f"lpad(CAST(mod({index}, 12) + 1 AS TEXT), 2, '0'))")
+
+
+@compiles(PeriodText, "sqlite")
+def _period_text_sqlite(element: PeriodText, compiler: SQLCompiler, **kw: Any) -> str:
+    (index,) = _args(element, compiler, **kw)
+    return f"printf('%04d-%02d', ({index}) / 12, mod({index}, 12) + 1)"

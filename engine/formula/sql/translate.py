@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import Grouping
 from engine.errors import FormulaError, FormulaRuntimeError
 from engine.formula.context import Context
 from engine.formula.evaluator import compile_evaluator
+from engine.formula.functions import ArgumentError
 from engine.formula.ir import (
     Aggregate,
     Arith,
@@ -41,6 +42,7 @@ from engine.formula.ir import (
     Logic,
     Negate,
     Not,
+    ParentField,
     RefField,
     TableColumn,
 )
@@ -62,10 +64,10 @@ _COMPARE: dict[str, Callable[[Any, Any], Col]] = {
 
 _AGGREGATES: dict[str, Callable[[Col], Col]] = {
     "count": func.count,
+    "count_distinct": lambda arg: func.count(arg.distinct()),
     "avg": func.avg,
     "min": func.min,
     "max": func.max,
-    "count_distinct": lambda arg: func.count(arg.distinct()),  # the number of different values
 }
 
 
@@ -147,6 +149,8 @@ class _SqlCompiler:
             if node.type.kind is Kind.LIST:
                 return self.record_list(ListField(node.field, node.ref, node.entity, node.column), node)
             return Sql(self.target.ref_field(node.ref, node.entity, node.field, node.type))
+        if isinstance(node, ParentField):
+            raise self.refuse(f"'parent.{node.field}' (a table row's record)", node)
         if isinstance(node, TableColumn):
             return self.record_list(ListField(node.table, column=node.field), node)
         if isinstance(node, ListExpr):
@@ -200,7 +204,10 @@ class _SqlCompiler:
         sql = node.function.sql
         if sql is None:
             raise self.refuse(f"{node.function.name}()", node)
-        return Sql(sql(args, [arg.type for arg in node.args]))
+        try:
+            return Sql(sql(args, [arg.type for arg in node.args]))
+        except ArgumentError as error:
+            raise error_at(f"{error.message}; it cannot be used in a filter", self.text, node.pos) from None
 
     def if_(self, node: If) -> Compiled:
         cond = self.visit(node.cond)
