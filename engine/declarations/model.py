@@ -335,7 +335,9 @@ class EntitySpec:
 
     @property
     def frozen_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(spec for spec in self.fields.values() if spec.freeze is not None)
+        """Frozen fields, the frozen columns of its tables included."""
+        return tuple(spec for top in self.fields.values() for spec in (top, *top.fields.values())
+                     if spec.freeze is not None)
 
     @property
     def task_facts(self) -> tuple[FieldSpec, ...]:

@@ -50,6 +50,8 @@ def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
         if spec.type == "table" and spec.computed_order:
             for index, row in enumerate(values.get(name) or []):
                 for child in spec.computed_order:
+                    if f"{name}.{child}" in kept and row.get(child) is not None:
+                        continue  # frozen with the row
                     _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors, values)
     return errors + compute_fields(entity, values, evaluation, names)
 

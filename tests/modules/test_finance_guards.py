@@ -92,15 +92,16 @@ def test_an_adjustment_keeps_the_amounts_it_was_submitted_with(world: dict[str, 
         decide(world["users"][name], budget["id"])
     assert route(world, budget["id"], "vgm", "gm")["status"] == "approved"
     adjustment = post(cost, "cost", "cost_budget_adjustment", {
-        "doc_no": "TZ-001", "budget": budget["id"], "budget_line": line["id"], "adjust_amount": "-10000",
+        "doc_no": "TZ-001", "budget": budget["id"], "lines": [{"budget_line": line["id"], "adjust_amount": "-10000"}],
         "reason": "钢材价格下降"})
     submit(cost, "cost", "cost_budget_adjustment", adjustment["id"])
     approved = route(world, adjustment["id"], "pm", "costdept", "vgm")
     assert approved["status"] == "approved"
     assert get(cost, "cost", "cost_budget_line", line["id"])["data"]["target_amount"] == "90000.00"
     # the line moved by the approval itself; the document still says what it adjusted
-    assert (approved["data"]["before_amount"], approved["data"]["previous_total"]) == ("100000.00", "200000.00")
-    assert approved["data"]["after_amount"] == "90000.00"
+    adjusted = approved["data"]["lines"][0]
+    assert (adjusted["before_amount"], approved["data"]["previous_total"]) == ("100000.00", "200000.00")
+    assert adjusted["after_amount"] == "90000.00"
 
 
 def test_a_closed_period_locks_its_entries_for_everyone(world: dict[str, Any]) -> None:

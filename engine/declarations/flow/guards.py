@@ -99,4 +99,13 @@ def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldS
 
 def frozen_names(entity: EntitySpec, submitted: bool) -> frozenset[str]:
     """The computed fields a stored record keeps: `freeze: create` always, `freeze: submit` once submitted."""
-    return frozenset(spec.name for spec in entity.frozen_fields if submitted or spec.freeze == "create")
+    return frozenset(spec.name for spec in entity.fields.values() if spec.freeze is not None
+                     and (submitted or spec.freeze == "create"))
+
+
+def frozen_columns(entity: EntitySpec, submitted: bool) -> dict[str, frozenset[str]]:
+    """Per table, the computed columns its stored rows keep, by the same moments."""
+    kept = {name: frozenset(column for column, spec in table.fields.items() if spec.freeze is not None
+                            and (submitted or spec.freeze == "create"))
+            for name, table in entity.fields.items() if table.type == "table"}
+    return {name: columns for name, columns in kept.items() if columns}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.declarations.flow.guards import frozen_names
+from engine.declarations.flow.guards import frozen_columns, frozen_names
 from engine.declarations.model import EntitySpec
 from engine.fields.values import from_json
 from engine.records.unit_of_work import UnitOfWork
@@ -26,7 +26,14 @@ def keep_frozen(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], re
                       created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
     if not entity.frozen_fields:
         return frozenset()
-    kept = frozen_names(entity, submitted=not snapshot and row.status not in EDITABLE_STATUSES)
+    submitted = not snapshot and row.status not in EDITABLE_STATUSES
+    kept = frozen_names(entity, submitted)
     for name in kept:
         values[name] = from_json(entity.fields[name], row.data.get(name))
+    for table, columns in frozen_columns(entity, submitted).items():  # rows keep theirs by position
+        stored = row.data.get(table) or []
+        for index, line in enumerate(values.get(table) or []):
+            if index < len(stored) and isinstance(line, dict):
+                line.update({c: from_json(entity.fields[table].fields[c], stored[index].get(c)) for c in columns})
+        kept |= {f"{table}.{column}" for column in columns}
     return kept
