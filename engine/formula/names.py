@@ -50,6 +50,8 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     if head == "user":
         return Resolved(_user(node, fail))
     info = _lookup(env.fields, head)
+    if info is None and len(node.parts) > 1 and any(name.startswith(f"{head}.") for name in env.fields):
+        return _dotted(node, env, fail)
     if info is None:
         raise fail(f"unknown field {head!r}{did_you_mean(head, [*env.fields, 'params', 'user'])}", pos)
     if len(node.parts) == 1:
@@ -83,6 +85,16 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
             raise fail(f"unknown field {attr!r} in the rows of table {head!r}{suggestion}", attr_pos)
         return Resolved(TableColumn(head, attr, FType.list_of(column.type), pos), head, path=(head, attr))
     raise fail(f"{head!r} is {info.type}, not a reference or a table, so it has no field {attr!r}", attr_pos)
+
+
+def _dotted(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
+    """A field whose name is dotted (`row.task`, `target.version`: an effect's namespaces), then what follows it."""
+    head = f"{node.parts[0]}.{node.parts[1]}"
+    if _lookup(env.fields, head) is None:
+        known = [name for name in env.fields if name.startswith(f"{node.parts[0]}.")]
+        raise fail(f"unknown field {head!r}{did_you_mean(head, known)}", node.positions[1])
+    resolved = resolve_name(ast.Name((head, *node.parts[2:]), (node.positions[0], *node.positions[2:])), env, fail)
+    return resolved
 
 
 def _param(node: ast.Name, env: Environment, fail: Fail) -> Expr:
