@@ -25,7 +25,7 @@ TESTS = Path(__file__).parent
 # the catalog, and what a tenant may enable, never depends on which test files ran before in the same worker.
 FIXTURE_MODULES = ("site", "visa", "crewpay")   # enabled in every `tenant`, with the built-in modules
 TEST_MODULES = (*(FIXTURES / "modules" / name for name in (
-    *FIXTURE_MODULES, "rulebook", "clashbook", "depot", "yard", "crew", "vault", "notes_json", "permits")),
+    *FIXTURE_MODULES, "rulebook", "clashbook", "depot", "yard", "crew", "vault", "notes_json", "permits", "flowbook")),
     TESTS / "web" / "fixtures" / "formshop", TESTS / "excel" / "fixtures" / "sheetshop")
 BUILTIN_MODULES = frozenset(module_name_of(folder) for folder in builtin_folders())
 TENANT_MODULES = BUILTIN_MODULES | frozenset(FIXTURE_MODULES)   # what the `tenant` fixture enables, always

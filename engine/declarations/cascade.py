@@ -8,7 +8,7 @@ from engine.core.suggestions import suggest
 from engine.declarations.flow import effects as flow
 from engine.declarations.model import Effect, Lookup, Rollup
 from engine.declarations.module_scope import ModuleScope, Path
-from engine.formula import Environment, Formula, FType, ftype_for
+from engine.formula import TEXT, Environment, Formula, FType, Kind, ftype_for
 
 
 class CascadeCompiler(ModuleScope):
@@ -99,8 +99,8 @@ class CascadeCompiler(ModuleScope):
             if verb == "update" and "records" in effect:
                 records = self.formula((*path, "records"), effect.get("records"), scope, what="effect records")
                 wanted = FType.ref(key)
-                if records is not None and not (wanted.accepts(records.type)
-                                                or FType.list_of(wanted).accepts(records.type)):
+                if records is not None and not any(kind.accepts(records.type) for kind in (
+                        wanted, FType.list_of(wanted), TEXT, FType.list_of(TEXT))):  # `id` is a record's ref
                     self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
                                  f"refs), not {records.type}")
             elif verb == "update":
@@ -109,8 +109,13 @@ class CascadeCompiler(ModuleScope):
                         self.problem((*path, "match", name), f"effect match {name!r} is not a field of {key}"
                                      + suggest(name, target.fields), key=True)
                         continue
+                    expect = target.fields[name].type
                     formula = self.formula((*path, "match", name), text, scope, what=f"effect match {name!r}",
-                                           expect=target.fields[name].type)
+                                           expect=None if expect.kind is Kind.REF else expect)
+                    if formula is not None and not (expect.accepts(formula.type) or TEXT.accepts(formula.type)):
+                        self.problem((*path, "match", name), f"effect match {name!r} must be a ref to "
+                                     f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
+                        continue
                     if formula is not None:
                         match.append((str(name), formula))
                 where = self.formula((*path, "where"), effect.get("where"), target, what="effect where",
@@ -147,8 +152,12 @@ class CascadeCompiler(ModuleScope):
             else:
                 before = len(self.problems)
                 formula = self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
-                                       expect=expect)
-                if formula is not None:
+                                       expect=None if expect.kind is Kind.REF else expect)
+                if formula is not None and expect.kind is Kind.REF and not (expect.accepts(formula.type)
+                                                                            or TEXT.accepts(formula.type)):
+                    self.problem((*path, "values", name), f"effect value {name!r} must be a ref to "
+                                 f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
+                elif formula is not None:
                     values.append((str(name), formula))
                 flow.explain(self, before, text, per_row=per_row, updates="update" in effect)
         return values, lookups
