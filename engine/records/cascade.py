@@ -249,10 +249,10 @@ class Cascade:
         if row is None:
             return  # deleted since it was named: nothing left to change
         if effect.values or effect.lookups:
-            previous = effect_flow.current_values(target, row)
+            previous = values_of(target, row)
             data = effect_flow.data_for(self.work, source, effect, target, scope, previous)
             values = {name: previous[name] for name in target.fields}
-            values.update(accepted_input(self.work, target, data, None, previous=previous))
+            values.update(accepted_input(self.work, target, data, None, previous=previous, vouched=True))
             self.store(target, row, finish(self.work, target, values, record_id=row.id), "record.effect",
                        because=because)
         if effect.status is not None:

@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.declarations.model import Effect, EntitySpec
-from engine.fields.values import from_json
 from engine.records import links
-from engine.records.unit_of_work import UnitOfWork, values_of
+from engine.records.unit_of_work import UnitOfWork
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 
@@ -65,14 +64,6 @@ def target_ids(work: UnitOfWork, entity: EntitySpec, effect: Effect, target: Ent
     for row in rows:
         work.remember(row)
     return [row.id for row in rows]
-
-
-def current_values(entity: EntitySpec, row: Record) -> dict[str, Any]:
-    """A record's values as its formulas read them: its fields, and the system fields it does not declare
-    itself (a plan's own `version` field, not the record's version counter)."""
-    values = values_of(entity, row)
-    values.update({name: from_json(spec, row.data.get(name)) for name, spec in entity.fields.items()})
-    return values
 
 
 def data_for(work: UnitOfWork, entity: EntitySpec, effect: Effect, target: EntitySpec, scope: Mapping[str, Any],
