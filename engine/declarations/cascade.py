@@ -8,7 +8,7 @@ from engine.core.suggestions import suggest
 from engine.declarations.flow import effects as flow
 from engine.declarations.model import Effect, Lookup, Rollup
 from engine.declarations.module_scope import ModuleScope, Path
-from engine.formula import TEXT, Environment, Formula, FType, Kind, ftype_for
+from engine.formula import Environment, Formula, FType, Kind, ftype_for
 
 
 class CascadeCompiler(ModuleScope):
@@ -99,8 +99,7 @@ class CascadeCompiler(ModuleScope):
             if verb == "update" and "records" in effect:
                 records = self.formula((*path, "records"), effect.get("records"), scope, what="effect records")
                 wanted = FType.ref(key)
-                if records is not None and not any(kind.accepts(records.type) for kind in (
-                        wanted, FType.list_of(wanted), TEXT, FType.list_of(TEXT))):  # `id` is a record's ref
+                if records is not None and not flow.names_records(records, wanted, many=True):
                     self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
                                  f"refs), not {records.type}")
             elif verb == "update":
@@ -112,7 +111,7 @@ class CascadeCompiler(ModuleScope):
                     expect = target.fields[name].type
                     formula = self.formula((*path, "match", name), text, scope, what=f"effect match {name!r}",
                                            expect=None if expect.kind is Kind.REF else expect)
-                    if formula is not None and not (expect.accepts(formula.type) or TEXT.accepts(formula.type)):
+                    if formula is not None and not flow.names_records(formula, expect):
                         self.problem((*path, "match", name), f"effect match {name!r} must be a ref to "
                                      f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
                         continue
@@ -153,8 +152,7 @@ class CascadeCompiler(ModuleScope):
                 before = len(self.problems)
                 formula = self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
                                        expect=None if expect.kind is Kind.REF else expect)
-                if formula is not None and expect.kind is Kind.REF and not (expect.accepts(formula.type)
-                                                                            or TEXT.accepts(formula.type)):
+                if formula is not None and expect.kind is Kind.REF and not flow.names_records(formula, expect):
                     self.problem((*path, "values", name), f"effect value {name!r} must be a ref to "
                                  f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
                 elif formula is not None:

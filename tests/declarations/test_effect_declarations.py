@@ -41,7 +41,8 @@ def problems(tmp_path: Path, effects: str) -> list[str]:
 
 def test_well_formed_flow_effects_load(tmp_path: Path) -> None:
     assert problems(tmp_path, """\
-      - {on: approved, update: task, for_each: lines, records: row.task, values: {pct: "coalesce(target.pct, 0) + row.pct"}}
+      - {on: approved, update: task, for_each: lines, records: row.task,
+         values: {pct: "coalesce(target.pct, 0) + row.pct"}}
       - {on: approved, update: task, match: {plan: plan}, where: "pct < 100", values: {total: "target.total * 2"}}
       - {on: approved, update: plan, for_each: lines, records: row.task.plan, values: {version: "target.version + 1"}}
       - {on: approved, when: flagged, create: task, for_each: lines, group_by: {plan: "row.task.plan"},

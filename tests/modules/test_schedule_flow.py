@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import decide
-from tests.modules.test_schedule import a_plan, a_task, create, read, submit, world  # noqa: F401 - the fixture
+from tests.modules.test_schedule import a_plan, a_task, create, read, submit, world
 
 __all__ = ["world"]
 

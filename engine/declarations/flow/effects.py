@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.core.suggestions import suggest
 from engine.declarations.module_scope import ModuleScope, Path
-from engine.formula import Environment, FieldInfo, Formula, Kind
+from engine.formula import TEXT, Environment, FieldInfo, Formula, FType, Kind
 
 ROW = "row"
 GROUP = "group"
@@ -46,6 +46,14 @@ def effect_shape(scope: ModuleScope, path: Path, effect: Mapping[str, Any]) -> b
     else:
         return True
     return False
+
+
+def names_records(formula: Formula, wanted: FType, *, many: bool = False) -> bool:
+    """Whether a formula names records of a ref's entity: a ref to it (or, with `many`, a list of them), or a
+    record's own `id` (text)."""
+    kinds = (wanted, FType.list_of(wanted)) if many else (wanted,)
+    return any(kind.accepts(formula.type) for kind in kinds) or (
+        TEXT.accepts(formula.type) and formula.dependencies <= {"id"})
 
 
 def table_of(scope: ModuleScope, path: Path, env: Environment, name: Any) -> FieldInfo | None:
