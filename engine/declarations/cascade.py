@@ -119,6 +119,9 @@ class CascadeCompiler(ModuleScope):
                         match.append((str(name), formula))
                 where = self.formula((*path, "where"), effect.get("where"), target, what="effect where",
                                      expect=ftype_for("boolean"))
+                if where is not None and (reason := flow.not_in_sql(where)) is not None:
+                    self.problem((*path, "where"), f"'where' of an effect is read in the database, but {reason}")
+                    where = None
             status = effect.get("status")
             when = self.formula((*path, "when"), effect.get("when"), env, what="effect condition",
                                 expect=ftype_for("boolean"))

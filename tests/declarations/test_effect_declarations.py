@@ -29,6 +29,7 @@ entities:
       plan: {type: ref, entity: plan}
       pct: {type: decimal}
       total: {type: money}
+      steps: {type: table, fields: {n: {type: integer}}}
 """
 
 
@@ -58,7 +59,8 @@ def test_unknown_tables_columns_target_fields_and_misplaced_aggregates_are_repor
       - {on: approved, create: task, for_each: lines, values: {total: "sum(row.amount)", pct: target.pct}}
       - {on: approved, create: task, for_each: lines, group_by: {p: "row.task.plan"}, values: {total: row.amount}}
       - {on: approved, create: task, group_by: {p: plan}, values: {total: "1"}}
-      - {on: approved, update: task, records: lines.task, match: {plan: plan}, values: {pct: "1"}}""") == [
+      - {on: approved, update: task, records: lines.task, match: {plan: plan}, values: {pct: "1"}}
+      - {on: approved, update: task, match: {plan: plan}, where: "sum(steps.n) > 1", values: {pct: "1"}}""") == [
         "module.yaml:16:48: for_each 'line' is not a table field of this entity (did you mean 'lines'?)",
         "module.yaml:17:68: effect records: unknown field 'row.tsk' (did you mean 'row.task'?)",
         "module.yaml:17:94: effect value 'pct': unknown field 'target.pcts' (did you mean 'target.pct'?)",
@@ -73,4 +75,6 @@ def test_unknown_tables_columns_target_fields_and_misplaced_aggregates_are_repor
         "module.yaml:21:38: 'group_by' groups the rows of 'for_each': name the table to group",
         "module.yaml:22:9: an 'update' effect needs 'records' or 'match' (which records, one of them) and "
         "'values' or 'status'",
+        "module.yaml:23:66: 'where' of an effect is read in the database, but the child table values 'steps.n' "
+        "cannot be used in a filter",
     ]

@@ -9,7 +9,8 @@ from typing import Any
 
 from engine.core.suggestions import suggest
 from engine.declarations.module_scope import ModuleScope, Path
-from engine.formula import TEXT, Environment, FieldInfo, Formula, FType, Kind
+from engine.errors import FormulaError
+from engine.formula import TEXT, Environment, FieldInfo, Formula, FType, Kind, SqlProbe
 
 ROW = "row"
 GROUP = "group"
@@ -54,6 +55,15 @@ def names_records(formula: Formula, wanted: FType, *, many: bool = False) -> boo
     kinds = (wanted, FType.list_of(wanted)) if many else (wanted,)
     return any(kind.accepts(formula.type) for kind in kinds) or (
         TEXT.accepts(formula.type) and formula.dependencies <= {"id"})
+
+
+def not_in_sql(formula: Formula) -> str | None:
+    """Why a `where` over the target cannot become SQL (it selects the records in one query), or None."""
+    try:
+        formula.to_sql(SqlProbe())
+    except FormulaError as error:
+        return error.reason
+    return None
 
 
 def table_of(scope: ModuleScope, path: Path, env: Environment, name: Any) -> FieldInfo | None:
