@@ -92,7 +92,8 @@ class CascadeCompiler(ModuleScope):
                     scope = flow.group_env(env, table, dict(group_by))
             values, lookups = self.effect_values(path, effect, flow.target_env(scope, target) if verb == "update"
                                                  else scope, key, target,
-                                                 per_row="for_each" in effect and not group_by)
+                                                 per_row="for_each" in effect and not group_by,
+                                                 grouped=bool(group_by))
             records = None
             match: list[tuple[str, Formula]] = []
             where = None
@@ -136,7 +137,7 @@ class CascadeCompiler(ModuleScope):
         return tuple(effects)
 
     def effect_values(self, path: Path, effect: Mapping[str, Any], env: Environment, key: str,
-                      target: Environment, *, per_row: bool
+                      target: Environment, *, per_row: bool, grouped: bool
                       ) -> tuple[list[tuple[str, Formula]], list[tuple[str, Lookup]]]:
         """An effect's `values`: formulas (or lookups) over `env`, each fitting its field of the target."""
         values: list[tuple[str, Formula]] = []
@@ -160,5 +161,5 @@ class CascadeCompiler(ModuleScope):
                                  f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
                 elif formula is not None:
                     values.append((str(name), formula))
-                flow.explain(self, before, text, per_row=per_row, updates="update" in effect)
+                flow.explain(self, before, text, per_row=per_row, updates="update" in effect, grouped=grouped)
         return values, lookups

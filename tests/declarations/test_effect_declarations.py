@@ -60,7 +60,8 @@ def test_unknown_tables_columns_target_fields_and_misplaced_aggregates_are_repor
       - {on: approved, create: task, for_each: lines, group_by: {p: "row.task.plan"}, values: {total: row.amount}}
       - {on: approved, create: task, group_by: {p: plan}, values: {total: "1"}}
       - {on: approved, update: task, records: lines.task, match: {plan: plan}, values: {pct: "1"}}
-      - {on: approved, update: task, match: {plan: plan}, where: "sum(steps.n) > 1", values: {pct: "1"}}""") == [
+      - {on: approved, update: task, match: {plan: plan}, where: "sum(steps.n) > 1", values: {pct: "1"}}
+      - {on: approved, create: task, values: {plan: group.plan}}""") == [
         "module.yaml:16:48: for_each 'line' is not a table field of this entity (did you mean 'lines'?)",
         "module.yaml:17:68: effect records: unknown field 'row.tsk' (did you mean 'row.task'?)",
         "module.yaml:17:94: effect value 'pct': unknown field 'target.pcts' (did you mean 'target.pct'?)",
@@ -77,4 +78,6 @@ def test_unknown_tables_columns_target_fields_and_misplaced_aggregates_are_repor
         "'values' or 'status'",
         "module.yaml:23:66: 'where' of an effect is read in the database, but the child table values 'steps.n' "
         "cannot be used in a filter",
+        "module.yaml:24:53: effect value 'plan': unknown field 'group'; group.<name> reads a key of a grouped "
+        "effect ('for_each' with 'group_by')",
     ]

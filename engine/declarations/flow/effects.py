@@ -102,9 +102,9 @@ def target_env(env: Environment, target: Environment) -> Environment:
 _ROW_AGGREGATE = re.compile(r"\b(sum|count|avg|min|max)\s*\(\s*row\.[a-z_0-9.]+\s*\)")
 
 
-def explain(scope: ModuleScope, before: int, text: Any, *, per_row: bool, updates: bool) -> None:
+def explain(scope: ModuleScope, before: int, text: Any, *, per_row: bool, updates: bool, grouped: bool) -> None:
     """Say why a formula of an effect failed when it used a name space outside its place: an aggregate over
-    one row's column (only grouped effects aggregate rows), or `target.` in a create effect."""
+    one row's column (only grouped effects aggregate rows), `target.` in a create effect, `group.` without groups."""
     if len(scope.problems) == before or not isinstance(text, str):
         return
     hint = ""
@@ -112,5 +112,7 @@ def explain(scope: ModuleScope, before: int, text: Any, *, per_row: bool, update
         hint = "; row.<column> is one row's value: aggregates over rows need 'group_by' (a grouped create effect)"
     elif not updates and re.search(r"\btarget\.", text):
         hint = "; target.<field> reads the record an 'update' effect changes, not one a 'create' effect makes"
+    elif not grouped and re.search(r"\bgroup\.", text):
+        hint = "; group.<name> reads a key of a grouped effect ('for_each' with 'group_by')"
     if hint:
         scope.problems[-1] = replace(scope.problems[-1], message=scope.problems[-1].message + hint)
