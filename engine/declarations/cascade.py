@@ -6,10 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from engine.core.suggestions import suggest
+from engine.declarations.flow import effects as flow
 from engine.declarations.flow.contributions import table_via
 from engine.declarations.model import Effect, Lookup, Rollup
 from engine.declarations.module_scope import ModuleScope, Path
-from engine.formula import Environment, Formula, FType, ftype_for
+from engine.formula import Environment, Formula, FType, Kind, ftype_for
 from engine.formula.ir import Const
 
 
@@ -93,62 +94,96 @@ class CascadeCompiler(ModuleScope):
             if not isinstance(effect, dict):
                 continue
             path = (*base, "effects", index)
-            if not self.effect_shape(path, effect):
+            if not flow.effect_shape(self, path, effect):
                 continue
             verb = "update" if "update" in effect else "create"
             linked = self.linked_env((*path, verb), effect.get(verb))
             if linked is None:
                 continue
             key, target = linked
-            values: list[tuple[str, Formula]] = []
-            lookups: list[tuple[str, Lookup]] = []
-            for name, text in (effect.get("values") or {}).items():
-                if name not in target.fields:
-                    self.problem((*path, "values", name), f"effect value {name!r} is not a field of {key}"
-                                 + suggest(name, target.fields), key=True)
+            scope = env
+            group_by: list[tuple[str, Formula]] = []
+            if "for_each" in effect:
+                table = flow.table_of(self, (*path, "for_each"), env, effect.get("for_each"))
+                if table is None:
                     continue
-                expect = target.fields[name].type
-                if isinstance(text, dict):
-                    lookup = self.lookup((*path, "values", name, "lookup"), text.get("lookup"), env, expect)
-                    if lookup is not None:
-                        lookups.append((str(name), lookup))
-                elif (formula := self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
-                                              expect=expect)) is not None:
-                    values.append((str(name), formula))
+                scope = flow.row_env(env, table)
+                for name, text in (effect.get("group_by") or {}).items():
+                    formula = self.formula((*path, "group_by", name), text, scope, what=f"effect group {name!r}")
+                    if formula is not None:
+                        group_by.append((str(name), formula))
+                if "group_by" in effect:
+                    scope = flow.group_env(env, table, dict(group_by))
+            values, lookups = self.effect_values(path, effect, flow.target_env(scope, target) if verb == "update"
+                                                 else scope, key, target,
+                                                 per_row="for_each" in effect and not group_by,
+                                                 grouped=bool(group_by))
             records = None
-            if verb == "update":
-                records = self.formula((*path, "records"), effect.get("records"), env, what="effect records")
+            match: list[tuple[str, Formula]] = []
+            where = None
+            if verb == "update" and "records" in effect:
+                records = self.formula((*path, "records"), effect.get("records"), scope, what="effect records")
                 wanted = FType.ref(key)
-                if records is not None and not (wanted.accepts(records.type)
-                                                or FType.list_of(wanted).accepts(records.type)):
+                if records is not None and not flow.names_records(records, wanted, many=True):
                     self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
                                  f"refs), not {records.type}")
+            elif verb == "update":
+                for name, text in (effect.get("match") or {}).items():
+                    if name not in target.fields:
+                        self.problem((*path, "match", name), f"effect match {name!r} is not a field of {key}"
+                                     + suggest(name, target.fields), key=True)
+                        continue
+                    expect = target.fields[name].type
+                    formula = self.formula((*path, "match", name), text, scope, what=f"effect match {name!r}",
+                                           expect=None if expect.kind is Kind.REF else expect)
+                    if formula is not None and not flow.names_records(formula, expect):
+                        self.problem((*path, "match", name), f"effect match {name!r} must be a ref to "
+                                     f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
+                        continue
+                    if formula is not None:
+                        match.append((str(name), formula))
+                where = self.formula((*path, "where"), effect.get("where"), target, what="effect where",
+                                     expect=ftype_for("boolean"))
+                if where is not None and (reason := flow.not_in_sql(where)) is not None:
+                    self.problem((*path, "where"), f"'where' of an effect is read in the database, but {reason}")
+                    where = None
             status = effect.get("status")
             when = self.formula((*path, "when"), effect.get("when"), env, what="effect condition",
                                 expect=ftype_for("boolean"))
             on = effect.get("on")
+            for_each = effect.get("for_each")
             effects.append(Effect(key=f"{self.name}.{entity}#{index}", on=str(on) if on is not None else None,
                                   when=when, target=key,
                                   values=tuple(values), lookups=tuple(lookups), records=records,
-                                  status=str(status) if status is not None else None))
+                                  status=str(status) if status is not None else None, match=tuple(match),
+                                  where=where, for_each=str(for_each) if for_each is not None else None,
+                                  group_by=tuple(group_by), update=verb == "update"))
         return tuple(effects)
 
-    def effect_shape(self, path: Path, effect: Mapping[str, Any]) -> bool:
-        """One trigger (`on` a status or `when` a condition) and one action (`create` or `update`)."""
-        if ("on" in effect) == ("when" in effect):
-            self.problem(path, "an effect needs either 'on' (a status) or 'when' (a condition)")
-            return False
-        if "update" in effect:
-            if "create" in effect:
-                self.problem(path, "an effect either creates records ('create') or updates them ('update'), not both")
-            elif "records" not in effect or not ("values" in effect or "status" in effect):
-                self.problem(path, "an 'update' effect needs 'records' (which records) and 'values' or 'status'")
+    def effect_values(self, path: Path, effect: Mapping[str, Any], env: Environment, key: str,
+                      target: Environment, *, per_row: bool, grouped: bool
+                      ) -> tuple[list[tuple[str, Formula]], list[tuple[str, Lookup]]]:
+        """An effect's `values`: formulas (or lookups) over `env`, each fitting its field of the target."""
+        values: list[tuple[str, Formula]] = []
+        lookups: list[tuple[str, Lookup]] = []
+        for name, text in (effect.get("values") or {}).items():
+            if name not in target.fields or "." in str(name):
+                self.problem((*path, "values", name), f"effect value {name!r} is not a field of {key}"
+                             + suggest(name, target.fields), key=True)
+                continue
+            expect = target.fields[name].type
+            if isinstance(text, dict):
+                lookup = self.lookup((*path, "values", name, "lookup"), text.get("lookup"), env, expect)
+                if lookup is not None:
+                    lookups.append((str(name), lookup))
             else:
-                return True
-        elif "create" not in effect or "values" not in effect:
-            self.problem(path, "an effect needs 'create' with 'values', or 'update' with 'records'")
-        elif "records" in effect or "status" in effect:
-            self.problem(path, "'records' and 'status' belong to 'update' effects")
-        else:
-            return True
-        return False
+                before = len(self.problems)
+                formula = self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
+                                       expect=None if expect.kind is Kind.REF else expect)
+                if formula is not None and expect.kind is Kind.REF and not flow.names_records(formula, expect):
+                    self.problem((*path, "values", name), f"effect value {name!r} must be a ref to "
+                                 f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
+                elif formula is not None:
+                    values.append((str(name), formula))
+                flow.explain(self, before, text, per_row=per_row, updates="update" in effect, grouped=grouped)
+        return values, lookups

@@ -122,12 +122,15 @@ class Gather:
 @dataclass(frozen=True)
 class Effect:
     """When a record reaches status `on` (or, after a write, condition `when` holds), write to `target`
-    records, exactly once per record.
+    records, exactly once per record (`on` and `when` together: on reaching the status, if the condition holds).
 
     A `create` effect inserts one `target` record; an `update` effect changes the `target`
     records that the `records` formula names (a ref or a list of refs) — their fields from
-    `values` and, when given, their `status`. Values are formulas over the source record, or
-    lookups matched by formulas over it.
+    `values` and, when given, their `status` — or the records whose fields equal `match` (and pass
+    `where`). Values are formulas over the source record (`target.<field>` reads the updated record), or
+    lookups matched by formulas over it. With `for_each` (a table field) the effect runs once per row,
+    whose columns read as `row.<column>`; with `group_by` once per distinct group of rows, whose
+    values aggregate the group's rows (`sum(row.amount)`) and read its keys as `group.<name>`.
     """
 
     key: str                                       # stable: "module.entity#index"
@@ -138,10 +141,15 @@ class Effect:
     lookups: tuple[tuple[str, Lookup], ...] = ()
     records: Formula | None = None                 # update effects: which target records
     status: str | None = None                      # update effects: the status they move to
+    match: tuple[tuple[str, Formula], ...] = ()    # update effects: or the target records whose fields equal these
+    where: Formula | None = None                   # ... and that pass this condition over the target
+    for_each: str | None = None                    # a table field: run once per row (`row.<column>`)
+    group_by: tuple[tuple[str, Formula], ...] = ()  # create effects: once per distinct group of rows (`group.<name>`)
+    update: bool = False
 
     @property
     def updates(self) -> bool:
-        return self.records is not None
+        return self.update or self.records is not None
 
 
 @dataclass(frozen=True)

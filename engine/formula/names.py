@@ -53,6 +53,8 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     if head == "this" and env.this is not None:
         return _this(node, env, fail)
     info = _lookup(env.fields, head)
+    if info is None and len(node.parts) > 1 and any(name.startswith(f"{head}.") for name in env.fields):
+        return _dotted(node, env, fail)
     if info is None:
         names = [*env.fields, "params", "user", *(["this"] if env.this is not None else [])]
         raise fail(f"unknown field {head!r}{did_you_mean(head, names)}", pos)
@@ -114,6 +116,16 @@ def _parent(node: ast.Name, fields: Mapping[str, FieldInfo], fail: Fail) -> Reso
     if info.type.kind is Kind.LIST and info.row is not None:
         raise fail(f"'parent.{name}' is a table; a row formula reads the parent's single values", pos)
     return Resolved(ParentField(name, info.type, node.positions[0]), path=("parent", name))
+
+
+def _dotted(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
+    """A field whose name is dotted (`row.task`, `target.version`: an effect's namespaces), then what follows it."""
+    head = f"{node.parts[0]}.{node.parts[1]}"
+    if _lookup(env.fields, head) is None:
+        known = [name for name in env.fields if name.startswith(f"{node.parts[0]}.")]
+        raise fail(f"unknown field {head!r}{did_you_mean(head, known)}", node.positions[1])
+    resolved = resolve_name(ast.Name((head, *node.parts[2:]), (node.positions[0], *node.positions[2:])), env, fail)
+    return resolved
 
 
 def _param(node: ast.Name, env: Environment, fail: Fail) -> Expr:

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.declarations.model import EntitySpec
+from engine.declarations.model import Effect, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.records import links
 from engine.records.checks import finish
 from engine.records.compute import RuleWarning
+from engine.records.flow import effects as effect_flow
 from engine.records.flow import gathering
 from engine.records.flow.locks import refuse_locked
 from engine.records.input import accepted_input, with_defaults
@@ -42,7 +43,7 @@ class Cascade:
         self.batches = 0  # inside a batch, networks settle once, at its end
 
     def create(self, entity: EntitySpec, data: Mapping[str, Any], access: Access | None = None,
-               warnings: list[RuleWarning] | None = None) -> Record:
+               warnings: list[RuleWarning] | None = None, because: str = "") -> Record:
         """Insert a record; without `access` it is the system writing (declared effects), unrestricted."""
         work = self.work
         values = with_defaults(entity, accepted_input(work, entity, data, access, previous=None))
@@ -59,7 +60,7 @@ class Cascade:
         self.flush(entity)
         gathering.hold(work, entity, row)
         work.remember(row)
-        self.audit("record.create", entity, row, None, document, warnings)
+        self.audit("record.create", entity, row, None, document, warnings, because)
         self.emit("record.created", entity, row)
         self.mark_networks(entity, document)
         self.refresh_parents(entity, document)
@@ -94,7 +95,7 @@ class Cascade:
             self.refresh_parents(entity, document, depth=depth)
         self._run_effects_after_networks(entity, row)
 
-    def set_status(self, entity: EntitySpec, row: Record, status: str) -> None:
+    def set_status(self, entity: EntitySpec, row: Record, status: str, because: str = "") -> None:
         """Move a record along its approval: audited, then the effects `on` that status and the rollups."""
         if row.status != status:
             work = self.work
@@ -109,7 +110,8 @@ class Cascade:
                 gathering.hold(work, entity, row)
             audit.write(work.session, work.actor.tenant_id, actor=work.actor.username, action="record.status",
                         target_type="record", target_id=row.id, before={"status": before},
-                        after={"status": status}, note=f"{entity.key} v{row.version}")
+                        after={"status": status},
+                        note=f"{entity.key} v{row.version}" + (f"; {because}" if because else ""))
             self._run_effects(entity, row, status)
             self.refresh_parents(entity, row.data)
             self.settle_networks()
@@ -198,21 +200,23 @@ class Cascade:
                           if row.data.get(name) != before.get(name))
         self.refresh_parents(entity, *(before for _row, before in changed), *(row.data for row, _ in changed),
                              fields=moved)
-        watched = {name for effect in entity.effects if effect.when is not None for name in effect.when.dependencies}
+        watched = {name for effect in entity.effects if effect.when is not None and effect.on is None
+                   for name in effect.when.dependencies}
         for row, before in changed:  # a condition over fields that did not move holds as it did
             if any(row.data.get(name) != before.get(name) for name in watched):
                 self._run_effects(entity, row)
 
     def _run_effects(self, entity: EntitySpec, row: Record, status: str | None = None) -> None:
         """Write what the record triggers, each effect once per record: with `status`, the effects `on` the
-        status it just reached; without, after any write, the effects whose `when` condition now holds."""
+        status it just reached (and whose `when`, if any, holds); without, after any write, the effects
+        without `on` whose `when` condition now holds."""
         work = self.work
         evaluation = work.evaluation(entity)
         values: Mapping[str, Any] | None = None
         for effect in entity.effects:
             if status is not None and effect.on != status:
                 continue
-            if status is None and effect.when is None:
+            if status is None and (effect.when is None or effect.on is not None):
                 continue
             if work.session.get(EffectLog, (work.actor.tenant_id, row.id, effect.key)) is not None:
                 continue  # it ran when the record first reached this status or condition
@@ -224,23 +228,22 @@ class Cascade:
                 raise Conflict(f"{entity.title.en} writes {effect.target}, which is not enabled",
                                message_code="effect_target_not_enabled",
                                params={"entity": entity.title.en, "target": effect.target})
-            data = {name: evaluation.run(formula, values) for name, formula in effect.values}
-            for name, lookup in effect.lookups:
-                data[name] = links.looked_up(work, entity, target.fields[name], lookup, values)
+            because = effect_flow.because(entity, row, effect)
             created = None
             try:
-                if effect.records is None:
-                    created = self.create(target, data).id
-                else:
-                    named = evaluation.run(effect.records, values)
-                    for target_id in named if isinstance(named, list) else [named]:
-                        if target_id is not None:
-                            self._update_by_effect(target, str(target_id), data, effect.status)
+                for scope in effect_flow.scopes(work, entity, effect, values):
+                    if not effect.updates:
+                        made = self.create(target, effect_flow.data_for(work, entity, effect, target, scope),
+                                           because=because)
+                        created = created or made.id
+                        continue
+                    for target_id in effect_flow.target_ids(work, entity, effect, target, scope):
+                        self._update_by_effect(entity, effect, target, target_id, scope, because)
             except RecordInvalid as error:
-                verb = "creating" if effect.records is None else "updating"
+                verb = "updating" if effect.updates else "creating"
                 raise RecordInvalid([FieldError(e.field, f"{verb} {target.title.en}: {e.message}",
-                                                code="effect_create_failed" if effect.records is None
-                                                else "effect_update_failed",
+                                                code="effect_update_failed" if effect.updates
+                                                else "effect_create_failed",
                                                 params={"entity": target.title.en, "message": e.message,
                                                         "cause": {"code": e.code, "params": dict(e.params)}})
                                      for e in error.errors]) from None
@@ -249,19 +252,21 @@ class Cascade:
             self.flush(entity)
             work.fired.append(effect)
 
-    def _update_by_effect(self, target: EntitySpec, target_id: str, data: Mapping[str, Any],
-                          status: str | None) -> None:
+    def _update_by_effect(self, source: EntitySpec, effect: Effect, target: EntitySpec, target_id: str,
+                          scope: Mapping[str, Any], because: str) -> None:
         """Change one record an update effect names; the source's approval vouches for it, locked or not."""
         row = self.work.find_row(target, target_id)
         if row is None:
             return  # deleted since it was named: nothing left to change
-        if data:
+        if effect.values or effect.lookups:
             previous = values_of(target, row)
+            data = effect_flow.data_for(self.work, source, effect, target, scope, previous)
             values = {name: previous[name] for name in target.fields}
-            values.update(accepted_input(self.work, target, data, None, previous=previous))
-            self.store(target, row, finish(self.work, target, values, record_id=row.id), "record.effect")
-        if status is not None:
-            self.set_status(target, row, status)
+            values.update(accepted_input(self.work, target, data, None, previous=previous, vouched=True))
+            self.store(target, row, finish(self.work, target, values, record_id=row.id), "record.effect",
+                       because=because)
+        if effect.status is not None:
+            self.set_status(target, row, effect.status, because)
 
     def flush(self, entity: EntitySpec) -> None:
         try:

@@ -18,8 +18,9 @@ from engine.security.permissions import Access, is_masked_for
 
 
 def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any], access: Access | None,
-                   previous: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Coerce writable input fields; unknown, hidden and read-only fields are errors (not for the system)."""
+                   previous: Mapping[str, Any] | None, *, vouched: bool = False) -> dict[str, Any]:
+    """Coerce writable input fields; unknown, hidden and read-only fields are errors (not for the system).
+    `vouched`: a declared effect writes, so a field locked by `readonly_if` (a plan's baselines) takes it too."""
     if not isinstance(data, Mapping):
         raise BadRequest("the record data must be a JSON object of field values", message_code="record_data_not_object")
     values: dict[str, Any] = {}
@@ -52,8 +53,8 @@ def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any]
         except InvalidValue as error:
             errors.append(FieldError(name, str(error), code=error.code, params=error.params))
             continue
-        if previous is not None and value != previous.get(name) and _is_locked(work, entity, spec, readonly,
-                                                                                previous):
+        if previous is not None and not vouched and value != previous.get(name) and _is_locked(
+                work, entity, spec, readonly, previous):
             errors.append(FieldError(name, "is read-only", code="read_only"))
             continue
         if spec.readonly and access is not None and value != (previous or {}).get(name):

@@ -148,10 +148,11 @@ class UnitOfWork:
 
 
 def values_of(entity: EntitySpec, row: Record) -> dict[str, Any]:
-    """A stored record's field values (typed) and its system fields."""
-    values = {name: from_json(spec, row.data.get(name)) for name, spec in entity.fields.items()}
-    values.update(id=row.id, status=row.status, version=row.version, created_at=row.created_at,
-                  created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
+    """A stored record's field values (typed) and its system fields; a field the entity declares under a system
+    field's name (a plan's own `version`) is its own, as its formulas read it."""
+    values = {"id": row.id, "status": row.status, "version": row.version, "created_at": row.created_at,
+              "created_by": row.created_by, "updated_at": row.updated_at, "updated_by": row.updated_by}
+    values.update({name: from_json(spec, row.data.get(name)) for name, spec in entity.fields.items()})
     return values
 
 

@@ -227,7 +227,7 @@ def _attempt(records: Records, entity: EntitySpec, what: str, result: TenantScan
 
 def _count_fired(fired: Sequence[Effect], result: TenantScan) -> None:
     result.effects += len(fired)
-    result.alerts += sum(1 for effect in fired if effect.target == ALERT_ENTITY and effect.records is None)
+    result.alerts += sum(1 for effect in fired if effect.target == ALERT_ENTITY and not effect.updates)
 
 
 def scan(tenant_ids: Iterable[str], open_records: Callable[[str, datetime], AbstractContextManager[Records]],

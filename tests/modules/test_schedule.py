@@ -414,7 +414,10 @@ def test_reports_deviation_on_time_rate_milestones_and_risks(world: dict[str, An
     risks = pm.get("/reports/schedule/delay_risks_by_level").get_json()
     assert risks["columns"] == ["level", "risks", "open", "overdue", "predicted_delay_days",
                                 "max_predicted_delay_days"]
-    assert {row[0]: row[1:] for row in risks["rows"]} == {"red": [2, 1, 1, 15, 10], "yellow": [1, 1, 0, 15, 15]}
+    # task 3 was red (10 days late) while it was the critical path: the system raised a red risk of 10 days
+    raised = [r["data"] for r in pm.get("/records/schedule/delay_risk?q=auto_generated").get_json()["items"]]
+    assert [(r["level"], r["predicted_delay_days"], r["owner"]) for r in raised] == [("red", 10, "prod")]
+    assert {row[0]: row[1:] for row in risks["rows"]} == {"red": [3, 2, 1, 25, 10], "yellow": [1, 1, 0, 15, 15]}
 
 
 # --- permissions ----------------------------------------------------------------------------------------
