@@ -17,6 +17,7 @@ from engine.runtime import Formwork
 from engine.tenancy.tenants import Actor
 
 APPROVE = "approve"
+MAX_ROUNDS = 40   # more steps than any process has: a route that loops is a bug of the demo
 
 
 def at(day: date, hour: int = 18) -> datetime:
@@ -69,18 +70,16 @@ class Demo:
                 approvals.records.now = at(day)
             yield approvals
 
-    def submit_all(self, username: str, module: str, entity: str, record_ids: list[str],
-                   days: Mapping[str, date] | None = None) -> None:
+    def submit_all(self, username: str, module: str, entity: str, record_ids: list[str]) -> None:
+        """The author sends their records for approval, in one transaction."""
         with self.acting(username) as approvals:
             for record_id in record_ids:
-                if days and record_id in days:
-                    approvals.records.now = at(days[record_id])
                 approvals.submit(module, entity, record_id)
 
     def walk(self, routes: Mapping[str, Route]) -> None:
         """Decide the open tasks of these records round by round (one transaction per user and round) until
         each waits where its route stops or its process has ended."""
-        while True:
+        for _round in range(MAX_ROUNDS):
             with self.engine.approvals(self.actors["admin"], reading=True) as admin:
                 open_tasks = [task for task in admin.inbox() if task["record_id"] in routes]
             work: dict[str, list[tuple[dict[str, Any], str]]] = {}
@@ -95,14 +94,14 @@ class Demo:
                 with self.acting(username) as approvals:
                     for task, decision in tasks:
                         route = routes[task["record_id"]]
-                        if route.day is not None:
-                            approvals.records.now = at(route.day)
+                        approvals.records.now = at(route.day) if route.day is not None else None
                         step = task["bpmn_id"]
                         if step == "resubmit":   # the submitter sends the corrected record again
                             approvals.submit(task["module"], task["entity"], task["record_id"])
                             continue
                         approvals.complete(task["id"], decision, route.comments.get(step, _comment(decision)),
                                            data=route.data.get(step))
+        raise RuntimeError(f"the demo's approvals did not settle in {MAX_ROUNDS} rounds")
 
     def _performer(self, task: Mapping[str, Any]) -> str:
         if task["assignee"]:

@@ -723,13 +723,13 @@ def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: For
             for line in admin.get(f"/records/cost/{entity}?limit=500").get_json()["items"]}
     used |= {split["cost_account"] for contract in admin.get("/records/base/contract").get_json()["items"]
              for split in contract["data"].get("cost_splits", [])}
-    used |= {t["data"]["cost_account"] for t in admin.get("/records/labor/day_labor_ticket?limit=500").get_json()["items"]}
+    tickets = admin.get("/records/labor/day_labor_ticket", query_string={"limit": 500}).get_json()["items"]
+    used |= {t["data"]["cost_account"] for t in tickets}
     assert used and all(accounts[account]["is_leaf"] for account in used)
     assert sorted(a["account_code"] for a in accounts.values() if not a["is_leaf"]) == [
         "01", "02", "03", "05", "06", "07"]
     rates = admin.get("/records/labor/day_labor_rate").get_json()["items"]
     assert sorted(r["status"] for r in rates) == ["approved"] * 9 + ["draft", "in_review", "rejected"]
-    tickets = admin.get("/records/labor/day_labor_ticket", query_string={"limit": 500}).get_json()["items"]
     assert len(tickets) >= 300 and {t["status"] for t in tickets} >= {"signed", "summarized", "in_review"}
     summaries = admin.get("/records/labor/day_labor_summary").get_json()["items"]
     assert len(summaries) == 9 and [s["status"] for s in summaries].count("approved") == 6
@@ -742,7 +742,8 @@ def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: For
     alerts = admin.get("/records/base/alert", query_string={"sort": "kpi", "limit": 100}).get_json()["items"]
     assert {(a["data"]["kpi"], a["data"]["level"], a["data"]["owner"]) for a in alerts} >= {
         ("cost.variance_rate", "red", "pm"), ("schedule.delay_days", "yellow", "pm")}
-    [plan] = admin.get("/records/schedule/schedule_plan", query_string={"q": "status == 'approved'"}).get_json()["items"]
+    [plan] = admin.get("/records/schedule/schedule_plan",
+                       query_string={"q": "status == 'approved'"}).get_json()["items"]
     plan_tasks = admin.get("/records/schedule/wbs_task", query_string={
         "sort": "wbs_code", "q": f"plan == '{plan['id']}'"}).get_json()["items"]
     late = {a["data"]["source_no"] for a in alerts if a["data"]["kpi"] == "schedule.delay_days"
