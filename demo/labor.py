@@ -146,35 +146,37 @@ def _tickets(master: Mapping[str, Any], today: date) -> list[Ticket]:
             body["back_charge_crew"] = crews[chance.choice(others)]["id"]
         late = day < today - timedelta(days=7) and chance.random() < 0.04
         entered = min(today, day + timedelta(days=5)) if late else day
-        tickets.append(Ticket(day, crew_key, project, entered, body, _route(chance, day, today, kind, master,
-                                                                             project)))
+        tickets.append(Ticket(day, crew_key, project, entered, body,
+                              _route(chance, day, entered, today, kind, master, project)))
     return tickets
 
 
-def _route(chance: random.Random, day: date, today: date, kind: str, master: Mapping[str, Any],
+def _route(chance: random.Random, day: date, entered: date, today: date, kind: str, master: Mapping[str, Any],
            project: int) -> Route | None:
     """Where a ticket stands today: the newest wait for the site engineer (or are still drafts), a few are
-    returned to the crew leader or rejected as duplicates, the rest are signed."""
+    returned to the crew leader or rejected as duplicates, the rest are signed the day they were written."""
     visa_nos = master.get("visa_nos") or ["QZ-2024-015"] * 3   # the change orders' numbers, when cost is in use
     data = {"visa_link": {"change_order_no": visa_nos[project]}} if kind == "owner_visa_work" else {}
     age = (today - day).days
     if age == 0:
-        return None if chance.random() < 0.4 else Route(stop_at=frozenset({"site_sign_off"}), day=day)
+        return None if chance.random() < 0.4 else Route(stop_at=frozenset({"site_sign_off"}), day=entered)
     if age == 1 and chance.random() < 0.5:
-        return Route(stop_at=frozenset({"site_sign_off"}), day=day)
+        return Route(stop_at=frozenset({"site_sign_off"}), day=entered)
     draw = chance.random()
     if draw < 0.012:
-        return Route(decisions={"site_sign_off": "return"}, day=day,
+        return Route(decisions={"site_sign_off": "return"}, day=entered,
                      comments={"site_sign_off": "照片看不清作业内容，请补拍后重新提交"})
     if draw < 0.02:
-        return Route(decisions={"site_sign_off": "reject"}, day=day,
+        return Route(decisions={"site_sign_off": "reject"}, day=entered,
                      comments={"site_sign_off": "与当日另一张点工单重复，作废"})
-    return Route(data=data, day=day, comments={"site_sign_off": "现场核实人数、内容无误"})
+    return Route(data=data, day=entered, comments={"site_sign_off": "现场核实人数、内容无误"})
 
 
 def _write_tickets(demo: Demo, master: Mapping[str, Any], tickets: list[Ticket]) -> dict[str, Ticket]:
-    """Each crew leader writes the crew's tickets (one transaction per crew leader), on the day of the work."""
+    """Each crew leader writes the crew's tickets without a price, on the day of the work, and submits them
+    (one transaction per crew leader and pass)."""
     ids: dict[str, Ticket] = {}
+    written: dict[str, dict[str, Any]] = {}
     by_leader: dict[str, list[Ticket]] = {}
     for ticket in tickets:
         by_leader.setdefault(master["crews"][ticket.crew]["data"]["leader_user"], []).append(ticket)
@@ -183,10 +185,29 @@ def _write_tickets(demo: Demo, master: Mapping[str, Any], tickets: list[Ticket])
             for ticket in own:
                 approvals.records.now = at(ticket.entered, 12)
                 created = approvals.create("labor", "day_labor_ticket", ticket.body)
-                if ticket.route is not None:
-                    approvals.submit("labor", "day_labor_ticket", created["id"])
-                ids[str(created["id"])] = ticket
+                ids[str(created["id"])], written[str(created["id"])] = ticket, created
+    if not any(created["data"].get("unit_price") for created in written.values()):
+        _price_by_hand(demo, ids, written)
+    for leader, own in by_leader.items():
+        mine = {id(ticket) for ticket in own}
+        with demo.acting(leader) as approvals:
+            for record_id, ticket in ids.items():
+                if id(ticket) in mine and ticket.route is not None:
+                    approvals.records.now = at(ticket.entered, 12)
+                    approvals.submit("labor", "day_labor_ticket", record_id)
     return ids
+
+
+def _price_by_hand(demo: Demo, ids: Mapping[str, Ticket], written: Mapping[str, Mapping[str, Any]]) -> None:
+    """A labor module that does not apply the agreed rate yet: the project cost engineer types each draft's
+    price from the rate agreed for its crew (or its labor company), as the clerks did before."""
+    with demo.acting("alice") as approvals:
+        for record_id, ticket in ids.items():
+            agreed = RATES[ticket.crew]
+            price = agreed[1] if agreed is not None else COMPANY_RATE[3]
+            approvals.records.now = at(ticket.entered, 12)
+            approvals.records.update("labor", "day_labor_ticket", record_id, {"unit_price": price},
+                                     version=written[record_id]["version"])
 
 
 # crew -> how its summary of the previous month stands: approved by everyone unless said otherwise
