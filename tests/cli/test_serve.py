@@ -73,7 +73,7 @@ def test_demo_tenant_works_over_http(server: str) -> None:
     _, claims = call("GET", server + "/records/expense/claim?sort=code", token=admin["token"])
     assert claims["total"] == 3
     assert claims["items"][0]["data"]["total"] == "2247.00"  # 2 × 553.50 + 3 × 380
-    _, projects = call("GET", server + "/records/base/project?q=contract_amount%20%3E%2050000000", token=alice)
+    _, projects = call("GET", server + "/records/base/project?q=contract_amount%20%3E%2080000000", token=alice)
     assert [p["data"]["project_code"] for p in projects["items"]] == ["XM-2024-001"]
     status, created = call("POST", server + "/records/expense/claim", {"data": {
         "code": "BX-TEST-1", "project": projects["items"][0]["id"], "date": "2024-06-01",

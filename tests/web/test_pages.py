@@ -570,7 +570,9 @@ def test_bulk_approve_and_delegate_from_the_inbox(app: Flask, engine: Formwork, 
         alice.post(f"/m/expense/claim/{record_id}/submit")
     pm = demo_visitor(app, "pm")
     inbox = pm.text("/tasks")
-    ids = dict(re.findall(r'name="task" value="([^"]+)" form="bulk-\d+">.*?<a href="/m/expense/claim/([^"]+)"',
+    # each task's checkbox with the link of its own row (the demo's inbox holds other records' tasks too)
+    ids = dict(re.findall(r'name="task" value="([^"]+)" form="bulk-\d+">(?:(?!name="task").)*?'
+                          r'<a href="/m/expense/claim/([^"]+)"',
                           inbox, flags=re.S))
     by_record = {record: task for task, record in ids.items()}
     response = pm.post("/tasks/bulk", [("task", by_record[claims[0]]), ("task", by_record[claims[1]]),

@@ -1,0 +1,100 @@
+"""The demo tenant `make run` opens: a living month of a contractor, checked over the REST API as its administrator."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from engine.runtime import Formwork
+from tests.conftest import Api
+
+
+def sign_in(client: FlaskClient, username: str = "admin") -> Api:
+    response = client.post("/api/v1/auth/token", json={"tenant": DEMO_TENANT, "username": username,
+                                                       "password": DEMO_PASSWORD})
+    assert response.status_code == 201, response.get_json()
+    return Api(client, response.get_json()["token"])
+
+
+@pytest.fixture
+def admin(engine: Formwork, client: FlaskClient) -> Api:
+    create_demo(engine)
+    return sign_in(client)
+
+
+def every(api: Api, module: str, entity: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while True:
+        response = api.get(f"/records/{module}/{entity}", query_string={"limit": 500, "offset": len(found)})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        found += body["items"]
+        if len(found) >= body["total"] or not body["items"]:
+            return found
+
+
+def statuses(api: Api, module: str, entity: str) -> Counter[str]:
+    return Counter(item["status"] for item in every(api, module, entity))
+
+
+def test_the_demo_is_a_month_of_three_projects_with_hundreds_of_tickets(admin: Api) -> None:
+    assert len(every(admin, "base", "project")) >= 3
+    tickets = every(admin, "labor", "day_labor_ticket")
+    assert len(tickets) >= 300
+    periods = Counter(t["data"]["period"] for t in tickets)
+    this_month, last_month = f"{date.today():%Y-%m}", sorted(periods)[0]
+    assert set(periods) == {last_month, this_month}
+    assert len({t["data"]["crew"] for t in tickets}) >= 9 and len({t["data"]["work_date"] for t in tickets}) >= 20
+    assert all(t["data"].get("workers") and len(t["data"]["workers"]) == t["data"]["headcount"] for t in tickets)
+    # the crew leaders wrote them (without a price: the agreed rate applies), the site engineer signed them
+    assert {t["created_by"] for t in tickets} == {f"crew{n}" for n in range(1, 10)}
+    assert Counter(t["status"] for t in tickets)["signed"] + Counter(t["status"] for t in tickets)["summarized"] > 250
+    rates = every(admin, "labor", "day_labor_rate")
+    crews = {c["id"]: c["data"] for c in every(admin, "base", "crew")}
+    agreed = {(r["data"].get("crew"), r["data"].get("labor_company"), r["data"]["trade"])
+              for r in rates if r["status"] == "approved"}
+    for ticket in tickets:   # every ticket has a rate in force: its crew's, or its labor company's
+        data = ticket["data"]
+        crew = crews[data["crew"]]
+        assert ((data["crew"], None, data["trade"]) in agreed
+                or (None, crew["labor_company"], data["trade"]) in agreed), data["ticket_no"]
+
+
+def test_the_demo_has_summaries_cost_funds_and_progress(admin: Api) -> None:
+    summaries = every(admin, "labor", "day_labor_summary")
+    assert len(summaries) >= 9 and statuses(admin, "labor", "day_labor_summary")["approved"] >= 5
+    assert every(admin, "cost", "cost_budget") and every(admin, "cost", "change_order")
+    assert every(admin, "cost", "actual_cost_entry")
+    for entity in ("fund_account", "fund_plan", "fund_plan_line", "receipt", "payment_request", "payment",
+                   "cash_ledger", "contract_ledger", "owner_measurement"):
+        assert every(admin, "funds", entity), entity
+    ledger = every(admin, "funds", "cash_ledger")
+    assert {row["data"]["source_type"] for row in ledger} >= {"receipt", "payment", "bank_charge"}
+    assert statuses(admin, "funds", "payment")["approved"] >= 3
+    assert every(admin, "schedule", "wbs_task") and statuses(admin, "schedule", "progress_report")["approved"] >= 4
+    assert every(admin, "base", "alert")   # raised by the cost and schedule rules
+
+
+def test_the_demo_has_approvals_in_every_state(admin: Api, client: FlaskClient) -> None:
+    states: Counter[str] = Counter()
+    for module, entity in (("labor", "day_labor_rate"), ("labor", "day_labor_ticket"), ("labor", "day_labor_summary"),
+                           ("cost", "cost_budget"), ("cost", "change_order"), ("funds", "fund_plan"),
+                           ("funds", "payment_request"), ("funds", "payment"), ("schedule", "progress_report")):
+        states += statuses(admin, module, entity)
+    assert {"draft", "in_review", "returned", "approved", "rejected"} <= set(states)
+    # what is in review waits in the inbox of the user its process names
+    site = sign_in(client, "site")
+    waiting = {task["record_id"] for task in site.get("/tasks").get_json()["items"]}
+    assert {t["id"] for t in every(admin, "labor", "day_labor_ticket") if t["status"] == "in_review"} <= waiting
+
+
+def test_the_demo_loads_twice_without_duplicates(engine: Formwork, admin: Api) -> None:
+    before = {entity: len(every(admin, module, entity)) for module, entity in (
+        ("labor", "day_labor_ticket"), ("funds", "payment"), ("base", "project"))}
+    assert "already exists" in create_demo(engine)
+    assert before == {entity: len(every(admin, module, entity)) for module, entity in (
+        ("labor", "day_labor_ticket"), ("funds", "payment"), ("base", "project"))}
