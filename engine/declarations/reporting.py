@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.core.suggestions import suggest
+from engine.declarations.flow.report_running import compile_rows, compile_running
 from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
 from engine.declarations.module_scope import ModuleScope, Path, label_of
 from engine.formula import ANY, Environment, FieldInfo, Formula, ftype_for
@@ -52,7 +53,9 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     known = [*group_by, *measures]
     unresolved: list[str] = []
     joins = compile_joins(compiler, path, what, raw.get("join"), entities, dict(group_by), known, unresolved)
+    running = compile_running(compiler, path, what, raw.get("running"), known, unresolved)
     derived = compile_derived(compiler, path, what, raw.get("derived"), known, unresolved)
+    rows = compile_rows(compiler, path, what, raw.get("rows"), [c for c, _ in group_by], joins)
     columns = [c for c, _ in known] + unresolved
     for column, label in (raw.get("labels") or {}).items():
         if column not in columns:
@@ -75,7 +78,8 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     return ReportSpec(name=name, title=label_of(raw.get("title"), name), entity=entity, where=where,
                       group_by=tuple(group_by), measures=tuple(measures), labels=labels,
                       chart=_chart(compiler, path, raw.get("chart"), columns), order_by=tuple(order_by),
-                      limit=limit if isinstance(limit, int) else None, joins=joins, derived=derived)
+                      limit=limit if isinstance(limit, int) else None, joins=joins, derived=derived,
+                      running=running, rows=rows)
 
 
 def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],
