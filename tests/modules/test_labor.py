@@ -673,13 +673,15 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
         (b, "2024-05"): ["杂工班", "2024-05", 1, 6, "1560.00", "260.00"],
         (crew_a, "2024-06"): ["木工一班", "2024-06", 1, 2, "831.00", "415.50"]}
     by_project = cost.get("/reports/labor/day_labor_by_project_month").get_json()
-    assert by_project["rows"] == [[project, "Project XM-0001", "2024-05", 3, 13, "4500.00", "346.15"],
-                                  [project, "Project XM-0001", "2024-06", 1, 2, "831.00", "415.50"]]
+    # no labour actual cost posted yet: the share of it is empty
+    assert by_project["rows"] == [[project, "Project XM-0001", "2024-05", 3, 13, "4500.00", "346.15", None, None],
+                                  [project, "Project XM-0001", "2024-06", 1, 2, "831.00", "415.50", None, None]]
     kpis = cost.get("/reports/labor/day_labor_kpis").get_json()
     assert kpis["columns"][2:] == ["tickets", "amount", "rework_amount", "rework_share", "billable_amount",
-                                   "late_entries", "late_entry_rate"]
-    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100]
+                                   "late_entries", "late_entry_rate", "last_month_amount", "mom_growth"]
+    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100, None, None]
     assert kpis["rows"][1][6] == "831.00"  # chargeable to the owner in June
+    assert kpis["rows"][1][-2:] == ["4500.00", "-81.53"]  # 831 / 4500 - 1, month over month
     by_reason = cost.get("/reports/labor/day_labor_by_reason", query_string={"q": "period == '2024-05'"}).get_json()
     assert [(r[2], r[5]) for r in by_reason["rows"]] == [("cleanup", "1560.00"), ("extra_work", "1260.00"),
                                                          ("rework", "1680.00")]
