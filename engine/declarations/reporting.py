@@ -37,13 +37,15 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
                              expect=ftype_for("boolean"))
     group_by = []
     labels: dict[str, Label] = {}
-    for index, text in enumerate(raw.get("group_by") or ()):
-        compiled = compiler.formula((*path, "group_by", index), text, env, what=f"group_by of report {name!r}")
+    for index, item in enumerate(raw.get("group_by") or ()):
+        at: Path = (*path, "group_by", index)
+        named = isinstance(item, dict) and len(item) == 1   # {period: "year_month(work_date)"}: a named grouping
+        column, text = next(iter(item.items())) if named else (column_name(str(item)), item)
+        compiled = compiler.formula((*at, column) if named else at, text, env, what=f"group_by of report {name!r}")
         if compiled is not None:
-            column = column_name(str(text))
-            group_by.append((column, compiled))
+            group_by.append((str(column), compiled))
             if (label := field_label(compiler, spec, str(text), entities)) is not None:
-                labels[column] = label
+                labels[str(column)] = label
     measures = []
     for measure, text in (raw.get("measures") or {}).items():
         compiled = compiler.formula((*path, "measures", measure), text, env,

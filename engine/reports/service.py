@@ -171,13 +171,13 @@ def _statement(records: Records, module: str, entity: EntitySpec, where: Formula
 
 
 def _filter_after(entity: EntitySpec, group_by: Columns, q: str | None) -> Formula | None:
-    """A user's `q` over the groupings that are plain fields of the entity (the page's parameters), to filter a
+    """A user's `q` over the groupings that are fields of the entity or named ones (the page's parameters), to filter a
     report's rows after its running columns are computed; None when it names anything else (it then filters
     the records, as without running columns). The groupings are fields the report may already read."""
     if not q or not q.strip():
         return None
-    plain = {column: FieldInfo(type=f.type) for column, f in group_by
-             if column in entity.fields and f.text.strip() == column}
+    plain = {column: FieldInfo(type=f.type) for column, f in group_by  # the field itself, or a named grouping
+             if f.text.strip() == column or column not in entity.fields}
     try:
         return compile_formula(q, Environment(fields=plain), expect=BOOL)
     except FormulaError:

@@ -124,6 +124,30 @@ def test_the_report_joins_actual_cost_to_the_tasks_by_project(world: dict[str, A
     assert info["spi"]["type"] == "number" and info["project"]["target"] == "base.project"
 
 
+def test_the_s_curve_gives_cumulative_pv_ev_and_ac_per_month(world: dict[str, Any]) -> None:
+    """PV in the month of the planned finish, EV in the month of the actual finish (work under way: this month),
+    AC in the month it occurred; cumulated per project in month order, the SPI and CPI of each month to date."""
+    result = report(world["users"]["gm"], "earned_value", "s_curve_by_project_month")
+    now = date.today().strftime("%Y-%m")
+    names = ["pv", "ev", "ac", "pv_to_date", "ev_to_date", "ac_to_date", "spi", "cpi"]
+    rows = sorted((world["codes"][row[0]], row[1], *(row[result["columns"].index(n)] for n in names))
+                  for row in result["rows"])
+    assert rows == [
+        # 1.1 and 1.2 planned in June, 1.1 finished in June; 187,123.45 spent in June
+        ("XM-0001", "2024-06", "320000.00", "120000.00", "187123.45", "320000.00", "120000.00", "187123.45",
+         "0.38", "0.64"),
+        ("XM-0001", "2024-07", "53000.00", None, None, "373000.00", "120000.00", "187123.45", "0.32", "0.64"),
+        # 1.2 is 40 % done: 80,000 earned so far, counted in this month
+        ("XM-0001", now, None, "80000.00", None, "373000.00", "200000.00", "187123.45", "0.54", "1.07"),
+        ("XM-0002", "2024-06", "90000.00", "10000.00", "41000.00", "90000.00", "10000.00", "41000.00", "0.11",
+         "0.24"),
+        ("XM-0002", now, None, "24000.00", None, "90000.00", "34000.00", "41000.00", "0.38", "0.83"),
+        # actual cost but no budgeted task: a row of its own with `rows: any`
+        ("XM-0003", "2024-06", None, None, "5000.00", None, "0.00", "5000.00", None, 0),
+    ]
+    assert result["columns"][:2] == ["project", "period"]
+
+
 def test_kpis_aggregate_the_reports_rows(engine: Formwork, tenant: str, world: dict[str, Any]) -> None:
     expected = expected_rows()
     ev = sum((row["ev"] or Decimal(0) for row in expected.values()), Decimal(0))

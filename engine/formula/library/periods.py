@@ -1,4 +1,9 @@
-"""`age_bucket(days, [30, 90, 180])`: the ageing band of a number of days, in Python and in SQL.
+"""Functions for reports over time, in Python and in SQL: `year_month(date)` and `age_bucket(days, bounds)`.
+
+`year_month(d)` is the month of a date as text, `2024-05` (the modules' `period`): a report groups a date
+by month with it, and matches the `period` fields of other entities.
+
+`age_bucket(days, [30, 90, 180])` is the ageing band of a number of days.
 
 The bounds are ascending whole numbers written in the formula; the bands are `0–30天`, `31–90天`,
 `91–180天` and `>180天` (a value is in the first band whose bound it does not exceed), a negative value
@@ -11,12 +16,18 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from datetime import date
+
 from sqlalchemy import case, literal, null
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
 
 from engine.errors import FormulaRuntimeError
 from engine.formula.functions import ArgumentError, register_function
-from engine.formula.types import NUMBER, TEXT, FType, Kind
+from engine.formula.types import DATE, NUMBER, TEXT, FType, Kind
 from engine.formula.values import ValueFailure
 
 NOT_DUE = "未到期"
@@ -73,5 +84,30 @@ def _sql_age_bucket(args: Sequence[Any], types: Sequence[FType]) -> ColumnElemen
     return case(*whens, else_=literal(last_label(written)))
 
 
+class YearMonth(FunctionElement[Any]):
+    """The month of a date as `YYYY-MM` text."""
+
+    type = String()
+    name = "year_month"
+    inherit_cache = True
+
+
+@compiles(YearMonth)
+def _year_month(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = [compiler.process(clause, **kw) for clause in element.clauses]
+    return f"to_char({day}, 'YYYY-MM')"
+
+
+@compiles(YearMonth, "sqlite")
+def _year_month_sqlite(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = [compiler.process(clause, **kw) for clause in element.clauses]
+    return f"strftime('%Y-%m', {day})"
+
+
+def _year_month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+register_function("year_month", [DATE], TEXT, _year_month_of, sql=lambda args, types: YearMonth(args[0]))
 register_function("age_bucket", [NUMBER, NUMBER], TEXT, _age_bucket, infer=_age_bucket_type, sql=_sql_age_bucket,
                   propagates_null=True)
