@@ -57,7 +57,7 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     joins = compile_joins(compiler, path, what, raw.get("join"), entities, dict(group_by), known, unresolved)
     running = compile_running(compiler, path, what, raw.get("running"), known, unresolved)
     derived = compile_derived(compiler, path, what, raw.get("derived"), known, unresolved)
-    rows = compile_rows(compiler, path, what, raw.get("rows"), [c for c, _ in group_by], joins)
+    rows = compile_rows(compiler, path, what, raw.get("rows"), [c for c, _ in group_by], raw.get("join"))
     columns = [c for c, _ in known] + unresolved
     for column, label in (raw.get("labels") or {}).items():
         if column not in columns:

@@ -95,3 +95,7 @@ def test_receivables_by_age_bucket(world: dict[str, Any]) -> None:
     overdue = items(cost, "funds", "owner_measurement",
                     "age_bucket(days_between(due_date, today()), [30, 90, 180]) == '91–180天'")
     assert sorted(m["data"]["doc_no"] for m in overdue) == ["JL-002", "JL-003"]
+    unwritten = cost.get("/records/funds/owner_measurement", query_string={
+        "q": "age_bucket(days_between(due_date, today()), [receivable]) == '0–30天'"})
+    assert unwritten.status_code == 400, unwritten.get_json()
+    assert unwritten.get_json()["error"]["message_code"] == "age_bucket_bounds"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.core.suggestions import suggest
-from engine.declarations.model import Join, Window
+from engine.declarations.model import Window
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Formula, Kind
 
@@ -88,19 +88,18 @@ def _names(compiler: ModuleScope, at: Path, label: str, raw: Any, columns: dict[
     return kept
 
 
-def compile_rows(compiler: ModuleScope, path: Path, what: str, raw: Any, groups: list[str],
-                 joins: tuple[Join, ...]) -> str:
+def compile_rows(compiler: ModuleScope, path: Path, what: str, raw: Any, groups: list[str], joins: Any) -> str:
     """`rows: own` (default): a row per group of the report's entity; `rows: any`: a row per group any of its
-    entities has (its own or a join's), so every join must match every grouping."""
+    entities has (its own or a join's), so every join (`joins`: as declared) must match every grouping."""
     if raw is None:
         return "own"
     if raw not in ROWS:
         compiler.problem((*path, "rows"), f"{what}: rows must be one of {', '.join(ROWS)}, not {raw!r}")
         return "own"
-    if raw == "any":
-        for index, join in enumerate(joins):
-            missing = [g for g in groups if g not in dict(join.match)]
-            if missing:
-                compiler.problem((*path, "join", index), f"join {index + 1} of {what} must match every grouping "
-                                 f"with 'rows: any' (its groups become rows): add {', '.join(missing)} to 'match'")
+    for index, join in enumerate(joins if raw == "any" and isinstance(joins, list) else ()):
+        matched = join.get("match") if isinstance(join, dict) else None
+        missing = [g for g in groups if g not in (matched if isinstance(matched, dict) else {})]
+        if missing:
+            compiler.problem((*path, "join", index), f"join {index + 1} of {what} must match every grouping "
+                             f"with 'rows: any' (its groups become rows): add {', '.join(missing)} to 'match'")
     return str(raw)
