@@ -17,8 +17,8 @@ from engine.formula.context import Context, RefLoader
 from engine.formula.environment import Environment
 from engine.formula.evaluator import Evaluator, compile_evaluator
 from engine.formula.ir import Expr
-from engine.formula.library import periods as _periods  # noqa: F401 - registers age_bucket(), year_month()
 from engine.formula.library import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
+from engine.formula.library import periods as _periods  # noqa: F401 - registers age_bucket(), year_month()
 from engine.formula.parser import error_at, parse
 from engine.formula.sql.target import SqlTarget
 from engine.formula.sql.translate import compile_sql

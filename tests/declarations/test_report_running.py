@@ -1,4 +1,4 @@
-"""A report's running columns, `rows:` and named groupings in declarations: compiled, mistakes named at file:line:col."""
+"""Running columns, `rows:` and named groupings of reports in declarations: compiled, mistakes named at their place."""
 from __future__ import annotations
 
 from pathlib import Path

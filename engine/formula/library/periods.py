@@ -13,10 +13,9 @@ band order as texts as long as the bounds have at most one more digit each than 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
-
-from datetime import date
 
 from sqlalchemy import case, literal, null
 from sqlalchemy.ext.compiler import compiles
