@@ -99,3 +99,27 @@ def test_receivables_by_age_bucket(world: dict[str, Any]) -> None:
         "q": "age_bucket(days_between(due_date, today()), [receivable]) == '0–30天'"})
     assert unwritten.status_code == 400, unwritten.get_json()
     assert unwritten.get_json()["error"]["message_code"] == "age_bucket_bounds"
+
+
+def test_project_margin_joins_output_and_cost_per_month_and_to_date(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    for number, (period, confirmed) in enumerate((("2024-05", "100000"), ("2024-07", "50000")), start=1):
+        measurement = post(cost, "funds", "owner_measurement", {
+            "doc_no": f"JL-10{number}", "contract": world["income"]["id"], "period": period,
+            "reported_output": confirmed, "confirmed_output": confirmed})
+        submit(cost, "funds", "owner_measurement", measurement["id"])
+        route(world, measurement["id"], "pm", "costdept")
+    for number, (day, amount) in enumerate((("2024-05-10", "60000"), ("2024-06-12", "10000")), start=1):
+        post(cost, "cost", "actual_cost_entry", {"project": world["project"]["id"], "occurred_date": day,
+                                                 "cost_account": world["accounts"]["0201"]["id"], "amount": amount,
+                                                 "source_no": f"LY-{number}"})
+    result = report(world["users"]["gm"], "project_margin", "margin_by_project_month")
+    names = ["output", "cost", "margin", "margin_rate", "output_to_date", "cost_to_date", "margin_to_date",
+             "margin_rate_to_date"]
+    rows = [(row[1], *(row[result["columns"].index(n)] for n in names)) for row in result["rows"]]
+    assert rows == [
+        ("2024-05", "100000.00", "60000.00", "40000.00", 40, "100000.00", "60000.00", "40000.00", 40),
+        # cost but no confirmed output: a row all the same (rows: any), the output to date carried
+        ("2024-06", None, "10000.00", "-10000.00", None, "100000.00", "70000.00", "30000.00", 30),
+        ("2024-07", "50000.00", None, "50000.00", 100, "150000.00", "70000.00", "80000.00", "53.33"),
+    ]
