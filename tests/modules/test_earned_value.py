@@ -160,6 +160,12 @@ def test_the_s_curve_page_draws_a_line_chart(client: FlaskClient, tenant: str, w
     html = sign_in(client, tenant, "gm", language="zh").text("/reports/earned_value/s_curve_by_project_month")
     assert "S曲线(按项目×月)" in html and "累计计划价值(PV)" in html and 'class="chart-data"' in html
     assert "2024-07" in html and "373,000.00" in html
+    july = sign_in(client, tenant, "gm", language="zh").text(
+        "/reports/earned_value/s_curve_by_project_month?period=2024-07")
+    table = july.split("<tbody>")[1].split("</tbody>")[0]
+    # the month picker chooses rows after the running sums: July's cumulative PV carries June's
+    assert "2024-07" in table and "2024-06" not in table and "373,000.00" in table
+    assert 'type="month"' in july
 
 
 def test_kpis_aggregate_the_reports_rows(engine: Formwork, tenant: str, world: dict[str, Any]) -> None:
