@@ -695,6 +695,19 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
         [project, b, "杂工班", "2024-05", 1, 6, "1560.00", "260.00"]]  # a crew leader's row filter applies
 
 
+def test_the_day_labor_share_of_the_labour_accounts_actual_cost(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    sign(world, create_ticket(cost, ticket_body(world, 1, work_date="2024-05-06", headcount=2, unit_price="420")))
+    for number, (account, day, amount) in enumerate(((world["day_labor_account"], "2024-05-20", "1500.00"),
+                                                     (world["day_labor_account"], "2024-05-31", "600.00"),
+                                                     (world["day_labor_account"], "2024-06-01", "999.00")), 1):
+        response = cost.post("/records/cost/actual_cost_entry", {
+            "project": world["project"]["id"], "cost_account": account["id"], "occurred_date": day,
+            "amount": amount, "source_no": f"RG-{number}"})
+        assert response.status_code == 201, response.get_json()
+    rows = cost.get("/reports/labor/day_labor_by_project_month").get_json()
+    # the labour accounts' actual cost of the same project and month: 1,500 + 600; 840 of it is day labour
+    assert [r[2:] for r in rows["rows"]] == [["2024-05", 1, 2, "840.00", "420.00", "2100.00", 40]]
 def test_the_summary_report_sums_approved_summaries(world: dict[str, Any]) -> None:
     users = world["users"]
     body = summary_body(world, may_tickets(world), deductions=[{"deduction_type": "advance", "amount": "771"}])
