@@ -708,6 +708,35 @@ def test_the_day_labor_share_of_the_labour_accounts_actual_cost(world: dict[str,
     rows = cost.get("/reports/labor/day_labor_by_project_month").get_json()
     # the labour accounts' actual cost of the same project and month: 1,500 + 600; 840 of it is day labour
     assert [r[2:] for r in rows["rows"]] == [["2024-05", 1, 2, "840.00", "420.00", "2100.00", 40]]
+def test_day_labor_per_output_across_labor_and_funds(world: dict[str, Any]) -> None:
+    """modules/labor_output: the signed tickets' amount over the approved measurements' confirmed output."""
+    users, create = world["users"], api_creator(world["users"]["ann"])
+    income = create("contract", {
+        "contract_code": "HT-IN-001", "contract_name": "总包合同", "project": world["project"]["id"],
+        "direction": "income", "contract_category": "main", "party": world["project"]["data"]["owner_party"],
+        "sign_date": "2024-01-10", "pricing_mode": "unit_price", "amount_incl_tax": "10000000.00", "tax_rate": "0.09",
+        "progress_pay_rate": "80", "retention_rate": "3"})
+    for number, (period, confirmed) in enumerate((("2024-05", "42000"), ("2024-06", "8000")), start=1):
+        response = users["cost"].post("/records/funds/owner_measurement", {
+            "doc_no": f"JL-00{number}", "contract": income["id"], "period": period, "reported_output": confirmed,
+            "confirmed_output": confirmed})
+        assert response.status_code == 201, response.get_json()
+        measurement = response.get_json()
+        assert users["cost"].post(f"/records/funds/owner_measurement/{measurement['id']}/submit").status_code == 200
+        decide(users["pm"], measurement["id"])
+        assert decide(users["costdept"], measurement["id"])["status"] == "approved"
+    for number, (day, headcount) in enumerate((("2024-05-06", 2), ("2024-05-18", 3)), start=1):
+        ticket = create_ticket(users["cost"], ticket_body(world, number, work_date=day, headcount=headcount,
+                                                          unit_price="420"))
+        sign(world, ticket)
+    result = users["cost"].get("/reports/labor_output/day_labor_per_output").get_json()
+    names = ["amount", "output", "amount_to_date", "output_to_date", "per_output", "per_output_to_date"]
+    assert [(r[1], *(r[result["columns"].index(n)] for n in names)) for r in result["rows"]] == [
+        ("2024-05", "2100.00", "42000.00", "2100.00", "42000.00", 5, 5),
+        ("2024-06", None, "8000.00", "2100.00", "50000.00", 0, "4.2"),     # output but no tickets: rows: any
+    ]
+
+
 def test_the_summary_report_sums_approved_summaries(world: dict[str, Any]) -> None:
     users = world["users"]
     body = summary_body(world, may_tickets(world), deductions=[{"deduction_type": "advance", "amount": "771"}])
