@@ -203,6 +203,8 @@ MESSAGES: dict[str, str] = {
     "sort_not_a_field": "cannot sort by {name!r}: not a field{hint}",
     "sort_on_list": "cannot sort by {name!r}: it holds a list",
     "formula_evaluation_failed": "{error} in formula {text!r}",
+    "age_bucket_bounds": "age_bucket() needs ascending whole numbers written in the formula as its bounds, "
+                         "e.g. [30, 90, 180]",
     "formula_at": "{reason} at {position}",
     "formula_unknown_field": "unknown field {field!r}",
     # Imports

@@ -385,6 +385,19 @@ class Join:
 
 
 @dataclass(frozen=True)
+class Window:
+    """A running column: an SQL window over the report's grouped rows (`closing: {sum: net, order: [period]}`)."""
+
+    name: str
+    function: str                                  # sum | avg | min | max | previous | next
+    column: str                                    # the column of the report it reads
+    source: Formula                                # that column's formula (the window's type is its type)
+    partition: tuple[str, ...] = ()                # columns: the window restarts where they change
+    order: tuple[tuple[str, bool], ...] = ()       # (column, descending); none: the whole partition
+    offset: int = 1                                # previous / next: how many rows back or ahead
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     name: str
     title: Label
@@ -398,12 +411,15 @@ class ReportSpec:
     limit: int | None = None
     joins: tuple[Join, ...] = ()
     derived: tuple[tuple[str, Formula], ...] = ()                # formulas over the columns before them
+    running: tuple[Window, ...] = ()                             # windows over the grouped rows
+    rows: str = "own"                                            # own: its entity's groups; any: any entity's
 
     @property
     def columns(self) -> tuple[tuple[str, Formula], ...]:
-        """Every column in order: groupings, measures, the joins' measures, derived columns."""
+        """Every column in order: groupings, measures, the joins' measures, running columns, derived columns."""
         joined = tuple(m for join in self.joins for m in join.measures)
-        return (*self.group_by, *self.measures, *joined, *self.derived)
+        running = tuple((w.name, w.source) for w in self.running)
+        return (*self.group_by, *self.measures, *joined, *running, *self.derived)
 
     @property
     def aggregates(self) -> tuple[tuple[str, Formula], ...]:

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.core.suggestions import suggest
+from engine.declarations.flow.report_running import compile_rows, compile_running
 from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
 from engine.declarations.module_scope import ModuleScope, Path, label_of
 from engine.formula import ANY, Environment, FieldInfo, Formula, ftype_for
@@ -36,13 +37,15 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
                              expect=ftype_for("boolean"))
     group_by = []
     labels: dict[str, Label] = {}
-    for index, text in enumerate(raw.get("group_by") or ()):
-        compiled = compiler.formula((*path, "group_by", index), text, env, what=f"group_by of report {name!r}")
+    for index, item in enumerate(raw.get("group_by") or ()):
+        at: Path = (*path, "group_by", index)
+        named = isinstance(item, dict) and len(item) == 1   # {period: "year_month(work_date)"}: a named grouping
+        column, text = next(iter(item.items())) if named else (column_name(str(item)), item)
+        compiled = compiler.formula((*at, column) if named else at, text, env, what=f"group_by of report {name!r}")
         if compiled is not None:
-            column = column_name(str(text))
-            group_by.append((column, compiled))
+            group_by.append((str(column), compiled))
             if (label := field_label(compiler, spec, str(text), entities)) is not None:
-                labels[column] = label
+                labels[str(column)] = label
     measures = []
     for measure, text in (raw.get("measures") or {}).items():
         compiled = compiler.formula((*path, "measures", measure), text, env,
@@ -52,7 +55,9 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     known = [*group_by, *measures]
     unresolved: list[str] = []
     joins = compile_joins(compiler, path, what, raw.get("join"), entities, dict(group_by), known, unresolved)
+    running = compile_running(compiler, path, what, raw.get("running"), known, unresolved)
     derived = compile_derived(compiler, path, what, raw.get("derived"), known, unresolved)
+    rows = compile_rows(compiler, path, what, raw.get("rows"), [c for c, _ in group_by], raw.get("join"))
     columns = [c for c, _ in known] + unresolved
     for column, label in (raw.get("labels") or {}).items():
         if column not in columns:
@@ -75,7 +80,8 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     return ReportSpec(name=name, title=label_of(raw.get("title"), name), entity=entity, where=where,
                       group_by=tuple(group_by), measures=tuple(measures), labels=labels,
                       chart=_chart(compiler, path, raw.get("chart"), columns), order_by=tuple(order_by),
-                      limit=limit if isinstance(limit, int) else None, joins=joins, derived=derived)
+                      limit=limit if isinstance(limit, int) else None, joins=joins, derived=derived,
+                      running=running, rows=rows)
 
 
 def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],

@@ -20,6 +20,7 @@ from engine.formula.ir import Expr
 from engine.formula.library import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
 from engine.formula.library import calendar_functions as _calendars  # noqa: F401 - registers the working-day functions
 from engine.formula.library import more_functions as _more  # noqa: F401 - registers more built-in functions
+from engine.formula.library import periods as _periods  # noqa: F401 - registers age_bucket(), year_month()
 from engine.formula.parser import error_at, parse
 from engine.formula.sql.target import SqlTarget
 from engine.formula.sql.translate import compile_sql

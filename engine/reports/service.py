@@ -6,14 +6,15 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, true
+from sqlalchemy import ColumnElement, Select, select
 
 from engine.core.suggestions import suggest
-from engine.declarations.model import Action, EntitySpec, Join, Kpi, ReportSpec
-from engine.errors import NotFound, PermissionDenied, PluginNotEnabled
+from engine.declarations.model import Action, EntitySpec, Join, Kpi, ReportSpec, Window
+from engine.errors import FormulaError, NotFound, PermissionDenied, PluginNotEnabled
 from engine.fields.values import sql_number, to_json
-from engine.formula import Formula, FType, Kind
+from engine.formula import BOOL, Environment, FieldInfo, Formula, FType, Kind, compile_formula
 from engine.records.service import Records
+from engine.reports.windows import every_group, matching, window_column
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery, ResultColumns
 
@@ -99,7 +100,8 @@ def run_report(records: Records, module: str, name: str, *, q: str | None = None
     """Run a declared report for the actor: their row filters apply, hidden fields may not be used."""
     report, entity = report_of(records, module, name)
     statement = _statement(records, module, entity, report.where, q, report.group_by, report.measures,
-                           report.joins, report.derived, order_by=report.order_by, limit=report.limit)
+                           report.joins, report.derived, running=report.running, every=report.rows == "any",
+                           order_by=report.order_by, limit=report.limit)
     columns = _columns(report, entity, records.language)
     kinds = [f.type for _, f in report.columns]
     rows = [[_value(value, kind) for value, kind in zip(row, kinds, strict=True)]
@@ -113,21 +115,23 @@ Columns = tuple[tuple[str, Formula], ...]
 
 def _statement(records: Records, module: str, entity: EntitySpec, where: Formula | None, q: str | None,
                group_by: Columns, measures: Columns, joins: tuple[Join, ...] = (), derived: Columns = (), *,
+               running: tuple[Window, ...] = (), every: bool = False,
                order_by: tuple[tuple[str, bool], ...] = (), limit: int | None = None) -> Select[Any]:
     """One SQL statement: the entity's groups and measures; with joins, each joined entity grouped by its
-    match keys in a subquery and left-joined on them, then the derived columns over the result."""
-    query, statement = _query(records, module, entity, where, q)
+    match keys in a subquery and left-joined on them (`every`: onto the union of all their groups), then the
+    running columns (windows over those rows) and the derived columns over the result."""
+    later = _filter_after(entity, group_by, q) if running else None
+    query, statement = _query(records, module, entity, where, None if later is not None else q)
     groups = [query.sql(f).label(column) for column, f in group_by]
     aggregates = [query.sql(f).label(column) for column, f in measures]
     statement = statement.add_columns(*groups, *aggregates)
     if groups:
         statement = statement.group_by(*groups)
-    if not joins and not derived:
+    if not joins and not derived and not running:
         selected: dict[str, ColumnElement[Any]] = {c.name: c for c in [*groups, *aggregates]}
         return _ordered(statement, selected, [*groups], order_by, limit)
     main = statement.subquery("main")
-    selected = {column: main.c[column] for column, _ in (*group_by, *measures)}
-    source: Any = main
+    sides = []
     for index, join in enumerate(joins):
         joined = _entity(records, module, join.entity, "report")
         join_query, join_statement = _query(records, module, joined, join.where, None)
@@ -136,17 +140,48 @@ def _statement(records: Records, module: str, entity: EntitySpec, where: Formula
                                                              for column, f in join.measures))
         if keys:
             join_statement = join_statement.group_by(*keys)
-        side = join_statement.subquery(f"joined_{index}")
+        sides.append((join_statement.subquery(f"joined_{index}"), [column for column, _ in join.measures]))
+    names = [column for column, _ in group_by]
+    source: Any = main
+    rows: Any = main
+    if every and names:  # a row per group of any entity: the union of the groups, each entity left-joined
+        rows = every_group(main, names, sides)
+        source = rows.outerjoin(main, matching(rows, main, [(n, n) for n in names], nulls_match=True))
+    selected = {column: rows.c[column] for column in names}
+    selected.update({column: main.c[column] for column, _ in measures})
+    for (side, measured), join in zip(sides, joins, strict=True):
         # Plain equality (hash-joinable): a row whose grouping is empty gets no joined values.
-        condition = and_(true(), *(main.c[column] == side.c[f"{column}__key"] for column, _ in join.match))
-        source = source.outerjoin(side, condition)
-        selected.update({column: side.c[column] for column, _ in join.measures})
+        pairs = [(column, f"{column}__key") for column, _ in join.match]
+        source = source.outerjoin(side, matching(rows, side, pairs, nulls_match=every))
+        selected.update({column: side.c[column] for column in measured})
+    for window in running:  # over the user's grouped rows only: the subqueries hold the rows they may read
+        selected[window.name] = window_column(window, selected)
     target = ResultColumns(selected)
     for column, formula in derived:
         selected[column] = _over_columns(records, module, formula, target)
     labelled = {column: expression.label(column) for column, expression in selected.items()}
     outer = select(*labelled.values()).select_from(source)
-    return _ordered(outer, labelled, [main.c[column] for column, _ in group_by], order_by, limit)
+    if later is None:
+        return _ordered(outer, labelled, [rows.c[column] for column in names], order_by, limit)
+    # The page's parameters pick rows after the windows ran: a month's 期初 counts the months before it.
+    windowed = outer.subquery("windowed")
+    final = {column: windowed.c[column] for column in labelled}
+    chosen = select(*final.values()).where(_over_columns(records, module, later, ResultColumns(final)))
+    return _ordered(chosen, final, [windowed.c[column] for column in names], order_by, limit)
+
+
+def _filter_after(entity: EntitySpec, group_by: Columns, q: str | None) -> Formula | None:
+    """A user's `q` over the groupings that are fields of the entity or named ones (the page's parameters), to filter a
+    report's rows after its running columns are computed; None when it names anything else (it then filters
+    the records, as without running columns). The groupings are fields the report may already read."""
+    if not q or not q.strip():
+        return None
+    plain = {column: FieldInfo(type=f.type) for column, f in group_by  # the field itself, or a named grouping
+             if f.text.strip() == column or column not in entity.fields}
+    try:
+        return compile_formula(q, Environment(fields=plain), expect=BOOL)
+    except FormulaError:
+        return None
 
 
 def _ordered(statement: Select[Any], columns: Mapping[str, ColumnElement[Any]], groups: list[ColumnElement[Any]],
@@ -196,7 +231,8 @@ def _over_report(records: Records, module: str, kpi: Kpi) -> Any:
     assert kpi.from_report is not None
     report, entity = report_of(records, module, kpi.from_report)
     rows = _statement(records, module, entity, report.where, None, report.group_by, report.measures,
-                      report.joins, report.derived).subquery("report_rows")
+                      report.joins, report.derived, running=report.running,
+                      every=report.rows == "any").subquery("report_rows")
     target = ResultColumns({column: rows.c[column] for column, _ in report.columns})
     statement = select(_over_columns(records, module, kpi.value, target)).select_from(rows)
     if kpi.where is not None:

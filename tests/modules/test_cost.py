@@ -382,9 +382,24 @@ def test_income_side_orders_end_with_the_owner_confirmation(world: dict[str, Any
 
 # --- reports and parameters ---------------------------------------------------------------------------------
 
+def with_parents(world: dict[str, Any]) -> None:
+    """The first-level accounts 01 人工费 and 02 材料费 above the world's accounts (unless the seed planted them)."""
+    ann = world["users"]["ann"]
+    for code, name, element in (("01", "人工费", "labor"), ("02", "材料费", "material")):
+        if not items(ann, "base", "cost_account", f"account_code == '{code}'"):
+            post(ann, "base", "cost_account", {"account_code": code, "account_name": name, "cost_element": element})
+    for code in ("0102", "0201", "0202"):
+        account = get(ann, "base", "cost_account", world["accounts"][code]["id"])
+        if account["data"].get("parent") is None:
+            response = ann.patch(f"/records/base/cost_account/{account['id']}",
+                                 {"version": account["version"], "data": {"parent_code": code[:2]}})
+            assert response.status_code == 200, response.get_json()
+
+
 def test_the_dynamic_cost_report_per_account(world: dict[str, Any]) -> None:
+    with_parents(world)
     budget_with_lines(world, line_body(world, "0201", manual_amount="100000"),
-                      line_body(world, "0102", manual_amount="20000"))
+                      line_body(world, "0102", manual_amount="20000"), line_body(world, "0202", manual_amount="50000"))
     cost = world["users"]["cost"]
     post(cost, "cost", "actual_cost_entry", entry_body(world, "0201", "40000"))
     post(cost, "cost", "actual_cost_entry", entry_body(world, "0102", "25000"))
@@ -392,8 +407,15 @@ def test_the_dynamic_cost_report_per_account(world: dict[str, Any]) -> None:
     assert rows["0201"]["target_cost"] == "100000.00" and rows["0201"]["dynamic_cost"] == "100000.00"
     assert rows["0102"]["non_contract_cost"] == "25000.00" and rows["0102"]["variance"] == "5000.00"
     assert Decimal(str(rows["0102"]["variance_rate"])) == Decimal("25")
+    # the group's 预警灯 in the bands of the lines' alert_level: 25 % over budget is red, 0201 is green
+    assert (rows["0102"]["alert_level"], rows["0201"]["alert_level"]) == ("red", "green")
+    # the parent account's subtotal beside each of its lines (02 材料费: 0201 + 0202)
+    assert rows["0201"]["cost_account_parent"] == rows["0202"]["cost_account_parent"] != rows["0102"][
+        "cost_account_parent"]
+    assert rows["0201"]["parent_target_cost"] == rows["0202"]["parent_target_cost"] == "150000.00"
+    assert rows["0102"]["parent_dynamic_cost"] == rows["0102"]["dynamic_cost"] == "25000.00"
     total = as_dicts(report(cost, "cost", "dynamic_cost_by_project"))
-    assert total[0]["target_cost"] == "120000.00" and total[0]["dynamic_cost"] == "125000.00"
+    assert total[0]["target_cost"] == "170000.00" and total[0]["dynamic_cost"] == "175000.00"
 
 
 def test_the_change_order_thresholds_are_tenant_parameters(engine: Formwork, tenant: str,

@@ -80,8 +80,9 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
     projects = {"XM-0001": world["project"], "XM-0002": new_project(create, "XM-0002"),
                 "XM-0003": new_project(create, "XM-0003")}
     prod, cost = world["users"]["prod"], world["users"]["cost"]
+    plans = {}
     for code, tasks in TASKS.items():
-        plan = post(prod, "schedule", "schedule_plan", {
+        plan = plans[code] = post(prod, "schedule", "schedule_plan", {
             "plan_code": f"JH-{code}", "plan_name": f"总控计划 {code}", "project": projects[code]["id"],
             "plan_level": "master", "status_date": STATUS_DATE.isoformat()})
         for wbs, kind, start, finish, pct, bac in tasks:
@@ -100,7 +101,7 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
             post(cost, "cost", "actual_cost_entry", {
                 "project": projects[code]["id"], "cost_account": world["accounts"]["0201"]["id"],
                 "occurred_date": "2024-06-10", "amount": amount, "source_no": f"LY-{code}-{number}"})
-    return {**world, "projects": projects, "codes": {p["id"]: code for code, p in projects.items()}}
+    return {**world, "projects": projects, "codes": {p["id"]: code for code, p in projects.items()}, "plans": plans}
 
 
 def by_code(world: dict[str, Any], result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -122,6 +123,49 @@ def test_the_report_joins_actual_cost_to_the_tasks_by_project(world: dict[str, A
     info = {c["name"]: c for c in result["column_info"]}
     assert info["ac"]["label"] == "Actual cost (AC)" and info["ac"]["type"] == "money"
     assert info["spi"]["type"] == "number" and info["project"]["target"] == "base.project"
+
+
+def test_the_s_curve_gives_cumulative_pv_ev_and_ac_per_month(world: dict[str, Any]) -> None:
+    """PV in the month of the planned finish, EV in the month of the actual finish (work under way: this month),
+    AC in the month it occurred; cumulated per project in month order, the SPI and CPI of each month to date."""
+    result = report(world["users"]["gm"], "earned_value", "s_curve_by_project_month")
+    now = date.today().strftime("%Y-%m")
+    names = ["pv", "ev", "ac", "pv_to_date", "ev_to_date", "ac_to_date", "spi", "cpi"]
+    rows = sorted((world["codes"][row[0]], row[1], *(row[result["columns"].index(n)] for n in names))
+                  for row in result["rows"])
+    assert rows == [
+        # 1.1 and 1.2 planned in June, 1.1 finished in June; 187,123.45 spent in June
+        ("XM-0001", "2024-06", "320000.00", "120000.00", "187123.45", "320000.00", "120000.00", "187123.45",
+         "0.38", "0.64"),
+        ("XM-0001", "2024-07", "53000.00", None, None, "373000.00", "120000.00", "187123.45", "0.32", "0.64"),
+        # 1.2 is 40 % done: 80,000 earned so far, counted in this month
+        ("XM-0001", now, None, "80000.00", None, "373000.00", "200000.00", "187123.45", "0.54", "1.07"),
+        ("XM-0002", "2024-06", "90000.00", "10000.00", "41000.00", "90000.00", "10000.00", "41000.00", "0.11",
+         "0.24"),
+        ("XM-0002", now, None, "24000.00", None, "90000.00", "34000.00", "41000.00", "0.38", "0.83"),
+        # actual cost but no budgeted task: a row of its own with `rows: any`
+        ("XM-0003", "2024-06", None, None, "5000.00", None, "0.00", "5000.00", None, 0),
+    ]
+    assert result["columns"][:2] == ["project", "period"]
+    plan = sorted((world["codes"][row[0]], row[1], row[result["columns"].index("pv_to_date")],
+                   row[result["columns"].index("ev_to_date")]) for row in result["rows"])
+    by_plan = report(world["users"]["gm"], "schedule", "s_curve_by_plan")
+    first = [row for row in by_plan["rows"] if row[0] == world["plans"]["XM-0001"]["id"]]
+    columns = by_plan["columns"]
+    assert [(r[1], r[columns.index("pv_to_date")], r[columns.index("ev_to_date")]) for r in first] == [
+        (period, pv, ev) for code, period, pv, ev in plan if code == "XM-0001"]   # the plan's curve is the project's
+
+
+def test_the_s_curve_page_draws_a_line_chart(client: FlaskClient, tenant: str, world: dict[str, Any]) -> None:
+    html = sign_in(client, tenant, "gm", language="zh").text("/reports/earned_value/s_curve_by_project_month")
+    assert "S曲线(按项目×月)" in html and "累计计划价值(PV)" in html and 'class="chart-data"' in html
+    assert "2024-07" in html and "373,000.00" in html
+    july = sign_in(client, tenant, "gm", language="zh").text(
+        "/reports/earned_value/s_curve_by_project_month?period=2024-07")
+    table = july.split("<tbody>")[1].split("</tbody>")[0]
+    # the month picker chooses rows after the running sums: July's cumulative PV carries June's
+    assert "2024-07" in table and "2024-06" not in table and "373,000.00" in table
+    assert 'type="month"' in july
 
 
 def test_kpis_aggregate_the_reports_rows(engine: Formwork, tenant: str, world: dict[str, Any]) -> None:

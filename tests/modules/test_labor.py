@@ -696,13 +696,16 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
         (b, "2024-05"): ["杂工班", "2024-05", 1, 6, "1560.00", "260.00"],
         (crew_a, "2024-06"): ["木工一班", "2024-06", 1, 2, "831.00", "415.50"]}
     by_project = cost.get("/reports/labor/day_labor_by_project_month").get_json()
-    assert by_project["rows"] == [[project, "Project XM-0001", "2024-05", 3, 13, "4500.00", "346.15"],
-                                  [project, "Project XM-0001", "2024-06", 1, 2, "831.00", "415.50"]]
+    # no labour actual cost posted yet: the share of it is empty
+    assert by_project["rows"] == [[project, "Project XM-0001", "2024-05", 3, 13, "4500.00", "346.15", None, None],
+                                  [project, "Project XM-0001", "2024-06", 1, 2, "831.00", "415.50", None, None]]
     kpis = cost.get("/reports/labor/day_labor_kpis").get_json()
     assert kpis["columns"][2:] == ["tickets", "amount", "rework_amount", "rework_share", "billable_amount",
-                                   "late_entries", "late_entry_rate", "sign_off_timeliness"]
-    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100, 100]
+                                   "late_entries", "late_entry_rate", "sign_off_timeliness", "last_month_amount",
+                                   "mom_growth"]
+    assert kpis["rows"][0] == [project, "2024-05", 3, "4500.00", "1680.00", "37.33", "0.00", 3, 100, 100, None, None]
     assert kpis["rows"][1][6] == "831.00"  # chargeable to the owner in June
+    assert kpis["rows"][1][-2:] == ["4500.00", "-81.53"]  # 831 / 4500 - 1, month over month
     by_reason = cost.get("/reports/labor/day_labor_by_reason", query_string={"q": "period == '2024-05'"}).get_json()
     assert [(r[2], r[5]) for r in by_reason["rows"]] == [("cleanup", "1560.00"), ("extra_work", "1260.00"),
                                                          ("rework", "1680.00")]
@@ -714,6 +717,48 @@ def test_day_labor_reports_group_signed_tickets_by_crew_project_and_month(world:
     assert {(r[2], r[3]) for r in trades["rows"]} == {("木工", "2024-05"), ("木工", "2024-06")}
     assert users["lead2"].get("/reports/labor/day_labor_by_crew_month").get_json()["rows"] == [
         [project, b, "杂工班", "2024-05", 1, 6, "1560.00", "260.00"]]  # a crew leader's row filter applies
+
+
+def test_the_day_labor_share_of_the_labour_accounts_actual_cost(world: dict[str, Any]) -> None:
+    cost = world["users"]["cost"]
+    sign(world, create_ticket(cost, ticket_body(world, 1, work_date="2024-05-06", headcount=2, unit_price="420")))
+    for number, (account, day, amount) in enumerate(((world["day_labor_account"], "2024-05-20", "1500.00"),
+                                                     (world["day_labor_account"], "2024-05-31", "600.00"),
+                                                     (world["day_labor_account"], "2024-06-01", "999.00")), 1):
+        response = cost.post("/records/cost/actual_cost_entry", {
+            "project": world["project"]["id"], "cost_account": account["id"], "occurred_date": day,
+            "amount": amount, "source_no": f"RG-{number}"})
+        assert response.status_code == 201, response.get_json()
+    rows = cost.get("/reports/labor/day_labor_by_project_month").get_json()
+    # the labour accounts' actual cost of the same project and month: 1,500 + 600; 840 of it is day labour
+    assert [r[2:] for r in rows["rows"]] == [["2024-05", 1, 2, "840.00", "420.00", "2100.00", 40]]
+def test_day_labor_per_output_across_labor_and_funds(world: dict[str, Any]) -> None:
+    """modules/labor_output: the signed tickets' amount over the approved measurements' confirmed output."""
+    users, create = world["users"], api_creator(world["users"]["ann"])
+    income = create("contract", {
+        "contract_code": "HT-IN-001", "contract_name": "总包合同", "project": world["project"]["id"],
+        "direction": "income", "contract_category": "main", "party": world["project"]["data"]["owner_party"],
+        "sign_date": "2024-01-10", "pricing_mode": "unit_price", "amount_incl_tax": "10000000.00", "tax_rate": "0.09",
+        "progress_pay_rate": "80", "retention_rate": "3"})
+    for number, (period, confirmed) in enumerate((("2024-05", "42000"), ("2024-06", "8000")), start=1):
+        response = users["cost"].post("/records/funds/owner_measurement", {
+            "doc_no": f"JL-00{number}", "contract": income["id"], "period": period, "reported_output": confirmed,
+            "confirmed_output": confirmed})
+        assert response.status_code == 201, response.get_json()
+        measurement = response.get_json()
+        assert users["cost"].post(f"/records/funds/owner_measurement/{measurement['id']}/submit").status_code == 200
+        decide(users["pm"], measurement["id"])
+        assert decide(users["costdept"], measurement["id"])["status"] == "approved"
+    for number, (day, headcount) in enumerate((("2024-05-06", 2), ("2024-05-18", 3)), start=1):
+        ticket = create_ticket(users["cost"], ticket_body(world, number, work_date=day, headcount=headcount,
+                                                          unit_price="420"))
+        sign(world, ticket)
+    result = users["cost"].get("/reports/labor_output/day_labor_per_output").get_json()
+    names = ["amount", "output", "amount_to_date", "output_to_date", "per_output", "per_output_to_date"]
+    assert [(r[1], *(r[result["columns"].index(n)] for n in names)) for r in result["rows"]] == [
+        ("2024-05", "2100.00", "42000.00", "2100.00", "42000.00", 5, 5),
+        ("2024-06", None, "8000.00", "2100.00", "50000.00", 0, "4.2"),     # output but no tickets: rows: any
+    ]
 
 
 def test_the_summary_report_sums_approved_summaries_and_funds_pays_them(

@@ -52,14 +52,22 @@ def parameters_of(records: Records, report: ReportSpec, entity: EntitySpec,
     result = []
     for column, formula in report.group_by:
         spec = entity.fields.get(column)
-        if spec is None or formula.dependencies != {column} or spec.type not in ("ref", "enum", "date", "text"):
+        if spec is None and report.running and _is_month(column) and formula.type.kind.value == "text":
+            # a named month (`period: year_month(...)`) of a report with running columns: picked after the windows
+            parameter = Parameter(column, report.labels[column].get(records.language), "month")
+        elif spec is None or formula.dependencies != {column} or spec.type not in ("ref", "enum", "date", "text"):
             continue
-        parameter = _control(records, spec, column)
+        else:
+            parameter = _control(records, spec, column)
         parameter.value = args.get(column, "").strip()
         parameter.value_to = args.get(f"{column}_to", "").strip()
         parameter.problem = _problem(parameter)
         result.append(parameter)
     return result
+
+
+def _is_month(name: str) -> bool:
+    return name == "period" or name.endswith("_period")
 
 
 def _control(records: Records, spec: FieldSpec, name: str) -> Parameter:
@@ -69,7 +77,7 @@ def _control(records: Records, spec: FieldSpec, name: str) -> Parameter:
     if spec.type == "date":
         return Parameter(name, label, "date_range")
     if spec.type == "text":
-        return Parameter(name, label, "month" if name == "period" or name.endswith("_period") else "text")
+        return Parameter(name, label, "month" if _is_month(name) else "text")
     target = target_of(records, spec.target)
     if target is None or not readable(records, target):
         return Parameter(name, label, "text")
