@@ -11,6 +11,7 @@ from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
 from engine.declarations.flow import contributions, fills, guards
 from engine.declarations.flow.gather import compile_gather
+from engine.declarations.flow.order import computed_order
 from engine.declarations.model import (
     FIELD_TYPES,
     SYSTEM_FIELDS,
@@ -27,7 +28,6 @@ from engine.declarations.model import (
 )
 from engine.declarations.module_scope import MULTIPLE_TYPES, Path, label_of
 from engine.declarations.network import compile_network
-from engine.declarations.order import computed_order
 from engine.declarations.reporting import compile_kpi, compile_report
 from engine.formula import Environment, FieldInfo, Formula, ftype_for
 from engine.workflow import load_processes

@@ -251,8 +251,7 @@ class Records:
             values.update(defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(accepted_input(self.work, entity, data, access, previous=previous))
         warnings: list[RuleWarning] = []
-        document = finish(self.work, entity, values, record_id=row.id, warnings=warnings, gathered=True,
-                          by_user=True)
+        document = finish(self.work, entity, values, record_id=row.id, warnings=warnings, gathered=True, by_user=True)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version
         self.cascade.store(entity, row, document, "record.update", warnings=warnings)
         gathering.hold(self.work, entity, row)
@@ -383,11 +382,7 @@ def _version(raw: Any) -> int:
     if raw is None:
         raise BadRequest("send the record's 'version' (from your last read) to update it",
                          message_code="version_missing")
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(f"'version' must be a whole number, not {raw!r}", message_code="param_not_whole_number",
-                         params={"name": "version", "value": raw}) from None
+    return _bounded(raw, "version", 0, 2**63 - 1)
 
 
 def _bounded(raw: Any, name: str, low: int, high: int) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.declarations.model import Effect, EntitySpec
-from engine.records import links
+from engine.records.flow import lookups
 from engine.records.unit_of_work import UnitOfWork
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
@@ -73,7 +73,7 @@ def data_for(work: UnitOfWork, entity: EntitySpec, effect: Effect, target: Entit
     bound = scope if current is None else {**scope, **{f"{TARGET}.{name}": v for name, v in current.items()}}
     data = {name: evaluation.run(formula, bound) for name, formula in effect.values}
     for name, lookup in effect.lookups:
-        data[name] = links.looked_up(work, entity, target.fields[name], lookup, bound)
+        data[name] = lookups.looked_up(work, entity, target.fields[name], lookup, bound)
     return data
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.declarations.model import EntitySpec
 from engine.errors import Conflict, FormulaRuntimeError
-from engine.records import links
+from engine.records.flow import lookups
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.storage.models import Record
 
@@ -31,7 +31,7 @@ def refuse_locked(work: UnitOfWork, entity: EntitySpec, row: Record | None, valu
     current = dict(values) if values is not None else values_of(entity, row) if row is not None else None
     if current is None:
         return
-    links.fill_lookups(work, entity, current)  # a lookup left empty may find its record now (a month closed since)
+    lookups.fill_fields(work, entity, current, None)  # an empty lookup may find its record now (a month closed)
     try:
         locked = work.evaluation(entity).run(condition, current) is True
     except FormulaRuntimeError:
