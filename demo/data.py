@@ -9,9 +9,8 @@ their WBS tasks and the progress reports that move them; and the alerts the modu
 Everything is written through the engine services the API uses (records, approvals) by the user whose
 job it is, and every approval is walked task by task by the users its process names, so the data passes
 every declared rule and leaves real tasks and trails behind. Nothing computed is typed: a ticket is
-written without a price (its rate applies), a summary without lines (its tickets are gathered). Only a
-labor module that does not do these yet gets them by hand, as its users had to (demo/labor.py: the cost
-engineer prices the drafts from their rates, the clerk lists the tickets in the summary).
+written without a price (its agreed rate applies), a summary without lines (its tickets are gathered), a
+task's progress comes from the approved progress reports, a contract's paid amount from its payments.
 
 Dates are relative to today (the day `formwork demo` runs): the previous calendar month is closed (its
 tickets signed and summarized, its summaries approved), this month is in flight up to today. Each day's

@@ -13,11 +13,9 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from demo.steps import THROUGH, Demo, Route, at
-from engine.errors import RecordInvalid
 
 TICKETS = 330   # across the crews and the days of the previous month and this one up to today
 SEED = 20240501
@@ -186,8 +184,6 @@ def _write_tickets(demo: Demo, master: Mapping[str, Any], tickets: list[Ticket])
                 approvals.records.now = at(ticket.entered, 12)
                 created = approvals.create("labor", "day_labor_ticket", ticket.body)
                 ids[str(created["id"])], written[str(created["id"])] = ticket, created
-    if not any(created["data"].get("unit_price") for created in written.values()):
-        _price_by_hand(demo, ids, written)
     for leader, own in by_leader.items():
         mine = {id(ticket) for ticket in own}
         with demo.acting(leader) as approvals:
@@ -196,18 +192,6 @@ def _write_tickets(demo: Demo, master: Mapping[str, Any], tickets: list[Ticket])
                     approvals.records.now = at(ticket.entered, 12)
                     approvals.submit("labor", "day_labor_ticket", record_id)
     return ids
-
-
-def _price_by_hand(demo: Demo, ids: Mapping[str, Ticket], written: Mapping[str, Mapping[str, Any]]) -> None:
-    """A labor module that does not apply the agreed rate yet: the project cost engineer types each draft's
-    price from the rate agreed for its crew (or its labor company), as the clerks did before."""
-    with demo.acting("alice") as approvals:
-        for record_id, ticket in ids.items():
-            agreed = RATES[ticket.crew]
-            price = agreed[1] if agreed is not None else COMPANY_RATE[3]
-            approvals.records.now = at(ticket.entered, 12)
-            approvals.records.update("labor", "day_labor_ticket", record_id, {"unit_price": price},
-                                     version=written[record_id]["version"])
 
 
 # crew -> how its summary of the previous month stands: approved by everyone unless said otherwise
@@ -228,11 +212,10 @@ def _summaries(demo: Demo, master: Mapping[str, Any], today: date) -> None:
     period = first_of_previous_month(today)
     crews, projects = master["crews"], master["projects"]
     routes: dict[str, Route] = {}
-    for number, crew_key in enumerate(RATES, start=1):
+    for crew_key in RATES:
         crew = crews[crew_key]
         project = next(p for p in projects if p["id"] == crew["data"]["project"])
         body: dict[str, Any] = {
-            "summary_no": f"HZ-{project['data']['project_code']}-{period:%Y%m}-{number:02d}",
             "project": project["id"], "crew": crew["id"], "period": f"{period:%Y-%m}"}
         if crew_key in DEDUCTIONS:
             body["deductions"] = DEDUCTIONS[crew_key]
@@ -248,33 +231,5 @@ def _summaries(demo: Demo, master: Mapping[str, Any], today: date) -> None:
 
 
 def _create_summary(demo: Demo, body: Mapping[str, Any]) -> str:
-    try:
-        with demo.acting("labor") as approvals:
-            return str(approvals.create("labor", "day_labor_summary", body)["id"])
-    except RecordInvalid as invalid:
-        if not any(error.field == "lines" for error in invalid.errors):
-            raise
-    # A module whose summaries do not gather their tickets yet: the clerk lists them by hand, at the rate.
     with demo.acting("labor") as approvals:
-        lines = _typed_lines(approvals, body)
-        return str(approvals.create("labor", "day_labor_summary", {**body, "lines": lines})["id"])
-
-
-def _typed_lines(approvals: Any, body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    records = approvals.records
-    tickets = records.find("labor", "day_labor_ticket", limit=500,
-                           q=f"crew == '{body['crew']}' and period == '{body['period']}' and status == 'signed'").items
-    rates = records.find("labor", "day_labor_rate", limit=500, q="status == 'approved'").items
-    crew = records.get("base", "crew", str(body["crew"]))["data"]
-    lines = []
-    for ticket in tickets:
-        data = ticket["data"]
-        agreed = [r["data"]["unit_price"] for r in rates if r["data"]["trade"] == data["trade"]
-                  and r["data"].get("crew") == data["crew"]] + [
-            r["data"]["unit_price"] for r in rates if r["data"]["trade"] == data["trade"] and not r["data"].get("crew")
-            and r["data"].get("labor_company") == crew.get("labor_company")]
-        price = data.get("unit_price") or (agreed[0] if agreed else "0")
-        amount = data.get("amount") or str((Decimal(data["man_days"]) * Decimal(price)).quantize(Decimal("0.01")))
-        lines.append({"ticket": ticket["id"], "work_date": data["work_date"], "trade": data["trade"],
-                      "man_days": data["man_days"], "amount": amount, "is_billable": data["is_billable_to_owner"]})
-    return lines
+        return str(approvals.create("labor", "day_labor_summary", body)["id"])

@@ -92,8 +92,9 @@ def plans_and_progress(demo: Demo, master: Mapping[str, Any], today: date) -> No
                            **({"actual_finish": (today - timedelta(days=finish)).isoformat()} if finish is not None
                               else {})} for code, pct, start, finish in lines]})
             if route is not None:
+                # decided today: their approval moves the tasks, and so reschedules the plan as of its status date
                 routes[str(report["id"])] = Route(decisions=route.decisions, stop_at=route.stop_at,
-                                                  comments=route.comments, day=day)
+                                                  comments=route.comments)
     demo.submit_all("site", "schedule", "progress_report", list(routes))
     demo.walk(routes)
 

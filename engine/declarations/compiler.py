@@ -127,6 +127,7 @@ class ModuleCompiler(CascadeCompiler):
             computed_order=order, fill_order=fill_order, environment=env, effects=effects, unique=unique,
             conflicts=conflicts, network=network, contributions=contributed,
             readonly_when=guards.readonly_when(self, base, raw, env, name),
+            readonly_except=guards.readonly_except(self, base, raw, fields),
             append_only=bool(raw.get("append_only", False)),
         )
 

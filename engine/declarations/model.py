@@ -232,6 +232,7 @@ class EntitySpec:
     network: Network | None = None                 # critical path method over its records
     contributions: tuple[Contribution, ...] = ()   # what its records add to fields of other modules' entities
     readonly_when: Formula | None = None           # where it holds, no one updates or deletes the record
+    readonly_except: tuple[str, ...] = ()          # ... but for these fields, which users may still change
     append_only: bool = False                      # records are created, never updated or deleted
 
     @property

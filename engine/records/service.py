@@ -244,12 +244,12 @@ class Records:
         self._require_current(entity, row, expected)
         if row.status not in EDITABLE_STATUSES:
             raise record_errors.not_editable(entity, record_id, row.status)
-        refuse_locked(self.work, entity, row)
         previous = self.values_of(entity, row)
         values = {name: previous[name] for name in entity.fields}
         if row.schema_version != self.modules[entity.module].version:  # written on another version of the module
             values.update(defaults(entity, [name for name in entity.fields if name not in row.data]))
         values.update(accepted_input(self.work, entity, data, access, previous=previous))
+        refuse_locked(self.work, entity, row, changing=[n for n in data if values.get(n) != previous.get(n)])
         warnings: list[RuleWarning] = []
         document = finish(self.work, entity, values, record_id=row.id, warnings=warnings, gathered=True, by_user=True)
         row.schema_version = self.modules[entity.module].version  # it now satisfies the current version

@@ -78,6 +78,11 @@ def test_budget_lines_are_locked_with_their_budget(world: dict[str, Any]) -> Non
         "budget": budget["id"], "cost_account": world["accounts"]["0202"]["id"], "manual_amount": "5"})
     assert added.status_code == 409 and added.get_json()["error"]["message_code"] == "record_read_only_when_create"
     assert get(cost, "cost", "cost_budget_line", line["id"])["data"]["manual_amount"] == "100.00"
+    line = get(cost, "cost", "cost_budget_line", line["id"])  # the forecast is not part of the budget: still open
+    forecast = cost.patch(f"/records/cost/cost_budget_line/{line['id']}",
+                          {"version": line["version"], "pending_forecast": "80", "manual_amount": "100.00"})
+    assert forecast.status_code == 200, forecast.get_json()
+    assert forecast.get_json()["data"]["pending_cost"] == "80.00"
 
 
 def test_an_adjustment_keeps_the_amounts_it_was_submitted_with(world: dict[str, Any]) -> None:

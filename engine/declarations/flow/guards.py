@@ -78,6 +78,20 @@ def readonly_when(scope: ModuleScope, base: Path, raw: Mapping[str, Any], env: E
                          what=f"readonly_when of {name!r}", expect=ftype_for("boolean"))
 
 
+def readonly_except(scope: ModuleScope, base: Path, raw: Mapping[str, Any],
+                    fields: Mapping[str, FieldSpec]) -> tuple[str, ...]:
+    """The fields users may still change on a record `readonly_when` locks (a forecast on an approved line)."""
+    names = raw.get("readonly_except") or []
+    if names and "readonly_when" not in raw:
+        scope.problem((*base, "readonly_except"), "readonly_except names the fields left editable when "
+                                                  "'readonly_when' holds: declare readonly_when too")
+    for index, name in enumerate(names):
+        if name not in fields:
+            scope.problem((*base, "readonly_except", index), f"readonly_except names {name!r}, which is not a field "
+                                                             "of this entity" + suggest(str(name), fields))
+    return tuple(str(name) for name in names if name in fields)
+
+
 def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldSpec],
                      workflow: Workflow | None) -> None:
     """Each task fact names a user task of the entity's process (of a list, at least one)."""

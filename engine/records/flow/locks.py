@@ -2,7 +2,7 @@
 the task facts a completed task writes into its record."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +14,11 @@ from engine.storage.models import Record
 
 
 def refuse_locked(work: UnitOfWork, entity: EntitySpec, row: Record | None, values: Mapping[str, Any] | None = None,
-                  *, deleting: bool = False) -> None:
+                  *, deleting: bool = False, changing: Collection[str] | None = None) -> None:
     """A user may not change or delete a record of an append-only entity, nor one its `readonly_when` holds
     for (nor create one it would hold for: `row` None, `values` the new record's); tenant administrators
-    included. Status moves and declared effects are the system's and do not come here."""
+    included. Status moves and declared effects are the system's and do not come here. An update `changing` only
+    fields of the entity's `readonly_except` passes."""
     title = entity.title.en
     record_id = row.id if row is not None else ""
     if entity.append_only and row is not None:
@@ -36,7 +37,7 @@ def refuse_locked(work: UnitOfWork, entity: EntitySpec, row: Record | None, valu
         locked = work.evaluation(entity).run(condition, current) is True
     except FormulaRuntimeError:
         locked = False  # a condition that cannot be evaluated on these values does not lock
-    if not locked:
+    if not locked or (changing is not None and not deleting and set(changing) <= set(entity.readonly_except)):
         return
     if row is None:
         raise Conflict(f"{title} cannot be created: it would be read-only ({condition.text})",

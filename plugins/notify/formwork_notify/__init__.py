@@ -7,8 +7,8 @@ Channels are per-tenant settings; a channel that fails fails the hook, which the
 from __future__ import annotations
 
 from engine.plugins import Event, Plugin
-from plugins.notify.formwork_notify import channels
-from plugins.notify.formwork_notify.messages import message_for
+from formwork_notify import channels
+from formwork_notify.messages import message_for
 
 COLLECTION = "notifications"
 
@@ -66,7 +66,7 @@ for _name in ("task.created", "task.completed", "process.completed"):
 
 def _register_routes() -> None:
     """The inbox API; Flask is imported only here, by the web app's process."""
-    from plugins.notify.formwork_notify.routes import OPENAPI, notifications
+    from formwork_notify.routes import OPENAPI, notifications
 
     plugin.blueprint(notifications, openapi=OPENAPI)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from plugins.notify.formwork_notify.messages import Message
+from formwork_notify.messages import Message
 
 TIMEOUT = 5.0
 
