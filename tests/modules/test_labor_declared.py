@@ -86,6 +86,7 @@ def test_tickets_are_paid_when_their_summary_is_fully_paid(
         request = users["cost"].post("/records/funds/payment_request", {
             "doc_no": f"FK-DG-0{number}", "project": world["project"]["id"], "payment_type": "expense",
             "party": payee["id"], "applied_amount": amount, "day_labor_summary": summary["id"]}).get_json()
+        assert request["data"]["confirmed_to_date"] == "3000.00"     # the approved summary's payable, filled
         assert users["cost"].post(f"/records/funds/payment_request/{request['id']}/submit").status_code == 200
         approve_all(users, request["id"])
         payment = users["cash"].post("/records/funds/payment", {
