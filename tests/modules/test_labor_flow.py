@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.conftest import api_creator, decide
-from tests.modules.test_labor import create_ticket, submit, summary_body, ticket_body, world
+from tests.modules.test_labor import create_ticket, sign, submit, summary_body, ticket_body, world
 
 __all__ = ["world"]
 
@@ -21,7 +21,10 @@ def test_an_approved_summary_posts_one_cost_entry_per_cost_account_of_its_ticket
                    ("2024-05-06", 3, "420", {}),
                    ("2024-05-18", 4, "420", {"cost_account": machinery["id"]}),
                    ("2024-05-27", 2, "415.50", {})], start=1)]
-    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world, tickets)).get_json()
+    for ticket in tickets:
+        sign(world, ticket)
+    summary = users["clerk"].post("/records/labor/day_labor_summary", summary_body(world)).get_json()   # gathers them
+    assert summary["data"]["ticket_count"] == 3, summary
     submit(users["clerk"], "day_labor_summary", summary["id"])
     for name in ("lead", "prod", "cost", "pm", "fin"):
         record = decide(users[name], summary["id"])
