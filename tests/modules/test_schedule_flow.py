@@ -95,3 +95,29 @@ def test_an_approved_schedule_change_moves_its_tasks_and_their_baseline(world: d
         "2024-06-03", "2024-07-05", "2024-06-03", "2024-07-05")
     assert read(world["users"]["prod"], "wbs_task", other["id"])["data"]["planned_finish"] == "2024-06-30"
     assert read(world["users"]["prod"], "schedule_plan", plan["id"])["data"]["version"] == 2
+
+
+def test_an_approved_report_writes_each_lines_reason_onto_its_task_for_the_plan_execution_report(
+        world: dict[str, Any]) -> None:
+    users = world["users"]
+    plan = a_plan(world)
+    late = a_task(world, plan, "1", "2024-06-01", "2024-06-30", percent_complete="40", actual_start="2024-06-02")
+    fine = a_task(world, plan, "2", "2024-06-01", "2024-06-30")
+
+    def report(no: str, date: str, lines: list[dict[str, Any]]) -> None:
+        made = create(users["site"], "progress_report", {"report_no": no, "plan": plan["id"], "report_type": "daily",
+                                                         "report_date": date, "lines": lines})
+        submit(users["site"], "progress_report", made["id"])
+        assert decide(users["prod"], made["id"])["status"] == "approved"
+
+    report("TB-101", "2024-06-18", [{"task": late["id"], "pct_to_date": "30", "remark": "暴雨停工三天"},
+                                    {"task": fine["id"], "pct_to_date": "60", "actual_start": "2024-06-03"}])
+    assert (read(users["prod"], "wbs_task", late["id"])["data"]["deviation_reason"],
+            read(users["prod"], "wbs_task", fine["id"])["data"].get("deviation_reason")) == ("暴雨停工三天", None)
+    report("TB-102", "2024-06-19", [{"task": late["id"], "pct_to_date": "35"}])   # no remark: the reason stays
+    assert read(users["prod"], "wbs_task", late["id"])["data"]["deviation_reason"] == "暴雨停工三天"
+    result = users["pm"].get("/reports/schedule/plan_execution_report").get_json()
+    assert result["columns"][:4] == ["plan", "wbs_code", "task_name", "deviation_reason"]
+    rows = [dict(zip(result["columns"], row, strict=True)) for row in result["rows"]]
+    assert [(r["wbs_code"], r["deviation_reason"], r["progress"]) for r in rows] == [
+        ("1", "暴雨停工三天", 35), ("2", None, 60)]
