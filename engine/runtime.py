@@ -190,10 +190,13 @@ def _dependency_order(folders: list[ModuleFolder]) -> list[ModuleFolder]:
     by_name = {module_name_of(f): f for f in folders}
     ordered: list[ModuleFolder] = []
 
+    visiting: set[str | None] = set()
+
     def visit(name: str | None) -> None:
         folder = by_name.get(name)
-        if folder is None or folder in ordered:
-            return
+        if folder is None or folder in ordered or name in visiting:
+            return  # a module in a cycle of optional modules is installed once, after those it reaches first
+        visiting.add(name)
         for required in dependencies_of(folder):
             visit(required)
         ordered.append(folder)

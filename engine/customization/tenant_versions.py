@@ -78,10 +78,12 @@ class TenantVersions:
 
 def _dependency_order(modules: Mapping[str, ModuleSpec]) -> list[str]:
     ordered: list[str] = []
+    visiting: set[str] = set()
 
     def visit(name: str) -> None:
-        if name in ordered or name not in modules:
-            return
+        if name in ordered or name not in modules or name in visiting:
+            return  # in a cycle of optional modules (schedule and cost point at each other), the one reached first
+        visiting.add(name)
         for required in (*modules[name].requires, *modules[name].optional):
             visit(required)
         ordered.append(name)

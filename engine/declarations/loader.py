@@ -83,6 +83,31 @@ def dependencies_of(folder: ModuleFolder) -> list[str]:
     return requires_of(folder) + requires_of(folder, "optional")
 
 
+def effect_only_optional(folder: ModuleFolder) -> set[str]:
+    """The `optional` modules the folder names only as the targets of effects (`create:`/`update:`), not in refs,
+    lookups, rollups, gathers, contributions or reports: it may compile before them (to break a cycle of optional
+    modules) and is compiled again once they are there."""
+    optional = requires_of(folder, "optional")
+    main = folder.main_file
+    data = load_source_text(folder.files[main], folder.display(main)).data if main and optional else None
+    named: set[str] = set()
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, str(name))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+        elif isinstance(node, str) and key not in ("create", "update"):
+            module, dot, rest = node.partition(".")
+            if dot and rest and module in optional:
+                named.add(module)
+
+    walk(data, "")
+    return {name for name in optional if name not in named}
+
+
 # Compiled specs are immutable, so one compilation serves every caller with the same inputs:
 # the folder's content and the versions of the modules it requires (all it may reference).
 _COMPILED: dict[tuple[str, frozenset[tuple[str, str]]], ModuleSpec] = {}
@@ -132,12 +157,23 @@ def compile_all(folders: Iterable[ModuleFolder], available: Mapping[str, ModuleS
     pending = {module_name_of(f) or f.origin: f for f in folders}
     compiled: dict[str, ModuleSpec] = dict(available or {})
     problems: list[Problem] = []
+    again: dict[str, ModuleFolder] = {}  # compiled before an optional module its effects write into
     while pending:
         ready = [n for n, f in pending.items() if all(r in compiled or r not in pending for r in dependencies_of(f))]
-        if not ready:  # a requires-cycle: compile the rest anyway so each reports its missing modules
-            ready = list(pending)
+        if not ready:  # a cycle: first a module that waits only for its effects' optional modules, else all of them
+            ready = [n for n, f in pending.items() if all(r in compiled or r not in pending or r in soft
+                                                           for soft in [effect_only_optional(f)]
+                                                           for r in dependencies_of(f))][:1]
+            again.update((n, pending[n]) for n in ready)
+            ready = ready or list(pending)  # a requires-cycle: each reports its missing modules
         for name in ready:
             spec, found = compile_folder(pending.pop(name), compiled, **options)
+            problems += found
+            if spec is not None:
+                compiled[spec.name] = spec
+    for name, folder in again.items():  # now that the modules its effects write into are compiled
+        if name in compiled:
+            spec, found = compile_folder(folder, compiled, **options)
             problems += found
             if spec is not None:
                 compiled[spec.name] = spec

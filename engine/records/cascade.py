@@ -224,6 +224,8 @@ class Cascade:
             if effect.when is not None and not evaluation.run(effect.when, values):
                 continue
             target = links.entity_of(work, effect.target)
+            if target is None and effect_flow.into_optional_module(work, entity, effect):
+                continue  # a module the source lists as `optional` that this tenant does not enable
             if target is None:
                 raise Conflict(f"{entity.title.en} writes {effect.target}, which is not enabled",
                                message_code="effect_target_not_enabled",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.declarations.loader import validate_paths
+from engine.declarations.loader import compile_all, read_folder, validate_paths
 
 MODULE = """module: m
 version: 1.0.0
@@ -81,3 +81,54 @@ def test_unknown_tables_columns_target_fields_and_misplaced_aggregates_are_repor
         "module.yaml:24:53: effect value 'plan': unknown field 'group'; group.<name> reads a key of a grouped "
         "effect ('for_each' with 'group_by')",
     ]
+
+
+A_MODULE = """module: a
+version: 1.0.0
+title: A
+optional: [b]
+entities:
+  doc:
+    fields:
+      no: {type: text}
+      days: {type: integer}
+    effects:
+      - {on: approved, create: b.claim, values: {%s: "'C-' + no", days: days}}
+"""
+B_MODULE = """module: b
+version: 1.0.0
+title: B
+optional: [a]
+entities:
+  claim:
+    fields:
+      code: {type: text}
+      days: {type: integer}
+      doc: {type: ref, entity: a.doc}
+"""
+
+
+def two_modules(tmp_path: Path, field: str = "code") -> list[Path]:
+    folders = []
+    for name, text in (("a", A_MODULE % field), ("b", B_MODULE)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "module.yaml").write_text(text, encoding="utf-8")
+        folders.append(folder)
+    return folders
+
+
+def test_modules_optional_to_each_other_compile_the_effect_into_the_other_against_it(tmp_path: Path) -> None:
+    folders = two_modules(tmp_path)
+    compiled, found = compile_all([read_folder(f) for f in folders])
+    assert found == []
+    assert [e.target for e in compiled["a"].entities["doc"].effects] == ["b.claim"]   # compiled again, with b
+    assert "doc" in compiled["b"].entities["claim"].fields                            # b saw a: its ref is kept
+    alone, found = compile_all([read_folder(folders[0])])                             # b not installed
+    assert found == [] and alone["a"].entities["doc"].effects == ()
+
+
+def test_an_effect_into_an_optional_module_is_checked_against_it(tmp_path: Path) -> None:
+    folders = two_modules(tmp_path, field="cod")
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in validate_paths(folders)] == [
+        "a/module.yaml:11:50: effect value 'cod' is not a field of b.claim (did you mean 'code'?)"]

@@ -65,7 +65,8 @@ def test_the_built_in_modules_declare_the_value_rules_they_asked_for() -> None:
     assert ticket_no.numbering is not None and "{seq:3}" in ticket_no.numbering.template
     assert modules["base"].entities["party"].fields["bank_account"].mask is not None
     warnings = [r for m in modules.values() for e in m.entities.values() for r in e.rules if r.is_warning]
-    assert len(warnings) == 8   # + ID check characters of crews and workers, the logic of predecessor links
+    assert len(warnings) == 9   # + ID check characters of crews and workers, the logic of predecessor links,
+    #                             a project amount that differs from its income contracts
     ticket_rules = modules["labor"].entities["day_labor_ticket"].rules
     assert [r.check.text for r in ticket_rules if r.is_warning and r.field == "headcount"] == [
         "headcount <= crew.headcount_registered"]

@@ -193,12 +193,18 @@ def test_a_manual_entry_needs_its_source_and_nobody_edits_entries(world: dict[st
 
 
 def test_the_labor_module_can_post_day_labor_cost_with_these_fields(world: dict[str, Any]) -> None:
-    budget_with_lines(world, line_body(world, "0102", manual_amount="5000"))
-    entry = post(world["users"]["cost"], "cost", "actual_cost_entry", {
-        "project": world["project"]["id"], "cost_account": world["accounts"]["0102"]["id"], "amount": "1575.00",
-        "source_type": "day_labor_summary", "source_no": "HZ-2024-05-01", "source_id": "abc",
-        "occurred_date": YESTERDAY})
+    budget = budget_with_lines(world, line_body(world, "0102", manual_amount="5000"))["budget"]
+    body = {"project": world["project"]["id"], "cost_account": world["accounts"]["0102"]["id"], "amount": "1575.00",
+            "source_type": "day_labor_summary", "source_no": "HZ-2024-05-01", "source_id": "abc",
+            "occurred_date": YESTERDAY}
+    # source_id names the posting record of whatever entity: a live one (here the budget stands in for it)
+    refused = world["users"]["cost"].post("/records/cost/actual_cost_entry", body)
+    assert refused.status_code == 422 and [(e["field"], e["code"]) for e in refused.get_json()["errors"]] == [
+        ("source_id", "missing_any_ref")]
+    entry = post(world["users"]["cost"], "cost", "actual_cost_entry", {**body, "source_id": budget["id"]})
     assert entry["data"]["is_non_contract"] is True and entry["data"]["budget_line"]
+    assert [e["id"] for e in items(world["users"]["cost"], "cost", "actual_cost_entry",
+                                   f"source_id == '{budget['id']}'")] == [entry["id"]]
 
 
 # --- budget approval ----------------------------------------------------------------------------------------

@@ -82,3 +82,10 @@ def because(entity: EntitySpec, row: Record, effect: Effect) -> str:
     title = row.data.get(entity.title_field) if entity.title_field else None
     named = f"{title} (id {row.id})" if title not in (None, "") else f"id {row.id}"
     return f"effect {effect.key} of {entity.key} {named}"
+
+
+def into_optional_module(work: UnitOfWork, entity: EntitySpec, effect: Effect) -> bool:
+    """Whether the effect writes into a module its own module lists as `optional` (then, where the tenant does not
+    enable that module, the effect is skipped: nothing is written and nothing logged)."""
+    source = work.modules.get(entity.key.partition(".")[0])
+    return source is not None and effect.target.partition(".")[0] in source.optional
