@@ -48,8 +48,8 @@ def test_each_approved_adjustment_raises_the_budget_version(world: dict[str, Any
     assert get(cost, "cost", "cost_budget", budget["id"])["data"]["budget_version"] == 1
     for number, amount in ((1, "-1000"), (2, "-2000")):
         adjustment = post(cost, "cost", "cost_budget_adjustment", {
-            "doc_no": f"TZ-00{number}", "budget": budget["id"], "budget_line": made["line"]["id"],
-            "adjust_amount": amount, "reason": "钢材价格下降"})
+            "doc_no": f"TZ-00{number}", "budget": budget["id"],
+            "lines": [{"budget_line": made["line"]["id"], "adjust_amount": amount}], "reason": "钢材价格下降"})
         submit(cost, "cost", "cost_budget_adjustment", adjustment["id"])
         assert route(world, adjustment["id"], "pm", "costdept", "vgm")["status"] == "approved"
         assert get(cost, "cost", "cost_budget", budget["id"])["data"]["budget_version"] == number + 1

@@ -337,7 +337,8 @@ def test_moving_a_contract_node_needs_the_general_manager_and_the_cost_engineer_
     assert len(tasks(users["gm"], record["id"])) == 1 and len(tasks(users["cost"], record["id"])) == 1
     assert decide(users["gm"], record["id"])["status"] == "in_review"
     assert decide(users["cost"], record["id"], comment="准备工期索赔")["status"] == "approved"
-    second = run_change(world, change_body(plan, task, "2024-07-02", node=True, number=2))
+    # the approved change moved the task to 07-02: the second asks two days more
+    second = run_change(world, change_body(plan, task, "2024-07-04", node=True, number=2))
     decide(users["vgm"], second["id"])
     decide(users["gm"], second["id"], "reject", "不同意顺延合同节点")
     assert decide(users["cost"], second["id"])["status"] == "rejected"

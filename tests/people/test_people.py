@@ -91,6 +91,7 @@ def test_roles_are_limited_to_those_the_enabled_modules_declare(engine: Formwork
         assert people.set_roles("li", ["labor_clerk"]).roles == ["labor_clerk"]
         assert people.roles["site_engineer"].label.zh == "施工员/现场工程师"
         assert "base" in people.roles["site_engineer"].modules
+    engine.enable_module(tenant, "labor_output", enabled=False)  # it requires labor
     engine.enable_module(tenant, "labor", enabled=False)
     with engine.people(boss) as people:
         assert "labor" not in {m for role in people.roles.values() for m in role.modules}

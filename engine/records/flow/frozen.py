@@ -22,8 +22,9 @@ def keep_frozen(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], re
     if row is None:
         return frozenset()
     if "created_at" not in values:  # formulas may read the system fields (`created_at`) on every write
-        values.update(id=row.id, status=row.status, version=row.version, created_at=row.created_at,
-                      created_by=row.created_by, updated_at=row.updated_at, updated_by=row.updated_by)
+        system = {"id": row.id, "status": row.status, "version": row.version, "created_at": row.created_at,
+                  "created_by": row.created_by, "updated_at": row.updated_at, "updated_by": row.updated_by}
+        values.update({name: value for name, value in system.items() if name not in entity.fields})  # declared win
     if not entity.frozen_fields:
         return frozenset()
     submitted = not snapshot and row.status not in EDITABLE_STATUSES
