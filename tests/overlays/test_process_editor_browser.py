@@ -46,7 +46,7 @@ def tasks_on(engine: Formwork, who: tenancy.Actor, record_id: str) -> list[dict[
 
 def test_an_administrator_adds_an_approval_level_in_the_modeler(demo: tuple[str, Formwork], browser: Any) -> None:
     url, engine = demo
-    waiting = [t for t in tasks_on_all(engine, SITE) if t["bpmn_id"] == "site_sign_off"][0]  # started before publish
+    waiting = next(t for t in tasks_on_all(engine, SITE) if t["bpmn_id"] == "site_sign_off")  # started before publish
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page: Any = context.new_page()
     errors: list[str] = []
