@@ -1,6 +1,6 @@
-"""SQL statements and record loads of one 点工单 (labor.day_labor_ticket) create over the REST API.
+"""SQL statements and record loads of one 点工单 (labor.day_labor_ticket) create over the REST API, and its latency.
 
-Usage: .venv/bin/python bench/statements.py [--postgres URL] [--verbose]
+Usage: .venv/bin/python bench/statements.py [--postgres URL] [--verbose] [--repeats N]
 
 Builds a project with a crew, trades, workers and the day-labor cost account on a fresh SQLite file
 and, when a PostgreSQL URL is given or FORMWORK_TEST_DATABASE_URL is set, a throw-away PostgreSQL
@@ -8,15 +8,18 @@ database; then creates tickets as the project's cost engineer and counts, per cr
 the database ran and how many of them read records. Before the unit of work (issue 13) it was, on
 PostgreSQL, 36 statements with 14 record loads (39 and 17 with two worker rows); after it 12 statements with
 4 record loads (SQLite 14, it counts its BEGINs); tests/engine/
-test_unit_of_work.py holds the bound.
+test_unit_of_work.py holds the bound. Then it times N creates (median ms) against `GET /api/v1/me` (the token
+check alone) in the same run, and prints the ratio.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import statistics
 import sys
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,7 +85,7 @@ def ticket(world: dict[str, Any], index: int, with_workers: bool) -> dict[str, A
     return body
 
 
-def measure(url: str, label: str, verbose: bool) -> None:
+def measure(url: str, label: str, verbose: bool, repeats: int) -> None:
     engine, world = prepare(url)
     client = create_app(engine).test_client()
     response = client.post("/api/v1/auth/token", json={"tenant": TENANT, "username": "cost", "password": PASSWORD})
@@ -105,6 +108,19 @@ def measure(url: str, label: str, verbose: bool) -> None:
             if verbose:
                 print("\n".join(f"    {i:2}. {s.split(chr(10))[0][:110]}" for i, s in enumerate(seen, 1)))
     event.remove(engine.db.engine, "before_cursor_execute", record)
+
+    def median_ms(call: Any) -> float:
+        timings = []
+        for index in range(repeats):
+            started = time.perf_counter()
+            call(index)
+            timings.append((time.perf_counter() - started) * 1000)
+        return statistics.median(timings)
+
+    baseline = median_ms(lambda _i: client.get("/api/v1/me", headers=headers))
+    create = median_ms(lambda i: client.post("/api/v1/records/labor/day_labor_ticket",
+                                             json=ticket(world, 100 + i, with_workers=i % 2 == 1), headers=headers))
+    print(f"{label:<11} 点工单 create {create:7.2f} ms median, GET /me {baseline:5.2f} ms: {create / baseline:4.1f}x")
     engine.db.dispose()
 
 
@@ -112,10 +128,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=os.environ.get("FORMWORK_TEST_DATABASE_URL"))
     parser.add_argument("--verbose", action="store_true", help="list the statements")
+    parser.add_argument("--repeats", type=int, default=40, help="creates timed per database")
     args = parser.parse_args()
-    measure(f"sqlite:///{tempfile.mkdtemp()}/bench.db", "sqlite", args.verbose)
+    measure(f"sqlite:///{tempfile.mkdtemp()}/bench.db", "sqlite", args.verbose, args.repeats)
     if args.postgres:
-        measure(args.postgres, "postgresql", args.verbose)
+        measure(args.postgres, "postgresql", args.verbose, args.repeats)
 
 
 if __name__ == "__main__":

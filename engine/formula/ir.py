@@ -7,6 +7,8 @@ parameters when compiling to SQL.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -221,3 +223,13 @@ Expr = (
     Const | ListExpr | Field | RefField | TableColumn | ParentField | Param | ThisValue | UserAttr | CallExpr | If
     | Logic | Not | Negate | Arith | Compare | IsNull | In | Aggregate
 )  # fmt: skip
+
+
+def walk(tree: Expr) -> Iterator[Expr]:
+    """Every node of a checked formula tree, the root first."""
+    yield tree
+    for item in dataclasses.fields(tree):
+        value = getattr(tree, item.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Expr):  # Expr is a union of the node classes
+                yield from walk(child)

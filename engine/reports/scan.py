@@ -9,10 +9,9 @@ refreshed, `when:` effects fired once (the effect log keeps them from firing twi
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,7 +23,7 @@ from engine.declarations.model import Effect, EntitySpec, FieldSpec, ModuleSpec
 from engine.errors import FormworkError, RecordInvalid
 from engine.formula import Formula
 from engine.formula.context import local_zone
-from engine.formula.ir import CallExpr, Expr, RefField
+from engine.formula.ir import CallExpr, RefField, walk
 from engine.records.service import Records
 from engine.storage.models import Record
 from engine.tenancy.licenses import READ_ONLY_KEY
@@ -42,16 +41,6 @@ RecordsFactory = Callable[[datetime], AbstractContextManager[Records]]
 
 
 # -- which fields read the clock ------------------------------------------------------------------------
-
-def _nodes(tree: Expr) -> Iterator[Expr]:
-    """Every node of a checked formula tree."""
-    yield tree
-    for item in dataclasses.fields(tree):
-        value = getattr(tree, item.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, Expr):  # Expr is a union of the node classes
-                yield from _nodes(child)
-
 
 def _formulas_of(spec: FieldSpec) -> list[Formula]:
     """The formulas a field's value comes from: its own, its rollup's, its child rows' computed fields."""
@@ -78,7 +67,7 @@ def clock_fields(modules: Mapping[str, ModuleSpec]) -> dict[str, frozenset[str]]
             edges: set[tuple[str, str]] = set()
             for formula in formulas:
                 edges |= {(key, other) for other in formula.dependencies if other != name}
-                for node in _nodes(formula.tree):
+                for node in walk(formula.tree):
                     if isinstance(node, CallExpr) and node.function.name in CLOCK_FUNCTIONS:
                         dependent.add((key, name))
                     elif isinstance(node, RefField):

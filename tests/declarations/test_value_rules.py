@@ -140,9 +140,11 @@ def test_the_labor_module_declares_its_conflicts() -> None:
     rate, = modules["labor"].entities["day_labor_rate"].conflicts
     assert rate.match == ("project", "crew", "labor_company", "trade") and rate.overlaps == ("valid_from", "valid_to")
     assert not rate.is_warning and rate.when is not None and rate.when.text == "status != 'rejected'"
-    duplicate, = modules["labor"].entities["day_labor_ticket"].conflicts
+    duplicate, worker_day = modules["labor"].entities["day_labor_ticket"].conflicts
     assert duplicate.match == ("crew", "work_date", "location") and duplicate.overlaps is None
     assert duplicate.is_warning and duplicate.shares == ("workers", "worker")
+    assert worker_day.match == ("work_date", "lists_workers") and worker_day.shares == ("workers", "worker")
+    assert worker_day.is_warning
 
 
 def test_a_conflict_without_match_is_reported_once(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` 
 # Now 12: the token with its user, the context stamps, the record loads below, one counter, the insert and the
 # audit chain's lock, head, entries and anchor. Issue 13: at most 15 on PostgreSQL; SQLite counts its BEGINs too.
 MOST_STATEMENTS = {"postgresql": 15, "sqlite": 17}
-MOST_RECORD_SELECTS = 5  # the ids referred to, the cost account's lookup, the agreed rate's (one query for the crew's
-# and the labor company's rate), ticket_no's uniqueness, the clash check
+MOST_RECORD_SELECTS = 6  # the ids referred to, the cost account's lookup, the agreed rate's (one query for the crew's
+# and the labor company's rate), ticket_no's uniqueness, the two clash checks (duplicate ticket, worker's day)
 
 
 @contextmanager

@@ -2,15 +2,14 @@
 the `on: submit` of rules, checked at load (file:line:col) and compiled into the spec."""
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from engine.core.suggestions import suggest
 from engine.declarations.model import EntitySpec, FieldSpec, TaskFact, Workflow
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, Formula, ftype_for
-from engine.formula.ir import Expr, UserAttr
+from engine.formula.ir import UserAttr, walk
 
 FREEZE_MOMENTS = ("submit", "create")
 TASK_FACT_VALUES = {"actor": ("user", "text"), "completed_at": ("datetime", "date")}
@@ -60,16 +59,8 @@ def rule_moment(raw: Mapping[str, Any]) -> str:
 def reads_user(*formulas: Formula | None) -> bool:
     """Whether a rule reads the acting user: it is checked on users' own writes, not the engine's."""
     return any(isinstance(node, UserAttr) for formula in formulas if formula is not None
-               for node in _nodes(formula.tree))
+               for node in walk(formula.tree))
 
-
-def _nodes(tree: Expr) -> Iterator[Expr]:
-    yield tree
-    for item in dataclasses.fields(tree):
-        value = getattr(tree, item.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, Expr):  # Expr is a union of the node classes
-                yield from _nodes(child)
 
 
 def readonly_when(scope: ModuleScope, base: Path, raw: Mapping[str, Any], env: Environment,
