@@ -219,7 +219,8 @@ def _summaries(demo: Demo, master: Mapping[str, Any], today: date) -> None:
             "project": project["id"], "crew": crew["id"], "period": f"{period:%Y-%m}"}
         if crew_key in DEDUCTIONS:
             body["deductions"] = DEDUCTIONS[crew_key]
-        summary = _create_summary(demo, body)
+        with demo.acting("labor") as approvals:
+            summary = str(approvals.create("labor", "day_labor_summary", body)["id"])
         route = SUMMARY_ROUTES.get(crew_key, THROUGH)
         if route is not None:
             leader = crew["data"]["leader_user"]
@@ -229,7 +230,3 @@ def _summaries(demo: Demo, master: Mapping[str, Any], today: date) -> None:
     demo.submit_all("labor", "labor", "day_labor_summary", list(routes))
     demo.walk(routes)
 
-
-def _create_summary(demo: Demo, body: Mapping[str, Any]) -> str:
-    with demo.acting("labor") as approvals:
-        return str(approvals.create("labor", "day_labor_summary", body)["id"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from engine.declarations.model import EntitySpec, FieldSpec, Lookup
+from engine.declarations.model import EntitySpec
 from engine.records.flow import lookups, rollups
 from engine.records.unit_of_work import UnitOfWork
 
@@ -20,11 +20,6 @@ def entity_of(work: UnitOfWork, key: str) -> EntitySpec | None:
 def fill_lookups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None = None) -> None:
     """Give the lookup and `fill` fields their values (records/flow/lookups.py says when)."""
     lookups.fill_fields(work, entity, values, record_id)
-
-
-def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Lookup,
-              values: Mapping[str, Any]) -> Any:
-    return lookups.looked_up(work, entity, spec, lookup, values)
 
 
 def compute_rollups(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:

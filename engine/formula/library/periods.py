@@ -18,14 +18,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, literal, null
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
 
 from engine.errors import FormulaRuntimeError
 from engine.formula.functions import ArgumentError, register_function
+from engine.formula.sql.constructs import YearMonth
 from engine.formula.types import DATE, NUMBER, TEXT, FType, Kind
 from engine.formula.values import ValueFailure
 
@@ -81,26 +78,6 @@ def _sql_age_bucket(args: Sequence[Any], types: Sequence[FType]) -> ColumnElemen
     whens = [(value.is_(None), null()), (value < 0, literal(NOT_DUE))]
     whens += [(value <= literal(bound), literal(label)) for bound, label in found]
     return case(*whens, else_=literal(last_label(written)))
-
-
-class YearMonth(FunctionElement[Any]):
-    """The month of a date as `YYYY-MM` text."""
-
-    type = String()
-    name = "year_month"
-    inherit_cache = True
-
-
-@compiles(YearMonth)
-def _year_month(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
-    (day,) = [compiler.process(clause, **kw) for clause in element.clauses]
-    return f"to_char({day}, 'YYYY-MM')"
-
-
-@compiles(YearMonth, "sqlite")
-def _year_month_sqlite(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
-    (day,) = [compiler.process(clause, **kw) for clause in element.clauses]
-    return f"strftime('%Y-%m', {day})"
 
 
 def _year_month_of(day: date) -> str:

@@ -144,3 +144,23 @@ def _period_text(element: PeriodText, compiler: SQLCompiler, **kw: Any) -> str:
 def _period_text_sqlite(element: PeriodText, compiler: SQLCompiler, **kw: Any) -> str:
     (index,) = _args(element, compiler, **kw)
     return f"printf('%04d-%02d', ({index}) / 12, mod({index}, 12) + 1)"
+
+
+class YearMonth(FunctionElement[Any]):
+    """The month of a date as `YYYY-MM` text."""
+
+    type = String()
+    name = "year_month"
+    inherit_cache = True
+
+
+@compiles(YearMonth)
+def _year_month(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = _args(element, compiler, **kw)
+    return f"to_char({day}, 'YYYY-MM')"
+
+
+@compiles(YearMonth, "sqlite")
+def _year_month_sqlite(element: YearMonth, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = _args(element, compiler, **kw)
+    return f"strftime('%Y-%m', {day})"

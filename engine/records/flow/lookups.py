@@ -18,13 +18,10 @@ from sqlalchemy import ColumnElement, and_, case, or_, true
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Lookup
 from engine.errors import FormulaRuntimeError
 from engine.fields.values import InvalidValue, round_to
+from engine.records.flow.frozen import EDITABLE_STATUSES
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
-
-# The statuses in which the author edits a record (records.service.EDITABLE_STATUSES): a `readonly`
-# lookup is copied again at each save in them, and kept from submission on.
-COPIED_WHILE = frozenset({"draft", "returned", "withdrawn"})
 
 
 def fill_fields(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:
@@ -130,7 +127,7 @@ def _copying(work: UnitOfWork, entity: EntitySpec, record_id: str | None) -> Cal
     def copying() -> bool:
         if not known:
             row = work.find_row(entity, record_id) if record_id is not None else None
-            known.append(row is None or row.status in COPIED_WHILE)
+            known.append(row is None or row.status in EDITABLE_STATUSES)  # copied again; kept once submitted
         return known[0]
 
     return copying
