@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from engine.declarations.model import Action, Effect, EntitySpec, FieldSpec, ModuleSpec
+from engine.errors import FormulaRuntimeError
 from engine.fields.values import coerce, from_json
 from engine.records.compute import Evaluation
 from engine.security.permissions import Access, Reader
@@ -40,6 +41,8 @@ class UnitOfWork:
     # record id -> (entity, row): effects that run once their networks settle
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
+    _params: dict[str, dict[str, Any]] = field(default_factory=dict)  # module -> its parameters, coerced once
+    _evaluations: dict[tuple[str, datetime | None], Evaluation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -62,11 +65,15 @@ class UnitOfWork:
         return spec.entities.get(name) if spec is not None else None
 
     def params_of(self, module: str) -> dict[str, Any]:
-        spec = self.modules[module]
-        values = {name: p.default for name, p in spec.parameters.items()}
-        values.update(self.parameters.get(module, {}))
-        return {name: coerce(FieldSpec(name, spec.parameters[name].type, spec.parameters[name].label), value)
+        """The module's parameters (defaults, then the tenant's), coerced once per unit of work."""
+        if module not in self._params:
+            spec = self.modules[module]
+            values = {name: p.default for name, p in spec.parameters.items()}
+            values.update(self.parameters.get(module, {}))
+            self._params[module] = {
+                name: coerce(FieldSpec(name, spec.parameters[name].type, spec.parameters[name].label), value)
                 for name, value in values.items() if name in spec.parameters}
+        return self._params[module]
 
     def access(self, entity: EntitySpec) -> Access:
         return Access(entity, self.actor)
@@ -76,8 +83,13 @@ class UnitOfWork:
         return Reader(self.actor, self.entity_of, self.params_of)
 
     def evaluation(self, entity: EntitySpec) -> Evaluation:
-        return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
-                          user_roles=tuple(sorted(self.actor.roles)), load_ref=self.load_ref, now=self.now)
+        """What the formulas of the module's records see: one per module and clock in a unit of work."""
+        key = (entity.module, self.now)
+        if key not in self._evaluations:
+            self._evaluations[key] = Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
+                                                user_roles=tuple(sorted(self.actor.roles)), load_ref=self.load_ref,
+                                                now=self.now)
+        return self._evaluations[key]
 
     # -- the identity map --------------------------------------------------------------------------
 
@@ -140,11 +152,28 @@ class UnitOfWork:
     def named(self, entity: EntitySpec, row: Record) -> str | None:
         """How a message to the actor names another record (a unique key or a conflict it clashes with): its
         title as the actor sees it and its id; None when the actor may not read it (neither is theirs to learn)."""
-        if row.id not in self.readable_rows(entity, [row.id]):
+        access = self.access(entity)
+        if not access.allows(Action.READ) or not self._passes_row_filters(entity, access, row):
             return None
-        shown = self.access(entity).shown(row.data) or {}
+        shown = access.shown(row.data) or {}
         title = shown.get(entity.title_field) if entity.title_field else None
         return f"{title!r} (id {row.id})" if title is not None else f"id {row.id}"
+
+    def _passes_row_filters(self, entity: EntitySpec, access: Access, row: Record) -> bool:
+        """Whether a record already read meets the actor's row filters, evaluated here rather than read again
+        (a formula means in Python what it means in SQL; what it reads through references is in the identity
+        map, or read once)."""
+        filters = access.row_filters
+        if filters is None:
+            return True
+        evaluation, values = self.evaluation(entity), values_of(entity, row)
+        for formula in filters:
+            try:
+                if evaluation.run(formula, values) is True:
+                    return True
+            except FormulaRuntimeError:
+                continue  # a filter that fails on this record does not let it through
+        return False
 
 
 def values_of(entity: EntitySpec, row: Record) -> dict[str, Any]:

@@ -42,7 +42,12 @@ def planned_indexes(entity: EntitySpec) -> list[PlannedIndex]:
                              + (f" where {key.when.text})" if key.when is not None else ")"),
                              key.fields, True, key.when)
                 for key in entity.unique]
-    return planned
+    # A declared conflict is checked on every save by its match fields: the index makes that a probe, not a scan
+    # of the entity's history (a crew's tickets over years).
+    planned += [PlannedIndex("__".join(check.match), f"{entity.name}.({', '.join(check.match)}) (conflict)",
+                             check.match, False)
+                for check in entity.conflicts if check.match]
+    return list({(plan.columns, plan.unique, plan.when): plan for plan in planned}.values())
 
 
 def _statement(name: str, plan: PlannedIndex, dialect: str, scope: str) -> str:

@@ -33,6 +33,7 @@ from engine.errors import BadRequest, FormulaError
 from engine.fields.values import to_json
 from engine.formula import BOOL, TEXT, Environment, Formula, FType, Kind, ListField, bind_value, compile_formula
 from engine.storage.models import Record
+from engine.storage.sql_memo import memoized
 
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
 
@@ -240,8 +241,10 @@ class RecordQuery:
                                     Record.deleted_at.is_(None))
 
     def sql(self, formula: Formula) -> ColumnElement[Any]:
-        return formula.to_sql(self.columns, params=self.evaluation.params, user_name=self.evaluation.user_name,
-                              user_roles=self.evaluation.user_roles)
+        evaluation = self.evaluation
+        return memoized(formula, self.columns.dialect, evaluation.params, evaluation.user_name, evaluation.user_roles,
+                        lambda: formula.to_sql(self.columns, params=evaluation.params,
+                                               user_name=evaluation.user_name, user_roles=evaluation.user_roles))
 
     def visible(self, statement: Select[Any], row_filters: list[Formula] | None) -> Select[Any]:
         if row_filters is None:

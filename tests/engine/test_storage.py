@@ -17,6 +17,7 @@ from engine.storage.database import TenantScopeMissing
 from engine.storage.indexes import desired_indexes
 from engine.storage.models import CatalogModule, Record, User
 from engine.storage.queries import RecordQuery
+from tests.api.test_conflicts import clashbook_tenant
 from tests.conftest import FIXTURES, add_user, new_project
 
 
@@ -124,3 +125,26 @@ def test_an_installed_module_that_no_longer_compiles_is_left_out_and_the_others_
     assert "gone" not in modules and {"base", "labor", "cost"} <= set(modules)
     assert [p.message for p in formwork.catalog.broken] == ["formula of 'x': unknown function 'plugin_vat'"]
     formwork.db.dispose()
+
+
+def test_declared_conflicts_are_index_probes(engine: Formwork) -> None:
+    """Each conflict's match fields have a composite index that the conflict's query uses (not a scan of the
+    entity's history)."""
+    spec = engine.catalog.modules()["clashbook"]
+    names = set(desired_indexes(spec, engine.db.dialect))
+    assert {"fw_clashbook__rate__crew__company", "fw_clashbook__ticket__crew__work_date__location"} <= names
+    tenant = clashbook_tenant(engine)
+    admin = add_user(engine, tenant, "ann", "admin")
+    with engine.records(admin) as records:
+        entity = records.entity("clashbook", "ticket")
+        query = RecordQuery(records.session, entity, records.evaluation(entity))
+        statement = query.base().where(Record.tenant_id == tenant,
+                                       *(query.columns.json_text(name) == value for name, value in
+                                         (("crew", "木工一班"), ("work_date", "2024-05-01"), ("location", "3#楼"))))
+        compiled = statement.compile(records.session.get_bind(), compile_kwargs={"literal_binds": True})
+        if engine.db.dialect == "postgresql":
+            records.session.execute(text("SET LOCAL enable_seqscan = off"))  # an empty table: ask if it can
+            plan = records.session.execute(text(f"EXPLAIN {compiled}")).all()
+        else:
+            plan = records.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        assert any("fw_clashbook__ticket__crew__work_date__location" in str(step) for step in plan), plan
