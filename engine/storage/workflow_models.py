@@ -78,7 +78,8 @@ class Job(Base):
     """Queued background work (timers, hooks); scanned across tenants, run inside the job's tenant scope."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_due", "state", "run_at"),)
+    # ix_jobs_key: a process's timer or service job is found by its key at every approval step
+    __table_args__ = (Index("ix_jobs_due", "state", "run_at"), Index("ix_jobs_key", "tenant_id", "kind", "key"))
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
