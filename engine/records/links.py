@@ -38,20 +38,17 @@ def parents_to_refresh(work: UnitOfWork, entity: EntitySpec, *documents: Mapping
     """The records whose rollups count `entity` records (or their table rows), and those its contributions add
     to, through the refs in these documents; with `fields`, only those whose rollups read one of these fields
     (what changed)."""
-    for module in work.modules.values():
-        for parent in module.entities.values():
-            for spec in parent.fields.values():
-                rollup = spec.rollup
-                if rollup is None or rollup.source != entity.key:
-                    continue
-                if rollup.table is not None:
-                    if fields is None or rollup.table in fields:
-                        for parent_id in rollups.table_parents(rollup, documents):
-                            yield parent, parent_id
-                    continue
-                if fields is not None and not rollups.reads(rollup.measure, rollup.where, rollup.via, fields):
-                    continue
-                seen = {str(d.get(rollup.via)) for d in documents if d and d.get(rollup.via)}
-                for parent_id in sorted(seen):
+    for parent, spec in rollups.rollups_over(tuple(work.modules.values())).get(entity.key, ()):
+        rollup = spec.rollup
+        assert rollup is not None
+        if rollup.table is not None:
+            if fields is None or rollup.table in fields:
+                for parent_id in rollups.table_parents(rollup, documents):
                     yield parent, parent_id
+            continue
+        if fields is not None and not rollups.reads(rollup.measure, rollup.where, rollup.via, fields):
+            continue
+        seen = {str(d.get(rollup.via)) for d in documents if d and d.get(rollup.via)}
+        for parent_id in sorted(seen):
+            yield parent, parent_id
     yield from rollups.contributed_parents(work, entity, documents, fields)

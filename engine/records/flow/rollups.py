@@ -119,6 +119,19 @@ def _contribution_index(modules: tuple[ModuleSpec, ...]) -> dict[str, dict[str, 
     return index
 
 
+@lru_cache(maxsize=64)
+def rollups_over(modules: tuple[ModuleSpec, ...]) -> dict[str, list[tuple[EntitySpec, FieldSpec]]]:
+    """Source entity key -> the (parent entity, rollup field) pairs of these modules that count its records: each
+    write asks which parents to refresh, which walked every field of every enabled module."""
+    index: dict[str, list[tuple[EntitySpec, FieldSpec]]] = {}
+    for module in modules:
+        for parent in module.entities.values():
+            for spec in parent.fields.values():
+                if spec.rollup is not None:
+                    index.setdefault(spec.rollup.source, []).append((parent, spec))
+    return index
+
+
 def contributions_to(modules: Mapping[str, ModuleSpec], entity: EntitySpec) -> dict[str, list[Contribution]]:
     """The fields of `entity` that enabled modules contribute to, with their contributions."""
     return _contribution_index(tuple(modules.values())).get(entity.key, {})
