@@ -101,7 +101,7 @@ def configure() -> None:
 
 def tenant_of_request() -> str | None:
     """The tenant the request acts for, once authentication has found it (API token or page session)."""
-    who = g.get("actor") or g.get("signed_in")
+    who = g.get("actor") or getattr(g.get("signed_in"), "actor", None)
     tenant = getattr(who, "tenant_id", None)
     return tenant if isinstance(tenant, str) else None
 

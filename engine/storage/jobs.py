@@ -89,7 +89,7 @@ def is_pending(session: Session, tenant_id: str, kind: str, key: str) -> bool:
 def schedule_unless_pending(session: Session, tenant_id: str, kind: str, key: str, run_at: datetime) -> bool:
     """Schedule the job unless one is queued or running; True when added. The tenant row's lock (the one the audit
     chain takes) makes two workers doing this at once add one job, not two."""
-    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
     if is_pending(session, tenant_id, kind, key):
         return False
     schedule(session, tenant_id, kind, key, run_at)
