@@ -8,9 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -38,9 +37,10 @@ def head_revision() -> str | None:
 def not_ready(engine: Engine) -> str | None:
     """None when the database answers and its schema is at this code's head revision; else why not, in words that
     reveal no address or password (an unauthenticated probe reads them; the log has the details)."""
-    try:
+    try:  # not through alembic's MigrationContext, which logs two lines each time: a probe runs every few seconds
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = (connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                       if inspect(connection).has_table("alembic_version") else None)
     except (SQLAlchemyError, OSError) as error:
         log.warning("readiness: the database does not answer: %s", error)
         return f"the database does not answer ({type(error).__name__})"
