@@ -6,8 +6,9 @@ not in Flask's `g`, so a logging filter adds it (with the method, path and tenan
 the request runs, the engine's records included, and the engine never imports Flask.
 
 `FORMWORK_LOG_FORMAT=json` writes one JSON object per line (time, level, logger, message, request_id, method,
-path, status, duration_ms, tenant); anything else a plain line. `FORMWORK_LOG_LEVEL` (default INFO). Each
-request ends with one line of logger `formwork.request`.
+path, status, duration_ms, tenant); anything else a plain line. `FORMWORK_LOG_LEVEL` (default INFO) is the level
+of Formwork's own loggers (`formwork.*`); other libraries log warnings and errors. Each request ends with one line
+of logger `formwork.request`.
 """
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def configure() -> None:
     json_lines = os.environ.get("FORMWORK_LOG_FORMAT", "").strip().lower() == "json"
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root.addHandler(handler)
-    root.setLevel(os.environ.get("FORMWORK_LOG_LEVEL", "INFO").strip().upper() or "INFO")
+    root.setLevel(logging.WARNING)  # libraries' warnings and errors; their chatter (alembic's steps) stays out
+    logging.getLogger("formwork").setLevel(os.environ.get("FORMWORK_LOG_LEVEL", "INFO").strip().upper() or "INFO")
 
 
 def tenant_of_request() -> str | None:
