@@ -21,7 +21,7 @@ from designer.people_pages import people_pages
 from engine.errors import FormworkError
 from engine.runtime import Formwork
 from engine.tenancy import plugin_registry
-from web import api, errors, input_guard, pages, request_limits, security_headers
+from web import api, errors, input_guard, metrics, pages, probes, request_limits, request_log, security_headers
 
 __all__ = ["cli", "create_app", "main"]
 
@@ -31,12 +31,16 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path()))
     app.config.update({"JSON_SORT_KEYS": False, **security_settings(), **config})
     app.config.setdefault("FORMWORK_UPLOADS", str(uploads_path()))
+    app.config.setdefault(probes.TOKEN_SETTING, os.environ.get(probes.TOKEN_SETTING, ""))
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or secret_key()
     app.config.update(SESSION_COOKIE_SECURE=bool(app.config["FORMWORK_SECURE_COOKIES"]),
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     hops = int(app.config["FORMWORK_PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    request_log.configure()
+    request_log.register(app)  # first: the request has its id before any check can refuse it
+    metrics.register(app)
     input_guard.register(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["formwork"] = engine or Formwork(database_url())
@@ -44,6 +48,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     security_headers.register(app)
     request_limits.register(app)
     plugins = plugin_registry.load()  # first: a plugin may add routes to the pages blueprint (the Excel pages)
+    app.register_blueprint(probes.probes)
     app.register_blueprint(api.api)
     app.register_blueprint(pages.pages)
     console.register(app)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
+from engine.core import instance_key
 from engine.runtime import default_database_url
+
+SESSION_KEY_PURPOSE = "flask-session-secret"
 
 
 def instance_path() -> Path:
@@ -28,19 +30,19 @@ def uploads_path() -> Path:
 
 
 def secret_key() -> str:
-    """FORMWORK_SECRET_KEY, else a key generated once and kept in the instance folder's `secret_key`."""
+    """The key that signs session cookies (and the CSRF token in them): every process and host must agree on it.
+
+    FORMWORK_SECRET_KEY when set; else the instance folder's `secret_key` file of earlier releases, when there is
+    one (sessions signed with it stay valid); else derived from the instance key, which every host of one
+    installation shares already (FORMWORK_INSTANCE_KEY: it signs the audit anchors), so there is no second
+    secret to copy between hosts."""
     configured = os.environ.get("FORMWORK_SECRET_KEY")
     if configured:
         return configured
-    path = instance_path() / "secret_key"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # created readable by the owner only, and by one process even if several start at once
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-                file.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass
-    return path.read_text().strip()
+    legacy = instance_path() / "secret_key"
+    if legacy.is_file():
+        return legacy.read_text().strip()
+    return instance_key.sign(SESSION_KEY_PURPOSE, b"")
 
 
 # Login, token, cookie and request-size settings: environment variable -> default (README lists them).

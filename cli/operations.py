@@ -13,6 +13,7 @@ from cli.environment import database_url
 from demo.data import create_demo
 from engine.errors import NotFound
 from engine.runtime import Formwork
+from web import metrics, request_log
 
 
 @click.command(help="Create or upgrade the database and install the built-in modules.")
@@ -42,7 +43,7 @@ def work_forever(engine: Formwork, interval: float) -> None:
     while True:
         scheduled = schedule_scans(engine, scheduled)
         try:
-            engine.run_jobs()
+            engine.run_jobs(observe=metrics.count_job)
         except Exception:
             logging.getLogger("formwork.worker").exception("the in-process worker failed; retrying")
         time.sleep(interval)
@@ -59,6 +60,7 @@ def demo() -> None:
 @click.option("--at", "moment", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), default=None,
               help="run as if the clock showed this time (catching up, rehearsals); with --once")
 def worker(once: bool, interval: float, moment: datetime | None) -> None:
+    request_log.configure()
     engine = command_engine()  # timers a run starts count from the real clock, even with --at
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -66,7 +68,7 @@ def worker(once: bool, interval: float, moment: datetime | None) -> None:
     while True:
         if not once:
             scheduled = schedule_scans(engine, scheduled)
-        done, failed = engine.run_jobs(moment)
+        done, failed = engine.run_jobs(moment, observe=metrics.count_job)
         if done or failed or once:
             click.echo(f"jobs run: {done}, failed: {failed}")
         if once:

@@ -25,7 +25,7 @@ from engine.records.service import Records
 from engine.reports import scan
 from engine.storage import jobs
 from engine.storage.database import Database
-from engine.storage.migrate import upgrade
+from engine.storage.migrate import not_ready, upgrade
 from engine.storage.workflow_models import ProcessInstance
 from engine.tenancy import licenses, plugin_registry
 from engine.tenancy import tenants as tenancy
@@ -120,8 +120,16 @@ class Formwork:
 
         return {TIMER_JOB: fire_timer, scan.SCAN_JOB: daily_scan, **self.plugins.job_handlers()}
 
-    def run_jobs(self, moment: datetime | None = None) -> tuple[int, int]:
-        return jobs.run_due(self.db, self.job_handlers(), moment)
+    def run_jobs(self, moment: datetime | None = None, observe: jobs.Observer | None = None) -> tuple[int, int]:
+        return jobs.run_due(self.db, self.job_handlers(), moment, observe=observe)
+
+    def not_ready(self) -> str | None:
+        """Why this process cannot serve yet (database unreachable, schema behind); None when it can."""
+        return not_ready(self.db.engine)
+
+    def queue_depth(self) -> dict[str, int]:
+        """Jobs queued, running and failed across tenants (read at each metrics scrape)."""
+        return jobs.depth(self.db)
 
     def scan(self, tenant_ids: Iterable[str] | None = None, day: date | None = None,
              progress: scan.Progress = lambda _line: None) -> scan.ScanSummary:
@@ -142,9 +150,7 @@ class Formwork:
         added = 0
         for tenant_id in self.tenant_ids():
             with self.db.tenant(tenant_id) as session:
-                if not jobs.is_pending(session, tenant_id, scan.SCAN_JOB, "daily"):
-                    jobs.schedule(session, tenant_id, scan.SCAN_JOB, "daily", moment or jobs.now())
-                    added += 1
+                added += jobs.schedule_unless_pending(session, tenant_id, scan.SCAN_JOB, "daily", moment or jobs.now())
         return added
 
     def process_for(self, instance: ProcessInstance, session: Session) -> ProcessSpec:

@@ -254,6 +254,10 @@ MESSAGES: dict[str, str] = {
         "登录失败次数过多，请 {minutes} 分钟后再试 / "
         "too many failed attempts: try again in {minutes} minute{plural}"
     ),
+    # Monitoring
+    "metrics_forbidden": (
+        "/metrics answers the loopback address, or the bearer token FORMWORK_METRICS_TOKEN when it is set"
+    ),
     # Networks
     "network_cycle": "the predecessor links form a cycle: {cycle}; remove one of these links",
     # Operators

@@ -305,11 +305,14 @@ def _utc(moment: datetime) -> datetime:
 
 def lock_chain(session: Session, tenant_id: str) -> None:
     """Serialise the tenant's chain writers, once per transaction. `append_pending` takes it last, just before the
-    entries go in; a use case that must run alone for other reasons (numbering of a publication) takes it first."""
+    entries go in; a use case that must run alone for other reasons (numbering of a publication) takes it first.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: every row the transaction inserted that references the tenant already holds
+    a key-share lock on its row, and two transactions each upgrading theirs to FOR UPDATE would deadlock."""
     held: dict[str, SessionTransaction | None] = session.info.setdefault(LOCKS_KEY, {})
     if tenant_id in held:
         return
-    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
     held[tenant_id] = _innermost(session)
 
 

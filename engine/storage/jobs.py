@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.errors import BadRequest, Conflict, NotFound
 from engine.storage.database import Database
+from engine.storage.models import Tenant
 from engine.storage.workflow_models import Job
 
 log = logging.getLogger("formwork.jobs")
@@ -54,6 +55,8 @@ class ClaimedJob:
 
 
 Handler = Callable[[ClaimedJob, datetime], None]
+Observer = Callable[[str, str], None]   # (job kind, outcome: done | failed | lost), e.g. a metrics counter
+QUEUE_STATES = ("queued", "running", "failed")
 
 
 def now() -> datetime:
@@ -81,6 +84,16 @@ def is_pending(session: Session, tenant_id: str, kind: str, key: str) -> bool:
     """Whether a (tenant, kind, key) job is queued or running."""
     return session.scalars(select(Job.id).where(Job.tenant_id == tenant_id, Job.kind == kind, Job.key == key,
                                                 Job.state.in_(["queued", "running"]))).first() is not None
+
+
+def schedule_unless_pending(session: Session, tenant_id: str, kind: str, key: str, run_at: datetime) -> bool:
+    """Schedule the job unless one is queued or running; True when added. The tenant row's lock (the one the audit
+    chain takes) makes two workers doing this at once add one job, not two."""
+    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
+    if is_pending(session, tenant_id, kind, key):
+        return False
+    schedule(session, tenant_id, kind, key, run_at)
+    return True
 
 
 def cancel(session: Session, tenant_id: str, kind: str, key: str) -> None:
@@ -237,9 +250,19 @@ def listing(db: Database, *, failed_only: bool = False, limit: int = 200) -> lis
         return list(session.scalars(statement))
 
 
+def depth(db: Database) -> dict[str, int]:
+    """How many jobs are queued, running and failed (incidents), across tenants: the queue a monitor watches."""
+    with db.platform() as session:
+        counted = {str(state): int(count) for state, count in session.execute(
+            select(Job.state, func.count()).where(Job.state.in_(QUEUE_STATES)).group_by(Job.state))}
+    return {state: counted.get(state, 0) for state in QUEUE_STATES}
+
+
 def run_due(db: Database, handlers: Mapping[str, Handler], moment: datetime | None = None,
-            lease: timedelta | None = None) -> tuple[int, int]:
-    """Run every job due at `moment`; returns (succeeded, failed). Handlers finish their job themselves."""
+            lease: timedelta | None = None, observe: Observer | None = None) -> tuple[int, int]:
+    """Run every job due at `moment`; returns (succeeded, failed) and tells `observe` each job's outcome.
+    Handlers finish their job themselves."""
+    observe = observe or (lambda _kind, _outcome: None)
     moment = moment or now()
     lease = lease or lease_duration()
     done = failed = 0
@@ -248,12 +271,15 @@ def run_due(db: Database, handlers: Mapping[str, Handler], moment: datetime | No
             for job in claimed:
                 if not hold(db, job, lease):
                     log.warning("job %s (%s) was taken over by another worker before it ran here", job.id, job.kind)
+                    observe(job.kind, "lost")
                     continue
                 try:
                     handlers[job.kind](job, moment)
                     done += 1
+                    observe(job.kind, "done")
                 except Exception as error:
                     log.exception("job %s (%s) failed", job.id, job.kind)
                     fail(db, job, error)
                     failed += 1
+                    observe(job.kind, "lost" if isinstance(error, LeaseLost) else "failed")
     return done, failed
