@@ -49,7 +49,7 @@ def importable_fields(records: Records, entity: EntitySpec) -> list[FieldSpec]:
                     or spec.type in SKIPPED_TYPES)]
 
 
-def _normal(text: str) -> str:
+def normal_heading(text: str) -> str:
     return re.sub(r"[\s*＊:：]", "", text).casefold()
 
 
@@ -58,11 +58,11 @@ def auto_mapping(header: Sequence[str], fields: Sequence[FieldSpec]) -> ColumnMa
     names: dict[str, str] = {}
     for spec in fields:
         for text in (spec.name, spec.label.en, spec.label.zh):
-            names.setdefault(_normal(text), spec.name)
+            names.setdefault(normal_heading(text), spec.name)
     result: ColumnMap = []
     used: set[str] = set()
     for heading in header:
-        name = names.get(_normal(heading or ""))
+        name = names.get(normal_heading(heading or ""))
         result.append(name if name and name not in used else None)
         if name:
             used.add(name)

@@ -1,0 +1,199 @@
+"""Import a sheet's rows as records of one entity in the caller's one transaction: all rows or none.
+
+Rows are validated in batches of BATCH rows. A batch shares its lookups: the records its cells name are found
+with one query per referenced entity, options and users are mapped once, and its unique values and keys are
+checked with one query per unique field or key (and against the rows before it in the file). Each row then runs
+the checks of a single create (`finish`: lookups, formulas, defaults, numbering, rules, references, conflicts)
+plus the actor's row filters, which a new record must pass to be imported. A sound batch is written with one
+multi-row INSERT, its audit entries and plugin events queued (the audit chain is appended once, at commit), and the
+rollups that count the entity refreshed once for the batch. An entity that declares what cannot be batched
+(effects that fire on a write, gathering, networks, a process started on create) is written row by row through the
+ordinary create instead. Any invalid row: nothing is written and every row's errors are reported.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import insert
+
+from engine.declarations.model import Action, EntitySpec
+from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
+from engine.fields.values import to_json
+from engine.records.bulk import columns
+from engine.records.bulk.sheets import Sheet
+from engine.records.bulk.unique import Pending
+from engine.records.bulk import unique
+from engine.records.checks import finish
+from engine.records.flow import gathering
+from engine.records.flow.locks import refuse_locked
+from engine.records.input import accepted_input, with_defaults
+from engine.records.service import Records
+from engine.security import audit
+from engine.security.permissions import Access
+from engine.storage.models import Record
+from engine.tenancy import plugin_events as events
+
+BATCH = 500
+Progress = Callable[[int, int, int], None]      # (rows validated, rows written, rows in the file)
+Create = Callable[[str, str, dict[str, Any]], Mapping[str, Any]]   # the single create, for what cannot be batched
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of one row: `row` its number in the file, `column` the heading of the field's column."""
+
+    row: int
+    field: str
+    column: str
+    code: str
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ImportRejected(FormworkError):
+    """Rows of the file are invalid: nothing was written; `rows` lists every problem of every row."""
+
+    code = "import_rejected"
+
+    def __init__(self, rows: list[RowError]) -> None:
+        super().__init__(f"{len({e.row for e in rows})} rows cannot be imported; nothing was imported",
+                         message_code="import_rejected", params={"rows": len({e.row for e in rows})})
+        self.rows = rows
+
+
+@dataclass
+class Outcome:
+    rows: int            # data rows in the file
+    imported: int        # records written (0 on a dry run)
+    ids: list[str]
+    dry_run: bool
+
+
+def needs_single_creates(entity: EntitySpec) -> bool:
+    """What a write sets off that only the single create runs: effects on a write, gathering, networks, a process
+    started at create."""
+    return (any(effect.on is None for effect in entity.effects) or gathering.gathers(entity)
+            or entity.network is not None or (entity.workflow is not None and entity.workflow.start == "on_create"))
+
+
+class BulkImport:
+    """One actor's import of one file into one entity; `run` in the unit of work of `records`."""
+
+    def __init__(self, records: Records, module: str, entity: str, *, create: Create | None = None,
+                 progress: Progress | None = None, zone: tzinfo = UTC, batch: int = BATCH) -> None:
+        self.records = records
+        self.entity = records.entity(module, entity)
+        self.access: Access = records.access(self.entity)
+        self.access.require(Action.CREATE)
+        self.create = create or records.create
+        self.progress = progress or (lambda _validated, _written, _total: None)
+        self.zone = zone
+        self.batch = batch
+
+    def run(self, sheet: Sheet, *, dry_run: bool = False, source: str = "") -> Outcome:
+        """Validate every row and, when all are sound and not `dry_run`, write them; else raise ImportRejected."""
+        mapping, problems = columns.mapping(self.records, self.entity, sheet.header)
+        headings = {name: heading for name, heading in zip(mapping, sheet.header, strict=False) if name}
+        if problems:
+            raise ImportRejected([self._error(sheet.header_row, e, headings) for e in problems])
+        rows = list(sheet.rows)
+        converter = columns.BatchConverter(self.records, self.entity, mapping, self.zone)
+        seen: dict[tuple[str, ...], int] = {}
+        rejected: list[RowError] = []
+        ids: list[str] = []
+        validated = 0
+        for start in range(0, len(rows), self.batch):
+            chunk = rows[start:start + self.batch]
+            converter.prime([cells for _number, cells in chunk])
+            pending = [self._validate(number, converter, cells, dry_run) for number, cells in chunk]
+            for row in pending:   # (each row's rules have run; its values against the file and the database now)
+                if row.values is not None:
+                    row.errors += unique.in_file(self.entity, row.number, row.values, seen)
+            unique.against_database(self.records.work, self.entity, pending)
+            rejected += [self._error(row.number, e, headings) for row in pending for e in row.errors]
+            validated += len(chunk)
+            if not rejected and not dry_run:
+                ids += self._write(pending)
+            self.progress(validated, len(ids), len(rows))
+        if rejected:
+            raise ImportRejected(rejected)
+        if ids:
+            work = self.records.work
+            audit.write(work.session, work.actor.tenant_id, actor=work.actor.username, action="records.import",
+                        target_type="entity", target_id=self.entity.key, after={"rows": len(ids), "file": source},
+                        note=f"{self.entity.key}: {len(ids)} records imported")
+        return Outcome(rows=len(rows), imported=len(ids), ids=ids, dry_run=dry_run)
+
+    def _validate(self, number: int, converter: columns.BatchConverter, cells: Sequence[Any],
+                  dry_run: bool) -> Pending:
+        """A row's values and document, or its errors: the checks of a single create, and the row filters."""
+        work, entity = self.records.work, self.entity
+        data, errors = converter.data(cells)
+        row = Pending(number, data, errors=errors)
+        if errors:
+            return row
+        try:
+            values = with_defaults(entity, accepted_input(work, entity, data, self.access, previous=None))
+            refuse_locked(work, entity, None, values)
+            row.document = finish(work, entity, values, record_id=None, numbered=not dry_run, gathered=True,
+                                  by_user=True, deferred=entity.import_deferred, batched=True)
+            row.values = values
+        except RecordInvalid as error:
+            row.errors += error.errors
+            return row
+        except FormworkError as error:   # a lock on records like this one
+            row.errors.append(FieldError("", error.message, code=error.message_code, params=error.params))
+            return row
+        row.errors += self._outside_rows(values)
+        return row
+
+    def _outside_rows(self, values: Mapping[str, Any]) -> list[FieldError]:
+        """A new record the actor could not read afterwards (outside every row filter of theirs) is not theirs to
+        write: a crew leader imports their own crew's tickets, a site engineer their projects'."""
+        filters = self.access.row_filters
+        if filters is None:
+            return []
+        actor, moment = self.records.actor.username, datetime.now(UTC)
+        record = {**values, "id": "", "status": "draft", "version": 1, "created_by": actor, "updated_by": actor,
+                  "created_at": moment, "updated_at": moment}
+        evaluation = self.records.evaluation(self.entity)
+        for formula in filters:
+            try:
+                if evaluation.run(formula, record) is True:
+                    return []
+            except FormulaRuntimeError:
+                continue
+        return [FieldError("", "this row would be a record outside the rows you may see (your row filters)",
+                           code="import_outside_rows")]
+
+    def _write(self, pending: list[Pending]) -> list[str]:
+        """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module)."""
+        if needs_single_creates(self.entity):
+            return [str(self.create(self.entity.module, self.entity.name, row.data)["id"]) for row in pending]
+        work, entity = self.records.work, self.entity
+        actor, tenant = work.actor.username, work.actor.tenant_id
+        moment = datetime.now(UTC)
+        version = work.modules[entity.module].version
+        rows = [{"tenant_id": tenant, "id": str(uuid.uuid4()), "module": entity.module, "entity": entity.name,
+                 "schema_version": version, "status": "draft", "version": 1, "data": row.document,
+                 "created_at": moment, "created_by": actor, "updated_at": moment, "updated_by": actor}
+                for row in pending]
+        work.session.execute(insert(Record), rows)
+        for row in rows:
+            audit.write(work.session, tenant, actor=actor, action="record.create", target_type="record",
+                        target_id=row["id"], before=None, after=row["data"], note=f"{entity.key} v1; imported")
+            events.emit(work.session, tenant, "record.created", module=entity.module, entity=entity.name,
+                        record={**row["data"], "id": row["id"], "status": "draft", "version": 1, "created_by": actor,
+                                "created_at": moment.isoformat(), "updated_by": actor,
+                                "updated_at": moment.isoformat()})
+        self.records.cascade.refresh_parents(entity, *(row["data"] for row in rows))
+        return [row["id"] for row in rows]
+
+    def _error(self, number: int, error: FieldError, headings: Mapping[str, str]) -> RowError:
+        name = error.field.split("[")[0].split(".")[0]
+        return RowError(number, error.field, headings.get(name, ""), error.code, error.message,
+                        {k: to_json(v) if not isinstance(v, Mapping) else v for k, v in error.params.items()})
