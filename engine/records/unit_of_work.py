@@ -40,6 +40,8 @@ class UnitOfWork:
     # record id -> (entity, row): effects that run once their networks settle
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
+    # what lookups found, by what they read, while a bulk import keeps it (records/bulk/): None, not kept
+    lookups_found: dict[tuple[Any, ...], Any] | None = None
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -47,6 +49,8 @@ class UnitOfWork:
     def _forget(self, _session: Session, _transaction: Any) -> None:
         """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
         self.loaded.clear()
+        if self.lookups_found is not None:
+            self.lookups_found.clear()
 
     def seen_by(self, actor: Actor) -> UnitOfWork:
         """The same transaction and records read, seen by another user of the tenant (nothing left to do)."""

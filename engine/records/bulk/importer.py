@@ -22,12 +22,14 @@ from sqlalchemy import insert
 
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
-from engine.fields.values import to_json
+from engine.fields.values import to_document, to_json
+from engine.records import numbering
 from engine.records.bulk import columns
 from engine.records.bulk.sheets import Sheet
 from engine.records.bulk.unique import Pending
 from engine.records.bulk import unique
 from engine.records.checks import finish
+from engine.records.compute import check_field
 from engine.records.flow import gathering
 from engine.records.flow.locks import refuse_locked
 from engine.records.input import accepted_input, with_defaults
@@ -93,43 +95,47 @@ class BulkImport:
         self.progress = progress or (lambda _validated, _written, _total: None)
         self.zone = zone
         self.batch = batch
+        self.headings: dict[str, str] = {}   # field -> the heading of its column
 
     def run(self, sheet: Sheet, *, dry_run: bool = False, source: str = "") -> Outcome:
         """Validate every row and, when all are sound and not `dry_run`, write them; else raise ImportRejected."""
         mapping, problems = columns.mapping(self.records, self.entity, sheet.header)
-        headings = {name: heading for name, heading in zip(mapping, sheet.header, strict=False) if name}
+        self.headings = {name: heading for name, heading in zip(mapping, sheet.header, strict=False) if name}
         if problems:
-            raise ImportRejected([self._error(sheet.header_row, e, headings) for e in problems])
+            raise ImportRejected([self._error(sheet.header_row, e) for e in problems])
         rows = list(sheet.rows)
         converter = columns.BatchConverter(self.records, self.entity, mapping, self.zone)
-        seen: dict[tuple[str, ...], int] = {}
+        seen: dict[tuple[Any, ...], int] = {}
         rejected: list[RowError] = []
         ids: list[str] = []
-        validated = 0
-        for start in range(0, len(rows), self.batch):
-            chunk = rows[start:start + self.batch]
-            converter.prime([cells for _number, cells in chunk])
-            pending = [self._validate(number, converter, cells, dry_run) for number, cells in chunk]
-            for row in pending:   # (each row's rules have run; its values against the file and the database now)
-                if row.values is not None:
-                    row.errors += unique.in_file(self.entity, row.number, row.values, seen)
-            unique.against_database(self.records.work, self.entity, pending)
-            rejected += [self._error(row.number, e, headings) for row in pending for e in row.errors]
-            validated += len(chunk)
-            if not rejected and not dry_run:
-                ids += self._write(pending)
-            self.progress(validated, len(ids), len(rows))
+        work = self.records.work
+        work.lookups_found = {}   # the rows of one file look up the same rates and accounts: once each
+        try:
+            for start in range(0, len(rows), self.batch):
+                chunk = rows[start:start + self.batch]
+                converter.prime([cells for _number, cells in chunk])
+                pending = [self._validate(number, converter, cells) for number, cells in chunk]
+                if not dry_run:   # a dry run takes no numbers (a preview does not either)
+                    self._number([row for row in pending if row.values is not None and not row.errors])
+                for row in pending:
+                    if row.values is not None:
+                        row.errors += unique.in_file(self.entity, row.number, row.values, seen)
+                unique.against_database(work, self.entity, pending)
+                rejected += [self._error(row.number, e) for row in pending for e in row.errors]
+                if not rejected and not dry_run:
+                    ids += self._write(pending)
+                self.progress(start + len(chunk), len(ids), len(rows))
+        finally:
+            work.lookups_found = None
         if rejected:
             raise ImportRejected(rejected)
         if ids:
-            work = self.records.work
             audit.write(work.session, work.actor.tenant_id, actor=work.actor.username, action="records.import",
                         target_type="entity", target_id=self.entity.key, after={"rows": len(ids), "file": source},
                         note=f"{self.entity.key}: {len(ids)} records imported")
         return Outcome(rows=len(rows), imported=len(ids), ids=ids, dry_run=dry_run)
 
-    def _validate(self, number: int, converter: columns.BatchConverter, cells: Sequence[Any],
-                  dry_run: bool) -> Pending:
+    def _validate(self, number: int, converter: columns.BatchConverter, cells: Sequence[Any]) -> Pending:
         """A row's values and document, or its errors: the checks of a single create, and the row filters."""
         work, entity = self.records.work, self.entity
         data, errors = converter.data(cells)
@@ -139,7 +145,7 @@ class BulkImport:
         try:
             values = with_defaults(entity, accepted_input(work, entity, data, self.access, previous=None))
             refuse_locked(work, entity, None, values)
-            row.document = finish(work, entity, values, record_id=None, numbered=not dry_run, gathered=True,
+            row.document = finish(work, entity, values, record_id=None, numbered=False, gathered=True,
                                   by_user=True, deferred=entity.import_deferred, batched=True)
             row.values = values
         except RecordInvalid as error:
@@ -150,6 +156,24 @@ class BulkImport:
             return row
         row.errors += self._outside_rows(values)
         return row
+
+    def _number(self, rows: list[Pending]) -> None:
+        """Number the sound rows of a batch together (one statement per scope), then check the numbers."""
+        work, entity = self.records.work, self.entity
+        numbered = [spec for spec in entity.fields.values() if spec.numbering is not None]
+        if not numbered or not rows:
+            return
+        values = [row.values for row in rows if row.values is not None]
+        problems = numbering.assign_batch(work.session, work.actor.tenant_id, entity, values,
+                                          self.records.evaluation(entity))
+        for row, errors in zip(rows, problems, strict=True):
+            assert row.values is not None and row.document is not None
+            row.errors += errors
+            for spec in numbered:
+                value = row.values.get(spec.name)
+                row.errors += check_field(spec, value, spec.name, work.language)
+                if value is not None:
+                    row.document[spec.name] = to_document(spec, value)
 
     def _outside_rows(self, values: Mapping[str, Any]) -> list[FieldError]:
         """A new record the actor could not read afterwards (outside every row filter of theirs) is not theirs to
@@ -193,7 +217,7 @@ class BulkImport:
         self.records.cascade.refresh_parents(entity, *(row["data"] for row in rows))
         return [row["id"] for row in rows]
 
-    def _error(self, number: int, error: FieldError, headings: Mapping[str, str]) -> RowError:
+    def _error(self, number: int, error: FieldError) -> RowError:
         name = error.field.split("[")[0].split(".")[0]
-        return RowError(number, error.field, headings.get(name, ""), error.code, error.message,
+        return RowError(number, error.field, self.headings.get(name, ""), error.code, error.message,
                         {k: to_json(v) if not isinstance(v, Mapping) else v for k, v in error.params.items()})
