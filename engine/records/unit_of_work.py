@@ -40,8 +40,9 @@ class UnitOfWork:
     # record id -> (entity, row): effects that run once their networks settle
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
-    # what lookups found, by what they read, while a bulk import keeps it (records/bulk/): None, not kept
-    lookups_found: dict[tuple[Any, ...], Any] | None = None
+    # while a bulk import runs (records/bulk/), what its rows read alike: the lookups found (by what they read),
+    # the values of referenced records and the evaluations; emptied after each batch's writes. None: not kept
+    kept: dict[tuple[Any, ...], Any] | None = None
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -49,8 +50,8 @@ class UnitOfWork:
     def _forget(self, _session: Session, _transaction: Any) -> None:
         """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
         self.loaded.clear()
-        if self.lookups_found is not None:
-            self.lookups_found.clear()
+        if self.kept is not None:
+            self.kept.clear()
 
     def seen_by(self, actor: Actor) -> UnitOfWork:
         """The same transaction and records read, seen by another user of the tenant (nothing left to do)."""
@@ -80,6 +81,15 @@ class UnitOfWork:
         return Reader(self.actor, self.entity_of, self.params_of)
 
     def evaluation(self, entity: EntitySpec) -> Evaluation:
+        if self.kept is not None:
+            key = ("evaluation", entity.key)
+            if key not in self.kept:
+                self.kept[key] = self._evaluation(entity)
+            found: Evaluation = self.kept[key]
+            return found
+        return self._evaluation(entity)
+
+    def _evaluation(self, entity: EntitySpec) -> Evaluation:
         return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,
                           user_roles=tuple(sorted(self.actor.roles)), load_ref=self.load_ref, now=self.now)
 
@@ -110,6 +120,13 @@ class UnitOfWork:
         entity = self.entity_of(target)
         if entity is None:
             return None
+        if self.kept is not None:
+            key = ("values", target, record_id)
+            if key not in self.kept:
+                row = self.find_row(entity, record_id)
+                self.kept[key] = values_of(entity, row) if row is not None else None
+            found: dict[str, Any] | None = self.kept[key]
+            return found
         row = self.find_row(entity, record_id)
         return values_of(entity, row) if row is not None else None
 

@@ -109,7 +109,8 @@ class BulkImport:
         rejected: list[RowError] = []
         ids: list[str] = []
         work = self.records.work
-        work.lookups_found = {}   # the rows of one file look up the same rates and accounts: once each
+        kept: dict[tuple[Any, ...], Any] = {}
+        work.kept = kept   # the rows of one file read the same projects, crews and rates: once each
         try:
             for start in range(0, len(rows), self.batch):
                 chunk = rows[start:start + self.batch]
@@ -124,9 +125,10 @@ class BulkImport:
                 rejected += [self._error(row.number, e) for row in pending for e in row.errors]
                 if not rejected and not dry_run:
                     ids += self._write(pending)
+                    kept.clear()   # the batch's rollups may have changed records its rows read
                 self.progress(start + len(chunk), len(ids), len(rows))
         finally:
-            work.lookups_found = None
+            work.kept = None
         if rejected:
             raise ImportRejected(rejected)
         if ids:
@@ -142,6 +144,7 @@ class BulkImport:
         row = Pending(number, data, errors=errors)
         if errors:
             return row
+        values: dict[str, Any] | None = None
         try:
             values = with_defaults(entity, accepted_input(work, entity, data, self.access, previous=None))
             refuse_locked(work, entity, None, values)
@@ -150,11 +153,10 @@ class BulkImport:
             row.values = values
         except RecordInvalid as error:
             row.errors += error.errors
-            return row
         except FormworkError as error:   # a lock on records like this one
             row.errors.append(FieldError("", error.message, code=error.message_code, params=error.params))
-            return row
-        row.errors += self._outside_rows(values)
+        if values is not None:   # (also for a row with other problems: say all of them at once)
+            row.errors += self._outside_rows(values)
         return row
 
     def _number(self, rows: list[Pending]) -> None:

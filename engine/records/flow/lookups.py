@@ -51,7 +51,7 @@ def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Loo
     A chain over one target, value and effective field is one query (each lookup a branch, the first
     branch that matches wins); other chains run a query per lookup until one finds a value.
     """
-    kept = work.lookups_found
+    kept = work.kept
     if kept is not None and all(c.target != entity.key for c in lookup.chain):  # an import writes none of them
         key = (entity.key, spec.name, record_id, *((name, repr(values.get(name))) for name in sorted(lookup.reads)))
         if key not in kept:
