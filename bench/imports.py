@@ -42,7 +42,8 @@ entities:
   day_labor_ticket:
     import: {{defer_required: [photos, crew_leader_signature]}}
 """
-HEADER = ["项目", "用工日期", "班组", "工种", "施工部位", "事由分类", "事由说明", "工作内容", "人数", "每人工天", "加班小时(合计)"]
+HEADER = ["项目", "用工日期", "班组", "工种", "施工部位", "事由分类", "事由说明", "工作内容", "人数", "每人工天",
+          "加班小时(合计)"]
 
 
 def workbook(rows: int) -> bytes:
@@ -53,8 +54,9 @@ def workbook(rows: int) -> bytes:
     sheet.append(HEADER)
     today = date.today()
     for index in range(rows):
-        sheet.append(["Bench", today - timedelta(days=1 + index % 20), "木工一班", "木工", f"{index % 40}#楼 {index % 30}层",
-                      "清理/杂活", "模板拆除后楼层垃圾清理外运", "清理楼面建筑垃圾", 1 + index % 5, 1, index % 3])
+        sheet.append(["Bench", today - timedelta(days=1 + index % 20), "木工一班", "木工",
+                      f"{index % 40}#楼 {index % 30}层", "清理/杂活", "模板拆除后楼层垃圾清理外运", "清理楼面建筑垃圾",
+                      1 + index % 5, 1, index % 3])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -63,7 +65,8 @@ def workbook(rows: int) -> bytes:
 def defer_attachments(engine: Formwork) -> None:
     admin = tenancy.Actor(tenant_id=TENANT, username="ann", roles=frozenset({"admin"}))
     with engine.adjustments(admin) as service:
-        service.publish("labor", Overlay("overlay.yaml", {MAIN: DEFERRED.format(version=service.modules["labor"].version)}))
+        text = DEFERRED.format(version=service.modules["labor"].version)
+        service.publish("labor", Overlay("overlay.yaml", {MAIN: text}))
 
 
 def raw_read(data: bytes) -> int:

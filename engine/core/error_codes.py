@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core.import_codes import IMPORT_MESSAGES
+
 MESSAGES: dict[str, str] = {
     # Field values (engine.fields.values): what is wrong with one value a user entered
     "invalid_value": "is not a valid value",
@@ -209,12 +211,6 @@ MESSAGES: dict[str, str] = {
     "formula_unknown_field": "unknown field {field!r}",
     # Imports
     "import_already_run": "import {token!r} has already been run",
-    "import_unreadable": "cannot read the file: {why}", "import_too_many_rows": "the file has more than {limit} rows; split it",
-    "import_no_file": "send the file as multipart/form-data in the field 'file' (.xlsx or .csv)",
-    "import_column_unknown": "column {column!r} is not a field of {entity}",
-    "import_column_not_importable": "column {column!r} cannot be imported: you may not write {field!r}",
-    "import_column_twice": "column {column!r} repeats another column of the same field", "import_outside_rows": "this row would be a record outside the rows you may see (your row filters)",
-    "import_rejected": "{rows} rows cannot be imported; nothing was imported", "import_job_not_found": "import {job!r} does not exist",
     # Instance key
     "instance_key_too_short": "FORMWORK_INSTANCE_KEY must hold at least 32 bytes (64 hex digits)",
     "instance_key_not_hex": (
@@ -398,3 +394,6 @@ MESSAGES: dict[str, str] = {
 def render(code: str, params: Mapping[str, Any]) -> str:
     """The English text of message `code` filled with `params`; KeyError for an unknown code or a missing param."""
     return MESSAGES[code].format(**params)
+
+
+MESSAGES.update(IMPORT_MESSAGES)

@@ -67,9 +67,14 @@ def assign_batch(session: Session, tenant_id: str, entity: EntitySpec, rows: Seq
             scopes.setdefault(scope, []).append((index, pieces))
         for scope, waiting in scopes.items():
             last = next_number(session, tenant_id, entity.module, entity.name, name, scope, count=len(waiting))
+            first = last - len(waiting) + 1
             for offset, (index, row_pieces) in enumerate(waiting):
-                rows[index][name] = number(row_pieces, lambda _scope, n=last - len(waiting) + 1 + offset: n)
+                rows[index][name] = number(row_pieces, _given(first + offset))
     return errors
+
+
+def _given(sequence: int) -> Callable[[str], int]:
+    return lambda _scope: sequence
 
 
 class _Missing(str):

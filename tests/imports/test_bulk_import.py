@@ -25,7 +25,7 @@ from engine.security import audit
 from tests.conftest import PASSWORD, add_user, login, new_tenant_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from imports import HEADER, workbook  # noqa: E402
+from imports import HEADER, workbook
 
 TRADES = "trade_key,trade_name,skill_level,guide_price\n"
 

@@ -12,9 +12,10 @@ ordinary create instead. Any invalid row: nothing is written and every row's err
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -24,10 +25,9 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
 from engine.fields.values import to_document, to_json
 from engine.records import numbering
-from engine.records.bulk import columns
+from engine.records.bulk import columns, unique
 from engine.records.bulk.sheets import Sheet
 from engine.records.bulk.unique import Pending
-from engine.records.bulk import unique
 from engine.records.checks import finish
 from engine.records.compute import check_field
 from engine.records.flow import gathering
@@ -53,7 +53,7 @@ class RowError:
     column: str
     code: str
     message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class ImportRejected(FormworkError):
@@ -204,20 +204,22 @@ class BulkImport:
         actor, tenant = work.actor.username, work.actor.tenant_id
         moment = datetime.now(UTC)
         version = work.modules[entity.module].version
-        rows = [{"tenant_id": tenant, "id": str(uuid.uuid4()), "module": entity.module, "entity": entity.name,
-                 "schema_version": version, "status": "draft", "version": 1, "data": row.document,
-                 "created_at": moment, "created_by": actor, "updated_at": moment, "updated_by": actor}
-                for row in pending]
-        work.session.execute(insert(Record), rows)
-        for row in rows:
+        ids = [str(uuid.uuid4()) for _row in pending]
+        documents = [row.document or {} for row in pending]
+        work.session.execute(insert(Record), [
+            {"tenant_id": tenant, "id": record_id, "module": entity.module, "entity": entity.name,
+             "schema_version": version, "status": "draft", "version": 1, "data": document, "created_at": moment,
+             "created_by": actor, "updated_at": moment, "updated_by": actor}
+            for record_id, document in zip(ids, documents, strict=True)])
+        for record_id, document in zip(ids, documents, strict=True):
             audit.write(work.session, tenant, actor=actor, action="record.create", target_type="record",
-                        target_id=row["id"], before=None, after=row["data"], note=f"{entity.key} v1; imported")
+                        target_id=record_id, before=None, after=document, note=f"{entity.key} v1; imported")
             events.emit(work.session, tenant, "record.created", module=entity.module, entity=entity.name,
-                        record={**row["data"], "id": row["id"], "status": "draft", "version": 1, "created_by": actor,
+                        record={**document, "id": record_id, "status": "draft", "version": 1, "created_by": actor,
                                 "created_at": moment.isoformat(), "updated_by": actor,
                                 "updated_at": moment.isoformat()})
-        self.records.cascade.refresh_parents(entity, *(row["data"] for row in rows))
-        return [row["id"] for row in rows]
+        self.records.cascade.refresh_parents(entity, *documents)
+        return ids
 
     def _error(self, number: int, error: FieldError) -> RowError:
         name = error.field.split("[")[0].split(".")[0]

@@ -81,9 +81,9 @@ def _with_header(rows: Iterator[list[Any]], close: Any) -> Sheet:
     numbered = enumerate(rows, start=1)
     header: list[str] = []
     header_row = 1
-    for header_row, cells in numbered:
+    for number, cells in numbered:
         if any(_filled(cell) for cell in cells):
-            header = [str(cell).strip() if cell is not None else "" for cell in cells]
+            header, header_row = [str(cell).strip() if cell is not None else "" for cell in cells], number
             break
     while header and not header[-1]:
         header.pop()

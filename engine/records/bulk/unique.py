@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, select
 from engine.declarations.model import EntitySpec
 from engine.errors import FieldError
 from engine.fields.values import to_json
+from engine.formula import Formula
 from engine.records.unit_of_work import UnitOfWork
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
@@ -57,8 +58,10 @@ def against_database(work: UnitOfWork, entity: EntitySpec, rows: Sequence[Pendin
     """Add to each row the unique values and keys a stored record holds already (one query per field or key)."""
     evaluation = work.evaluation(entity)
     query = RecordQuery(work.session, entity, evaluation)
-    for key in [*((name,) for name, spec in entity.fields.items() if spec.unique), *entity.unique]:
-        names, when = (key, None) if isinstance(key, tuple) else (key.fields, key.when)
+    checks: list[tuple[tuple[str, ...], Formula | None]] = [((name,), None) for name, spec in entity.fields.items()
+                                                             if spec.unique]
+    checks += [(key.fields, key.when) for key in entity.unique]
+    for names, when in checks:
         wanted = {found: row for row in rows if row.values is not None and not _reported(row, names)
                   and (found := _values(row.values, names)) is not None
                   and (when is None or evaluation.run(when, row.values) is True)}
