@@ -9,17 +9,20 @@ multi-row INSERT, its audit entries and plugin events queued (the audit chain is
 rollups that count the entity refreshed once for the batch. An entity that declares what cannot be batched
 (effects that fire on a write, gathering, networks, a process started on create) is written row by row through the
 ordinary create instead. Any invalid row: nothing is written and every row's errors are reported.
+
+While the rows are checked and written, Python's cyclic garbage collector is paused: an import keeps thousands of
+documents and audit entries alive until its commit, and the collector would walk them again at every collection
+(the import slowed down with its size). Reference counting still frees what the rows leave behind.
 """
 from __future__ import annotations
 
 import dataclasses
+import gc
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-
-from sqlalchemy import insert
 
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
@@ -36,6 +39,7 @@ from engine.records.input import accepted_input, with_defaults
 from engine.records.service import Records
 from engine.security import audit
 from engine.security.permissions import Access
+from engine.storage.bulk import insert_rows
 from engine.storage.models import Record
 from engine.tenancy import plugin_events as events
 
@@ -111,6 +115,8 @@ class BulkImport:
         work = self.records.work
         kept: dict[tuple[Any, ...], Any] = {}
         work.kept = kept   # the rows of one file read the same projects, crews and rates: once each
+        collecting = gc.isenabled()
+        gc.disable()   # see the module's docstring
         try:
             for start in range(0, len(rows), self.batch):
                 chunk = rows[start:start + self.batch]
@@ -124,17 +130,22 @@ class BulkImport:
                 unique.against_database(work, self.entity, pending)
                 rejected += [self._error(row.number, e) for row in pending for e in row.errors]
                 if not rejected and not dry_run:
-                    ids += self._write(pending)
-                    kept.clear()   # the batch's rollups may have changed records its rows read
+                    written, recomputed = self._write(pending)
+                    ids += written
+                    if recomputed:   # the batch's rollups changed records the next rows may read
+                        kept.clear()
                 self.progress(start + len(chunk), len(ids), len(rows))
+            if ids and not rejected:
+                audit.write(work.session, work.actor.tenant_id, actor=work.actor.username, action="records.import",
+                            target_type="entity", target_id=self.entity.key,
+                            after={"rows": len(ids), "file": source}, note=f"{self.entity.key}: {len(ids)} imported")
+                audit.append_pending(work.session)   # the chain's one append, now, while the collector waits
         finally:
             work.kept = None
+            if collecting:
+                gc.enable()
         if rejected:
             raise ImportRejected(rejected)
-        if ids:
-            audit.write(work.session, work.actor.tenant_id, actor=work.actor.username, action="records.import",
-                        target_type="entity", target_id=self.entity.key, after={"rows": len(ids), "file": source},
-                        note=f"{self.entity.key}: {len(ids)} records imported")
         return Outcome(rows=len(rows), imported=len(ids), ids=ids, dry_run=dry_run)
 
     def _validate(self, number: int, converter: columns.BatchConverter, cells: Sequence[Any]) -> Pending:
@@ -196,17 +207,18 @@ class BulkImport:
         return [FieldError("", "this row would be a record outside the rows you may see (your row filters)",
                            code="import_outside_rows")]
 
-    def _write(self, pending: list[Pending]) -> list[str]:
-        """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module)."""
+    def _write(self, pending: list[Pending]) -> tuple[list[str], bool]:
+        """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module); the
+        ids, and whether other records changed with them (rollups)."""
         if needs_single_creates(self.entity):
-            return [str(self.create(self.entity.module, self.entity.name, row.data)["id"]) for row in pending]
+            return [str(self.create(self.entity.module, self.entity.name, row.data)["id"]) for row in pending], True
         work, entity = self.records.work, self.entity
         actor, tenant = work.actor.username, work.actor.tenant_id
         moment = datetime.now(UTC)
         version = work.modules[entity.module].version
         ids = [str(uuid.uuid4()) for _row in pending]
         documents = [row.document or {} for row in pending]
-        work.session.execute(insert(Record), [
+        insert_rows(work.session, Record.__table__, [
             {"tenant_id": tenant, "id": record_id, "module": entity.module, "entity": entity.name,
              "schema_version": version, "status": "draft", "version": 1, "data": document, "created_at": moment,
              "created_by": actor, "updated_at": moment, "updated_by": actor}
@@ -218,8 +230,9 @@ class BulkImport:
                         record={**document, "id": record_id, "status": "draft", "version": 1, "created_by": actor,
                                 "created_at": moment.isoformat(), "updated_by": actor,
                                 "updated_at": moment.isoformat()})
+        entries = len(work.session.info.get(audit.PENDING_KEY, ()))
         self.records.cascade.refresh_parents(entity, *documents)
-        return ids
+        return ids, len(work.session.info.get(audit.PENDING_KEY, ())) > entries   # recomputes are audited
 
     def _error(self, number: int, error: FieldError) -> RowError:
         name = error.field.split("[")[0].split(".")[0]
