@@ -40,10 +40,12 @@ from engine.records.service import Records
 from engine.security import audit
 from engine.security.permissions import Access
 from engine.storage.bulk import insert_rows
-from engine.storage.models import Record
+from engine.storage.models import Base
 from engine.tenancy import plugin_events as events
 
 BATCH = 500
+PROGRESS_EVERY = 50   # rows checked between two reports of progress
+RECORDS = Base.metadata.tables["records"]
 Progress = Callable[[int, int, int], None]      # (rows validated, rows written, rows in the file)
 Create = Callable[[str, str, dict[str, Any]], Mapping[str, Any]]   # the single create, for what cannot be batched
 
@@ -121,7 +123,11 @@ class BulkImport:
             for start in range(0, len(rows), self.batch):
                 chunk = rows[start:start + self.batch]
                 converter.prime([cells for _number, cells in chunk])
-                pending = [self._validate(number, converter, cells) for number, cells in chunk]
+                pending: list[Pending] = []
+                for number, cells in chunk:
+                    pending.append(self._validate(number, converter, cells))
+                    if len(pending) % PROGRESS_EVERY == 0:
+                        self.progress(start + len(pending), len(ids), len(rows))
                 if not dry_run:   # a dry run takes no numbers (a preview does not either)
                     self._number([row for row in pending if row.values is not None and not row.errors])
                 for row in pending:
@@ -218,7 +224,7 @@ class BulkImport:
         version = work.modules[entity.module].version
         ids = [str(uuid.uuid4()) for _row in pending]
         documents = [row.document or {} for row in pending]
-        insert_rows(work.session, Record.__table__, [
+        insert_rows(work.session, RECORDS, [
             {"tenant_id": tenant, "id": record_id, "module": entity.module, "entity": entity.name,
              "schema_version": version, "status": "draft", "version": 1, "data": document, "created_at": moment,
              "created_by": actor, "updated_at": moment, "updated_by": actor}
