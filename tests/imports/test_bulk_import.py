@@ -272,3 +272,15 @@ def test_import_declaration_names_required_attachments_only(tmp_path: Path) -> N
     assert any(":11:" in p and "'sketch', which is not a required attachment" in p for p in problems), problems
     assert any("'nmae', which is not a field" in p and "did you mean 'name'" in p for p in problems), problems
     assert not any("'photo'" in p for p in problems), problems
+
+
+def test_an_entity_whose_process_starts_at_create_is_written_by_the_single_create(engine: Formwork,
+                                                                                  tenant: str) -> None:
+    admin = add_user(engine, tenant, "boss", "admin")
+    with engine.approvals(admin) as service:
+        outcome = BulkImport(service.records, "visa", "escalating", create=service.create).run(
+            read_sheet(b"code,total\nV-1,100\nV-2,200\n", "visas.csv"))
+    assert outcome.imported == 2
+    with engine.records(admin) as records:
+        statuses = {r["data"]["code"]: r["status"] for r in records.find("visa", "escalating").items}
+    assert statuses == {"V-1": "in_review", "V-2": "in_review"}   # each started its process, as a create does

@@ -88,6 +88,14 @@ def needs_single_creates(entity: EntitySpec) -> bool:
             or entity.network is not None or (entity.workflow is not None and entity.workflow.start == "on_create"))
 
 
+def reads_its_own_kind(entity: EntitySpec) -> bool:
+    """Whether a row's checks read other records of its entity (an error conflict, a lookup of its own kind):
+    then each row is written before the next is checked, as single creates would be."""
+    lookups = (spec.lookup for spec in entity.fields.values() if spec.lookup is not None)
+    return (any(check.severity == "error" for check in entity.conflicts)
+            or any(step.target == entity.key for lookup in lookups for step in lookup.chain))
+
+
 class BulkImport:
     """One actor's import of one file into one entity; `run` in the unit of work of `records`."""
 
@@ -100,7 +108,8 @@ class BulkImport:
         self.create = create or records.create
         self.progress = progress or (lambda _validated, _written, _total: None)
         self.zone = zone
-        self.batch = batch
+        self.batch = 1 if reads_its_own_kind(self.entity) else batch
+        self.single = needs_single_creates(self.entity)   # written by the single create, which numbers them
         self.headings: dict[str, str] = {}   # field -> the heading of its column
 
     def run(self, sheet: Sheet, *, dry_run: bool = False, source: str = "") -> Outcome:
@@ -128,11 +137,11 @@ class BulkImport:
                     pending.append(self._validate(number, converter, cells))
                     if len(pending) % PROGRESS_EVERY == 0:
                         self.progress(start + len(pending), len(ids), len(rows))
-                if not dry_run:   # a dry run takes no numbers (a preview does not either)
+                if not dry_run and not self.single:   # a dry run takes no numbers (a preview does not either)
                     self._number([row for row in pending if row.values is not None and not row.errors])
                 for row in pending:
                     if row.values is not None:
-                        row.errors += unique.in_file(self.entity, row.number, row.values, seen)
+                        row.errors += unique.in_file(work, self.entity, row.number, row.values, seen)
                 unique.against_database(work, self.entity, pending)
                 rejected += [self._error(row.number, e) for row in pending for e in row.errors]
                 if not rejected and not dry_run:
@@ -216,8 +225,14 @@ class BulkImport:
     def _write(self, pending: list[Pending]) -> tuple[list[str], bool]:
         """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module); the
         ids, and whether other records changed with them (rollups)."""
-        if needs_single_creates(self.entity):
-            return [str(self.create(self.entity.module, self.entity.name, row.data)["id"]) for row in pending], True
+        if self.single:
+            ids = []
+            for row in pending:
+                try:
+                    ids.append(str(self.create(self.entity.module, self.entity.name, row.data)["id"]))
+                except RecordInvalid as error:   # what a row before it in the batch set off
+                    raise ImportRejected([self._error(row.number, e) for e in error.errors]) from None
+            return ids, True
         work, entity = self.records.work, self.entity
         actor, tenant = work.actor.username, work.actor.tenant_id
         moment = datetime.now(UTC)

@@ -28,9 +28,11 @@ class Pending:
     errors: list[FieldError] = field(default_factory=list)
 
 
-def keys_of(entity: EntitySpec) -> list[tuple[str, ...]]:
-    """Each unique field alone, then each composite key (its `when` aside)."""
-    return [(name,) for name, spec in entity.fields.items() if spec.unique] + [key.fields for key in entity.unique]
+def keys_of(entity: EntitySpec) -> list[tuple[tuple[str, ...], Formula | None]]:
+    """Each unique field alone, then each composite key with the condition under which it holds."""
+    keys: list[tuple[tuple[str, ...], Formula | None]] = [((name,), None) for name, spec in entity.fields.items()
+                                                          if spec.unique]
+    return keys + [(key.fields, key.when) for key in entity.unique]
 
 
 def _values(values: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...] | None:
@@ -38,13 +40,13 @@ def _values(values: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...] 
     return None if any(value in (None, "") for value in found) else found
 
 
-def in_file(entity: EntitySpec, number: int, values: Mapping[str, Any],
+def in_file(work: UnitOfWork, entity: EntitySpec, number: int, values: Mapping[str, Any],
             seen: dict[tuple[Any, ...], int]) -> list[FieldError]:
     """The row's unique values that an earlier row of the file holds already; `seen` carries them across batches."""
     errors = []
-    for names in keys_of(entity):
+    for names, when in keys_of(entity):
         found = _values(values, names)
-        if found is None:
+        if found is None or (when is not None and work.evaluation(entity).run(when, values) is not True):
             continue
         first = seen.setdefault((names, found), number)
         if first != number:
@@ -58,10 +60,7 @@ def against_database(work: UnitOfWork, entity: EntitySpec, rows: Sequence[Pendin
     """Add to each row the unique values and keys a stored record holds already (one query per field or key)."""
     evaluation = work.evaluation(entity)
     query = RecordQuery(work.session, entity, evaluation)
-    checks: list[tuple[tuple[str, ...], Formula | None]] = [((name,), None) for name, spec in entity.fields.items()
-                                                             if spec.unique]
-    checks += [(key.fields, key.when) for key in entity.unique]
-    for names, when in checks:
+    for names, when in keys_of(entity):
         wanted = {found: row for row in rows if row.values is not None and not _reported(row, names)
                   and (found := _values(row.values, names)) is not None
                   and (when is None or evaluation.run(when, row.values) is True)}
