@@ -95,6 +95,10 @@ def test_hidden_and_unknown_columns_are_refused(engine: Formwork, tenant: str) -
 @pytest.fixture
 def labor(engine: Formwork) -> tuple[str, dict[str, Any]]:
     """A tenant with a project, its crew, trade and cost account, whose tickets leave photos for later."""
+    return labor_tenant(engine, deferred=True)
+
+
+def labor_tenant(engine: Formwork, *, deferred: bool) -> tuple[str, dict[str, Any]]:
     tenant = new_tenant_id()
     installed = engine.catalog.modules()
     with engine.db.tenant(tenant) as session:
@@ -108,7 +112,8 @@ def labor(engine: Formwork) -> tuple[str, dict[str, Any]]:
     with engine.adjustments(admin) as service:
         text = ("overlay: labor\nbase_version: " + service.modules["labor"].version + "\nentities:\n"
                 "  day_labor_ticket:\n    import: {defer_required: [photos, crew_leader_signature]}\n")
-        service.publish("labor", Overlay("overlay.yaml", {MAIN: text}))
+        if deferred:
+            service.publish("labor", Overlay("overlay.yaml", {MAIN: text}))
     with engine.records(tenancy.Actor(tenant_id=tenant, username="ann", roles=frozenset({"system_admin"}))) as r:
         def create(entity: str, data: dict[str, Any]) -> str:
             return str(r.create("base", entity, data)["id"])
@@ -284,3 +289,18 @@ def test_an_entity_whose_process_starts_at_create_is_written_by_the_single_creat
     with engine.records(admin) as records:
         statuses = {r["data"]["code"]: r["status"] for r in records.find("visa", "escalating").items}
     assert statuses == {"V-1": "in_review", "V-2": "in_review"}   # each started its process, as a create does
+
+
+def test_without_the_declaration_imported_rows_need_their_attachments(engine: Formwork) -> None:
+    tenant, _world = labor_tenant(engine, deferred=False)
+    cost = tenancy.Actor(tenant_id=tenant, username="cost", roles=frozenset({"project_cost_engineer"}))
+    with engine.approvals(cost) as service, pytest.raises(ImportRejected) as rejected:
+        BulkImport(service.records, "labor", "day_labor_ticket").run(read_sheet(workbook(2), "t.xlsx"))
+    assert {(e.row, e.field, e.code) for e in rejected.value.rows} >= {(2, "photos", "required"),
+                                                                      (3, "crew_leader_signature", "required")}
+
+
+def test_csv_in_gb18030_and_a_header_below_empty_rows_are_read() -> None:
+    sheet = read_sheet("\n,,\n工种键,工种名称\nmason,瓦工\n".encode("gb18030"), "trades.csv")
+    assert sheet.header == ["工种键", "工种名称"] and sheet.header_row == 3
+    assert list(sheet.rows) == [(4, ["mason", "瓦工"])]
