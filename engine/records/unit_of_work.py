@@ -120,15 +120,15 @@ class UnitOfWork:
         entity = self.entity_of(target)
         if entity is None:
             return None
-        if self.kept is not None:
-            key = ("values", target, record_id)
-            if key not in self.kept:
-                row = self.find_row(entity, record_id)
-                self.kept[key] = values_of(entity, row) if row is not None else None
-            found: dict[str, Any] | None = self.kept[key]
+        key = ("values", target, record_id)
+        if self.kept is not None and key in self.kept:
+            found: dict[str, Any] = self.kept[key]
             return found
         row = self.find_row(entity, record_id)
-        return values_of(entity, row) if row is not None else None
+        values = values_of(entity, row) if row is not None else None
+        if self.kept is not None and values is not None:   # (one not there yet may be written by the import itself)
+            self.kept[key] = values
+        return values
 
     def prefetch_refs(self, entity: EntitySpec, values: Mapping[str, Any]) -> None:
         """Read every record the values refer to (table rows included) in one query, for what follows."""
