@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from app import cli, create_app
 from engine import tenancy
@@ -22,6 +23,7 @@ from engine.records.bulk.importer import BulkImport, ImportRejected
 from engine.records.bulk.sheets import read_sheet
 from engine.runtime import Formwork
 from engine.security import audit
+from engine.storage.models import AuditEntry
 from tests.conftest import PASSWORD, add_user, login, new_tenant_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -246,6 +248,8 @@ def test_the_cli_imports_or_reports_and_exits_non_zero(engine: Formwork, labor: 
     done = runner.invoke(cli, ["import-rows", tenant, "labor.day_labor_ticket", str(good), "--user", "cost"])
     assert done.exit_code == 0, done.output
     assert "3 records imported" in done.output
+    verified = runner.invoke(cli, ["audit", "verify", tenant])
+    assert verified.exit_code == 0 and "audit chain intact" in verified.output
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(ticket_book([["Bench", date.today() - timedelta(days=1), "木工一班", "木工", "1#楼", "清理/杂活",
                                   "太短", "清理", 2, 1, 0]]))
@@ -304,3 +308,13 @@ def test_csv_in_gb18030_and_a_header_below_empty_rows_are_read() -> None:
     sheet = read_sheet("\n,,\n工种键,工种名称\nmason,瓦工\n".encode("gb18030"), "trades.csv")
     assert sheet.header == ["工种键", "工种名称"] and sheet.header_row == 3
     assert list(sheet.rows) == [(4, ["mason", "瓦工"])]
+
+
+def test_a_few_hundred_rows_go_in_with_copy_and_the_chain_still_verifies(engine: Formwork, tenant: str) -> None:
+    admin = add_user(engine, tenant, "boss", "system_admin")
+    outcome = import_trades(engine, admin, csv_bytes(*(f"k{i},工种{i},普工,{i}" for i in range(250))), batch=120)
+    assert outcome.imported == 250 and len(trades(engine, tenant)) >= 250
+    with engine.db.tenant(tenant) as session:
+        assert audit.verify(session, tenant) == []
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "record.create")).all()
+    assert {entry.target_id for entry in entries} >= set(outcome.ids)
