@@ -49,12 +49,12 @@ def import_records(module: str, entity: str) -> tuple[Response, int]:
         raise BadRequest(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it",
                          message_code="import_unreadable", params={"why": "larger than 32 MB"})
     dry_run = request.form.get("dry_run", request.args.get("dry_run", "")).lower() in ("1", "true", "yes", "on")
+    actor, lang, name = g.actor, language(), upload.filename
+    with formwork().approvals(actor, lang) as service:   # 403 / 404 before the file is read, not in a job
+        BulkImport(service.records, module, entity)
     sheet = read_sheet(data, upload.filename)
     rows = list(sheet.rows)
     sheet = Sheet(sheet.header, iter(rows), sheet.header_row)
-    actor, lang, name = g.actor, language(), upload.filename
-    with formwork().approvals(actor, lang) as service:   # 403 / 404 now, not in a job
-        BulkImport(service.records, module, entity)
     if len(rows) <= int(current_app.config.get("FORMWORK_IMPORT_SYNC_ROWS", SYNC_ROWS)):
         body, status = run_import(formwork(), actor, lang, module, entity, sheet, dry_run, name)
         return jsonify(body), status
