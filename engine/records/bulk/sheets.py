@@ -87,6 +87,9 @@ def _with_header(rows: Iterator[list[Any]], close: Any) -> Sheet:
             break
     while header and not header[-1]:
         header.pop()
+    if not header:
+        close()
+        raise _unreadable("it has no header row (the first filled row names the columns)")
 
     def data() -> Iterator[tuple[int, list[Any]]]:
         try:
