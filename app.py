@@ -21,7 +21,18 @@ from designer.people_pages import people_pages
 from engine.errors import FormworkError
 from engine.runtime import Formwork
 from engine.tenancy import plugin_registry
-from web import api, errors, input_guard, metrics, pages, probes, request_limits, request_log, security_headers
+from web import (
+    api,
+    errors,
+    input_guard,
+    metrics,
+    pages,
+    probes,
+    record_imports,
+    request_limits,
+    request_log,
+    security_headers,
+)
 
 __all__ = ["cli", "create_app", "main"]
 
@@ -49,7 +60,8 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     request_limits.register(app)
     plugins = plugin_registry.load()  # first: a plugin may add routes to the pages blueprint (the Excel pages)
     app.register_blueprint(probes.probes)
-    app.register_blueprint(api.api)
+    app.register_blueprint(api.api)  # with the import routes of web.record_imports
+    app.config.setdefault("FORMWORK_IMPORT_SYNC_ROWS", record_imports.SYNC_ROWS)
     app.register_blueprint(pages.pages)
     console.register(app)
     app.register_blueprint(designer_api)

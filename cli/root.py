@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from cli import audit, backup, jobs, licenses, modules, operations, operators, plugins, tenants, users
+from cli import audit, backup, imports, jobs, licenses, modules, operations, operators, plugins, tenants, users
 from cli.common import CliState, fail
 from engine.errors import FormworkError
 from engine.tenancy import plugin_registry
@@ -41,5 +41,6 @@ def cli(ctx: click.Context) -> None:
 
 for _command in (operations.init, operations.demo, operations.worker, operations.scan_command, jobs.jobs_group,
                  modules.module, tenants.tenant, users.user, backup.export_command, backup.import_command,
-                 licenses.license_group, operators.operator_group, audit.audit_group, plugins.plugin_group):
+                 licenses.license_group, operators.operator_group, audit.audit_group, plugins.plugin_group,
+                 imports.import_rows):
     cli.add_command(_command)

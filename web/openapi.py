@@ -133,6 +133,19 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
             "delete": {"summary": "Delete a record", "parameters": version,
                        "responses": _responses({"204": {"description": "deleted"}}, *MODULE_ERRORS, 409)},
         },
+        base + "/import": {
+            "parameters": params,
+            "post": {"summary": "Import the rows of an .xlsx or .csv file as records: all rows or none",
+                     "description": "Each row is checked as a single create checks it; one invalid row and "
+                                    "nothing is written (422 lists every row's errors). A file of more rows than "
+                                    "the instance imports in the request (1,000 by default) runs as a job: 202 "
+                                    "with the URL to poll (GET /imports/{job}).",
+                     "requestBody": IMPORT_BODY,
+                     "responses": _responses({"200": _json(IMPORTED, "dry run: every row is valid"),
+                                              "201": _json(IMPORTED, "imported"),
+                                              "202": _json(IMPORT_JOB, "running as a job")},
+                                             *MODULE_ERRORS, 409)},
+        },
         base + "/{id}/history": {
             "parameters": item_params,
             "get": {"summary": "Audit entries of a record", "responses": _responses({"200": _json({"type": "object"})},
@@ -151,6 +164,24 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
     }
 
 
+IMPORT_ROWS = {"type": "array", "items": {"type": "object", "properties": {
+    "row": {"type": "integer", "description": "the row's number in the file"},
+    "field": {"type": "string"}, "column": {"type": "string", "description": "the heading of the field's column"},
+    "code": {"type": "string", "description": "a key of the message catalog (required, unique, duplicate_in_file "
+                                              "...)"},
+    "message": {"type": "string", "description": "in the request's language (?lang=zh or Accept-Language)"}}}}
+IMPORTED = {"type": "object", "properties": {"imported": {"type": "integer"}, "checked": {"type": "integer"},
+                                             "ids": {"type": "array", "items": {"type": "string"}},
+                                             "dry_run": {"type": "boolean"}}}
+IMPORT_JOB = {"type": "object", "properties": {"job": {"type": "string"}, "url": {"type": "string"},
+                                               "total": {"type": "integer"}}}
+IMPORT_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "an .xlsx workbook (its first "
+                                                                                "sheet) or a CSV file, a header row "
+                                                                                "of field labels or keys"},
+                   "dry_run": {"type": "string", "enum": ["true", "false", "1", "0"],
+                               "description": "check every row, write nothing"}}}}}}
 OVERLAY_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["overlay"], "properties": {
         "overlay": {"type": "string", "description": "the overlay's YAML text (docs/overlays.md)"},
@@ -340,6 +371,13 @@ def _general_paths() -> dict[str, Any]:
                                "module": {"type": "string"}, "entity": {"type": "string"},
                                "field": {"type": "string", "description": "apply this attachment field's limits"}}}}}},
             "responses": _responses({"201": _json(FILE, "stored")}, *MODULE_ERRORS, 413)}},
+        "/imports/{job}": {"get": {
+            "summary": "Progress of an import running as a job (its user only)",
+            "parameters": [{"name": "job", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": _responses({"200": _json({"type": "object", "properties": {
+                "state": {"enum": ["running", "done", "failed"]}, "validated": {"type": "integer"},
+                "written": {"type": "integer"}, "total": {"type": "integer"}, "status": {"type": "integer"},
+                "imported": {"type": "integer"}, "rows": IMPORT_ROWS, "error": {"type": "object"}}})}, 404)}},
         "/files/{id}": {"get": {
             "summary": "Download a file (its uploader, or readers of the record that holds it)",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core.import_codes import IMPORT_MESSAGES
+
 MESSAGES: dict[str, str] = {
     # Field values (engine.fields.values): what is wrong with one value a user entered
     "invalid_value": "is not a valid value",
@@ -396,3 +398,6 @@ MESSAGES: dict[str, str] = {
 def render(code: str, params: Mapping[str, Any]) -> str:
     """The English text of message `code` filled with `params`; KeyError for an unknown code or a missing param."""
     return MESSAGES[code].format(**params)
+
+
+MESSAGES.update(IMPORT_MESSAGES)

@@ -129,6 +129,7 @@ class ModuleCompiler(CascadeCompiler):
             readonly_when=guards.readonly_when(self, base, raw, env, name),
             readonly_except=guards.readonly_except(self, base, raw, fields),
             append_only=bool(raw.get("append_only", False)),
+            import_deferred=constraints.import_deferred(self, base, raw.get("import"), fields),
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:

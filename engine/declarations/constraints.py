@@ -238,3 +238,24 @@ def mask(compiler: ModuleScope, path: Path, raw: Mapping[str, Any], kind: str, n
                              "'roles'" + suggest(role, roles))
     return Mask(keep_start=int(spec.get("keep_start", 0)), keep_end=int(spec.get("keep_end", 0)),
                 unmasked_for=frozenset(unmasked), char=str(spec.get("char", "*"))[:1] or "*")
+
+
+def import_deferred(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping[str, FieldSpec]) -> frozenset[str]:
+    """`import: {defer_required: [photos, ...]}`: required attachments an imported row may leave for later (a
+    spreadsheet cannot carry the photos; the record asks for them again at its next save)."""
+    if raw is None:
+        return frozenset()
+    names = raw.get("defer_required") or [] if isinstance(raw, dict) else []
+    found = set()
+    for index, name in enumerate(names):
+        where = (*base, "import", "defer_required", index)
+        field = fields.get(str(name))
+        if field is None:
+            compiler.problem(where, f"defer_required names {name!r}, which is not a field of this entity"
+                             + suggest(str(name), fields))
+        elif field.type != "attachment" or not field.required:
+            compiler.problem(where, f"defer_required names {name!r}, which is not a required attachment: only a "
+                                    "required attachment field can be left for later on imported rows")
+        else:
+            found.add(field.name)
+    return frozenset(found)

@@ -234,6 +234,7 @@ class EntitySpec:
     readonly_when: Formula | None = None           # where it holds, no one updates or deletes the record
     readonly_except: tuple[str, ...] = ()          # ... but for these fields, which users may still change
     append_only: bool = False                      # records are created, never updated or deleted
+    import_deferred: frozenset[str] = frozenset()  # required attachments imported rows may leave for later
 
     @property
     def frozen_fields(self) -> tuple[FieldSpec, ...]:

@@ -22,13 +22,16 @@ from engine.storage.queries import RecordQuery
 
 def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
            numbered: bool = True, warnings: list[RuleWarning] | None = None, gathered: bool = False,
-           snapshot: bool = False, by_user: bool = False) -> dict[str, Any]:
+           snapshot: bool = False, by_user: bool = False, deferred: frozenset[str] = frozenset(),
+           batched: bool = False) -> dict[str, Any]:
     """Compute, number, check and serialise; every problem found is reported at once.
 
     `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
     `warnings` receives the warning rules a valid record breaks; `gathered` (a save while the record is
     editable) takes the rows of its gathered tables afresh; frozen fields keep their stored values
     (`snapshot`: a submission takes them anew); rules reading the acting user are checked `by_user` only.
+    An import leaves the `deferred` required attachments for later, and checks unique values and keys
+    `batched`, for all its rows at once (records/bulk/).
     """
     evaluation = work.evaluation(entity)
     work.prefetch_refs(entity, values)  # what lookups, formulas, numbers and the reference check read
@@ -41,15 +44,16 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
     errors = compute(entity, values, evaluation, frozen)
     if numbered:
         errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)
-    errors += check_record(entity, values, evaluation, work.language, by_user=by_user)
+    errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred)
     document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
                 if values.get(name) is not None}
     reported = {e.field for e in errors}
-    errors += [e for e in schema_errors(entity, document) if e.field not in reported]
+    errors += [e for e in schema_errors(entity, document) if e.field not in reported and e.field not in deferred]
     errors += reference_errors(work, entity, values)
     errors += files.attachment_errors(work.session, entity, values)
-    errors += _uniqueness_errors(work, entity, values, record_id)
-    errors += _unique_key_errors(work, entity, values, record_id)
+    if not batched:
+        errors += _uniqueness_errors(work, entity, values, record_id)
+        errors += _unique_key_errors(work, entity, values, record_id)
     if not errors:  # a clash with another record matters once the record itself is sound
         errors += conflict_errors(work.session, entity, evaluation, values, record_id, work.language,
                                   work.access(entity), work.named)

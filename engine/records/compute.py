@@ -121,11 +121,15 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
 
 
 def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
-                 language: str = "en", *, by_user: bool = False) -> list[FieldError]:
+                 language: str = "en", *, by_user: bool = False, deferred: frozenset[str] = frozenset()
+                 ) -> list[FieldError]:
     """Field constraints (rows included), then the entity's rules, once fields are sound (those reading the
-    acting user only on a user's own write: `by_user`)."""
+    acting user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's)."""
     errors: list[FieldError] = []
+    waiting = frozenset(name for name in deferred if values.get(name) in (None, "", []))
     for name, spec in entity.fields.items():
+        if name in waiting:
+            continue
         errors += check_field(spec, values.get(name), name, language)
         if spec.type == "table":
             for index, row in enumerate(values.get(name) or []):
@@ -133,16 +137,19 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
     if errors:
         return errors
-    return rule_errors(entity, values, evaluation, language, "save", by_user=by_user)
+    return rule_errors(entity, values, evaluation, language, "save", by_user=by_user, waiting=waiting)
 
 
 def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation, language: str,
-                moment: str, *, by_user: bool = True) -> list[FieldError]:
+                moment: str, *, by_user: bool = True, waiting: frozenset[str] = frozenset()) -> list[FieldError]:
     """The error rules checked at `moment` (save: every write; submit: the submission) that the record breaks;
-    without `by_user` (the engine writing), not those reading the acting user."""
+    without `by_user` (the engine writing), not those reading the acting user; nor those reading a field
+    `waiting` for later (an imported row's deferred attachments: checked once they are attached)."""
     errors: list[FieldError] = []
     for rule in entity.rules:
         if rule.is_warning or rule.on != moment or (rule.by_user and not by_user):
+            continue
+        if waiting and waiting & (rule.check.dependencies | (rule.when.dependencies if rule.when else frozenset())):
             continue
         try:
             if rule.when is not None and evaluation.run(rule.when, values) is not True:

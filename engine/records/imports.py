@@ -2,7 +2,8 @@
 
 Cells arrive as people type them in Excel: options by label, referenced records by their title
 (or another unique text field), users by login or name. This module only translates them into
-the engine's input; every rule is checked by `Records.validate` / `Records.create`.
+the engine's input; every rule is checked by `Records.validate` (a preview's rows) and the bulk import
+(engine.records.bulk), which writes them.
 
 An import is one transaction, and it writes an `ImportRun` row in that transaction (`record_run`):
 whether an import whose process died had committed is a question the database answers
@@ -11,7 +12,7 @@ whether an import whose process died had committed is a question the database an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -31,7 +32,6 @@ LIST_SEPARATORS = re.compile(r"\s*[,，、;；]\s*")
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 ColumnMap = list[str | None]          # per sheet column: the field it fills, or None (ignored)
-Progress = Callable[[int], None]     # called with the number of rows done so far
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def importable_fields(records: Records, entity: EntitySpec) -> list[FieldSpec]:
                     or spec.type in SKIPPED_TYPES)]
 
 
-def _normal(text: str) -> str:
+def normal_heading(text: str) -> str:
     return re.sub(r"[\s*＊:：]", "", text).casefold()
 
 
@@ -58,11 +58,11 @@ def auto_mapping(header: Sequence[str], fields: Sequence[FieldSpec]) -> ColumnMa
     names: dict[str, str] = {}
     for spec in fields:
         for text in (spec.name, spec.label.en, spec.label.zh):
-            names.setdefault(_normal(text), spec.name)
+            names.setdefault(normal_heading(text), spec.name)
     result: ColumnMap = []
     used: set[str] = set()
     for heading in header:
-        name = names.get(_normal(heading or ""))
+        name = names.get(normal_heading(heading or ""))
         result.append(name if name and name not in used else None)
         if name:
             used.add(name)
@@ -190,35 +190,6 @@ def check_rows(records: Records, entity: EntitySpec, converter: Converter, rows:
                                          code="duplicate_in_file", params={"value": value, "row": first}))
         results.append(RowResult(number, errors))
     return results
-
-
-class RowRejected(RecordInvalid):
-    """A row the import could not create; `number` is its row in the sheet."""
-
-    def __init__(self, number: int, errors: list[FieldError]) -> None:
-        super().__init__(errors)
-        self.number = number
-
-
-Create = Callable[[str, str, dict[str, Any]], Mapping[str, Any]]   # (module, entity, data) -> created record
-
-
-def import_rows(create: Create, entity: EntitySpec, converter: Converter, rows: Sequence[Sequence[Any]],
-                numbers: Sequence[int], progress: Progress, every: int = 50) -> list[str]:
-    """Create a record per row in the caller's one transaction; a failing row raises, so nothing stays half-done."""
-    created = []
-    for done, (cells, number) in enumerate(zip(rows, numbers, strict=True), start=1):
-        data, errors = converter.data(cells)
-        if errors:
-            raise RowRejected(number, errors)
-        try:
-            created.append(str(create(entity.module, entity.name, data)["id"]))
-        except RecordInvalid as error:
-            raise RowRejected(number, error.errors) from None
-        if done % every == 0:
-            progress(done)
-    progress(len(rows))
-    return created
 
 
 class ImportAlreadyRun(Conflict):

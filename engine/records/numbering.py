@@ -1,7 +1,7 @@
 """Numbers the engine gives records at create (`numbering:` of a field), e.g. DG-XM01-20240501-003."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -24,21 +24,57 @@ def assign_numbers(session: Session, tenant_id: str, entity: EntitySpec, values:
     for name, spec in entity.fields.items():
         if spec.numbering is None or values.get(name) not in (None, ""):
             continue
-        try:
-            pieces = _pieces(spec.numbering, values, evaluation)
-        except FormulaRuntimeError as error:
-            errors.append(FieldError(name, error.message, code=error.message_code, params=error.params))
-            continue
-        missing = [piece for piece in pieces if isinstance(piece, _Missing)]
-        if missing:
-            names = ", ".join(piece.text for piece in missing)
-            errors.append(FieldError(name, f"is numbered from {names}: fill {'it' if len(missing) == 1 else 'them'} "
-                                           "in first",
-                                     code="numbering_source_empty",
-                                     params={"names": names, "pronoun": 'it' if len(missing) == 1 else 'them'}))
+        pieces = _checked_pieces(name, spec.numbering, values, evaluation)
+        if isinstance(pieces, FieldError):
+            errors.append(pieces)
             continue
         values[name] = number(pieces, partial(next_number, session, tenant_id, entity.module, entity.name, name))
     return errors
+
+
+def _checked_pieces(name: str, numbering: Numbering, values: Mapping[str, Any],
+                    evaluation: Evaluation) -> list[str | int] | FieldError:
+    try:
+        pieces = _pieces(numbering, values, evaluation)
+    except FormulaRuntimeError as error:
+        return FieldError(name, error.message, code=error.message_code, params=error.params)
+    missing = [piece for piece in pieces if isinstance(piece, _Missing)]
+    if missing:
+        names = ", ".join(piece.text for piece in missing)
+        return FieldError(name, f"is numbered from {names}: fill {'it' if len(missing) == 1 else 'them'} in first",
+                          code="numbering_source_empty",
+                          params={"names": names, "pronoun": 'it' if len(missing) == 1 else 'them'})
+    return pieces
+
+
+def assign_batch(session: Session, tenant_id: str, entity: EntitySpec, rows: Sequence[dict[str, Any]],
+                 evaluation: Evaluation) -> list[list[FieldError]]:
+    """Number many new records at once (an import's batch), in order: the rows of one scope take their
+    numbers with one statement. Each row's errors, as `assign_numbers` gives them."""
+    errors: list[list[FieldError]] = [[] for _row in rows]
+    for name, spec in entity.fields.items():
+        if spec.numbering is None:
+            continue
+        scopes: dict[str, list[tuple[int, list[str | int]]]] = {}
+        for index, values in enumerate(rows):
+            if values.get(name) not in (None, ""):
+                continue
+            pieces = _checked_pieces(name, spec.numbering, values, evaluation)
+            if isinstance(pieces, FieldError):
+                errors[index].append(pieces)
+                continue
+            scope = "".join(SEQ_MARK if isinstance(piece, int) else piece for piece in pieces)
+            scopes.setdefault(scope, []).append((index, pieces))
+        for scope, waiting in scopes.items():
+            last = next_number(session, tenant_id, entity.module, entity.name, name, scope, count=len(waiting))
+            first = last - len(waiting) + 1
+            for offset, (index, row_pieces) in enumerate(waiting):
+                rows[index][name] = number(row_pieces, _given(first + offset))
+    return errors
+
+
+def _given(sequence: int) -> Callable[[str], int]:
+    return lambda _scope: sequence
 
 
 class _Missing(str):

@@ -43,6 +43,9 @@ class UnitOfWork:
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
     _params: dict[str, dict[str, Any]] = field(default_factory=dict)  # module -> its parameters, coerced once
     _evaluations: dict[tuple[str, datetime | None], Evaluation] = field(default_factory=dict)
+    # while a bulk import runs (records/bulk/), what its rows read alike: the lookups found (by what they read),
+    # the values of referenced records; emptied after each batch's writes. None: not kept
+    kept: dict[tuple[Any, ...], Any] | None = None
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -50,6 +53,8 @@ class UnitOfWork:
     def _forget(self, _session: Session, _transaction: Any) -> None:
         """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
         self.loaded.clear()
+        if self.kept is not None:
+            self.kept.clear()
 
     def seen_by(self, actor: Actor) -> UnitOfWork:
         """The same transaction and records read, seen by another user of the tenant (nothing left to do)."""
@@ -118,8 +123,15 @@ class UnitOfWork:
         entity = self.entity_of(target)
         if entity is None:
             return None
+        key = ("values", target, record_id)
+        if self.kept is not None and key in self.kept:
+            found: dict[str, Any] = self.kept[key]
+            return found
         row = self.find_row(entity, record_id)
-        return values_of(entity, row) if row is not None else None
+        values = values_of(entity, row) if row is not None else None
+        if self.kept is not None and values is not None:   # (one not there yet may be written by the import itself)
+            self.kept[key] = values
+        return values
 
     def prefetch_refs(self, entity: EntitySpec, values: Mapping[str, Any]) -> None:
         """Read every record the values refer to (table rows included) in one query, for what follows."""

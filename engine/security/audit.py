@@ -30,6 +30,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from engine.core import instance_key
 from engine.errors import FormworkError
+from engine.storage.bulk import insert_rows
 from engine.storage.models import AuditAnchor, AuditEntry, Base, Tenant
 
 GENESIS = "0" * 64
@@ -83,7 +84,7 @@ def append_pending(session: Session) -> None:
             entry.hash = prev_hash = entry_hash(entry)
         rows = [{column.name: getattr(entry, column.key) for column in AuditEntry.__mapper__.columns}
                 for entry in entries]
-        session.connection().execute(_LOG.insert(), rows)
+        insert_rows(session, _LOG, rows)   # thousands at once after an import: COPY on PostgreSQL
         session.info.setdefault(HEADS_KEY, {})[tenant_id] = (seq, prev_hash)
 
 

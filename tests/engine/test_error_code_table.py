@@ -19,7 +19,7 @@ from engine.records.compute import check_field
 
 ENGINE = Path(engine.__file__).parent
 # These build their message (and params) in their own __init__ from what they are given.
-SELF_NAMED = {"DeclarationError", "RecordInvalid", "RowRejected", "InvalidPattern", "TooManyAttempts"}
+SELF_NAMED = {"DeclarationError", "RecordInvalid", "ImportRejected", "InvalidPattern", "TooManyAttempts"}
 
 
 def _error_classes() -> dict[str, type[FormworkError]]:

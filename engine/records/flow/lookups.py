@@ -51,6 +51,17 @@ def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Loo
     A chain over one target, value and effective field is one query (each lookup a branch, the first
     branch that matches wins); other chains run a query per lookup until one finds a value.
     """
+    kept = work.kept
+    if kept is not None and all(c.target != entity.key for c in lookup.chain):  # an import writes none of them
+        key = (entity.key, spec.name, record_id, *((name, repr(values.get(name))) for name in sorted(lookup.reads)))
+        if key not in kept:
+            kept[key] = _looked_up(work, entity, lookup, values, record_id)
+        return kept[key]
+    return _looked_up(work, entity, lookup, values, record_id)
+
+
+def _looked_up(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Mapping[str, Any],
+               record_id: str | None) -> Any:
     chain = lookup.chain
     if all(c.target == chain[0].target and c.value == chain[0].value and c.effective_field == chain[0].effective_field
            for c in chain):

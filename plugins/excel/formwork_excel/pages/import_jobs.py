@@ -29,6 +29,8 @@ from typing import Any
 from engine.errors import BadRequest, FormworkError
 from engine.fields.values import to_json
 from engine.records import imports
+from engine.records.bulk.importer import BulkImport, ImportRejected
+from engine.records.bulk.sheets import Sheet
 from engine.runtime import Formwork
 from engine.tenancy import Actor
 
@@ -212,31 +214,32 @@ def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone
 
 
 def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
-    """Create the valid rows in one transaction; on any failure nothing is written and the state says why."""
+    """Create the valid rows in one transaction through the engine's bulk import (engine.records.bulk: the
+    checks of a single create, multi-row writes); on any failure nothing is written and the state says why."""
     sheet = state.current
     wanted = state.valid_numbers
-    rows = [(cells, number) for cells, number in zip(sheet.rows, sheet.numbers, strict=True) if number in wanted]
+    rows = [(number, cells) for cells, number in zip(sheet.rows, sheet.numbers, strict=True) if number in wanted]
+    columns = Sheet([name or "" for name in state.mapping], iter(rows), header_row=0)   # columns named by field
 
-    def progress(done: int) -> None:
-        state.done = done
+    def progress(validated: int, _written: int, _total: int) -> None:
+        state.done = validated   # written a batch at a time, once its rows are checked
         store.save(state)
 
     try:
         with engine.approvals(actor) as service, service.records.batch():  # networks settle once, at the end
             marker = imports.record_run(service.records.session, state.token, state.module, state.entity,
                                         actor.username)
-            entity = service.records.entity(state.module, state.entity)
-            converter = imports.Converter(service.records, entity, state.mapping, zone)
-            created = imports.import_rows(service.create, entity, converter, [r for r, _ in rows],
-                                          [n for _, n in rows], progress)
-            marker.created = len(created)
-        state.created, state.state = len(created), "done"
+            outcome = BulkImport(service.records, state.module, state.entity, create=service.create,
+                                 progress=progress, zone=zone).run(columns, source=state.filename)
+            marker.created = outcome.imported
+        state.created, state.state, state.done = outcome.imported, "done", outcome.imported
     except imports.ImportAlreadyRun as error:   # another start of this import committed first: that one counts
         if not _committed(engine, state):
             state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
-    except imports.RowRejected as error:
+    except ImportRejected as error:
+        first = error.rows[0].row
         state.state, state.done = "failed", 0
-        state.failure = {"number": error.number, "errors": _errors(error.errors)}
+        state.failure = {"number": first, "errors": [[e.field, e.message] for e in error.rows if e.row == first]}
     except FormworkError as error:
         state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
     except Exception:  # the thread's outermost boundary: log it, tell the user
