@@ -202,7 +202,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
     runs = [*scaling.values(), engine_complete, bare_create, bare_complete]
     share = sum(r.client_cpu for r in runs) / sum(r.seconds for r in runs)
     note = (f"load generator: {clients} concurrent clients (processes, one keep-alive connection each), "
-            f"{per_client} requests each per run after a warm-up; they used {share:.0%} of one core")
+            f"{per_client} requests each per run after a warm-up; they used {share:.1%} of one core")
     return rows, note
 
 
