@@ -102,8 +102,8 @@ def main() -> None:
             where = filename.split("/site-packages/")[-1].replace(str(ROOT) + "/", "")
             print(f"  {values[key] / total:6.1%}  {values[0]:>6} calls  {name}  {where}:{line}")
     print("\nstatements, ms per create (all runs of the statement in one create), slowest first")
-    for key, times in sorted(statements.items(), key=lambda item: -sum(item[1])):
-        print(f"  {sum(times) * 1000 / args.creates:7.2f} ms  {len(times) / args.creates:4.1f}x  {key}")
+    for sql, times in sorted(statements.items(), key=lambda item: -sum(item[1])):
+        print(f"  {sum(times) * 1000 / args.creates:7.2f} ms  {len(times) / args.creates:4.1f}x  {sql}")
     engine.db.dispose()
 
 
