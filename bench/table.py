@@ -99,7 +99,8 @@ def gunicorn(app: str, workers: int, environment: dict[str, str], log: Path) -> 
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
                "--threads", str(THREADS), "--keep-alive", "120", "--bind", f"127.0.0.1:{port}",
                "--pythonpath", str(BENCH), "--log-level", "warning", "--error-logfile", str(log), app]
-    server = subprocess.Popen(command, cwd=ROOT, env=environment)
+    with log.open("a") as output:  # the app's own error log lines (a failed request's traceback) go there too
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -201,8 +202,10 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
                          f"{result.per_second / base.per_second:.2f}x", TARGETS.get((spread, workers), "")])
     runs = [*scaling.values(), engine_complete, bare_create, bare_complete]
     share = sum(r.client_cpu for r in runs) / sum(r.seconds for r in runs)
+    failed = sum(r.errors for r in runs)
     note = (f"load generator: {clients} concurrent clients (processes, one keep-alive connection each), "
-            f"{per_client} requests each per run after a warm-up; they used {share:.1%} of one core")
+            f"{per_client} requests each per run after a warm-up; they used {share:.1%} of one core"
+            + (f"; {failed} requests failed, the servers' logs are in {workdir}" if failed else ""))
     return rows, note
 
 
