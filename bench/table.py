@@ -198,7 +198,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         base = scaling[spread, 1]
         for workers in (2, 4):
             result = scaling[spread, workers]
-            rows.append([f"create req/s, {workers} workers / 1, {words}", shown(result), f"{base.per_second:.1f}",
+            rows.append([f"create req/s, {workers} workers / 1, {words}", shown(result), shown(base),
                          f"{result.per_second / base.per_second:.2f}x", TARGETS.get((spread, workers), "")])
     runs = [*scaling.values(), engine_complete, bare_create, bare_complete]
     share = sum(r.client_cpu for r in runs) / sum(r.seconds for r in runs)
