@@ -144,7 +144,7 @@ def warmed(port: int, warm: list[tuple[str, list[load.Request]]], measured: list
     return load.run(port, measured)
 
 
-def machine(url: str, bench: Bench) -> str:
+def machine(bench: Bench) -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     with bench.engine.db.engine.connect() as connection:
@@ -247,7 +247,7 @@ def main() -> None:
     os.environ.update({"FORMWORK_DATABASE_URL": args.postgres, "FORMWORK_INSTANCE": str(workdir),
                        "FORMWORK_INSTANCE_KEY": secrets.token_hex(32), "FORMWORK_SECRET_KEY": secrets.token_hex(32)})
     bench = Bench(args.postgres)
-    header = machine(args.postgres, bench)
+    header = machine(bench)
     started = time.monotonic()
     rows, note = measure_writes(bench, dict(os.environ), args.clients, per_client, workdir)
     rows += slot_rows(args.postgres, tickets)
