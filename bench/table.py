@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,12 @@ def warmed(port: int, warm: list[tuple[str, list[load.Request]]], measured: list
     return load.run(port, measured)
 
 
+def median_run(repeats: int, run: Callable[..., load.Result], *args: Any) -> load.Result:
+    """The run of median throughput among `repeats` of `run(*args)` (a loaded machine makes single runs jumpy)."""
+    results = sorted((run(*args) for _ in range(repeats)), key=lambda result: result.per_second)
+    return results[len(results) // 2]
+
+
 def machine(bench: Bench) -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -154,8 +160,8 @@ def machine(bench: Bench) -> str:
             f"load average {load1:.1f} / {load5:.1f} (1 / 5 min) at the start")
 
 
-def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_client: int, workdir: Path
-                   ) -> tuple[list[list[str]], str]:
+def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_client: int, repeats: int,
+                   workdir: Path) -> tuple[list[list[str]], str]:
     rows: list[list[str]] = []
     scaling: dict[tuple[str, int], load.Result] = {}
     warm_each = 3
@@ -181,12 +187,12 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
     for workers in (1, 2, 4):
         with gunicorn("app:create_app()", workers, environment, workdir / "engine.log") as port:
             for spread in SPREADS:
-                scaling[spread, workers] = tenants_run(port, workers, spread)
+                scaling[spread, workers] = median_run(repeats, tenants_run, port, workers, spread)
             if workers == 1:
-                engine_complete = complete_run(port)
+                engine_complete = median_run(repeats, complete_run, port)
     with gunicorn("bare:create_app()", 1, environment, workdir / "bare.log") as port:
-        bare_create = tenants_run(port, 1, "one")
-        bare_complete = complete_run(port)
+        bare_create = median_run(repeats, tenants_run, port, 1, "one")
+        bare_complete = median_run(repeats, complete_run, port)
     for kind, engine, bare in (("create", scaling["one", 1], bare_create), ("complete", engine_complete,
                                                                            bare_complete)):
         what = "点工单 create" if kind == "create" else "sign-off task complete"
@@ -204,7 +210,8 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
     share = sum(r.client_cpu for r in runs) / sum(r.seconds for r in runs)
     failed = sum(r.errors for r in runs)
     note = (f"load generator: {clients} concurrent clients (processes, one keep-alive connection each), "
-            f"{per_client} requests each per run after a warm-up; they used {share:.1%} of one core"
+            f"{per_client} requests each per run after a warm-up, the median of {repeats} run(s); they used "
+            f"{share:.1%} of one core"
             + (f"; {failed} requests failed, the servers' logs are in {workdir}" if failed else ""))
     return rows, note
 
@@ -237,6 +244,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer requests per run (a smoke run)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--requests", type=int, help="requests per client per run (default 30, --quick 8)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measure, the median shown")
     parser.add_argument("--tier-m-tickets", type=int, default=None, help="tickets for bench/tier_m.py")
     args = parser.parse_args()
     if not args.postgres:
@@ -249,7 +257,7 @@ def main() -> None:
     bench = Bench(args.postgres)
     header = machine(bench)
     started = time.monotonic()
-    rows, note = measure_writes(bench, dict(os.environ), args.clients, per_client, workdir)
+    rows, note = measure_writes(bench, dict(os.environ), args.clients, per_client, args.repeat, workdir)
     rows += slot_rows(args.postgres, tickets)
     print(f"\n{header}\ngunicorn {THREADS} threads per worker (gthread), engine and bare endpoint alike; "
           f"ratios: 1 worker unless named; {note}; {time.monotonic() - started:.0f} s\n")
