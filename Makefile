@@ -34,10 +34,9 @@ browser:
 test: lint browser
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
+# Issue 15's table (bench/README.md): gunicorn, the bare endpoint, write scaling; BENCH_ARGS=--quick for a smoke run.
 bench: install
-	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/run.py
-	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/approvals.py
-	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/statements.py
+	$(BIN)/python tests/run_with_postgres.py $(BIN)/python bench/table.py $(BENCH_ARGS)
 
 # Schemathesis over the whole OpenAPI document against a real server (EXAMPLES per operation and mode).
 fuzz: install

@@ -40,13 +40,20 @@ PASSWORD = "bench-pw"
 def prepare(url: str) -> tuple[Formwork, dict[str, Any]]:
     engine = Formwork(url)
     engine.initialise()
+    return engine, populate(engine, TENANT)
+
+
+def populate(engine: Formwork, tenant: str) -> dict[str, Any]:
+    """A tenant with every module, a project whose cost engineer (`cost`) and site engineer (`site`) are members,
+    a crew with two workers, and the day-labor cost account: what a 点工单 needs."""
     installed = engine.catalog.modules()
-    with engine.db.tenant(TENANT) as session:
-        tenancy.create_tenant(session, TENANT, plan="enterprise")
+    with engine.db.tenant(tenant) as session:
+        tenancy.create_tenant(session, tenant, plan="enterprise")
         for name in installed:
-            tenancy.set_module_enabled(session, TENANT, name, True, installed)
-        admin = tenancy.actor_of(tenancy.add_user(session, TENANT, "ann", PASSWORD, ["system_admin"]))
-        tenancy.add_user(session, TENANT, "cost", PASSWORD, ["project_cost_engineer"])
+            tenancy.set_module_enabled(session, tenant, name, True, installed)
+        admin = tenancy.actor_of(tenancy.add_user(session, tenant, "ann", PASSWORD, ["system_admin"]))
+        tenancy.add_user(session, tenant, "cost", PASSWORD, ["project_cost_engineer"])
+        tenancy.add_user(session, tenant, "site", PASSWORD, ["site_engineer"])
     with engine.records(admin) as records:
         def create(entity: str, data: dict[str, Any]) -> str:
             return str(records.create("base", entity, data)["id"])
@@ -59,7 +66,8 @@ def prepare(url: str) -> tuple[Formwork, dict[str, Any]]:
             "contract_amount": "10000000.00", "planned_start_date": "2024-01-01",
             "planned_finish_date": "2025-12-31",
             "members": [{"user": "ann", "position": "project_manager"},
-                        {"user": "cost", "position": "project_cost_engineer"}]})
+                        {"user": "cost", "position": "project_cost_engineer"},
+                        {"user": "site", "position": "site_engineer"}]})
         company = create("party", {"party_name": "鑫源劳务", "party_type": ["labor_company"],
                                    "credit_code": "91350105MA31ABCD5X"})
         trade = create("trade", {"trade_key": "carpenter", "trade_name": "木工", "skill_level": "skilled",
@@ -71,7 +79,7 @@ def prepare(url: str) -> tuple[Formwork, dict[str, Any]]:
         workers = [create("worker", {"name": name, "id_no": id_no, "phone": "13900000001", "crew": crew,
                                      "trade": trade, "bank_card": "6228480000000000011"})
                    for name, id_no in (("陈木生", "510321198101011121"), ("黄志强", "510321198202022232"))]
-    return engine, {"project": project, "crew": crew, "trade": trade, "workers": workers}
+    return {"project": project, "crew": crew, "trade": trade, "workers": workers}
 
 
 def ticket(world: dict[str, Any], index: int, with_workers: bool) -> dict[str, Any]:
