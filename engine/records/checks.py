@@ -42,7 +42,10 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
         compute(entity, values, evaluation, frozen)  # what the match formulas read, computed fields included
         gathering.gather_rows(work, entity, values, record_id)
     errors = compute(entity, values, evaluation, frozen)
+    counted: frozenset[str] = frozenset()  # numbers the tenant's counter gives now: unique by the counter
     if numbered:
+        counted = frozenset(name for name, spec in entity.fields.items()
+                            if spec.numbering is not None and values.get(name) in (None, ""))
         errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)
     errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred)
     document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
@@ -52,7 +55,7 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
     errors += reference_errors(work, entity, values)
     errors += files.attachment_errors(work.session, entity, values)
     if not batched:
-        errors += _uniqueness_errors(work, entity, values, record_id)
+        errors += _uniqueness_errors(work, entity, values, record_id, counted)
         errors += _unique_key_errors(work, entity, values, record_id)
     if not errors:  # a clash with another record matters once the record itself is sound
         errors += conflict_errors(work.session, entity, evaluation, values, record_id, work.language,
@@ -99,12 +102,14 @@ def reference_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, 
 
 
 def _uniqueness_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any],
-                       record_id: str | None) -> list[FieldError]:
+                       record_id: str | None, counted: frozenset[str] = frozenset()) -> list[FieldError]:
+    """Unique fields another live record holds; not the numbers the counter just gave (the unique index still
+    refuses the rare clash with a number typed by hand, as a 409)."""
     query = RecordQuery(work.session, entity, work.evaluation(entity))
     return [FieldError(name, f"{to_json(values[name])!r} is already used by another {entity.title.en}",
                        code="unique", params={"value": to_json(values[name]), "entity": entity.title.en})
             for name, spec in entity.fields.items()
-            if spec.unique and values.get(name) is not None
+            if spec.unique and values.get(name) is not None and name not in counted
             and query.exists_with(name, to_json(values[name]), exclude_id=record_id)]
 
 
