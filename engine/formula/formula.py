@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.errors import FormulaRuntimeError
 from engine.formula.ast import Pos
 from engine.formula.checker import check
-from engine.formula.context import Context, RefLoader, no_refs
+from engine.formula.context import Context, RefLoader, no_refs, reading_once
 from engine.formula.environment import Environment
 from engine.formula.evaluator import Evaluator, compile_evaluator
 from engine.formula.ir import Expr
@@ -46,15 +47,19 @@ class Formula:
     uses_refs: frozenset[str]
     is_aggregate: bool
     tree: Expr = field(repr=False)
-    _run: Evaluator = field(repr=False)
     reads: frozenset[tuple[str, ...]] = frozenset()
     _memoize_refs: bool = field(repr=False, default=False)
     this_dependencies: frozenset[str] = frozenset()  # fields of `this` it reads (a lookup's record)
 
+    @cached_property
+    def _run(self) -> Evaluator:
+        """The formula as one Python function, written at its first evaluation (a filter never needs it)."""
+        return compile_evaluator(self.tree)
+
     def evaluate(self, ctx: Context) -> Any:
         """Compute the formula on one record; raise FormulaRuntimeError naming the formula."""
-        if self._memoize_refs:
-            ctx = replace(ctx, load_ref=_memoized(ctx.load_ref))
+        if self._memoize_refs and not ctx.refs_read_once:
+            ctx = replace(ctx, load_ref=reading_once(ctx.load_ref), refs_read_once=True)
         try:
             return self._run(ctx)
         except (ValueFailure, ArithmeticError) as error:
@@ -111,21 +116,8 @@ def compile_formula(
         uses_refs=checked.uses_refs,
         is_aggregate=checked.is_aggregate,
         tree=checked.tree,
-        _run=compile_evaluator(checked.tree),
         reads=checked.reads,
         _memoize_refs=checked.ref_reads > 1,
         this_dependencies=checked.this_dependencies,
     )
 
-
-def _memoized(load: RefLoader) -> RefLoader:
-    """Load each referenced record once per evaluation, however many of its fields are read."""
-    cache: dict[tuple[str, str], Mapping[str, Any] | None] = {}
-
-    def load_once(entity: str, record_id: str) -> Mapping[str, Any] | None:
-        key = (entity, record_id)
-        if key not in cache:
-            cache[key] = load(entity, record_id)
-        return cache[key]
-
-    return load_once
