@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from types import MappingProxyType
@@ -38,17 +38,19 @@ def no_refs(entity: str, record_id: str) -> Mapping[str, Any] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
-    """The data a formula runs on.
+    """The data a formula runs on; never changed once built (not frozen: a record's context is built at every
+    save, and a frozen one takes microseconds more to build).
 
     `values`: the record's field values (Decimal, str, bool, date, datetime, None; a child
     table is a list of dicts; a ref is the referenced record's id). `load_ref(entity, id)`
     returns the referenced record's values, or None when it is missing (then `ref.field` is
     null). `this` holds the values of the record that runs a lookup (`this.<field>`).
-    `refs_read_once` says `load_ref` reads each record once already, as in the one context of a record that
-    all its formulas share (records/compute.py). `now` overrides the clock; `today()` is then `now`'s date in `now`'s own zone (a naive
-    `now` is read as UTC); without it, `today()` is the date in `local_zone()`.
+    `refs_read_once` says `load_ref` reads each record once already, as in the one context of a record
+    that all its formulas share (records/compute.py). `now` overrides the clock; `today()` is then `now`'s
+    date in `now`'s own zone (a naive `now` is read as UTC); without it, `today()` is the date in
+    `local_zone()`.
     """
 
     values: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
@@ -67,6 +69,11 @@ class Context:
 
     def today(self) -> date:
         return self.clock().date() if self.now is not None else datetime.now(local_zone()).date()
+
+
+def reading_refs_once(ctx: Context) -> Context:
+    """The same context, its `load_ref` reading each record once (for one evaluation)."""
+    return replace(ctx, load_ref=reading_once(ctx.load_ref), refs_read_once=True)
 
 
 def reading_once(load: RefLoader) -> RefLoader:

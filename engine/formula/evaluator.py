@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from types import CodeType
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from engine.formula import values
-from engine.formula.context import Context
+from engine.formula.context import Context, reading_refs_once
 from engine.formula.functions import Function
 from engine.formula.ir import (
     Aggregate,
@@ -68,14 +68,7 @@ _ARITH: dict[str, Callable[[Any, Any], Any]] = {
 _DIVIDES = frozenset({"div", "mod"})  # a zero divisor fails as values.div and values.mod say
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 # Values of these exact types need no checking when read from a record.
-_TRUSTED: dict[Kind, type] = {
-    Kind.NUMBER: Decimal,
-    Kind.MONEY: Decimal,
-    Kind.TEXT: str,
-    Kind.BOOL: bool,
-    Kind.DATE: date,
-    Kind.REF: str,
-}
+_TRUSTED: dict[Kind, type] = {kind: exact for kind, exact in values.EXACT.items() if kind is not Kind.ROW}
 # All the generated functions may reach besides what is bound to them.
 _BUILTINS = {"type": type, "list": list, "str": str, "ArithmeticError": ArithmeticError, "LookupError": LookupError,
              "TypeError": TypeError, "ValueError": ValueError}
@@ -83,12 +76,48 @@ _AS_IS = values.coercion(ANY)
 
 
 def compile_evaluator(node: Expr) -> Evaluator:
-    """Return a function computing `node`'s value from a Context."""
+    """Return a function computing `node`'s value from a Context (raising ValueFailure or ArithmeticError).
+
+    The SQL translation computes with it the parts of a formula that do not read the record, at each query:
+    a literal costs nothing, and the function of a part is kept while its tree lives on (a declared formula).
+    """
+    if isinstance(node, Const):
+        value = node.value
+        return lambda ctx: value
+    found = _PARTS.get(id(node))
+    if found is not None and found[0] is node:
+        return found[1]
+    if len(_PARTS) >= 4096:
+        _PARTS.clear()
+    function = _function(node, None, refs_once=False)
+    _PARTS[id(node)] = (node, function)  # the entry holds the node: its id names no other while kept
+    return function
+
+
+_PARTS: dict[int, tuple[Expr, Evaluator]] = {}
+
+
+def compile_formula_function(node: Expr, failed: Callable[[Exception], Exception], *, refs_once: bool) -> Evaluator:
+    """Return the function computing a whole formula from a Context.
+
+    A ValueFailure or ArithmeticError raises `failed(error)` instead; with `refs_once`, a context whose
+    `load_ref` does not read each record once already is given one that does (for one evaluation).
+    """
+    return _function(node, failed, refs_once=refs_once)
+
+
+def _function(node: Expr, failed: Callable[[Exception], Exception] | None, *, refs_once: bool) -> Evaluator:
     source = _Source()
     result = source.emit(node, "_v")
-    lines = ["def _formula(ctx):", "    _v = ctx.values", *source.lines, f"    return {result}"]
-    namespace = dict(source.bound)
-    exec(_compiled("\n".join(lines)), namespace)  # our own lines; the formula's parts are bound to them
+    body = ["_v = ctx.values", *(line[4:] for line in source.lines), f"return {result}"]
+    if failed is not None:
+        body = ["try:", *(f"    {line}" for line in body),
+                "except (_VF, ArithmeticError) as _error:", "    raise _failed(_error) from None"]
+    if refs_once:
+        body.insert(0, "if not ctx.refs_read_once: ctx = _refs_once(ctx)")
+    namespace = {**source.bound, "_failed": failed, "_refs_once": reading_refs_once}
+    code = "\n".join(["def _formula(ctx):", *(f"    {line}" for line in body)])
+    exec(_compiled(code), namespace)  # our own lines; the formula's parts are bound to them
     function: Evaluator = namespace["_formula"]
     return function
 
@@ -174,15 +203,17 @@ class _Source:
 def _column_reader(name: str, ftype: FType) -> Callable[[Any], list[Any]]:
     """Read one column of a child table's rows as a list."""
     assert ftype.item is not None
-    coerce = values.coercion(ftype.item)
+    read = values.coercion(ftype.item)
     trusted = _TRUSTED.get(ftype.item.kind)
 
-    def read(value: Any) -> Any:
-        return value if value is None or type(value) is trusted else coerce(value)
+    def other(row: Any) -> Any:  # not a dict: a row that must be checked, or null
+        checked = values.to_row(row)
+        return None if checked is None else read(checked.get(name))
 
     def column(table: Any) -> list[Any]:
-        rows = values.to_list(table) or []
-        return [read(row.get(name)) if (row := values.to_row(r)) is not None else None for r in rows]
+        rows = table if type(table) is list else values.to_list(table) or []
+        return [(v if (v := row.get(name)) is None or type(v) is trusted else read(v)) if type(row) is dict
+                else other(row) for row in rows]
 
     return column
 
@@ -251,7 +282,8 @@ def _call(source: _Source, node: CallExpr, record: str) -> str:
     result = source.assign("None")
     with source.block(f"if {source.all_present(arguments)}:" if function.propagates_null else "if True:"):
         with source.block("try:"):
-            source.line(f"{result} = {source.bind(function.impl)}({passed})")
+            inline = function.inline and function.inline(arguments, [arg.type for arg in node.args], source.bind)
+            source.line(f"{result} = {inline or f'{source.bind(function.impl)}({passed})'}")
         with source.block("except _VF:"):
             source.line("raise")
         with source.block("except (ArithmeticError, LookupError, TypeError, ValueError) as _error:"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from types import MappingProxyType
@@ -14,9 +14,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.errors import FormulaRuntimeError
 from engine.formula.ast import Pos
 from engine.formula.checker import check
-from engine.formula.context import Context, RefLoader, no_refs, reading_once
+from engine.formula.context import Context, RefLoader, no_refs
 from engine.formula.environment import Environment
-from engine.formula.evaluator import Evaluator, compile_evaluator
+from engine.formula.evaluator import Evaluator, compile_formula_function
 from engine.formula.ir import Expr
 from engine.formula.library import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
 from engine.formula.library import calendar_functions as _calendars  # noqa: F401 - registers the working-day functions
@@ -26,7 +26,6 @@ from engine.formula.parser import error_at, parse
 from engine.formula.sql.target import SqlTarget
 from engine.formula.sql.translate import compile_sql
 from engine.formula.types import FType
-from engine.formula.values import ValueFailure
 
 _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
@@ -52,20 +51,17 @@ class Formula:
     this_dependencies: frozenset[str] = frozenset()  # fields of `this` it reads (a lookup's record)
 
     @cached_property
-    def _run(self) -> Evaluator:
-        """The formula as one Python function, written at its first evaluation (a filter never needs it)."""
-        return compile_evaluator(self.tree)
+    def evaluate(self) -> Evaluator:
+        """Compute the formula on one record: `formula.evaluate(ctx)`; raise FormulaRuntimeError naming it.
 
-    def evaluate(self, ctx: Context) -> Any:
-        """Compute the formula on one record; raise FormulaRuntimeError naming the formula."""
-        if self._memoize_refs and not ctx.refs_read_once:
-            ctx = replace(ctx, load_ref=reading_once(ctx.load_ref), refs_read_once=True)
-        try:
-            return self._run(ctx)
-        except (ValueFailure, ArithmeticError) as error:
-            raise FormulaRuntimeError(f"{error} in formula {self.text!r}",
-                                      message_code="formula_evaluation_failed",
-                                      params={"error": error, "text": self.text}) from None
+        The formula becomes one Python function at its first evaluation (one only translated to SQL never
+        needs it), kept here: each later evaluation is one call.
+        """
+        return compile_formula_function(self.tree, self._failed, refs_once=self._memoize_refs)
+
+    def _failed(self, error: Exception) -> FormulaRuntimeError:
+        return FormulaRuntimeError(f"{error} in formula {self.text!r}", message_code="formula_evaluation_failed",
+                                   params={"error": error, "text": self.text})
 
     def to_sql(
         self,

@@ -42,19 +42,22 @@ class Evaluation:
         return formula.evaluate(self.context(values, parent))
 
     def record(self, values: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> Context:
-        """The one context of a record (or a table row) that its computed fields, rules and conditions share.
+        """The one context of a record that its computed fields, rules and conditions share (with `parent`,
+        that of one of its table rows).
 
         Built at its first formula and kept while formulas run on the same `values` (filled in place as its
-        fields are computed); it reads each referenced record once. Only for a record being checked or
-        computed, while the records it refers to do not change.
+        fields are computed); it reads each referenced record once, for the record and its rows. Only for a
+        record being checked or computed, while the records it refers to do not change.
         """
-        last, parent = self._record, parent if parent is not None else _NO_PARENT
-        if last is not None and last.values is values and last.parent is parent:
-            return last
-        self._record = Context(values=values, params=self.params, user_name=self.user_name,
-                               user_roles=self.user_roles, load_ref=reading_once(self.load_ref), now=self.now,
-                               parent=parent, refs_read_once=True)
-        return self._record
+        if parent is not None:
+            return Context(values=values, params=self.params, user_name=self.user_name, user_roles=self.user_roles,
+                           load_ref=self.record(parent).load_ref, now=self.now, parent=parent, refs_read_once=True)
+        last = self._record
+        if last is None or last.values is not values:
+            last = self._record = Context(values=values, params=self.params, user_name=self.user_name,
+                                          user_roles=self.user_roles, load_ref=reading_once(self.load_ref),
+                                          now=self.now, refs_read_once=True)
+        return last
 
 
 def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
