@@ -73,6 +73,7 @@ _TRUSTED: dict[Kind, type] = {kind: exact for kind, exact in values.EXACT.items(
 _BUILTINS = {"type": type, "list": list, "str": str, "ArithmeticError": ArithmeticError, "LookupError": LookupError,
              "TypeError": TypeError, "ValueError": ValueError}
 _AS_IS = values.coercion(ANY)
+_MAX_INDENT = 40
 
 
 def compile_evaluator(node: Expr) -> Evaluator:
@@ -89,7 +90,7 @@ def compile_evaluator(node: Expr) -> Evaluator:
         return found[1]
     if len(_PARTS) >= 4096:
         _PARTS.clear()
-    function = _function(node, None, refs_once=False)
+    function = compile_formula_function(node, None, refs_once=False)
     _PARTS[id(node)] = (node, function)  # the entry holds the node: its id names no other while kept
     return function
 
@@ -97,16 +98,13 @@ def compile_evaluator(node: Expr) -> Evaluator:
 _PARTS: dict[int, tuple[Expr, Evaluator]] = {}
 
 
-def compile_formula_function(node: Expr, failed: Callable[[Exception], Exception], *, refs_once: bool) -> Evaluator:
+def compile_formula_function(node: Expr, failed: Callable[[Exception], Exception] | None, *,
+                             refs_once: bool) -> Evaluator:
     """Return the function computing a whole formula from a Context.
 
-    A ValueFailure or ArithmeticError raises `failed(error)` instead; with `refs_once`, a context whose
-    `load_ref` does not read each record once already is given one that does (for one evaluation).
+    A ValueFailure or ArithmeticError raises `failed(error)` instead (when given); with `refs_once`, a context
+    whose `load_ref` does not read each record once already is given one that does (for one evaluation).
     """
-    return _function(node, failed, refs_once=refs_once)
-
-
-def _function(node: Expr, failed: Callable[[Exception], Exception] | None, *, refs_once: bool) -> Evaluator:
     source = _Source()
     result = source.emit(node, "_v")
     body = ["_v = ctx.values", *(line[4:] for line in source.lines), f"return {result}"]
@@ -177,6 +175,8 @@ class _Source:
 
     def emit(self, node: Expr, record: str) -> str:
         """Write `node`'s statements; return the local (or bound) name holding its value."""
+        if self.indent > _MAX_INDENT and record == "_v":  # Python allows 100 levels: a deep part is a function
+            return self.assign(f"{self.bind(compile_formula_function(node, None, refs_once=False))}(ctx)")
         builder = _BUILDERS.get(type(node))
         assert builder is not None, f"no evaluator for {type(node).__name__}"
         return builder(self, node, record)

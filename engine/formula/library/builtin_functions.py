@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -72,24 +71,23 @@ def _extreme_impl(pick: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     return extreme
 
 
-@functools.lru_cache(maxsize=64)
-def _places(places: Decimal) -> tuple[int, Decimal]:
-    """The whole number of places to round to, and the step they give (1, 0.1, 0.01 ...)."""
-    if places != places.to_integral_value():
-        raise ValueFailure(f"round() needs a whole number of places, got {places}")
-    digits = int(places)
-    return digits, Decimal(1).scaleb(-max(digits, 0))
+_STEPS = {Decimal(places): Decimal(1).scaleb(-places) for places in range(13)}  # round(x, 2): 0.01
 
 
 def _round(value: Decimal, places: Decimal = ZERO) -> Decimal:
-    digits, step = _places(places)
+    step = _STEPS.get(places)
     try:
+        if step is not None:
+            return DECIMAL.quantize(value, step)  # the decimal context rounds half up
+        if places != places.to_integral_value():
+            raise ValueFailure(f"round() needs a whole number of places, got {places}")
+        digits = int(places)
         if digits >= 0:
-            return value.quantize(step, rounding=ROUND_HALF_UP, context=DECIMAL)
+            return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=DECIMAL)
         rounded = value.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP, context=DECIMAL)
         return rounded.scaleb(-digits).quantize(Decimal(1), context=DECIMAL)
     except InvalidOperation:
-        raise ValueFailure(f"round({value}, {digits}) needs more than 28 digits") from None
+        raise ValueFailure(f"round({value}, {int(places)}) needs more than 28 digits") from None
 
 
 def _part(part: str) -> Callable[[date], Decimal]:
