@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from types import CodeType
+from types import CodeType, FunctionType
 from typing import Any
 
 from engine.formula import values
@@ -114,16 +114,15 @@ def compile_formula_function(node: Expr, failed: Callable[[Exception], Exception
     if refs_once:
         body.insert(0, "if not ctx.refs_read_once: ctx = _refs_once(ctx)")
     namespace = {**source.bound, "_failed": failed, "_refs_once": reading_refs_once}
-    code = "\n".join(["def _formula(ctx):", *(f"    {line}" for line in body)])
-    exec(_compiled(code), namespace)  # our own lines; the formula's parts are bound to them
-    function: Evaluator = namespace["_formula"]
-    return function
+    code = _compiled("\n".join(["def _formula(ctx):", *(f"    {line}" for line in body)]))
+    return FunctionType(code, namespace, "_formula")  # our own lines over the formula's bound parts; no exec
 
 
 @lru_cache(maxsize=1024)
 def _compiled(source: str) -> CodeType:
-    """Formulas of one shape (`a + b`, `x * y`) share their code: only what is bound to it differs."""
-    return compile(source, "<formula>", "exec")
+    """The code of the function the source defines; formulas of one shape (`a + b`) share it."""
+    module = compile(source, "<formula>", "exec")
+    return next(const for const in module.co_consts if isinstance(const, CodeType))
 
 
 class _Source:
