@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from engine.core import field_types
@@ -126,6 +127,7 @@ def _check_whole_digits(value: Decimal, places: int | None) -> int:
     return whole
 
 
+@cache
 def _step(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 

@@ -1,9 +1,10 @@
 """The formula language of Formwork: computed fields, rules, BPMN conditions, filters, reports.
 
-A formula is compiled once, when its module loads (`compile_formula`): parsed, type-checked
-against the entity, and turned into Python closures. It then runs per record
-(`Formula.evaluate`) or becomes a SQL expression (`Formula.to_sql`). It never reaches Python
-objects: there is no `eval`, no attribute access, and names starting with `_` are unknown.
+A formula is compiled once, when its module loads (`compile_formula`): parsed and type-checked
+against the entity; at its first evaluation it becomes one Python function. It then runs per
+record (`Formula.evaluate`) or becomes a SQL expression (`Formula.to_sql`). It never reaches
+Python objects: no text of a formula is run as Python, there is no attribute access, and names
+starting with `_` are unknown.
 
 Values
     Numbers are exact decimals (`1`, `2.50`; never float). Strings use single or double

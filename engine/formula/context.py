@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from types import MappingProxyType
@@ -38,16 +38,19 @@ def no_refs(entity: str, record_id: str) -> Mapping[str, Any] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
-    """The data a formula runs on.
+    """The data a formula runs on; never changed once built (not frozen: a record's context is built at every
+    save, and a frozen one takes microseconds more to build).
 
     `values`: the record's field values (Decimal, str, bool, date, datetime, None; a child
     table is a list of dicts; a ref is the referenced record's id). `load_ref(entity, id)`
     returns the referenced record's values, or None when it is missing (then `ref.field` is
     null). `this` holds the values of the record that runs a lookup (`this.<field>`).
-    `now` overrides the clock; `today()` is then `now`'s date in `now`'s own zone (a naive
-    `now` is read as UTC); without it, `today()` is the date in `local_zone()`.
+    `refs_read_once` says `load_ref` reads each record once already, as in the one context of a record
+    that all its formulas share (records/compute.py). `now` overrides the clock; `today()` is then `now`'s
+    date in `now`'s own zone (a naive `now` is read as UTC); without it, `today()` is the date in
+    `local_zone()`.
     """
 
     values: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
@@ -58,6 +61,7 @@ class Context:
     now: datetime | None = None
     this: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # `this.<field>`: the record running a lookup
     parent: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # a table row's record: `parent.x`
+    refs_read_once: bool = False  # `load_ref` already reads each record once (`reading_once`): not wrapped again
 
     def clock(self) -> datetime:
         """Return the current time, timezone-aware."""
@@ -65,3 +69,21 @@ class Context:
 
     def today(self) -> date:
         return self.clock().date() if self.now is not None else datetime.now(local_zone()).date()
+
+
+def reading_refs_once(ctx: Context) -> Context:
+    """The same context, its `load_ref` reading each record once (for one evaluation)."""
+    return replace(ctx, load_ref=reading_once(ctx.load_ref), refs_read_once=True)
+
+
+def reading_once(load: RefLoader) -> RefLoader:
+    """Load each referenced record once, however many fields and formulas read it."""
+    cache: dict[tuple[str, str], Mapping[str, Any] | None] = {}
+
+    def load_once(entity: str, record_id: str) -> Mapping[str, Any] | None:
+        key = (entity, record_id)
+        if key not in cache:
+            cache[key] = load(entity, record_id)
+        return cache[key]
+
+    return load_once

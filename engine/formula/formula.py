@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -15,7 +16,7 @@ from engine.formula.ast import Pos
 from engine.formula.checker import check
 from engine.formula.context import Context, RefLoader, no_refs
 from engine.formula.environment import Environment
-from engine.formula.evaluator import Evaluator, compile_evaluator
+from engine.formula.evaluator import Evaluator, compile_formula_function
 from engine.formula.ir import Expr
 from engine.formula.library import builtin_functions as _builtins  # noqa: F401 - registers the built-in functions
 from engine.formula.library import calendar_functions as _calendars  # noqa: F401 - registers the working-day functions
@@ -25,7 +26,6 @@ from engine.formula.parser import error_at, parse
 from engine.formula.sql.target import SqlTarget
 from engine.formula.sql.translate import compile_sql
 from engine.formula.types import FType
-from engine.formula.values import ValueFailure
 
 _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
@@ -46,21 +46,22 @@ class Formula:
     uses_refs: frozenset[str]
     is_aggregate: bool
     tree: Expr = field(repr=False)
-    _run: Evaluator = field(repr=False)
     reads: frozenset[tuple[str, ...]] = frozenset()
     _memoize_refs: bool = field(repr=False, default=False)
     this_dependencies: frozenset[str] = frozenset()  # fields of `this` it reads (a lookup's record)
 
-    def evaluate(self, ctx: Context) -> Any:
-        """Compute the formula on one record; raise FormulaRuntimeError naming the formula."""
-        if self._memoize_refs:
-            ctx = replace(ctx, load_ref=_memoized(ctx.load_ref))
-        try:
-            return self._run(ctx)
-        except (ValueFailure, ArithmeticError) as error:
-            raise FormulaRuntimeError(f"{error} in formula {self.text!r}",
-                                      message_code="formula_evaluation_failed",
-                                      params={"error": error, "text": self.text}) from None
+    @cached_property
+    def evaluate(self) -> Evaluator:
+        """Compute the formula on one record: `formula.evaluate(ctx)`; raise FormulaRuntimeError naming it.
+
+        The formula becomes one Python function at its first evaluation (one only translated to SQL never
+        needs it), kept here: each later evaluation is one call.
+        """
+        return compile_formula_function(self.tree, self._failed, refs_once=self._memoize_refs)
+
+    def _failed(self, error: Exception) -> FormulaRuntimeError:
+        return FormulaRuntimeError(f"{error} in formula {self.text!r}", message_code="formula_evaluation_failed",
+                                   params={"error": error, "text": self.text})
 
     def to_sql(
         self,
@@ -111,21 +112,8 @@ def compile_formula(
         uses_refs=checked.uses_refs,
         is_aggregate=checked.is_aggregate,
         tree=checked.tree,
-        _run=compile_evaluator(checked.tree),
         reads=checked.reads,
         _memoize_refs=checked.ref_reads > 1,
         this_dependencies=checked.this_dependencies,
     )
 
-
-def _memoized(load: RefLoader) -> RefLoader:
-    """Load each referenced record once per evaluation, however many of its fields are read."""
-    cache: dict[tuple[str, str], Mapping[str, Any] | None] = {}
-
-    def load_once(entity: str, record_id: str) -> Mapping[str, Any] | None:
-        key = (entity, record_id)
-        if key not in cache:
-            cache[key] = load(entity, record_id)
-        return cache[key]
-
-    return load_once

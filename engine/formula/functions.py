@@ -23,6 +23,9 @@ from engine.formula.types import FType
 SqlImpl = Callable[[Sequence[Any], Sequence[FType]], ColumnElement[Any]]
 # Computes the result type from the argument types, or raises ArgumentError.
 Infer = Callable[[Sequence[FType]], FType]
+# Writes the Python expression the evaluator puts in place of a call, from the names holding the arguments,
+# their types and `bind` (which names a value the expression uses); None to call the implementation.
+Inline = Callable[[Sequence[str], Sequence[FType], Callable[[Any], str]], str | None]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _RESERVED = frozenset({"if", "and", "or", "not", "in", "true", "false", "null", "params", "user"})
@@ -47,7 +50,8 @@ class Function:
     `sql` accepts a list field read from the record as a `RecordList` (`.contains(item)`,
     `.length()`, `.count()`); other functions are refused in filters on such lists. `reads_refs`:
     the implementation reads records through `Context.load_ref` (like a ref hop), so one evaluation
-    reads each record once however many calls and hops read it.
+    reads each record once however many calls and hops read it. `inline` (built-ins): the expression
+    the evaluator writes instead of calling `impl`, which must give the same value (or failure).
     """
 
     name: str
@@ -62,6 +66,7 @@ class Function:
     takes_context: bool = False
     sql_takes_lists: bool = False
     reads_refs: bool = False
+    inline: Inline | None = None
 
     @property
     def max_args(self) -> int | None:
@@ -137,6 +142,7 @@ def register_function(
     takes_context: bool = False,
     sql_takes_lists: bool = False,
     reads_refs: bool = False,
+    inline: Inline | None = None,
 ) -> Function:
     """Add a function to the formula language and return it.
 
@@ -145,6 +151,7 @@ def register_function(
     apply). `infer` replaces the plain signature check for generic functions. Without `sql`
     the function works in Python only; a filter using it on record data is refused with a
     clear message. `sql_takes_lists` lets `sql` receive list fields read from the record.
+    `inline` writes the call as a Python expression (see `Function`).
     """
     required = len(params) if min_args is None else min_args
     if not 0 <= required <= len(params):
@@ -164,6 +171,7 @@ def register_function(
         takes_context=takes_context,
         sql_takes_lists=sql_takes_lists,
         reads_refs=reads_refs,
+        inline=inline,
     )
     FUNCTIONS.register(function)
     return function

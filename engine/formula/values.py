@@ -125,14 +125,26 @@ _COERCIONS: dict[Kind, Callable[[Any], Any]] = {
 }
 
 
+# Values of these exact types are what the coercions give back unchanged.
+EXACT: dict[Kind, type] = {
+    Kind.NUMBER: Decimal,
+    Kind.MONEY: Decimal,
+    Kind.TEXT: str,
+    Kind.BOOL: bool,
+    Kind.DATE: date,
+    Kind.REF: str,
+    Kind.ROW: dict,
+}
+
+
 def coercion(ftype: FType) -> Callable[[Any], Any]:
     """Return the function that checks (and widens int to Decimal) a value read from outside."""
     if ftype.kind is Kind.LIST and ftype.item is not None and ftype.item.kind in _COERCIONS:
-        item = _COERCIONS[ftype.item.kind]
+        item, exact = _COERCIONS[ftype.item.kind], EXACT.get(ftype.item.kind)
 
         def coerce_list(value: Any) -> list[Any] | None:
-            items = to_list(value)
-            return None if items is None else [None if v is None else item(v) for v in items]
+            items = value if type(value) is list else to_list(value)
+            return None if items is None else [v if v is None or type(v) is exact else item(v) for v in items]
 
         return coerce_list
     return _COERCIONS.get(ftype.kind, _as_is)

@@ -122,7 +122,7 @@ def _unique_key_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str
     for key in entity.unique:
         if any(values.get(name) is None for name in key.fields):
             continue  # like the index: a key with an empty part clashes with nothing
-        if key.when is not None and evaluation.run(key.when, values) is not True:
+        if key.when is not None and key.when.evaluate(evaluation.record(values)) is not True:
             continue
         clash = query.clash({name: to_json(values[name]) for name in key.fields}, exclude_id=record_id,
                             where=key.when)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from engine.core import patterns
@@ -13,8 +15,10 @@ from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
 from engine.errors import FieldError, FormulaRuntimeError
 from engine.fields.values import InvalidValue, round_to
 from engine.formula import Context, Formula
+from engine.formula.context import reading_once
 
 RefLoader = Callable[[str, str], Mapping[str, Any] | None]
+_NO_PARENT: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass
@@ -26,13 +30,34 @@ class Evaluation:
     user_roles: tuple[str, ...] = ()
     load_ref: RefLoader = lambda _entity, _id: None
     now: datetime | None = None  # the clock of `today()` / `now()`; None is the real one
+    _record: Context | None = field(default=None, init=False, repr=False, compare=False)
 
     def context(self, values: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> Context:
         return Context(values=values, params=self.params, user_name=self.user_name, user_roles=self.user_roles,
-                       load_ref=self.load_ref, now=self.now, parent=parent if parent is not None else {})
+                       load_ref=self.load_ref, now=self.now, parent=parent if parent is not None else _NO_PARENT)
 
     def run(self, formula: Formula, values: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> Any:
+        """One formula on values that may change between runs, referenced records included (an effect's
+        condition after the effect before it wrote)."""
         return formula.evaluate(self.context(values, parent))
+
+    def record(self, values: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> Context:
+        """The one context of a record that its computed fields, rules and conditions share (with `parent`,
+        that of one of its table rows).
+
+        Built at its first formula and kept while formulas run on the same `values` (filled in place as its
+        fields are computed); it reads each referenced record once, for the record and its rows. Only for a
+        record being checked or computed, while the records it refers to do not change.
+        """
+        if parent is not None:
+            return Context(values=values, params=self.params, user_name=self.user_name, user_roles=self.user_roles,
+                           load_ref=self.record(parent).load_ref, now=self.now, parent=parent, refs_read_once=True)
+        last = self._record
+        if last is None or last.values is not values:
+            last = self._record = Context(values=values, params=self.params, user_name=self.user_name,
+                                          user_roles=self.user_roles, load_ref=reading_once(self.load_ref),
+                                          now=self.now, refs_read_once=True)
+        return last
 
 
 def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
@@ -46,20 +71,26 @@ def compute(entity: EntitySpec, values: dict[str, Any], evaluation: Evaluation,
     if _rows_read_computed_parent(entity):
         compute_fields(entity, values, evaluation, names)
     errors: list[FieldError] = []
-    for name, spec in entity.fields.items():
-        if spec.type == "table" and spec.computed_order:
-            for index, row in enumerate(values.get(name) or []):
-                for child in spec.computed_order:
-                    if f"{name}.{child}" in kept and row.get(child) is not None:
-                        continue  # frozen with the row
-                    _assign(spec.fields[child], row, evaluation, f"{name}[{index}].{child}", errors, values)
+    for name, spec in _computed_tables(entity):
+        for index, row in enumerate(values.get(name) or []):
+            context = evaluation.record(row, values)
+            for child in spec.computed_order:
+                if kept and f"{name}.{child}" in kept and row.get(child) is not None:
+                    continue  # frozen with the row
+                _assign(spec.fields[child], row, context, f"{name}[{index}].{child}", errors)
     return errors + compute_fields(entity, values, evaluation, names)
 
 
+@lru_cache(maxsize=256)
+def _computed_tables(entity: EntitySpec) -> tuple[tuple[str, FieldSpec], ...]:
+    return tuple((name, spec) for name, spec in entity.fields.items() if spec.type == "table" and spec.computed_order)
+
+
+@lru_cache(maxsize=256)
 def _rows_read_computed_parent(entity: EntitySpec) -> bool:
     computed = set(entity.computed_order)
     return any(path[0] == "parent" and path[1] in computed
-               for spec in entity.fields.values() if spec.type == "table"
+               for _name, spec in _computed_tables(entity)
                for child in spec.computed_order if (formula := spec.fields[child].formula) is not None
                for path in formula.reads if len(path) == 2)
 
@@ -68,16 +99,16 @@ def compute_fields(entity: EntitySpec, values: dict[str, Any], evaluation: Evalu
                    names: tuple[str, ...]) -> list[FieldError]:
     """Fill the named top-level computed fields in place, in the order given."""
     errors: list[FieldError] = []
+    context = evaluation.record(values)
     for name in names:
-        _assign(entity.fields[name], values, evaluation, name, errors)
+        _assign(entity.fields[name], values, context, name, errors)
     return errors
 
 
-def _assign(spec: FieldSpec, values: dict[str, Any], evaluation: Evaluation, where: str,
-            errors: list[FieldError], parent: Mapping[str, Any] | None = None) -> None:
+def _assign(spec: FieldSpec, values: dict[str, Any], context: Context, where: str, errors: list[FieldError]) -> None:
     assert spec.formula is not None
     try:
-        result = evaluation.run(spec.formula, values, parent)
+        result = spec.formula.evaluate(context)
     except FormulaRuntimeError as error:
         values[spec.name] = None
         errors.append(FieldError(where, error.message, code=error.message_code, params=error.params))
@@ -146,15 +177,16 @@ def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evalu
     without `by_user` (the engine writing), not those reading the acting user; nor those reading a field
     `waiting` for later (an imported row's deferred attachments: checked once they are attached)."""
     errors: list[FieldError] = []
+    context = evaluation.record(values)
     for rule in entity.rules:
         if rule.is_warning or rule.on != moment or (rule.by_user and not by_user):
             continue
         if waiting and waiting & (rule.check.dependencies | (rule.when.dependencies if rule.when else frozenset())):
             continue
         try:
-            if rule.when is not None and evaluation.run(rule.when, values) is not True:
+            if rule.when is not None and rule.when.evaluate(context) is not True:
                 continue
-            passed = evaluation.run(rule.check, values)
+            passed = rule.check.evaluate(context)
         except FormulaRuntimeError as error:
             errors.append(FieldError("", f"{rule.message.get(language)} ({error.message})",
                                      code="rule_failed",
@@ -188,13 +220,14 @@ def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eva
                   language: str = "en") -> list[RuleWarning]:
     """The warning rules the record breaks; one that cannot be evaluated on these values is skipped."""
     warnings = []
+    context = evaluation.record(values)
     for rule in entity.rules:
         if not rule.is_warning or rule.on != "save":
             continue
         try:
-            if rule.when is not None and evaluation.run(rule.when, values) is not True:
+            if rule.when is not None and rule.when.evaluate(context) is not True:
                 continue
-            passed = evaluation.run(rule.check, values)
+            passed = rule.check.evaluate(context)
         except FormulaRuntimeError:
             continue
         if passed is False:

@@ -94,7 +94,7 @@ def _pieces(numbering: Numbering, values: Mapping[str, Any], evaluation: Evaluat
         elif part.formula is None:
             pieces.append(part.text)
         else:
-            value = evaluation.run(part.formula, values)
+            value = part.formula.evaluate(evaluation.record(values))
             is_empty = value is None or value == ""
             pieces.append(_Missing(part.formula.text) if is_empty else _formatted(value, part.format))
     return pieces

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -42,8 +41,9 @@ def _present(items: Iterable[Any] | None) -> list[Any]:
 
 def _sum(items: list[Any] | None) -> Decimal:
     total = ZERO
-    for item in _present(items):
-        total = DECIMAL.add(total, item)
+    for item in items or ():
+        if item is not None:
+            total = DECIMAL.add(total, item)
     return total
 
 
@@ -53,6 +53,8 @@ def _avg(items: list[Any] | None) -> Decimal | None:
 
 
 def _count(items: list[Any] | None) -> Decimal:
+    if type(items) is list:  # what the evaluator passes: count the nulls, build no list
+        return Decimal(len(items) - items.count(None))
     return Decimal(len(_present(items)))
 
 
@@ -69,26 +71,41 @@ def _extreme_impl(pick: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     return extreme
 
 
+_STEPS = {Decimal(places): Decimal(1).scaleb(-places) for places in range(13)}  # round(x, 2): 0.01
+
+
 def _round(value: Decimal, places: Decimal = ZERO) -> Decimal:
-    if places != places.to_integral_value():
-        raise ValueFailure(f"round() needs a whole number of places, got {places}")
-    digits = int(places)
+    step = _STEPS.get(places)
     try:
+        if step is not None:
+            return DECIMAL.quantize(value, step)  # the decimal context rounds half up
+        if places != places.to_integral_value():
+            raise ValueFailure(f"round() needs a whole number of places, got {places}")
+        digits = int(places)
         if digits >= 0:
             return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=DECIMAL)
         rounded = value.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP, context=DECIMAL)
         return rounded.scaleb(-digits).quantize(Decimal(1), context=DECIMAL)
     except InvalidOperation:
-        raise ValueFailure(f"round({value}, {digits}) needs more than 28 digits") from None
+        raise ValueFailure(f"round({value}, {int(places)}) needs more than 28 digits") from None
 
 
-def _utc_part(value: date, part: str) -> Decimal:
-    if isinstance(value, datetime):
-        value = aware(value).astimezone(UTC)
-    return Decimal(getattr(value, part))
+def _part(part: str) -> Callable[[date], Decimal]:
+    """year(), month() or day() of a date, or of a datetime in UTC."""
+    read = operator.attrgetter(part)
+
+    def part_of(value: date) -> Decimal:
+        if type(value) is not date and isinstance(value, datetime):
+            value = aware(value).astimezone(UTC)
+        return Decimal(read(value))
+
+    part_of.__name__ = part
+    return part_of
 
 
 def _days_between(start: date, end: date) -> Decimal:
+    if type(start) is date and type(end) is date:
+        return Decimal((end - start).days)
     if isinstance(start, datetime) and isinstance(end, datetime):
         return datetime_diff(end, start)
     if isinstance(start, datetime) or isinstance(end, datetime):
@@ -119,6 +136,8 @@ def _datetime(value: Any) -> datetime | None:
 
 
 def _text(value: Any) -> str:
+    if type(value) is Decimal:
+        return format(value, "f")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
@@ -130,6 +149,43 @@ def _text(value: Any) -> str:
 
 def _len(value: Any) -> Decimal:
     return Decimal(len(value))
+
+
+# --- the same, written in place of the call (functions.Inline) -----------------------------------
+
+
+Bind = Callable[[Any], str]
+
+
+def _inline_count(args: Sequence[str], types: Sequence[FType], bind: Bind) -> str:
+    (items,) = args
+    return f"({bind(Decimal)}({bind(len)}({items}) - {items}.count(None)) if type({items}) is list " \
+           f"else {bind(_count)}({items}))"
+
+
+def _inline_coalesce(args: Sequence[str], types: Sequence[FType], bind: Bind) -> str:
+    written = "None"
+    for arg in reversed(args):
+        written = f"({arg} if {arg} is not None else {written})"
+    return written
+
+
+def _inline_part(part: str) -> Callable[[Sequence[str], Sequence[FType], Bind], str | None]:
+    def inline(args: Sequence[str], types: Sequence[FType], bind: Bind) -> str | None:
+        return f"{bind(Decimal)}({args[0]}.{part})" if types[0].kind is Kind.DATE else None
+
+    return inline
+
+
+def _inline_days_between(args: Sequence[str], types: Sequence[FType], bind: Bind) -> str | None:
+    start, end = args
+    if types[0].kind is Kind.DATE and types[1].kind is Kind.DATE:
+        return f"{bind(Decimal)}(({end} - {start}).days)"
+    return None
+
+
+def _inline_text(args: Sequence[str], types: Sequence[FType], bind: Bind) -> str | None:
+    return f"{bind(format)}({args[0]}, 'f')" if types[0].is_numeric else None
 
 
 # --- SQL implementations ----------------------------------------------------------------------
@@ -209,7 +265,7 @@ def _register_builtins() -> None:
     register("sum", [ANY], NUMBER, _sum, infer=rules.numeric_list("sum"), propagates_null=False)
     register("avg", [ANY], NUMBER, _avg, infer=rules.numeric_list("avg"), propagates_null=False)
     register("count", [ANY], NUMBER, _count, infer=rules.count_type, sql=_sql_count, propagates_null=False,
-             sql_takes_lists=True)  # fmt: skip
+             sql_takes_lists=True, inline=_inline_count)  # fmt: skip
     for name, pick, keep_left in (("min", min, operator.le), ("max", max, operator.ge)):
         register(name, [ANY], ANY, _extreme_impl(pick), variadic=True, infer=rules.extreme(name),
                  sql=_sql_extreme(keep_left), propagates_null=False)  # fmt: skip
@@ -219,15 +275,15 @@ def _register_builtins() -> None:
     register("abs", [NUMBER], NUMBER, Decimal.copy_abs, infer=rules.numeric_same("abs"),
              sql=lambda args, types: func.abs(args[0]))  # fmt: skip
     register("coalesce", [ANY], ANY, _first_present, variadic=True, infer=rules.coalesce_type,
-             sql=_sql_coalesce, propagates_null=False)  # fmt: skip
+             sql=_sql_coalesce, propagates_null=False, inline=_inline_coalesce)  # fmt: skip
     # Dates.
     register("today", [], DATE, Context.today, takes_context=True)
     register("now", [], DATETIME, Context.clock, takes_context=True)
     for part in ("year", "month", "day"):
-        register(part, [ANY], NUMBER, functools.partial(_utc_part, part=part),
-                 infer=rules.of_kinds(part, day_kinds, NUMBER), sql=_sql_part(part))  # fmt: skip
+        register(part, [ANY], NUMBER, _part(part), infer=rules.of_kinds(part, day_kinds, NUMBER),
+                 sql=_sql_part(part), inline=_inline_part(part))  # fmt: skip
     register("days_between", [ANY, ANY], NUMBER, _days_between, infer=rules.days_between_type,
-             sql=_sql_days_between)  # fmt: skip
+             sql=_sql_days_between, inline=_inline_days_between)  # fmt: skip
     register("date", [ANY], DATE, _date, infer=rules.of_kinds("date", text_or_days, DATE))
     register("datetime", [ANY], DATETIME, _datetime, infer=rules.of_kinds("datetime", text_or_days, DATETIME))
     # Texts.
@@ -235,7 +291,7 @@ def _register_builtins() -> None:
              sql=_sql_len, sql_takes_lists=True)  # fmt: skip
     register("contains", [ANY, ANY], BOOL, _contains, infer=rules.contains_type, sql=_sql_contains,
              propagates_null=False, sql_takes_lists=True)  # fmt: skip
-    register("text", [ANY], TEXT, _text, infer=rules.text_type)
+    register("text", [ANY], TEXT, _text, infer=rules.text_type, inline=_inline_text)
     register("upper", [TEXT], TEXT, str.upper, sql=lambda args, types: func.upper(args[0]))
     register("lower", [TEXT], TEXT, str.lower, sql=lambda args, types: func.lower(args[0]))
 
