@@ -149,8 +149,9 @@ def _best(run: Callable[[Any], Any], argument: Any, number: int, repeats: int) -
 
 
 def _row(formula_us: float, lambda_us: float) -> dict[str, float]:
+    """µs per call of the formula and of its lambda; `value` and `baseline` name them for bench/table.py."""
     return {"formula_us": round(formula_us, 3), "lambda_us": round(lambda_us, 3),
-            "ratio": round(formula_us / lambda_us, 2)}
+            "ratio": round(formula_us / lambda_us, 2), "value": round(formula_us, 3), "baseline": round(lambda_us, 3)}
 
 
 def _engine(evaluation: Evaluation, formula: Formula, values: dict[str, Any],
