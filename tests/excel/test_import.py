@@ -217,8 +217,7 @@ def test_export_then_import_round_trip(app: Flask, engine: Formwork, shop: str, 
 
 
 def test_a_big_import_reports_its_progress(app: Flask, engine: Formwork, shop: str) -> None:
-    """Big enough for three checking chunks (web/pages/import_jobs.py CHUNK) and six progress steps while importing
-    (engine/records/imports.py `every`), each of them long enough for the poll to see."""
+    """Big enough for three checking chunks (web/pages/import_jobs.py CHUNK), each long enough for the poll to see."""
     clerk = visitor(app, shop, "clerk")
     rows = [[f"PO-{n:05d}", "Acme 建材", date(2024, 5, 1 + n % 28), "货物", n, "", "", ""] for n in range(300)]
     step = mapped(clerk, workbook(HEADER, rows))
@@ -229,7 +228,10 @@ def test_a_big_import_reports_its_progress(app: Flask, engine: Formwork, shop: s
     clerk.post(step + "/run")
     importing = wait_until_finished(clerk, step, timeout=600)
     assert importing["last"] == {"state": "done", "done": 300, "total": 300, "created": 300, "finished": True}
-    assert any(0 < s["done"] < 300 for s in importing["seen"]), importing["seen"][:5]
+    # The bulk import checks and writes 300 rows in one batch, too fast for a poll to be sure of a step between
+    # (tests/imports/test_bulk_import.py counts its progress calls); what the poll saw only ever went forward.
+    seen = [(s["done"], s["created"]) for s in importing["seen"]]
+    assert seen == sorted(seen) and all(created <= done for done, created in seen), seen
     boss = tenancy.Actor(shop, "boss", frozenset({"admin"}))
     with engine.records(boss) as records:
         page = records.find("sheetshop", "order", sort="-number", limit=1)
