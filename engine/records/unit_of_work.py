@@ -19,6 +19,7 @@ from engine.declarations.model import Action, Effect, EntitySpec, FieldSpec, Mod
 from engine.fields.values import coerce, from_json
 from engine.records.compute import Evaluation
 from engine.security.permissions import Access, Reader
+from engine.storage import summaries  # noqa: F401 - its flush hooks keep the record counts with every write
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 from engine.tenancy.tenants import Actor
@@ -40,6 +41,7 @@ class UnitOfWork:
     # record id -> (entity, row): effects that run once their networks settle
     waiting_effects: dict[str, tuple[EntitySpec, Record]] = field(default_factory=dict)
     loaded: dict[str, Record | None] = field(default_factory=dict)  # the identity map; None: no live record
+    _reader: tuple[Mapping[str, ModuleSpec], Reader] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -72,8 +74,11 @@ class UnitOfWork:
         return Access(entity, self.actor)
 
     def reader(self) -> Reader:
-        """What the actor may learn through formulas of their own, at every hop."""
-        return Reader(self.actor, self.entity_of, self.params_of)
+        """What the actor may learn through formulas of their own, at every hop: one per unit of work (it
+        remembers its answers) while the modules stay the same."""
+        if self._reader is None or self._reader[0] is not self.modules:
+            self._reader = (self.modules, Reader(self.actor, self.entity_of, self.params_of))
+        return self._reader[1]
 
     def evaluation(self, entity: EntitySpec) -> Evaluation:
         return Evaluation(params=self.params_of(entity.module), user_name=self.actor.username,

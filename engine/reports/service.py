@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -116,12 +117,13 @@ Columns = tuple[tuple[str, Formula], ...]
 def _statement(records: Records, module: str, entity: EntitySpec, where: Formula | None, q: str | None,
                group_by: Columns, measures: Columns, joins: tuple[Join, ...] = (), derived: Columns = (), *,
                running: tuple[Window, ...] = (), every: bool = False,
-               order_by: tuple[tuple[str, bool], ...] = (), limit: int | None = None) -> Select[Any]:
+               order_by: tuple[tuple[str, bool], ...] = (), limit: int | None = None,
+               now: datetime | None = None) -> Select[Any]:
     """One SQL statement: the entity's groups and measures; with joins, each joined entity grouped by its
     match keys in a subquery and left-joined on them (`every`: onto the union of all their groups), then the
     running columns (windows over those rows) and the derived columns over the result."""
     later = _filter_after(entity, group_by, q) if running else None
-    query, statement = _query(records, module, entity, where, None if later is not None else q)
+    query, statement = _query(records, module, entity, where, None if later is not None else q, now)
     groups = [query.sql(f).label(column) for column, f in group_by]
     aggregates = [query.sql(f).label(column) for column, f in measures]
     statement = statement.add_columns(*groups, *aggregates)
@@ -203,19 +205,21 @@ def documents(records: Records, module: str, entity_name: str, *, q: str, sort: 
             for row_id, data in records.session.execute(statement) for shown in [access.shown(data) or {}]]
 
 
-def run_kpi(records: Records, module: str, name: str) -> KpiValue:
-    """One dashboard figure for the actor, computed in SQL over the records they may read."""
+def run_kpi(records: Records, module: str, name: str, *, q: str | None = None,
+            now: datetime | None = None) -> KpiValue:
+    """One dashboard figure for the actor, computed in SQL over the records they may read (and `q`, the
+    dashboard's project and period); `now` is the clock of its `today()` (a past month's last day)."""
     spec = records.modules.get(module)
     kpi = spec.kpis.get(name) if spec is not None else None
     if spec is None or kpi is None:
         raise NotFound(f"module {module!r} has no kpi {name!r}",
                        message_code="kpi_not_found", params={"module": module, "name": name})
     if kpi.from_report is not None:
-        raw = _over_report(records, module, kpi)
+        raw = _over_report(records, module, kpi, q, now)
     else:
         entity = _entity(records, module, kpi.entity, f"kpi {name!r}")
         _require(records, entity, f"kpi {name!r}", [kpi.value, *([kpi.where] if kpi.where else [])])
-        query, statement = _query(records, module, entity, kpi.where, None)
+        query, statement = _query(records, module, entity, kpi.where, q, now)
         raw = records.session.execute(statement.add_columns(query.sql(kpi.value))).scalar()
     value = _value(raw, kpi.value.type)
     number = None if value is None else sql_number(value)
@@ -226,13 +230,13 @@ def run_kpi(records: Records, module: str, name: str) -> KpiValue:
     return KpiValue(kpi, value, None, False)
 
 
-def _over_report(records: Records, module: str, kpi: Kpi) -> Any:
+def _over_report(records: Records, module: str, kpi: Kpi, q: str | None, now: datetime | None) -> Any:
     """A kpi's aggregate over the rows of a report (joins and derived columns included), in one statement."""
     assert kpi.from_report is not None
     report, entity = report_of(records, module, kpi.from_report)
-    rows = _statement(records, module, entity, report.where, None, report.group_by, report.measures,
+    rows = _statement(records, module, entity, report.where, q, report.group_by, report.measures,
                       report.joins, report.derived, running=report.running,
-                      every=report.rows == "any").subquery("report_rows")
+                      every=report.rows == "any", now=now).subquery("report_rows")
     target = ResultColumns({column: rows.c[column] for column, _ in report.columns})
     statement = select(_over_columns(records, module, kpi.value, target)).select_from(rows)
     if kpi.where is not None:
@@ -254,12 +258,15 @@ def _bound(records: Records, module: str, bound: Decimal | str | None) -> Decima
 
 
 def _query(records: Records, module: str, entity: EntitySpec, where: Formula | None,
-           q: str | None) -> tuple[RecordQuery, Select[Any]]:
+           q: str | None, now: datetime | None = None) -> tuple[RecordQuery, Select[Any]]:
     """A select over the entity's live records the actor may see, with no columns yet.
 
-    A report may read another module's entity: its formulas' `params.` are the report's module's."""
+    A report may read another module's entity: its formulas' `params.` are the report's module's. `now`, when
+    given, is the clock of their `today()`."""
     access = records.access(entity)
     evaluation = records.evaluation(entity)
+    if now is not None:
+        evaluation = replace(evaluation, now=now)
     if module != entity.module:
         evaluation = replace(evaluation, params={**evaluation.params, **records.params_of(module)})
     query = RecordQuery(records.session, entity, evaluation, reader=records.reader())

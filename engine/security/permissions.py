@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.core.actor import Actor
@@ -142,8 +142,16 @@ class Reader:
     actor: Actor
     entity_of: EntityOf
     params_of: ParamsOf
+    # answers already worked out (a dashboard asks the same ones dozens of times), by entity object and path
+    _known: dict[tuple[int, tuple[str, ...]], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool:
+        key = (id(entity), tuple(path))
+        if key not in self._known:
+            self._known[key] = self._may_read(entity, path)
+        return bool(self._known[key])
+
+    def _may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool:
         access = Access(entity, self.actor)
         if not path or not access.allows(Action.READ):
             return False
@@ -180,7 +188,12 @@ class Reader:
         """The names the actor's own formulas over `entity` may use: the others are unknown to them, with
         the same error as a name that does not exist, and are never suggested."""
         assert entity.environment is not None
-        return Environment(self._readable(entity, entity.environment.fields, ()), entity.environment.params)
+        key = (id(entity), ("", "environment"))
+        if key not in self._known:
+            self._known[key] = Environment(self._readable(entity, entity.environment.fields, ()),
+                                           entity.environment.params)
+        environment: Environment = self._known[key]
+        return environment
 
     def _readable(self, entity: EntitySpec, infos: Mapping[str, FieldInfo],
                   prefix: tuple[str, ...]) -> dict[str, FieldInfo]:
