@@ -151,15 +151,24 @@ class Reader:
             self._known[key] = self._may_read(entity, path)
         return bool(self._known[key])
 
+    def _unreadable(self, entity: EntitySpec) -> frozenset[str] | None:
+        """The entity's fields the actor may not learn; None when they may not read the entity at all."""
+        key = (id(entity), ("", "unreadable"))
+        if key not in self._known:
+            access = Access(entity, self.actor)
+            self._known[key] = access.unreadable_fields if access.allows(Action.READ) else None
+        unreadable: frozenset[str] | None = self._known[key]
+        return unreadable
+
     def _may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool:
-        access = Access(entity, self.actor)
-        if not path or not access.allows(Action.READ):
+        unreadable = self._unreadable(entity)
+        if not path or unreadable is None:
             return False
         head, rest = path[0], path[1:]
         spec = entity.fields.get(head)
         if spec is None:  # a system field (id, status, created_by ...): readable with the record, no hops
             return entity.environment is not None and head in entity.environment.fields and not rest
-        if head in access.unreadable_fields:
+        if head in unreadable:
             return False
         if not rest:
             return True
