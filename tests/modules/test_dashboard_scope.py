@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
+
 from engine import tenancy
 from engine.formula import BOOL, compile_formula
 from engine.reports.dashboard import Scope, filter_of, status_counts
@@ -13,9 +14,11 @@ from engine.storage import summaries
 from engine.storage.models import Record, User
 from engine.storage.queries import RecordQuery
 from engine.storage.row_filters import referenced_through
-from tests.modules.test_labor import create_ticket, sign, ticket_body, world  # noqa: F401 - fixture
 from tests.conftest import add_user
+from tests.modules.test_labor import create_ticket, sign, ticket_body, world
 from tests.web.conftest import sign_in
+
+__all__ = ["world"]  # the fixture, shared with test_labor
 
 TODAY = date.today()
 THIS_MONTH = f"{TODAY:%Y-%m}"
@@ -141,7 +144,8 @@ def test_scope_filters_an_entity_by_what_it_has(world: dict[str, Any], engine: F
     with engine.records(add_user(engine, tenant, "boss", "admin"), reading=True) as records:
         ticket = records.entity("labor", "day_labor_ticket")
         trade = records.entity("base", "trade")
-        assert filter_of(records, ticket, Scope(project, "2025-06")) == f"project == '{project}' and period == '2025-06'"
+        assert filter_of(records, ticket, Scope(project, "2025-06")) == \
+            f"project == '{project}' and period == '2025-06'"
         assert filter_of(records, ticket, Scope(None, "2025-06"), months=12) == \
             "period > '2024-06' and period <= '2025-06'"
         assert filter_of(records, trade, Scope(project, None)) is None          # no project: left out

@@ -1,7 +1,7 @@
 """The dashboard's key indicators and charts: each module's declared kpis and its first charted report."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -63,16 +63,18 @@ def _kpi_entity(records: Records, module: str, kpi: Kpi) -> EntitySpec:
 
 def charts_of(records: Records, scope: Scope) -> list[tuple[str, str, dict[str, Any]]]:
     """(title, url, chart data) of the first report with a declared chart per module the user may run, over the
-    scope's project and month (the year up to it for a chart over months). A report with running
+    scope's project and month (the year up to it for a chart over months; every period: up to this month, a chart
+    never reads years of records). A report with running
     totals is left to its page: its to-date figures read every earlier month, which the scope cannot cut."""
     result = []
+    window = scope if scope.period is not None else replace(scope, period=f"{date.today():%Y-%m}")
     for module_name, module in records.modules.items():
         name = next((n for n, r in module.reports.items()
                      if r.chart is not None and not r.running and may_run(records, module_name, n)), None)
         if name is None:
             continue
         report, entity = report_of(records, module_name, name)
-        q = filter_of(records, entity, scope, months=12 if report.chart and report.chart.x == "period" else 1)
+        q = filter_of(records, entity, window, months=12 if report.chart and report.chart.x == "period" else 1)
         if q is None:
             continue
         chart = chart_of(report, build_table(records, report, entity, run_report(records, module_name, name, q=q)),
