@@ -15,6 +15,7 @@ from engine.errors import FormulaError, NotFound, PermissionDenied, PluginNotEna
 from engine.fields.values import sql_number, to_json
 from engine.formula import BOOL, Environment, FieldInfo, Formula, FType, Kind, compile_formula
 from engine.records.service import Records
+from engine.reports.grouping import GroupedColumns, read_after_grouping
 from engine.reports.windows import every_group, matching, window_column
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery, ResultColumns
@@ -124,11 +125,14 @@ def _statement(records: Records, module: str, entity: EntitySpec, where: Formula
     running columns (windows over those rows) and the derived columns over the result."""
     later = _filter_after(entity, group_by, q) if running else None
     query, statement = _query(records, module, entity, where, None if later is not None else q, now)
-    groups = [query.sql(f).label(column) for column, f in group_by]
+    after = read_after_grouping(entity, group_by) if not joins and not derived and not running else set()
+    groups = [query.sql(f).label(column) for column, f in group_by if column not in after]
     aggregates = [query.sql(f).label(column) for column, f in measures]
     statement = statement.add_columns(*groups, *aggregates)
     if groups:
         statement = statement.group_by(*groups)
+    if after:
+        return _read_after_grouping(query, statement, group_by, measures, after, order_by, limit)
     if not joins and not derived and not running:
         selected: dict[str, ColumnElement[Any]] = {c.name: c for c in [*groups, *aggregates]}
         return _ordered(statement, selected, [*groups], order_by, limit)
@@ -170,6 +174,19 @@ def _statement(records: Records, module: str, entity: EntitySpec, where: Formula
     final = {column: windowed.c[column] for column in labelled}
     chosen = select(*final.values()).where(_over_columns(records, module, later, ResultColumns(final)))
     return _ordered(chosen, final, [windowed.c[column] for column in names], order_by, limit)
+
+
+def _read_after_grouping(query: RecordQuery, statement: Select[Any], group_by: Columns, measures: Columns,
+                         after: set[str], order_by: tuple[tuple[str, bool], ...], limit: int | None) -> Select[Any]:
+    """The groupings in `after` (fields of grouped references) read once per group over the grouped rows."""
+    grouped = statement.add_columns(Record.tenant_id.label("tenant_id")).group_by(Record.tenant_id).subquery("grouped")
+    target, evaluation = GroupedColumns(query.columns.dialect, grouped), query.evaluation
+    selected: dict[str, ColumnElement[Any]] = {
+        column: (f.to_sql(target, params=evaluation.params, user_name=evaluation.user_name,
+                          user_roles=evaluation.user_roles, now=evaluation.now) if column in after
+                 else grouped.c[column]).label(column) for column, f in group_by}
+    selected.update({column: grouped.c[column].label(column) for column, _ in measures})
+    return _ordered(select(*selected.values()), selected, [selected[c] for c, _ in group_by], order_by, limit)
 
 
 def _filter_after(entity: EntitySpec, group_by: Columns, q: str | None) -> Formula | None:

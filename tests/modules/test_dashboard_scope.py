@@ -9,6 +9,8 @@ from flask.testing import FlaskClient
 from engine import tenancy
 from engine.formula import BOOL, compile_formula
 from engine.reports.dashboard import Scope, filter_of, status_counts
+from engine.reports.grouping import read_after_grouping
+from engine.reports.service import run_report
 from engine.runtime import Formwork
 from engine.storage import summaries
 from engine.storage.models import Record, User
@@ -150,3 +152,19 @@ def test_scope_filters_an_entity_by_what_it_has(world: dict[str, Any], engine: F
             "period > '2024-06' and period <= '2025-06'"
         assert filter_of(records, trade, Scope(project, None)) is None          # no project: left out
         assert filter_of(records, trade, Scope(None, "2025-06")) == "true"      # no period: every record
+
+
+def test_crew_names_of_a_report_are_read_once_per_group_with_the_same_rows(
+        world: dict[str, Any], engine: Formwork, tenant: str) -> None:
+    made = tickets(world, engine, tenant)
+    sign(world, made["now"])
+    sign(world, made["before"])
+    with engine.records(actor(engine, tenant, "costdept"), reading=True) as records:
+        entity = records.entity("labor", "day_labor_ticket")
+        report = records.module("labor").reports["day_labor_by_crew_month"]
+        assert read_after_grouping(entity, report.group_by) == {"crew_crew_name"}
+        rows = run_report(records, "labor", "day_labor_by_crew_month")["rows"]
+    crew = world["crews"]["a"]["id"]
+    assert [row[:4] + row[4:6] for row in rows] == [
+        [world["project"]["id"], crew, "木工一班", LAST_MONTH_DAY[:7], 1, 2],
+        [world["project"]["id"], crew, "木工一班", THIS_MONTH, 1, 2]]
