@@ -5,15 +5,17 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from engine import tenancy
 from engine.formula import BOOL, compile_formula
+from engine.ops import backup
 from engine.reports.dashboard import Scope, filter_of, status_counts
 from engine.reports.grouping import read_after_grouping
 from engine.reports.service import run_report
 from engine.runtime import Formwork
 from engine.storage import summaries
-from engine.storage.models import Record, User
+from engine.storage.models import Record, RecordCount, User
 from engine.storage.queries import RecordQuery
 from engine.storage.row_filters import referenced_through
 from tests.conftest import add_user
@@ -168,3 +170,16 @@ def test_crew_names_of_a_report_are_read_once_per_group_with_the_same_rows(
     assert [row[:4] + row[4:6] for row in rows] == [
         [world["project"]["id"], crew, "木工一班", LAST_MONTH_DAY[:7], 1, 2],
         [world["project"]["id"], crew, "木工一班", THIS_MONTH, 1, 2]]
+
+
+def test_a_backup_from_before_the_kept_counts_is_counted_when_restored(
+        world: dict[str, Any], engine: Formwork, tenant: str) -> None:
+    tickets(world, engine, tenant)
+    document = backup.export_tenant(engine.db, tenant)
+    assert document["tables"].pop("record_counts")
+    backup.import_tenant(engine.db, document, replace=True)
+    assert counts_match(engine, tenant)
+    with engine.db.engine.connect() as connection:
+        kept = connection.execute(select(func.sum(RecordCount.count)).where(
+            RecordCount.tenant_id == tenant, RecordCount.entity == "day_labor_ticket")).scalar()
+    assert kept == 3
