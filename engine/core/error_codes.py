@@ -350,6 +350,8 @@ MESSAGES: dict[str, str] = {
     # Reports and saved views
     "report_not_found": "module {module!r} has no report {name!r}{hint}",
     "kpi_not_found": "module {module!r} has no kpi {name!r}",
+    "dash_bad_period": "period {period!r} is not a month such as 2025-06",
+    "dash_project_not_found": "project {project!r} does not exist or you may not see it",
     "view_bad_name": "a view needs a name of 1 to {max_name} characters",
     "view_too_many_params": "a view holds at most {max_params} list parameters",
     "view_not_found": "saved view {view_id!r} does not exist",

@@ -13,7 +13,7 @@ from engine.declarations.loader import ModuleFolder, compile_all, load_or_raise,
 from engine.declarations.model import ModuleSpec
 from engine.errors import Conflict, NotFound, Problem
 from engine.storage.database import Database
-from engine.storage.indexes import sync_indexes
+from engine.storage.indexes import create_indexes, sync_indexes
 from engine.storage.models import CatalogModule
 
 _log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class Catalog:
             existing = session.get(CatalogModule, (spec.name, spec.version))
             if existing is not None:
                 if existing.digest == folder.digest:
+                    create_indexes(session.connection(), spec)   # those a newer engine derives (IF NOT EXISTS)
                     return spec, False
                 raise Conflict(
                     f"module {spec.name} {spec.version} is already installed with different content; "

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from engine.errors import BadRequest, Conflict
 from engine.ops import backup_archive
 from engine.security import audit
+from engine.storage import summaries
 from engine.storage.database import Database
-from engine.storage.models import Base, CatalogModule, Record, Tenant, TenantModule
+from engine.storage.models import Base, CatalogModule, Record, RecordCount, Tenant, TenantModule
 from engine.storage.workflow_models import ProcessInstance
 from engine.tenancy.tenants import TENANT_ID
 from engine.workflow import UnsupportedState, check_state
@@ -181,6 +182,8 @@ def import_tenant(db: Database, document: dict[str, Any], *, replace: bool = Fal
         except IntegrityError as error:
             raise BadRequest(f"the backup could not be restored; nothing was imported: {error.orig}",
                              message_code="backup_restore_failed", params={"error": error.orig}) from None
+        if RecordCount.__tablename__ not in tables:  # a backup from before the kept counts: count its records
+            summaries.rebuild(session.connection(), tenant_id)
         session.expire_all()
         audit.write(session, tenant_id, actor=actor, action="tenant.restore", target_type="tenant",
                     target_id=tenant_id, note=f"restored from a backup taken {document.get('exported_at', '?')}")

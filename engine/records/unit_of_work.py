@@ -20,6 +20,7 @@ from engine.errors import FormulaRuntimeError
 from engine.fields.values import coerce, from_json
 from engine.records.compute import Evaluation
 from engine.security.permissions import Access, Reader
+from engine.storage import summaries  # noqa: F401 - its flush hooks keep the record counts with every write
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 from engine.tenancy.tenants import Actor
@@ -46,6 +47,7 @@ class UnitOfWork:
     # while a bulk import runs (records/bulk/), what its rows read alike: the lookups found (by what they read),
     # the values of referenced records; emptied after each batch's writes. None: not kept
     kept: dict[tuple[Any, ...], Any] | None = None
+    _reader: tuple[Mapping[str, ModuleSpec], Reader] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -84,8 +86,11 @@ class UnitOfWork:
         return Access(entity, self.actor)
 
     def reader(self) -> Reader:
-        """What the actor may learn through formulas of their own, at every hop."""
-        return Reader(self.actor, self.entity_of, self.params_of)
+        """What the actor may learn through formulas of their own, at every hop: one per unit of work (it
+        remembers its answers) while the modules stay the same."""
+        if self._reader is None or self._reader[0] is not self.modules:
+            self._reader = (self.modules, Reader(self.actor, self.entity_of, self.params_of))
+        return self._reader[1]
 
     def evaluation(self, entity: EntitySpec) -> Evaluation:
         """What the formulas of the module's records see: one per module and clock in a unit of work."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from engine.errors import FormulaError, NotFound, PermissionDenied, PluginNotEna
 from engine.fields.values import sql_number, to_json
 from engine.formula import BOOL, Environment, FieldInfo, Formula, FType, Kind, compile_formula
 from engine.records.service import Records
+from engine.reports.grouping import GroupedColumns, read_after_grouping
 from engine.reports.windows import every_group, matching, window_column
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery, ResultColumns
@@ -116,17 +118,21 @@ Columns = tuple[tuple[str, Formula], ...]
 def _statement(records: Records, module: str, entity: EntitySpec, where: Formula | None, q: str | None,
                group_by: Columns, measures: Columns, joins: tuple[Join, ...] = (), derived: Columns = (), *,
                running: tuple[Window, ...] = (), every: bool = False,
-               order_by: tuple[tuple[str, bool], ...] = (), limit: int | None = None) -> Select[Any]:
+               order_by: tuple[tuple[str, bool], ...] = (), limit: int | None = None,
+               now: datetime | None = None) -> Select[Any]:
     """One SQL statement: the entity's groups and measures; with joins, each joined entity grouped by its
     match keys in a subquery and left-joined on them (`every`: onto the union of all their groups), then the
     running columns (windows over those rows) and the derived columns over the result."""
     later = _filter_after(entity, group_by, q) if running else None
-    query, statement = _query(records, module, entity, where, None if later is not None else q)
-    groups = [query.sql(f).label(column) for column, f in group_by]
+    query, statement = _query(records, module, entity, where, None if later is not None else q, now)
+    after = read_after_grouping(entity, group_by) if not joins and not derived and not running else set()
+    groups = [query.sql(f).label(column) for column, f in group_by if column not in after]
     aggregates = [query.sql(f).label(column) for column, f in measures]
     statement = statement.add_columns(*groups, *aggregates)
     if groups:
         statement = statement.group_by(*groups)
+    if after:
+        return _read_after_grouping(query, statement, group_by, measures, after, order_by, limit)
     if not joins and not derived and not running:
         selected: dict[str, ColumnElement[Any]] = {c.name: c for c in [*groups, *aggregates]}
         return _ordered(statement, selected, [*groups], order_by, limit)
@@ -170,6 +176,19 @@ def _statement(records: Records, module: str, entity: EntitySpec, where: Formula
     return _ordered(chosen, final, [windowed.c[column] for column in names], order_by, limit)
 
 
+def _read_after_grouping(query: RecordQuery, statement: Select[Any], group_by: Columns, measures: Columns,
+                         after: set[str], order_by: tuple[tuple[str, bool], ...], limit: int | None) -> Select[Any]:
+    """The groupings in `after` (fields of grouped references) read once per group over the grouped rows."""
+    grouped = statement.add_columns(Record.tenant_id.label("tenant_id")).group_by(Record.tenant_id).subquery("grouped")
+    target, evaluation = GroupedColumns(query.columns.dialect, grouped), query.evaluation
+    selected: dict[str, ColumnElement[Any]] = {
+        column: (f.to_sql(target, params=evaluation.params, user_name=evaluation.user_name,
+                          user_roles=evaluation.user_roles, now=evaluation.now) if column in after
+                 else grouped.c[column]).label(column) for column, f in group_by}
+    selected.update({column: grouped.c[column].label(column) for column, _ in measures})
+    return _ordered(select(*selected.values()), selected, [selected[c] for c, _ in group_by], order_by, limit)
+
+
 def _filter_after(entity: EntitySpec, group_by: Columns, q: str | None) -> Formula | None:
     """A user's `q` over the groupings that are fields of the entity or named ones (the page's parameters), to filter a
     report's rows after its running columns are computed; None when it names anything else (it then filters
@@ -203,19 +222,21 @@ def documents(records: Records, module: str, entity_name: str, *, q: str, sort: 
             for row_id, data in records.session.execute(statement) for shown in [access.shown(data) or {}]]
 
 
-def run_kpi(records: Records, module: str, name: str) -> KpiValue:
-    """One dashboard figure for the actor, computed in SQL over the records they may read."""
+def run_kpi(records: Records, module: str, name: str, *, q: str | None = None,
+            now: datetime | None = None) -> KpiValue:
+    """One dashboard figure for the actor, computed in SQL over the records they may read (and `q`, the
+    dashboard's project and period); `now` is the clock of its `today()` (a past month's last day)."""
     spec = records.modules.get(module)
     kpi = spec.kpis.get(name) if spec is not None else None
     if spec is None or kpi is None:
         raise NotFound(f"module {module!r} has no kpi {name!r}",
                        message_code="kpi_not_found", params={"module": module, "name": name})
     if kpi.from_report is not None:
-        raw = _over_report(records, module, kpi)
+        raw = _over_report(records, module, kpi, q, now)
     else:
         entity = _entity(records, module, kpi.entity, f"kpi {name!r}")
         _require(records, entity, f"kpi {name!r}", [kpi.value, *([kpi.where] if kpi.where else [])])
-        query, statement = _query(records, module, entity, kpi.where, None)
+        query, statement = _query(records, module, entity, kpi.where, q, now)
         raw = records.session.execute(statement.add_columns(query.sql(kpi.value))).scalar()
     value = _value(raw, kpi.value.type)
     number = None if value is None else sql_number(value)
@@ -226,13 +247,13 @@ def run_kpi(records: Records, module: str, name: str) -> KpiValue:
     return KpiValue(kpi, value, None, False)
 
 
-def _over_report(records: Records, module: str, kpi: Kpi) -> Any:
+def _over_report(records: Records, module: str, kpi: Kpi, q: str | None, now: datetime | None) -> Any:
     """A kpi's aggregate over the rows of a report (joins and derived columns included), in one statement."""
     assert kpi.from_report is not None
     report, entity = report_of(records, module, kpi.from_report)
-    rows = _statement(records, module, entity, report.where, None, report.group_by, report.measures,
+    rows = _statement(records, module, entity, report.where, q, report.group_by, report.measures,
                       report.joins, report.derived, running=report.running,
-                      every=report.rows == "any").subquery("report_rows")
+                      every=report.rows == "any", now=now).subquery("report_rows")
     target = ResultColumns({column: rows.c[column] for column, _ in report.columns})
     statement = select(_over_columns(records, module, kpi.value, target)).select_from(rows)
     if kpi.where is not None:
@@ -254,12 +275,15 @@ def _bound(records: Records, module: str, bound: Decimal | str | None) -> Decima
 
 
 def _query(records: Records, module: str, entity: EntitySpec, where: Formula | None,
-           q: str | None) -> tuple[RecordQuery, Select[Any]]:
+           q: str | None, now: datetime | None = None) -> tuple[RecordQuery, Select[Any]]:
     """A select over the entity's live records the actor may see, with no columns yet.
 
-    A report may read another module's entity: its formulas' `params.` are the report's module's."""
+    A report may read another module's entity: its formulas' `params.` are the report's module's. `now`, when
+    given, is the clock of their `today()`."""
     access = records.access(entity)
     evaluation = records.evaluation(entity)
+    if now is not None:
+        evaluation = replace(evaluation, now=now)
     if module != entity.module:
         evaluation = replace(evaluation, params={**evaluation.params, **records.params_of(module)})
     query = RecordQuery(records.session, entity, evaluation, reader=records.reader())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.core.actor import Actor
@@ -142,16 +142,33 @@ class Reader:
     actor: Actor
     entity_of: EntityOf
     params_of: ParamsOf
+    # answers already worked out (a dashboard asks the same ones dozens of times), by entity object and path
+    _known: dict[tuple[int, tuple[str, ...]], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool:
-        access = Access(entity, self.actor)
-        if not path or not access.allows(Action.READ):
+        key = (id(entity), tuple(path))
+        if key not in self._known:
+            self._known[key] = self._may_read(entity, path)
+        return bool(self._known[key])
+
+    def _unreadable(self, entity: EntitySpec) -> frozenset[str] | None:
+        """The entity's fields the actor may not learn; None when they may not read the entity at all."""
+        key = (id(entity), ("", "unreadable"))
+        if key not in self._known:
+            access = Access(entity, self.actor)
+            self._known[key] = access.unreadable_fields if access.allows(Action.READ) else None
+        unreadable: frozenset[str] | None = self._known[key]
+        return unreadable
+
+    def _may_read(self, entity: EntitySpec, path: Sequence[str]) -> bool:
+        unreadable = self._unreadable(entity)
+        if not path or unreadable is None:
             return False
         head, rest = path[0], path[1:]
         spec = entity.fields.get(head)
         if spec is None:  # a system field (id, status, created_by ...): readable with the record, no hops
             return entity.environment is not None and head in entity.environment.fields and not rest
-        if head in access.unreadable_fields:
+        if head in unreadable:
             return False
         if not rest:
             return True
@@ -180,7 +197,12 @@ class Reader:
         """The names the actor's own formulas over `entity` may use: the others are unknown to them, with
         the same error as a name that does not exist, and are never suggested."""
         assert entity.environment is not None
-        return Environment(self._readable(entity, entity.environment.fields, ()), entity.environment.params)
+        key = (id(entity), ("", "environment"))
+        if key not in self._known:
+            self._known[key] = Environment(self._readable(entity, entity.environment.fields, ()),
+                                           entity.environment.params)
+        environment: Environment = self._known[key]
+        return environment
 
     def _readable(self, entity: EntitySpec, infos: Mapping[str, FieldInfo],
                   prefix: tuple[str, ...]) -> dict[str, FieldInfo]:

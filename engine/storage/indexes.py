@@ -14,6 +14,7 @@ from engine.formula import Formula
 from engine.storage.queries import RecordColumns
 
 PREFIX = "fw_"
+SCOPE = ("project", "period")   # the fields of the scope index (`scope_indexes`)
 
 
 def json_text(dialect: str, field: str) -> str:
@@ -35,6 +36,7 @@ class PlannedIndex:
 
 
 def planned_indexes(entity: EntitySpec) -> list[PlannedIndex]:
+    """The declared ones (fields `indexed` or `unique`, unique keys) and the scope index a project's month needs."""
     planned = [PlannedIndex(field.name, f"{entity.name}.{field.name}{' (unique)' if field.unique else ''}",
                             (field.name,), field.unique)
                for field in entity.fields.values() if field.indexed or field.unique]
@@ -47,7 +49,17 @@ def planned_indexes(entity: EntitySpec) -> list[PlannedIndex]:
     planned += [PlannedIndex("__".join(check.match), f"{entity.name}.({', '.join(check.match)}) (conflict)",
                              check.match, False)
                 for check in entity.conflicts if check.match]
+    planned += scope_indexes(entity)
     return list({(plan.columns, plan.unique, plan.when): plan for plan in planned}.values())
+
+
+def scope_indexes(entity: EntitySpec) -> list[PlannedIndex]:
+    """(project, period) of an entity that has both: the list of one project's month, the dashboard's project
+    switcher and period selector, a report of one month for a project role (its row filter is a set of projects)."""
+    fields = entity.fields
+    if not all(name in fields and fields[name].indexed for name in SCOPE):
+        return []
+    return [PlannedIndex("__".join(SCOPE), f"{entity.name}.({', '.join(SCOPE)})", SCOPE, False)]
 
 
 def _statement(name: str, plan: PlannedIndex, dialect: str, scope: str) -> str:
@@ -85,6 +97,12 @@ def unique_key_of(entity: EntitySpec, database_message: str) -> tuple[str, ...]:
         if plan.unique and _index_name(entity.module, entity.name, plan.key, True) in database_message:
             return plan.columns
     return ()
+
+
+def create_indexes(connection: Connection, spec: ModuleSpec) -> None:
+    """Create the module's indexes that are missing (drop none): an installed version meets a newer engine."""
+    for statement in desired_indexes(spec, connection.dialect.name).values():
+        connection.execute(text(statement))
 
 
 def sync_indexes(connection: Connection, spec: ModuleSpec) -> None:

@@ -136,6 +136,19 @@ class Record(TenantOwned, Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
 
+class RecordCount(TenantOwned, Base):
+    """Live records of an entity per project, period and status, kept by every flush (engine/storage/summaries.py)."""
+
+    __tablename__ = "record_counts"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64), primary_key=True)   # its first 64 characters; '' when none
+    period: Mapped[str] = mapped_column(String(64), primary_key=True)    # YYYY-MM in the modules; '' when none
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AuditEntry(TenantOwned, Base):
     """Append-only, hash-chained per tenant: `hash` covers the entry and the previous hash."""
 

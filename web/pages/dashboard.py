@@ -1,20 +1,26 @@
-"""The dashboard: key indicators and charts, my modules, my open tasks, record counts by status."""
+"""The dashboard: key indicators and charts, my modules, my open tasks, record counts by status — for one
+project the user may see (or all of them) and one month (or every period): ?project=&period=."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import quote
 
+from flask import request
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import EntitySpec
 from engine.records.service import Records
+from engine.reports.dashboard import Scope, filter_of, months, projects, scope_of, status_counts
 from web.pages.blueprint import pages
 from web.pages.reporting.figures import charts_of, figures_of
 from web.pages.tasks import inbox_groups
 from web.ui.display import Formatter, end_event_names, status_tone
 from web.ui.layout import Chrome, navigation, render
-from web.ui.services import approvals, quoted
+from web.ui.services import approvals
 
 TOP_TASKS = 10
+ALL = "all"   # ?period=all: every period
 IN_PROCESS = ("draft", "in_review", "returned", "withdrawn")
 
 
@@ -26,25 +32,36 @@ class Kpi:
     by_status: list[tuple[str, str, int]] = field(default_factory=list)   # status, label, count
 
 
-def kpi_of(records: Records, entity: EntitySpec, url: str) -> Kpi:
-    """Counts in SQL through the user's own list query: their row filters apply."""
-    total = records.find(entity.module, entity.name, limit=1).total
-    kpi = Kpi(entity.title.get(records.language), url, total)
-    if entity.workflow is None or not total:
+def kpi_of(records: Records, entity: EntitySpec, url: str, scope: Scope) -> Kpi | None:
+    """Counts by status of the records the user may see in the scope (their row filters apply), from the kept
+    record counts; None when the scope cannot apply to the entity (it has no project, a project is chosen)."""
+    counts = status_counts(records, entity, scope)
+    if counts is None:
+        return None
+    q = filter_of(records, entity, scope)
+    kpi = Kpi(entity.title.get(records.language), url + (f"?q={quote(q)}" if q and q != "true" else ""),
+              sum(counts.values()))
+    if entity.workflow is None or not kpi.total:
         return kpi
     ends = end_event_names(entity)
     fmt = Formatter(records.language, statuses=ends)
     for status in dict.fromkeys([*IN_PROCESS, *ends]):
-        count = records.find(entity.module, entity.name, q=f"status == {quoted(status)}", limit=1).total
-        if count:
-            kpi.by_status.append((status, fmt.status(status), count))
+        if counts.get(status):
+            kpi.by_status.append((status, fmt.status(status), counts[status]))
     return kpi
+
+
+def scope_from(records: Records) -> Scope:
+    """The page's ?project= and ?period= (this month when absent, every period when `all`), checked."""
+    period = request.args.get("period", f"{date.today():%Y-%m}")
+    return scope_of(records, request.args.get("project"), None if period == ALL else period)
 
 
 @pages.get("/")
 def dashboard() -> Response:
     with approvals() as service:
         records = service.records
+        scope = scope_from(records)
         inbox = service.inbox()
         modules = navigation(records)
         kpis = []  # per module: its title and one card per entity
@@ -52,9 +69,13 @@ def dashboard() -> Response:
             cards = []
             for entry in module.entities:
                 module_name, _, entity_name = entry.key.partition(".")
-                cards.append(kpi_of(records, records.entity(module_name, entity_name), entry.url))
-            kpis.append((module.title, cards))
+                card = kpi_of(records, records.entity(module_name, entity_name), entry.url, scope)
+                if card is not None:
+                    cards.append(card)
+            if cards:
+                kpis.append((module.title, cards))
         return render(service, "pages/dashboard.html", chrome=Chrome(modules, len(inbox)), modules=modules,
-                      kpis=kpis, figures=figures_of(records), charts=charts_of(records),
+                      kpis=kpis, figures=figures_of(records, scope), charts=charts_of(records, scope),
                       groups=inbox_groups(records, inbox[:TOP_TASKS]), task_count=len(inbox),
-                      status_tone=status_tone)
+                      status_tone=status_tone, projects=projects(records), periods=months(date.today()),
+                      scope=scope, all_periods=ALL)

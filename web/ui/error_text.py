@@ -74,6 +74,9 @@ ZH: dict[str, str] = {
     "record_append_only": "{entity} {id} 只能新增，不能修改或删除（更正请另录一笔冲销分录）",
     "record_read_only_when": "{entity} {id} 已锁定（{condition}），不能再修改或删除",
     "record_read_only_when_create": "不能新建 {entity}：新记录将处于锁定状态（{condition}）",
+    # the dashboard's project switcher and period selector
+    "dash_bad_period": "期间 {period!r} 不是月份（例如 2025-06）",
+    "dash_project_not_found": "项目不存在或您无权查看",
 }
 
 

@@ -73,6 +73,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Your roles cannot see any module yet; ask a tenant administrator."),
     "dash.all_tasks": ("全部待办 ({count})", "All tasks ({count})"),
     "dash.total": ("合计", "Total"),
+    "dash.project": ("项目", "Project"),
+    "dash.all_projects": ("全部项目", "All projects"),
+    "dash.period": ("期间", "Period"),
+    "dash.all_periods": ("全部期间", "All periods"),
+    "dash.show": ("查看", "Show"),
+    "dash.scope_note": ("按所选项目与期间统计；无法按项目或期间区分的指标不显示。",
+                        "For the chosen project and period; figures that cannot be split by them are left out."),
     # reports, charts, Gantt, calendar
     "report.index_title": ("报表", "Reports"),
     "report.none": ("您的角色还不能查看任何报表。", "Your roles cannot see any report yet."),
