@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core.import_codes import IMPORT_MESSAGES
+from engine.core.scale_codes import SCALE_MESSAGES
 
 MESSAGES: dict[str, str] = {
     # Field values (engine.fields.values): what is wrong with one value a user entered
@@ -256,10 +256,6 @@ MESSAGES: dict[str, str] = {
         "登录失败次数过多，请 {minutes} 分钟后再试 / "
         "too many failed attempts: try again in {minutes} minute{plural}"
     ),
-    # Monitoring
-    "metrics_forbidden": (
-        "/metrics answers the loopback address, or the bearer token FORMWORK_METRICS_TOKEN when it is set"
-    ),
     # Networks
     "network_cycle": "the predecessor links form a cycle: {cycle}; remove one of these links",
     # Operators
@@ -350,8 +346,6 @@ MESSAGES: dict[str, str] = {
     # Reports and saved views
     "report_not_found": "module {module!r} has no report {name!r}{hint}",
     "kpi_not_found": "module {module!r} has no kpi {name!r}",
-    "dash_bad_period": "period {period!r} is not a month such as 2025-06",
-    "dash_project_not_found": "project {project!r} does not exist or you may not see it",
     "view_bad_name": "a view needs a name of 1 to {max_name} characters",
     "view_too_many_params": "a view holds at most {max_params} list parameters",
     "view_not_found": "saved view {view_id!r} does not exist",
@@ -402,4 +396,4 @@ def render(code: str, params: Mapping[str, Any]) -> str:
     return MESSAGES[code].format(**params)
 
 
-MESSAGES.update(IMPORT_MESSAGES)
+MESSAGES.update(SCALE_MESSAGES)

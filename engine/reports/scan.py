@@ -25,6 +25,7 @@ from engine.formula import Formula
 from engine.formula.context import local_zone
 from engine.formula.ir import CallExpr, RefField, walk
 from engine.records.service import Records
+from engine.storage.columns import live_of
 from engine.storage.models import Record
 from engine.tenancy.licenses import READ_ONLY_KEY
 
@@ -173,14 +174,12 @@ def _networks(records: Records) -> list[tuple[str, str]]:
 
 def _live_ids(records: Records, entity: EntitySpec) -> list[str]:
     return list(records.session.scalars(
-        select(Record.id).where(Record.module == entity.module, Record.entity == entity.name,
-                                Record.deleted_at.is_(None)).order_by(Record.id)))
+        select(Record.id).where(live_of(Record, entity.module, entity.name)).order_by(Record.id)))
 
 
 def _scan_batch(records: Records, entity: EntitySpec, ids: Iterable[str], result: TenantScan) -> None:
     rows = {row.id: row for row in records.session.scalars(
-        select(Record).where(Record.module == entity.module, Record.entity == entity.name,
-                             Record.id.in_(list(ids)), Record.deleted_at.is_(None)))}
+        select(Record).where(live_of(Record, entity.module, entity.name), Record.id.in_(list(ids))))}
     for record_id in ids:
         row = rows.get(record_id)
         if row is None:

@@ -17,6 +17,7 @@ from engine.formula import BOOL, Environment, FieldInfo, Formula, FType, Kind, c
 from engine.records.service import Records
 from engine.reports.grouping import GroupedColumns, read_after_grouping
 from engine.reports.windows import every_group, matching, window_column
+from engine.storage.columns import live_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery, ResultColumns
 
@@ -287,8 +288,7 @@ def _query(records: Records, module: str, entity: EntitySpec, where: Formula | N
     if module != entity.module:
         evaluation = replace(evaluation, params={**evaluation.params, **records.params_of(module)})
     query = RecordQuery(records.session, entity, evaluation, reader=records.reader())
-    statement = select().select_from(Record).where(
-        Record.module == entity.module, Record.entity == entity.name, Record.deleted_at.is_(None))
+    statement = select().select_from(Record).where(live_of(Record, entity.module, entity.name))
     statement = query.visible(statement, access.row_filters)
     if where is not None:
         statement = statement.where(query.sql(where))

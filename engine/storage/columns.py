@@ -1,6 +1,7 @@
 """Record fields as typed SQL per dialect (JSON access, list fields, reference hops), and report result columns."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,6 +32,17 @@ from engine.formula import FType, Kind, ListField, bind_value
 from engine.storage.models import Record
 
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def live_of(table: type[Record] | AliasedClass[Record], module: str, entity: str) -> ColumnElement[bool]:
+    """The live records of one entity, its module and entity names written as literals: the records table has an
+    expression index per declared field, each partial on its entity, and a literal is what lets PostgreSQL plan a
+    prepared statement once (a generic plan) instead of proving every partial index again at each execution."""
+    if not (_NAME.fullmatch(module) and _NAME.fullmatch(entity)):  # declared names are identifiers; never text
+        raise ValueError(f"not an entity name: {module}.{entity}")
+    return and_(table.module == literal_column(f"'{module}'"), table.entity == literal_column(f"'{entity}'"),
+                table.deleted_at.is_(None))
 
 
 class Evaluation(Protocol):
@@ -110,7 +122,7 @@ class RecordColumns:
                        target_entity: str) -> ColumnElement[bool]:
         module, _, entity = target_entity.partition(".")
         condition = and_(target.tenant_id == self.table.tenant_id, target.id == self.json_text(ref_name),
-                         target.module == module, target.entity == entity, target.deleted_at.is_(None))
+                         live_of(target, module, entity))
         rows = self.ref_rows(target_entity, RecordColumns(self.dialect, target)) if self.ref_rows else None
         return condition if rows is None else and_(condition, rows)
 

@@ -18,7 +18,7 @@ from engine.core.suggestions import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.formula import BOOL, TEXT, Environment, Formula, ListField, bind_value, compile_formula
-from engine.storage.columns import SYSTEM_COLUMNS, Evaluation, RecordColumns, RefRows, ResultColumns
+from engine.storage.columns import SYSTEM_COLUMNS, Evaluation, RecordColumns, RefRows, ResultColumns, live_of
 from engine.storage.models import Record
 from engine.storage.row_filters import row_filter_sql
 from engine.storage.sql_memo import memoized
@@ -59,8 +59,7 @@ class RecordQuery:
         self.user_columns = RecordColumns(dialect, ref_rows=self._ref_rows) if reader is not None else self.columns
 
     def base(self) -> Select[Any]:
-        return select(Record).where(Record.module == self.entity.module, Record.entity == self.entity.name,
-                                    Record.deleted_at.is_(None))
+        return select(Record).where(live_of(Record, self.entity.module, self.entity.name))
 
     def sql(self, formula: Formula) -> ColumnElement[Any]:
         evaluation = self.evaluation  # a formula reading the clock is compiled afresh (sql_memo), with `now`

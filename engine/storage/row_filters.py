@@ -15,7 +15,7 @@ from sqlalchemy.orm.util import AliasedClass
 from engine.declarations.model import EntitySpec
 from engine.errors import FormulaRuntimeError
 from engine.formula import Context, Formula
-from engine.storage.columns import Evaluation, RecordColumns
+from engine.storage.columns import Evaluation, RecordColumns, live_of
 from engine.storage.database import TENANT_KEY
 from engine.storage.models import Record
 
@@ -63,8 +63,7 @@ def _passing_ids(session: Session, dialect: str, evaluation: Evaluation, formula
     target = aliased(Record)
     condition = formula.to_sql(Through(dialect, target, ref), params=evaluation.params,
                                user_name=evaluation.user_name, user_roles=evaluation.user_roles, now=evaluation.now)
-    passing = select(target.id).where(target.module == module, target.entity == name, target.deleted_at.is_(None),
-                                      condition)
+    passing = select(target.id).where(live_of(target, module, name), condition)
     tenant = session.info.get(TENANT_KEY)
     return passing if tenant is None else passing.where(target.tenant_id == tenant)
 

@@ -4,13 +4,14 @@ The dashboard's status cards count records of every entity over every year; coun
 is seconds, reading these rows is milliseconds. A flush that creates, changes (status, project, period), deletes or
 restores a record moves the counts in the same transaction, so they are never behind the records. `period` is the
 record's `period` field (a `YYYY-MM` text in the modules), `project` its `project` field; either is '' when the
-record has none. A write that goes around the ORM (the bench's COPY, a restored backup without these rows) calls
-`rebuild`; `matches` compares them with a full recount (tests, the daily scan's check).
+record has none. The bulk import's COPY counts its rows with `add_inserted`; any other write around the ORM (the
+bench's COPY, a restored backup without these rows) calls `rebuild`; `matches` compares them with a full recount
+(tests, the daily scan's check).
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import Any
 
@@ -78,6 +79,13 @@ def add(connection: Connection, moved: Mapping[Key, int]) -> None:
         connection.execute(statement.on_conflict_do_update(
             index_elements=["tenant_id", "module", "entity", "project", "period", "status"],
             set_={"count": RecordCount.count + statement.excluded.count}))
+
+
+def add_inserted(connection: Connection, tenant_id: str, module: str, entity: str,
+                 documents: Iterable[Mapping[str, Any]], status: str) -> None:
+    """Count records written around the ORM (the bulk import's COPY), in the same transaction."""
+    add(connection, Counter((tenant_id, module, entity, _text(document, "project"), _text(document, "period"), status)
+                            for document in documents))
 
 
 def _recount(tenant_id: str, dialect: str) -> Any:

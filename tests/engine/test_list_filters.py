@@ -162,4 +162,5 @@ def test_list_filters_keep_json_keys_as_sql_literals(engine: Formwork, tenant: s
     keys = (["'team'", "'members'", "'crew'"] if engine.db.dialect == "postgresql"
             else ["'$.team'", "'$.members'", "'$.crew'"])
     assert all(key in sql for key in keys), sql
-    assert sorted(str(value) for value in compiled.params.values()) == ["0", "ann", "crew", "team"]
+    assert "'crew'" in sql and "'team'" in sql  # the referenced entity's names, literals like the index predicates
+    assert sorted(str(value) for value in compiled.params.values()) == ["0", "ann"]

@@ -23,6 +23,7 @@ from engine.records.bulk.importer import BulkImport, ImportRejected
 from engine.records.bulk.sheets import read_sheet
 from engine.runtime import Formwork
 from engine.security import audit
+from engine.storage import summaries
 from engine.storage.models import AuditEntry
 from tests.conftest import PASSWORD, add_user, login, new_tenant_id
 
@@ -318,3 +319,5 @@ def test_a_few_hundred_rows_go_in_with_copy_and_the_chain_still_verifies(engine:
         assert audit.verify(session, tenant) == []
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "record.create")).all()
     assert {entry.target_id for entry in entries} >= set(outcome.ids)
+    with engine.db.tenant(tenant) as session:  # the dashboard's kept counts hold the rows COPY wrote
+        assert summaries.matches(session.connection(), tenant)

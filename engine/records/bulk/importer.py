@@ -39,6 +39,7 @@ from engine.records.input import accepted_input, with_defaults
 from engine.records.service import Records
 from engine.security import audit
 from engine.security.permissions import Access
+from engine.storage import summaries
 from engine.storage.bulk import insert_rows
 from engine.storage.models import Base
 from engine.tenancy import plugin_events as events
@@ -244,6 +245,7 @@ class BulkImport:
              "schema_version": version, "status": "draft", "version": 1, "data": document, "created_at": moment,
              "created_by": actor, "updated_at": moment, "updated_by": actor}
             for record_id, document in zip(ids, documents, strict=True)])
+        summaries.add_inserted(work.session.connection(), tenant, entity.module, entity.name, documents, "draft")
         for record_id, document in zip(ids, documents, strict=True):
             audit.write(work.session, tenant, actor=actor, action="record.create", target_type="record",
                         target_id=record_id, before=None, after=document, note=f"{entity.key} v1; imported")

@@ -13,6 +13,7 @@ from engine.errors import FieldError
 from engine.fields.values import to_json
 from engine.formula import Formula
 from engine.records.unit_of_work import UnitOfWork
+from engine.storage.columns import live_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 
@@ -68,8 +69,7 @@ def against_database(work: UnitOfWork, entity: EntitySpec, rows: Sequence[Pendin
             continue
         texts = [query.columns.json_text(name) for name in names]
         first: ColumnElement[Any] = texts[0]
-        statement = select(*texts).where(Record.module == entity.module, Record.entity == entity.name,
-                                         Record.deleted_at.is_(None),
+        statement = select(*texts).where(live_of(Record, entity.module, entity.name),
                                          first.in_(sorted({_compared(query, found[0]) for found in wanted})))
         if when is not None:
             statement = statement.where(query.sql(when))

@@ -18,6 +18,7 @@ from engine.declarations.model import Contribution, EntitySpec, FieldSpec, Modul
 from engine.fields.values import from_sql
 from engine.formula import Formula, FType
 from engine.records.unit_of_work import UnitOfWork
+from engine.storage.columns import live_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordColumns, RecordQuery
 
@@ -82,8 +83,8 @@ def _scalar(work: UnitOfWork, source: EntitySpec, via: str, measure: Formula, wh
         if columns.dialect == "postgresql":  # the records holding such a row, by containment, then their rows
             statement = statement.where(columns._array_has(table, sql_literal(record_id or ""), via))
         columns = row_columns
-    statement = statement.where(Record.module == source.module, Record.entity == source.name,
-                                Record.deleted_at.is_(None), columns.json_text(via) == (record_id or ""))
+    statement = statement.where(live_of(Record, source.module, source.name),
+                                columns.json_text(via) == (record_id or ""))
     if where is not None:
         statement = statement.where(_sql(query, where, columns))
     value = work.session.scalar(statement)

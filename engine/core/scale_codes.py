@@ -1,7 +1,8 @@
-"""The message codes of bulk imports (engine.records.bulk), part of MESSAGES in engine.core.error_codes."""
+"""Message codes of bulk imports (engine.records.bulk), the dashboard's scope and monitoring: part of MESSAGES in
+engine.core.error_codes (kept here, that file is at its length limit)."""
 from __future__ import annotations
 
-IMPORT_MESSAGES: dict[str, str] = {
+SCALE_MESSAGES: dict[str, str] = {
     "import_unreadable": "cannot read the file: {why}",
     "import_too_many_rows": "the file has more than {limit} rows; split it",
     "import_no_file": "send the file as multipart/form-data in the field 'file' (.xlsx or .csv)",
@@ -11,4 +12,10 @@ IMPORT_MESSAGES: dict[str, str] = {
     "import_outside_rows": "this row would be a record outside the rows you may see (your row filters)",
     "import_rejected": "{rows} rows cannot be imported; nothing was imported",
     "import_job_not_found": "import {job!r} does not exist",
+    # the dashboard's project switcher and period selector
+    "dash_bad_period": "period {period!r} is not a month such as 2025-06",
+    "dash_project_not_found": "project {project!r} does not exist or you may not see it",
+    # monitoring
+    "metrics_forbidden": ("/metrics answers the loopback address, or the bearer token FORMWORK_METRICS_TOKEN "
+                          "when it is set"),
 }
