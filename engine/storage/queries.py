@@ -5,12 +5,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
+    String,
+    bindparam,
     false,
     func,
     select,
 )
+from sqlalchemy import literal as sql_literal
 from sqlalchemy import or_ as sql_or
 from sqlalchemy.orm import Session
 
@@ -24,6 +28,11 @@ from engine.storage.row_filters import row_filter_sql
 from engine.storage.sql_memo import memoized
 
 __all__ = ["SYSTEM_COLUMNS", "Evaluation", "RecordColumns", "RecordQuery", "RefRows", "ResultColumns"]
+
+
+# A declared conflict runs at every save with the same shape: its statement is built once (values bound at execution)
+CLASH_STATEMENTS_KEPT = 1024
+_CLASH_STATEMENTS: dict[tuple[Any, ...], tuple[ColumnElement[Any] | None, Select[Any]]] = {}
 
 
 class Reader(Protocol):
@@ -166,14 +175,41 @@ class RecordQuery:
         bound on either side is open. With `shares` (a table and its column) and `shared` values, that column
         of the record's rows must hold one of the texts `shared`, or nothing at all.
         """
+        if overlap is not None:  # a rate's validity: rare writes, built each time
+            return self.session.scalars(self._clash_statement(json_values, exclude_id, where, shares, shared, overlap,
+                                                              start, end)).first()
+        where_sql = self.sql(where) if where is not None else None
+        shape = (self.entity, self.columns.dialect, tuple((name, type(value)) for name, value in json_values.items()),
+                 shares, len(shared or ()) if shares is not None else 0, exclude_id is None, id(where_sql))
+        cached = _CLASH_STATEMENTS.get(shape)
+        if cached is None or cached[0] is not where_sql:  # the id of a where since dropped: build it again
+            if len(_CLASH_STATEMENTS) >= CLASH_STATEMENTS_KEPT:
+                _CLASH_STATEMENTS.clear()
+            named: dict[str, Any] = {  # each bound with the type its value would have had as a literal
+                name: None if value is None else bindparam(f"m_{name}", type_=sql_literal(self._compared(value)).type)
+                for name, value in json_values.items()}
+            cached = _CLASH_STATEMENTS[shape] = (where_sql, self._clash_statement(
+                named, None if exclude_id is None else bindparam("exclude_id"), where, shares,
+                [bindparam(f"shared_{i}", type_=String()) for i in range(len(shared or ()))]))
+        params: dict[str, Any] = {f"m_{name}": self._compared(value) for name, value in json_values.items()
+                                  if value is not None}
+        params.update({f"shared_{i}": item for i, item in enumerate(shared or ())})
+        if exclude_id is not None:
+            params["exclude_id"] = exclude_id
+        return self.session.scalars(cached[1], params).first()
+
+    def _clash_statement(self, json_values: Mapping[str, Any], exclude_id: Any, where: Formula | None,
+                         shares: tuple[str, str] | None, shared: Sequence[Any] | None,
+                         overlap: tuple[str, str] | None = None, start: Any = None, end: Any = None) -> Select[Any]:
+        """The query `conflicting` runs: values (or bound parameters standing for them) compared as stored."""
         statement = self.base()
         for name, json_value in json_values.items():
             column = self.columns.json_text(name)
             if json_value is None:
                 statement = statement.where(column.is_(None))
             else:
-                statement = statement.where(column == (json_value if self.columns.dialect == "sqlite"
-                                                       else _as_text(json_value)))
+                compared = json_value if isinstance(json_value, BindParameter) else self._compared(json_value)
+                statement = statement.where(column == compared)
         if overlap is not None:
             assert self.entity.environment is not None
             ftype = self.entity.environment.fields[overlap[0]].type
@@ -187,13 +223,18 @@ class RecordQuery:
         if shares is not None and shared:
             rows = ListField(shares[0], column=shares[1])
             unknown = func.coalesce(self.columns.list_length(rows, skip_nulls=True), 0) == 0
-            statement = statement.where(sql_or(unknown, *(self.columns.list_contains(rows, bind_value(item, TEXT))
-                                                          for item in shared)))
+            items = [item if isinstance(item, BindParameter) else bind_value(item, TEXT) for item in shared]
+            statement = statement.where(sql_or(unknown, *(self.columns.list_contains(rows, item) for item in items)))
         if where is not None:
             statement = statement.where(self.sql(where))
         if exclude_id is not None:
             statement = statement.where(Record.id != exclude_id)
-        return self.session.scalars(statement.order_by(Record.created_at, Record.id).limit(1)).first()
+        return statement.order_by(Record.created_at, Record.id).limit(1)
+
+    def _compared(self, json_value: Any) -> Any:
+        """A stored JSON value as `json_text` gives it: SQLite's json_extract keeps numbers and booleans, PostgreSQL's
+        ->> gives text."""
+        return json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
 
     def exists_with(self, name: str, json_value: Any, *, exclude_id: str | None) -> bool:
         compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)

@@ -18,10 +18,12 @@ from sqlalchemy import ColumnElement, and_, case, or_, true
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Lookup
 from engine.errors import FormulaRuntimeError
 from engine.fields.values import InvalidValue, round_to
+from engine.formula import Formula
 from engine.records.flow.frozen import EDITABLE_STATUSES
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
+from engine.storage.sql_memo import memoized
 
 
 def fill_fields(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:
@@ -118,9 +120,7 @@ def _branch(work: UnitOfWork, entity: EntitySpec, target: EntitySpec, query: Rec
         conditions.append(columns.field(field, fields[field].type) == columns.literal(wanted, fields[field].type))
     conditions += [columns.json_text(field).is_(None) for field in lookup.empty]
     if lookup.where is not None:
-        conditions.append(lookup.where.to_sql(
-            columns, params=query.evaluation.params, user_name=query.evaluation.user_name,
-            user_roles=query.evaluation.user_roles, now=work.now, this=values, load_ref=work.load_ref))
+        conditions.append(_where_sql(work, entity, query, lookup.where, values))
     moment = None
     if lookup.effective_field and lookup.effective_on is not None:
         moment = evaluation.run(lookup.effective_on, values)
@@ -129,6 +129,24 @@ def _branch(work: UnitOfWork, entity: EntitySpec, target: EntitySpec, query: Rec
         column_type = fields[lookup.effective_field].type
         conditions.append(columns.field(lookup.effective_field, column_type) <= columns.literal(moment, column_type))
     return and_(true(), *conditions), moment
+
+
+def _where_sql(work: UnitOfWork, entity: EntitySpec, query: RecordQuery, where: Formula,
+               values: Mapping[str, Any]) -> ColumnElement[Any]:
+    """A lookup's `where` in SQL: `this.` values bound like parameters, so compiled once per process for the values
+    it reads (storage/sql_memo.py), unless it reads through one of this record's references."""
+    evaluation = query.evaluation
+
+    def build() -> ColumnElement[Any]:
+        return where.to_sql(query.columns, params=evaluation.params, user_name=evaluation.user_name,
+                            user_roles=evaluation.user_roles, now=work.now, this=values, load_ref=work.load_ref)
+
+    read = sorted(where.this_dependencies)
+    if any(name in entity.fields and entity.fields[name].type in ("ref", "table") for name in read):
+        return build()  # what a reference of this record leads to may have changed since
+    this = {f"this.{name}": values.get(name) for name in read}
+    return memoized(where, query.columns.dialect, {**evaluation.params, **this}, evaluation.user_name,
+                    evaluation.user_roles, build)
 
 
 def _copying(work: UnitOfWork, entity: EntitySpec, record_id: str | None) -> Callable[[], bool]:
