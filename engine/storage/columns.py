@@ -32,6 +32,9 @@ from engine.formula import FType, Kind, ListField, bind_value
 from engine.storage.models import Record
 
 SYSTEM_COLUMNS = frozenset(SYSTEM_FIELDS)
+# (dialect, field, kind) -> a field of the records table as typed SQL: expressions are immutable, and building one
+# (a JSON operator, a cast) is most of what comparing a field costs a query built per save
+_FIELDS: dict[tuple[str, str, Kind], ColumnElement[Any]] = {}
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -86,6 +89,15 @@ class RecordColumns:
         return func.json_extract(self.table.data, literal_column(f"'$.{name}'"))
 
     def field(self, name: str, ftype: FType) -> ColumnElement[Any]:
+        if self.table is Record:  # the records table itself (not an alias): one expression per field and type
+            key = (self.dialect, name, ftype.kind)
+            found = _FIELDS.get(key)
+            if found is None:
+                found = _FIELDS[key] = self._field(name, ftype)
+            return found
+        return self._field(name, ftype)
+
+    def _field(self, name: str, ftype: FType) -> ColumnElement[Any]:
         if name in SYSTEM_COLUMNS:
             column: ColumnElement[Any] = getattr(self.table, name)
             return func.datetime(column) if self._is_sqlite_datetime(ftype) else column
