@@ -344,9 +344,9 @@ class Approvals:
         else:
             self.records.set_status(entity, row, "returned" if returned else "in_review")
             instance.next_timer_at = run.next_timer_at()
-        jobs.schedule(self.session, self.actor.tenant_id, TIMER_JOB, instance.id, instance.next_timer_at)
         waiting = bool(run.waiting_services()) and not run.is_completed
-        jobs.schedule(self.session, self.actor.tenant_id, SERVICE_JOB, instance.id, now() if waiting else None)
+        jobs.schedule_each(self.session, self.actor.tenant_id, instance.id,
+                           {TIMER_JOB: instance.next_timer_at, SERVICE_JOB: now() if waiting else None})
         self._flush()
         for task_id in created:
             self._emit("task.created", row, self.session.get(HumanTask, (self.actor.tenant_id, task_id)))

@@ -167,7 +167,7 @@ class Records:
 
     def readable_row(self, entity: EntitySpec, record_id: str) -> Record | None:
         """The live record if the actor may read it (the read action and the row filters), else None."""
-        return self.readable_rows(entity, [record_id]).get(record_id)
+        return self.work.readable_row(entity, record_id)
 
     def readable_rows(self, entity: EntitySpec, record_ids: Collection[str]) -> dict[str, Record]:
         """The live records among `record_ids` that the actor may read, by id, in one query."""

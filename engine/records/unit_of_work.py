@@ -166,6 +166,15 @@ class UnitOfWork:
             self.remember(row)  # a live record: the engine's own reads of it need not read it again
         return found
 
+    def readable_row(self, entity: EntitySpec, record_id: str) -> Record | None:
+        """One live record if the actor may read it: read by id once per unit of work (the use case goes on with
+        it), its row filters evaluated on it."""
+        access = self.access(entity)
+        if not access.allows(Action.READ):
+            return None
+        row = self.find_row(entity, record_id)
+        return row if row is not None and self._passes_row_filters(entity, access, row) else None
+
     def named(self, entity: EntitySpec, row: Record) -> str | None:
         """How a message to the actor names another record (a unique key or a conflict it clashes with): its
         title as the actor sees it and its id; None when the actor may not read it (neither is theirs to learn)."""

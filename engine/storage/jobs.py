@@ -66,18 +66,25 @@ def now() -> datetime:
 def schedule(session: Session, tenant_id: str, kind: str, key: str, run_at: datetime | None,
              payload: Mapping[str, Any] | None = None, max_attempts: int = 5) -> None:
     """Keep exactly one queued job per (tenant, kind, key) due at `run_at`; None cancels it."""
-    existing = session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == kind, Job.key == key,
-                                                 Job.state == "queued")).first()
-    if run_at is None:
-        if existing is not None:
-            existing.state, existing.finished_at = "cancelled", now()
-        return
-    if existing is not None:
-        existing.run_at = run_at
-        return
-    session.add(Job(tenant_id=tenant_id, id=str(uuid.uuid4()), kind=kind, key=key, payload=dict(payload or {}),
-                    run_at=run_at, state="queued", attempts=0, max_attempts=max_attempts, last_error="",
-                    created_at=now()))
+    schedule_each(session, tenant_id, key, {kind: run_at}, payload, max_attempts)
+
+
+def schedule_each(session: Session, tenant_id: str, key: str, due: Mapping[str, datetime | None],
+                  payload: Mapping[str, Any] | None = None, max_attempts: int = 5) -> None:
+    """`schedule` for several kinds of one key (a process's timer and its service retry), read in one query."""
+    existing = {job.kind: job for job in session.scalars(select(Job).where(
+        Job.tenant_id == tenant_id, Job.kind.in_(sorted(due)), Job.key == key, Job.state == "queued"))}
+    for kind, run_at in due.items():
+        job = existing.get(kind)
+        if run_at is None:
+            if job is not None:
+                job.state, job.finished_at = "cancelled", now()
+        elif job is not None:
+            job.run_at = run_at
+        else:
+            session.add(Job(tenant_id=tenant_id, id=str(uuid.uuid4()), kind=kind, key=key,
+                            payload=dict(payload or {}), run_at=run_at, state="queued", attempts=0,
+                            max_attempts=max_attempts, last_error="", created_at=now()))
 
 
 def is_pending(session: Session, tenant_id: str, kind: str, key: str) -> bool:
