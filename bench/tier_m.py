@@ -279,6 +279,14 @@ def measure(url: str, tickets: int = 600_000, *, repeats: int = 20) -> dict[str,
     result["list_sql"] = _timed(lambda: (list_sql(), count_sql()), repeats)
     result["report_sql"] = _timed(_sql(engine, REPORT_SQL, {"m": month}), repeats)
     result["dashboard_sql"] = _timed(_sql(engine, DASH_SQL, {"m": month}), repeats)
+    for what in ("list", "report", "dashboard"):  # the rows bench/table.py shows: value, baseline, ratio
+        base = result[f"{what}_sql"]
+        base["value"] = f"p50 {base['p50']} ms, p95 {base['p95']} ms"
+        for role in ("gm", "pm"):
+            timing = result[f"{what}_{role}"]
+            timing.update(value=f"p50 {timing['p50']} ms, p95 {timing['p95']} ms",
+                          baseline=f"SQL p50 {base['p50']} ms",
+                          ratio=round(timing["p50"] / base["p50"], 1) if base["p50"] else "")
     return result
 
 
