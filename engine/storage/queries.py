@@ -158,8 +158,7 @@ class RecordQuery:
         """A live record (other than `exclude_id`) holding all these field values, where `where` holds."""
         statement = self.base()
         for name, json_value in json_values.items():
-            compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
-            statement = statement.where(self.columns.json_text(name) == compared)
+            statement = statement.where(self.columns.json_text(name) == self.compared(json_value))
         if where is not None:
             statement = statement.where(self.sql(where))
         if exclude_id is not None:
@@ -186,12 +185,12 @@ class RecordQuery:
             if len(_CLASH_STATEMENTS) >= CLASH_STATEMENTS_KEPT:
                 _CLASH_STATEMENTS.clear()
             named: dict[str, Any] = {  # each bound with the type its value would have had as a literal
-                name: None if value is None else bindparam(f"m_{name}", type_=sql_literal(self._compared(value)).type)
+                name: None if value is None else bindparam(f"m_{name}", type_=sql_literal(self.compared(value)).type)
                 for name, value in json_values.items()}
             cached = _CLASH_STATEMENTS[shape] = (where_sql, self._clash_statement(
                 named, None if exclude_id is None else bindparam("exclude_id"), where, shares,
                 [bindparam(f"shared_{i}", type_=String()) for i in range(len(shared or ()))]))
-        params: dict[str, Any] = {f"m_{name}": self._compared(value) for name, value in json_values.items()
+        params: dict[str, Any] = {f"m_{name}": self.compared(value) for name, value in json_values.items()
                                   if value is not None}
         params.update({f"shared_{i}": item for i, item in enumerate(shared or ())})
         if exclude_id is not None:
@@ -208,7 +207,7 @@ class RecordQuery:
             if json_value is None:
                 statement = statement.where(column.is_(None))
             else:
-                compared = json_value if isinstance(json_value, BindParameter) else self._compared(json_value)
+                compared = json_value if isinstance(json_value, BindParameter) else self.compared(json_value)
                 statement = statement.where(column == compared)
         if overlap is not None:
             assert self.entity.environment is not None
@@ -231,20 +230,20 @@ class RecordQuery:
             statement = statement.where(Record.id != exclude_id)
         return statement.order_by(Record.created_at, Record.id).limit(1)
 
-    def _compared(self, json_value: Any) -> Any:
+    def compared(self, json_value: Any) -> Any:
         """A stored JSON value as `json_text` gives it: SQLite's json_extract keeps numbers and booleans, PostgreSQL's
         ->> gives text."""
-        return json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
+        return json_value if self.columns.dialect == "sqlite" else as_text(json_value)
 
     def exists_with(self, name: str, json_value: Any, *, exclude_id: str | None) -> bool:
-        compared = json_value if self.columns.dialect == "sqlite" else _as_text(json_value)
-        statement = self.base().where(self.columns.json_text(name) == compared)
+        statement = self.base().where(self.columns.json_text(name) == self.compared(json_value))
         if exclude_id is not None:
             statement = statement.where(Record.id != exclude_id)
         return self.session.scalars(statement.limit(1)).first() is not None
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A JSON scalar as PostgreSQL's ->> gives it."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

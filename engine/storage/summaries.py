@@ -35,7 +35,11 @@ def _text(data: Any, name: str) -> str:
 
 
 def _key(tenant: str, record: Record, data: Any, status: str) -> Key:
-    return tenant, record.module, record.entity, _text(data, "project"), _text(data, "period"), status
+    return _counted(tenant, record.module, record.entity, data, status)
+
+
+def _counted(tenant: str, module: str, entity: str, data: Any, status: str) -> Key:
+    return tenant, module, entity, _text(data, "project"), _text(data, "period"), status
 
 
 def _before(record: Record, name: str) -> Any:
@@ -84,8 +88,7 @@ def add(connection: Connection, moved: Mapping[Key, int]) -> None:
 def add_inserted(connection: Connection, tenant_id: str, module: str, entity: str,
                  documents: Iterable[Mapping[str, Any]], status: str) -> None:
     """Count records written around the ORM (the bulk import's COPY), in the same transaction."""
-    add(connection, Counter((tenant_id, module, entity, _text(document, "project"), _text(document, "period"), status)
-                            for document in documents))
+    add(connection, Counter(_counted(tenant_id, module, entity, document, status) for document in documents))
 
 
 def _recount(tenant_id: str, dialect: str) -> Any:

@@ -15,7 +15,7 @@ from engine.formula import Formula
 from engine.records.unit_of_work import UnitOfWork
 from engine.storage.columns import live_of
 from engine.storage.models import Record
-from engine.storage.queries import RecordQuery
+from engine.storage.queries import RecordQuery, as_text
 
 
 @dataclass
@@ -70,12 +70,12 @@ def against_database(work: UnitOfWork, entity: EntitySpec, rows: Sequence[Pendin
         texts = [query.columns.json_text(name) for name in names]
         first: ColumnElement[Any] = texts[0]
         statement = select(*texts).where(live_of(Record, entity.module, entity.name),
-                                         first.in_(sorted({_compared(query, found[0]) for found in wanted})))
+                                         first.in_(sorted({query.compared(found[0]) for found in wanted})))
         if when is not None:
             statement = statement.where(query.sql(when))
         taken = {tuple(str(value) for value in stored) for stored in work.session.execute(statement)}
         for found, row in wanted.items():
-            if tuple(_as_text(value) for value in found) not in taken:
+            if tuple(as_text(value) for value in found) not in taken:
                 continue
             if len(names) == 1:
                 row.errors.append(FieldError(names[0], f"{found[0]!r} is already used by another {entity.title.en}",
@@ -92,11 +92,3 @@ def _reported(row: Pending, names: Sequence[str]) -> bool:
     return any(e.code == "duplicate_in_file" and e.field == names[-1] for e in row.errors)
 
 
-def _compared(query: RecordQuery, value: Any) -> Any:
-    return value if query.columns.dialect == "sqlite" else _as_text(value)
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
