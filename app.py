@@ -23,6 +23,7 @@ from engine.runtime import Formwork
 from engine.tenancy import plugin_registry
 from web import (
     api,
+    api_assignment,  # noqa: F401 - its routes join the api blueprint
     errors,
     input_guard,
     metrics,
@@ -60,7 +61,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     request_limits.register(app)
     plugins = plugin_registry.load()  # first: a plugin may add routes to the pages blueprint (the Excel pages)
     app.register_blueprint(probes.probes)
-    app.register_blueprint(api.api)  # with the import routes of web.record_imports
+    app.register_blueprint(api.api)  # with the import routes of web.record_imports and web.api_assignment
     app.config.setdefault("FORMWORK_IMPORT_SYNC_ROWS", record_imports.SYNC_ROWS)
     app.register_blueprint(pages.pages)
     console.register(app)

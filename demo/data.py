@@ -47,9 +47,14 @@ DEMO_USERS = {
     "cashier": ("钱出纳", ["cashier"]),
     **{f"crew{n}": (name, ["crew_leader"]) for n, name in enumerate(
         ["张建国", "李大海", "王小二", "赵铁柱", "孙德胜", "周有才", "吴春生", "郑长青", "冯大力"], start=1)},
+    # a site engineer who sees only 滨江大道's tickets, a second cost engineer who checks what alice submits
+    "site2": ("钱工", ["site_engineer"]),
+    "bob": ("陈工", ["project_cost_engineer"]),
 }
 STAFF = [("pm", "project_manager"), ("prod", "production_manager"), ("chief", "chief_engineer"),
-         ("alice", "project_cost_engineer"), ("site", "site_engineer"), ("labor", "labor_clerk")]
+         ("alice", "project_cost_engineer"), ("bob", "project_cost_engineer"), ("site", "site_engineer"),
+         ("labor", "labor_clerk")]
+ONE_PROJECT_STAFF = {0: [], 1: [("site2", "site_engineer")], 2: []}   # site2 works on 滨江大道 only
 # crew key, project index, crew name, leader login, main trade, labor company, registered workers
 CREWS = [
     ("carpenters", 0, "木工一班", "crew1", "carpenter", "labor_a", 8),
@@ -171,7 +176,8 @@ def _master_data(demo: Demo, today: date) -> dict[str, Any]:
             "planned_finish_date": (today + timedelta(days=days)).isoformat(),
             "actual_start_date": (today - timedelta(days=started)).isoformat(),
             "project_status": "in_progress", "building_area": area,
-            "members": [{"user": user, "position": position} for user, position in STAFF] + crew_members[index]})
+            "members": [{"user": user, "position": position} for user, position in STAFF + ONE_PROJECT_STAFF[index]]
+            + crew_members[index]})
             for index, (code, name, kind, owner, location, amount, started, days, area) in enumerate([
                 ("XM-2024-001", "城南安置房一期", "building", "owner_a", "福建省福州市仓山区", "86500000.00", 110, 600,
                  "68500.000"),

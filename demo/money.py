@@ -105,6 +105,15 @@ def budgets_and_changes(demo: Demo, master: dict[str, Any], today: date) -> None
             "cost_account": accounts["0101"]["id"], "manual_claimed_amount": "4800.00", "visa_category": "technical"}))
     demo.submit_all("site", "cost", "change_order", list(orders))
     demo.walk(orders)
+    with demo.acting("alice") as approvals:   # the cost engineer's own visa: bob prices it, not alice (separation
+        code = projects[0]["data"]["project_code"]  # of duties); it waits at pricing in bob's inbox
+        own = str(approvals.create("cost", "change_order", {
+            "doc_no": f"QZ-{code}-004", "project": projects[0]["id"], "photos": PHOTOS, **expense,
+            "contract": contracts["labor:0"]["id"], "reason_category": "site_condition", "location": "2#楼 地下室",
+            "description": "地下室底板渗水，增加注浆堵漏用工", "cost_account": accounts["0101"]["id"],
+            "items": [{"item_name": "注浆堵漏", "unit": "工日", "quantity": "12", "unit_price": "320.00"}]})["id"])
+    demo.submit_all("alice", "cost", "change_order", [own])
+    demo.walk({own: Route(stop_at=frozenset({"cost_pricing"}))})
     master["visa_nos"] = visa_nos
 
 

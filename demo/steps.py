@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import select
+
+from engine.approvals import assignment
+from engine.approvals.inbox import task_view
 from engine.approvals.service import Approvals
 from engine.runtime import Formwork
+from engine.storage.workflow_models import HumanTask, ProcessInstance
 from engine.tenancy.tenants import Actor
 
 APPROVE = "approve"
@@ -80,8 +85,7 @@ class Demo:
         """Decide the open tasks of these records round by round (one transaction per user and round) until
         each waits where its route stops or its process has ended."""
         for _round in range(MAX_ROUNDS):
-            with self.engine.approvals(self.actors["admin"], reading=True) as admin:
-                open_tasks = [task for task in admin.inbox() if task["record_id"] in routes]
+            open_tasks = self._open_tasks(list(routes))
             work: dict[str, list[tuple[dict[str, Any], str]]] = {}
             for task in open_tasks:
                 decision = routes[task["record_id"]].decision(task["bpmn_id"])
@@ -103,14 +107,29 @@ class Demo:
                                            data=route.data.get(step))
         raise RuntimeError(f"the demo's approvals did not settle in {MAX_ROUNDS} rounds")
 
+    def _open_tasks(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        """The open tasks of these records with their candidate rows and submitter (the administrator reads them:
+        they see every task, though they decide none)."""
+        with self.engine.approvals(self.actors["admin"], reading=True) as admin:
+            session = admin.session
+            tasks = session.scalars(select(HumanTask).where(HumanTask.state == "open",
+                                                            HumanTask.record_id.in_(record_ids))
+                                    .order_by(HumanTask.created_at))
+            return [{**task_view(task), "candidates": assignment.candidates(session, task.id),
+                     "submitter": session.scalar(select(ProcessInstance.started_by)
+                                                 .where(ProcessInstance.id == task.instance_id))}
+                    for task in tasks]
+
     def _performer(self, task: Mapping[str, Any]) -> str:
+        """Who decides a task: its assignee, else the first candidate who did not submit the record (the
+        separation of duties), a member of the project for a project role."""
         if task["assignee"]:
             return str(task["assignee"])
-        for role in task["candidate_roles"]:
-            if role.startswith("user:"):
-                return str(role[5:])
-            if role in self.by_role:
-                return self.by_role[role]
+        for key in task["candidates"]:
+            if key.startswith("user:") and key[5:] != task["submitter"]:
+                return str(key[5:])
+            if key in self.by_role and self.by_role[key] != task["submitter"]:
+                return self.by_role[key]
         raise LookupError(f"no demo user may decide {task['title']} ({', '.join(task['candidate_roles'])})")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.fields.json_schema import record_schema
 from engine.records.service import MAX_LIMIT, MAX_OFFSET, Records
+from web.openapi_assignment import assignment_paths
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {
@@ -416,6 +417,7 @@ def openapi_document(service: Records | None, language: str,
     paths: dict[str, Any] = _general_paths()
     paths.update(_designer_paths())
     paths.update(_people_paths())
+    paths.update(assignment_paths())
     paths.update(plugin_paths or {})
     schemas["RuleWarnings"] = RULE_WARNINGS
     if service is None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select
 
+from engine.approvals.duties import SpecFor, eligibility, offered_condition
 from engine.declarations.model import EntitySpec
 from engine.fields.values import to_json
 from engine.records.service import Records
 from engine.storage.models import Record
-from engine.storage.workflow_models import HumanTask, TaskCandidate
+from engine.storage.workflow_models import HumanTask
 
 
 def readable_tasks(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[EntitySpec, Record]]:
@@ -29,24 +30,24 @@ def readable_tasks(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[
         return found
 
 
-def inbox(records: Records, candidate_keys: list[str]) -> list[dict[str, Any]]:
-    """Open tasks assigned to me, or unassigned and offered to one of my roles, of records I may read."""
-    mine = HumanTask.assignee == records.actor.username
-    offered = and_(HumanTask.assignee.is_(None), exists().where(
-        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(candidate_keys)))
-    statement = select(HumanTask).where(HumanTask.state == "open")
-    if not records.actor.is_admin:
-        statement = statement.where(or_(mine, offered))
+def inbox(records: Records, spec_for: SpecFor) -> list[dict[str, Any]]:
+    """Open tasks offered to me or to a colleague I stand in for, which the separation of duties lets me decide,
+    of records I may read (the tenant administrator sees only their own: they do not approve)."""
+    statement = select(HumanTask).where(HumanTask.state == "open", offered_condition(records))
     tasks = list(records.session.scalars(statement.order_by(HumanTask.created_at)))
     readable = readable_tasks(records, tasks)
+    tasks = [task for task in tasks if task.id in readable]  # a task exists for me only if I may read its record
+    allowed = eligibility(records, tasks, spec_for)
     items = []
     for task in tasks:
-        if task.id not in readable:  # a task exists for me only if I may read its record
+        found = allowed[task.id]
+        if not found.may_act or found.principal is None:
             continue
         entity, row = readable[task.id]
         shown = records.access(entity).shown(row.data) or {}
         title_field = entity.title_field
-        items.append({**task_view(task), "record": {
+        behalf = found.principal.username if found.principal.is_delegator else None
+        items.append({**task_view(task), "on_behalf_of": behalf, "record": {
             "id": row.id, "status": row.status, "created_by": row.created_by,
             "title": to_json(shown.get(title_field)) if title_field else row.id,
             "summary": {c: shown[c] for c in entity.list_columns if c in shown}}})
@@ -58,7 +59,7 @@ def task_view(task: HumanTask) -> dict[str, Any]:
         "id": task.id, "title": task.title, "bpmn_id": task.bpmn_id, "module": task.module, "entity": task.entity,
         "record_id": task.record_id, "instance_id": task.instance_id, "candidate_roles": list(task.candidate_roles),
         "assignee": task.assignee, "state": task.state, "due_at": _iso(task.due_at),
-        "created_at": _iso(task.created_at),
+        "created_at": _iso(task.created_at), "incident": task.incident, "on_behalf_of": task.on_behalf_of,
     }
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.approvals import submission
+from engine.approvals import assignment, submission
+from engine.approvals.duties import eligibility
 from engine.approvals.inbox import inbox, readable_tasks, task_view
+from engine.core.error_codes import render
 from engine.declarations.model import Action, EntitySpec
-from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from engine.errors import BadRequest, Conflict, FormworkError, NotFound, PermissionDenied
 from engine.records.flow.locks import task_facts
 from engine.records.service import EDITABLE_STATUSES, Records, record_document
 from engine.security import audit
@@ -24,7 +26,7 @@ from engine.tenancy.tenants import actor_of
 from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
-USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
+USER_PREFIX = assignment.USER_PREFIX  # a candidate row naming one user rather than a role
 TIMER_JOB = "process.timer"
 SERVICE_JOB = "process.service"  # retries the service tasks of an instance that wait after a failure
 
@@ -144,7 +146,7 @@ class Approvals:
             raise missing
         entity = self.records.entity(task.module, task.entity)  # outside the license 403, plugin off 422
         if self.records.readable_row(entity, task.record_id) is None:
-            raise missing
+            raise assignment.outsider_refusal(self.records, task) or missing
         if task.state != "open":
             who = f" by {task.completed_by}" if task.completed_by else ""
             raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state},
@@ -152,16 +154,20 @@ class Approvals:
                            params={"task_id": task_id, "state": task.state, "who": who})
         return task
 
-    def _may_act(self, task: HumanTask) -> bool:
-        if self.actor.is_admin or task.assignee == self.actor.username:
-            return True
-        if task.assignee is not None:
-            return False
-        return self.session.scalar(select(exists().where(
-            TaskCandidate.task_id == task.id, TaskCandidate.role.in_(self._candidate_keys())))) or False
+    def _acting_for(self, task: HumanTask, refused: FormworkError) -> str | None:
+        """Whom the actor decides `task` for (None: themselves); raises `refused` when it is not offered to them,
+        or why the separation of duties keeps them out (see engine.approvals.duties)."""
+        found = eligibility(self.records, [task], self._spec_for)[task.id]
+        if found.principal is None:
+            raise assignment.outsider_refusal(self.records, task) or refused
+        if found.refusal is not None:
+            raise found.refusal
+        return found.principal.username if found.principal.is_delegator else None
 
-    def _candidate_keys(self) -> list[str]:
-        return [*sorted(self.actor.roles), f"{USER_PREFIX}{self.actor.username}"]
+    def _spec_for(self, instance: ProcessInstance) -> ProcessSpec | None:
+        workflow = self.records.entity(instance.module, instance.entity).workflow
+        spec = workflow.spec if workflow is not None else None
+        return spec if spec is not None and spec.digest == instance.spec_digest else self.process_for(instance)
 
     def complete(self, task_id: str, decision: Any, comment: Any = "",
                  data: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -173,12 +179,10 @@ class Approvals:
             raise BadRequest("'data' must be an object of the fields this step may change",
                              message_code="bad_decision_data")
         task = self._task(task_id)
-        if not self._may_act(task):
-            raise PermissionDenied(f"task {task_id} is for {task.assignee or ', '.join(task.candidate_roles)}, "
-                                   "not for you",
-                                   message_code="task_not_yours",
-                                   params={"task_id": task_id,
-                                           "assignee": task.assignee or ', '.join(task.candidate_roles)})
+        params = {"task_id": task_id, "assignee": task.assignee or ', '.join(task.candidate_roles)}
+        code = "admin_not_approver" if self.actor.is_admin else "task_not_yours"
+        task.on_behalf_of = self._acting_for(task, PermissionDenied(render(code, params), message_code=code,
+                                                                    params=params))
         return self._complete(task, str(decision), str(comment or ""), data=dict(data or {}))
 
     def _complete(self, task: HumanTask, decision: str, comment: str, *, data: Mapping[str, Any] | None = None,
@@ -212,8 +216,10 @@ class Approvals:
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment
         task.completed_by, task.completed_at = self.actor.username, now()
-        self._audit_record(row, "task.complete", f"{task.title}: {decision}" + (f" — {comment}" if comment else ""),
-                           after={"task": task.bpmn_id, "decision": decision, "comment": comment})
+        behalf = f" (on behalf of {task.on_behalf_of})" if task.on_behalf_of else ""
+        note = f"{task.title}: {decision}{behalf}" + (f" — {comment}" if comment else "")
+        self._audit_record(row, "task.complete", note, after={"task": task.bpmn_id, "decision": decision,
+                                                              "comment": comment, "on_behalf_of": task.on_behalf_of})
         self._save(instance, run, row, entity, returned=decision == "return")
         self._emit("task.completed", row, task)
         if self.records.readable_row(entity, row.id) is None:  # the decision took it out of the actor's rows
@@ -222,18 +228,16 @@ class Approvals:
 
     def claim(self, task_id: str) -> dict[str, Any]:
         task = self._task(task_id)
-        if not self._may_act(task):
-            raise PermissionDenied(f"task {task_id} is not offered to you",
-                                   message_code="task_not_offered", params={"task_id": task_id})
+        self._acting_for(task, PermissionDenied(f"task {task_id} is not offered to you",
+                                                message_code="task_not_offered", params={"task_id": task_id}))
         task.assignee = self.actor.username
         self._audit_task(task, "task.claim", {"assignee": task.assignee})
         return task_view(task)
 
     def delegate(self, task_id: str, to_user: Any, comment: Any = "") -> dict[str, Any]:
         task = self._task(task_id)
-        if not self._may_act(task):
-            raise PermissionDenied(f"task {task_id} is not yours to delegate",
-                                   message_code="task_not_delegable", params={"task_id": task_id})
+        self._acting_for(task, PermissionDenied(f"task {task_id} is not yours to delegate",
+                                                message_code="task_not_delegable", params={"task_id": task_id}))
         target = self.session.get(User, (self.actor.tenant_id, str(to_user))) if isinstance(to_user, str) else None
         if target is None or not target.is_active:
             raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}",
@@ -246,6 +250,15 @@ class Approvals:
         task.assignee = target.username
         self._audit_task(task, "task.delegate", {"from": before or self.actor.username, "to": target.username,
                                                  "comment": str(comment or "")})
+        return task_view(task)
+
+    def reassign(self, task_id: str, users: Any) -> dict[str, Any]:
+        """The tenant administrator offers an open task (an incident: nobody was offered it) to these users."""
+        task = self._task(task_id)
+        self._audit_task(task, "task.reassign", {"users": assignment.reassign(self.records, task, users)})
+        self._flush()
+        self._emit("task.created", self.records.row(self.records.entity(task.module, task.entity), task.record_id),
+                   task)
         return task_view(task)
 
     def withdraw(self, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
@@ -329,12 +342,13 @@ class Approvals:
             assignee = open_task.assignee
             if task_id in existing:
                 continue
+            offer = assignment.offer(self.records, entity, row, roles, open_task.candidate_users, assignee)
             self.session.add(HumanTask(
                 id=task_id, instance_id=instance.id, record_id=row.id, module=entity.module, entity=entity.name,
                 bpmn_id=open_task.bpmn_id, title=open_task.name or open_task.bpmn_id, candidate_roles=roles,
-                assignee=assignee, due_at=open_task.due_at, state="open", comment="", created_at=now()))
-            candidates = [*roles, *(f"{USER_PREFIX}{name}" for name in open_task.candidate_users)]
-            self.session.add_all(TaskCandidate(task_id=task_id, role=role) for role in candidates)
+                assignee=assignee, due_at=open_task.due_at, state="open", comment="", created_at=now(),
+                project_id=offer.project_id, incident=offer.incident))
+            self.session.add_all(TaskCandidate(task_id=task_id, role=key) for key in offer.candidates)
             created.append(task_id)
         if run.is_completed:
             instance.status, instance.end_event, instance.next_timer_at = "completed", run.end_event, None
@@ -353,7 +367,8 @@ class Approvals:
 
     def _emit(self, event: str, row: Record, task: HumanTask | None, **extra: Any) -> None:
         described = {**task_view(task), "decision": task.decision, "comment": task.comment,
-                     "completed_by": task.completed_by} if task is not None else None
+                     "completed_by": task.completed_by,
+                     "candidates": assignment.candidates(self.session, task.id)} if task is not None else None
         events.emit(self.session, self.actor.tenant_id, event, module=row.module, entity=row.entity,
                     record=record_document(row), task={**(described or {}), **extra} or None)
 
@@ -381,5 +396,5 @@ class Approvals:
     # -- inbox -------------------------------------------------------------------------------------
 
     def inbox(self) -> list[dict[str, Any]]:
-        """Open tasks assigned to me, or unassigned and offered to one of my roles, of records I may read."""
-        return inbox(self.records, self._candidate_keys())
+        """Open tasks I may decide (for myself or a colleague I stand in for), of records I may read."""
+        return inbox(self.records, self._spec_for)

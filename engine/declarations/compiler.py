@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,7 @@ from engine.formula import Environment, FieldInfo, Formula, ftype_for
 from engine.workflow import load_processes
 
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
+PROJECT_ENTITY = "base.project"  # whose members table scopes the tasks of project roles
 PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "accept", "max_size", "max_files"})
 
 
@@ -51,6 +53,7 @@ class ModuleCompiler(CascadeCompiler):
                 self.problem(("requires", index), f"required module {required!r} is not installed"
                              + suggest(required, self.available))
         self.roles = {str(k): label_of(v, str(k)) for k, v in (data.get("roles") or {}).items()}
+        self.project_roles = self.role_scopes(data.get("roles") or {})
         parameters = self.parameters(data.get("parameters") or {})
         self.param_types = {name: ftype_for(p.type) for name, p in parameters.items() if p.type in FIELD_TYPES}
         raw_entities = data.get("entities") or {}
@@ -66,8 +69,22 @@ class ModuleCompiler(CascadeCompiler):
             name=self.name, version=str(data.get("version", "0.0.0")),
             title=label_of(data.get("title"), self.name), requires=requires, roles=self.roles,
             entities=entities, parameters=parameters, reports=reports, kpis=kpis, files=dict(self.files),
-            optional=self.optional,
+            optional=self.optional, project_roles=self.project_roles,
         )
+
+    def role_scopes(self, raw: Mapping[str, Any]) -> frozenset[str]:
+        """The roles of this module that are `scope: project`: declared so, or so in a module it requires."""
+        inherited = {role for name in self.requires if name in self.available
+                     for role in self.available[name].project_roles}
+        found = set()
+        for name, spec in raw.items():
+            scope = spec.get("scope") if isinstance(spec, Mapping) else None
+            if scope == "company" and name in inherited:
+                self.problem(("roles", name, "scope"), f"role {name!r} is 'scope: project' in a module this one "
+                             "requires; a role has one scope: remove 'scope: company' here")
+            elif scope == "project" or (scope is None and name in inherited):
+                found.add(str(name))
+        return frozenset(found)
 
     def parameters(self, raw: Mapping[str, Any]) -> dict[str, Parameter]:
         result = {}
@@ -95,7 +112,8 @@ class ModuleCompiler(CascadeCompiler):
                          + suggest(title_field, fields))
         rules = tuple(self.rules(base, raw.get("rules") or [], env))
         permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
-        workflow = self.workflow(base, raw.get("workflow"), env)
+        workflow = self.project_scope(base, name, raw.get("workflow"), fields,
+                                      self.workflow(base, raw.get("workflow"), env))
         guards.check_task_facts(self, base, fields, workflow)
         effects = self.effects(base, raw.get("effects") or [], env, name)
         unique = constraints.unique_keys(self, base, raw.get("unique"), fields, env)
@@ -284,6 +302,31 @@ class ModuleCompiler(CascadeCompiler):
                                         environment=env, params=self.param_types)
         self.problems += problems
         return Workflow(process=process, start=start, spec=spec)
+
+    def project_scope(self, base: Path, name: str, raw: Any, fields: Mapping[str, FieldSpec],
+                      workflow: Workflow | None) -> Workflow | None:
+        """The workflow with its project field (where project-scoped roles find their members) and its
+        separation of duties; a process giving tasks to project roles needs a project to take members from."""
+        if workflow is None or not isinstance(raw, dict):
+            return workflow
+        path = (*base, "workflow", "project_field")
+        declared = raw.get("project_field")
+        chosen = str(declared) if declared is not None else "project"
+        spec = fields.get(chosen)
+        is_project_ref = spec is not None and spec.type == "ref" and spec.target == PROJECT_ENTITY
+        if declared is not None and not is_project_ref:
+            refs = [n for n, f in fields.items() if f.type == "ref" and f.target == PROJECT_ENTITY]
+            self.problem(path, f"project_field {chosen!r} is not a ref to {PROJECT_ENTITY} of {name!r}"
+                         + suggest(chosen, refs))
+        used = sorted({role for task in workflow.spec.tasks.values() for role in task.roles
+                       if role in self.project_roles}) if workflow.spec is not None else []
+        is_project = f"{self.name}.{name}" == PROJECT_ENTITY
+        if used and not is_project_ref and not is_project and declared is None:
+            self.problem((*base, "workflow"), f"the process gives tasks to project roles ({', '.join(used)}) but "
+                         f"{name!r} has no field 'project' referring to {PROJECT_ENTITY}; name the field whose "
+                         "project's members take them with 'project_field'")
+        return replace(workflow, project_field=chosen if is_project_ref else None,
+                       separation_of_duties=raw.get("separation_of_duties") is not False)
 
     def report(self, name: str, raw: Any, entities: Mapping[str, EntitySpec]) -> ReportSpec | None:
         return compile_report(self, name, raw, entities)

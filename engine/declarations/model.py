@@ -208,6 +208,8 @@ class Workflow:
     process: str
     start: str = "on_submit"
     spec: ProcessSpec | None = field(default=None, compare=False, repr=False)  # parsed and validated BPMN
+    project_field: str | None = None    # the ref to base.project whose members take project-scoped roles' tasks
+    separation_of_duties: bool = True   # the submitter may not approve, nor one person two steps
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
@@ -352,3 +354,4 @@ class ModuleSpec:
     files: Mapping[str, str] = field(default_factory=dict)   # relative path -> text, as installed
     digest: str = ""
     optional: tuple[str, ...] = ()                  # modules whose entities its optional refs point at
+    project_roles: frozenset[str] = frozenset()     # roles declared (or inherited) `scope: project`

@@ -62,6 +62,23 @@ class HumanTask(TenantOwned, Base):
     completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The project whose members the task's project roles were offered to (None: company-wide).
+    project_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Why nobody was offered the task (`no_candidate`): the tenant administrator reassigns it.
+    incident: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64), nullable=True)  # whom the decider stood in for
+
+
+class Delegation(TenantOwned, Base):
+    """A user's out-of-office delegation: from `starts_on` to `ends_on` (inclusive) their tasks go to `to_user` too."""
+
+    __tablename__ = "delegations"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    to_user: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[str] = mapped_column(String(10))   # ISO dates: they compare as text and back up as text
+    ends_on: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TaskCandidate(TenantOwned, Base):

@@ -23,6 +23,8 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Task properties that relax the separation of duties for one step ("false" / "true").
+DUTY_PROPERTIES = ("separation_of_duties", "allow_same_approver")
 NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
 
 _SAFE_PARSER = etree.XMLParser(
@@ -60,6 +62,7 @@ class Assignment:
     assignee: str | None = None
     due: str | None = None
     editable: tuple[str, ...] = ()   # record fields the task's performer may still change
+    duties: dict[str, str] | None = None   # separation_of_duties / allow_same_approver, as written
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -84,7 +87,7 @@ def read_assignment(node: Any) -> Assignment:
         path = f"{{{BPMN_NS}}}extensionElements/{{{namespace}}}properties/{{{namespace}}}property"
         for prop in node.iterfind(path):
             name, value = prop.get("name"), prop.get("value")
-            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable") \
+            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable", *DUTY_PROPERTIES) \
                     and value and value.strip():
                 found.setdefault(name, value)
     return Assignment(
@@ -93,6 +96,7 @@ def read_assignment(node: Any) -> Assignment:
         assignee=found.get("assignee"),
         due=found.get("dueDate"),
         editable=_split(found.get("editable")),
+        duties={name: found[name].strip() for name in DUTY_PROPERTIES if name in found} or None,
     )
 
 

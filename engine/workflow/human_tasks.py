@@ -86,6 +86,10 @@ class HumanTaskReader:
                 close = difflib.get_close_matches(field, list(self.env.fields), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.report(element, f"editable field {field!r} is not a field of the record{hint}")
+        duties = dict(assignment.duties or {})
+        for name, value in duties.items():
+            if value.lower() not in ("true", "false"):
+                self.report(element, f"property {name!r} must be 'true' or 'false', not {value!r}")
         documentation = element.find(f"{{{BPMN_NS}}}documentation")
         return TaskMeta(
             bpmn_id=bpmn_id,
@@ -101,6 +105,8 @@ class HumanTaskReader:
             mi_item=mi_item,
             documentation=documentation.text.strip() if documentation is not None and documentation.text else None,
             editable=assignment.editable,
+            separation_of_duties=duties.get("separation_of_duties", "true").lower() != "false",
+            allow_same_approver=duties.get("allow_same_approver", "false").lower() == "true",
         )
 
     def _role(self, name: str) -> str | None:

@@ -36,6 +36,8 @@ class TaskMeta:
     mi_item: str | None = None
     documentation: str | None = None
     editable: tuple[str, ...] = ()
+    separation_of_duties: bool = True    # false: the submitter, and approvers of other steps, may decide it
+    allow_same_approver: bool = False    # true: who approved another step of the run may approve this one too
 
 
 @dataclass(frozen=True, eq=False)
