@@ -4,8 +4,8 @@ those the separation of duties keeps out. One function, `eligibility`, answers f
 Separation of duties (on unless the entity's `workflow: {separation_of_duties: false}` or the step's BPMN
 property `separation_of_duties="false"` turns it off): the submitter of a record does not decide its steps,
 and who approved one step of a run does not approve another (unless the step says `allow_same_approver="true"`).
-A step assigned to the submitter (a returned record's `resubmit`) is theirs. A delegate is held to the rules
-both as themselves and as the colleague they stand in for.
+A step assigned to the submitter or the record's creator (`resubmit`, a confirmation) is theirs. A delegate is
+held to the rules both as themselves and as the colleague they stand in for.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from engine.workflow.scripts.dialects import ASSIGNEE_SUBMITTER
 from engine.workflow.spec import TaskMeta
 
 SpecFor = Callable[[ProcessInstance], ProcessSpec | None]
+SUBMITTERS_STEPS = frozenset({ASSIGNEE_SUBMITTER, "created_by"})  # steps the process gives the record's author
 
 
 class SeparationOfDuties(PermissionDenied):
@@ -119,7 +120,7 @@ class _Run:
     def refusal(self, task: HumanTask, person: str, *, acting_for: bool = False) -> SeparationOfDuties | None:
         step = self.steps.get(task.bpmn_id)
         if not self.is_on or (step is not None and (not step.separation_of_duties
-                                                    or step.assignee == ASSIGNEE_SUBMITTER)):
+                                                    or step.assignee in SUBMITTERS_STEPS)):
             return None
         if person == self.submitter:
             code, params = "sod_own_submission", {"entity": self.entity_title}
@@ -155,7 +156,7 @@ def _runs(records: Records, instance_ids: Iterable[str], spec_for: SpecFor) -> d
             continue
         process = spec_for(instance)
         steps: Mapping[str, Any] = process.tasks if process is not None else {}
-        submitter_steps = {bpmn_id for bpmn_id, meta in steps.items() if meta.assignee == ASSIGNEE_SUBMITTER}
+        submitter_steps = {bpmn_id for bpmn_id, meta in steps.items() if meta.assignee in SUBMITTERS_STEPS}
         people = {person: done - submitter_steps for person, done in approved.get(instance.id, {}).items()}
         is_on = spec.workflow.separation_of_duties if spec.workflow is not None else True
         runs[instance.id] = _Run(spec.title.en, instance.started_by, people, steps, titles.get(instance.id, {}),

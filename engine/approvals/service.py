@@ -155,8 +155,7 @@ class Approvals:
         return task
 
     def _acting_for(self, task: HumanTask, refused: FormworkError) -> str | None:
-        """Whom the actor decides `task` for (None: themselves); raises `refused` when it is not offered to them,
-        or why the separation of duties keeps them out (see engine.approvals.duties)."""
+        """Whom the actor decides `task` for (None: themselves); else `refused`, or the separation of duties' 403."""
         found = eligibility(self.records, [task], self._spec_for)[task.id]
         if found.principal is None:
             raise assignment.outsider_refusal(self.records, task) or refused
@@ -218,8 +217,9 @@ class Approvals:
         task.completed_by, task.completed_at = self.actor.username, now()
         behalf = f" (on behalf of {task.on_behalf_of})" if task.on_behalf_of else ""
         note = f"{task.title}: {decision}{behalf}" + (f" — {comment}" if comment else "")
-        self._audit_record(row, "task.complete", note, after={"task": task.bpmn_id, "decision": decision,
-                                                              "comment": comment, "on_behalf_of": task.on_behalf_of})
+        self._audit_record(row, "task.complete", note, after={"task": task.bpmn_id, "decision": decision, "comment":
+                                                              comment, **({"on_behalf_of": task.on_behalf_of}
+                                                                          if task.on_behalf_of else {})})
         self._save(instance, run, row, entity, returned=decision == "return")
         self._emit("task.completed", row, task)
         if self.records.readable_row(entity, row.id) is None:  # the decision took it out of the actor's rows

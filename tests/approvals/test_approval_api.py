@@ -21,7 +21,8 @@ def people(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Api]
 
 def new_claim(people: dict[str, Api], amount: str = "100", code: str = "BX-1") -> dict:
     existing = people["boss"].get("/records/base/project").get_json()["items"]
-    project = existing[0] if existing else new_project(api_creator(people["boss"]), "AP-1")
+    project = existing[0] if existing else new_project(api_creator(people["boss"]), "AP-1", members=[
+        {"user": name, "position": "project_manager"} for name in ("pm", "pm2")])   # both take its tasks
     response = people["alice"].post("/records/expense/claim", {
         "code": code, "project": project["id"], "date": "2024-05-01",
         "lines": [{"item": "taxi", "qty": 1, "price": amount}]})

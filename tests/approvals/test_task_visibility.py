@@ -17,7 +17,7 @@ from tests.web.conftest import sign_in
 def world(labor_world: dict[str, Any], engine: Formwork, tenant: str,  # noqa: F811
           client: FlaskClient) -> dict[str, Any]:
     """The labor world (`site` is a member of project XM-0001 only) with a ticket of each project waiting for
-    the site engineer's sign-off, and an administrator who sees every task."""
+    the site engineer's sign-off; XM-0002 has no site engineer, so its task is an incident the administrator sees."""
     add_user(engine, tenant, "boss", "admin")
     users = labor_world["users"]
     users["boss"] = login(client, tenant, "boss")
@@ -26,8 +26,9 @@ def world(labor_world: dict[str, Any], engine: Formwork, tenant: str,  # noqa: F
                                                         crew=labor_world["crews"]["other"]["id"]))
     submit(users["cost"], "day_labor_ticket", own["id"])
     submit(users["lead2"], "day_labor_ticket", foreign["id"])
-    [foreign_task] = tasks(users["boss"], foreign["id"])
-    assert foreign_task["candidate_roles"] == ["site_engineer"]
+    [foreign_task] = [t for t in users["boss"].get("/tasks/incidents").get_json()["items"]
+                      if t["record_id"] == foreign["id"]]
+    assert foreign_task["candidate_roles"] == ["site_engineer"] and foreign_task["incident"] == "no_candidate"
     return {**labor_world, "own": own, "foreign": foreign, "foreign_task": foreign_task}
 
 
@@ -43,20 +44,27 @@ def test_a_task_of_a_record_outside_my_row_filter_cannot_be_completed_claimed_or
     site, task_id = world["users"]["site"], world["foreign_task"]["id"]
     for path, body in ((f"/tasks/{task_id}/complete", {"decision": "approve"}), (f"/tasks/{task_id}/claim", None),
                        (f"/tasks/{task_id}/delegate", {"to": "site"})):
-        response = site.post(path, body)
-        assert response.status_code == 404, (path, response.get_json())
-        assert response.get_json()["error"]["message"] == f"task {task_id!r} does not exist"
+        response = site.post(path, body)   # a site engineer, but not on that project: told so, shown nothing
+        assert response.status_code == 403, (path, response.get_json())
+        assert response.get_json()["error"]["message_code"] == "task_project_members_only"
+        assert world["foreign"]["data"]["ticket_no"] not in str(response.get_json())
         assert "data" not in response.get_json()
-    assert tasks(world["users"]["boss"], world["foreign"]["id"]) == [world["foreign_task"]]   # untouched
+    outsider = world["users"]["lead"].post(f"/tasks/{task_id}/complete", {"decision": "approve"})
+    assert outsider.status_code == 404   # no role of the task: as if it did not exist
+    assert outsider.get_json()["error"]["message"] == f"task {task_id!r} does not exist"
+    incidents = world["users"]["boss"].get("/tasks/incidents").get_json()["items"]
+    assert [t for t in incidents if t["id"] == task_id] == [world["foreign_task"]]   # untouched
     assert world["users"]["boss"].get(f"/records/labor/day_labor_ticket/{world['foreign']['id']}"
                                       ).get_json()["status"] == "in_review"
 
 
 def test_a_decided_task_of_an_unreadable_record_does_not_say_who_decided_it(world: dict[str, Any]) -> None:
     task_id = world["foreign_task"]["id"]
-    assert world["users"]["boss"].post(f"/tasks/{task_id}/complete", {"decision": "reject"}).status_code == 200
+    boss = world["users"]["boss"]
+    assert boss.post(f"/tasks/{task_id}/reassign", {"users": ["costdept"]}).status_code == 200
+    assert decide(world["users"]["costdept"], world["foreign"]["id"], "reject")["status"] == "rejected"
     again = world["users"]["site"].post(f"/tasks/{task_id}/complete", {"decision": "approve"})
-    assert again.status_code == 404 and "boss" not in again.get_json()["error"]["message"]
+    assert again.status_code == 403 and "costdept" not in again.get_json()["error"]["message"]
 
 
 def test_the_tasks_i_may_see_carry_only_the_fields_i_may_read(world: dict[str, Any]) -> None:
