@@ -158,8 +158,8 @@ def test_enum_in_list_names_the_item() -> None:
 def test_label_alternatives_explain_the_intended_shape() -> None:
     body = "roles:\n  applicant: {zh: 申请人, fr: Demandeur}\n  finance: 5\n"
     assert _check(body) == [
-        "5:24: unknown key 'fr' in role 'applicant'; expected one of en, zh",
-        "6:12: role 'finance' must be text or a mapping of zh/en, not 5",
+        "5:24: unknown key 'fr' in role 'applicant'; expected one of en, scope, zh",
+        "6:12: role 'finance' must be text or a mapping of zh/en/scope, not 5",
     ]
 
 
