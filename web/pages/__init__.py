@@ -5,6 +5,7 @@ Plugins may add routes to this blueprint when they are loaded (the Excel plugin'
 from __future__ import annotations
 
 from web.pages import (  # noqa: F401 - they add routes
+    assignment,
     auth,
     dashboard,
     errors,

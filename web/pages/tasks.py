@@ -12,6 +12,7 @@ from engine.approvals.service import Approvals
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from engine.records.service import Records
 from engine.workflow import DECISIONS
+from web.pages.assignment import assignment_panel
 from web.pages.auth import safe_next
 from web.pages.blueprint import pages
 from web.pages.records.record import _allows_return
@@ -37,6 +38,7 @@ class InboxTask:
     due: str
     allows_return: bool
     summary: list[tuple[str, str]] = field(default_factory=list)
+    on_behalf_of: str = ""   # the colleague whose delegation offers me the task: 代 X 审批
 
 
 @dataclass
@@ -75,7 +77,7 @@ def inbox_groups(records: Records, inbox: list[dict[str, Any]]) -> list[InboxGro
             since=format_moment(task.get("created_at")), due=format_moment(task.get("due_at")) if task.get("due_at")
             else "", allows_return=_allows_return(entity, task["bpmn_id"]),
             summary=[(entity.fields[name].label.get(records.language), fmt.value(entity.fields[name], value))
-                     for name, value in shown],
+                     for name, value in shown], on_behalf_of=task.get("on_behalf_of") or "",
         ))
     return list(groups.values())
 
@@ -85,7 +87,8 @@ def task_inbox() -> Response:
     with approvals() as service:
         inbox = service.inbox()
         return render(service, "pages/tasks.html", chrome=Chrome(navigation(service.records), len(inbox)),
-                      groups=inbox_groups(service.records, inbox), count=len(inbox), status_tone=status_tone)
+                      groups=inbox_groups(service.records, inbox), count=len(inbox), status_tone=status_tone,
+                      panel=assignment_panel(service))
 
 
 def _decided(step: Callable[[Approvals], Any], done: str) -> Response:
