@@ -77,6 +77,21 @@ ZH: dict[str, str] = {
     # the dashboard's project switcher and period selector
     "dash_bad_period": "期间 {period!r} 不是月份（例如 2025-06）",
     "dash_project_not_found": "项目不存在或您无权查看",
+    # who decides a task: project roles, incidents, separation of duties, out-of-office delegation
+    "task_project_members_only": "此待办只交给本项目中担任 {roles} 的成员办理：您不是该项目的成员",
+    "incidents_admin_only": "只有租户管理员可以查看和指派无人可办的待办",
+    "reassign_no_users": "请指定一个或多个本租户用户的登录名",
+    "reassign_unknown_user": "{username!r} 不是本租户的有效用户",
+    "reassign_cannot_read": "{username!r} 无权查看此单据，不能把待办指派给他",
+    "sod_own_submission": "职责分离：此单据由您提交，您不能审批",
+    "sod_other_step": "职责分离：您已审批本流程的“{step}”，此环节须由他人审批",
+    "sod_principal": "职责分离：{principal} 不能审批此单据，也不能由他人代为审批",
+    "admin_not_approver": "租户管理员不参与审批：此待办应由 {assignee} 办理；如无人可办，请改为指派",
+    "delegation_bad_user": "委托对象须是本租户的其他有效用户，不能是 {to_user!r}",
+    "delegation_self": "不能委托给自己，请选择一位同事",
+    "delegation_bad_date": "“{key}” 须为日期（例如 2024-05-31），不能是 {value!r}",
+    "delegation_dates_order": "结束日期 {until} 早于开始日期 {start}，委托不会生效",
+    "delegation_in_past": "结束日期 {until} 已过，请选择今天或以后的日期",
 }
 
 

@@ -24,12 +24,20 @@ def _record_name(record: Mapping[str, Any]) -> str:
     return str(record.get("id", ""))[:8]
 
 
+def _owners(task: Mapping[str, Any]) -> tuple[str, ...]:
+    """Whom a new task is offered to: its candidate rows (a project role's are its members, `user:<name>`), so a
+    holder of the role outside the record's project is not told; the roles where an older engine sent no rows."""
+    keys = task.get("candidates")
+    if keys is None:
+        return tuple(f"role:{role}" for role in task.get("candidate_roles", []))
+    return tuple(key[5:] if key.startswith("user:") else f"role:{key}" for key in keys)
+
+
 def message_for(event: Event) -> Message | None:
     task = event.task or {}
     what = f"{event.module}.{event.entity} {_record_name(event.record)}"
     if event.name == "task.created":
-        owners = (f"{task['assignee']}",) if task.get("assignee") else tuple(
-            f"role:{role}" for role in task.get("candidate_roles", []))
+        owners = (f"{task['assignee']}",) if task.get("assignee") else _owners(task)
         title = f"新待办 / New task: {task.get('title', '')}"
         body = f"### 新待办 / New task\n\n**{task.get('title', '')}**\n\n{what}"
         return Message(title, body, owners)
