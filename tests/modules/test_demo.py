@@ -98,3 +98,29 @@ def test_the_demo_loads_twice_without_duplicates(engine: Formwork, admin: Api) -
     assert "already exists" in create_demo(engine)
     assert before == {entity: len(every(admin, module, entity)) for module, entity in (
         ("labor", "day_labor_ticket"), ("funds", "payment"), ("base", "project"))}
+
+
+def test_the_demo_offers_a_project_role_task_to_members_only_and_keeps_duties_apart(admin: Api,
+                                                                                     client: FlaskClient) -> None:
+    projects = {p["data"]["project_code"]: p["id"] for p in every(admin, "base", "project")}
+    only_project = projects["XM-2024-002"]   # site2 is a member of 滨江大道 only
+    tickets = [t for t in every(admin, "labor", "day_labor_ticket") if t["status"] == "in_review"]
+    elsewhere = [t["id"] for t in tickets if t["data"]["project"] != only_project]
+    assert elsewhere and any(t["data"]["project"] == only_project for t in tickets)
+    site, site2 = sign_in(client, "site"), sign_in(client, "site2")
+    offered = {task["record_id"]: task for task in site.get("/tasks").get_json()["items"]}
+    seen_by_site2 = {task["record_id"] for task in site2.get("/tasks").get_json()["items"]}
+    assert not seen_by_site2 & set(elsewhere) and seen_by_site2 <= {t["id"] for t in tickets}
+    sign_off = offered[elsewhere[0]]
+    refused = site2.post(f"/tasks/{sign_off['id']}/complete", {"decision": "approve"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["message_code"] == "task_project_members_only"
+    assert site.post(f"/tasks/{sign_off['id']}/complete", {"decision": "approve"}).status_code == 200
+    # alice's own change order waits at the cost engineers' pricing: bob prices it, not alice
+    [own] = [c for c in every(admin, "cost", "change_order") if c["created_by"] == "alice"]
+    alice, bob = sign_in(client, "alice"), sign_in(client, "bob")
+    assert own["id"] not in {task["record_id"] for task in alice.get("/tasks").get_json()["items"]}
+    [pricing] = [task for task in bob.get("/tasks").get_json()["items"] if task["record_id"] == own["id"]]
+    refused = alice.post(f"/tasks/{pricing['id']}/complete", {"decision": "approve"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "separation_of_duties"
+    done = bob.post(f"/tasks/{pricing['id']}/complete", {"decision": "approve", "data": {"approved_amount": "3840"}})
+    assert done.status_code == 200, done.get_json()
