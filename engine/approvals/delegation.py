@@ -27,10 +27,10 @@ def today(records: Records) -> date:
 def delegators(records: Records) -> list[User]:
     """The active users whose delegation to the actor is in force today."""
     day = today(records).isoformat()
-    names = select(Delegation.username).where(Delegation.to_user == records.actor.username,
-                                              Delegation.starts_on <= day, Delegation.ends_on >= day)
-    return list(records.session.scalars(select(User).where(User.username.in_(names), User.is_active.is_(True))
-                                        .order_by(User.username)))
+    statement = (select(User).select_from(Delegation).join(User, User.username == Delegation.username)
+                 .where(Delegation.to_user == records.actor.username, Delegation.starts_on <= day,
+                        Delegation.ends_on >= day, User.is_active.is_(True)).order_by(User.username))
+    return list(records.session.scalars(statement))
 
 
 def view(row: Delegation | None, day: date) -> dict[str, Any] | None:

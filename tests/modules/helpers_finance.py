@@ -12,7 +12,8 @@ USERS = {"ann": "system_admin", "site": "site_engineer", "chief": "chief_enginee
          "pm": "project_manager", "costdept": "cost_manager", "engdept": "engineering_dept",
          "fin": "finance_manager", "fd": "finance_director", "vgm": "vice_gm", "gm": "general_manager",
          "cash": "cashier", "acct": "project_accountant", "mat": "material_clerk", "owner": "owner_rep",
-         "prod": "production_manager"}
+         "prod": "production_manager",
+         "cost2": "project_cost_engineer", "fin2": "finance_manager"}   # check what `cost`, `fin` submit
 
 
 def setup_world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:

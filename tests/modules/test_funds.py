@@ -68,7 +68,7 @@ def approved_request(world: dict[str, Any], applied: str, line: dict[str, Any] |
         body["fund_plan_line"] = line["id"]
     request = post(cost, "funds", "payment_request", body)
     submit(cost, "funds", "payment_request", request["id"])
-    record = route(world, request["id"], "pm", "cost", "fin")
+    record = route(world, request["id"], "pm", "cost2", "fin")
     while record["status"] == "in_review":      # off plan or larger amounts: the director, then the GM
         record = decide(next(world["users"][n] for n in ("fd", "gm") if tasks(world["users"][n], request["id"])),
                         request["id"])
@@ -150,17 +150,17 @@ def test_the_cost_engineer_sets_the_approved_amount_and_amounts_route_to_the_dir
     cost = world["users"]["cost"]
     request = post(cost, "funds", "payment_request", request_body(world, "260000", fund_plan_line=line["id"]))
     submit(cost, "funds", "payment_request", request["id"])
-    record = route(world, request["id"], "pm", "cost", "fin", "fd", data={"cost": {"approved_amount": "120000"}})
+    record = route(world, request["id"], "pm", "cost2", "fin", "fd", data={"cost2": {"approved_amount": "120000"}})
     assert record["status"] == "approved" and record["data"]["decision_amount"] == "120000.00"
     big = post(cost, "funds", "payment_request", request_body(world, "150000", doc_no="FK-002",
                                                                confirmed_to_date="900000", fund_plan_line=line["id"]))
     submit(cost, "funds", "payment_request", big["id"])
-    assert route(world, big["id"], "pm", "cost", "fin", "fd")["status"] == "approved"     # 10万–50万: no GM
+    assert route(world, big["id"], "pm", "cost2", "fin", "fd")["status"] == "approved"     # 10万–50万: no GM
     assert not tasks(world["users"]["gm"], big["id"])
     large = post(cost, "funds", "payment_request", request_body(
         world, "500000", doc_no="FK-003", confirmed_to_date="1500000", fund_plan_line=line["id"]))
     submit(cost, "funds", "payment_request", large["id"])
-    assert route(world, large["id"], "pm", "cost", "fin", "fd", "gm")["status"] == "approved"
+    assert route(world, large["id"], "pm", "cost2", "fin", "fd", "gm")["status"] == "approved"
     plan_data = get(cost, "funds", "fund_plan", plan["id"])["data"]
     assert (plan_data["used_outflow"], plan_data["remaining_outflow"]) == ("770000.00", "130000.00")
 
@@ -169,10 +169,10 @@ def test_off_plan_and_over_limit_requests_need_the_director_and_the_gm(world: di
     cost = world["users"]["cost"]
     request = post(cost, "funds", "payment_request", request_body(world, "1000"))          # no plan line
     submit(cost, "funds", "payment_request", request["id"])
-    assert route(world, request["id"], "pm", "cost", "fin", "fd", "gm")["status"] == "approved"
+    assert route(world, request["id"], "pm", "cost2", "fin", "fd", "gm")["status"] == "approved"
     over = post(cost, "funds", "payment_request", request_body(world, "290000", doc_no="FK-002"))   # limit 280,000
     submit(cost, "funds", "payment_request", over["id"])
-    assert route(world, over["id"], "pm", "cost", "costdept", "fin", "fd", "gm")["status"] == "approved"
+    assert route(world, over["id"], "pm", "cost2", "costdept", "fin", "fd", "gm")["status"] == "approved"
 
 
 def test_return_and_reject(world: dict[str, Any]) -> None:
@@ -267,7 +267,7 @@ def test_a_transfer_posts_out_and_in_and_internal_loans_reach_the_gm(world: dict
         "to_account": world["bank"]["id"], "transfer_date": YESTERDAY, "amount": "300000", "interest_rate": "0.045",
         "expected_repay_date": "2030-01-01"})
     submit(fin, "funds", "fund_transfer", transfer["id"])
-    assert route(world, transfer["id"], "pm", "fin", "fd", "gm")["status"] == "approved"
+    assert route(world, transfer["id"], "pm", "fin2", "fd", "gm")["status"] == "approved"   # fin drafted it
     rows = items(fin, "funds", "cash_ledger", f"source_id == '{transfer['id']}'")
     assert sorted((r["data"]["direction"], r["data"]["amount"]) for r in rows) == [("in", "300000.00"),
                                                                                    ("out", "300000.00")]

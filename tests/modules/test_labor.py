@@ -31,6 +31,7 @@ TODAY = date.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
 ID_NO = "510321198503121234"
 USERS = {"ann": "system_admin", "clerk": "labor_clerk", "cost": "project_cost_engineer", "site": "site_engineer",
+         "cost2": "project_cost_engineer",   # decides what `cost` submits (separation of duties)
          "prod": "production_manager", "pm": "project_manager", "costdept": "cost_manager",
          "fin": "finance_manager", "vgm": "vice_gm", "lead": "crew_leader", "lead2": "crew_leader",
          "engdept": "engineering_dept", "cash": "cashier"}
@@ -46,7 +47,7 @@ def world(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Any]:
     project = new_project(create, "XM-0001", members=[
         {"user": "pm", "position": "project_manager"}, {"user": "site", "position": "site_engineer"},
         {"user": "prod", "position": "production_manager"}, {"user": "cost", "position": "project_cost_engineer"},
-        {"user": "clerk", "position": "labor_clerk"}])
+        {"user": "cost2", "position": "project_cost_engineer"}, {"user": "clerk", "position": "labor_clerk"}])
     other = new_project(create, "XM-0002")
     labor_company = create("party", {"party_name": "鑫源劳务", "party_type": ["labor_company"],
                                      "credit_code": "91350105MA31ABCD5X"})
@@ -102,7 +103,7 @@ def sign(world: dict[str, Any], ticket: dict[str, Any]) -> dict[str, Any]:
     users = world["users"]
     record = submit(users["cost"], "day_labor_ticket", ticket["id"])
     while record["status"] == "in_review":
-        actor = next(users[name] for name in ("site", "prod", "cost") if tasks(users[name], ticket["id"]))
+        actor = next(users[name] for name in ("site", "prod", "cost", "cost2") if tasks(users[name], ticket["id"]))
         record = decide(actor, ticket["id"])
     assert record["status"] == "signed", record
     return record
