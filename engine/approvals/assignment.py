@@ -14,16 +14,18 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine.approvals.duties import USER_PREFIX
+from engine.approvals.inbox import readable_tasks, task_view
 from engine.core.error_codes import render
 from engine.declarations.model import EntitySpec
 from engine.errors import BadRequest, PermissionDenied
-from engine.people.membership import ENTITY, MODULE, TABLE
 from engine.records.service import Records
 from engine.storage.models import Record, User
 from engine.storage.workflow_models import HumanTask, TaskCandidate
+from engine.tenancy.tenants import actor_of
 
-USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
 NO_CANDIDATE = "no_candidate"
+MODULE, ENTITY, TABLE = "base", "project", "members"   # where a project keeps its people (as engine.people reads it)
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,6 @@ def require_admin(records: Records) -> None:
 
 def incidents(records: Records) -> list[dict[str, Any]]:
     """The open tasks nobody was offered, for the tenant administrator to reassign."""
-    from engine.approvals.inbox import task_view
-
     require_admin(records)
     tasks = records.session.scalars(select(HumanTask).where(HumanTask.state == "open", HumanTask.incident.is_not(None))
                                     .order_by(HumanTask.created_at))
@@ -109,9 +109,6 @@ def reassign(records: Records, task: HumanTask, usernames: Any) -> list[str]:
     """Offer an open task to these users instead of its candidates (the administrator's answer to an incident).
 
     Each must be active and able to read the record; the task's incident is cleared. Returns the names."""
-    from engine.approvals.inbox import readable_tasks
-    from engine.tenancy.tenants import actor_of
-
     require_admin(records)
     if not isinstance(usernames, list) or not usernames or not all(isinstance(n, str) for n in usernames):
         raise BadRequest(render("reassign_no_users", {}), message_code="reassign_no_users")

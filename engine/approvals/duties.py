@@ -17,7 +17,6 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.approvals import delegation
-from engine.approvals.assignment import USER_PREFIX
 from engine.core.error_codes import render
 from engine.errors import PermissionDenied
 from engine.records.service import Records
@@ -27,6 +26,7 @@ from engine.workflow.scripts.dialects import ASSIGNEE_SUBMITTER
 from engine.workflow.spec import TaskMeta
 
 SpecFor = Callable[[ProcessInstance], ProcessSpec | None]
+USER_PREFIX = "user:"  # a candidate row naming one user rather than a role
 SUBMITTERS_STEPS = frozenset({ASSIGNEE_SUBMITTER, "created_by"})  # steps the process gives the record's author
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.approvals import assignment, submission
+from engine.approvals import assignment, duties, submission
 from engine.approvals.duties import eligibility
 from engine.approvals.inbox import inbox, readable_tasks, task_view
 from engine.core.error_codes import render
@@ -26,7 +26,7 @@ from engine.tenancy.tenants import actor_of
 from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
-USER_PREFIX = assignment.USER_PREFIX  # a candidate row naming one user rather than a role
+USER_PREFIX = duties.USER_PREFIX  # a candidate row naming one user rather than a role
 TIMER_JOB = "process.timer"
 SERVICE_JOB = "process.service"  # retries the service tasks of an instance that wait after a failure
 
