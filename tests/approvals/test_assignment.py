@@ -244,3 +244,22 @@ def test_the_inbox_page_says_on_whose_behalf_and_sets_a_delegation(people: dict[
     assert refused.status_code == 302 and "不能委托给自己" in pm.text("/tasks")
     assert pm.post("/tasks/delegation/end", {}).status_code == 302
     assert people["pm"].get("/me/delegation").get_json()["delegation"] is None
+
+
+def test_a_new_tasks_notice_goes_to_the_members_it_is_offered_to_not_to_every_holder(
+        engine: Formwork, tenant: str, people: dict[str, Any]) -> None:
+    from engine.tenancy import plugin_registry
+    from formwork_notify import plugin
+
+    if plugin.name not in plugin_registry.loaded():
+        plugin_registry.add(plugin)
+    with engine.db.tenant(tenant) as session:
+        plugin_registry.set_enabled(session, tenant, "notify", True, settings={})
+    record = claim(people)
+    engine.run_jobs()
+    store = engine.plugins.store("notify", tenant)
+    assert store.list("notifications", owner=["role:project_manager"], limit=10) == []
+    notices = store.list("notifications", owner=["pm", "pm2", "outsider", "finpm"], limit=10)
+    assert sorted(n["owner"] for n in notices if n["record_id"] == record["id"]) == ["finpm", "pm", "pm2"]
+    assert people["outsider"].get("/notifications").get_json()["items"] == []
+    assert [n["record_id"] for n in people["pm2"].get("/notifications").get_json()["items"]] == [record["id"]]
