@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core.idiom_codes import IDIOM_MESSAGES
 from engine.core.scale_codes import SCALE_MESSAGES
 
 MESSAGES: dict[str, str] = {
@@ -396,4 +397,4 @@ def render(code: str, params: Mapping[str, Any]) -> str:
     return MESSAGES[code].format(**params)
 
 
-MESSAGES.update(SCALE_MESSAGES)
+MESSAGES.update(SCALE_MESSAGES, **IDIOM_MESSAGES)

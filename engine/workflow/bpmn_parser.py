@@ -60,6 +60,7 @@ class Assignment:
     assignee: str | None = None
     due: str | None = None
     editable: tuple[str, ...] = ()   # record fields the task's performer may still change
+    cc: tuple[str, ...] = ()         # 抄送: roles and `user:<name>`s told of the step and allowed to read the record
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -84,7 +85,7 @@ def read_assignment(node: Any) -> Assignment:
         path = f"{{{BPMN_NS}}}extensionElements/{{{namespace}}}properties/{{{namespace}}}property"
         for prop in node.iterfind(path):
             name, value = prop.get("name"), prop.get("value")
-            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable") \
+            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable", "cc") \
                     and value and value.strip():
                 found.setdefault(name, value)
     return Assignment(
@@ -93,6 +94,7 @@ def read_assignment(node: Any) -> Assignment:
         assignee=found.get("assignee"),
         due=found.get("dueDate"),
         editable=_split(found.get("editable")),
+        cc=_split(found.get("cc")),
     )
 
 

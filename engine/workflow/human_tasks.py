@@ -86,6 +86,7 @@ class HumanTaskReader:
                 close = difflib.get_close_matches(field, list(self.env.fields), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.report(element, f"editable field {field!r} is not a field of the record{hint}")
+        self.check_cc(element, assignment.cc)
         documentation = element.find(f"{{{BPMN_NS}}}documentation")
         return TaskMeta(
             bpmn_id=bpmn_id,
@@ -101,7 +102,18 @@ class HumanTaskReader:
             mi_item=mi_item,
             documentation=documentation.text.strip() if documentation is not None and documentation.text else None,
             editable=assignment.editable,
+            cc=tuple(entry if entry.startswith("user:") else self._role(entry) or entry for entry in assignment.cc),
         )
+
+    def check_cc(self, element: Any, entries: Collection[str]) -> None:
+        """A `cc` property names declared roles or `user:<login>`s (the users are the tenant's, checked at runtime)."""
+        for entry in entries:
+            if entry.startswith("user:"):
+                if not entry[len("user:"):].strip():
+                    self.report(element, "cc entry 'user:' names no user; write user:<login name>")
+            elif self._role(entry) is None or is_submitter_role(entry):
+                self.report(element, f"cc entry {entry!r} is not a declared role{self._suggest(entry)}; name a "
+                                     "role of the module or a user as user:<login name>")
 
     def _role(self, name: str) -> str | None:
         return self.roles.get(name.strip()) or self.normal_roles.get(_normal(name))

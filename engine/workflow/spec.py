@@ -36,6 +36,7 @@ class TaskMeta:
     mi_item: str | None = None
     documentation: str | None = None
     editable: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()  # 抄送 when the task completes: role keys and `user:<name>`s
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,3 +56,4 @@ class ProcessSpec:
     expressions: ExpressionTable = field(repr=False)
     files: tuple[str, ...] = ()
     name: str = ""
+    cc: tuple[str, ...] = ()  # 抄送 when the process ends (a property of the process element)
