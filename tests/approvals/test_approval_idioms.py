@@ -2,6 +2,7 @@
 after a step, 抄送 (cc) with its read grant, and 催办 (remind) at most once an hour — and what each must refuse."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,17 @@ def api(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Api]:
     for name, roles in PEOPLE.items():
         add_user(engine, tenant, name, *roles)
     return {name: login(client, tenant, name) for name in PEOPLE}
+
+
+@pytest.fixture
+def notify(engine: Formwork, tenant: str) -> Iterator[None]:
+    """The notify plugin on for the tenant; its hook jobs left at the end are run (other tests count jobs)."""
+    if "notify" not in plugin_registry.loaded():
+        pytest.skip("the notify plugin is not installed (make install installs it)")
+    with engine.db.tenant(tenant) as session:
+        plugin_registry.set_enabled(session, tenant, "notify", True, settings={})
+    yield
+    engine.run_jobs()
 
 
 def submit(api: dict[str, Api], who: str = "sub", **data: Any) -> dict[str, Any]:
@@ -220,11 +232,7 @@ def test_cc_lets_the_named_user_read_that_record_only_and_not_its_hidden_fields(
 
 
 def test_cc_of_the_process_reaches_its_role_when_it_ends_and_is_notified(
-        engine: Formwork, tenant: str, api: dict[str, Api]) -> None:
-    if "notify" not in plugin_registry.loaded():
-        pytest.skip("the notify plugin is not installed (make install installs it)")
-    with engine.db.tenant(tenant) as session:
-        plugin_registry.set_enabled(session, tenant, "notify", True, settings={})
+        engine: Formwork, notify: None, api: dict[str, Api]) -> None:
     record = submit(api)
     path = f"{BASE}/{record['id']}"
     decide(api["mia"], {"decision": "approve"})
@@ -243,11 +251,7 @@ def test_cc_of_the_process_reaches_its_role_when_it_ends_and_is_notified(
 
 
 def test_remind_notifies_whom_the_record_waits_on_at_most_once_an_hour(
-        engine: Formwork, tenant: str, api: dict[str, Api]) -> None:
-    if "notify" not in plugin_registry.loaded():
-        pytest.skip("the notify plugin is not installed (make install installs it)")
-    with engine.db.tenant(tenant) as session:
-        plugin_registry.set_enabled(session, tenant, "notify", True, settings={})
+        engine: Formwork, tenant: str, notify: None, api: dict[str, Api]) -> None:
     record = submit(api)
     path = f"{BASE}/{record['id']}/remind"
     assert api["mia"].post(path).get_json()["error"]["message_code"] == "remind_not_submitter"
