@@ -3,21 +3,18 @@ names are told, and may read that one record from then on (engine.security.grant
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from engine.approvals.steps import ApprovalSteps
 from engine.declarations.model import EntitySpec
 from engine.security import grants
 from engine.storage.models import Record
 from engine.storage.workflow_models import HumanTask
 from engine.workflow import ProcessRun
 
-if TYPE_CHECKING:
-    from engine.approvals.service import Approvals
-
 CC_EVENT = "record.cc"
 
 
-def after_step(service: Approvals, task: HumanTask, run: ProcessRun, row: Record, entity: EntitySpec) -> None:
+def after_step(service: ApprovalSteps, task: HumanTask, run: ProcessRun, row: Record, entity: EntitySpec) -> None:
     """Copy the record to whom the decided step names, and to whom the process names once it has ended."""
     meta = run.process.tasks.get(task.bpmn_id)
     if meta is not None and meta.cc:
@@ -26,7 +23,7 @@ def after_step(service: Approvals, task: HumanTask, run: ProcessRun, row: Record
         _copy(service, row, entity, run.process.cc, run.process.process_id, run.process.name)
 
 
-def _copy(service: Approvals, row: Record, entity: EntitySpec, cc: tuple[str, ...], step: str, title: str) -> None:
+def _copy(service: ApprovalSteps, row: Record, entity: EntitySpec, cc: tuple[str, ...], step: str, title: str) -> None:
     grants.grant(service.session, service.actor.tenant_id, record_id=row.id, module=entity.module,
                  entity=entity.name, grantees=cc, step=step, at=_moment())
     service._audit_record(row, "task.cc", f"{title}: 抄送 {', '.join(cc)}", after={"task": step, "cc": list(cc)})

@@ -10,20 +10,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.approvals.inbox import readable_tasks
+from engine.approvals.steps import ApprovalSteps, NotEditable
 from engine.errors import BadRequest, Conflict, PermissionDenied
 from engine.storage.models import User
 from engine.storage.workflow_models import HumanTask, ProcessInstance, TaskCandidate
 from engine.tenancy.tenants import actor_of
 from engine.workflow import PROCESS_VARIABLES
-
-if TYPE_CHECKING:
-    from engine.approvals.service import Approvals
 
 POSITIONS = {"before": "前加签", "after": "后加签"}
 MOST_SIGNERS = 20
@@ -33,7 +31,7 @@ PREVIOUS = "previous"
 SUBMITTER = "submitter"
 
 
-def decide(service: Approvals, task_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def decide(service: ApprovalSteps, task_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """A decision on a task as the API and the pages send it: an idiom (`add_signer`, `return` with `to`), else
     a plain decision."""
     decision, comment = body.get("decision"), body.get("comment") or ""
@@ -44,7 +42,7 @@ def decide(service: Approvals, task_id: str, body: Mapping[str, Any]) -> dict[st
     return service.complete(task_id, decision, comment, body.get("data"))
 
 
-def _acting_task(service: Approvals, task_id: str) -> HumanTask:
+def _acting_task(service: ApprovalSteps, task_id: str) -> HumanTask:
     task = service._task(task_id)
     if not service._may_act(task):
         who = task.assignee or ", ".join(task.candidate_roles)
@@ -56,7 +54,7 @@ def _acting_task(service: Approvals, task_id: str) -> HumanTask:
 # -- 加签 ----------------------------------------------------------------------------------------------------------
 
 
-def add_signers(service: Approvals, task_id: str, users: Any, position: Any, comment: Any = "",
+def add_signers(service: ApprovalSteps, task_id: str, users: Any, position: Any, comment: Any = "",
                 data: Any = None) -> dict[str, Any]:
     """Ask `users` to sign the step before its performer decides ("before") or after their approval ("after")."""
     task = _acting_task(service, task_id)
@@ -99,8 +97,8 @@ def add_signers(service: Approvals, task_id: str, users: Any, position: Any, com
 
 def waiting_error(session: Session, task: HumanTask) -> Conflict:
     """What acting on a step that waits for its added signers says."""
-    users = ", ".join(session.scalars(select(HumanTask.assignee).where(
-        HumanTask.parent_id == task.id, HumanTask.state == "open")).all()) or "-"
+    users = ", ".join(str(name) for name in session.scalars(select(HumanTask.assignee).where(
+        HumanTask.parent_id == task.id, HumanTask.state == "open"))) or "-"
     return Conflict(f"task {task.id} waits for the signers added to it ({users}); it opens again after them",
                     message_code="task_waiting_signers", params={"task_id": task.id, "users": users})
 
@@ -112,7 +110,7 @@ def cancel_added(session: Session, parent_ids: list[str]) -> None:
                         .values(state="cancelled"))
 
 
-def _signers(service: Approvals, task: HumanTask, users: Any) -> list[str]:
+def _signers(service: ApprovalSteps, task: HumanTask, users: Any) -> list[str]:
     """The login names to add: 1..MOST_SIGNERS active users who may read the record, not the actor, not asked yet."""
     if (not isinstance(users, list) or not 1 <= len(users) <= MOST_SIGNERS
             or not all(isinstance(u, str) and u.strip() for u in users)):
@@ -137,8 +135,7 @@ def _signers(service: Approvals, task: HumanTask, users: Any) -> list[str]:
     return names
 
 
-def _check_editable(service: Approvals, task: HumanTask, entity: Any, data: dict[str, Any]) -> None:
-    from engine.approvals.service import NotEditable
+def _check_editable(service: ApprovalSteps, task: HumanTask, entity: Any, data: dict[str, Any]) -> None:
     instance = service.session.get(ProcessInstance, (service.actor.tenant_id, task.instance_id))
     process = service.process_for(instance) if instance is not None else None
     meta = process.tasks.get(task.bpmn_id) if process is not None else None
@@ -152,7 +149,7 @@ def _check_editable(service: Approvals, task: HumanTask, entity: Any, data: dict
                           message_code="task_may_not_change", params={"refused": ", ".join(refused), "may": may})
 
 
-def decide_added(service: Approvals, task: HumanTask, decision: str, comment: str) -> dict[str, Any]:
+def decide_added(service: ApprovalSteps, task: HumanTask, decision: str, comment: str) -> dict[str, Any]:
     """An added signer's decision: approvals count until all are in; a rejection or return decides the step."""
     entity = service.records.entity(task.module, task.entity)
     row = service.records.row(entity, task.record_id)
@@ -188,12 +185,12 @@ def decide_added(service: Approvals, task: HumanTask, decision: str, comment: st
     return _view(service, entity, row)
 
 
-def _as(service: Approvals, user: User) -> Approvals:
+def _as(service: ApprovalSteps, user: User) -> ApprovalSteps:
     """The same approvals seen by another user (the performer whose held decision now applies)."""
     return type(service)(service.records.as_actor(actor_of(user)), service.process_for, service.services)
 
 
-def _view(service: Approvals, entity: Any, row: Any) -> dict[str, Any]:
+def _view(service: ApprovalSteps, entity: Any, row: Any) -> dict[str, Any]:
     if service.records.readable_row(entity, row.id) is None:
         return {**service.records.view(entity, row), "data": {}}
     return service.records.view(entity, row)
@@ -202,7 +199,7 @@ def _view(service: Approvals, entity: Any, row: Any) -> dict[str, Any]:
 # -- 退回到任一已完成步骤 --------------------------------------------------------------------------------------------
 
 
-def return_to(service: Approvals, task_id: str, to: Any, comment: Any = "") -> dict[str, Any]:
+def return_to(service: ApprovalSteps, task_id: str, to: Any, comment: Any = "") -> dict[str, Any]:
     """Send the record back to a step completed earlier in this run (`previous`: the latest one); that step opens
     again for whoever completed it, and the steps after it run again."""
     task = _acting_task(service, task_id)

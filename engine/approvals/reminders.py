@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from engine.approvals.steps import ApprovalSteps
 from engine.errors import Conflict, PermissionDenied
 from engine.storage.workflow_models import HumanTask, TaskCandidate
-
-if TYPE_CHECKING:
-    from engine.approvals.service import Approvals
 
 REMIND_EVENT = "task.reminded"
 EVERY = timedelta(hours=1)
@@ -23,7 +21,7 @@ class RemindTooSoon(Conflict):
     code = "remind_too_soon"
 
 
-def remind(service: Approvals, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
+def remind(service: ApprovalSteps, module: str, entity_name: str, record_id: str) -> dict[str, Any]:
     """Notify the people each open task of the record waits on; audited; refused within the hour after the last."""
     entity = service.records.entity(module, entity_name)
     row = service.records.visible_row(entity, record_id)
@@ -67,7 +65,7 @@ def remind(service: Approvals, module: str, entity_name: str, record_id: str) ->
     return {"record_id": row.id, "reminded": reminded, "next_at": (moment + EVERY).isoformat()}
 
 
-def remind_task(service: Approvals, task_id: str) -> dict[str, Any]:
+def remind_task(service: ApprovalSteps, task_id: str) -> dict[str, Any]:
     """`POST /tasks/<id>/remind`: a reminder for the record of a task the actor can see."""
     task = service._task(task_id)
     return remind(service, task.module, task.entity, task.record_id)

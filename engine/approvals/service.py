@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.approvals import copies, idioms, submission
 from engine.approvals.inbox import inbox, readable_tasks, task_view
+from engine.approvals.steps import NotEditable
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from engine.records.flow.locks import task_facts
@@ -30,12 +31,6 @@ SERVICE_JOB = "process.service"  # retries the service tasks of an instance that
 
 # Builds the caller that runs an entity's service tasks for the records' actor (see engine.plugins.host).
 ServiceHost = Callable[[Records, EntitySpec], ServiceCaller]
-
-
-class NotEditable(BadRequest):
-    """A decision sent something its step may not change: a process variable, or a field it does not list."""
-
-    code = "not_editable"
 
 
 def now() -> datetime:

@@ -8,11 +8,9 @@ engine does, past the actor's row filters; what the actor may read is `readable_
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-
-from dataclasses import replace
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session

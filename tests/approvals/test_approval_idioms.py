@@ -203,8 +203,8 @@ def test_add_signer_refuses_who_cannot_sign(api: dict[str, Api]) -> None:
     decide(api["mia"], {"decision": "add_signer", "users": ["rob"], "position": "before"})
     nested = decide(api["rob"], {"decision": "add_signer", "users": ["max"], "position": "before"}, status=400)
     assert nested["error"]["message_code"] == "add_signer_on_added"
-    assert [h for h in history(api["sub"], record["id"]) if h["action"] == "task.add_signer"][0]["after"]["users"] \
-        == ["rob"]
+    added = next(h for h in history(api["sub"], record["id"]) if h["action"] == "task.add_signer")
+    assert added["after"]["users"] == ["rob"]
 
 
 # -- 抄送 ---------------------------------------------------------------------------------------------------------
@@ -242,7 +242,8 @@ def test_cc_of_the_process_reaches_its_role_when_it_ends_and_is_notified(
     seen = api["aud"].get(path)
     assert seen.status_code == 200 and "secret" not in seen.get_json()["data"]
     engine.run_jobs()
-    for user, title in (("cat", "抄送 / Copied to you: Manager approval"), ("aud", "抄送 / Copied to you: Sign-off chain")):
+    for user, step in (("cat", "Manager approval"), ("aud", "Sign-off chain")):
+        title = f"抄送 / Copied to you: {step}"
         items = api[user].get("/notifications").get_json()["items"]
         assert title in [item["title"] for item in items], items
 
