@@ -263,3 +263,18 @@ def return_to(service: ApprovalSteps, task_id: str, to: Any, comment: Any = "") 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def returnable_steps(service: ApprovalSteps, record_id: str) -> list[tuple[str, str]]:
+    """(BPMN id, title) of the steps completed in the record's running approval, latest last: what a page offers
+    to return to (`return_to` checks the choice against the run)."""
+    instance = service._instance(record_id)
+    if instance is None:
+        return []
+    steps: dict[str, str] = {}
+    for task in service.session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.state == "completed", HumanTask.kind.is_(None))
+            .order_by(HumanTask.completed_at)):
+        steps.pop(task.bpmn_id, None)
+        steps[task.bpmn_id] = task.title
+    return list(steps.items())

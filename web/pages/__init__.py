@@ -8,6 +8,7 @@ from web.pages import (  # noqa: F401 - they add routes
     auth,
     dashboard,
     errors,
+    idioms,
     invitation,
     tasks,
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import FieldError, FormworkError
 from web.ui.i18n import in_chinese, language
+from web.ui.idiom_text import IDIOM_ZH
 
 ZH: dict[str, str] = {
     "required": "必填",
@@ -78,6 +79,9 @@ ZH: dict[str, str] = {
     "dash_bad_period": "期间 {period!r} 不是月份（例如 2025-06）",
     "dash_project_not_found": "项目不存在或您无权查看",
 }
+
+
+ZH.update(IDIOM_ZH)
 
 
 def error_text(code: str, params: Mapping[str, Any], language_code: str, message: str) -> str:
