@@ -233,11 +233,12 @@ class ProcessRun:
             raise TaskNotReady(f"task {task.task_spec.bpmn_id!r} is not a completed human task",
                                message_code="task_not_completed", params={"bpmn_id": task.task_spec.bpmn_id})
         check_data(dict(data), "task data")
-        fresh = {**task.parent.data, **data, "decision": None, "comment": None}
         try:
-            self._workflow.reset_from_task_id(task.id, data=fresh)
+            self._workflow.reset_from_task_id(task.id)
         except Exception as error:  # SpiffWorkflow's own errors on a tree it cannot rewind
             raise _failure(f"task {task.task_spec.bpmn_id!r} could not be reopened", error) from error
+        task = self._workflow.get_task_from_id(task.id)  # ready again, on the data its parent left (set when ready)
+        task.data.update({**data, "decision": None, "comment": None})
         self._engine_steps()
 
     def waiting_services(self) -> list[tuple[str, str, str]]:

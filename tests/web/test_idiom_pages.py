@@ -41,7 +41,7 @@ def task_id(page: str) -> str:
 
 
 def test_add_signer_and_return_to_from_the_record_page(app: Flask, office: str) -> None:
-    sub, record_id = submitted(app, office)
+    _, record_id = submitted(app, office)
     here = f"/m/signoff/chain/{record_id}"
     mia = sign_in(app.test_client(), office, "mia", language="zh")
     page = mia.text(here)
@@ -76,7 +76,7 @@ def test_remind_from_the_record_page_for_the_submitter_only(app: Flask, office: 
 
 
 def test_a_cc_reader_sees_the_record_page_without_hidden_fields(app: Flask, office: str) -> None:
-    sub, record_id = submitted(app, office)
+    _, record_id = submitted(app, office)
     here = f"/m/signoff/chain/{record_id}"
     cat = sign_in(app.test_client(), office, "cat")
     assert cat.get(here).status_code in (403, 404)
