@@ -14,7 +14,7 @@ from engine import tenancy
 from engine.runtime import Formwork
 from engine.storage.workflow_models import ProcessInstance
 from engine.tenancy import plugin_registry
-from tests.conftest import Api, add_user, login
+from tests.conftest import Api, add_user, login, new_tenant_id
 
 PEOPLE = {"sub": ("clerk",), "kim": ("clerk",), "mia": ("manager",), "max": ("manager",), "rob": ("manager",),
           "dan": ("director",), "fay": ("finance",), "cat": ("visitor",), "aud": ("auditor",), "ann": ("admin",)}
@@ -229,6 +229,24 @@ def test_cc_lets_the_named_user_read_that_record_only_and_not_its_hidden_fields(
     assert api["cat"].get(BASE).status_code == 403                      # no list
     assert api["cat"].patch(path, {"version": 1, "data": {"note": "x"}}).status_code == 403
     assert api["cat"].post(f"{path}/remind").status_code == 403
+    step = task_of(api["dan"])
+    assert api["cat"].post(f"/tasks/{step['id']}/complete", {"decision": "approve"}).status_code == 403
+    assert tasks(api["cat"]) == []
+
+
+def test_a_cc_grant_stays_in_its_tenant(engine: Formwork, tenant: str, client: FlaskClient,
+                                        api: dict[str, Api]) -> None:
+    record = submit(api)
+    decide(api["mia"], {"decision": "approve"})
+    assert api["cat"].get(f"{BASE}/{record['id']}").status_code == 200
+    other = new_tenant_id()
+    with engine.db.tenant(other) as session:
+        tenancy.create_tenant(session, other, plan="enterprise")
+        tenancy.set_module_enabled(session, other, "signoff", True, engine.catalog.modules())
+    add_user(engine, other, "cat", "visitor")
+    add_user(engine, other, "boss", "admin")
+    for name in ("cat", "boss"):
+        assert login(client, other, name).get(f"{BASE}/{record['id']}").status_code in (403, 404)
 
 
 def test_cc_of_the_process_reaches_its_role_when_it_ends_and_is_notified(
