@@ -237,6 +237,11 @@ def return_to(service: ApprovalSteps, task_id: str, to: Any, comment: Any = "") 
                              f"steps done: {steps}", message_code="return_target_not_done",
                              params={"to": to, "done": steps})
         target = matching[-1]
+    meta = run.process.tasks.get(target.bpmn_id)
+    if meta is not None and meta.is_multi_instance:
+        raise BadRequest(f"step {target.bpmn_id!r} is signed by several people (会签) and cannot be reopened; return "
+                         "to a step before it", message_code="return_target_multi_instance",
+                         params={"to": target.bpmn_id})
     task.state, task.decision, task.comment = "completed", "return", comment
     task.completed_by, task.completed_at = service.actor.username, _now()
     values = service.records.values_of(entity, row)
@@ -254,7 +259,6 @@ def return_to(service: ApprovalSteps, task_id: str, to: Any, comment: Any = "") 
     note = f"{task.title}: 退回到「{target.title}」({performer})" + (f" — {comment}" if comment else "")
     service._audit_record(row, "task.return", note, after={
         "task": task.bpmn_id, "decision": "return", "to": target.bpmn_id, "assignee": performer, "comment": comment})
-    meta = run.process.tasks.get(target.bpmn_id)
     service._save(instance, run, row, entity, returned=meta is not None and meta.assignee == SUBMITTER)
     service._emit("task.completed", row, task)
     service._emit("task.created", row, target)

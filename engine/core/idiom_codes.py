@@ -17,6 +17,9 @@ IDIOM_MESSAGES: dict[str, str] = {
     "return_target_not_done": (
         "step {to!r} has not been completed in this approval, so it cannot be returned to; steps done: {done}"
     ),
+    "return_target_multi_instance": (
+        "step {to!r} is signed by several people (会签) and cannot be reopened; return to a step before it"
+    ),
     "return_no_previous": "no step before this one is done yet, so there is nothing to return to",
     "return_to_from_added": "an added signer returns the step as a whole: send 'return' without 'to'",
     "remind_not_submitter": "only the submitter of {entity} {record_id} or a tenant administrator can send a reminder",

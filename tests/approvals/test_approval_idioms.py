@@ -304,3 +304,15 @@ def test_remind_needs_an_open_review(api: dict[str, Api]) -> None:
     created = api["sub"].post(BASE, {"code": "S-draft", "total": "1"}).get_json()
     response = api["sub"].post(f"{BASE}/{created['id']}/remind")
     assert response.status_code == 409 and response.get_json()["error"]["message_code"] == "not_under_review"
+
+
+def test_a_countersign_step_cannot_be_returned_to(api: dict[str, Api]) -> None:
+    body = {"code": "P-1", "total": "5", "approvers": ["mia", "max"]}
+    created = api["sub"].post("/records/signoff/panel", body).get_json()
+    assert api["sub"].post(f"/records/signoff/panel/{created['id']}/submit").status_code == 200
+    decide(api["mia"], {"decision": "approve"})
+    decide(api["max"], {"decision": "approve"})
+    for to in ("previous", "countersign"):
+        error = decide(api["dan"], {"decision": "return", "to": to}, status=400)["error"]
+        assert error["message_code"] == "return_target_multi_instance"
+    assert decide(api["dan"], {"decision": "approve"})["status"] == "approved"

@@ -97,3 +97,16 @@ def test_remind_example_has_a_due_date() -> None:
     assert task.due_at is not None
     assert step(run, "manager_approve").end_event == "approved"
 
+
+
+def test_a_cc_naming_an_undeclared_role_is_a_load_problem() -> None:
+    text = (EXAMPLES / "cc.bpmn").read_text(encoding="utf-8").replace('value="director,user:alice"',
+                                                                      'value="directors,user:"')
+    process, problems = load_processes({"cc.bpmn": text}, "cc.bpmn", origin="m", roles=ROLES, environment=ENV,
+                                       params={})
+    assert process is None
+    messages = [p.message for p in problems]
+    assert messages == [
+        "user task 'manager_approve': cc entry 'directors' is not a declared role (did you mean 'director'?); name "
+        "a role of the module or a user as user:<login name>",
+        "user task 'manager_approve': cc entry 'user:' names no user; write user:<login name>"]

@@ -13,6 +13,7 @@ IDIOM_ZH: dict[str, str] = {
     "add_signer_on_added": "加签人不能再加签；请同意、驳回或退回",
     "return_target_unknown": "退回目标须为“上一步”(previous) 或本流程中的步骤编号，不能是 {to!r}",
     "return_target_not_done": "步骤 {to!r} 在本次审批中尚未办理，不能退回到该步骤；已办理的步骤：{done}",
+    "return_target_multi_instance": "步骤 {to!r} 为多人会签，不能退回到该步骤；请退回到它之前的步骤",
     "return_no_previous": "此前没有已办理的步骤，无法退回上一步",
     "return_to_from_added": "加签人只能退回整个步骤，请不要指定退回目标",
     "remind_not_submitter": "只有 {entity} {record_id} 的提交人或租户管理员可以催办",
