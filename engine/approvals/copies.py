@@ -1,5 +1,6 @@
-"""抄送 (cc): when a step with a `cc` property is decided (or a process with one ends), the users and roles it
-names are told, and may read that one record from then on (engine.security.grants)."""
+"""抄送 (cc): when a step with a `cc` property is decided (or a process with one ends, or whose entity's `workflow`
+declares `cc`), the users and roles it names are told, and may read that one record from then on
+(engine.security.grants)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -19,8 +20,10 @@ def after_step(service: ApprovalSteps, task: HumanTask, run: ProcessRun, row: Re
     meta = run.process.tasks.get(task.bpmn_id)
     if meta is not None and meta.cc:
         _copy(service, row, entity, meta.cc, task.bpmn_id, task.title)
-    if run.is_completed and run.process.cc:
-        _copy(service, row, entity, run.process.cc, run.process.process_id, run.process.name)
+    declared = entity.workflow.cc if entity.workflow is not None else ()
+    ending = tuple(dict.fromkeys((*run.process.cc, *declared)))
+    if run.is_completed and ending:
+        _copy(service, row, entity, ending, run.process.process_id, run.process.name)
 
 
 def _copy(service: ApprovalSteps, row: Record, entity: EntitySpec, cc: tuple[str, ...], step: str, title: str) -> None:

@@ -315,4 +315,9 @@ def test_a_countersign_step_cannot_be_returned_to(api: dict[str, Api]) -> None:
     for to in ("previous", "countersign"):
         error = decide(api["dan"], {"decision": "return", "to": to}, status=400)["error"]
         assert error["message_code"] == "return_target_multi_instance"
+    path = f"/records/signoff/panel/{created['id']}"
+    assert api["aud"].get(path).status_code == 403
     assert decide(api["dan"], {"decision": "approve"})["status"] == "approved"
+    for reader in ("aud", "cat"):   # the entity's workflow declares cc: [auditor, "user:cat"]
+        seen = api[reader].get(path)
+        assert seen.status_code == 200 and "secret" not in seen.get_json()["data"]

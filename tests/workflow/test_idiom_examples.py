@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
+from engine.declarations.loader import validate_paths
 from engine.formula import MONEY, TEXT, Environment, FieldInfo
 from engine.workflow import ProcessRun, ProcessSpec, ScriptContext, load_processes
 
@@ -110,3 +111,18 @@ def test_a_cc_naming_an_undeclared_role_is_a_load_problem() -> None:
         "user task 'manager_approve': cc entry 'directors' is not a declared role (did you mean 'director'?); name "
         "a role of the module or a user as user:<login name>",
         "user task 'manager_approve': cc entry 'user:' names no user; write user:<login name>"]
+
+
+def test_a_workflow_declaration_may_cc_declared_roles_and_users(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    (folder / "approvals").mkdir(parents=True)
+    (folder / "approvals" / "cc.bpmn").write_text((EXAMPLES / "cc.bpmn").read_text(encoding="utf-8"),
+                                                    encoding="utf-8")
+    module = ("module: m\nversion: 1.0.0\ntitle: M\nroles: {manager: M, director: D, finance: F}\nentities:\n  e:\n"
+              "    fields: {total: {type: money}}\n    workflow: {process: approvals/cc.bpmn, cc: [%s]}\n")
+    (folder / "module.yaml").write_text(module % "finance, 'user:alice'", encoding="utf-8")
+    assert validate_paths([folder]) == []
+    (folder / "module.yaml").write_text(module % "finanse", encoding="utf-8")
+    assert [p.message for p in validate_paths([folder])] == [
+        "cc names 'finanse', which is not a role of the module (did you mean 'finance'?); name a role or a user as "
+        "user:<login name>"]
