@@ -26,7 +26,7 @@ TESTS = Path(__file__).parent
 FIXTURE_MODULES = ("site", "visa", "crewpay")   # enabled in every `tenant`, with the built-in modules
 TEST_MODULES = (*(FIXTURES / "modules" / name for name in (
     *FIXTURE_MODULES, "rulebook", "guardbook", "clashbook", "depot", "yard", "crew", "vault", "notes_json", "permits",
-    "meters", "tally", "flowbook")),
+    "meters", "tally", "flowbook", "signoff")),
     TESTS / "web" / "fixtures" / "formshop", TESTS / "excel" / "fixtures" / "sheetshop")
 BUILTIN_MODULES = frozenset(module_name_of(folder) for folder in builtin_folders())
 TENANT_MODULES = BUILTIN_MODULES | frozenset(FIXTURE_MODULES)   # what the `tenant` fixture enables, always

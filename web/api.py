@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine import tenancy
+from engine.approvals import idioms, reminders
 from engine.approvals.service import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.fields.json_schema import record_schema
@@ -217,7 +218,19 @@ def tasks() -> Response:
 def complete_task(task_id: str) -> Response:
     data = body()
     with approvals() as service:
-        return jsonify(service.complete(task_id, data.get("decision"), data.get("comment", ""), data.get("data")))
+        return jsonify(idioms.decide(service, task_id, data))  # also add_signer, and return with `to`
+
+
+@api.post("/records/<module>/<entity>/<record_id>/remind")
+def remind(module: str, entity: str, record_id: str) -> Response:
+    with approvals() as service:
+        return jsonify(reminders.remind(service, module, entity, record_id))
+
+
+@api.post("/tasks/<task_id>/remind")
+def remind_task(task_id: str) -> Response:
+    with approvals() as service:
+        return jsonify(reminders.remind_task(service, task_id))
 
 
 @api.post("/tasks/<task_id>/claim")

@@ -157,6 +157,11 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
             "post": {"summary": "Submit the record: start its approval", "responses": _responses(
                 {"200": _json(record)}, *MODULE_ERRORS, 409)},
         },
+        base + "/{id}/remind": {
+            "parameters": item_params,
+            "post": {"summary": "催办: remind whoever the record waits on (its submitter; at most once an hour)",
+                     "responses": _responses({"200": REMINDED}, *MODULE_ERRORS, 409)},
+        },
         base + "/{id}/withdraw": {
             "parameters": item_params,
             "post": {"summary": "Withdraw the record from review (its submitter)", "responses": _responses(
@@ -321,8 +326,18 @@ def _people_paths() -> dict[str, Any]:
 TASK = {"type": "object", "description": "an open approval task: id, record, step, candidates, assignee ..."}
 DECISION_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["decision"], "properties": {
-        "decision": {"type": "string", "enum": ["approve", "reject", "return"]}, "comment": {"type": "string"},
-        "data": {"type": "object", "description": "fields the step may change, and process variables"}}}}}}
+        "decision": {"type": "string", "enum": ["approve", "reject", "return", "add_signer"]},
+        "comment": {"type": "string"},
+        "data": {"type": "object", "description": "fields the step may change, and process variables"},
+        "to": {"type": "string", "description": "return: 'previous' or the BPMN id of a step done (退回到任一步)"},
+        "users": {"type": "array", "items": {"type": "string"}, "description": "add_signer: login names (加签)"},
+        "position": {"type": "string", "enum": ["before", "after"], "description": "add_signer: before or after "
+                                                                                    "this step's decision"}}}}}}
+REMINDED = _json({"type": "object", "properties": {
+    "record_id": {"type": "string"}, "next_at": {"type": "string"},
+    "reminded": {"type": "array", "items": {"type": "object", "properties": {
+        "task_id": {"type": "string"}, "title": {"type": "string"},
+        "to": {"type": "array", "items": {"type": "string"}}}}}}})
 DELEGATE_BODY = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["to"], "properties": {"to": {"type": "string", "description": "a user name"},
                                                           "comment": {"type": "string"}}}}}}
@@ -392,6 +407,9 @@ def _general_paths() -> dict[str, Any]:
         "/tasks/{id}/complete": {"parameters": task, "post": {
             "summary": "Approve, reject or return: the process routes on the decision", "requestBody": DECISION_BODY,
             "responses": _responses({"200": record}, 403, 404, 409, 422)}},
+        "/tasks/{id}/remind": {"parameters": task, "post": {
+            "summary": "催办: remind whoever the task's record waits on (its submitter; at most once an hour)",
+            "responses": _responses({"200": REMINDED}, 403, 404, 409)}},
         "/tasks/{id}/claim": {"parameters": task, "post": {
             "summary": "Take a task offered to one of my roles",
             "responses": _responses({"200": record}, 403, 404, 409)}},

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.approvals import assignment, duties, submission
+from engine.approvals import assignment, copies, duties, idioms, submission
 from engine.approvals.duties import eligibility
 from engine.approvals.inbox import inbox, readable_tasks, task_view
+from engine.approvals.steps import NotEditable
 from engine.core.error_codes import render
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, FormworkError, NotFound, PermissionDenied
@@ -32,12 +33,6 @@ SERVICE_JOB = "process.service"  # retries the service tasks of an instance that
 
 # Builds the caller that runs an entity's service tasks for the records' actor (see engine.plugins.host).
 ServiceHost = Callable[[Records, EntitySpec], ServiceCaller]
-
-
-class NotEditable(BadRequest):
-    """A decision sent something its step may not change: a process variable, or a field it does not list."""
-
-    code = "not_editable"
 
 
 def now() -> datetime:
@@ -147,6 +142,8 @@ class Approvals:
         entity = self.records.entity(task.module, task.entity)  # outside the license 403, plugin off 422
         if self.records.readable_row(entity, task.record_id) is None:
             raise assignment.outsider_refusal(self.records, task) or missing
+        if task.state == idioms.WAITING:
+            raise idioms.waiting_error(self.session, task)
         if task.state != "open":
             who = f" by {task.completed_by}" if task.completed_by else ""
             raise Conflict(f"task {task_id} was already {task.state}{who}", details={"state": task.state},
@@ -188,6 +185,8 @@ class Approvals:
                   variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Decide a task. `data` comes from the performer: only the record fields the step declares
         editable; `variables` come from the engine itself (a resubmitted record's fresh values)."""
+        if task.kind is not None:  # a signer added to a step (加签), not a task of the process
+            return idioms.decide_added(self, task, decision, comment)
         entity = self.records.entity(task.module, task.entity)
         row = self.records.row(entity, task.record_id)
         instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
@@ -215,12 +214,12 @@ class Approvals:
         run.complete(task.id, decision=decision, comment=comment, actor=self.actor.username, data=data)
         task.state, task.decision, task.comment = "completed", decision, comment
         task.completed_by, task.completed_at = self.actor.username, now()
-        behalf = f" (on behalf of {task.on_behalf_of})" if task.on_behalf_of else ""
-        note = f"{task.title}: {decision}{behalf}" + (f" — {comment}" if comment else "")
-        self._audit_record(row, "task.complete", note, after={"task": task.bpmn_id, "decision": decision, "comment":
-                                                              comment, **({"on_behalf_of": task.on_behalf_of}
-                                                                          if task.on_behalf_of else {})})
+        behalf = {"on_behalf_of": task.on_behalf_of} if task.on_behalf_of else {}
+        note = f"{task.title}: {decision}" + (f" (on behalf of {task.on_behalf_of})" if behalf else "")
+        self._audit_record(row, "task.complete", note + (f" — {comment}" if comment else ""),
+                           after={"task": task.bpmn_id, "decision": decision, "comment": comment, **behalf})
         self._save(instance, run, row, entity, returned=decision == "return")
+        copies.after_step(self, task, run, row, entity)
         self._emit("task.completed", row, task)
         if self.records.readable_row(entity, row.id) is None:  # the decision took it out of the actor's rows
             return {**self.records.view(entity, row), "data": {}}
@@ -331,11 +330,12 @@ class Approvals:
         instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
         instance.updated_at = now()
         open_tasks = {t.id: t for t in run.open_tasks()}
-        existing = {t.id: t for t in self.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
-        for task_id, task in existing.items():
-            if task_id not in open_tasks:
-                task.state = "cancelled"
+        existing = {t.id: t for t in self.session.scalars(select(HumanTask).where(  # added signers are not the run's
+            HumanTask.instance_id == instance.id, HumanTask.state.in_(idioms.LIVE), HumanTask.kind.is_(None)))}
+        gone = [task for task_id, task in existing.items() if task_id not in open_tasks]
+        for task in gone:
+            task.state = "cancelled"
+        idioms.cancel_added(self.session, [task.id for task in gone])
         created: list[str] = []
         for task_id, open_task in open_tasks.items():
             roles = [r for r in open_task.roles if r not in SUBMITTER_ROLES]
@@ -374,7 +374,7 @@ class Approvals:
 
     def _close_tasks(self, instance_id: str, state: str) -> None:
         for task in self.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                                 HumanTask.state == "open")):
+                                                                 HumanTask.state.in_(idioms.LIVE))):
             task.state = state
 
     def _flush(self) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 ENTRY_POINT_GROUP = "formwork.plugins"
 # The closed set of lifecycle events a hook may listen to.
 EVENTS = ("record.created", "record.updated", "record.deleted", "task.created", "task.completed",
-          "process.completed", "module.published")
+          "process.completed", "module.published", "task.reminded", "record.cc")
 SQL_CASTS = {"text": "text", "numeric": "decimal", "date": "date", "datetime": "datetime", "boolean": "boolean"}
 DEFAULT_TIMEOUT = 10.0  # seconds a hook or service task may run before it is abandoned as failed
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

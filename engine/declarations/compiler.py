@@ -293,15 +293,20 @@ class ModuleCompiler(CascadeCompiler):
             return None
         process = str(raw["process"])
         start = str(raw.get("start", "on_submit"))
+        cc = tuple(str(entry) for entry in raw.get("cc") or ())
+        for index, entry in enumerate(cc):
+            if not entry.startswith("user:") and entry not in self.roles:
+                self.problem((*base, "workflow", "cc", index), f"cc names {entry!r}, which is not a role of the "
+                             "module" + suggest(entry, self.roles) + "; name a role or a user as user:<login name>")
         if process not in self.files:
             self.problem((*base, "workflow", "process"), f"process file {process!r} is not in the module folder"
                          + suggest(process, [f for f in self.files if f.endswith(".bpmn")]))
-            return Workflow(process=process, start=start)
+            return Workflow(process=process, start=start, cc=cc)
         origin = self.source.file.rpartition("/")[0] or "."
         spec, problems = load_processes(self.files, process, origin=origin, roles=[*self.roles, *BUILTIN_ROLES],
                                         environment=env, params=self.param_types)
         self.problems += problems
-        return Workflow(process=process, start=start, spec=spec)
+        return Workflow(process=process, start=start, cc=cc, spec=spec)
 
     def project_scope(self, base: Path, name: str, raw: Any, fields: Mapping[str, FieldSpec],
                       workflow: Workflow | None) -> Workflow | None:

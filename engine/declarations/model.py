@@ -207,6 +207,7 @@ class Permission:
 class Workflow:
     process: str
     start: str = "on_submit"
+    cc: tuple[str, ...] = ()  # 抄送 when the approval ends: roles and `user:<name>`s (besides the process's own)
     spec: ProcessSpec | None = field(default=None, compare=False, repr=False)  # parsed and validated BPMN
     project_field: str | None = None    # the ref to base.project whose members take project-scoped roles' tasks
     separation_of_duties: bool = True   # the submitter may not approve, nor one person two steps

@@ -27,7 +27,7 @@ def history(work: UnitOfWork, entity: EntitySpec, row: Record) -> list[dict[str,
     permissions and row filters, each with that entity's hidden fields out and masked fields masked.
     """
     entries = audit.entries_for(work.session, work.actor.tenant_id, "record", row.id)
-    access = work.access(entity)
+    access = work.access_to(entity, row)
     described = readable_records(work, (key for e in entries if e.action in ENTRIES_OF_MANY
                                             for key in (e.after or {})))
     return [_entry(e, access, described) for e in entries]

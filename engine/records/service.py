@@ -158,10 +158,11 @@ class Records:
         return row
 
     def visible_row(self, entity: EntitySpec, record_id: str) -> Record:
-        """The live record the actor may read: 403 without the read action, 404 outside their row filters."""
-        self.access(entity).require(Action.READ)
+        """The live record the actor may read (or was copied to): 403 without the read action, 404 outside their
+        row filters."""
         row = self.readable_row(entity, record_id)
         if row is None:
+            self.access(entity).require(Action.READ)
             raise record_errors.record_not_found(entity, record_id)
         return row
 
@@ -193,7 +194,7 @@ class Records:
         result = {
             "id": row.id, "module": row.module, "entity": row.entity, "version": row.version,
             "status": row.status, "schema_version": row.schema_version,
-            "data": self.access(entity).shown(row.data),
+            "data": self.work.access_to(entity, row).shown(row.data),
             "created_at": iso(row.created_at), "created_by": row.created_by,
             "updated_at": iso(row.updated_at), "updated_by": row.updated_by,
         }

@@ -8,7 +8,7 @@ engine does, past the actor's row filters; what the actor may read is `readable_
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from engine.declarations.model import Action, Effect, EntitySpec, FieldSpec, Mod
 from engine.errors import FormulaRuntimeError
 from engine.fields.values import coerce, from_json
 from engine.records.compute import Evaluation
+from engine.security import grants
 from engine.security.permissions import Access, Reader
 from engine.storage import summaries  # noqa: F401 - its flush hooks keep the record counts with every write
 from engine.storage.models import Record
@@ -48,6 +49,7 @@ class UnitOfWork:
     # the values of referenced records; emptied after each batch's writes. None: not kept
     kept: dict[tuple[Any, ...], Any] | None = None
     _reader: tuple[Mapping[str, ModuleSpec], Reader] | None = field(default=None, repr=False)
+    granted: set[str] = field(default_factory=set)  # records read through a cc grant only (see `access_to`)
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -84,6 +86,12 @@ class UnitOfWork:
 
     def access(self, entity: EntitySpec) -> Access:
         return Access(entity, self.actor)
+
+    def access_to(self, entity: EntitySpec, row: Record) -> Access:
+        """The actor's rights on one record read: their roles', or a cc grant's (read only) for a record they
+        read only through one."""
+        access = self.access(entity)
+        return replace(access, cc=True) if row.id in self.granted and not access.allows(Action.READ) else access
 
     def reader(self) -> Reader:
         """What the actor may learn through formulas of their own, at every hop: one per unit of work (it
@@ -157,11 +165,13 @@ class UnitOfWork:
     def readable_rows(self, entity: EntitySpec, record_ids: Collection[str]) -> dict[str, Record]:
         """The live records among `record_ids` that the actor may read, by id, in one query."""
         access = self.access(entity)
-        if not record_ids or not access.allows(Action.READ):
-            return {}
-        query = RecordQuery(self.session, entity, self.evaluation(entity))
-        statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
-        found = {row.id: row for row in self.session.scalars(statement)}
+        found: dict[str, Record] = {}
+        if record_ids and access.allows(Action.READ):
+            query = RecordQuery(self.session, entity, self.evaluation(entity))
+            statement = query.visible(query.base().where(Record.id.in_(list(record_ids))), access.row_filters)
+            found = {row.id: row for row in self.session.scalars(statement)}
+        if not access.is_unrestricted:  # the others may have been copied to the actor (抄送)
+            found.update(self._granted_rows(entity, [i for i in record_ids if i not in found]))
         for row in found.values():
             self.remember(row)  # a live record: the engine's own reads of it need not read it again
         return found
@@ -170,10 +180,18 @@ class UnitOfWork:
         """One live record if the actor may read it: read by id once per unit of work (the use case goes on with
         it), its row filters evaluated on it."""
         access = self.access(entity)
-        if not access.allows(Action.READ):
-            return None
-        row = self.find_row(entity, record_id)
-        return row if row is not None and self._passes_row_filters(entity, access, row) else None
+        if access.allows(Action.READ):
+            row = self.find_row(entity, record_id)
+            if row is not None and self._passes_row_filters(entity, access, row):
+                return row
+        return self._granted_rows(entity, [record_id]).get(str(record_id))
+
+    def _granted_rows(self, entity: EntitySpec, record_ids: Collection[str]) -> dict[str, Record]:
+        """The live records among `record_ids` a cc grant lets the actor read (remembered for `access_to`)."""
+        ids = grants.granted(self.session, self.actor, [str(i) for i in record_ids])
+        self.granted |= ids
+        return {i: row for i, row in self.load(ids).items()
+                if row.module == entity.module and row.entity == entity.name}
 
     def named(self, entity: EntitySpec, row: Record) -> str | None:
         """How a message to the actor names another record (a unique key or a conflict it clashes with): its

@@ -27,6 +27,7 @@ class Access:
 
     entity: EntitySpec
     actor: Actor
+    cc: bool = False  # a cc grant (engine.security.grants) lets the actor read this one record, nothing else
 
     @property
     def _roles(self) -> list[str]:
@@ -37,7 +38,7 @@ class Access:
         return self.actor.is_admin or not self.entity.permissions
 
     def allows(self, action: Action) -> bool:
-        if self.is_unrestricted:
+        if self.is_unrestricted or (self.cc and action is Action.READ):
             return True
         return any(action in self.entity.permissions[role].actions for role in self._roles)
 
@@ -59,6 +60,9 @@ class Access:
         if self.is_unrestricted:
             return frozenset()
         sets = [self.entity.permissions[r].hidden_fields for r in self._granting(Action.READ)]
+        if not sets and self.cc:  # read through a cc grant: what no reading role hides
+            readers = [p.hidden_fields for p in self.entity.permissions.values() if Action.READ in p.actions]
+            return frozenset.union(*readers) if readers else frozenset(self.entity.fields)
         return frozenset.intersection(*sets) if sets else frozenset(self.entity.fields)
 
     @property

@@ -29,6 +29,7 @@ class ProcessInstance(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(32), default="running")
     end_event: Mapped[str | None] = mapped_column(String(140), nullable=True)
     next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # 催办, at most hourly
     version: Mapped[int] = mapped_column(Integer, default=1)
     started_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -62,6 +63,12 @@ class HumanTask(TenantOwned, Base):
     completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # 加签: None for a task of the BPMN process; "before"/"after" for a signer added to the task `parent_id`.
+    # A BPMN task waiting on its added signers is in state "waiting"; `held` keeps the decision an "after"
+    # performer made ({decision, comment, data, actor}) until the signers approve.
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    held: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, nullable=True)
     # The project whose members the task's project roles were offered to (None: company-wide).
     project_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     # Why nobody was offered the task (`no_candidate`): the tenant administrator reassigns it.
@@ -89,6 +96,19 @@ class TaskCandidate(TenantOwned, Base):
 
     task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class RecordGrant(TenantOwned, Base):
+    """抄送 (cc): the read of one record granted to a user (`user:<name>`) or a role by a step of its approval."""
+
+    __tablename__ = "record_grants"
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grantee: Mapped[str] = mapped_column(String(80), primary_key=True)
+    module: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(140))      # the BPMN id of the task (or process) that copied it
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Job(Base):

@@ -63,6 +63,7 @@ class Assignment:
     due: str | None = None
     editable: tuple[str, ...] = ()   # record fields the task's performer may still change
     duties: dict[str, str] | None = None   # separation_of_duties / allow_same_approver, as written
+    cc: tuple[str, ...] = ()         # 抄送: roles and `user:<name>`s told of the step and allowed to read the record
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -87,7 +88,7 @@ def read_assignment(node: Any) -> Assignment:
         path = f"{{{BPMN_NS}}}extensionElements/{{{namespace}}}properties/{{{namespace}}}property"
         for prop in node.iterfind(path):
             name, value = prop.get("name"), prop.get("value")
-            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable", *DUTY_PROPERTIES) \
+            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable", "cc", *DUTY_PROPERTIES) \
                     and value and value.strip():
                 found.setdefault(name, value)
     return Assignment(
@@ -97,6 +98,7 @@ def read_assignment(node: Any) -> Assignment:
         due=found.get("dueDate"),
         editable=_split(found.get("editable")),
         duties={name: found[name].strip() for name in DUTY_PROPERTIES if name in found} or None,
+        cc=_split(found.get("cc")),
     )
 
 

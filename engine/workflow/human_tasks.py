@@ -90,6 +90,7 @@ class HumanTaskReader:
         for name, value in duties.items():
             if value.lower() not in ("true", "false"):
                 self.report(element, f"property {name!r} must be 'true' or 'false', not {value!r}")
+        self.check_cc(element, assignment.cc)
         documentation = element.find(f"{{{BPMN_NS}}}documentation")
         return TaskMeta(
             bpmn_id=bpmn_id,
@@ -107,7 +108,18 @@ class HumanTaskReader:
             editable=assignment.editable,
             separation_of_duties=duties.get("separation_of_duties", "true").lower() != "false",
             allow_same_approver=duties.get("allow_same_approver", "false").lower() == "true",
+            cc=tuple(entry if entry.startswith("user:") else self._role(entry) or entry for entry in assignment.cc),
         )
+
+    def check_cc(self, element: Any, entries: Collection[str]) -> None:
+        """A `cc` property names declared roles or `user:<login>`s (the users are the tenant's, checked at runtime)."""
+        for entry in entries:
+            if entry.startswith("user:"):
+                if not entry[len("user:"):].strip():
+                    self.report(element, "cc entry 'user:' names no user; write user:<login name>")
+            elif self._role(entry) is None or is_submitter_role(entry):
+                self.report(element, f"cc entry {entry!r} is not a declared role{self._suggest(entry)}; name a "
+                                     "role of the module or a user as user:<login name>")
 
     def _role(self, name: str) -> str | None:
         return self.roles.get(name.strip()) or self.normal_roles.get(_normal(name))

@@ -14,7 +14,14 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.errors import Problem
 from engine.formula import Environment, FType
-from engine.workflow.bpmn_parser import BPMN_NS, FormworkBpmnParser, bpmn_tag, parse_xml, prepare_for_sharing
+from engine.workflow.bpmn_parser import (
+    BPMN_NS,
+    FormworkBpmnParser,
+    bpmn_tag,
+    parse_xml,
+    prepare_for_sharing,
+    read_assignment,
+)
 from engine.workflow.checks import ElementChecker, Report, element_label, owner_of
 from engine.workflow.human_tasks import HUMAN_TASKS, HumanTaskReader, lane_index
 from engine.workflow.scripts.expressions import ExpressionTable
@@ -172,6 +179,7 @@ class _Loader:
             flows: dict[str, list[Any]] = {}
             for flow in process.element.iter(f"{{{BPMN_NS}}}sequenceFlow"):
                 flows.setdefault(flow.get("sourceRef") or "", []).append(flow)
+            reader.check_cc(process.element, read_assignment(process.element).cc)
             for element in process.element.iter():
                 checker.check(element)
                 if bpmn_tag(element) in HUMAN_TASKS:
@@ -205,7 +213,7 @@ class _Loader:
         return ProcessSpec(
             process_id=main.id, digest=digest.hexdigest(), spec=spec, subprocess_specs=subprocess_specs,
             tasks=tasks, end_events=end_events, expressions=expressions, files=tuple(files),
-            name=(main.element.get("name") or main.id).strip(),
+            name=(main.element.get("name") or main.id).strip(), cc=read_assignment(main.element).cc,
         )
 
     def _spiff_problem(self, error: ValidationException, default_file: str) -> None:

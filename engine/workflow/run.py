@@ -217,6 +217,30 @@ class ProcessRun:
                                params={"bpmn_id": task.task_spec.bpmn_id, "state": state})
         return task
 
+    def completed_human_tasks(self) -> set[str]:
+        """The ids of the human tasks completed on the run's current path (those a rewind may go back to)."""
+        return {str(task.id) for task in self._workflow.get_tasks(state=TaskState.COMPLETED, manual=True)}
+
+    def rewind(self, task_id: str, data: Mapping[str, Any]) -> None:
+        """Take the run back to a human task it completed (退回): that task is open again on the data it started
+        with plus `data` (the record's values now); what followed it is dropped and runs again after it."""
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, TaskNotFoundException):
+            raise TaskNotFound(f"this process has no task {task_id!r}",
+                               message_code="process_task_not_found", params={"task_id": task_id}) from None
+        if task.state != TaskState.COMPLETED or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task.task_spec.bpmn_id!r} is not a completed human task",
+                               message_code="task_not_completed", params={"bpmn_id": task.task_spec.bpmn_id})
+        check_data(dict(data), "task data")
+        try:
+            self._workflow.reset_from_task_id(task.id)
+        except Exception as error:  # SpiffWorkflow's own errors on a tree it cannot rewind
+            raise _failure(f"task {task.task_spec.bpmn_id!r} could not be reopened", error) from error
+        task = self._workflow.get_task_from_id(task.id)  # ready again, on the data its parent left (set when ready)
+        task.data.update({**data, "decision": None, "comment": None})
+        self._engine_steps()
+
     def waiting_services(self) -> list[tuple[str, str, str]]:
         """(task id, BPMN id, topic) of the service tasks whose handler failed and that wait for a retry."""
         return [(str(task.id), task.task_spec.bpmn_id, task.task_spec.topic)

@@ -38,6 +38,7 @@ class TaskMeta:
     editable: tuple[str, ...] = ()
     separation_of_duties: bool = True    # false: the submitter, and approvers of other steps, may decide it
     allow_same_approver: bool = False    # true: who approved another step of the run may approve this one too
+    cc: tuple[str, ...] = ()  # 抄送 when the task completes: role keys and `user:<name>`s
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,3 +58,4 @@ class ProcessSpec:
     expressions: ExpressionTable = field(repr=False)
     files: tuple[str, ...] = ()
     name: str = ""
+    cc: tuple[str, ...] = ()  # 抄送 when the process ends (a property of the process element)

@@ -9,6 +9,7 @@ from web.pages import (  # noqa: F401 - they add routes
     auth,
     dashboard,
     errors,
+    idioms,
     invitation,
     tasks,
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import FieldError, FormworkError
 from web.ui.i18n import in_chinese, language
+from web.ui.idiom_text import IDIOM_ZH
 
 ZH: dict[str, str] = {
     "required": "必填",
@@ -93,6 +94,9 @@ ZH: dict[str, str] = {
     "delegation_dates_order": "结束日期 {until} 早于开始日期 {start}，委托不会生效",
     "delegation_in_past": "结束日期 {until} 已过，请选择今天或以后的日期",
 }
+
+
+ZH.update(IDIOM_ZH)
 
 
 def error_text(code: str, params: Mapping[str, Any], language_code: str, message: str) -> str:

@@ -5,6 +5,8 @@ import re
 
 from flask import request, session
 
+from web.ui.idiom_words import IDIOM_WORDS
+
 LANGUAGES = {"zh": "中文", "en": "English"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
@@ -462,6 +464,9 @@ def language() -> str:
         return str(chosen)
     best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) or "en"
     return "zh" if best.startswith("zh") else "en"
+
+
+MESSAGES.update(IDIOM_WORDS)
 
 
 def translate(key: str, language_code: str, **values: object) -> str:

@@ -60,7 +60,7 @@ def notify(event: Event) -> None:
         event.store.add("sent", {"channel": "email"}, owner=event.id)
 
 
-for _name in ("task.created", "task.completed", "process.completed"):
+for _name in ("task.created", "task.completed", "process.completed", "task.reminded", "record.cc"):
     plugin.on(_name)(notify)
 
 

@@ -48,6 +48,17 @@ def message_for(event: Event) -> Message | None:
         body = (f"### 审批意见 / Decision\n\n**{task.get('title', '')}**: {zh} / {en} "
                 f"({task.get('completed_by', '')})\n\n{what}{comment}")
         return Message(title, body, (str(event.record.get("created_by", "")),))
+    if event.name == "task.reminded":  # 催办: for whom the reminded task waits on
+        by = task.get("reminded_by", "")
+        title = f"催办 / Reminder: {task.get('title', '')}"
+        body = f"### 催办 / Reminder\n\n**{task.get('title', '')}** ({by})\n\n{what}"
+        return Message(title, body, tuple(str(owner) for owner in task.get("remind_to", [])))
+    if event.name == "record.cc":  # 抄送: users (`user:<name>`) and roles a step copied the record to
+        owners = tuple(str(c).removeprefix("user:") if str(c).startswith("user:") else f"role:{c}"
+                       for c in task.get("cc", []))
+        title = f"抄送 / Copied to you: {task.get('title', '')}"
+        body = f"### 抄送 / Copied to you\n\n**{task.get('title', '')}**\n\n{what}"
+        return Message(title, body, owners)
     if event.name == "process.completed":
         end = str(task.get("end_event", ""))
         title = f"审批结束 / Approval finished: {what} → {end}"

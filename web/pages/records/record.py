@@ -9,6 +9,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from engine.approvals import idioms
 from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
@@ -164,6 +165,8 @@ def record_view(module: str, entity: str, record_id: str) -> Response:
                            fmt.user(task.get("assignee")), task.get("assignee") is None)
                  for task in inbox if task["record_id"] == record_id]
         status = record["status"]
+        names = shown_fields(records, spec) if access.allows(Action.READ) else [  # copied to me (抄送): what I see
+            name for name in spec.fields if name in record["data"] and not spec.fields[name].hidden]
         editable = is_editable(status)
         has_process = spec.workflow is not None
         actions = {
@@ -181,10 +184,12 @@ def record_view(module: str, entity: str, record_id: str) -> Response:
         return render(
             service, "pages/record.html", chrome=Chrome(navigation(records), len(inbox)),
             module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
-            fields=_with_files(records, spec, shown_values(spec, shown_fields(records, spec), record["data"], fmt),
+            fields=_with_files(records, spec, shown_values(spec, names, record["data"], fmt),
                                record),
             status_label=fmt.status(status), status_class=status_tone(status), actions=actions, tasks=tasks,
             trail=trail, changes=list(reversed(changes)), delegates=delegates, warnings=warnings,
+            return_steps=idioms.returnable_steps(service, record_id) if status == "in_review" else [],  # 退回到
+            can_remind=actions["withdraw"] or (has_process and status == "in_review" and service.actor.is_admin),
             created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
             updated=t("record.updated_by", user=fmt.user(record["updated_by"]), at=format_moment(record["updated_at"])),
             list_url=url_for("pages.record_list", module=module, entity=entity),
