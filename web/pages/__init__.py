@@ -9,6 +9,7 @@ from web.pages import (  # noqa: F401 - they add routes
     dashboard,
     errors,
     invitation,
+    submissions,
     tasks,
 )
 from web.pages.blueprint import pages as pages
