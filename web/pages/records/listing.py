@@ -14,7 +14,7 @@ from engine.errors import BadRequest, FormulaError
 from engine.records.service import Page, Records
 from web.pages.blueprint import pages
 from web.pages.records import saved_views
-from web.pages.records.decide import waiting_names
+from web.pages.records.approval_parts import waiting_names
 from web.pages.records.filters import (
     OPERATORS,
     BadCondition,

@@ -15,8 +15,8 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
 from engine.records.service import Records
 from web.pages.blueprint import pages
+from web.pages.records.approval_parts import Posted, allows_return, progress_of, task_panels
 from web.pages.records.attachments import file_links
-from web.pages.records.decide import Posted, allows_return, progress_of, task_panels
 from web.ui.display import Formatter, as_decimal, format_moment, format_number, status_tone
 from web.ui.error_text import engine_error_text
 from web.ui.i18n import t
