@@ -84,6 +84,12 @@ def test_the_cost_engineer_sets_the_approved_amount_in_the_task_panel(site: str,
     assert "商务核价" in progress and "李工" in progress and "按现场核实工程量审定" in progress
     assert "王经理" in alice.page.inner_text(".waiting-banner")              # the project manager approves next
     shot(alice, "decided-1366-zh")
+    alice.open("/m/cost/change_order")
+    row = alice.page.locator("tbody tr", has_text=number)
+    assert "王经理" in row.inner_text()                                      # the list's 待审批人 column
+    alice.page.locator(".table-card .table-scroll").evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    row.scroll_into_view_if_needed()
+    shot(alice, "list-1366-zh", full_page=False)
     alice.close()
 
     with engine.records(ADMIN, reading=True) as records:

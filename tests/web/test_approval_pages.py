@@ -75,6 +75,7 @@ def test_a_refused_value_comes_back_beside_its_field_with_the_input_kept(
     field = field[:field.index("</div>")]
     assert 'value="-5"' in field and 'class="error"' in field and 'aria-invalid="true"' in field
     assert "金额待核" in html                                         # the comment is kept too
+    assert "Amounts decided on" in html and "Filled in at this step" in html and "Waiting on cost" in html
     assert tasks(world["users"]["cost"], order["id"]) == [task]      # nothing was decided
     assert "approved_amount" not in get(world["users"]["cost"], "cost", "change_order", order["id"])["data"]
 
