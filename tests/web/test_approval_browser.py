@@ -59,6 +59,16 @@ def test_the_cost_engineer_sets_the_approved_amount_in_the_task_panel(site: str,
     record_id, number = submitted_draft_order(engine)
     path = f"/m/cost/change_order/{record_id}"
 
+    phone = Tab(browser, site, "zh", PHONE)                 # the same panel on a phone, its fields stacked
+    phone.log_in("alice")
+    phone.open(path)
+    fits_the_screen(phone)
+    inputs = phone.page.locator(".task-panel .step-fields input[name=approved_amount]").bounding_box()
+    assert inputs is not None and inputs["width"] >= 250
+    phone.page.locator(".task-panel .step-fields").scroll_into_view_if_needed()
+    shot(phone, "fields-390-zh", full_page=False)
+    phone.close()
+
     alice = Tab(browser, site, "zh", DESK)
     alice.log_in("alice")
     alice.open(path)
