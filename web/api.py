@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine import tenancy
-from engine.approvals import idioms, reminders
+from engine.approvals import idioms, reminders, trail
 from engine.approvals.service import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.fields.json_schema import record_schema
@@ -187,6 +187,13 @@ def delete_record(module: str, entity: str, record_id: str) -> tuple[str, int]:
 def history(module: str, entity: str, record_id: str) -> Response:
     with records() as service:
         return jsonify({"items": service.history(module, entity, record_id)})
+
+
+@api.get("/records/<module>/<entity>/<record_id>/approval")
+def approval(module: str, entity: str, record_id: str) -> Response:
+    """With whom the record's approval waits, and the steps it took."""
+    with records() as service:
+        return jsonify(trail.approval_of(service, module, entity, record_id))
 
 
 @contextmanager

@@ -152,6 +152,11 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
             "get": {"summary": "Audit entries of a record", "responses": _responses({"200": _json({"type": "object"})},
                                                                                    *MODULE_ERRORS)},
         },
+        base + "/{id}/approval": {
+            "parameters": item_params,
+            "get": {"summary": "With whom the approval waits: the steps done and the open tasks' candidates",
+                    "responses": _responses({"200": _json(APPROVAL)}, *MODULE_ERRORS)},
+        },
         base + "/{id}/submit": {
             "parameters": item_params,
             "post": {"summary": "Submit the record: start its approval", "responses": _responses(
@@ -170,6 +175,15 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
     }
 
 
+APPROVAL = {"type": "object", "properties": {
+    "steps": {"type": "array", "items": {"type": "object", "properties": {
+        "task_id": {"type": "string"}, "title": {"type": "string"}, "actor": {"type": "string"},
+        "actor_name": {"type": "string"}, "decision": {"type": ["string", "null"]}, "comment": {"type": "string"},
+        "time": {"type": ["string", "null"], "description": "ISO 8601, UTC"}}}},
+    "pending": {"type": "array", "items": {"type": "object", "properties": {
+        "task_id": {"type": "string"}, "title": {"type": "string"},
+        "candidates": {"type": "array", "items": {"type": "string"}, "description": "usernames"},
+        "due_at": {"type": ["string", "null"], "description": "ISO 8601, UTC"}}}}}}
 IMPORT_ROWS = {"type": "array", "items": {"type": "object", "properties": {
     "row": {"type": "integer", "description": "the row's number in the file"},
     "field": {"type": "string"}, "column": {"type": "string", "description": "the heading of the field's column"},

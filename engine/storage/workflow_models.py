@@ -14,7 +14,8 @@ class ProcessInstance(TenantOwned, Base):
     """One approval run of a record; `state` is the serialized run without its spec."""
 
     __tablename__ = "process_instances"
-    __table_args__ = (Index("ix_process_record", "tenant_id", "record_id"),)
+    __table_args__ = (Index("ix_process_record", "tenant_id", "record_id"),
+                      Index("ix_process_started_by", "tenant_id", "started_by", "started_at"))   # my submissions
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36))

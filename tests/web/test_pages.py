@@ -548,9 +548,9 @@ def test_a_claim_goes_through_approval_on_the_pages(app: Flask, engine: Formwork
     assert code in inbox and "费用报销" in inbox and "2,247.00" in inbox
     record_page = pm.text(f"/m/expense/claim/{record_id}")
     assert "您的待办" in record_page and "同意" in record_page and "驳回" in record_page
-    tasks = re.findall(r'action="/tasks/([^/"]+)/complete"', record_page)
-    response = pm.post(f"/tasks/{tasks[0]}/complete", {"decision": "approve", "comment": "同意报销",
-                                                       "next": f"/m/expense/claim/{record_id}"})
+    tasks = re.findall(rf'action="/m/expense/claim/{record_id}/tasks/([^/"]+)"', record_page)
+    response = pm.post(f"/m/expense/claim/{record_id}/tasks/{tasks[0]}", {"decision": "approve",
+                                                                          "comment": "同意报销"})
     assert response.status_code == 302 and response.location == f"/m/expense/claim/{record_id}"
     assert code not in pm.text("/tasks")
 

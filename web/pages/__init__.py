@@ -11,10 +11,11 @@ from web.pages import (  # noqa: F401 - they add routes
     errors,
     idioms,
     invitation,
+    submissions,
     tasks,
 )
 from web.pages.blueprint import pages as pages
-from web.pages.records import editing, listing, record, saved_views  # noqa: F401 - they add routes
+from web.pages.records import decide, editing, listing, record, saved_views  # noqa: F401 - they add routes
 from web.pages.reporting import calendar, gantt, reports  # noqa: F401 - they add routes
 
 __all__ = ["pages"]

@@ -11,9 +11,9 @@ from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.fields.values import to_json
-from engine.records.service import Records
 from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links, posted_files, save_uploads
+from web.pages.records.choices import form_choices
 from web.pages.records.record import warning_lines
 from web.ui.display import Formatter, format_number
 from web.ui.error_text import engine_error_text, field_message
@@ -31,39 +31,8 @@ from web.ui.forms import (
 from web.ui.i18n import t
 from web.ui.layout import render
 from web.ui.preview import evaluate, is_editable, previous_values, shown_fields, writable_fields
-from web.ui.services import approvals, formatter, readable, readable_title, record_title, target_of, users
-from web.ui.widgets import Choices, FormContext, build_widgets, field_errors
-
-REF_OPTIONS = 200
-
-
-def _choices(records: Records, entity: EntitySpec, names: list[str]) -> Choices:
-    """Users and ref targets' records the form offers (up to REF_OPTIONS each, then a search)."""
-    people = [(login, f"{name} ({login})" if name != login else login)
-              for login, name, active in users(records.session) if active]
-    targets: set[str] = set()
-    for name in names:
-        spec = entity.fields[name]
-        if spec.type == "ref" and spec.target:
-            targets.add(spec.target)
-        for child in spec.fields.values():
-            if child.type == "ref" and child.target:
-                targets.add(child.target)
-    refs: dict[str, list[tuple[str, str]] | None] = {}
-    searchable: dict[str, str] = {}
-    titles: dict[str, str] = {}
-    for key in sorted(targets):
-        target = target_of(records, key)
-        if target is None or not readable(records, target):
-            refs[key] = None
-            titles[key] = target.title.get(records.language) if target is not None else key
-            continue
-        page = records.find(target.module, target.name, sort=readable_title(records, target), limit=REF_OPTIONS)
-        refs[key] = [(item["id"], record_title(target, item)) for item in page.items]
-        titles[key] = target.title.get(records.language)
-        if page.total > REF_OPTIONS:
-            searchable[key] = url_for("pages.record_options", module=target.module, entity=target.name)
-    return Choices(people, refs, searchable, titles)
+from web.ui.services import approvals, formatter, record_title
+from web.ui.widgets import FormContext, build_widgets, field_errors
 
 
 def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Mapping[str, Any] | None,
@@ -82,7 +51,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
             for i in _listed(raw.get(name)) if i]
     record_ref = (entity.module, entity.name, str(record_id)) if record_id else None
     links = {link.id: link for link in file_links(records, held, record_ref)}
-    ctx = FormContext(entity, records.language, fmt, _choices(records, entity, names), writable, by_input,
+    ctx = FormContext(entity, records.language, fmt, form_choices(records, entity, names), writable, by_input,
                       evaluated.values, evaluated.visible, evaluated.readonly, links)
     widgets = build_widgets(ctx, raw, names)
     anchors: dict[str, tuple[str, str]] = {}

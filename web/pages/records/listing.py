@@ -14,6 +14,7 @@ from engine.errors import BadRequest, FormulaError
 from engine.records.service import Page, Records
 from web.pages.blueprint import pages
 from web.pages.records import saved_views
+from web.pages.records.approval_parts import waiting_names
 from web.pages.records.filters import (
     OPERATORS,
     BadCondition,
@@ -178,6 +179,11 @@ def record_list(module: str, entity: str) -> Response:
         masked = access.masked_fields  # shown masked: neither sorted nor filtered on
         columns = [_column(spec, name, records.language, sort, name not in masked) for name in names]
         rows = [_row(spec, module, entity, item, names, fmt) for item in page.items]
+        if spec.workflow is not None:  # 待审批人: with whom each record's approval waits
+            waits = waiting_names(records, spec, [item["id"] for item in page.items], fmt)
+            columns.append(Column("_waiting", t("list.waiting_on"), "text", False))
+            for row in rows:
+                row.cells.append(Cell(waits.get(row.id, ""), "text"))
         return render(
             service, "pages/list.html", code=status, module=records.modules[module], entity=spec,
             title=spec.title.get(records.language), columns=columns, rows=rows,

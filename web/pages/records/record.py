@@ -11,10 +11,12 @@ from werkzeug.wrappers import Response
 
 from engine.approvals import idioms
 from engine.approvals.service import Approvals
+from engine.approvals.trail import approval_of
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
 from engine.records.service import Records
 from web.pages.blueprint import pages
+from web.pages.records.approval_parts import Posted, allows_return, progress_of, task_panels
 from web.pages.records.attachments import file_links
 from web.ui.display import Formatter, as_decimal, format_moment, format_number, status_tone
 from web.ui.error_text import engine_error_text
@@ -50,15 +52,6 @@ class Event:
     comment: str = ""
     tone: str = ""
     changes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TaskPanel:
-    id: str
-    title: str
-    allows_return: bool
-    assignee: str
-    is_offered: bool
 
 
 def shown_values(entity: EntitySpec, names: list[str], data: Mapping[str, Any], fmt: Formatter) -> list[Shown]:
@@ -140,61 +133,61 @@ def change_event(entity: EntitySpec, entry: Mapping[str, Any], fmt: Formatter) -
     return event
 
 
-def _allows_return(entity: EntitySpec, bpmn_id: str) -> bool:
-    if entity.workflow is None or entity.workflow.spec is None:
-        return False
-    meta = entity.workflow.spec.tasks.get(bpmn_id)
-    return bool(meta and meta.allows_return)
+_allows_return = allows_return  # the inbox's name for it
 
 
 @pages.get("/m/<module>/<entity>/<record_id>")
 def record_view(module: str, entity: str, record_id: str) -> Response:
     with approvals() as service:
-        records = service.records
-        spec = records.entity(module, entity)
-        record = records.get(module, entity, record_id)
-        history = records.history(module, entity, record_id)
-        warnings = warning_lines(records, spec, record_id)
-        access = records.access(spec)
-        documents = [record["data"], *(e.get("before") or {} for e in history),
-                     *(e.get("after") or {} for e in history)]
-        fmt = formatter(records, spec, [d for d in documents if isinstance(d, dict)])
-        inbox = service.inbox()
-        me = service.actor.username
-        tasks = [TaskPanel(task["id"], task["title"], _allows_return(spec, task["bpmn_id"]),
-                           fmt.user(task.get("assignee")), task.get("assignee") is None)
-                 for task in inbox if task["record_id"] == record_id]
-        status = record["status"]
-        names = shown_fields(records, spec) if access.allows(Action.READ) else [  # copied to me (抄送): what I see
-            name for name in spec.fields if name in record["data"] and not spec.fields[name].hidden]
-        editable = is_editable(status)
-        has_process = spec.workflow is not None
-        actions = {
-            "edit": access.allows(Action.UPDATE) and editable,
-            "delete": access.allows(Action.DELETE) and editable,
-            "submit": has_process and access.allows(Action.SUBMIT) and status in RESUBMITTABLE,
-            "withdraw": has_process and status == "in_review" and (record["created_by"] == me
-                                                                    or service.actor.is_admin),
-        }
-        trail = [trail_event(spec, e, fmt) for e in history if e["action"].startswith(TRAIL_ACTIONS)]
-        changes = [change_event(spec, e, fmt) for e in history if e["action"].startswith("record.")
-                   and e["action"] != "record.status"]
-        delegates = [(login, f"{name} ({login})") for login, name, active in users(records.session)
-                     if active and login != me]
-        return render(
-            service, "pages/record.html", chrome=Chrome(navigation(records), len(inbox)),
-            module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
-            fields=_with_files(records, spec, shown_values(spec, names, record["data"], fmt),
-                               record),
-            status_label=fmt.status(status), status_class=status_tone(status), actions=actions, tasks=tasks,
-            trail=trail, changes=list(reversed(changes)), delegates=delegates, warnings=warnings,
-            return_steps=idioms.returnable_steps(service, record_id) if status == "in_review" else [],  # 退回到
-            can_remind=actions["withdraw"] or (has_process and status == "in_review" and service.actor.is_admin),
-            created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
-            updated=t("record.updated_by", user=fmt.user(record["updated_by"]), at=format_moment(record["updated_at"])),
-            list_url=url_for("pages.record_list", module=module, entity=entity),
-            here=url_for("pages.record_view", module=module, entity=entity, record_id=record_id),
-        )
+        return record_page(service, module, entity, record_id)
+
+
+def record_page(service: Approvals, module: str, entity: str, record_id: str, *, posted: Posted | None = None,
+                status: int = 200) -> Response:
+    """The record page; `posted` is a refused decision, shown again in its task panel with its errors."""
+    records = service.records
+    spec = records.entity(module, entity)
+    record = records.get(module, entity, record_id)
+    history = records.history(module, entity, record_id)
+    warnings = warning_lines(records, spec, record_id)
+    access = records.access(spec)
+    documents = [record["data"], *(e.get("before") or {} for e in history),
+                 *(e.get("after") or {} for e in history)]
+    fmt = formatter(records, spec, [d for d in documents if isinstance(d, dict)])
+    inbox = service.inbox()
+    me = service.actor.username
+    tasks = task_panels(service, spec, record, inbox, fmt, posted)
+    progress = progress_of(approval_of(records, module, entity, record_id), fmt) if spec.workflow else None
+    state = record["status"]
+    names = shown_fields(records, spec) if access.allows(Action.READ) else [  # copied to me (抄送): what I see
+        name for name in spec.fields if name in record["data"] and not spec.fields[name].hidden]
+    editable = is_editable(state)
+    has_process = spec.workflow is not None
+    actions = {
+        "edit": access.allows(Action.UPDATE) and editable,
+        "delete": access.allows(Action.DELETE) and editable,
+        "submit": has_process and access.allows(Action.SUBMIT) and state in RESUBMITTABLE,
+        "withdraw": has_process and state == "in_review" and (record["created_by"] == me
+                                                               or service.actor.is_admin),
+    }
+    trail = [trail_event(spec, e, fmt) for e in history if e["action"].startswith(TRAIL_ACTIONS)]
+    changes = [change_event(spec, e, fmt) for e in history if e["action"].startswith("record.")
+               and e["action"] != "record.status"]
+    delegates = [(login, f"{name} ({login})") for login, name, active in users(records.session)
+                 if active and login != me]
+    return render(
+        service, "pages/record.html", code=status, chrome=Chrome(navigation(records), len(inbox)), progress=progress,
+        module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
+        fields=_with_files(records, spec, shown_values(spec, names, record["data"], fmt), record),
+        status_label=fmt.status(state), status_class=status_tone(state), actions=actions, tasks=tasks,
+        trail=trail, changes=list(reversed(changes)), delegates=delegates, warnings=warnings,
+        return_steps=idioms.returnable_steps(service, record_id) if state == "in_review" else [],  # 退回到
+        can_remind=actions["withdraw"] or (has_process and state == "in_review" and service.actor.is_admin),
+        created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
+        updated=t("record.updated_by", user=fmt.user(record["updated_by"]), at=format_moment(record["updated_at"])),
+        list_url=url_for("pages.record_list", module=module, entity=entity),
+        here=url_for("pages.record_view", module=module, entity=entity, record_id=record_id),
+    )
 
 
 def warning_lines(records: Records, entity: EntitySpec, record_id: str) -> list[tuple[str, str]]:
