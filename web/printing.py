@@ -67,7 +67,8 @@ def print_html(records: Records, documents: Sequence[PrintDocument]) -> str:
 
 def pdf_of(html: str) -> bytes:
     """Typeset the HTML as a PDF (after the transaction: it takes a while and reads nothing)."""
-    from weasyprint import HTML, URLFetcher   # here, not at import: the app runs where Pango is missing, printing aside
+    # Imported here, not with the module: the app runs where Pango is missing, printing aside.
+    from weasyprint import HTML, URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"})   # a document never makes the server fetch a URL
     document: bytes = HTML(string=html, url_fetcher=fetcher, base_url=".").write_pdf()

@@ -1,5 +1,5 @@
-"""Message codes of bulk imports (engine.records.bulk), the dashboard's scope, printing and monitoring: part of MESSAGES in
-engine.core.error_codes (kept here, that file is at its length limit)."""
+"""Message codes of bulk imports (engine.records.bulk), the dashboard's scope, printing and monitoring: part of
+MESSAGES in engine.core.error_codes (kept here, that file is at its length limit)."""
 from __future__ import annotations
 
 SCALE_MESSAGES: dict[str, str] = {

@@ -17,7 +17,7 @@ from app import create_app
 from engine.printing.amounts import rmb_upper
 from engine.runtime import Formwork
 from engine.storage.models import User
-from tests.conftest import Api, decide, tasks
+from tests.conftest import Api, add_user, decide, login
 from tests.modules.test_labor import create_ticket, submit, ticket_body
 from tests.modules.test_labor import world as world
 from tests.web.conftest import sign_in
@@ -52,8 +52,11 @@ def named(engine: Formwork, tenant: str, world: dict[str, Any]) -> dict[str, Any
     return world
 
 
-def text_of(pdf: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+def text_of(pdf: bytes, page: int = 0) -> str:
+    """The PDF's text (pdftotext), of one page when `page` is given."""
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    run = subprocess.run(["pdftotext", "-layout", *pages, "-", "-"], input=pdf, capture_output=True, check=True)
+    return run.stdout.decode()
 
 
 def pages_of(pdf: bytes) -> int:
@@ -94,8 +97,8 @@ def test_an_approved_ticket_prints_its_number_amount_in_capitals_and_approvers(n
     assert pdf.startswith(b"%PDF") and pages_of(pdf) == 1
     text = text_of(pdf)
     assert number in text and "2,000.00" in text and rmb_upper(Decimal("2000.00")) == "贰仟元整" and "贰仟元整" in text
-    for login in ("site", "prod"):   # every approver, by name, with their decision, comment and time
-        assert NAMES[login] in text and login in text
+    for approver in ("site", "prod"):   # every approver, by name, with their decision, comment and time
+        assert NAMES[approver] in text and approver in text
     assert "同意" in text and "现场核实无误" in text and "同意按点工结算" in text
     assert "施工员签认" in text and "生产经理审核" in text
     assert "3#楼 5层 东侧" in text and "木工一班" in text and "点工单" in text   # fields, the crew's title, the title
@@ -126,8 +129,6 @@ def test_a_hidden_field_never_reaches_the_pdf(named: dict[str, Any]) -> None:
 
 def test_a_ticket_outside_the_printers_row_filters_is_not_found(named: dict[str, Any], tenant: str,
                                                                 engine: Formwork, client: FlaskClient) -> None:
-    from tests.conftest import add_user, login
-
     ticket = create_ticket(named["users"]["cost"], ticket_body(named))
     add_user(engine, tenant, "stranger", "site_engineer")   # a site engineer of no project
     stranger = login(client, tenant, "stranger")
@@ -145,9 +146,13 @@ def test_a_selection_prints_in_one_pdf_one_ticket_a_page(named: dict[str, Any], 
     response = cost.post(f"{TICKET}/pdf", {"ids": [first["id"], second["id"]]})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = response.get_data()
-    text = text_of(pdf)
-    assert pages_of(pdf) == 2 and text.index(first["data"]["ticket_no"]) < text.index(second["data"]["ticket_no"])
-    assert pages_of(cost.get(f"{TICKET}/pdf?ids={second['id']},{first['id']}").get_data()) == 2
+    numbers = first["data"]["ticket_no"], second["data"]["ticket_no"]
+    first_page, last_page = text_of(pdf, 1), text_of(pdf, pages_of(pdf))
+    assert numbers[0] in first_page and numbers[1] not in first_page   # each ticket starts a page of its own
+    assert numbers[1] in last_page and numbers[0] not in last_page
+    assert pages_of(pdf) == 2   # and each fits on one A4 page
+    reordered = cost.get(f"{TICKET}/pdf?ids={second['id']},{first['id']}").get_data()
+    assert numbers[1] in text_of(reordered, 1) and numbers[0] in text_of(reordered, 2)
     other = create_ticket(named["users"]["lead2"], ticket_body(named, 3, project=named["other"]["id"],
                                             crew=named["crews"]["other"]["id"]))
     site = named["users"]["site"]   # a member of the first project only: the other project's ticket is left out
@@ -181,3 +186,13 @@ def test_the_record_page_prints_and_the_list_prints_its_selection(named: dict[st
     assert batch.status_code == 200 and ticket["data"]["ticket_no"] in text_of(batch.get_data())
     nothing = pm.get("/m/labor/day_labor_ticket/pdf")
     assert nothing.status_code == 400 and "请先勾选要打印的记录" in nothing.get_data(as_text=True)
+
+
+def test_a_masked_field_prints_masked(named: dict[str, Any]) -> None:
+    """The project manager reads the crew leader's phone and ID number masked; the labor clerk in the clear."""
+    crew = named["crews"]["a"]["id"]
+    masked = text_of(named["users"]["pm"].get(f"/records/base/crew/{crew}/pdf?lang=zh").get_data())
+    assert "木工一班" in masked and "138****0001" in masked and "13800000001" not in masked
+    assert "510321198503121234" not in masked
+    clear = text_of(named["users"]["clerk"].get(f"/records/base/crew/{crew}/pdf?lang=zh").get_data())
+    assert "13800000001" in clear
