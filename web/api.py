@@ -20,7 +20,7 @@ from engine.tenancy import licenses, login_throttle, plugin_registry
 from web.describe import describe_module
 from web.login_guard import guarded, token_lifetime
 from web.openapi import openapi_document
-from web.printing import file_name, pdf_of, pdf_response, print_html, selected_ids
+from web.ui.printing import file_name, pdf_of, pdf_response, print_html, selected_ids
 from web.uploads import file_response, uploads_root
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")

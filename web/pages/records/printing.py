@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from engine.printing.document import print_document, print_documents
 from web.pages.blueprint import pages
-from web.printing import file_name, pdf_of, pdf_response, print_html, selected_ids
+from web.ui.printing import file_name, pdf_of, pdf_response, print_html, selected_ids
 from web.ui.services import approvals
 
 
