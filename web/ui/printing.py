@@ -145,7 +145,7 @@ def _item(spec: FieldSpec, value: Any, fmt: Formatter, images: Mapping[str, tupl
         children = [(c, child) for c, child in spec.fields.items() if not child.hidden]
         item.columns = [(child.label.get(fmt.language), child.type in NUMERIC_TYPES) for _c, child in children]
         rows = [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
-        item.rows = [[fmt.value(child, row.get(c)) for c, child in children] for row in rows]
+        item.rows = [[_text(fmt, child, row.get(c)) for c, child in children] for row in rows]
         if rows and any(child.type == "money" for _c, child in children):
             item.totals = [format_number(child, sum((as_decimal(r.get(c)) or Decimal(0) for r in rows), Decimal(0)))
                            if child.type == "money" else "" for c, child in children]
@@ -153,9 +153,16 @@ def _item(spec: FieldSpec, value: Any, fmt: Formatter, images: Mapping[str, tupl
         item.wide = True
         item.images = [images[i] for i in files.ids_in(spec, value) if i in images]   # unknown ids: not printed
     else:
-        item.text = fmt.value(spec, value)
+        item.text = _text(fmt, spec, value)
         item.wide = spec.multiline
     return item
+
+
+def _text(fmt: Formatter, spec: FieldSpec, value: Any) -> str:
+    """A value as the record page shows it, but a reference the reader may not read (or gone) is a dash, not an id."""
+    if spec.type == "ref" and value not in (None, "") and str(value) not in fmt.titles:
+        return "—"
+    return fmt.value(spec, value)
 
 
 def _images(records: Records, documents: Sequence[PrintDocument]) -> dict[str, tuple[str, str]]:
