@@ -12,7 +12,8 @@ install: system $(STAMP)
 # pdftotext. Debian's packages, installed when one is missing (as root, or through sudo without a password).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils
 system:
-	@ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && command -v pdftotext >/dev/null 2>&1 && \
+	@{ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && \
+	  command -v pdftotext >/dev/null 2>&1 && \
 	  fc-list 2>/dev/null | grep -qi 'wenquanyi micro hei' || \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $(SYSTEM_PACKAGES); \
 	  else sudo -n sh -c 'apt-get update && apt-get install -y $(SYSTEM_PACKAGES)'; fi
