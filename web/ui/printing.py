@@ -26,6 +26,7 @@ from web.ui.services import formatter
 from web.uploads import uploads_root
 
 EMBEDDED_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})   # never SVG: it can fetch
+IMAGE_BUDGET = 32 * 1024 * 1024   # bytes of images one PDF embeds (a batch of photos); later ones are named only
 
 
 @dataclass
@@ -170,9 +171,15 @@ def _images(records: Records, documents: Sequence[PrintDocument]) -> dict[str, t
     ids = [i for d in documents for s in d.sections for f in s.fields if f.spec.type == "attachment"
            for i in files.ids_in(f.spec, f.value)]
     found: dict[str, tuple[str, str]] = {}
-    for file_id, info in files.infos(records.session, ids).items():
+    budget = IMAGE_BUDGET
+    known = files.infos(records.session, ids)
+    for file_id in dict.fromkeys(ids):   # in the order printed: the first documents' images come first
+        info = known.get(file_id)
+        if info is None:
+            continue
         path = files.blob_path(uploads_root(), records.actor.tenant_id, info.sha256)
-        if info.content_type in EMBEDDED_IMAGES and path.is_file():
+        if info.content_type in EMBEDDED_IMAGES and info.size <= budget and path.is_file():
+            budget -= info.size
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             found[file_id] = (f"data:{info.content_type};base64,{data}", info.name)
         else:
