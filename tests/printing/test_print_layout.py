@@ -106,3 +106,16 @@ def test_the_pdf_shows_the_declared_title_sections_capitals_and_footer(engine: F
         assert "重量" not in text and "1.500" not in text   # not in the layout
     assert "888.00" in texts["clerk"] and "底价" in texts["clerk"]
     assert "888.00" not in texts["viewer"] and "底价" not in texts["viewer"], texts["viewer"]   # hidden from viewers
+
+
+def test_the_pdf_is_named_after_the_number_made_safe_for_a_file_name(engine: Formwork, shop: str,
+                                                                      client: FlaskClient) -> None:
+    clerk = Actor(shop, "clerk", frozenset({"clerk"}))
+    with engine.records(clerk) as records:
+        supplier = records.find("formshop", "supplier", q="name == 'Acme 建材'").items[0]["id"]
+        record_id = records.create("formshop", "order", {"number": "PO/8\n采购", "supplier": supplier,
+                                                         "ordered_on": "2024-05-02"})["id"]
+    response = login(client, shop, "clerk").get(f"/records/formshop/order/{record_id}/pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        "inline; filename=\"PO_8.pdf\"; filename*=UTF-8''PO_8_%E9%87%87%E8%B4%AD.pdf")

@@ -7,6 +7,7 @@ signature images go in as data URIs, and any other URL a document might name is 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from web.ui.services import formatter
 from web.uploads import uploads_root
 
 EMBEDDED_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})   # never SVG: it can fetch
+UNSAFE_IN_NAMES = re.compile(r"[^\w.-]+")   # \w keeps Chinese
 IMAGE_BUDGET = 32 * 1024 * 1024   # bytes of images one PDF embeds (a batch of photos); later ones are named only
 
 
@@ -79,7 +81,8 @@ def pdf_of(html: str) -> bytes:
 def pdf_response(content: bytes, name: str) -> Response:
     """The PDF as a download named after the record (its number), in UTF-8 for Chinese names."""
     response = Response(content, mimetype="application/pdf")
-    ascii_name = name.encode("ascii", "ignore").decode().replace('"', "").strip() or "document"
+    name = UNSAFE_IN_NAMES.sub("_", name).strip("_.") or "document"   # a number is typed text: no / or newline
+    ascii_name = name.encode("ascii", "ignore").decode().strip("_.-") or "document"
     response.headers["Content-Disposition"] = (f"inline; filename=\"{ascii_name}.pdf\"; "
                                                f"filename*=UTF-8''{quote(name + '.pdf')}")
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -91,7 +94,7 @@ def file_name(documents: Sequence[PrintDocument]) -> str:
     first = documents[0]
     if len(documents) == 1:
         return first.number
-    return f"{first.title.get('zh')}-{len(documents)}"
+    return f"{first.entity.name}-{len(documents)}"
 
 
 def selected_ids(query: Sequence[str], posted: Any = None) -> list[str]:
