@@ -14,7 +14,7 @@ from engine.declarations.model import Label
 from engine.printing.document import print_document
 from engine.runtime import Formwork
 from engine.tenancy import Actor
-from tests.conftest import login
+from tests.conftest import add_user, login
 from tests.web.conftest import shop as shop
 
 MODULE = """\
@@ -119,3 +119,19 @@ def test_the_pdf_is_named_after_the_number_made_safe_for_a_file_name(engine: For
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
         "inline; filename=\"PO_8.pdf\"; filename*=UTF-8''PO_8_%E9%87%87%E8%B4%AD.pdf")
+
+
+def test_a_tenant_overlay_may_lay_out_the_print_and_is_checked_where_it_is_written(
+        engine: Formwork, tenant: str, client: FlaskClient) -> None:
+    add_user(engine, tenant, "boss", "admin")
+    boss = login(client, tenant, "boss")
+    version = boss.get("/designer/labor").get_json()["base_version"]
+    overlay = (f"overlay: labor\nbase_version: {version}\nentities:\n  day_labor_ticket:\n    print:\n"
+               "      title: {zh: 点工签证单, en: Day-labor visa}\n"
+               "      sections:\n        - fields: [ticket_no, amount, amuont]\n")
+    result = boss.post("/designer/labor/validate", {"overlay": overlay}).get_json()
+    [problem] = result["problems"]
+    assert (problem["line"], problem["column"]) == (8, 39), problem
+    assert "print section field 'amuont' is not a field (did you mean 'amount'?)" in problem["message"]
+    fixed = boss.post("/designer/labor/validate", {"overlay": overlay.replace(", amuont", "")}).get_json()
+    assert fixed == {"valid": True, "problems": []}
