@@ -4,9 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check bench fuzz clean browser
+.PHONY: install run test lint check bench fuzz clean browser system
 
-install: $(STAMP)
+install: system $(STAMP)
+
+# The PDF print (WeasyPrint) typesets through Pango with a CJK font; the tests read the PDFs back with poppler's
+# pdftotext. Debian's packages, installed when one is missing (as root, or through sudo without a password).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils
+system:
+	@{ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && \
+	  command -v pdftotext >/dev/null 2>&1 && \
+	  fc-list 2>/dev/null | grep -qi 'wenquanyi micro hei' || \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $(SYSTEM_PACKAGES); \
+	  else sudo -n sh -c 'apt-get update && apt-get install -y $(SYSTEM_PACKAGES)'; fi
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +41,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium fonts-wqy-microhei; \
 	  else sudo -n sh -c 'apt-get update && apt-get install -y chromium fonts-wqy-microhei'; fi
 
-test: lint browser
+test: lint browser system
 	$(BIN)/python tests/run_with_postgres.py $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 # Issue 15's table (bench/README.md): gunicorn, the bare endpoint, write scaling; BENCH_ARGS=--quick for a smoke run.

@@ -12,6 +12,7 @@ from engine.approvals import idioms, reminders, trail
 from engine.approvals.service import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.fields.json_schema import record_schema
+from engine.printing.document import print_document, print_documents
 from engine.records import files
 from engine.records.service import Records
 from engine.reports.service import run_report
@@ -20,6 +21,7 @@ from engine.tenancy import licenses, login_throttle, plugin_registry
 from web.describe import describe_module
 from web.login_guard import guarded, token_lifetime
 from web.openapi import openapi_document
+from web.ui.printing import file_name, pdf_of, pdf_response, print_html, selected_ids
 from web.uploads import file_response, uploads_root
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -194,6 +196,25 @@ def approval(module: str, entity: str, record_id: str) -> Response:
     """With whom the record's approval waits, and the steps it took."""
     with records() as service:
         return jsonify(trail.approval_of(service, module, entity, record_id))
+
+
+@api.get("/records/<module>/<entity>/<record_id>/pdf")
+def record_pdf(module: str, entity: str, record_id: str) -> Response:
+    """The record as an A4 PDF: what the caller may read of it, its amounts in 大写, its approval trail."""
+    with records() as service:
+        documents = [print_document(service, module, entity, record_id)]
+        html = print_html(service, documents)
+    return pdf_response(pdf_of(html), file_name(documents))
+
+
+@api.route("/records/<module>/<entity>/pdf", methods=["GET", "POST"])
+def records_pdf(module: str, entity: str) -> Response:
+    """Several records in one PDF, one document a page: `?ids=a,b` or a JSON body `{"ids": [...]}`."""
+    ids = selected_ids(request.args.getlist("ids"), body().get("ids") if request.method == "POST" else None)
+    with records() as service:
+        documents = print_documents(service, module, entity, ids)
+        html = print_html(service, documents)
+    return pdf_response(pdf_of(html), file_name(documents))
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.fields.json_schema import record_schema
+from engine.printing.document import MAX_BATCH
 from engine.records.service import MAX_LIMIT, MAX_OFFSET, Records
 from web.openapi_assignment import assignment_paths
 
@@ -147,6 +148,25 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
                                               "202": _json(IMPORT_JOB, "running as a job")},
                                              *MODULE_ERRORS, 409)},
         },
+        base + "/{id}/pdf": {
+            "parameters": item_params,
+            "get": {"summary": "The record as an A4 PDF (docs/printing.md)",
+                    "description": "Its fields by section as the caller may read them, table rows and totals, "
+                                   "money in figures and in Chinese capitals (大写), the approval trail "
+                                   "(approvers, decisions, comments, times) and signature images.",
+                    "responses": _responses({"200": PDF}, *MODULE_ERRORS)},
+        },
+        base + "/pdf": {
+            "parameters": params,
+            "get": {"summary": "Several records in one PDF, one document a page",
+                    "parameters": [PRINT_IDS],
+                    "responses": _responses({"200": PDF}, *MODULE_ERRORS)},
+            "post": {"summary": "Several records in one PDF, one document a page (ids in the body)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["ids"], "properties": {"ids": {
+                             "type": "array", "items": {"type": "string"}, "maxItems": MAX_BATCH}}}}}},
+                     "responses": _responses({"200": PDF}, *MODULE_ERRORS)},
+        },
         base + "/{id}/history": {
             "parameters": item_params,
             "get": {"summary": "Audit entries of a record", "responses": _responses({"200": _json({"type": "object"})},
@@ -184,6 +204,10 @@ APPROVAL = {"type": "object", "properties": {
         "task_id": {"type": "string"}, "title": {"type": "string"},
         "candidates": {"type": "array", "items": {"type": "string"}, "description": "usernames"},
         "due_at": {"type": ["string", "null"], "description": "ISO 8601, UTC"}}}}}}
+PDF = {"description": "the PDF (A4); records the caller may not read are left out of a batch, 404 when none is left",
+       "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+PRINT_IDS = {"name": "ids", "in": "query", "required": True, "schema": {"type": "string"},
+             "description": f"record ids separated by commas (or the parameter repeated), at most {MAX_BATCH}"}
 IMPORT_ROWS = {"type": "array", "items": {"type": "object", "properties": {
     "row": {"type": "integer", "description": "the row's number in the file"},
     "field": {"type": "string"}, "column": {"type": "string", "description": "the heading of the field's column"},

@@ -1,5 +1,5 @@
-"""Message codes of bulk imports (engine.records.bulk), the dashboard's scope and monitoring: part of MESSAGES in
-engine.core.error_codes (kept here, that file is at its length limit)."""
+"""Message codes of bulk imports (engine.records.bulk), the dashboard's scope, printing and monitoring: part of
+MESSAGES in engine.core.error_codes (kept here, that file is at its length limit)."""
 from __future__ import annotations
 
 SCALE_MESSAGES: dict[str, str] = {
@@ -15,6 +15,10 @@ SCALE_MESSAGES: dict[str, str] = {
     # the dashboard's project switcher and period selector
     "dash_bad_period": "period {period!r} is not a month such as 2025-06",
     "dash_project_not_found": "project {project!r} does not exist or you may not see it",
+    # printing (engine.printing): a batch print's selection
+    "print_no_records": "choose the records to print: send their ids",
+    "print_too_many": "print at most {limit} records at once, not {count}",
+    "print_nothing_readable": "none of the {count} {entity} records asked for can be read",
     # monitoring
     "metrics_forbidden": ("/metrics answers the loopback address, or the bearer token FORMWORK_METRICS_TOKEN "
                           "when it is set"),

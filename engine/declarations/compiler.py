@@ -10,7 +10,7 @@ from engine.core import field_types, patterns
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
-from engine.declarations.flow import contributions, fills, guards
+from engine.declarations.flow import contributions, fills, guards, printing
 from engine.declarations.flow.gather import compile_gather
 from engine.declarations.flow.order import computed_order
 from engine.declarations.model import (
@@ -148,6 +148,8 @@ class ModuleCompiler(CascadeCompiler):
             readonly_except=guards.readonly_except(self, base, raw, fields),
             append_only=bool(raw.get("append_only", False)),
             import_deferred=constraints.import_deferred(self, base, raw.get("import"), fields),
+            form_sections=printing.form_sections(raw, fields),
+            print_layout=printing.print_layout(self, base, raw.get("print"), fields),
         )
 
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:

@@ -213,6 +213,24 @@ class Workflow:
     separation_of_duties: bool = True   # the submitter may not approve, nor one person two steps
 
 
+@dataclass(frozen=True)
+class Section:
+    """A titled group of fields: of the form (`views.form.sections`) or of the printed document."""
+
+    title: Label | None
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """How a record prints (`print:`); what it leaves out follows the form (docs/printing.md)."""
+
+    title: Label | None = None
+    sections: tuple[Section, ...] = ()             # none: the form's sections
+    amounts: tuple[str, ...] | None = None         # money fields also written in Chinese capitals; None: the computed
+    footer: Label | None = None
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: specs key caches
 class EntitySpec:
     module: str
@@ -238,6 +256,8 @@ class EntitySpec:
     readonly_except: tuple[str, ...] = ()          # ... but for these fields, which users may still change
     append_only: bool = False                      # records are created, never updated or deleted
     import_deferred: frozenset[str] = frozenset()  # required attachments imported rows may leave for later
+    form_sections: tuple[Section, ...] = ()         # views.form.sections
+    print_layout: PrintLayout = field(default_factory=PrintLayout)
 
     @property
     def frozen_fields(self) -> tuple[FieldSpec, ...]:

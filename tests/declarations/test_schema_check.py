@@ -78,8 +78,8 @@ def test_unknown_key_at_its_key_with_suggestion() -> None:
 def test_unknown_key_without_close_match_lists_the_allowed_keys() -> None:
     assert _check("entities:\n  claim:\n    fields: {a: {type: text}}\n    zzz: 1\n") == [
         "7:5: unknown key 'zzz' in entity 'claim'; expected one of append_only, conflicts, contributes, description, "
-        "effects, fields, import, network, permissions, readonly_except, readonly_when, rules, title, title_field, "
-        "unique, views, workflow"]
+        "effects, fields, import, network, permissions, print, readonly_except, readonly_when, rules, title, "
+        "title_field, unique, views, workflow"]
 
 
 def test_unknown_key_in_nested_table_field_and_top_level() -> None:

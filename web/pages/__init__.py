@@ -15,7 +15,7 @@ from web.pages import (  # noqa: F401 - they add routes
     tasks,
 )
 from web.pages.blueprint import pages as pages
-from web.pages.records import decide, editing, listing, record, saved_views  # noqa: F401 - they add routes
+from web.pages.records import decide, editing, listing, printing, record, saved_views  # noqa: F401 - they add routes
 from web.pages.reporting import calendar, gantt, reports  # noqa: F401 - they add routes
 
 __all__ = ["pages"]

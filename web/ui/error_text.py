@@ -75,6 +75,10 @@ ZH: dict[str, str] = {
     "record_append_only": "{entity} {id} 只能新增，不能修改或删除（更正请另录一笔冲销分录）",
     "record_read_only_when": "{entity} {id} 已锁定（{condition}），不能再修改或删除",
     "record_read_only_when_create": "不能新建 {entity}：新记录将处于锁定状态（{condition}）",
+    # printing a list's selection
+    "print_no_records": "请先勾选要打印的记录",
+    "print_too_many": "一次最多打印 {limit} 条记录（已选 {count} 条）",
+    "print_nothing_readable": "所选的 {count} 条{entity}记录您都无权查看",
     # the dashboard's project switcher and period selector
     "dash_bad_period": "期间 {period!r} 不是月份（例如 2025-06）",
     "dash_project_not_found": "项目不存在或您无权查看",

@@ -260,11 +260,11 @@
     }
   }
 
-  /* -- inbox: select all ---------------------------------------------------------------------- */
+  /* -- inbox and list printing: select all ------------------------------------------------------- */
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
       var form = box.getAttribute("data-select-all");
-      document.querySelectorAll('input[type="checkbox"][name="task"][form="' + form + '"]').forEach(function (item) {
+      document.querySelectorAll('input[type="checkbox"][form="' + form + '"]').forEach(function (item) {
         item.checked = box.checked;
       });
     });
