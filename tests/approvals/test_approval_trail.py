@@ -26,7 +26,8 @@ def people(engine: Formwork, tenant: str, client: FlaskClient) -> dict[str, Api]
 
 
 def submitted_claim(people: dict[str, Api], amount: str = "100") -> dict[str, Any]:
-    project = new_project(api_creator(people["boss"]), "TR-1")
+    project = new_project(api_creator(people["boss"]), "TR-1", members=[   # the project roles' members take its tasks
+        {"user": name, "position": "project_manager"} for name in ("pm", "pm2", "gone")])
     claim = post(people["alice"], "expense", "claim", {"code": "BX-9", "project": project["id"], "date": "2024-05-01",
                                                        "lines": [{"item": "taxi", "qty": 1, "price": amount}]})
     submit(people["alice"], "expense", "claim", claim["id"])
