@@ -147,7 +147,7 @@ def test_a_selection_prints_in_one_pdf_one_ticket_a_page(named: dict[str, Any], 
     cost = named["users"]["cost"]
     first = signed_ticket(named)
     second = create_ticket(cost, ticket_body(named, 2, location="2#楼 屋面"))
-    response = cost.post(f"{TICKET}/pdf", {"ids": [first["id"], second["id"]]})
+    response = cost.post(f"{TICKET}/pdf?lang=zh", {"ids": [first["id"], second["id"]]})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = response.get_data()
     numbers = first["data"]["ticket_no"], second["data"]["ticket_no"]
