@@ -99,14 +99,16 @@ def _document(records: Records, entity: EntitySpec, record: Mapping[str, Any],
               trail: tuple[TrailStep, ...]) -> PrintDocument:
     data: Mapping[str, Any] = record["data"]
     hidden = records.access(entity).hidden_fields
-    shown = [name for name, spec in entity.fields.items() if not spec.hidden and name not in hidden and name in data]
+    shown = [name for name, spec in entity.fields.items() if not spec.hidden and name not in hidden]
     layout = entity.print_layout
-    sections = [_section(entity, s, data, shown) for s in layout.sections or entity.form_sections]
-    placed = {f.name for section in sections for f in section.fields}
-    if not layout.sections:   # the form lays out every field: those its sections leave out come last, when filled
-        rest = Section(OTHER if sections else None,
-                       tuple(n for n in shown if n not in placed and data.get(n) not in (None, "", [])))
-        sections.append(_section(entity, rest, data, shown))
+    if layout.sections:   # the author chose the fields: each is printed, empty or not
+        sections = [_section(entity, s, data, shown) for s in layout.sections]
+    else:   # the form's sections, then the fields they leave out; empty fields are left out of both
+        filled = [n for n in shown if data.get(n) not in (None, "", [])]
+        sections = [_section(entity, s, data, filled) for s in entity.form_sections]
+        placed = {f.name for section in sections for f in section.fields}
+        rest = Section(OTHER if sections else None, tuple(n for n in filled if n not in placed))
+        sections.append(_section(entity, rest, data, filled))
     names = layout.amounts if layout.amounts is not None else tuple(
         n for n, spec in entity.fields.items() if spec.type == "money" and spec.is_computed)
     amounts = tuple(a for n in names if n in shown and (a := _amount(entity.fields[n], data.get(n))) is not None)

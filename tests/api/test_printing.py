@@ -107,6 +107,8 @@ def test_an_approved_ticket_prints_its_number_amount_in_capitals_and_approvers(n
     assert "3#楼 5层 东侧" in text and "木工一班" in text and "点工单" in text   # fields, the crew's title, the title
     assert "陈木生" in text and "黄志强" in text and "2.00" in text   # the worker rows, by the workers' names
     assert UUID.search(text) is None   # titles and names, never ids
+    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "WenQuanYi-Micro-Hei" in fonts   # the CJK font, embedded: Chinese is text, not boxes
     images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert len(images.strip().splitlines()) >= 3, images   # the header lines, then the signature
 
@@ -147,7 +149,7 @@ def test_a_selection_prints_in_one_pdf_one_ticket_a_page(named: dict[str, Any], 
     cost = named["users"]["cost"]
     first = signed_ticket(named)
     second = create_ticket(cost, ticket_body(named, 2, location="2#楼 屋面"))
-    response = cost.post(f"{TICKET}/pdf", {"ids": [first["id"], second["id"]]})
+    response = cost.post(f"{TICKET}/pdf?lang=zh", {"ids": [first["id"], second["id"]]})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = response.get_data()
     numbers = first["data"]["ticket_no"], second["data"]["ticket_no"]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from web.ui.services import formatter
 from web.uploads import uploads_root
 
 EMBEDDED_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})   # never SVG: it can fetch
+STYLESHEET = Path(__file__).parents[1] / "templates" / "print" / "document.css"
 UNSAFE_IN_NAMES = re.compile(r"[^\w.-]+")   # \w keeps Chinese
 IMAGE_BUDGET = 32 * 1024 * 1024   # bytes of images one PDF embeds (a batch of photos); later ones are named only
 
@@ -71,10 +73,11 @@ def print_html(records: Records, documents: Sequence[PrintDocument]) -> str:
 def pdf_of(html: str) -> bytes:
     """Typeset the HTML as a PDF (after the transaction: it takes a while and reads nothing)."""
     # Imported here, not with the module: the app runs where Pango is missing, printing aside.
-    from weasyprint import HTML, URLFetcher
+    from weasyprint import CSS, HTML, URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"})   # a document never makes the server fetch a URL
-    document: bytes = HTML(string=html, url_fetcher=fetcher, base_url=".").write_pdf()
+    style = CSS(string=STYLESHEET.read_text(encoding="utf-8"), url_fetcher=fetcher)
+    document: bytes = HTML(string=html, url_fetcher=fetcher, base_url=".").write_pdf(stylesheets=[style])
     return document
 
 
