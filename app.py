@@ -23,17 +23,16 @@ from engine.runtime import Formwork
 from engine.tenancy import plugin_registry
 from web import (
     api,
-    api_assignment,  # noqa: F401 - its routes join the api blueprint
     errors,
     input_guard,
     metrics,
     pages,
     probes,
-    record_imports,
     request_limits,
     request_log,
     security_headers,
 )
+from web.rest import assignment, record_imports  # noqa: F401 - their routes join the api blueprint
 
 __all__ = ["cli", "create_app", "main"]
 
@@ -61,7 +60,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     request_limits.register(app)
     plugins = plugin_registry.load()  # first: a plugin may add routes to the pages blueprint (the Excel pages)
     app.register_blueprint(probes.probes)
-    app.register_blueprint(api.api)  # with the import routes of web.record_imports and web.api_assignment
+    app.register_blueprint(api.api)  # with the routes of web.rest
     app.config.setdefault("FORMWORK_IMPORT_SYNC_ROWS", record_imports.SYNC_ROWS)
     app.register_blueprint(pages.pages)
     console.register(app)

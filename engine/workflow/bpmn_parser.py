@@ -88,8 +88,8 @@ def read_assignment(node: Any) -> Assignment:
         path = f"{{{BPMN_NS}}}extensionElements/{{{namespace}}}properties/{{{namespace}}}property"
         for prop in node.iterfind(path):
             name, value = prop.get("name"), prop.get("value")
-            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable", "cc", *DUTY_PROPERTIES) \
-                    and value and value.strip():
+            if name in ("candidateGroups", "candidateUsers", "assignee", "dueDate", "editable", "cc",
+                        *DUTY_PROPERTIES) and value and value.strip():
                 found.setdefault(name, value)
     return Assignment(
         groups=_split(found.get("candidateGroups")),

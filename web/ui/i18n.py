@@ -5,7 +5,6 @@ import re
 
 from flask import request, session
 
-from web.ui.idiom_words import IDIOM_WORDS
 from web.ui.approval_words import APPROVAL_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -486,7 +485,6 @@ def language() -> str:
     return "zh" if best.startswith("zh") else "en"
 
 
-MESSAGES.update(IDIOM_WORDS)
 
 
 def translate(key: str, language_code: str, **values: object) -> str:

@@ -1,4 +1,4 @@
-"""The OpenAPI operations of web/api_assignment.py: incidents, reassignment and out-of-office delegation."""
+"""The OpenAPI operations of web/rest/assignment.py: incidents, reassignment and out-of-office delegation."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,0 +1,1 @@
+"""REST routes beside web/api.py: bulk imports, task incidents and reassignment, out-of-office delegation."""
