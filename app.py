@@ -23,7 +23,6 @@ from engine.runtime import Formwork
 from engine.tenancy import plugin_registry
 from web import (
     api,
-    api_assignment,  # noqa: F401 - its routes join the api blueprint
     errors,
     input_guard,
     metrics,
@@ -34,6 +33,7 @@ from web import (
     request_log,
     security_headers,
 )
+from web.assignment import api as assignment_api  # noqa: F401 - its routes join the api blueprint
 
 __all__ = ["cli", "create_app", "main"]
 
@@ -61,7 +61,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     request_limits.register(app)
     plugins = plugin_registry.load()  # first: a plugin may add routes to the pages blueprint (the Excel pages)
     app.register_blueprint(probes.probes)
-    app.register_blueprint(api.api)  # with the import routes of web.record_imports and web.api_assignment
+    app.register_blueprint(api.api)  # with the import routes of web.record_imports and web.assignment.api
     app.config.setdefault("FORMWORK_IMPORT_SYNC_ROWS", record_imports.SYNC_ROWS)
     app.register_blueprint(pages.pages)
     console.register(app)

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.fields.json_schema import record_schema
 from engine.records.service import MAX_LIMIT, MAX_OFFSET, Records
-from web.openapi_assignment import assignment_paths
+from web.assignment.openapi import assignment_paths
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {
