@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from formwork_notify import plugin
 
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from tests.conftest import Api, add_user, api_creator, login, new_project, tasks
 from tests.web.conftest import sign_in
 
@@ -248,10 +250,6 @@ def test_the_inbox_page_says_on_whose_behalf_and_sets_a_delegation(people: dict[
 
 def test_a_new_tasks_notice_goes_to_the_members_it_is_offered_to_not_to_every_holder(
         engine: Formwork, tenant: str, people: dict[str, Any]) -> None:
-    from formwork_notify import plugin
-
-    from engine.tenancy import plugin_registry
-
     if plugin.name not in plugin_registry.loaded():
         plugin_registry.add(plugin)
     with engine.db.tenant(tenant) as session:

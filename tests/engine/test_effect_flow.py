@@ -2,6 +2,7 @@
 written once per record, in the approval's transaction, audited as the effect of the document."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,12 +19,14 @@ def boss(engine: Formwork) -> tenancy.Actor:
     with engine.db.tenant(tenant_id) as session:
         tenancy.create_tenant(session, tenant_id, plan="enterprise")
         tenancy.set_module_enabled(session, tenant_id, "flowbook", True, engine.catalog.modules())
+    add_user(engine, tenant_id, "checker", "boss")   # approves what boss submits (separation of duties)
     return add_user(engine, tenant_id, "boss", "boss")
 
 
 def approve(engine: Formwork, boss: tenancy.Actor, sheet_id: str) -> None:
     with engine.approvals(boss) as approvals:
         approvals.submit("flowbook", "sheet", sheet_id)
+    with engine.approvals(replace(boss, username="checker")) as approvals:
         [task] = [t for t in approvals.inbox() if t["record_id"] == sheet_id]
         assert approvals.complete(task["id"], "approve")["status"] == "approved"
 

@@ -74,12 +74,14 @@ def test_a_child_change_that_breaks_its_parents_rule_is_refused(engine: Formwork
 
 def test_an_approved_summary_creates_its_cost_entry_once(engine: Formwork, tenant: str) -> None:
     boss = add_user(engine, tenant, "boss", "boss")
+    checker = add_user(engine, tenant, "checker", "boss")   # approves what boss submits (separation of duties)
     with engine.records(boss) as records:
         summary = records.create("crewpay", "summary", {"crew": "B"})
         records.create("crewpay", "ticket", {"crew": "B", "trade": "x", "work_date": "2024-03-01", "hours": "4",
                                              "unit_price": "25", "summary": summary["id"]})
     with engine.approvals(boss) as approvals:
         approvals.submit("crewpay", "summary", summary["id"])
+    with engine.approvals(checker) as approvals:
         [task] = approvals.inbox()
         assert approvals.complete(task["id"], "approve")["status"] == "approved"
     with engine.records(boss) as records:

@@ -128,15 +128,16 @@ def test_tasks_of_an_unlicensed_module_cannot_be_completed(
         engine: Formwork, tenant: str, client: FlaskClient) -> None:
     add_user(engine, tenant, "alice", "applicant")
     add_user(engine, tenant, "boss", "admin")
-    boss, alice = login(client, tenant, "boss"), login(client, tenant, "alice")
+    add_user(engine, tenant, "pm", "project_manager")   # the project's manager approves (the admin does not)
+    boss, alice, pm = login(client, tenant, "boss"), login(client, tenant, "alice"), login(client, tenant, "pm")
     project = new_project(api_creator(boss), "P-TASK")
     claim = alice.post("/records/expense/claim", {"code": "T-1", "project": project["id"], "date": "2024-05-01",
                                                   "lines": [{"item": "taxi", "qty": 1, "price": "80"}]}).get_json()
     assert alice.post(f"/records/expense/claim/{claim['id']}/submit").status_code == 200
-    [task] = boss.get("/tasks").get_json()["items"]
+    [task] = pm.get("/tasks").get_json()["items"]
     apply(engine, tenant, issue(engine, tenant, "--plan", "enterprise", "--modules", "base"))
-    assert boss.get("/tasks").get_json()["items"] == []
-    refused = boss.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": ""})
+    assert pm.get("/tasks").get_json()["items"] == []
+    refused = pm.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": ""})
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "not_licensed"
 
 
@@ -161,14 +162,15 @@ def test_an_expired_license_makes_the_tenant_read_only_but_keeps_everything(
         engine: Formwork, tenant: str, client: FlaskClient) -> None:
     add_user(engine, tenant, "alice", "applicant")
     add_user(engine, tenant, "boss", "admin")
-    boss, alice = login(client, tenant, "boss"), login(client, tenant, "alice")
+    add_user(engine, tenant, "pm", "project_manager")
+    boss, alice, pm = login(client, tenant, "boss"), login(client, tenant, "alice"), login(client, tenant, "pm")
     project = new_project(api_creator(boss), "P-READ")
     body = {"code": "R-1", "project": project["id"], "date": "2024-05-01",
             "lines": [{"item": "taxi", "qty": 1, "price": "80"}]}
     claim = alice.post("/records/expense/claim", body).get_json()
     draft = alice.post("/records/expense/claim", {**body, "code": "R-2"}).get_json()
     assert alice.post(f"/records/expense/claim/{claim['id']}/submit").status_code == 200
-    [task] = boss.get("/tasks").get_json()["items"]
+    [task] = pm.get("/tasks").get_json()["items"]
     assert apply(engine, tenant, issue(engine, tenant, "--plan", "enterprise", "--days", "0")).exit_code == 0
     today = datetime.now(UTC).date().isoformat()
     writes = [
@@ -177,7 +179,7 @@ def test_an_expired_license_makes_the_tenant_read_only_but_keeps_everything(
         boss.delete(f"/records/expense/claim/{draft['id']}?version={draft['version']}"),
         alice.post(f"/records/expense/claim/{draft['id']}/submit"),
         alice.post(f"/records/expense/claim/{claim['id']}/withdraw"),
-        boss.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "ok"}),
+        pm.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "ok"}),
     ]
     for response in writes:
         assert response.status_code == 403, response.get_json()
@@ -186,14 +188,14 @@ def test_an_expired_license_makes_the_tenant_read_only_but_keeps_everything(
     assert alice.get("/records/expense/claim").get_json()["total"] == 2
     assert alice.get(f"/records/expense/claim/{claim['id']}/history").status_code == 200
     assert boss.get("/reports/expense/by_project_month").status_code == 200
-    assert [t["id"] for t in boss.get("/tasks").get_json()["items"]] == [task["id"]]
+    assert [t["id"] for t in pm.get("/tasks").get_json()["items"]] == [task["id"]]
     info = boss.get("/license").get_json()
     assert info["read_only"] is True and info["days_left"] == 0
     assert formwork(engine, "tenant", "disable", tenant, "site").exit_code == 0
     refused = formwork(engine, "tenant", "enable", tenant, "site")
     assert refused.exit_code == 1 and f"expired on {today}" in refused.stderr
     assert apply(engine, tenant, issue(engine, tenant, "--plan", "enterprise", "--days", "30")).exit_code == 0
-    assert boss.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "ok"}).status_code == 200
+    assert pm.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "ok"}).status_code == 200
 
 
 def test_a_trial_without_a_token_expires_15_days_after_creation(engine: Formwork, client: FlaskClient) -> None:
