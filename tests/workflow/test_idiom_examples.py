@@ -1,4 +1,4 @@
-"""The BPMN examples of docs/approval-idioms.md: valid BPMN 2.0 with a diagram (they open in Camunda Modeler), loaded
+"""The BPMN examples of docs/approvals.md: valid BPMN 2.0 with a diagram (they open in Camunda Modeler), loaded
 by our loader and run, each step through dump() -> JSON -> restore()."""
 from __future__ import annotations
 
