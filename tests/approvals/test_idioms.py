@@ -1,6 +1,7 @@
 """Every approval idiom over the REST API, with a module of YAML + BPMN the engine has never seen."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,7 +129,8 @@ def test_timer_escalation_fires_from_the_worker(engine: Formwork, tenant: str, a
         tenancy.set_parameter(session, tenant, "visa", "escalate_after", "PT10H", engine.catalog.modules())
     in_five_hours = (datetime.now(UTC) + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%S%z")
     result = run(engine, "worker", "--once", "--at", in_five_hours)
-    assert result.stdout == "jobs run: 1, failed: 0\n"
+    ran = re.fullmatch(r"jobs run: (\d+), failed: 0\n", result.stdout)   # other tenants' jobs may be due too
+    assert ran is not None and int(ran.group(1)) >= 1, result.stdout
     assert tasks(api["mia"]) == []
     assert [t["title"] for t in tasks(api["sam"])] == ["Director approval (escalated)"]
     assert decide(api["sam"])["status"] == "approved"
