@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.approvals.inbox import readable_tasks
-from engine.approvals.steps import ApprovalSteps, NotEditable
+from engine.approvals.steps import ApprovalSteps, refuse_uneditable, running_instance
 from engine.errors import BadRequest, Conflict, PermissionDenied
 from engine.storage.models import User
 from engine.storage.workflow_models import HumanTask, ProcessInstance, TaskCandidate
@@ -139,14 +139,7 @@ def _check_editable(service: ApprovalSteps, task: HumanTask, entity: Any, data: 
     instance = service.session.get(ProcessInstance, (service.actor.tenant_id, task.instance_id))
     process = service.process_for(instance) if instance is not None else None
     meta = process.tasks.get(task.bpmn_id) if process is not None else None
-    editable = meta.editable if meta is not None else ()
-    refused = sorted(set(data) - set(editable))
-    if refused:
-        may = (f"it may change {', '.join(editable)}" if editable
-               else "it changes no field: send only the decision and a comment")
-        raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
-                          details={"refused": refused, "editable": list(editable)},
-                          message_code="task_may_not_change", params={"refused": ", ".join(refused), "may": may})
+    refuse_uneditable(meta.editable if meta is not None else (), data)
 
 
 def decide_added(service: ApprovalSteps, task: HumanTask, decision: str, comment: str) -> dict[str, Any]:
@@ -209,10 +202,7 @@ def return_to(service: ApprovalSteps, task_id: str, to: Any, comment: Any = "") 
                          message_code="return_to_from_added")
     entity = service.records.entity(task.module, task.entity)
     row = service.records.row(entity, task.record_id)
-    instance = service.session.get(ProcessInstance, (service.actor.tenant_id, task.instance_id))
-    if instance is None or instance.status != "running":
-        raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running",
-                       message_code="approval_not_running", params={"entity": entity.title.en, "id": row.id})
+    instance = running_instance(service.session, service.actor.tenant_id, task, entity, row)
     run = service._restore(instance, entity)
     on_path = run.completed_human_tasks()
     done = [t for t in service.session.scalars(select(HumanTask).where(

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.approvals import assignment, copies, duties, idioms, submission
 from engine.approvals.duties import eligibility
 from engine.approvals.inbox import inbox, readable_tasks, task_view
-from engine.approvals.steps import NotEditable
+from engine.approvals.steps import refuse_uneditable, running_instance
 from engine.core.error_codes import render
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict, FormworkError, NotFound, PermissionDenied
@@ -189,20 +189,10 @@ class Approvals:
             return idioms.decide_added(self, task, decision, comment)
         entity = self.records.entity(task.module, task.entity)
         row = self.records.row(entity, task.record_id)
-        instance = self.session.get(ProcessInstance, (self.actor.tenant_id, task.instance_id))
-        if instance is None or instance.status != "running":
-            raise Conflict(f"the approval of {entity.title.en} {row.id} is no longer running",
-                           message_code="approval_not_running", params={"entity": entity.title.en, "id": row.id})
+        instance = running_instance(self.session, self.actor.tenant_id, task, entity, row)
         run = self._restore(instance, entity)
         data = dict(data or {})
-        editable = run.process.tasks[task.bpmn_id].editable if task.bpmn_id in run.process.tasks else ()
-        refused = sorted(set(data) - set(editable))
-        if refused:  # process variables are the engine's: a performer changes only the fields the step lists
-            may = (f"it may change {', '.join(editable)}" if editable
-                   else "it changes no field: send only the decision and a comment")
-            raise NotEditable(f"this task may not change {', '.join(refused)}; {may}",
-                              details={"refused": refused, "editable": list(editable)},
-                              message_code="task_may_not_change", params={"refused": ', '.join(refused), "may": may})
+        refuse_uneditable(run.process.tasks[task.bpmn_id].editable if task.bpmn_id in run.process.tasks else (), data)
         # the fields the step lets its performer change (the approved amount), and the facts of this task (its
         # actor and time) in the fields that declare them: one change, audited old -> new
         facts = task_facts(entity, task.bpmn_id, self.actor.username, now()) if decision == "approve" else {}
