@@ -83,7 +83,7 @@ def eligibility(records: Records, tasks: list[HumanTask], spec_for: SpecFor) -> 
     for task_id, key in records.session.execute(select(TaskCandidate.task_id, TaskCandidate.role)
                                                 .where(TaskCandidate.task_id.in_(ids))):
         candidates.setdefault(task_id, set()).add(key)
-    runs = _runs(records, {task.instance_id for task in tasks}, spec_for)
+    runs = runs_of(records, {task.instance_id for task in tasks}, spec_for)
     found = {}
     for task in tasks:
         principal = next((p for p in people if _is_offered(task, candidates.get(task.id, set()), p)), None)
@@ -134,7 +134,7 @@ class _Run:
         return SeparationOfDuties(render(code, params), message_code=code, params=params)
 
 
-def _runs(records: Records, instance_ids: Iterable[str], spec_for: SpecFor) -> dict[str, _Run]:
+def runs_of(records: Records, instance_ids: Iterable[str], spec_for: SpecFor) -> dict[str, _Run]:
     """What the separation of duties needs of each run: its submitter and who approved which step."""
     instances = list(records.session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(
         sorted(instance_ids)))))

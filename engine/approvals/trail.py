@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.approvals.duties import runs_of
 from engine.approvals.inbox import _iso
 from engine.approvals.service import SUBMITTER_ROLES, USER_PREFIX
 from engine.declarations.model import Action, EntitySpec
@@ -82,10 +83,14 @@ def pending_of(records: Records, entity: EntitySpec, tasks: list[HumanTask]) -> 
                     wanted.setdefault(user.username, set()).add(task.record_id)
         offered[task.id] = list(dict.fromkeys(names))
     readers = _readers(records, entity, {by_name[name]: ids for name, ids in wanted.items()})
+    process = entity.workflow.spec if entity.workflow is not None else None
+    runs = runs_of(records, {task.instance_id for task in tasks}, lambda instance: process)
     result: dict[str, list[dict[str, Any]]] = {}
     for task in tasks:
-        candidates = [name for name in offered[task.id]
-                      if name not in wanted or task.record_id in readers.get(name, ()) or _named(rows, task, name)]
+        run = runs.get(task.instance_id)
+        candidates = [name for name in offered[task.id]   # who may decide it: not whom the duties keep apart
+                      if (name not in wanted or task.record_id in readers.get(name, ()) or _named(rows, task, name))
+                      and (run is None or run.refusal(task, name) is None)]
         result.setdefault(task.record_id, []).append(
             {"task_id": task.id, "title": task.title, "candidates": candidates, "due_at": _iso(task.due_at)})
     return result

@@ -122,5 +122,7 @@ def test_the_demo_offers_a_project_role_task_to_members_only_and_keeps_duties_ap
     [pricing] = [task for task in bob.get("/tasks").get_json()["items"] if task["record_id"] == own["id"]]
     refused = alice.post(f"/tasks/{pricing['id']}/complete", {"decision": "approve"})
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "separation_of_duties"
+    waiting = alice.get(f"/records/cost/change_order/{own['id']}/approval").get_json()["pending"]
+    assert [(p["task_id"], p["candidates"]) for p in waiting] == [(pricing["id"], ["bob"])]   # not its submitter
     done = bob.post(f"/tasks/{pricing['id']}/complete", {"decision": "approve", "data": {"approved_amount": "3840"}})
     assert done.status_code == 200, done.get_json()
