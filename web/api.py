@@ -38,6 +38,11 @@ def language() -> str:
     return "zh" if chosen.startswith("zh") else "en"
 
 
+def document_language() -> str:
+    """A printed document is for a Chinese office: Chinese unless `?lang=` or Accept-Language asks otherwise."""
+    return language() if request.args.get("lang") or request.headers.get("Accept-Language") else "zh"
+
+
 def body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if data is None:
@@ -202,6 +207,7 @@ def approval(module: str, entity: str, record_id: str) -> Response:
 def record_pdf(module: str, entity: str, record_id: str) -> Response:
     """The record as an A4 PDF: what the caller may read of it, its amounts in 大写, its approval trail."""
     with records() as service:
+        service.language = document_language()
         documents = [print_document(service, module, entity, record_id)]
         html = print_html(service, documents)
     return pdf_response(pdf_of(html), file_name(documents))
@@ -212,6 +218,7 @@ def records_pdf(module: str, entity: str) -> Response:
     """Several records in one PDF, one document a page: `?ids=a,b` or a JSON body `{"ids": [...]}`."""
     ids = selected_ids(request.args.getlist("ids"), body().get("ids") if request.method == "POST" else None)
     with records() as service:
+        service.language = document_language()
         documents = print_documents(service, module, entity, ids)
         html = print_html(service, documents)
     return pdf_response(pdf_of(html), file_name(documents))

@@ -109,6 +109,10 @@ def test_an_approved_ticket_prints_its_number_amount_in_capitals_and_approvers(n
     assert UUID.search(text) is None   # titles and names, never ids
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "WenQuanYi-Micro-Hei" in fonts   # the CJK font, embedded: Chinese is text, not boxes
+    unasked = text_of(named["users"]["cost"].get(f"{TICKET}/{ticket['id']}/pdf").get_data())
+    assert "点工单" in unasked and "同意" in unasked   # a printed document is Chinese unless asked otherwise
+    asked = named["users"]["cost"].get(f"{TICKET}/{ticket['id']}/pdf?lang=en")
+    assert "Day-labor ticket" in text_of(asked.get_data())
     images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert len(images.strip().splitlines()) >= 3, images   # the header lines, then the signature
 
