@@ -21,8 +21,10 @@ def assignment_panel(service: Approvals) -> dict[str, Any]:
     """What the inbox shows besides the tasks: my delegation, colleagues to choose, incidents (administrators)."""
     records = service.records
     me = records.actor.username
-    people = [(name, title) for name, title, active in users(records.session) if active and name != me]
+    everyone = users(records.session)
+    people = [(name, title) for name, title, active in everyone if active and name != me]
     return {"delegation": delegation.current(records), "people": people,
+            "names": {name: title for name, title, _active in everyone},
             "incidents": assignment.incidents(records) if records.actor.is_admin else []}
 
 
