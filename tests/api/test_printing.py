@@ -119,7 +119,7 @@ def test_an_approved_ticket_prints_its_number_amount_in_capitals_and_approvers(n
 
 def test_the_pdf_page_is_a4(named: dict[str, Any]) -> None:
     ticket = create_ticket(named["users"]["cost"], ticket_body(named))
-    pdf = named["users"]["cost"].get(f"{TICKET}/{ticket['id']}/pdf").get_data()
+    pdf = named["users"]["cost"].get(f"{TICKET}/{ticket['id']}/pdf?lang=en").get_data()
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "595.276 x 841.89 pts (A4)" in info or "(A4)" in info, info
     assert "No approval steps yet." in text_of(pdf)   # a draft: no trail yet (English for an English reader)
