@@ -15,14 +15,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.approvals.duties import USER_PREFIX
-from engine.approvals.inbox import readable_tasks, task_view
+from engine.approvals.inbox import task_reader, task_view
 from engine.core.error_codes import render
 from engine.declarations.model import EntitySpec
 from engine.errors import BadRequest, PermissionDenied
 from engine.records.service import Records
 from engine.storage.models import Record, User
 from engine.storage.workflow_models import HumanTask, TaskCandidate
-from engine.tenancy.tenants import actor_of
 
 NO_CANDIDATE = "no_candidate"
 MODULE, ENTITY, TABLE = "base", "project", "members"   # where a project keeps its people (as engine.people reads it)
@@ -114,11 +113,11 @@ def reassign(records: Records, task: HumanTask, usernames: Any) -> list[str]:
         raise BadRequest(render("reassign_no_users", {}), message_code="reassign_no_users")
     chosen = list(dict.fromkeys(usernames))
     for name in chosen:
-        user = records.session.get(User, (records.actor.tenant_id, name))
-        if user is None or not user.is_active:
+        user, reads = task_reader(records, task, name)
+        if user is None:
             raise BadRequest(render("reassign_unknown_user", {"username": name}),
                              message_code="reassign_unknown_user", params={"username": name})
-        if not readable_tasks(records.as_actor(actor_of(user)), [task]):
+        if not reads:
             raise BadRequest(render("reassign_cannot_read", {"username": name}),
                              message_code="reassign_cannot_read", params={"username": name})
     records.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id))

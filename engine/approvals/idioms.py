@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.approvals.inbox import readable_tasks
+from engine.approvals.inbox import task_reader
 from engine.approvals.steps import ApprovalSteps, refuse_uneditable, running_instance
 from engine.errors import BadRequest, Conflict, PermissionDenied
 from engine.storage.models import User
@@ -120,8 +120,8 @@ def _signers(service: ApprovalSteps, task: HumanTask, users: Any) -> list[str]:
     asked = set(service.session.scalars(select(HumanTask.assignee).where(
         HumanTask.parent_id == task.id, HumanTask.state == "open")))
     for name in names:
-        user = service.session.get(User, (service.actor.tenant_id, name))
-        if user is None or not user.is_active:
+        user, reads = task_reader(service.records, task, name)
+        if user is None:
             raise BadRequest(f"{name!r} is not an active user of this tenant",
                              message_code="add_signer_unknown_user", params={"username": name})
         if name == service.actor.username:
@@ -129,7 +129,7 @@ def _signers(service: ApprovalSteps, task: HumanTask, users: Any) -> list[str]:
         if name in asked:
             raise BadRequest(f"{name!r} is already asked to sign this step", message_code="add_signer_already",
                              params={"username": name})
-        if not readable_tasks(service.records.as_actor(actor_of(user)), [task]):
+        if not reads:
             raise BadRequest(f"{name!r} may not read this record, so they cannot be added as a signer; choose "
                              "someone who can", message_code="add_signer_cannot_read", params={"username": name})
     return names

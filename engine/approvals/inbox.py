@@ -10,8 +10,9 @@ from engine.approvals.duties import SpecFor, eligibility, offered_condition
 from engine.declarations.model import EntitySpec
 from engine.fields.values import to_json
 from engine.records.service import Records
-from engine.storage.models import Record
+from engine.storage.models import Record, User
 from engine.storage.workflow_models import HumanTask
+from engine.tenancy.tenants import actor_of
 
 
 def readable_tasks(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[EntitySpec, Record]]:
@@ -28,6 +29,15 @@ def readable_tasks(records: Records, tasks: list[HumanTask]) -> dict[str, tuple[
             rows = records.readable_rows(entity, {task.record_id for task in group})
             found.update({task.id: (entity, rows[task.record_id]) for task in group if task.record_id in rows})
         return found
+
+
+def task_reader(records: Records, task: HumanTask, name: Any) -> tuple[User | None, bool]:
+    """The active user of the tenant called `name` (None: there is none) and whether they may read the task's
+    record: whom a task may be handed to (转交, 加签, an incident's reassignment)."""
+    user = records.session.get(User, (records.actor.tenant_id, name)) if isinstance(name, str) else None
+    if user is None or not user.is_active:
+        return None, False
+    return user, bool(readable_tasks(records.as_actor(actor_of(user)), [task]))
 
 
 def inbox(records: Records, spec_for: SpecFor) -> list[dict[str, Any]]:

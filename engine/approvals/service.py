@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.approvals import assignment, copies, duties, idioms, submission
 from engine.approvals.duties import eligibility
-from engine.approvals.inbox import inbox, readable_tasks, task_view
+from engine.approvals.inbox import inbox, task_reader, task_view
 from engine.approvals.steps import refuse_uneditable, running_instance
 from engine.core.error_codes import render
 from engine.declarations.model import Action, EntitySpec
@@ -20,10 +20,9 @@ from engine.records.flow.locks import task_facts
 from engine.records.service import EDITABLE_STATUSES, Records, record_document
 from engine.security import audit
 from engine.storage import jobs
-from engine.storage.models import Record, User
+from engine.storage.models import Record
 from engine.storage.workflow_models import HumanTask, ProcessInstance, TaskCandidate
 from engine.tenancy import plugin_events as events
-from engine.tenancy.tenants import actor_of
 from engine.workflow import DECISIONS, PROCESS_VARIABLES, ProcessRun, ProcessSpec, ScriptContext, ServiceCaller
 
 SUBMITTER_ROLES = frozenset({"submitter", "initiator"})
@@ -227,11 +226,11 @@ class Approvals:
         task = self._task(task_id)
         self._acting_for(task, PermissionDenied(f"task {task_id} is not yours to delegate",
                                                 message_code="task_not_delegable", params={"task_id": task_id}))
-        target = self.session.get(User, (self.actor.tenant_id, str(to_user))) if isinstance(to_user, str) else None
-        if target is None or not target.is_active:
+        target, reads = task_reader(self.records, task, to_user)
+        if target is None:
             raise BadRequest(f"'to' must name an active user of this tenant, not {to_user!r}",
                              message_code="delegate_unknown_user", params={"to_user": to_user})
-        if not readable_tasks(self.records.as_actor(actor_of(target)), [task]):
+        if not reads:
             raise BadRequest(f"{target.username!r} may not read this record, so the task cannot be delegated to "
                              "them; choose someone who can",
                              message_code="delegate_cannot_read", params={"username": target.username})
