@@ -15,7 +15,7 @@ from engine.workflow import DECISIONS
 from web.pages.assignment import assignment_panel
 from web.pages.auth import safe_next
 from web.pages.blueprint import pages
-from web.pages.records.record import _allows_return
+from web.pages.records.approval_parts import allows_return
 from web.ui.display import Formatter, format_moment, status_tone
 from web.ui.error_text import engine_error_text
 from web.ui.i18n import t
@@ -75,7 +75,7 @@ def inbox_groups(records: Records, inbox: list[dict[str, Any]]) -> list[InboxGro
                                record_id=task["record_id"]),
             status=str(record.get("status", "")), status_label=fmt.status(record.get("status")),
             since=format_moment(task.get("created_at")), due=format_moment(task.get("due_at")) if task.get("due_at")
-            else "", allows_return=_allows_return(entity, task["bpmn_id"]),
+            else "", allows_return=allows_return(entity, task["bpmn_id"]),
             summary=[(entity.fields[name].label.get(records.language), fmt.value(entity.fields[name], value))
                      for name, value in shown], on_behalf_of=task.get("on_behalf_of") or "",
         ))

@@ -16,7 +16,7 @@ from engine.declarations.model import Action, EntitySpec
 from engine.errors import BadRequest, Conflict
 from engine.records.service import Records
 from web.pages.blueprint import pages
-from web.pages.records.approval_parts import Posted, allows_return, progress_of, task_panels
+from web.pages.records.approval_parts import Posted, progress_of, task_panels
 from web.pages.records.attachments import file_links
 from web.ui.display import Formatter, as_decimal, format_moment, format_number, status_tone
 from web.ui.error_text import engine_error_text
@@ -131,9 +131,6 @@ def change_event(entity: EntitySpec, entry: Mapping[str, Any], fmt: Formatter) -
                                            before=fmt.value(spec, before.get(name)) or fmt.t("value.empty"),
                                            after=fmt.value(spec, after.get(name)) or fmt.t("value.empty")))
     return event
-
-
-_allows_return = allows_return  # the inbox's name for it
 
 
 @pages.get("/m/<module>/<entity>/<record_id>")
