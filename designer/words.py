@@ -200,3 +200,8 @@ def w(key: str, **values: object) -> str:
     zh, en = WORDS.get(key, (key, key))
     text = zh if language() == "zh" else en
     return text.format(**values) if values else text
+
+
+from designer.form_words import FORM_WORDS  # noqa: E402 - the visual designer's words, kept in their own file
+
+WORDS.update(FORM_WORDS)
