@@ -320,7 +320,7 @@
       form.appendChild(row(W.target, target));
     }
     form.appendChild(el("label", {"class": "check check-single"}, [
-      el("input", {type: "checkbox", "data-prop": "required", checked: f.required}), el("span", {text: " " + W.required})]));
+      el("input", {type: "checkbox", id: "fd-required", "data-prop": "required", checked: f.required}), el("span", {text: " " + W.required})]));
     if (f.type === "enum" || f.type === "multi_enum") form.appendChild(optionsEditor(f));
     form.appendChild(row(W["default"], defaultInput(f)));
     form.appendChild(row(W.help_zh, textInput("help-zh", f.help ? f.help.zh : "", {lang: "zh-CN"})));
@@ -341,7 +341,7 @@
     });
     form.appendChild(roles);
     form.appendChild(el("label", {"class": "check check-single"}, [
-      el("input", {type: "checkbox", "data-prop": "hidden", checked: f.hidden}), el("span", {text: " " + W.hide_all})]));
+      el("input", {type: "checkbox", id: "fd-hidden", "data-prop": "hidden", checked: f.hidden}), el("span", {text: " " + W.hide_all})]));
     var advanced = el("details", {"class": "fd-advanced"}, [el("summary", {text: W.advanced})]);
     advanced.appendChild(row(W.key, textInput("key", f.key, {readonly: !fresh, pattern: "[a-z][a-z0-9_]*"}), fresh ? null : W.key_fixed));
     if (fresh) {
