@@ -14,9 +14,9 @@ from cli.common import fail
 from cli.environment import database_url, instance_path, secret_key, security_settings, uploads_path
 from cli.operations import work_forever
 from cli.root import cli
+from designer import form_designer  # noqa: F401 - adds the visual form designer's routes to designer_pages
 from designer.api import designer_api
 from designer.pages import designer_pages
-from designer import form_designer  # noqa: F401 - adds the visual form designer's routes to designer_pages
 from designer.people_api import people_api
 from designer.people_pages import people_pages
 from engine.errors import FormworkError

@@ -186,6 +186,7 @@ def entity_publish(module: str, entity: str) -> Response:
     with approvals() as service_:
         return render(service_, "designer/publish.html", code=422 if problems and action else 200,
                       title=w("publish.title", module=title), module=module, module_title=title, entity=entity,
-                      entity_title=entity_title, has_draft=has_draft, problems=[problem_text(p) for p in problems], report=report,
+                      entity_title=entity_title, has_draft=has_draft, problems=[problem_text(p) for p in problems],
+                      report=report,
                       diff=diff_lines(report["diff"]) if report else [], dw=w)
 

@@ -68,9 +68,9 @@ def empty(value: Any) -> bool:
 def minimize(overlay: dict[str, Any], catalog: Mapping[str, Any], entity: str) -> dict[str, Any]:
     """`overlay` without what repeats the catalog in the parts the form designer writes (changed in place)."""
     entities = overlay.get("entities")
-    patch = entities.get(entity) if isinstance(entities, dict) else None
-    if not isinstance(patch, dict):
+    if not isinstance(entities, dict) or not isinstance(entities.get(entity), dict):
         return overlay
+    patch = entities[entity]
     base = mapping(mapping(catalog.get("entities")).get(entity))
     fields, base_fields = patch.get("fields"), mapping(base.get("fields"))
     if isinstance(fields, dict):

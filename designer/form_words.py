@@ -45,6 +45,7 @@ FORM_WORDS: dict[str, tuple[str, str]] = {
     "form.new_field": ("新字段", "New field"),
     "form.section_title_zh": ("分区名称（中文）", "Section title (Chinese)"),
     "form.section_title_en": ("分区名称（英文）", "Section title (English)"),
+    "form.edit_section": ("编辑分区", "Edit section"),
     "form.remove_section": ("删除分区", "Remove the section"),
     "form.remove_section_confirm": ("删除此分区？其中的字段移到“未分区字段”。",
                                     "Remove this section? Its fields move to the fields in no section."),
@@ -89,8 +90,8 @@ FORM_WORDS: dict[str, tuple[str, str]] = {
     "form.remove_field_confirm": ("删除这个新字段？", "Remove this new field?"),
     "form.saving": ("正在保存…", "Saving…"),
     "form.saved": ("已保存到草稿", "Saved to the draft"),
-    "form.saved_problems": ("已保存到草稿，还有 {count} 个问题需在发布前修正", "Saved to the draft; {count} problem(s) to fix "
-                            "before publishing"),
+    "form.saved_problems": ("已保存到草稿，还有 {count} 个问题需在发布前修正",
+                            "Saved to the draft; {count} problem(s) to fix before publishing"),
     "form.save_failed": ("保存失败：{reason}", "Saving failed: {reason}"),
     "form.problems": ("问题", "Problems"),
     "form.preview": ("预览（用户看到的表单）", "Preview (the form users see)"),
@@ -101,8 +102,8 @@ FORM_WORDS: dict[str, tuple[str, str]] = {
                      "Every change in the draft (form, rules, list, permissions, process) is dry-run and published "
                      "together. A dry run changes nothing."),
     "publish.no_draft": ("草稿中没有修改。", "The draft holds no changes."),
-    "publish.has_problems": ("草稿还有 {count} 个问题，修正后才能发布：", "The draft has {count} problem(s); fix them before "
-                             "publishing:"),
+    "publish.has_problems": ("草稿还有 {count} 个问题，修正后才能发布：",
+                             "The draft has {count} problem(s); fix them before publishing:"),
     "publish.ready": ("草稿没有问题，可以试运行和发布。", "The draft has no problems: dry-run it, then publish."),
     "publish.done": ("已发布 {version}，草稿已清空。", "Published {version}; the draft is now empty."),
 }

@@ -127,7 +127,7 @@
     });
   }
   function sectionEditor(section, index) {
-    var details = el("details", {"class": "fd-section-edit"}, [el("summary", {text: "✎"})]);
+    var details = el("details", {"class": "fd-section-edit"}, [el("summary", {text: "✎ " + W.edit_section})]);
     var zh = el("input", {type: "text", value: section.title ? section.title.zh : "", "data-prop": "section-zh",
                           "aria-label": W.section_title_zh, placeholder: W.section_title_zh});
     var en = el("input", {type: "text", value: section.title ? section.title.en : "", "data-prop": "section-en",
