@@ -117,8 +117,12 @@ def _minimize_field(field: dict[str, Any], catalog: dict[str, Any] | None) -> No
                     value.pop(language, None)
             if not value:
                 del field[key]
-        elif key == "options" and isinstance(value, dict) and catalog is not None:
-            known_options = mapping(catalog.get("options"))
+        elif key == "options" and isinstance(value, dict):
+            for text in value.values():
+                if isinstance(text, dict):
+                    for language in [k for k, v in text.items() if empty(v)]:
+                        del text[language]
+            known_options = mapping(mapping(catalog).get("options"))
             for option, text in list(value.items()):
                 if option in known_options and label(text) == label(known_options[option]):
                     del value[option]

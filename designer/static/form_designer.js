@@ -445,6 +445,12 @@
     var out = {};
     f.options.forEach(function (o) { out[o.key] = {zh: o.label.zh, en: o.label.en}; });
     fieldPatch(f.key).options = out;
+    var shown = panel.querySelector("[data-prop='default']");
+    if (shown && f.type === "enum") {   // the default's choices follow the options
+      var fresh = defaultInput(f);
+      fresh.id = shown.id;
+      shown.parentNode.replaceChild(fresh, shown);
+    }
   }
   function addOption(f) {
     var key = freeKey("", function (k) { return f.options.some(function (o) { return o.key === k; }); }, "opt");
