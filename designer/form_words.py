@@ -20,6 +20,7 @@ TYPE_WORDS: dict[str, tuple[str, str]] = {
 
 FORM_WORDS: dict[str, tuple[str, str]] = {
     **TYPE_WORDS,
+    "tab.label": ("设计器页面", "Designer pages"),
     "tab.form": ("表单", "Form"),
     "tab.rules": ("规则", "Rules"),
     "tab.list": ("列表视图", "List view"),

@@ -355,7 +355,9 @@
     form.addEventListener("change", function (event) { onPanel(f, event.target, true); });
     showPanelProblems();
     document.dispatchEvent(new CustomEvent("formwork:formula-inputs", {detail: {root: panel}}));
-    if (window.FormworkFormulaEditor && window.FormworkFormulaEditor.enhance) window.FormworkFormulaEditor.enhance(panel);
+    if (window.formworkFormulaEditor && window.formworkFormulaEditor.enhance) {   // formula_editor.js, when loaded
+      panel.querySelectorAll("[data-formula]").forEach(function (input) { window.formworkFormulaEditor.enhance(input); });
+    }
   }
   function defaultInput(f) {
     if (f.type === "enum" || f.type === "boolean") {
