@@ -1,7 +1,7 @@
 """The visual form designer in headless Chromium, on the demo tenant, only by clicking and typing (never YAML): the
 administrator adds 天气 (a required single choice) and a computed field to 点工单, moves a field to another
 section, hides one from 施工员, dry-runs and publishes; then the crew leader's new-ticket form shows them and
-the site engineer's does not show the hidden field."""
+the site engineer's does not show the hidden field. The form follows the designer's sections."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -158,6 +158,10 @@ def test_an_administrator_designs_the_ticket_form_by_clicking(demo: str, browser
     assert all(any(name in c for c in choices) for name in ("晴", "雨", "雪")), choices
     assert "工日合计" in leader.locator("[data-field='total_man_days']").inner_text()
     assert leader.locator("[data-field='overtime_hours']").count() == 1
+    order = leader.eval_on_selector_all("form [data-field]", "nodes => nodes.map(n => n.getAttribute('data-field'))")
+    order = list(dict.fromkeys(order))
+    assert order.index("weather") == order.index("location") + 1          # where the designer put it
+    assert order.index("remark") == order.index("reason_type") + 1
     leader.screenshot(path=str(ARTIFACTS / "form-designer-crew-leader-zh.png"), full_page=True)
     site = browser.new_context(viewport=WIDE, locale="zh-CN").new_page()
     log_in(site, url, DEMO_TENANT, "site", DEMO_PASSWORD)

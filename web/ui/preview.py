@@ -55,9 +55,11 @@ def writable_fields(records: Records, entity: EntitySpec, previous: Mapping[str,
 
 
 def shown_fields(records: Records, entity: EntitySpec) -> list[str]:
-    """Fields a form or record page shows this user, in declaration order."""
+    """Fields a form or record page shows this user: those of the form's sections (`views.form.sections`, as the
+    designer lays them out) in their order, then the others in declaration order."""
     hidden = records.access(entity).hidden_fields
-    return [name for name, spec in entity.fields.items() if not spec.hidden and name not in hidden]
+    order = dict.fromkeys([*(name for section in entity.form_sections for name in section.fields), *entity.fields])
+    return [name for name in order if not entity.fields[name].hidden and name not in hidden]
 
 
 def evaluate(records: Records, entity: EntitySpec, data: Mapping[str, Any],
