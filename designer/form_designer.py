@@ -34,7 +34,8 @@ def note_processes() -> None:
     """Which entity has a process, for the tab bar (read here: a template must not open a second transaction)."""
     args = request.view_args or {}
     module, entity = args.get("module"), args.get("entity") or request.args.get("entity")
-    if request.method == "GET" and isinstance(module, str) and isinstance(entity, str) and g.get("signed_in"):
+    pages = request.method == "GET" or request.endpoint == "designer_pages.entity_publish"
+    if pages and isinstance(module, str) and isinstance(entity, str) and g.get("signed_in"):
         with adjustments() as service:
             spec = service.modules.get(module)
             found = spec.entities.get(entity) if spec is not None else None

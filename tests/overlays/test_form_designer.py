@@ -126,7 +126,7 @@ def test_dry_run_and_publish_the_draft(boss: Visitor) -> None:
     dry = boss.post("/designer/labor/day_labor_ticket/publish", {"_action": "dryrun"}).get_data(as_text=True)
     assert 'id="dry-run-report"' in dry and "1.4.0 → 1.4.0+t1" in dry
     done = boss.post("/designer/labor/day_labor_ticket/publish", {"_action": "publish"}).get_data(as_text=True)
-    assert "1.4.0+t1" in done
+    assert "1.4.0+t1" in done and 'data-tab="process"' in done
     assert boss.get(MODEL).get_json()["overlay"]["entities"]["day_labor_ticket"]["fields"]["remark"]["label"][
         "en"] == "Notes"
     assert boss.get("/designer/labor/nothing_here").status_code == 404
