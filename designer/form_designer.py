@@ -136,10 +136,13 @@ def entity_form(module: str, entity: str) -> Response:
 
 
 @designer_pages.get("/<module>/<entity>/model")
-def entity_model(module: str, entity: str) -> Response:
+def entity_model(module: str, entity: str) -> Response | tuple[Response, int]:
     """The designer's model of the draft (JSON)."""
-    with adjustments() as service:
-        return jsonify(model(service, module, entity, DraftOverlay(service).load(module)))
+    try:
+        with adjustments() as service:
+            return jsonify(model(service, module, entity, DraftOverlay(service).load(module)))
+    except DeclarationError as error:     # the draft's YAML does not parse: fixed in the source tab
+        return jsonify({"problems": [problem_text(p) for p in error.problems]}), 422
 
 
 @designer_pages.post("/<module>/<entity>/model")

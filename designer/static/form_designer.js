@@ -587,6 +587,10 @@
     problemsOf(selected).forEach(function (p) { box.appendChild(el("p", {"class": "fd-card-problem", text: p.message})); });
   }
 
+  window.addEventListener("beforeunload", function (event) {   // a change not saved yet asks before leaving
+    var state = document.body.getAttribute("data-fd-state");
+    if (state === "dirty" || state === "saving") { event.preventDefault(); event.returnValue = ""; }
+  });
   document.getElementById("fd-add-section").addEventListener("click", addSection);
   renderSections();
   showProblems();

@@ -9,6 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from engine import tenancy
+from engine.customization.overlays import MAIN, Overlay
+from engine.customization.process_editor import ProcessEditor
 from engine.runtime import Formwork
 from tests.conftest import add_user
 from tests.web.conftest import Visitor, sign_in
@@ -130,3 +133,11 @@ def test_dry_run_and_publish_the_draft(boss: Visitor) -> None:
     assert boss.get(MODEL).get_json()["overlay"]["entities"]["day_labor_ticket"]["fields"]["remark"]["label"][
         "en"] == "Notes"
     assert boss.get("/designer/labor/nothing_here").status_code == 404
+
+
+def test_a_draft_whose_yaml_does_not_parse_is_a_problem_to_fix_in_the_source(engine: Formwork, tenant: str,
+                                                                            boss: Visitor) -> None:
+    with engine.adjustments(tenancy.Actor(tenant, "boss", frozenset({"admin"}))) as service:
+        ProcessEditor(service).put_draft("labor", Overlay(MAIN, {MAIN: "overlay: ["}), note="typed by hand")
+    answer = boss.get(MODEL)
+    assert answer.status_code == 422 and "does not parse" in answer.get_json()["problems"][0]["message"]
