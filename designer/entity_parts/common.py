@@ -80,7 +80,9 @@ def field_choices(entity: EntitySpec, *, system: bool = True, tables: bool = Fal
 
 def page(template: str, module: str, entity: EntitySpec, code: int = 200, **context: Any) -> Response:
     with approvals() as service:
+        spec = service.records.modules.get(module)
         return render(service, template, code=code, module=module, entity=entity, dw=w,
+                      module_title=spec.title.get(language()) if spec is not None else module,
                       entity_title=entity.title.get(language()),
                       publish_url=url_for("designer_pages.editor", module=module), **context)
 

@@ -40,6 +40,8 @@ ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
     "rules.severity": ("级别", "Severity"),
     "rules.error": ("错误（不能保存）", "Error (the save is refused)"),
     "rules.warning": ("警告（可保存）", "Warning (saved with the message)"),
+    "rules.error_short": ("错误", "Error"),
+    "rules.warning_short": ("警告", "Warning"),
     "rules.remove": ("删除", "Remove"),
     "rules.add": ("添加规则", "Add the rule"),
     "rules.removed": ("已删除规则。", "The rule is removed."),

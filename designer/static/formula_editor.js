@@ -216,6 +216,8 @@
     }
 
     function later() {
+      sequence++;   /* an answer to what was typed before is stale now */
+      input.setAttribute("data-formula-state", "checking");
       clearTimeout(timer);
       timer = setTimeout(check, 350);
     }
