@@ -15,10 +15,10 @@ from cli.environment import database_url, instance_path, secret_key, security_se
 from cli.operations import work_forever
 from cli.root import cli
 from designer.api import designer_api
+from designer.entity_parts import formula_api, rules, views  # noqa: F401 - their routes join the designer blueprint
 from designer.pages import designer_pages
 from designer.people_api import people_api
 from designer.people_pages import people_pages
-from designer.entity_parts import formula_api, rules, views  # noqa: F401 - their routes join the designer blueprint
 from engine.errors import FormworkError
 from engine.runtime import Formwork
 from engine.tenancy import plugin_registry

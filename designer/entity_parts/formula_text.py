@@ -22,7 +22,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), zh) for 
     (r"only one hop is allowed: .*", "引用只能跟随一层"),
     (r"syntax error: unexpected end of formula.*", "公式不完整：后面还缺少内容"),
     (r"syntax error: unexpected character '(?P<name>.+)'", "语法错误：不能识别的字符 {name}"),
-    (r"syntax error: unexpected '(?P<name>.+?)' \(comparisons do not chain.*", "语法错误：比较不能连写（如 a < b < c），"
+    (r"syntax error: unexpected '(?P<name>.+?)' \(comparisons do not chain.*",
+     "语法错误：比较不能连写（如 a < b < c），"
                                                                               "请用 and 连接"),
     (r"syntax error: unexpected '(?P<name>.+?)'.*", "语法错误：此处不应出现 {name}"),
     (r"argument (?P<n>\d+) of (?P<name>\w+)\(\) must be (?P<a>\w+), not (?P<b>\w+)",

@@ -37,7 +37,7 @@ def rules_save(module: str, entity: str) -> Response:
     removed = form.get("_remove")
     edited = [_from_form(form, f"rule-{i}-") for i in range(count) if str(i) != removed]
     new = _from_form(form, "new-")
-    incomplete = [r for r in [*edited, new] if (r["assert"] or r["message_zh"]) and not (r["assert"] and r["message_zh"])]
+    incomplete = [r for r in [*edited, new] if bool(r["assert"]) != bool(r["message_zh"])]
     with adjustments() as service:
         work = working(service, module)
         spec = work.entity(entity)
@@ -65,7 +65,8 @@ def rules_save(module: str, entity: str) -> Response:
 def _render(module: str, spec: EntitySpec, own: list[dict[str, Any]], tenant: list[dict[str, Any]],
             new: dict[str, Any], *, code: int = 200, notice: str = "",
             problems: list[dict[str, Any]] | None = None) -> Response:
-    return page("designer/rules.html", module, spec, code=code, title=w("rules.title", entity=spec.title.get(language())),
+    title = w("rules.title", entity=spec.title.get(language()))
+    return page("designer/rules.html", module, spec, code=code, title=title,
                 own=own, tenant=tenant, new=new, fields=field_choices(spec, system=False, tables=True), notice=notice,
                 problems=problems or [], active="rules")
 

@@ -77,7 +77,8 @@ def _list_page(module: str, spec: EntitySpec, columns: list[str], sort: str, fil
     labels = dict(choices)
     ordered = [(c, labels[c], True) for c in columns if c in labels]
     ordered += [(key, label, False) for key, label in choices if key not in columns]
-    return page("designer/list_view.html", module, spec, code=code, title=w("list.title", entity=spec.title.get(language())),
+    title = w("list.title", entity=spec.title.get(language()))
+    return page("designer/list_view.html", module, spec, code=code, title=title,
                 ordered=ordered, choices=choices, sort_field=sort.lstrip("+-"), descending=sort.startswith("-"),
                 filters=filters, notice=notice, problems=problems or [], active="list")
 
@@ -106,7 +107,8 @@ def permissions_page(module: str, entity: str) -> Response:
     with adjustments() as service:
         work = working(service, module)
         spec = work.entity(entity)
-        grid = [_row(role, label.get(language()), spec.permissions.get(role)) for role, label in work.spec.roles.items()]
+        grid = [_row(role, label.get(language()), spec.permissions.get(role))
+                for role, label in work.spec.roles.items()]
         problems = problems_json(work.problems)
     return _permissions_page(module, spec, grid, problems)
 
@@ -116,7 +118,7 @@ def permissions_save(module: str, entity: str) -> Response:
     form = request.form
     with adjustments() as service:
         work = working(service, module)
-        spec = work.entity(entity)
+        work.entity(entity)
         base = service.catalog_base(module).entities.get(entity)
         own = base.permissions if base is not None else {}
         written: dict[str, Any] = {}
@@ -166,7 +168,8 @@ def _permissions_page(module: str, spec: EntitySpec, grid: list[dict[str, Any]],
     env = spec.environment
     project = env.fields.get("project") if env is not None else None
     members = project.target.get("members") if project is not None and project.target else None
-    presets = [("perm.preset_members", MEMBERS)] if members is not None and members.row and "user" in members.row else []
+    has_members = members is not None and members.row is not None and "user" in members.row
+    presets = [("perm.preset_members", MEMBERS)] if has_members else []
     presets.append(("perm.preset_creator", CREATOR))
     return page("designer/permissions.html", module, spec, title=w("perm.title", entity=spec.title.get(language())),
                 grid=grid, actions=ACTIONS, fields=field_choices(spec, system=False, tables=True), presets=presets,

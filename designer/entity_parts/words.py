@@ -12,10 +12,12 @@ ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
     "tab.process": ("流程", "Process"),
     "tab.source": ("源码", "Source"),
     "tab.publish": ("试运行与发布", "Dry run and publish"),
-    "parts.draft_help": ("修改保存在草稿中，试运行并发布后才生效。", "Changes are kept in the draft; they apply once you "
+    "parts.draft_help": ("修改保存在草稿中，试运行并发布后才生效。",
+                         "Changes are kept in the draft; they apply once you "
                          "dry-run and publish."),
     "parts.saved": ("已保存到草稿。", "Saved in the draft."),
-    "parts.saved_problems": ("已保存到草稿，但草稿还有问题，发布前请修正：", "Saved in the draft, but the draft has problems "
+    "parts.saved_problems": ("已保存到草稿，但草稿还有问题，发布前请修正：",
+                             "Saved in the draft, but the draft has problems "
                              "to fix before publishing:"),
     "parts.save": ("保存到草稿", "Save in the draft"),
     "parts.to_publish": ("去试运行与发布", "Go to dry run and publish"),
@@ -23,7 +25,8 @@ ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
     # the rule builder
     "rules.title": ("{entity} · 规则", "{entity} · Rules"),
     "rules.catalog": ("模块自带的规则", "The module's own rules"),
-    "rules.catalog_help": ("模块自带的规则不能在这里删除或修改，只能查看。", "The module's own rules cannot be removed or "
+    "rules.catalog_help": ("模块自带的规则不能在这里删除或修改，只能查看。",
+                           "The module's own rules cannot be removed or "
                            "changed here; they are shown for reference."),
     "rules.tenant": ("本租户增加的规则", "Rules this tenant adds"),
     "rules.none": ("还没有增加规则。", "No rules added yet."),
@@ -50,7 +53,8 @@ ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
     # the list view
     "list.title": ("{entity} · 列表视图", "{entity} · List view"),
     "list.columns": ("列表的列", "The list's columns"),
-    "list.columns_help": ("勾选要显示的列，用 ↑ ↓ 或拖动调整顺序。", "Tick the columns to show; reorder them with ↑ ↓ or "
+    "list.columns_help": ("勾选要显示的列，用 ↑ ↓ 或拖动调整顺序。",
+                          "Tick the columns to show; reorder them with ↑ ↓ or "
                           "by dragging."),
     "list.up": ("上移", "Move up"),
     "list.down": ("下移", "Move down"),
@@ -93,7 +97,8 @@ ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
     "formula.empty_value": ("（空）", "(empty)"),
     "formula.true": ("是", "yes"),
     "formula.false": ("否", "no"),
-    "formula.hint": ("输入字段名称或标签可自动补全；↑ ↓ 选择，回车插入。", "Type a field's name or label to complete it; "
+    "formula.hint": ("输入字段名称或标签可自动补全；↑ ↓ 选择，回车插入。",
+                     "Type a field's name or label to complete it; "
                      "↑ ↓ to choose, Enter to insert."),
     "type.bool": ("是/否", "yes/no"),
     "type.number": ("数字", "number"),

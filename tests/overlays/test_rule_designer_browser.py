@@ -103,6 +103,7 @@ def test_an_administrator_adds_a_rule_a_column_and_a_permission_by_clicking(demo
     columns = page.locator("#list-columns li:has(input:checked)").evaluate_all(
         "items => items.map(li => li.getAttribute('data-column'))")
     assert columns[-2:] == ["overtime_hours", "status"]
+    shot(page, "list-view-1366-zh.png")
 
     # a permission: crew leaders may export
     page.click(".designer-tabs a[data-tab='permissions']")
@@ -110,6 +111,7 @@ def test_an_administrator_adds_a_rule_a_column_and_a_permission_by_clicking(demo
     page.click("#save-permissions")
     page.locator(".flash-success").wait_for()
     assert page.is_checked("tr[data-role='crew_leader'] input[data-action='export']")
+    shot(page, "permissions-1366-zh.png")
 
     # dry run and publish on the module's page
     page.click("#to-publish")
