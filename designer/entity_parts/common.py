@@ -83,7 +83,7 @@ def page(template: str, module: str, entity: EntitySpec, code: int = 200, **cont
         spec = service.records.modules.get(module)
         return render(service, template, code=code, module=module, entity=entity, dw=w,
                       module_title=spec.title.get(language()) if spec is not None else module,
-                      entity_title=entity.title.get(language()),
+                      entity_title=entity.title.get(language()), has_process=entity.workflow is not None,
                       publish_url=url_for("designer_pages.editor", module=module), **context)
 
 

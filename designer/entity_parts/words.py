@@ -5,6 +5,7 @@ Merged into designer.words.WORDS, so the pages use the designer's `w()`.
 from __future__ import annotations
 
 ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
+    "tab.label": ("设计", "Design"),
     "tab.form": ("表单", "Form"),
     "tab.rules": ("规则", "Rules"),
     "tab.list": ("列表视图", "List view"),

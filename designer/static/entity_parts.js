@@ -38,4 +38,12 @@
       input.focus();
     });
   });
+  document.querySelectorAll("[data-picked-for]").forEach(function (line) {
+    var select = document.getElementById(line.getAttribute("data-picked-for"));
+    select.addEventListener("change", function () {
+      var picked = Array.prototype.filter.call(select.options, function (o) { return o.selected; })
+        .map(function (o) { return o.textContent; });
+      line.textContent = picked.length ? picked.join("、") : select.getAttribute("data-none");
+    });
+  });
 })();
