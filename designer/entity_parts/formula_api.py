@@ -13,7 +13,7 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from designer.entity_parts.common import Working, working
-from designer.entity_parts.formula_text import problem_text, type_label
+from designer.entity_parts.formula_text import namer, problem_text, type_label
 from designer.pages import adjustments, designer_pages
 from designer.words import w
 from engine.customization.formula_probe import environment, probe, vocabulary
@@ -60,7 +60,7 @@ def formula_check(module: str, entity: str) -> Response:
             return jsonify({"ok": False, "type": None, "type_label": "", "problems": [], "preview": None})
         env = environment(spec, row_table)
         probed = probe(text, env, expect)
-        names = _namer(spec, row_table)
+        names = namer(spec, row_table)
         problems = [{"message": problem_text(p, names), "column": p.column, "line": p.line} for p in probed.problems]
         preview = (sample_value(service, work, spec, probed.formula)
                    if probed.formula is not None and row_table is None else None)
@@ -85,15 +85,6 @@ def _labelled(field: dict[str, Any], lang: str) -> dict[str, Any]:
     if "fields" in field:
         result["fields"] = [_labelled(f, lang) for f in field["fields"]]
     return result
-
-
-def _namer(spec: EntitySpec, row_table: str | None) -> Any:
-    fields = spec.fields if row_table is None else spec.fields[row_table].fields
-
-    def name(key: str) -> str:
-        found = fields.get(key)
-        return f"{found.label.get(language())}（{key}）" if found is not None else key
-    return name
 
 
 def sample_value(service: Adjustments, work: Working, spec: EntitySpec, formula: Formula) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 from designer.words import w
 from engine.customization.formula_probe import ProbeProblem
+from engine.declarations.model import EntitySpec
 from web.ui.i18n import language
 
 Namer = Callable[[str], str]
@@ -49,6 +50,16 @@ def problem_text(problem: ProbeProblem, name: Namer) -> str:
         if found is not None:
             return zh.format_map(_Values(found.groupdict(), name))
     return problem.message
+
+
+def namer(spec: EntitySpec, row_table: str | None) -> Namer:
+    """Names a field for a did-you-mean: its label and key (`人数（headcount）`)."""
+    fields = spec.fields if row_table is None else spec.fields[row_table].fields
+
+    def name(key: str) -> str:
+        found = fields.get(key)
+        return f"{found.label.get(language())}（{key}）" if found is not None else key
+    return name
 
 
 def _expected(expected: str, found: str) -> str:

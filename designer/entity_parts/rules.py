@@ -8,8 +8,10 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from designer.entity_parts.common import field_choices, field_label, page, working
+from designer.entity_parts.formula_text import namer, problem_text
 from designer.pages import adjustments, designer_pages
 from designer.words import w
+from engine.customization.formula_probe import environment, probe
 from engine.customization.process_editor import problem_json
 from engine.declarations.model import EntitySpec, Rule
 from web.ui.i18n import language
@@ -38,10 +40,14 @@ def rules_save(module: str, entity: str) -> Response:
     edited = [_from_form(form, f"rule-{i}-") for i in range(count) if str(i) != removed]
     new = _from_form(form, "new-")
     incomplete = [r for r in [*edited, new] if bool(r["assert"]) != bool(r["message_zh"])]
+    notice = w("rules.need_message") if incomplete else ""
     with adjustments() as service:
         work = working(service, module)
         spec = work.entity(entity)
-        if incomplete:
+        if not notice:
+            notice = formula_problems(spec, [(w("rules.rule", n=i + 1) if i < len(edited) else w("rules.new"), r)
+                                             for i, r in enumerate([*edited, new]) if r["assert"]])
+        if notice:
             base = service.catalog_base(module).entities.get(entity)
             own = [_shown(spec, r) for r in (base.rules if base is not None else ())]
         else:
@@ -53,13 +59,25 @@ def rules_save(module: str, entity: str) -> Response:
                 part.pop("rules", None)
             work.tidy(entity)
             result = work.draft.save(module, work.data, note="rules")
-    if incomplete:
-        return _render(module, spec, own, edited, new, code=422, notice=w("rules.need_message"))
+    if notice:
+        return _render(module, spec, own, edited, new, code=422, notice=notice)
     if result["problems"]:
         flash(w("parts.saved_problems") + " " + "; ".join(p["message"] for p in result["problems"]), "error")
     else:
         flash(w("rules.removed") if removed is not None else w("parts.saved"), "success")
     return redirect(url_for("designer_pages.rules_page", module=module, entity=entity))
+
+
+def formula_problems(spec: EntitySpec, rules: list[tuple[str, dict[str, Any]]]) -> str:
+    """What is wrong with the rules' conditions, in the page's language ("" when nothing is)."""
+    env = environment(spec)
+    found = []
+    for name, rule in rules:
+        for key, what in (("assert", "rules.condition"), ("when", "rules.when")):
+            if rule[key]:
+                found += [f"{name} · {w(what)}：{problem_text(p, namer(spec, None))}"
+                          for p in probe(rule[key], env, "boolean").problems]
+    return "；".join(found)
 
 
 def _render(module: str, spec: EntitySpec, own: list[dict[str, Any]], tenant: list[dict[str, Any]],

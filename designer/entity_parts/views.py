@@ -11,8 +11,10 @@ from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from designer.entity_parts.common import Working, field_choices, page, problems_json, working
+from designer.entity_parts.formula_text import namer, problem_text
 from designer.pages import adjustments, designer_pages
 from designer.words import w
+from engine.customization.formula_probe import environment, probe
 from engine.declarations.model import EntitySpec, ModuleSpec, Permission
 from web.ui.i18n import language
 
@@ -118,26 +120,37 @@ def permissions_save(module: str, entity: str) -> Response:
     form = request.form
     with adjustments() as service:
         work = working(service, module)
-        work.entity(entity)
+        spec = work.entity(entity)
         base = service.catalog_base(module).entities.get(entity)
         own = base.permissions if base is not None else {}
         written: dict[str, Any] = {}
-        for role in work.spec.roles:
-            wanted = {"actions": [a for a in ACTIONS if a in form.getlist(f"actions-{role}")],
-                      "rows": (form.get(f"rows-{role}") or "").strip(),
-                      "hidden_fields": sorted(form.getlist(f"hidden-{role}")),
-                      "readonly_fields": sorted(form.getlist(f"readonly-{role}"))}
+        grid, problems = [], []
+        env = environment(spec)
+        for role, label in work.spec.roles.items():
+            rows = (form.get(f"rows-{role}") or "").strip()
+            wanted: dict[str, Any] = {"actions": [a for a in ACTIONS if a in form.getlist(f"actions-{role}")],
+                                      "rows": rows,
+                                      "hidden_fields": sorted(form.getlist(f"hidden-{role}")),
+                                      "readonly_fields": sorted(form.getlist(f"readonly-{role}"))}
+            grid.append({"role": role, "label": label.get(language()), "actions": wanted["actions"],
+                         "rows": wanted["rows"], "hidden": wanted["hidden_fields"],
+                         "readonly": wanted["readonly_fields"]})
+            if rows:
+                problems += [f"{label.get(language())} · {w('perm.rows')}：{problem_text(p, namer(spec, None))}"
+                             for p in probe(rows, env, "boolean").problems]
             changed = _changes(wanted, own.get(role))
             if changed:
                 written[role] = changed
-        part = work.part(entity)
-        if written:
-            part["permissions"] = written
-        else:
-            part.pop("permissions", None)
-        work.tidy(entity)
-        result = work.draft.save(module, work.data, note="permissions")
-    _flash(result)
+        if not problems:
+            part = work.part(entity)
+            if written:
+                part["permissions"] = written
+            else:
+                part.pop("permissions", None)
+            work.tidy(entity)
+            _flash(work.draft.save(module, work.data, note="permissions"))
+    if problems:
+        return _permissions_page(module, spec, grid, [], code=422, notice="；".join(problems))
     return redirect(url_for("designer_pages.permissions_page", module=module, entity=entity))
 
 
@@ -164,16 +177,17 @@ def _changes(wanted: dict[str, Any], own: Permission | None) -> dict[str, Any]:
 
 
 def _permissions_page(module: str, spec: EntitySpec, grid: list[dict[str, Any]],
-                      problems: list[dict[str, Any]]) -> Response:
+                      problems: list[dict[str, Any]], *, code: int = 200, notice: str = "") -> Response:
     env = spec.environment
     project = env.fields.get("project") if env is not None else None
     members = project.target.get("members") if project is not None and project.target else None
     has_members = members is not None and members.row is not None and "user" in members.row
     presets = [("perm.preset_members", MEMBERS)] if has_members else []
     presets.append(("perm.preset_creator", CREATOR))
-    return page("designer/permissions.html", module, spec, title=w("perm.title", entity=spec.title.get(language())),
-                grid=grid, actions=ACTIONS, fields=field_choices(spec, system=False, tables=True), presets=presets,
-                problems=problems, notice="", active="permissions")
+    return page("designer/permissions.html", module, spec, code=code,
+                title=w("perm.title", entity=spec.title.get(language())), grid=grid, actions=ACTIONS,
+                fields=field_choices(spec, system=False, tables=True), presets=presets, problems=problems,
+                notice=notice, active="permissions")
 
 
 def _flash(result: dict[str, Any]) -> None:

@@ -148,3 +148,29 @@ def test_the_list_view_and_permissions_write_only_what_differs(engine: Formwork,
     assert permissions["site_engineer"]["actions"] == []          # not in the form: no action left
     report = dry_run(engine, tenant)
     assert "headcount" in yaml.safe_dump(report["diff"], allow_unicode=True)
+
+
+def test_a_rule_or_row_filter_that_does_not_check_is_refused_with_its_problem(engine: Formwork, tenant: str,
+                                                                              boss: Visitor) -> None:
+    boss.headers = {"Accept-Language": "zh-CN"}
+    boss.get(BASE + "/rules")
+    response = boss.post(BASE + "/rules", {"count": "0", "new-assert": "headcont <= 30", "new-message_zh": "人数过多"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "新增规则 · 条件（须成立）：没有字段 headcont（您是不是要写 人数（headcount）？）" in page
+    assert 'value="headcont &lt;= 30"' in page                       # what was typed stays
+    boss.get(BASE + "/permissions")
+    response = boss.post(BASE + "/permissions", [("actions-crew_leader", "read"), ("rows-crew_leader", "headcount")])
+    assert response.status_code == 422
+    assert "班组长 · 数据范围（行过滤）：公式的结果应为是/否，而它是数字" in response.get_data(as_text=True)
+    assert draft(engine, tenant) == {"overlay": "labor", "base_version": "1.4.0"}      # nothing saved
+
+
+def test_a_row_formula_reads_the_row_and_its_parent(boss: Visitor) -> None:
+    boss.get(BASE + "/rules")
+    response = boss.client.post(BASE + "/formula", headers={**boss.headers, "X-CSRF-Token": boss.token},
+                                json={"formula": "days + coalesce(ot_hours, 0) / 8 + parent.headcount",
+                                      "expect": "number", "row_table": "workers"})
+    assert response.get_json()["ok"] is True and response.get_json()["preview"] is None
+    vocabulary = boss.client.get(BASE + "/formula/vocabulary?row_table=workers", headers=boss.headers).get_json()
+    assert {"worker", "days", "parent"} <= {f["key"] for f in vocabulary["fields"]}
