@@ -16,6 +16,7 @@ from cli.operations import work_forever
 from cli.root import cli
 from designer import form_designer  # noqa: F401 - adds the visual form designer's routes to designer_pages
 from designer.api import designer_api
+from designer.entity_parts import formula_api, rules, views  # noqa: F401 - their routes join the designer blueprint
 from designer.pages import designer_pages
 from designer.people_api import people_api
 from designer.people_pages import people_pages

@@ -1,6 +1,7 @@
 """The designer pages' words in Chinese and English."""
 from __future__ import annotations
 
+from designer.entity_parts.words import ENTITY_PART_WORDS
 from web.ui.i18n import language
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -193,6 +194,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "people.none": ("无", "none"),
     "people.created": ("创建时间", "Created"),
 }
+
+WORDS.update(ENTITY_PART_WORDS)
 
 
 def w(key: str, **values: object) -> str:
