@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from designer import overlay_form
 from designer.words import w
+from engine.customization.draft_guard import DraftProcessDropped
 from engine.customization.overlays import MAIN, Overlay
 from engine.customization.process_editor import ProcessEditor
 from engine.customization.publishing import Adjustments
@@ -95,11 +96,15 @@ def act(module: str) -> Response:
     if action not in ("dryrun", "publish"):
         return editor_page(module, text, entity=entity)
     overlay = Overlay(MAIN, {MAIN: text})
+    confirm = request.form.get("confirm_drop_process") == "1"
     try:
         with adjustments() as service:
-            report = service.publish(module, overlay) if action == "publish" else service.dry_run(module, overlay)
+            report = (service.publish(module, overlay, confirm_drop_process=confirm) if action == "publish"
+                      else service.dry_run(module, overlay))
     except DeclarationError:
         return editor_page(module, text, entity=entity, code=422)
+    except DraftProcessDropped as dropped:
+        return editor_page(module, text, entity=entity, code=409, dropped=str(dropped.params["files"]))
     if action == "publish":
         flash(w("published", version=report["to_version"]), "success")
     return editor_page(module, text, entity=entity, report=report)
@@ -216,7 +221,7 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def editor_page(module: str, text: str, *, entity: str | None = None, report: dict[str, Any] | None = None,
-                notice: str = "", code: int = 200) -> Response:
+                notice: str = "", code: int = 200, dropped: str = "") -> Response:
     with adjustments() as service:
         described = service.describe(module)
         current = service.module(module)
@@ -230,7 +235,7 @@ def editor_page(module: str, text: str, *, entity: str | None = None, report: di
                       title=w("adjust_title", module=current.title.get(language())), module=module, spec=current,
                       described=described, text=text, problems=[problem_json(p) for p in problems],
                       entities=list(shown.entities.values()), entity=entity, preview=preview, report=report,
-                      processes=processes,
+                      processes=processes, dropped=dropped,
                       diff=diff_lines(report["diff"]) if report else [], notice=notice,
                       field_types=overlay_form.FIELD_TYPES, dw=w)
 

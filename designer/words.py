@@ -1,6 +1,7 @@
 """The designer pages' words in Chinese and English."""
 from __future__ import annotations
 
+from designer.process_words import PROCESS_WORDS
 from web.ui.i18n import language
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -193,6 +194,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "people.none": ("无", "none"),
     "people.created": ("创建时间", "Created"),
 }
+
+
+WORDS.update(PROCESS_WORDS)
 
 
 def w(key: str, **values: object) -> str:
