@@ -181,7 +181,9 @@ def _posted_xml() -> str:
     return xml
 
 
-PROCESS_WORDS = ("check_process", "save_draft", "insert_step", "insert_needs_flow", "new_step", "saved",
+PROCESS_WORDS = ("check_process", "save_draft", "new_step", "saved", "advanced", "submitter", "find_role",
+                 "candidate_roles", "candidate_roles_help", "unknown_role", "lane_role_pick", "lane_role_help",
+                 "no_role", "leave_unsaved", "level_added", "no_place",
                  "saved_with_problems", "process_ok", "process_problems", "request_failed", "unsaved", "properties",
                  "select_element", "element_id", "element_name", "lane_role", "candidate_groups",
                  "candidate_groups_help", "add_role", "assignee", "assignee_help", "editable", "due_date", "condition",

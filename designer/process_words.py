@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 PROCESS_WORDS: dict[str, tuple[str, str]] = {
+    "advanced": ("高级", "Advanced"),
     "zoom_in": ("放大", "Zoom in"),
     "zoom_out": ("缩小", "Zoom out"),
     "zoom_fit": ("适应窗口", "Fit to screen"),
