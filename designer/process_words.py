@@ -25,8 +25,8 @@ PROCESS_WORDS: dict[str, tuple[str, str]] = {
     "leave_unsaved": ("有未保存的修改，离开将丢失。", "There are unsaved changes; leaving loses them."),
     "draft_processes": ("草稿中有未发布的审批流程：", "The draft holds unpublished approval processes:"),
     "drop_title": ("发布将丢弃草稿中的审批流程", "Publishing drops the draft's approval process"),
-    "drop_text": ("上面的 YAML 的 workflows: 已不再引用草稿中保存的流程（{files}）。发布后草稿会被删除，这些流程修改将丢失。"
-                  "若要保留，请在 workflows: 中重新引用它，或回到流程编辑器。",
+    "drop_text": ("上面的 YAML 的 workflows: 已不再引用草稿中保存的流程（{files}）。"
+                  "发布后草稿会被删除，这些流程修改将丢失。若要保留，请在 workflows: 中重新引用它，或回到流程编辑器。",
                   "The YAML's workflows: no longer names the process saved in the draft ({files}). Publishing "
                   "deletes the draft, and these process changes are lost. To keep them, name the file under "
                   "workflows: again, or go back to the process editor."),

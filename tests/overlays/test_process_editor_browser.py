@@ -13,7 +13,7 @@ from app import create_app
 from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine import tenancy
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, log_in, serving
+from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
