@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from designer import overlay_form
 from designer.words import w
-from engine.customization.draft_guard import DraftProcessDropped
+from engine.customization.draft_guard import DraftProcessDropped, dropped_processes
 from engine.customization.overlays import MAIN, Overlay
 from engine.customization.process_editor import ProcessEditor
 from engine.customization.publishing import Adjustments
@@ -97,17 +97,22 @@ def act(module: str) -> Response:
         return editor_page(module, text, entity=entity)
     overlay = Overlay(MAIN, {MAIN: text})
     confirm = request.form.get("confirm_drop_process") == "1"
+    dropped: list[str] = []
     try:
         with adjustments() as service:
-            report = (service.publish(module, overlay, confirm_drop_process=confirm) if action == "publish"
-                      else service.dry_run(module, overlay))
+            if action == "publish":
+                report = service.publish(module, overlay, confirm_drop_process=confirm)
+            else:  # the dry run warns already, the publish will ask
+                stored = service.draft(module)
+                dropped = dropped_processes(dict(stored.files) if stored is not None else None, overlay.files)
+                report = service.dry_run(module, overlay)
     except DeclarationError:
         return editor_page(module, text, entity=entity, code=422)
-    except DraftProcessDropped as dropped:
-        return editor_page(module, text, entity=entity, code=409, dropped=str(dropped.params["files"]))
+    except DraftProcessDropped as refused:
+        return editor_page(module, text, entity=entity, code=409, dropped=str(refused.params["files"]))
     if action == "publish":
         flash(w("published", version=report["to_version"]), "success")
-    return editor_page(module, text, entity=entity, report=report)
+    return editor_page(module, text, entity=entity, report=report, dropped=", ".join(dropped))
 
 
 @designer_pages.post("/<module>/check")
@@ -183,10 +188,9 @@ def _posted_xml() -> str:
 
 PROCESS_WORDS = ("check_process", "save_draft", "new_step", "saved", "advanced", "submitter", "find_role",
                  "candidate_roles", "candidate_roles_help", "unknown_role", "lane_role_pick", "lane_role_help",
-                 "no_role", "leave_unsaved", "level_added", "no_place",
-                 "saved_with_problems", "process_ok", "process_problems", "request_failed", "unsaved", "properties",
-                 "select_element", "element_id", "element_name", "lane_role", "candidate_groups",
-                 "candidate_groups_help", "add_role", "assignee", "assignee_help", "editable", "due_date", "condition",
+                 "no_role", "leave_unsaved", "level_added", "no_place", "saved_with_problems", "process_ok",
+                 "process_problems", "request_failed", "unsaved", "properties", "select_element", "element_name",
+                 "assignee", "assignee_help", "editable", "due_date", "condition",
                  "condition_help", "default_flow", "checking", "line")
 
 

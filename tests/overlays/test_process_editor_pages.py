@@ -80,6 +80,10 @@ def test_the_yaml_page_asks_before_publishing_away_the_drafts_process(boss: Visi
 
     replaced = textarea(editor).replace("workflows:\n  day_labor_ticket: approvals/ticket_sign_off_tenant.bpmn\n", "")
     assert "workflows" not in replaced
+    dry = boss.post("/designer/labor", {"overlay": replaced, "_action": "dryrun"})   # the dry run warns already
+    assert dry.status_code == 200 and 'id="drop-process-confirm"' in dry.get_data(as_text=True)
+    assert 'id="drop-process-confirm"' not in boss.post("/designer/labor", {"overlay": textarea(editor),
+                                                                            "_action": "dryrun"}).get_data(as_text=True)
     refused = boss.post("/designer/labor", {"overlay": replaced, "_action": "publish"})
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
