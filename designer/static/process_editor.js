@@ -498,7 +498,7 @@
       var bo = element.businessObject;
       if (element.type === "bpmn:Lane" && roleOf(bo.name)) {
         var lane = document.createElement("div");
-        lane.className = "fw-lane-label";
+        lane.className = data.language === "zh" ? "fw-lane-label" : "fw-lane-label is-latin";
         lane.setAttribute("data-element", element.id);
         lane.style.width = "30px";
         lane.style.height = element.height + "px";
