@@ -544,6 +544,22 @@
                 {x: box.outer.width / 2, y: box.outer.height / 2});
   }
 
+  /* On a phone one finger drags the diagram (bpmn-js pans with the mouse only); a tap still selects. */
+  function touchPan(container) {
+    var last = null;
+    container.addEventListener("touchstart", function (event) {
+      last = event.touches.length === 1 ? {x: event.touches[0].clientX, y: event.touches[0].clientY} : null;
+    }, {passive: true});
+    container.addEventListener("touchmove", function (event) {
+      if (!last || event.touches.length !== 1) return;
+      var touch = event.touches[0];
+      modeler.get("canvas").scroll({dx: touch.clientX - last.x, dy: touch.clientY - last.y});
+      last = {x: touch.clientX, y: touch.clientY};
+      event.preventDefault();
+    }, {passive: false});
+    container.addEventListener("touchend", function () { last = null; });
+  }
+
   // -- start ---------------------------------------------------------------------------------------
 
   function later() {
@@ -564,6 +580,7 @@
     .then(function () {
       fit();
       showRoles();
+      touchPan(document.getElementById("process-canvas"));
       modeler.on("selection.changed", function (event) {
         showPanel(event.newSelection.length === 1 ? event.newSelection[0] : null);
       });

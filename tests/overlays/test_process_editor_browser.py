@@ -162,13 +162,23 @@ def test_an_administrator_adds_an_approval_level_only_by_clicking_and_typing(dem
     context.close()
 
     # on a phone the editor opens readable too
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", has_touch=True)
     page = phone.new_page()
     log_in(page, url, DEMO_TENANT, "admin", DEMO_PASSWORD)
     open_editor(page, url)
     assert zoom(page) >= 0.55 and page.locator("#process-canvas").bounding_box()["height"] >= 360
     assert page.locator("#add-level").is_visible()
     page.screenshot(path=str(ARTIFACTS / "process-editor-390-zh.png"))
+    left = page.evaluate("() => window.formworkModeler.get('canvas').viewbox().x")
+    page.evaluate("""() => { const canvas = document.getElementById('process-canvas');   // a one-finger drag
+        const at = (x) => new Touch({identifier: 1, target: canvas, clientX: x, clientY: 500});
+        canvas.dispatchEvent(new TouchEvent('touchstart', {touches: [at(300)], bubbles: true, cancelable: true}));
+        canvas.dispatchEvent(new TouchEvent('touchmove', {touches: [at(100)], bubbles: true, cancelable: true}));
+        canvas.dispatchEvent(new TouchEvent('touchend', {touches: [], bubbles: true, cancelable: true})); }""")
+    assert page.evaluate("() => window.formworkModeler.get('canvas').viewbox().x") > left
+    opened = zoom(page)
+    page.tap("#zoom-in")
+    assert zoom(page) > opened
     phone.close()
 
     # the ticket started before publishing finishes on its old process: no new level appears for it
