@@ -67,7 +67,8 @@ def tenant_param(tenant_id: str, module_name: str, name: str, value: str) -> Non
 @click.argument("module_name")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--publish", is_flag=True, help="publish it as the tenant's new version of the module")
-def tenant_overlay(tenant_id: str, module_name: str, file: Path, publish: bool) -> None:
+@click.option("--confirm-drop-process", is_flag=True, help="publish even if it drops a process saved in the draft")
+def tenant_overlay(tenant_id: str, module_name: str, file: Path, publish: bool, confirm_drop_process: bool) -> None:
     overlay = read_overlay(file)
     with command_engine().adjustments(tenant_admin(tenant_id)) as service:
         problems = service.validate(module_name, overlay)
@@ -76,7 +77,8 @@ def tenant_overlay(tenant_id: str, module_name: str, file: Path, publish: bool) 
                 click.echo(str(problem))
             click.echo(f"{len(problems)} problem(s) found; nothing was changed", err=True)
             sys.exit(1)
-        report = service.publish(module_name, overlay) if publish else service.dry_run(module_name, overlay)
+        report = (service.publish(module_name, overlay, confirm_drop_process=confirm_drop_process) if publish
+                  else service.dry_run(module_name, overlay))
     for line in report_lines(report):
         click.echo(line)
 

@@ -90,10 +90,13 @@ def dry_run(module: str) -> Response | tuple[Response, int]:
 
 @designer_api.post("/<module>/publish")
 def publish(module: str) -> Response | tuple[Response, int]:
+    """409 `draft_process_dropped` when the overlay drops a process the draft holds, unless confirmed."""
     overlay = overlay_of()
+    confirm = request.args.get("confirm_drop_process") in ("1", "true") or (
+        request.is_json and body().get("confirm_drop_process") is True)
     try:
         with adjustments() as service:
-            report = service.publish(module, overlay)
+            report = service.publish(module, overlay, confirm_drop_process=confirm)
     except DeclarationError as error:
         return invalid(error)
     return jsonify(report)

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from designer import overlay_form
 from designer.words import w
+from engine.customization.draft_guard import DraftProcessDropped, dropped_processes
 from engine.customization.overlays import MAIN, Overlay
 from engine.customization.process_editor import ProcessEditor
 from engine.customization.publishing import Adjustments
@@ -95,14 +96,23 @@ def act(module: str) -> Response:
     if action not in ("dryrun", "publish"):
         return editor_page(module, text, entity=entity)
     overlay = Overlay(MAIN, {MAIN: text})
+    confirm = request.form.get("confirm_drop_process") == "1"
+    dropped: list[str] = []
     try:
         with adjustments() as service:
-            report = service.publish(module, overlay) if action == "publish" else service.dry_run(module, overlay)
+            if action == "publish":
+                report = service.publish(module, overlay, confirm_drop_process=confirm)
+            else:  # the dry run warns already, the publish will ask
+                stored = service.draft(module)
+                dropped = dropped_processes(dict(stored.files) if stored is not None else None, overlay.files)
+                report = service.dry_run(module, overlay)
     except DeclarationError:
         return editor_page(module, text, entity=entity, code=422)
+    except DraftProcessDropped as refused:
+        return editor_page(module, text, entity=entity, code=409, dropped=str(refused.params["files"]))
     if action == "publish":
         flash(w("published", version=report["to_version"]), "success")
-    return editor_page(module, text, entity=entity, report=report)
+    return editor_page(module, text, entity=entity, report=report, dropped=", ".join(dropped))
 
 
 @designer_pages.post("/<module>/check")
@@ -176,10 +186,11 @@ def _posted_xml() -> str:
     return xml
 
 
-PROCESS_WORDS = ("check_process", "save_draft", "insert_step", "insert_needs_flow", "new_step", "saved",
-                 "saved_with_problems", "process_ok", "process_problems", "request_failed", "unsaved", "properties",
-                 "select_element", "element_id", "element_name", "lane_role", "candidate_groups",
-                 "candidate_groups_help", "add_role", "assignee", "assignee_help", "editable", "due_date", "condition",
+PROCESS_WORDS = ("check_process", "save_draft", "new_step", "saved", "advanced", "submitter", "find_role",
+                 "candidate_roles", "candidate_roles_help", "unknown_role", "lane_role_pick", "lane_role_help",
+                 "no_role", "leave_unsaved", "level_added", "no_place", "saved_with_problems", "process_ok",
+                 "process_problems", "request_failed", "unsaved", "properties", "select_element", "element_name",
+                 "assignee", "assignee_help", "editable", "due_date", "condition",
                  "condition_help", "default_flow", "checking", "line")
 
 
@@ -216,7 +227,7 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def editor_page(module: str, text: str, *, entity: str | None = None, report: dict[str, Any] | None = None,
-                notice: str = "", code: int = 200) -> Response:
+                notice: str = "", code: int = 200, dropped: str = "") -> Response:
     with adjustments() as service:
         described = service.describe(module)
         current = service.module(module)
@@ -230,7 +241,7 @@ def editor_page(module: str, text: str, *, entity: str | None = None, report: di
                       title=w("adjust_title", module=current.title.get(language())), module=module, spec=current,
                       described=described, text=text, problems=[problem_json(p) for p in problems],
                       entities=list(shown.entities.values()), entity=entity, preview=preview, report=report,
-                      processes=processes,
+                      processes=processes, dropped=dropped,
                       diff=diff_lines(report["diff"]) if report else [], notice=notice,
                       field_types=overlay_form.FIELD_TYPES, dw=w)
 

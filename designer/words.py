@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from designer.entity_parts.words import ENTITY_PART_WORDS
+from designer.process_words import PROCESS_WORDS
 from web.ui.i18n import language
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -196,6 +197,9 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 WORDS.update(ENTITY_PART_WORDS)
+
+
+WORDS.update(PROCESS_WORDS)
 
 
 def w(key: str, **values: object) -> str:

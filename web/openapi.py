@@ -262,7 +262,9 @@ def _designer_paths() -> dict[str, Any]:
             "summary": "What publishing the overlay would do; nothing is changed", "requestBody": OVERLAY_BODY,
             "responses": _responses({"200": report}, 400, 403, 404, 422)}},
         "/designer/{module}/publish": {"parameters": module, "post": {
-            "summary": "Publish the overlay as the tenant's new version of the module", "requestBody": OVERLAY_BODY,
+            "summary": "Publish the overlay as the tenant's new version of the module; 409 draft_process_dropped "
+                       "when it drops a process the draft holds, unless `confirm_drop_process: true`",
+            "requestBody": OVERLAY_BODY,
             "responses": _responses({"200": report}, 400, 403, 404, 409, 422)}},
         "/designer/{module}/upgrade": {"parameters": module, "post": {
             "summary": "Move the tenant's records to the catalog's newest version of the module (a tenant with an "

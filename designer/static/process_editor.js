@@ -1,7 +1,10 @@
 /* The approval editor: bpmn-js on the entity's process, a small properties panel for what the engine
    reads (candidate roles, assignee, the task's editable fields, due date, flow conditions), and the
    server round trips: check (problems marked on the diagram by element id) and save into the draft.
-   `window.formworkModeler` is the bpmn-js modeler, for scripts and tests. */
+   Roles are shown by their label, never by key: lanes (named after a role key, as the engine reads
+   them) carry their role's label over the key, tasks a badge of their candidate roles, and the panel
+   picks roles by label while writing keys. `window.formworkModeler` is the bpmn-js modeler, for scripts
+   and tests. */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("process-data").textContent);
@@ -22,6 +25,19 @@
     return text.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
   }
   function label(item) { return (item.label && item.label[data.language]) || item.name; }
+
+  var SUBMITTER = {name: "submitter", label: null, word: words.submitter};
+  var ROLES = data.roles.concat([SUBMITTER]);
+  function normal(name) { return String(name || "").trim().replace(/[\s\-]+/g, "_").toLowerCase(); }
+  /* The declared role a lane name or candidate group means (the engine's matching), or null. */
+  function roleOf(key) {
+    var n = normal(key);
+    if (n === "initiator") n = "submitter";
+    for (var i = 0; i < ROLES.length; i++) if (normal(ROLES[i].name) === n) return ROLES[i];
+    return null;
+  }
+  function roleLabel(role) { return role.word || label(role); }
+  function keysOf(text) { return String(text || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
 
   function post(url, xml) {
     return fetch(url, {method: "POST", credentials: "same-origin",
@@ -59,7 +75,7 @@
       var item = document.createElement("li");
       item.setAttribute("data-element", element ? p.element : "");
       var where = document.createElement("strong");
-      where.textContent = element ? p.element : format(words.line, {line: p.line, column: p.column});
+      where.textContent = element ? displayName(element) : format(words.line, {line: p.line, column: p.column});
       item.appendChild(where);
       item.appendChild(document.createTextNode(" " + p.message));
       if (element) item.addEventListener("click", function () { focus(p.element); });
@@ -123,31 +139,99 @@
     }).catch(function (error) { say(format(words.request_failed, {reason: error.message})); });
   }
 
-  // -- an approval step on a flow ------------------------------------------------------------------
+  // -- an approval level -----------------------------------------------------------------------------
 
-  /* Split the selected sequence flow with a new user task: source -> task -> target. Space is made first,
-     as with the space tool: everything right of the flow's middle moves right by one task's room. */
-  function insertStep() {
-    var selected = modeler.get("selection").get();
-    var flow = selected.length === 1 && selected[0].type === "bpmn:SequenceFlow" ? selected[0] : null;
-    if (!flow) { say(words.insert_needs_flow); return null; }
+  var ROOM = 160;  /* the room a new task takes, made as with the space tool: what is right of it moves right */
+
+  function makeRoom(x) {
+    var everything = modeler.get("elementRegistry").filter(function (e) { return !!e.parent; });
+    var moves = modeler.get("spaceTool").calculateAdjustments(everything, "x", ROOM, x);
+    modeler.get("modeling").createSpace(moves.movingShapes, moves.resizingShapes, {x: ROOM, y: 0}, "e", x);
+  }
+
+  function newTask(center, near) {
+    var parent = near.parent.type === "bpmn:Lane" ? near.parent.parent : near.parent;
+    var task = modeler.get("modeling").createShape({type: "bpmn:UserTask"}, center, parent);
+    modeler.get("modeling").updateProperties(task, {name: words.new_step});
+    return task;
+  }
+
+  /* Split a sequence flow with a new user task: source -> task -> target. */
+  function onFlow(flow) {
     var modeling = modeler.get("modeling");
     var points = flow.waypoints;
     var i = Math.floor((points.length - 1) / 2);
     var at = {x: Math.round((points[i].x + points[i + 1].x) / 2), y: Math.round((points[i].y + points[i + 1].y) / 2)};
-    var room = 160;
-    var everything = modeler.get("elementRegistry").filter(function (e) { return !!e.parent; });
-    var moves = modeler.get("spaceTool").calculateAdjustments(everything, "x", room, at.x);
-    modeling.createSpace(moves.movingShapes, moves.resizingShapes, {x: room, y: 0}, "e", at.x);
+    makeRoom(at.x);
     var target = flow.target;
-    var parent = flow.source.parent.type === "bpmn:Lane" ? flow.source.parent.parent : flow.source.parent;
-    var center = {x: at.x + room / 2, y: at.y};
-    var task = modeling.createShape({type: "bpmn:UserTask"}, center, parent);
-    modeling.updateProperties(task, {name: words.new_step});
+    var center = {x: at.x + ROOM / 2, y: at.y};
+    var task = newTask(center, flow.source);
     modeling.reconnectEnd(flow, task, center);
     modeling.layoutConnection(flow);
     modeling.connect(task, target, {type: "bpmn:SequenceFlow"});
+    return task;
+  }
+
+  /* Before an end event: every flow into it now goes into the new task, and the task into the end. */
+  function beforeEnd(end) {
+    var modeling = modeler.get("modeling");
+    var y = end.y + end.height / 2;
+    makeRoom(end.x - 20);
+    var center = {x: end.x - ROOM + 60, y: y};
+    var task = newTask(center, end);
+    end.incoming.slice().forEach(function (flow) {
+      if (flow.source === task) return;
+      modeling.reconnectEnd(flow, task, {x: task.x, y: center.y});
+      modeling.layoutConnection(flow);
+    });
+    modeling.connect(task, end, {type: "bpmn:SequenceFlow"});
+    return task;
+  }
+
+  /* After a task: its outgoing flows now leave from the new task. */
+  function afterTask(last) {
+    var modeling = modeler.get("modeling");
+    var right = last.x + last.width;
+    makeRoom(right + 10);
+    var center = {x: right + ROOM / 2 + 10, y: last.y + last.height / 2};
+    var task = newTask(center, last);
+    last.outgoing.slice().forEach(function (flow) {
+      modeling.reconnectStart(flow, task, {x: task.x + task.width, y: center.y});
+      modeling.layoutConnection(flow);
+    });
+    modeling.connect(last, task, {type: "bpmn:SequenceFlow"});
+    return task;
+  }
+
+  /* Where a new level goes with no flow selected: before the end event a record reaches when approved (one
+     with a flow in that carries no condition, the rightmost), else after the rightmost user task. */
+  function defaultPlace() {
+    var registry = modeler.get("elementRegistry");
+    var ends = registry.filter(function (e) { return e.type === "bpmn:EndEvent" && e.incoming.length; });
+    var plain = ends.filter(function (e) {
+      return e.incoming.some(function (f) { return !f.businessObject.conditionExpression; });
+    });
+    var pool = plain.length ? plain : ends;
+    pool.sort(function (a, b) { return b.x - a.x; });
+    if (pool.length) return {end: pool[0]};
+    var tasks = registry.filter(function (e) { return e.type === "bpmn:UserTask"; });
+    tasks.sort(function (a, b) { return b.x - a.x; });
+    return tasks.length ? {task: tasks[0]} : null;
+  }
+
+  /* 添加审批层级: a new user task on the selected flow, else where defaultPlace says; its name and roles are
+     then typed and ticked in the panel, which is focused on its name. */
+  function addLevel() {
+    var selected = modeler.get("selection").get();
+    var flow = selected.length === 1 && selected[0].type === "bpmn:SequenceFlow" ? selected[0] : null;
+    var place = flow ? null : defaultPlace();
+    if (!flow && !place) { say(words.no_place); return null; }
+    var task = flow ? onFlow(flow) : place.end ? beforeEnd(place.end) : afterTask(place.task);
     modeler.get("selection").select(task);
+    focus(task.id);
+    say(words.level_added);
+    var name = panel.querySelector("[data-prop='name']");
+    if (name) { name.focus(); name.select(); }
     return task.id;
   }
 
@@ -226,6 +310,86 @@
     modeler.get("modeling").updateProperties(element, {extensionElements: ext.get("values").length ? ext : undefined});
   }
 
+  /* A checkbox list of the roles by label (a search box filters it), ticked from `chosen` (keys); keys that
+     are no declared role are listed too, ticked, so they can be unticked. `onChange` gets the ticked keys. */
+  function rolePicker(chosen, onChange) {
+    var wrap = document.createElement("div");
+    var search = document.createElement("input");
+    search.type = "search";
+    search.className = "role-search";
+    search.placeholder = words.find_role;
+    search.setAttribute("aria-label", words.find_role);
+    search.setAttribute("data-prop", "roleSearch");
+    var box = document.createElement("div");
+    box.className = "role-picker";
+    box.setAttribute("data-prop", "candidateRoles");
+    var unknown = chosen.filter(function (key) { return !roleOf(key); });
+    function item(key, text, checked, extra) {
+      var row = document.createElement("label");
+      if (extra) row.className = extra;
+      var tick = document.createElement("input");
+      tick.type = "checkbox";
+      tick.value = key;
+      tick.checked = checked;
+      row.appendChild(tick);
+      row.appendChild(document.createTextNode(text));
+      row.setAttribute("data-role-label", text);
+      box.appendChild(row);
+    }
+    ROLES.forEach(function (role) {
+      item(role.name, roleLabel(role), chosen.some(function (key) { return roleOf(key) === role; }));
+    });
+    unknown.forEach(function (key) { item(key, format(words.unknown_role, {name: key}), true, "unknown"); });
+    box.addEventListener("change", function () {
+      onChange(Array.prototype.filter.call(box.querySelectorAll("input"), function (t) { return t.checked; })
+        .map(function (t) { return t.value; }));
+    });
+    search.addEventListener("input", function () {
+      var q = search.value.trim().toLowerCase();
+      Array.prototype.forEach.call(box.children, function (row) {
+        row.hidden = !!q && row.getAttribute("data-role-label").toLowerCase().indexOf(q) < 0;
+      });
+    });
+    wrap.appendChild(search);
+    wrap.appendChild(box);
+    return wrap;
+  }
+
+  /* The lane's role, picked by label; the lane's name is the role's key (the engine reads lanes by key). */
+  function lanePicker(element) {
+    var pick = document.createElement("select");
+    pick.setAttribute("data-prop", "laneRole");
+    var current = roleOf(element.businessObject.name);
+    var none = document.createElement("option");
+    none.value = "";
+    none.textContent = words.no_role;
+    pick.appendChild(none);
+    if (element.businessObject.name && !current) {
+      var odd = document.createElement("option");
+      odd.value = element.businessObject.name;
+      odd.textContent = format(words.unknown_role, {name: element.businessObject.name});
+      odd.selected = true;
+      pick.appendChild(odd);
+    }
+    ROLES.forEach(function (role) {
+      var option = document.createElement("option");
+      option.value = role.name;
+      option.textContent = roleLabel(role);
+      option.selected = current === role;
+      pick.appendChild(option);
+    });
+    pick.addEventListener("change", function () {
+      modeler.get("modeling").updateProperties(element, {name: pick.value || undefined});
+    });
+    return pick;
+  }
+
+  function displayName(element) {
+    var bo = element.businessObject;
+    var role = element.type === "bpmn:Lane" ? roleOf(bo.name) : null;
+    return role ? roleLabel(role) : bo.name || bo.id;
+  }
+
   function showPanel(element) {
     panel.textContent = "";
     if (!element || element.type === "bpmn:Process" || element.type === "bpmn:Collaboration" ||
@@ -238,42 +402,53 @@
     }
     var bo = element.businessObject;
     var modeling = modeler.get("modeling");
-    var id = input(bo.id, "id");
-    id.readOnly = true;
-    field(words.element_id, id);
-    var name = field(words.element_name, input(bo.name, "name"),
-                     element.type === "bpmn:Lane" ? words.lane_role : "");
-    if (element.type === "bpmn:Lane") name.setAttribute("list", datalist("fw-roles", data.roles.map(function (r) {
-      return r.name; })));
+    if (element.type === "bpmn:Lane") {
+      field(words.lane_role_pick, lanePicker(element), words.lane_role_help);
+      return;
+    }
+    var name = field(words.element_name, input(bo.name, "name"));
     name.addEventListener("change", function () { modeling.updateProperties(element, {name: name.value || undefined}); });
 
     if (HUMAN.indexOf(element.type) >= 0) {
-      var groups = field(words.candidate_groups, input(bo.get("camunda:candidateGroups"), "candidateGroups"),
-                         words.candidate_groups_help);
-      groups.addEventListener("change", function () {
-        modeling.updateProperties(element, {"camunda:candidateGroups": groups.value.trim() || undefined});
+      var picker = rolePicker(keysOf(bo.get("camunda:candidateGroups")), function (keys) {
+        modeling.updateProperties(element, {"camunda:candidateGroups": keys.join(",") || undefined});
       });
-      var pick = document.createElement("select");
-      pick.setAttribute("data-prop", "addRole");
-      var first = document.createElement("option");
-      first.value = "";
-      first.textContent = words.add_role;
-      pick.appendChild(first);
-      data.roles.concat([{name: "submitter", label: null}]).forEach(function (role) {
+      var legend = document.createElement("div");
+      legend.className = "field";
+      var title = document.createElement("label");
+      title.textContent = words.candidate_roles;
+      title.setAttribute("for", "role-search");
+      picker.querySelector("input[type=search]").id = "role-search";
+      legend.appendChild(title);
+      legend.appendChild(picker);
+      var hint = document.createElement("p");
+      hint.className = "hint";
+      hint.textContent = words.candidate_roles_help;
+      legend.appendChild(hint);
+      panel.appendChild(legend);
+      var editable = document.createElement("select");
+      editable.multiple = true;
+      editable.size = 8;
+      editable.setAttribute("data-prop", "editable");
+      var chosen = editableOf(element);
+      data.fields.forEach(function (f) {
         var option = document.createElement("option");
-        option.value = role.name;
-        option.textContent = role.label ? label(role) + " (" + role.name + ")" : role.name;
-        pick.appendChild(option);
+        option.value = f.name;
+        option.textContent = label(f);
+        option.title = f.name;
+        option.selected = chosen.indexOf(f.name) >= 0;
+        editable.appendChild(option);
       });
-      field(words.add_role, pick);
-      pick.addEventListener("change", function () {
-        if (!pick.value) return;
-        var current = groups.value.split(",").map(function (s) { return s.trim(); }).filter(Boolean);
-        if (current.indexOf(pick.value) < 0) current.push(pick.value);
-        groups.value = current.join(",");
-        pick.value = "";
-        groups.dispatchEvent(new Event("change"));
+      field(words.editable, editable);
+      editable.addEventListener("change", function () {
+        setEditable(element, Array.prototype.filter.call(editable.options, function (o) { return o.selected; })
+          .map(function (o) { return o.value; }));
       });
+      var more = document.createElement("details");
+      var summary = document.createElement("summary");
+      summary.textContent = words.advanced;
+      more.appendChild(summary);
+      panel.appendChild(more);
       var assignee = field(words.assignee, input(bo.get("camunda:assignee"), "assignee"), words.assignee_help);
       assignee.setAttribute("list", datalist("fw-user-fields", ["${initiator}"].concat(data.fields.filter(function (f) {
         return f.type === "user" || f.name === "created_by"; }).map(function (f) { return "${" + f.name + "}"; }))));
@@ -284,23 +459,8 @@
       due.addEventListener("change", function () {
         modeling.updateProperties(element, {"camunda:dueDate": due.value.trim() || undefined});
       });
-      var editable = document.createElement("select");
-      editable.multiple = true;
-      editable.size = 8;
-      editable.setAttribute("data-prop", "editable");
-      var chosen = editableOf(element);
-      data.fields.forEach(function (f) {
-        var option = document.createElement("option");
-        option.value = f.name;
-        option.textContent = label(f) + " (" + f.name + ")";
-        option.selected = chosen.indexOf(f.name) >= 0;
-        editable.appendChild(option);
-      });
-      field(words.editable, editable);
-      editable.addEventListener("change", function () {
-        setEditable(element, Array.prototype.filter.call(editable.options, function (o) { return o.selected; })
-          .map(function (o) { return o.value; }));
-      });
+      more.appendChild(assignee.parentNode);
+      more.appendChild(due.parentNode);
     }
 
     if (element.type === "bpmn:SequenceFlow") {
@@ -328,11 +488,84 @@
     }
   }
 
+  // -- roles on the diagram -------------------------------------------------------------------------
+
+  /* Lanes named after a role show its label over the key; tasks with candidate roles show them as a badge. */
+  function showRoles() {
+    var overlays = modeler.get("overlays");
+    overlays.remove({type: "fw-roles"});
+    modeler.get("elementRegistry").forEach(function (element) {
+      var bo = element.businessObject;
+      if (element.type === "bpmn:Lane" && roleOf(bo.name)) {
+        var lane = document.createElement("div");
+        lane.className = data.language === "zh" ? "fw-lane-label" : "fw-lane-label is-latin";
+        lane.setAttribute("data-element", element.id);
+        lane.style.width = "30px";
+        lane.style.height = element.height + "px";
+        lane.textContent = roleLabel(roleOf(bo.name));
+        overlays.add(element.id, "fw-roles", {position: {top: 0, left: 0}, html: lane});
+      } else if (HUMAN.indexOf(element.type) >= 0 && bo.get("camunda:candidateGroups")) {
+        var names = keysOf(bo.get("camunda:candidateGroups")).map(function (key) {
+          var role = roleOf(key);
+          return role ? roleLabel(role) : format(words.unknown_role, {name: key});
+        });
+        var badge = document.createElement("div");
+        badge.className = "fw-task-roles";
+        badge.setAttribute("data-element", element.id);
+        badge.textContent = names.join("、");
+        badge.title = names.join("、");
+        overlays.add(element.id, "fw-roles", {position: {top: element.height + 2, left: 0}, html: badge});
+      }
+    });
+  }
+
+  // -- zoom --------------------------------------------------------------------------------------------
+
+  /* Fit the whole diagram right of the palette; on opening, where that is too small to read (a wide process,
+     a narrow screen), fit its height instead and start at its left (the rest is a drag or a swipe away). */
+  function fit(whole) {
+    var canvas = modeler.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    var box = canvas.viewbox();
+    var inner = box.inner;
+    var tools = document.querySelector("#process-canvas .djs-palette");
+    var left = tools && tools.offsetWidth ? tools.offsetLeft + tools.offsetWidth + 10 : 10;
+    var zoom = Math.min(1, (box.outer.width - left - 10) / inner.width, (box.outer.height - 20) / inner.height);
+    if (!whole && zoom < 0.55) zoom = Math.max(0.55, Math.min(1, (box.outer.height - 20) / inner.height));
+    canvas.zoom(zoom);
+    var now = canvas.viewbox();
+    canvas.viewbox({x: inner.x - left / zoom, y: inner.y - 10 / zoom, width: now.width, height: now.height});
+  }
+
+  function zoomBy(factor) {
+    var canvas = modeler.get("canvas");
+    var box = canvas.viewbox();
+    canvas.zoom(Math.min(4, Math.max(0.2, canvas.zoom() * factor)),
+                {x: box.outer.width / 2, y: box.outer.height / 2});
+  }
+
+  /* On a phone one finger drags the diagram (bpmn-js pans with the mouse only); a tap still selects. */
+  function touchPan(container) {
+    var last = null;
+    container.addEventListener("touchstart", function (event) {
+      last = event.touches.length === 1 ? {x: event.touches[0].clientX, y: event.touches[0].clientY} : null;
+    }, {passive: true});
+    container.addEventListener("touchmove", function (event) {
+      if (!last || event.touches.length !== 1) return;
+      var touch = event.touches[0];
+      modeler.get("canvas").scroll({dx: touch.clientX - last.x, dy: touch.clientY - last.y});
+      last = {x: touch.clientX, y: touch.clientY};
+      event.preventDefault();
+    }, {passive: false});
+    container.addEventListener("touchend", function () { last = null; });
+  }
+
   // -- start ---------------------------------------------------------------------------------------
 
   function later() {
     dirty = true;
     say(words.unsaved);
+    showRoles();
     clearTimeout(timer);
     timer = setTimeout(check, 900);
   }
@@ -341,23 +574,25 @@
     .then(function (camunda) {
       modeler = new window.BpmnJS({container: "#process-canvas", moddleExtensions: {camunda: camunda}});
       window.formworkModeler = modeler;
-      window.formworkEditor = {check: check, save: save, insertStep: insertStep};
+      window.formworkEditor = {check: check, save: save, addLevel: addLevel, fit: fit};
       return modeler.importXML(data.xml);
     })
     .then(function () {
-      var canvas = modeler.get("canvas");
-      canvas.zoom("fit-viewport", "auto");
-      canvas.zoom(canvas.zoom() * 0.9, "auto");  /* room for the palette on the left */
-      canvas.scroll({dx: 30, dy: 0});
+      fit();
+      showRoles();
+      touchPan(document.getElementById("process-canvas"));
       modeler.on("selection.changed", function (event) {
         showPanel(event.newSelection.length === 1 ? event.newSelection[0] : null);
       });
       modeler.on("commandStack.changed", later);
       document.getElementById("check-process").addEventListener("click", check);
       document.getElementById("save-process").addEventListener("click", save);
-      document.getElementById("insert-step").addEventListener("click", insertStep);
+      document.getElementById("add-level").addEventListener("click", addLevel);
+      document.getElementById("zoom-in").addEventListener("click", function () { zoomBy(1.25); });
+      document.getElementById("zoom-out").addEventListener("click", function () { zoomBy(0.8); });
+      document.getElementById("zoom-fit").addEventListener("click", function () { fit(true); });
       window.addEventListener("beforeunload", function (event) {
-        if (dirty) { event.preventDefault(); event.returnValue = ""; }
+        if (dirty) { event.preventDefault(); event.returnValue = words.leave_unsaved; return words.leave_unsaved; }
       });
       document.body.setAttribute("data-process-ready", "true");
       return check();

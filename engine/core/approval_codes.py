@@ -28,4 +28,9 @@ APPROVAL_MESSAGES: dict[str, str] = {
     "delegation_bad_date": "'{key}' must be a date like 2024-05-31, not {value!r}",
     "delegation_dates_order": "'until' ({until}) is before 'from' ({start}); the delegation would never apply",
     "delegation_in_past": "'until' ({until}) is already past; choose a date from today on",
+    # the process designer: publishing an overlay that no longer names a process the draft holds
+    "draft_process_dropped": (
+        "publishing this overlay drops the process the draft holds ({files}): its 'workflows:' no longer names "
+        "it; publish again with confirm_drop_process to drop it, or add it back to 'workflows:'"
+    ),
 }

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.core.suggestions import suggest
 from engine.customization import tenant_versions
 from engine.customization.catalog import Catalog, version_key
+from engine.customization.draft_guard import refuse_dropping
 from engine.customization.module_diff import module_diff
 from engine.customization.overlays import MAIN, Overlay, compile_overlay, version_name
 from engine.customization.tenant_versions import TenantVersions
@@ -168,8 +169,12 @@ class Adjustments:
         self.modules[name] = plan.old
         return report
 
-    def publish(self, name: str, overlay: Overlay) -> dict[str, Any]:
+    def publish(self, name: str, overlay: Overlay, *, confirm_drop_process: bool = False) -> dict[str, Any]:
+        """Publish `overlay`; a process the draft holds that it no longer names is dropped only when confirmed."""
         audit.lock_chain(self.session, self.actor.tenant_id)  # before numbering: one publisher at a time
+        if not confirm_drop_process:
+            stored = self.draft(name)
+            refuse_dropping(dict(stored.files) if stored is not None else None, overlay.files)
         plan = self.plan(name, overlay)
         files = self._with_stored_files(name, overlay).files
         report = self._apply(plan, publish=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from engine import tenancy
+from engine.customization.process_editor import ProcessEditor
 from engine.runtime import Formwork
 from tests.cli.test_cli import run
+from tests.overlays.test_process_editor_api import EXTRA_LEVEL
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -54,3 +57,15 @@ def test_overlay_problems_are_printed_at_the_overlay_file_line_and_column(engine
     assert missing.returncode == 1 and "cannot read the overlay" in missing.stderr
     unknown = run(engine, "tenant", "overlay", "no-such-tenant", "labor", str(path), check=False)
     assert unknown.returncode == 1 and unknown.stderr == "error: tenant 'no-such-tenant' does not exist\n"
+
+
+def test_publishing_over_a_drafts_process_needs_the_confirm_flag(engine: Formwork, tenant: str) -> None:
+    with engine.adjustments(tenancy.Actor(tenant, "boss", frozenset({"admin"}))) as service:
+        ProcessEditor(service).save("labor", "day_labor_ticket", EXTRA_LEVEL.format(group="project_manager"))
+    overlay = str(FIXTURES / "overlay.yaml")                     # names approvals/ticket_v2.bpmn, not the draft's
+    refused = run(engine, "tenant", "overlay", tenant, "labor", overlay, "--publish", check=False)
+    assert refused.returncode == 1
+    assert "approvals/ticket_sign_off_tenant.bpmn" in refused.stderr and "confirm" in refused.stderr
+    assert run(engine, "tenant", "versions", tenant, "labor").stdout == "1.4.0\tcurrent\n"
+    published = run(engine, "tenant", "overlay", tenant, "labor", overlay, "--publish", "--confirm-drop-process")
+    assert published.stdout.startswith("labor 1.4.0 -> 1.4.0+t1: published\n")

@@ -148,3 +148,27 @@ def test_the_process_endpoints_are_in_the_openapi_document(client: FlaskClient) 
     validate(document)
     assert {"/designer/{module}/processes", "/designer/{module}/processes/{process}",
             "/designer/{module}/processes/{process}/validate", "/designer/{module}/draft"} <= set(document["paths"])
+
+
+def test_publishing_an_overlay_that_drops_the_drafts_process_asks_first(engine: Formwork, tenant: str,
+                                                                       client: FlaskClient) -> None:
+    api = administrator(engine, tenant, client)
+    assert put(api, PROCESS, EXTRA_LEVEL.format(group="project_manager")).get_json()["valid"] is True
+    replaced = f"overlay: labor\nbase_version: {LABOR_VERSION}\n"               # the YAML, without `workflows:`
+    refused = api.post("/designer/labor/publish", {"overlay": replaced})
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert (error["code"], error["details"]) == ("draft_process_dropped",
+                                              {"files": ["approvals/ticket_sign_off_tenant.bpmn"]})
+    assert "confirm_drop_process" in error["message"]
+    assert api.get("/designer/labor").get_json()["draft"] is not None                # nothing was lost
+    assert api.post("/designer/labor/dryrun", {"overlay": replaced}).status_code == 200   # a dry run drops nothing
+
+    kept = api.get("/designer/labor").get_json()["draft"]["overlay"]                 # naming it publishes as before
+    assert api.post("/designer/labor/publish", {"overlay": kept}).status_code == 200
+    assert put(api, PROCESS, EXTRA_LEVEL.format(group="site_engineer")).status_code == 200
+    confirmed = api.post("/designer/labor/publish", {"overlay": replaced, "confirm_drop_process": True})
+    assert confirmed.status_code == 200, confirmed.get_json()
+    after = api.get("/designer/labor").get_json()
+    assert (after["version"], after["draft"]) == (f"{LABOR_VERSION}+t2", None)
+    assert api.get(PROCESS).get_data(as_text=True) == TICKET                          # the module's process again

@@ -67,3 +67,41 @@ def test_only_administrators_open_the_modeler(engine: Formwork, tenant: str, cli
     clerk.get("/")
     headers = {**clerk.headers, "X-CSRF-Token": clerk.token}
     assert clerk.client.post(PAGE + "/save", json={"xml": TICKET}, headers=headers).status_code == 403
+
+
+def test_the_yaml_page_asks_before_publishing_away_the_drafts_process(boss: Visitor) -> None:  # noqa: F811
+    boss.get(PAGE)
+    headers = {**boss.headers, "X-CSRF-Token": boss.token}
+    saved = boss.client.post(PAGE + "/save", json={"xml": EXTRA_LEVEL.format(group="project_manager")},
+                             headers=headers).get_json()
+    assert saved["valid"] is True
+    editor = boss.text("/designer/labor")                 # the draft's process is shown, with a link to it
+    assert re.search(r'id="draft-processes".*?href="' + PAGE + '"', editor, re.S)
+
+    replaced = textarea(editor).replace("workflows:\n  day_labor_ticket: approvals/ticket_sign_off_tenant.bpmn\n", "")
+    assert "workflows" not in replaced
+    dry = boss.post("/designer/labor", {"overlay": replaced, "_action": "dryrun"})   # the dry run warns already
+    assert dry.status_code == 200 and 'id="drop-process-confirm"' in dry.get_data(as_text=True)
+    assert 'id="drop-process-confirm"' not in boss.post("/designer/labor", {"overlay": textarea(editor),
+                                                                            "_action": "dryrun"}).get_data(as_text=True)
+    refused = boss.post("/designer/labor", {"overlay": replaced, "_action": "publish"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert 'id="drop-process-confirm"' in page and 'name="confirm_drop_process"' in page
+    assert "approvals/ticket_sign_off_tenant.bpmn" in page and textarea(page) == replaced   # the text is kept
+    assert 'id="draft-notice"' in boss.text("/designer/labor")                             # and so is the draft
+
+    published = boss.post("/designer/labor", {"overlay": replaced, "_action": "publish", "confirm_drop_process": "1"})
+    assert published.status_code == 200
+    after = published.get_data(as_text=True)
+    assert 'id="draft-notice"' not in after and 'id="drop-process-confirm"' not in after
+    assert page_data(boss.text(PAGE))["xml"] == TICKET
+
+
+def test_the_refusal_speaks_chinese(boss: Visitor) -> None:  # noqa: F811
+    boss.get(PAGE)
+    headers = {**boss.headers, "X-CSRF-Token": boss.token}
+    boss.client.post(PAGE + "/save", json={"xml": EXTRA_LEVEL.format(group="project_manager")}, headers=headers)
+    boss.headers["Accept-Language"] = "zh-CN"
+    page = boss.post("/designer/labor", {"overlay": "overlay: labor\n", "_action": "publish"}).get_data(as_text=True)
+    assert "发布将丢弃草稿中的审批流程" in page and "确认丢弃草稿中的流程并发布" in page

@@ -12,6 +12,7 @@ from typing import Any
 from engine.errors import FieldError, FormworkError
 from web.ui.i18n import in_chinese, language
 from web.ui.idiom_text import IDIOM_ZH
+from web.ui.texts.process_text import PROCESS_ZH
 
 ZH: dict[str, str] = {
     "required": "必填",
@@ -101,6 +102,7 @@ ZH: dict[str, str] = {
 
 
 ZH.update(IDIOM_ZH)
+ZH.update(PROCESS_ZH)
 
 
 def error_text(code: str, params: Mapping[str, Any], language_code: str, message: str) -> str:
