@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from designer.entity_parts.words import ENTITY_PART_WORDS
+from designer.form_words import FORM_WORDS
 from designer.process_words import PROCESS_WORDS
 from web.ui.i18n import language
 
@@ -197,9 +198,8 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 WORDS.update(ENTITY_PART_WORDS)
-
-
 WORDS.update(PROCESS_WORDS)
+WORDS.update(FORM_WORDS)
 
 
 def w(key: str, **values: object) -> str:
@@ -208,7 +208,3 @@ def w(key: str, **values: object) -> str:
     text = zh if language() == "zh" else en
     return text.format(**values) if values else text
 
-
-from designer.form_words import FORM_WORDS  # noqa: E402 - the visual designer's words, kept in their own file
-
-WORDS.update(FORM_WORDS)
