@@ -6,6 +6,7 @@ import re
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
+from web.ui.display_words import DISPLAY_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -139,8 +140,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.operator": ("条件", "Operator"),
     "list.value": ("值", "Value"),
     "list.formula": ("公式筛选", "Formula"),
-    "list.formula_help": ("例如 total >= 1000 and category == 'travel'",
-                          "For example total >= 1000 and category == 'travel'"),
+    "list.formula_help": ("按公式筛选：字段以其键名书写（见表单设计器），多个条件用 and / or 连接",
+                          "Filter by a formula: fields by their keys (see the form designer), joined by and / or"),
     "list.apply": ("应用", "Apply"),
     "list.clear": ("清除", "Clear"),
     "list.active_filter": ("当前筛选：", "Filter in use:"),
@@ -414,6 +415,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.details": ("详情：", "Details:"),
 }
 MESSAGES.update(APPROVAL_WORDS)
+MESSAGES.update(DISPLAY_WORDS)
 
 # Engine validation messages (English) and their Chinese form, for field errors shown in zh.
 _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in [

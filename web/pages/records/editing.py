@@ -44,7 +44,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     writable = writable_fields(records, entity, previous)
     names = shown_fields(records, entity)
     evaluated = evaluate(records, entity, to_data(entity, raw), previous, record_id)
-    documents = [to_data(entity, raw)]
+    documents = [to_data(entity, raw), {name: to_json(value) for name, value in evaluated.values.items()}]
     fmt = formatter(records, entity, documents)
     by_input, listed = field_errors(list(errors), field_message)
     held = [i for name in names if entity.fields[name].type == "attachment"
