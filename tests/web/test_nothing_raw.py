@@ -65,7 +65,7 @@ class Visible(HTMLParser):
 
 def enum_keys(engine: Formwork) -> set[str]:
     """Option keys of every installed module's enum fields that differ from their labels and are not words
-    people read anyway (a key also found in a label, as 'A' or 'BIM' might be)."""
+    people read anyway (a key also found in a label, as 'A' or 'BIM' might be, or a number such as a tax rate)."""
     keys: set[str] = set()
     label_words: set[str] = set()
     for module in engine.catalog.modules().values():
@@ -77,7 +77,7 @@ def enum_keys(engine: Formwork) -> set[str]:
                     label_words.update(re.findall(r"[A-Za-z_]\w*", text or ""))
                 if spec.type in ("enum", "multi_enum"):
                     keys.update(key for key, label in spec.options.items() if key not in (label.get("zh"),))
-    return {key for key in keys if key not in label_words and len(key) > 1}
+    return {key for key in keys if key not in label_words and len(key) > 1 and not re.fullmatch(r"[\d.]+", key)}
 
 
 def findings(text: str, keys: re.Pattern[str]) -> list[str]:

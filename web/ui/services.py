@@ -131,6 +131,7 @@ def titles_of(records: Records, target_key: str, ids: Iterable[str],
     if target is None or not wanted or not readable(records, target) or readable_title(records, target) is None:
         return found
     plain = Formatter(records.language)
+    title = target.fields[str(target.title_field)]
     for start in range(0, len(wanted), MAX_IDS_PER_QUERY):
         chunk = wanted[start:start + MAX_IDS_PER_QUERY]
         q = "id in [" + ", ".join(quoted(i) for i in chunk) + "]"
@@ -138,6 +139,9 @@ def titles_of(records: Records, target_key: str, ids: Iterable[str],
             found[item["id"]] = record_title(target, item, plain) or hidden
             if places is not None:
                 places[item["id"]] = (target.module, target.name)
+    if title.type == "ref":  # a ledger called by its contract: the contract's title, by the same rules
+        named = titles_of(records, title.target or ANY_ENTITY, [v for v in found.values() if v != hidden])
+        found = {key: named.get(value, value) for key, value in found.items()}
     return found
 
 
@@ -185,9 +189,11 @@ def formatter(records: Records, entity: EntitySpec | None = None,
 PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$")
 
 
-def path_field(modules: Mapping[str, Any], fields: Mapping[str, FieldSpec], text: str) -> FieldSpec | None:
-    """The field a formula that is only a path of refs (`contract.contract_category`) ends at, else None."""
-    if not PATH.match(text.strip()):
+def path_field(modules: Mapping[str, Any], fields: Mapping[str, FieldSpec], text: str,
+               depth: int = 0) -> FieldSpec | None:
+    """The field a formula that is only a path of refs (`contract.contract_category`) ends at, else None; a
+    computed field that is itself such a path is followed to where it ends (`budget_line.control_mode`)."""
+    if not PATH.match(text.strip()) or depth > 5:
         return None
     *hops, last = text.strip().split(".")
     for hop in hops:
@@ -199,7 +205,16 @@ def path_field(modules: Mapping[str, Any], fields: Mapping[str, FieldSpec], text
         if target is None:
             return None
         fields = target.fields
-    return fields.get(last)
+    found = fields.get(last)
+    return copied(modules, fields, found, depth + 1) if found is not None else None
+
+
+def copied(modules: Mapping[str, Any], fields: Mapping[str, FieldSpec], spec: FieldSpec,
+           depth: int = 0) -> FieldSpec:
+    """The field a computed text field copies through refs, else the field itself."""
+    if spec.type != "text" or spec.formula is None:
+        return spec
+    return path_field(modules, fields, spec.formula.text, depth) or spec
 
 
 def mirrors_of(modules: Mapping[str, Any], entity: EntitySpec) -> dict[int, FieldSpec]:
@@ -210,8 +225,7 @@ def mirrors_of(modules: Mapping[str, Any], entity: EntitySpec) -> dict[int, Fiel
         ({**entity.fields, **spec.fields}, spec.fields) for spec in entity.fields.values() if spec.type == "table"]
     for reach, own in scopes:
         for spec in own.values():
-            if spec.type == "text" and spec.formula is not None:
-                source = path_field(modules, reach, spec.formula.text)
-                if source is not None and source.type in ("enum", "multi_enum"):
-                    found[id(spec)] = source
+            source = copied(modules, reach, spec)
+            if source is not spec and source.type in ("enum", "multi_enum"):
+                found[id(spec)] = source
     return found

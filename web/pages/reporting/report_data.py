@@ -19,7 +19,7 @@ from engine.records.service import Records
 from engine.declarations.module_scope import ANY_ENTITY
 from web.ui.display import Formatter, as_decimal, format_moment
 from web.ui.i18n import t
-from web.ui.services import path_field, quoted, readable, record_title, target_of, titles_of, users
+from web.ui.services import copied, path_field, quoted, readable, record_title, target_of, titles_of, users
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NUMERIC_KINDS = frozenset({"money", "number"})
@@ -156,7 +156,8 @@ def _field_of(records: Records, entity: EntitySpec, name: str, formula: Any) -> 
     text = formula.text.strip() if formula is not None else name
     found = entity.fields.get(text) if text in entity.fields else path_field(records.modules, entity.fields, text)
     same = entity.fields.get(name)  # a column computed again under its field's name (alert_level): its options
-    return found or (same if same is not None and same.type == "enum" else None)
+    found = found or (same if same is not None and same.type == "enum" else None)
+    return copied(records.modules, entity.fields, found) if found is not None else None
 
 
 def _text(formatter: Formatter, spec: FieldSpec | None, kind: str, value: Any) -> str:
