@@ -16,8 +16,8 @@ from web.pages.blueprint import pages
 from web.pages.reporting.figures import charts_of, figures_of
 from web.pages.tasks import inbox_groups
 from web.ui.display import Formatter, end_event_names, status_tone
-from web.ui.layout import Chrome, navigation, render
 from web.ui.i18n import t
+from web.ui.layout import Chrome, navigation, render
 from web.ui.services import approvals, titles_of
 
 TOP_TASKS = 10

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from engine import tenancy
 from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec, FieldSpec
+from engine.declarations.module_scope import ANY_ENTITY
 from engine.errors import FormworkError
 from engine.records import files
 from engine.records.service import Records
 from engine.runtime import Formwork
-from engine.declarations.module_scope import ANY_ENTITY
 from engine.storage.models import Record, User
 from web.ui.display import Formatter, end_event_names
 from web.ui.i18n import language, translate
@@ -103,7 +103,8 @@ def record_title(entity: EntitySpec, record: Mapping[str, Any], formatter: Forma
 
 def readable_title(records: Records, entity: EntitySpec) -> str | None:
     """The entity's title field if the user may read it in the clear (to sort and search ref choices by), else None:
-    a hidden or masked title can neither sort nor filter (the choices then show what the records are, or masked titles)."""
+    a hidden or masked title can neither sort nor filter (the choices then show what the records are, or masked
+    titles)."""
     title = entity.title_field
     if not title or title not in entity.fields or title in records.access(entity).unreadable_fields:
         return None

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.declarations.model import EntitySpec, FieldSpec, ReportSpec
-from engine.records.service import Records
 from engine.declarations.module_scope import ANY_ENTITY
+from engine.records.service import Records
 from web.ui.display import Formatter, as_decimal, format_moment
 from web.ui.i18n import t
 from web.ui.services import copied, path_field, quoted, readable, record_title, target_of, titles_of, users
@@ -58,8 +58,10 @@ def parameters_of(records: Records, report: ReportSpec, entity: EntitySpec,
             parameter = Parameter(column, report.labels[column].get(records.language), "month")
         elif spec is None or formula.dependencies != {column} or spec.type not in ("ref", "enum", "date", "text"):
             continue
-        else:
-            parameter = _control(records, spec, column)
+        else:  # a text field copying an enum (cost_element) is picked from that enum's options
+            source = copied(records.modules, entity.fields, spec)
+            parameter = _control(records, source if source.type == "enum" else spec, column)
+            parameter.label = spec.label.get(records.language)
         parameter.value = args.get(column, "").strip()
         parameter.value_to = args.get(f"{column}_to", "").strip()
         parameter.problem = _problem(parameter)
