@@ -237,23 +237,30 @@ def record_withdraw(module: str, entity: str, record_id: str) -> Response:
     return _act(module, entity, record_id, lambda s: s.withdraw(module, entity, record_id), "record.withdrawn")
 
 
-def _named_sources(records: Records, shown: list[Shown], data: Mapping[str, Any]) -> list[Shown]:
+def source_texts(records: Records, data: Mapping[str, Any]) -> dict[str, str]:
     """A record raised by another (an alert, a ledger row) names the module and kind of its source by their
     titles, not their keys (`source_module: schedule`, `source_entity: wbs_task`), and an alert's measure by the
-    kpi's title or the label of the source's field it reads (`kpi: schedule.delay_days`)."""
+    kpi's title or the label of the source's field it reads (`kpi: schedule.delay_days`): field -> text."""
+    texts: dict[str, str] = {}
     module = records.modules.get(str(data.get("source_module") or ""))
     source = module.entities.get(str(data.get("source_entity") or "")) if module is not None else None
-    owner, _, key = str(data.get("kpi") or "").partition(".")   # `schedule.delay_days`: a kpi, or the source's field
+    if module is not None:
+        texts["source_module"] = module.title.get(records.language)
+    if source is not None:
+        texts["source_entity"] = source.title.get(records.language)
+    owner, _, key = str(data.get("kpi") or "").partition(".")
     declared = records.modules[owner].kpis.get(key) if owner in records.modules else None
     measured = source.fields.get(key) if source is not None else None
     label = declared.title if declared is not None else measured.label if measured is not None else None
+    if label is not None:
+        texts["kpi"] = label.get(records.language)
+    return texts
+
+
+def _named_sources(records: Records, shown: list[Shown], data: Mapping[str, Any]) -> list[Shown]:
+    texts = source_texts(records, data)
     for item in shown:
-        if item.name == "kpi" and label is not None:
-            item.text = label.get(records.language)
-        if item.name == "source_module" and module is not None:
-            item.text = module.title.get(records.language)
-        if item.name == "source_entity" and module is not None and data.get("source_entity") in module.entities:
-            item.text = module.entities[str(data["source_entity"])].title.get(records.language)
+        item.text = texts.get(item.name, item.text)
     return shown
 
 
