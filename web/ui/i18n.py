@@ -6,7 +6,6 @@ import re
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
-from web.ui.display_words import DISPLAY_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -268,6 +267,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.yes": ("是", "Yes"),
     "value.no": ("否", "No"),
     "value.empty": ("—", "—"),
+    "value.no_access": ("无权查看", "(no access)"),     # a ref the reader may not read: never its id
+    "history.record.effect": ("由关联单据更新", "Updated by a linked record"),
+    "history.record.network": ("进度网络重算", "Schedule network recalculated"),
+    "history.record.scan": ("每日重算", "Recalculated by the daily scan"),
+    "history.record.migrate": ("随模块升级更新", "Updated with the module"),
+    "history.record.cc": ("抄送", "Copied to"),
     # forms
     "form.new_title": ("新建{entity}", "New {entity}"),
     "form.edit_title": ("编辑{entity} {title}", "Edit {entity} {title}"),
@@ -415,7 +420,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.details": ("详情：", "Details:"),
 }
 MESSAGES.update(APPROVAL_WORDS)
-MESSAGES.update(DISPLAY_WORDS)
 
 # Engine validation messages (English) and their Chinese form, for field errors shown in zh.
 _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in [
