@@ -54,7 +54,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     ctx = FormContext(entity, records.language, fmt, form_choices(records, entity, names), writable, by_input,
                       evaluated.values, evaluated.visible, evaluated.readonly, links)
     widgets = build_widgets(ctx, raw, names)
-    texts = source_texts(records, to_data(entity, raw))
+    texts = source_texts(records, {**(record or {}).get("data", {}), **to_data(entity, raw)})
     for widget in widgets:  # a locked source or kpi key reads as what it names
         widget.display = texts.get(widget.name, widget.display) if widget.locked else widget.display
     anchors: dict[str, tuple[str, str]] = {}
