@@ -114,6 +114,8 @@ def walk(visitor: Visitor, keys: re.Pattern[str]) -> dict[str, list[str]]:
     while queue and visited < PAGES_PER_USER:
         path = queue.popleft()
         response = visitor.get(path)
+        if response.status_code >= 500:
+            problems[path] = [f"status {response.status_code}"]
         if response.status_code != 200 or "text/html" not in response.content_type:
             continue
         visited += 1
