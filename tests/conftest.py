@@ -27,7 +27,8 @@ FIXTURE_MODULES = ("site", "visa", "crewpay")   # enabled in every `tenant`, wit
 TEST_MODULES = (*(FIXTURES / "modules" / name for name in (
     *FIXTURE_MODULES, "rulebook", "guardbook", "clashbook", "depot", "yard", "crew", "vault", "notes_json", "permits",
     "meters", "tally", "flowbook", "signoff")),
-    TESTS / "web" / "fixtures" / "formshop", TESTS / "excel" / "fixtures" / "sheetshop")
+    TESTS / "web" / "fixtures" / "formshop", TESTS / "web" / "fixtures" / "titlehops",
+    TESTS / "excel" / "fixtures" / "sheetshop")
 BUILTIN_MODULES = frozenset(module_name_of(folder) for folder in builtin_folders())
 TENANT_MODULES = BUILTIN_MODULES | frozenset(FIXTURE_MODULES)   # what the `tenant` fixture enables, always
 # Password hashing at production cost (2^14) is most of a fixture's time; tests hash at 2^10.

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import request
 from werkzeug.wrappers import Response
 
 from engine.declarations.model import EntitySpec
 from engine.records.service import Records
-from engine.reports.dashboard import Scope, filter_of, months, projects, scope_of, status_counts
+from engine.reports.dashboard import PROJECT, Scope, filter_of, months, projects, scope_of, status_counts
 from web.pages.blueprint import pages
 from web.pages.reporting.figures import charts_of, figures_of
 from web.pages.tasks import inbox_groups
 from web.ui.display import Formatter, end_event_names, status_tone
+from web.ui.i18n import t
 from web.ui.layout import Chrome, navigation, render
-from web.ui.services import approvals
+from web.ui.services import approvals, titles_of
 
 TOP_TASKS = 10
 ALL = "all"   # ?period=all: every period
@@ -39,7 +40,7 @@ def kpi_of(records: Records, entity: EntitySpec, url: str, scope: Scope) -> Kpi 
     if counts is None:
         return None
     q = filter_of(records, entity, scope)
-    kpi = Kpi(entity.title.get(records.language), url + (f"?q={quote(q)}" if q and q != "true" else ""),
+    kpi = Kpi(entity.title.get(records.language), url + (_conditions(records, scope, q) if q and q != "true" else ""),
               sum(counts.values()))
     if entity.workflow is None or not kpi.total:
         return kpi
@@ -49,6 +50,20 @@ def kpi_of(records: Records, entity: EntitySpec, url: str, scope: Scope) -> Kpi 
         if counts.get(status):
             kpi.by_status.append((status, fmt.status(status), counts[status]))
     return kpi
+
+
+def _conditions(records: Records, scope: Scope, q: str) -> str:
+    """The scope as the list's filter rows (项目 = 城南安置房一期, 月份 = 2026-12), which the list shows by their
+    labels, rather than as a formula of field keys and ids."""
+    rows: list[tuple[str, str]] = []
+    if scope.project is not None and "project ==" in q:
+        title = titles_of(records, PROJECT, [scope.project])[scope.project]
+        rows.append(("project", scope.project if title == t("value.no_access") else title))
+    if scope.period is not None and "period ==" in q:
+        rows.append(("period", scope.period))
+    if "period >" in q or len(rows) != q.count(" == "):   # a range of months: only a formula says it
+        return f"?q={quote(q)}"
+    return "?" + urlencode([pair for name, value in rows for pair in (("f", name), ("op", "eq"), ("v", value))])
 
 
 def scope_from(records: Records) -> Scope:

@@ -88,6 +88,9 @@ class Formatter:
     users: Mapping[str, str] = field(default_factory=dict)        # login -> display name
     titles: Mapping[str, str] = field(default_factory=dict)       # record id -> title
     statuses: Mapping[str, str] = field(default_factory=dict)     # end event id -> name
+    files: Mapping[str, str] = field(default_factory=dict)        # file id -> file name
+    mirrors: Mapping[int, FieldSpec] = field(default_factory=dict)  # id(computed text field) -> the enum it copies
+    places: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # record id -> (module, entity) it may open
 
     def t(self, key: str, **values: object) -> str:
         return translate(key, self.language, **values)
@@ -109,6 +112,8 @@ class Formatter:
         """The text of one stored value; `spec` None means a system field named `name`."""
         if raw is None or raw == "" or raw == []:
             return ""
+        if spec is not None and id(spec) in self.mirrors:  # `control_mode: cost_account.control_mode`: its labels
+            spec = self.mirrors[id(spec)]
         kind = spec.type if spec is not None else SYSTEM_TYPES.get(name, "text")
         if kind in NUMERIC_TYPES:
             return format_number(spec, raw)
@@ -127,8 +132,10 @@ class Formatter:
         if kind == "user":
             items = raw if isinstance(raw, list) else [raw]
             return ("、" if self.language == "zh" else ", ").join(self.user(i) for i in items)
-        if kind == "ref":
-            return self.titles.get(str(raw), str(raw))
+        if kind in ("ref", "attachment"):  # titles and file names were looked up for the page (services.formatter)
+            names = self.titles if kind == "ref" else self.files
+            items = raw if isinstance(raw, list) else [raw]
+            return ("、" if self.language == "zh" else ", ").join(names.get(str(i), str(i)) for i in items)
         if kind == "table":
             return self.t("list.rows", count=len(raw)) if isinstance(raw, list) else ""
         if isinstance(raw, list):

@@ -139,8 +139,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.operator": ("条件", "Operator"),
     "list.value": ("值", "Value"),
     "list.formula": ("公式筛选", "Formula"),
-    "list.formula_help": ("例如 total >= 1000 and category == 'travel'",
-                          "For example total >= 1000 and category == 'travel'"),
+    "list.formula_help": ("按公式筛选：字段以其键名书写（见表单设计器），多个条件用 and / or 连接",
+                          "Filter by a formula: fields by their keys (see the form designer), joined by and / or"),
     "list.apply": ("应用", "Apply"),
     "list.clear": ("清除", "Clear"),
     "list.active_filter": ("当前筛选：", "Filter in use:"),
@@ -267,6 +267,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value.yes": ("是", "Yes"),
     "value.no": ("否", "No"),
     "value.empty": ("—", "—"),
+    "value.no_access": ("无权查看", "(no access)"),     # a ref the reader may not read: never its id
+    "history.record.effect": ("由关联单据更新", "Updated by a linked record"),
+    "history.record.network": ("进度网络重算", "Schedule network recalculated"),
+    "history.record.scan": ("每日重算", "Recalculated by the daily scan"),
+    "history.record.migrate": ("随模块升级更新", "Updated with the module"),
+    "history.record.cc": ("抄送", "Copied to"),
     # forms
     "form.new_title": ("新建{entity}", "New {entity}"),
     "form.edit_title": ("编辑{entity} {title}", "Edit {entity} {title}"),

@@ -14,7 +14,7 @@ from engine.fields.values import to_json
 from web.pages.blueprint import pages
 from web.pages.records.attachments import file_links, posted_files, save_uploads
 from web.pages.records.choices import form_choices
-from web.pages.records.record import warning_lines
+from web.pages.records.record import source_texts, warning_lines
 from web.ui.display import Formatter, format_number
 from web.ui.error_text import engine_error_text, field_message
 from web.ui.forms import (
@@ -44,7 +44,7 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     writable = writable_fields(records, entity, previous)
     names = shown_fields(records, entity)
     evaluated = evaluate(records, entity, to_data(entity, raw), previous, record_id)
-    documents = [to_data(entity, raw)]
+    documents = [to_data(entity, raw), {name: to_json(value) for name, value in evaluated.values.items()}]
     fmt = formatter(records, entity, documents)
     by_input, listed = field_errors(list(errors), field_message)
     held = [i for name in names if entity.fields[name].type == "attachment"
@@ -54,6 +54,9 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     ctx = FormContext(entity, records.language, fmt, form_choices(records, entity, names), writable, by_input,
                       evaluated.values, evaluated.visible, evaluated.readonly, links)
     widgets = build_widgets(ctx, raw, names)
+    texts = source_texts(records, {**(record or {}).get("data", {}), **to_data(entity, raw)})
+    for widget in widgets:  # a locked source or kpi key reads as what it names
+        widget.display = texts.get(widget.name, widget.display) if widget.locked else widget.display
     anchors: dict[str, tuple[str, str]] = {}
     for w in widgets:
         anchors[w.input_name] = (w.input_id if w.visible else "", w.label)

@@ -42,6 +42,7 @@ class Shown:
     rows: list[list[str]] = field(default_factory=list)
     totals: dict[str, str] = field(default_factory=dict)
     files: list[Any] = field(default_factory=list)     # attachment: FileLinks
+    url: str = ""                                      # ref: the record it names, when the reader may open it
 
 
 @dataclass
@@ -72,6 +73,9 @@ def shown_values(entity: EntitySpec, names: list[str], data: Mapping[str, Any], 
                     item.totals[c] = format_number(child, amount)
         else:
             item.text = fmt.value(spec, value)
+            if spec.type == "ref" and isinstance(value, str) and value in fmt.places:
+                module, target = fmt.places[value]
+                item.url = url_for("pages.record_view", module=module, entity=target, record_id=value)
         result.append(item)
     return result
 
@@ -119,7 +123,8 @@ def change_event(entity: EntitySpec, entry: Mapping[str, Any], fmt: Formatter) -
         return event
     key = f"history.{action}"
     event.text = fmt.t(key) if fmt.t(key) != key else action
-    if action in ("record.update", "record.recompute"):
+    if action in ("record.update", "record.recompute", "record.effect", "record.network", "record.scan",
+                  "record.migrate"):
         for name, spec in entity.fields.items():
             if before.get(name) == after.get(name) or spec.hidden or (name not in before and name not in after):
                 continue
@@ -175,7 +180,8 @@ def record_page(service: Approvals, module: str, entity: str, record_id: str, *,
     return render(
         service, "pages/record.html", code=status, chrome=Chrome(navigation(records), len(inbox)), progress=progress,
         module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
-        fields=_with_files(records, spec, shown_values(spec, names, record["data"], fmt), record),
+        fields=_with_files(records, spec, _named_sources(records, shown_values(spec, names, record["data"], fmt),
+                                                         record["data"]), record),
         status_label=fmt.status(state), status_class=status_tone(state), actions=actions, tasks=tasks,
         trail=trail, changes=list(reversed(changes)), delegates=delegates, warnings=warnings,
         return_steps=idioms.returnable_steps(service, record_id) if state == "in_review" else [],  # 退回到
@@ -229,6 +235,33 @@ def record_submit(module: str, entity: str, record_id: str) -> Response:
 @pages.post("/m/<module>/<entity>/<record_id>/withdraw")
 def record_withdraw(module: str, entity: str, record_id: str) -> Response:
     return _act(module, entity, record_id, lambda s: s.withdraw(module, entity, record_id), "record.withdrawn")
+
+
+def source_texts(records: Records, data: Mapping[str, Any]) -> dict[str, str]:
+    """A record raised by another (an alert, a ledger row) names the module and kind of its source by their
+    titles, not their keys (`source_module: schedule`, `source_entity: wbs_task`), and an alert's measure by the
+    kpi's title or the label of the source's field it reads (`kpi: schedule.delay_days`): field -> text."""
+    texts: dict[str, str] = {}
+    module = records.modules.get(str(data.get("source_module") or ""))
+    source = module.entities.get(str(data.get("source_entity") or "")) if module is not None else None
+    if module is not None:
+        texts["source_module"] = module.title.get(records.language)
+    if source is not None:
+        texts["source_entity"] = source.title.get(records.language)
+    owner, _, key = str(data.get("kpi") or "").partition(".")
+    declared = records.modules[owner].kpis.get(key) if owner in records.modules else None
+    measured = source.fields.get(key) if source is not None else None
+    label = declared.title if declared is not None else measured.label if measured is not None else None
+    if label is not None:
+        texts["kpi"] = label.get(records.language)
+    return texts
+
+
+def _named_sources(records: Records, shown: list[Shown], data: Mapping[str, Any]) -> list[Shown]:
+    texts = source_texts(records, data)
+    for item in shown:
+        item.text = texts.get(item.name, item.text)
+    return shown
 
 
 def _with_files(records: Records, entity: EntitySpec, shown: list[Shown], record: Mapping[str, Any]) -> list[Shown]:

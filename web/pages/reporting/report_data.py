@@ -15,10 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from engine.declarations.model import EntitySpec, FieldSpec, ReportSpec
+from engine.declarations.module_scope import ANY_ENTITY
 from engine.records.service import Records
-from web.ui.display import Formatter, as_decimal
+from web.ui.display import Formatter, as_decimal, format_moment
 from web.ui.i18n import t
-from web.ui.services import quoted, readable, record_title, target_of, titles_of
+from web.ui.services import copied, path_field, quoted, readable, record_title, target_of, titles_of, users
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NUMERIC_KINDS = frozenset({"money", "number"})
@@ -57,8 +58,10 @@ def parameters_of(records: Records, report: ReportSpec, entity: EntitySpec,
             parameter = Parameter(column, report.labels[column].get(records.language), "month")
         elif spec is None or formula.dependencies != {column} or spec.type not in ("ref", "enum", "date", "text"):
             continue
-        else:
-            parameter = _control(records, spec, column)
+        else:  # a text field copying an enum (cost_element) is picked from that enum's options
+            source = copied(records.modules, entity.fields, spec)
+            parameter = _control(records, source if source.type == "enum" else spec, column)
+            parameter.label = spec.label.get(records.language)
         parameter.value = args.get(column, "").strip()
         parameter.value_to = args.get(f"{column}_to", "").strip()
         parameter.problem = _problem(parameter)
@@ -124,16 +127,22 @@ class ReportTable:
 
 
 def build_table(records: Records, report: ReportSpec, entity: EntitySpec, result: Mapping[str, Any]) -> ReportTable:
-    """Cells as people read them: titles not ids, option labels not keys, money with separators.
-
-    The totals row sums the money columns that are sums themselves (an average or a rate is not additive)."""
+    """Cells as people read them: titles not ids (also of a ref reached by a path, `cost_account.parent`), option
+    labels not keys (also of an enum reached by a path, `cost_account.cost_element`), money with separators,
+    times in the tenant's zone. The totals row sums the money columns that are sums themselves (an average or
+    a rate is not additive)."""
     columns = [ReportColumn(c["name"], c["label"], c["type"]) for c in result["column_info"]]
+    formulas = dict(report.columns)
+    specs = {c.name: _field_of(records, entity, c.name, formulas.get(c.name)) for c in columns}
     titles: dict[str, str] = {}
     for index, info in enumerate(result["column_info"]):
-        if info.get("target"):
-            titles.update(titles_of(records, info["target"], (row[index] for row in result["rows"])))
-    formatter = Formatter(records.language, titles=titles)
-    rows = [[_text(formatter, entity.fields.get(c.name), c.kind, value) for c, value in zip(columns, row, strict=True)]
+        if info["type"] == "ref":
+            spec = specs[info["name"]]
+            target = info.get("target") or (spec.target if spec is not None else None) or ANY_ENTITY
+            titles.update(titles_of(records, target, (row[index] for row in result["rows"])))
+    names = {login: name for login, name, _active in users(records.session)}
+    formatter = Formatter(records.language, users=names, titles=titles)
+    rows = [[_text(formatter, specs[c.name], c.kind, value) for c, value in zip(columns, row, strict=True)]
             for row in result["rows"]]
     additive = {name for name, formula in report.aggregates if SUM.match(formula.text.strip())}
     totals = {}
@@ -142,6 +151,15 @@ def build_table(records: Records, report: ReportSpec, entity: EntitySpec, result
             total = sum((as_decimal(row[index]) or Decimal(0) for row in result["rows"]), Decimal(0))
             totals[column.name] = f"{total:,.2f}"
     return ReportTable(columns, rows, [list(row) for row in result["rows"]], totals)
+
+
+def _field_of(records: Records, entity: EntitySpec, name: str, formula: Any) -> FieldSpec | None:
+    """The field a grouping column shows: the field itself, or the one its path of refs ends at."""
+    text = formula.text.strip() if formula is not None else name
+    found = entity.fields.get(text) if text in entity.fields else path_field(records.modules, entity.fields, text)
+    same = entity.fields.get(name)  # a column computed again under its field's name (alert_level): its options
+    found = found or (same if same is not None and same.type == "enum" else None)
+    return copied(records.modules, entity.fields, found) if found is not None else None
 
 
 def _text(formatter: Formatter, spec: FieldSpec | None, kind: str, value: Any) -> str:
@@ -156,7 +174,9 @@ def _text(formatter: Formatter, spec: FieldSpec | None, kind: str, value: Any) -
         return formatter.titles.get(str(value), str(value))
     if kind == "bool":
         return t("value.yes") if value else t("value.no")
-    if spec is not None and spec.type == "enum":
+    if kind == "datetime":
+        return format_moment(value)
+    if spec is not None and spec.type in ("enum", "multi_enum", "user", "date", "datetime"):
         return formatter.value(spec, value)
     return str(value)
 
