@@ -154,8 +154,8 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
 def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
                  language: str = "en", *, by_user: bool = False, deferred: frozenset[str] = frozenset()
                  ) -> list[FieldError]:
-    """Field constraints (rows included), then the entity's rules, once fields are sound (those reading the
-    acting user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's)."""
+    """Field constraints (rows included), then the entity's rules that read no field with a problem (those reading
+    the acting user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's)."""
     errors: list[FieldError] = []
     waiting = frozenset(name for name in deferred if values.get(name) in (None, "", []))
     for name, spec in entity.fields.items():
@@ -166,9 +166,9 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
             for index, row in enumerate(values.get(name) or []):
                 for child_name, child in spec.fields.items():
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
-    if errors:
-        return errors
-    return rule_errors(entity, values, evaluation, language, "save", by_user=by_user, waiting=waiting)
+    unsound = frozenset(e.field.split("[")[0] for e in errors)   # a rule on them would judge a wrong value
+    return errors + rule_errors(entity, values, evaluation, language, "save", by_user=by_user,
+                                waiting=waiting | unsound)
 
 
 def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation, language: str,

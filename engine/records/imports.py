@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.declarations.model import Action, EntitySpec, FieldSpec
-from engine.errors import Conflict, FieldError, RecordInvalid
+from engine.errors import Conflict, FieldError
 from engine.fields.values import to_json
+from engine.records.bulk.rows import check_row
 from engine.records.service import Records
 from engine.storage.models import ImportRun, User
 
@@ -175,14 +176,13 @@ def unique_values(entity: EntitySpec, data: Mapping[str, Any]) -> list[tuple[str
 
 def check_rows(records: Records, entity: EntitySpec, converter: Converter, rows: Sequence[Sequence[Any]],
                numbers: Sequence[int], seen: dict[tuple[str, str], int]) -> list[RowResult]:
-    """Each row's problems, found by the engine's validation; `seen` carries unique values across calls."""
+    """Each row's problems, all at once (engine.records.bulk.rows); `seen` carries unique values across calls."""
+    access = records.access(entity)
+    access.require(Action.CREATE)
     results = []
     for cells, number in zip(rows, numbers, strict=True):
         data, errors = converter.data(cells)
-        try:
-            records.validate(entity.module, entity.name, data)
-        except RecordInvalid as error:
-            errors += [e for e in error.errors if e.field not in {f.field for f in errors}]
+        _values, _document, errors = check_row(records.work, entity, access, data, errors)
         for name, value in unique_values(entity, data):
             first = seen.setdefault((name, value), number)
             if first != number:

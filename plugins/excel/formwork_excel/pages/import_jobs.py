@@ -73,10 +73,11 @@ class ImportState:
     state: str = "mapping"           # mapping -> checking -> checked -> importing -> done | failed
     done: int = 0
     total: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)   # {number, errors: [[field, message]]}
+    results: list[dict[str, Any]] = field(default_factory=list)   # {number, errors: [[field, message, code, params]]}
     created: int = 0
     failure: dict[str, Any] = field(default_factory=dict)         # {number?, errors: [[field, message]]}
     notice: str = ""                 # what the page says first: check_interrupted | import_interrupted | too_large
+    language: str = "zh"             # the importer's: the rules' own messages are checked in it
 
     @property
     def current(self) -> SheetData:
@@ -189,8 +190,11 @@ class Store:
         return time.time() - newest
 
 
-def _errors(errors: list[Any]) -> list[list[str]]:
-    return [[e.field, e.message] for e in errors]
+def _errors(errors: list[Any]) -> list[list[Any]]:
+    """A row's problems as the state keeps them: field, English message, code and params (shown in the reader's
+    language by the page)."""
+    return [[e.field, e.message, e.code, {k: to_json(v) if not isinstance(v, dict) else v
+                                          for k, v in e.params.items()}] for e in errors]
 
 
 def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
@@ -200,7 +204,7 @@ def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone
     results: list[dict[str, Any]] = []
     converter: imports.Converter | None = None
     for start in range(0, len(sheet.rows), CHUNK):
-        with engine.records(actor) as records:
+        with engine.records(actor, state.language) as records:
             entity = records.entity(state.module, state.entity)
             converter = (converter or imports.Converter(records, entity, state.mapping, zone)).using(records)
             checked = imports.check_rows(records, entity, converter, sheet.rows[start:start + CHUNK],
@@ -226,7 +230,8 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
         store.save(state)
 
     try:
-        with engine.approvals(actor) as service, service.records.batch():  # networks settle once, at the end
+        # networks settle once, at the end
+        with engine.approvals(actor, state.language) as service, service.records.batch():
             marker = imports.record_run(service.records.session, state.token, state.module, state.entity,
                                         actor.username)
             outcome = BulkImport(service.records, state.module, state.entity, create=service.create,
@@ -239,7 +244,8 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
     except ImportRejected as error:
         first = error.rows[0].row
         state.state, state.done = "failed", 0
-        state.failure = {"number": first, "errors": [[e.field, e.message] for e in error.rows if e.row == first]}
+        state.failure = {"number": first, "errors": [[e.field, e.message, e.code, e.params]
+                                                          for e in error.rows if e.row == first]}
     except FormworkError as error:
         state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
     except Exception:  # the thread's outermost boundary: log it, tell the user
