@@ -21,7 +21,7 @@ from tests.web.conftest import Visitor, sign_in
 
 SHEETSHOP = Path(__file__).parent / "fixtures" / "sheetshop"
 USERS = {"clerk": ("文员小王", ["clerk"]), "viewer": ("Vera Viewer", ["viewer"]), "reader": ("Rita", ["reader"]),
-         "boss": ("Boss", ["admin"])}
+         "boss": ("Boss", ["admin"]), "auditor": ("审计老周", ["auditor"])}
 
 
 @pytest.fixture

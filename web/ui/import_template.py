@@ -28,6 +28,7 @@ from web.ui.services import target_of
 HEADING_FILL = PatternFill("solid", fgColor="E8EEF5")
 INLINE_LIST = 250            # Excel keeps a drop-down list typed into the validation to 255 characters
 OPTIONS_SHEET = "options"    # longer lists live in this hidden sheet
+FORBIDDEN_IN_TITLES = str.maketrans("[]:*?/\\", " " * 7)   # what Excel refuses in a sheet's name
 
 
 def heading(spec: FieldSpec, language: str) -> str:
@@ -77,7 +78,7 @@ def template_workbook(records: Records, entity: EntitySpec) -> bytes:
 
 
 def _sheet_title(text: str) -> str:
-    return (text.translate(str.maketrans({c: " " for c in "[]:*?/\\"})).strip() or "Sheet1")[:31]
+    return (text.translate(FORBIDDEN_IN_TITLES).strip() or "Sheet1")[:31]
 
 
 def _options_sheet(book: Workbook) -> Any:

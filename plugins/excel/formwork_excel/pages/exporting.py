@@ -23,7 +23,7 @@ from engine.reports.service import entities_of, report_of, run_report
 from formwork_excel import Column, write_csv, write_workbook
 from web.pages.blueprint import pages
 from web.pages.records.listing import ListQuery, list_query
-from web.pages.reporting.report_data import build_table, parameters_of, query_of
+from web.pages.reporting.report_data import SUM, build_table, parameters_of, query_of
 from web.ui.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
 from web.ui.i18n import translate
 from web.ui.services import approvals, formatter
@@ -33,7 +33,7 @@ MAX_EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 REPORT_KINDS = {"money": "money", "number": "decimal", "date": "date", "datetime": "datetime"}
-ADDITIVE = re.compile(r"^\s*(sum\(.*\)|count\(\s*\))\s*$")   # measures whose rows add up to the group's
+COUNT = re.compile(r"^\s*count\(\s*\)\s*$")
 
 
 def cell_kind(kind: str) -> str:
@@ -155,6 +155,7 @@ def export_report(module: str, report: str, extension: str) -> Response:
         additive = [index for index, column in enumerate(columns) if _is_additive(spec, column.key)]
         groups = [index for index, c in enumerate(columns) if c.key in {name for name, _ in spec.group_by}]
         shown: list[list[Any]]
+        bold: list[int]
         if extension == "csv":
             shown, bold = rows + ([_total(rows, additive, columns, language)] if rows and additive else []), []
         else:
@@ -175,7 +176,9 @@ def _report_kind(kind: str, values: Sequence[Any]) -> str:
 
 
 def _is_additive(report: ReportSpec, name: str) -> bool:
-    return any(column == name and ADDITIVE.match(formula.text) for column, formula in report.aggregates)
+    """A sum or a count: its rows add up to the group's (an average or a rate does not)."""
+    return any(column == name and (SUM.match(formula.text.strip()) or COUNT.match(formula.text))
+               for column, formula in report.aggregates)
 
 
 def _report_value(value: Any, text: str, info: dict[str, Any], kind: str, language: str) -> Any:
