@@ -49,7 +49,9 @@ def template_workbook(records: Records, entity: EntitySpec) -> bytes:
         letter = get_column_letter(position)
         cell = sheet.cell(row=1, column=position, value=heading(spec, language))
         cell.font, cell.fill, cell.alignment = Font(bold=True), HEADING_FILL, Alignment(vertical="center")
-        sheet.cell(row=2, column=position, value=_example(records, entity, spec))
+        example = sheet.cell(row=2, column=position, value=_example(records, entity, spec))
+        if spec.type in ("date", "datetime"):
+            example.number_format = "yyyy-mm-dd" if spec.type == "date" else "yyyy-mm-dd hh:mm"
         sheet.column_dimensions[letter].width = max(12, min(40, 2 * len(cell.value or "") + 4))
         labels = [label.get(language) for label in spec.options.values()]
         if spec.type == "enum" and labels:
@@ -118,8 +120,11 @@ def _notes_sheet(book: Workbook, records: Records, fields: list[FieldSpec], lang
 
 
 def _example(records: Records, entity: EntitySpec, spec: FieldSpec) -> Any:
-    """What a person would type: the default, the first option, a record they may read, their own name."""
+    """What a person would type: the default, the first option, a record they may read, their own name; an
+    optional field without a default is left empty."""
     language = records.language
+    if not spec.required and spec.default is None:
+        return None
     if spec.type in ("enum", "multi_enum") and spec.options:
         key = spec.default if isinstance(spec.default, str) and spec.default in spec.options else next(
             iter(spec.options))
