@@ -31,7 +31,7 @@ from web.api import api, formwork, language
 from web.errors import error_response, status_of
 from web.ui.error_text import error_text
 from web.ui.i18n import translate
-from web.ui.import_template import template_workbook
+from web.ui.sheets.import_template import template_workbook
 from web.uploads import file_response, uploads_root
 
 log = logging.getLogger("formwork.imports")
@@ -75,7 +75,7 @@ def import_records(module: str, entity: str) -> tuple[Response, int]:
 
 @api.get("/records/<module>/<entity>/import/template")
 def import_template(module: str, entity: str) -> Response:
-    """The entity's import template workbook for this user (web/ui/import_template.py)."""
+    """The entity's import template workbook for this user (web/ui/sheets/import_template.py)."""
     with formwork().records(g.actor, language()) as records:
         spec = records.entity(module, entity)
         records.access(spec).require(Action.CREATE)

@@ -6,7 +6,7 @@ import re
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
-from web.ui.exports_words import EXPORT_WORDS
+from web.ui.sheets.words import EXPORT_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}

@@ -8,15 +8,18 @@ judge a wrong value. Every check of a single create still runs on the row; none 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.declarations.model import EntitySpec
+from engine.declarations.model import Action, EntitySpec
 from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
 from engine.records.checks import finish
 from engine.records.flow.locks import refuse_locked
+from engine.records.imports import Converter
 from engine.records.input import accepted_partly, with_defaults
+from engine.records.service import Records
 from engine.records.unit_of_work import UnitOfWork
 from engine.security.permissions import Access
 
@@ -96,3 +99,34 @@ def outside_rows(work: UnitOfWork, entity: EntitySpec, access: Access, values: M
             continue
     return [FieldError("", "this row would be a record outside the rows you may see (your row filters)",
                        code="import_outside_rows")]
+
+
+@dataclass(frozen=True)
+class RowResult:
+    number: int                       # the row's number in the sheet, for people
+    errors: list[FieldError]
+
+
+def unique_values(entity: EntitySpec, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The row's values of unique fields, to find rows of one file that repeat each other."""
+    return [(name, str(data[name]).strip()) for name, spec in entity.fields.items()
+            if spec.unique and data.get(name) not in (None, "")]
+
+
+def check_rows(records: Records, entity: EntitySpec, converter: Converter, rows: Sequence[Sequence[Any]],
+               numbers: Sequence[int], seen: dict[tuple[str, str], int]) -> list[RowResult]:
+    """An import preview's rows: each row's problems, all at once (`check_row`); `seen` carries unique values
+    across calls (the rows of one file that repeat each other)."""
+    access = records.access(entity)
+    access.require(Action.CREATE)
+    results = []
+    for cells, number in zip(rows, numbers, strict=True):
+        data, errors = converter.data(cells)
+        _values, _document, errors = check_row(records.work, entity, access, data, errors)
+        for name, value in unique_values(entity, data):
+            first = seen.setdefault((name, value), number)
+            if first != number:
+                errors.append(FieldError(name, f"{value!r} is already used by row {first} of this file",
+                                         code="duplicate_in_file", params={"value": value, "row": first}))
+        results.append(RowResult(number, errors))
+    return results

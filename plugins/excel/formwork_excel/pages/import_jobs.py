@@ -29,6 +29,7 @@ from typing import Any
 from engine.errors import BadRequest, FormworkError
 from engine.fields.values import to_json
 from engine.records import imports
+from engine.records.bulk import rows as row_checks
 from engine.records.bulk.importer import BulkImport, ImportRejected
 from engine.records.bulk.sheets import Sheet
 from engine.runtime import Formwork
@@ -207,7 +208,7 @@ def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone
         with engine.records(actor, state.language) as records:
             entity = records.entity(state.module, state.entity)
             converter = (converter or imports.Converter(records, entity, state.mapping, zone)).using(records)
-            checked = imports.check_rows(records, entity, converter, sheet.rows[start:start + CHUNK],
+            checked = row_checks.check_rows(records, entity, converter, sheet.rows[start:start + CHUNK],
                                          sheet.numbers[start:start + CHUNK], seen)
             records.session.rollback()  # validation writes nothing; be sure of it
         results += [{"number": r.number, "errors": _errors(r.errors)} for r in checked]

@@ -19,9 +19,9 @@ from web.pages.blueprint import pages
 from web.ui.display import display_zone
 from web.ui.error_text import error_text
 from web.ui.i18n import engine_message, language, t
-from web.ui.import_template import template_workbook
 from web.ui.layout import render
 from web.ui.services import approvals, formwork, uploads_root
+from web.ui.sheets.import_template import template_workbook
 from web.uploads import file_response
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -92,7 +92,7 @@ def import_upload(module: str, entity: str) -> Response:
 
 @pages.get("/m/<module>/<entity>/import/template.xlsx")
 def import_template(module: str, entity: str) -> Response:
-    """The entity's import template for this user (web/ui/import_template.py)."""
+    """The entity's import template for this user (web/ui/sheets/import_template.py)."""
     with approvals() as service:
         spec = _entity(service, module, entity)
         content = template_workbook(service.records, spec)
