@@ -166,9 +166,35 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
             for index, row in enumerate(values.get(name) or []):
                 for child_name, child in spec.fields.items():
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
-    unsound = frozenset(e.field.split("[")[0] for e in errors)   # a rule on them would judge a wrong value
+    unsound = fed_by(entity, {e.field.split("[")[0] for e in errors})
     return errors + rule_errors(entity, values, evaluation, language, "save", by_user=by_user,
                                 waiting=waiting | unsound)
+
+
+def fed_by(entity: EntitySpec, failed: set[str]) -> frozenset[str]:
+    """The fields that failed, and the computed, looked-up and gathered fields whose values come from them: a rule
+    reading any of them would judge a wrong value."""
+    result = set(failed)
+    changed = True
+    while changed:
+        changed = False
+        for name, spec in entity.fields.items():
+            if name in result:
+                continue
+            reads: set[str] = set()
+            if spec.formula is not None:
+                reads |= spec.formula.dependencies
+            if spec.gather is not None:
+                reads |= {n for _source, formula in spec.gather.match for n in formula.dependencies}
+            if spec.lookup is not None:
+                for step in spec.lookup.chain:
+                    reads |= {n for _target, formula in step.match for n in formula.dependencies}
+                    if step.effective_on is not None:
+                        reads |= step.effective_on.dependencies
+            if reads & result:
+                result.add(name)
+                changed = True
+    return frozenset(result)
 
 
 def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation, language: str,

@@ -33,7 +33,7 @@ def test_export_xlsx_holds_every_matching_record_in_the_lists_columns_and_order(
     book = load_workbook(io.BytesIO(response.data))
     sheet = book.active
     assert sheet["A1"].value == "Order" and sheet["A1"].font.bold             # the title, when, which filters
-    assert sheet["A2"].value.startswith("Exported ") and sheet["A3"].value == "Filters: Kind equals Service"
+    assert sheet["A2"].value == "Filters: Kind equals Service" and sheet["A3"].value.startswith("Exported ")
     assert sheet.freeze_panes == "A6" and sheet["A5"].font.bold               # the header row, frozen
     rows = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert rows[0] == ["Order number", "Supplier", "Ordered on", "Kind", "Amount", "Floor price"]
@@ -142,3 +142,20 @@ def test_exports_write_formula_like_text_as_text_and_negative_amounts_as_numbers
     text = fetch(clerk, "/m/sheetshop/order/export.csv?cols=number,supplier,secret_price&sort=ordered_on").data
     lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"), newline="")))
     assert lines[1:] == [["'@SUM(1)", "'" + attack, "-12.50"], ["'-2+3", "'" + attack, "3.00"]]
+
+
+def test_a_record_the_reader_may_not_read_is_never_named_nor_shown_by_its_id(app: Flask, engine: Formwork,
+                                                                             shop: str) -> None:
+    """The auditor reads and exports orders, but not suppliers (tests/excel/fixtures/sheetshop)."""
+    add_orders(engine, shop, orders(2))
+    auditor = visitor(app, shop, "auditor", language="zh")
+    content = fetch(auditor, "/m/sheetshop/order/export.xlsx?cols=number,supplier,kind,buyer").data
+    rows = sheet_rows(content)
+    assert rows[0] == ["订单号", "供应商", "类型", "采购员"]
+    assert rows[1] == ["PO-001", "（无权查看）", "服务", "Vera Viewer"]
+    supplier = supplier_ids(engine, shop)["Acme 建材"]
+    text = fetch(auditor, "/m/sheetshop/order/export.csv?cols=number,supplier").data.decode("utf-8-sig")
+    assert "Acme" not in text and supplier not in text
+    book = load_workbook(io.BytesIO(content))
+    assert not any(supplier in str(c.value) or "Acme" in str(c.value) for row in book.active.iter_rows()
+                   for c in row if c.value is not None)

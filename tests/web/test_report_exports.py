@@ -68,7 +68,7 @@ def test_the_ticket_list_exports_titles_labels_local_times_and_its_filters(
     response = fetch(page, f"/m/labor/day_labor_ticket/export.xlsx?f=reason_type&op=eq&v=cleanup&{columns}")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
-    assert sheet["A1"].value == "点工单" and sheet["A3"].value == "筛选条件：事由分类 等于 清理/杂活"
+    assert sheet["A1"].value == "点工单" and sheet["A2"].value == "筛选条件：事由分类 等于 清理/杂活"
     rows = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert rows[0] == ["点工单号", "项目", "班组", "事由分类", "状态", "创建时间", "创建人", "金额"]
     by_number = {r[0]: r for r in rows[1:]}

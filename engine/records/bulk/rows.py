@@ -16,6 +16,7 @@ from typing import Any
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
 from engine.records.checks import finish
+from engine.records.compute import fed_by
 from engine.records.flow.locks import refuse_locked
 from engine.records.imports import Converter
 from engine.records.input import accepted_partly, with_defaults
@@ -27,29 +28,6 @@ from engine.security.permissions import Access
 def field_of(error: FieldError) -> str:
     """The top-level field an error is about (`items[2].qty` is about `items`)."""
     return error.field.split("[")[0].split(".")[0]
-
-
-def fed_by(entity: EntitySpec, failed: set[str]) -> frozenset[str]:
-    """The fields that failed, and the computed and looked-up fields whose values come from them."""
-    result = set(failed)
-    changed = True
-    while changed:
-        changed = False
-        for name, spec in entity.fields.items():
-            if name in result:
-                continue
-            reads: set[str] = set()
-            if spec.formula is not None:
-                reads |= spec.formula.dependencies
-            if spec.lookup is not None:
-                for step in spec.lookup.chain:
-                    reads |= {n for _target, formula in step.match for n in formula.dependencies}
-                    if step.effective_on is not None:
-                        reads |= step.effective_on.dependencies
-            if reads & result:
-                result.add(name)
-                changed = True
-    return frozenset(result)
 
 
 def check_row(work: UnitOfWork, entity: EntitySpec, access: Access, data: Mapping[str, Any],

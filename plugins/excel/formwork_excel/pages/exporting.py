@@ -126,7 +126,7 @@ def export_list(module: str, entity: str, extension: str) -> Response:
                  for name in query.columns] for item in items]
         title = spec.title.get(language)
         stem = f"{title}-{date.today().isoformat()}"
-        preamble = [title, exported_at(language), filters_line(query, language)]
+        preamble = [title, filters_line(query, language), exported_at(language)]
         return _file(columns, rows, title, stem, extension, language, preamble)
 
 
