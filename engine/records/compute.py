@@ -152,10 +152,12 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
 
 
 def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
-                 language: str = "en", *, by_user: bool = False, deferred: frozenset[str] = frozenset()
-                 ) -> list[FieldError]:
-    """Field constraints (rows included), then the entity's rules that read no field with a problem (those reading
-    the acting user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's)."""
+                 language: str = "en", *, by_user: bool = False, deferred: frozenset[str] = frozenset(),
+                 every: bool = False) -> list[FieldError]:
+    """Field constraints (rows included), then the entity's rules once fields are sound (those reading the acting
+    user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's). With `every` (an
+    imported row, whose problems are all said at once) the rules run beside field problems too, but not those
+    reading a field with a problem or what it feeds: they would judge a wrong value."""
     errors: list[FieldError] = []
     waiting = frozenset(name for name in deferred if values.get(name) in (None, "", []))
     for name, spec in entity.fields.items():
@@ -166,6 +168,8 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
             for index, row in enumerate(values.get(name) or []):
                 for child_name, child in spec.fields.items():
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
+    if errors and not every:
+        return errors
     unsound = fed_by(entity, {e.field.split("[")[0] for e in errors})
     return errors + rule_errors(entity, values, evaluation, language, "save", by_user=by_user,
                                 waiting=waiting | unsound)

@@ -46,7 +46,7 @@ def check_row(work: UnitOfWork, entity: EntitySpec, access: Access, data: Mappin
     try:
         refuse_locked(work, entity, None, values)
         document = finish(work, entity, values, record_id=None, numbered=False, gathered=True, by_user=True,
-                          deferred=entity.import_deferred | failed, batched=batched)
+                          deferred=entity.import_deferred | failed, batched=batched, every=True)
     except RecordInvalid as error:
         errors += [e for e in error.errors if field_of(e) not in failed]   # not the echoes of a reported one
     except FormworkError as error:   # a lock on records like this one
