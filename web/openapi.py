@@ -139,14 +139,23 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
             "parameters": params,
             "post": {"summary": "Import the rows of an .xlsx or .csv file as records: all rows or none",
                      "description": "Each row is checked as a single create checks it; one invalid row and "
-                                    "nothing is written (422 lists every row's errors). A file of more rows than "
-                                    "the instance imports in the request (1,000 by default) runs as a job: 202 "
+                                    "nothing is written (422 lists every problem of every row at once). A file of "
+                                    "more rows than the instance imports in the request (1,000 by default) runs as a "
+                                    "job: 202 "
                                     "with the URL to poll (GET /imports/{job}).",
                      "requestBody": IMPORT_BODY,
                      "responses": _responses({"200": _json(IMPORTED, "dry run: every row is valid"),
                                               "201": _json(IMPORTED, "imported"),
                                               "202": _json(IMPORT_JOB, "running as a job")},
                                              *MODULE_ERRORS, 409)},
+        },
+        base + "/import/template": {
+            "parameters": params,
+            "get": {"summary": "The import template workbook for the caller: the fields they may write, options "
+                               "as drop-down lists, an example row, a sheet 说明 of types and options",
+                    "responses": _responses({"200": {"description": "an .xlsx workbook", "content": {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {"type": "string", "format": "binary"}}}}}, *MODULE_ERRORS)},
         },
         base + "/{id}/pdf": {
             "parameters": item_params,

@@ -23,7 +23,7 @@ from engine.storage.queries import RecordQuery
 def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None, *,
            numbered: bool = True, warnings: list[RuleWarning] | None = None, gathered: bool = False,
            snapshot: bool = False, by_user: bool = False, deferred: frozenset[str] = frozenset(),
-           batched: bool = False) -> dict[str, Any]:
+           batched: bool = False, every: bool = False) -> dict[str, Any]:
     """Compute, number, check and serialise; every problem found is reported at once.
 
     `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
@@ -31,7 +31,7 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
     editable) takes the rows of its gathered tables afresh; frozen fields keep their stored values
     (`snapshot`: a submission takes them anew); rules reading the acting user are checked `by_user` only.
     An import leaves the `deferred` required attachments for later, and checks unique values and keys
-    `batched`, for all its rows at once (records/bulk/).
+    `batched`, for all its rows at once (records/bulk/), and says `every` problem of a row at once (rules too).
     """
     evaluation = work.evaluation(entity)
     work.prefetch_refs(entity, values)  # what lookups, formulas, numbers and the reference check read
@@ -47,7 +47,8 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
         counted = frozenset(name for name, spec in entity.fields.items()
                             if spec.numbering is not None and values.get(name) in (None, ""))
         errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)
-    errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred)
+    errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred,
+                           every=every)
     document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
                 if values.get(name) is not None}
     reported = {e.field for e in errors}

@@ -152,10 +152,12 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
 
 
 def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
-                 language: str = "en", *, by_user: bool = False, deferred: frozenset[str] = frozenset()
-                 ) -> list[FieldError]:
-    """Field constraints (rows included), then the entity's rules, once fields are sound (those reading the
-    acting user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's)."""
+                 language: str = "en", *, by_user: bool = False, deferred: frozenset[str] = frozenset(),
+                 every: bool = False) -> list[FieldError]:
+    """Field constraints (rows included), then the entity's rules once fields are sound (those reading the acting
+    user only on a user's own write: `by_user`); `deferred` fields may be empty (an import's). With `every` (an
+    imported row, whose problems are all said at once) the rules run beside field problems too, but not those
+    reading a field with a problem or what it feeds: they would judge a wrong value."""
     errors: list[FieldError] = []
     waiting = frozenset(name for name in deferred if values.get(name) in (None, "", []))
     for name, spec in entity.fields.items():
@@ -166,9 +168,37 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
             for index, row in enumerate(values.get(name) or []):
                 for child_name, child in spec.fields.items():
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
-    if errors:
+    if errors and not every:
         return errors
-    return rule_errors(entity, values, evaluation, language, "save", by_user=by_user, waiting=waiting)
+    unsound = fed_by(entity, {e.field.split("[")[0] for e in errors})
+    return errors + rule_errors(entity, values, evaluation, language, "save", by_user=by_user,
+                                waiting=waiting | unsound)
+
+
+def fed_by(entity: EntitySpec, failed: set[str]) -> frozenset[str]:
+    """The fields that failed, and the computed, looked-up and gathered fields whose values come from them: a rule
+    reading any of them would judge a wrong value."""
+    result = set(failed)
+    changed = True
+    while changed:
+        changed = False
+        for name, spec in entity.fields.items():
+            if name in result:
+                continue
+            reads: set[str] = set()
+            if spec.formula is not None:
+                reads |= spec.formula.dependencies
+            if spec.gather is not None:
+                reads |= {n for _source, formula in spec.gather.match for n in formula.dependencies}
+            if spec.lookup is not None:
+                for step in spec.lookup.chain:
+                    reads |= {n for _target, formula in step.match for n in formula.dependencies}
+                    if step.effective_on is not None:
+                        reads |= step.effective_on.dependencies
+            if reads & result:
+                result.add(name)
+                changed = True
+    return frozenset(result)
 
 
 def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation, language: str,

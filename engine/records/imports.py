@@ -2,8 +2,8 @@
 
 Cells arrive as people type them in Excel: options by label, referenced records by their title
 (or another unique text field), users by login or name. This module only translates them into
-the engine's input; every rule is checked by `Records.validate` (a preview's rows) and the bulk import
-(engine.records.bulk), which writes them.
+the engine's input; every rule is checked by engine.records.bulk: its `rows.check_rows` (a preview's rows,
+every problem of a row at once) and its bulk import, which writes them.
 
 An import is one transaction, and it writes an `ImportRun` row in that transaction (`record_run`):
 whether an import whose process died had committed is a question the database answers
@@ -12,8 +12,7 @@ whether an import whose process died had committed is a question the database an
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.declarations.model import Action, EntitySpec, FieldSpec
-from engine.errors import Conflict, FieldError, RecordInvalid
+from engine.errors import Conflict, FieldError
 from engine.fields.values import to_json
 from engine.records.service import Records
 from engine.storage.models import ImportRun, User
@@ -32,12 +31,6 @@ LIST_SEPARATORS = re.compile(r"\s*[,，、;；]\s*")
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 ColumnMap = list[str | None]          # per sheet column: the field it fills, or None (ignored)
-
-
-@dataclass(frozen=True)
-class RowResult:
-    number: int                       # the row's number in the sheet, for people
-    errors: list[FieldError]
 
 
 def importable_fields(records: Records, entity: EntitySpec) -> list[FieldSpec]:
@@ -165,31 +158,6 @@ class Converter:
                                   code="ref_name_ambiguous", params={"entity": entity.title.en, "text": text})
         return FieldError(spec.name, f"no {entity.title.en} is called {text!r}",
                           code="ref_name_unknown", params={"entity": entity.title.en, "text": text})
-
-
-def unique_values(entity: EntitySpec, data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The row's values of unique fields, to find rows of one file that repeat each other."""
-    return [(name, str(data[name]).strip()) for name, spec in entity.fields.items()
-            if spec.unique and data.get(name) not in (None, "")]
-
-
-def check_rows(records: Records, entity: EntitySpec, converter: Converter, rows: Sequence[Sequence[Any]],
-               numbers: Sequence[int], seen: dict[tuple[str, str], int]) -> list[RowResult]:
-    """Each row's problems, found by the engine's validation; `seen` carries unique values across calls."""
-    results = []
-    for cells, number in zip(rows, numbers, strict=True):
-        data, errors = converter.data(cells)
-        try:
-            records.validate(entity.module, entity.name, data)
-        except RecordInvalid as error:
-            errors += [e for e in error.errors if e.field not in {f.field for f in errors}]
-        for name, value in unique_values(entity, data):
-            first = seen.setdefault((name, value), number)
-            if first != number:
-                errors.append(FieldError(name, f"{value!r} is already used by row {first} of this file",
-                                         code="duplicate_in_file", params={"value": value, "row": first}))
-        results.append(RowResult(number, errors))
-    return results
 
 
 class ImportAlreadyRun(Conflict):

@@ -21,6 +21,17 @@ def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any]
                    previous: Mapping[str, Any] | None, *, vouched: bool = False) -> dict[str, Any]:
     """Coerce writable input fields; unknown, hidden and read-only fields are errors (not for the system).
     `vouched`: a declared effect writes, so a field locked by `readonly_if` (a plan's baselines) takes it too."""
+    values, errors = accepted_partly(work, entity, data, access, previous, vouched=vouched)
+    if errors:
+        raise RecordInvalid(errors)
+    return values
+
+
+def accepted_partly(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any], access: Access | None,
+                    previous: Mapping[str, Any] | None, *, vouched: bool = False
+                    ) -> tuple[dict[str, Any], list[FieldError]]:
+    """The fields of `data` that are accepted, and the problems of the others: an import checks the rest of a
+    row on what parsed, to report all of its problems at once."""
     if not isinstance(data, Mapping):
         raise BadRequest("the record data must be a JSON object of field values", message_code="record_data_not_object")
     values: dict[str, Any] = {}
@@ -69,9 +80,7 @@ def accepted_input(work: UnitOfWork, entity: EntitySpec, data: Mapping[str, Any]
             errors.append(FieldError(name, "is read-only for your roles", code="read_only_for_roles"))
             continue
         values[name] = value
-    if errors:
-        raise RecordInvalid(errors)
-    return values
+    return values, errors
 
 
 def with_defaults(entity: EntitySpec, values: dict[str, Any]) -> dict[str, Any]:

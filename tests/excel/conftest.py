@@ -21,7 +21,7 @@ from tests.web.conftest import Visitor, sign_in
 
 SHEETSHOP = Path(__file__).parent / "fixtures" / "sheetshop"
 USERS = {"clerk": ("文员小王", ["clerk"]), "viewer": ("Vera Viewer", ["viewer"]), "reader": ("Rita", ["reader"]),
-         "boss": ("Boss", ["admin"])}
+         "boss": ("Boss", ["admin"]), "auditor": ("审计老周", ["auditor"])}
 
 
 @pytest.fixture
@@ -77,9 +77,12 @@ def workbook(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 def sheet_rows(content: bytes) -> list[list[Any]]:
+    """The table of the first sheet, from its header row (the row above the frozen pane: an export's title lines
+    come before it)."""
     sheet = load_workbook(io.BytesIO(content)).active
     assert sheet is not None
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    header = int((sheet.freeze_panes or "A2")[1:]) - 1
+    return [list(row) for row in sheet.iter_rows(min_row=header, values_only=True)]
 
 
 def upload(user: Visitor, content: bytes, name: str = "orders.xlsx", entity: str = "sheetshop/order") -> Any:

@@ -32,15 +32,17 @@ def test_export_xlsx_holds_every_matching_record_in_the_lists_columns_and_order(
     assert "attachment;" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
     sheet = book.active
-    assert sheet.freeze_panes == "A2"
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert sheet["A1"].value == "Order" and sheet["A1"].font.bold             # the title, when, which filters
+    assert sheet["A2"].value == "Filters: Kind equals Service" and sheet["A3"].value.startswith("Exported ")
+    assert sheet.freeze_panes == "A6" and sheet["A5"].font.bold               # the header row, frozen
+    rows = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert rows[0] == ["Order number", "Supplier", "Ordered on", "Kind", "Amount", "Floor price"]
     assert len(rows) == 1 + 15                                  # all 15 service orders, not one page of 25
     assert [r[0] for r in rows[1:4]] == ["PO-029", "PO-027", "PO-025"]
     assert rows[1][1] == "Acme 建材" and rows[1][3] == "Service"
     assert rows[1][4] == Decimal("1029.5") or rows[1][4] == 1029.5
     assert isinstance(rows[1][2], datetime) and rows[1][2].date() == date(2024, 5, 2)
-    assert sheet["E2"].number_format == "#,##0.00" and sheet["C2"].number_format == "yyyy-mm-dd"
+    assert sheet["E6"].number_format == "#,##0.00" and sheet["C6"].number_format == "yyyy-mm-dd"
     assert sheet.column_dimensions["A"].width >= 8
 
 
@@ -111,9 +113,13 @@ def test_report_export_has_the_reports_columns_and_rows(app: Flask, engine: Form
     assert response.status_code == 200
     rows = sheet_rows(response.data)
     assert rows[0] == ["Kind", "Orders", "Amount"]                # columns by their (default) labels
-    assert [r[0] for r in rows[1:]] == ["goods", "service"]
+    assert [r[0] for r in rows[1:]] == ["Goods", "Service", "Total"]       # options by label, then the total row
     assert rows[1][1] == 2 and Decimal(str(rows[1][2])) == Decimal("2007.00")
-    assert fetch(clerk, "/reports/sheetshop/by_kind/export.csv").data.startswith(b"\xef\xbb\xbf")
+    assert rows[3][1] == 4 and Decimal(str(rows[3][2])) == Decimal("4012.00")
+    text = fetch(clerk, "/reports/sheetshop/by_kind/export.csv").data
+    assert text.startswith(b"\xef\xbb\xbf")
+    assert text.decode("utf-8-sig").splitlines() == ["Kind,Orders,Amount", "Goods,2,2007.00", "Service,2,2005.00",
+                                                     "Total,4,4012.00"]
     assert fetch(visitor(app, shop, "reader"), "/reports/sheetshop/by_kind/export.xlsx").status_code == 403
     assert fetch(clerk, "/reports/sheetshop/nothing/export.xlsx").status_code == 404
 
@@ -131,8 +137,25 @@ def test_exports_write_formula_like_text_as_text_and_negative_amounts_as_numbers
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
     sheet = load_workbook(io.BytesIO(content)).active
-    assert [(c.value, c.data_type) for c in sheet[2]] == [("@SUM(1)", "s"), (attack, "s"), (-12.5, "n")]
-    assert [(c.value, c.data_type) for c in sheet[3]] == [("-2+3", "s"), (attack, "s"), (3, "n")]
+    assert [(c.value, c.data_type) for c in sheet[6]] == [("@SUM(1)", "s"), (attack, "s"), (-12.5, "n")]
+    assert [(c.value, c.data_type) for c in sheet[7]] == [("-2+3", "s"), (attack, "s"), (3, "n")]
     text = fetch(clerk, "/m/sheetshop/order/export.csv?cols=number,supplier,secret_price&sort=ordered_on").data
     lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"), newline="")))
     assert lines[1:] == [["'@SUM(1)", "'" + attack, "-12.50"], ["'-2+3", "'" + attack, "3.00"]]
+
+
+def test_a_record_the_reader_may_not_read_is_never_named_nor_shown_by_its_id(app: Flask, engine: Formwork,
+                                                                             shop: str) -> None:
+    """The auditor reads and exports orders, but not suppliers (tests/excel/fixtures/sheetshop)."""
+    add_orders(engine, shop, orders(2))
+    auditor = visitor(app, shop, "auditor", language="zh")
+    content = fetch(auditor, "/m/sheetshop/order/export.xlsx?cols=number,supplier,kind,buyer").data
+    rows = sheet_rows(content)
+    assert rows[0] == ["订单号", "供应商", "类型", "采购员"]
+    assert rows[1] == ["PO-001", "（无权查看）", "服务", "Vera Viewer"]
+    supplier = supplier_ids(engine, shop)["Acme 建材"]
+    text = fetch(auditor, "/m/sheetshop/order/export.csv?cols=number,supplier").data.decode("utf-8-sig")
+    assert "Acme" not in text and supplier not in text
+    book = load_workbook(io.BytesIO(content))
+    assert not any(supplier in str(c.value) or "Acme" in str(c.value) for row in book.active.iter_rows()
+                   for c in row if c.value is not None)

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 
 from engine import tenancy
+from engine.declarations.model import Action
 from engine.errors import BadRequest, FormworkError, NotFound
 from engine.records.bulk.importer import BulkImport, ImportRejected, Outcome
 from engine.records.bulk.sheets import Sheet, read_sheet
@@ -29,11 +30,14 @@ from engine.runtime import Formwork
 from web.api import api, formwork, language
 from web.errors import error_response, status_of
 from web.ui.error_text import error_text
-from web.uploads import uploads_root
+from web.ui.i18n import translate
+from web.ui.sheets.import_template import template_workbook
+from web.uploads import file_response, uploads_root
 
 log = logging.getLogger("formwork.imports")
 SYNC_ROWS = 1000
 MAX_BYTES = 32 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JOB = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -67,6 +71,17 @@ def import_records(module: str, entity: str) -> tuple[Response, int]:
     response = jsonify({"job": job, "url": url, "total": len(rows)})
     response.headers["Location"] = url
     return response, 202
+
+
+@api.get("/records/<module>/<entity>/import/template")
+def import_template(module: str, entity: str) -> Response:
+    """The entity's import template workbook for this user (web/ui/sheets/import_template.py)."""
+    with formwork().records(g.actor, language()) as records:
+        spec = records.entity(module, entity)
+        records.access(spec).require(Action.CREATE)
+        content = template_workbook(records, spec)
+        name = f"{spec.title.get(records.language)}-{translate('import.template_file', records.language)}.xlsx"
+    return file_response(content, XLSX, name, inline=False)
 
 
 @api.get("/imports/<job>")

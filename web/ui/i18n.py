@@ -6,6 +6,7 @@ import re
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
+from web.ui.sheets.words import EXPORT_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -420,6 +421,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.details": ("详情：", "Details:"),
 }
 MESSAGES.update(APPROVAL_WORDS)
+MESSAGES.update(EXPORT_WORDS)
 
 # Engine validation messages (English) and their Chinese form, for field errors shown in zh.
 _ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in [

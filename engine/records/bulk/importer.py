@@ -25,17 +25,15 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from engine.declarations.model import Action, EntitySpec
-from engine.errors import FieldError, FormulaRuntimeError, FormworkError, RecordInvalid
+from engine.errors import FieldError, FormworkError, RecordInvalid
 from engine.fields.values import to_document, to_json
 from engine.records import numbering
 from engine.records.bulk import columns, unique
+from engine.records.bulk import rows as row_checks
 from engine.records.bulk.sheets import Sheet
 from engine.records.bulk.unique import Pending
-from engine.records.checks import finish
 from engine.records.compute import check_field
 from engine.records.flow import gathering
-from engine.records.flow.locks import refuse_locked
-from engine.records.input import accepted_input, with_defaults
 from engine.records.service import Records
 from engine.security import audit
 from engine.security.permissions import Access
@@ -165,26 +163,11 @@ class BulkImport:
         return Outcome(rows=len(rows), imported=len(ids), ids=ids, dry_run=dry_run)
 
     def _validate(self, number: int, converter: columns.BatchConverter, cells: Sequence[Any]) -> Pending:
-        """A row's values and document, or its errors: the checks of a single create, and the row filters."""
-        work, entity = self.records.work, self.entity
+        """A row's values and document, or all of its problems at once (records/bulk/rows.py)."""
         data, errors = converter.data(cells)
-        row = Pending(number, data, errors=errors)
-        if errors:
-            return row
-        values: dict[str, Any] | None = None
-        try:
-            values = with_defaults(entity, accepted_input(work, entity, data, self.access, previous=None))
-            refuse_locked(work, entity, None, values)
-            row.document = finish(work, entity, values, record_id=None, numbered=False, gathered=True,
-                                  by_user=True, deferred=entity.import_deferred, batched=True)
-            row.values = values
-        except RecordInvalid as error:
-            row.errors += error.errors
-        except FormworkError as error:   # a lock on records like this one
-            row.errors.append(FieldError("", error.message, code=error.message_code, params=error.params))
-        if values is not None:   # (also for a row with other problems: say all of them at once)
-            row.errors += self._outside_rows(values)
-        return row
+        values, document, problems = row_checks.check_row(self.records.work, self.entity, self.access, data, errors,
+                                                    batched=True)
+        return Pending(number, data, values=values, document=document, errors=problems)
 
     def _number(self, rows: list[Pending]) -> None:
         """Number the sound rows of a batch together (one statement per scope), then check the numbers."""
@@ -203,25 +186,6 @@ class BulkImport:
                 row.errors += check_field(spec, value, spec.name, work.language)
                 if value is not None:
                     row.document[spec.name] = to_document(spec, value)
-
-    def _outside_rows(self, values: Mapping[str, Any]) -> list[FieldError]:
-        """A new record the actor could not read afterwards (outside every row filter of theirs) is not theirs to
-        write: a crew leader imports their own crew's tickets, a site engineer their projects'."""
-        filters = self.access.row_filters
-        if filters is None:
-            return []
-        actor, moment = self.records.actor.username, datetime.now(UTC)
-        record = {**values, "id": "", "status": "draft", "version": 1, "created_by": actor, "updated_by": actor,
-                  "created_at": moment, "updated_at": moment}
-        evaluation = self.records.evaluation(self.entity)
-        for formula in filters:
-            try:
-                if evaluation.run(formula, record) is True:
-                    return []
-            except FormulaRuntimeError:
-                continue
-        return [FieldError("", "this row would be a record outside the rows you may see (your row filters)",
-                           code="import_outside_rows")]
 
     def _write(self, pending: list[Pending]) -> tuple[list[str], bool]:
         """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module); the

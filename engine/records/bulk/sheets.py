@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from engine.errors import BadRequest
 
 MAX_ROWS = 100_000
+TITLE_LINES = 3                    # an export's lines above its table (title, when, filters), skipped on import
 MAX_INFLATED = 256 * 1024 * 1024   # all members of an .xlsx zip together, as declared
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -78,13 +80,14 @@ def _csv(data: bytes) -> Sheet:
 
 
 def _with_header(rows: Iterator[list[Any]], close: Any) -> Sheet:
-    numbered = enumerate(rows, start=1)
+    filled = ((n, c) for n, c in enumerate(rows, start=1) if any(_filled(x) for x in c))
+    first = list(itertools.islice(filled, TITLE_LINES + 2))
+    first = first[title_lines(first):]
     header: list[str] = []
     header_row = 1
-    for number, cells in numbered:
-        if any(_filled(cell) for cell in cells):
-            header, header_row = [str(cell).strip() if cell is not None else "" for cell in cells], number
-            break
+    if first:
+        header_row, cells = first[0]
+        header = [str(cell).strip() if cell is not None else "" for cell in cells]
     while header and not header[-1]:
         header.pop()
     if not header:
@@ -93,8 +96,7 @@ def _with_header(rows: Iterator[list[Any]], close: Any) -> Sheet:
 
     def data() -> Iterator[tuple[int, list[Any]]]:
         try:
-            for count, (number, cells) in enumerate(((n, c) for n, c in numbered if any(_filled(x) for x in c)),
-                                                    start=1):
+            for count, (number, cells) in enumerate(itertools.chain(first[1:], filled), start=1):
                 if count > MAX_ROWS:
                     raise UnreadableFile(f"the file has more than {MAX_ROWS} rows; split it",
                                          message_code="import_too_many_rows", params={"limit": MAX_ROWS})
@@ -103,6 +105,17 @@ def _with_header(rows: Iterator[list[Any]], close: Any) -> Sheet:
             close()
 
     return Sheet(header, data(), header_row)
+
+
+def title_lines(first: list[tuple[int, list[Any]]]) -> int:
+    """How many of the first filled rows (numbered) are an export's title lines: at most TITLE_LINES rows of one cell
+    in the first column, then a blank row; an exported workbook imports back as it is."""
+    for count, ((number, cells), (following, _cells)) in enumerate(itertools.pairwise(first), start=1):
+        if count > TITLE_LINES or sum(_filled(c) for c in cells) != 1 or not cells or not _filled(cells[0]):
+            return 0
+        if following > number + 1:
+            return count
+    return 0
 
 
 def _filled(cell: Any) -> bool:

@@ -8,6 +8,7 @@ anything, and the rows, cells, text and time of the parse are counted as it goes
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import time
 import zipfile
@@ -25,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_ROWS = 20000
 EXCEL_LAST_ROW = 1_048_576
+TITLE_LINES = 3          # an export's lines above its table (title, when, filters), skipped on import
 EXCEL_CELL_TEXT = 32_767          # the most characters Excel itself puts in a cell
 MB = 1024 * 1024
 INFLATE_CHUNK = MB
@@ -166,24 +168,51 @@ def _sheet(worksheet: Any, budget: _Budget) -> Sheet:
     rows: list[list[Any]] = []
     numbers: list[int] = []
     max_rows = budget.limits.rows
-    for number, cells in _rows(worksheet, budget):
-        values = [_value(cell) for cell in cells]
-        if all(v is None or v == "" for v in values):
-            continue
+    top: list[tuple[int, list[Any]]] | None = []   # the first filled rows, until it is known which one is the header
+
+    def take(number: int, values: list[Any]) -> None:
+        nonlocal header
         if header is None:
             header = [str(v).strip() if v is not None else "" for v in values]
             while header and not header[-1]:
                 header.pop()
-            continue
+            return
         if len(rows) >= max_rows:
             raise UnreadableWorkbook(f"sheet {worksheet.title!r} has more than {max_rows} rows; split the file",
                                      "rows", max_rows)
         width = len(header)
-        values = (values + [None] * width)[:width]
-        rows.append(values)
+        rows.append((values + [None] * width)[:width])
         numbers.append(number)
+
+    for number, cells in _rows(worksheet, budget):
+        values = [_value(cell) for cell in cells]
+        if all(v is None or v == "" for v in values):
+            continue
+        if top is not None:
+            top.append((number, values))
+            if len(top) < TITLE_LINES + 2:
+                continue
+            for line in top[title_lines(top):]:
+                take(*line)
+            top = None
+            continue
+        take(number, values)
+    for line in (top or [])[title_lines(top or []):]:
+        take(*line)
     budget.tick()
     return Sheet(worksheet.title, header or [], rows, numbers)
+
+
+def title_lines(first: list[tuple[int, list[Any]]]) -> int:
+    """How many of the first filled rows (numbered) are an export's title lines: at most TITLE_LINES rows of one cell
+    in the first column, then a blank row (writing.write_workbook's preamble); an export imports back as it is."""
+    for count, ((number, cells), (following, _cells)) in enumerate(itertools.pairwise(first), start=1):
+        filled = sum(1 for cell in cells if cell is not None and cell != "")
+        if count > TITLE_LINES or filled != 1 or not cells or cells[0] in (None, ""):
+            return 0
+        if following > number + 1:
+            return count
+    return 0
 
 
 def _value(value: Any) -> Any:

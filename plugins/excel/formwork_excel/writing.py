@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-FORMATS = {"money": "#,##0.00", "integer": "#,##0", "decimal": "#,##0.####", "percent": '0.00"%"',
+FORMATS = {"money": "#,##0.00", "integer": "#,##0", "decimal": "#,##0.00", "percent": "0.00%",
            "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
 MIN_WIDTH, MAX_WIDTH = 8, 50
 SHEET_TITLE_LENGTH = 31          # Excel's limit
@@ -55,34 +55,43 @@ class Column:
 
 
 def write_workbook(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, title: str = "Sheet1",
-                   language: str = "en") -> bytes:
-    """An .xlsx with one sheet: bold frozen header, formatted cells, widths fitted to the content."""
+                   language: str = "en", preamble: Sequence[str] = (), bold_rows: Collection[int] = ()) -> bytes:
+    """An .xlsx with one sheet: the `preamble` lines (a title, when and how it was exported) above a bold frozen
+    header, formatted cells, widths fitted to the content; `bold_rows` (0-based among `rows`) are totals."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = (title.translate(FORBIDDEN_IN_TITLES).strip() or "Sheet1")[:SHEET_TITLE_LENGTH]
+    for number, line in enumerate(preamble, start=1):
+        cell = sheet.cell(row=number, column=1)
+        _put(cell, line)
+        cell.font = Font(bold=True, size=14) if number == 1 else Font(color="555555")
+    top = len(preamble) + 2 if preamble else 1          # the header row: a blank row below the preamble
     headings = [c.heading(language) for c in columns]
     for position, heading in enumerate(headings, start=1):
-        cell = sheet.cell(row=1, column=position)
+        cell = sheet.cell(row=top, column=position)
         _put(cell, heading)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(vertical="center")
     widths = [_width(h) for h in headings]
-    for number, values in enumerate(rows, start=2):
+    for index, values in enumerate(rows):
         for position, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
-            _put(sheet.cell(row=number, column=position), _cell(column, value))
+            cell = sheet.cell(row=top + 1 + index, column=position)
+            _put(cell, _cell(column, value))
+            if index in bold_rows:
+                cell.font = Font(bold=True)
             widths[position - 1] = max(widths[position - 1], _width(_shown(value)))
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = min(MAX_WIDTH, max(MIN_WIDTH, widths[position - 1] + 2))
         number_format = FORMATS.get(column.kind)
         if number_format:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+            for (cell,) in sheet.iter_rows(min_row=top + 1, min_col=position, max_col=position):
                 cell.number_format = number_format
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{top + 1}"
     if columns:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, sheet.max_row)}"
+        sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{max(top, sheet.max_row)}"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -118,6 +127,8 @@ def _put(cell: Cell, value: Any) -> None:
 
 def _cell(column: Column, value: Any) -> Any:
     """What openpyxl stores: exact Decimals, naive dates (Excel has no time zones), text otherwise."""
+    if column.kind == "percent" and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return Decimal(str(value)) / 100    # stored as 12.5 for 12.5 %: Excel's 0.00% format shows a fraction
     if value is None or isinstance(value, bool | int | Decimal | str):
         return value
     if isinstance(value, datetime):

@@ -1,21 +1,31 @@
-"""Exports of what a list or report shows, to .xlsx and CSV: all matching rows, the visible columns only."""
+"""Exports of what a list or report shows, to .xlsx and CSV, as people read them.
+
+Every matching row in the visible columns only: options by their labels, references by the titles of the records
+the reader may read (the others are never named), people by name, times in the tenant's zone, numbers as numbers
+with their formats. A workbook starts with what it is: the list's or report's title, the filters or parameters it
+was exported with and when. A report's workbook has a subtotal per first grouping (when it groups by two or more)
+and a total row; its CSV stays plain: a header, the rows and a total line.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Response, request
 
-from engine.declarations.model import NUMERIC_TYPES, Action, EntitySpec
+from engine.declarations.model import NUMERIC_TYPES, Action, EntitySpec, ReportSpec
 from engine.errors import BadRequest, FormulaError
 from engine.records.service import MAX_LIMIT, Records
 from engine.reports.service import entities_of, report_of, run_report
 from formwork_excel import Column, write_csv, write_workbook
 from web.pages.blueprint import pages
-from web.pages.records.listing import list_query
+from web.pages.records.listing import ListQuery, list_query
+from web.pages.reporting.report_data import SUM, build_table, parameters_of, query_of
 from web.ui.display import Formatter, as_decimal, display_zone, label_of, parse_moment, type_of
+from web.ui.i18n import translate
 from web.ui.services import approvals, formatter
 from web.uploads import file_response
 
@@ -23,6 +33,7 @@ MAX_EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 REPORT_KINDS = {"money": "money", "number": "decimal", "date": "date", "datetime": "datetime"}
+COUNT = re.compile(r"^\s*count\(\s*\)\s*$")
 
 
 def cell_kind(kind: str) -> str:
@@ -31,7 +42,8 @@ def cell_kind(kind: str) -> str:
 
 
 def typed_value(entity: EntitySpec, name: str, raw: Any, fmt: Formatter) -> Any:
-    """A stored value as a typed cell: numbers as Decimal, dates as dates, everything else as people read it."""
+    """A stored value as a typed cell: numbers as Decimal, dates as dates, everything else as people read it;
+    a reference the reader may not read is never named (nor shown by its id)."""
     if raw is None or raw == "" or raw == []:
         return None
     kind = type_of(entity, name)
@@ -42,6 +54,8 @@ def typed_value(entity: EntitySpec, name: str, raw: Any, fmt: Formatter) -> Any:
     if kind == "datetime":
         moment = parse_moment(raw)
         return moment.astimezone(display_zone()).replace(tzinfo=None) if moment else None
+    if kind == "ref" and str(raw) not in fmt.titles:
+        return translate("export.not_readable", fmt.language)
     return fmt.value(entity.fields.get(name), raw, name)
 
 
@@ -55,12 +69,37 @@ def _all_items(records: Records, entity: EntitySpec, q: str | None, sort: str | 
     return items
 
 
+def exported_at(language: str) -> str:
+    """When, in the tenant's zone."""
+    return translate("export.exported_at", language,
+                     at=datetime.now(display_zone()).strftime("%Y-%m-%d %H:%M"))
+
+
+def filters_line(query: ListQuery, language: str) -> str:
+    """The list's filters in words: each condition as `label operator value` (options by label), then the
+    formula typed in the search box."""
+    fields = {f.name: f for f in query.fields}
+    parts = []
+    for condition in query.conditions:
+        field = fields.get(condition.name)
+        if field is None:
+            continue
+        value = dict(field.options).get(condition.value, condition.value)
+        operator = translate(f"op.{condition.operator}", language)
+        parts.append(f"{field.label} {operator} {value}".strip())
+    if query.free:
+        parts.append(query.free)
+    if not parts:
+        return translate("export.no_filters", language)
+    return translate("export.filters", language, filters=("；" if language == "zh" else "; ").join(parts))
+
+
 def _file(columns: list[Column], rows: Iterator[list[Any]] | list[list[Any]], title: str, stem: str,
-          extension: str, language: str) -> Response:
+          extension: str, language: str, preamble: Sequence[str] = (), bold_rows: Sequence[int] = ()) -> Response:
     if extension == "csv":
         return file_response(write_csv(columns, rows, language=language), CSV, f"{stem}.csv", inline=False)
-    return file_response(write_workbook(columns, rows, title=title, language=language), XLSX, f"{stem}.xlsx",
-                         inline=False)
+    return file_response(write_workbook(columns, rows, title=title, language=language, preamble=preamble,
+                                        bold_rows=frozenset(bold_rows)), XLSX, f"{stem}.xlsx", inline=False)
 
 
 @pages.get("/m/<module>/<entity>/export.<any(xlsx, csv):extension>")
@@ -87,29 +126,64 @@ def export_list(module: str, entity: str, extension: str) -> Response:
                  for name in query.columns] for item in items]
         title = spec.title.get(language)
         stem = f"{title}-{date.today().isoformat()}"
-        return _file(columns, rows, title, stem, extension, language)
+        preamble = [title, filters_line(query, language), exported_at(language)]
+        return _file(columns, rows, title, stem, extension, language, preamble)
 
 
 @pages.get("/reports/<module>/<report>/export.<any(xlsx, csv):extension>")
 def export_report(module: str, report: str, extension: str) -> Response:
-    """A declared report's table (`q` narrows it as on its page), for people who may export its entity."""
+    """A declared report's table with the parameters of its page (and `q`), for people who may export its
+    entities: groupings by their titles and labels, subtotals and a total row (see the module)."""
     with approvals() as service:
         records = service.records
-        result = run_report(records, module, report, q=request.args.get("q"))
         spec, entity = report_of(records, module, report)
         for read in entities_of(records, module, spec):
             records.access(read).require(Action.EXPORT)
-        grouped = {name for name, _ in spec.group_by}
-        columns = [Column(c["name"], label_of(entity, c["name"], records.language)
-                          if c["name"] in grouped and c["name"] in entity.fields else c["label"],
-                          REPORT_KINDS.get(c["type"], "text")) for c in result["column_info"]]
-        rows = [[_report_value(value, column.kind) for value, column in zip(row, columns, strict=True)]
-                for row in result["rows"]]
+        parameters = parameters_of(records, spec, entity, request.args)
+        problems = [p.problem for p in parameters if p.problem]
+        if problems:
+            raise BadRequest("; ".join(problems))
+        q = " and ".join(f"({part})" for part in (query_of(parameters), request.args.get("q", "").strip()) if part)
+        result = run_report(records, module, report, q=q or None)
+        language = records.language
+        table = build_table(records, spec, entity, result)
+        columns = [Column(c["name"], c["label"], _report_kind(c["type"], [row[i] for row in result["rows"]]))
+                   for i, c in enumerate(result["column_info"])]
+        rows = [[_report_value(value, text, info, column.kind, language)
+                 for value, text, info, column in zip(values, texts, result["column_info"], columns, strict=True)]
+                for values, texts in zip(result["rows"], table.rows, strict=True)]
+        additive = [index for index, column in enumerate(columns) if _is_additive(spec, column.key)]
+        groups = [index for index, c in enumerate(columns) if c.key in {name for name, _ in spec.group_by}]
+        shown: list[list[Any]]
+        bold: list[int]
+        if extension == "csv":
+            shown, bold = rows + ([_total(rows, additive, columns, language)] if rows and additive else []), []
+        else:
+            shown, bold = _with_subtotals(rows, groups, additive, columns, language)
+        chosen = [f"{p.label}：{dict(p.options).get(p.value, p.value)}" + (f" ~ {p.value_to}" if p.value_to else "")
+                  for p in parameters if p.value or p.value_to]
+        preamble = [result["title"], (("；" if language == "zh" else "; ").join(chosen) if chosen
+                                      else translate("export.no_filters", language)), exported_at(language)]
         stem = f"{result['title']}-{date.today().isoformat()}"
-        return _file(columns, rows, result["title"], stem, extension, records.language)
+        return _file(columns, shown, result["title"], stem, extension, language, preamble, bold)
 
 
-def _report_value(value: Any, kind: str) -> Any:
+def _report_kind(kind: str, values: Sequence[Any]) -> str:
+    """A column's format family; a number column of whole numbers only (a count) has no decimals."""
+    if kind == "number" and all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None):
+        return "integer"
+    return REPORT_KINDS.get(kind, "text")
+
+
+def _is_additive(report: ReportSpec, name: str) -> bool:
+    """A sum or a count: its rows add up to the group's (an average or a rate does not)."""
+    return any(column == name and (SUM.match(formula.text.strip()) or COUNT.match(formula.text))
+               for column, formula in report.aggregates)
+
+
+def _report_value(value: Any, text: str, info: dict[str, Any], kind: str, language: str) -> Any:
+    """Numbers and dates typed; everything else as the report page shows it (titles, labels), and a record the
+    reader may not read not by its id."""
     if value is None:
         return None
     if kind in ("money", "decimal"):
@@ -119,4 +193,50 @@ def _report_value(value: Any, kind: str) -> Any:
     if kind == "datetime":
         moment = parse_moment(value)
         return moment.astimezone(display_zone()).replace(tzinfo=None) if isinstance(moment, datetime) else value
-    return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if info.get("target") and text == str(value):   # no title: a record the reader may not read
+        return translate("export.not_readable", language)
+    return text
+
+
+def _sum(rows: Sequence[Sequence[Any]], index: int) -> Any:
+    total = sum((Decimal(str(row[index])) for row in rows if isinstance(row[index], int | float | Decimal)),
+                Decimal(0))
+    return int(total) if all(isinstance(row[index], int) for row in rows if row[index] is not None) else total
+
+
+def _total(rows: Sequence[Sequence[Any]], additive: Sequence[int], columns: Sequence[Column], language: str,
+           label: str = "") -> list[Any]:
+    line: list[Any] = [None] * len(columns)
+    for index in additive:
+        line[index] = _sum(rows, index)
+    first = next((index for index in range(len(columns)) if index not in additive), None)
+    if first is not None:
+        line[first] = label or translate("export.total", language)
+    return line
+
+
+def _with_subtotals(rows: list[list[Any]], groups: Sequence[int], additive: Sequence[int],
+                    columns: Sequence[Column], language: str) -> tuple[list[list[Any]], list[int]]:
+    """The rows, a subtotal after each value of the first grouping (when there are two or more groupings), then
+    the total; and which of them are bold."""
+    if not rows or not additive:
+        return rows, []
+    shown: list[list[Any]] = []
+    bold: list[int] = []
+    if len(groups) >= 2:
+        first = groups[0]
+        order: dict[Any, list[list[Any]]] = {}
+        for row in rows:
+            order.setdefault(row[first], []).append(row)
+        for value, block in order.items():
+            shown += block
+            bold.append(len(shown))
+            shown.append(_total(block, additive, columns, language,
+                                translate("export.subtotal", language, group=value if value is not None else "—")))
+    else:
+        shown = list(rows)
+    bold.append(len(shown))
+    shown.append(_total(rows, additive, columns, language))
+    return shown, bold

@@ -29,6 +29,7 @@ from typing import Any
 from engine.errors import BadRequest, FormworkError
 from engine.fields.values import to_json
 from engine.records import imports
+from engine.records.bulk import rows as row_checks
 from engine.records.bulk.importer import BulkImport, ImportRejected
 from engine.records.bulk.sheets import Sheet
 from engine.runtime import Formwork
@@ -73,10 +74,11 @@ class ImportState:
     state: str = "mapping"           # mapping -> checking -> checked -> importing -> done | failed
     done: int = 0
     total: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)   # {number, errors: [[field, message]]}
+    results: list[dict[str, Any]] = field(default_factory=list)   # {number, errors: [[field, message, code, params]]}
     created: int = 0
     failure: dict[str, Any] = field(default_factory=dict)         # {number?, errors: [[field, message]]}
     notice: str = ""                 # what the page says first: check_interrupted | import_interrupted | too_large
+    language: str = "zh"             # the importer's: the rules' own messages are checked in it
 
     @property
     def current(self) -> SheetData:
@@ -189,8 +191,11 @@ class Store:
         return time.time() - newest
 
 
-def _errors(errors: list[Any]) -> list[list[str]]:
-    return [[e.field, e.message] for e in errors]
+def _errors(errors: list[Any]) -> list[list[Any]]:
+    """A row's problems as the state keeps them: field, English message, code and params (shown in the reader's
+    language by the page)."""
+    return [[e.field, e.message, e.code, {k: to_json(v) if not isinstance(v, dict) else v
+                                          for k, v in e.params.items()}] for e in errors]
 
 
 def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
@@ -200,10 +205,10 @@ def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone
     results: list[dict[str, Any]] = []
     converter: imports.Converter | None = None
     for start in range(0, len(sheet.rows), CHUNK):
-        with engine.records(actor) as records:
+        with engine.records(actor, state.language) as records:
             entity = records.entity(state.module, state.entity)
             converter = (converter or imports.Converter(records, entity, state.mapping, zone)).using(records)
-            checked = imports.check_rows(records, entity, converter, sheet.rows[start:start + CHUNK],
+            checked = row_checks.check_rows(records, entity, converter, sheet.rows[start:start + CHUNK],
                                          sheet.numbers[start:start + CHUNK], seen)
             records.session.rollback()  # validation writes nothing; be sure of it
         results += [{"number": r.number, "errors": _errors(r.errors)} for r in checked]
@@ -226,7 +231,8 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
         store.save(state)
 
     try:
-        with engine.approvals(actor) as service, service.records.batch():  # networks settle once, at the end
+        # networks settle once, at the end
+        with engine.approvals(actor, state.language) as service, service.records.batch():
             marker = imports.record_run(service.records.session, state.token, state.module, state.entity,
                                         actor.username)
             outcome = BulkImport(service.records, state.module, state.entity, create=service.create,
@@ -239,7 +245,8 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
     except ImportRejected as error:
         first = error.rows[0].row
         state.state, state.done = "failed", 0
-        state.failure = {"number": first, "errors": [[e.field, e.message] for e in error.rows if e.row == first]}
+        state.failure = {"number": first, "errors": [[e.field, e.message, e.code, e.params]
+                                                          for e in error.rows if e.row == first]}
     except FormworkError as error:
         state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
     except Exception:  # the thread's outermost boundary: log it, tell the user

@@ -17,9 +17,11 @@ from formwork_excel.pages import import_jobs
 from formwork_excel.pages.exporting import XLSX
 from web.pages.blueprint import pages
 from web.ui.display import display_zone
+from web.ui.error_text import error_text
 from web.ui.i18n import engine_message, language, t
 from web.ui.layout import render
 from web.ui.services import approvals, formwork, uploads_root
+from web.ui.sheets.import_template import template_workbook
 from web.uploads import file_response
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -88,6 +90,16 @@ def import_upload(module: str, entity: str) -> Response:
         return _page(service, _entity(service, module, entity), step="upload")
 
 
+@pages.get("/m/<module>/<entity>/import/template.xlsx")
+def import_template(module: str, entity: str) -> Response:
+    """The entity's import template for this user (web/ui/sheets/import_template.py)."""
+    with approvals() as service:
+        spec = _entity(service, module, entity)
+        content = template_workbook(service.records, spec)
+        name = f"{spec.title.get(service.records.language)}-{t('import.template_file')}.xlsx"
+    return file_response(content, XLSX, name, inline=False)
+
+
 @pages.post("/m/<module>/<entity>/import")
 def import_receive(module: str, entity: str) -> Response:
     """Read the uploaded workbook, keep its sheets, and go on to the column mapping."""
@@ -123,7 +135,7 @@ def import_receive(module: str, entity: str) -> Response:
     store = _store()
     state = import_jobs.ImportState(
         token=store.new_token(), tenant=actor.tenant_id, username=actor.username, module=module,
-        entity=entity, filename=(upload.filename or "") if upload is not None else "",
+        entity=entity, filename=(upload.filename or "") if upload is not None else "", language=language(),
         sheets=[import_jobs.SheetData(s.name, s.header, [[import_jobs.cell_json(c, zone) for c in row]
                                                          for row in s.rows], s.numbers) for s in sheets])
     state.mapping = imports.auto_mapping(state.current.header, fields)
@@ -151,8 +163,8 @@ def _render_state(service: Approvals, spec: EntitySpec, state: import_jobs.Impor
     labels = {name: s.label.get(language) for name, s in spec.fields.items()}
     urls = {name: url_for(f"pages.import_{name}", module=spec.module, entity=spec.name, token=state.token)
             for name in ("step", "check", "run", "progress", "errors")}
-    errors_by_row = {r["number"]: [_message(labels, f, m) for f, m in r["errors"]] for r in state.results}
-    failure = [_message(labels, f, m) for f, m in state.failure.get("errors", [])]
+    errors_by_row = {r["number"]: [_problem(labels, e) for e in r["errors"]] for r in state.results}
+    failure = [_problem(labels, e) for e in state.failure.get("errors", [])]
     sheet = state.current
     mapped = [(position, labels.get(name, "")) for position, name in enumerate(state.mapping) if name]
     preview = [(number, [row[p] if p < len(row) else None for p, _ in mapped], errors_by_row.get(number, []))
@@ -166,10 +178,27 @@ def _render_state(service: Approvals, spec: EntitySpec, state: import_jobs.Impor
                   list_url=url_for("pages.record_list", module=spec.module, entity=spec.name))
 
 
-def _message(labels: dict[str, str], field: str, message: str) -> str:
-    text = engine_message(message)
-    label = labels.get(field.split("[")[0], field)
-    return f"{label}{'：' if language() == 'zh' else ': '}{text}" if label else text
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a row as the page shows it: the column's label, then what is wrong."""
+
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.column}{'：' if language() == 'zh' else ': '}{self.message}" if self.column else self.message
+
+
+def _problem(labels: dict[str, str], stored: list[Any]) -> Problem:
+    """A stored [field, message, code?, params?] in the reader's language (by its code when it has one)."""
+    field, message = stored[0], stored[1]
+    text = (error_text(stored[2], stored[3] if len(stored) > 3 else {}, language(), message) if len(stored) > 2
+            else engine_message(message))
+    return Problem(labels.get(field.split("[")[0], field) if field else "", text)
+
+
+def _message(labels: dict[str, str], stored: list[Any]) -> str:
+    return str(_problem(labels, stored))
 
 
 @pages.post("/m/<module>/<entity>/import/<token>/check")
@@ -243,7 +272,7 @@ def import_errors(module: str, entity: str, token: str) -> Response:
         sheet = state.current
         columns = [Column(f"c{p}", heading or f"#{p + 1}") for p, heading in enumerate(sheet.header)]
         columns += [Column("row", t("import.row")), Column("errors", t("import.errors_column"))]
-        rows = [[*row, number, "\n".join(_message(labels, f, m) for f, m in errors[number])]
+        rows = [[*row, number, "\n".join(_message(labels, e) for e in errors[number])]
                 for row, number in zip(sheet.rows, sheet.numbers, strict=True) if number in errors]
         content = write_workbook(columns, rows, title=sheet.name, language=service.records.language)
     stem = f"{spec.title.get(service.records.language)}-{t('import.errors_file')}-{date.today().isoformat()}"

@@ -1,0 +1,1 @@
+"""What the exports, import templates and import problem lists say and build (web.ui, beside the pages)."""
