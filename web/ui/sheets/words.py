@@ -25,7 +25,6 @@ EXPORT_WORDS: dict[str, tuple[str, str]] = {
     "export.no_filters": ("筛选条件：无（全部记录）", "Filters: none (all records)"),
     "export.total": ("合计", "Total"),
     "export.subtotal": ("{group} 小计", "{group} subtotal"),
-    "export.not_readable": ("（无权查看）", "(not readable)"),
 }
 EXPORT_WORDS.update({f"template.type_{kind}": words for kind, words in {
     "text": ("文本", "text"), "integer": ("整数", "whole number"), "decimal": ("数字", "number"),

@@ -55,7 +55,7 @@ def typed_value(entity: EntitySpec, name: str, raw: Any, fmt: Formatter) -> Any:
         moment = parse_moment(raw)
         return moment.astimezone(display_zone()).replace(tzinfo=None) if moment else None
     if kind == "ref" and str(raw) not in fmt.titles:
-        return translate("export.not_readable", fmt.language)
+        return translate("value.no_access", fmt.language)
     return fmt.value(entity.fields.get(name), raw, name)
 
 
@@ -196,7 +196,7 @@ def _report_value(value: Any, text: str, info: dict[str, Any], kind: str, langua
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     if info.get("target") and text == str(value):   # no title: a record the reader may not read
-        return translate("export.not_readable", language)
+        return translate("value.no_access", language)
     return text
 
 
