@@ -17,7 +17,8 @@ from formwork_excel.pages import import_jobs
 from formwork_excel.pages.exporting import XLSX
 from web.pages.blueprint import pages
 from web.ui.display import display_zone
-from web.ui.i18n import engine_message, language, t
+from web.ui.error_text import error_text
+from web.ui.i18n import language, t
 from web.ui.layout import render
 from web.ui.services import approvals, formwork, uploads_root
 from web.uploads import file_response
@@ -63,7 +64,7 @@ def _state(module: str, entity: str, token: str) -> import_jobs.ImportState:
     store = _store()
     state = store.load(session.get("tenant", ""), token)
     if state is None or state.username != session.get("user") or (state.module, state.entity) != (module, entity):
-        raise NotFound(f"import {token!r} does not exist")
+        raise NotFound(f"import {token!r} does not exist", message_code="import_not_found", params={"token": token})
     return import_jobs.recover(formwork(), store, state)
 
 
@@ -151,8 +152,8 @@ def _render_state(service: Approvals, spec: EntitySpec, state: import_jobs.Impor
     labels = {name: s.label.get(language) for name, s in spec.fields.items()}
     urls = {name: url_for(f"pages.import_{name}", module=spec.module, entity=spec.name, token=state.token)
             for name in ("step", "check", "run", "progress", "errors")}
-    errors_by_row = {r["number"]: [_message(labels, f, m) for f, m in r["errors"]] for r in state.results}
-    failure = [_message(labels, f, m) for f, m in state.failure.get("errors", [])]
+    errors_by_row = {r["number"]: [_message(labels, *e) for e in r["errors"]] for r in state.results}
+    failure = [_message(labels, *e) for e in state.failure.get("errors", [])]
     sheet = state.current
     mapped = [(position, labels.get(name, "")) for position, name in enumerate(state.mapping) if name]
     preview = [(number, [row[p] if p < len(row) else None for p, _ in mapped], errors_by_row.get(number, []))
@@ -166,8 +167,9 @@ def _render_state(service: Approvals, spec: EntitySpec, state: import_jobs.Impor
                   list_url=url_for("pages.record_list", module=spec.module, entity=spec.name))
 
 
-def _message(labels: dict[str, str], field: str, message: str) -> str:
-    text = engine_message(message)
+def _message(labels: dict[str, str], field: str, message: str, code: str = "", params: Any = None) -> str:
+    """One problem of a row in the page's language, by its code (a state saved before codes: as it was)."""
+    text = error_text(code, params or {}, language(), message) if code else message
     label = labels.get(field.split("[")[0], field)
     return f"{label}{'：' if language() == 'zh' else ': '}{text}" if label else text
 
@@ -243,7 +245,7 @@ def import_errors(module: str, entity: str, token: str) -> Response:
         sheet = state.current
         columns = [Column(f"c{p}", heading or f"#{p + 1}") for p, heading in enumerate(sheet.header)]
         columns += [Column("row", t("import.row")), Column("errors", t("import.errors_column"))]
-        rows = [[*row, number, "\n".join(_message(labels, f, m) for f, m in errors[number])]
+        rows = [[*row, number, "\n".join(_message(labels, *e) for e in errors[number])]
                 for row, number in zip(sheet.rows, sheet.numbers, strict=True) if number in errors]
         content = write_workbook(columns, rows, title=sheet.name, language=service.records.language)
     stem = f"{spec.title.get(service.records.language)}-{t('import.errors_file')}-{date.today().isoformat()}"
