@@ -1,8 +1,11 @@
-"""Message codes of the REST layer and the pages (a request's shape, HTTP statuses, a failure nobody foresaw):
-part of MESSAGES in engine.core.error_codes, so every message a user meets has a code and a catalog entry."""
+"""Message codes of a field format's example, the REST layer and the pages (a request's shape, HTTP statuses, a
+failure nobody foresaw): part of MESSAGES in engine.core.error_codes (kept here, that file is at its length limit),
+so every message a user meets has a code and a catalog entry."""
 from __future__ import annotations
 
 REQUEST_MESSAGES: dict[str, str] = {
+    # a field's format without a declared message (engine.records.compute): an example, never the pattern
+    "pattern_example": "has the wrong format, e.g. {example}",
     "body_not_json": "the request body is not valid JSON",
     "body_not_object": "the request body must be a JSON object",
     "bearer_missing": "send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token",
