@@ -32,25 +32,31 @@ _ZH_WORDS: dict[str, dict[str, str]] = {
     "verb": {"changed": "修改", "deleted": "删除"},
 }
 _TITLED = ("entity", "target")  # params that hold an entity's English title
+_ROLES = ("roles", "role")      # params that hold role keys (one, or a list joined by ", ")
 
 
-def _entity_titles() -> dict[str, str]:
-    """English entity title -> Chinese, over the installed modules (the engine's params name entities in English)."""
+def _chinese_names() -> dict[str, dict[str, str]]:
+    """Entity titles (English -> Chinese) and role labels (key -> Chinese) of the installed modules: the engine's
+    params name entities by their English title and roles by their key."""
     if not has_app_context() or "formwork" not in current_app.extensions:
         return {}
     try:
         modules = current_app.extensions["formwork"].catalog.modules()
     except Exception:  # an error page must render even when the catalog cannot be read
         return {}
-    return {spec.title.en: spec.title.zh for module in modules.values() for spec in module.entities.values()}
+    return {"titles": {spec.title.en: spec.title.zh for module in modules.values() for spec in module.entities.values()},
+            "roles": {key: label.zh for module in modules.values() for key, label in module.roles.items()}}
 
 
-def _zh_param(name: str, value: Any, titles: Mapping[str, str]) -> Any:
+def _zh_param(name: str, value: Any, names: Mapping[str, Mapping[str, str]]) -> Any:
     """One param in Chinese words, where it is one of the engine's English words."""
     if not isinstance(value, str):
         return value
     if name in _TITLED:
-        return titles.get(value, value)
+        return names.get("titles", {}).get(value, value)
+    if name in _ROLES:
+        roles = names.get("roles", {})
+        return "、".join(roles.get(key, key) for key in value.split(", "))
     if name in _ZH_WORDS:
         return _ZH_WORDS[name].get(value, value)
     if name == "status":
@@ -80,8 +86,8 @@ def error_text(code: str, params: Mapping[str, Any], language_code: str, message
     if template is None:
         return message
     try:
-        titles = _entity_titles() if any(name in params for name in _TITLED) else {}
-        return template.format(**{name: _zh_param(name, value, titles) for name, value in params.items()})
+        names = _chinese_names() if any(name in params for name in (*_TITLED, *_ROLES)) else {}
+        return template.format(**{name: _zh_param(name, value, names) for name, value in params.items()})
     except (KeyError, IndexError, ValueError):
         return message  # params that do not fit the words: say what the engine said
 
