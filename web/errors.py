@@ -74,6 +74,16 @@ def field_errors(errors: list[FieldError], language: str = "en") -> list[dict[st
             for e in errors]
 
 
+def http_error_response(error: HTTPException) -> tuple[Response, int]:
+    """An HTTP error on the API (an address no route serves, a method it does not take ...), by its code."""
+    status = error.code or 500
+    message_code = f"http_{status}" if f"http_{status}" in MESSAGES else "http_error"
+    params = {"path": request.path, "method": request.method, "status": status}
+    message = error_text(message_code, params, request_language(), error.description or "")
+    return error_response(status, (error.name or "error").lower().replace(" ", "_"), message,
+                          message_code=message_code, params=params)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(FormworkError)
     def _formwork(error: FormworkError) -> tuple[Response, int]:
@@ -95,13 +105,7 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException) -> tuple[Response, int] | HTTPException:
         if not request.path.startswith("/api/"):
             return error
-        status = error.code or 500
-        message_code = f"http_{status}" if f"http_{status}" in MESSAGES else "http_error"
-        params = {"path": request.path, "method": request.method, "status": status}
-        message = error.description or ""
-        return error_response(status, (error.name or "error").lower().replace(" ", "_"),
-                              error_text(message_code, params, request_language(), message),
-                              message_code=message_code, params=params)
+        return http_error_response(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:

@@ -31,8 +31,9 @@ _ZH_WORDS: dict[str, dict[str, str]] = {
     "pronoun": {"it": "", "them": ""},
     "verb": {"changed": "修改", "deleted": "删除"},
 }
+_DECISIONS = {"approve": "同意", "reject": "驳回", "return": "退回"}  # a task's decisions ("decisions": joined)
 _TITLED = ("entity", "target")  # params that hold an entity's English title
-_ROLES = ("roles", "role")      # params that hold role keys (one, or a list joined by ", ")
+_ROLES = ("roles", "role", "assignee")  # params that hold role keys (one, or a list joined by ", ")
 
 
 def _chinese_names() -> dict[str, dict[str, str]]:
@@ -59,6 +60,8 @@ def _zh_param(name: str, value: Any, names: Mapping[str, Mapping[str, str]]) -> 
         return "、".join(roles.get(key, key) for key in value.split(", "))
     if name in _ZH_WORDS:
         return _ZH_WORDS[name].get(value, value)
+    if name == "decisions":
+        return "、".join(f"“{_DECISIONS.get(key, key)}”({key})" for key in value.split(", "))
     if name == "status":
         return PAGE_WORDS.get(f"status.{value}", (value, value))[0]
     if name == "hint" and value.startswith(" (did you mean ") and value.endswith("?)"):
