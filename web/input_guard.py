@@ -29,8 +29,8 @@ class CheckedJSONProvider(DefaultJSONProvider):
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
-            raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep", message_code="json_too_deep",
-                             params={"depth": MAX_JSON_DEPTH}) from None
+            raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep",
+                             message_code="json_too_deep", params={"depth": MAX_JSON_DEPTH}) from None
         check_json(value)
         return value
 

@@ -82,7 +82,7 @@ def merged(template: Catalog, old: Catalog | None, locale: str, pending: Mapping
     return catalog
 
 
-def update(pending: Mapping[str, str] = {}) -> list[Path]:  # noqa: B006 - read only
+def update(pending: Mapping[str, str] = {}) -> list[Path]:
     """`make messages`: write the template and update each PO file; the files written."""
     template = extract()
     written = [template_path()]

@@ -142,9 +142,9 @@ def _pick(members: Any) -> str:
 
 def _holds(op: Any, arg: Any, c: str) -> bool:
     kind = str(op)
-    return bool(kind == "LITERAL" and ord(c) == arg or kind == "RANGE" and arg[0] <= ord(c) <= arg[1]
-                or kind == "CATEGORY" and str(arg) in _CATEGORY_RE and re.fullmatch(_CATEGORY_RE[str(arg)], c))
+    return bool((kind == "LITERAL" and ord(c) == arg) or (kind == "RANGE" and arg[0] <= ord(c) <= arg[1])
+                or (kind == "CATEGORY" and str(arg) in _CATEGORY_RE and re.fullmatch(_CATEGORY_RE[str(arg)], c)))
 
 
-_CATEGORY_RE = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W",
-                "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S"}
+_CATEGORY_RE = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w",
+                "CATEGORY_NOT_WORD": r"\W", "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S"}

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from engine.core import catalogs
+from engine.core.error_codes import MESSAGES
 from engine.errors import FieldError, FormworkError
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
@@ -45,7 +46,8 @@ def _chinese_names() -> dict[str, dict[str, str]]:
         modules = current_app.extensions["formwork"].catalog.modules()
     except Exception:  # an error page must render even when the catalog cannot be read
         return {}
-    return {"titles": {spec.title.en: spec.title.zh for module in modules.values() for spec in module.entities.values()},
+    entities = [spec for module in modules.values() for spec in module.entities.values()]
+    return {"titles": {spec.title.en: spec.title.zh for spec in entities},
             "roles": {key: label.zh for module in modules.values() for key, label in module.roles.items()}}
 
 
@@ -79,7 +81,7 @@ def zh_template(code: str) -> str | None:
 
 def error_text(code: str, params: Mapping[str, Any], language_code: str, message: str) -> str:
     """Message `code` with `params` in the language; the engine's `message` for English or an unknown code."""
-    if language_code != "zh" or (code == "invalid" and message != catalogs.MESSAGES["invalid"]):
+    if language_code != "zh" or (code == "invalid" and message != MESSAGES["invalid"]):
         return message  # English, or a FieldError not named yet (its code is the default, not its words)
     template = zh_template(code)
     cause = params.get("cause")

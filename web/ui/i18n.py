@@ -1,7 +1,6 @@
 """The pages' words in Chinese and English: a message catalog, the chosen language, engine messages."""
 from __future__ import annotations
 
-
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
