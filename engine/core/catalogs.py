@@ -37,7 +37,8 @@ def po_path(locale: str) -> Path:
 def _catalog(locale: str | None) -> Catalog:
     return Catalog(locale=locale, domain=DOMAIN, project="Formwork", version="1", charset="utf-8",
                    creation_date=_FIXED_DATE, revision_date=_FIXED_DATE, fuzzy=False,
-                   msgid_bugs_address="", copyright_holder="", header_comment="# Formwork's message catalog: "
+                   msgid_bugs_address="Formwork", last_translator="Formwork", language_team="Formwork",
+                   copyright_holder="", header_comment="# Formwork's message catalog: "
                    "one entry per engine message code (msgctxt). Extracted by `make messages`.")
 
 

@@ -116,7 +116,8 @@ def _job(engine: Formwork, path: Path, actor: tenancy.Actor, lang: str, module: 
                                                                       error.message)})
     except Exception:  # the thread's outermost boundary: log it, tell the poller
         log.exception("import job %s failed", path.stem)
-        state.update(state="failed", status=500, error={"code": "internal_error", "message": "unexpected error"})
+        state.update(state="failed", status=500, error={"code": "internal_error", "message": error_text(
+            "unexpected_error", {}, lang, "unexpected error; it was logged")})
     save(path, state)
 
 

@@ -47,6 +47,7 @@ def _chinese_names() -> dict[str, dict[str, str]]:
     except Exception:  # an error page must render even when the catalog cannot be read
         return {}
     entities = [spec for module in modules.values() for spec in module.entities.values()]
+    entities.sort(key=lambda spec: spec.title.zh.isascii(), reverse=True)  # a Chinese title wins a shared English one
     return {"titles": {spec.title.en: spec.title.zh for spec in entities},
             "roles": {key: label.zh for module in modules.values() for key, label in module.roles.items()}}
 
