@@ -7,7 +7,7 @@ from engine.core import catalogs, error_codes
 from engine.errors import FieldError
 from tests.web.conftest import sign_in
 from tests.web.test_pages import order_form, supplier_id
-from web.ui.error_text import ZH, field_message
+from web.ui.error_text import ZH, error_text, field_message
 
 
 def test_a_chinese_form_words_field_errors_by_their_code(app: Flask, shop: str) -> None:
@@ -42,3 +42,19 @@ def test_a_problem_of_another_record_is_worded_with_its_cause(app: Flask) -> Non
     assert error_codes.render(error.code, error.params) == error.message
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert field_message(error) == "合同 C-1：不能小于 0"  # the entity by its Chinese title
+
+
+def test_the_engines_english_words_in_params_are_put_in_chinese(app: Flask) -> None:
+    """Params the engine fills with its own English words (an action, a status, a hint, an entity's English
+    title, role keys) read in Chinese; params stay as they are for API clients."""
+    with app.app_context():
+        said = error_text("action_forbidden", {"roles": "foreman", "action": "create", "entity": "Delivery"}, "zh", "")
+        assert said == "您的角色（施工员）不能新建到货验收单；如需权限，请联系租户管理员"
+        assert error_text("record_not_editable", {"entity": "Delivery", "id": "D-1", "status": "in_review"}, "zh",
+                          "") == "到货验收单 D-1 当前为“审批中”，不能再修改"
+        assert error_text("report_not_found", {"module": "site", "name": "by_projct",
+                                               "hint": " (did you mean 'by_project'?)"}, "zh", "") == (
+            "模块 'site' 中没有报表 'by_projct'（您是否要找 'by_project'？）")
+        assert error_text("process_stopped", {"what": "process 'claim' stopped", "where": " at 'Gateway_1'",
+                                              "message": "division by zero"}, "zh", "") == (
+            "审批流程 'claim' 已中止（步骤 'Gateway_1'），请联系管理员（详情：division by zero）")

@@ -61,6 +61,9 @@ def _zh_param(name: str, value: Any, names: Mapping[str, Mapping[str, str]]) -> 
     if name in _ROLES:
         roles = names.get("roles", {})
         return "、".join(roles.get(key, key) for key in value.split(", "))
+    if name == "what" and value.startswith(("process '", "a timer of process '")):   # a process that stopped
+        process = value[value.index("'"):value.rindex("'") + 1]
+        return f"审批流程 {process} 的定时器出错" if value.startswith("a timer") else f"审批流程 {process} 已中止"
     if name in _ZH_WORDS:
         return _ZH_WORDS[name].get(value, value)
     if name == "decisions":
@@ -69,6 +72,8 @@ def _zh_param(name: str, value: Any, names: Mapping[str, Mapping[str, str]]) -> 
         return PAGE_WORDS.get(f"status.{value}", (value, value))[0]
     if name == "hint" and value.startswith(" (did you mean ") and value.endswith("?)"):
         return f"（您是否要找 {value[len(' (did you mean '):-2]}？）"
+    if name == "where" and value.startswith(" at "):
+        return f"（步骤 {value[4:]}）"
     if name == "who" and value.startswith(" by "):
         return f"，办理人 {value[4:]}"
     if name == "as_position" and value.startswith(" as "):
