@@ -58,3 +58,6 @@ def test_the_engines_english_words_in_params_are_put_in_chinese(app: Flask) -> N
         assert error_text("process_stopped", {"what": "process 'claim' stopped", "where": " at 'Gateway_1'",
                                               "message": "division by zero"}, "zh", "") == (
             "审批流程 'claim' 已中止（步骤 'Gateway_1'），请联系管理员（详情：division by zero）")
+        assert error_text("plugin_error", {"what": "service task notify of plugin webhooks", "error_type": "OSError",
+                                           "error": "refused"}, "zh", "") == (
+            "插件 webhooks 的服务任务 notify 出错：OSError：refused")

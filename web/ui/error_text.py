@@ -64,6 +64,9 @@ def _zh_param(name: str, value: Any, names: Mapping[str, Mapping[str, str]]) -> 
     if name == "what" and value.startswith(("process '", "a timer of process '")):   # a process that stopped
         process = value[value.index("'"):value.rindex("'") + 1]
         return f"审批流程 {process} 的定时器出错" if value.startswith("a timer") else f"审批流程 {process} 已中止"
+    if name == "what" and value.startswith(("hook ", "service task ")) and " of plugin " in value:  # a plugin's
+        kind, _, plugin = value.partition(" of plugin ")
+        return f"插件 {plugin} 的{'服务任务 ' + kind[13:] if kind.startswith('service task ') else '钩子 ' + kind[5:]}"
     if name in _ZH_WORDS:
         return _ZH_WORDS[name].get(value, value)
     if name == "decisions":
