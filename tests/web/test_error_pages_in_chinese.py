@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import Any
 
-import pytest
 from flask import Flask
 
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, CHROMIUM, chromium, log_in, serving
+from tests.browser import ARTIFACTS, log_in, serving
 from tests.conftest import PASSWORD
 from tests.web.conftest import sign_in
 
@@ -27,9 +26,8 @@ def test_the_403_page_says_why_in_chinese(app: Flask, shop: str) -> None:
     assert "may not create Order records" in english
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing: run `make test`")
-def test_the_403_page_in_chromium_reads_chinese(app: Flask, engine: Formwork, shop: str) -> None:
-    with serving(app, engine) as url, chromium() as browser:
+def test_the_403_page_in_chromium_reads_chinese(app: Flask, engine: Formwork, shop: str, browser: Any) -> None:
+    with serving(app, engine) as url:
         for width in (1366, 390):
             context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
             page = context.new_page()
