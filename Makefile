@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check bench fuzz clean browser system
+.PHONY: install run test lint check bench fuzz clean browser system messages
 
 install: system $(STAMP)
 
@@ -34,6 +34,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy engine web designer admin cli demo app.py
 	$(BIN)/lint-imports
+
+# The message catalogs (engine/locale): extract every message code into messages.pot and update the zh_CN and en
+# PO files, keeping their texts (docs/messages.md). `make test` fails while a code has no Chinese text.
+messages: install
+	$(BIN)/python -c 'from web.ui.error_text import update_catalogs; update_catalogs()'
 
 # The browser tests drive Debian's Chromium; without a CJK font Chinese renders as empty boxes.
 browser:

@@ -21,7 +21,7 @@ from engine.storage import jobs
 from engine.tenancy import licenses, login_throttle, operators, oversight
 from web.login_guard import TooManyAttempts, guarded
 from web.redirects import local_path
-from web.ui.i18n import in_chinese
+from web.ui.error_text import engine_error_text
 
 SESSION_KEY = "operator"
 GENERATION_KEY = "operator_generation"   # the operator's session generation at login: logout moves it on
@@ -112,8 +112,8 @@ class OperatorOnly(BaseView):
             work()
             flash(done, "success")
         except FormworkError as error:
-            chinese = in_chinese(error.message)
-            flash(f"{error.message} / {chinese}" if chinese else error.message, "error")
+            chinese = engine_error_text(error, "zh")
+            flash(f"{error.message} / {chinese}" if chinese != error.message else error.message, "error")
         return redirect(local_path(request.form.get("next")) or url_for(".index"))
 
 

@@ -41,7 +41,8 @@ def check_request() -> Response | None:
     """The pages' login and CSRF checks, then: tenant administrators only."""
     answer = session_check.check_request()
     if answer is None and not g.signed_in.actor.is_admin:
-        raise PermissionDenied("only tenant administrators (role 'admin') use the designer")
+        raise PermissionDenied("only tenant administrators (role 'admin') use the designer",
+                               message_code="designer_admin_only")
     return answer
 
 

@@ -39,7 +39,7 @@ def text_of(data: dict[str, Any], key: str, *, required: bool = False) -> str | 
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BadRequest(f"send {key!r} as text in the JSON body")
+        raise BadRequest(f"send {key!r} as text in the JSON body", message_code="send_text", params={"key": key})
     return value
 
 
@@ -48,7 +48,8 @@ def roles_of(data: dict[str, Any]) -> list[str] | None:
     if roles is None:
         return None
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise BadRequest("'roles' must be a list of role keys, e.g. [\"project_manager\"]")
+        raise BadRequest("'roles' must be a list of role keys, e.g. [\"project_manager\"]",
+                         message_code="roles_list_example")
     return roles
 
 
@@ -64,7 +65,7 @@ def invite() -> tuple[Response, int]:
     data = body()
     days = data.get("days", 7)
     if not isinstance(days, int) or isinstance(days, bool):
-        raise BadRequest("'days' must be a whole number of days the link stays valid")
+        raise BadRequest("'days' must be a whole number of days the link stays valid", message_code="link_days_whole")
     with people() as service:
         user, link = service.invite(text_of(data, "username", required=True) or "",
                                     text_of(data, "display_name") or "", roles_of(data) or [],
@@ -87,7 +88,7 @@ def update_user(username: str) -> Response:
     data = body()
     active = data.get("is_active")
     if active is not None and not isinstance(active, bool):
-        raise BadRequest("'is_active' must be true or false")
+        raise BadRequest("'is_active' must be true or false", message_code="is_active_boolean")
     with people() as service:
         user = service.update(username, display_name=text_of(data, "display_name"), email=text_of(data, "email"))
         roles = roles_of(data)
@@ -115,7 +116,7 @@ def reset(username: str) -> Response:
     data = body()
     days = data.get("days", 7)
     if not isinstance(days, int) or isinstance(days, bool):
-        raise BadRequest("'days' must be a whole number of days the link stays valid")
+        raise BadRequest("'days' must be a whole number of days the link stays valid", message_code="link_days_whole")
     with people() as service:
         link = service.reset_password(username, days)
         return jsonify({"user": service.describe(service.user(username)), "link": link_json(link)})

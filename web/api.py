@@ -19,6 +19,7 @@ from engine.reports.service import run_report
 from engine.runtime import Formwork
 from engine.tenancy import licenses, login_throttle, plugin_registry
 from web.describe import describe_module
+from web.errors import request_language
 from web.login_guard import guarded, token_lifetime
 from web.openapi import openapi_document
 from web.ui.printing import file_name, pdf_of, pdf_response, print_html, selected_ids
@@ -34,8 +35,7 @@ def formwork() -> Formwork:
 
 
 def language() -> str:
-    chosen = request.args.get("lang") or request.accept_languages.best_match(["zh", "zh-CN", "en"]) or "en"
-    return "zh" if chosen.startswith("zh") else "en"
+    return request_language()
 
 
 def document_language() -> str:
@@ -47,10 +47,10 @@ def body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if data is None:
         if request.content_length:
-            raise BadRequest("the request body is not valid JSON")
+            raise BadRequest("the request body is not valid JSON", message_code="body_not_json")
         return {}
     if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object")
+        raise BadRequest("the request body must be a JSON object", message_code="body_not_object")
     return data
 
 
@@ -58,7 +58,8 @@ def current_actor() -> tenancy.Actor:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
+        raise AuthenticationFailed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token",
+                                   message_code="bearer_missing")
     token = token.strip()
     tenant_id = token.partition(".")[0]
     with formwork().db.reading(tenant_id) as session:
@@ -83,7 +84,8 @@ def token() -> tuple[Response, int]:
     data = body()
     missing = [k for k in ("tenant", "username", "password") if not isinstance(data.get(k), str) or not data[k]]
     if missing:
-        raise BadRequest(f"send {', '.join(missing)} as text in the JSON body")
+        raise BadRequest(f"send {', '.join(missing)} as text in the JSON body", message_code="send_texts",
+                         params={"names": ", ".join(missing)})
     with guarded(login_throttle.account_key("user", data["tenant"], data["username"])), \
             formwork().db.tenant(data["tenant"]) as session:
         user = tenancy.authenticate(session, data["tenant"], data["username"], data["password"])
@@ -292,14 +294,16 @@ def upload_file() -> tuple[Response, int]:
     """Store one attachment (multipart field `file`); `module`, `entity`, `field` apply that field's limits."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise BadRequest("send the file as multipart/form-data in the field 'file'")
+        raise BadRequest("send the file as multipart/form-data in the field 'file'", message_code="upload_no_file")
     with records() as service:
         spec = None
         if request.form.get("field"):
             entity = service.entity(request.form.get("module", ""), request.form.get("entity", ""))
             spec = entity.fields.get(request.form["field"])
             if spec is None or spec.type != "attachment":
-                raise BadRequest(f"{entity.title.en} has no attachment field {request.form['field']!r}")
+                raise BadRequest(f"{entity.title.en} has no attachment field {request.form['field']!r}",
+                                 message_code="no_attachment_field",
+                                 params={"entity": entity.title.en, "field": request.form["field"]})
         data = upload.stream.read(files.max_size(spec) + 1)
         upload.close()
         stored = files.store(service.session, service.actor, uploads_root(), upload.filename, upload.mimetype,
@@ -319,7 +323,8 @@ def download_file(file_id: str) -> Response:
         info = files.readable(service, file_id, record)
     path = files.blob_path(uploads_root(), g.actor.tenant_id, info.sha256)
     if not path.is_file():
-        raise NotFound(f"the content of file {file_id!r} is missing from the uploads folder")
+        raise NotFound(f"the content of file {file_id!r} is missing from the uploads folder",
+                       message_code="file_content_missing", params={"file_id": file_id})
     return file_response(path.read_bytes(), info.content_type, info.name, inline=False)
 
 

@@ -29,7 +29,8 @@ class CheckedJSONProvider(DefaultJSONProvider):
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
-            raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep") from None
+            raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep",
+                             message_code="json_too_deep", params={"depth": MAX_JSON_DEPTH}) from None
         check_json(value)
         return value
 
@@ -43,10 +44,12 @@ def check_json(value: Any) -> None:
             if _MALFORMED.search(item):
                 _refuse(item, f"the JSON body at {_json_path(path)}")
         elif isinstance(item, float) and not math.isfinite(item):
-            raise BadRequest(f"the JSON body at {_json_path(path)} has a number too large to compute with")
+            raise BadRequest(f"the JSON body at {_json_path(path)} has a number too large to compute with",
+                             message_code="json_number_too_large", params={"path": _json_path(path)})
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
-                raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+                raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep",
+                                 message_code="json_too_deep", params={"depth": MAX_JSON_DEPTH})
             if isinstance(item, dict):
                 for key, child in item.items():
                     if _MALFORMED.search(key):
@@ -57,7 +60,8 @@ def check_json(value: Any) -> None:
 
 
 def _refuse_constant(name: str) -> NoReturn:
-    raise BadRequest(f"the JSON body has {name}, which JSON does not allow: send a number")
+    raise BadRequest(f"the JSON body has {name}, which JSON does not allow: send a number",
+                     message_code="json_not_a_number", params={"name": name})
 
 
 def check_request() -> None:
@@ -79,9 +83,10 @@ def check_request() -> None:
 def _refuse(text: str, where: str) -> NoReturn:
     found = _MALFORMED.search(text)
     if found is not None and found.group() != "\x00":
-        raise BadRequest(f"{where} has a lone surrogate ({found.group().encode('unicode_escape').decode()}): "
-                         "send text as UTF-8, with surrogates only in pairs")
-    raise BadRequest(f"{where} has a NUL character; remove it")
+        escaped = found.group().encode("unicode_escape").decode()
+        raise BadRequest(f"{where} has a lone surrogate ({escaped}): send text as UTF-8, with surrogates only in pairs",
+                         message_code="text_lone_surrogate", params={"where": where, "found": escaped})
+    raise BadRequest(f"{where} has a NUL character; remove it", message_code="text_nul", params={"where": where})
 
 
 def _quoted(text: str) -> str:

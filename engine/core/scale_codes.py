@@ -4,6 +4,14 @@ from __future__ import annotations
 
 SCALE_MESSAGES: dict[str, str] = {
     "import_unreadable": "cannot read the file: {why}",
+    # why a file cannot be read (each also passes its reason as `why`)
+    "import_not_xlsx": "cannot read the file: the file is not an .xlsx workbook",
+    "import_unpacks_too_large": "cannot read the file: it unpacks to more than 256 MB",
+    "import_damaged_workbook": "cannot read the file: {why}",
+    "import_not_text": "cannot read the file: it is neither UTF-8 nor GB18030 text",
+    "import_nul_characters": "cannot read the file: it holds NUL characters: not a CSV file",
+    "import_no_header": "cannot read the file: it has no header row (the first filled row names the columns)",
+    "import_file_too_large": "the file is larger than {megabytes} MB; split it",
     "import_too_many_rows": "the file has more than {limit} rows; split it",
     "import_no_file": "send the file as multipart/form-data in the field 'file' (.xlsx or .csv)",
     "import_column_unknown": "column {column!r} is not a field of {entity}",

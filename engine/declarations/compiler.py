@@ -204,6 +204,7 @@ class ModuleCompiler(CascadeCompiler):
             max_length=raw.get("max_length"), min_length=raw.get("min_length"), scale=raw.get("scale"),
             pattern=self.pattern((*path, "pattern"), raw.get("pattern"), name),
             pattern_message=label_of(raw["pattern_message"], name) if raw.get("pattern_message") else None,
+            pattern_example=self.pattern_example(path, raw, name),
             formula=self.formula((*path, "formula"), raw.get("formula"), env,
                                  what=f"formula of {name!r}", expect=expect),
             visible_if=self.condition(path, "visible_if", raw, env, name),
@@ -235,6 +236,20 @@ class ModuleCompiler(CascadeCompiler):
                                "matches in linear time)")
             return None
         return raw
+
+    def pattern_example(self, path: Path, raw: Mapping[str, Any], name: str) -> str | None:
+        """What users are shown as a sample of the format: the declared `pattern_example` (it must match), else
+        one generated from the pattern (None when the generator cannot follow it)."""
+        pattern, declared = raw.get("pattern"), raw.get("pattern_example")
+        if not isinstance(pattern, str) or patterns.check_pattern(pattern) is not None:
+            return None
+        if isinstance(declared, str):
+            if not patterns.fullmatches(pattern, declared):
+                self.problem((*path, "pattern_example"), f"pattern_example {declared!r} of {name!r} does not match "
+                                                         f"its pattern {pattern!r}")
+                return None
+            return declared
+        return patterns.example(pattern)
 
     # -- rules, permissions, workflow, reports ------------------------------------------------------
 

@@ -139,6 +139,7 @@ class FieldSpec:
     scale: int | None = None
     pattern: str | None = None
     pattern_message: Label | None = None           # what users read when a value misses the pattern
+    pattern_example: str | None = None             # else "格式不正确，例如：<this>" (declared or generated)
     formula: Formula | None = None
     visible_if: Formula | None = None
     readonly_if: Formula | None = None

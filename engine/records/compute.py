@@ -145,10 +145,19 @@ def check_field(spec: FieldSpec, value: Any, where: str, language: str = "en") -
             errors.append(FieldError(where, f"must be at most {spec.max_length} characters (has {len(value)})",
                                      code="max_length", params={"max_length": spec.max_length, "length": len(value)}))
         if spec.pattern and not patterns.fullmatches(spec.pattern, value):  # never the pattern: users cannot read it
-            told = spec.pattern_message.get(language) if spec.pattern_message else "has the wrong format"
-            errors.append(FieldError(where, told, code="pattern_message" if spec.pattern_message else "pattern",
-                                     params={"message": told}))
+            errors.append(_format_error(spec, where, language))
     return errors
+
+
+def _format_error(spec: FieldSpec, where: str, language: str) -> FieldError:
+    """A value that misses its field's pattern: the declared message, else the wrong format with an example."""
+    if spec.pattern_message:
+        told = spec.pattern_message.get(language)
+        return FieldError(where, told, code="pattern_message", params={"message": told})
+    if spec.pattern_example:
+        return FieldError(where, f"has the wrong format, e.g. {spec.pattern_example}", code="pattern_example",
+                          params={"example": spec.pattern_example})
+    return FieldError(where, "has the wrong format", code="pattern", params={"message": "has the wrong format"})
 
 
 def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,

@@ -78,7 +78,7 @@ def test_an_excel_file_is_imported_through_the_pages(server: str, browser: Any, 
     page.wait_for_selector(".preview-table", timeout=120_000)
     assert "120 行可导入" in page.inner_text(".import-summary") and "1 行有错误" in page.inner_text(".import-summary")
     bad = page.locator("tr.has-error").first
-    assert "PO-BAD" in bad.inner_text() and "供应商：找不到名为 'Nobody' 的记录" in bad.inner_text()
+    assert "PO-BAD" in bad.inner_text() and "供应商：找不到名为 'Nobody' 的供应商" in bad.inner_text()
     page.screenshot(path=str(ARTIFACTS / "import-preview-zh.png"), full_page=True)
     with page.expect_download() as download:
         page.click("text=下载错误报告")

@@ -262,7 +262,7 @@ def test_a_built_in_entity_imports_with_projects_named_by_code_or_name(app: Flas
                                              ["PLAN-3", "无此项目", "P-404", "weekly"]]),
                   entity="schedule/schedule_plan")
     html = unescape(check(planner, step, {f"col{p}": f for p, f in mapping_of(planner.text(step)).items()}))
-    assert "2 行可导入" in html and "项目：找不到名为 'P-404' 的记录" in html
+    assert "2 行可导入" in html and "项目：找不到名为 'P-404' 的项目" in html
     planner.post(step + "/run")
     assert wait_until_finished(planner, step)["last"]["state"] == "done"
     boss = tenancy.Actor(tenant, "planner", frozenset({"admin"}))

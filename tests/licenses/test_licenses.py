@@ -263,9 +263,9 @@ def test_a_license_with_fewer_seats_than_active_users_is_refused_naming_them(eng
 
 
 def test_the_seat_refusal_reads_in_chinese_on_the_pages() -> None:
-    from web.ui.i18n import in_chinese
+    from web.ui.error_text import error_text
 
-    message = ("this license has 5 seats but tenant 'acme' has 7 active users: deactivate 2 of them first "
-               "(active users: a, b, c, d, e, f, g), or apply a license with at least 7 seats")
-    assert in_chinese(message) == ("该授权只有 5 个席位，但租户 acme 有 7 个启用中的用户：请先停用其中 2 个"
-                                   "（启用中的用户：a, b, c, d, e, f, g），或应用至少 7 个席位的授权")
+    params = {"seats": 5, "tenant_id": "acme", "count": 7, "excess": 2, "active": "a, b, c, d, e, f, g"}
+    assert error_text("too_few_seats", params, "zh", "English") == (
+        "该授权只有 5 个席位，但租户 'acme' 有 7 个启用中的用户：请先停用其中 2 个"
+        "（启用中的用户：a, b, c, d, e, f, g），或应用至少 7 个席位的授权")

@@ -75,7 +75,7 @@ def test_project_duration_is_computed_and_dates_codes_amounts_are_checked(
                         actual_start_date="2024-03-05", actual_finish_date="2024-03-01",
                         members=[{"user": "someone", "position": "site_engineer"}])
     assert errors_of(post(people["ann"], "project", body)) == {
-        "project_code": "has the wrong format"}
+        "project_code": "has the wrong format, e.g. AAAA"}
     body["project_code"] = "XM-0009"  # field checks come first; with a valid code the rules speak
     errors = errors_of(post(people["ann"], "project", body))
     assert errors == {
@@ -181,7 +181,7 @@ def test_a_child_cost_account_extends_its_parents_code(people: dict[str, Api]) -
     assert errors_of(wrong) == {"account_code": "A child account's code is its parent's code plus two digits"}
     assert errors_of(post(ann, "cost_account", {"account_code": "051", "account_name": "x",
                                                 "cost_element": "measures"})) == {
-        "account_code": "has the wrong format"}
+        "account_code": "has the wrong format, e.g. 11"}
 
 
 def account(api: Api, code: str, **extra: Any) -> dict[str, Any]:

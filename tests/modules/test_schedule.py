@@ -139,7 +139,7 @@ def test_task_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
     body = {"plan": plan["id"], "wbs_code": "1.a", "task_name": "x", "planned_start": "2024-06-10",
             "planned_finish": "2024-06-01", "responsible_user": "prod", "percent_complete": "120"}
     errors = errors_of(prod.post("/records/schedule/wbs_task", body))
-    assert errors["wbs_code"] == "has the wrong format"
+    assert errors["wbs_code"] == "has the wrong format, e.g. 1"  # an example, never the pattern
     assert errors["percent_complete"] == "must be a percentage between 0 and 100"
     body.update(wbs_code="1", percent_complete="30", baseline_start="2024-06-01", task_type="milestone",
                 actual_finish="2099-01-01")

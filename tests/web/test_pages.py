@@ -559,7 +559,7 @@ def test_a_claim_goes_through_approval_on_the_pages(app: Flask, engine: Formwork
     assert "同意报销" in page and "王经理" in page and "Submitted" in page
     again = pm.post(f"/tasks/{tasks[0]}/complete", {"decision": "approve"})
     assert again.status_code == 302  # a second decision is refused politely
-    assert "already completed" in pm.text("/tasks")
+    assert "已经处理（已办理，办理人 pm）" in pm.text("/tasks")  # in the page's language, by its code
 
 
 def test_bulk_approve_and_delegate_from_the_inbox(app: Flask, engine: Formwork, demo: str) -> None:

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from engine.errors import AuthenticationFailed, FormworkError, NotFound, PermissionDenied
-from web.errors import error_response, status_of
+from web.errors import http_error_response, status_of
 from web.pages.blueprint import pages
 from web.ui.error_page import error_page
 from web.ui.error_text import engine_error_text
@@ -58,5 +58,5 @@ def unexpected(error: Exception) -> Response:
 def unknown_address(error: HTTPException) -> Response | tuple[Response, int]:
     """Addresses no blueprint serves: the API answers JSON as always, everything else a page."""
     if request.path.startswith("/api/"):
-        return error_response(404, "not_found", error.description or "")
+        return http_error_response(error)
     return error_page(404)

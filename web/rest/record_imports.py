@@ -51,7 +51,7 @@ def import_records(module: str, entity: str) -> tuple[Response, int]:
     upload.close()
     if len(data) > MAX_BYTES:
         raise BadRequest(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it",
-                         message_code="import_unreadable", params={"why": "larger than 32 MB"})
+                         message_code="import_file_too_large", params={"megabytes": MAX_BYTES // (1024 * 1024)})
     dry_run = request.form.get("dry_run", request.args.get("dry_run", "")).lower() in ("1", "true", "yes", "on")
     actor, lang, name = g.actor, language(), upload.filename
     with formwork().approvals(actor, lang) as service:   # 403 / 404 before the file is read, not in a job
@@ -131,7 +131,8 @@ def _job(engine: Formwork, path: Path, actor: tenancy.Actor, lang: str, module: 
                                                                       error.message)})
     except Exception:  # the thread's outermost boundary: log it, tell the poller
         log.exception("import job %s failed", path.stem)
-        state.update(state="failed", status=500, error={"code": "internal_error", "message": "unexpected error"})
+        state.update(state="failed", status=500, error={"code": "internal_error", "message": error_text(
+            "unexpected_error", {}, lang, "unexpected error; it was logged")})
     save(path, state)
 
 

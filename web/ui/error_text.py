@@ -1,132 +1,122 @@
-"""Engine errors in the page's language, by their code; the English message where no words are known.
+"""Engine messages in the reader's language, by their code: a thin renderer over the message catalogs.
 
-The engine names each message by a code with params (engine/core/error_codes.py). Chinese words for the
-field-level codes live here; any other code falls back to the pattern table of i18n.in_chinese, then
-to the English message.
+The engine names each message by a code with params (engine/core/error_codes.py); engine/core/catalogs.py
+holds each code's template in zh_CN and en (engine/locale, `make messages`). A few params are English words
+the engine chose (an action, a status, a did-you-mean hint); they are put in the reader's words here.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
+
+from engine.core import catalogs
+from engine.core.error_codes import MESSAGES
 from engine.errors import FieldError, FormworkError
-from web.ui.i18n import in_chinese, language
-from web.ui.idiom_text import IDIOM_ZH
-from web.ui.texts.process_text import PROCESS_ZH
+from web.ui.i18n import MESSAGES as PAGE_WORDS
+from web.ui.i18n import language
 
-ZH: dict[str, str] = {
-    "required": "必填",
-    "min": "不能小于 {min}",
-    "max": "不能大于 {max}",
-    "percent_range": "须在 0 到 100 之间",
-    "min_length": "至少 {min_length} 个字符",
-    "max_length": "最多 {max_length} 个字符（当前 {length} 个）",
-    "pattern": "格式不正确",
-    "pattern_message": "{message}",   # declared by the module, already in the reader's language
-    "rule": "{message}",
-    "read_only": "只读",
-    "read_only_for_roles": "只读",
-    "numbered": "只读：保存时自动编号（{template}），请留空",
-    "hidden": "对您的角色隐藏，不能填写",
-    "unknown_field": "不是此单据的字段",
-    "not_a_column": "不是此表格的列",
-    "unique": "{value!r} 已被其他记录使用",
-    "missing_ref": "引用的记录不存在",
-    "missing_any_ref": "引用的记录不存在",
-    "not_a_choice": "{value!r} 不是可选值（{options}）",
-    "not_text": "须为文本（收到 {kind}）",
-    "not_a_number": "须为数字（收到 {value!r}）",
-    "not_a_number_boolean": "须为数字，不能是“是/否”",
-    "not_finite": "须为有限的数字（收到 {value!r}）",
-    "whole_number": "须为整数",
-    "decimal_places": "最多保留 {places} 位小数",
-    "too_large": "数值过大：整数部分最多 {room} 位",
-    "too_many_digits": "位数过多：最多 {max_digits} 位数字",
-    "not_boolean": "须为是或否（收到 {value!r}）",
-    "not_a_date": "须为日期，如 2024-05-31（收到 {value!r}）",
-    "not_a_datetime": "须为日期时间（收到 {value!r}）",
-    "nul_character": "不能包含空字符（NUL）",
-    "not_a_list_of_texts": "须为文本列表",
-    "not_a_list_of_rows": "须为行的列表",
-    "not_a_list_of_options": "须为选项列表",
-    "file_missing": "文件 {file_id!r} 不存在，请先上传",
-    "file_type_not_accepted": "{name!r} 的文件类型不允许",
-    "ref_name_unknown": "找不到名为 {text!r} 的记录",
-    "ref_name_ambiguous": "有多条记录名为 {text!r}，请填写编号",
-    "ref_name_unreadable": "您无权查看该类记录，请填写记录编号",
-    "duplicate_in_file": "{value!r} 与本文件第 {row} 行重复",
-    "import_unreadable": "无法读取文件：{why}",
-    "import_too_many_rows": "文件超过 {limit} 行，请拆分后导入",
-    "import_no_file": "请以 multipart/form-data 的 file 字段上传文件（.xlsx 或 .csv）",
-    "import_column_unknown": "列 {column!r} 不是{entity}的字段",
-    "import_column_not_importable": "列 {column!r} 不能导入：您无权填写该字段",
-    "import_column_twice": "列 {column!r} 与另一列对应同一字段",
-    "import_outside_rows": "该行将成为您无权查看的记录（超出您的数据范围），不能导入",
-    "import_rejected": "{rows} 行有错误，未导入任何记录",
-    "import_job_not_found": "导入任务 {job!r} 不存在",
-    "numbering_source_empty": "编号取自 {names}：请先填写",
-    "unique_key": "这组值已被其他记录使用{held_by}",
-    "unique_key_message": "{message}{held_by}",   # declared by the module, already in the reader's language
-    # a problem of another record a write recomputes: `cause` is that problem's code and params
-    "in_parent_record": "{entity} {id}：{message}",
-    "in_network_group": "{entity} 分组 {group}：{message}",
-    "effect_create_failed": "新建 {entity}：{message}",
-    "effect_update_failed": "更新 {entity}：{message}",
-    # records locked by their entity's declaration (append_only, readonly_when): for everyone, administrators too
-    "record_append_only": "{entity} {id} 只能新增，不能修改或删除（更正请另录一笔冲销分录）",
-    "record_read_only_when": "{entity} {id} 已锁定（{condition}），不能再修改或删除",
-    "record_read_only_when_create": "不能新建 {entity}：新记录将处于锁定状态（{condition}）",
-    # printing a list's selection
-    "print_no_records": "请先勾选要打印的记录",
-    "print_too_many": "一次最多打印 {limit} 条记录（已选 {count} 条）",
-    "print_nothing_readable": "所选的 {count} 条{entity}记录您都无权查看",
-    # the dashboard's project switcher and period selector
-    "dash_bad_period": "期间 {period!r} 不是月份（例如 2025-06）",
-    "dash_project_not_found": "项目不存在或您无权查看",
-    # who decides a task: project roles, incidents, separation of duties, out-of-office delegation
-    "task_project_members_only": "此待办只交给本项目中担任 {roles} 的成员办理：您不是该项目的成员",
-    "incidents_admin_only": "只有租户管理员可以查看和指派无人可办的待办",
-    "reassign_no_users": "请指定一个或多个本租户用户的登录名",
-    "reassign_unknown_user": "{username!r} 不是本租户的有效用户",
-    "reassign_cannot_read": "{username!r} 无权查看此单据，不能把待办指派给他",
-    "sod_own_submission": "职责分离：此单据由您提交，您不能审批",
-    "sod_other_step": "职责分离：您已审批本流程的“{step}”，此环节须由他人审批",
-    "sod_principal": "职责分离：{principal} 不能审批此单据，也不能由他人代为审批",
-    "admin_not_approver": "租户管理员不参与审批：此待办应由 {assignee} 办理；如无人可办，请改为指派",
-    "delegation_bad_user": "委托对象须是本租户的其他有效用户，不能是 {to_user!r}",
-    "delegation_self": "不能委托给自己，请选择一位同事",
-    "delegation_bad_date": "“{key}” 须为日期（例如 2024-05-31），不能是 {value!r}",
-    "delegation_dates_order": "结束日期 {until} 早于开始日期 {start}，委托不会生效",
-    "delegation_in_past": "结束日期 {until} 已过，请选择今天或以后的日期",
+# Chinese texts of codes added beside the catalog (a branch's `web/ui/<branch>_text.py`, merged here with one
+# `ZH.update(...)` line): `make messages` moves them into engine/locale/zh_CN, and until then they are used.
+ZH: dict[str, str] = {}
+
+# English words the engine puts into params, and their Chinese.
+_ZH_WORDS: dict[str, dict[str, str]] = {
+    "action": {"create": "新建", "read": "查看", "update": "修改", "delete": "删除", "submit": "提交",
+               "approve": "审批", "export": "导出", "import": "导入"},
+    "state": {"open": "待办理", "completed": "已办理", "cancelled": "已取消", "waiting": "等待加签"},
+    "what": {"deactivate": "停用", "take the administrator role from": "撤销管理员角色："},
+    "plural": {"s": ""},
+    "pronoun": {"it": "", "them": ""},
+    "verb": {"changed": "修改", "deleted": "删除"},
 }
+_DECISIONS = {"approve": "同意", "reject": "驳回", "return": "退回"}  # a task's decisions ("decisions": joined)
+_TITLED = ("entity", "target")  # params that hold an entity's English title
+_ROLES = ("roles", "role", "assignee")  # params that hold role keys (one, or a list joined by ", ")
 
 
-ZH.update(IDIOM_ZH)
-ZH.update(PROCESS_ZH)
+def _chinese_names() -> dict[str, dict[str, str]]:
+    """Entity titles (English -> Chinese) and role labels (key -> Chinese) of the installed modules: the engine's
+    params name entities by their English title and roles by their key."""
+    if not has_app_context() or "formwork" not in current_app.extensions:
+        return {}
+    try:
+        modules = current_app.extensions["formwork"].catalog.modules()
+    except Exception:  # an error page must render even when the catalog cannot be read
+        return {}
+    entities = [spec for module in modules.values() for spec in module.entities.values()]
+    entities.sort(key=lambda spec: spec.title.zh.isascii(), reverse=True)  # a Chinese title wins a shared English one
+    return {"titles": {spec.title.en: spec.title.zh for spec in entities},
+            "roles": {key: label.zh for module in modules.values() for key, label in module.roles.items()}}
+
+
+def _zh_param(name: str, value: Any, names: Mapping[str, Mapping[str, str]]) -> Any:
+    """One param in Chinese words, where it is one of the engine's English words."""
+    if not isinstance(value, str):
+        return value
+    if name in _TITLED:
+        return names.get("titles", {}).get(value, value)
+    if name in _ROLES:
+        roles = names.get("roles", {})
+        return "、".join(roles.get(key, key) for key in value.split(", "))
+    if name == "what" and value.startswith(("process '", "a timer of process '")):   # a process that stopped
+        process = value[value.index("'"):value.rindex("'") + 1]
+        return f"审批流程 {process} 的定时器出错" if value.startswith("a timer") else f"审批流程 {process} 已中止"
+    if name == "what" and value.startswith(("hook ", "service task ")) and " of plugin " in value:  # a plugin's
+        kind, _, plugin = value.partition(" of plugin ")
+        return f"插件 {plugin} 的{'服务任务 ' + kind[13:] if kind.startswith('service task ') else '钩子 ' + kind[5:]}"
+    if name in _ZH_WORDS:
+        return _ZH_WORDS[name].get(value, value)
+    if name == "decisions":
+        return "、".join(f"“{_DECISIONS.get(key, key)}”({key})" for key in value.split(", "))
+    if name == "status":
+        return PAGE_WORDS.get(f"status.{value}", (value, value))[0]
+    if name == "hint" and value.startswith(" (did you mean ") and value.endswith("?)"):
+        return f"（您是否要找 {value[len(' (did you mean '):-2]}？）"
+    if name == "where" and value.startswith(" at "):
+        return f"（步骤 {value[4:]}）"
+    if name == "who" and value.startswith(" by "):
+        return f"，办理人 {value[4:]}"
+    if name == "as_position" and value.startswith(" as "):
+        return f"（岗位 {value[4:]}）"
+    return value
+
+
+def zh_template(code: str) -> str | None:
+    return catalogs.template(code, "zh") or ZH.get(code)
 
 
 def error_text(code: str, params: Mapping[str, Any], language_code: str, message: str) -> str:
-    """Message `code` with `params` in the language; the English `message` when there are no words for it."""
-    if language_code != "zh":
-        return message
-    template = ZH.get(code)
+    """Message `code` with `params` in the language; the engine's `message` for English or an unknown code."""
+    if language_code != "zh" or (code == "invalid" and message != MESSAGES["invalid"]):
+        return message  # English, or a FieldError not named yet (its code is the default, not its words)
+    template = zh_template(code)
     cause = params.get("cause")
     if isinstance(cause, Mapping) and "message" in params:  # the wrapped problem in the reader's words too
         params = {**params, "message": error_text(str(cause.get("code")), cause.get("params") or {}, language_code,
                                                   str(params["message"]))}
-    if template is not None:
-        try:
-            return template.format(**params)
-        except (KeyError, IndexError, ValueError):
-            pass  # params that do not fit the words: say what the engine said
-    return in_chinese(message) or message
+    if template is None:
+        return message
+    try:
+        names = _chinese_names() if any(name in params for name in (*_TITLED, *_ROLES)) else {}
+        return template.format(**{name: _zh_param(name, value, names) for name, value in params.items()})
+    except (KeyError, IndexError, ValueError):
+        return message  # params that do not fit the words: say what the engine said
 
 
-def field_message(error: FieldError) -> str:
-    """A field's error in the current request's language."""
-    return error_text(error.code, error.params, language(), error.message)
+def field_message(error: FieldError, language_code: str | None = None) -> str:
+    """A field's error in the request's language."""
+    return error_text(error.code, error.params, language_code or language(), error.message)
 
 
-def engine_error_text(error: FormworkError) -> str:
-    """An engine error's message in the current request's language."""
-    return error_text(error.message_code, error.params, language(), error.message)
+def engine_error_text(error: FormworkError, language_code: str | None = None) -> str:
+    """An engine error's message in the request's language."""
+    return error_text(error.message_code, error.params, language_code or language(), error.message)
+
+
+def update_catalogs() -> None:
+    """`make messages`: extract the codes into the template, update the PO files (pending texts of ZH join)."""
+    for path in catalogs.update(ZH):
+        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)

@@ -1,8 +1,6 @@
 """The pages' words in Chinese and English: a message catalog, the chosen language, engine messages."""
 from __future__ import annotations
 
-import re
-
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
@@ -423,67 +421,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update(APPROVAL_WORDS)
 MESSAGES.update(EXPORT_WORDS)
 
-# Engine validation messages (English) and their Chinese form, for field errors shown in zh.
-_ENGINE_ZH: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in [
-    (r"^is required$", "必填"),
-    (r"^must be at least (\S+) characters$", r"至少 \1 个字符"),
-    (r"^must be at most (\S+) characters \(has (\d+)\)$", r"最多 \1 个字符（当前 \2 个）"),
-    (r"^must be at least (\S+)$", r"不能小于 \1"),
-    (r"^must be at most (\S+)$", r"不能大于 \1"),
-    (r"^allows at most (\d+) decimal places$", r"最多保留 \1 位小数"),
-    (r"^must be a whole number$", "须为整数"),
-    (r"^must be a number, not (.*)$", r"须为数字（收到 \1）"),
-    (r"^must be a finite number, not (.*)$", r"须为有限的数字（收到 \1）"),
-    (r"^is too large: at most (\d+) digits before the decimal point$", r"数值过大：整数部分最多 \1 位"),
-    (r"^has too many digits: at most (\d+) in all$", r"位数过多：最多 \1 位数字"),
-    (r"^must not contain NUL characters$", "不能包含空字符（NUL）"),
-    (r"^must be a date like 2024-05-31, not (.*)$", r"须为日期，如 2024-05-31（收到 \1）"),
-    (r"^must be a date and time like .*, not (.*)$", r"须为日期时间（收到 \1）"),
-    (r"^must be a percentage between 0 and 100$", "须在 0 到 100 之间"),
-    (r"^has the wrong format$", "格式不正确"),
-    (r"^(.*) is already used by another .*$", r"\1 已被其他记录使用"),
-    (r"^refers to .*, which does not exist$", "引用的记录不存在"),
-    (r"^is read-only( for your roles)?$", "只读"),
-    (r"^(.*) is not one of (.*)$", r"\1 不是可选值（\2）"),
-    (r"^must be true or false, not (.*)$", r"须为是或否（收到 \1）"),
-    (r"^no .* is called (.*)$", r"找不到名为 \1 的记录"),
-    (r"^several .* records are called (.*)$", r"有多条记录名为 \1，请填写编号"),
-    (r"^(.*) is already used by row (\d+) of this file$", r"\1 与本文件第 \2 行重复"),
-    (r"^file (.*) does not exist; upload it first$", r"文件 \1 不存在，请先上传"),
-    (r"^(.*) is not an accepted type.*$", r"\1 的文件类型不允许"),
-    (r"^(.*) is (\d+) bytes; files may be at most (\d+) bytes$", r"\1 大小为 \2 字节，超过上限 \3 字节"),
-    # approval tasks
-    (r"^this task may not change (.*); it may change (.*)$", r"此审批步骤不能修改 \1；可修改：\2"),
-    (r"^this task may not change (.*); it changes no field.*$", r"此审批步骤不能修改 \1；只需填写审批意见"),
-    (r"^task '(.*)' does not exist$", "该待办不存在，或您无权查看其单据"),
-    (r"^'(.*)' may not read this record, so the task cannot be delegated.*$",
-     r"\1 无权查看此单据，不能转交给他；请选择有权查看的人"),
-    # users and roles (designer) and the one-time password links
-    (r"^seats (\d+) of (\d+) in use in tenant .*$", r"席位已用 \1 / \2：请先停用一个用户，或申请席位更多的授权"),
-    (r"^this license has (\d+) seats but tenant '(.*)' has (\d+) active users: deactivate (\d+) of them first "
-     r"\(active users: (.*)\), or apply a license with at least \d+ seats$",
-     r"该授权只有 \1 个席位，但租户 \2 有 \3 个启用中的用户：请先停用其中 \4 个（启用中的用户：\5），"
-     r"或应用至少 \3 个席位的授权"),
-    (r"^cannot .* '(.*)': they are the tenant's last active administrator.*$",
-     r"\1 是本租户最后一位有效的管理员：请先指定另一位管理员"),
-    (r"^the password needs at least (\d+) characters$", r"密码至少需要 \1 个字符"),
-    (r"^role '(.*)' is not declared by .*$", r"角色 \1 不属于本租户启用的模块"),
-    (r"^user '(.*)' already exists in tenant .*$", r"用户 \1 已存在"),
-    (r"^user name (.*) may use letters.*$", r"用户名 \1 只能包含字母、数字和 _ . @ -"),
-    (r"^(.*) is not an e-mail address.*$", r"\1 不是有效的电子邮件地址"),
-    (r"^'(.*)' is already a member of this project.*$", r"\1 已是该项目成员"),
-    (r"^choose the position .*$", "请选择在项目中的岗位"),
-    (r"^this link expired on (\S+);.*$", r"此链接已于 \1 过期，请向管理员索取新链接"),
-    (r"^this link was already used.*$", "此链接已经用过：请用您的密码登录，或请管理员重设密码"),
-    (r"^this link is (unknown|incomplete).*$", "链接无效或已被新链接取代，请向管理员索取新链接"),
-    (r"^user '(.*)' is deactivated.*$", r"用户 \1 已停用"),
-    # a stored approval run the engine refuses to load
-    (r"^this process state has serializer version .*$",
-     "该审批流程的保存状态来自不受支持的版本，无法加载：请联系平台运营方"),
-    (r"^this process state was not written by Formwork.*$", "该审批流程的保存状态无效，无法加载：请联系平台运营方"),
-]]
-
-
 def language() -> str:
     """The chosen language: the header toggle's choice, else the browser's Accept-Language."""
     chosen = session.get("lang")
@@ -504,18 +441,3 @@ def translate(key: str, language_code: str, **values: object) -> str:
 def t(key: str, **values: object) -> str:
     """The message `key` in the current request's language."""
     return translate(key, language(), **values)
-
-
-def engine_message(message: str) -> str:
-    """An engine validation message in the current language (the engine writes English)."""
-    if language() != "zh":
-        return message
-    return in_chinese(message) or message
-
-
-def in_chinese(message: str) -> str | None:
-    """The Chinese text of an engine message, when the catalog has one."""
-    for pattern, replacement in _ENGINE_ZH:
-        if pattern.match(message):
-            return pattern.sub(replacement, message)
-    return None

@@ -44,22 +44,23 @@ def read_sheet(data: bytes, filename: str = "") -> Sheet:
     if data.startswith(ZIP_MAGIC):
         return _xlsx(data)
     if filename.lower().endswith(".xlsx"):
-        raise _unreadable("the file is not an .xlsx workbook")
+        raise _unreadable("the file is not an .xlsx workbook", "import_not_xlsx")
     return _csv(data)
 
 
-def _unreadable(why: str) -> UnreadableFile:
-    return UnreadableFile(f"cannot read the file: {why}", message_code="import_unreadable", params={"why": why})
+def _unreadable(why: str, code: str) -> UnreadableFile:
+    """`code` names the reason (engine/core/scale_codes.py), so it reads in the user's language too."""
+    return UnreadableFile(f"cannot read the file: {why}", message_code=code, params={"why": why})
 
 
 def _xlsx(data: bytes) -> Sheet:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(member.file_size for member in archive.infolist()) > MAX_INFLATED:
-                raise _unreadable("it unpacks to more than 256 MB")
+                raise _unreadable("it unpacks to more than 256 MB", "import_unpacks_too_large")
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise _unreadable(str(error) or type(error).__name__) from None
+        raise _unreadable(str(error) or type(error).__name__, "import_damaged_workbook") from None
     rows = (list(cells) for cells in book.worksheets[0].iter_rows(values_only=True))
     return _with_header(rows, book.close)
 
@@ -72,9 +73,9 @@ def _csv(data: bytes) -> Sheet:
         except UnicodeDecodeError:
             continue
     else:
-        raise _unreadable("it is neither UTF-8 nor GB18030 text")
+        raise _unreadable("it is neither UTF-8 nor GB18030 text", "import_not_text")
     if "\x00" in text:
-        raise _unreadable("it holds NUL characters: not a CSV file")
+        raise _unreadable("it holds NUL characters: not a CSV file", "import_nul_characters")
     rows = ([cell if cell.strip() else None for cell in cells] for cells in csv.reader(io.StringIO(text)))
     return _with_header(rows, lambda: None)
 
@@ -92,7 +93,7 @@ def _with_header(rows: Iterator[list[Any]], close: Any) -> Sheet:
         header.pop()
     if not header:
         close()
-        raise _unreadable("it has no header row (the first filled row names the columns)")
+        raise _unreadable("it has no header row (the first filled row names the columns)", "import_no_header")
 
     def data() -> Iterator[tuple[int, list[Any]]]:
         try:

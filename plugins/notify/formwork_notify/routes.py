@@ -77,7 +77,8 @@ def mark_read(item_id: str) -> Any:
     store = _store()
     item = store.get("notifications", item_id)
     if item is None or item.get("owner") not in _mine() or not _readable([item]):
-        raise NotFound(f"notification {item_id!r} does not exist")
+        raise NotFound(f"notification {item_id!r} does not exist", message_code="notification_not_found",
+                       params={"item_id": item_id})
     if g.actor.username not in item.get("read_by", []):
         store.update("notifications", item_id, {"read_by": [*item.get("read_by", []), g.actor.username]})
     return jsonify(_view({**item, "read_by": [*item.get("read_by", []), g.actor.username]}))

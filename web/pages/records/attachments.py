@@ -77,7 +77,8 @@ def file_download(file_id: str) -> Response:
         info = files.readable(service.records, file_id, record)
     path: Path = files.blob_path(uploads_root(), service.records.actor.tenant_id, info.sha256)
     if not path.is_file():
-        raise NotFound(f"the content of file {file_id!r} is missing from the uploads folder")
+        raise NotFound(f"the content of file {file_id!r} is missing from the uploads folder",
+                       message_code="file_content_missing", params={"file_id": file_id})
     response = file_response(path.read_bytes(), info.content_type, info.name, inline=info.is_image)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     return response

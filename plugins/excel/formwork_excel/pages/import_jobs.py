@@ -34,6 +34,7 @@ from engine.records.bulk.importer import BulkImport, ImportRejected
 from engine.records.bulk.sheets import Sheet
 from engine.runtime import Formwork
 from engine.tenancy import Actor
+from web.errors import jsonable
 
 log = logging.getLogger("formwork.imports")
 CHUNK = 100
@@ -192,10 +193,12 @@ class Store:
 
 
 def _errors(errors: list[Any]) -> list[list[Any]]:
-    """A row's problems as the state keeps them: field, English message, code and params (shown in the reader's
-    language by the page)."""
-    return [[e.field, e.message, e.code, {k: to_json(v) if not isinstance(v, dict) else v
-                                          for k, v in e.params.items()}] for e in errors]
+    """Each problem as [field, English message, code, params]: the page words it by its code."""
+    return [[e.field, e.message, e.code, jsonable(e.params)] for e in errors]
+
+
+def _failure(error: FormworkError) -> list[list[Any]]:
+    return [["", error.message, error.message_code, jsonable(error.params)]]
 
 
 def check(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: tzinfo) -> None:
@@ -241,17 +244,17 @@ def run(engine: Formwork, store: Store, actor: Actor, state: ImportState, zone: 
         state.created, state.state, state.done = outcome.imported, "done", outcome.imported
     except imports.ImportAlreadyRun as error:   # another start of this import committed first: that one counts
         if not _committed(engine, state):
-            state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
+            state.state, state.done, state.failure = "failed", 0, {"errors": _failure(error)}
     except ImportRejected as error:
         first = error.rows[0].row
         state.state, state.done = "failed", 0
-        state.failure = {"number": first, "errors": [[e.field, e.message, e.code, e.params]
-                                                          for e in error.rows if e.row == first]}
+        state.failure = {"number": first, "errors": _errors([e for e in error.rows if e.row == first])}
     except FormworkError as error:
-        state.state, state.done, state.failure = "failed", 0, {"errors": [["", error.message]]}
+        state.state, state.done, state.failure = "failed", 0, {"errors": _failure(error)}
     except Exception:  # the thread's outermost boundary: log it, tell the user
         log.exception("import %s failed", state.token)
-        state.state, state.done, state.failure = "failed", 0, {"errors": [["", "unexpected error; it was logged"]]}
+        state.state, state.done, state.failure = "failed", 0, {"errors": [["", "unexpected error; it was logged",
+                                                                     "unexpected_error", {}]]}
     state.drop_rows()
     store.save(state)
 
@@ -303,7 +306,8 @@ def _guarded(work: Work, engine: Formwork, store: Store, actor: Actor, state: Im
         store.save(state)
     except Exception as error:  # outermost boundary of the thread
         log.exception("import %s failed", state.token)
-        state.state, state.failure = "failed", {"errors": [["", f"{type(error).__name__}: {error}"]]}
+        state.state, state.failure = "failed", {"errors": [["", f"{type(error).__name__}: {error}", "plugin_crashed",
+                                                       {"error_type": type(error).__name__, "error": str(error)}]]}
         state.drop_rows()
         store.save(state)
     finally:

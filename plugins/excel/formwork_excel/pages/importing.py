@@ -18,7 +18,7 @@ from formwork_excel.pages.exporting import XLSX
 from web.pages.blueprint import pages
 from web.ui.display import display_zone
 from web.ui.error_text import error_text
-from web.ui.i18n import engine_message, language, t
+from web.ui.i18n import language, t
 from web.ui.layout import render
 from web.ui.services import approvals, formwork, uploads_root
 from web.ui.sheets.import_template import template_workbook
@@ -65,7 +65,7 @@ def _state(module: str, entity: str, token: str) -> import_jobs.ImportState:
     store = _store()
     state = store.load(session.get("tenant", ""), token)
     if state is None or state.username != session.get("user") or (state.module, state.entity) != (module, entity):
-        raise NotFound(f"import {token!r} does not exist")
+        raise NotFound(f"import {token!r} does not exist", message_code="import_not_found", params={"token": token})
     return import_jobs.recover(formwork(), store, state)
 
 
@@ -192,8 +192,8 @@ class Problem:
 def _problem(labels: dict[str, str], stored: list[Any]) -> Problem:
     """A stored [field, message, code?, params?] in the reader's language (by its code when it has one)."""
     field, message = stored[0], stored[1]
-    text = (error_text(stored[2], stored[3] if len(stored) > 3 else {}, language(), message) if len(stored) > 2
-            else engine_message(message))
+    text = error_text(stored[2], stored[3] if len(stored) > 3 else {}, language(), message) if len(stored) > 2 \
+        else message   # a state saved before codes: as it was
     return Problem(labels.get(field.split("[")[0], field) if field else "", text)
 
 
