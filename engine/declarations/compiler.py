@@ -125,6 +125,11 @@ class ModuleCompiler(CascadeCompiler):
             if column not in fields and column not in SYSTEM_FIELDS:
                 self.problem((*base, "views", "list", "columns", index), f"list column {column!r} is not a field"
                              + suggest(column, [*fields, *SYSTEM_FIELDS]))
+        filters = tuple(str(f) for f in list_view.get("filters") or ())
+        for index, name_ in enumerate(filters):
+            if name_ not in fields and name_ not in SYSTEM_FIELDS:
+                self.problem((*base, "views", "list", "filters", index), f"list filter {name_!r} is not a field"
+                             + suggest(name_, [*fields, *SYSTEM_FIELDS]))
         list_filter = self.formula((*base, "views", "list", "filter"), list_view.get("filter"), env,
                                    what="list filter", expect=ftype_for("boolean"))
         sort = list_view.get("sort")
@@ -142,6 +147,7 @@ class ModuleCompiler(CascadeCompiler):
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
+            list_filters=filters,
             computed_order=order, fill_order=fill_order, environment=env, effects=effects, unique=unique,
             conflicts=conflicts, network=network, contributions=contributed,
             readonly_when=guards.readonly_when(self, base, raw, env, name),

@@ -245,6 +245,7 @@ class EntitySpec:
     list_columns: tuple[str, ...] = ()
     list_sort: str | None = None
     list_filter: Formula | None = None             # the list view's standing filter
+    list_filters: tuple[str, ...] = ()             # the fields the list offers to filter on first
     effects: tuple[Effect, ...] = ()
     unique: tuple[UniqueKey, ...] = ()             # composite unique keys
     conflicts: tuple[ConflictCheck, ...] = ()      # existence checks over the entity's other records

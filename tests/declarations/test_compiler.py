@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.declarations.loader import compile_all, read_folder, validate_paths
+from web.pages.records.filters import filter_fields
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -220,3 +221,21 @@ entities:
         "module.yaml:23:29: lookups and fills form a cycle: a -> b -> a",
         "module.yaml:25:41: formula of 'this': 'this' is text, not a reference or a table, so it has no field 'crew'",
     ]
+
+
+def test_a_list_filter_must_name_a_field_and_the_list_offers_the_declared_ones_first(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "module.yaml").write_text(
+        "module: m\nversion: 1.0.0\ntitle: M\nentities:\n  e:\n    fields:\n"
+        "      a: {type: text}\n      b: {type: integer}\n      c: {type: date}\n"
+        "    views:\n      list: {columns: [a, b], filters: [c, creatd_at]}\n", encoding="utf-8")
+    [problem] = validate_paths([folder])
+    assert (problem.line, problem.message) == (11, "list filter 'creatd_at' is not a field (did you mean "
+                                                   "'created_at'?)")
+    (folder / "module.yaml").write_text((folder / "module.yaml").read_text().replace(", creatd_at", ""))
+    specs, problems = compile_all([read_folder(folder)], {})
+    assert problems == []
+    entity = specs["m"].entities["e"]
+    assert entity.list_filters == ("c",)
+    assert [f.name for f in filter_fields(entity, frozenset(), "zh", [], [])][:3] == ["c", "a", "b"]

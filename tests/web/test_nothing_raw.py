@@ -31,7 +31,6 @@ KEPT_WORDS: set[str] = {  # words that are neither keys nor English sentences (p
     "Formwork",
 }
 ALLOWED: list[str] = [
-    "' (id ",   # catalogs: a unique-key clash names the other record with its id (engine message, another helper's)
     "英文键 ",   # the cost account's 英文键 is a text field people type (labor, day_labor): data, not a key
 ]
 

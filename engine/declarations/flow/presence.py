@@ -48,6 +48,7 @@ def _entity_without(entity: EntitySpec, missing: frozenset[str]) -> EntitySpec:
         environment = replace(environment, fields={n: f for n, f in environment.fields.items() if n not in dropped})
     return replace(entity, fields={n: f for n, f in entity.fields.items() if n not in dropped},
                    list_columns=tuple(c for c in entity.list_columns if c not in dropped),
+                   list_filters=tuple(c for c in entity.list_filters if c not in dropped),
                    computed_order=tuple(c for c in entity.computed_order if c not in dropped),
                    contributions=tuple(c for c in entity.contributions if c.via not in dropped),
                    environment=environment)

@@ -59,8 +59,10 @@ def family_of(kind: str, is_multiple: bool = False) -> str:
 
 def filter_fields(entity: EntitySpec, hidden: frozenset[str], language: str, users: list[tuple[str, str]],
                   statuses: list[tuple[str, str]]) -> list[FilterField]:
-    """Fields a user may filter on: the list columns first, then the others, then system columns."""
-    names = [c for c in entity.list_columns if c in entity.fields or c in SYSTEM_FIELDS]
+    """Fields a user may filter on: the list view's declared filters first, then its columns, then the other
+    fields, then system columns."""
+    names = list(dict.fromkeys(c for c in (*entity.list_filters, *entity.list_columns)
+                               if c in entity.fields or c in SYSTEM_FIELDS))
     names += [n for n in entity.fields if n not in names]
     names += [n for n in FILTERABLE_SYSTEM if n not in names]
     result = []
