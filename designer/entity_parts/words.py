@@ -5,14 +5,6 @@ Merged into designer.words.WORDS, so the pages use the designer's `w()`.
 from __future__ import annotations
 
 ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
-    "tab.label": ("设计", "Design"),
-    "tab.form": ("表单", "Form"),
-    "tab.rules": ("规则", "Rules"),
-    "tab.list": ("列表视图", "List view"),
-    "tab.permissions": ("权限", "Permissions"),
-    "tab.process": ("流程", "Process"),
-    "tab.source": ("源码", "Source"),
-    "tab.publish": ("试运行与发布", "Dry run and publish"),
     "parts.draft_help": ("修改保存在草稿中，试运行并发布后才生效。",
                          "Changes are kept in the draft; they apply once you "
                          "dry-run and publish."),
@@ -103,13 +95,8 @@ ENTITY_PART_WORDS: dict[str, tuple[str, str]] = {
                      "↑ ↓ to choose, Enter to insert."),
     "type.bool": ("是/否", "yes/no"),
     "type.number": ("数字", "number"),
-    "type.money": ("金额", "money"),
-    "type.text": ("文本", "text"),
-    "type.date": ("日期", "date"),
-    "type.datetime": ("日期时间", "date and time"),
     "type.null": ("空值", "null"),
     "type.list": ("列表", "list"),
-    "type.ref": ("引用", "reference"),
     "type.row": ("记录", "record"),
     "type.any": ("任意", "any"),
 }
