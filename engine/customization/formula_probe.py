@@ -37,13 +37,13 @@ class Probed:
 def environment(entity: EntitySpec, row_table: str | None = None) -> Environment:
     """The names of the entity's formulas, or of the row formulas of its table `row_table` (with `parent.`)."""
     env = entity.environment
-    if env is None:  # pragma: no cover - every compiled entity has one
-        raise NotFound(f"{entity.key} has no formula environment")
+    assert env is not None, "every compiled entity has a formula environment"
     if row_table is None:
         return env
     table = env.fields.get(row_table)
     if table is None or table.row is None:
-        raise NotFound(f"{entity.key} has no table {row_table!r}")
+        raise NotFound(f"{entity.key} has no table {row_table!r}", message_code="formula_table_not_found",
+                       params={"entity": entity.key, "table": row_table})
     return Environment(fields={"parent": FieldInfo.parent(env.fields), **table.row}, params=env.params)
 
 

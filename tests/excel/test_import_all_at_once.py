@@ -57,7 +57,7 @@ def test_one_answer_holds_every_problem_of_a_row(app: Flask, book: str) -> None:
     rows = response.get_json()["rows"]
     assert all(set(e) == {"row", "field", "column", "code", "message"} for e in rows)
     second = {(e["field"], e["code"]) for e in rows if e["row"] == 3}
-    assert second == {("hours", "not_a_number"), ("crew", "required"), ("bank_account", "pattern"),
+    assert second == {("hours", "not_a_number"), ("crew", "required"), ("bank_account", "pattern_example"),
                       ("headcount", "rule")}, rows
     assert {e["column"] for e in rows if e["row"] == 3} == {"加班小时", "班组", "银行账号", "人数"}
     assert next(e["message"] for e in rows if e["code"] == "rule") == "人数须大于0"
