@@ -47,7 +47,7 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory, label: str = "demo") -
 def demo_database(tmp_path_factory: pytest.TempPathFactory, label: str = "demo") -> str:
     """The URL of a fresh SQLite database holding the demo tenant, a copy of this run's template."""
     target = tmp_path_factory.mktemp(label) / "formwork.db"
-    with _run_lock(tmp_path_factory) as folder:
+    with _run_lock(tmp_path_factory, "sqlite") as folder:
         template = folder / "demo-template.db"
         if not template.exists():
             _build_sqlite(template)
@@ -76,11 +76,13 @@ def copied(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_url: str |
 
 
 @contextmanager
-def _run_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Holds this run's demo lock; yields the run's folder (shared by its xdist workers, not by other runs)."""
+def _run_lock(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Path]:
+    """Holds this run's lock on the backend's template (one per backend: a worker that wants a SQLite copy does not
+    wait for another building the PostgreSQL template); yields the run's folder (shared by its xdist workers, not
+    by other runs)."""
     base = tmp_path_factory.getbasetemp()
     folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    with open(folder / "demo-template.lock", "w") as lock:
+    with open(folder / f"demo-template-{backend}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield folder
 
@@ -111,7 +113,7 @@ def _postgres_copy(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Ite
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     template = (database.removesuffix(f"_{worker}") if worker else database) + "_demo"
     copy = f"{database}_demo_{secrets.token_hex(3)}"
-    with _run_lock(tmp_path_factory), _admin(server) as admin:
+    with _run_lock(tmp_path_factory, "postgresql"), _admin(server) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone() is None:
             building = f"{template}_building"
             admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
