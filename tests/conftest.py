@@ -42,8 +42,11 @@ PASSWORD = "secret-pw"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist each worker gets its own PostgreSQL database next to the run's one, so workers
-    never migrate or clean up each other's data (CLI subprocesses inherit the worker's URL)."""
+    never migrate or clean up each other's data (CLI subprocesses inherit the worker's URL). One instance key for
+    the whole run, chosen in the controller before the workers start (they inherit it): a demo database copied
+    from another worker (tests/demo_copy.py) then verifies its audit anchors here too."""
     global PG_URL
+    os.environ.setdefault("FORMWORK_TEST_INSTANCE_KEY", secrets.token_hex(32))
     if not (PG_URL and WORKER):
         return
     base, _, name = PG_URL.rpartition("/")
@@ -80,6 +83,16 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     yield formwork
     assert catalog_rows(formwork) == installed, "a test changed the catalog shared by every test of this worker"
     formwork.db.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_formwork(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Formwork]:
+    """This module's own copy of the demo tenant, on each backend: copied from one build per run
+    (tests/demo_copy.py), never built on the shared `engine`, so what one module changes no other sees."""
+    from tests.demo_copy import copied
+
+    with copied(request.param, tmp_path_factory, PG_URL) as formwork:
+        yield formwork
 
 
 def migrated(url: str) -> Formwork:
@@ -154,7 +167,7 @@ def license_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def instance_key() -> Iterator[str]:
     """This run's instance key (audit anchors, backup signatures), never the repository's instance folder."""
     previous = os.environ.get("FORMWORK_INSTANCE_KEY")
-    os.environ["FORMWORK_INSTANCE_KEY"] = key = secrets.token_hex(32)
+    os.environ["FORMWORK_INSTANCE_KEY"] = key = os.environ["FORMWORK_TEST_INSTANCE_KEY"]
     yield key
     if previous is None:
         os.environ.pop("FORMWORK_INSTANCE_KEY", None)

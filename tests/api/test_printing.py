@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, DEMO_USERS, create_demo
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, DEMO_USERS
 from engine.printing.amounts import rmb_upper
 from engine.runtime import Formwork
 from engine.storage.models import User
@@ -209,9 +209,9 @@ def test_a_masked_field_prints_masked(named: dict[str, Any]) -> None:
 
 
 def test_a_signed_ticket_of_the_demo_prints_its_number_amount_capitals_and_approvers(
-        engine: Formwork, client: FlaskClient) -> None:
+        demo_formwork: Formwork) -> None:
     """What acceptance testers do: `formwork demo`, then print a ticket the production manager also approved."""
-    create_demo(engine)
+    client = create_app(demo_formwork, TESTING=True).test_client()   # its own copy of the demo
     token = client.post("/api/v1/auth/token", json={"tenant": DEMO_TENANT, "username": "pm",
                                                     "password": DEMO_PASSWORD}).get_json()["token"]
     pm = Api(client, token)

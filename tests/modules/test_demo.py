@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from app import create_app
 from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
 from engine.runtime import Formwork
+from engine.security import audit
 from tests.conftest import Api
 
 
@@ -20,9 +22,14 @@ def sign_in(client: FlaskClient, username: str = "admin") -> Api:
     return Api(client, response.get_json()["token"])
 
 
+@pytest.fixture(scope="module")
+def client(demo_formwork: Formwork) -> FlaskClient:
+    """The app on this module's own copy of the demo (tests/demo_copy.py), not on the shared `engine`."""
+    return create_app(demo_formwork, TESTING=True).test_client()
+
+
 @pytest.fixture
-def admin(engine: Formwork, client: FlaskClient) -> Api:
-    create_demo(engine)
+def admin(client: FlaskClient) -> Api:
     return sign_in(client)
 
 
@@ -92,10 +99,10 @@ def test_the_demo_has_approvals_in_every_state(admin: Api, client: FlaskClient) 
     assert {t["id"] for t in every(admin, "labor", "day_labor_ticket") if t["status"] == "in_review"} <= waiting
 
 
-def test_the_demo_loads_twice_without_duplicates(engine: Formwork, admin: Api) -> None:
+def test_the_demo_loads_twice_without_duplicates(demo_formwork: Formwork, admin: Api) -> None:
     before = {entity: len(every(admin, module, entity)) for module, entity in (
         ("labor", "day_labor_ticket"), ("funds", "payment"), ("base", "project"))}
-    assert "already exists" in create_demo(engine)
+    assert "already exists" in create_demo(demo_formwork)
     assert before == {entity: len(every(admin, module, entity)) for module, entity in (
         ("labor", "day_labor_ticket"), ("funds", "payment"), ("base", "project"))}
 
@@ -126,3 +133,10 @@ def test_the_demo_offers_a_project_role_task_to_members_only_and_keeps_duties_ap
     assert [(p["task_id"], p["candidates"]) for p in waiting] == [(pricing["id"], ["bob"])]   # not its submitter
     done = bob.post(f"/tasks/{pricing['id']}/complete", {"decision": "approve", "data": {"approved_amount": "3840"}})
     assert done.status_code == 200, done.get_json()
+
+
+def test_a_copy_of_the_demo_keeps_its_audit_chain_verifying(demo_formwork: Formwork, admin: Api) -> None:
+    """The copy (tests/demo_copy.py) was built maybe by another worker: under this run's one instance key its
+    anchors verify as a fresh build's do, after what this module's tests changed too."""
+    with demo_formwork.db.tenant(DEMO_TENANT) as session:
+        assert audit.verify(session, DEMO_TENANT) == []

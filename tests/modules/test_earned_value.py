@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from app import create_app
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
 from engine.errors import NotFound
 from engine.reports.service import run_kpi, run_report
@@ -297,8 +298,8 @@ def test_cost_compares_bid_revenue_with_target_and_dynamic_cost(world: dict[str,
     assert Decimal(row["dynamic_margin"]) == cents((revenue - dynamic) / revenue * 100)
 
 
-def test_the_demo_shows_earned_value(engine: Formwork, client: FlaskClient) -> None:
-    create_demo(engine)
+def test_the_demo_shows_earned_value(demo_formwork: Formwork) -> None:
+    client = create_app(demo_formwork, TESTING=True).test_client()   # its own copy of the demo
     admin = Api(client, client.post("/api/v1/auth/token", json={"tenant": DEMO_TENANT, "username": "admin",
                                                                 "password": DEMO_PASSWORD}).get_json()["token"])
     result = admin.get("/reports/earned_value/earned_value_by_project").get_json()

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from flask.testing import FlaskClient
 
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from app import create_app
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
 from engine.runtime import Formwork
 from engine.tenancy import Actor
@@ -806,8 +807,8 @@ def test_the_summary_report_sums_approved_summaries_and_funds_pays_them(
 
 # --- the demo ------------------------------------------------------------------------------------------
 
-def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(engine: Formwork, client: FlaskClient) -> None:
-    create_demo(engine)
+def test_the_demo_tenant_has_master_data_rates_tickets_and_a_summary(demo_formwork: Formwork) -> None:
+    client = create_app(demo_formwork, TESTING=True).test_client()   # its own copy of the demo
     token = client.post("/api/v1/auth/token", json={"tenant": DEMO_TENANT, "username": "admin",
                                                     "password": DEMO_PASSWORD}).get_json()["token"]
     admin = Api(client, token)

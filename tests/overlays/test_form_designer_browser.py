@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from app import create_app
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
-from engine.runtime import Formwork
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving
+from tests.demo_copy import demo_engine
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -25,8 +25,7 @@ NEW_TICKET = "/m/labor/day_labor_ticket/new"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('form-designer') / 'formwork.db'}")
-    create_demo(engine)
+    engine = demo_engine(tmp_path_factory)
     with serving(create_app(engine, SECRET_KEY="form-designer"), engine) as url:
         yield url
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from app import create_app
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving
+from tests.demo_copy import demo_engine
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -33,8 +34,7 @@ SITE, PM, ALICE = (actor("site", "site_engineer"), actor("pm", "project_manager"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Formwork]]:
-    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('process-editor') / 'formwork.db'}")
-    create_demo(engine)
+    engine = demo_engine(tmp_path_factory)
     with serving(create_app(engine, SECRET_KEY="process-editor"), engine) as url:
         yield url, engine
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from demo.data import DEMO_TENANT, create_demo
+from demo.data import DEMO_TENANT
 from engine import tenancy
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, serving
@@ -25,11 +25,10 @@ ADMIN = tenancy.Actor(DEMO_TENANT, "admin", frozenset({"admin"}))
 
 
 @pytest.fixture
-def site(engine: Formwork) -> Iterator[str]:
-    """The demo tenant served from a thread (on each backend's test database)."""
-    create_demo(engine)
-    app = create_app(engine, SECRET_KEY="approval-browser-tests")
-    with serving(app, engine) as url:
+def site(demo_formwork: Formwork) -> Iterator[str]:
+    """The demo tenant served from a thread (this module's own copy of it, on each backend: tests/demo_copy.py)."""
+    app = create_app(demo_formwork, SECRET_KEY="approval-browser-tests")
+    with serving(app, demo_formwork) as url:
         yield url
 
 
@@ -54,9 +53,9 @@ def fits_the_screen(tab: Tab) -> None:
     assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
 
 
-def test_the_cost_engineer_sets_the_approved_amount_in_the_task_panel(site: str, engine: Formwork,
+def test_the_cost_engineer_sets_the_approved_amount_in_the_task_panel(site: str, demo_formwork: Formwork,
                                                                         browser: Any) -> None:
-    record_id, number = submitted_draft_order(engine)
+    record_id, number = submitted_draft_order(demo_formwork)
     path = f"/m/cost/change_order/{record_id}"
 
     phone = Tab(browser, site, "zh", PHONE)                 # the same panel on a phone, its fields stacked
@@ -102,7 +101,7 @@ def test_the_cost_engineer_sets_the_approved_amount_in_the_task_panel(site: str,
     shot(alice, "list-1366-zh", full_page=False)
     alice.close()
 
-    with engine.records(ADMIN, reading=True) as records:
+    with demo_formwork.records(ADMIN, reading=True) as records:
         stored = records.get("cost", "change_order", record_id)
     assert stored["data"]["approved_amount"] == "4500.00" and stored["status"] == "in_review"
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from app import create_app
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
-from engine.runtime import Formwork
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from tests.browser import ARTIFACTS, CHROMIUM, DESKTOP, PHONE, serving
+from tests.demo_copy import demo_engine
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -33,8 +33,7 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the demo tenant on a fresh SQLite database, served from a thread."""
-    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'formwork.db'}")
-    create_demo(engine)
+    engine = demo_engine(tmp_path_factory)
     app = create_app(engine, SECRET_KEY="browser-tests")
     with serving(app, engine) as url:
         yield url

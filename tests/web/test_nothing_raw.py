@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, DEMO_USERS, create_demo
+from demo.data import DEMO_PASSWORD, DEMO_TENANT, DEMO_USERS
 from engine.runtime import Formwork
+from tests.demo_copy import demo_engine
 from tests.web.conftest import Visitor, sign_in
 
 USERS = ["admin", "pm", "site", "crew1", "alice", "finance"]
@@ -98,8 +99,7 @@ def findings(text: str, keys: re.Pattern[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, re.Pattern[str]]]:
     """The demo tenant on a fresh SQLite database, built once for every user's walk."""
-    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('raw') / 'formwork.db'}")
-    create_demo(engine)
+    engine = demo_engine(tmp_path_factory)
     keys = sorted(enum_keys(engine), key=len, reverse=True)
     pattern = re.compile(r"(?<![\w./-])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w/-])")
     yield create_app(engine, TESTING=True, SECRET_KEY="nothing-raw"), pattern

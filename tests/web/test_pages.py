@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from app import create_app
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
 from engine.runtime import Formwork
 from tests.web.conftest import Visitor, csrf_of, sign_in
@@ -509,9 +510,9 @@ def test_an_unexpected_failure_is_a_page_without_a_stack_trace(app: Flask, shop:
 
 
 @pytest.fixture(scope="module")
-def demo(engine: Formwork) -> str:
-    create_demo(engine)
-    return DEMO_TENANT
+def demo(demo_formwork: Formwork) -> Flask:
+    """The pages on this module's own copy of the demo tenant (tests/demo_copy.py), not on the shared `engine`."""
+    return create_app(demo_formwork, TESTING=True, SECRET_KEY="page-tests")
 
 
 def demo_project(engine: Formwork) -> str:
@@ -533,17 +534,17 @@ def demo_visitor(app: Flask, username: str, language: str = "en") -> Visitor:
     return sign_in(app.test_client(), DEMO_TENANT, username, language=language, password=DEMO_PASSWORD)
 
 
-def test_a_claim_goes_through_approval_on_the_pages(app: Flask, engine: Formwork, demo: str) -> None:
-    alice = demo_visitor(app, "alice")
+def test_a_claim_goes_through_approval_on_the_pages(demo: Flask, demo_formwork: Formwork) -> None:
+    alice = demo_visitor(demo, "alice")
     code = f"BX-WEB-{date.today():%m%d}-A"
-    record_id = new_claim(alice, demo_project(engine), code)
+    record_id = new_claim(alice, demo_project(demo_formwork), code)
     page = alice.text(f"/m/expense/claim/{record_id}")
     assert "2,247.00" in page and "Submit for approval" in page
     assert alice.post(f"/m/expense/claim/{record_id}/submit").status_code == 302
     page = alice.text(f"/m/expense/claim/{record_id}")
     assert "Submitted for approval." in page and ">In review<" in page and "Withdraw" in page
 
-    pm = demo_visitor(app, "pm", "zh")
+    pm = demo_visitor(demo, "pm", "zh")
     inbox = pm.text("/tasks")
     assert code in inbox and "费用报销" in inbox and "2,247.00" in inbox
     record_page = pm.text(f"/m/expense/claim/{record_id}")
@@ -562,13 +563,13 @@ def test_a_claim_goes_through_approval_on_the_pages(app: Flask, engine: Formwork
     assert "已经处理（已办理，办理人 pm）" in pm.text("/tasks")  # in the page's language, by its code
 
 
-def test_bulk_approve_and_delegate_from_the_inbox(app: Flask, engine: Formwork, demo: str) -> None:
-    alice = demo_visitor(app, "alice")
-    project = demo_project(engine)
+def test_bulk_approve_and_delegate_from_the_inbox(demo: Flask, demo_formwork: Formwork) -> None:
+    alice = demo_visitor(demo, "alice")
+    project = demo_project(demo_formwork)
     claims = [new_claim(alice, project, f"BX-WEB-{date.today():%m%d}-{n}") for n in ("B1", "B2", "B3")]
     for record_id in claims:
         alice.post(f"/m/expense/claim/{record_id}/submit")
-    pm = demo_visitor(app, "pm")
+    pm = demo_visitor(demo, "pm")
     inbox = pm.text("/tasks")
     # each task's checkbox with the link of its own row (the demo's inbox holds other records' tasks too)
     ids = dict(re.findall(r'name="task" value="([^"]+)" form="bulk-\d+">(?:(?!name="task").)*?'
@@ -582,16 +583,16 @@ def test_bulk_approve_and_delegate_from_the_inbox(app: Flask, engine: Formwork, 
     delegated = pm.post(f"/tasks/{by_record[claims[2]]}/delegate", {"to": "finance", "comment": "请财务看"})
     assert delegated.status_code == 302
     assert "Delegated to finance." in pm.text("/tasks")
-    finance = demo_visitor(app, "finance")
+    finance = demo_visitor(demo, "finance")
     assert f"BX-WEB-{date.today():%m%d}-B3" in finance.text("/tasks")
     trail = alice.text(f"/m/expense/claim/{claims[2]}")
     assert "Delegated" in trail and "请财务看" in trail
     assert ">Approved<" in alice.text(f"/m/expense/claim/{claims[0]}")
 
 
-def test_a_submitter_withdraws_and_an_approver_claims(app: Flask, engine: Formwork, demo: str) -> None:
-    alice = demo_visitor(app, "alice")
-    project = demo_project(engine)
+def test_a_submitter_withdraws_and_an_approver_claims(demo: Flask, demo_formwork: Formwork) -> None:
+    alice = demo_visitor(demo, "alice")
+    project = demo_project(demo_formwork)
     first = new_claim(alice, project, f"BX-WEB-{date.today():%m%d}-W")
     alice.post(f"/m/expense/claim/{first}/submit")
     assert alice.post(f"/m/expense/claim/{first}/withdraw").status_code == 302
@@ -599,7 +600,7 @@ def test_a_submitter_withdraws_and_an_approver_claims(app: Flask, engine: Formwo
     assert "Withdrawn." in page and ">Withdrawn<" in page and "Submit for approval" in page
     second = new_claim(alice, project, f"BX-WEB-{date.today():%m%d}-C")
     alice.post(f"/m/expense/claim/{second}/submit")
-    pm = demo_visitor(app, "pm")
+    pm = demo_visitor(demo, "pm")
     page = pm.text(f"/m/expense/claim/{second}")
     task = re.findall(r'action="/tasks/([^/"]+)/claim"', page)
     assert task, "an unassigned task offers to claim it"

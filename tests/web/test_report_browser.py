@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from app import create_app
-from demo.data import DEMO_TENANT, create_demo
+from demo.data import DEMO_TENANT
 from engine import tenancy
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, PHONE, serving
+from tests.demo_copy import demo_engine
 from tests.web.test_browser import Tab
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -57,8 +58,7 @@ def add_plan(engine: Formwork, tasks: int = 12) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, plan id): the demo tenant with a plan, served from a thread."""
-    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('report-browser') / 'formwork.db'}")
-    create_demo(engine)
+    engine = demo_engine(tmp_path_factory)
     plan_id = add_plan(engine)
     app = create_app(engine, SECRET_KEY="report-browser-tests")
     with serving(app, engine) as url:

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from app import create_app
-from demo.data import DEMO_PASSWORD, DEMO_TENANT, create_demo
+from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
-from engine.runtime import Formwork
 from engine.tenancy import operators
 from tests.browser import ARTIFACTS, CHROMIUM, log_in, serving, take_csp_violations
+from tests.demo_copy import demo_engine
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -33,8 +33,7 @@ INLINE = """<!doctype html><html><head><title>untouched</title>
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The demo tenant and an operator; yields the server's URL and the id of the demo's schedule plan."""
-    engine = Formwork(f"sqlite:///{tmp_path_factory.mktemp('csp-browser') / 'formwork.db'}")
-    create_demo(engine)
+    engine = demo_engine(tmp_path_factory)
     with engine.db.platform() as session:
         operators.add(session, "ops", "operator-pw-1")
     with engine.records(tenancy.Actor(DEMO_TENANT, "admin", frozenset({"admin"}))) as records:
