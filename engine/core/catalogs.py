@@ -1,10 +1,11 @@
 """The message catalogs: every message code of engine/core/error_codes.py in zh_CN and en, as gettext PO files.
 
 One entry per code: `msgctxt` is the code, `msgid` its English template, `msgstr` the text in the catalog's
-language, with the same `{placeholders}` (str.format). engine/locale/messages.pot is extracted from the code
-tables by `make messages`, which also updates the PO files and keeps their translations (an entry whose
-English changed keeps its old text marked fuzzy, and fuzzy texts are not used). The PO files are read once
-at run time: nothing to compile, so a fresh clone works as it is.
+language, with the English template's `{placeholders}` or some of them (str.format).
+engine/locale/messages.pot is extracted from the code tables by `make messages`, which also updates the PO
+files and keeps their translations (an entry whose English changed keeps its old text marked fuzzy, and fuzzy
+texts are not used). The PO files are read once at run time: nothing to compile, so a fresh clone works as it
+is.
 """
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def test_a_problem_of_another_record_is_worded_with_its_cause(app: Flask) -> Non
                                "cause": {"code": "min", "params": {"min": "0"}}})
     assert error_codes.render(error.code, error.params) == error.message
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        assert field_message(error) == "合同 C-1：不能小于 0"  # the entity by its Chinese title
+        assert field_message(error) == "关联的合同：不能小于 0"  # the entity by its Chinese title, never the id
 
 
 def test_the_engines_english_words_in_params_are_put_in_chinese(app: Flask) -> None:
@@ -51,7 +51,7 @@ def test_the_engines_english_words_in_params_are_put_in_chinese(app: Flask) -> N
         said = error_text("action_forbidden", {"roles": "foreman", "action": "create", "entity": "Delivery"}, "zh", "")
         assert said == "您的角色（施工员）不能新建到货验收单；如需权限，请联系租户管理员"
         assert error_text("record_not_editable", {"entity": "Delivery", "id": "D-1", "status": "in_review"}, "zh",
-                          "") == "到货验收单 D-1 当前为“审批中”，不能再修改"
+                          "") == "此到货验收单当前为“审批中”，不能再修改"
         assert error_text("report_not_found", {"module": "site", "name": "by_projct",
                                                "hint": " (did you mean 'by_project'?)"}, "zh", "") == (
             "模块 'site' 中没有报表 'by_projct'（您是否要找 'by_project'？）")
