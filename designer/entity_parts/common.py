@@ -44,6 +44,16 @@ class Working:
             part = entities[entity] = {}
         return part
 
+    def put(self, module: str, entity: str, key: str, value: Any, *, note: str) -> dict[str, Any]:
+        """Write `key` of the entity's part of the overlay (drop it when `value` is empty) and keep the draft."""
+        part = self.part(entity)
+        if value:
+            part[key] = value
+        else:
+            part.pop(key, None)
+        self.tidy(entity)
+        return self.draft.save(module, self.data, note=note)
+
     def tidy(self, entity: str) -> None:
         """Drop the empty mappings a page left (an overlay without them reads the same)."""
         entities = self.data.get("entities") or {}
@@ -60,8 +70,6 @@ def working(service: Adjustments, module: str) -> Working:
     return Working(draft, data, spec or service.module(module), problems)
 
 
-def save(work: Working, module: str, note: str) -> dict[str, Any]:
-    return work.draft.save(module, work.data, note=note)
 
 
 def field_label(entity: EntitySpec, name: str) -> str:

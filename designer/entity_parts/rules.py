@@ -52,13 +52,7 @@ def rules_save(module: str, entity: str) -> Response:
             own = [_shown(spec, r) for r in (base.rules if base is not None else ())]
         else:
             rules = [_as_rule(r) for r in [*edited, new] if r["assert"]]
-            part = work.part(entity)
-            if rules:
-                part["rules"] = rules
-            else:
-                part.pop("rules", None)
-            work.tidy(entity)
-            result = work.draft.save(module, work.data, note="rules")
+            result = work.put(module, entity, "rules", rules, note="rules")
     if notice:
         return _render(module, spec, own, edited, new, code=422, notice=notice)
     if result["problems"]:

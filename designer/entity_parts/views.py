@@ -142,13 +142,7 @@ def permissions_save(module: str, entity: str) -> Response:
             if changed:
                 written[role] = changed
         if not problems:
-            part = work.part(entity)
-            if written:
-                part["permissions"] = written
-            else:
-                part.pop("permissions", None)
-            work.tidy(entity)
-            _flash(work.draft.save(module, work.data, note="permissions"))
+            _flash(work.put(module, entity, "permissions", written, note="permissions"))
     if problems:
         return _permissions_page(module, spec, grid, [], code=422, notice="；".join(problems))
     return redirect(url_for("designer_pages.permissions_page", module=module, entity=entity))
