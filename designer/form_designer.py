@@ -17,6 +17,7 @@ from designer.form_words import FORM_WORDS
 from designer.pages import adjustments, designer_pages, preview_html
 from designer.words import w
 from engine.customization.draft_edit import DraftOverlay
+from engine.customization.process_editor import problem_json
 from engine.customization.publishing import Adjustments
 from engine.declarations.model import ModuleSpec
 from engine.errors import BadRequest, DeclarationError, NotFound, Problem
@@ -64,10 +65,6 @@ def entity_spec(service: Adjustments, module: str, entity: str) -> tuple[ModuleS
     return base, catalog
 
 
-def problem_text(problem: Problem) -> dict[str, Any]:
-    return {"message": problem.message, "line": problem.line, "column": problem.column}
-
-
 def model(service: Adjustments, module: str, entity: str, data: dict[str, Any], *,
           problems: list[Problem] | None = None, with_preview: bool = False) -> dict[str, Any]:
     """What the page shows for `data`: the effective entity, the pickers' choices, problems and the preview."""
@@ -98,7 +95,7 @@ def model(service: Adjustments, module: str, entity: str, data: dict[str, Any], 
                   for role in hidden],
         "types": [{"key": kind, "label": w(f"type.{kind}")} for kind in form_model.NEW_TYPES],
         "targets": targets(service, base),
-        "problems": [problem_text(p) for p in problems],
+        "problems": [problem_json(p) for p in problems],
     }
     if with_preview:
         answer["preview_html"] = preview_html(service, spec, entity) if spec is not None else ""
@@ -142,7 +139,7 @@ def entity_model(module: str, entity: str) -> Response | tuple[Response, int]:
         with adjustments() as service:
             return jsonify(model(service, module, entity, DraftOverlay(service).load(module)))
     except DeclarationError as error:     # the draft's YAML does not parse: fixed in the source tab
-        return jsonify({"problems": [problem_text(p) for p in error.problems]}), 422
+        return jsonify({"problems": [problem_json(p) for p in error.problems]}), 422
 
 
 @designer_pages.post("/<module>/<entity>/model")
@@ -190,7 +187,7 @@ def entity_publish(module: str, entity: str) -> Response:
     with approvals() as service_:
         return render(service_, "designer/publish.html", code=422 if problems and action else 200,
                       title=w("publish.title", module=title), module=module, module_title=title, entity=entity,
-                      entity_title=entity_title, has_draft=has_draft, problems=[problem_text(p) for p in problems],
+                      entity_title=entity_title, has_draft=has_draft, problems=[problem_json(p) for p in problems],
                       report=report,
                       diff=diff_lines(report["diff"]) if report else [], dw=w)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import url_for
+from flask import flash, url_for
 from werkzeug.wrappers import Response
 
 from designer.words import w
@@ -95,8 +95,12 @@ def page(template: str, module: str, entity: EntitySpec, code: int = 200, **cont
                       publish_url=url_for("designer_pages.editor", module=module), **context)
 
 
-def saved_problems(result: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(result.get("problems") or [])
+def flash_saved(result: dict[str, Any], saved: str = "parts.saved") -> None:
+    """Say the draft was saved, or which problems it still has (they must be fixed before publishing)."""
+    if result["problems"]:
+        flash(w("parts.saved_problems") + " " + "; ".join(p["message"] for p in result["problems"]), "error")
+    else:
+        flash(w(saved), "success")
 
 
 def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:

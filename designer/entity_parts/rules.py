@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from designer.entity_parts.common import field_choices, field_label, page, working
+from designer.entity_parts.common import field_choices, field_label, flash_saved, page, problems_json, working
 from designer.entity_parts.formula_text import namer, problem_text
 from designer.pages import adjustments, designer_pages
 from designer.words import w
 from engine.customization.formula_probe import environment, probe
-from engine.customization.process_editor import problem_json
 from engine.declarations.model import EntitySpec, Rule
 from web.ui.i18n import language
 
@@ -27,7 +26,7 @@ def rules_page(module: str, entity: str) -> Response:
         base = service.catalog_base(module).entities.get(entity)
         own = [_shown(spec, r) for r in (base.rules if base is not None else ())]
         tenant = [_as_form(r) for r in work.part(entity).get("rules") or [] if isinstance(r, dict)]
-        problems = [problem_json(p) for p in work.problems]
+        problems = problems_json(work.problems)
     return _render(module, spec, own, tenant, {}, problems=problems)
 
 
@@ -55,10 +54,7 @@ def rules_save(module: str, entity: str) -> Response:
             result = work.put(module, entity, "rules", rules, note="rules")
     if notice:
         return _render(module, spec, own, edited, new, code=422, notice=notice)
-    if result["problems"]:
-        flash(w("parts.saved_problems") + " " + "; ".join(p["message"] for p in result["problems"]), "error")
-    else:
-        flash(w("rules.removed") if removed is not None else w("parts.saved"), "success")
+    flash_saved(result, "rules.removed" if removed is not None else "parts.saved")
     return redirect(url_for("designer_pages.rules_page", module=module, entity=entity))
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from designer.entity_parts.common import Working, field_choices, page, problems_json, working
+from designer.entity_parts.common import Working, field_choices, flash_saved, page, problems_json, working
 from designer.entity_parts.formula_text import namer, problem_text
 from designer.pages import adjustments, designer_pages
 from designer.words import w
@@ -69,7 +69,7 @@ def list_save(module: str, entity: str) -> Response:
             part.pop("views")
         work.tidy(entity)
         result = work.draft.save(module, work.data, note="list view")
-    _flash(result)
+    flash_saved(result)
     return redirect(url_for("designer_pages.list_page", module=module, entity=entity))
 
 
@@ -142,7 +142,7 @@ def permissions_save(module: str, entity: str) -> Response:
             if changed:
                 written[role] = changed
         if not problems:
-            _flash(work.put(module, entity, "permissions", written, note="permissions"))
+            flash_saved(work.put(module, entity, "permissions", written, note="permissions"))
     if problems:
         return _permissions_page(module, spec, grid, [], code=422, notice="；".join(problems))
     return redirect(url_for("designer_pages.permissions_page", module=module, entity=entity))
@@ -182,10 +182,3 @@ def _permissions_page(module: str, spec: EntitySpec, grid: list[dict[str, Any]],
                 title=w("perm.title", entity=spec.title.get(language())), grid=grid, actions=ACTIONS,
                 fields=field_choices(spec, system=False, tables=True), presets=presets, problems=problems,
                 notice=notice, active="permissions")
-
-
-def _flash(result: dict[str, Any]) -> None:
-    if result["problems"]:
-        flash(w("parts.saved_problems") + " " + "; ".join(p["message"] for p in result["problems"]), "error")
-    else:
-        flash(w("parts.saved"), "success")

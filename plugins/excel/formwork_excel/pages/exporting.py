@@ -41,6 +41,12 @@ def cell_kind(kind: str) -> str:
     return kind if kind in NUMERIC_TYPES or kind in ("date", "datetime") else "text"
 
 
+def local_time(raw: Any) -> datetime | None:
+    """A stored moment as the cell shows it: in the display zone, without a zone (Excel has none)."""
+    moment = parse_moment(raw)
+    return moment.astimezone(display_zone()).replace(tzinfo=None) if moment else None
+
+
 def typed_value(entity: EntitySpec, name: str, raw: Any, fmt: Formatter) -> Any:
     """A stored value as a typed cell: numbers as Decimal, dates as dates, everything else as people read it;
     a reference the reader may not read is never named (nor shown by its id)."""
@@ -52,8 +58,7 @@ def typed_value(entity: EntitySpec, name: str, raw: Any, fmt: Formatter) -> Any:
     if kind == "date":
         return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
     if kind == "datetime":
-        moment = parse_moment(raw)
-        return moment.astimezone(display_zone()).replace(tzinfo=None) if moment else None
+        return local_time(raw)
     if kind == "ref" and str(raw) not in fmt.titles:
         return translate("value.no_access", fmt.language)
     return fmt.value(entity.fields.get(name), raw, name)
@@ -191,8 +196,7 @@ def _report_value(value: Any, text: str, info: dict[str, Any], kind: str, langua
     if kind == "date":
         return date.fromisoformat(str(value))
     if kind == "datetime":
-        moment = parse_moment(value)
-        return moment.astimezone(display_zone()).replace(tzinfo=None) if isinstance(moment, datetime) else value
+        return local_time(value) or value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     if info.get("target") and text == str(value):   # no title: a record the reader may not read
