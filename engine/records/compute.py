@@ -179,7 +179,7 @@ def check_record(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eval
                     errors += check_field(child, row.get(child_name), f"{name}[{index}].{child_name}", language)
     if errors and not every:
         return errors
-    unsound = fed_by(entity, {e.field.split("[")[0] for e in errors})
+    unsound = fed_by(entity, {e.field.split("[")[0] for e in errors}) if errors else frozenset()  # not on a sound save
     return errors + rule_errors(entity, values, evaluation, language, "save", by_user=by_user,
                                 waiting=waiting | unsound)
 
