@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from engine.core.error_codes import render
 from engine.customization.overlays import MAIN, Overlay
 from engine.customization.process_editor import ProcessEditor
 from engine.customization.publishing import Adjustments
 from engine.errors import BadRequest, DeclarationError, Problem
 from web.api import body, current_actor, formwork
-from web.errors import error_response
+from web.errors import error_response, request_language
+from web.ui.error_text import error_text, problem_json
 
 designer_api = Blueprint("designer_api", __name__, url_prefix="/api/v1/designer")
 ORIGIN = MAIN  # overlays sent to the API are named `overlay.yaml` in problems
@@ -56,12 +57,19 @@ def bpmn_of() -> str:
 
 
 def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
-    return [{**asdict(problem), "text": str(problem)} for problem in problems]
+    """Each problem with `message` in the reader's language (`?lang=zh`, Accept-Language), `code` and `params`."""
+    return [api_problem(problem) for problem in problems]
+
+
+def api_problem(problem: Problem, bpmn_file: str | None = None) -> dict[str, Any]:
+    return problem_json(problem, bpmn_file, language_code=request_language())
 
 
 def invalid(error: DeclarationError) -> tuple[Response, int]:
-    return error_response(422, error.code, f"the overlay has {len(error.problems)} problem(s)",
-                          problems_json(error.problems))
+    params = {"count": len(error.problems)}
+    return error_response(422, error.code, error_text("overlay_problems", params, request_language(),
+                                                      render("overlay_problems", params)),
+                          problems_json(error.problems), message_code="overlay_problems", params=params)
 
 
 @designer_api.get("/<module>")
@@ -161,16 +169,18 @@ def save_process(module: str, process: str) -> Response | tuple[Response, int]:
     xml = bpmn_of()
     try:
         with adjustments() as service:
-            return jsonify(ProcessEditor(service).save(module, process, xml))
+            return jsonify(ProcessEditor(service, api_problem).save(module, process, xml))
     except DeclarationError as error:
-        return error_response(422, error.code, "the body is not a BPMN 2.0 document", problems_json(error.problems))
+        return error_response(422, error.code, error_text("bpmn_body_invalid", {}, request_language(),
+                                                          render("bpmn_body_invalid", {})),
+                              problems_json(error.problems), message_code="bpmn_body_invalid")
 
 
 @designer_api.post("/<module>/processes/<path:process>/validate")
 def validate_process(module: str, process: str) -> Response:
     xml = bpmn_of()
     with adjustments() as service:
-        return jsonify(ProcessEditor(service).validate(module, process, xml))
+        return jsonify(ProcessEditor(service, api_problem).validate(module, process, xml))
 
 
 @designer_api.delete("/<module>/draft")

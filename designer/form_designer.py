@@ -17,11 +17,11 @@ from designer.form_words import FORM_WORDS
 from designer.pages import adjustments, designer_pages, preview_html
 from designer.words import w
 from engine.customization.draft_edit import DraftOverlay
-from engine.customization.process_editor import problem_json
 from engine.customization.publishing import Adjustments
 from engine.declarations.model import ModuleSpec
 from engine.errors import BadRequest, DeclarationError, NotFound, Problem
 from engine.reports.adjustment_report import diff_lines
+from web.ui.error_text import problem_json
 from web.ui.i18n import language
 from web.ui.layout import render
 from web.ui.services import approvals

@@ -23,7 +23,8 @@ from engine.reports.adjustment_report import diff_lines
 from web.errors import status_of
 from web.ui import session_check
 from web.ui.error_page import error_page
-from web.ui.error_text import engine_error_text
+from web.ui.error_text import engine_error_text, problem_text
+from web.ui.error_text import problem_json as shown_problem
 from web.ui.forms import default_raw, to_data
 from web.ui.i18n import language, t
 from web.ui.layout import page_globals, render
@@ -163,7 +164,7 @@ def process_check(module: str, entity: str) -> Response:
     """The modeler's problems round trip (JSON `{xml}`): problems in the BPMN carry the element id."""
     xml = _posted_xml()
     with adjustments() as service:
-        return jsonify(ProcessEditor(service).validate(module, entity, xml))
+        return jsonify(ProcessEditor(service, shown_problem).validate(module, entity, xml))
 
 
 @designer_pages.post("/<module>/processes/<entity>/save")
@@ -172,11 +173,10 @@ def process_save(module: str, entity: str) -> Response | tuple[Response, int]:
     xml = _posted_xml()
     try:
         with adjustments() as service:
-            return jsonify(ProcessEditor(service).save(module, entity, xml))
+            return jsonify(ProcessEditor(service, shown_problem).save(module, entity, xml))
     except DeclarationError as error:
         return jsonify({"saved": False, "valid": False, "problems": [
-            {"message": p.message, "line": p.line, "column": p.column, "element": None, "in_process": True,
-             "text": str(p)} for p in error.problems]}), 422
+            {**shown_problem(p), "element": None, "in_process": True} for p in error.problems]}), 422
 
 
 def _posted_xml() -> str:
@@ -223,8 +223,8 @@ def checked(service: Adjustments, module: str, text: str) -> tuple[list[Problem]
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
-    return {"line": problem.line, "column": problem.column, "message": problem.message,
-            "where": w("line", line=problem.line, column=problem.column)}
+    return {"line": problem.line, "column": problem.column, "message": problem_text(problem),
+            "code": problem.code, "where": w("line", line=problem.line, column=problem.column)}
 
 
 def editor_page(module: str, text: str, *, entity: str | None = None, report: dict[str, Any] | None = None,

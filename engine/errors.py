@@ -30,6 +30,8 @@ class FormworkError(Exception):
 class Problem:
     """One finding in a declaration file, printed as `file:line:col: message`.
 
+    `code` names the message in engine/core/declaration_codes.py and `params` fill it, so a page can say it in
+    the reader's language (`message` is the English text; build one with `declaration_codes.problem_at`).
     `element` is the id of the BPMN element a process problem is about, so an editor can mark it.
     """
 
@@ -37,6 +39,8 @@ class Problem:
     line: int
     column: int
     message: str
+    code: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
     element: str | None = None
 
     def __str__(self) -> str:

@@ -25,7 +25,7 @@ from engine.errors import (
 )
 from engine.tenancy.login_throttle import TooManyAttempts
 from engine.workflow import ProcessFailed, StateMismatch
-from web.ui.error_text import engine_error_text, error_text, field_message
+from web.ui.error_text import engine_error_text, error_text, field_message, jsonable, problem_json
 
 STATUS: dict[type[FormworkError], int] = {
     BadRequest: 400, FormulaError: 400, FormulaRuntimeError: 400, AuthenticationFailed: 401,
@@ -50,22 +50,6 @@ def error_response(status: int, code: str, message: str, details: object = None,
     body: dict[str, object] = {"error": {"code": code, "message": message, "details": details,
                                          "message_code": message_code or code, "params": jsonable(params or {})}}
     return jsonify(body), status
-
-
-def jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Params as JSON holds them: whole numbers, texts, booleans as they are; anything else (Decimals, dates,
-    exceptions) as the text the message shows of it."""
-    return {key: _plain(value) for key, value in params.items()}
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
-        return jsonable(value)
-    return str(value)
 
 
 def field_errors(errors: list[FieldError], language: str = "en") -> list[dict[str, Any]]:
@@ -96,6 +80,10 @@ def register(app: Flask) -> None:
         if isinstance(error, RecordInvalid):
             body = response.get_json()
             body["errors"] = field_errors(error.errors, language)
+            response = jsonify(body)
+        if isinstance(error, DeclarationError):  # `details` stays the list of `file:line:col: message` texts
+            body = response.get_json()
+            body["error"]["problems"] = [problem_json(p, language_code=language) for p in error.problems]
             response = jsonify(body)
         if isinstance(error, TooManyAttempts):
             response.headers["Retry-After"] = str(error.retry_after)

@@ -9,10 +9,10 @@ from werkzeug.wrappers import Response
 
 from designer.words import w
 from engine.customization.draft_edit import DraftOverlay
-from engine.customization.process_editor import problem_json
 from engine.customization.publishing import Adjustments
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec, ModuleSpec
 from engine.errors import NotFound, Problem
+from web.ui.error_text import problem_json
 from web.ui.i18n import language, t
 from web.ui.layout import render
 from web.ui.services import approvals

@@ -23,6 +23,8 @@ REQUEST_MESSAGES: dict[str, str] = {
     "link_days_whole": "'days' must be a whole number of days the link stays valid",
     "is_active_boolean": "'is_active' must be true or false",
     "designer_admin_only": "only tenant administrators (role 'admin') use the designer",
+    "overlay_problems": "the overlay has {count} problem(s)",
+    "bpmn_body_invalid": "the body is not a BPMN 2.0 document",
     "formula_table_not_found": "{entity} has no table {table!r}",
     "import_not_found": "import {token!r} does not exist",
     "notification_not_found": "notification {item_id!r} does not exist",

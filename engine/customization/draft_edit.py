@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from engine.core.declaration_codes import problem_at
 from engine.customization.overlays import MAIN, Overlay
 from engine.customization.process_editor import ProcessEditor, problem_json
 from engine.customization.publishing import Adjustments
@@ -36,10 +37,10 @@ class DraftOverlay:
         try:
             data = yaml.safe_load(working.text) or {}
         except yaml.YAMLError as error:
-            raise DeclarationError([Problem(MAIN, 1, 1, f"the draft overlay's YAML does not parse "
-                                                        f"({str(error).splitlines()[0]})")]) from None
+            raise DeclarationError([problem_at(MAIN, 1, 1, "decl_draft_yaml_invalid",
+                                               {"error": str(error).splitlines()[0]})]) from None
         if not isinstance(data, dict):
-            raise DeclarationError([Problem(MAIN, 1, 1, "the draft overlay is not a mapping")])
+            raise DeclarationError([problem_at(MAIN, 1, 1, "decl_draft_not_mapping")])
         return data
 
     def overlay(self, module: str, data: dict[str, Any]) -> Overlay:

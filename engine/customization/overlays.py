@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import problem_at
+from engine.core.suggestions import closest
 from engine.declarations.compiler import ModuleCompiler
 from engine.declarations.loader import MAIN_FILES
 from engine.declarations.model import FieldSpec, ModuleSpec
@@ -53,10 +54,11 @@ def read_overlay(path: Path) -> Overlay:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as error:
-        raise DeclarationError([Problem(str(path), 1, 1, f"cannot read the overlay: {error.strerror or error}")]) \
+        raise DeclarationError([problem_at(str(path), 1, 1, "decl_overlay_unreadable",
+                                           {"reason": error.strerror or error})]) \
             from None
     except UnicodeDecodeError:
-        raise DeclarationError([Problem(str(path), 1, 1, "the overlay is not UTF-8 text; save it as UTF-8")]) \
+        raise DeclarationError([problem_at(str(path), 1, 1, "decl_overlay_not_utf8")]) \
             from None
     files = {MAIN: text}
     workflows = load_source_text(text, str(path)).data.get("workflows")
@@ -112,9 +114,9 @@ class _Merger:
         self.problems: list[Problem] = list(self.source.problems)
         self.offsets: dict[tuple[str, str], int] = {}  # (entity, 'rules') -> how many the module had
 
-    def problem(self, path: JsonPath, message: str, *, key: bool = True) -> None:
+    def problem(self, path: JsonPath, code: str, params: Mapping[str, Any] | None = None, *, key: bool = True) -> None:
         line, column = self.source.position(path, key=key)
-        self.problems.append(Problem(self.source.file, line, column, message))
+        self.problems.append(problem_at(self.source.file, line, column, code, params))
 
     def compile(self, available: Mapping[str, ModuleSpec]) -> tuple[ModuleSpec | None, list[Problem]]:
         if self.problems:
@@ -140,13 +142,12 @@ class _Merger:
         data = self.source.data
         base_data = self.base_data()
         if data.get("overlay") != self.base.name:
-            self.problem(("overlay",), f"this overlay adjusts {data.get('overlay')!r}, but it is applied to module "
-                         f"{self.base.name!r}; write 'overlay: {self.base.name}' or apply it to its module", key=False)
+            self.problem(("overlay",), "decl_overlay_wrong_module",
+                         {"overlay": data.get('overlay'), "module": self.base.name}, key=False)
         if str(data.get("base_version")) != self.base.version:
-            self.problem(("base_version",), f"the overlay was written against {self.base.name} "
-                         f"{data.get('base_version')}, but the installed {self.base.name} is {self.base.version}; "
-                         f"check the overlay against {self.base.version} and set 'base_version: "
-                         f"{self.base.version}'", key=False)
+            self.problem(("base_version",), "decl_overlay_base_version",
+                         {"module": self.base.name, "base_version": data.get('base_version'),
+                          "version": self.base.version}, key=False)
         merged = dict(base_data)
         for key in ("title", "description", "roles", "reports"):
             if key in data:
@@ -166,8 +167,8 @@ class _Merger:
     def entities(self, base: dict[str, Any], patches: Mapping[str, Any]) -> dict[str, Any]:
         for name, patch in patches.items():
             if name not in base:
-                self.problem(("entities", name), f"module {self.base.name!r} has no entity {name!r}"
-                             + suggest(name, base) + "; an overlay adjusts the module's entities")
+                self.problem(("entities", name), "decl_overlay_unknown_entity",
+                             {"module": self.base.name, "entity": name, "suggestion": closest(name, base)})
                 continue
             entity = dict(base[name])
             for key, value in patch.items():
@@ -186,8 +187,8 @@ class _Merger:
         for name, patch in patches.items():
             if name not in base:
                 if "type" not in patch:
-                    self.problem((*path, name), f"{owner!r} has no field {name!r}" + suggest(name, base)
-                                 + "; to add a new field give its 'type'")
+                    self.problem((*path, name), "decl_overlay_unknown_field",
+                                 {"owner": owner, "name": name, "suggestion": closest(name, base)})
                 base[name] = patch
                 continue
             field = dict(base[name])
@@ -205,15 +206,16 @@ class _Merger:
         for name, value in values.items():
             declared = base.get(name)
             if not isinstance(declared, dict):
-                self.problem(("parameters", name), f"module {self.base.name!r} declares no parameter {name!r}"
-                             + suggest(name, base) + "; an overlay gives new values to declared parameters")
+                self.problem(("parameters", name), "decl_overlay_unknown_parameter",
+                             {"module": self.base.name, "parameter": name, "suggestion": closest(name, base)})
                 continue
             spec = self.base.parameters.get(name)
             if spec is not None:
                 try:
                     coerce(FieldSpec(name, spec.type, spec.label), value)
                 except InvalidValue as error:
-                    self.problem(("parameters", name), f"parameter {name!r} ({spec.type}): {error}", key=False)
+                    self.problem(("parameters", name), "decl_overlay_parameter_invalid",
+                                 {"name": name, "type": spec.type, "error": error}, key=False)
             base[name] = {**declared, "default": value}
         return base
 
@@ -221,16 +223,15 @@ class _Merger:
         replaced_files: set[str] = set()
         for name, process in workflows.items():
             if name not in entities:
-                self.problem(("workflows", name), f"module {self.base.name!r} has no entity {name!r}"
-                             + suggest(name, entities))
+                self.problem(("workflows", name), "decl_overlay_workflow_unknown_entity",
+                             {"module": self.base.name, "entity": name, "suggestion": closest(name, entities)})
                 continue
             if process not in self.overlay.files:
-                self.problem(("workflows", name), f"BPMN file {process!r} was not found next to the overlay; "
-                             "the path is relative to the overlay file", key=False)
+                self.problem(("workflows", name), "decl_overlay_bpmn_missing", {"file": process}, key=False)
                 continue
             if process in files and files[process] != self.overlay.files[process]:
-                self.problem(("workflows", name), f"module {self.base.name!r} already has a file {process!r}; "
-                             "give the replacement process another file name", key=False)
+                self.problem(("workflows", name), "decl_overlay_bpmn_clash",
+                             {"module": self.base.name, "process": process}, key=False)
                 continue
             files[process] = self.overlay.files[process]
             entity = dict(entities[name])

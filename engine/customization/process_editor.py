@@ -8,12 +8,14 @@ dry run. So problems, versions, history and rollback are the overlays' own.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 from lxml import etree
 
+from engine.core.declaration_codes import problem_at
 from engine.core.suggestions import suggest
 from engine.customization.overlays import MAIN, Overlay
 from engine.customization.publishing import Adjustments
@@ -36,11 +38,15 @@ def draft_of(adjustments: Adjustments, module: str) -> TenantModuleDraft | None:
     return adjustments.session.get(TenantModuleDraft, (adjustments.actor.tenant_id, module))
 
 
+ProblemJson = Callable[[Problem, str | None], dict[str, Any]]  # a problem and the edited BPMN file -> JSON
+
+
 class ProcessEditor:
     """Reads and edits the approval processes of one module for a tenant administrator."""
 
-    def __init__(self, adjustments: Adjustments) -> None:
+    def __init__(self, adjustments: Adjustments, shown: ProblemJson | None = None) -> None:
         self.adjustments = adjustments
+        self.shown = shown or problem_json  # a page passes one that words the message in the reader's language
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -122,12 +128,10 @@ class ProcessEditor:
         try:
             data = yaml.safe_load(working.text) or {}
         except yaml.YAMLError as error:
-            raise DeclarationError([Problem(ORIGIN, 1, 1, f"the draft overlay's YAML does not parse "
-                                                          f"({str(error).splitlines()[0]}); fix it in the designer "
-                                                          "first")]) from None
+            raise DeclarationError([problem_at(ORIGIN, 1, 1, "decl_draft_yaml_invalid_designer",
+                                               {"error": str(error).splitlines()[0]})]) from None
         if not isinstance(data, dict):
-            raise DeclarationError([Problem(ORIGIN, 1, 1, "the draft overlay is not a mapping; fix it in the "
-                                                          "designer first")])
+            raise DeclarationError([problem_at(ORIGIN, 1, 1, "decl_draft_not_mapping_designer")])
         found = data.get("workflows")
         workflows: dict[str, Any] = found if isinstance(found, dict) else {}
         file = workflows.get(entity.name)
@@ -144,7 +148,7 @@ class ProcessEditor:
         """The problems the module would have with `xml` as the process; those in it carry element ids."""
         overlay, file = self.with_process(module, ref, xml)
         problems = self.adjustments.validate(module, overlay)
-        return {"valid": not problems, "file": file, "problems": [problem_json(p, file) for p in problems]}
+        return {"valid": not problems, "file": file, "problems": [self.shown(p, file) for p in problems]}
 
     def save(self, module: str, ref: str, xml: str) -> dict[str, Any]:
         """Keep `xml` as the entity's process in the tenant's draft, even with problems (they are returned).
@@ -158,7 +162,7 @@ class ProcessEditor:
         problems = self.adjustments.validate(module, overlay)
         self.put_draft(module, overlay, note=f"process of {self.entity(module, ref).name} saved ({file})")
         return {"saved": True, "valid": not problems, "file": file,
-                "problems": [problem_json(p, file) for p in problems]}
+                "problems": [self.shown(p, file) for p in problems]}
 
     def put_draft(self, module: str, overlay: Overlay, *, note: str) -> None:
         session, actor = self.adjustments.session, self.adjustments.actor
@@ -233,9 +237,9 @@ def _not_bpmn(xml: str, file: str) -> list[Problem]:
         root = parse_xml(xml)
     except etree.XMLSyntaxError as error:
         line, column = error.position if error.position else (error.lineno, 1)
-        return [Problem(f"./{file}", line or 1, column or 1, f"malformed XML: {error.msg}")]
+        return [problem_at(f"./{file}", line or 1, column or 1, "decl_bpmn_malformed_xml", {"reason": error.msg})]
     except ValueError as error:
-        return [Problem(f"./{file}", 1, 1, f"not XML text: {error}")]
+        return [problem_at(f"./{file}", 1, 1, "decl_bpmn_not_xml", {"reason": error})]
     if bpmn_tag(root) != "definitions":
-        return [Problem(f"./{file}", 1, 1, "not a BPMN 2.0 file (the root element is not bpmn:definitions)")]
+        return [problem_at(f"./{file}", 1, 1, "decl_bpmn_not_bpmn")]
     return []

@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import part
+from engine.core.suggestions import closest
 from engine.declarations.flow import effects as flow
 from engine.declarations.flow.contributions import table_via
 from engine.declarations.model import Effect, Lookup, Rollup
@@ -37,16 +38,17 @@ class CascadeCompiler(ModuleScope):
         key, target = linked
         value = str(raw.get("value", ""))
         if value not in target.fields:
-            self.problem((*path, "value"), f"lookup value {value!r} is not a field of {key}"
-                         + suggest(value, target.fields))
+            self.problem((*path, "value"), "decl_lookup_value_unknown",
+                         {"value": value, "entity": key, "suggestion": closest(value, target.fields)})
         match = []
         empty = []
         for name, text in (raw.get("match") or {}).items():
             if name not in target.fields:
-                self.problem((*path, "match", name), f"lookup match {name!r} is not a field of {key}"
-                             + suggest(name, target.fields), key=True)
+                self.problem((*path, "match", name), "decl_lookup_match_unknown",
+                             {"name": name, "entity": key, "suggestion": closest(name, target.fields)}, key=True)
                 continue
-            formula = self.formula((*path, "match", name), text, env, what=f"lookup match {name!r}",
+            formula = self.formula((*path, "match", name), text, env, what=part("decl_part_lookup_match",
+                                                                                {"name": name}),
                                    expect=target.fields[name].type)
             if formula is not None and isinstance(formula.tree, Const) and formula.tree.value is None:
                 empty.append(str(name))  # `crew: "null"`: the target's crew is empty
@@ -55,11 +57,13 @@ class CascadeCompiler(ModuleScope):
         effective = raw.get("effective") or {}
         effective_field = effective.get("field")
         if effective_field is not None and effective_field not in target.fields:
-            self.problem((*path, "effective", "field"), f"lookup effective field {effective_field!r} is not a field "
-                         f"of {key}" + suggest(effective_field, target.fields))
-        effective_on = self.formula((*path, "effective", "on"), effective.get("on"), env, what="lookup effective date")
+            self.problem((*path, "effective", "field"), "decl_lookup_effective_unknown",
+                         {"field": effective_field, "entity": key,
+                          "suggestion": closest(effective_field, target.fields)})
+        effective_on = self.formula((*path, "effective", "on"), effective.get("on"), env,
+                                    what=part("decl_part_lookup_effective_date"))
         over_both = Environment(fields=target.fields, params=target.params, this=env.fields)  # this.<field>
-        where = self.formula((*path, "where"), raw.get("where"), over_both, what="lookup where",
+        where = self.formula((*path, "where"), raw.get("where"), over_both, what=part("decl_part_lookup_where"),
                              expect=ftype_for("boolean"))
         return Lookup(target=key, value=value, match=tuple(match), effective_field=effective_field,
                       effective_on=effective_on, where=where, empty=tuple(empty))
@@ -80,11 +84,12 @@ class CascadeCompiler(ModuleScope):
             table, _, via = via.partition(".")
             source = row_env
         elif (info := source.fields.get(via)) is None or info.target_entity != f"{self.name}.{entity}":
-            self.problem((*path, "via"), f"rollup via {via!r} must be a ref field of {key} pointing at "
-                         f"{self.name}.{entity}" + suggest(via, source.fields))
-        measure = self.formula((*path, "measure"), raw.get("measure"), source, what="rollup measure",
+            self.problem((*path, "via"), "decl_rollup_via_not_ref",
+                         {"via": via, "source": key, "module": self.name, "entity": entity,
+                          "suggestion": closest(via, source.fields)})
+        measure = self.formula((*path, "measure"), raw.get("measure"), source, what=part("decl_part_rollup_measure"),
                                expect=expect, aggregate=True)
-        where = self.formula((*path, "where"), raw.get("where"), source, what="rollup where",
+        where = self.formula((*path, "where"), raw.get("where"), source, what=part("decl_part_rollup_where"),
                              expect=ftype_for("boolean"))
         return Rollup(source=key, via=via, measure=measure, where=where, table=table) if measure is not None else None
 
@@ -109,7 +114,8 @@ class CascadeCompiler(ModuleScope):
                     continue
                 scope = flow.row_env(env, table)
                 for name, text in (effect.get("group_by") or {}).items():
-                    formula = self.formula((*path, "group_by", name), text, scope, what=f"effect group {name!r}")
+                    formula = self.formula((*path, "group_by", name), text, scope, what=part("decl_part_effect_group",
+                                                                                             {"name": name}))
                     if formula is not None:
                         group_by.append((str(name), formula))
                 if "group_by" in effect:
@@ -122,33 +128,36 @@ class CascadeCompiler(ModuleScope):
             match: list[tuple[str, Formula]] = []
             where = None
             if verb == "update" and "records" in effect:
-                records = self.formula((*path, "records"), effect.get("records"), scope, what="effect records")
+                records = self.formula((*path, "records"), effect.get("records"), scope,
+                                       what=part("decl_part_effect_records"))
                 wanted = FType.ref(key)
                 if records is not None and not flow.names_records(records, wanted, many=True):
-                    self.problem((*path, "records"), f"effect records must name {key} records (a ref or a list of "
-                                 f"refs), not {records.type}")
+                    self.problem((*path, "records"), "decl_effect_records_type", {"entity": key, "type": records.type})
             elif verb == "update":
                 for name, text in (effect.get("match") or {}).items():
                     if name not in target.fields:
-                        self.problem((*path, "match", name), f"effect match {name!r} is not a field of {key}"
-                                     + suggest(name, target.fields), key=True)
+                        self.problem((*path, "match", name), "decl_effect_match_unknown",
+                                     {"name": name, "entity": key,
+                                      "suggestion": closest(name, target.fields)}, key=True)
                         continue
                     expect = target.fields[name].type
-                    formula = self.formula((*path, "match", name), text, scope, what=f"effect match {name!r}",
+                    formula = self.formula((*path, "match", name), text, scope, what=part("decl_part_effect_match",
+                                                                                          {"name": name}),
                                            expect=None if expect.kind is Kind.REF else expect)
                     if formula is not None and not flow.names_records(formula, expect):
-                        self.problem((*path, "match", name), f"effect match {name!r} must be a ref to "
-                                     f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
+                        self.problem((*path, "match", name),
+                                     "decl_effect_match_not_ref" if expect.entity else "decl_effect_match_not_record",
+                                     {"name": name, "entity": expect.entity, "type": str(formula.type)})
                         continue
                     if formula is not None:
                         match.append((str(name), formula))
-                where = self.formula((*path, "where"), effect.get("where"), target, what="effect where",
+                where = self.formula((*path, "where"), effect.get("where"), target, what=part("decl_part_effect_where"),
                                      expect=ftype_for("boolean"))
                 if where is not None and (reason := flow.not_in_sql(where)) is not None:
-                    self.problem((*path, "where"), f"'where' of an effect is read in the database, but {reason}")
+                    self.problem((*path, "where"), "decl_effect_where_not_sql", {"reason": reason})
                     where = None
             status = effect.get("status")
-            when = self.formula((*path, "when"), effect.get("when"), env, what="effect condition",
+            when = self.formula((*path, "when"), effect.get("when"), env, what=part("decl_part_effect_condition"),
                                 expect=ftype_for("boolean"))
             on = effect.get("on")
             for_each = effect.get("for_each")
@@ -168,8 +177,8 @@ class CascadeCompiler(ModuleScope):
         lookups: list[tuple[str, Lookup]] = []
         for name, text in (effect.get("values") or {}).items():
             if name not in target.fields or "." in str(name):
-                self.problem((*path, "values", name), f"effect value {name!r} is not a field of {key}"
-                             + suggest(name, target.fields), key=True)
+                self.problem((*path, "values", name), "decl_effect_value_unknown",
+                             {"name": name, "entity": key, "suggestion": closest(name, target.fields)}, key=True)
                 continue
             expect = target.fields[name].type
             if isinstance(text, dict):
@@ -178,11 +187,13 @@ class CascadeCompiler(ModuleScope):
                     lookups.append((str(name), lookup))
             else:
                 before = len(self.problems)
-                formula = self.formula((*path, "values", name), text, env, what=f"effect value {name!r}",
+                formula = self.formula((*path, "values", name), text, env, what=part("decl_part_effect_value",
+                                                                                     {"name": name}),
                                        expect=None if expect.kind is Kind.REF else expect)
                 if formula is not None and expect.kind is Kind.REF and not flow.names_records(formula, expect):
-                    self.problem((*path, "values", name), f"effect value {name!r} must be a ref to "
-                                 f"{expect.entity or 'a record'} (or a record's id), not {formula.type}")
+                    self.problem((*path, "values", name),
+                                 "decl_effect_value_not_ref" if expect.entity else "decl_effect_value_not_record",
+                                 {"name": name, "entity": expect.entity, "type": str(formula.type)})
                 elif formula is not None:
                     values.append((str(name), formula))
                 flow.explain(self, before, text, per_row=per_row, updates="update" in effect, grouped=grouped)

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.core import field_types, patterns
+from engine.core.declaration_codes import part
+from engine.core.suggestions import closest
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
@@ -50,8 +52,8 @@ class ModuleCompiler(CascadeCompiler):
         self.optional = contributions.check_optional(self, data.get("optional"))
         for index, required in enumerate(requires):
             if required not in self.available:
-                self.problem(("requires", index), f"required module {required!r} is not installed"
-                             + suggest(required, self.available))
+                self.problem(("requires", index), "decl_required_module_missing",
+                             {"module": required, "suggestion": closest(required, self.available)})
         self.roles = {str(k): label_of(v, str(k)) for k, v in (data.get("roles") or {}).items()}
         self.project_roles = self.role_scopes(data.get("roles") or {})
         parameters = self.parameters(data.get("parameters") or {})
@@ -80,8 +82,7 @@ class ModuleCompiler(CascadeCompiler):
         for name, spec in raw.items():
             scope = spec.get("scope") if isinstance(spec, Mapping) else None
             if scope == "company" and name in inherited:
-                self.problem(("roles", name, "scope"), f"role {name!r} is 'scope: project' in a module this one "
-                             "requires; a role has one scope: remove 'scope: company' here")
+                self.problem(("roles", name, "scope"), "decl_role_scope_conflict", {"name": name})
             elif scope == "project" or (scope is None and name in inherited):
                 found.add(str(name))
         return frozenset(found)
@@ -93,8 +94,8 @@ class ModuleCompiler(CascadeCompiler):
                 continue
             kind = str(spec.get("type", "text"))
             if kind not in FIELD_TYPES or kind in ("table", "ref"):
-                self.problem(("parameters", name, "type"), f"parameter type {kind!r} is not supported"
-                             + suggest(kind, FIELD_TYPES))
+                self.problem(("parameters", name, "type"), "decl_parameter_type_unknown",
+                             {"type": kind, "suggestion": closest(kind, FIELD_TYPES)})
             result[str(name)] = Parameter(str(name), kind, spec.get("default"), label_of(spec.get("label"), name))
         return result
 
@@ -108,8 +109,8 @@ class ModuleCompiler(CascadeCompiler):
                   for n, r in (raw.get("fields") or {}).items() if isinstance(r, dict) and not self.leaves_out(r)}
         title_field = raw.get("title_field")
         if title_field is not None and title_field not in fields:
-            self.problem((*base, "title_field"), f"title_field {title_field!r} is not a field of {name!r}"
-                         + suggest(title_field, fields))
+            self.problem((*base, "title_field"), "decl_title_field_unknown",
+                         {"field": title_field, "entity": name, "suggestion": closest(title_field, fields)})
         rules = tuple(self.rules(base, raw.get("rules") or [], env))
         permissions = self.permissions(base, raw.get("permissions") or {}, fields, env)
         workflow = self.project_scope(base, name, raw.get("workflow"), fields,
@@ -123,23 +124,23 @@ class ModuleCompiler(CascadeCompiler):
         columns = tuple(str(c) for c in list_view.get("columns") or ())
         for index, column in enumerate(columns):
             if column not in fields and column not in SYSTEM_FIELDS:
-                self.problem((*base, "views", "list", "columns", index), f"list column {column!r} is not a field"
-                             + suggest(column, [*fields, *SYSTEM_FIELDS]))
+                self.problem((*base, "views", "list", "columns", index), "decl_list_column_unknown",
+                             {"column": column, "suggestion": closest(column, [*fields, *SYSTEM_FIELDS])})
         filters = tuple(str(f) for f in list_view.get("filters") or ())
         for index, name_ in enumerate(filters):
             if name_ not in fields and name_ not in SYSTEM_FIELDS:
-                self.problem((*base, "views", "list", "filters", index), f"list filter {name_!r} is not a field"
-                             + suggest(name_, [*fields, *SYSTEM_FIELDS]))
+                self.problem((*base, "views", "list", "filters", index), "decl_list_filter_unknown",
+                             {"name": name_, "suggestion": closest(name_, [*fields, *SYSTEM_FIELDS])})
         list_filter = self.formula((*base, "views", "list", "filter"), list_view.get("filter"), env,
-                                   what="list filter", expect=ftype_for("boolean"))
+                                   what=part("decl_part_list_filter"), expect=ftype_for("boolean"))
         sort = list_view.get("sort")
         if isinstance(sort, str) and sort.lstrip("+-") not in fields and sort.lstrip("+-") not in SYSTEM_FIELDS:
-            self.problem((*base, "views", "list", "sort"), f"sort field {sort.lstrip('+-')!r} is not a field"
-                         + suggest(sort.lstrip("+-"), fields))
+            self.problem((*base, "views", "list", "sort"), "decl_list_sort_unknown",
+                         {"field": sort.lstrip('+-'), "suggestion": closest(sort.lstrip("+-"), fields)})
         order, cycle = computed_order(fields)
         if cycle is not None:
             self.problem((*base, "fields", cycle[0], "formula"),
-                         "computed fields form a cycle: " + " -> ".join(cycle))
+                         "decl_formula_cycle", {"cycle": " -> ".join(cycle)})
         network = compile_network(self, base, raw.get("network"), name, fields, env, order)
         fill_order = fills.fill_order(self, base, fields)
         contributed = contributions.contributions(self, base, raw.get("contributes"), name, env)
@@ -161,16 +162,17 @@ class ModuleCompiler(CascadeCompiler):
     def field(self, entity: str, path: Path, name: str, raw: Mapping[str, Any], env: Environment) -> FieldSpec:
         kind = str(raw.get("type", ""))
         if kind not in FIELD_TYPES and not self.is_extra_type(kind) and field_types.get(kind) is None:
-            self.problem((*path, "type"), f"field {name!r} has unknown type {kind!r}" + suggest(kind, FIELD_TYPES))
+            self.problem((*path, "type"), "decl_field_type_unknown",
+                         {"name": name, "type": kind, "suggestion": closest(kind, FIELD_TYPES)})
         options = {str(k): label_of(v, str(k)) for k, v in (raw.get("options") or {}).items()}
         if kind in ("enum", "multi_enum") and not options:
-            self.problem((*path, "type"), f"{kind} field {name!r} needs 'options'")
+            self.problem((*path, "type"), "decl_field_needs_options", {"type": kind, "name": name})
         target = None
         if kind == "ref":
             info = env.fields.get(name)
             target = info.target_entity if info is not None else None
             if raw.get("entity") is None:
-                self.problem(path, f"ref field {name!r} needs 'entity' (the module.entity it points to)")
+                self.problem(path, "decl_ref_needs_entity", {"name": name})
         children: dict[str, FieldSpec] = {}
         row_order: tuple[str, ...] = ()
         if kind == "table":
@@ -180,26 +182,25 @@ class ModuleCompiler(CascadeCompiler):
             for child, child_raw in (raw.get("fields") or {}).items():
                 if isinstance(child_raw, dict):
                     if child_raw.get("type") == "table":
-                        self.problem((*path, "fields", child, "type"), "a table cannot contain another table")
+                        self.problem((*path, "fields", child, "type"), "decl_table_in_table")
                     if "fill" in child_raw:
-                        self.problem((*path, "fields", child, "fill"), "'fill' is for fields of the record, not "
-                                     "of a table's rows")
+                        self.problem((*path, "fields", child, "fill"), "decl_fill_in_table")
                     children[str(child)] = self.field(entity, (*path, "fields", child), str(child), child_raw, row_env)
             if not children:
-                self.problem(path, f"table field {name!r} needs 'fields' for its rows")
+                self.problem(path, "decl_table_needs_fields", {"name": name})
             row_order, row_cycle = computed_order(children)
             if row_cycle is not None:
                 self.problem((*path, "fields", row_cycle[0], "formula"),
-                             f"computed fields of table {name!r} form a cycle: " + " -> ".join(row_cycle))
+                             "decl_table_formula_cycle", {"name": name, "cycle": " -> ".join(row_cycle)})
         default = raw.get("default")
         if kind == "enum" and default is not None and str(default) not in options:
-            self.problem((*path, "default"), f"default {default!r} of {name!r} is not one of its options"
-                         + suggest(default, options))
+            self.problem((*path, "default"), "decl_default_not_an_option",
+                         {"default": default, "name": name, "suggestion": closest(default, options)})
         if kind == "multi_enum" and isinstance(default, list):
             for item in default:
                 if str(item) not in options:
-                    self.problem((*path, "default"), f"default {item!r} of {name!r} is not one of its options"
-                                 + suggest(item, options))
+                    self.problem((*path, "default"), "decl_default_item_not_an_option",
+                                 {"default": item, "name": name, "suggestion": closest(item, options)})
         expect = env.fields[name].type if kind in FIELD_TYPES and kind not in ("table", "ref") else None
         fact = guards.task_fact(self, path, raw, name, kind)
         return FieldSpec(
@@ -212,7 +213,7 @@ class ModuleCompiler(CascadeCompiler):
             pattern_message=label_of(raw["pattern_message"], name) if raw.get("pattern_message") else None,
             pattern_example=self.pattern_example(path, raw, name),
             formula=self.formula((*path, "formula"), raw.get("formula"), env,
-                                 what=f"formula of {name!r}", expect=expect),
+                                 what=part("decl_part_formula", {"name": name}), expect=expect),
             visible_if=self.condition(path, "visible_if", raw, env, name),
             readonly_if=self.condition(path, "readonly_if", raw, env, name),
             options=options, target=target, fields=children, computed_order=row_order,
@@ -238,8 +239,7 @@ class ModuleCompiler(CascadeCompiler):
             return None
         reason = patterns.check_pattern(raw)
         if reason is not None:
-            self.problem(path, f"pattern of {name!r} cannot be used: {reason} (patterns run on RE2, which "
-                               "matches in linear time)")
+            self.problem(path, "decl_pattern_unusable", {"name": name, "reason": reason})
             return None
         return raw
 
@@ -251,8 +251,8 @@ class ModuleCompiler(CascadeCompiler):
             return None
         if isinstance(declared, str):
             if not patterns.fullmatches(pattern, declared):
-                self.problem((*path, "pattern_example"), f"pattern_example {declared!r} of {name!r} does not match "
-                                                         f"its pattern {pattern!r}")
+                self.problem((*path, "pattern_example"), "decl_pattern_example_mismatch",
+                             {"example": declared, "name": name, "pattern": pattern})
                 return None
             return declared
         return patterns.example(pattern)
@@ -260,7 +260,9 @@ class ModuleCompiler(CascadeCompiler):
     # -- rules, permissions, workflow, reports ------------------------------------------------------
 
     def condition(self, path: Path, key: str, raw: Mapping[str, Any], env: Environment, name: str) -> Formula | None:
-        return self.formula((*path, key), raw.get(key), env, what=f"{key} of {name!r}", expect=ftype_for("boolean"))
+        return self.formula((*path, key), raw.get(key), env, what=part("decl_part_condition_of",
+                                                                       {"key": key,
+                                                                        "name": name}), expect=ftype_for("boolean"))
 
     def rules(self, base: Path, raw: list[Any], env: Environment) -> list[Rule]:
         rules = []
@@ -269,13 +271,14 @@ class ModuleCompiler(CascadeCompiler):
                 continue
             path = (*base, "rules", index)
             check = self.formula((*path, "assert"), rule.get("assert"), env,
-                                 what=f"rule {index + 1}", expect=ftype_for("boolean"))
-            when = self.formula((*path, "when"), rule.get("when"), env, what=f"'when' of rule {index + 1}",
+                                 what=part("decl_part_rule", {"number": index + 1}), expect=ftype_for("boolean"))
+            when = self.formula((*path, "when"), rule.get("when"), env, what=part("decl_part_when_rule",
+                                                                                  {"number": index + 1}),
                                 expect=ftype_for("boolean"))
             blamed = rule.get("field")
             if blamed is not None and blamed not in env.fields:
-                self.problem((*path, "field"), f"rule {index + 1} names unknown field {blamed!r}"
-                             + suggest(blamed, env.fields))
+                self.problem((*path, "field"), "decl_rule_unknown_field",
+                             {"number": index + 1, "field": blamed, "suggestion": closest(blamed, env.fields)})
             if check is not None:
                 message = label_of(rule.get("message"), f"Rule {index + 1} failed: {check.text}")
                 rules.append(Rule(check, message, when=when, field=blamed,
@@ -291,8 +294,8 @@ class ModuleCompiler(CascadeCompiler):
         for role, spec in raw.items():
             path = (*base, "permissions", role)
             if role not in declared:
-                self.problem(path, f"role {role!r} is not declared in this module's 'roles'"
-                             + suggest(role, declared), key=True)
+                self.problem(path, "decl_role_not_declared",
+                             {"role": role, "suggestion": closest(role, declared)}, key=True)
             if not isinstance(spec, dict):
                 continue
             known = {a.value for a in Action}  # the schema reports unknown actions
@@ -300,9 +303,10 @@ class ModuleCompiler(CascadeCompiler):
             for kind in ("hidden_fields", "readonly_fields"):
                 for index, field_name in enumerate(spec.get(kind) or ()):
                     if field_name not in fields:
-                        self.problem((*path, kind, index), f"{kind} names unknown field {field_name!r}"
-                                     + suggest(field_name, fields))
-            rows = self.formula((*path, "rows"), spec.get("rows"), env, what=f"row filter of {role!r}",
+                        self.problem((*path, kind, index), "decl_permission_unknown_field",
+                                     {"part": kind, "field": field_name, "suggestion": closest(field_name, fields)})
+            rows = self.formula((*path, "rows"), spec.get("rows"), env, what=part("decl_part_row_filter",
+                                                                                  {"role": role}),
                                 expect=ftype_for("boolean"))
             result[str(role)] = Permission(
                 actions=frozenset(actions), rows=rows,
@@ -319,11 +323,12 @@ class ModuleCompiler(CascadeCompiler):
         cc = tuple(str(entry) for entry in raw.get("cc") or ())
         for index, entry in enumerate(cc):
             if not entry.startswith("user:") and entry not in self.roles:
-                self.problem((*base, "workflow", "cc", index), f"cc names {entry!r}, which is not a role of the "
-                             "module" + suggest(entry, self.roles) + "; name a role or a user as user:<login name>")
+                self.problem((*base, "workflow", "cc", index), "decl_cc_unknown_role",
+                             {"role": entry, "suggestion": closest(entry, self.roles)})
         if process not in self.files:
-            self.problem((*base, "workflow", "process"), f"process file {process!r} is not in the module folder"
-                         + suggest(process, [f for f in self.files if f.endswith(".bpmn")]))
+            self.problem((*base, "workflow", "process"), "decl_workflow_process_missing",
+                         {"file": process,
+                          "suggestion": closest(process, [f for f in self.files if f.endswith(".bpmn")])})
             return Workflow(process=process, start=start, cc=cc)
         origin = self.source.file.rpartition("/")[0] or "."
         spec, problems = load_processes(self.files, process, origin=origin, roles=[*self.roles, *BUILTIN_ROLES],
@@ -344,15 +349,15 @@ class ModuleCompiler(CascadeCompiler):
         is_project_ref = spec is not None and spec.type == "ref" and spec.target == PROJECT_ENTITY
         if declared is not None and not is_project_ref:
             refs = [n for n, f in fields.items() if f.type == "ref" and f.target == PROJECT_ENTITY]
-            self.problem(path, f"project_field {chosen!r} is not a ref to {PROJECT_ENTITY} of {name!r}"
-                         + suggest(chosen, refs))
+            self.problem(path, "decl_project_field_not_ref",
+                         {"field": chosen, "project_entity": PROJECT_ENTITY, "name": name,
+                          "suggestion": closest(chosen, refs)})
         used = sorted({role for task in workflow.spec.tasks.values() for role in task.roles
                        if role in self.project_roles}) if workflow.spec is not None else []
         is_project = f"{self.name}.{name}" == PROJECT_ENTITY
         if used and not is_project_ref and not is_project and declared is None:
-            self.problem((*base, "workflow"), f"the process gives tasks to project roles ({', '.join(used)}) but "
-                         f"{name!r} has no field 'project' referring to {PROJECT_ENTITY}; name the field whose "
-                         "project's members take them with 'project_field'")
+            self.problem((*base, "workflow"), "decl_project_roles_without_project",
+                         {"roles": ', '.join(used), "name": name, "project_entity": PROJECT_ENTITY})
         return replace(workflow, project_field=chosen if is_project_ref else None,
                        separation_of_duties=raw.get("separation_of_duties") is not False)
 

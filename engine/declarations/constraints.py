@@ -5,10 +5,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import part, problem_at
+from engine.core.suggestions import closest, suggest
 from engine.declarations.model import ConflictCheck, FieldSpec, Mask, Numbering, NumberPart, UniqueKey
 from engine.declarations.module_scope import ModuleScope, Path, label_of
-from engine.errors import FormulaError, Problem
+from engine.errors import FormulaError
 from engine.formula import Environment, Formula, SqlProbe, compile_formula, ftype_for
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -29,27 +30,26 @@ def unique_keys(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping[str
         spec = item if isinstance(item, dict) else {"fields": item}
         names = [str(n) for n in spec.get("fields") or ()]
         if not names:
-            compiler.problem(path, "a unique key needs the fields it combines, e.g. [project, crew_name]")
+            compiler.problem(path, "decl_unique_key_empty")
             continue
         is_sound = True
         for position, name in enumerate(names):
             where = (*path, "fields", position) if isinstance(item, dict) else (*path, position)
             field = fields.get(name)
             if field is None:
-                compiler.problem(where, f"unique key names unknown field {name!r}" + suggest(name, fields))
+                compiler.problem(where, "decl_unique_key_unknown_field",
+                                 {"name": name, "suggestion": closest(name, fields)})
                 is_sound = False
             elif field.type in LIST_TYPES or field.multiple:
-                compiler.problem(where, f"unique key field {name!r} holds a list ({field.type}); "
-                                 "use single-valued fields")
+                compiler.problem(where, "decl_unique_key_field_list", {"name": name, "type": field.type})
                 is_sound = False
         if len(set(names)) != len(names):
-            compiler.problem(path, "a unique key names a field twice")
+            compiler.problem(path, "decl_unique_key_repeats")
             is_sound = False
-        when = compiler.formula((*path, "when"), spec.get("when"), env, what="'when' of the unique key",
+        when = compiler.formula((*path, "when"), spec.get("when"), env, what=part("decl_part_when_unique_key"),
                                 expect=ftype_for("boolean"))
         if when is not None and (when.uses_refs or NOT_IN_INDEX.search(when.text)):
-            compiler.problem((*path, "when"), "the 'when' of a unique key may only read the record's own fields, "
-                             "not refs, params, user or today() (it becomes the condition of a database index)")
+            compiler.problem((*path, "when"), "decl_unique_key_when_not_own")
             is_sound = False
         message = label_of(spec["message"], "") if spec.get("message") else None
         if is_sound:
@@ -76,13 +76,13 @@ def conflict_checks(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping
         severity = str(spec.get("severity", "error"))
         if severity not in SEVERITIES:  # the schema says so
             is_sound = False
-        when = compiler.formula((*path, "when"), spec.get("when"), env, what=f"'when' of conflict {index + 1}",
+        when = compiler.formula((*path, "when"), spec.get("when"), env, what=part("decl_part_when_conflict",
+                                                                                  {"number": index + 1}),
                                 expect=ftype_for("boolean"))
         if spec.get("when") is not None and when is None:
             is_sound = False
         elif when is not None and (reason := _not_in_sql(when)) is not None:
-            compiler.problem((*path, "when"), f"'when' of conflict {index + 1} is read in the database, "
-                             f"but {reason}; compare the record's own fields, refs or params")
+            compiler.problem((*path, "when"), "decl_conflict_when_not_sql", {"number": index + 1, "reason": reason})
             is_sound = False
         message = label_of(spec["message"], "") if spec.get("message") else None
         if is_sound:
@@ -100,17 +100,17 @@ def _shared_column(compiler: ModuleScope, path: Path, raw: Any,
     table = fields.get(table_name)
     if table is None or table.type != "table":
         tables = [n for n, f in fields.items() if f.type == "table"]
-        compiler.problem(path, f"shares names {table_name!r}, which is not a table field; write table.column, "
-                         "e.g. workers.worker" + suggest(table_name, tables))
+        compiler.problem(path, "decl_shares_not_table",
+                         {"table": table_name, "suggestion": closest(table_name, tables)})
         return None
     column = table.fields.get(column_name)
     if column is None:
-        compiler.problem(path, f"shares names unknown column {column_name!r} of table {table_name!r}"
-                         + suggest(column_name, table.fields))
+        compiler.problem(path, "decl_shares_unknown_column",
+                         {"column": column_name, "table": table_name, "suggestion": closest(column_name, table.fields)})
         return None
     if column.type not in SHARED_TYPES or column.multiple:
-        compiler.problem(path, f"shares column {table_name}.{column_name} is {column.type}; "
-                         "it must hold single texts, users, options or refs")
+        compiler.problem(path, "decl_shares_column_type",
+                         {"table": table_name, "column": column_name, "type": column.type})
         return None
     return table_name, column_name
 
@@ -130,11 +130,11 @@ def _conflict_fields_sound(compiler: ModuleScope, path: Path, names: Sequence[st
     for position, name in enumerate(names):
         field = fields.get(name)
         if field is None:
-            compiler.problem((*path, position), f"conflict matches unknown field {name!r}" + suggest(name, fields))
+            compiler.problem((*path, position), "decl_conflict_unknown_field",
+                             {"name": name, "suggestion": closest(name, fields)})
             is_sound = False
         elif field.type in LIST_TYPES or field.multiple:
-            compiler.problem((*path, position), f"conflict field {name!r} holds a list ({field.type}); "
-                             "match single-valued fields")
+            compiler.problem((*path, position), "decl_conflict_field_list", {"name": name, "type": field.type})
             is_sound = False
     return is_sound and len(set(names)) == len(names)  # the schema reports a field named twice
 
@@ -151,24 +151,23 @@ def _overlap_fields(compiler: ModuleScope, path: Path, raw: Any, fields: Mapping
     for position, name in enumerate((start, end)):
         field = fields.get(name)
         if field is None:
-            compiler.problem((*path, position), f"overlaps names unknown field {name!r}" + suggest(name, fields))
+            compiler.problem((*path, position), "decl_overlaps_unknown_field",
+                             {"name": name, "suggestion": closest(name, fields)})
             is_sound = False
         elif field.type not in RANGE_TYPES:
-            compiler.problem((*path, position), f"overlaps field {name!r} is {field.type}; "
-                             "the start and end of a range are date or datetime fields")
+            compiler.problem((*path, position), "decl_overlaps_field_not_date", {"name": name, "type": field.type})
             is_sound = False
         elif name in matched:
-            compiler.problem((*path, position), f"{name!r} is both matched and a bound of the range; "
-                             "leave it out of match")
+            compiler.problem((*path, position), "decl_overlaps_bound_matched", {"name": name})
             is_sound = False
     if not is_sound:
         return None
     if start == end:
-        compiler.problem(path, "overlaps needs two different fields, the start and the end")
+        compiler.problem(path, "decl_overlaps_needs_two_fields")
         return None
     if fields[start].type != fields[end].type:
-        compiler.problem(path, f"the start {start!r} is {fields[start].type} but the end {end!r} is "
-                         f"{fields[end].type}; use the same type for both")
+        compiler.problem(path, "decl_overlaps_types_differ",
+                         {"start": start, "start_type": fields[start].type, "end": end, "end_type": fields[end].type})
         return None
     return start, end
 
@@ -180,10 +179,10 @@ def numbering(compiler: ModuleScope, path: Path, raw: Any, kind: str, env: Envir
         return None
     where = (*path, "numbering")
     if not isinstance(raw, str):
-        compiler.problem(where, f"numbering of {name!r} must be text such as \"DG-{{project.project_code}}-{{seq:3}}\"")
+        compiler.problem(where, "decl_numbering_not_text", {"name": name})
         return None
     if kind != "text":
-        compiler.problem(where, f"numbering needs a text field; {name!r} is {kind}")
+        compiler.problem(where, "decl_numbering_field_not_text", {"name": name, "type": kind})
     parts: list[NumberPart] = []
     seqs = 0
     position = 0
@@ -199,22 +198,20 @@ def numbering(compiler: ModuleScope, path: Path, raw: Any, kind: str, env: Envir
             continue
         text, _, fmt = inside.partition(":")
         if text.strip() in ("", name):
-            compiler.problem(where, f"numbering of {name!r}: {{{inside}}} must name a field or formula "
-                             "(or be {seq} / {seq:3}) and not the numbered field itself")
+            compiler.problem(where, "decl_numbering_bad_part", {"name": name, "inside": inside})
             continue
         try:
             formula = compile_formula(text, env)
         except FormulaError as error:
             line, column = compiler.source.position_in_scalar(where, match.start(1) + max(error.column - 1, 0))
-            compiler.problems.append(Problem(compiler.source.file, line, column,
-                                             f"numbering of {name!r}: {error.reason}"))
+            compiler.problems.append(problem_at(compiler.source.file, line, column,
+                                             "decl_numbering_formula", {"name": name, "reason": error.reason}))
             continue
         parts.append(NumberPart(formula=formula, format=fmt))
     if position < len(raw):
         parts.append(NumberPart(text=raw[position:]))
     if seqs != 1:
-        compiler.problem(where, f"numbering of {name!r} needs exactly one {{seq}} (or {{seq:3}} for 001), "
-                         f"found {seqs}")
+        compiler.problem(where, "decl_numbering_seq_count", {"name": name, "count": seqs})
         return None
     return Numbering(template=raw, parts=tuple(parts))
 
@@ -226,16 +223,16 @@ def mask(compiler: ModuleScope, path: Path, raw: Mapping[str, Any], kind: str, n
     unmasked = [str(r) for r in raw.get("unmasked_for") or ()]
     if spec is None:
         if unmasked:
-            compiler.problem((*path, "unmasked_for"), f"unmasked_for of {name!r} needs a 'mask' to lift")
+            compiler.problem((*path, "unmasked_for"), "decl_unmasked_for_without_mask", {"name": name})
         return None
     if not isinstance(spec, dict):
         return None
     if kind != "text":
-        compiler.problem((*path, "mask"), f"a mask needs a text field; {name!r} is {kind}")
+        compiler.problem((*path, "mask"), "decl_mask_field_not_text", {"name": name, "type": kind})
     for index, role in enumerate(unmasked):
         if role not in roles:
-            compiler.problem((*path, "unmasked_for", index), f"role {role!r} is not declared in this module's "
-                             "'roles'" + suggest(role, roles))
+            compiler.problem((*path, "unmasked_for", index), "decl_role_not_declared",
+                             {"role": role, "suggestion": closest(role, roles)})
     return Mask(keep_start=int(spec.get("keep_start", 0)), keep_end=int(spec.get("keep_end", 0)),
                 unmasked_for=frozenset(unmasked), char=str(spec.get("char", "*"))[:1] or "*")
 
@@ -251,11 +248,10 @@ def import_deferred(compiler: ModuleScope, base: Path, raw: Any, fields: Mapping
         where = (*base, "import", "defer_required", index)
         field = fields.get(str(name))
         if field is None:
-            compiler.problem(where, f"defer_required names {name!r}, which is not a field of this entity"
-                             + suggest(str(name), fields))
+            compiler.problem(where, "decl_defer_required_unknown_field",
+                             {"name": name, "suggestion": closest(str(name), fields)})
         elif field.type != "attachment" or not field.required:
-            compiler.problem(where, f"defer_required names {name!r}, which is not a required attachment: only a "
-                                    "required attachment field can be left for later on imported rows")
+            compiler.problem(where, "decl_defer_required_not_attachment", {"name": name})
         else:
             found.add(field.name)
     return frozenset(found)

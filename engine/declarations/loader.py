@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from engine.core.declaration_codes import problem_at
 from engine.declarations.compiler import ModuleCompiler
 from engine.declarations.model import ModuleSpec
 from engine.declarations.schema_check import check_against_schema
@@ -46,7 +47,7 @@ def read_folder(path: Path) -> ModuleFolder:
     origin = str(folder).rstrip("/")
     result = ModuleFolder(origin=origin, files={})
     if not folder.is_dir():
-        result.problems.append(Problem(str(path), 1, 1, "no such module folder or file"))
+        result.problems.append(problem_at(str(path), 1, 1, "decl_module_path_missing"))
         return result
     for file in sorted(folder.rglob("*")):
         if not file.is_file() or file.suffix.lower() not in DECLARATION_SUFFIXES:
@@ -55,10 +56,10 @@ def read_folder(path: Path) -> ModuleFolder:
         try:
             result.files[relative] = file.read_bytes().decode("utf-8")
         except UnicodeDecodeError as error:
-            result.problems.append(Problem(result.display(relative), 1, 1,
-                                           f"file is not UTF-8 text ({error.reason} at byte {error.start})"))
+            result.problems.append(problem_at(result.display(relative), 1, 1,
+                                           "decl_file_not_utf8_at", {"reason": error.reason, "byte": error.start}))
     if result.main_file is None:
-        result.problems.append(Problem(origin, 1, 1, f"no {' or '.join(MAIN_FILES)} in the module folder"))
+        result.problems.append(problem_at(origin, 1, 1, "decl_module_file_missing", {"names": ' or '.join(MAIN_FILES)}))
     return result
 
 

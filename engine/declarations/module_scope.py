@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.core import field_types
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import Part, problem_at
+from engine.core.suggestions import closest
 from engine.declarations.model import FIELD_TYPES, Label, ModuleSpec
 from engine.declarations.source_map import Source
 from engine.errors import FormulaError, Problem
@@ -62,11 +63,11 @@ class ModuleScope:
 
     # -- reporting -------------------------------------------------------------------------------
 
-    def problem(self, path: Path, message: str, *, key: bool = False) -> None:
+    def problem(self, path: Path, code: str, params: Mapping[str, Any] | None = None, *, key: bool = False) -> None:
         line, column = self.source.position(path, key=key)
-        self.problems.append(Problem(self.source.file, line, column, message))
+        self.problems.append(problem_at(self.source.file, line, column, code, params))
 
-    def formula(self, path: Path, text: Any, env: Environment, *, what: str,
+    def formula(self, path: Path, text: Any, env: Environment, *, what: Part,
                 expect: FType | None = None, aggregate: bool = False) -> Formula | None:
         if not isinstance(text, str):
             return None
@@ -75,7 +76,8 @@ class ModuleScope:
         except FormulaError as error:
             offset = _offset(text, error.line, error.column)
             line, column = self.source.position_in_scalar(path, offset)
-            self.problems.append(Problem(self.source.file, line, column, f"{what}: {error.reason}"))
+            self.problems.append(problem_at(self.source.file, line, column, "decl_formula",
+                                            {"what": what, "reason": error.reason}))
             return None
 
     # -- entities --------------------------------------------------------------------------------
@@ -91,18 +93,19 @@ class ModuleScope:
                 return f"{module}.{entity}", fields
             choices = list(self.raw_entities) + [f"{r}.{e}" for r in self.available for e in
                                                  self.available[r].entities]
-            self.problem(path, f"ref target {text!r} is not an entity" + suggest(text, choices))
+            self.problem(path, "decl_ref_target_unknown", {"text": text, "suggestion": closest(text, choices)})
             return None
         if module not in self.available:
             if module not in self.optional:
-                self.problem(path, f"ref target {text!r} names module {module!r}, which is not installed")
+                self.problem(path, "decl_ref_target_module_missing", {"text": text, "module": module})
             return None
         if module not in (self.data.get("requires") or ()) and module not in self.optional:
-            self.problem(path, f"ref target {text!r} needs {module!r} in this module's 'requires' (or 'optional')")
+            self.problem(path, "decl_ref_target_not_required", {"text": text, "module": module})
         spec = self.available[module].entities.get(entity)
         if spec is None:
-            self.problem(path, f"ref target {text!r}: module {module!r} has no entity {entity!r}"
-                         + suggest(entity, self.available[module].entities))
+            self.problem(path, "decl_ref_target_no_entity",
+                         {"text": text, "module": module, "entity": entity,
+                          "suggestion": closest(entity, self.available[module].entities)})
             return None
         return spec.key, {name: {"type": f.type} for name, f in spec.fields.items()}
 

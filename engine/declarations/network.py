@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import part
+from engine.core.suggestions import closest
 from engine.declarations.model import FieldSpec
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.declarations.network_spec import NETWORK_OUTPUTS, LinkType, Network
@@ -36,11 +37,12 @@ def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
         text = str(name)
         spec = pool.get(text)
         if spec is None:
-            compiler.problem(where, f"network {what} {text!r} is not a field of {of!r}" + suggest(text, pool))
+            compiler.problem(where, "decl_network_not_a_field",
+                             {"what": what, "field": text, "entity": of, "suggestion": closest(text, pool)})
             return None
         if spec.type not in types:
-            compiler.problem(where, f"network {what} {text!r} has type {spec.type}; it needs a "
-                             + " or ".join(types) + " field")
+            compiler.problem(where, "decl_network_field_type",
+                             {"what": what, "field": text, "type": spec.type, "types": " or ".join(types)})
             return None
         return text
 
@@ -49,8 +51,7 @@ def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
     finish = field((*path, "finish"), raw.get("finish"), ("date",), "finish")
     duration = field((*path, "duration"), raw.get("duration"), ("integer",), "duration")
     if ("finish" in raw) == ("duration" in raw):
-        compiler.problem(path, "a network needs either 'finish' (a date field) or 'duration' (an integer field "
-                         "of calendar days), not both")
+        compiler.problem(path, "decl_network_finish_or_duration")
     links_raw: Mapping[str, Any] = raw["links"] if isinstance(raw.get("links"), Mapping) else {}
     links_path: Path = (*path, "links")
     links = field((*links_path, "table"), links_raw.get("table"), ("table",), "links table")
@@ -61,16 +62,15 @@ def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
         predecessor = field((*links_path, "predecessor"), links_raw.get("predecessor"), ("ref",),
                             "predecessor column", columns, links)
         if predecessor and columns[predecessor].target != key:
-            compiler.problem((*links_path, "predecessor"), f"network predecessor column {predecessor!r} must be a "
-                             f"ref to {key}, not to {columns[predecessor].target}")
+            compiler.problem((*links_path, "predecessor"), "decl_network_predecessor_not_ref",
+                             {"column": predecessor, "entity": key, "target": columns[predecessor].target})
         link_type = field((*links_path, "type"), links_raw.get("type"), ("enum",), "link type column", columns, links)
         if link_type:
             for option in columns[link_type].options:
                 found = LINK_TYPE_NAMES.get(option.lower())
                 if found is None:
-                    compiler.problem((*links_path, "type"), f"option {option!r} of {links}.{link_type} is not a link "
-                                     "type; name the options finish_to_start, start_to_start, finish_to_finish, "
-                                     "start_to_finish (or FS, SS, FF, SF)")
+                    compiler.problem((*links_path, "type"), "decl_network_link_type_unknown",
+                                     {"option": option, "table": links, "column": link_type})
                 else:
                     link_types[option] = found
         lag = field((*links_path, "lag"), links_raw.get("lag"), ("integer",), "lag column", columns, links)
@@ -82,15 +82,15 @@ def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
     percent = field((*progress_path, "percent_complete"), progress.get("percent_complete"),
                     ("percent", "decimal", "integer"), "percent complete")
     status_date = compiler.formula((*progress_path, "status_date"), progress.get("status_date"), env,
-                                   what="network status date", expect=ftype_for("date"))
-    where = compiler.formula((*path, "where"), raw.get("where"), env, what="network where",
+                                   what=part("decl_part_network_status_date"), expect=ftype_for("date"))
+    where = compiler.formula((*path, "where"), raw.get("where"), env, what=part("decl_part_network_where"),
                              expect=ftype_for("boolean"))
     outputs: dict[str, str] = {}
     for role, name in (raw.get("outputs") or {}).items():
         if role not in NETWORK_OUTPUTS:
-            compiler.problem((*path, "outputs", role), f"network output {role!r} is not one the engine computes"
-                             + suggest(str(role), NETWORK_OUTPUTS) + "; it computes " + ", ".join(NETWORK_OUTPUTS),
-                             key=True)
+            compiler.problem((*path, "outputs", role), "decl_network_output_unknown",
+                             {"output": role, "suggestion": closest(str(role), NETWORK_OUTPUTS),
+                              "outputs": ", ".join(NETWORK_OUTPUTS)}, key=True)
             continue
         where_path: Path = (*path, "outputs", role)
         output = field(where_path, name, (NETWORK_OUTPUTS[role],), f"output {role!r}")
@@ -98,14 +98,12 @@ def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
             continue
         spec = fields[output]
         if spec.is_computed or spec.lookup is not None or spec.required:
-            compiler.problem(where_path, f"network output field {output!r} is written by the engine: give it no "
-                             "formula, rollup, lookup or 'required'")
+            compiler.problem(where_path, "decl_network_output_computed", {"output": output})
             continue
         outputs[str(role)] = output
         fields[output] = replace(spec, readonly=True)
     if not outputs:
-        compiler.problem(path, "a network needs 'outputs': the fields the engine fills (" +
-                         ", ".join(NETWORK_OUTPUTS) + ")")
+        compiler.problem(path, "decl_network_needs_outputs", {"outputs": ", ".join(NETWORK_OUTPUTS)})
     if not (group and start and (finish or duration) and links and predecessor and outputs):
         return None
     dependents: list[str] = []
@@ -119,6 +117,5 @@ def compile_network(compiler: ModuleScope, base: Path, raw: Any, entity: str,
                       outputs=outputs, where=where, actual_start=actual_start, actual_finish=actual_finish,
                       percent_complete=percent, status_date=status_date, dependents=tuple(dependents))
     for name in sorted(network.input_fields & (written | set(dependents))):
-        compiler.problem(path, f"network input {name!r} reads the network's own outputs; "
-                         "inputs must not depend on what the engine computes from them")
+        compiler.problem(path, "decl_network_input_reads_outputs", {"name": name})
     return network

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import Part, part
+from engine.core.suggestions import closest
 from engine.declarations.flow.report_running import compile_rows, compile_running
 from engine.declarations.model import Chart, EntitySpec, Join, Kpi, Label, ReportSpec
 from engine.declarations.module_scope import ModuleScope, Path, label_of
@@ -28,12 +29,13 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     if not isinstance(raw, dict):
         return None
     path = ("reports", name)
-    what = f"report {name!r}"
+    what = part("decl_part_report", {"name": name})
     resolved = _resolve(compiler, (*path, "entity"), what, raw.get("entity"), entities)
     if resolved is None:
         return None
     entity, spec, env = resolved
-    where = compiler.formula((*path, "where"), raw.get("where"), env, what=f"where of report {name!r}",
+    where = compiler.formula((*path, "where"), raw.get("where"), env, what=part("decl_part_where_report",
+                                                                                {"name": name}),
                              expect=ftype_for("boolean"))
     group_by = []
     labels: dict[str, Label] = {}
@@ -41,7 +43,8 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
         at: Path = (*path, "group_by", index)
         named = isinstance(item, dict) and len(item) == 1   # {period: "year_month(work_date)"}: a named grouping
         column, text = next(iter(item.items())) if named else (column_name(str(item)), item)
-        compiled = compiler.formula((*at, column) if named else at, text, env, what=f"group_by of report {name!r}")
+        compiled = compiler.formula((*at, column) if named else at, text, env, what=part("decl_part_group_by_report",
+                                                                                         {"name": name}))
         if compiled is not None:
             group_by.append((str(column), compiled))
             if (label := field_label(compiler, spec, str(text), entities)) is not None:
@@ -49,7 +52,8 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     measures = []
     for measure, text in (raw.get("measures") or {}).items():
         compiled = compiler.formula((*path, "measures", measure), text, env,
-                                    what=f"measure {measure!r} of report {name!r}", aggregate=True)
+                                    what=part("decl_part_measure_report",
+                                              {"measure": measure, "name": name}), aggregate=True)
         if compiled is not None:
             measures.append((str(measure), compiled))
     known = [*group_by, *measures]
@@ -61,8 +65,8 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
     columns = [c for c, _ in known] + unresolved
     for column, label in (raw.get("labels") or {}).items():
         if column not in columns:
-            compiler.problem((*path, "labels", column), f"label for unknown column {column!r} of report {name!r}"
-                             + suggest(column, columns), key=True)
+            compiler.problem((*path, "labels", column), "decl_report_label_unknown_column",
+                             {"column": column, "name": name, "suggestion": closest(column, columns)}, key=True)
         labels[str(column)] = label_of(label, str(column))
     for column in columns:
         labels.setdefault(column, label_of(None, column))
@@ -72,8 +76,8 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
         column = str(item).removeprefix("-")
         if column not in columns:
             where_at = (*path, "order_by") if isinstance(order, str) else (*path, "order_by", index)
-            compiler.problem(where_at, f"report {name!r} cannot order by unknown column {column!r}"
-                             + suggest(column, columns))
+            compiler.problem(where_at, "decl_report_order_unknown_column",
+                             {"name": name, "column": column, "suggestion": closest(column, columns)})
         else:
             order_by.append((column, str(item).startswith("-")))
     limit = raw.get("limit")
@@ -84,7 +88,7 @@ def compile_report(compiler: ModuleScope, name: str, raw: Any,
                       running=running, rows=rows)
 
 
-def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entities: Mapping[str, EntitySpec],
+def compile_joins(compiler: ModuleScope, path: Path, what: Part, raw: Any, entities: Mapping[str, EntitySpec],
                   groups: Mapping[str, Formula], known: list[tuple[str, Formula]],
                   unresolved: list[str]) -> tuple[Join, ...]:
     """`join:` — measures of other entities, each grouped by its `match` formulas; their columns are added to
@@ -95,7 +99,9 @@ def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entiti
         if not isinstance(item, dict):
             continue
         at = (*path, "join", index)
-        resolved = _resolve(compiler, (*at, "entity"), f"join {index + 1} of {what}", item.get("entity"), entities)
+        resolved = _resolve(compiler, (*at, "entity"), part("decl_part_join",
+                                                            {"number": index + 1,
+                                                             "what": what}), item.get("entity"), entities)
         if resolved is None:
             unresolved.extend(str(name) for name in item.get("measures") or ())
             continue
@@ -103,21 +109,24 @@ def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entiti
         match = []
         for column, text in (item.get("match") or {}).items():
             if column not in groups:
-                compiler.problem((*at, "match", column), f"join {index + 1} of {what} matches {column!r}, which is "
-                                 "not a grouping of the report" + suggest(column, groups), key=True)
+                compiler.problem((*at, "match", column), "decl_join_match_unknown",
+                                 {"number": index + 1, "what": what, "column": column,
+                                  "suggestion": closest(column, groups)}, key=True)
                 continue
             compiled = compiler.formula((*at, "match", column), text, env, expect=groups[column].type,
-                                        what=f"match {column!r} of join {index + 1} of {what}")
+                                        what=part("decl_part_match_join",
+                                                  {"column": column, "number": index + 1, "what": what}))
             if compiled is not None:
                 match.append((str(column), compiled))
         where = compiler.formula((*at, "where"), item.get("where"), env, expect=ftype_for("boolean"),
-                                 what=f"where of join {index + 1} of {what}")
+                                 what=part("decl_part_where_join", {"number": index + 1, "what": what}))
         measures = []
         for measure, text in (item.get("measures") or {}).items():
             if _is_taken(compiler, (*at, "measures", measure), str(measure), known, what):
                 continue
             compiled = compiler.formula((*at, "measures", measure), text, env, aggregate=True,
-                                        what=f"measure {measure!r} of join {index + 1} of {what}")
+                                        what=part("decl_part_measure_join",
+                                                  {"measure": measure, "number": index + 1, "what": what}))
             if compiled is not None:
                 measures.append((str(measure), compiled))
                 known.append((str(measure), compiled))
@@ -125,7 +134,7 @@ def compile_joins(compiler: ModuleScope, path: Path, what: str, raw: Any, entiti
     return tuple(joins)
 
 
-def compile_derived(compiler: ModuleScope, path: Path, what: str, raw: Any, known: list[tuple[str, Formula]],
+def compile_derived(compiler: ModuleScope, path: Path, what: Part, raw: Any, known: list[tuple[str, Formula]],
                     unresolved: list[str]) -> tuple[tuple[str, Formula], ...]:
     """`derived:` — formulas over the columns before them (`spi: "ev / pv"`), computed per row in SQL."""
     derived = []
@@ -136,7 +145,7 @@ def compile_derived(compiler: ModuleScope, path: Path, what: str, raw: Any, know
         fields.update({column: FieldInfo(type=f.type) for column, f in known})
         env = Environment(fields=fields, params=compiler.param_types)
         compiled = compiler.formula((*path, "derived", name), text, env,
-                                    what=f"derived column {name!r} of {what} (a formula over its columns)")
+                                    what=part("decl_part_derived_column_formula_columns", {"name": name, "what": what}))
         if compiled is not None:
             derived.append((str(name), compiled))
             known.append((str(name), compiled))
@@ -145,9 +154,9 @@ def compile_derived(compiler: ModuleScope, path: Path, what: str, raw: Any, know
     return tuple(derived)
 
 
-def _is_taken(compiler: ModuleScope, path: Path, name: str, known: list[tuple[str, Formula]], what: str) -> bool:
+def _is_taken(compiler: ModuleScope, path: Path, name: str, known: list[tuple[str, Formula]], what: Part) -> bool:
     if any(column == name for column, _ in known):
-        compiler.problem(path, f"{what} already has a column {name!r}; give this one another name", key=True)
+        compiler.problem(path, "decl_column_name_taken", {"what": what, "name": name}, key=True)
         return True
     return False
 
@@ -183,8 +192,8 @@ def _chart(compiler: ModuleScope, path: Path, raw: Any, columns: list[str]) -> C
     for key, names in (("x", (x,) if x else ()), ("y", ys)):
         for column in names:
             if column not in columns:
-                compiler.problem((*path, "chart", key), f"chart {key} names unknown column {column!r}"
-                                 + suggest(column, columns))
+                compiler.problem((*path, "chart", key), "decl_chart_unknown_column",
+                                 {"axis": key, "column": column, "suggestion": closest(column, columns)})
     return Chart(type=str(raw.get("type", "bar")), x=x, y=ys, stacked=bool(raw.get("stacked")))
 
 
@@ -193,35 +202,35 @@ def compile_kpi(compiler: ModuleScope, name: str, raw: Any, entities: Mapping[st
     if not isinstance(raw, dict):
         return None
     path = ("kpis", name)
-    what = f"kpi {name!r}"
+    what = part("decl_part_kpi", {"name": name})
     report = raw.get("report")
     source = raw.get("from_report")
     if source is not None:  # one aggregate over the rows of a report of this module: its columns are the fields
         if source not in reports:
-            compiler.problem((*path, "from_report"), f"{what} reads unknown report {source!r}"
-                             + suggest(str(source), reports))
+            compiler.problem((*path, "from_report"), "decl_report_source_unknown",
+                             {"what": what, "report": source, "suggestion": closest(str(source), reports)})
             return None
         if raw.get("entity") is not None:
-            compiler.problem((*path, "entity"), f"{what} reads the rows of report {source!r}: drop 'entity'")
+            compiler.problem((*path, "entity"), "decl_report_source_and_entity", {"what": what, "report": source})
         entity = reports[source].entity
         env = Environment(fields={c: FieldInfo(type=f.type) for c, f in reports[source].columns},
                           params=compiler.param_types)
         report = source if report is None else report
     elif raw.get("entity") is None:
-        compiler.problem(path, f"{what} needs 'entity' (the records it aggregates) or 'from_report' (a report's rows)")
+        compiler.problem(path, "decl_report_needs_source", {"what": what})
         return None
     else:
         resolved = _resolve(compiler, (*path, "entity"), what, raw.get("entity"), entities)
         if resolved is None:
             return None
         entity, _spec, env = resolved
-    value = compiler.formula((*path, "value"), raw.get("value"), env, what=f"value of kpi {name!r}",
+    value = compiler.formula((*path, "value"), raw.get("value"), env, what=part("decl_part_value_kpi", {"name": name}),
                              aggregate=True)
-    where = compiler.formula((*path, "where"), raw.get("where"), env, what=f"where of kpi {name!r}",
+    where = compiler.formula((*path, "where"), raw.get("where"), env, what=part("decl_part_where_kpi", {"name": name}),
                              expect=ftype_for("boolean"))
     if report is not None and report not in reports:
-        compiler.problem((*path, "report"), f"kpi {name!r} links to unknown report {report!r}"
-                         + suggest(str(report), reports))
+        compiler.problem((*path, "report"), "decl_kpi_unknown_report",
+                         {"name": name, "report": report, "suggestion": closest(str(report), reports)})
     bounds = {key: _threshold(compiler, (*path, key), raw.get(key)) for key in ("warn_above", "warn_below")}
     if value is None:
         return None
@@ -238,16 +247,17 @@ def _threshold(compiler: ModuleScope, path: Path, raw: Any) -> Decimal | str | N
     if isinstance(raw, str) and raw.startswith("params."):
         name = raw.removeprefix("params.")
         if name not in compiler.param_types:
-            compiler.problem(path, f"threshold names unknown parameter {name!r}" + suggest(name, compiler.param_types))
+            compiler.problem(path, "decl_threshold_unknown_parameter",
+                             {"name": name, "suggestion": closest(name, compiler.param_types)})
         return name
     try:
         return Decimal(str(raw))
     except InvalidOperation:
-        compiler.problem(path, f"threshold must be a number or params.<name>, not {raw!r}")
+        compiler.problem(path, "decl_threshold_invalid", {"value": raw})
         return None
 
 
-def _resolve(compiler: ModuleScope, path: Path, what: str, raw: Any,
+def _resolve(compiler: ModuleScope, path: Path, what: Part, raw: Any,
              entities: Mapping[str, EntitySpec]) -> tuple[str, EntitySpec, Environment] | None:
     """The entity a report, kpi or join reads: `name` of this module or `module.name` of a required one.
 
@@ -259,20 +269,22 @@ def _resolve(compiler: ModuleScope, path: Path, what: str, raw: Any,
         if name not in entities:
             choices = [*entities, *(f"{m}.{e}" for m in compiler.requires if m in compiler.available
                                     for e in compiler.available[m].entities)]
-            compiler.problem(path, f"{what} names unknown entity {text!r}" + suggest(text, choices))
+            compiler.problem(path, "decl_report_entity_unknown",
+                             {"what": what, "text": text, "suggestion": closest(text, choices)})
             return None
         return name, entities[name], Environment(fields=compiler.field_infos[name], params=compiler.param_types)
     if module not in compiler.available:
-        compiler.problem(path, f"{what} names entity {text!r} of module {module!r}, which is not installed"
-                         + suggest(module, compiler.available))
+        compiler.problem(path, "decl_report_entity_module_missing",
+                         {"what": what, "text": text, "module": module,
+                          "suggestion": closest(module, compiler.available)})
         return None
     if module not in compiler.requires:
-        compiler.problem(path, f"{what} names entity {text!r}: add {module!r} to this module's 'requires' "
-                         "(or declare it in a module that requires both)")
+        compiler.problem(path, "decl_report_entity_not_required", {"what": what, "text": text, "module": module})
         return None
     spec = compiler.available[module].entities.get(name)
     if spec is None or spec.environment is None:
-        compiler.problem(path, f"{what} names unknown entity {text!r}: module {module!r} has no entity {name!r}"
-                         + suggest(name, compiler.available[module].entities))
+        compiler.problem(path, "decl_report_entity_no_entity",
+                         {"what": what, "text": text, "module": module, "name": name,
+                          "suggestion": closest(name, compiler.available[module].entities)})
         return None
     return spec.key, spec, Environment(fields=spec.environment.fields, params=compiler.param_types)

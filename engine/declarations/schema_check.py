@@ -20,13 +20,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
+from engine.core.declaration_codes import Part, part, problem_at
+from engine.core.declaration_codes.schema_messages import SCHEMA_MESSAGES
 from engine.declarations.source import JsonPath, Source
 from engine.errors import Problem
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
-_TYPE_WORDS = {"string": "text", "boolean": "true or false", "integer": "a whole number",
-               "number": "a number", "object": "a mapping", "array": "a list", "null": "empty"}
 # A path is read as a walk through the format: from a state, a key leads into a collection
 # (_CHILD), and every entry of a collection is one member (_MEMBER), e.g. a field.
 _CHILD = {
@@ -49,7 +49,7 @@ def check_against_schema(source: Source, schema_name: str = "module") -> list[Pr
     for error in validator.iter_errors(_for_validation(source.data)):
         for finding in explainer.explain(error):
             line, column = source.position(finding.path, key=finding.at_key)
-            problems.add(Problem(source.file, line, column, finding.message))
+            problems.add(problem_at(source.file, line, column, finding.code, finding.params))
     return sorted(problems, key=lambda problem: (problem.line, problem.column, problem.message))
 
 
@@ -119,7 +119,8 @@ def _for_validation(value: Any) -> Any:
 class _Finding:
     path: JsonPath
     at_key: bool
-    message: str
+    code: str  # of engine/core/declaration_codes/schema_messages.py
+    params: dict[str, Any]
 
 
 class _Explainer:
@@ -127,7 +128,8 @@ class _Explainer:
 
     def __init__(self, source: Source, schema_name: str) -> None:
         self.source = source
-        self.root = f"the {schema_name}"
+        self.root = part(f"decl_schema_at_{schema_name}" if schema_name in ("module", "overlay") else
+                         "decl_schema_at_root", {"schema": schema_name})
         self.schemas = _schemas()
 
     def explain(self, error: ValidationError) -> Iterator[_Finding]:
@@ -142,10 +144,10 @@ class _Explainer:
             yield from self._missing(error, path)
         else:
             value = self.source.value_at(path)
-            message = self._value_message(error, path, self._name(path), value)
+            code, params = self._value_message(error, path, self._name(path), value)
             if error.validator == "uniqueItems" and isinstance(value, list):
                 path = (*path, _first_repeat(value))  # point at the second occurrence
-            yield _Finding(path, False, message)
+            yield _Finding(path, False, code, params)
 
     def _alternatives(self, error: ValidationError, path: JsonPath) -> Iterator[_Finding]:
         """Explain the alternative the value was evidently meant to be, or list the expected shapes."""
@@ -161,81 +163,90 @@ class _Explainer:
             yield from self.explain(best_match([sub for errors in fitting for sub in errors]))
         else:
             value = self.source.value_at(path)
-            shapes: list[str] = []
+            shapes: dict[str, Part] = {}
             choices: list[str] = []
             for errors in branches.values():
                 for sub in errors:
                     if sub.validator == "type":
-                        shapes.append(_shape_words(sub))
+                        shape = _shape(sub)
                     elif sub.validator == "enum":
                         choices.extend(str(choice) for choice in sub.validator_value)
-                        shapes.append("one of " + ", ".join(str(choice) for choice in sub.validator_value))
-            expected = _one_of(list(dict.fromkeys(shapes)) or ["something else"])
-            hint = _did_you_mean(value, choices)
-            yield _Finding(path, False, f"{self._name(path)} must be {expected}, not {_show(value)}{hint}")
+                        shape = part("decl_schema_one_of", {"choices": ", ".join(map(str, sub.validator_value))})
+                    else:
+                        continue
+                    shapes.setdefault(json.dumps(shape, sort_keys=True, default=str), shape)
+            yield _Finding(path, False, "decl_schema_not_shape", {
+                "name": self._name(path), "expected": list(shapes.values()) or [part("decl_schema_shape_other")],
+                "value": _show(value), "suggestion": _closest(value, choices)})
 
     def _bad_key(self, error: ValidationError, path: JsonPath) -> Iterator[_Finding]:
         key = str(error.instance)
         member = self._states((*path, key))[-1]
-        noun = f"{'option key' if member == 'option' else member + ' name'}"
-        if member == "permission":
-            noun = "role name"
-        elif member == "workflow":
-            noun = "entity name"
-        yield _Finding((*path, key), True, self._value_message(error, (*path, key), noun, key))
+        noun = part(f"decl_schema_noun_{member}" if f"decl_schema_noun_{member}" in SCHEMA_MESSAGES
+                    else "decl_schema_noun_name", {"member": member})
+        code, params = self._value_message(error, (*path, key), noun, key)
+        yield _Finding((*path, key), True, code, params)
 
     def _unknown_keys(self, error: ValidationError, path: JsonPath) -> Iterator[_Finding]:
         known, patterns = self._known_keys(error.schema)
         for key in error.instance:
             if key in known or any(re.search(pattern, key) for pattern in patterns):
                 continue
-            hint = _did_you_mean(key, sorted(known)) or f"; expected one of {', '.join(sorted(known))}"
-            yield _Finding((*path, key), True, f"unknown key {key!r} in {self._describe(path)}{hint}")
+            where, close = self._describe(path), _closest(key, sorted(known))
+            if close:
+                yield _Finding((*path, key), True, "decl_schema_unknown_key",
+                               {"key": key, "where": where, "suggestion": close})
+            else:
+                yield _Finding((*path, key), True, "decl_schema_unknown_key_expected",
+                               {"key": key, "where": where, "choices": ", ".join(sorted(known))})
 
     def _missing(self, error: ValidationError, path: JsonPath) -> Iterator[_Finding]:
         instance = self.source.value_at(path)
-        because = ""
-        if "then" in error.absolute_schema_path and isinstance(instance, dict) and "type" in instance:
-            because = f" (a field of type {instance['type']!r} needs it)"
+        typed = "then" in error.absolute_schema_path and isinstance(instance, dict) and "type" in instance
         for key in error.validator_value:
             if isinstance(instance, dict) and key not in instance:
-                yield _Finding(path, True, f"{self._describe(path)} is missing {key!r}{because}")
+                params = {"where": self._describe(path), "key": key}
+                if typed:
+                    yield _Finding(path, True, "decl_schema_missing_for_type", {**params, "type": instance["type"]})
+                else:
+                    yield _Finding(path, True, "decl_schema_missing", params)
 
-    def _value_message(self, error: ValidationError, path: JsonPath, name: str, value: Any) -> str:
+    def _value_message(self, error: ValidationError, path: JsonPath, name: Part,
+                       value: Any) -> tuple[str, dict[str, Any]]:
         limit = error.validator_value
+        said = {"name": name, "value": _show(value)}
         match error.validator:
             case "type":
-                hint = ""
                 if self._states(path)[-1] == "field" and isinstance(value, str):
-                    hint = f" (did you mean {{type: {value}}}?)"
-                return f"{name} must be {_type_words(limit)}, not {_show(value)}{hint}"
+                    return "decl_schema_type_field", {**said, "expected": _types(limit), "type": value}
+                return "decl_schema_type", {**said, "expected": _types(limit)}
             case "enum":
                 choices = [str(choice) for choice in limit]
-                return f"{name} must be one of {', '.join(choices)}, not {_show(value)}" + _did_you_mean(
-                    value, choices)
+                return "decl_schema_enum", {**said, "choices": ", ".join(choices),
+                                            "suggestion": _closest(value, choices)}
             case "const":
-                return f"{name} must be {_show(limit)}, not {_show(value)}"
+                return "decl_schema_const", {**said, "expected": _show(limit)}
             case "pattern":
-                return _pattern_message(self.schemas.pattern_kinds.get(limit, ""), name, str(value), limit)
-            case "minimum" | "exclusiveMinimum":
-                word = "at least" if error.validator == "minimum" else "more than"
-                return f"{name} must be {word} {limit}, not {_show(value)}"
-            case "maximum" | "exclusiveMaximum":
-                word = "at most" if error.validator == "maximum" else "less than"
-                return f"{name} must be {word} {limit}, not {_show(value)}"
+                words = _pattern_words(self.schemas.pattern_kinds.get(limit, ""), str(value), limit)
+                noun = name["code"].startswith("decl_schema_noun_")  # "field name 'x' must be", not "'start' 'x'"
+                return ("decl_schema_pattern_noun" if noun else "decl_schema_pattern",
+                        {"name": name, "text": str(value), "words": words})
+            case "minimum" | "exclusiveMinimum" | "maximum" | "exclusiveMaximum":
+                return f"decl_schema_{error.validator}", {**said, "limit": limit}
             case "minLength" | "minItems" | "minProperties" if limit == 1:
-                return f"{name} must not be empty"
+                return "decl_schema_empty", {"name": name}
             case "minLength":
-                return f"{name} must be at least {limit} characters long"
+                return "decl_schema_min_length", {"name": name, "limit": limit}
             case "maxLength":
-                return f"{_subject(name, value)} is longer than {limit} characters"
+                noun = name["code"].startswith("decl_schema_noun_")
+                return ("decl_schema_max_length_noun" if noun else "decl_schema_max_length"), {**said, "limit": limit}
             case "minItems" | "minProperties":
-                return f"{name} must have at least {limit} entries"
+                return "decl_schema_min_items", {"name": name, "limit": limit}
             case "maxItems" | "maxProperties":
-                return f"{name} must have at most {limit} entries"
+                return "decl_schema_max_items", {"name": name, "limit": limit}
             case "uniqueItems" if isinstance(value, list):
-                return f"{name} lists {_show(value[_first_repeat(value)])} more than once"
-        return f"{name}: {error.message}"
+                return "decl_schema_repeated", {"name": name, "value": _show(value[_first_repeat(value)])}
+        return "decl_schema_other", {"name": name, "reason": error.message}
 
     def _known_keys(self, schema: Any) -> tuple[set[str], list[str]]:
         """Return the property names and patterns a schema evaluates, following $ref and allOf."""
@@ -256,53 +267,53 @@ class _Explainer:
     def _states(self, path: JsonPath) -> list[str]:
         """Return the state after each step of `path`, starting with 'root'."""
         states = ["root"]
-        for part in path:
+        for step in path:
             state = states[-1]
             if state in _MEMBER:
                 states.append(_MEMBER[state])
             else:
-                states.append(_CHILD.get((state, str(part)), "other"))
+                states.append(_CHILD.get((state, str(step)), "other"))
         return states
 
-    def _describe(self, path: JsonPath) -> str:
+    def _describe(self, path: JsonPath) -> Part:
         """Name the thing at `path` the way an author thinks of it: "field 'lines.qty'"."""
         if not path:
             return self.root
         states = self._states(path)
         last, state = path[-1], states[-1]
         steps = list(zip(path, states[1:], strict=True))
-        entity = next((str(part) for part, seen in steps if seen == "entity"), "")
+        entity = next((str(step) for step, seen in steps if seen == "entity"), "")
         match state:
             case "field":
-                dotted = ".".join(str(part) for part, seen in steps if seen == "field")
-                return f"field {dotted!r}"
+                return part("decl_schema_at_field", {"name": ".".join(str(s) for s, seen in steps if seen == "field")})
             case "entity" | "role" | "parameter" | "report" | "kpi" | "measure" | "option":
-                return f"{state} {last!r}"
+                return part(f"decl_schema_at_{state}", {"name": last})
             case "rule":
-                return f"rule {int(last) + 1} of entity {entity!r}"
+                return part("decl_schema_at_rule", {"number": int(last) + 1, "entity": entity})
             case "permission":
-                return f"permissions of role {last!r}"
+                return part("decl_schema_at_permission", {"role": last})
             case "view":
-                return f"{last} view of entity {entity!r}"
+                return part("decl_schema_at_view", {"view": last, "entity": entity})
             case "workflow":
-                return f"workflow of entity {last!r}"
+                return part("decl_schema_at_workflow", {"entity": last})
         if isinstance(last, int):
-            return f"item {last + 1} of {self._describe(path[:-1])}"
+            return part("decl_schema_at_item", {"number": last + 1, "parent": self._describe(path[:-1])})
         if len(path) == 1:
-            return f"{last!r}"
-        return f"{last!r} of {self._describe(path[:-1])}"
+            return part("decl_schema_at_key", {"key": last})
+        return part("decl_schema_at_key_of", {"key": last, "parent": self._describe(path[:-1])})
 
-    def _name(self, path: JsonPath) -> str:
+    def _name(self, path: JsonPath) -> Part:
         """Name a value in a message: the key alone (`'required'`), or the member it is."""
         if path in (("module",), ("overlay",)):
-            return "module name"
+            return part("decl_schema_noun_module")
         if not path or self._states(path)[-1] != "other":
             return self._describe(path)
         last = path[-1]
         if isinstance(last, int):
             parent = path[-2] if len(path) > 1 else ""
-            return f"item {last + 1} of {parent!r}"
-        return f"{last!r}"
+            parent_part = part("decl_schema_at_key", {"key": parent})
+            return part("decl_schema_at_item", {"number": last + 1, "parent": parent_part})
+        return part("decl_schema_at_key", {"key": last})
 
 
 def _first_repeat(items: list[Any]) -> int:
@@ -314,39 +325,20 @@ def _is_shape_mismatch(error: ValidationError, depth: int) -> bool:
     return len(error.absolute_path) == depth and error.validator in ("type", "enum", "const")
 
 
-_PATTERN_WORDS = {
-    "field_path": "a field name like 'amount' or 'project.name'",
-    "sort_key": "a field name, '-' in front to sort descending, like '-date'",
-    "entity_ref": "the name of an entity like 'claim' or 'base.project'",
-    "bpmn_path": "a .bpmn file in the module folder, like 'approvals/claim.bpmn'",
-    "bound": "a number like 0 or '0.5', or a date like '2024-05-01'",
-    "option_key": "made of letters, digits, '_', '-' and '.'",
-    "max_size": "a size like '10MB' or a number of bytes",
-    "to": "a field of another module's entity, like 'base.contract.paid_amount'",
-    "shares": "a table's column like 'workers.worker'",
-}
+_PATTERN_KINDS = ("field_path", "sort_key", "entity_ref", "bpmn_path", "bound", "option_key", "max_size", "to",
+                  "shares")
 
 
-def _pattern_message(kind: str, name: str, value: str, pattern: str) -> str:
+def _pattern_words(kind: str, value: str, pattern: str) -> Part:
     """Say what shape the value must have; `kind` names the schema definition holding the pattern."""
     if kind == "name":
-        words = f"lower snake_case like {_snake_case(value)!r}"
-    elif kind == "semver":
-        words = f"a semantic version like {'.'.join([*re.findall(r'[0-9]+', value), '0', '0', '0'][:3])!r}"
-    else:
-        words = _PATTERN_WORDS.get(kind, f"text matching {pattern!r}")
-    if _is_noun(name):
-        return f"{name} {value!r} must be {words}"
-    return f"{name} must be {words}, not {value!r}"  # "'start' 'x' must be" would read badly
-
-
-def _is_noun(name: str) -> bool:
-    """Tell 'module name' or 'field name' (followed by the value) from a quoted key or an item."""
-    return name.endswith((" name", " key"))
-
-
-def _subject(name: str, value: Any) -> str:
-    return f"{name} {_show(value)}" if _is_noun(name) else name
+        return part("decl_schema_words_name", {"example": _snake_case(value)})
+    if kind == "semver":
+        return part("decl_schema_words_semver",
+                    {"example": ".".join([*re.findall(r"[0-9]+", value), "0", "0", "0"][:3])})
+    if kind in _PATTERN_KINDS:
+        return part(f"decl_schema_words_{kind}")
+    return part("decl_schema_words_pattern", {"pattern": pattern})
 
 
 def _snake_case(value: str) -> str:
@@ -357,42 +349,41 @@ def _snake_case(value: str) -> str:
     return snake if snake[0].isalpha() else f"n_{snake}"
 
 
-def _type_words(types: Any) -> str:
-    names = types if isinstance(types, list) else [types]
+def _types(types: Any) -> list[Part]:
+    """The JSON types a value may have, as parts ("true or false"; "true/false" among other types)."""
+    names = [str(name) for name in (types if isinstance(types, list) else [types])]
     if len(names) == 1:
-        return _TYPE_WORDS.get(str(names[0]), str(names[0]))
-    return _one_of([_TYPE_WORDS.get(str(name), str(name)).replace(" or ", "/") for name in names])
+        return [part(f"decl_schema_type_{names[0]}")]
+    return [part("decl_schema_type_boolean_short" if name == "boolean" else f"decl_schema_type_{name}")
+            for name in names]
 
 
-def _one_of(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
-
-
-def _shape_words(error: ValidationError) -> str:
+def _shape(error: ValidationError) -> Part:
     """Describe an alternative by its type; a closed mapping also names its keys ('a mapping of zh/en')."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator_value == "object" and schema.get("additionalProperties") is False:
-        return f"a mapping of {'/'.join(schema.get('properties', {}))}"
-    return _type_words(error.validator_value)
+        return part("decl_schema_mapping_of", {"keys": "/".join(schema.get("properties", {}))})
+    kinds = _types(error.validator_value)
+    return kinds[0] if len(kinds) == 1 else part("decl_schema_shape_any", {"kinds": kinds})
 
 
-def _show(value: Any) -> str:
+def _show(value: Any) -> Any:
+    """A value as a message shows it: its repr, a number, true/false, or what it is (a mapping, a list, empty)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
-        return "empty"
+        return part("decl_schema_type_null")
     if isinstance(value, dict):
-        return "a mapping"
+        return part("decl_schema_type_object")
     if isinstance(value, list):
-        return "a list"
+        return part("decl_schema_type_array")
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
     return str(value)
 
 
-def _did_you_mean(value: Any, choices: list[str]) -> str:
+def _closest(value: Any, choices: list[str]) -> str:
     if not isinstance(value, str):
         return ""
     close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
+    return close[0] if close else ""

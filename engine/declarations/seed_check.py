@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import yaml
 
+from engine.core.declaration_codes import problem_at
 from engine.declarations.model import ModuleSpec
 from engine.errors import Problem
 
@@ -25,15 +26,16 @@ def check_seeds(module: ModuleSpec, origin: str) -> list[Problem]:
     for entity, path in seed_files(module).items():
         where = f"{origin}/{path}"
         if entity not in module.entities:
-            problems.append(Problem(where, 1, 1, f"seed file names no entity of {module.name!r}: {entity!r}"))
+            problems.append(problem_at(where, 1, 1, "decl_seed_unknown_entity",
+                                       {"module": module.name, "entity": entity}))
             continue
         try:
             rows = yaml.safe_load(module.files[path])
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            problems.append(Problem(where, line, column, f"seed file is not valid YAML: {error}"))
+            problems.append(problem_at(where, line, column, "decl_seed_bad_yaml", {"reason": error}))
             continue
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            problems.append(Problem(where, 1, 1, "a seed file holds a list of records (field: value mappings)"))
+            problems.append(problem_at(where, 1, 1, "decl_seed_not_a_list"))
     return problems

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from engine.core.declaration_codes import problem_at
+
 # Source and its positions live in source_map; importers name them here, as before.
 from engine.declarations.source_map import JsonPath as JsonPath
 from engine.declarations.source_map import ScalarStyle as ScalarStyle
@@ -47,20 +49,19 @@ def load_source(path: Path) -> Source:
         found = [path / name for name in MODULE_FILE_NAMES if (path / name).is_file()]
         if not found:
             names = ", ".join(MODULE_FILE_NAMES)
-            return _failed(str(path), 1, 1, f"no module file in this folder; expected one of {names}")
+            return _failed(str(path), 1, 1, "decl_module_folder_empty", {"names": names})
         path = found[0]
     try:
         raw = path.read_bytes()
     except OSError as error:
-        return _failed(str(path), 1, 1, f"cannot read the file: {error.strerror or error}")
+        return _failed(str(path), 1, 1, "decl_file_unreadable", {"reason": error.strerror or str(error)})
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         before = raw[: error.start]
         line = before.count(b"\n") + 1
         column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
-        message = f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
-        return _failed(str(path), line, column, message)
+        return _failed(str(path), line, column, "decl_file_not_utf8", {"byte": f"0x{raw[error.start]:02x}"})
     return load_source_text(text, str(path))
 
 
@@ -116,10 +117,10 @@ def _compose(loader_class: type[Any], text: str) -> yaml.Node | None:
 
 _STYLES = {None: ScalarStyle.PLAIN, "": ScalarStyle.PLAIN, "'": ScalarStyle.SINGLE_QUOTED,
            '"': ScalarStyle.DOUBLE_QUOTED, "|": ScalarStyle.LITERAL, ">": ScalarStyle.FOLDED}
-_HINTS = {
-    "found character '\\t' that cannot start any token": "indent with spaces, not tabs",
-    "mapping values are not allowed here": "put a space after ':' or quote a value that contains ': '",
-    "found undefined alias": "define the anchor with '&name' before using '*name'",
+_HINTS = {  # PyYAML's words for a common mistake -> the code of a message that says how to fix it
+    "found character '\\t' that cannot start any token": "decl_yaml_tab",
+    "mapping values are not allowed here": "decl_yaml_colon",
+    "found undefined alias": "decl_yaml_undefined_alias",
 }
 
 
@@ -142,13 +143,13 @@ class _Builder:
         except yaml.YAMLError:
             root = None  # libyaml found a problem: the Python parser below words it (and positions it) exactly
         except RecursionError:  # PyYAML composes nested nodes recursively, with no depth limit of its own
-            self._add(1, 1, f"the document is nested more than {_MAX_DEPTH} levels deep")
+            self._add(1, 1, "decl_yaml_too_deep", {"max_depth": _MAX_DEPTH})
             return Source(self.file, self.original, data, self.problems, self.values, self.keys)
         try:
             if root is None:
                 root = _compose(_Loader, self.text)
         except RecursionError:
-            self._add(1, 1, f"the document is nested more than {_MAX_DEPTH} levels deep")
+            self._add(1, 1, "decl_yaml_too_deep", {"max_depth": _MAX_DEPTH})
             root = None
         except yaml.MarkedYAMLError as error:
             self._syntax_problem(error)
@@ -157,35 +158,38 @@ class _Builder:
             line, column = index_position(self.text, error.position)
             character = error.character  # PyYAML gives the code point for text input
             code = ord(character) if isinstance(character, str) else int(character)
-            self._add(line, column, f"YAML syntax error: control character U+{code:04X} is not allowed")
+            self._add(line, column, "decl_yaml_control_character", {"codepoint": code})
             root, self.is_unparsable = None, True
         built = self._build(root, (), frozenset()) if root is not None else None
         if isinstance(built, dict):
             data = built
         elif built is None and not self.problems:
-            self._add(1, 1, "the file is empty; a declaration is a mapping of keys such as 'module: expense'")
+            self._add(1, 1, "decl_file_empty")
         elif built is not None:
             span = self.values[()]
-            kind = "a list" if isinstance(built, list) else f"the value {built!r}"
-            self._add(span.line, span.column,
-                      f"the top level must be a mapping of keys such as 'module: expense', not {kind}")
+            if isinstance(built, list):
+                self._add(span.line, span.column, "decl_top_level_list")
+            else:
+                self._add(span.line, span.column, "decl_top_level_value", {"value": built})
         return Source(self.file, self.original, data, self.problems, self.values, self.keys)
 
     def _syntax_problem(self, error: yaml.MarkedYAMLError) -> None:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML syntax error: {error.problem or error.context}"
         if error.problem in _HINTS:
-            message += f"; {_HINTS[error.problem]}"
+            self._add(line, column, _HINTS[error.problem])
         elif error.context and error.problem and error.problem.startswith("but "):
-            message = f"YAML syntax error: {error.context}, {error.problem}"
+            self._add(line, column, "decl_yaml_syntax_but", {"context": error.context, "problem": error.problem})
         elif error.context and error.context_mark and error.problem:
             mark = error.context_mark
-            message += f" ({error.context} that started at line {mark.line + 1}, column {mark.column + 1})"
-        self._add(line, column, message)
+            self._add(line, column, "decl_yaml_syntax_started",
+                      {"problem": error.problem, "context": error.context, "line": mark.line + 1,
+                       "column": mark.column + 1})
+        else:
+            self._add(line, column, "decl_yaml_syntax", {"problem": error.problem or error.context})
 
-    def _add(self, line: int, column: int, message: str) -> None:
-        self.problems.append(Problem(self.file, line, column, message))
+    def _add(self, line: int, column: int, code: str, params: dict[str, Any] | None = None) -> None:
+        self.problems.append(problem_at(self.file, line, column, code, params))
 
     def _span(self, node: yaml.Node) -> Span:
         style = _STYLES.get(node.style, ScalarStyle.PLAIN) if isinstance(node, yaml.ScalarNode) else None
@@ -196,17 +200,17 @@ class _Builder:
         span = self.values[path] = self._span(node)
         self.count += 1
         if self.count == _MAX_NODES:
-            self._add(span.line, span.column, f"the document expands to more than {_MAX_NODES} values")
+            self._add(span.line, span.column, "decl_yaml_too_large", {"max_nodes": _MAX_NODES})
         if self.count >= _MAX_NODES:
             return None
         if len(path) > _MAX_DEPTH:
-            if not any(p.message.startswith("the document is nested") for p in self.problems):
-                self._add(span.line, span.column, f"the document is nested more than {_MAX_DEPTH} levels deep")
+            if not any(p.code == "decl_yaml_too_deep" for p in self.problems):
+                self._add(span.line, span.column, "decl_yaml_too_deep", {"max_depth": _MAX_DEPTH})
             return None
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, span)
         if id(node) in active:
-            self._add(span.line, span.column, "an alias refers to a node that contains it")
+            self._add(span.line, span.column, "decl_yaml_alias_cycle")
             return None
         active = active | {id(node)}
         if isinstance(node, yaml.SequenceNode):
@@ -230,21 +234,20 @@ class _Builder:
         for key_node, value_node in node.value:
             key_span = self._span(key_node)
             if not isinstance(key_node, yaml.ScalarNode):
-                self._add(key_span.line, key_span.column, "a key must be plain text, not a mapping or a list")
+                self._add(key_span.line, key_span.column, "decl_yaml_key_not_text")
             elif key_node.tag == _TAG + "merge":
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
                     if isinstance(source, yaml.MappingNode):
                         merged.extend(source.value)
                     else:
-                        self._add(key_span.line, key_span.column, "'<<' must merge mappings")
+                        self._add(key_span.line, key_span.column, "decl_yaml_merge_not_mapping")
             elif str(key_node.value) in own:
                 first = self._span(own[str(key_node.value)][0])
-                where = f" in '{path[-1]}'" if path else ""
-                self._add(key_span.line, key_span.column,
-                          f"duplicate key {key_node.value!r}{where} at line {key_span.line}, column "
-                          f"{key_span.column}; it was first defined at line {first.line}, column "
-                          f"{first.column}; keep only one")
+                code = "decl_yaml_duplicate_key_in" if path else "decl_yaml_duplicate_key"
+                self._add(key_span.line, key_span.column, code,
+                          {"key": key_node.value, "parent": path[-1] if path else "", "line": key_span.line,
+                           "column": key_span.column, "first_line": first.line, "first_column": first.column})
             else:
                 own[str(key_node.value)] = (key_node, value_node)
         for key_node, value_node in merged:
@@ -258,7 +261,7 @@ class _Builder:
 
     def _unsupported_tag(self, node: yaml.Node, span: Span) -> None:
         tag = node.tag.replace(_TAG, "!!")
-        self._add(span.line, span.column, f"unsupported tag {tag!r}; declarations use plain YAML values")
+        self._add(span.line, span.column, "decl_yaml_unsupported_tag", {"tag": tag})
 
     def _scalar(self, node: yaml.ScalarNode, span: Span) -> Any:
         value: str = node.value
@@ -281,14 +284,14 @@ class _Builder:
         except (ValueError, InvalidOperation):
             pass
         if kind in ("null", "bool", "int", "float"):
-            self._add(span.line, span.column, f"{value!r} is not a valid {kind}")
+            self._add(span.line, span.column, "decl_yaml_bad_scalar", {"value": value, "type": kind})
         else:
             self._unsupported_tag(node, span)
         return value
 
 
-def _failed(file: str, line: int, column: int, message: str) -> Source:
-    return Source(file, "", {}, [Problem(file, line, column, message)])
+def _failed(file: str, line: int, column: int, code: str, params: dict[str, Any]) -> Source:
+    return Source(file, "", {}, [problem_at(file, line, column, code, params)])
 
 
 def _is_json(text: str) -> bool:
@@ -307,12 +310,12 @@ def _load_json_without_positions(text: str, file: str) -> Source:
         result: dict[str, Any] = {}
         for key, value in items:
             if key in result:
-                problems.append(Problem(file, 1, 1, f"duplicate key {key!r}; keep only one"))
+                problems.append(problem_at(file, 1, 1, "decl_duplicate_key", {"key": key}))
             result.setdefault(key, value)
         return result
 
     data = json.loads(text, object_pairs_hook=pairs, parse_float=Decimal)
     if not isinstance(data, dict):
-        problems.append(Problem(file, 1, 1, "the top level must be a mapping of keys"))
+        problems.append(problem_at(file, 1, 1, "decl_top_level_not_mapping"))
         data = {}
     return Source(file, text, data, problems)

@@ -5,9 +5,10 @@ from typing import Any
 
 import yaml
 
+from engine.core.declaration_codes import problem_at
 from engine.declarations.model import ModuleSpec
 from engine.declarations.seed_check import seed_files
-from engine.errors import DeclarationError, Problem, RecordInvalid
+from engine.errors import DeclarationError, RecordInvalid
 from engine.records.service import Records
 
 
@@ -23,7 +24,8 @@ def plant(records: Records, module: ModuleSpec) -> dict[str, int]:
             try:
                 records.create_as_system(entity, row)
             except RecordInvalid as error:
-                raise DeclarationError([Problem(f"{module.name}/{path}", 1, 1,
-                                                f"seed record {index + 1}: {error.message}")]) from None
+                raise DeclarationError([problem_at(f"{module.name}/{path}", 1, 1,
+                                                "decl_seed_record_invalid",
+                                                   {"number": index + 1, "message": error.message})]) from None
         created[entity_name] = len(rows)
     return created

@@ -7,9 +7,10 @@ pass are compiled into the process's `ExpressionTable`, so the run never compile
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
+from engine.core.suggestions import closest
 from engine.formula import BOOL, NUMBER, Environment, FType, Kind
 from engine.workflow import services
 from engine.workflow.bpmn_parser import BPMN_NS, CAMUNDA_NS, ZEEBE_NS, bpmn_tag, topic_of
@@ -23,43 +24,27 @@ from engine.workflow.scripts.expressions import (
 )
 from engine.workflow.variables import PROCESS_VARIABLES, scripts_of
 
-_UNSUPPORTED = {
-    "businessRuleTask": "business rule tasks (DMN) are not supported; use an exclusive gateway with conditions",
-    "sendTask": "send tasks are not supported; use a user task or a script task",
-    "receiveTask": "receive tasks are not supported; use a user task or a timer event",
-    "complexGateway": "complex gateways are not supported; use an exclusive or inclusive gateway",
-    "eventBasedGateway": "event-based gateways are not supported; use a timer boundary event on a user task",
-    "transaction": "transactions are not supported; use an embedded subprocess",
-    "adHocSubProcess": "ad-hoc subprocesses are not supported; use an embedded subprocess",
-    "dataStoreReference": "data stores are not supported; keep data in the record's fields",
-    "messageEventDefinition": "message events are not supported; use a user task or a timer event",
-    "signalEventDefinition": "signal events are not supported; use a user task or a timer event",
-    "conditionalEventDefinition": "conditional events are not supported; use an exclusive gateway",
-    "compensateEventDefinition": "compensation is not supported; model the undo steps as tasks",
-    "cancelEventDefinition": "cancel events are not supported (they need transactions); use an error end event",
-    "linkEventDefinition": "link events are not supported; draw the sequence flow instead",
-    "callChoreography": "choreographies are not supported",
-    "choreographyTask": "choreographies are not supported",
-    "subChoreography": "choreographies are not supported",
+_UNSUPPORTED = {  # element -> the code of its message (engine/core/declaration_codes/process_messages.py)
+    tag: f"decl_bpmn_unsupported_{tag}" for tag in (
+        "businessRuleTask", "sendTask", "receiveTask", "complexGateway", "eventBasedGateway", "transaction",
+        "adHocSubProcess", "dataStoreReference", "messageEventDefinition", "signalEventDefinition",
+        "conditionalEventDefinition", "compensateEventDefinition", "cancelEventDefinition",
+        "linkEventDefinition", "callChoreography", "choreographyTask", "subChoreography")
 }
 _UNSUPPORTED_EXTENSIONS = {
-    f"{{{CAMUNDA_NS}}}executionListener": "Camunda listeners are not supported; use a script task",
-    f"{{{CAMUNDA_NS}}}taskListener": "Camunda listeners are not supported; use a script task",
-    f"{{{CAMUNDA_NS}}}inputOutput": "Camunda input/output mappings are not supported; use a script task",
-    f"{{{ZEEBE_NS}}}ioMapping": "Zeebe input/output mappings are not supported; use a script task",
-    f"{{{ZEEBE_NS}}}loopCharacteristics": (
-        "Zeebe multi-instance collections are not supported; use loopDataInputRef and inputDataItem"
-    ),
+    f"{{{CAMUNDA_NS}}}executionListener": "decl_bpmn_unsupported_listener",
+    f"{{{CAMUNDA_NS}}}taskListener": "decl_bpmn_unsupported_listener",
+    f"{{{CAMUNDA_NS}}}inputOutput": "decl_bpmn_unsupported_camunda_io",
+    f"{{{ZEEBE_NS}}}ioMapping": "decl_bpmn_unsupported_zeebe_io",
+    f"{{{ZEEBE_NS}}}loopCharacteristics": "decl_bpmn_unsupported_zeebe_loop",
 }
-_PYTHON = "conditions are written in the formula language, not Python"
-_SCRIPT_PYTHON = "scripts are `name = expression` lines in the formula language, not Python"
 _TIMERS = ("timeDuration", "timeDate", "timeCycle")
 
 
 
 class Report(Protocol):
-    def __call__(self, element: Any, message: str, line: int = 1) -> None:
-        """Record a problem at `element` (at `line` within its text), labelled with its owner's id."""
+    def __call__(self, element: Any, code: str, params: Mapping[str, Any] | None = None, line: int = 1) -> None:
+        """Record problem `code` at `element` (at `line` within its text), labelled with its owner's id."""
 
 
 class ElementChecker:
@@ -83,9 +68,9 @@ class ElementChecker:
     def check(self, element: Any) -> None:
         tag = bpmn_tag(element)
         if tag is None:
-            message = _UNSUPPORTED_EXTENSIONS.get(element.tag) if isinstance(element.tag, str) else None
-            if message:
-                self.report(element, message)
+            code = _UNSUPPORTED_EXTENSIONS.get(element.tag) if isinstance(element.tag, str) else None
+            if code:
+                self.report(element, code)
             return
         if tag in _UNSUPPORTED:
             self.report(element, _UNSUPPORTED[tag])
@@ -94,7 +79,7 @@ class ElementChecker:
         for script_element, text in scripts_of(element):
             self._script(element, script_element, text)
         if tag == "scriptTask" and not scripts_of(element):
-            self.report(element, "the script task has no script (external scripts are not supported)")
+            self.report(element, "decl_bpmn_script_missing")
         if tag in ("conditionExpression", "loopCondition", "completionCondition"):
             self._expression(element, "condition", BOOL)
         elif tag == "loopCardinality":
@@ -112,24 +97,24 @@ class ElementChecker:
         topic = topic_of(element)
         known = services.names()
         if not topic:
-            self.report(element, 'service tasks run plugin handlers: write camunda:type="external" '
-                                 'camunda:topic="<a topic an installed plugin handles>" (Java classes, expressions '
-                                 'and connectors are not supported)')
+            self.report(element, "decl_bpmn_service_task_shape")
         elif topic not in known:
             close = difflib.get_close_matches(topic, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            offered = f"; installed plugins handle {', '.join(known)}" if known and not close else ""
-            self.report(element, f"no installed plugin handles the service task topic {topic!r}{hint}{offered}")
+            if close or not known:
+                suggestion = close[0] if close else ""
+                self.report(element, "decl_bpmn_topic_unknown", {"topic": topic, "suggestion": suggestion})
+            else:
+                self.report(element, "decl_bpmn_topic_unknown_offered", {"topic": topic, "topics": ", ".join(known)})
 
     def _expression(self, element: Any, what: str, expect: FType) -> None:
         raw = element.text or ""
         if not raw.strip():
-            self.report(element, f"the {what} is empty")
+            self.report(element, "decl_bpmn_empty", {"what": what})
             return
         try:
             compiled = compile_expression(raw, self.env, expect=expect)
         except ExpressionError as error:
-            self.report(element, _explain(what, raw, error, _PYTHON), error.line)
+            self.report(element, *_explain(what, raw, error, "decl_bpmn_python_condition"), line=error.line)
             return
         self.expressions.add_expression(raw, compiled)
 
@@ -137,18 +122,17 @@ class ElementChecker:
         try:
             script, assigned = compile_script(raw, self.env)
         except ExpressionError as error:
-            self.report(element, _explain("script", raw, error, _SCRIPT_PYTHON), error.line)
+            self.report(element, *_explain("script", raw, error, "decl_bpmn_python_script"), line=error.line)
             return
         for name in assigned:
             if name not in PROCESS_VARIABLES and name in self.record_fields:
-                self.report(element, f"the script assigns {name!r}, a field of the record; a process cannot "
-                                     "change the record, so use another name")
+                self.report(element, "decl_bpmn_script_assigns_field", {"name": name})
         self.expressions.add_script(raw, script)
 
     def _timer_definition(self, element: Any) -> None:
         timers = [child for child in element if bpmn_tag(child) in _TIMERS]
         if not timers:
-            self.report(element, "the timer has no timeDuration, timeDate or timeCycle")
+            self.report(element, "decl_bpmn_timer_empty")
         for timer in timers:
             self.timer(timer, f"timer {bpmn_tag(timer)}")
 
@@ -156,45 +140,41 @@ class ElementChecker:
         """Check and compile a timer or due-date text (a plain ISO 8601 literal or a formula)."""
         raw = element.text if raw is None else raw
         if not raw or not raw.strip():
-            self.report(element, f"the {what} is empty")
+            self.report(element, "decl_bpmn_empty", {"what": what})
             return
         try:
             self.expressions.add_expression(raw, compile_timer(raw, self.env))
         except ExpressionError as error:
-            self.report(element, _explain(what, raw, error, _PYTHON), error.line)
+            self.report(element, *_explain(what, raw, error, "decl_bpmn_python_condition"), line=error.line)
 
     def _multi_instance(self, element: Any) -> None:
         owner = element.getparent()
         if element.get(f"{{{CAMUNDA_NS}}}collection") is not None:
-            self.report(owner, "camunda:collection is not supported; use loopDataInputRef and inputDataItem "
-                               "(in Camunda Modeler: Multi-instance > Input collection)")
+            self.report(owner, "decl_bpmn_camunda_collection")
         for ref in element.iterfind(f"{{{BPMN_NS}}}loopDataInputRef"):
             name = (ref.text or "").strip()
             info = self.env.fields.get(name)
             if info is None:
-                close = difflib.get_close_matches(name, list(self.env.fields), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.report(ref, f"the multi-instance input {name!r} is neither a field nor a process variable{hint}")
+                self.report(ref, "decl_bpmn_mi_input_unknown",
+                            {"name": name, "suggestion": closest(name, self.env.fields)})
             elif info.type.kind not in (Kind.LIST, Kind.ANY):
-                self.report(ref, f"the multi-instance input {name!r} is {info.type}, not a list")
+                self.report(ref, "decl_bpmn_mi_input_not_list", {"name": name, "type": info.type})
 
     def _call_activity(self, element: Any) -> None:
         called = (element.get("calledElement") or "").strip()
         if not called:
-            self.report(element, "the call activity names no calledElement")
+            self.report(element, "decl_bpmn_call_unnamed")
         elif called.startswith(("${", "#{", "=")):
-            self.report(element, f"calledElement {called!r} is an expression; name the called process id instead")
+            self.report(element, "decl_bpmn_call_expression", {"called": called})
         elif called not in self.process_ids:
-            close = difflib.get_close_matches(called, list(self.process_ids), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.report(element, f"the called process {called!r} is not in any .bpmn file of the module{hint}")
+            self.report(element, "decl_bpmn_call_unknown",
+                        {"called": called, "suggestion": closest(called, self.process_ids)})
 
 
-def _explain(what: str, raw: str, error: ExpressionError, python_hint: str) -> str:
+def _explain(what: str, raw: str, error: ExpressionError, python_code: str) -> tuple[str, dict[str, Any]]:
     shown = raw.strip() if len(raw.strip()) <= 120 else raw.strip()[:117] + "..."
-    if looks_like_python(raw):
-        return f"{python_hint}: {what} {shown!r} ({error.reason})"
-    return f"{what} {shown!r}: {error.reason}"
+    params = {"what": what, "text": shown, "reason": error.reason}
+    return (python_code if looks_like_python(raw) else "decl_bpmn_expression_invalid"), params
 
 
 _PARTS = frozenset({
@@ -217,10 +197,7 @@ def owner_of(element: Any) -> Any:
     return element
 
 
-def element_label(element: Any) -> str:
-    """Describe an element for a message: `user task 'approve'`."""
-    tag = bpmn_tag(element) or str(element.tag).rsplit("}", 1)[-1]
-    words = "".join(" " + c.lower() if c.isupper() else c for c in tag).strip()
-    ident = element.get("id")
-    return f"{words} {ident!r}" if ident else words
+def element_params(element: Any) -> dict[str, str]:
+    """The params naming an element in a problem (`user task 'approve'`: declaration_codes.element_label)."""
+    return {"bpmn_tag": bpmn_tag(element) or str(element.tag).rsplit("}", 1)[-1], "bpmn_id": element.get("id") or ""}
 

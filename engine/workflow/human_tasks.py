@@ -65,8 +65,8 @@ class HumanTaskReader:
                 continue
             role = self._role(source)
             if role is None:
-                self.report(element, f"{what} {source!r} is not a declared role{self._suggest(source)}; declare "
-                                     "it in the module's roles, or use 'submitter' for the record's creator")
+                self.report(element, "decl_bpmn_role_unknown",
+                            {"what": what, "role": source, "suggestion": self._closest(source)})
             elif role not in roles:
                 roles.append(role)
         mi = element.find(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
@@ -77,19 +77,18 @@ class HumanTaskReader:
         if assignment.assignee is not None:
             assignee = self._assignee(element, assignment.assignee, mi_item)
         if not sources and assignment.assignee is None and not assignment.users:
-            self.report(element, "the task has no lane, candidateGroups or assignee, so nobody could complete it; "
-                                 "put it in a lane named after a role")
+            self.report(element, "decl_bpmn_task_unassigned")
         if assignment.due is not None:
             self.checker.timer(element, "due date", assignment.due)
         for field in assignment.editable:
             if field not in self.env.fields or field in PROCESS_VARIABLES:
                 close = difflib.get_close_matches(field, list(self.env.fields), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.report(element, f"editable field {field!r} is not a field of the record{hint}")
+                self.report(element, "decl_bpmn_editable_unknown",
+                            {"field": field, "suggestion": close[0] if close else ""})
         duties = dict(assignment.duties or {})
         for name, value in duties.items():
             if value.lower() not in ("true", "false"):
-                self.report(element, f"property {name!r} must be 'true' or 'false', not {value!r}")
+                self.report(element, "decl_bpmn_property_boolean", {"name": name, "value": value})
         self.check_cc(element, assignment.cc)
         documentation = element.find(f"{{{BPMN_NS}}}documentation")
         return TaskMeta(
@@ -116,19 +115,18 @@ class HumanTaskReader:
         for entry in entries:
             if entry.startswith("user:"):
                 if not entry[len("user:"):].strip():
-                    self.report(element, "cc entry 'user:' names no user; write user:<login name>")
+                    self.report(element, "decl_bpmn_cc_user_empty")
             elif self._role(entry) is None or is_submitter_role(entry):
-                self.report(element, f"cc entry {entry!r} is not a declared role{self._suggest(entry)}; name a "
-                                     "role of the module or a user as user:<login name>")
+                self.report(element, "decl_bpmn_cc_unknown_role", {"role": entry, "suggestion": self._closest(entry)})
 
     def _role(self, name: str) -> str | None:
         return self.roles.get(name.strip()) or self.normal_roles.get(_normal(name))
 
-    def _suggest(self, name: str) -> str:
+    def _closest(self, name: str) -> str:
         close = difflib.get_close_matches(name, [*self.roles, "submitter"], n=1)
         if not close:
             close = difflib.get_close_matches(_normal(name), [*self.normal_roles, "submitter"], n=1)
-        return f" (did you mean {close[0]!r}?)" if close else ""
+        return close[0] if close else ""
 
     def _assignee(self, element: Any, raw: str, mi_item: str | None) -> str | None:
         name = assignee_name(raw)
@@ -137,13 +135,11 @@ class HumanTaskReader:
         info = self.env.fields.get(name)
         if info is None:
             close = difflib.get_close_matches(name, [*self.env.fields, "submitter"], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.report(element, f"assignee {raw!r} names no field of the record{hint}; write a user field "
-                                 "such as created_by, ${initiator} for the submitter, or list fixed people in "
-                                 "camunda:candidateUsers")
+            self.report(element, "decl_bpmn_assignee_unknown",
+                        {"assignee": raw, "suggestion": close[0] if close else ""})
             return None
         if info.type.kind not in (Kind.TEXT, Kind.ANY):
-            self.report(element, f"assignee {raw!r} is a {info.type} field; it must hold a login name")
+            self.report(element, "decl_bpmn_assignee_type", {"assignee": raw, "type": info.type})
             return None
         return name
 

@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from engine.core.declaration_codes import problem_at
 from engine.errors import Problem
 from engine.formula import Environment, FType
 from engine.workflow.bpmn_parser import (
@@ -22,7 +23,7 @@ from engine.workflow.bpmn_parser import (
     prepare_for_sharing,
     read_assignment,
 )
-from engine.workflow.checks import ElementChecker, Report, element_label, owner_of
+from engine.workflow.checks import ElementChecker, Report, element_params, owner_of
 from engine.workflow.human_tasks import HUMAN_TASKS, HumanTaskReader, lane_index
 from engine.workflow.scripts.expressions import ExpressionTable
 from engine.workflow.spec import ProcessSpec, TaskMeta
@@ -59,7 +60,7 @@ def load_processes(
         return loader.load(process_file)
     except Exception as error:  # the boundary for untrusted files: report, never crash
         logger.exception("unexpected failure loading %s/%s", origin, process_file)
-        problem = Problem(f"{origin}/{process_file}", 1, 1, f"the process could not be loaded: {error!r}")
+        problem = problem_at(f"{origin}/{process_file}", 1, 1, "decl_bpmn_unloadable", {"reason": repr(error)})
         return None, [*loader.problems, problem]
 
 
@@ -77,13 +78,14 @@ class _Loader:
         self.documents: dict[str, Any] = {}
         self.processes: dict[str, _Process] = {}
 
-    def problem(self, path: str, line: int | None, message: str, column: int = 1, element: str | None = None) -> None:
-        self.problems.append(Problem(f"{self.origin}/{path}", line or 1, column or 1, message, element))
+    def problem(self, path: str, line: int | None, code: str, params: Mapping[str, Any] | None = None,
+                column: int = 1, element: str | None = None) -> None:
+        self.problems.append(problem_at(f"{self.origin}/{path}", line or 1, column or 1, code, params, element))
 
     def reporter(self, path: str) -> Report:
-        def report(element: Any, message: str, line: int = 1) -> None:
+        def report(element: Any, code: str, params: Mapping[str, Any] | None = None, line: int = 1) -> None:
             owner = owner_of(element)
-            self.problem(path, (element.sourceline or 1) + line - 1, f"{element_label(owner)}: {message}",
+            self.problem(path, (element.sourceline or 1) + line - 1, code, {**(params or {}), **element_params(owner)},
                          element=owner.get("id") or None)
 
         return report
@@ -91,8 +93,8 @@ class _Loader:
     def load(self, process_file: str) -> tuple[ProcessSpec | None, list[Problem]]:
         if process_file not in self.files:
             close = difflib.get_close_matches(process_file, [p for p in self.files if p.endswith(".bpmn")], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.problem(process_file, 1, f"the process file {process_file!r} is not in the module{hint}")
+            self.problem(process_file, 1, "decl_bpmn_file_missing",
+                         {"file": process_file, "suggestion": close[0] if close else ""})
             return None, self.problems
         self._read_documents(process_file)
         if process_file not in self.documents:
@@ -114,17 +116,18 @@ class _Loader:
                 root = parse_xml(self.files[path])
             except etree.XMLSyntaxError as error:
                 line, column = error.position if error.position else (error.lineno, 1)
-                self.problem(path, line, f"malformed XML: {error.msg}", column)
+                self.problem(path, line, "decl_bpmn_malformed_xml", {"reason": error.msg}, column)
                 continue
             if bpmn_tag(root) != "definitions":
-                self.problem(path, root.sourceline, "not a BPMN 2.0 file (the root element is not bpmn:definitions)")
+                self.problem(path, root.sourceline, "decl_bpmn_not_bpmn")
                 continue
             self.documents[path] = root
             for element in root.iterfind(f"{{{BPMN_NS}}}process"):
                 process_id = element.get("id") or ""
                 if process_id in self.processes:
                     other = self.processes[process_id].file
-                    self.problem(path, element.sourceline, f"process {process_id!r} is also defined in {other}")
+                    self.problem(path, element.sourceline, "decl_bpmn_process_duplicate",
+                                 {"process": process_id, "file": other})
                     continue
                 executable = element.get("isExecutable", "true") == "true"
                 self.processes[process_id] = _Process(process_id, path, element, executable)
@@ -133,8 +136,7 @@ class _Loader:
         root = self.documents[process_file]
         candidates = [p for p in self.processes.values() if p.file == process_file and p.is_executable]
         if not candidates:
-            self.problem(process_file, root.sourceline, 'no executable process: mark the approval process '
-                                                        'isExecutable="true"')
+            self.problem(process_file, root.sourceline, "decl_bpmn_no_executable")
             return None
         if len(candidates) > 1:
             called = {e.get("calledElement") for p in self.processes.values()
@@ -143,9 +145,7 @@ class _Loader:
             if len(candidates) != 1:
                 main_ids = [p.id for p in self.processes.values() if p.file == process_file and p.is_executable]
                 ids = ", ".join(map(repr, main_ids))
-                self.problem(process_file, root.sourceline, f"several executable processes ({ids}) and none is "
-                                                            "clearly the main one; keep one, or mark the others "
-                                                            'isExecutable="false"')
+                self.problem(process_file, root.sourceline, "decl_bpmn_several_executable", {"ids": ids})
                 return None
         return candidates[0]
 
@@ -186,8 +186,7 @@ class _Loader:
                     meta = reader.read(element, lane=lanes.get(element.get("id") or ""), process_id=process.id,
                                        flows=flows, nodes=nodes)
                     if meta.bpmn_id in tasks:
-                        report(element, f"the id is also used by a task of process {tasks[meta.bpmn_id].process_id!r};"
-                                        " human task ids must be unique across the processes an approval uses")
+                        report(element, "decl_bpmn_task_id_reused", {"process": tasks[meta.bpmn_id].process_id})
                     tasks[meta.bpmn_id] = meta
         return expressions, tasks
 
@@ -220,6 +219,7 @@ class _Loader:
         path = error.file_name if error.file_name in self.documents else default_file
         element = next((e for e in self.documents[path].iter() if error.id and e.get("id") == error.id), None)
         line = element.sourceline if element is not None else error.line_number or 1
-        label = f"{element_label(element)}: " if element is not None else ""
-        self.problem(path, line if isinstance(line, int) else 1, f"{label}{error.args[0] if error.args else error}",
+        params = element_params(element) if element is not None else {}
+        self.problem(path, line if isinstance(line, int) else 1, "decl_bpmn_invalid",
+                     {**params, "reason": str(error.args[0] if error.args else error)},
                      element=element.get("id") if element is not None else None)

@@ -72,7 +72,8 @@ workflows:
 def test_unknown_key_at_its_key_with_suggestion() -> None:
     source = load_source(FIXTURES / "broken" / "typo_key")
     assert check_against_schema(source) == [Problem(
-        source.file, 8, 26, "unknown key 'requird' in field 'code' (did you mean 'required'?)")]
+        source.file, 8, 26, "unknown key 'requird' in field 'code' (did you mean 'required'?)",
+        "decl_schema_unknown_key")]
 
 
 def test_unknown_key_without_close_match_lists_the_allowed_keys() -> None:
@@ -112,7 +113,7 @@ def test_type_specific_required_key_says_why() -> None:
 def test_wrong_type_message() -> None:
     source = load_source(FIXTURES / "broken" / "wrong_type")
     assert check_against_schema(source) == [
-        Problem(source.file, 8, 36, "'required' must be true or false, not 'yes'")]
+        Problem(source.file, 8, 36, "'required' must be true or false, not 'yes'", "decl_schema_type")]
 
 
 def test_field_written_as_a_bare_type_gets_a_hint() -> None:
@@ -253,5 +254,5 @@ def test_every_schema_pattern_has_words_for_its_message() -> None:
     from engine.declarations import schema_check
 
     kinds = schema_check._schemas().pattern_kinds
-    worded = {"name", "semver", *schema_check._PATTERN_WORDS}
+    worded = {"name", "semver", *schema_check._PATTERN_KINDS}
     assert kinds and {pattern: kind for pattern, kind in kinds.items() if kind not in worded} == {}

@@ -12,15 +12,18 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from engine.core import catalogs
+from engine.core import catalogs, declaration_codes
 from engine.core.error_codes import MESSAGES
-from engine.errors import FieldError, FormworkError
+from engine.customization.process_editor import problem_json as process_problem_json
+from engine.errors import FieldError, FormworkError, Problem
+from web.ui.declaration_words import DECLARATION_ZH
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
 
 # Chinese texts of codes added beside the catalog (a branch's `web/ui/<branch>_text.py`, merged here with one
 # `ZH.update(...)` line): `make messages` moves them into engine/locale/zh_CN, and until then they are used.
 ZH: dict[str, str] = {}
+ZH.update(DECLARATION_ZH)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {
@@ -114,6 +117,82 @@ def field_message(error: FieldError, language_code: str | None = None) -> str:
 def engine_error_text(error: FormworkError, language_code: str | None = None) -> str:
     """An engine error's message in the request's language."""
     return error_text(error.message_code, error.params, language_code or language(), error.message)
+
+
+# What a BPMN problem is about (`bpmn_tag`), and the parts of a process a check names (`what`), in Chinese.
+_BPMN_ZH = {"userTask": "人工任务", "task": "任务", "manualTask": "手工任务", "scriptTask": "脚本任务",
+            "serviceTask": "服务任务", "callActivity": "调用活动", "subProcess": "子流程", "process": "流程",
+            "exclusiveGateway": "排他网关", "parallelGateway": "并行网关", "inclusiveGateway": "包容网关",
+            "startEvent": "开始事件", "endEvent": "结束事件", "boundaryEvent": "边界事件", "lane": "泳道",
+            "intermediateCatchEvent": "中间事件", "intermediateThrowEvent": "中间事件", "sequenceFlow": "顺序流"}
+_WHAT_ZH = {"condition": "条件", "loop cardinality": "循环次数", "due date": "到期时间", "script": "脚本",
+            "lane": "泳道", "candidate group": "候选组", "timer timeDuration": "定时器时长",
+            "timer timeDate": "定时器时间点", "timer timeCycle": "定时器周期",  # and a network's fields:
+            "group": "分组", "start": "开始", "finish": "完成", "duration": "工期", "links table": "搭接表",
+            "predecessor column": "前置任务列", "link type column": "搭接类型列", "lag column": "间隔列",
+            "actual start": "实际开始", "actual finish": "实际完成", "percent complete": "完成百分比"}
+
+
+def problem_text(problem: Problem, language_code: str | None = None) -> str:
+    """A declaration problem (a module, an overlay, a process) in the language; the engine's English otherwise."""
+    if (language_code or language()) != "zh":
+        return problem.message
+    return _zh_problem(problem.code, problem.params) or problem.message
+
+
+def problem_json(problem: Problem, bpmn_file: str | None = None, language_code: str | None = None) -> dict[str, Any]:
+    """A problem as the designer's pages and API give it: its `message` in the reader's language, `code` and
+    `params` the same in every language (engine.customization.process_editor.problem_json gives the rest)."""
+    return {**process_problem_json(problem, bpmn_file), "message": problem_text(problem, language_code),
+            "code": problem.code, "params": jsonable(problem.params)}
+
+
+def jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params as JSON holds them: texts, whole numbers, booleans, lists and parts as they are; anything else
+    (Decimals, formula types, exceptions) as the text the message shows of it."""
+    return {key: _plain(value) for key, value in params.items()}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return jsonable(value)
+    return str(value)
+
+
+def _zh_problem(code: str, params: Mapping[str, Any]) -> str | None:
+    template = zh_template(code)
+    if template is None:
+        return None
+    values = {name: _zh_part(name, value) for name, value in params.items()}
+    suggestion = params.get("suggestion")
+    values["hint"] = f"（您是否要写 {suggestion!r}？）" if suggestion else ""
+    try:
+        text = template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return None
+    tag, ident = params.get("bpmn_tag"), params.get("bpmn_id")
+    if not tag:
+        return text
+    kind = _BPMN_ZH.get(str(tag), str(tag))
+    return f"{kind} {ident!r}：{text}" if ident else f"{kind}：{text}"
+
+
+def _zh_part(name: str, value: Any) -> Any:
+    """A param in Chinese: a nested part of the message by its own code, a check's word for what it read."""
+    if isinstance(value, Mapping) and "code" in value:
+        part_params = value.get("params") or {}
+        return _zh_problem(str(value["code"]), part_params) or declaration_codes.render(str(value["code"]),
+                                                                                          part_params)
+    if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
+        words = [_zh_part(name, item) for item in value]
+        return words[0] if len(words) == 1 else f"{'、'.join(map(str, words[:-1]))}或{words[-1]}"
+    if name == "what" and isinstance(value, str):
+        return _WHAT_ZH.get(value, value)
+    return value
 
 
 def update_catalogs() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import part
+from engine.core.suggestions import closest
 from engine.declarations.model import Contribution
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, FieldInfo, FType, ftype_for
@@ -32,9 +33,9 @@ def check_optional(scope: ModuleScope, raw: Any) -> tuple[str, ...]:
     names = tuple(str(name) for name in raw) if isinstance(raw, list) else ()
     for index, name in enumerate(names):
         if name in scope.requires:
-            scope.problem(("optional", index), f"module {name!r} is both required and optional; keep it in one list")
+            scope.problem(("optional", index), "decl_module_required_and_optional", {"name": name})
         elif name == scope.name:
-            scope.problem(("optional", index), "a module cannot be optional to itself")
+            scope.problem(("optional", index), "decl_module_optional_to_itself")
     return names
 
 
@@ -54,41 +55,41 @@ def _contribution(scope: ModuleScope, path: Path, raw: Mapping[str, Any], entity
     text = str(raw.get("to", ""))
     parts = text.split(".")
     if len(parts) != 3:
-        scope.problem((*path, "to"), f"contribution target {text!r} must be module.entity.field")
+        scope.problem((*path, "to"), "decl_contribution_target_shape", {"text": text})
         return None
     module, target_name, field_name = parts
     if module not in scope.requires and module not in scope.optional:
-        scope.problem((*path, "to"), f"contribution target {text!r} needs {module!r} in this module's 'requires' "
-                      "(or 'optional')")
+        scope.problem((*path, "to"), "decl_contribution_target_not_required", {"text": text, "module": module})
         return None
     if module not in scope.available:
         if module not in scope.optional:
-            scope.problem((*path, "to"), f"contribution target {text!r} names module {module!r}, which is not "
-                          "installed")
+            scope.problem((*path, "to"), "decl_contribution_target_module_missing", {"text": text, "module": module})
         return None  # an optional module that is not in the catalog: nothing to add to
     target = scope.available[module].entities.get(target_name)
     if target is None:
-        scope.problem((*path, "to"), f"contribution target {text!r}: module {module!r} has no entity "
-                      f"{target_name!r}" + suggest(target_name, scope.available[module].entities))
+        scope.problem((*path, "to"), "decl_contribution_target_no_entity",
+                      {"text": text, "module": module, "entity": target_name,
+                       "suggestion": closest(target_name, scope.available[module].entities)})
         return None
     spec = target.fields.get(field_name)
     if spec is None:
-        scope.problem((*path, "to"), f"contribution target {text!r}: {target.key} has no field {field_name!r}"
-                      + suggest(field_name, target.fields))
+        scope.problem((*path, "to"), "decl_contribution_target_no_field",
+                      {"text": text, "entity": target.key, "field": field_name,
+                       "suggestion": closest(field_name, target.fields)})
         return None
     if spec.is_computed or spec.lookup is not None or spec.required or spec.type in ("table", "ref"):
-        scope.problem((*path, "to"), f"contribution target {text!r} must be a plain field (not computed, "
-                      "looked up, required, a table or a ref)")
+        scope.problem((*path, "to"), "decl_contribution_target_not_plain", {"text": text})
         return None
     via = str(raw.get("via", ""))
     info = env.fields.get(via)
     if info is None or info.target_entity != target.key:
-        scope.problem((*path, "via"), f"contribution via {via!r} must be a ref field of {scope.name}.{entity} "
-                      f"pointing at {target.key}" + ("" if via in env.fields else suggest(via, env.fields)))
+        scope.problem((*path, "via"), "decl_contribution_via_not_ref",
+                      {"via": via, "module": scope.name, "entity": entity, "target": target.key,
+                       "suggestion": "" if via in env.fields else closest(via, env.fields)})
     expect = ftype_for(spec.type)
-    measure = scope.formula((*path, "measure"), raw.get("measure"), env, what="contribution measure",
+    measure = scope.formula((*path, "measure"), raw.get("measure"), env, what=part("decl_part_contribution_measure"),
                             expect=expect, aggregate=True)
-    where = scope.formula((*path, "where"), raw.get("where"), env, what="contribution where",
+    where = scope.formula((*path, "where"), raw.get("where"), env, what=part("decl_part_contribution_where"),
                           expect=ftype_for("boolean"))
     if measure is None:
         return None
@@ -113,13 +114,14 @@ def table_via(scope: ModuleScope, path: Path, via: str, source: Environment, sou
     table, _, column = via.partition(".")
     row_env = row_environment(source, table, source_key)
     if row_env is None:
-        scope.problem((*path, "via"), f"rollup via {via!r}: {table!r} is not a table field of {source_key}"
-                      + suggest(table, [n for n, f in source.fields.items() if f.row is not None]))
+        scope.problem((*path, "via"), "decl_rollup_via_not_table",
+                      {"via": via, "table": table, "entity": source_key,
+                       "suggestion": closest(table, [n for n, f in source.fields.items() if f.row is not None])})
         return None
     info = row_env.fields.get(column)
     if column == PARENT or info is None or info.target_entity != this:
-        scope.problem((*path, "via"), f"rollup via {via!r}: {column!r} must be a ref column of {table!r} "
-                      f"pointing at {this}" + ("" if info is not None else
-                                              suggest(column, [c for c in row_env.fields if c != PARENT])))
+        scope.problem((*path, "via"), "decl_rollup_via_not_ref_column",
+                      {"via": via, "column": column, "table": table, "target": this,
+                       "suggestion": "" if info is not None else closest(column, set(row_env.fields) - {PARENT})})
         return None
     return row_env

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import problem_at
+from engine.core.suggestions import closest
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.errors import FormulaError
 from engine.formula import TEXT, Environment, FieldInfo, Formula, FType, Kind, SqlProbe
@@ -20,30 +20,27 @@ TARGET = "target"
 def effect_shape(scope: ModuleScope, path: Path, effect: Mapping[str, Any]) -> bool:
     """A trigger (`on` a status, `when` a condition, or both) and one action (`create` or `update`)."""
     if "on" not in effect and "when" not in effect:
-        scope.problem(path, "an effect needs 'on' (a status), 'when' (a condition), or both")
+        scope.problem(path, "decl_effect_needs_trigger")
         return False
     if "group_by" in effect and "for_each" not in effect:
-        scope.problem((*path, "group_by"), "'group_by' groups the rows of 'for_each': name the table to group",
-                      key=True)
+        scope.problem((*path, "group_by"), "decl_effect_group_by_needs_for_each", key=True)
         return False
     if "update" in effect:
         chosen = ("records" in effect) + ("match" in effect)
         if "create" in effect:
-            scope.problem(path, "an effect either creates records ('create') or updates them ('update'), not both")
+            scope.problem(path, "decl_effect_create_and_update")
         elif chosen != 1 or not ("values" in effect or "status" in effect):
-            scope.problem(path, "an 'update' effect needs 'records' or 'match' (which records, one of them) and "
-                                "'values' or 'status'")
+            scope.problem(path, "decl_effect_update_incomplete")
         elif "where" in effect and "match" not in effect:
-            scope.problem((*path, "where"), "'where' narrows the records of 'match'", key=True)
+            scope.problem((*path, "where"), "decl_effect_where_without_match", key=True)
         elif "group_by" in effect:
-            scope.problem((*path, "group_by"), "'group_by' belongs to 'create' effects (one record per group)",
-                          key=True)
+            scope.problem((*path, "group_by"), "decl_effect_group_by_on_update", key=True)
         else:
             return True
     elif "create" not in effect or "values" not in effect:
-        scope.problem(path, "an effect needs 'create' with 'values', or 'update' with 'records' or 'match'")
+        scope.problem(path, "decl_effect_needs_action")
     elif any(key in effect for key in ("records", "status", "match", "where")):
-        scope.problem(path, "'records', 'match', 'where' and 'status' belong to 'update' effects")
+        scope.problem(path, "decl_effect_update_keys_on_create")
     else:
         return True
     return False
@@ -71,7 +68,7 @@ def table_of(scope: ModuleScope, path: Path, env: Environment, name: Any) -> Fie
     info = env.fields.get(str(name)) if isinstance(name, str) else None
     if info is None or info.row is None or info.type.kind is not Kind.LIST:
         tables = [n for n, i in env.fields.items() if i.row is not None and "." not in n]
-        scope.problem(path, f"for_each {name!r} is not a table field of this entity" + suggest(str(name), tables))
+        scope.problem(path, "decl_effect_for_each_not_table", {"name": name, "suggestion": closest(str(name), tables)})
         return None
     return info
 
@@ -107,12 +104,13 @@ def explain(scope: ModuleScope, before: int, text: Any, *, per_row: bool, update
     one row's column (only grouped effects aggregate rows), `target.` in a create effect, `group.` without groups."""
     if len(scope.problems) == before or not isinstance(text, str):
         return
-    hint = ""
+    code = ""
     if per_row and _ROW_AGGREGATE.search(text):
-        hint = "; row.<column> is one row's value: aggregates over rows need 'group_by' (a grouped create effect)"
+        code = "decl_formula_row_aggregate"
     elif not updates and re.search(r"\btarget\.", text):
-        hint = "; target.<field> reads the record an 'update' effect changes, not one a 'create' effect makes"
+        code = "decl_formula_target_in_create"
     elif not grouped and re.search(r"\bgroup\.", text):
-        hint = "; group.<name> reads a key of a grouped effect ('for_each' with 'group_by')"
-    if hint:
-        scope.problems[-1] = replace(scope.problems[-1], message=scope.problems[-1].message + hint)
+        code = "decl_formula_group_without_groups"
+    last = scope.problems[-1]
+    if code and last.code == "decl_formula":
+        scope.problems[-1] = problem_at(last.file, last.line, last.column, code, last.params, last.element)

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+from engine.core.declaration_codes import part
 from engine.declarations.model import FieldSpec
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, Formula, FType
@@ -17,17 +18,16 @@ def fill(compiler: ModuleScope, path: Path, raw: Mapping[str, Any], env: Environ
     if text is None:
         return None
     if raw.get("formula") is not None or raw.get("rollup") is not None:
-        compiler.problem((*path, "fill"), f"{name!r} is computed ('formula' or 'rollup'): it cannot also be "
-                                          "filled ('fill' gives an editable field its first value)")
+        compiler.problem((*path, "fill"), "decl_fill_on_computed", {"name": name})
         return None
     info = env.fields.get(name)
     if kind == "table" or info is None:
-        compiler.problem((*path, "fill"), f"a table field cannot be filled ({name!r})")
+        compiler.problem((*path, "fill"), "decl_fill_on_table", {"name": name})
         return None
     expect = FType.ref(info.target_entity) if kind == "ref" and info.target_entity else info.type
-    formula = compiler.formula((*path, "fill"), text, env, what=f"fill of {name!r}", expect=expect)
+    formula = compiler.formula((*path, "fill"), text, env, what=part("decl_part_fill", {"name": name}), expect=expect)
     if formula is not None and name in formula.dependencies:
-        compiler.problem((*path, "fill"), f"fill of {name!r} reads {name!r} itself")
+        compiler.problem((*path, "fill"), "decl_fill_reads_itself", {"name": name})
         return None
     return formula
 
@@ -47,5 +47,5 @@ def fill_order(compiler: ModuleScope, base: Path, fields: Mapping[str, FieldSpec
     except CycleError as error:
         cycle: tuple[str, ...] = tuple(error.args[1])
         key = "fill" if fields[cycle[0]].fill is not None else "lookup"
-        compiler.problem((*base, "fields", cycle[0], key), "lookups and fills form a cycle: " + " -> ".join(cycle))
+        compiler.problem((*base, "fields", cycle[0], key), "decl_fill_cycle", {"cycle": " -> ".join(cycle)})
         return tuple(filled)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.declaration_codes import part
+from engine.core.suggestions import closest
 from engine.declarations.model import EntitySpec, FieldSpec, TaskFact, Workflow
 from engine.declarations.module_scope import ModuleScope, Path
 from engine.formula import Environment, Formula, ftype_for
@@ -22,8 +23,7 @@ def freeze(scope: ModuleScope, path: Path, raw: Mapping[str, Any], name: str) ->
     if moment not in FREEZE_MOMENTS:  # the schema reports another value
         return None
     if not any(raw.get(key) for key in ("formula", "lookup", "rollup")):
-        scope.problem((*path, "freeze"), f"freeze of {name!r}: only a computed field (a formula, a lookup or "
-                                         "a rollup) can be frozen; a typed value is kept anyway")
+        scope.problem((*path, "freeze"), "decl_freeze_not_computed", {"name": name})
         return None
     return str(moment)
 
@@ -41,11 +41,11 @@ def task_fact(scope: ModuleScope, path: Path, raw: Mapping[str, Any], name: str,
     if value not in TASK_FACT_VALUES:  # the schema reports it
         return None
     if kind not in TASK_FACT_VALUES[value]:
-        scope.problem((*where, "value"), f"task_fact {value} of {name!r} goes into a "
-                                         f"{' or '.join(TASK_FACT_VALUES[value])} field, not a {kind} field")
+        scope.problem((*where, "value"), "decl_task_fact_field_type",
+                      {"fact": value, "name": name, "types": ' or '.join(TASK_FACT_VALUES[value]), "type": kind})
         return None
     if any(raw.get(key) for key in ("formula", "lookup", "rollup")):
-        scope.problem(where, f"{name!r} is computed: a task fact goes into a field of its own")
+        scope.problem(where, "decl_task_fact_computed", {"name": name})
         return None
     return TaskFact(tasks=tasks, value=str(value))
 
@@ -66,7 +66,7 @@ def reads_user(*formulas: Formula | None) -> bool:
 def readonly_when(scope: ModuleScope, base: Path, raw: Mapping[str, Any], env: Environment,
                   name: str) -> Formula | None:
     return scope.formula((*base, "readonly_when"), raw.get("readonly_when"), env,
-                         what=f"readonly_when of {name!r}", expect=ftype_for("boolean"))
+                         what=part("decl_part_readonly_when", {"name": name}), expect=ftype_for("boolean"))
 
 
 def readonly_except(scope: ModuleScope, base: Path, raw: Mapping[str, Any],
@@ -74,12 +74,11 @@ def readonly_except(scope: ModuleScope, base: Path, raw: Mapping[str, Any],
     """The fields users may still change on a record `readonly_when` locks (a forecast on an approved line)."""
     names = raw.get("readonly_except") or []
     if names and "readonly_when" not in raw:
-        scope.problem((*base, "readonly_except"), "readonly_except names the fields left editable when "
-                                                  "'readonly_when' holds: declare readonly_when too")
+        scope.problem((*base, "readonly_except"), "decl_readonly_except_without_when")
     for index, name in enumerate(names):
         if name not in fields:
-            scope.problem((*base, "readonly_except", index), f"readonly_except names {name!r}, which is not a field "
-                                                             "of this entity" + suggest(str(name), fields))
+            scope.problem((*base, "readonly_except", index), "decl_readonly_except_unknown_field",
+                          {"name": name, "suggestion": closest(str(name), fields)})
     return tuple(str(name) for name in names if name in fields)
 
 
@@ -91,15 +90,14 @@ def check_task_facts(scope: ModuleScope, base: Path, fields: Mapping[str, FieldS
             continue
         where = (*base, "fields", name, "task_fact", "task")
         if workflow is None:
-            scope.problem(where, f"task_fact of {name!r}: the entity has no workflow whose task could write it")
+            scope.problem(where, "decl_task_fact_no_workflow", {"name": name})
             continue
         tasks = spec.task_fact.tasks
         if workflow.spec is not None and not any(task in workflow.spec.tasks for task in tasks):
             # of a list, one may be missing (a tenant's simpler process without the escalation), not all
-            shown = tasks[0] if len(tasks) == 1 else ", ".join(tasks)
-            scope.problem(where, f"task_fact of {name!r} names {'task' if len(tasks) == 1 else 'tasks'} {shown!r}, "
-                                 f"{'which is not a user task' if len(tasks) == 1 else 'none of which is a user task'}"
-                                 f" of {workflow.process}" + suggest(tasks[0], workflow.spec.tasks))
+            scope.problem(where, "decl_task_fact_unknown_task" if len(tasks) == 1 else "decl_task_fact_unknown_tasks",
+                          {"name": name, "tasks": ", ".join(tasks), "process": workflow.process,
+                           "suggestion": closest(tasks[0], workflow.spec.tasks)})
 
 
 def frozen_names(entity: EntitySpec, submitted: bool) -> frozenset[str]:

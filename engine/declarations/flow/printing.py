@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.suggestions import closest
 from engine.declarations.model import FieldSpec, Label, PrintLayout, Section
 from engine.declarations.module_scope import ModuleScope, Path, label_of
 
@@ -34,7 +34,7 @@ def print_layout(scope: ModuleScope, base: Path, raw: Any, fields: Mapping[str, 
         for position, name in enumerate(names):
             if name not in fields:
                 scope.problem((*where, "sections", index, "fields", position),
-                              f"print section field {name!r} is not a field" + suggest(name, fields))
+                              "decl_print_field_unknown", {"name": name, "suggestion": closest(name, fields)})
         sections.append(Section(_title(section.get("title")), tuple(n for n in names if n in fields)))
     amounts = None
     if isinstance(raw.get("amounts"), list):
@@ -42,11 +42,12 @@ def print_layout(scope: ModuleScope, base: Path, raw: Any, fields: Mapping[str, 
         for position, name in enumerate(amounts):
             spec = fields.get(name)
             if spec is None:
-                scope.problem((*where, "amounts", position), f"print amount {name!r} is not a field"
-                              + suggest(name, [n for n, f in fields.items() if f.type == "money"]))
+                scope.problem((*where, "amounts", position), "decl_print_amount_unknown",
+                              {"name": name,
+                               "suggestion": closest(name, [n for n, f in fields.items() if f.type == "money"])})
             elif spec.type != "money":
-                scope.problem((*where, "amounts", position), f"print amount {name!r} is a {spec.type} field: only a "
-                                                             "money field is written in Chinese capitals (大写)")
+                scope.problem((*where, "amounts", position), "decl_print_amount_not_money",
+                              {"name": name, "type": spec.type})
         amounts = tuple(n for n in amounts if n in fields and fields[n].type == "money")
     return PrintLayout(title=_title(raw.get("title")), sections=tuple(sections), amounts=amounts,
                        footer=_title(raw.get("footer")))
