@@ -158,7 +158,7 @@ class _Builder:
             line, column = index_position(self.text, error.position)
             character = error.character  # PyYAML gives the code point for text input
             code = ord(character) if isinstance(character, str) else int(character)
-            self._add(line, column, "decl_yaml_control_character", {"codepoint": code})
+            self._add(line, column, "decl_yaml_control_character", {"codepoint": f"{code:04X}"})
             root, self.is_unparsable = None, True
         built = self._build(root, (), frozenset()) if root is not None else None
         if isinstance(built, dict):

@@ -29,7 +29,7 @@ DECLARATION_ZH: dict[str, str] = {
     "decl_yaml_alias_cycle": "引用（别名）指向了包含它自身的节点",
     "decl_yaml_bad_scalar": "{value!r} 不是有效的 {type}",
     "decl_yaml_too_deep": "文档嵌套超过 {max_depth} 层",
-    "decl_yaml_control_character": "YAML 语法错误：不允许控制字符 U+{codepoint:04X}",
+    "decl_yaml_control_character": "YAML 语法错误：不允许控制字符 U+{codepoint}",
     "decl_file_empty": "文件是空的；声明应是“键: 值”的映射，例如 module: expense",
     "decl_yaml_key_not_text": "键必须是普通文字，不能是映射或列表",
     "decl_yaml_duplicate_key": (

@@ -34,7 +34,7 @@ MODULE_MESSAGES: dict[str, str] = {
     "decl_yaml_alias_cycle": "an alias refers to a node that contains it",
     "decl_yaml_bad_scalar": "{value!r} is not a valid {type}",
     "decl_yaml_too_deep": "the document is nested more than {max_depth} levels deep",
-    "decl_yaml_control_character": "YAML syntax error: control character U+{codepoint:04X} is not allowed",
+    "decl_yaml_control_character": "YAML syntax error: control character U+{codepoint} is not allowed",
     "decl_file_empty": "the file is empty; a declaration is a mapping of keys such as 'module: expense'",
     "decl_yaml_key_not_text": "a key must be plain text, not a mapping or a list",
     "decl_yaml_duplicate_key": (
