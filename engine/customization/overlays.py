@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.core.declaration_codes import problem_at
+from engine.core.declaration_codes import part, problem_at
 from engine.core.suggestions import closest
 from engine.declarations.compiler import ModuleCompiler
 from engine.declarations.loader import MAIN_FILES
@@ -215,7 +215,8 @@ class _Merger:
                     coerce(FieldSpec(name, spec.type, spec.label), value)
                 except InvalidValue as error:
                     self.problem(("parameters", name), "decl_overlay_parameter_invalid",
-                                 {"name": name, "type": spec.type, "error": error}, key=False)
+                                 {"name": name, "type": spec.type, "error": part(error.code, error.params, str(error))},
+                                 key=False)
             base[name] = {**declared, "default": value}
         return base
 

@@ -42,6 +42,7 @@ OVERLAYS = {
     "bad permission role": "entities:\n  day_labor_ticket:\n    permissions:\n      crew_leadr: {actions: [read]}\n",
     "unknown entity": "entities:\n  day_labour_ticket:\n    fields:\n      x: {type: text}\n",
     "unknown parameter": "parameters:\n  production_review_amout: 3000\n",
+    "bad parameter value": "parameters:\n  production_review_amount: lots\n",
     "missing process file": "workflows:\n  day_labor_ticket: approvals/nowhere.bpmn\n",
     "bad process role": "workflows:\n  day_labor_ticket: approvals/broken.bpmn\n",
     "yaml syntax": "entities:\n  day_labor_ticket:\n    fields:\n      a: b: c\n",
@@ -87,7 +88,8 @@ def test_the_broken_declarations_raise_many_kinds_of_problem(problems: dict[str,
             "decl_field_type_unknown", "decl_list_filter_unknown", "decl_list_column_unknown",
             "decl_rule_unknown_field", "decl_role_not_declared", "decl_overlay_unknown_entity",
             "decl_overlay_unknown_parameter", "decl_overlay_bpmn_missing", "decl_bpmn_role_unknown",
-            "decl_yaml_colon", "decl_yaml_duplicate_key_in", "decl_title_field_unknown"} <= codes
+            "decl_yaml_colon", "decl_yaml_duplicate_key_in", "decl_title_field_unknown",
+            "decl_overlay_parameter_invalid", "decl_schema_unknown_key"} <= codes
     assert all(found for found in problems.values())
 
 

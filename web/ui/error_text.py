@@ -184,9 +184,10 @@ def _zh_problem(code: str, params: Mapping[str, Any]) -> str | None:
 def _zh_part(name: str, value: Any) -> Any:
     """A param in Chinese: a nested part of the message by its own code, a check's word for what it read."""
     if isinstance(value, Mapping) and "code" in value:
-        part_params = value.get("params") or {}
-        return _zh_problem(str(value["code"]), part_params) or declaration_codes.render(str(value["code"]),
-                                                                                          part_params)
+        code, part_params = str(value["code"]), value.get("params") or {}
+        if code not in declaration_codes.DECLARATION_MESSAGES:  # a value's error, by a code of the engine's tables
+            return error_text(code, part_params, "zh", str(value.get("message", "")))
+        return _zh_problem(code, part_params) or declaration_codes.render(code, part_params)
     if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
         words = [_zh_part(name, item) for item in value]
         return words[0] if len(words) == 1 else f"{'、'.join(map(str, words[:-1]))}或{words[-1]}"

@@ -25,9 +25,11 @@ DECLARATION_MESSAGES: dict[str, str] = MODULE_MESSAGES | SCHEMA_MESSAGES | PROCE
 Part = dict[str, Any]  # a part of a message: {"code": ..., "params": {...}}
 
 
-def part(code: str, params: Mapping[str, Any] | None = None) -> Part:
-    """A part of a message (`what` a formula is, a report's name ...) named by its own code."""
-    return {"code": code, "params": dict(params or {})}
+def part(code: str, params: Mapping[str, Any] | None = None, message: str | None = None) -> Part:
+    """A part of a message (`what` a formula is, a report's name ...) named by its own code; a code of another
+    table (a value's error) brings its English `message` along."""
+    found: Part = {"code": code, "params": dict(params or {})}
+    return {**found, "message": message} if message is not None else found
 
 
 def english_hint(suggestion: Any) -> str:
@@ -57,6 +59,8 @@ def render(code: str, params: Mapping[str, Any]) -> str:
 
 def _english_part(value: Any) -> Any:
     if isinstance(value, Mapping) and "code" in value:
+        if value["code"] not in DECLARATION_MESSAGES:
+            return value.get("message", "")
         return render(str(value["code"]), value.get("params") or {})
     if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
         words = [str(_english_part(item)) for item in value]
