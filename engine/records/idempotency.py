@@ -89,3 +89,13 @@ def settle(session: Session, actor: Actor, request: IdempotentRequest, record_id
     row = session.get(IdempotencyKey, (actor.tenant_id, actor.username, request.key))
     if row is not None:
         row.record_id = record_id
+
+
+def sent(session: Session, actor: Actor, key: str) -> tuple[str, str, str] | None:
+    """(module, entity, record id) of what the actor's send with `key` created, or None (not sent, or refused)."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return None
+    row = session.get(IdempotencyKey, (actor.tenant_id, actor.username, key))
+    if row is None or row.record_id == PENDING:
+        return None
+    return row.module, row.entity, row.record_id
