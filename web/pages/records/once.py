@@ -19,7 +19,7 @@ def form_request() -> IdempotentRequest | None:
     Fields starting with '_' (the CSRF token, the key, the button) are not part of what was sent."""
     key = request.form.get(FIELD) or request.headers.get(HEADER)
     values = {name: request.form.getlist(name) for name in request.form if not name.startswith("_")}
-    uploads = {}
+    uploads: dict[str, list[str]] = {}
     for name in request.files:
         digests = []
         for upload in request.files.getlist(name):

@@ -214,8 +214,8 @@
   function send(draft) {
     var check = window.location.origin + draftsUrl + "/sent/" + encodeURIComponent(draft.key);
     return fetch(check, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (answer) {
-      if (answer.ok) return answer.json().then(function (body) { return finish(draft, body.url); });
       if (answer.redirected || answer.status === 401) { draft.errors = [t("login")]; return put(draft); }
+      if (answer.ok) return answer.json().then(function (body) { return finish(draft, body.url); });
       if (answer.status !== 404) throw new Error("check " + answer.status);
       var data = new FormData();
       draft.entries.forEach(function (entry) {
