@@ -9,11 +9,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine import tenancy
 from engine.approvals import idioms, reminders, trail
+from engine.approvals.once import create_once
 from engine.approvals.service import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.fields.json_schema import record_schema
 from engine.printing.document import print_document, print_documents
-from engine.records import files
+from engine.records import files, idempotency
 from engine.records.service import Records
 from engine.reports.service import run_report
 from engine.runtime import Formwork
@@ -163,10 +164,15 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/records/<module>/<entity>")
 def create_record(module: str, entity: str) -> tuple[Response, int]:
+    fields = _fields(body())
+    key = idempotency.request_of(request.headers.get("Idempotency-Key"), fields)
     with approvals() as service:
-        created = service.create(module, entity, _fields(body()))
-    response = jsonify(created)
-    response.headers["Location"] = f"{request.path}/{created['id']}"
+        created = create_once(service, module, entity, fields, key)
+    response = jsonify(created.record)
+    response.headers["Location"] = f"{request.path}/{created.record['id']}"
+    if created.is_replay:  # a retry of a create that succeeded: the same record, nothing written
+        response.headers["Idempotent-Replay"] = "true"
+        return response, 200
     return response, 201
 
 

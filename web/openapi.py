@@ -106,6 +106,12 @@ def _with_size_limit(paths: dict[str, Any]) -> None:
                 operation["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
 
 
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200},
+                   "description": "a key of your own per new record (a UUID): a retry with it answers 200 with the "
+                                  "record the first send created and creates nothing; 409 if it was used for other "
+                                  "values"}
+
+
 def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -124,8 +130,11 @@ def _entity_paths(base: str, ref: str, data_ref: str, params: list[dict[str, Any
             "get": {"summary": "List records", "parameters": LIST_PARAMETERS, "responses": _responses(
                 {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": record},
                                                                  "total": {"type": "integer"}}})}, *MODULE_ERRORS)},
-            "post": {"summary": "Create a record", "requestBody": body,
-                     "responses": _responses({"201": _json(written, "created")}, *MODULE_ERRORS, 409)},
+            "post": {"summary": "Create a record", "requestBody": body, "parameters": [IDEMPOTENCY_KEY],
+                     "responses": _responses({"201": _json(written, "created"),
+                                              "200": _json(record, "a repeated Idempotency-Key: the record its "
+                                                                   "first send created (Idempotent-Replay: true)")},
+                                             *MODULE_ERRORS, 409)},
         },
         base + "/{id}": {
             "parameters": item_params,

@@ -23,7 +23,10 @@ from sqlalchemy.orm import Session
 from engine.errors import BadRequest, Conflict
 from engine.ops import backup_archive
 from engine.security import audit
-from engine.storage import summaries
+from engine.storage import (
+    idempotency_models,  # noqa: F401 - its table is a tenant table too
+    summaries,
+)
 from engine.storage.database import Database
 from engine.storage.models import Base, CatalogModule, Record, RecordCount, Tenant, TenantModule
 from engine.storage.workflow_models import ProcessInstance

@@ -8,6 +8,7 @@ from web.pages import (  # noqa: F401 - they add routes
     assignment,
     auth,
     dashboard,
+    drafts,
     errors,
     idioms,
     invitation,

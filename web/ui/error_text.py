@@ -19,11 +19,13 @@ from engine.errors import FieldError, FormworkError, Problem
 from web.ui.declaration_words import DECLARATION_ZH
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
+from web.ui.offline_words import ZH_TEXT as OFFLINE_ZH
 
 # Chinese texts of codes added beside the catalog (a branch's `web/ui/<branch>_text.py`, merged here with one
 # `ZH.update(...)` line): `make messages` moves them into engine/locale/zh_CN, and until then they are used.
 ZH: dict[str, str] = {}
 ZH.update(DECLARATION_ZH)
+ZH.update(OFFLINE_ZH)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {

@@ -4,7 +4,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.storage import workflow_models  # noqa: F401 - its tables belong to the metadata too
+from engine.storage import (
+    idempotency_models,  # noqa: F401 - its table too
+    workflow_models,  # noqa: F401 - its tables belong to the metadata too
+)
 from engine.storage.models import Base
 
 config = context.config

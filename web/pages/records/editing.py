@@ -1,17 +1,21 @@
 """New and edit forms of a record, and the preview endpoint that recomputes them while people type."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import flash, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from engine.approvals.once import create_once, earlier_record
 from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.fields.values import to_json
+from engine.records.idempotency import IdempotentRequest
 from web.pages.blueprint import pages
+from web.pages.records import once
 from web.pages.records.attachments import file_links, posted_files, save_uploads
 from web.pages.records.choices import form_choices
 from web.pages.records.record import source_texts, warning_lines
@@ -78,8 +82,10 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     cancel = (url_for("pages.record_view", module=entity.module, entity=entity.name, record_id=record_id)
               if record_id else url_for("pages.record_list", module=entity.module, entity=entity.name))
     warnings = warning_lines(records, entity, record_id) if record_id and not errors else []
+    key = (request.form.get(once.FIELD) or uuid.uuid4().hex) if record is None else ""  # a retry sends it again
     return render(service, "pages/form.html", code=status, title=title, entity=entity, module=module,
-                  widgets=widgets, errors=summary, notice=notice, warnings=warnings, action=action, cancel_url=cancel,
+                  idempotency_key=key, widgets=widgets, errors=summary, notice=notice, warnings=warnings,
+                  action=action, cancel_url=cancel,
                   record=record, status_label=fmt.status(record["status"]) if record is not None else "",
                   preview_url=url_for("pages.record_preview", module=entity.module,
                                                      entity=entity.name))
@@ -129,16 +135,35 @@ def record_new(module: str, entity: str) -> Response:
         if request.method != "POST":   # GET and HEAD show the form
             return render_form(service, spec, default_raw(spec, writable), record=None)
         raw = read_raw(spec, request.form, writable)
+        key = once.form_request()
+        try:  # sent before (a phone's retry): its record, before any file is stored again
+            earlier = earlier_record(service, module, entity, key)
+        except Conflict as error:
+            return render_form(service, spec, raw, record=None, status=409,
+                               notice=t("form.conflict", message=engine_error_text(error)))
+        if earlier is not None:
+            return once.replayed(module, entity, earlier)
         upload_errors = save_uploads(service.records, spec, raw, writable, posted_files())
         if upload_errors:
             return render_form(service, spec, raw, record=None, errors=upload_errors, status=422)
         if _form_action(spec, raw):
             return render_form(service, spec, raw, record=None)
-    created = _save(spec, raw, None, lambda service, data: service.create(module, entity, data))
+    replays: list[bool] = []
+    created = _save(spec, raw, None, lambda service, data: _create(service, module, entity, data, key, replays))
     if isinstance(created, Response):
         return created
+    if replays:  # a retry that raced the first send: it created nothing
+        return once.replayed(module, entity, created["id"])
     _flash_saved("form.created", created.get("warnings", []))
     return redirect(url_for("pages.record_view", module=module, entity=entity, record_id=created["id"]))
+
+
+def _create(service: Approvals, module: str, entity: str, data: dict[str, Any],
+            key: IdempotentRequest | None, replays: list[bool]) -> dict[str, Any]:
+    created = create_once(service, module, entity, data, key)
+    if created.is_replay:
+        replays.append(True)
+    return created.record
 
 
 @pages.route("/m/<module>/<entity>/<record_id>/edit", methods=["GET", "POST"])
