@@ -22,7 +22,9 @@ var PATIENCE_MS = 8000;                      // a weak signal: after this, show 
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
-    return cache.addAll(SHELL_URLS);
+    return cache.addAll(SHELL_URLS.map(function (url) {   // past the HTTP cache: this version's files
+      return new Request(url, {cache: "reload"});
+    }));
   }).then(function () { return self.skipWaiting(); }));
 });
 
