@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
-from web.ui.phone_words import PHONE_WORDS
+from web.ui.phone_nav import PHONE_WORDS
 from web.ui.sheets.words import EXPORT_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}

@@ -1,4 +1,5 @@
-"""The phone's bottom navigation: which "new" it offers — the entity this user creates most, among those they may.
+"""The phone's bottom navigation: which "new" it offers — the entity this user creates most, among those
+they may; and the words of the phone shell and the offline page.
 
 The count is one grouped query over the user's records of the last 180 days, kept in the session for ten minutes
 so that pages do not pay for it each time; a user who has created nothing yet gets the first entity with an
@@ -20,6 +21,20 @@ from engine.storage.models import Record
 SESSION_KEY = "phone_new"
 KEEP_SECONDS = 600
 LOOK_BACK = timedelta(days=180)
+# merged into web.ui.i18n.MESSAGES (key -> (zh, en))
+PHONE_WORDS: dict[str, tuple[str, str]] = {
+    "phone.nav": ("手机导航", "Phone navigation"),
+    "phone.new": ("新建{entity}", "New {entity}"),
+    "phone.new_short": ("新建", "New"),
+    "phone.mine": ("我的", "Mine"),
+    "offline.title": ("暂无网络", "No connection"),
+    "offline.text": ("这个页面还没有在这台手机上打开过，没有网络时无法显示。",
+                     "This page has not been opened on this phone before, so it cannot be shown without a connection."),
+    "offline.hint": ("打开过的待办和单据可以离线查看；有信号后再刷新。",
+                     "Tasks and records you opened before can be read offline; reload when you have a signal."),
+    "offline.retry": ("重试", "Try again"),
+    "offline.inbox": ("我的待办", "My tasks"),
+}
 
 
 @dataclass(frozen=True)
