@@ -30,6 +30,7 @@ from web import (
     metrics,
     pages,
     probes,
+    pwa,
     request_limits,
     request_log,
     security_headers,
@@ -65,6 +66,7 @@ def create_app(engine: Formwork | None = None, **config: Any) -> Flask:
     app.register_blueprint(api.api)  # with the routes of web.rest
     app.config.setdefault("FORMWORK_IMPORT_SYNC_ROWS", record_imports.SYNC_ROWS)
     app.register_blueprint(pages.pages)
+    pwa.register(app)   # the manifest, /sw.js, /offline; marks the pages the worker may keep offline
     console.register(app)
     app.register_blueprint(designer_api)
     app.register_blueprint(designer_pages)

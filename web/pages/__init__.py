@@ -12,6 +12,7 @@ from web.pages import (  # noqa: F401 - they add routes
     errors,
     idioms,
     invitation,
+    shortcuts,
     submissions,
     tasks,
 )

@@ -5,6 +5,7 @@ from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
 from web.ui.offline_words import OFFLINE_WORDS
+from web.ui.phone_nav import PHONE_WORDS
 from web.ui.sheets.words import EXPORT_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -422,6 +423,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update(APPROVAL_WORDS)
 MESSAGES.update(EXPORT_WORDS)
 MESSAGES.update(OFFLINE_WORDS)
+MESSAGES.update(PHONE_WORDS)
 
 def language() -> str:
     """The chosen language: the header toggle's choice, else the browser's Accept-Language."""

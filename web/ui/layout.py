@@ -14,6 +14,7 @@ from engine.tenancy import licenses
 from web.ui import csrf
 from web.ui.display import status_tone, zone_name
 from web.ui.i18n import HTML_LANG, LANGUAGES, language, t
+from web.ui.phone_nav import NewEntry, new_entry
 from web.ui.services import readable
 
 
@@ -37,6 +38,7 @@ class Chrome:
     modules: list[NavModule]
     task_count: int
     license: dict[str, Any] | None = None     # licenses.summary: the dashboard line and the banner
+    new: NewEntry | None = None               # the phone's bottom navigation: the user's usual new record
 
 
 def license_of(service: Approvals) -> dict[str, Any]:
@@ -70,6 +72,8 @@ def render(service: Approvals | None, template: str, code: int = 200, **context:
         context.setdefault("chrome", chrome(service))
         if context["chrome"].license is None:
             context["chrome"].license = license_of(service)
+        if context["chrome"].new is None:
+            context["chrome"].new = new_entry(service.records)
     context.setdefault("signed_in", getattr(g, "signed_in", None))
     context.update(page_globals())
     response = make_response(render_template(template, **context), code)
