@@ -414,6 +414,11 @@
       return null;
     });
     window.addEventListener("online", function () { sync(); });
+    if (navigator.serviceWorker) {   /* the app's worker passes Background Sync and "back online" on (pwa.js) */
+      navigator.serviceWorker.addEventListener("message", function (event) {
+        if (event.data && event.data.type === "formwork:sync") sync();
+      });
+    }
     window.setInterval(sync, RETRY_MS);
   }
 
