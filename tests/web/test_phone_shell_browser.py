@@ -1,7 +1,7 @@
 """The pages on a phone, in headless Chromium with Playwright's device emulation (touch, mobile, 2x pixels).
 
-No page scrolls sideways at 360 px for the demo's people (admin, project manager, site engineer, crew leader,
-finance); the closed menu leaves no blank block at 390x844; the bottom navigation shows on phones only, with
+No page scrolls sideways at 360 px for the demo's people (admin, who reaches every list, the site
+engineer and the crew leader); the closed menu leaves no blank block at 390x844; the bottom navigation shows on phones only, with
 targets of at least 44x44 px, and offers the crew leader 新建点工单. Screenshots at 390x844 and 1366 px land in
 tests/artifacts/phone-*.png.
 """
@@ -83,7 +83,8 @@ def first_record(page: Any) -> str | None:
     return str(link.get_attribute("href")) if link else None
 
 
-@pytest.mark.parametrize("username", ["admin", "pm", "site", "crew1", "finance"])
+# admin reaches every list; the site engineer and the crew leader see their own pages (row filters, fewer columns)
+@pytest.mark.parametrize("username", ["admin", "site", "crew1"])
 def test_no_page_scrolls_sideways_at_360_px(browser: Any, server: str, username: str) -> None:
     page = phone(browser, server, username)
     paths = ["/", "/tasks", "/my/submissions", "/labor/calendar", "/reports", "/new"]
