@@ -297,6 +297,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.created": ("已创建。", "Created."),
     "form.saved_with_warnings": ("已保存，但请注意：{messages}", "Saved, but note: {messages}"),
     "form.numbered": ("保存时自动编号", "Numbered when saved"),
+    "form.filled_for_you": ("已自动填写", "Filled in automatically"),
     "record.warnings": ("提醒（不影响保存）", "Warnings (the record was saved)"),
     "form.timezone": ("时间按 {zone} 显示", "Times are in {zone}"),
     # record page
