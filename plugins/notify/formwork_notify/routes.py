@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g, jsonify, request
 
-from engine.errors import NotFound
+from engine.errors import BadRequest, NotFound
+from formwork_notify.work_notices import ACCOUNTS
 from web.api import current_actor
 
 notifications = Blueprint("notify", __name__, url_prefix="/api/v1/notifications")
@@ -14,6 +15,8 @@ _ITEM = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"}, "event": {"type": "string"},
     "module": {"type": ["string", "null"]}, "entity": {"type": ["string", "null"]},
     "record_id": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "read": {"type": "boolean"}}}
+_ACCOUNT = {"type": "object", "properties": {"dingtalk": {"type": ["string", "null"]},
+                                             "wecom": {"type": ["string", "null"]}}}
 OPENAPI = {  # these routes in the API's OpenAPI document
     "/notifications": {"get": {"summary": "My in-app notifications (the latest 100) and how many are unread",
                                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
@@ -26,6 +29,14 @@ OPENAPI = {  # these routes in the API's OpenAPI document
                                           "responses": {"200": {"description": "ok", "content": {
                                               "application/json": {"schema": _ITEM}}},
                                                         "400": _ERROR, "401": _ERROR, "404": _ERROR}}},
+    "/notifications/account": {
+        "get": {"summary": "My DingTalk / WeCom user ids, where my work notices go",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": _ACCOUNT}}},
+                              "401": _ERROR}},
+        "put": {"summary": "Set my DingTalk / WeCom user ids (an empty text clears one)",
+                "requestBody": {"content": {"application/json": {"schema": _ACCOUNT}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": _ACCOUNT}}},
+                              "400": _ERROR, "401": _ERROR}}},
 }
 
 
@@ -82,3 +93,29 @@ def mark_read(item_id: str) -> Any:
     if g.actor.username not in item.get("read_by", []):
         store.update("notifications", item_id, {"read_by": [*item.get("read_by", []), g.actor.username]})
     return jsonify(_view({**item, "read_by": [*item.get("read_by", []), g.actor.username]}))
+
+
+@notifications.get("/account")
+def account() -> Any:
+    saved = _store().list(ACCOUNTS, owner=g.actor.username, limit=1)
+    return jsonify({key: (saved[0].get(key) if saved else None) for key in ("dingtalk", "wecom")})
+
+
+@notifications.put("/account")
+def save_account() -> Any:
+    """The caller's own user ids in DingTalk and WeCom (the tenant's `users` setting, when it names them, wins)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not set(body) <= {"dingtalk", "wecom"} or not all(
+            value is None or (isinstance(value, str) and len(value) <= 64) for value in body.values()):
+        raise BadRequest("send dingtalk and wecom: each a user id of at most 64 characters, or null",
+                         message_code="notify_account_invalid")
+    store = _store()
+    saved = store.list(ACCOUNTS, owner=g.actor.username, limit=1)
+    values = {key: (str(body[key]).strip() or None) if body.get(key) is not None else None
+              for key in ("dingtalk", "wecom") if key in body}
+    if saved:
+        store.update(ACCOUNTS, saved[0]["id"], {**{k: saved[0].get(k) for k in ("dingtalk", "wecom")}, **values})
+    else:
+        store.add(ACCOUNTS, values, owner=g.actor.username)
+    return account()
+
