@@ -13,6 +13,7 @@ from formwork_notify import channels, work_notices
 from formwork_notify.messages import message_for
 
 COLLECTION = "notifications"
+TASK_EVENTS = ("task.created", "task.reminded")   # notices about a task someone is to decide: they open it
 # login name -> the person's DingTalk / WeCom user id
 _USER_IDS = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
 
@@ -59,11 +60,13 @@ def notify(event: Event) -> None:
         return
     settings = event.settings
     already = {item.get("channel") for item in event.store.list("sent", owner=event.id, limit=20)}
+    task_id = (event.task or {}).get("id") if event.name in TASK_EVENTS else None
     if settings.get("in_app", True) and "in_app" not in already:
         for owner in message.owners:
             event.store.add(COLLECTION, {"title": message.title, "body": message.markdown, "event": event.name,
                                          "module": event.module, "entity": event.entity,
-                                         "record_id": event.record.get("id"), "read_by": []}, owner=owner)
+                                         "record_id": event.record.get("id"), "read_by": [],
+                                         "task_id": task_id}, owner=owner)
         event.store.add("sent", {"channel": "in_app"}, owner=event.id)
     if "dingtalk" in settings and "dingtalk" not in already:
         robot = settings["dingtalk"]
@@ -90,10 +93,12 @@ for _name in ("task.created", "task.completed", "process.completed", "task.remin
 
 
 def _register_routes() -> None:
-    """The inbox API; Flask is imported only here, by the web app's process."""
+    """The inbox API and page; Flask is imported only here, by the web app's process."""
+    from formwork_notify.pages import notify_pages
     from formwork_notify.routes import OPENAPI, notifications
 
     plugin.blueprint(notifications, openapi=OPENAPI)
+    plugin.blueprint(notify_pages)
 
 
 _register_routes()

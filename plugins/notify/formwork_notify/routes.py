@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import BadRequest, NotFound
+from engine.plugins.host import PluginItems
 from formwork_notify.work_notices import ACCOUNTS
 from web.api import current_actor
 
@@ -14,7 +15,8 @@ _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$
 _ITEM = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"}, "event": {"type": "string"},
     "module": {"type": ["string", "null"]}, "entity": {"type": ["string", "null"]},
-    "record_id": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "read": {"type": "boolean"}}}
+    "record_id": {"type": ["string", "null"]}, "task_id": {"type": ["string", "null"]},
+    "created_at": {"type": "string"}, "read": {"type": "boolean"}}}
 _ACCOUNT = {"type": "object", "properties": {"dingtalk": {"type": ["string", "null"]},
                                              "wecom": {"type": ["string", "null"]}}}
 OPENAPI = {  # these routes in the API's OpenAPI document
@@ -46,7 +48,11 @@ def authenticate() -> None:
 
 
 def _store() -> Any:
-    return current_app.extensions["formwork"].plugins.store("notify", g.actor.tenant_id)
+    """The plugin's store; on a GET a read-only one, which a page's badge may open inside the page's transaction."""
+    engine = current_app.extensions["formwork"]
+    if request.method == "GET":
+        return PluginItems(lambda: engine.db.reading(g.actor.tenant_id), "notify")
+    return engine.plugins.store("notify", g.actor.tenant_id)
 
 
 def _mine() -> list[str]:
@@ -62,7 +68,7 @@ def _readable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             wanted.setdefault(f"{item['module']}.{item['entity']}", set()).add(str(item["record_id"]))
     readable: set[tuple[str, str]] = set()
     if wanted:
-        with current_app.extensions["formwork"].records(g.actor) as service:
+        with current_app.extensions["formwork"].records(g.actor, reading=request.method == "GET") as service:
             for key, ids in wanted.items():
                 entity = service.entity_of(key)
                 if entity is not None:
@@ -74,17 +80,17 @@ def _readable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _view(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item["id"], "title": item["title"], "body": item["body"], "event": item["event"],
             "module": item["module"], "entity": item["entity"], "record_id": item["record_id"],
-            "created_at": item["created_at"], "read": g.actor.username in item.get("read_by", [])}
+            "task_id": item.get("task_id"), "created_at": item["created_at"],
+            "read": g.actor.username in item.get("read_by", [])}
 
 
-@notifications.get("")
-def listing() -> Any:
-    items = [_view(item) for item in _readable(_store().list("notifications", owner=_mine(), limit=100))]
-    return jsonify({"items": items, "unread": sum(not item["read"] for item in items)})
+def listed() -> list[dict[str, Any]]:
+    """The caller's notifications (`g.actor`), newest first: the latest 100 whose record they may still read."""
+    return [_view(item) for item in _readable(_store().list("notifications", owner=_mine(), limit=100))]
 
 
-@notifications.post("/<item_id>/read")
-def mark_read(item_id: str) -> Any:
+def mark(item_id: str) -> dict[str, Any]:
+    """Mark one of the caller's notifications read; 404 for another's, or one whose record they may not read."""
     store = _store()
     item = store.get("notifications", item_id)
     if item is None or item.get("owner") not in _mine() or not _readable([item]):
@@ -92,7 +98,18 @@ def mark_read(item_id: str) -> Any:
                        params={"item_id": item_id})
     if g.actor.username not in item.get("read_by", []):
         store.update("notifications", item_id, {"read_by": [*item.get("read_by", []), g.actor.username]})
-    return jsonify(_view({**item, "read_by": [*item.get("read_by", []), g.actor.username]}))
+    return _view({**item, "read_by": [*item.get("read_by", []), g.actor.username]})
+
+
+@notifications.get("")
+def listing() -> Any:
+    items = listed()
+    return jsonify({"items": items, "unread": sum(not item["read"] for item in items)})
+
+
+@notifications.post("/<item_id>/read")
+def mark_read(item_id: str) -> Any:
+    return jsonify(mark(item_id))
 
 
 @notifications.get("/account")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import urllib.parse
@@ -28,6 +29,8 @@ PASSWORD = "secret-pw"
 BASE_URL = "https://fw.example.com"
 sys.path.insert(0, str(Path(__file__).parent))
 from test_notify import BPMN, MODULE  # noqa: E402  the module and process of the notify tests
+
+from tests.web.conftest import sign_in  # noqa: E402
 
 
 class WorkApi:
@@ -181,6 +184,19 @@ def test_a_new_task_sends_one_work_notice_to_each_person_offered_it_and_a_retry_
     assert titles.count("新待办 / New task: 经理审批 Manager review") == 2   # the role's notice and his own
     assert client.get("/api/v1/notifications", headers=dan).get_json()["unread"] == 2
 
+    page = sign_in(create_app(engine, TESTING=True, SECRET_KEY="notify-pages").test_client(), "work-a", "dan",
+                   language="zh", password=PASSWORD)
+    header = page.text("/tasks")
+    badge = r'class="tasks-link notify-link" href="/notifications".*?aria-label="2 条未读消息">2<'
+    assert re.search(badge, header, re.S)
+    listing = page.text("/notifications")
+    assert listing.count("新待办 / New task: 经理审批 Manager review") == 2 and "共 2 条，2 条未读" in listing
+    [first, _] = re.findall(r'action="(/notifications/[^"]+/open)"', listing)
+    opened = page.post(first)
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == f"/m/notify_demo/request/{record['id']}#task-{task['id']}"
+    assert 'aria-label="1 条未读消息">1<' in page.text("/tasks")
+
 
 def test_no_work_notice_for_a_task_whose_record_nobody_offered_it_may_read(engine: Formwork,
                                                                             work_api: WorkApi) -> None:
@@ -188,6 +204,12 @@ def test_no_work_notice_for_a_task_whose_record_nobody_offered_it_may_read(engin
     submit(engine, "work-b", "R-W", region="west")   # managers read the east only
     work(engine)
     assert work_api.messages == []
+    page = sign_in(create_app(engine, TESTING=True, SECRET_KEY="notify-pages").test_client(), "work-b", "dan",
+                   password=PASSWORD)
+    assert 'aria-label="0 unread notifications">0<' in page.text("/tasks")   # the role's notice is not his to read
+    with engine.db.tenant("work-b") as session:
+        plugin_registry.set_enabled(session, "work-b", "notify", False)
+    assert "notify-link" not in page.text("/tasks")   # no badge where the plugin is off
 
 
 def test_work_notice_settings_are_checked_and_their_secrets_never_shown(engine: Formwork) -> None:
