@@ -18,7 +18,7 @@ TASK_EVENTS = ("task.created", "task.reminded")   # notices about a task someone
 _USER_IDS = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
 
 plugin = Plugin(
-    "notify", version="1.0.0", supports=">=0.1",
+    "notify", version="1.1.0", supports=">=0.1",
     title={"zh": "消息通知", "en": "Notifications"},
     settings_schema={
         "type": "object",
