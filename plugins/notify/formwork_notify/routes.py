@@ -34,7 +34,7 @@ OPENAPI = {  # these routes in the API's OpenAPI document
     "/notifications/account": {
         "get": {"summary": "My DingTalk / WeCom user ids, where my work notices go",
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": _ACCOUNT}}},
-                              "401": _ERROR}},
+                              "400": _ERROR, "401": _ERROR}},
         "put": {"summary": "Set my DingTalk / WeCom user ids (an empty text clears one)",
                 "requestBody": {"content": {"application/json": {"schema": _ACCOUNT}}},
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": _ACCOUNT}}},
