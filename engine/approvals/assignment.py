@@ -130,3 +130,19 @@ def candidates(session: Session, task_id: str) -> list[str]:
     """A task's candidate rows (role names and `user:<name>`): whom a notice of it is for."""
     return list(session.scalars(select(TaskCandidate.role).where(TaskCandidate.task_id == task_id)
                                 .order_by(TaskCandidate.role)))
+
+
+def recipients(records: Records, task: HumanTask) -> list[str]:
+    """The people a new task is offered to, by name: its assignee, else each active holder of a candidate role and
+    each candidate user — only those who may read its record (a notice to a person names the record)."""
+    if task.assignee:
+        names = [task.assignee]
+    else:
+        keys = candidates(records.session, task.id)
+        names = [key[len(USER_PREFIX):] for key in keys if key.startswith(USER_PREFIX)]
+        roles = {key for key in keys if not key.startswith(USER_PREFIX)}
+        if roles:
+            users = records.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.username))
+            names += [user.username for user in users if set(user.roles) & roles]
+    return [name for name in dict.fromkeys(names) if task_reader(records, task, name)[1]]
+

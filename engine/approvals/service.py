@@ -238,6 +238,9 @@ class Approvals:
         task.assignee = target.username
         self._audit_task(task, "task.delegate", {"from": before or self.actor.username, "to": target.username,
                                                  "comment": str(comment or "")})
+        self._flush()   # the delegate is told as of a new task (notices, work notices)
+        self._emit("task.created", self.records.row(self.records.entity(task.module, task.entity), task.record_id),
+                   task)
         return task_view(task)
 
     def reassign(self, task_id: str, users: Any) -> dict[str, Any]:
@@ -357,7 +360,9 @@ class Approvals:
     def _emit(self, event: str, row: Record, task: HumanTask | None, **extra: Any) -> None:
         described = {**task_view(task), "decision": task.decision, "comment": task.comment,
                      "completed_by": task.completed_by,
-                     "candidates": assignment.candidates(self.session, task.id)} if task is not None else None
+                     "candidates": assignment.candidates(self.session, task.id),
+                     **({"recipients": assignment.recipients(self.records, task)} if event == "task.created" else {}),
+                     } if task is not None else None
         events.emit(self.session, self.actor.tenant_id, event, module=row.module, entity=row.entity,
                     record=record_document(row), task={**(described or {}), **extra} or None)
 

@@ -28,6 +28,7 @@ REQUEST_MESSAGES: dict[str, str] = {
     "formula_table_not_found": "{entity} has no table {table!r}",
     "import_not_found": "import {token!r} does not exist",
     "notification_not_found": "notification {item_id!r} does not exist",
+    "notify_account_invalid": "send dingtalk and wecom: each a user id of at most 64 characters, or null",
     "internal_error": "something went wrong on the server; it was logged",
     "unexpected_error": "unexpected error; it was logged",
     "plugin_crashed": "{error_type}: {error}",

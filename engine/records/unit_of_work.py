@@ -21,6 +21,7 @@ from engine.fields.values import coerce, from_json
 from engine.records.compute import Evaluation
 from engine.security import grants
 from engine.security.permissions import Access, Reader
+from engine.security.reach import with_reach
 from engine.storage import summaries  # noqa: F401 - its flush hooks keep the record counts with every write
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
@@ -85,7 +86,8 @@ class UnitOfWork:
         return self._params[module]
 
     def access(self, entity: EntitySpec) -> Access:
-        return Access(entity, self.actor)
+        """The actor's rights on the entity, with the refs they cannot look up (engine.security.reach)."""
+        return with_reach(Access(entity, self.actor), self.entity_of)
 
     def access_to(self, entity: EntitySpec, row: Record) -> Access:
         """The actor's rights on one record read: their roles', or a cc grant's (read only) for a record they

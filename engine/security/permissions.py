@@ -28,6 +28,10 @@ class Access:
     entity: EntitySpec
     actor: Actor
     cc: bool = False  # a cc grant (engine.security.grants) lets the actor read this one record, nothing else
+    # refs the actor cannot look up (engine.security.reach): not offered on their forms — filled by the engine
+    # at the save (`derived_refs`) or left out (`left_out_refs`); an API client that knows an id may still send it
+    derived_refs: frozenset[str] = frozenset()
+    left_out_refs: frozenset[str] = frozenset()
 
     @property
     def _roles(self) -> list[str]:

@@ -161,8 +161,7 @@ def test_ticket_errors_come_back_field_by_field(world: dict[str, Any]) -> None:
         "crew": "The crew must belong to this project",
         "days_per_person": "Days per person go in steps of 0.5",
         "headcount": "The headcount must equal the number of worker rows",
-        "photos": "At most 9 site photos",
-        "back_charge_party": "Rework needs the party or crew to charge it back to"}
+        "photos": "At most 9 site photos"}   # a rework ticket is charged to the crew's labor company unless told
     first, second = create_ticket(cost, ticket_body(world, 1)), create_ticket(cost, ticket_body(world, 2))
     day = YESTERDAY.replace("-", "")
     assert [first["data"]["ticket_no"], second["data"]["ticket_no"]] == [f"DG-XM-0001-{day}-001",

@@ -17,6 +17,7 @@ from engine.core.error_codes import MESSAGES
 from engine.customization.process_editor import problem_json as process_problem_json
 from engine.errors import FieldError, FormworkError, Problem
 from web.ui.declaration_words import DECLARATION_ZH
+from web.ui.h18notify_text import ZH as H18NOTIFY_ZH
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
 from web.ui.offline_words import ZH_TEXT as OFFLINE_ZH
@@ -26,6 +27,7 @@ from web.ui.offline_words import ZH_TEXT as OFFLINE_ZH
 ZH: dict[str, str] = {}
 ZH.update(DECLARATION_ZH)
 ZH.update(OFFLINE_ZH)
+ZH.update(H18NOTIFY_ZH)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {

@@ -299,6 +299,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.created": ("已创建。", "Created."),
     "form.saved_with_warnings": ("已保存，但请注意：{messages}", "Saved, but note: {messages}"),
     "form.numbered": ("保存时自动编号", "Numbered when saved"),
+    "form.filled_for_you": ("已自动填写", "Filled in automatically"),
+    "notify.title": ("消息通知", "Notifications"),
+    "notify.count": ("共 {count} 条，{unread} 条未读", "{count} notifications, {unread} unread"),
+    "notify.empty": ("暂无消息。", "No notifications."),
+    "notify.new": ("未读", "New"),
+    "notify.unread": ("{count} 条未读消息", "{count} unread notifications"),
     "record.warnings": ("提醒（不影响保存）", "Warnings (the record was saved)"),
     "form.timezone": ("时间按 {zone} 显示", "Times are in {zone}"),
     # record page

@@ -40,7 +40,8 @@ def is_editable(status: str) -> bool:
 def writable_fields(records: Records, entity: EntitySpec, previous: Mapping[str, Any] | None) -> set[str]:
     """Fields this user may type into now: the engine refuses the others (see Records._accepted_input)."""
     access = records.access(entity)
-    hidden, readonly = access.hidden_fields, access.readonly_fields
+    hidden = access.hidden_fields | access.derived_refs | access.left_out_refs   # refs they cannot look up
+    readonly = access.readonly_fields
     evaluation = records.evaluation(entity)
     result = set()
     for name, spec in entity.fields.items():
@@ -56,8 +57,10 @@ def writable_fields(records: Records, entity: EntitySpec, previous: Mapping[str,
 
 def shown_fields(records: Records, entity: EntitySpec) -> list[str]:
     """Fields a form or record page shows this user: those of the form's sections (`views.form.sections`, as the
-    designer lays them out) in their order, then the others in declaration order."""
-    hidden = records.access(entity).hidden_fields
+    designer lays them out) in their order, then the others in declaration order; a ref the user cannot look up
+    and nothing derives is left out (engine.security.reach)."""
+    access = records.access(entity)
+    hidden = access.hidden_fields | access.left_out_refs
     order = dict.fromkeys([*(name for section in entity.form_sections for name in section.fields), *entity.fields])
     return [name for name in order if not entity.fields[name].hidden and name not in hidden]
 

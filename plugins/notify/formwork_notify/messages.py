@@ -1,6 +1,7 @@
 """What a notification says (zh and en) for each event, and who it is for."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,12 @@ class Message:
     title: str               # one line, zh / en
     markdown: str            # the body as markdown, zh and en
     owners: tuple[str, ...]  # in-app recipients: user names, or "role:<role>"
+    people: tuple[str, ...] = ()   # the persons a new task is offered to who may read its record (work notices)
+
+    @property
+    def plain(self) -> str:
+        """The body without its markdown marks (a WeCom text card shows plain text)."""
+        return re.sub(r"[#*>]+ ?", "", self.markdown).strip()
 
 
 def _record_name(record: Mapping[str, Any]) -> str:
@@ -40,7 +47,7 @@ def message_for(event: Event) -> Message | None:
         owners = (f"{task['assignee']}",) if task.get("assignee") else _owners(task)
         title = f"新待办 / New task: {task.get('title', '')}"
         body = f"### 新待办 / New task\n\n**{task.get('title', '')}**\n\n{what}"
-        return Message(title, body, owners)
+        return Message(title, body, owners, tuple(str(name) for name in task.get("recipients", [])))
     if event.name == "task.completed":
         zh, en = DECISIONS.get(str(task.get("decision")), (str(task.get("decision")),) * 2)
         comment = f"\n\n> {task['comment']}" if task.get("comment") else ""

@@ -61,6 +61,11 @@ def render_form(service: Approvals, entity: EntitySpec, raw: Raw, *, record: Map
     texts = source_texts(records, {**(record or {}).get("data", {}), **to_data(entity, raw)})
     for widget in widgets:  # a locked source or kpi key reads as what it names
         widget.display = texts.get(widget.name, widget.display) if widget.locked else widget.display
+    derived, no_access = records.access(entity).derived_refs, t("value.no_access")
+    for widget in widgets:  # a ref filled for the user: its title when they may read it, else a neutral word
+        if widget.name in derived:
+            widget.note = ""
+            widget.display = t("form.filled_for_you") if widget.display in ("", no_access) else widget.display
     anchors: dict[str, tuple[str, str]] = {}
     for w in widgets:
         anchors[w.input_name] = (w.input_id if w.visible else "", w.label)
