@@ -1,0 +1,19 @@
+"""Who may use Assist in a request: an API caller of a tenant that has switched the plugin on."""
+from __future__ import annotations
+
+from flask import current_app, g
+
+from engine.errors import PluginNotEnabled
+from engine.tenancy import Actor
+from web.api import current_actor
+
+
+def assist_actor() -> Actor:
+    """The caller (bearer token), refused with `assist_not_enabled` when their tenant has not enabled Assist."""
+    actor = current_actor()
+    if current_app.extensions["formwork"].plugins.settings("assist", actor.tenant_id) is None:
+        raise PluginNotEnabled(f"Assist is not enabled for tenant {actor.tenant_id}: run 'formwork plugin enable "
+                               f"{actor.tenant_id} assist'", message_code="assist_not_enabled",
+                               params={"tenant": actor.tenant_id})
+    g.actor = actor
+    return actor
