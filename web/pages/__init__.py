@@ -11,6 +11,7 @@ from web.pages import (  # noqa: F401 - they add routes
     errors,
     idioms,
     invitation,
+    slots,
     submissions,
     tasks,
 )

@@ -17,9 +17,10 @@ plugin = Plugin(
 
 def _register_routes() -> None:
     """The API routes, one blueprint per feature; Flask is imported only here, by the web app's process."""
-    from formwork_assist import routes
+    from formwork_assist import pages, routes
 
     plugin.blueprint(routes.assist, openapi=routes.OPENAPI)
+    pages.register(plugin)
 
 
 _register_routes()

@@ -12,8 +12,11 @@ def assist_actor() -> Actor:
     """The caller (bearer token), refused with `assist_not_enabled` when their tenant has not enabled Assist."""
     actor = current_actor()
     if current_app.extensions["formwork"].plugins.settings("assist", actor.tenant_id) is None:
-        raise PluginNotEnabled(f"Assist is not enabled for tenant {actor.tenant_id}: run 'formwork plugin enable "
-                               f"{actor.tenant_id} assist'", message_code="assist_not_enabled",
-                               params={"tenant": actor.tenant_id})
+        raise not_enabled(actor.tenant_id)
     g.actor = actor
     return actor
+
+
+def not_enabled(tenant: str) -> PluginNotEnabled:
+    return PluginNotEnabled(f"Assist is not enabled for tenant {tenant}: run 'formwork plugin enable {tenant} "
+                            "assist'", message_code="assist_not_enabled", params={"tenant": tenant})
