@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
+from engine.tenancy import plugin_registry
 from web.pages.blueprint import pages
 
 SLOTS = frozenset({"record_form.new", "record_list.filter"})
@@ -33,9 +34,8 @@ def page_parts(slot: str) -> list[str]:
     signed_in = getattr(g, "signed_in", None)
     if not parts or signed_in is None:
         return []
-    host = current_app.extensions["formwork"].plugins
-    enabled: dict[str, bool] = {}
-    for plugin, _template in parts:
-        if plugin not in enabled:
-            enabled[plugin] = host.settings(plugin, signed_in.actor.tenant_id) is not None
-    return [template for plugin, template in parts if enabled[plugin]]
+    tenant = signed_in.actor.tenant_id
+    # a reading session: the page renders inside its own transaction, which a second writer would wait on
+    with current_app.extensions["formwork"].db.reading(tenant) as session:
+        enabled = plugin_registry.enabled_plugins(session, tenant)
+    return [template for plugin, template in parts if plugin in enabled]

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from engine.errors import FormworkError
 from formwork_assist import service
-from formwork_assist.access import not_enabled
+from formwork_assist.access import is_enabled, not_enabled
 from web.errors import status_of
 from web.pages.blueprint import pages
 from web.pages.slots import add_part
@@ -52,7 +52,7 @@ def _answer(make: Any) -> Response:
 
 def _sentence(module: str, entity: str, use: Any) -> Response:
     def make() -> dict[str, Any]:
-        if formwork().plugins.settings("assist", g.signed_in.actor.tenant_id) is None:
+        if not is_enabled(g.signed_in.actor.tenant_id):
             raise not_enabled(g.signed_in.actor.tenant_id)
         (text,) = service.read(request.get_json(silent=True) or {}, names=("text",))
         with formwork().records(g.signed_in.actor, reading=True) as records:
