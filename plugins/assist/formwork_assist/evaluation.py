@@ -42,11 +42,11 @@ def expected_date(token: str, today: date) -> str:
 
 def _same(field: str, expected: Any, got: Any, title: str | None, today: date) -> bool:
     if field == "work_date":
-        return got == expected_date(str(expected), today)
+        return bool(got == expected_date(str(expected), today))
     if title is not None:
-        return title == expected
+        return bool(title == expected)
     if isinstance(expected, int | str) and isinstance(got, int | str) and str(expected).replace(".", "").isdigit():
-        return Decimal(str(got)) == Decimal(str(expected))
+        return bool(Decimal(str(got)) == Decimal(str(expected)))
     return str(got).replace(" ", "") == str(expected).replace(" ", "")
 
 

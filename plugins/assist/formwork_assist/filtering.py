@@ -48,25 +48,25 @@ def filter_of(records: Records, entity: EntitySpec, phrase: str, today: date) ->
     # names of records the caller may read
     for target, candidates in vocabulary.candidates.items():
         refs = [n for n, s in fields.items() if s.type == "ref" and s.target == target]
-        spec = vocabulary.targets[target]
+        owner = vocabulary.targets[target]
         for candidate in sorted(candidates, key=lambda c: -len(c.title)):
             said = next((w for w, _sure in lexicon.title_variants(candidate.title) if w in rest), None)
-            if said is None or not refs or not spec.title_field:
+            if said is None or not refs or not owner.title_field:
                 continue
             name = refs[0]
-            parts.append(f"{name}.{spec.title_field} == {quoted(candidate.title)}")
+            parts.append(f"{name}.{owner.title_field} == {quoted(candidate.title)}")
             why.append(f"「{said}」：{fields[name].label.zh}是「{candidate.title}」")
             rest = rest.replace(said, " ")
     # periods
     for word in sorted(PERIOD_WORDS, key=len, reverse=True):
         if word in rest:
             period = period_of(word, today)
-            name = _date_field(entity, fields, phrase)
-            if period is None or name is None:
+            on = _date_field(entity, fields, phrase)
+            if period is None or on is None:
                 continue
             first, last = period
-            parts.append(f"{name} >= date('{first.isoformat()}') and {name} <= date('{last.isoformat()}')")
-            why.append(f"「{word}」：{fields[name].label.zh}在 {first.isoformat()} 至 {last.isoformat()}")
+            parts.append(f"{on} >= date('{first.isoformat()}') and {on} <= date('{last.isoformat()}')")
+            why.append(f"「{word}」：{fields[on].label.zh}在 {first.isoformat()} 至 {last.isoformat()}")
             rest = rest.replace(word, " ")
             break
     # options

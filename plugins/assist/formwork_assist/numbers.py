@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import cn2an  # type: ignore[import-untyped]
+import cn2an
 
 _NUMERAL = "零〇一二两三四五六七八九十百千万"
 _RUN = re.compile(f"[{_NUMERAL}]+(?:点[{_NUMERAL}]+)?")

@@ -250,7 +250,7 @@ class Parse:
 
 def unused_words(text: str, used: list[tuple[int, int]]) -> list[str]:
     """The words of the sentence no field took (jieba's own dictionary; punctuation and particles left out)."""
-    import jieba  # type: ignore[import-untyped]   # a second to load its dictionary: only when a sentence is read
+    import jieba  # a second to load its dictionary: only when a sentence is read
 
     jieba.setLogLevel(logging.WARNING)
     chars = list(text)
