@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core import approval_codes, declaration_codes, idiom_codes, offline_codes, request_codes, scale_codes
+from engine.core import codes, declaration_codes
 
 MESSAGES: dict[str, str] = {
     # Field values (engine.fields.values): what is wrong with one value a user entered
@@ -396,6 +396,4 @@ def render(code: str, params: Mapping[str, Any]) -> str:
     return MESSAGES[code].format(**params)
 
 
-MESSAGES.update(scale_codes.SCALE_MESSAGES | approval_codes.APPROVAL_MESSAGES | idiom_codes.IDIOM_MESSAGES
-                | request_codes.REQUEST_MESSAGES | declaration_codes.DECLARATION_MESSAGES
-                | offline_codes.OFFLINE_MESSAGES)
+MESSAGES.update(codes.AREA_MESSAGES | declaration_codes.DECLARATION_MESSAGES)

@@ -13,6 +13,7 @@ from web.pages import (  # noqa: F401 - they add routes
     idioms,
     invitation,
     shortcuts,
+    slots,
     submissions,
     tasks,
 )

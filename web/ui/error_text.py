@@ -16,6 +16,7 @@ from engine.core import catalogs, declaration_codes
 from engine.core.error_codes import MESSAGES
 from engine.customization.process_editor import problem_json as process_problem_json
 from engine.errors import FieldError, FormworkError, Problem
+from web.ui import assist_text
 from web.ui.declaration_words import DECLARATION_ZH
 from web.ui.h18notify_text import ZH as H18NOTIFY_ZH
 from web.ui.i18n import MESSAGES as PAGE_WORDS
@@ -28,6 +29,7 @@ ZH: dict[str, str] = {}
 ZH.update(DECLARATION_ZH)
 ZH.update(OFFLINE_ZH)
 ZH.update(H18NOTIFY_ZH)
+ZH.update(assist_text.ZH)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {

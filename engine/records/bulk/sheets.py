@@ -49,7 +49,7 @@ def read_sheet(data: bytes, filename: str = "") -> Sheet:
 
 
 def _unreadable(why: str, code: str) -> UnreadableFile:
-    """`code` names the reason (engine/core/scale_codes.py), so it reads in the user's language too."""
+    """`code` names the reason (engine/core/codes/scale_codes.py), so it reads in the user's language too."""
     return UnreadableFile(f"cannot read the file: {why}", message_code=code, params={"why": why})
 
 
