@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine import tenancy
-from engine.approvals import idioms, reminders, trail
+from engine.approvals import idempotency, idioms, reminders, trail
 from engine.approvals.once import create_once
 from engine.approvals.service import Approvals
 from engine.errors import AuthenticationFailed, BadRequest, NotFound
 from engine.fields.json_schema import record_schema
 from engine.printing.document import print_document, print_documents
-from engine.records import files, idempotency
+from engine.records import files
 from engine.records.service import Records
 from engine.reports.service import run_report
 from engine.runtime import Formwork

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.approvals import idempotency
+from engine.approvals.idempotency import IdempotentRequest
 from engine.approvals.service import Approvals
-from engine.records import idempotency
-from engine.records.idempotency import IdempotentRequest
 
 
 @dataclass(frozen=True)

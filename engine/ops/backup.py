@@ -24,7 +24,6 @@ from engine.errors import BadRequest, Conflict
 from engine.ops import backup_archive
 from engine.security import audit
 from engine.storage import (
-    idempotency_models,  # noqa: F401 - its table is a tenant table too
     summaries,
 )
 from engine.storage.database import Database

@@ -1,8 +1,8 @@
 """The pages on a phone, in headless Chromium with Playwright's device emulation (touch, mobile, 2x pixels).
 
-No page scrolls sideways at 360 px for the demo's people (admin, who reaches every list, the site
-engineer and the crew leader); the closed menu leaves no blank block at 390x844; the bottom navigation shows on phones only, with
-targets of at least 44x44 px, and offers the crew leader 新建点工单. Screenshots at 390x844 and 1366 px land in
+No page scrolls sideways at 360 px for the demo's people (admin, who reaches every list, the site engineer and
+the crew leader); the closed menu leaves no blank block at 390x844; the bottom navigation shows on phones only,
+with targets of at least 44x44 px, and offers the crew leader 新建点工单. Screenshots at 390x844 and 1366 px land in
 tests/artifacts/phone-*.png.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, url_for
 from werkzeug.wrappers import Response
 
-from engine.records import idempotency
+from engine.approvals import idempotency
 from web.pages.blueprint import pages
 from web.ui.i18n import t
 from web.ui.layout import render

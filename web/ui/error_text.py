@@ -16,12 +16,12 @@ from engine.core import catalogs, declaration_codes
 from engine.core.error_codes import MESSAGES
 from engine.customization.process_editor import problem_json as process_problem_json
 from engine.errors import FieldError, FormworkError, Problem
-from web.ui import assist_text
-from web.ui.declaration_words import DECLARATION_ZH
-from web.ui.h18notify_text import ZH as H18NOTIFY_ZH
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
-from web.ui.offline_words import ZH_TEXT as OFFLINE_ZH
+from web.ui.words import assist_text
+from web.ui.words.declaration_words import DECLARATION_ZH
+from web.ui.words.notify_text import ZH as H18NOTIFY_ZH
+from web.ui.words.offline_words import ZH_TEXT as OFFLINE_ZH
 
 # Chinese texts of codes added beside the catalog (a branch's `web/ui/<branch>_text.py`, merged here with one
 # `ZH.update(...)` line): `make messages` moves them into engine/locale/zh_CN, and until then they are used.

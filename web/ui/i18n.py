@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import request, session
 
-from web.ui.approval_words import APPROVAL_WORDS
-from web.ui.offline_words import OFFLINE_WORDS
 from web.ui.phone_nav import PHONE_WORDS
 from web.ui.sheets.words import EXPORT_WORDS
+from web.ui.words.approval_words import APPROVAL_WORDS
+from web.ui.words.offline_words import OFFLINE_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 HTML_LANG = {"zh": "zh-CN", "en": "en"}

@@ -5,7 +5,6 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from engine.storage import (
-    idempotency_models,  # noqa: F401 - its table too
     workflow_models,  # noqa: F401 - its tables belong to the metadata too
 )
 from engine.storage.models import Base

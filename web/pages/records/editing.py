@@ -8,12 +8,12 @@ from typing import Any
 from flask import flash, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from engine.approvals.idempotency import IdempotentRequest
 from engine.approvals.once import create_once, earlier_record
 from engine.approvals.service import Approvals
 from engine.declarations.model import Action, EntitySpec
 from engine.errors import Conflict, FieldError, RecordInvalid
 from engine.fields.values import to_json
-from engine.records.idempotency import IdempotentRequest
 from web.pages.blueprint import pages
 from web.pages.records import once
 from web.pages.records.attachments import file_links, posted_files, save_uploads

@@ -7,7 +7,7 @@ import hashlib
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from engine.records.idempotency import IdempotentRequest, request_of
+from engine.approvals.idempotency import IdempotentRequest, request_of
 from web.ui.i18n import t
 
 FIELD = "_idempotency_key"

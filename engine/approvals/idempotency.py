@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.errors import BadRequest, Conflict
-from engine.storage.idempotency_models import IdempotencyKey
+from engine.storage.models import IdempotencyKey
 from engine.tenancy.tenants import Actor
 
 MAX_KEY_LENGTH = 200
