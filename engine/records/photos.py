@@ -29,11 +29,11 @@ def shrunk(name: str, content_type: str, data: bytes) -> tuple[str, str, bytes]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
+            opened = Image.open(io.BytesIO(data))
+            if opened.width * opened.height > MAX_PIXELS:
                 return name, content_type, data
-            image.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))   # JPEG: decode at a reduced scale, far faster
-            image = ImageOps.exif_transpose(image).convert("RGB")
+            opened.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))   # JPEG: decode at a reduced scale, far faster
+            image: Image.Image = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning):
         return name, content_type, data
