@@ -161,3 +161,21 @@ def test_the_crew_leader_sends_a_stamped_photo_and_a_signature_drawn_on_the_pad(
     (ARTIFACTS / "capture-stored-photo.jpg").write_bytes(photo)
     phone.locator("img[src*='/files/']").first.scroll_into_view_if_needed()
     phone.screenshot(path=str(ARTIFACTS / "capture-record-390-zh.png"))
+
+
+def test_a_ticket_sent_unsigned_comes_back_asking_for_the_signature_with_the_photo_kept(
+        site: str, phone: Any) -> None:
+    phone.goto(site + "/m/labor/day_labor_ticket/new")
+    fill_ticket(phone)
+    phone.set_input_files("#f-photos", files=[{"name": "IMG_2042.JPG", "mimeType": "image/jpeg",
+                                               "buffer": noisy_jpeg(1200, 900)}])
+    phone.wait_for_selector("#f-photos[data-captured='1']", state="attached", timeout=30000)
+    sign(phone, ".signature-canvas")
+    phone.locator(".signature-tools button").click()   # 清除: the pad and the field are empty again
+    assert phone.evaluate("document.querySelector('#f-crew_leader_signature').files.length") == 0
+    phone.locator(".form-actions .button-primary").click()
+    phone.wait_for_selector(".error-summary", timeout=30000)   # the answer replaced the page: the form again
+    assert "班组长签字" in phone.locator(".error-summary").inner_text()
+    assert "IMG_2042.jpg" in phone.locator("[data-field=photos]").inner_text()   # uploaded once, kept by id
+    assert phone.locator("[data-field=crew_leader_signature] .signature-canvas").count() == 1
+    assert phone.input_value("#f-location") == "6#楼 21层 电梯厅"
