@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.core import field_types, patterns
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
-from engine.declarations import capture, constraints
+from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
 from engine.declarations.flow import contributions, fills, guards, printing
 from engine.declarations.flow.gather import compile_gather
@@ -202,7 +202,7 @@ class ModuleCompiler(CascadeCompiler):
                     self.problem((*path, "default"), f"default {item!r} of {name!r} is not one of its options"
                                  + suggest(item, options))
         expect = env.fields[name].type if kind in FIELD_TYPES and kind not in ("table", "ref") else None
-        capture.check(self, path, raw, kind, name, env)
+        constraints.capture(self, path, raw, kind, name, env)
         fact = guards.task_fact(self, path, raw, name, kind)
         return FieldSpec(
             name=name, type=kind, label=label_of(raw.get("label"), name),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine.declarations.model import EntitySpec, FieldSpec
 from engine.errors import BadRequest, FieldError, NotFound
-from engine.records import photos
+from engine.fields import photos
 from engine.storage.models import StoredFile
 from engine.tenancy.tenants import Actor
 

@@ -6,7 +6,8 @@ import io
 from PIL import Image
 
 from app import create_app
-from engine.records import files, photos
+from engine.fields import photos
+from engine.records import files
 from engine.runtime import Formwork
 from tests.conftest import add_user, login
 from tests.photo_samples import noisy_jpeg

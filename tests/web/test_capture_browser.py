@@ -17,7 +17,7 @@ from PIL import Image, ImageStat
 from app import create_app
 from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
-from engine.records import photos
+from engine.fields import photos
 from engine.runtime import Formwork
 from tests.browser import ARTIFACTS, serving
 from tests.photo_samples import noisy_jpeg
