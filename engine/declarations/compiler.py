@@ -37,7 +37,8 @@ from engine.workflow import load_processes
 
 BUILTIN_ROLES = ("admin",)  # tenant administrators: every action on every enabled module
 PROJECT_ENTITY = "base.project"  # whose members table scopes the tasks of project roles
-PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "accept", "max_size", "max_files"})
+PRESENTATION_KEYS = frozenset({"placeholder", "unit", "description", "accept", "max_size", "max_files", "capture",
+                               "stamp"})
 
 
 class ModuleCompiler(CascadeCompiler):
@@ -202,6 +203,7 @@ class ModuleCompiler(CascadeCompiler):
                     self.problem((*path, "default"), "decl_default_item_not_an_option",
                                  {"default": item, "name": name, "suggestion": closest(item, options)})
         expect = env.fields[name].type if kind in FIELD_TYPES and kind not in ("table", "ref") else None
+        constraints.capture(self, path, raw, kind, name, env)
         fact = guards.task_fact(self, path, raw, name, kind)
         return FieldSpec(
             name=name, type=kind, label=label_of(raw.get("label"), name),

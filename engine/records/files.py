@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine.declarations.model import EntitySpec, FieldSpec
 from engine.errors import BadRequest, FieldError, NotFound
+from engine.fields import photos
 from engine.storage.models import StoredFile
 from engine.tenancy.tenants import Actor
 
@@ -130,6 +131,8 @@ def store(session: Session, actor: Actor, root: Path, name: str, declared_type: 
     if not name:
         raise BadRequest("the upload has no file name", message_code="upload_no_name")
     content_type = content_type_of(name, declared_type)
+    if photos.is_camera(spec):
+        name, content_type, data = photos.shrunk(name, content_type, data)
     limit = max_size(spec)
     if len(data) > limit:
         raise BadRequest(f"{name!r} is {len(data)} bytes; files may be at most {limit} bytes",

@@ -48,6 +48,8 @@ class Widget:
     files: list[Any] = field(default_factory=list)          # attachment: the FileLinks it holds
     multiple: bool = False
     accept: str = ""
+    capture: str = ""                                       # attachment: 'camera' or 'signature' (capture.js)
+    stamp: list[str] = field(default_factory=list)          # camera: the fields burned into the photo
 
     @property
     def input_id(self) -> str:
@@ -146,6 +148,8 @@ def _widget(ctx: FormContext, spec: FieldSpec, raw: Any, input_name: str, comput
         widget.files = [ctx.files[i] for i in held if i in ctx.files]
         widget.multiple = spec.multiple
         widget.accept = ",".join(files.accepted(spec))
+        widget.capture = str(spec.presentation.get("capture") or "")
+        widget.stamp = [str(n) for n in spec.presentation.get("stamp") or ()]
         widget.note = ctx.formatter.t("form.attachment_limits", size=size_text(files.max_size(spec)))
     if spec.type == "table":
         _table(ctx, widget, spec, raw or [], computed_value or [])
