@@ -264,15 +264,14 @@ def capture(compiler: ModuleScope, path: Path, raw: Mapping[str, Any], kind: str
     mode = raw.get("capture")
     stamp = raw.get("stamp")
     if mode is not None and kind != "attachment":
-        compiler.problem((*path, "capture"), f"capture of {name!r} needs an attachment field; {name!r} is {kind}")
+        compiler.problem((*path, "capture"), "decl_capture_not_attachment", {"name": name, "type": kind})
     if mode == "signature" and raw.get("multiple"):
-        compiler.problem((*path, "capture"), f"capture: signature of {name!r} holds one signature: "
-                                             "leave out 'multiple'")
+        compiler.problem((*path, "capture"), "decl_capture_signature_multiple", {"name": name})
     if stamp is None or not isinstance(stamp, list):
         return
     if mode != "camera":
-        compiler.problem((*path, "stamp"), f"stamp of {name!r} needs 'capture: camera' (it is burned into photos)")
+        compiler.problem((*path, "stamp"), "decl_stamp_needs_camera", {"name": name})
     for index, field in enumerate(stamp):
         if str(field) not in env.fields or str(field) == name:
-            compiler.problem((*path, "stamp", index), f"stamp of {name!r} names {field!r}, which is not another "
-                                                      "field of this entity" + suggest(str(field), env.fields))
+            compiler.problem((*path, "stamp", index), "decl_stamp_unknown_field",
+                             {"name": name, "field": field, "suggestion": closest(str(field), env.fields)})

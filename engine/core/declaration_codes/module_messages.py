@@ -379,4 +379,8 @@ MODULE_MESSAGES: dict[str, str] = {
     "decl_part_network_status_date": "network status date",
     "decl_part_network_where": "network where",
     "decl_part_join": "join {number} of {what}",
+    "decl_capture_not_attachment": "capture of {name!r} needs an attachment field; {name!r} is {type}",
+    "decl_capture_signature_multiple": "capture: signature of {name!r} holds one signature: leave out 'multiple'",
+    "decl_stamp_needs_camera": "stamp of {name!r} needs 'capture: camera' (it is burned into photos)",
+    "decl_stamp_unknown_field": "stamp of {name!r} names {field!r}, which is not another field of this entity{hint}",
 }

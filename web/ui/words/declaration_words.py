@@ -445,4 +445,8 @@ DECLARATION_ZH: dict[str, str] = {
     "decl_schema_words_to": "另一模块实体的字段，例如 'base.contract.paid_amount'",
     "decl_schema_words_shares": "表格的列，例如 'workers.worker'",
     "decl_schema_words_pattern": "符合格式 {pattern!r} 的文字",
+    "decl_capture_not_attachment": "字段 {name!r} 的 capture 只能用于附件字段；{name!r} 是 {type}",
+    "decl_capture_signature_multiple": "字段 {name!r} 是签名（capture: signature），只存一个签名：请去掉 multiple",
+    "decl_stamp_needs_camera": "字段 {name!r} 的 stamp（水印）需要 capture: camera，水印只压在照片上",
+    "decl_stamp_unknown_field": "字段 {name!r} 的 stamp 引用了 {field!r}，它不是本实体的其他字段{hint}",
 }
