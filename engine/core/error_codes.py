@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core import approval_codes, idiom_codes, request_codes, scale_codes
+from engine.core import approval_codes, assist_predict_codes, idiom_codes, request_codes, scale_codes
 
 MESSAGES: dict[str, str] = {
     # Field values (engine.fields.values): what is wrong with one value a user entered
@@ -397,4 +397,4 @@ def render(code: str, params: Mapping[str, Any]) -> str:
 
 
 MESSAGES.update(scale_codes.SCALE_MESSAGES | approval_codes.APPROVAL_MESSAGES | idiom_codes.IDIOM_MESSAGES
-                | request_codes.REQUEST_MESSAGES)
+                | request_codes.REQUEST_MESSAGES | assist_predict_codes.ASSIST_PREDICT_MESSAGES)

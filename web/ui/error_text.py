@@ -15,12 +15,14 @@ from flask import current_app, has_app_context
 from engine.core import catalogs
 from engine.core.error_codes import MESSAGES
 from engine.errors import FieldError, FormworkError
+from web.ui.assist_predict_text import ZH_ASSIST_PREDICT
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
 
 # Chinese texts of codes added beside the catalog (a branch's `web/ui/<branch>_text.py`, merged here with one
 # `ZH.update(...)` line): `make messages` moves them into engine/locale/zh_CN, and until then they are used.
 ZH: dict[str, str] = {}
+ZH.update(ZH_ASSIST_PREDICT)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {
