@@ -18,7 +18,7 @@ from formwork_assist.delay.features import FEATURES, Rows, Snapshot
 
 MIN_HISTORY = 30     # finished tasks needed before a model is trained
 # The rule: logistic(RULE_BIAS + Σ weight × value); progress_gap counts only when behind plan.
-RULE_BIAS = -2.5
+RULE_BIAS = -2.0
 RULE_WEIGHTS = {"slip_days": 0.3, "progress_gap": 0.04, "pred_delay": 0.2, "crew_late_rate": 2.0, "signals": 0.5,
                 "duration": 0.0}
 RULE_CENTRES = {"crew_late_rate": 0.5}   # a crew without a record (rate ½) adds nothing
