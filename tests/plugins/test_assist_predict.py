@@ -2,6 +2,9 @@
 that become a delay risk once a person posts it, the assignee of an open task, a model stored per tenant."""
 from __future__ import annotations
 
+import html
+import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +22,10 @@ from app import create_app
 from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine.runtime import Formwork
 from engine.tenancy import SYSTEM_ACTOR, Actor, plugin_registry
+from tests.web.conftest import sign_in
 
+CARD = re.compile(r'<section class="card plugin-card".*?</section>', re.S)
+GANTT = re.compile(r'<script type="application/json" id="gantt-data">(.*?)</script>', re.S)
 ADMIN = Actor(tenant_id=DEMO_TENANT, username=SYSTEM_ACTOR, roles=frozenset({"admin"}))
 
 
@@ -138,6 +144,25 @@ def test_the_assignee_of_an_open_task_ranks_who_may_decide_it(demo: tuple[Formwo
     assert all(c["reason"]["zh"] and c["reason"]["en"] for c in body["candidates"])
     unknown = client.get("/api/v1/assist/assignee?task=nope", headers=prod)
     assert unknown.status_code == 404 and unknown.get_json()["error"]["message_code"] == "assist_task_not_found"
+
+
+def test_the_gantt_marks_risky_rows_and_the_dashboard_lists_them(demo: tuple[Formwork, Any]) -> None:
+    engine, client = demo
+    with engine.records(ADMIN) as records:
+        plan = records.find("schedule", "schedule_plan", sort="plan_code").items[0]
+        slab = records.find("schedule", "wbs_task", q=f"plan == '{plan['id']}' and wbs_code == '1'").items[0]
+    page = sign_in(client, DEMO_TENANT, "pm", language="zh", password=DEMO_PASSWORD)
+    found = GANTT.search(page.text(f"/m/schedule/schedule_plan/{plan['id']}/gantt"))
+    assert found
+    marks = json.loads(html.unescape(found.group(1)))["marks"]
+    assert marks[slab["id"]]["tone"] == "danger" and "已滞后" in marks[slab["id"]]["tooltip"]
+    card = CARD.search(page.text("/"))
+    assert card and "延误风险" in card.group(0) and "按透明规则估计" in card.group(0)
+    assert len(re.findall(r'href="/m/schedule/wbs_task/[^"]+"', card.group(0))) == 5
+    assert card.group(0).count("badge-danger") >= 1
+    cashier = sign_in(client, DEMO_TENANT, "cashier", language="zh", password=DEMO_PASSWORD)  # reads no WBS task
+    theirs = CARD.search(cashier.text("/"))
+    assert theirs and "/m/schedule/wbs_task/" not in theirs.group(0) and "暂无未完成任务" in theirs.group(0)
 
 
 def test_a_trained_model_is_stored_in_the_tenant_and_used_with_its_reasons(demo: tuple[Formwork, Any]) -> None:

@@ -156,5 +156,8 @@ def train(state: Any, tenant: str | None) -> None:
 
 
 def register(plugin: Plugin) -> None:
+    """The API, the command, and the Gantt marks and dashboard card (registered by importing their module)."""
+    from formwork_assist import pages_predict  # noqa: F401
+
     plugin.blueprint(predict, openapi=OPENAPI)
     plugin.cli(assist)

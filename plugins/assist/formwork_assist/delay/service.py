@@ -66,14 +66,19 @@ def train_tenant(formwork: Formwork, tenant_id: str, history: features.History |
 def current(formwork: Formwork, tenant_id: str, history: features.History) -> Trained:
     """The stored model, retrained first when there is none or it is more than a day old."""
     minimum = int(settings_of(formwork, tenant_id).get("min_history", model.MIN_HISTORY))
-    latest = _latest(formwork.plugins.store(PLUGIN, tenant_id))
-    if latest is None or _age(latest) > STALE_AFTER:
-        return train_tenant(formwork, tenant_id, history)
-    stored = latest.get("model")
-    found = model.DelayModel.from_json(stored) if isinstance(stored, Mapping) else None
-    if stored is not None and found is None:   # trained on other features: retrain now
-        return train_tenant(formwork, tenant_id, history)
-    return Trained(found, int(latest.get("finished_tasks", 0)), minimum)
+    trained, stale = stored(formwork.plugins.store(PLUGIN, tenant_id), history, minimum)
+    return train_tenant(formwork, tenant_id, history) if stale else trained
+
+
+def stored(store: ItemStore, history: features.History, minimum: int) -> tuple[Trained, bool]:
+    """What the store holds (None for the rule when nothing usable is there) and whether it should be retrained
+    (none, more than a day old, or trained on other features). Pages use it as it is: they never train."""
+    latest = _latest(store)
+    kept = latest.get("model") if latest is not None else None
+    found = model.DelayModel.from_json(kept) if isinstance(kept, Mapping) else None
+    stale = latest is None or _age(latest) > STALE_AFTER or (kept is not None and found is None)
+    finished = int(latest.get("finished_tasks", 0)) if latest is not None else len(history.finished())
+    return Trained(found, finished, minimum), stale
 
 
 def _latest(store: ItemStore) -> dict[str, Any] | None:
