@@ -46,7 +46,7 @@ def rank(people: Sequence[Record]) -> list[dict[str, Any]]:
     fastest = min(medians.values()) if medians else None
     most = max((len(p.hours) for p in people), default=0)
     busiest = max((p.open_tasks for p in people), default=0)
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     for person in people:
         median = medians.get(person.name)
         speed = (fastest / median if median else 1.0) if median is not None and fastest is not None else 0.0
@@ -107,8 +107,8 @@ def candidates(formwork: Formwork, records: Records, task: HumanTask) -> list[st
     run = runs.get(task.instance_id)
     chosen = []
     for name in sorted(names):
-        user, reads = task_reader(records, task, name)
-        if user is not None and reads and (run is None or run.refusal(task, name) is None):
+        found, reads = task_reader(records, task, name)
+        if found is not None and reads and (run is None or run.refusal(task, name) is None):
             chosen.append(name)
     return chosen
 

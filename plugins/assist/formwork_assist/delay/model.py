@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from formwork_assist.delay.features import FEATURES, Rows, Snapshot
+from formwork_assist.delay.signals import Signal
 
 MIN_HISTORY = 30     # finished tasks needed before a model is trained
 # The rule: logistic(RULE_BIAS + Σ weight × value); progress_gap counts only when behind plan.
@@ -160,17 +161,17 @@ def words(name: str, shot: Snapshot) -> dict[str, str]:
         return ({"zh": f"紧前任务 {code} 延误 {days} 天", "en": f"predecessor {code} is {days} days late"} if days
                 else {"zh": "紧前任务未延误", "en": "no predecessor is late"})
     if name == "crew_late_rate":
-        late, done = facts["crew_late"], facts["crew_done"]
+        late, done = int(facts["crew_late"]), int(facts["crew_done"])  # type: ignore[call-overload]
         if not done:
             return {"zh": "责任班组尚无完工记录", "en": "the crew has no finished task yet"}
         return {"zh": f"责任班组以往 {done} 项任务中 {late} 项延误（{round(100 * late / done)}%）",
                 "en": f"the crew finished {late} of its {done} earlier tasks late"}
     if name == "signals":
-        said = facts["signals"]
+        said: list[Signal] = list(facts["signals"])  # type: ignore[call-overload]
         bad = facts["bad_weather_days"]
         parts_zh, parts_en = [], []
         if said:
-            listed = "、".join(signal.word for signal in said[:4])  # type: ignore[attr-defined]
+            listed = "、".join(signal.word for signal in said[:4])
             parts_zh.append(f"填报/风险/审批意见提到：{listed}")
             parts_en.append(f"reports mention {listed}")
         if bad:
