@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "plugins" / "assist"))
 
@@ -21,6 +22,7 @@ from formwork_assist.delay.features import History, Task
 from app import create_app
 from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine.runtime import Formwork
+from engine.storage.workflow_models import HumanTask, TaskCandidate
 from engine.tenancy import SYSTEM_ACTOR, Actor, plugin_registry
 from tests.web.conftest import sign_in
 
@@ -186,3 +188,16 @@ def test_history_reads_the_demo_reports_into_progress_points(demo: tuple[Formwor
     history = service.load_history(engine, DEMO_TENANT)
     slab = next(task for task in history.tasks.values() if task.code == "1" and task.name.startswith("3#楼 5层"))
     assert isinstance(slab, Task) and [pct for _day, pct in history.progress[slab.id]][-1] == 80.0
+
+
+def test_the_administrator_sees_whom_to_give_a_task_nobody_was_offered(demo: tuple[Formwork, Any]) -> None:
+    engine, client = demo
+    with engine.db.tenant(DEMO_TENANT) as session:
+        task = session.scalars(select(HumanTask).where(HumanTask.state == "open", HumanTask.module == "schedule",
+                                                       HumanTask.bpmn_id == "production_review")).first()
+        assert task is not None
+        session.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id))
+        task.incident = "no_candidate"   # as when nobody on the project held the role
+    inbox = sign_in(client, DEMO_TENANT, "admin", language="zh", password=DEMO_PASSWORD).text("/tasks")
+    hint = re.search(r'<p class="muted small task-hint">(.*?)</p>', inbox, re.S)
+    assert hint and html.unescape(hint.group(1)).startswith("建议：prod（办理此步骤")

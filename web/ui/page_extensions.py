@@ -1,7 +1,8 @@
-"""What plugins add to end users' pages: a mark on a plan's Gantt rows, a card on the dashboard.
+"""What plugins add to end users' pages: a mark on a plan's Gantt rows, a card on the dashboard, a line under
+a task the administrator assigns.
 
-A plugin registers a provider (`@gantt_marks`, `@dashboard_cards`) from its page module; the page calls every
-provider inside its own transaction, with the signed-in user's approvals service, and shows what comes back.
+A plugin registers a provider (`@gantt_marks`, `@dashboard_cards`, `@task_hints`) from its page module; the page
+calls every provider inside its own transaction, with the signed-in user's approvals service, and shows what comes back.
 A provider answers only for tenants that enabled its plugin, and shows only what the user may read. One that
 fails is logged and left out: the page renders without it.
 """
@@ -44,10 +45,12 @@ class Card:
     note: str = ""
 
 
+TaskHints = Callable[[Approvals, Sequence[str]], Mapping[str, str]]
 GanttMarks = Callable[[Approvals, str, Sequence[Mapping[str, Any]]], Mapping[str, Mark]]
 DashboardCards = Callable[[Approvals, str | None], Sequence[Card]]
 _GANTT: list[GanttMarks] = []
 _DASHBOARD: list[DashboardCards] = []
+_TASKS: list[TaskHints] = []
 
 
 def gantt_marks(provider: GanttMarks) -> GanttMarks:
@@ -60,6 +63,22 @@ def dashboard_cards(provider: DashboardCards) -> DashboardCards:
     """Register `provider(service, project_id or None) -> [Card]` for the dashboard."""
     _DASHBOARD.append(provider)
     return provider
+
+
+def task_hints(provider: TaskHints) -> TaskHints:
+    """Register `provider(service, task ids) -> {task id: text}`: a line under a task the administrator assigns."""
+    _TASKS.append(provider)
+    return provider
+
+
+def hints_of(service: Approvals, task_ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for provider in _TASKS if task_ids else []:
+        try:
+            found.update(provider(service, task_ids))
+        except Exception:  # a plugin's failure never breaks the page
+            log.exception("task hints of %s failed", getattr(provider, "__module__", provider))
+    return found
 
 
 def marks_of(service: Approvals, plan_id: str, tasks: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, str]]:

@@ -2,11 +2,12 @@
 and by how much they have open now — with the reason in words.
 
 The candidates are the people the task is offered to (its assignee, its `user:` rows, the active holders of
-its roles), who may read its record and whom the separation of duties lets decide it. The same step is the
-same BPMN task of the same module and entity; each candidate's record is the count and the median time
-(opening to decision) of those steps they decided. The score, written here so that anyone can check it:
-0.5 × speed (the fastest median over theirs; 0 without a record) + 0.3 × experience (their count over the
-largest) + 0.2 × (1 − load) (their open tasks over the most anyone has).
+its roles; for a task nobody was offered, the holders of its candidate roles), who may read its record and
+whom the separation of duties lets decide it. The same step is the same BPMN task of the same module and
+entity; each candidate's record is the count and the median time (opening to decision) of those steps they
+decided. The score, written here so that anyone can check it: 0.5 × speed (the fastest median over theirs;
+0 without a record) + 0.3 × experience (their count over the largest) + 0.2 × (1 − load) (their open tasks
+over the most anyone has).
 """
 from __future__ import annotations
 
@@ -84,10 +85,14 @@ def assignee(formwork: Formwork, actor: Actor, task_id: str, language: str = "en
         if task is None or task.state != "open" or task_id not in readable_tasks(records, [task]):
             raise NotFound(f"open task {task_id!r} does not exist or you may not read its record",
                            message_code="assist_task_not_found", params={"task_id": task_id})
-        names = candidates(formwork, records, task)
-        people = [Record(name, hours, load) for name, hours, load in _records_of(records, task, names)]
         return {"task": task.id, "title": task.title, "module": task.module, "entity": task.entity,
-                "step": task.bpmn_id, "weights": WEIGHTS, "candidates": rank(people)}
+                "step": task.bpmn_id, "weights": WEIGHTS, "candidates": rank_task(formwork, records, task)}
+
+
+def rank_task(formwork: Formwork, records: Records, task: HumanTask) -> list[dict[str, Any]]:
+    """The task's candidates ranked, in the caller's transaction."""
+    names = candidates(formwork, records, task)
+    return rank([Record(name, hours, load) for name, hours, load in _records_of(records, task, names)])
 
 
 def candidates(formwork: Formwork, records: Records, task: HumanTask) -> list[str]:
@@ -95,7 +100,8 @@ def candidates(formwork: Formwork, records: Records, task: HumanTask) -> list[st
     of duties."""
     keys = list(records.session.scalars(select(TaskCandidate.role).where(TaskCandidate.task_id == task.id)))
     names = {key[len(USER_PREFIX):] for key in keys if key.startswith(USER_PREFIX)}
-    roles = {key for key in keys if not key.startswith(USER_PREFIX)}
+    # a task nobody was offered (an incident): the holders of its roles, whom the administrator may choose
+    roles = {key for key in keys if not key.startswith(USER_PREFIX)} if keys else set(task.candidate_roles)
     if task.assignee:
         names = {task.assignee}
         roles = set()
