@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet -e plugins/webhooks -e plugins/notify -e plugins/example -e plugins/excel
+	$(BIN)/python -m pip install --quiet -e plugins/webhooks -e plugins/notify -e plugins/example -e plugins/excel -e plugins/assist
 	touch $(STAMP)
 
 run: install
