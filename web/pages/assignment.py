@@ -12,6 +12,7 @@ from engine.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from web.pages.blueprint import pages
 from web.ui.error_text import engine_error_text
 from web.ui.i18n import t
+from web.ui.page_extensions import hints_of
 from web.ui.services import approvals, users
 
 FAILURES = (BadRequest, Conflict, NotFound, PermissionDenied)
@@ -23,9 +24,10 @@ def assignment_panel(service: Approvals) -> dict[str, Any]:
     me = records.actor.username
     everyone = users(records.session)
     people = [(name, title) for name, title, active in everyone if active and name != me]
+    incidents = assignment.incidents(records) if records.actor.is_admin else []
     return {"delegation": delegation.current(records), "people": people,
-            "names": {name: title for name, title, _active in everyone},
-            "incidents": assignment.incidents(records) if records.actor.is_admin else []}
+            "names": {name: title for name, title, _active in everyone}, "incidents": incidents,
+            "hints": hints_of(service, [task["id"] for task in incidents])}
 
 
 def _done(step: Any, message: str) -> Response:

@@ -18,6 +18,7 @@ from web.pages.tasks import inbox_groups
 from web.ui.display import Formatter, end_event_names, status_tone
 from web.ui.i18n import t
 from web.ui.layout import Chrome, navigation, render
+from web.ui.page_extensions import cards_of
 from web.ui.services import approvals, titles_of
 
 TOP_TASKS = 10
@@ -93,4 +94,4 @@ def dashboard() -> Response:
                       kpis=kpis, figures=figures_of(records, scope), charts=charts_of(records, scope),
                       groups=inbox_groups(records, inbox[:TOP_TASKS]), task_count=len(inbox),
                       status_tone=status_tone, projects=projects(records), periods=months(date.today()),
-                      scope=scope, all_periods=ALL)
+                      scope=scope, all_periods=ALL, plugin_cards=cards_of(service, scope.project))

@@ -19,6 +19,7 @@ from engine.errors import FieldError, FormworkError, Problem
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
 from web.ui.words import assist_text
+from web.ui.words.assist_predict_text import ZH_ASSIST_PREDICT
 from web.ui.words.declaration_words import DECLARATION_ZH
 from web.ui.words.notify_text import ZH as H18NOTIFY_ZH
 from web.ui.words.offline_words import ZH_TEXT as OFFLINE_ZH
@@ -30,6 +31,7 @@ ZH.update(DECLARATION_ZH)
 ZH.update(OFFLINE_ZH)
 ZH.update(H18NOTIFY_ZH)
 ZH.update(assist_text.ZH)
+ZH.update(ZH_ASSIST_PREDICT)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {

@@ -16,6 +16,7 @@ from engine.declarations.model import Action
 from engine.reports.service import documents
 from web.pages.blueprint import pages
 from web.ui.layout import render
+from web.ui.page_extensions import marks_of
 from web.ui.services import approvals, formatter, quoted, record_title
 
 PLAN = ("schedule", "schedule_plan")
@@ -55,5 +56,6 @@ def plan_gantt(record_id: str) -> Response:
                       module_title=records.modules[PLAN[0]].title.get(records.language),
                       entity_title=plan_spec.title.get(records.language),
                       gantt={"fields": FIELDS, "tasks": compact(tasks), "labels": labels,
-                             "status_date": plan["data"].get("status_date")},
+                             "status_date": plan["data"].get("status_date"),
+                             "marks": marks_of(service, record_id, tasks)},
                       count=len(tasks))

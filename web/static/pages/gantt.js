@@ -24,12 +24,14 @@
   }
 
   var statusDay = day(data.status_date) || Math.floor(Date.now() / DAY);
+  var marks = data.marks || {};   // plugins' marks by task id: {text, tone, tooltip} (web/ui/page_extensions.py)
   var tasks = data.tasks.map(function (t) {
     return { code: t[F.wbs_code], name: t[F.task_name], type: t[F.task_type],
              ps: day(t[F.planned_start]), pf: day(t[F.planned_finish]), bs: day(t[F.baseline_start]),
              bf: day(t[F.baseline_finish]), as: day(t[F.actual_start]), af: day(t[F.actual_finish]),
              pct: Number(t[F.percent_complete] || 0), key: !!t[F.is_key], light: t[F.light] || "", preds: t[F.predecessors] || [],
-             crit: t[F.is_critical] === true, tf: t[F.total_float], fs: day(t[F.forecast_start]), ff: day(t[F.forecast_finish]) };
+             crit: t[F.is_critical] === true, tf: t[F.total_float], fs: day(t[F.forecast_start]), ff: day(t[F.forecast_finish]),
+             mark: marks[t[F.id]] || null };
   });
   var first = Infinity, last = -Infinity;
   tasks.forEach(function (t) {
@@ -105,8 +107,10 @@
       var t = tasks[i], y = i * ROW;
       var rowClass = "gantt-row" + (t.type === "summary" ? " is-summary" : "") + (t.key ? " is-key" : "") + (t.crit ? " is-critical" : "");
       left += '<div class="' + rowClass + '" style="top:' + y + 'px" title="' + esc(t.code + " " + t.name) + '"><span class="gantt-code">' +
-        esc(t.code) + '</span><span class="gantt-name">' + esc(t.name) + "</span></div>";
-      right += '<div class="gantt-row" style="top:' + y + 'px">' + bar(t) + "</div>";
+        esc(t.code) + '</span>' + (t.mark ? '<span class="gantt-mark tone-' + esc(t.mark.tone) + '" title="' + esc(t.mark.tooltip) +
+        '">' + esc(t.mark.text) + "</span>" : "") + '<span class="gantt-name">' + esc(t.name) + "</span></div>";
+      right += '<div class="gantt-row' + (t.mark ? " has-mark tone-" + esc(t.mark.tone) : "") + '" style="top:' + y + 'px"' +
+        (t.mark ? ' title="' + esc(t.mark.tooltip) + '"' : "") + ">" + bar(t) + "</div>";
       t.preds.forEach(function (p) {
         var pred = tasks[p];
         if (!pred || pred.pf === null || t.ps === null) return;
