@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core import approval_codes, declaration_codes, idiom_codes, request_codes, scale_codes
+from engine.core import approval_codes, declaration_codes, formula_codes, idiom_codes, request_codes, scale_codes
 
 MESSAGES: dict[str, str] = {
     # Field values (engine.fields.values): what is wrong with one value a user entered
@@ -207,8 +207,6 @@ MESSAGES: dict[str, str] = {
     "formula_evaluation_failed": "{error} in formula {text!r}",
     "age_bucket_bounds": "age_bucket() needs ascending whole numbers written in the formula as its bounds, "
                          "e.g. [30, 90, 180]",
-    "formula_at": "{reason} at {position}",
-    "formula_unknown_field": "unknown field {field!r}",
     # Imports
     "import_already_run": "import {token!r} has already been run",
     # Instance key
@@ -397,4 +395,5 @@ def render(code: str, params: Mapping[str, Any]) -> str:
 
 
 MESSAGES.update(scale_codes.SCALE_MESSAGES | approval_codes.APPROVAL_MESSAGES | idiom_codes.IDIOM_MESSAGES
-                | request_codes.REQUEST_MESSAGES | declaration_codes.DECLARATION_MESSAGES)
+                | request_codes.REQUEST_MESSAGES | declaration_codes.DECLARATION_MESSAGES
+                | formula_codes.FORMULA_MESSAGES)

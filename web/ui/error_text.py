@@ -12,11 +12,12 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from engine.core import catalogs, declaration_codes
+from engine.core import catalogs, declaration_codes, formula_codes
 from engine.core.error_codes import MESSAGES
 from engine.customization.process_editor import problem_json as process_problem_json
 from engine.errors import FieldError, FormworkError, Problem
 from web.ui.declaration_words import DECLARATION_ZH
+from web.ui.formula_words import FORMULA_ZH, formula_param
 from web.ui.i18n import MESSAGES as PAGE_WORDS
 from web.ui.i18n import language
 
@@ -24,6 +25,7 @@ from web.ui.i18n import language
 # `ZH.update(...)` line): `make messages` moves them into engine/locale/zh_CN, and until then they are used.
 ZH: dict[str, str] = {}
 ZH.update(DECLARATION_ZH)
+ZH.update(FORMULA_ZH)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {
@@ -102,11 +104,28 @@ def error_text(code: str, params: Mapping[str, Any], language_code: str, message
                                                   str(params["message"]))}
     if template is None:
         return message
+    if code in formula_codes.FORMULA_MESSAGES:  # a formula's problem: its parts and type names in Chinese too
+        return _zh_formula(template, params, message)
     try:
         names = _chinese_names() if any(name in params for name in (*_TITLED, *_ROLES)) else {}
         return template.format(**{name: _zh_param(name, value, names) for name, value in params.items()})
     except (KeyError, IndexError, ValueError):
         return message  # params that do not fit the words: say what the engine said
+
+
+def _zh_formula(template: str, params: Mapping[str, Any], message: str) -> str:
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Mapping) and "code" in value:
+            value = error_text(str(value["code"]), value.get("params") or {}, "zh",
+                               str(value.get("message") or formula_codes.render_part(value)))
+        values[name] = formula_param(name, value)
+    suggestion = params.get("suggestion")
+    values["hint"] = f"（您是否要写 {suggestion!r}？）" if suggestion else ""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message
 
 
 def field_message(error: FieldError, language_code: str | None = None) -> str:
