@@ -95,6 +95,21 @@ FORMULA_MESSAGES: dict[str, str] = {
     "formula_overlaps_types": "overlaps() cannot compare a {left} with a {right}",
     "formula_age_days": "argument 1 of age_bucket() must be a number of days, not {found}",
     "formula_age_bounds": "age_bucket() needs a list of bounds in days, e.g. [30, 90, 180]; got {found}",
+    # what a filter cannot run in the database
+    "formula_not_in_filter": "{what} cannot be used in a filter",
+    "formula_what_computed_list": "a list computed from record values",
+    "formula_what_parent": "'parent.{field}' (a table row's record)",
+    "formula_what_child_table": "the child table '{field}'",
+    "formula_what_child_values": "the child table values '{field}'",
+    "formula_what_list_field": "the list field '{field}' ({type}, not a list of text)",
+    "formula_what_function": "{name}()",
+    "formula_what_datetime_days": "adding days to a datetime read from the record (use days_between)",
+    "formula_what_unknown_type": "an operation on values of unknown type",
+    "formula_list_in_filter": "a list cannot be used in a filter except on the right of 'in' or in contains()",
+    "formula_list_field_in_filter": (
+        "the list field '{field}' cannot be used in a filter except on the right of 'in', in contains(), len(), "
+        "count() or with '== null'"),
+    "formula_argument_in_filter": "{reason}; it cannot be used in a filter",
 }
 
 

@@ -63,9 +63,9 @@ FORMULA_ZH: dict[str, str] = {
     "formula_cannot_look_for": "不能在{container}中查找{item}",
     "formula_arity": "{name}() 需要{arity}，实际为 {count} 个",
     "formula_arity_none": "不带参数",
-    "formula_arity_exact": " {low} 个参数",
+    "formula_arity_exact": " {low} 个参数{plural}",
     "formula_arity_range": " {low} 到 {high} 个参数",
-    "formula_arity_at_least": "至少 {low} 个参数",
+    "formula_arity_at_least": "至少 {low} 个参数{plural}",
     "formula_argument_type": "{name}() 的第 {number} 个参数必须是{expected}，不能是{found}",
     "formula_argument_calendar": "{name}() 的第 {number} 个参数必须是引用（{entity}）或 null，不能是{found}",
     "formula_list_of": "{name}() 需要{what}列表，例如 {name}(lines.amount)；实际为{found}",
@@ -79,6 +79,19 @@ FORMULA_ZH: dict[str, str] = {
     "formula_overlaps_types": "overlaps() 不能比较{left}和{right}",
     "formula_age_days": "age_bucket() 的第 1 个参数必须是天数，不能是{found}",
     "formula_age_bounds": "age_bucket() 需要以天为单位的分界列表，例如 [30, 90, 180]；实际为{found}",
+    "formula_not_in_filter": "筛选条件中不能使用{what}",
+    "formula_what_computed_list": "由记录的值算出的列表",
+    "formula_what_parent": "'parent.{field}'（表格行所属的记录）",
+    "formula_what_child_table": "子表 '{field}'",
+    "formula_what_child_values": "子表的值 '{field}'",
+    "formula_what_list_field": "多值字段 '{field}'（{type}，不是文本列表）",
+    "formula_what_function": "函数 {name}()",
+    "formula_what_datetime_days": "对记录中的日期时间加天数（请用 days_between）",
+    "formula_what_unknown_type": "对类型不明的值的运算",
+    "formula_list_in_filter": "筛选条件中，列表只能用在 in 的右边或 contains() 中",
+    "formula_list_field_in_filter": ("筛选条件中，多值字段 '{field}' 只能用在 in 的右边、contains()、len()、count() "
+                                     "中或与 '== null' 比较"),
+    "formula_argument_in_filter": "{reason}；因此不能用于筛选条件",
 }
 
 _TYPES = {"number": "数字", "money": "金额", "text": "文本", "bool": "是否值", "date": "日期", "datetime": "日期时间",
@@ -109,6 +122,8 @@ def formula_param(name: str, value: Any) -> Any:
         return value
     if name in TYPE_PARAMS:
         return type_words(value)
+    if name == "plural":
+        return ""
     if name == "what":
         return _WHAT.get(value, value)
     if name == "verb":
