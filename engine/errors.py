@@ -68,6 +68,10 @@ class FormulaError(FormworkError):
         super().__init__(message, details={"formula": text, "line": line, "column": column},
                          message_code=message_code, params=params)
         self.reason = reason or message  # the message without "at column N", for file:line:col reports
+        found = self.params.get("reason")  # the problem by its code, where a formula_at error names it
+        self.reason_part: dict[str, Any] = (dict(found) if isinstance(found, Mapping) and "code" in found
+                                            else {"code": self.message_code, "params": self.params,
+                                                  "message": self.reason})
         self.text = text
         self.line = line
         self.column = column

@@ -207,8 +207,6 @@ MESSAGES: dict[str, str] = {
     "formula_evaluation_failed": "{error} in formula {text!r}",
     "age_bucket_bounds": "age_bucket() needs ascending whole numbers written in the formula as its bounds, "
                          "e.g. [30, 90, 180]",
-    "formula_at": "{reason} at {position}",
-    "formula_unknown_field": "unknown field {field!r}",
     # Imports
     "import_already_run": "import {token!r} has already been run",
     # Instance key

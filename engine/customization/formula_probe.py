@@ -25,6 +25,7 @@ class ProbeProblem:
     column: int
     expected: str | None = None   # set for a formula of the wrong type: the expected kind ...
     found: str | None = None      # ... and the kind it has
+    reason: Mapping[str, Any] | None = None  # the reason by its code and params (engine.core.codes.formula_codes)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def probe(text: str, env: Environment, expect: str | None = None) -> Probed:
     try:
         formula = compile_formula(text, env)
     except FormulaError as error:
-        return Probed(None, None, [ProbeProblem(error.reason, error.line, error.column)])
+        return Probed(None, None, [ProbeProblem(error.reason, error.line, error.column, reason=error.reason_part)])
     wanted = EXPECTED.get(expect or "")
     if wanted is not None and not FType(wanted).accepts(formula.type):
         offset = len(text) - len(text.lstrip())

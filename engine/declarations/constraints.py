@@ -206,7 +206,7 @@ def numbering(compiler: ModuleScope, path: Path, raw: Any, kind: str, env: Envir
         except FormulaError as error:
             line, column = compiler.source.position_in_scalar(where, match.start(1) + max(error.column - 1, 0))
             compiler.problems.append(problem_at(compiler.source.file, line, column,
-                                             "decl_numbering_formula", {"name": name, "reason": error.reason}))
+                                             "decl_numbering_formula", {"name": name, "reason": error.reason_part}))
             continue
         parts.append(NumberPart(formula=formula, format=fmt))
     if position < len(raw):

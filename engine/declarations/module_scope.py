@@ -77,7 +77,7 @@ class ModuleScope:
             offset = _offset(text, error.line, error.column)
             line, column = self.source.position_in_scalar(path, offset)
             self.problems.append(problem_at(self.source.file, line, column, "decl_formula",
-                                            {"what": what, "reason": error.reason}))
+                                            {"what": what, "reason": error.reason_part}))
             return None
 
     # -- entities --------------------------------------------------------------------------------

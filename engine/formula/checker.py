@@ -6,9 +6,12 @@ the operand, mismatched operand types at the operator.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.errors import FormulaError
 from engine.formula import ast
 from engine.formula.environment import Environment
@@ -32,7 +35,7 @@ from engine.formula.ir import (
     Not,
 )
 from engine.formula.library.operators import OperatorTypeError, arithmetic, check_comparison, check_membership
-from engine.formula.names import did_you_mean, resolve_name
+from engine.formula.names import closest, resolve_name
 from engine.formula.parser import error_at
 from engine.formula.types import BOOL, NULL, NUMBER, TEXT, FType, Kind, unify
 
@@ -89,8 +92,8 @@ class _Checker:
         self.this_deps: set[str] = set()
         self.ref_reads = 0
 
-    def error(self, message: str, pos: ast.Pos) -> FormulaError:
-        return error_at(message, self.text, pos)
+    def error(self, problem: str | Mapping[str, Any], pos: ast.Pos) -> FormulaError:
+        return error_at(problem, self.text, pos)
 
     def expr(self, node: ast.Node) -> Expr:
         if isinstance(node, ast.Literal):
@@ -121,9 +124,7 @@ class _Checker:
         for item in items:
             common = unify(item_type, item.type)
             if common is None:
-                raise self.error(
-                    f"list items must have one type, found {item_type} and {item.type}", item.pos
-                )
+                raise self.error(coded("formula_list_types", left=str(item_type), right=str(item.type)), item.pos)
             item_type = common
         return ListExpr(items, FType.list_of(item_type), node.pos, any(i.row for i in items))
 
@@ -134,10 +135,7 @@ class _Checker:
         if resolved.field is not None:
             if self.aggregate and not self.in_aggregate:
                 field = resolved.field
-                raise self.error(
-                    f"field {field!r} must be inside an aggregate in a report measure, e.g. sum({field})",
-                    node.pos,
-                )
+                raise self.error(coded("formula_field_outside_aggregate", field=field), node.pos)
             self.deps.add(resolved.field)
         if resolved.path is not None:
             self.reads.add(resolved.path)
@@ -160,19 +158,17 @@ class _Checker:
                 return measure
         function = None if node.name.startswith("_") else self.registry.get(node.name)
         if function is None:
-            suggestion = did_you_mean(node.name, [*self.registry.names(), "if"])
-            raise self.error(f"unknown function {node.name!r}{suggestion}", node.pos)
+            suggestion = closest(node.name, [*self.registry.names(), "if"])
+            raise self.error(coded("formula_unknown_function", name=node.name, suggestion=suggestion), node.pos)
         if node.name == "count" and not node.args:
-            raise self.error(
-                "count() without arguments counts records; it is only allowed in report measures", node.pos
-            )
+            raise self.error(coded("formula_count_records"), node.pos)
         args = tuple(self.expr(arg) for arg in node.args)
         try:
             result = function.result_type([arg.type for arg in args])
         except ArgumentError as error:
-            message = error.message
+            message: str | dict[str, Any] = error.problem
             if node.name in AGGREGATES and len(args) == 1 and args[0].type.kind not in (Kind.LIST, Kind.ANY):
-                message += f" ({node.name}() of a field over records is only allowed in report measures)"
+                message = coded("formula_in_measure", reason=error.problem, name=node.name)
             index = error.index
             raise self.error(
                 message, args[index].pos if index is not None and index < len(args) else node.pos
@@ -183,18 +179,14 @@ class _Checker:
 
     def if_(self, node: ast.Call) -> Expr:
         if len(node.args) != 3:
-            raise self.error(
-                f"if() takes 3 arguments (condition, value if true, value if false), got {len(node.args)}",
-                node.pos,
-            )
+            raise self.error(coded("formula_if_arguments", count=len(node.args)), node.pos)
         cond, then, otherwise = (self.expr(arg) for arg in node.args)
         if cond.type.kind not in _TRUTHY_KINDS:
-            raise self.error(f"if() condition must be bool, not {cond.type}", cond.pos)
+            raise self.error(coded("formula_if_condition", type=str(cond.type)), cond.pos)
         result = unify(then.type, otherwise.type)
         if result is None:
-            raise self.error(
-                f"if() branches must have one type, found {then.type} and {otherwise.type}", otherwise.pos
-            )
+            raise self.error(coded("formula_if_branches", left=str(then.type), right=str(otherwise.type)),
+                             otherwise.pos)
         return If(cond, then, otherwise, result, node.pos, cond.row or then.row or otherwise.row)
 
     def aggregate_call(self, node: ast.Call) -> Expr | None:
@@ -204,7 +196,7 @@ class _Checker:
             return None
         if self.in_aggregate:
             if not node.args:
-                raise self.error("aggregates cannot be nested", node.pos)
+                raise self.error(coded("formula_nested_aggregates"), node.pos)
             return None  # the list form, e.g. sum(lines.amount) inside an aggregate
         if not node.args:
             if name != "count":
@@ -227,9 +219,9 @@ class _Checker:
         if name in ("count", "count_distinct"):
             return NUMBER
         if name in ("sum", "avg") and not (kind.is_numeric or kind.is_loose):
-            raise self.error(f"{name}() needs numbers, not {kind}", arg.pos)
+            raise self.error(coded("formula_aggregate_numbers", name=name, type=str(kind)), arg.pos)
         if name in ("min", "max") and not (kind.is_ordered or kind.is_loose):
-            raise self.error(f"{name}() needs numbers, texts or dates, not {kind}", arg.pos)
+            raise self.error(coded("formula_aggregate_ordered", name=name, type=str(kind)), arg.pos)
         return NUMBER if kind.is_loose else kind
 
     # --- operators -----------------------------------------------------------------------------
@@ -238,10 +230,10 @@ class _Checker:
         operand = self.expr(node.operand)
         if node.op == "not":
             if operand.type.kind not in _TRUTHY_KINDS:
-                raise self.error(f"'not' needs a bool, not {operand.type}", operand.pos)
+                raise self.error(coded("formula_not_bool", type=str(operand.type)), operand.pos)
             return Not(operand, BOOL, node.pos, operand.row)
         if not (operand.type.is_numeric or operand.type.is_loose):
-            raise self.error(f"unary {node.op!r} needs a number, not {operand.type}", operand.pos)
+            raise self.error(coded("formula_unary_number", op=node.op, type=str(operand.type)), operand.pos)
         if node.op == "+":
             return operand
         if isinstance(operand, Const) and isinstance(operand.value, Decimal):
@@ -256,7 +248,7 @@ class _Checker:
             if op in _LOGIC:
                 for side in (left, right):
                     if side.type.kind not in _TRUTHY_KINDS:
-                        raise self.error(f"{op!r} needs bool operands, not {side.type}", side.pos)
+                        raise self.error(coded("formula_logic_bool", op=op, type=str(side.type)), side.pos)
                 return Logic(_LOGIC[op], left, right, BOOL, pos, row)
             if op == "in" or op == "not in":
                 check_membership(left.type, right.type)
@@ -265,7 +257,7 @@ class _Checker:
                 return self.comparison(op, left, right, pos)
             mode, result, swap = arithmetic(op, left.type, right.type)
         except OperatorTypeError as error:
-            raise self.error(str(error), pos) from None
+            raise self.error(error.problem, pos) from None
         first, second = (right, left) if swap else (left, right)
         return Arith(mode, first, second, result, pos, row)
 
@@ -273,9 +265,7 @@ class _Checker:
         null_left, null_right = (isinstance(e, Const) and e.type.kind is Kind.NULL for e in (left, right))
         if null_left or null_right:
             if op not in ("==", "!="):
-                raise self.error(
-                    f"a comparison with null using {op!r} is always false; use '== null' or '!= null'", pos
-                )
+                raise self.error(coded("formula_null_ordering", op=op), pos)
             other = right if null_left else left
             return IsNull(other, op == "!=", BOOL, pos, other.row)
         check_comparison(op, left.type, right.type)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.errors import FormulaRuntimeError
 from engine.formula.ast import Pos
 from engine.formula.checker import check
@@ -104,7 +105,7 @@ def compile_formula(
     if expect is not None and not expect.accepts(result):
         stripped = len(text) - len(text.lstrip())
         start = Pos(text.count("\n", 0, stripped) + 1, stripped - (text.rfind("\n", 0, stripped) + 1) + 1)
-        raise error_at(f"expected a {expect} formula, found {result}", text, start)
+        raise error_at(coded("formula_expected_type", expected=str(expect), found=str(result)), text, start)
     return Formula(
         text=text,
         type=result,

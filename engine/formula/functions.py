@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.formula.types import FType
 
 # The SQL implementation receives one SQLAlchemy expression per argument (a Python list of
@@ -34,9 +35,10 @@ _RESERVED = frozenset({"if", "and", "or", "not", "in", "true", "false", "null", 
 class ArgumentError(Exception):
     """An argument does not fit the signature; `index` points the error at that argument."""
 
-    def __init__(self, message: str, index: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | dict[str, Any], index: int | None = None) -> None:
+        self.problem = message  # a part by its code (engine.core.codes.formula_codes.reason), or English not named yet
+        self.message = str(message["message"]) if isinstance(message, dict) else message
+        super().__init__(self.message)
         self.index = index
 
 
@@ -76,25 +78,24 @@ class Function:
         """Check the arity and argument types; return the result type or raise ArgumentError."""
         count = len(arg_types)
         if count < self.min_args or (self.max_args is not None and count > self.max_args):
-            raise ArgumentError(f"{self.name}() takes {self._arity()}, got {count}")
+            raise ArgumentError(coded("formula_arity", name=self.name, arity=self._arity(), count=count))
         if self.infer is not None:
             return self.infer(arg_types)
         for index, arg_type in enumerate(arg_types):
             expected = self.params[min(index, len(self.params) - 1)]
             if not expected.accepts(arg_type):
-                raise ArgumentError(
-                    f"argument {index + 1} of {self.name}() must be {expected}, not {arg_type}", index
-                )
+                raise ArgumentError(coded("formula_argument_type", number=index + 1, name=self.name,
+                                          expected=str(expected), found=str(arg_type)), index)
         return self.returns
 
-    def _arity(self) -> str:
+    def _arity(self) -> dict[str, Any]:
         low, high = self.min_args, self.max_args
         plural = "" if (high if high is not None else low) == 1 else "s"
         if high is None:
-            return f"at least {low} argument{'' if low == 1 else 's'}"
+            return coded("formula_arity_at_least", low=low, plural="" if low == 1 else "s")
         if low == high:
-            return f"{low} argument{plural}" if low else "no arguments"
-        return f"{low} to {high} arguments"
+            return coded("formula_arity_exact", low=low, plural=plural) if low else coded("formula_arity_none")
+        return coded("formula_arity_range", low=low, high=high)
 
 
 class FunctionRegistry:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from engine.core.codes.formula_codes import english_hint
+from engine.core.codes.formula_codes import reason as coded
 from engine.errors import FormulaError
 from engine.formula import ast
 from engine.formula.environment import Environment, FieldInfo
@@ -14,7 +16,7 @@ from engine.formula.ir import Expr, Field, Param, ParentField, RefField, TableCo
 from engine.formula.types import TEXT, TEXT_LIST, FType, Kind
 
 _V = TypeVar("_V")
-Fail = Callable[[str, ast.Pos], FormulaError]
+Fail = Callable[[dict[str, Any], ast.Pos], FormulaError]  # a problem by its code, where it is
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,14 @@ class Resolved:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return ` (did you mean 'x'?)` when a candidate is close to `name`, else ``."""
+    return english_hint(closest(name, candidates))
+
+
+def closest(name: str, candidates: Iterable[str]) -> str:
+    """The candidate close to `name` a writer may have meant, or ''."""
     visible = [c for c in candidates if not c.startswith("_")]
     close = difflib.get_close_matches(name, visible, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else ""
 
 
 def _lookup(mapping: Mapping[str, _V] | None, name: str) -> _V | None:
@@ -57,7 +64,7 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
         return _dotted(node, env, fail)
     if info is None:
         names = [*env.fields, "params", "user", *(["this"] if env.this is not None else [])]
-        raise fail(f"unknown field {head!r}{did_you_mean(head, names)}", pos)
+        raise fail(coded("formula_unknown_field", field=head, suggestion=closest(head, names)), pos)
     if info.type.kind is Kind.ROW and info.target is not None:  # `parent` in a table row's formula
         return _parent(node, info.target, fail)
     if len(node.parts) == 1:
@@ -66,14 +73,13 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     if len(node.parts) > 2:
         target = _lookup(info.target, attr) if info.type.kind is Kind.REF else None
         if len(node.parts) > 3 or target is None or target.row is None:
-            raise fail(f"only one hop is allowed: '{head}.{attr}' cannot be followed by '.{node.parts[2]}'"
-                       + (" (after a hop, only a table's column may follow)" if len(node.parts) == 3 else ""),
-                       node.positions[2])
+            code = "formula_one_hop_column" if len(node.parts) == 3 else "formula_one_hop"
+            raise fail(coded(code, head=head, attr=attr, next=node.parts[2]), node.positions[2])
         column_name, column_pos = node.parts[2], node.positions[2]
         row_field = _lookup(target.row, column_name)
         if row_field is None:
-            raise fail(f"unknown field {column_name!r} in the rows of table '{head}.{attr}'"
-                       f"{did_you_mean(column_name, target.row)}", column_pos)
+            raise fail(coded("formula_unknown_hop_column", field=column_name, head=head, attr=attr,
+                             suggestion=closest(column_name, target.row)), column_pos)
         entity = info.target_entity or info.type.entity or ""
         return Resolved(RefField(head, entity, attr, FType.list_of(row_field.type), pos, column=column_name), head,
                         through_ref=True, path=(head, attr, column_name))
@@ -81,40 +87,42 @@ def resolve_name(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
         entity = info.target_entity or info.type.entity or ""
         target = _lookup(info.target, attr)
         if target is None:
-            owner = f"{head!r} ({entity})" if entity else repr(head)
-            raise fail(f"unknown field {attr!r} of {owner}{did_you_mean(attr, info.target or {})}", attr_pos)
+            suggestion = closest(attr, info.target or {})
+            raise fail(coded("formula_unknown_ref_field_entity", field=attr, owner=head, entity=entity,
+                             suggestion=suggestion) if entity else
+                       coded("formula_unknown_ref_field", field=attr, owner=head, suggestion=suggestion), attr_pos)
         return Resolved(RefField(head, entity, attr, target.type, pos), head, through_ref=True, path=(head, attr))
     if info.type.kind is Kind.LIST and info.row is not None:
         column = _lookup(info.row, attr)
         if column is None:
-            suggestion = did_you_mean(attr, info.row)
-            raise fail(f"unknown field {attr!r} in the rows of table {head!r}{suggestion}", attr_pos)
+            raise fail(coded("formula_unknown_column", field=attr, table=head, suggestion=closest(attr, info.row)),
+                       attr_pos)
         return Resolved(TableColumn(head, attr, FType.list_of(column.type), pos), head, path=(head, attr))
-    raise fail(f"{head!r} is {info.type}, not a reference or a table, so it has no field {attr!r}", attr_pos)
+    raise fail(coded("formula_no_fields", name=head, type=str(info.type), field=attr), attr_pos)
 
 
 def _this(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     """`this.<field>` (one ref hop further allowed): resolved against the fields of the record running the lookup."""
     if len(node.parts) < 2:
-        raise fail("write this.<field> to read a field of the record doing the lookup", node.positions[0])
+        raise fail(coded("formula_this_alone"), node.positions[0])
     inner = resolve_name(ast.Name(node.parts[1:], node.positions[1:]),
                          Environment(fields=env.this or {}, params=env.params), fail)
     if inner.field is None:  # this.params.x, this.user.name: not fields of the record
-        raise fail(f"unknown field {node.parts[1]!r} of this record{did_you_mean(node.parts[1], env.this or {})}",
-                   node.positions[1])
+        raise fail(coded("formula_unknown_this_field", field=node.parts[1],
+                         suggestion=closest(node.parts[1], env.this or {})), node.positions[1])
     return Resolved(ThisValue(inner.expr, inner.field, inner.expr.type, node.positions[0]), this_field=inner.field)
 
 
 def _parent(node: ast.Name, fields: Mapping[str, FieldInfo], fail: Fail) -> Resolved:
     if len(node.parts) != 2:
         where = node.positions[2] if len(node.parts) > 2 else node.positions[0]
-        raise fail("write parent.<field> to read a field of the record that holds this row", where)
+        raise fail(coded("formula_parent_alone"), where)
     name, pos = node.parts[1], node.positions[1]
     info = _lookup(fields, name)
     if info is None:
-        raise fail(f"unknown field {name!r} of the parent record{did_you_mean(name, fields)}", pos)
+        raise fail(coded("formula_unknown_parent_field", field=name, suggestion=closest(name, fields)), pos)
     if info.type.kind is Kind.LIST and info.row is not None:
-        raise fail(f"'parent.{name}' is a table; a row formula reads the parent's single values", pos)
+        raise fail(coded("formula_parent_table", field=name), pos)
     return Resolved(ParentField(name, info.type, node.positions[0]), path=("parent", name))
 
 
@@ -123,7 +131,7 @@ def _dotted(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
     head = f"{node.parts[0]}.{node.parts[1]}"
     if _lookup(env.fields, head) is None:
         known = [name for name in env.fields if name.startswith(f"{node.parts[0]}.")]
-        raise fail(f"unknown field {head!r}{did_you_mean(head, known)}", node.positions[1])
+        raise fail(coded("formula_unknown_field", field=head, suggestion=closest(head, known)), node.positions[1])
     resolved = resolve_name(ast.Name((head, *node.parts[2:]), (node.positions[0], *node.positions[2:])), env, fail)
     return resolved
 
@@ -131,11 +139,11 @@ def _dotted(node: ast.Name, env: Environment, fail: Fail) -> Resolved:
 def _param(node: ast.Name, env: Environment, fail: Fail) -> Expr:
     if len(node.parts) != 2:
         where = node.positions[2] if len(node.parts) > 2 else node.positions[0]
-        raise fail("write params.<name> to read a module parameter", where)
+        raise fail(coded("formula_params_alone"), where)
     name, pos = node.parts[1], node.positions[1]
     ptype = _lookup(env.params, name)
     if ptype is None:
-        raise fail(f"unknown parameter {name!r}{did_you_mean(name, env.params)}", pos)
+        raise fail(coded("formula_unknown_param", name=name, suggestion=closest(name, env.params)), pos)
     return Param(name, ptype, node.positions[0])
 
 
@@ -146,5 +154,4 @@ def _user(node: ast.Name, fail: Fail) -> Expr:
     if attr == "roles":
         return UserAttr("roles", TEXT_LIST, node.positions[0])
     where = node.positions[1] if len(node.parts) > 1 else node.positions[0]
-    suggestion = did_you_mean(attr, ["name", "roles"]) if attr else ""
-    raise fail(f"the user has only 'user.name' and 'user.roles'{suggestion}", where)
+    raise fail(coded("formula_user_attr", suggestion=closest(attr, ["name", "roles"]) if attr else ""), where)

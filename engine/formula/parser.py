@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.errors import FormulaError
 from engine.formula.ast import Binary, Call, ListLiteral, Literal, Name, Node, Pos, Unary
 
@@ -16,7 +19,6 @@ from engine.formula.ast import Binary, Call, ListLiteral, Literal, Name, Node, P
 _VALUE_STARTS = frozenset({"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "TRUE", "FALSE", "NULL"})
 _OPERATORS = frozenset({"COMP_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IN", "NOT", "DOT"})
 _CLOSERS = {"RPAR": "')'", "RSQB": "']'", "COMMA": "','", "$END": "the end of the formula"}
-_COMPARISONS_CHAIN = "comparisons do not chain; write 'a < b and b < c'"
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 MAX_LENGTH = 10_000
@@ -41,11 +43,19 @@ def position_text(text: str, pos: Pos) -> str:
     return f"line {pos.line}, column {pos.column}" if "\n" in text else f"column {pos.column}"
 
 
-def error_at(message: str, text: str, pos: Pos) -> FormulaError:
-    """Build a FormulaError whose message ends with the position it carries."""
+def position_part(text: str, pos: Pos) -> dict[str, Any]:
+    if "\n" in text:
+        return coded("formula_line_column", line=pos.line, column=pos.column)
+    return coded("formula_column", column=pos.column)
+
+
+def error_at(problem: str | Mapping[str, Any], text: str, pos: Pos) -> FormulaError:
+    """Build a FormulaError whose message ends with the position it carries; `problem` is a part by its code
+    (engine.core.codes.formula_codes.reason) or, for a message not named yet, its English."""
+    message = str(problem["message"]) if isinstance(problem, Mapping) else problem
     return FormulaError(
         f"{message} at {position_text(text, pos)}", text=text, line=pos.line, column=pos.column, reason=message,
-        message_code="formula_at", params={"reason": message, "position": position_text(text, pos)},
+        message_code="formula_at", params={"reason": problem, "position": position_part(text, pos)},
     )
 
 
@@ -67,34 +77,31 @@ def parse(text: str) -> Node:
 def _syntax_error(text: str, error: UnexpectedInput) -> FormulaError:
     pos = Pos(error.line if error.line > 0 else 1, error.column if error.column > 0 else 1)
     if isinstance(error, UnexpectedCharacters):
-        what = f"unexpected character {error.char!r}"
-        expected: set[str] = set()
-    elif isinstance(error, UnexpectedToken):
+        return error_at(coded("formula_syntax_char", char=error.char, expected=""), text, pos)
+    if isinstance(error, UnexpectedToken):
         token = error.token
         if token.type == "$END":
-            what = "unexpected end of formula"
-            pos = _end_pos(text)
-        elif token.type == "COMP_OP" and "COMP_OP" not in error.expected:
-            what = f"unexpected {token.value!r} ({_COMPARISONS_CHAIN})"
-        else:
-            what = f"unexpected {token.value!r}"
-        expected = set() if "comparisons do not chain" in what else set(error.expected)
-    elif isinstance(error, UnexpectedEOF):
-        what, pos, expected = "unexpected end of formula", _end_pos(text), set(error.expected)
-    else:  # pragma: no cover - lark raises only the three above
-        what, expected = "syntax error", set()
-    hint = _expected_hint(expected)
-    message = f"syntax error: {what}" + (f" (expected {hint})" if hint else "")
-    return error_at(message, text, pos)
+            return error_at(coded("formula_syntax_end", expected=_expected(set(error.expected))), text, _end_pos(text))
+        if token.type == "COMP_OP" and "COMP_OP" not in error.expected:
+            return error_at(coded("formula_syntax_chain", token=token.value), text, pos)
+        return error_at(coded("formula_syntax_token", token=token.value, expected=_expected(set(error.expected))),
+                        text, pos)
+    if isinstance(error, UnexpectedEOF):
+        return error_at(coded("formula_syntax_end", expected=_expected(set(error.expected))), text, _end_pos(text))
+    return error_at(coded("formula_syntax", expected=""), text, pos)  # pragma: no cover - lark raises the three
 
 
-def _expected_hint(expected: set[str]) -> str:
+def _expected(expected: set[str]) -> dict[str, Any] | str:
+    """What could have come instead, as a part (" (expected a value)"), or '' when nothing helps."""
     if expected & _VALUE_STARTS:
-        return "a value"
+        return coded("formula_expected_value")
     hints = [text for name, text in _CLOSERS.items() if name in expected]
     if expected & _OPERATORS:
         hints.insert(0, "an operator")
-    return ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else "".join(hints)
+    if not hints:
+        return ""
+    words = ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else "".join(hints)
+    return coded("formula_expected", words=words)
 
 
 def _end_pos(text: str) -> Pos:
@@ -164,7 +171,7 @@ def _unescape(token: Token, text: str) -> str:
             return _ESCAPES[code]
         offset = match.start() + 1  # +1 for the opening quote
         raise error_at(
-            f"unknown escape sequence '\\{code}' in string",
+            coded("formula_escape", escape=code),
             text,
             Pos(_pos(token).line, _pos(token).column + offset),
         )

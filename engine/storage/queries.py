@@ -108,8 +108,8 @@ class RecordQuery:
         formula = compile_formula(q, self.reader.environment(self.entity), expect=BOOL)
         refused = self.reader.refused(self.entity, [formula])
         if refused:  # not reached while the environment leaves them out; said like any unknown name
-            raise FormulaError(f"unknown field {refused[0]!r}", text=q,
-                               message_code="formula_unknown_field", params={"field": refused[0]})
+            raise FormulaError(f"unknown field {refused[0]!r}", text=q, message_code="formula_unknown_field",
+                               params={"field": refused[0], "suggestion": ""})
         return formula
 
     def filter_sql(self, q: str) -> ColumnElement[Any]:

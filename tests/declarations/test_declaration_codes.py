@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from engine.core.catalogs import placeholders
+from engine.core.codes.formula_codes import english_hint
 from engine.core.declaration_codes import DECLARATION_MESSAGES, problem_at, render
 from engine.core.error_codes import MESSAGES
 from engine.customization.overlays import MAIN, Overlay, compile_overlay
@@ -179,3 +180,19 @@ def test_every_problem_site_names_a_code_of_the_table() -> None:
             if built and "declaration_codes" not in path.parts:
                 unknown.append(f"{path.relative_to(ROOT)}:{node.lineno}: Problem() without problem_at")
     assert unknown == []
+
+
+def test_a_bad_formula_is_said_in_chinese_to_its_last_word(problems: dict[str, list[Problem]]) -> None:
+    """The formula's own reason is a part by its code (engine/core/codes/formula_codes.py), not the checker's
+    English."""
+    problem = next(p for p in problems["bad formula"] if p.code == "decl_formula")
+    reason = problem.params["reason"]
+    assert reason["code"] == "formula_unknown_field" and reason["params"]["field"] == "headcont"
+    hint = english_hint(reason["params"]["suggestion"])
+    assert problem.message == f"formula of 'total': unknown field 'headcont'{hint}"
+    text = problem_text(problem, "zh")
+    assert text.startswith("字段 'total' 的公式：未知字段 'headcont'"), text
+    left = text
+    for value in _values(problem.params):
+        left = left.replace(value, " ")
+    assert re.findall(r"[A-Za-z]{3,}", left) == [], text

@@ -92,6 +92,12 @@ def test_a_bad_formula_is_an_answer_with_problems(boss: Visitor) -> None:
     assert mismatch["type"] == "number" and mismatch["problems"][0]["message"] == "公式的结果应为是/否，而它是数字"
     broken = check(boss, "headcount <= ", "boolean")
     assert broken["ok"] is False and broken["problems"][0]["message"].startswith("公式不完整")
+    operands = check(boss, "headcount + 'a' > 1", "boolean")["problems"][0]["message"]
+    assert operands == "不能对数字和文本做加法运算"
+    argument = check(boss, "round('a') > 1", "boolean")["problems"][0]["message"]
+    assert argument == "round() 的第 1 个参数必须是数字，不能是文本"
+    syntax = check(boss, "headcount + * 2 > 1", "boolean")["problems"][0]["message"]
+    assert syntax == "语法错误：意外的 '*'（此处应为一个值）"
     assert check(boss, "", "boolean")["problems"] == []
 
 

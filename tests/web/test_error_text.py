@@ -30,9 +30,10 @@ def test_the_words_come_from_the_code_and_params_not_the_english_text(app: Flask
 
 
 def test_pending_chinese_texts_name_engine_codes_with_the_same_params() -> None:
-    """A text added beside the catalog (merged into ZH) fits its code until `make messages` moves it."""
+    """A text added beside the catalog (merged into ZH) fits its code until `make messages` moves it: it fills only
+    placeholders its English template has (it may leave some out, an id a Chinese reader need not see)."""
     assert {code: template for code, template in ZH.items() if code not in error_codes.MESSAGES
-            or catalogs.placeholders(template) != catalogs.placeholders(error_codes.MESSAGES[code])} == {}
+            or not catalogs.placeholders(template) <= catalogs.placeholders(error_codes.MESSAGES[code])} == {}
 
 
 def test_a_problem_of_another_record_is_worded_with_its_cause(app: Flask) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from engine.core import catalogs, declaration_codes
+from engine.core.codes import formula_codes
 from engine.core.error_codes import MESSAGES
 from engine.customization.process_editor import problem_json as process_problem_json
 from engine.errors import FieldError, FormworkError, Problem
@@ -21,6 +22,7 @@ from web.ui.i18n import language
 from web.ui.words import assist_text
 from web.ui.words.assist_predict_text import ZH_ASSIST_PREDICT
 from web.ui.words.declaration_words import DECLARATION_ZH
+from web.ui.words.formula_words import FORMULA_ZH, formula_param
 from web.ui.words.notify_text import ZH as H18NOTIFY_ZH
 from web.ui.words.offline_words import ZH_TEXT as OFFLINE_ZH
 
@@ -32,6 +34,7 @@ ZH.update(OFFLINE_ZH)
 ZH.update(H18NOTIFY_ZH)
 ZH.update(assist_text.ZH)
 ZH.update(ZH_ASSIST_PREDICT)
+ZH.update(FORMULA_ZH)
 
 # English words the engine puts into params, and their Chinese.
 _ZH_WORDS: dict[str, dict[str, str]] = {
@@ -110,11 +113,28 @@ def error_text(code: str, params: Mapping[str, Any], language_code: str, message
                                                   str(params["message"]))}
     if template is None:
         return message
+    if code in formula_codes.FORMULA_MESSAGES:  # a formula's problem: its parts and type names in Chinese too
+        return _zh_formula(template, params, message)
     try:
         names = _chinese_names() if any(name in params for name in (*_TITLED, *_ROLES)) else {}
         return template.format(**{name: _zh_param(name, value, names) for name, value in params.items()})
     except (KeyError, IndexError, ValueError):
         return message  # params that do not fit the words: say what the engine said
+
+
+def _zh_formula(template: str, params: Mapping[str, Any], message: str) -> str:
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Mapping) and "code" in value:
+            value = error_text(str(value["code"]), value.get("params") or {}, "zh",
+                               str(value.get("message") or formula_codes.render_part(value)))
+        values[name] = formula_param(name, value)
+    suggestion = params.get("suggestion")
+    values["hint"] = f"（您是否要写 {suggestion!r}？）" if suggestion else ""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message
 
 
 def field_message(error: FieldError, language_code: str | None = None) -> str:

@@ -5,6 +5,7 @@ from engine.core.codes import (
     approval_codes,
     assist_codes,
     assist_predict_codes,
+    formula_codes,
     idiom_codes,
     offline_codes,
     request_codes,
@@ -14,4 +15,5 @@ from engine.core.codes import (
 AREA_MESSAGES: dict[str, str] = (scale_codes.SCALE_MESSAGES | approval_codes.APPROVAL_MESSAGES
                                  | idiom_codes.IDIOM_MESSAGES | request_codes.REQUEST_MESSAGES
                                  | offline_codes.OFFLINE_MESSAGES | assist_codes.ASSIST_MESSAGES
-                                 | assist_predict_codes.ASSIST_PREDICT_MESSAGES)
+                                 | assist_predict_codes.ASSIST_PREDICT_MESSAGES
+                                 | formula_codes.FORMULA_MESSAGES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.formula.functions import ArgumentError
 from engine.formula.types import ANY, BOOL, NUMBER, TEXT, FType, Kind, unify
 
@@ -18,7 +19,7 @@ def _list_item(name: str, arg: FType, what: str, fits: Callable[[FType], bool]) 
     if arg.kind is Kind.ANY:
         return ANY
     if arg.kind is not Kind.LIST or arg.item is None or not (arg.item.is_loose or fits(arg.item)):
-        raise ArgumentError(f"{name}() needs a list of {what}, e.g. {name}(lines.amount); got {arg}", 0)
+        raise ArgumentError(coded("formula_list_of", name=name, what=what, found=str(arg)), 0)
     return NUMBER if arg.item.kind is Kind.NULL else arg.item
 
 
@@ -28,7 +29,7 @@ def numeric_list(name: str) -> Rule:
 
 def count_type(types: Sequence[FType]) -> FType:
     if types[0].kind not in (Kind.LIST, Kind.ANY, Kind.NULL):
-        raise ArgumentError(f"count() needs a list, e.g. count(lines); got {types[0]}", 0)
+        raise ArgumentError(coded("formula_count_list", found=str(types[0])), 0)
     return NUMBER
 
 
@@ -39,10 +40,10 @@ def extreme(name: str) -> Rule:
         result = types[0]
         for index, arg in enumerate(types):
             if not (arg.is_loose or arg.is_ordered):
-                raise ArgumentError(f"{name}() compares numbers, texts or dates, not {arg}", index)
+                raise ArgumentError(coded("formula_extreme_kinds", name=name, found=str(arg)), index)
             common = unify(result, arg)
             if common is None:
-                raise ArgumentError(f"{name}() arguments must have one type: {result} and {arg}", index)
+                raise ArgumentError(coded("formula_one_type", name=name, left=str(result), right=str(arg)), index)
             result = common
         return NUMBER if result.kind is Kind.NULL else result
 
@@ -53,7 +54,8 @@ def numeric_same(name: str) -> Rule:
     def infer(types: Sequence[FType]) -> FType:
         for index, arg in enumerate(types):
             if not (arg.is_loose or arg.is_numeric):
-                raise ArgumentError(f"argument {index + 1} of {name}() must be a number, not {arg}", index)
+                raise ArgumentError(coded("formula_argument_type", number=index + 1, name=name, expected="a number",
+                                          found=str(arg)), index)
         return NUMBER if types[0].is_loose else types[0]
 
     return infer
@@ -64,7 +66,7 @@ def coalesce_type(types: Sequence[FType]) -> FType:
     for index, arg in enumerate(types[1:], start=1):
         common = unify(result, arg)
         if common is None:
-            raise ArgumentError(f"coalesce() arguments must have one type: {result} and {arg}", index)
+            raise ArgumentError(coded("formula_one_type", name="coalesce", left=str(result), right=str(arg)), index)
         result = common
     return result
 
@@ -75,7 +77,8 @@ def of_kinds(name: str, kinds: tuple[Kind, ...], returns: FType) -> Rule:
     def infer(types: Sequence[FType]) -> FType:
         for index, arg in enumerate(types):
             if not (arg.is_loose or arg.kind in kinds):
-                raise ArgumentError(f"argument {index + 1} of {name}() must be {wanted}, not {arg}", index)
+                raise ArgumentError(coded("formula_argument_type", number=index + 1, name=name, expected=wanted,
+                                          found=str(arg)), index)
         return returns
 
     return infer
@@ -85,7 +88,7 @@ def days_between_type(types: Sequence[FType]) -> FType:
     of_kinds("days_between", (Kind.DATE, Kind.DATETIME), NUMBER)(types)
     start, end = types
     if not (start.is_loose or end.is_loose or start.kind is end.kind):
-        raise ArgumentError(f"days_between() needs two dates or two datetimes, not {start} and {end}", 1)
+        raise ArgumentError(coded("formula_two_dates", left=str(start), right=str(end)), 1)
     return NUMBER
 
 
@@ -94,12 +97,12 @@ def contains_type(types: Sequence[FType]) -> FType:
     if container.kind is Kind.LIST:
         assert container.item is not None
         if not (container.item.accepts(item) or item.accepts(container.item)):
-            raise ArgumentError(f"contains() cannot look for {item} in a {container}", 1)
+            raise ArgumentError(coded("formula_contains_look", item=str(item), container=str(container)), 1)
         return BOOL
     return of_kinds("contains", (Kind.TEXT,), BOOL)(types)
 
 
 def text_type(types: Sequence[FType]) -> FType:
     if types[0].kind in (Kind.LIST, Kind.ROW):
-        raise ArgumentError(f"text() converts a single value, not a {types[0]}", 0)
+        raise ArgumentError(coded("formula_text_single", found=str(types[0])), 0)
     return TEXT

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.formula.context import Context
 from engine.formula.functions import ArgumentError, register_function
 from engine.formula.types import ANY, DATE, NUMBER, FType, Kind
@@ -110,26 +111,29 @@ def add_workdays(ctx: Context, start: Any, n: Any, calendar: Any = None) -> date
 def _calendar_arg(name: str, types: Sequence[FType]) -> FType:
     start = types[0]
     if not (start.is_loose or start.kind is Kind.DATE):
-        raise ArgumentError(f"argument 1 of {name}() must be a date, not {start}", 0)
+        raise ArgumentError(coded("formula_argument_type", number=1, name=name, expected="a date",
+                                  found=str(start)), 0)
     if len(types) == 3:
         calendar = types[2]
         if not (calendar.is_loose or (calendar.kind is Kind.REF and calendar.entity in (None, CALENDAR_ENTITY))):
-            raise ArgumentError(f"argument 3 of {name}() must be a ref to {CALENDAR_ENTITY} (or null), "
-                                f"not {calendar}", 2)
+            raise ArgumentError(coded("formula_argument_calendar", number=3, name=name, entity=CALENDAR_ENTITY,
+                                      found=str(calendar)), 2)
     return NUMBER if name == "workdays_between" else DATE
 
 
 def _workdays_between_type(types: Sequence[FType]) -> FType:
     end = types[1]
     if not (end.is_loose or end.kind is Kind.DATE):
-        raise ArgumentError(f"argument 2 of workdays_between() must be a date, not {end}", 1)
+        raise ArgumentError(coded("formula_argument_type", number=2, name="workdays_between", expected="a date",
+                                  found=str(end)), 1)
     return _calendar_arg("workdays_between", types)
 
 
 def _add_workdays_type(types: Sequence[FType]) -> FType:
     count = types[1]
     if not (count.is_loose or count.is_numeric):
-        raise ArgumentError(f"argument 2 of add_workdays() must be a number, not {count}", 1)
+        raise ArgumentError(coded("formula_argument_type", number=2, name="add_workdays", expected="a number",
+                                  found=str(count)), 1)
     return _calendar_arg("add_workdays", types)
 
 

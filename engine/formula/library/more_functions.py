@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Integer, String, and_, case, cast, false, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.formula.functions import ArgumentError, register_function
 from engine.formula.library import builtin_signatures as rules
 from engine.formula.sql.compiled import RecordList
@@ -94,7 +95,7 @@ def _scalar_list(name: str, arg: FType, index: int) -> None:
     if arg.is_loose:
         return
     if arg.kind is not Kind.LIST or arg.item is None or arg.item.kind in (Kind.ROW, Kind.LIST):
-        raise ArgumentError(f"{name}() needs a list of values, e.g. {name}(workers.worker); got {arg}", index)
+        raise ArgumentError(coded("formula_scalar_list", name=name, found=str(arg)), index)
 
 
 def _count_distinct_type(types: Sequence[FType]) -> FType:
@@ -109,7 +110,7 @@ def _overlaps_type(types: Sequence[FType]) -> FType:
     if first.item is not None and second.item is not None and not (
         first.item.accepts(second.item) or second.item.accepts(first.item)
     ):
-        raise ArgumentError(f"overlaps() cannot compare a {first} with a {second}", 1)
+        raise ArgumentError(coded("formula_overlaps_types", left=str(first), right=str(second)), 1)
     return BOOL
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from engine.core.codes.formula_codes import reason as coded
 from engine.formula.ir import ArithMode
 from engine.formula.types import ANY, MONEY, NULL, NUMBER, FType, Kind
 
@@ -13,7 +16,12 @@ _VERBS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "%": "tak
 
 
 class OperatorTypeError(Exception):
-    """The operand types do not fit the operator; the checker adds the position."""
+    """The operand types do not fit the operator; the checker adds the position. `problem` is the message as a
+    part by its code (engine.core.codes.formula_codes)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.problem = coded(code, **params)
+        super().__init__(self.problem["message"])
 
 
 def arithmetic(op: str, left: FType, right: FType) -> tuple[ArithMode, FType, bool]:
@@ -41,7 +49,7 @@ def arithmetic(op: str, left: FType, right: FType) -> tuple[ArithMode, FType, bo
             return _mode(f"{name}_sub"), left, False
         if op == "-" and left.kind is day_kind and right.kind is day_kind:
             return _mode(f"{name}_diff"), NUMBER, False
-    raise OperatorTypeError(f"cannot {_VERBS[op]} {_article(left)} and {_article(right)}")
+    raise OperatorTypeError("formula_cannot_arith", verb=_VERBS[op], left=_article(left), right=_article(right))
 
 
 def _mode(name: str) -> ArithMode:
@@ -71,16 +79,14 @@ def _numeric_result(op: str, left: FType, right: FType) -> FType:
         return MONEY if money_left or money_right else NUMBER
     if op == "*":
         if money_left and money_right:
-            raise OperatorTypeError(
-                "cannot multiply money by money (one side should be a quantity or a rate)"
-            )
+            raise OperatorTypeError("formula_money_by_money")
         return MONEY if money_left or money_right else NUMBER
     if op == "/":
         if money_right and not money_left:
-            raise OperatorTypeError("cannot divide a number by money")
+            raise OperatorTypeError("formula_number_by_money")
         return MONEY if money_left and not money_right else NUMBER
     if money_right and not money_left:  # %
-        raise OperatorTypeError("cannot take the remainder of a number by money")
+        raise OperatorTypeError("formula_remainder_by_money")
     return left
 
 
@@ -91,15 +97,15 @@ def check_comparison(op: str, left: FType, right: FType) -> None:
     ordering = op not in ("==", "!=")
     for side in (left, right):
         if side.kind in (Kind.LIST, Kind.ROW):
-            raise OperatorTypeError(f"cannot compare a {side} with {op!r}; use 'in' or contains()")
+            raise OperatorTypeError("formula_compare_list", side=str(side), op=op)
         if ordering and side.kind in (Kind.BOOL, Kind.REF):
-            raise OperatorTypeError(f"cannot order {side} values with {op!r}")
+            raise OperatorTypeError("formula_order_kind", side=str(side), op=op)
     if left.is_numeric and right.is_numeric:
         return
     ids = {Kind.REF, Kind.TEXT}
     if left.kind is right.kind or (left.kind in ids and right.kind in ids):
         return
-    raise OperatorTypeError(f"cannot compare {_article(left)} with {_article(right)}")
+    raise OperatorTypeError("formula_cannot_compare", left=_article(left), right=_article(right))
 
 
 def check_membership(item: FType, container: FType) -> None:
@@ -107,11 +113,11 @@ def check_membership(item: FType, container: FType) -> None:
     if container.kind is Kind.ANY or container.kind is Kind.NULL:
         return
     if container.kind is not Kind.LIST:
-        hint = "; for text use contains(text, part)" if container.kind is Kind.TEXT else ""
-        raise OperatorTypeError(f"'in' needs a list on the right, not {_article(container)}{hint}")
+        code = "formula_in_needs_list_text" if container.kind is Kind.TEXT else "formula_in_needs_list"
+        raise OperatorTypeError(code, container=_article(container))
     assert container.item is not None
     if not (container.item.accepts(item) or item.accepts(container.item)):
-        raise OperatorTypeError(f"cannot look for {_article(item)} in a {container}")
+        raise OperatorTypeError("formula_cannot_look_for", item=_article(item), container=str(container))
 
 
 def _article(ftype: FType) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import case, literal, null
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.errors import FormulaRuntimeError
 from engine.formula.functions import ArgumentError, register_function
 from engine.formula.sql.constructs import YearMonth
@@ -61,9 +62,9 @@ def _age_bucket(value: Decimal, bounds: list[Any] | None) -> str | None:
 def _age_bucket_type(types: Sequence[FType]) -> FType:
     value, bounds = types
     if not (value.is_loose or value.is_numeric):
-        raise ArgumentError(f"argument 1 of age_bucket() must be a number of days, not {value}", 0)
+        raise ArgumentError(coded("formula_age_days", found=str(value)), 0)
     if bounds.kind is not Kind.LIST or bounds.item is None or not (bounds.item.is_loose or bounds.item.is_numeric):
-        raise ArgumentError(f"age_bucket() needs a list of bounds in days, e.g. [30, 90, 180]; got {bounds}", 1)
+        raise ArgumentError(coded("formula_age_bounds", found=str(bounds)), 1)
     return TEXT
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, not_, null, or_, true
 from sqlalchemy.sql.elements import Grouping
 
+from engine.core.codes.formula_codes import reason as coded
 from engine.errors import FormulaError, FormulaRuntimeError
 from engine.formula.context import Context
 from engine.formula.evaluator import compile_evaluator
@@ -84,8 +85,9 @@ class _SqlCompiler:
         self.target = target
         self.ctx = ctx
 
-    def refuse(self, what: str, node: Expr) -> FormulaError:
-        return error_at(f"{what} cannot be used in a filter", self.text, node.pos)
+    def refuse(self, what: str, node: Expr, **params: Any) -> FormulaError:
+        """`what` (a code of engine.core.codes.formula_codes, filled with `params`) cannot become SQL."""
+        return error_at(coded("formula_not_in_filter", what=coded(what, **params)), self.text, node.pos)
 
     # --- conversions ----------------------------------------------------------------------------
 
@@ -103,16 +105,11 @@ class _SqlCompiler:
         if isinstance(compiled, RecordList):
             raise self.misused(compiled)
         if isinstance(compiled, SqlList) or isinstance(compiled.value, list):
-            message = "a list cannot be used in a filter except on the right of 'in' or in contains()"
-            raise error_at(message, self.text, compiled.pos)
+            raise error_at(coded("formula_list_in_filter"), self.text, compiled.pos)
         return self.bind(compiled.value, compiled.type)
 
     def misused(self, compiled: RecordList) -> FormulaError:
-        message = (
-            f"the list field '{compiled.field}' cannot be used in a filter except on the right of 'in', "
-            "in contains(), len(), count() or with '== null'"
-        )
-        return error_at(message, self.text, compiled.pos)
+        return error_at(coded("formula_list_field_in_filter", field=compiled.field), self.text, compiled.pos)
 
     def condition(self, compiled: Compiled) -> Col:
         """The expression for a place where NULL and false both mean "no"."""
@@ -125,7 +122,7 @@ class _SqlCompiler:
         if isinstance(compiled, RecordList):
             raise self.misused(compiled)
         if isinstance(compiled, Sql) or node.type.item is None:
-            raise self.refuse("a list computed from record values", node)
+            raise self.refuse("formula_what_computed_list", node)
         return [self.bind(v, node.type.item) for v in compiled.value or () if v is not None]
 
     def fold(self, node: Expr) -> Folded:
@@ -150,7 +147,7 @@ class _SqlCompiler:
                 return self.record_list(ListField(node.field, node.ref, node.entity, node.column), node)
             return Sql(self.target.ref_field(node.ref, node.entity, node.field, node.type))
         if isinstance(node, ParentField):
-            raise self.refuse(f"'parent.{node.field}' (a table row's record)", node)
+            raise self.refuse("formula_what_parent", node, field=node.field)
         if isinstance(node, TableColumn):
             return self.record_list(ListField(node.table, column=node.field), node)
         if isinstance(node, ListExpr):
@@ -184,12 +181,12 @@ class _SqlCompiler:
     def record_list(self, field: ListField, node: Field | RefField | TableColumn) -> RecordList:
         item = node.type.item
         if item is not None and item.kind is Kind.ROW:
-            raise self.refuse(f"the child table '{field}'", node)
+            raise self.refuse("formula_what_child_table", node, field=field)
         if field.column is not None:  # a table's column: membership over texts (users, codes) and refs only
             if item is None or item.kind not in (Kind.TEXT, Kind.REF):
-                raise self.refuse(f"the child table values '{field}'", node)
+                raise self.refuse("formula_what_child_values", node, field=field)
         elif item is None or item.kind is not Kind.TEXT:  # record lists are stored as texts
-            raise self.refuse(f"the list field '{field}' ({node.type}, not a list of text)", node)
+            raise self.refuse("formula_what_list_field", node, field=field, type=str(node.type))
         return RecordList(field, self.target, node.pos)
 
     def call(self, node: CallExpr) -> Compiled:
@@ -203,11 +200,11 @@ class _SqlCompiler:
             args.append(self.items(compiled, arg) if is_list else self.value(compiled))
         sql = node.function.sql
         if sql is None:
-            raise self.refuse(f"{node.function.name}()", node)
+            raise self.refuse("formula_what_function", node, name=node.function.name)
         try:
             return Sql(sql(args, [arg.type for arg in node.args]))
         except ArgumentError as error:
-            raise error_at(f"{error.message}; it cannot be used in a filter", self.text, node.pos) from None
+            raise error_at(coded("formula_argument_in_filter", reason=error.problem), self.text, node.pos) from None
 
     def if_(self, node: If) -> Compiled:
         cond = self.visit(node.cond)
@@ -249,8 +246,8 @@ class _SqlCompiler:
         if mode == "datetime_diff":
             return Sql(DaysBetweenDatetimes(right, left))
         if mode in ("datetime_add", "datetime_sub"):
-            raise self.refuse("adding days to a datetime read from the record (use days_between)", node)
-        raise self.refuse("an operation on values of unknown type", node)
+            raise self.refuse("formula_what_datetime_days", node)
+        raise self.refuse("formula_what_unknown_type", node)
 
     def compare(self, node: Compare) -> Compiled:
         left, right = self.visit(node.left), self.visit(node.right)

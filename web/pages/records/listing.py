@@ -26,6 +26,7 @@ from web.pages.records.filters import (
     formula_of,
 )
 from web.ui.display import Formatter, as_decimal, format_number, label_of, status_tone, type_of
+from web.ui.error_text import engine_error_text
 from web.ui.i18n import t
 from web.ui.layout import render
 from web.ui.services import approvals, formatter, quoted, readable_title, record_title, target_of, users
@@ -172,7 +173,7 @@ def record_list(module: str, entity: str) -> Response:
         try:
             page = records.find(module, entity, q=q, sort=sort, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
         except (FormulaError, BadRequest) as error:
-            problems.append(t("list.bad_filter", message=error.message))
+            problems.append(t("list.bad_filter", message=engine_error_text(error)))
             page, status = Page([], 0), 400
         names = query.columns
         fmt = formatter(records, spec, [item["data"] for item in page.items])
