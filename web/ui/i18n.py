@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import request, session
 
 from web.ui.approval_words import APPROVAL_WORDS
+from web.ui.phone_words import PHONE_WORDS
 from web.ui.sheets.words import EXPORT_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -420,6 +421,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 MESSAGES.update(APPROVAL_WORDS)
 MESSAGES.update(EXPORT_WORDS)
+MESSAGES.update(PHONE_WORDS)
 
 def language() -> str:
     """The chosen language: the header toggle's choice, else the browser's Accept-Language."""
