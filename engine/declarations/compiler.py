@@ -12,7 +12,7 @@ from engine.core.suggestions import closest
 from engine.core.suggestions import suggest as suggest  # re-exported: engine.records imports it from here
 from engine.declarations import constraints
 from engine.declarations.cascade import CascadeCompiler
-from engine.declarations.flow import contributions, fills, guards, printing
+from engine.declarations.flow import cards, contributions, fills, guards, printing
 from engine.declarations.flow.gather import compile_gather
 from engine.declarations.flow.order import computed_order
 from engine.declarations.model import (
@@ -149,7 +149,7 @@ class ModuleCompiler(CascadeCompiler):
             module=self.name, name=name, title=label_of(raw.get("title"), name), fields=fields,
             title_field=title_field, rules=rules, permissions=permissions, workflow=workflow,
             list_columns=columns, list_sort=sort if isinstance(sort, str) else None, list_filter=list_filter,
-            list_filters=filters,
+            list_filters=filters, list_card=cards.list_card(self, base, list_view.get("card"), fields),
             computed_order=order, fill_order=fill_order, environment=env, effects=effects, unique=unique,
             conflicts=conflicts, network=network, contributions=contributed,
             readonly_when=guards.readonly_when(self, base, raw, env, name),

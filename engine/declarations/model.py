@@ -223,6 +223,15 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ListCard:
+    """How a record shows as a card on a phone (`views.list.card`); None parts fall to the defaults."""
+
+    title: str | None = None                       # the field the card is headed with
+    badge: str | None = None                       # the enum (or `status`) shown as a coloured badge
+    fields: tuple[str, ...] = ()                   # 2-4 summary fields
+
+
+@dataclass(frozen=True)
 class PrintLayout:
     """How a record prints (`print:`); what it leaves out follows the form (docs/printing.md)."""
 
@@ -246,6 +255,7 @@ class EntitySpec:
     list_sort: str | None = None
     list_filter: Formula | None = None             # the list view's standing filter
     list_filters: tuple[str, ...] = ()             # the fields the list offers to filter on first
+    list_card: ListCard = field(default_factory=ListCard)  # the list's card on a phone
     effects: tuple[Effect, ...] = ()
     unique: tuple[UniqueKey, ...] = ()             # composite unique keys
     conflicts: tuple[ConflictCheck, ...] = ()      # existence checks over the entity's other records

@@ -6,6 +6,7 @@ from flask import request, session
 from web.ui.phone_nav import PHONE_WORDS
 from web.ui.sheets.words import EXPORT_WORDS
 from web.ui.words.approval_words import APPROVAL_WORDS
+from web.ui.words.layout_words import PHONE_LAYOUT_WORDS
 from web.ui.words.offline_words import OFFLINE_WORDS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -429,6 +430,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update(APPROVAL_WORDS)
 MESSAGES.update(EXPORT_WORDS)
 MESSAGES.update(OFFLINE_WORDS)
+MESSAGES.update(PHONE_LAYOUT_WORDS)
 MESSAGES.update(PHONE_WORDS)
 
 def language() -> str:

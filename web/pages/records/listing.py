@@ -15,6 +15,7 @@ from engine.records.service import Page, Records
 from web.pages.blueprint import pages
 from web.pages.records import saved_views
 from web.pages.records.approval_parts import waiting_names
+from web.pages.records.cards import cards_of
 from web.pages.records.filters import (
     OPERATORS,
     BadCondition,
@@ -185,8 +186,11 @@ def record_list(module: str, entity: str) -> Response:
             columns.append(Column("_waiting", t("list.waiting_on"), "text", False))
             for row in rows:
                 row.cells.append(Cell(waits.get(row.id, ""), "text"))
+        cards = cards_of(spec, rows, page.items, access.hidden_fields, records.language,
+                         lambda item, card_names: _row(spec, module, entity, item, card_names, fmt))
         return render(
-            service, "pages/list.html", code=status, module=records.modules[module], entity=spec,
+            service, "pages/list.html", cards=cards, active_filters=len(query.conditions) + bool(query.free),
+            code=status, module=records.modules[module], entity=spec,
             title=spec.title.get(records.language), columns=columns, rows=rows,
             totals=_totals(spec, names, page), total=page.total, page_number=number,
             first=(number - 1) * PER_PAGE + 1 if page.total else 0,
