@@ -70,7 +70,7 @@ def test_the_built_in_modules_declare_the_value_rules_they_asked_for() -> None:
     ticket_rules = modules["labor"].entities["day_labor_ticket"].rules
     assert [r.check.text for r in ticket_rules if r.is_warning and r.field == "headcount"] == [
         "headcount <= crew.headcount_registered"]
-    assert {m.version for name, m in modules.items() if name != "expense"} == {"1.5.0"}
+    assert {m.version for name, m in modules.items() if name != "expense"} == {"1.6.0"}
 
 
 CONFLICTS = """\

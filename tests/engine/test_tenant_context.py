@@ -86,13 +86,13 @@ def test_changes_made_on_the_command_line_are_seen_at_the_next_request(engine: F
 
 
 def test_another_engine_sees_publishing_and_rolling_back(engine: Formwork, other: Formwork, tenant: str) -> None:
-    assert context(other, tenant).modules["labor"].version == "1.5.0"
+    assert context(other, tenant).modules["labor"].version == "1.6.0"
     with engine.adjustments(admin(tenant)) as service:
         service.publish("labor", read_overlay(OVERLAY))
-    assert context(other, tenant).modules["labor"].version == "1.5.0+t1"
+    assert context(other, tenant).modules["labor"].version == "1.6.0+t1"
     with engine.adjustments(admin(tenant)) as service:
         service.rollback("labor")
-    assert context(other, tenant).modules["labor"].version == "1.5.0"
+    assert context(other, tenant).modules["labor"].version == "1.6.0"
 
 
 def test_another_engine_sees_plugins_enabled_and_their_settings(engine: Formwork, other: Formwork,

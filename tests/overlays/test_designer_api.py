@@ -43,30 +43,30 @@ def test_dry_run_publish_diff_and_rollback(engine: Formwork, tenant: str, client
     api = administrator(engine, tenant, client)
     current = api.get("/designer/labor").get_json()
     assert (current["version"], current["overlay"], current["versions"]) == (
-        "1.5.0", None, [{"version": "1.5.0", "state": "current"}])
+        "1.6.0", None, [{"version": "1.6.0", "state": "current"}])
     dry = api.post("/designer/labor/dryrun", {"overlay": OVERLAY, "files": BPMN})
     assert dry.status_code == 200 and dry.get_json()["published"] is False
     assert dry.get_json()["diff"]["entities"]["day_labor_ticket"]["fields_added"] == ["weather"]
-    assert api.get("/designer/labor").get_json()["version"] == "1.5.0"
+    assert api.get("/designer/labor").get_json()["version"] == "1.6.0"
 
     published = api.post("/designer/labor/publish", {"overlay": OVERLAY, "files": BPMN}).get_json()
-    assert (published["published"], published["to_version"]) == (True, "1.5.0+t1")
+    assert (published["published"], published["to_version"]) == (True, "1.6.0+t1")
     current = api.get("/designer/labor").get_json()
-    assert (current["version"], current["overlay"], current["files"]) == ("1.5.0+t1", OVERLAY, BPMN)
+    assert (current["version"], current["overlay"], current["files"]) == ("1.6.0+t1", OVERLAY, BPMN)
     fields = next(m for m in api.get("/modules").get_json()["modules"] if m["name"] == "labor")[
         "entities"]["day_labor_ticket"]["fields"]
     assert fields["weather"]["default"] == "sunny"
 
     again = OVERLAY.replace("production_review_amount: 3000", "production_review_amount: 4000")
-    second = api.post("/designer/labor/publish", {"overlay": again})       # the BPMN comes from 1.5.0+t1
+    second = api.post("/designer/labor/publish", {"overlay": again})       # the BPMN comes from 1.6.0+t1
     assert second.status_code == 200, second.get_json()
-    diff = api.get("/designer/labor/versions/1.5.0+t2/diff").get_json()
-    assert (diff["from_version"], diff["to_version"], diff["entities"]) == ("1.5.0+t1", "1.5.0+t2", {})
+    diff = api.get("/designer/labor/versions/1.6.0+t2/diff").get_json()
+    assert (diff["from_version"], diff["to_version"], diff["entities"]) == ("1.6.0+t1", "1.6.0+t2", {})
     assert diff["parameters"] == {"production_review_amount": {"from": 3000, "to": 4000}}
-    assert api.get("/designer/labor/versions/1.5.0+t9/diff").status_code == 404
+    assert api.get("/designer/labor/versions/1.6.0+t9/diff").status_code == 404
 
     back = api.post("/designer/labor/rollback").get_json()
-    assert (back["from_version"], back["to_version"]) == ("1.5.0+t2", "1.5.0+t1")
+    assert (back["from_version"], back["to_version"]) == ("1.6.0+t2", "1.6.0+t1")
     assert [v["state"] for v in api.get("/designer/labor/versions").get_json()["items"]] == [
         "catalog", "current", "rolled_back"]
 

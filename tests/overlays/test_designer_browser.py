@@ -57,7 +57,7 @@ def test_an_administrator_adjusts_a_form_in_the_browser(server: str, browser: An
     page.screenshot(path=str(ARTIFACTS / "designer-zh.png"), full_page=True)
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#publish")
-    page.locator("tr[data-version='1.5.0+t1']").wait_for()
-    assert "1.5.0+t1" in page.locator(".page-head").inner_text()
+    page.locator("tr[data-version='1.6.0+t1']").wait_for()
+    assert "1.6.0+t1" in page.locator(".page-head").inner_text()
     assert not errors, errors
     context.close()

@@ -14,7 +14,7 @@ from tests.conftest import add_user
 from tests.web.conftest import Visitor, sign_in
 
 SIMPLE = """overlay: labor
-base_version: 1.5.0
+base_version: 1.6.0
 entities:
   day_labor_ticket:
     fields:
@@ -54,7 +54,7 @@ def test_the_editor_starts_from_the_current_overlay_and_previews_the_form(boss: 
     index = boss.text("/designer/")
     assert 'href="/designer/labor"' in index and "/designer/" in boss.text("/")
     page = boss.text("/designer/labor?entity=day_labor_ticket")
-    assert textarea(page) == "overlay: labor\nbase_version: 1.5.0\n"
+    assert textarea(page) == "overlay: labor\nbase_version: 1.6.0\n"
     assert 'id="form-preview"' in page and 'data-field="location"' in page
     assert 'data-field="reason"' in page                        # not hidden yet
 
@@ -79,7 +79,7 @@ def test_the_live_check_reports_problems_by_line_and_previews_a_valid_overlay(bo
 def test_the_form_editor_writes_into_the_yaml(boss: Visitor) -> None:
     boss.get("/designer/labor")
     added = boss.post("/designer/labor", {
-        "overlay": "overlay: labor\nbase_version: 1.5.0\n", "_action": "edit", "edit_entity": "day_labor_ticket",
+        "overlay": "overlay: labor\nbase_version: 1.6.0\n", "_action": "edit", "edit_entity": "day_labor_ticket",
         "edit_action": "add_field", "field_key": "weather", "field_type": "enum", "label_zh": "天气",
         "label_en": "Weather", "required": "1", "default": "sunny", "options": "sunny:晴:Sunny, rain:雨:Rain"})
     assert added.status_code == 200
@@ -98,14 +98,14 @@ def test_the_form_editor_writes_into_the_yaml(boss: Visitor) -> None:
 def test_dry_run_publish_and_roll_back_from_the_page(boss: Visitor) -> None:
     boss.get("/designer/labor")
     dry = boss.post("/designer/labor", {"overlay": SIMPLE, "_action": "dryrun"}).get_data(as_text=True)
-    assert 'id="dry-run-report"' in dry and "1.5.0 → 1.5.0+t1" in dry and "+ field weather" in dry
-    assert 'data-version="1.5.0+t1"' not in dry
+    assert 'id="dry-run-report"' in dry and "1.6.0 → 1.6.0+t1" in dry and "+ field weather" in dry
+    assert 'data-version="1.6.0+t1"' not in dry
     published = boss.post("/designer/labor", {"overlay": SIMPLE, "_action": "publish"}).get_data(as_text=True)
-    assert "Published 1.5.0+t1." in published and 'data-version="1.5.0+t1"' in published
+    assert "Published 1.6.0+t1." in published and 'data-version="1.6.0+t1"' in published
     assert textarea(boss.text("/designer/labor")) == SIMPLE
-    assert "+ field weather" in boss.text("/designer/labor/versions/1.5.0+t1")
+    assert "+ field weather" in boss.text("/designer/labor/versions/1.6.0+t1")
     back = boss.post("/designer/labor/rollback", {})
     assert back.status_code == 302
-    assert "Rolled back from 1.5.0+t1 to 1.5.0." in boss.text("/designer/labor")
-    invalid = boss.post("/designer/labor", {"overlay": SIMPLE.replace("1.5.0", "0.1.0"), "_action": "publish"})
+    assert "Rolled back from 1.6.0+t1 to 1.6.0." in boss.text("/designer/labor")
+    invalid = boss.post("/designer/labor", {"overlay": SIMPLE.replace("1.6.0", "0.1.0"), "_action": "publish"})
     assert invalid.status_code == 422 and "written against labor 0.1.0" in invalid.get_data(as_text=True)

@@ -14,7 +14,7 @@ from engine.runtime import Formwork
 from tests.conftest import add_user, login
 from tests.web.conftest import Visitor, sign_in
 
-HEAD = "overlay: labor\nbase_version: 1.5.0\n"
+HEAD = "overlay: labor\nbase_version: 1.6.0\n"
 BROKEN = {   # each overlay breaks one thing; the key the administrator typed must show, the engine's English not
     "locaton": "entities:\n  day_labor_ticket:\n    fields:\n      locaton: {label: {zh: 部位, en: Area}}\n",
     "snow": "entities:\n  day_labor_ticket:\n    fields:\n      weather: {type: enum, default: snow, "

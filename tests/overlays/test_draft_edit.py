@@ -18,7 +18,7 @@ def test_a_field_added_as_data_is_kept_in_the_draft_and_published(engine: Formwo
     with engine.adjustments(admin(tenant)) as service:
         draft = DraftOverlay(service)
         data = draft.load("labor")
-        assert data == {"overlay": "labor", "base_version": "1.5.0"}
+        assert data == {"overlay": "labor", "base_version": "1.6.0"}
         data["entities"] = {"day_labor_ticket": {"fields": {"weather": {
             "type": "enum", "label": {"zh": "天气", "en": "Weather"},
             "options": {"sunny": {"zh": "晴", "en": "Sunny"}, "rain": {"zh": "雨", "en": "Rain"}}}}}}

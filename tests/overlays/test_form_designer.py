@@ -60,7 +60,7 @@ def test_the_page_and_the_model_show_the_entity_as_cards(boss: Visitor) -> None:
     assert 'href="/designer/labor/day_labor_ticket"' in boss.text("/designer/")
     assert 'href="/designer/labor/day_labor_ticket"' in boss.text("/designer/labor")
     model = boss.get(MODEL).get_json()
-    assert model["overlay"] == {"overlay": "labor", "base_version": "1.5.0"} and model["problems"] == []
+    assert model["overlay"] == {"overlay": "labor", "base_version": "1.6.0"} and model["problems"] == []
     titles = [s["title"]["en"] if s["title"] else None for s in model["entity"]["sections"]]
     assert titles[:2] == ["Work", "Reason"] and titles[-1] is None      # the fields in no section come last
     reason = field(model, "reason_type")
@@ -104,7 +104,7 @@ def test_saving_keeps_the_overlay_minimal_and_renaming_an_option_keeps_its_key(b
 
 
 def test_a_bad_overlay_is_saved_with_its_problems(boss: Visitor) -> None:
-    overlay = {"overlay": "labor", "base_version": "1.5.0", "entities": {"day_labor_ticket": {"fields": {
+    overlay = {"overlay": "labor", "base_version": "1.6.0", "entities": {"day_labor_ticket": {"fields": {
         "oops": {"label": {"zh": "无类型"}}}}}}
     answer = save(boss, overlay)
     assert answer.status_code == 200
@@ -114,7 +114,7 @@ def test_a_bad_overlay_is_saved_with_its_problems(boss: Visitor) -> None:
     overlay["entities"]["day_labor_ticket"]["fields"] = {"headcount": {"visible_if": "headcont > 2"}}
     typo = save(boss, overlay).get_json()
     assert "headcont" in " ".join(p["message"] for p in typo["problems"])
-    garbage = save(boss, {"overlay": "labor", "base_version": "1.5.0", "entities": {"day_labor_ticket": "x"}})
+    garbage = save(boss, {"overlay": "labor", "base_version": "1.6.0", "entities": {"day_labor_ticket": "x"}})
     assert garbage.status_code == 200 and garbage.get_json()["problems"]
     assert save(boss, ["not", "a", "mapping"]).status_code == 400
     page = boss.client.get("/designer/labor/day_labor_ticket/publish", headers=boss.headers)
@@ -122,14 +122,14 @@ def test_a_bad_overlay_is_saved_with_its_problems(boss: Visitor) -> None:
 
 
 def test_dry_run_and_publish_the_draft(boss: Visitor) -> None:
-    overlay = {"overlay": "labor", "base_version": "1.5.0", "entities": {"day_labor_ticket": {"fields": {
+    overlay = {"overlay": "labor", "base_version": "1.6.0", "entities": {"day_labor_ticket": {"fields": {
         "remark": {"label": {"zh": "说明", "en": "Notes"}}}}}}
     assert save(boss, overlay).status_code == 200
     boss.get("/designer/labor/day_labor_ticket/publish")
     dry = boss.post("/designer/labor/day_labor_ticket/publish", {"_action": "dryrun"}).get_data(as_text=True)
-    assert 'id="dry-run-report"' in dry and "1.5.0 → 1.5.0+t1" in dry
+    assert 'id="dry-run-report"' in dry and "1.6.0 → 1.6.0+t1" in dry
     done = boss.post("/designer/labor/day_labor_ticket/publish", {"_action": "publish"}).get_data(as_text=True)
-    assert "1.5.0+t1" in done and 'data-tab="process"' in done
+    assert "1.6.0+t1" in done and 'data-tab="process"' in done
     assert boss.get(MODEL).get_json()["overlay"]["entities"]["day_labor_ticket"]["fields"]["remark"]["label"][
         "en"] == "Notes"
     assert boss.get("/designer/labor/nothing_here").status_code == 404

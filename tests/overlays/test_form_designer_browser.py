@@ -141,7 +141,7 @@ def test_an_administrator_designs_the_ticket_form_by_clicking(demo: str, browser
     assert "weather" in page.locator("#dry-run-report").inner_text()
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#publish")
-    page.wait_for_selector("text=1.5.0+t1")
+    page.wait_for_selector("text=1.6.0+t1")
     page.screenshot(path=str(ARTIFACTS / "form-designer-published-zh.png"), full_page=True)
     assert not errors, errors
     context.close()

@@ -52,7 +52,7 @@ def test_a_declared_example_must_match_its_pattern(tmp_path: Path) -> None:
 
 def example_overlay(pattern: str, declared: str | None = None) -> str:
     extra = f", pattern_example: '{declared}'" if declared else ""
-    return ("overlay: base\nbase_version: 1.5.0\nentities:\n  trade:\n    fields:\n"
+    return ("overlay: base\nbase_version: 1.6.0\nentities:\n  trade:\n    fields:\n"
             f"      trade_name: {{pattern: '{pattern}'{extra}}}\n")
 
 

@@ -48,7 +48,7 @@ def test_the_dry_run_counts_what_publishing_does_and_changes_nothing(engine: For
                                                                      before: dict[str, Any]) -> None:
     with engine.adjustments(admin(tenant)) as service:
         report = service.dry_run("labor", read_overlay(OVERLAY))
-    assert (report["from_version"], report["to_version"], report["published"]) == ("1.5.0", "1.5.0+t1", False)
+    assert (report["from_version"], report["to_version"], report["published"]) == ("1.6.0", "1.6.0+t1", False)
     records = report["records"]
     assert {k: records[k] for k in ("checked", "migrated", "kept", "invalid")} == {
         "checked": 4, "migrated": 1, "kept": 1, "invalid": 2}
@@ -68,8 +68,8 @@ def test_the_dry_run_counts_what_publishing_does_and_changes_nothing(engine: For
     assert report["diff"]["parameters"] == {"production_review_amount": {"from": 2000, "to": 3000}}
     assert report["indexes"] == {"create": [], "drop": []}
     draft = world["users"]["cost"].get(f"{TICKETS}/{before['draft']['id']}").get_json()
-    assert draft["schema_version"] == "1.5.0" and "weather" not in draft["data"]
-    assert labor(engine, tenant).version == "1.5.0"
+    assert draft["schema_version"] == "1.6.0" and "weather" not in draft["data"]
+    assert labor(engine, tenant).version == "1.6.0"
     with engine.db.tenant(tenant) as session:
         assert session.query(AuditEntry).filter_by(action="module.published").count() == 0
 
@@ -82,21 +82,21 @@ def test_publishing_migrates_valid_drafts_and_leaves_the_rest_on_their_version(
         report = service.publish("labor", read_overlay(OVERLAY))
     assert report["published"] is True and report["records"]["migrated"] == 1
     spec = labor(engine, tenant)
-    assert spec.version == "1.5.0+t1" and spec.parameters["production_review_amount"].default == 3000
+    assert spec.version == "1.6.0+t1" and spec.parameters["production_review_amount"].default == 3000
     migrated = cost.get(f"{TICKETS}/{before['draft']['id']}").get_json()
-    assert (migrated["schema_version"], migrated["data"]["weather"]) == ("1.5.0+t1", "sunny")
+    assert (migrated["schema_version"], migrated["data"]["weather"]) == ("1.6.0+t1", "sunny")
     big = cost.get(f"{TICKETS}/{before['big']['id']}").get_json()
-    assert (big["schema_version"], big["data"]["headcount"]) == ("1.5.0", 60)   # still readable, untouched
+    assert (big["schema_version"], big["data"]["headcount"]) == ("1.6.0", 60)   # still readable, untouched
     assert errors_of(cost.patch(f"{TICKETS}/{big['id']}", {"version": big["version"], "data": {"remark": "x"}})) \
         == {"headcount": "Too many people"}
     fixed = cost.patch(f"{TICKETS}/{big['id']}", {"version": big["version"], "data": {"headcount": 40}})
-    assert fixed.status_code == 200 and fixed.get_json()["schema_version"] == "1.5.0+t1"
+    assert fixed.status_code == 200 and fixed.get_json()["schema_version"] == "1.6.0+t1"
     with engine.db.tenant(tenant) as session:
         [entry] = session.query(AuditEntry).filter_by(action="module.published").all()
-        assert entry.after is not None and entry.after["version"] == "1.5.0+t1"
+        assert entry.after is not None and entry.after["version"] == "1.6.0+t1"
 
     fresh = create_ticket(cost, ticket_body(world, 7))
-    assert (fresh["schema_version"], fresh["data"]["weather"]) == ("1.5.0+t1", "sunny")
+    assert (fresh["schema_version"], fresh["data"]["weather"]) == ("1.6.0+t1", "sunny")
     assert errors_of(cost.post(TICKETS, ticket_body(world, 8, headcount=51))) == {"headcount": "Too many people"}
     assert "weather" in errors_of(cost.post(TICKETS, ticket_body(world, 8, weather="snow")))
     described = cost.get("/modules").get_json()["modules"]
@@ -129,7 +129,7 @@ def test_another_tenant_keeps_the_catalog_version(engine: Formwork, tenant: str)
     with engine.adjustments(admin(tenant)) as service:
         service.publish("labor", read_overlay(OVERLAY))
     mine, theirs = labor(engine, tenant), labor(engine, other)
-    assert (mine.version, theirs.version) == ("1.5.0+t1", "1.5.0")
+    assert (mine.version, theirs.version) == ("1.6.0+t1", "1.6.0")
     assert "weather" not in theirs.entities["day_labor_ticket"].fields
     assert theirs.entities["day_labor_ticket"].fields["location"].label.en == "Work area"  # labor's own en label
     assert theirs.entities["day_labor_ticket"].fields["location"].label.zh == "施工部位"
@@ -144,20 +144,20 @@ def test_rollback_restores_the_previous_version(engine: Formwork, tenant: str, w
     with engine.adjustments(admin(tenant)) as service:
         service.publish("labor", overlay)
     with engine.adjustments(admin(tenant)) as service:
-        assert service.publish("labor", relabel)["to_version"] == "1.5.0+t2"
+        assert service.publish("labor", relabel)["to_version"] == "1.6.0+t2"
     with engine.adjustments(admin(tenant)) as service:
         back = service.rollback("labor")
-        assert (back["from_version"], back["to_version"]) == ("1.5.0+t2", "1.5.0+t1")
+        assert (back["from_version"], back["to_version"]) == ("1.6.0+t2", "1.6.0+t1")
         assert [(v["version"], v["state"]) for v in service.history("labor")] == [
-            ("1.5.0", "catalog"), ("1.5.0+t1", "current"), ("1.5.0+t2", "rolled_back")]
-        changed = service.version_diff("labor", "1.5.0+t2")["entities"]["day_labor_ticket"]["fields_changed"]
+            ("1.6.0", "catalog"), ("1.6.0+t1", "current"), ("1.6.0+t2", "rolled_back")]
+        changed = service.version_diff("labor", "1.6.0+t2")["entities"]["day_labor_ticket"]["fields_changed"]
         assert changed["location"]["label"]["to"]["zh"] == "作业区域"
     with engine.adjustments(admin(tenant)) as service:
-        assert service.rollback("labor")["to_version"] == "1.5.0"
-    assert labor(engine, tenant).version == "1.5.0"
+        assert service.rollback("labor")["to_version"] == "1.6.0"
+    assert labor(engine, tenant).version == "1.6.0"
     fresh = create_ticket(cost, ticket_body(world, 6, headcount=60))      # the rule is gone again
-    assert fresh["schema_version"] == "1.5.0" and "weather" not in fresh["data"]
-    assert cost.get(f"{TICKETS}/{before['draft']['id']}").get_json()["schema_version"] == "1.5.0+t2"  # as written
+    assert fresh["schema_version"] == "1.6.0" and "weather" not in fresh["data"]
+    assert cost.get(f"{TICKETS}/{before['draft']['id']}").get_json()["schema_version"] == "1.6.0+t2"  # as written
     small = create_ticket(cost, ticket_body(world, 9))
     submit(cost, "day_labor_ticket", small["id"])
     assert decide(users["site"], small["id"])["status"] == "signed"      # the catalog's process again
@@ -177,7 +177,7 @@ def test_unknown_module_and_wrong_base_version_are_clear_errors(engine: Formwork
         with pytest.raises(NotFound, match=r"'labour' is not enabled for this tenant \(did you mean 'labor'\?\)"):
             service.validate("labour", overlay)
         stale = Overlay(overlay.origin, {**overlay.files, "overlay.yaml": overlay.text.replace(
-            "base_version: 1.5.0", "base_version: 0.9.0")})
+            "base_version: 1.6.0", "base_version: 0.9.0")})
         with pytest.raises(DeclarationError, match=r"overlay.yaml:3:15: the overlay was written against labor 0.9.0"):
             service.plan("labor", stale)
         assert str(service.validate("cost", overlay)[0]).endswith(

@@ -169,7 +169,7 @@ def test_a_rule_or_row_filter_that_does_not_check_is_refused_with_its_problem(en
     response = boss.post(BASE + "/permissions", [("actions-crew_leader", "read"), ("rows-crew_leader", "headcount")])
     assert response.status_code == 422
     assert "班组长 · 数据范围（行过滤）：公式的结果应为是/否，而它是数字" in response.get_data(as_text=True)
-    assert draft(engine, tenant) == {"overlay": "labor", "base_version": "1.5.0"}      # nothing saved
+    assert draft(engine, tenant) == {"overlay": "labor", "base_version": "1.6.0"}      # nothing saved
 
 
 def test_a_row_formula_reads_the_row_and_its_parent(boss: Visitor) -> None:

@@ -17,7 +17,7 @@ ATTACK = "a" * 39 + "!"  # 40 characters: 2^39 backtracking steps there
 
 
 def pattern_overlay(pattern: str) -> str:
-    return ("overlay: base\nbase_version: 1.5.0\nentities:\n  trade:\n    fields:\n"
+    return ("overlay: base\nbase_version: 1.6.0\nentities:\n  trade:\n    fields:\n"
             f"      trade_name: {{pattern: '{pattern}'}}\n")
 
 
@@ -57,7 +57,7 @@ def test_a_pattern_re2_cannot_run_is_refused_at_dry_run_and_publish(administrato
         [problem] = problems
         assert problem["text"].startswith("overlay.yaml:6:29: pattern of 'trade_name' cannot be used: ")
         assert reason in problem["text"]
-    assert administrator.get("/designer/base").get_json()["version"] == "1.5.0"    # nothing was published
+    assert administrator.get("/designer/base").get_json()["version"] == "1.6.0"    # nothing was published
 
 
 def test_a_module_with_a_pattern_re2_cannot_run_does_not_load(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_patterns_match_whole_values_in_linear_time() -> None:
 
 
 def test_a_pattern_may_say_in_its_own_words_what_is_wrong(administrator: Api) -> None:
-    overlay = ("overlay: base\nbase_version: 1.5.0\nentities:\n  trade:\n    fields:\n"
+    overlay = ("overlay: base\nbase_version: 1.6.0\nentities:\n  trade:\n    fields:\n"
                "      trade_name: {pattern: '[a-z]+',\n"
                "                   pattern_message: {zh: 只能填写小写字母, en: lower-case letters only}}\n")
     published = administrator.post("/designer/base/publish", {"overlay": overlay})
