@@ -117,3 +117,13 @@ def log_in(page: Any, server: str, tenant: str, username: str, password: str) ->
     page.fill("#password", password)
     page.click(".login-card button[type=submit]")
     page.wait_for_url(server + "/")
+
+
+def all_steps(page: Any) -> None:
+    """Show a phone's stepped form (web/static/pages/phone.js) as one page, for tests about something else that
+    fill fields of several steps at once; tests/web/test_phone_layouts.py goes through the steps themselves."""
+    page.locator("form.record-form").first.wait_for(state="attached")
+    page.evaluate("document.querySelectorAll('form.record-form.is-stepped').forEach(form => {"
+                  " form.classList.remove('is-stepped');"
+                  " form.querySelectorAll('.step-bar, .step-nav, [data-step-next], [data-step-back]')"
+                  ".forEach(part => part.remove()); })")

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from engine.core.declaration_codes import Part, part, problem_at
+from engine.core.declaration_codes import Part, part, problem_at, snake_case
 from engine.core.declaration_codes.schema_messages import SCHEMA_MESSAGES
 from engine.declarations.source import JsonPath, Source
 from engine.errors import Problem
@@ -232,7 +232,7 @@ class _Explainer:
                 return ("decl_schema_pattern_noun" if noun else "decl_schema_pattern",
                         {"name": name, "text": str(value), "words": words})
             case "minimum" | "exclusiveMinimum" | "maximum" | "exclusiveMaximum":
-                return f"decl_schema_{error.validator}", {**said, "limit": limit}
+                return f"decl_schema_{snake_case(str(error.validator))}", {**said, "limit": limit}
             case "minLength" | "minItems" | "minProperties" if limit == 1:
                 return "decl_schema_empty", {"name": name}
             case "minLength":

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
+from engine.core.declaration_codes import snake_case
 from engine.core.suggestions import closest
 from engine.formula import BOOL, NUMBER, Environment, FType, Kind
 from engine.workflow import services
@@ -25,7 +26,7 @@ from engine.workflow.scripts.expressions import (
 from engine.workflow.variables import PROCESS_VARIABLES, scripts_of
 
 _UNSUPPORTED = {  # element -> the code of its message (engine/core/declaration_codes/process_messages.py)
-    tag: f"decl_bpmn_unsupported_{tag}" for tag in (
+    tag: f"decl_bpmn_unsupported_{snake_case(tag)}" for tag in (
         "businessRuleTask", "sendTask", "receiveTask", "complexGateway", "eventBasedGateway", "transaction",
         "adHocSubProcess", "dataStoreReference", "messageEventDefinition", "signalEventDefinition",
         "conditionalEventDefinition", "compensateEventDefinition", "cancelEventDefinition",

@@ -18,7 +18,7 @@ from app import create_app
 from demo.data import DEMO_TENANT
 from engine.runtime import Formwork
 from engine.tenancy import plugin_registry
-from tests.browser import ARTIFACTS, serving
+from tests.browser import ARTIFACTS, all_steps, serving
 from tests.web.test_browser import Tab
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -40,6 +40,7 @@ def test_a_sentence_fills_the_new_ticket_form_on_a_phone(site: str, browser: Any
     phone = Tab(browser, site, "zh", PHONE)
     phone.log_in("site")
     phone.open("/m/labor/day_labor_ticket/new")
+    all_steps(phone.page)
     box = phone.page.locator(".assist-box")
     assert "说一句话填单" in box.inner_text()
     phone.page.fill("#assist-text", "今天木工一班5个人在3号楼5层支模，每人一天，加班2小时，天气很热")
@@ -60,6 +61,7 @@ def test_a_sentence_fills_the_new_ticket_form_on_a_phone(site: str, browser: Any
     phone.page.screenshot(path=str(ARTIFACTS / "assist-parse-390-zh.png"), full_page=True)
 
     phone.open("/m/labor/day_labor_ticket")
+    phone.page.click("[data-filter-toggle]")   # on a phone the filters sit in a sheet behind 筛选
     phone.page.fill("#assist-phrase", "木工一班本周的点工单")
     phone.page.click("[data-assist-make]")
     phone.page.locator("[data-assist-filter-status]").filter(has_text="已生成").wait_for()

@@ -49,7 +49,7 @@ def test_an_administrator_adjusts_a_form_in_the_browser(server: str, browser: An
     problem = page.locator("#problem-list li").first
     problem.wait_for()
     assert problem.inner_text().startswith("第 8 行第 7 列")
-    assert "did you mean 'location'" in problem.inner_text()
+    assert "您是否要写 'location'" in problem.inner_text()
     page.fill("#overlay-text", SIMPLE)
     page.locator("#form-preview [data-field='weather']").wait_for()
     assert page.locator("#problem-list li").count() == 0

@@ -135,7 +135,7 @@ def test_an_administrator_adds_an_approval_level_only_by_clicking_and_typing(dem
     page.click("#check-process")
     page.locator(f".fw-problem-badge[data-element='{new_id}']").wait_for()
     listed = page.locator(f"#process-problem-list li[data-element='{new_id}']").inner_text()
-    assert "项目经理复核" in listed and "did you mean 'project_manager'?" in listed
+    assert "项目经理复核" in listed and "您是否要写 'project_manager'？" in listed
     page.click("#properties-body label.unknown")
     page.click("#check-process")
     page.locator(".fw-problem-badge").first.wait_for(state="detached")

@@ -19,7 +19,7 @@ from demo.data import DEMO_PASSWORD, DEMO_TENANT
 from engine import tenancy
 from engine.fields import photos
 from engine.runtime import Formwork
-from tests.browser import ARTIFACTS, serving
+from tests.browser import ARTIFACTS, all_steps, serving
 from tests.photo_samples import noisy_jpeg
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -70,6 +70,7 @@ def sign(page: Any, selector: str) -> None:
 
 
 def fill_ticket(page: Any) -> None:
+    all_steps(page)
     page.select_option("#f-project", index=1)
     page.fill("#f-work_date", date.today().isoformat())
     page.select_option("#f-crew", index=1)

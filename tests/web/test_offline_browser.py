@@ -19,7 +19,7 @@ from demo.data import DEMO_TENANT
 from engine import tenancy
 from engine.runtime import Formwork
 from engine.storage.models import StoredFile
-from tests.browser import ARTIFACTS, serving
+from tests.browser import ARTIFACTS, all_steps, serving
 from tests.web.test_browser import Tab
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -73,6 +73,7 @@ def stored_files(engine: Formwork) -> int:
 
 
 def fill_ticket(page: Any) -> None:
+    all_steps(page)
     page.select_option("select[name=project]", index=1)
     page.fill("input[name=work_date]", (date.today() - timedelta(days=1)).isoformat())
     crew = page.locator("select[name=crew]")
@@ -182,14 +183,17 @@ def test_a_draft_the_server_refuses_shows_why_and_reopens_with_its_files(
 
     page.locator(".offline-draft.is-invalid a", has_text="打开修改").click()
     page.locator(".offline-notice").wait_for()
+    all_steps(page)
     assert page.input_value("input[name=location]") == LOCATION + " 待修改"
     assert page.evaluate("[document.querySelector('input[name=photos]').files.length, "
                          "document.querySelector('input[name=crew_leader_signature]').files.length]") == [1, 1]
     page.fill("textarea[name=reason]", "模板拆除后楼层垃圾清理外运，已补充说明")
     page.locator(".form-actions button[value=save]").click()
-    page.wait_for_url(site + "/m/labor/day_labor_ticket/*")
+    page.wait_for_url(lambda url: "/m/labor/day_labor_ticket/" in url and "/new" not in url)
     with demo_formwork.records(ADMIN, reading=True) as records:
-        [ticket] = records.find("labor", "day_labor_ticket", q=f"location == '{LOCATION} 待修改'").items
+        found = records.find("labor", "day_labor_ticket", q=f"location == '{LOCATION} 待修改'").items
+    assert len(found) == 1, (page.url, page.inner_text("main")[:600])
+    [ticket] = found
     assert len(ticket["data"]["photos"]) == 1 and ticket["data"]["crew_leader_signature"]
     phone.open("/drafts")   # the draft became a receipt: nothing waits any more
     page.locator(".offline-draft.is-sent").wait_for(timeout=20000)

@@ -181,7 +181,7 @@ def test_the_crew_leaders_ticket_form_goes_in_steps_and_saves(site: str, browser
     page.set_input_files("#f-crew_leader_signature", [str(photo)])
     shot(phone, "ticket-form-last-step-390-zh")
     page.click("button.button-primary[value=save]")
-    page.wait_for_url("**/m/labor/day_labor_ticket/*")
+    page.wait_for_url(lambda url: "/m/labor/day_labor_ticket/" in url and "/new" not in url)
     assert "/new" not in page.url and page.locator(".field-list").is_visible(), page.url
     assert "3#楼 5层 东侧" in page.inner_text(".field-list")
     fits_the_screen(phone)

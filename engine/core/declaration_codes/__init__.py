@@ -13,6 +13,7 @@ language too. Two params are filled in by the renderer rather than the caller:
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,3 +74,8 @@ def problem_at(file: str, line: int, column: int, code: str, params: Mapping[str
     """A problem at `file:line:column`, its English message rendered from `code` and `params`."""
     values = dict(params or {})
     return Problem(file, line, column, render(code, values), code, values, element)
+
+
+def snake_case(name: str) -> str:
+    """A code's part from a camelCase name (a BPMN tag, a JSON Schema keyword): codes are snake_case identifiers."""
+    return re.sub(r"([A-Z])", lambda found: "_" + found.group(1).lower(), name)

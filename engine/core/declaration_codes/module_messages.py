@@ -383,4 +383,7 @@ MODULE_MESSAGES: dict[str, str] = {
     "decl_capture_signature_multiple": "capture: signature of {name!r} holds one signature: leave out 'multiple'",
     "decl_stamp_needs_camera": "stamp of {name!r} needs 'capture: camera' (it is burned into photos)",
     "decl_stamp_unknown_field": "stamp of {name!r} names {field!r}, which is not another field of this entity{hint}",
+    "decl_card_badge_not_enum": "card badge {name!r} is a {type} field, not an enum (or 'status')",
+    "decl_card_unknown_field": "card field {name!r} is not a field{hint}",
+    "decl_card_table_field": "card field {name!r} is a table; a card shows one value per line",
 }

@@ -50,33 +50,37 @@ PROCESS_MESSAGES: dict[str, str] = {
     "decl_bpmn_mi_input_not_list": "the multi-instance input {name!r} is {type}, not a list",
     "decl_bpmn_call_unknown": "the called process {called!r} is not in any .bpmn file of the module{hint}",
     # workflow/checks.py: elements the engine does not run
-    "decl_bpmn_unsupported_businessRuleTask": (
+    "decl_bpmn_unsupported_business_rule_task": (
         "business rule tasks (DMN) are not supported; use an exclusive gateway with conditions"
     ),
-    "decl_bpmn_unsupported_sendTask": "send tasks are not supported; use a user task or a script task",
-    "decl_bpmn_unsupported_receiveTask": "receive tasks are not supported; use a user task or a timer event",
-    "decl_bpmn_unsupported_complexGateway": "complex gateways are not supported; use an exclusive or inclusive gateway",
-    "decl_bpmn_unsupported_eventBasedGateway": (
+    "decl_bpmn_unsupported_send_task": "send tasks are not supported; use a user task or a script task",
+    "decl_bpmn_unsupported_receive_task": "receive tasks are not supported; use a user task or a timer event",
+    "decl_bpmn_unsupported_complex_gateway": (
+        "complex gateways are not supported; use an exclusive or inclusive gateway"
+    ),
+    "decl_bpmn_unsupported_event_based_gateway": (
         "event-based gateways are not supported; use a timer boundary event on a user task"
     ),
     "decl_bpmn_unsupported_transaction": "transactions are not supported; use an embedded subprocess",
-    "decl_bpmn_unsupported_adHocSubProcess": "ad-hoc subprocesses are not supported; use an embedded subprocess",
-    "decl_bpmn_unsupported_dataStoreReference": "data stores are not supported; keep data in the record's fields",
-    "decl_bpmn_unsupported_messageEventDefinition": (
+    "decl_bpmn_unsupported_ad_hoc_sub_process": "ad-hoc subprocesses are not supported; use an embedded subprocess",
+    "decl_bpmn_unsupported_data_store_reference": "data stores are not supported; keep data in the record's fields",
+    "decl_bpmn_unsupported_message_event_definition": (
         "message events are not supported; use a user task or a timer event"
     ),
-    "decl_bpmn_unsupported_signalEventDefinition": "signal events are not supported; use a user task or a timer event",
-    "decl_bpmn_unsupported_conditionalEventDefinition": (
+    "decl_bpmn_unsupported_signal_event_definition": (
+        "signal events are not supported; use a user task or a timer event"
+    ),
+    "decl_bpmn_unsupported_conditional_event_definition": (
         "conditional events are not supported; use an exclusive gateway"
     ),
-    "decl_bpmn_unsupported_compensateEventDefinition": "compensation is not supported; model the undo steps as tasks",
-    "decl_bpmn_unsupported_cancelEventDefinition": (
+    "decl_bpmn_unsupported_compensate_event_definition": "compensation is not supported; model the undo steps as tasks",
+    "decl_bpmn_unsupported_cancel_event_definition": (
         "cancel events are not supported (they need transactions); use an error end event"
     ),
-    "decl_bpmn_unsupported_linkEventDefinition": "link events are not supported; draw the sequence flow instead",
-    "decl_bpmn_unsupported_callChoreography": "choreographies are not supported",
-    "decl_bpmn_unsupported_choreographyTask": "choreographies are not supported",
-    "decl_bpmn_unsupported_subChoreography": "choreographies are not supported",
+    "decl_bpmn_unsupported_link_event_definition": "link events are not supported; draw the sequence flow instead",
+    "decl_bpmn_unsupported_call_choreography": "choreographies are not supported",
+    "decl_bpmn_unsupported_choreography_task": "choreographies are not supported",
+    "decl_bpmn_unsupported_sub_choreography": "choreographies are not supported",
     "decl_bpmn_unsupported_listener": "Camunda listeners are not supported; use a script task",
     "decl_bpmn_unsupported_camunda_io": "Camunda input/output mappings are not supported; use a script task",
     "decl_bpmn_unsupported_zeebe_io": "Zeebe input/output mappings are not supported; use a script task",

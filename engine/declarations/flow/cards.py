@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.core.suggestions import suggest
+from engine.core.suggestions import closest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec, FieldSpec, ListCard
 from engine.declarations.module_scope import ModuleScope, Path
 
@@ -28,8 +28,7 @@ def list_card(scope: ModuleScope, base: Path, raw: Any, fields: Mapping[str, Fie
     title = _name(scope, (*where, "title"), raw.get("title"), fields)
     badge = _name(scope, (*where, "badge"), raw.get("badge"), fields)
     if badge is not None and badge != "status" and fields[badge].type != "enum":
-        scope.problem((*where, "badge"), f"card badge {badge!r} is a {fields[badge].type} field, not an enum "
-                      "(or 'status')")
+        scope.problem((*where, "badge"), "decl_card_badge_not_enum", {"name": badge, "type": fields[badge].type})
         badge = None
     return ListCard(title=title, badge=badge, fields=_names(scope, (*where, "fields"), raw.get("fields"), fields))
 
@@ -46,10 +45,11 @@ def _name(scope: ModuleScope, where: Path, raw: Any, fields: Mapping[str, FieldS
         return None
     name = str(raw)
     if name not in fields and name not in SYSTEM_FIELDS:
-        scope.problem(where, f"card field {name!r} is not a field" + suggest(name, [*fields, *SYSTEM_FIELDS]))
+        scope.problem(where, "decl_card_unknown_field",
+                      {"name": name, "suggestion": closest(name, [*fields, *SYSTEM_FIELDS])})
         return None
     if name in fields and fields[name].type in UNSHOWN:
-        scope.problem(where, f"card field {name!r} is a table; a card shows one value per line")
+        scope.problem(where, "decl_card_table_field", {"name": name})
         return None
     return name
 

@@ -363,10 +363,11 @@
       request.addEventListener("load", function () {
         var sent = new URL(form.action, window.location.href).href;
         if (request.responseURL && request.responseURL !== sent && request.status < 400) {
-          window.location.replace(request.responseURL);   // saved: the page it redirected to
-          return;
+          /* saved: show the page it redirected to as it came (loading it again would lose its "saved" notice,
+             which the server shows once) */
+          window.history.replaceState(null, "", request.responseURL);
         }
-        document.open();   // the form again, with what the server said about it (files kept by id)
+        document.open();   // that page, or the form again with what the server said about it (files kept by id)
         document.write(request.responseText);
         document.close();
       });

@@ -45,7 +45,7 @@
     }, {rootMargin: "200px"});
 
     var watch = function () {
-      var pager = document.querySelector(".table-card .pager");
+      var pager = document.querySelector(".has-record-cards .pager");
       if (pager && pager.querySelector('a[rel="next"]')) observer.observe(pager);
     };
 
@@ -64,7 +64,7 @@
           page.querySelectorAll("[data-cards] > .record-card:not(.record-card-empty)").forEach(function (card) {
             cards.appendChild(document.importNode(card, true));
           });
-          var next = page.querySelector(".table-card .pager");
+          var next = page.querySelector(".has-record-cards .pager");
           observer.unobserve(pager);
           if (next) {
             pager.replaceWith(document.importNode(next, true));
