@@ -26,6 +26,7 @@ from typing import Any
 from demo import labor, money, schedule
 from demo.steps import Demo
 from engine.runtime import Formwork
+from engine.tenancy import plugin_registry
 from engine.tenancy import tenants as tenancy
 
 DEMO_TENANT = "demo"
@@ -95,6 +96,9 @@ def create_demo(engine: Formwork) -> str:
             actors[username] = tenancy.actor_of(user)
     for module in engine.catalog.modules():  # enabling plants each module's seed records (trades, cost accounts)
         engine.enable_module(DEMO_TENANT, module)
+    if "assist" in plugin_registry.loaded():   # the local assistant (说一句话填单, delay risk), when installed
+        with engine.db.tenant(DEMO_TENANT) as session:
+            plugin_registry.set_enabled(session, DEMO_TENANT, "assist", True)
     demo = Demo(engine, actors)
     today = date.today()
     master = _master_data(demo, today)
