@@ -32,13 +32,27 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def read_whole(app: Any) -> Any:
+    """`app` with each response read and closed before it is sent: Werkzeug's development server skips the
+    body's close() when a browser resets the connection while it navigates on, which leaves a static file open
+    (a ResourceWarning, an error under pytest)."""
+    def whole(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return list(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return whole
+
+
 @contextmanager
 def serving(app: Flask, engine: Formwork) -> Iterator[str]:
     """Serve `app` from a thread on a free loopback port; yields its base URL, then stops and closes the engine."""
     from werkzeug.serving import make_server
 
     port = free_port()
-    http = make_server("127.0.0.1", port, app, threaded=True)
+    http = make_server("127.0.0.1", port, read_whole(app), threaded=True)
     thread = threading.Thread(target=http.serve_forever, name=f"page-server-{port}", daemon=True)
     thread.start()
     try:

@@ -32,8 +32,10 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(environment: dict[str, str]) -> Iterator[str]:
-    for step in (["init"], ["demo"], ["demo"]):  # demo twice: it must be idempotent
-        subprocess.run([FORMWORK, *step], env=environment, cwd=ROOT, check=True, capture_output=True, timeout=120)
+    # demo twice: it must be idempotent. The first writes a month of tickets through the engine, 30 s on an idle
+    # machine and several times that beside the rest of the suite: the limit only catches a hang
+    for step in (["init"], ["demo"], ["demo"]):
+        subprocess.run([FORMWORK, *step], env=environment, cwd=ROOT, check=True, capture_output=True, timeout=900)
     port = free_port()
     process = subprocess.Popen([FORMWORK, "serve", "--port", str(port)], env=environment, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
