@@ -148,6 +148,20 @@ def test_the_assignee_of_an_open_task_ranks_who_may_decide_it(demo: tuple[Formwo
     assert unknown.status_code == 404 and unknown.get_json()["error"]["message_code"] == "assist_task_not_found"
 
 
+def test_a_task_several_people_may_take_shows_who_suits_it(demo: tuple[Formwork, Any]) -> None:
+    _engine, client = demo   # before the test below takes prod's task away
+    prod = _token(client, "prod")
+    inbox = client.get("/api/v1/tasks", headers=prod).get_json()
+    items = inbox["items"] if isinstance(inbox, dict) else inbox
+    offered = next(task for task in items if not task.get("assignee"))
+    page = sign_in(client, DEMO_TENANT, "prod", language="zh", password=DEMO_PASSWORD).text(
+        f"/m/{offered['module']}/{offered['entity']}/{offered['record_id']}")
+    panel = re.search(rf'<section class="card task-panel"[^>]*data-task="{offered["id"]}".*?</section>', page, re.S)
+    assert panel, "no panel of the offered task"
+    hint = re.search(r'<p class="muted small task-hint">(.*?)</p>', panel.group(0), re.S)
+    assert hint and html.unescape(hint.group(1)).startswith("建议：") and "prod（" in html.unescape(hint.group(1))
+
+
 def test_the_gantt_marks_risky_rows_and_the_dashboard_lists_them(demo: tuple[Formwork, Any]) -> None:
     engine, client = demo
     with engine.records(ADMIN) as records:
@@ -201,3 +215,39 @@ def test_the_administrator_sees_whom_to_give_a_task_nobody_was_offered(demo: tup
     inbox = sign_in(client, DEMO_TENANT, "admin", language="zh", password=DEMO_PASSWORD).text("/tasks")
     hint = re.search(r'<p class="muted small task-hint">(.*?)</p>', inbox, re.S)
     assert hint and html.unescape(hint.group(1)).startswith("建议：prod（办理此步骤")
+
+
+def test_a_schedule_record_that_signals_a_delay_offers_the_risk_form_filled_in(demo: tuple[Formwork, Any]) -> None:
+    engine, client = demo
+    with engine.records(ADMIN) as records:
+        plan = records.find("schedule", "schedule_plan", sort="plan_code").items[0]
+        task = records.find("schedule", "wbs_task", q=f"plan == '{plan['id']}' and wbs_code == '1'").items[0]
+        records.update("schedule", "wbs_task", task["id"], {"remark": "昨夜暴雨，基坑积水；商砼供应中断"},
+                       version=task["version"])
+    pm = sign_in(client, DEMO_TENANT, "pm", language="zh", password=DEMO_PASSWORD)
+    page = pm.text(f"/m/schedule/wbs_task/{task['id']}")
+    card = next((c for c in CARD.findall(page) if "延误信号" in c), "")
+    assert "提报延期风险（天气）" in card and "暴雨" in card and "商砼供应" in card
+    link = html.unescape(re.search(r'href="([^"]+)"', card).group(1))
+    assert link.startswith("/m/schedule/delay_risk/new?") and f"task={task['id']}" in link
+    form = pm.text(link)   # the new risk's form, filled in for the person to check
+    assert re.search(r'<option value="weather"\s+selected', form)
+    assert "暴雨" in html.unescape(re.search(r'<textarea[^>]*name="description"[^>]*>(.*?)</textarea>', form,
+                                             re.S).group(1))
+    assert re.search(rf'<option value="{task["id"]}"\s+selected', form)
+    # a link fills in only what the user may write: never a read-only field
+    filled = pm.text("/m/schedule/delay_risk/new?risk_no=R-LINK-1&auto_generated=true&nonsense=1")
+    assert 'value="R-LINK-1"' in filled
+    locked = re.search(r'<input type="checkbox"[^>]*name="auto_generated"[^>]*>', filled)
+    assert locked and "disabled" in locked.group(0) and "checked" not in locked.group(0)
+    # someone who reads the task but may not raise a risk is offered nothing
+    gm = sign_in(client, DEMO_TENANT, "gm", language="zh", password=DEMO_PASSWORD)
+    assert "延误信号" not in gm.text(f"/m/schedule/wbs_task/{task['id']}")
+    with engine.db.tenant(DEMO_TENANT) as session:   # the plugin off: no offer
+        plugin_registry.set_enabled(session, DEMO_TENANT, "assist", False)
+    try:
+        assert "延误信号" not in sign_in(client, DEMO_TENANT, "pm", language="zh", password=DEMO_PASSWORD).text(
+            f"/m/schedule/wbs_task/{task['id']}")
+    finally:
+        with engine.db.tenant(DEMO_TENANT) as session:
+            plugin_registry.set_enabled(session, DEMO_TENANT, "assist", True, settings={})

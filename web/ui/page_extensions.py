@@ -1,7 +1,8 @@
 """What plugins add to end users' pages: a mark on a plan's Gantt rows, a card on the dashboard, a line under
-a task the administrator assigns.
+a task the administrator assigns or a person of several may take, a card on a record's page.
 
-A plugin registers a provider (`@gantt_marks`, `@dashboard_cards`, `@task_hints`) from its page module; the page
+A plugin registers a provider (`@gantt_marks`, `@dashboard_cards`, `@task_hints`, `@record_cards`) from its page
+module; the page
 calls every provider inside its own transaction, with the signed-in user's approvals service, and shows what comes back.
 A provider answers only for tenants that enabled its plugin, and shows only what the user may read. One that
 fails is logged and left out: the page renders without it.
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.approvals.service import Approvals
+from engine.declarations.model import EntitySpec
 
 log = logging.getLogger("formwork.pages")
 
@@ -46,11 +48,14 @@ class Card:
 
 
 TaskHints = Callable[[Approvals, Sequence[str]], Mapping[str, str]]
+# (service, entity, record, the texts its page shows the user: text fields, table cells, decision comments)
+RecordCards = Callable[[Approvals, EntitySpec, Mapping[str, Any], Sequence[str]], Sequence[Card]]
 GanttMarks = Callable[[Approvals, str, Sequence[Mapping[str, Any]]], Mapping[str, Mark]]
 DashboardCards = Callable[[Approvals, str | None], Sequence[Card]]
 _GANTT: list[GanttMarks] = []
 _DASHBOARD: list[DashboardCards] = []
 _TASKS: list[TaskHints] = []
+_RECORD: list[RecordCards] = []
 
 
 def gantt_marks(provider: GanttMarks) -> GanttMarks:
@@ -69,6 +74,24 @@ def task_hints(provider: TaskHints) -> TaskHints:
     """Register `provider(service, task ids) -> {task id: text}`: a line under a task the administrator assigns."""
     _TASKS.append(provider)
     return provider
+
+
+def record_cards(provider: RecordCards) -> RecordCards:
+    """Register `provider(service, entity, record, shown texts) -> [Card]` for a record's page. It reads the texts
+    the page shows, so it sees nothing the user may not."""
+    _RECORD.append(provider)
+    return provider
+
+
+def record_cards_of(service: Approvals, entity: EntitySpec, record: Mapping[str, Any],
+                    texts: Sequence[str]) -> list[Card]:
+    cards: list[Card] = []
+    for provider in _RECORD:
+        try:
+            cards.extend(provider(service, entity, record, texts))
+        except Exception:  # a plugin's failure never breaks the page
+            log.exception("record cards of %s failed", getattr(provider, "__module__", provider))
+    return cards
 
 
 def hints_of(service: Approvals, task_ids: Sequence[str]) -> dict[str, str]:

@@ -1,6 +1,8 @@
 """The delay risk on end users' pages: a mark on risky rows of a plan's Gantt (its tooltip gives the reasons) and a
-"延误风险" card on the dashboard listing the riskiest open tasks the user may read; and under each task the tenant
-administrator assigns (the inbox's incidents), the candidates suggested with their reasons.
+"延误风险" card on the dashboard listing the riskiest open tasks the user may read; on a schedule record whose
+shown text or decision comments signal a delay (暴雨, 材料未到 …), a card offering to raise a delay risk of that
+category (the new-risk form, filled in for the person to check); and under each task the tenant administrator
+assigns (the inbox's incidents) or several people may take, the candidates suggested with their reasons.
 
 Both read the model the tenant has stored (they never train inside the page's transaction) and answer nothing
 for a tenant that has not enabled the plugin or the schedule module.
@@ -15,6 +17,7 @@ from flask import current_app, url_for
 
 from engine.approvals.service import Approvals
 from engine.core.actor import SYSTEM_ACTOR
+from engine.declarations.model import Action, EntitySpec
 from engine.plugins.host import PluginItems
 from engine.storage.workflow_models import HumanTask
 from engine.tenancy import Actor, plugin_registry
@@ -23,16 +26,20 @@ from formwork_assist.delay import records as schedule
 from formwork_assist.delay import service
 from formwork_assist.delay.features import History
 from formwork_assist.delay.model import MIN_HISTORY
-from web.ui.page_extensions import Card, CardRow, Mark, dashboard_cards, gantt_marks, task_hints
+from formwork_assist.delay.signals import LABELS, find_signals, main_category
+from web.ui.page_extensions import Card, CardRow, Mark, dashboard_cards, gantt_marks, record_cards, task_hints
 
 TOP = 5
 WORDS = {
     "zh": {"title": "延误风险", "mark": "风险 {p}%", "tooltip": "延误风险{level}（{p}%）：{why}",
            "model": "按本租户 {n} 项已完工任务训练的模型估计", "rule": "已完工任务不足，按透明规则估计",
-           "none": "暂无未完成任务"},
+           "none": "暂无未完成任务", "signals": "延误信号", "offer": "提报延期风险（{category}）",
+           "found": "文字中提到：{words}", "said": "记录 {title} 提到：{words}"},
     "en": {"title": "Delay risk", "mark": "risk {p}%", "tooltip": "delay risk {level} ({p}%): {why}",
            "model": "estimated by a model trained on this tenant's {n} finished tasks",
-           "rule": "too few finished tasks: estimated by the fixed rule", "none": "no open task"},
+           "rule": "too few finished tasks: estimated by the fixed rule", "none": "no open task",
+           "signals": "Delay signals", "offer": "Raise a delay risk ({category})",
+           "found": "the text mentions: {words}", "said": "record {title} mentions: {words}"},
 }
 TONES = {"high": "danger", "medium": "warning", "low": "neutral"}
 
@@ -96,6 +103,36 @@ def delay_card(page: Approvals, project: str | None) -> list[Card]:
             for item in items[:TOP]]
     note = words["model"].format(n=trained.finished) if trained.model is not None else words["rule"]
     return [Card(words["title"], rows, note if rows else words["none"])]
+
+
+@record_cards
+def delay_offer(page: Approvals, entity: EntitySpec, record: Mapping[str, Any], texts: Sequence[str]) -> list[Card]:
+    """On a schedule record (not a risk) whose shown texts signal a delay: the new delay risk's form, filled in with
+    the category, the task the record names and what was written, for a person who may raise one."""
+    records = page.records
+    if (entity.module != schedule.MODULE or entity.name == "delay_risk" or schedule.MODULE not in records.modules
+            or plugin_registry.enabled_plugins(records.session, records.actor.tenant_id).get(service.PLUGIN) is None):
+        return []
+    said = [signal for text in texts for signal in find_signals(text)]
+    risk = records.entity(schedule.MODULE, "delay_risk")
+    if not said or not records.access(risk).allows(Action.CREATE):
+        return []
+    lang, category = _language(page), main_category(said)
+    words = WORDS[lang]
+    named = "、".join(dict.fromkeys(signal.word for signal in said[:6]))
+    title = str(record["data"].get(entity.title_field) or "") if entity.title_field else ""
+    prefill: dict[str, Any] = {"risk_source": category, "level": "yellow",
+               "description": words["said"].format(title=title, words=named).replace("  ", " ")[:500]}
+    hidden = records.access(entity).hidden_fields
+    task = record["id"] if entity.name == "wbs_task" else next(
+        (record["data"][name] for name, spec in entity.fields.items() if spec.target == f"{schedule.MODULE}.wbs_task"
+         and name not in hidden and isinstance(record["data"].get(name), str)), None)
+    if task:
+        prefill["task"] = task
+    url = url_for("pages.record_new", module=schedule.MODULE, entity="delay_risk", **prefill)
+    row = CardRow(words["offer"].format(category=LABELS[category][lang]), words["found"].format(words=named),
+                  badge=LABELS[category][lang], tone="warning", url=url)
+    return [Card(words["signals"], [row])]
 
 
 @task_hints

@@ -18,6 +18,7 @@ from web.pages.records.choices import form_choices
 from web.ui.display import Formatter, format_moment, parse_moment
 from web.ui.error_text import field_message
 from web.ui.forms import Raw, raw_from_document, to_data
+from web.ui.page_extensions import hints_of
 from web.ui.preview import evaluate, shown_fields
 from web.ui.widgets import FormContext, Widget, build_widgets, field_errors
 
@@ -39,6 +40,7 @@ class TaskPanel:
     errors: list[str] = field(default_factory=list)                  # problems no input of the panel shows
     comment: str = ""
     has_files: bool = False
+    hint: str = ""            # a plugin's word on who of several candidates suits it best
 
 
 @dataclass
@@ -136,6 +138,9 @@ def task_panels(service: Approvals, entity: EntitySpec, record: Mapping[str, Any
         elif mine is not None:
             panel.errors += [field_message(e) for e in mine.errors]
         panels.append(panel)
+    hints = hints_of(service, [panel.id for panel in panels if panel.is_offered])
+    for panel in panels:
+        panel.hint = hints.get(panel.id, "")
     return panels
 
 

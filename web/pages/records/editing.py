@@ -131,14 +131,19 @@ def _save(spec: EntitySpec, raw: Raw, record: Mapping[str, Any] | None,
                                notice=t("form.conflict", message=engine_error_text(error)))
 
 
+UNFILLED = frozenset({"table", "attachment"})   # never filled in from a link's query
+
+
 @pages.route("/m/<module>/<entity>/new", methods=["GET", "POST"])
 def record_new(module: str, entity: str) -> Response:
     with approvals() as service:
         spec = service.records.entity(module, entity)
         service.records.access(spec).require(Action.CREATE)
         writable = writable_fields(service.records, spec, None)
-        if request.method != "POST":   # GET and HEAD show the form
-            return render_form(service, spec, default_raw(spec, writable), record=None)
+        if request.method != "POST":   # GET and HEAD show the form, filled in from the query where it names fields
+            given = {name for name in request.args if name in writable and spec.fields[name].type not in UNFILLED}
+            return render_form(service, spec, {**default_raw(spec, writable), **read_raw(spec, request.args, given)},
+                               record=None)
         raw = read_raw(spec, request.form, writable)
         key = once.form_request()
         try:  # sent before (a phone's retry): its record, before any file is stored again

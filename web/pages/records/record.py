@@ -22,6 +22,7 @@ from web.ui.display import Formatter, as_decimal, format_moment, format_number, 
 from web.ui.error_text import engine_error_text
 from web.ui.i18n import t
 from web.ui.layout import Chrome, navigation, render
+from web.ui.page_extensions import record_cards_of
 from web.ui.preview import is_editable, shown_fields
 from web.ui.services import approvals, formatter, record_title, users
 
@@ -177,6 +178,7 @@ def record_page(service: Approvals, module: str, entity: str, record_id: str, *,
                and e["action"] != "record.status"]
     delegates = [(login, f"{name} ({login})") for login, name, active in users(records.session)
                  if active and login != me]
+    texts = [*shown_texts(spec, names, record["data"]), *(e.comment for e in trail if e.comment)]
     return render(
         service, "pages/record.html", code=status, chrome=Chrome(navigation(records), len(inbox)), progress=progress,
         module=records.modules[module], entity=spec, record=record, title=record_title(spec, record, fmt),
@@ -184,6 +186,7 @@ def record_page(service: Approvals, module: str, entity: str, record_id: str, *,
                                                          record["data"]), record),
         status_label=fmt.status(state), status_class=status_tone(state), actions=actions, tasks=tasks,
         trail=trail, changes=list(reversed(changes)), delegates=delegates, warnings=warnings,
+        plugin_cards=record_cards_of(service, spec, record, texts),
         return_steps=idioms.returnable_steps(service, record_id) if state == "in_review" else [],  # 退回到
         can_remind=actions["withdraw"] or (has_process and state == "in_review" and service.actor.is_admin),
         created=t("record.created_by", user=fmt.user(record["created_by"]), at=format_moment(record["created_at"])),
@@ -191,6 +194,19 @@ def record_page(service: Approvals, module: str, entity: str, record_id: str, *,
         list_url=url_for("pages.record_list", module=module, entity=entity),
         here=url_for("pages.record_view", module=module, entity=entity, record_id=record_id),
     )
+
+
+def shown_texts(entity: EntitySpec, names: list[str], data: Mapping[str, Any]) -> list[str]:
+    """The texts of the shown fields, their tables' text cells included: what a page extension may read."""
+    found: list[str] = []
+    for name in names:
+        spec, value = entity.fields[name], data.get(name)
+        if spec.type == "text" and isinstance(value, str):
+            found.append(value)
+        elif spec.type == "table" and isinstance(value, list):
+            found += [row[c] for row in value if isinstance(row, dict) for c, child in spec.fields.items()
+                      if child.type == "text" and isinstance(row.get(c), str)]
+    return found
 
 
 def warning_lines(records: Records, entity: EntitySpec, record_id: str) -> list[tuple[str, str]]:
