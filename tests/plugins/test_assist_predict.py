@@ -230,6 +230,7 @@ def test_a_schedule_record_that_signals_a_delay_offers_the_risk_form_filled_in(d
     assert "提报延期风险（天气）" in card and "暴雨" in card and "商砼供应" in card
     link = html.unescape(re.search(r'href="([^"]+)"', card).group(1))
     assert link.startswith("/m/schedule/delay_risk/new?") and f"task={task['id']}" in link
+    assert f"predicted_delay_days={max(0, task['data']['delay_days'] or 0)}" in link      # the task's days late so far
     form = pm.text(link)   # the new risk's form, filled in for the person to check
     assert re.search(r'<option value="weather"\s+selected', form)
     assert "暴雨" in html.unescape(re.search(r'<textarea[^>]*name="description"[^>]*>(.*?)</textarea>', form,

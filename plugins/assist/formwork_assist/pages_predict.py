@@ -34,12 +34,12 @@ WORDS = {
     "zh": {"title": "延误风险", "mark": "风险 {p}%", "tooltip": "延误风险{level}（{p}%）：{why}",
            "model": "按本租户 {n} 项已完工任务训练的模型估计", "rule": "已完工任务不足，按透明规则估计",
            "none": "暂无未完成任务", "signals": "延误信号", "offer": "提报延期风险（{category}）",
-           "found": "文字中提到：{words}", "said": "记录 {title} 提到：{words}"},
+           "found": "文字中提到：{words}", "said": "{entity}「{title}」提到：{words}"},
     "en": {"title": "Delay risk", "mark": "risk {p}%", "tooltip": "delay risk {level} ({p}%): {why}",
            "model": "estimated by a model trained on this tenant's {n} finished tasks",
            "rule": "too few finished tasks: estimated by the fixed rule", "none": "no open task",
            "signals": "Delay signals", "offer": "Raise a delay risk ({category})",
-           "found": "the text mentions: {words}", "said": "record {title} mentions: {words}"},
+           "found": "the text mentions: {words}", "said": "{entity} \"{title}\" mentions: {words}"},
 }
 TONES = {"high": "danger", "medium": "warning", "low": "neutral"}
 
@@ -120,15 +120,19 @@ def delay_offer(page: Approvals, entity: EntitySpec, record: Mapping[str, Any], 
     lang, category = _language(page), main_category(said)
     words = WORDS[lang]
     named = "、".join(dict.fromkeys(signal.word for signal in said[:6]))
-    title = str(record["data"].get(entity.title_field) or "") if entity.title_field else ""
-    prefill: dict[str, Any] = {"risk_source": category, "level": "yellow",
-               "description": words["said"].format(title=title, words=named).replace("  ", " ")[:500]}
+    named_by = entity.fields.get(entity.title_field or "")
+    title = str(record["data"].get(named_by.name) or "") if named_by and named_by.type == "text" else ""  # no id
+    said_in = words["said"].format(entity=entity.title.get(lang), title=title, words=named)
+    prefill: dict[str, Any] = {"risk_source": category, "level": "yellow", "description": said_in[:500]}
     hidden = records.access(entity).hidden_fields
     task = record["id"] if entity.name == "wbs_task" else next(
         (record["data"][name] for name, spec in entity.fields.items() if spec.target == f"{schedule.MODULE}.wbs_task"
          and name not in hidden and isinstance(record["data"].get(name), str)), None)
     if task:
         prefill["task"] = task
+    late = record["data"].get("delay_days") if entity.name == "wbs_task" and "delay_days" not in hidden else None
+    if isinstance(late, int | float):
+        prefill["predicted_delay_days"] = max(0, int(late))
     url = url_for("pages.record_new", module=schedule.MODULE, entity="delay_risk", **prefill)
     row = CardRow(words["offer"].format(category=LABELS[category][lang]), words["found"].format(words=named),
                   badge=LABELS[category][lang], tone="warning", url=url)
