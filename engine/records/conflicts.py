@@ -14,24 +14,25 @@ from engine.security.permissions import Access
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 
-Named = Callable[[EntitySpec, Record], str | None]   # how a message names a record; None: not to this actor
+Named = Callable[..., str | None]   # named(entity, row, with_id=…): how a message names a record; None: not to them
 
 
 def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
                     record_id: str | None, language: str, access: Access, named: Named) -> list[FieldError]:
     """The `error` conflicts the record has, each on its first match field, naming the other record when the
     actor may read it (`named`) and quoting the values the actor may read (`access`)."""
-    return [FieldError(check.match[0], _message(entity, check, access, values, named(entity, other), language),
-                       code="conflict",
-                       params={"message": _message(entity, check, access, values, named(entity, other), language)})
+    said = [(check, _message(entity, check, access, values, _holder(named, entity, other, language), language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
+    return [FieldError(check.match[0], message, code="conflict", params={"message": message})
+            for check, message in said]
 
 
 def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
                       record_id: str | None, language: str, access: Access, named: Named) -> list[RuleWarning]:
     """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which); `audited`
     is the message as the audit trail keeps it, for every reader of the history: the other record by id alone."""
-    return [RuleWarning(None, check.match[0], _message(entity, check, access, values, named(entity, other), language),
+    return [RuleWarning(None, check.match[0],
+                        _message(entity, check, access, values, _holder(named, entity, other, language), language),
                         conflict=check.number,
                         audited=_message(entity, check, None, values, f"id {other.id}", language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
@@ -61,6 +62,10 @@ def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, value
     return found
 
 
+def _holder(named: Named, entity: EntitySpec, other: Record, language: str) -> str | None:
+    return named(entity, other, with_id=language != "zh")   # a Chinese reader gets the title, not the id
+
+
 def _json_or_none(value: Any) -> Any:
     return None if value is None else to_json(value)
 
@@ -75,7 +80,36 @@ def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, va
         readable = access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
         shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "…"
     if language == "zh":
-        period = f"且{check.overlaps[0]}–{check.overlaps[1]}期间重叠" if check.overlaps else ""
-        return f"已有相同({shown}){period}的{entity.title.zh}" + (f": {holder}" if holder else "")
+        period = (f"且{_label(entity, check.overlaps[0])}至{_label(entity, check.overlaps[1])}期间重叠"
+                  if check.overlaps else "")
+        return f"已有相同（{_zh_values(entity, check, access, values)}）{period}的{entity.title.zh}" + (
+            f"：{holder}" if holder else "")
     period = f" and an overlapping {check.overlaps[0]}–{check.overlaps[1]} period" if check.overlaps else ""
     return f"another {entity.title.en} has {shown}{period}" + (f": {holder}" if holder else "")
+
+
+def _label(entity: EntitySpec, name: str) -> str:
+    spec = entity.fields.get(name)
+    return spec.label.zh if spec is not None else name
+
+
+def _zh_values(entity: EntitySpec, check: ConflictCheck, access: Access | None, values: Mapping[str, Any]) -> str:
+    """The match fields by their labels, with the values the reader may read as they read them (an option's
+    label, 空 for nothing); a reference, a user or a file by its label alone, never an id; none for the audit."""
+    readable = (access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
+                if access is not None else {})
+    parts = []
+    for name in check.match:
+        spec = entity.fields.get(name)
+        if spec is None or (access is not None and name not in readable):
+            continue
+        value = readable.get(name)
+        if access is None or spec.type in ("ref", "user", "attachment"):
+            parts.append(spec.label.zh)
+        elif value is None:
+            parts.append(f"{spec.label.zh}为空")
+        elif spec.options and str(value) in spec.options:
+            parts.append(f"{spec.label.zh}={spec.options[str(value)].zh}")
+        else:
+            parts.append(f"{spec.label.zh}={value}")
+    return "、".join(parts) or "…"

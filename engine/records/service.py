@@ -174,10 +174,10 @@ class Records:
         """The live records among `record_ids` that the actor may read, by id, in one query."""
         return self.work.readable_rows(entity, record_ids)
 
-    def named(self, entity: EntitySpec, row: Record) -> str | None:
+    def named(self, entity: EntitySpec, row: Record, *, with_id: bool = True) -> str | None:
         """How a message to the actor names another record: its title as the actor sees it and its id; None
         when the actor may not read it."""
-        return self.work.named(entity, row)
+        return self.work.named(entity, row, with_id=with_id)
 
     def as_actor(self, actor: Actor) -> Records:
         """The same unit of work seen by another user of the tenant (whether they may read a record)."""

@@ -195,15 +195,18 @@ class UnitOfWork:
         return {i: row for i, row in self.load(ids).items()
                 if row.module == entity.module and row.entity == entity.name}
 
-    def named(self, entity: EntitySpec, row: Record) -> str | None:
+    def named(self, entity: EntitySpec, row: Record, *, with_id: bool = True) -> str | None:
         """How a message to the actor names another record (a unique key or a conflict it clashes with): its
-        title as the actor sees it and its id; None when the actor may not read it (neither is theirs to learn)."""
+        title as the actor sees it and its id (`with_id`: a Chinese sentence names it 「by its title」 alone, the
+        id only when it has none); None when the actor may not read it (neither is theirs to learn)."""
         access = self.access(entity)
         if not access.allows(Action.READ) or not self._passes_row_filters(entity, access, row):
             return None
         shown = access.shown(row.data) or {}
         title = shown.get(entity.title_field) if entity.title_field else None
-        return f"{title!r} (id {row.id})" if title is not None else f"id {row.id}"
+        if title is None:
+            return f"id {row.id}"
+        return f"{title!r} (id {row.id})" if with_id else f"「{title}」"
 
     def _passes_row_filters(self, entity: EntitySpec, access: Access, row: Record) -> bool:
         """Whether a record already read meets the actor's row filters, evaluated here rather than read again

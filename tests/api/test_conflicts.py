@@ -110,8 +110,9 @@ def test_a_clash_speaks_the_callers_language(clerk: Api) -> None:
     first = created(clerk, RATES, rate("R-1", "2024-01-01", "2024-12-31"))
     response = clerk.client.post("/api/v1" + RATES, json=rate("R-2", "2024-01-01", "2024-12-31"),
                                  headers={**clerk.headers, "Accept-Language": "zh"})
-    assert errors_of(response)["crew"] == (f"已有相同(crew = '木工一班', company = None)且valid_from–valid_to"
-                                           f"期间重叠的单价: 'R-1' (id {first['id']})")
+    # in Chinese: labels, not keys; 为空, not None; the other record by its title, no id
+    assert errors_of(response)["crew"] == "已有相同（班组=木工一班、劳务公司为空）且生效日期至失效日期期间重叠的单价：「R-1」"
+    assert first["id"] not in str(response.get_json())
 
 
 # -- warning conflicts: duplicate tickets ----------------------------------------------------------
