@@ -11,7 +11,7 @@ from engine.fields.json_schema import schema_errors
 from engine.fields.values import to_document, to_json
 from engine.records import files, links
 from engine.records.compute import RuleWarning, check_record, compute, rule_warnings
-from engine.records.conflicts import conflict_errors, conflict_warnings
+from engine.records.conflicts import conflict_errors, conflict_warnings, zh_values
 from engine.records.flow import gathering
 from engine.records.flow.frozen import keep_frozen
 from engine.records.numbering import assign_numbers
@@ -129,9 +129,12 @@ def _unique_key_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str
                             where=key.when)
         if clash is None:
             continue
-        holder = work.named(entity, clash)
-        readable = work.access(entity).shown({name: to_json(values[name]) for name in key.fields}) or {}
-        shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values"
+        zh = work.language == "zh"   # a Chinese reader: labels and values as read, the other record by title
+        holder = work.named(entity, clash, with_id=not zh)
+        access = work.access(entity)
+        readable = access.shown({name: to_json(values[name]) for name in key.fields}) or {}
+        shown = (zh_values(entity, key.fields, access, values) if zh else
+                 ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values")
         if key.message is not None:
             message = key.message.get(work.language) + (f" ({holder})" if holder else "")
         else:
@@ -140,7 +143,8 @@ def _unique_key_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str
             key.fields[-1], message, code="unique_key" if key.message is None else "unique_key_message",
             params={"values": shown, "entity": entity.title.en, "record": holder or "",
                     "message": key.message.get(work.language) if key.message is not None else "",
-                    "held_by": (f": {holder}" if key.message is None else f" ({holder})") if holder else ""}))
+                    "held_by": ((f"：{holder}" if zh else f": {holder}") if key.message is None
+                                else (f"（{holder}）" if zh else f" ({holder})")) if holder else ""}))
     return errors
 
 

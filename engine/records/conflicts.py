@@ -1,7 +1,7 @@
 """Declared conflicts: another live record of the same entity that shares fields (and a date range)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -73,7 +73,8 @@ def _json_or_none(value: Any) -> Any:
 def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, values: Mapping[str, Any],
              holder: str | None, language: str) -> str:
     if check.message is not None:
-        return check.message.get(language) + (f" ({holder})" if holder else "")
+        held = (f"（{holder}）" if language == "zh" else f" ({holder})") if holder else ""
+        return check.message.get(language) + held
     if access is None:   # for the audit trail, which others read: the fields, not their values (and ids, not titles)
         shown = ", ".join(check.match)
     else:                # for the actor: the values they may read (masked where masked)
@@ -82,7 +83,7 @@ def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, va
     if language == "zh":
         period = (f"且{_label(entity, check.overlaps[0])}至{_label(entity, check.overlaps[1])}期间重叠"
                   if check.overlaps else "")
-        return f"已有相同（{_zh_values(entity, check, access, values)}）{period}的{entity.title.zh}" + (
+        return f"已有相同（{zh_values(entity, check.match, access, values)}）{period}的{entity.title.zh}" + (
             f"：{holder}" if holder else "")
     period = f" and an overlapping {check.overlaps[0]}–{check.overlaps[1]} period" if check.overlaps else ""
     return f"another {entity.title.en} has {shown}{period}" + (f": {holder}" if holder else "")
@@ -93,13 +94,13 @@ def _label(entity: EntitySpec, name: str) -> str:
     return spec.label.zh if spec is not None else name
 
 
-def _zh_values(entity: EntitySpec, check: ConflictCheck, access: Access | None, values: Mapping[str, Any]) -> str:
+def zh_values(entity: EntitySpec, names: Sequence[str], access: Access | None, values: Mapping[str, Any]) -> str:
     """The match fields by their labels, with the values the reader may read as they read them (an option's
     label, 空 for nothing); a reference, a user or a file by its label alone, never an id; none for the audit."""
-    readable = (access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
+    readable = (access.shown({name: _json_or_none(values.get(name)) for name in names}) or {}
                 if access is not None else {})
     parts = []
-    for name in check.match:
+    for name in names:
         spec = entity.fields.get(name)
         if spec is None or (access is not None and name not in readable):
             continue

@@ -111,7 +111,8 @@ def test_a_clash_speaks_the_callers_language(clerk: Api) -> None:
     response = clerk.client.post("/api/v1" + RATES, json=rate("R-2", "2024-01-01", "2024-12-31"),
                                  headers={**clerk.headers, "Accept-Language": "zh"})
     # in Chinese: labels, not keys; 为空, not None; the other record by its title, no id
-    assert errors_of(response)["crew"] == "已有相同（班组=木工一班、劳务公司为空）且生效日期至失效日期期间重叠的单价：「R-1」"
+    assert errors_of(response)["crew"] == ("已有相同（班组=木工一班、劳务公司为空）且生效日期至失效日期期间重叠的单价："
+                                           "「R-1」")
     assert first["id"] not in str(response.get_json())
 
 

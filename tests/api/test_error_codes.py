@@ -132,3 +132,9 @@ def test_a_composite_key_clash_is_named_by_its_code(engine: Formwork, client: Fl
     [entry] = clerk.post(TICKETS, ticket(site)).get_json()["errors"]
     assert (entry["field"], entry["code"]) == ("period", "unique_key")
     assert error_codes.render(entry["code"], entry["params"]) == entry["message"]
+    # in Chinese: the key's fields by label, a reference by its label alone, the holder by its title; no id
+    response = clerk.client.post("/api/v1" + TICKETS, json=ticket(site),
+                                 headers={**clerk.headers, "Accept-Language": "zh"})
+    [said] = response.get_json()["errors"]
+    assert "已被另一条" in said["message"] and site["id"] not in str(response.get_json()), said
+    assert "site =" not in said["message"] and "period" not in said["message"], said
