@@ -1,11 +1,16 @@
-"""What plugins add to end users' pages: a mark on a plan's Gantt rows, a card on the dashboard, a line under
-a task the administrator assigns or a person of several may take, a card on a record's page.
+"""What plugins add to end users' pages, in one place: a template part in a page slot, a mark on a plan's Gantt rows,
+a card on the dashboard or on a record's page, a line under a task the administrator assigns or several people may
+take.
 
-A plugin registers a provider (`@gantt_marks`, `@dashboard_cards`, `@task_hints`, `@record_cards`) from its page
-module; the page
-calls every provider inside its own transaction, with the signed-in user's approvals service, and shows what comes back.
-A provider answers only for tenants that enabled its plugin, and shows only what the user may read. One that
-fails is logged and left out: the page renders without it.
+- Page slots, a closed set (docs/plugins.md §7): `add_part("record_form.new", "assist/parse_box.html",
+  plugin="assist")` when the plugin loads; the page includes the part's template, with the page's own context,
+  only for tenants that enabled that plugin. `record_form.new` sits above the fields of the new-record form
+  (`entity`, `module`, `widgets`); `record_list.filter` in the list's filter form, before its formula box
+  (`entity`, `free_formula`) — a part's inputs there carry no `name`, or the list's GET would send them.
+- Providers (`@gantt_marks`, `@dashboard_cards`, `@task_hints`, `@record_cards`) registered from the plugin's page
+  module: the page calls every provider inside its own transaction, with the signed-in user's approvals service,
+  and shows what comes back. A provider answers only for tenants that enabled its plugin, and shows only what the
+  user may read. One that fails is logged and left out: the page renders without it.
 """
 from __future__ import annotations
 
@@ -14,10 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, g
+
 from engine.approvals.service import Approvals
 from engine.declarations.model import EntitySpec
+from engine.tenancy import plugin_registry
 
 log = logging.getLogger("formwork.pages")
+SLOTS = frozenset({"record_form.new", "record_list.filter"})
+_parts: dict[str, list[tuple[str, str]]] = {}   # slot -> (plugin, template)
 
 
 @dataclass(frozen=True)
@@ -126,3 +136,25 @@ def cards_of(service: Approvals, project_id: str | None) -> list[Card]:
         except Exception:  # a plugin's failure never breaks the page
             log.exception("dashboard cards of %s failed", getattr(provider, "__module__", provider))
     return cards
+
+
+def add_part(slot: str, template: str, *, plugin: str) -> None:
+    """Show `template` in `slot` for tenants that enabled `plugin` (idempotent)."""
+    if slot not in SLOTS:
+        raise ValueError(f"unknown page slot {slot!r}; use one of {', '.join(sorted(SLOTS))}")
+    if (plugin, template) not in _parts.setdefault(slot, []):
+        _parts[slot].append((plugin, template))
+
+
+def page_parts(slot: str) -> list[str]:
+    """The templates of `slot` the signed-in user's tenant shows (its enabled plugins' parts); a template global."""
+    parts = _parts.get(slot, [])
+    signed_in = getattr(g, "signed_in", None)
+    if not parts or signed_in is None:
+        return []
+    if "enabled_plugins" not in g:   # read once per request
+        tenant = signed_in.actor.tenant_id
+        # a reading session: the page renders inside its own transaction, which a second writer would wait on
+        with current_app.extensions["formwork"].db.reading(tenant) as session:
+            g.enabled_plugins = dict(plugin_registry.enabled_plugins(session, tenant))
+    return [template for plugin, template in parts if plugin in g.enabled_plugins]

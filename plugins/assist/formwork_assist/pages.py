@@ -14,9 +14,9 @@ from formwork_assist import service
 from formwork_assist.access import is_enabled, not_enabled
 from web.errors import status_of
 from web.pages.blueprint import pages
-from web.pages.slots import add_part
 from web.ui.error_text import engine_error_text
 from web.ui.i18n import MESSAGES
+from web.ui.page_extensions import add_part
 from web.ui.services import formwork
 
 # a template-only blueprint: the parts' templates and their script and style
