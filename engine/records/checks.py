@@ -11,7 +11,7 @@ from engine.fields.json_schema import schema_errors
 from engine.fields.values import to_document, to_json
 from engine.records import files, links
 from engine.records.compute import RuleWarning, check_record, compute, rule_warnings
-from engine.records.conflicts import conflict_errors, conflict_warnings, zh_values
+from engine.records.conflicts import conflict_errors, conflict_warnings, held_by, holder_of, zh_values
 from engine.records.flow import gathering
 from engine.records.flow.frozen import keep_frozen
 from engine.records.numbering import assign_numbers
@@ -129,22 +129,23 @@ def _unique_key_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str
                             where=key.when)
         if clash is None:
             continue
-        zh = work.language == "zh"   # a Chinese reader: labels and values as read, the other record by title
-        holder = work.named(entity, clash, with_id=not zh)
+        language = work.language
+        holder = holder_of(work.named, entity, clash, language)
         access = work.access(entity)
-        readable = access.shown({name: to_json(values[name]) for name in key.fields}) or {}
-        shown = (zh_values(entity, key.fields, access, values) if zh else
-                 ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values")
-        if key.message is not None:
-            message = key.message.get(work.language) + (f" ({holder})" if holder else "")
+        if language == "zh":   # labels and values as read
+            shown = zh_values(entity, key.fields, access, values)
         else:
-            message = f"{shown} is already used by another {entity.title.en}" + (f": {holder}" if holder else "")
+            readable = access.shown({name: to_json(values[name]) for name in key.fields}) or {}
+            shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "this combination of values"
+        held = held_by(holder, language, after_message=key.message is not None)
+        if key.message is not None:
+            message = key.message.get(language) + held
+        else:
+            message = f"{shown} is already used by another {entity.title.en}" + held
         errors.append(FieldError(
             key.fields[-1], message, code="unique_key" if key.message is None else "unique_key_message",
             params={"values": shown, "entity": entity.title.en, "record": holder or "",
-                    "message": key.message.get(work.language) if key.message is not None else "",
-                    "held_by": ((f"：{holder}" if zh else f": {holder}") if key.message is None
-                                else (f"（{holder}）" if zh else f" ({holder})")) if holder else ""}))
+                    "message": key.message.get(language) if key.message is not None else "", "held_by": held}))
     return errors
 
 

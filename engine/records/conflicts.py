@@ -1,8 +1,8 @@
 """Declared conflicts: another live record of the same entity that shares fields (and a date range)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -14,14 +14,18 @@ from engine.security.permissions import Access
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
 
-Named = Callable[..., str | None]   # named(entity, row, with_id=…): how a message names a record; None: not to them
+
+class Named(Protocol):
+    """How a message names another record (UnitOfWork.named); None: not to this actor."""
+
+    def __call__(self, entity: EntitySpec, row: Record, *, with_id: bool = True) -> str | None: ...
 
 
 def conflict_errors(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
                     record_id: str | None, language: str, access: Access, named: Named) -> list[FieldError]:
     """The `error` conflicts the record has, each on its first match field, naming the other record when the
     actor may read it (`named`) and quoting the values the actor may read (`access`)."""
-    said = [(check, _message(entity, check, access, values, _holder(named, entity, other, language), language))
+    said = [(check, _message(entity, check, access, values, holder_of(named, entity, other, language), language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=False)]
     return [FieldError(check.match[0], message, code="conflict", params={"message": message})
             for check, message in said]
@@ -32,7 +36,7 @@ def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluati
     """The `warning` conflicts the record has, in the shape of warning rules (`conflict` says which); `audited`
     is the message as the audit trail keeps it, for every reader of the history: the other record by id alone."""
     return [RuleWarning(None, check.match[0],
-                        _message(entity, check, access, values, _holder(named, entity, other, language), language),
+                        _message(entity, check, access, values, holder_of(named, entity, other, language), language),
                         conflict=check.number,
                         audited=_message(entity, check, None, values, f"id {other.id}", language))
             for check, other in _clashes(session, entity, evaluation, values, record_id, warnings=True)]
@@ -62,8 +66,20 @@ def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, value
     return found
 
 
-def _holder(named: Named, entity: EntitySpec, other: Record, language: str) -> str | None:
-    return named(entity, other, with_id=language != "zh")   # a Chinese reader gets the title, not the id
+def holder_of(named: Named, entity: EntitySpec, other: Record, language: str) -> str | None:
+    """The other record as a message names it: a Chinese reader gets its title, not its id."""
+    return named(entity, other, with_id=language != "zh")
+
+
+def held_by(holder: str | None, language: str, *, after_message: bool) -> str:
+    """The holder appended to a message: after a declared message in brackets, after a generated one with a colon;
+    in Chinese punctuation for a Chinese reader."""
+    if not holder:
+        return ""
+    zh = language == "zh"
+    if after_message:
+        return f"（{holder}）" if zh else f" ({holder})"
+    return f"：{holder}" if zh else f": {holder}"
 
 
 def _json_or_none(value: Any) -> Any:
@@ -73,20 +89,19 @@ def _json_or_none(value: Any) -> Any:
 def _message(entity: EntitySpec, check: ConflictCheck, access: Access | None, values: Mapping[str, Any],
              holder: str | None, language: str) -> str:
     if check.message is not None:
-        held = (f"（{holder}）" if language == "zh" else f" ({holder})") if holder else ""
-        return check.message.get(language) + held
+        return check.message.get(language) + held_by(holder, language, after_message=True)
+    if language == "zh":
+        period = (f"且{_label(entity, check.overlaps[0])}至{_label(entity, check.overlaps[1])}期间重叠"
+                  if check.overlaps else "")
+        return (f"已有相同（{zh_values(entity, check.match, access, values)}）{period}的{entity.title.zh}"
+                + held_by(holder, language, after_message=False))
     if access is None:   # for the audit trail, which others read: the fields, not their values (and ids, not titles)
         shown = ", ".join(check.match)
     else:                # for the actor: the values they may read (masked where masked)
         readable = access.shown({name: _json_or_none(values.get(name)) for name in check.match}) or {}
         shown = ", ".join(f"{name} = {value!r}" for name, value in readable.items()) or "…"
-    if language == "zh":
-        period = (f"且{_label(entity, check.overlaps[0])}至{_label(entity, check.overlaps[1])}期间重叠"
-                  if check.overlaps else "")
-        return f"已有相同（{zh_values(entity, check.match, access, values)}）{period}的{entity.title.zh}" + (
-            f"：{holder}" if holder else "")
     period = f" and an overlapping {check.overlaps[0]}–{check.overlaps[1]} period" if check.overlaps else ""
-    return f"another {entity.title.en} has {shown}{period}" + (f": {holder}" if holder else "")
+    return f"another {entity.title.en} has {shown}{period}" + held_by(holder, language, after_message=False)
 
 
 def _label(entity: EntitySpec, name: str) -> str:

@@ -44,6 +44,12 @@ WORDS = {
 TONES = {"high": "danger", "medium": "warning", "low": "neutral"}
 
 
+def _settings(page: Approvals) -> Mapping[str, Any] | None:
+    """The plugin's settings for the page's tenant, read in the page's own transaction; None when it is off."""
+    records = page.records
+    return plugin_registry.enabled_plugins(records.session, records.actor.tenant_id).get(service.PLUGIN)
+
+
 def _scored(page: Approvals, ids: Collection[str] | None, project: str | None) -> tuple[list[dict[str, Any]], Any]:
     """The open tasks among `ids` (or all the user may read, of `project` if given) scored, riskiest first.
 
@@ -51,8 +57,8 @@ def _scored(page: Approvals, ids: Collection[str] | None, project: str | None) -
     the stored model, and the schedule seen by the tenant's system user."""
     records = page.records
     tenant = records.actor.tenant_id
-    settings = plugin_registry.enabled_plugins(records.session, tenant).get(service.PLUGIN)
-    if settings is None or "schedule" not in records.modules:
+    settings = _settings(page)
+    if settings is None or schedule.MODULE not in records.modules:
         return [], None
     system = records.as_actor(Actor(tenant_id=tenant, username=SYSTEM_ACTOR, roles=frozenset({"admin"})))
     history: History = schedule.load(system)
@@ -111,7 +117,7 @@ def delay_offer(page: Approvals, entity: EntitySpec, record: Mapping[str, Any], 
     the category, the task the record names and what was written, for a person who may raise one."""
     records = page.records
     if (entity.module != schedule.MODULE or entity.name == "delay_risk" or schedule.MODULE not in records.modules
-            or plugin_registry.enabled_plugins(records.session, records.actor.tenant_id).get(service.PLUGIN) is None):
+            or _settings(page) is None):
         return []
     said = [signal for text in texts for signal in find_signals(text)]
     risk = records.entity(schedule.MODULE, "delay_risk")
@@ -142,10 +148,10 @@ def delay_offer(page: Approvals, entity: EntitySpec, record: Mapping[str, Any], 
 @task_hints
 def assignee_hints(page: Approvals, task_ids: Sequence[str]) -> dict[str, str]:
     """"建议：prod（办理此步骤 14 次，中位用时 3.5 小时（最快）；当前待办 2 件）" for the best three candidates."""
+    if _settings(page) is None:
+        return {}
     records = page.records
     tenant = records.actor.tenant_id
-    if plugin_registry.enabled_plugins(records.session, tenant).get(service.PLUGIN) is None:
-        return {}
     lang = _language(page)
     hints = {}
     for task_id in task_ids:
