@@ -1,11 +1,12 @@
 """Engine, sessions and the one place where tenant scope is enforced."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import bindparam, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
@@ -100,6 +101,16 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
+TENANT_PARAM = "formwork_tenant_scope"
+# Every tenant-owned table in a statement is limited to the tenant bound as TENANT_PARAM. A bound parameter rather
+# than a lambda closing over the tenant: the criterion is then the same for every tenant, so SQLAlchemy analyses it
+# once, and a statement built once (a cached query) is scoped once, not copied again at each execution. (The name
+# is spelled out in the lambda: SQLAlchemy would track a global it reads as a value.)
+_TENANT_CRITERIA = with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == bindparam("formwork_tenant_scope"),
+                                        include_aliases=True)
+_SCOPED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # statement -> it with the criteria
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
@@ -109,9 +120,16 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
             raise TenantScopeMissing("tenant data was queried outside Database.tenant(...)")
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-    )
+    statement = state.statement
+    scoped = _SCOPED.get(statement)
+    if scoped is None:
+        scoped = _SCOPED[statement] = statement.options(_TENANT_CRITERIA)
+    state.statement = scoped
+    parameters = state.parameters
+    if parameters is None or isinstance(parameters, Mapping):
+        state.parameters = {**(parameters or {}), TENANT_PARAM: tenant_id}
+    else:  # executemany: each row's parameters
+        state.parameters = [{**row, TENANT_PARAM: tenant_id} for row in parameters]
 
 
 @event.listens_for(Session, "before_flush")

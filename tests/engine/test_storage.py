@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from engine import tenancy
 from engine.errors import Conflict
@@ -18,7 +19,7 @@ from engine.storage.indexes import desired_indexes
 from engine.storage.models import CatalogModule, Record, User
 from engine.storage.queries import RecordQuery
 from tests.api.test_conflicts import clashbook_tenant
-from tests.conftest import FIXTURES, add_user, new_project
+from tests.conftest import FIXTURES, TENANT_MODULES, add_user, new_project, new_tenant_id
 
 
 def test_tenant_tables_cannot_be_read_without_a_tenant_scope(engine: Formwork, tenant: str) -> None:
@@ -34,6 +35,31 @@ def test_tenant_scope_is_added_to_every_query(engine: Formwork, tenant: str) -> 
         new_project(lambda entity, body: records.create("base", entity, body), "SCOPE-1")
     with engine.db.tenant("someone-else") as session:
         assert session.scalars(select(Record).where(Record.module == "base")).all() == []
+
+
+def test_one_statement_built_once_is_scoped_to_each_tenant_that_runs_it(engine: Formwork, tenant: str) -> None:
+    """The scope is a bound parameter added per execution: a cached statement (built once, run by every tenant)
+    reads only the running tenant's rows, through an alias too, and an ORM update changes only its rows."""
+    other_tenant = new_tenant_id()
+    with engine.db.tenant(other_tenant) as session:
+        tenancy.create_tenant(session, other_tenant, plan="enterprise")
+        for module in sorted(TENANT_MODULES):
+            tenancy.set_module_enabled(session, other_tenant, module, True, engine.catalog.modules())
+    for name in (tenant, other_tenant):
+        admin = add_user(engine, name, f"ann-{name}", "admin")
+        with engine.records(admin) as records:
+            new_project(lambda entity, body: records.create("base", entity, body), f"SCOPE-{len(name)}")
+    other = aliased(Record)
+    statement = (select(Record.tenant_id, other.tenant_id).join(other, other.id == Record.id)
+                 .where(Record.module == "base"))
+    for name in (tenant, other_tenant, tenant):
+        with engine.db.tenant(name) as session:
+            rows = session.execute(statement).all()
+            assert rows and {row[0] for row in rows} == {row[1] for row in rows} == {name}
+    with engine.db.tenant(other_tenant) as session:
+        session.execute(update(Record).where(Record.module == "base").values(created_by="moved"))
+    with engine.db.tenant(tenant) as session:
+        assert "moved" not in set(session.scalars(select(Record.created_by)))
 
 
 def test_declared_indexes_exist_and_unique_ones_hold_in_the_database(engine: Formwork, tenant: str) -> None:
