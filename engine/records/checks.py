@@ -104,13 +104,16 @@ def reference_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, 
 
 def _uniqueness_errors(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any],
                        record_id: str | None, counted: frozenset[str] = frozenset()) -> list[FieldError]:
-    """Unique fields another live record holds; not the numbers the counter just gave (the unique index still
-    refuses the rare clash with a number typed by hand, as a 409)."""
+    """Unique fields another live record holds; not the numbers the counter just gave, nor a value the record
+    already holds (an approval step's change, an edit of other fields): the unique index of each unique field
+    refuses the rare clash that slips past either (a number typed by hand), as a 409."""
+    stored = work.loaded.get(record_id) if record_id is not None else None
     query = RecordQuery(work.session, entity, work.evaluation(entity))
     return [FieldError(name, f"{to_json(values[name])!r} is already used by another {entity.title.en}",
                        code="unique", params={"value": to_json(values[name]), "entity": entity.title.en})
             for name, spec in entity.fields.items()
             if spec.unique and values.get(name) is not None and name not in counted
+            and (stored is None or stored.data.get(name) != to_document(spec, values[name]))
             and query.exists_with(name, to_json(values[name]), exclude_id=record_id)]
 
 

@@ -126,3 +126,21 @@ def test_a_record_deleted_or_rolled_back_in_the_unit_of_work_is_no_longer_refera
         savepoint.rollback()
         assert trade_errors(records, tiler["id"]) == [f"refers to base.trade {tiler['id']!r}, which does not exist"]
         assert trade_errors(records, world["carpenter"]["id"]) == []
+
+
+def test_an_edit_looks_up_a_unique_value_only_when_it_changes(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    """A party's name is unique: an edit of its other fields does not look the name up again (the record holds
+    it, and the unique index would refuse a clash); a name changed to another party's is refused as before."""
+    ann = world["users"]["ann"]
+    _first, second = (ann.post("/records/base/party", {"party_name": name, "party_type": ["subcontractor"],
+                                                         "credit_code": "91350100M000100Y43"})
+                     .get_json() for name in ("甲劳务公司", "乙劳务公司"))
+    with statements(engine) as seen:
+        edited = ann.patch(f"/records/base/party/{second['id']}",
+                           {"version": second["version"], "data": {"party_type": ["subcontractor", "owner"]}})
+    assert edited.status_code == 200, edited.get_json()
+    assert not [s for s, _ in record_selects(seen) if "party_name" in s], listing(seen)
+    taken = ann.patch(f"/records/base/party/{second['id']}",
+                      {"version": edited.get_json()["version"], "data": {"party_name": "甲劳务公司"}})
+    assert taken.status_code == 422, taken.get_json()
+    assert [e["code"] for e in taken.get_json()["errors"] if e["field"] == "party_name"] == ["unique"]
