@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,15 +27,20 @@ def next_number(session: Session, tenant_id: str, module: str, entity: str, fiel
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite" and sqlite3.sqlite_version_info < SQLITE_RETURNING:
         return _next_number_in_steps(session, key, count)
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    # One statement: the first number of a scope inserts the row, every later one (or one that waited
-    # on a concurrent first) increments it in place.
-    statement = insert(NumberCounter).values(**key, last=count).on_conflict_do_update(
+    row = {**key, "last": count}
+    return int(session.connection().execute(_taking(dialect), row).scalar_one())
+
+
+@cache
+def _taking(dialect: str) -> Any:
+    """One statement, built once per dialect: the first number of a scope inserts the row, every later one (or one
+    that waited on a concurrent first) increments it in place by the count asked for."""
+    insert = postgresql_insert(NumberCounter) if dialect == "postgresql" else sqlite_insert(NumberCounter)
+    return insert.on_conflict_do_update(
         index_elements=[NumberCounter.tenant_id, NumberCounter.module, NumberCounter.entity, NumberCounter.field,
                         NumberCounter.scope],
-        set_={"last": NumberCounter.last + count},
+        set_={"last": NumberCounter.last + insert.excluded.last},
     ).returning(NumberCounter.last)
-    return int(session.execute(statement).scalar_one())
 
 
 def _next_number_in_steps(session: Session, key: dict[str, str], count: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -75,14 +76,20 @@ def _apply(session: Session, _context: Any) -> None:
 
 def add(connection: Connection, moved: Mapping[Key, int]) -> None:
     """Add to the counts of these keys (an upsert per key, in key order so concurrent writers lock alike)."""
-    upsert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = _adding(connection.dialect.name)
     for key in sorted(moved):
         tenant, module, entity, project, period, status = key
-        statement = upsert(RecordCount).values(tenant_id=tenant, module=module, entity=entity, project=project,
-                                               period=period, status=status, count=moved[key])
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["tenant_id", "module", "entity", "project", "period", "status"],
-            set_={"count": RecordCount.count + statement.excluded.count}))
+        connection.execute(statement, {"tenant_id": tenant, "module": module, "entity": entity, "project": project,
+                                       "period": period, "status": status, "count": moved[key]})
+
+
+@cache
+def _adding(dialect: str) -> Any:
+    """The upsert `add` runs, built once per dialect."""
+    upsert = pg_insert(RecordCount) if dialect == "postgresql" else sqlite_insert(RecordCount)
+    return upsert.on_conflict_do_update(
+        index_elements=["tenant_id", "module", "entity", "project", "period", "status"],
+        set_={"count": RecordCount.count + upsert.excluded.count})
 
 
 def add_inserted(connection: Connection, tenant_id: str, module: str, entity: str,
