@@ -25,13 +25,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from engine.core import instance_key
 from engine.errors import FormworkError
 from engine.storage.bulk import insert_rows
-from engine.storage.models import AuditAnchor, AuditEntry, Base, Tenant
+from engine.storage.models import AuditAnchor, AuditEntry, Base
 
 GENESIS = "0" * 64
 ANCHOR_PURPOSE = "audit"
@@ -42,6 +42,16 @@ LOCKS_KEY = "audit_locks"  # session.info: {tenant: transaction it was taken in}
 log = logging.getLogger("formwork.audit")
 _LOG: Table = Base.metadata.tables["audit_log"]
 _ANCHORS: Table = Base.metadata.tables["audit_anchors"]
+_TENANTS: Table = Base.metadata.tables["tenants"]
+# What every write runs, built once (the tenant scope is spelled out: they run on the session's connection).
+_LOCK = select(_TENANTS.c.id).where(_TENANTS.c.id == bindparam("tenant")).with_for_update(key_share=True)
+_HEAD = (select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.tenant_id == bindparam("tenant"))
+         .order_by(_LOG.c.seq.desc()).limit(1))
+_MOVE_ANCHOR = _ANCHORS.update().where(
+    _ANCHORS.c.tenant == bindparam("of_tenant"), _ANCHORS.c.seq == bindparam("base_seq"),
+    _ANCHORS.c.head_hash == bindparam("base_hash"), _ANCHORS.c.signature == bindparam("base_signature"),
+).values(seq=bindparam("new_seq"), head_hash=bindparam("new_hash"), anchored_at=bindparam("new_at"),
+         signature=bindparam("new_signature"))
 
 
 class AuditChainBroken(FormworkError):
@@ -72,11 +82,7 @@ def append_pending(session: Session) -> None:
         by_tenant.setdefault(entry.tenant_id, []).append(entry)
     for tenant_id, entries in sorted(by_tenant.items()):
         lock_chain(session, tenant_id)
-        last = session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.tenant_id == tenant_id)
-            .order_by(AuditEntry.seq.desc()).limit(1)
-        ).first()
-        seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+        seq, prev_hash = _chain_head(session, tenant_id)
         session.info.setdefault(BASES_KEY, {}).setdefault(tenant_id, (seq, prev_hash))
         for entry in entries:
             seq += 1
@@ -86,6 +92,12 @@ def append_pending(session: Session) -> None:
                 for entry in entries]
         insert_rows(session, _LOG, rows)   # thousands at once after an import: COPY on PostgreSQL
         session.info.setdefault(HEADS_KEY, {})[tenant_id] = (seq, prev_hash)
+
+
+def _chain_head(session: Session, tenant_id: str) -> tuple[int, str]:
+    """The number and hash of the tenant's last entry; (0, GENESIS) for an empty chain."""
+    last = session.connection().execute(_HEAD, {"tenant": tenant_id}).first()
+    return (last[0], last[1]) if last is not None else (0, GENESIS)
 
 
 def _innermost(session: Session) -> SessionTransaction | None:
@@ -233,20 +245,16 @@ def _set_anchor(session: Session, tenant_id: str, seq: int, head_hash: str) -> N
 def _advance_anchor(session: Session, tenant_id: str, base: tuple[int, str], head: tuple[int, str] | None) -> None:
     """Move the anchor to the chain's head if this transaction's entries extend the head it records."""
     if head is None:  # a savepoint rolled back after an append: read where the chain ends now
-        last = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.tenant_id == tenant_id)
-                               .order_by(AuditEntry.seq.desc()).limit(1)).first()
-        head = (last[0], last[1]) if last is not None else (0, GENESIS)
+        head = _chain_head(session, tenant_id)
     if head == base:
         return  # every entry of this transaction was rolled back with its savepoint
     if base[0] == 0 and session.get(AuditAnchor, tenant_id) is None:  # the chain's first entries: its first anchor
         _set_anchor(session, tenant_id, *head)
         return
-    anchors = _ANCHORS  # one statement: it moves only the anchor this instance signed at `base`
-    moved = session.connection().execute(anchors.update().where(
-        anchors.c.tenant == tenant_id, anchors.c.seq == base[0], anchors.c.head_hash == base[1],
-        anchors.c.signature == anchor_signature(tenant_id, *base),
-    ).values(seq=head[0], head_hash=head[1], anchored_at=datetime.now(UTC),
-             signature=anchor_signature(tenant_id, *head)))
+    moved = session.connection().execute(_MOVE_ANCHOR, {  # it moves only the anchor this instance signed at `base`
+        "of_tenant": tenant_id, "base_seq": base[0], "base_hash": base[1],
+        "base_signature": anchor_signature(tenant_id, *base), "new_seq": head[0], "new_hash": head[1],
+        "new_at": datetime.now(UTC), "new_signature": anchor_signature(tenant_id, *head)})
     if moved.rowcount == 1:
         return
     if session.get(AuditAnchor, tenant_id) is None:
@@ -313,7 +321,7 @@ def lock_chain(session: Session, tenant_id: str) -> None:
     held: dict[str, SessionTransaction | None] = session.info.setdefault(LOCKS_KEY, {})
     if tenant_id in held:
         return
-    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
+    session.connection().execute(_LOCK, {"tenant": tenant_id})
     held[tenant_id] = _innermost(session)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, column, event, select, table
+from sqlalchemy import Connection, bindparam, column, event, select, table
 from sqlalchemy.orm import Session
 
 from engine.storage.database import TENANT_KEY
@@ -29,12 +29,14 @@ Stamp = tuple[int, int]   # (the tenant's stamp, the catalog's stamp)
 
 _tenants = table("tenants", column("id"), column("context_stamp"))
 _platform = table("platform_stamps", column("name"), column("value"))
+_STAMPS = (select(_tenants.c.context_stamp,
+                  select(_platform.c.value).where(_platform.c.name == CATALOG).scalar_subquery())
+           .where(_tenants.c.id == bindparam("tenant")))   # every request reads them: built once
 
 
 def read(session: Session, tenant_id: str) -> Stamp | None:
     """The tenant's and the catalog's stamps in one statement; None when the tenant does not exist."""
-    catalog = select(_platform.c.value).where(_platform.c.name == CATALOG).scalar_subquery()
-    row = session.execute(select(_tenants.c.context_stamp, catalog).where(_tenants.c.id == tenant_id)).first()
+    row = session.connection().execute(_STAMPS, {"tenant": tenant_id}).first()
     return None if row is None else (int(row[0]), int(row[1] or 0))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.core.actor import SYSTEM_ACTOR as SYSTEM_ACTOR
@@ -273,11 +273,14 @@ def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
     return count
 
 
+_TOKEN_WITH_USER = (  # every request asks it: built once
+    select(ApiToken, User).join(User, and_(User.tenant_id == ApiToken.tenant_id, User.username == ApiToken.username))
+    .where(ApiToken.tenant_id == bindparam("tenant"), ApiToken.token_hash == bindparam("digest")))
+
+
 def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
     """Who a live token acts for: the token and its user in one query (a read-only transaction will do)."""
-    found = session.execute(select(ApiToken, User).join(User, and_(User.tenant_id == ApiToken.tenant_id,
-                                                                  User.username == ApiToken.username))
-                            .where(ApiToken.tenant_id == tenant_id, ApiToken.token_hash == token_digest(token))).first()
+    found = session.execute(_TOKEN_WITH_USER, {"tenant": tenant_id, "digest": token_digest(token)}).first()
     _check_live(found[0] if found is not None else None)
     user = found[1] if found is not None else None
     if user is None or not user.is_active:
