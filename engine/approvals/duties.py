@@ -138,6 +138,7 @@ def runs_of(records: Records, instance_ids: Iterable[str], spec_for: SpecFor) ->
     """What the separation of duties needs of each run: its submitter and who approved which step."""
     instances = list(records.session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(
         sorted(instance_ids)))))
+    records.work.pinned.extend(instances)  # a decision gets its task's instance by key next
     approved: dict[str, dict[str, set[str]]] = {}
     titles: dict[str, dict[str, str]] = {}
     decided = select(HumanTask.instance_id, HumanTask.bpmn_id, HumanTask.title, HumanTask.completed_by,

@@ -51,6 +51,9 @@ class UnitOfWork:
     kept: dict[tuple[Any, ...], Any] | None = None
     _reader: tuple[Mapping[str, ModuleSpec], Reader] | None = field(default=None, repr=False)
     granted: set[str] = field(default_factory=set)  # records read through a cc grant only (see `access_to`)
+    # rows one step read that a later step gets by key (session.get): the session's identity map keeps an object
+    # only while something refers to it
+    pinned: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -58,6 +61,7 @@ class UnitOfWork:
     def _forget(self, _session: Session, _transaction: Any) -> None:
         """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
         self.loaded.clear()
+        self.pinned.clear()
         if self.kept is not None:
             self.kept.clear()
 

@@ -13,7 +13,9 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Numeric,
+    String,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -107,6 +109,19 @@ class RecordColumns:
         if self._is_sqlite_datetime(ftype) and isinstance(value, datetime):
             return func.datetime(sql_literal(to_json(value.astimezone(UTC))))
         return bind_value(value, ftype)
+
+    def parameter(self, name: str, value: Any, ftype: FType) -> ColumnElement[Any]:
+        """`literal(value, ftype)` as the bound parameter `name` (bind it `bound(value, ftype)`). It depends only on
+        `ftype` and the value's Python type: a statement built with it serves any value of that type."""
+        if self._is_sqlite_datetime(ftype) and isinstance(value, datetime):
+            return func.datetime(bindparam(name, type_=String()))
+        return bindparam(name, type_=bind_value(value, ftype).type)
+
+    def bound(self, value: Any, ftype: FType) -> Any:
+        """The value to bind to `parameter(name, value, ftype)`."""
+        if self._is_sqlite_datetime(ftype) and isinstance(value, datetime):
+            return to_json(value.astimezone(UTC))
+        return value
 
     def _is_sqlite_datetime(self, ftype: FType) -> bool:
         """SQLite keeps datetimes as text in two spellings; datetime() makes them comparable."""

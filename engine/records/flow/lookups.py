@@ -9,11 +9,12 @@ an empty field its value. Both run in `fill_order`, each after the lookups and f
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, or_, true
 
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Lookup
 from engine.errors import FormulaRuntimeError
@@ -75,60 +76,108 @@ def _looked_up(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Map
     return None
 
 
+Wanted = tuple[tuple[tuple[str, Any], ...], Any]   # a lookup's (target field, value) pairs and its moment
+STATEMENTS_KEPT = 512   # lookup statements kept per process (one per chain, branches that apply and value types)
+_STATEMENTS: dict[tuple[Any, ...], tuple[tuple[Lookup, ...], Select[Any]]] = {}
+
+
 def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
            record_id: str | None) -> Any:
-    """The newest target record matching the first branch that matches any, with a value; one query."""
+    """The newest target record matching the first branch that matches any, with a value; one query. Its
+    statement is built once for the branches that apply and the types of their values (unless a branch has a
+    `where`, which may read this record's references), the values bound to it."""
     first = chain[0]
     target = work.entity_of(first.target)
     if target is None or target.environment is None:
         return None
     query = RecordQuery(work.session, target, work.evaluation(target))
-    branches = [found for lookup in chain if (found := _branch(work, entity, target, query, lookup, values))
-                is not None]
+    branches = [(index, lookup, found) for index, lookup in enumerate(chain)
+                if (found := _wanted(work, entity, lookup, values)) is not None]
     if not branches:
         return None
-    statement = query.base()
-    if first.value in target.fields:  # a record without the value is passed over (`id` and the like always have one)
-        statement = statement.where(query.columns.json_text(first.value).is_not(None))
-    if record_id is not None and target.key == entity.key:
-        statement = statement.where(Record.id != record_id)  # a record never finds itself
-    if len(branches) == 1:
-        statement = statement.where(branches[0][0])
+    fields = target.environment.fields
+    named = [(f"b{index}_{n}", value, fields[name].type) for index, lookup, (matched, moment) in branches
+             for n, (name, value) in enumerate((*matched, *_effective(lookup, moment)))]
+    params: dict[str, Any] = {name: query.columns.bound(value, ftype) for name, value, ftype in named}
+    excluded = record_id is not None and target.key == entity.key
+    if excluded:
+        params["excluded_id"] = record_id
+    lookups = tuple(lookup for _index, lookup, _found in branches)
+    if any(lookup.where is not None for lookup in lookups):
+        statement = _statement(work, entity, query, branches, values, excluded)
     else:
-        statement = statement.where(or_(*(condition for condition, _moment in branches))).order_by(
-            case(*((condition, index) for index, (condition, _moment) in enumerate(branches))))
-    if first.effective_field is not None and all(moment is not None for _condition, moment in branches):
-        statement = statement.order_by(query.columns.field(first.effective_field,
-                                                           target.environment.fields[first.effective_field].type).desc())
-    row = work.session.scalars(statement.order_by(Record.created_at.desc()).limit(1)).first()
+        key = (query.columns.dialect, target.key, first.value in target.fields, excluded, tuple(map(id, lookups)),
+               tuple((ftype.kind, type(value)) for _name, value, ftype in named))
+        kept = _STATEMENTS.get(key)
+        if kept is None or not all(map(operator.is_, kept[0], lookups)):  # ids of lookups since dropped: built again
+            if len(_STATEMENTS) >= STATEMENTS_KEPT:
+                _STATEMENTS.clear()
+            kept = _STATEMENTS[key] = (lookups, _statement(work, entity, query, branches, values, excluded))
+        statement = kept[1]
+    row = work.session.scalars(statement, params).first()
     if row is None:
         return None
     work.remember(row)  # a reference to it, filled in from here, is not read again
     return values_of(target, row).get(first.value)
 
 
-def _branch(work: UnitOfWork, entity: EntitySpec, target: EntitySpec, query: RecordQuery, lookup: Lookup,
-            values: Mapping[str, Any]) -> tuple[ColumnElement[bool], Any] | None:
-    """One lookup's condition over the target's records (and its effective date), or None when it finds nothing."""
+def _statement(work: UnitOfWork, entity: EntitySpec, query: RecordQuery,
+               branches: list[tuple[int, Lookup, Wanted]], values: Mapping[str, Any], excluded: bool) -> Select[Any]:
+    """The lookup's query with its values as bound parameters (named as `_query` binds them)."""
+    first, target = branches[0][1], query.entity
     assert target.environment is not None
-    evaluation, columns, fields = work.evaluation(entity), query.columns, target.environment.fields
-    conditions: list[ColumnElement[bool]] = []
+    fields, columns = target.environment.fields, query.columns
+    conditions = []
+    for index, lookup, (matched, moment) in branches:
+        parts: list[ColumnElement[bool]] = []
+        for n, (name, value) in enumerate(matched):
+            parts.append(columns.field(name, fields[name].type)
+                         == columns.parameter(f"b{index}_{n}", value, fields[name].type))
+        parts += [columns.json_text(name).is_(None) for name in lookup.empty]
+        if lookup.where is not None:
+            parts.append(_where_sql(work, entity, query, lookup.where, values))
+        if moment is not None:
+            assert lookup.effective_field is not None
+            ftype = fields[lookup.effective_field].type
+            parts.append(columns.field(lookup.effective_field, ftype)
+                         <= columns.parameter(f"b{index}_{len(matched)}", moment, ftype))
+        conditions.append((and_(true(), *parts), moment))
+    statement = query.base()
+    if first.value in target.fields:  # a record without the value is passed over (`id` and the like always have one)
+        statement = statement.where(columns.json_text(first.value).is_not(None))
+    if excluded:
+        statement = statement.where(Record.id != bindparam("excluded_id"))  # a record never finds itself
+    if len(conditions) == 1:
+        statement = statement.where(conditions[0][0])
+    else:
+        statement = statement.where(or_(*(condition for condition, _moment in conditions))).order_by(
+            case(*((condition, index) for index, (condition, _moment) in enumerate(conditions))))
+    if first.effective_field is not None and all(moment is not None for _condition, moment in conditions):
+        statement = statement.order_by(columns.field(first.effective_field,
+                                                     fields[first.effective_field].type).desc())
+    return statement.order_by(Record.created_at.desc()).limit(1)
+
+
+def _effective(lookup: Lookup, moment: Any) -> tuple[tuple[str, Any], ...]:
+    """The effective date's (target field, value), bound after the match values; none without one."""
+    return ((lookup.effective_field, moment),) if lookup.effective_field and moment is not None else ()
+
+
+def _wanted(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Mapping[str, Any]) -> Wanted | None:
+    """The values one lookup of the chain wants (and its effective date), or None when it finds nothing."""
+    evaluation = work.evaluation(entity)
+    matched = []
     for field, formula in lookup.match:
         wanted = evaluation.run(formula, values)
         if wanted is None:
             return None  # a field this record leaves empty finds nothing (`field: "null"` wants an empty one)
-        conditions.append(columns.field(field, fields[field].type) == columns.literal(wanted, fields[field].type))
-    conditions += [columns.json_text(field).is_(None) for field in lookup.empty]
-    if lookup.where is not None:
-        conditions.append(_where_sql(work, entity, query, lookup.where, values))
+        matched.append((field, wanted))
     moment = None
     if lookup.effective_field and lookup.effective_on is not None:
         moment = evaluation.run(lookup.effective_on, values)
         if moment is None:
             return None
-        column_type = fields[lookup.effective_field].type
-        conditions.append(columns.field(lookup.effective_field, column_type) <= columns.literal(moment, column_type))
-    return and_(true(), *conditions), moment
+    return tuple(matched), moment
 
 
 def _where_sql(work: UnitOfWork, entity: EntitySpec, query: RecordQuery, where: Formula,
