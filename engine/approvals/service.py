@@ -317,13 +317,13 @@ class Approvals:
         A record is `returned` (editable by its submitter) from a `return` decision until it is
         resubmitted; otherwise `in_review` while the run waits, and the end event's id after.
         """
-        state = run.dump()
-        instance.state = state
-        instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
-        instance.updated_at = now()
         open_tasks = {t.id: t for t in run.open_tasks()}
         existing = {t.id: t for t in self.session.scalars(select(HumanTask).where(  # added signers are not the run's
             HumanTask.instance_id == instance.id, HumanTask.state.in_(idioms.LIVE), HumanTask.kind.is_(None)))}
+        state = run.dump()  # after the query's autoflush: the instance is written once, with its status
+        instance.state = state
+        instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
+        instance.updated_at = now()
         gone = [task for task_id, task in existing.items() if task_id not in open_tasks]
         for task in gone:
             task.state = "cancelled"
