@@ -15,7 +15,8 @@ from engine.errors import RecordInvalid
 from engine.runtime import Formwork
 from engine.storage import counters
 from engine.storage.counters import next_number
-from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` is the fixture)
+from tests.conftest import tasks
+from tests.modules.test_labor import submit, ticket_body, world  # noqa: F401  (`world` is the fixture)
 
 # Before the unit of work: 36 statements and 14 record loads on PostgreSQL (39 and 17 with two worker rows).
 # Now 12: the token with its user, the context stamps, the record loads below, one counter, the insert and the
@@ -23,6 +24,9 @@ from tests.modules.test_labor import ticket_body, world  # noqa: F401  (`world` 
 # Issue 15: 14 — ticket_no comes from the tenant's counter, so it is not looked up for uniqueness (the unique index
 # still holds), and the dashboard's kept record counts move with one upsert (storage/summaries.py).
 MOST_STATEMENTS = {"postgresql": 14, "sqlite": 16}
+# A sign-off (施工员签认) of a submitted ticket: 27 statements before issue 15's second pass (the instance read
+# again after the separation-of-duties check, the unchanged ticket number looked up, the instance written twice).
+MOST_COMPLETION_STATEMENTS = {"postgresql": 24, "sqlite": 26}
 MOST_RECORD_SELECTS = 5  # the ids referred to, the cost account's lookup, the agreed rate's (one query for the crew's
 # and the labor company's rate), the two clash checks (duplicate ticket, worker's day)
 
@@ -144,3 +148,18 @@ def test_an_edit_looks_up_a_unique_value_only_when_it_changes(engine: Formwork, 
                       {"version": edited.get_json()["version"], "data": {"party_name": "甲劳务公司"}})
     assert taken.status_code == 422, taken.get_json()
     assert [e["code"] for e in taken.get_json()["errors"] if e["field"] == "party_name"] == ["unique"]
+
+
+def test_a_sign_off_reads_its_instance_once_and_writes_it_once(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    cost, site = world["users"]["cost"], world["users"]["site"]
+    ticket = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 1)).get_json()
+    submit(cost, "day_labor_ticket", ticket["id"])
+    [task] = tasks(site, ticket["id"])
+    with statements(engine) as seen:
+        response = site.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": "ok"})
+    assert response.status_code == 200, response.get_json()
+    instance_reads = [s for s, _ in seen if re.match(r"\s*SELECT\b.*\bFROM process_instances\b", s, re.DOTALL)]
+    instance_writes = [s for s, _ in seen if re.match(r"\s*UPDATE process_instances\b", s)]
+    assert (len(instance_reads), len(instance_writes)) == (1, 1), listing(seen)
+    assert not [s for s, _ in record_selects(seen) if "ticket_no" in s], listing(seen)
+    assert len(seen) <= MOST_COMPLETION_STATEMENTS[engine.db.dialect], listing(seen)
