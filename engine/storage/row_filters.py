@@ -6,6 +6,7 @@ the indexes on the ticket's own fields (project, period, work date) carry the re
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, select
@@ -14,7 +15,7 @@ from sqlalchemy.orm.util import AliasedClass
 
 from engine.declarations.model import EntitySpec
 from engine.errors import FormulaRuntimeError
-from engine.formula import Context, Formula
+from engine.formula import Context, Formula, FType, ListField
 from engine.storage.columns import Evaluation, RecordColumns, live_of
 from engine.storage.database import TENANT_KEY
 from engine.storage.models import Record
@@ -23,14 +24,32 @@ _BUILT_KEY = "row_filter_ids"   # session.info: the selects `passing_ids` built 
 
 
 class Through(RecordColumns):
-    """Columns of a row filter read over the referenced records themselves: the reference is their id."""
+    """Columns of a row filter read over the referenced records themselves: the reference is their id, and what
+    the filter reads through it (`project.members.user`) is read on the row itself, not on another copy of it
+    found by id (a correlated self-join PostgreSQL estimates at one row and then runs once per outer row)."""
 
     def __init__(self, dialect: str, target: type[Record] | AliasedClass[Record], ref: str) -> None:
         super().__init__(dialect, target)
         self.ref = ref
+        self.itself = RecordColumns(dialect, target)
 
     def json_text(self, name: str) -> ColumnElement[Any]:
         return cast(ColumnElement[Any], self.table.id) if name == self.ref else super().json_text(name)
+
+    def ref_field(self, ref_name: str, target_entity: str, field: str, ftype: FType) -> ColumnElement[Any]:
+        if ref_name == self.ref:
+            return self.itself.field(field, ftype)
+        return super().ref_field(ref_name, target_entity, field, ftype)
+
+    def list_contains(self, field: ListField, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        if field.ref == self.ref:
+            return self.itself.list_contains(replace(field, ref=None, target_entity=None), item)
+        return super().list_contains(field, item)
+
+    def list_length(self, field: ListField, *, skip_nulls: bool = False) -> ColumnElement[Any]:
+        if field.ref == self.ref:
+            return self.itself.list_length(replace(field, ref=None, target_entity=None), skip_nulls=skip_nulls)
+        return super().list_length(field, skip_nulls=skip_nulls)
 
 
 def row_filter_sql(session: Session, entity: EntitySpec, columns: RecordColumns, evaluation: Evaluation,

@@ -17,7 +17,7 @@ from engine.runtime import Formwork
 from engine.storage import summaries
 from engine.storage.models import Record, RecordCount, User
 from engine.storage.queries import RecordQuery
-from engine.storage.row_filters import referenced_through
+from engine.storage.row_filters import passing_ids, referenced_through
 from tests.conftest import add_user
 from tests.modules.test_labor import create_ticket, sign, ticket_body, world
 from tests.web.conftest import sign_in
@@ -107,6 +107,12 @@ def test_row_filter_through_the_project_is_a_semi_join_with_the_same_rows(
         as_semi_join = set(records.session.scalars(query.visible(query.base(), filters).with_only_columns(Record.id)))
         per_row = set(records.session.scalars(query.base().where(query.sql(filters[0])).with_only_columns(Record.id)))
         assert as_semi_join == per_row and len(per_row) == 2
+        # the projects the filter passes are read on the project rows themselves: no second copy of each found by
+        # its id (a correlated self-join PostgreSQL estimated at one row and ran once per outer row)
+        dialect = records.session.get_bind().dialect
+        passing = str(passing_ids(records.session, dialect.name, evaluation, filters[0], "project", "base.project")
+                      .compile(dialect=dialect))
+        assert passing.count("FROM records") == 1, passing
         assert environment_free(records, entity) is None
 
 
