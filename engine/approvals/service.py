@@ -358,6 +358,8 @@ class Approvals:
             self._emit("task.created", row, self.session.get(HumanTask, (self.actor.tenant_id, task_id)))
 
     def _emit(self, event: str, row: Record, task: HumanTask | None, **extra: Any) -> None:
+        if not events.heard(self.session, self.actor.tenant_id, event):
+            return
         described = {**task_view(task), "decision": task.decision, "comment": task.comment,
                      "completed_by": task.completed_by,
                      "candidates": assignment.candidates(self.session, task.id),

@@ -285,8 +285,9 @@ class Cascade:
                            params={"entity": entity.title.en, "fields": ", ".join(key)}) from None
 
     def emit(self, event: str, entity: EntitySpec, row: Record) -> None:
-        events.emit(self.work.session, self.work.actor.tenant_id, event, module=entity.module, entity=entity.name,
-                    record=record_document(row))
+        if events.heard(self.work.session, self.work.actor.tenant_id, event):
+            events.emit(self.work.session, self.work.actor.tenant_id, event, module=entity.module,
+                        entity=entity.name, record=record_document(row))
 
     def audit(self, action: str, entity: EntitySpec, row: Record, before: dict[str, Any] | None,
               after: dict[str, Any] | None, warnings: list[RuleWarning] | None = None, because: str = "") -> None:

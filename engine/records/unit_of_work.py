@@ -220,6 +220,8 @@ class UnitOfWork:
         if filters is None:
             return True
         evaluation, values = self.evaluation(entity), values_of(entity, row)
+        if any(len(path) > 1 for formula in filters for path in formula.reads):
+            self.prefetch_refs(entity, values)  # one query for what the filters and the use case read through
         for formula in filters:
             try:
                 if evaluation.run(formula, values) is True:

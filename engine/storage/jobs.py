@@ -71,7 +71,13 @@ def schedule(session: Session, tenant_id: str, kind: str, key: str, run_at: date
 
 def schedule_each(session: Session, tenant_id: str, key: str, due: Mapping[str, datetime | None],
                   payload: Mapping[str, Any] | None = None, max_attempts: int = 5) -> None:
-    """`schedule` for several kinds of one key (a process's timer and its service retry), read in one query."""
+    """`schedule` for several kinds of one key (a process's timer and its service retry), read in one query;
+    cancelling them all (a process that ended) is one update."""
+    if all(run_at is None for run_at in due.values()):
+        session.execute(update(Job).where(Job.tenant_id == tenant_id, Job.kind.in_(sorted(due)), Job.key == key,
+                                          Job.state == "queued").values(state="cancelled", finished_at=now()),
+                        execution_options={"synchronize_session": "fetch"})
+        return
     existing = {job.kind: job for job in session.scalars(select(Job).where(
         Job.tenant_id == tenant_id, Job.kind.in_(sorted(due)), Job.key == key, Job.state == "queued"))}
     for kind, run_at in due.items():

@@ -75,12 +75,13 @@ def _apply(session: Session, _context: Any) -> None:
 
 
 def add(connection: Connection, moved: Mapping[Key, int]) -> None:
-    """Add to the counts of these keys (an upsert per key, in key order so concurrent writers lock alike)."""
-    statement = _adding(connection.dialect.name)
-    for key in sorted(moved):
-        tenant, module, entity, project, period, status = key
-        connection.execute(statement, {"tenant_id": tenant, "module": module, "entity": entity, "project": project,
-                                       "period": period, "status": status, "count": moved[key]})
+    """Add to the counts of these keys: one upsert of them all (a status move is two keys), in key order so
+    concurrent writers lock alike."""
+    if moved:
+        connection.execute(_adding(connection.dialect.name), [
+            {"tenant_id": tenant, "module": module, "entity": entity, "project": project, "period": period,
+             "status": status, "count": moved[key]}
+            for key in sorted(moved) for tenant, module, entity, project, period, status in [key]])
 
 
 @cache
