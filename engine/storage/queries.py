@@ -25,14 +25,13 @@ from engine.formula import BOOL, TEXT, Environment, Formula, ListField, bind_val
 from engine.storage.columns import SYSTEM_COLUMNS, Evaluation, RecordColumns, RefRows, ResultColumns, live_of
 from engine.storage.models import Record
 from engine.storage.row_filters import row_filter_sql
-from engine.storage.sql_memo import memoized
+from engine.storage.sql_memo import StatementMemo, memoized
 
 __all__ = ["SYSTEM_COLUMNS", "Evaluation", "RecordColumns", "RecordQuery", "RefRows", "ResultColumns"]
 
 
 # A declared conflict runs at every save with the same shape: its statement is built once (values bound at execution)
-CLASH_STATEMENTS_KEPT = 1024
-_CLASH_STATEMENTS: dict[tuple[Any, ...], tuple[ColumnElement[Any] | None, Select[Any]]] = {}
+_CLASH_STATEMENTS: StatementMemo[Select[Any]] = StatementMemo(1024)
 
 
 class Reader(Protocol):
@@ -180,22 +179,22 @@ class RecordQuery:
         where_sql = self.sql(where) if where is not None else None
         shape = (self.entity, self.columns.dialect, tuple((name, type(value)) for name, value in json_values.items()),
                  shares, len(shared or ()) if shares is not None else 0, exclude_id is None, id(where_sql))
-        cached = _CLASH_STATEMENTS.get(shape)
-        if cached is None or cached[0] is not where_sql:  # the id of a where since dropped: build it again
-            if len(_CLASH_STATEMENTS) >= CLASH_STATEMENTS_KEPT:
-                _CLASH_STATEMENTS.clear()
+
+        def build() -> Select[Any]:
             named: dict[str, Any] = {  # each bound with the type its value would have had as a literal
                 name: None if value is None else bindparam(f"m_{name}", type_=sql_literal(self.compared(value)).type)
                 for name, value in json_values.items()}
-            cached = _CLASH_STATEMENTS[shape] = (where_sql, self._clash_statement(
-                named, None if exclude_id is None else bindparam("exclude_id"), where, shares,
-                [bindparam(f"shared_{i}", type_=String()) for i in range(len(shared or ()))]))
+            return self._clash_statement(named, None if exclude_id is None else bindparam("exclude_id"), where,
+                                         shares, [bindparam(f"shared_{i}", type_=String())
+                                                  for i in range(len(shared or ()))])
+
+        statement = _CLASH_STATEMENTS.get(shape, (where_sql,), build)
         params: dict[str, Any] = {f"m_{name}": self.compared(value) for name, value in json_values.items()
                                   if value is not None}
         params.update({f"shared_{i}": item for i, item in enumerate(shared or ())})
         if exclude_id is not None:
             params["exclude_id"] = exclude_id
-        return self.session.scalars(cached[1], params).first()
+        return self.session.scalars(statement, params).first()
 
     def _clash_statement(self, json_values: Mapping[str, Any], exclude_id: Any, where: Formula | None,
                          shares: tuple[str, str] | None, shared: Sequence[Any] | None,

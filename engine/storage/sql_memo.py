@@ -8,13 +8,16 @@ with the moment it was compiled, so it is compiled afresh every time.
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement
 
 from engine.formula import Formula
 from engine.formula.ir import CallExpr, walk
+
+T = TypeVar("T")
 
 LIMIT = 4096  # distinct (formula, dialect, user, roles, parameters) kept; past it the memo starts over
 
@@ -46,3 +49,22 @@ def _reads_context(formula: Formula) -> bool:
         _volatile[formula] = any(isinstance(node, CallExpr) and node.function.takes_context
                                  for node in walk(formula.tree))
     return _volatile[formula]
+
+
+class StatementMemo(Generic[T]):
+    """Statements built once per shape (what they compare, the types of the values bound at execution), for the
+    queries every save runs (a declared conflict, a lookup). A shape may name declarations by id: `built_from` are
+    those objects, and a statement is built again when one is not the object it was built from (an id is reused
+    once its object is gone)."""
+
+    def __init__(self, most: int) -> None:
+        self._most = most
+        self._kept: dict[Hashable, tuple[tuple[object, ...], T]] = {}
+
+    def get(self, shape: Hashable, built_from: tuple[object, ...], build: Callable[[], T]) -> T:
+        kept = self._kept.get(shape)
+        if kept is None or len(kept[0]) != len(built_from) or not all(map(operator.is_, kept[0], built_from)):
+            if len(self._kept) >= self._most:
+                self._kept.clear()
+            kept = self._kept[shape] = (built_from, build())
+        return kept[1]

@@ -9,7 +9,6 @@ an empty field its value. Both run in `fill_order`, each after the lookups and f
 """
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,7 +23,7 @@ from engine.records.flow.frozen import EDITABLE_STATUSES
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
-from engine.storage.sql_memo import memoized
+from engine.storage.sql_memo import StatementMemo, memoized
 
 
 def fill_fields(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_id: str | None) -> None:
@@ -77,8 +76,8 @@ def _looked_up(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Map
 
 
 Wanted = tuple[tuple[tuple[str, Any], ...], Any]   # a lookup's (target field, value) pairs and its moment
-STATEMENTS_KEPT = 512   # lookup statements kept per process (one per chain, branches that apply and value types)
-_STATEMENTS: dict[tuple[Any, ...], tuple[tuple[Lookup, ...], Select[Any]]] = {}
+# lookup statements kept per process (one per chain, branches that apply and value types)
+_STATEMENTS: StatementMemo[Select[Any]] = StatementMemo(512)
 
 
 def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
@@ -108,12 +107,7 @@ def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], valu
     else:
         key = (query.columns.dialect, target.key, first.value in target.fields, excluded, tuple(map(id, lookups)),
                tuple((ftype.kind, type(value)) for _name, value, ftype in named))
-        kept = _STATEMENTS.get(key)
-        if kept is None or not all(map(operator.is_, kept[0], lookups)):  # ids of lookups since dropped: built again
-            if len(_STATEMENTS) >= STATEMENTS_KEPT:
-                _STATEMENTS.clear()
-            kept = _STATEMENTS[key] = (lookups, _statement(work, entity, query, branches, values, excluded))
-        statement = kept[1]
+        statement = _STATEMENTS.get(key, lookups, lambda: _statement(work, entity, query, branches, values, excluded))
     row = work.session.scalars(statement, params).first()
     if row is None:
         return None
