@@ -96,8 +96,9 @@ class Formwork:
         return changed
 
     @contextmanager
-    def approvals(self, actor: Actor, language: str = "en", *, reading: bool = False) -> Iterator[Approvals]:
-        with self.records(actor, language, reading=reading) as records:
+    def approvals(self, actor: Actor, language: str = "en", *, reading: bool = False,
+                  begun: Session | None = None) -> Iterator[Approvals]:
+        with self.records(actor, language, reading=reading, begun=begun) as records:
             yield Approvals(records, lambda instance: self.process_for(instance, records.session),
                             self.plugins.service_caller)
 
@@ -171,10 +172,12 @@ class Formwork:
             yield Adjustments(session, actor, self.catalog, self.versions, modules, parameters)
 
     @contextmanager
-    def records(self, actor: Actor, language: str = "en", *, reading: bool = False) -> Iterator[Records]:
+    def records(self, actor: Actor, language: str = "en", *, reading: bool = False,
+                begun: Session | None = None) -> Iterator[Records]:
         """The actor's records in one tenant transaction; `reading`: a read-only one (no write lock on SQLite)
-        in which any write fails."""
-        with self.db.reading(actor.tenant_id) if reading else self.db.tenant(actor.tenant_id) as session:
+        in which any write fails; `begun`: the session the request checked its token in (`Database.begin`)."""
+        tenant_id = actor.tenant_id
+        with self.db.reading(tenant_id, begun) if reading else self.db.tenant(tenant_id, begun) as session:
             records, grant = self._records_in(session, actor, language)
             licenses.mark_read_only(session, READING if reading else grant.read_only_reason())
             yield records

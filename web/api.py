@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.orm import Session
 
 from engine import tenancy
 from engine.approvals import idempotency, idioms, reminders, trail
@@ -63,13 +64,29 @@ def current_actor() -> tenancy.Actor:
                                    message_code="bearer_missing")
     token = token.strip()
     tenant_id = token.partition(".")[0]
-    with formwork().db.reading(tenant_id) as session:
-        return tenancy.actor_for_token(session, tenant_id, token)
+    db = formwork().db
+    begun = db.begin(tenant_id, reading=request.method == "GET")
+    if begun is None:
+        with db.reading(tenant_id) as session:
+            return tenancy.actor_for_token(session, tenant_id, token)
+    try:
+        actor = tenancy.actor_for_token(begun, tenant_id, token)
+    except BaseException:
+        db.release(begun)
+        raise
+    g.begun = begun  # the endpoint's unit of work goes on in it: one connection, one transaction
+    return actor
+
+
+def begun_session() -> Session | None:
+    """The session the token was checked in, for the request's (first) unit of work to go on with."""
+    begun: Session | None = g.pop("begun", None)
+    return begun
 
 
 @contextmanager
 def records() -> Iterator[Records]:
-    with formwork().records(g.actor, language(), reading=request.method == "GET") as service:
+    with formwork().records(g.actor, language(), reading=request.method == "GET", begun=begun_session()) as service:
         yield service
 
 
@@ -78,6 +95,14 @@ def authenticate() -> None:
     if request.endpoint in ("api.token", "api.openapi_public") or request.method == "OPTIONS":
         return
     g.actor = current_actor()
+
+
+@api.teardown_app_request  # every blueprint's: the designer's and plugins' routes check tokens with current_actor
+def release_begun(_error: BaseException | None) -> None:
+    """An endpoint that used no unit of work (or failed before one) leaves the token's session: roll it back."""
+    begun = begun_session()
+    if begun is not None:
+        formwork().db.release(begun)
 
 
 @api.post("/auth/token")
@@ -234,7 +259,7 @@ def records_pdf(module: str, entity: str) -> Response:
 
 @contextmanager
 def approvals() -> Iterator[Approvals]:
-    with formwork().approvals(g.actor, language(), reading=request.method == "GET") as service:
+    with formwork().approvals(g.actor, language(), reading=request.method == "GET", begun=begun_session()) as service:
         yield service
 
 

@@ -40,36 +40,57 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def tenant(self, tenant_id: str) -> Iterator[Session]:
-        """One transaction in which every query of tenant-owned tables is limited to `tenant_id`."""
-        with _unit_of_work(self._sessions, {TENANT_KEY: tenant_id}) as session:
+    def tenant(self, tenant_id: str, begun: Session | None = None) -> Iterator[Session]:
+        """One transaction in which every query of tenant-owned tables is limited to `tenant_id`; `begun`: go on
+        with a session `begin` gave (its first reads are part of this transaction)."""
+        with _unit_of_work(_begun_for(tenant_id, begun) or self._sessions(info={TENANT_KEY: tenant_id})) as session:
             yield session
 
     @contextmanager
-    def reading(self, tenant_id: str) -> Iterator[Session]:
+    def reading(self, tenant_id: str, begun: Session | None = None) -> Iterator[Session]:
         """A read-only transaction limited to `tenant_id`, always rolled back. On SQLite it never waits for the
         write lock (WAL readers do not), so it answers while a long import holds that lock."""
-        session = self._read_sessions(info={TENANT_KEY: tenant_id})
+        session = _begun_for(tenant_id, begun) or self._read_sessions(info={TENANT_KEY: tenant_id})
         try:
             yield session
         finally:
             session.rollback()
             session.close()
 
+    def begin(self, tenant_id: str, *, reading: bool) -> Session | None:
+        """A tenant session for a request to check its token in and then hand to `tenant` or `reading` (`begun`): one
+        connection and one transaction for both. Whoever takes it closes it (`release` if nobody goes on with it).
+        None on SQLite, whose writers take the database's lock when they begin: a request must not hold it before
+        it gets to its unit of work (nor a reader begin what a writer then goes on with)."""
+        if self.dialect == "sqlite":
+            return None
+        return (self._read_sessions if reading else self._sessions)(info={TENANT_KEY: tenant_id})
+
+    @staticmethod
+    def release(session: Session) -> None:
+        """Roll back and close a session `begin` gave that no unit of work went on with."""
+        session.rollback()
+        session.close()
+
     @contextmanager
     def platform(self) -> Iterator[Session]:
         """One transaction over platform tables (tenants, catalog); tenant tables stay out of reach."""
-        with _unit_of_work(self._platform_sessions, {PLATFORM_KEY: True}) as session:
+        with _unit_of_work(self._platform_sessions(info={PLATFORM_KEY: True})) as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+def _begun_for(tenant_id: str, begun: Session | None) -> Session | None:
+    if begun is not None and begun.info.get(TENANT_KEY) != tenant_id:
+        raise TenantScopeMissing(f"a session begun for {begun.info.get(TENANT_KEY)!r} handed to {tenant_id!r}")
+    return begun
+
+
 @contextmanager
-def _unit_of_work(factory: sessionmaker[Session], info: dict[str, Any]) -> Iterator[Session]:
+def _unit_of_work(session: Session) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back otherwise."""
-    session = factory(info=info)
     try:
         yield session
         session.commit()

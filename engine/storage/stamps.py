@@ -27,17 +27,34 @@ _CONTEXT_TABLES = (TenantModule, TenantModuleVersion, TenantPlugin)
 
 Stamp = tuple[int, int]   # (the tenant's stamp, the catalog's stamp)
 
+_READ_KEY = "context_stamps"     # session.info: (tenant, stamps) a query of this transaction read along (`remember`)
+
 _tenants = table("tenants", column("id"), column("context_stamp"))
 _platform = table("platform_stamps", column("name"), column("value"))
-_STAMPS = (select(_tenants.c.context_stamp,
-                  select(_platform.c.value).where(_platform.c.name == CATALOG).scalar_subquery())
-           .where(_tenants.c.id == bindparam("tenant")))   # every request reads them: built once
+TENANTS = _tenants  # a query that joins it reads a tenant's stamps along with what it asks (`COLUMNS`, `remember`)
+COLUMNS = (_tenants.c.context_stamp, select(_platform.c.value).where(_platform.c.name == CATALOG).scalar_subquery())
+_STAMPS = select(*COLUMNS).where(_tenants.c.id == bindparam("tenant"))   # every request reads them: built once
 
 
 def read(session: Session, tenant_id: str) -> Stamp | None:
-    """The tenant's and the catalog's stamps in one statement; None when the tenant does not exist."""
+    """The tenant's and the catalog's stamps in one statement (or as a query of this transaction read them just
+    before, once); None when the tenant does not exist."""
+    known = session.info.pop(_READ_KEY, None)
+    if known is not None and known[0] == tenant_id:
+        stamp: Stamp = known[1]
+        return stamp
     row = session.connection().execute(_STAMPS, {"tenant": tenant_id}).first()
-    return None if row is None else (int(row[0]), int(row[1] or 0))
+    return None if row is None else _stamp(row[0], row[1])
+
+
+def remember(session: Session, tenant_id: str, tenant_stamp: Any, catalog_stamp: Any) -> None:
+    """The stamps a query read along with its own columns (`COLUMNS`): the next `read` in this transaction takes
+    them instead of reading them again."""
+    session.info[_READ_KEY] = (tenant_id, _stamp(tenant_stamp, catalog_stamp))
+
+
+def _stamp(tenant_stamp: Any, catalog_stamp: Any) -> Stamp:
+    return int(tenant_stamp), int(catalog_stamp or 0)
 
 
 def bump_tenants(connection: Connection, tenant_ids: Iterable[str]) -> None:
@@ -85,3 +102,4 @@ def _move_stamps(session: Session, _context: Any) -> None:
         bump_catalog(connection)
     session.info[BUMPED_KEY] = True
     session.info.pop(PLUGINS_KEY, None)
+    session.info.pop(_READ_KEY, None)  # what was read along is behind now

@@ -18,6 +18,7 @@ from engine.declarations.model import FieldSpec, ModuleSpec
 from engine.errors import AuthenticationFailed, BadRequest, Conflict, NotFound
 from engine.fields.values import InvalidValue, coerce, to_json
 from engine.security import audit
+from engine.storage import stamps
 from engine.storage.models import DEFAULT_TOKEN_LIFETIME, ApiToken, Tenant, TenantModule, User
 from engine.tenancy import licenses
 
@@ -273,14 +274,19 @@ def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
     return count
 
 
-_TOKEN_WITH_USER = (  # every request asks it: built once
-    select(ApiToken, User).join(User, and_(User.tenant_id == ApiToken.tenant_id, User.username == ApiToken.username))
+_TOKEN_WITH_USER = (  # every request asks it: built once; the tenant's context stamps come along
+    select(ApiToken, User, *stamps.COLUMNS)
+    .join(User, and_(User.tenant_id == ApiToken.tenant_id, User.username == ApiToken.username))
+    .join(stamps.TENANTS, stamps.TENANTS.c.id == ApiToken.tenant_id)
     .where(ApiToken.tenant_id == bindparam("tenant"), ApiToken.token_hash == bindparam("digest")))
 
 
 def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
-    """Who a live token acts for: the token and its user in one query (a read-only transaction will do)."""
+    """Who a live token acts for: the token and its user in one query (a read-only transaction will do). The
+    tenant's context stamps are read along: a unit of work that goes on in this session does not read them again."""
     found = session.execute(_TOKEN_WITH_USER, {"tenant": tenant_id, "digest": token_digest(token)}).first()
+    if found is not None:
+        stamps.remember(session, tenant_id, found[2], found[3])
     _check_live(found[0] if found is not None else None)
     user = found[1] if found is not None else None
     if user is None or not user.is_active:

@@ -23,7 +23,9 @@ from tests.modules.test_labor import submit, ticket_body, world  # noqa: F401  (
 # audit chain's lock, head, entries and anchor. Issue 13: at most 15 on PostgreSQL; SQLite counts its BEGINs too.
 # Issue 15: 14 — ticket_no comes from the tenant's counter, so it is not looked up for uniqueness (the unique index
 # still holds), and the dashboard's kept record counts move with one upsert (storage/summaries.py).
-MOST_STATEMENTS = {"postgresql": 14, "sqlite": 16}
+# Then 13 on PostgreSQL: the token is checked in the create's own transaction, and the tenant's context stamps are
+# read along with it (SQLite checks it in a reader of its own: a writer there locks the database when it begins).
+MOST_STATEMENTS = {"postgresql": 13, "sqlite": 16}
 # A sign-off (施工员签认) of a submitted ticket: 27 statements before issue 15's second pass (the instance read
 # again after the separation-of-duties check, the unchanged ticket number looked up, the instance written twice);
 # 24 after it. Then 20: the project the row filter reads through is read with the ticket's other references, the
@@ -80,6 +82,36 @@ def test_a_ticket_create_reads_each_referenced_record_once(engine: Formwork, wor
     assert all(times <= 1 for times in read.values()), f"{read}\n{listing(seen)}"
     assert len(record_selects(seen)) <= MOST_RECORD_SELECTS, listing(seen)
     assert len(seen) <= MOST_STATEMENTS[engine.db.dialect], listing(seen)
+
+
+def test_a_request_checks_its_token_in_its_own_unit_of_work(engine: Formwork, world: dict[str, Any],  # noqa: F811
+                                                           tenant: str) -> None:
+    """On PostgreSQL a create takes one connection and one transaction for its token and its work; every request
+    gives its connections back: one refused (401), one that needs no unit of work (GET /me), one that fails in it,
+    one of another blueprint that checks tokens alike (the designer's, refused to a cost engineer)."""
+    cost = world["users"]["cost"]
+    pool = engine.db.engine.pool
+    checkouts: list[int] = []
+
+    def checked_out(*_args: Any) -> None:
+        checkouts.append(1)
+
+    event.listen(engine.db.engine, "checkout", checked_out)
+    try:
+        created = cost.post("/records/labor/day_labor_ticket", ticket_body(world, 7))
+        assert created.status_code == 201, created.get_json()
+        assert len(checkouts) == (1 if engine.db.dialect == "postgresql" else 2)
+        assert cost.get("/me").status_code == 200
+        refused = cost.client.post("/api/v1/records/labor/day_labor_ticket", json=ticket_body(world, 8),
+                                   headers={"Authorization": f"Bearer {tenant}.not-a-token"})
+        assert refused.status_code == 401, refused.get_json()
+        invalid = cost.post("/records/labor/day_labor_ticket", {"crew": "no such crew"})
+        assert invalid.status_code == 422, invalid.get_json()
+        assert cost.get(f"/records/labor/day_labor_ticket/{created.get_json()['id']}").status_code == 200
+        assert cost.get("/designer/labor").status_code == 403
+    finally:
+        event.remove(engine.db.engine, "checkout", checked_out)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_numbers_count_up_per_scope_in_one_statement_each(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
