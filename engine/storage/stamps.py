@@ -29,11 +29,11 @@ Stamp = tuple[int, int]   # (the tenant's stamp, the catalog's stamp)
 
 _READ_KEY = "context_stamps"     # session.info: (tenant, stamps) a query of this transaction read along (`remember`)
 
-_tenants = table("tenants", column("id"), column("context_stamp"))
+# a query that joins TENANTS reads a tenant's stamps along with what it asks (`COLUMNS`, `remember`)
+TENANTS = table("tenants", column("id"), column("context_stamp"))
 _platform = table("platform_stamps", column("name"), column("value"))
-TENANTS = _tenants  # a query that joins it reads a tenant's stamps along with what it asks (`COLUMNS`, `remember`)
-COLUMNS = (_tenants.c.context_stamp, select(_platform.c.value).where(_platform.c.name == CATALOG).scalar_subquery())
-_STAMPS = select(*COLUMNS).where(_tenants.c.id == bindparam("tenant"))   # every request reads them: built once
+COLUMNS = (TENANTS.c.context_stamp, select(_platform.c.value).where(_platform.c.name == CATALOG).scalar_subquery())
+_STAMPS = select(*COLUMNS).where(TENANTS.c.id == bindparam("tenant"))   # every request reads them: built once
 
 
 def read(session: Session, tenant_id: str) -> Stamp | None:
@@ -60,8 +60,8 @@ def _stamp(tenant_stamp: Any, catalog_stamp: Any) -> Stamp:
 def bump_tenants(connection: Connection, tenant_ids: Iterable[str]) -> None:
     ids = sorted(set(tenant_ids))
     if ids:
-        connection.execute(_tenants.update().where(_tenants.c.id.in_(ids))
-                           .values(context_stamp=_tenants.c.context_stamp + 1))
+        connection.execute(TENANTS.update().where(TENANTS.c.id.in_(ids))
+                           .values(context_stamp=TENANTS.c.context_stamp + 1))
 
 
 def bump_catalog(connection: Connection) -> None:
