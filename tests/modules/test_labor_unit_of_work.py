@@ -14,6 +14,7 @@ from tests.conftest import tasks
 from tests.modules.test_labor import submit, ticket_body, world  # noqa: F401 - fixture
 
 STAMP = "SELECT tenants.context_stamp"   # engine.storage.stamps.read
+TOKEN = "FROM api_tokens JOIN users"   # engine.tenancy.tenants.actor_for_token, the stamps read along
 LOCK = "SELECT tenants.id FROM tenants WHERE"   # engine.security.audit.lock_chain (FOR NO KEY UPDATE on PostgreSQL)
 SETUP = re.compile(r"FROM (module_catalog|tenant_modules|tenant_module_versions|tenant_plugins|api_tokens|users|"
                    r"tenants)\b")
@@ -43,19 +44,26 @@ def locks(engine: Formwork, seen: list[str]) -> list[str]:
 
 def setup(seen: list[str]) -> list[str]:
     """The statements that authenticate and set up the tenant: reads of the tables they come from."""
-    return [s for s in seen if s.startswith(STAMP) or (
+    return [s for s in seen if s.startswith(STAMP) or TOKEN in s or (
         s.startswith("SELECT") and not s.startswith(LOCK) and SETUP.search(s.split(" WHERE")[0]))]
 
 
-def test_a_ticket_is_created_with_one_tenant_lock_and_two_statements_of_setup(
+def setup_statements(engine: Formwork) -> int:
+    """The token with its user and the tenant's stamps; on SQLite, where the token is checked in a reader of its
+    own, the unit of work reads the stamps again."""
+    return 1 if engine.db.dialect == "postgresql" else 2
+
+
+def test_a_ticket_is_created_with_one_tenant_lock_and_one_statement_of_setup(
         engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811 - the labor world fixture
     cost = world["users"]["cost"]
     with statements(engine) as seen:
         response = cost.post("/records/labor/day_labor_ticket", ticket_body(world))
     assert response.status_code == 201, response.get_json()
     assert len(locks(engine, seen)) == 1
-    [token, stamp] = setup(seen)
-    assert "FROM api_tokens JOIN users" in token and stamp.startswith(STAMP)
+    token, *stamps = setup(seen)
+    assert TOKEN in token and "context_stamp" in token
+    assert len(stamps) == setup_statements(engine) - 1 and all(s.startswith(STAMP) for s in stamps)
     assert sum(s.startswith("INSERT INTO audit_log") for s in seen) == 1
     assert sum(s.startswith("UPDATE audit_anchors") for s in seen) == 1
 
@@ -70,7 +78,7 @@ def test_a_task_completion_takes_the_tenant_lock_once(engine: Formwork, world: d
         response = approver.post(f"/tasks/{task['id']}/complete", {"decision": "approve", "comment": ""})
     assert response.status_code == 200, response.get_json()
     assert len(locks(engine, seen)) == 1
-    assert len(setup(seen)) == 2
+    assert len(setup(seen)) == setup_statements(engine)
     assert sum(s.startswith("INSERT INTO audit_log") for s in seen) == 1   # its entries, in one statement
 
 
