@@ -10,11 +10,11 @@ from engine.errors import FieldError, RecordInvalid
 from engine.fields.json_schema import schema_errors
 from engine.fields.values import to_document, to_json
 from engine.records import files, links
-from engine.records.compute import RuleWarning, check_record, compute, rule_warnings
+from engine.records.compute import RuleWarning, check_field, check_record, compute, rule_errors, rule_warnings
 from engine.records.conflicts import conflict_errors, conflict_warnings, held_by, holder_of, zh_values
 from engine.records.flow import gathering
 from engine.records.flow.frozen import keep_frozen
-from engine.records.numbering import assign_numbers
+from engine.records.numbering import Planned, plan_numbers, take_numbers
 from engine.records.unit_of_work import UnitOfWork, ref_ids, values_of
 from engine.storage.models import Record
 from engine.storage.queries import RecordQuery
@@ -42,12 +42,12 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
         compute(entity, values, evaluation, frozen)  # what the match formulas read, computed fields included
         gathering.gather_rows(work, entity, values, record_id)
     errors = compute(entity, values, evaluation, frozen)
-    counted: frozenset[str] = frozenset()  # numbers the tenant's counter gives now: unique by the counter
+    planned: Planned = {}
     if numbered:
-        counted = frozenset(name for name, spec in entity.fields.items()
-                            if spec.numbering is not None and values.get(name) in (None, ""))
-        errors += assign_numbers(work.session, work.actor.tenant_id, entity, values, evaluation)
-    errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred,
+        planned, problems = plan_numbers(entity, values, evaluation)
+        errors += problems
+    counted = frozenset(planned)  # numbers the tenant's counter gives last: unique by the counter, checked then
+    errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred | counted,
                            every=every)
     document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
                 if values.get(name) is not None}
@@ -64,10 +64,27 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
     if errors:
         raise RecordInvalid(_deduplicated(errors))
     if warnings is not None:
-        warnings += rule_warnings(entity, values, evaluation, work.language)
+        warnings += rule_warnings(entity, values, evaluation, work.language, waiting=counted)
         warnings += conflict_warnings(work.session, entity, evaluation, values, record_id, work.language,
                                       work.access(entity), work.named)
+    if counted:
+        _number(work, entity, values, document, planned, warnings, by_user=by_user)
     return document
+
+
+def _number(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], document: dict[str, Any],
+            planned: Planned, warnings: list[RuleWarning] | None, *, by_user: bool) -> None:
+    """Take the sound record's numbers, last (the counter row is locked from here to the commit), then check what
+    reads them: the numbered fields' own constraints and the rules that read them."""
+    take_numbers(work.session, work.actor.tenant_id, entity, values, planned)
+    counted, evaluation = frozenset(planned), work.evaluation(entity)
+    errors = [e for name in counted for e in check_field(entity.fields[name], values[name], name, work.language)]
+    errors += rule_errors(entity, values, evaluation, work.language, "save", by_user=by_user, reading=counted)
+    if errors:
+        raise RecordInvalid(_deduplicated(errors))
+    if warnings is not None:
+        warnings += rule_warnings(entity, values, evaluation, work.language, reading=counted)
+    document.update({name: to_document(entity.fields[name], values[name]) for name in counted})
 
 
 def warnings_of(work: UnitOfWork, entity: EntitySpec, row: Record) -> list[RuleWarning]:

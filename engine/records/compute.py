@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.core import patterns
-from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec
+from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Rule
 from engine.errors import FieldError, FormulaRuntimeError
 from engine.fields.values import InvalidValue, round_to
 from engine.formula import Context, Formula
@@ -211,16 +211,18 @@ def fed_by(entity: EntitySpec, failed: set[str]) -> frozenset[str]:
 
 
 def rule_errors(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation, language: str,
-                moment: str, *, by_user: bool = True, waiting: frozenset[str] = frozenset()) -> list[FieldError]:
+                moment: str, *, by_user: bool = True, waiting: frozenset[str] = frozenset(),
+                reading: frozenset[str] | None = None) -> list[FieldError]:
     """The error rules checked at `moment` (save: every write; submit: the submission) that the record breaks;
     without `by_user` (the engine writing), not those reading the acting user; nor those reading a field
-    `waiting` for later (an imported row's deferred attachments: checked once they are attached)."""
+    `waiting` for later (an imported row's deferred attachments: checked once they are attached; a number taken
+    once the record is sound); with `reading`, only those reading one of these fields."""
     errors: list[FieldError] = []
     context = evaluation.record(values)
     for rule in entity.rules:
         if rule.is_warning or rule.on != moment or (rule.by_user and not by_user):
             continue
-        if waiting and waiting & (rule.check.dependencies | (rule.when.dependencies if rule.when else frozenset())):
+        if not _chosen(rule, waiting, reading):
             continue
         try:
             if rule.when is not None and rule.when.evaluate(context) is not True:
@@ -256,12 +258,14 @@ class RuleWarning:
 
 
 def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation,
-                  language: str = "en") -> list[RuleWarning]:
-    """The warning rules the record breaks; one that cannot be evaluated on these values is skipped."""
+                  language: str = "en", *, waiting: frozenset[str] = frozenset(),
+                  reading: frozenset[str] | None = None) -> list[RuleWarning]:
+    """The warning rules the record breaks; one that cannot be evaluated on these values is skipped (`waiting` and
+    `reading` as for `rule_errors`)."""
     warnings = []
     context = evaluation.record(values)
     for rule in entity.rules:
-        if not rule.is_warning or rule.on != "save":
+        if not rule.is_warning or rule.on != "save" or not _chosen(rule, waiting, reading):
             continue
         try:
             if rule.when is not None and rule.when.evaluate(context) is not True:
@@ -273,6 +277,14 @@ def rule_warnings(entity: EntitySpec, values: Mapping[str, Any], evaluation: Eva
             warnings.append(RuleWarning(rule.number, rule.field or _blamed_field(rule.check),
                                         rule.message.get(language)))
     return warnings
+
+
+def _chosen(rule: Rule, waiting: frozenset[str], reading: frozenset[str] | None) -> bool:
+    """Whether a rule is checked now: it reads no field `waiting`, and one of `reading` when that is given."""
+    if not waiting and reading is None:
+        return True
+    reads = rule.check.dependencies | (rule.when.dependencies if rule.when else frozenset())
+    return not (waiting & reads) and (reading is None or bool(reading & reads))
 
 
 def _blamed_field(check: Formula) -> str:

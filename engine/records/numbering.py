@@ -17,9 +17,16 @@ from engine.storage.counters import next_number
 SEQ_MARK = "{seq}"
 
 
-def assign_numbers(session: Session, tenant_id: str, entity: EntitySpec, values: dict[str, Any],
-                   evaluation: Evaluation) -> list[FieldError]:
-    """Fill the entity's empty numbered fields in place; a number whose parts are empty is an error."""
+Planned = dict[str, list[str | int]]   # numbered field -> the pieces of its number, the sequence still to take
+
+
+def plan_numbers(entity: EntitySpec, values: Mapping[str, Any], evaluation: Evaluation
+                 ) -> tuple[Planned, list[FieldError]]:
+    """The numbers the entity's empty numbered fields will get, but for their sequences; a number whose parts are
+    empty is an error. Taking the sequences (`take_numbers`) waits until the record is found sound: the counter
+    row stays locked from then until the transaction ends, so the less follows, the less concurrent saves of one
+    scope wait for each other."""
+    planned: Planned = {}
     errors = []
     for name, spec in entity.fields.items():
         if spec.numbering is None or values.get(name) not in (None, ""):
@@ -27,9 +34,16 @@ def assign_numbers(session: Session, tenant_id: str, entity: EntitySpec, values:
         pieces = _checked_pieces(name, spec.numbering, values, evaluation)
         if isinstance(pieces, FieldError):
             errors.append(pieces)
-            continue
+        else:
+            planned[name] = pieces
+    return planned, errors
+
+
+def take_numbers(session: Session, tenant_id: str, entity: EntitySpec, values: dict[str, Any],
+                 planned: Planned) -> None:
+    """Fill the planned numbered fields in place, each taking its scope's next sequence."""
+    for name, pieces in planned.items():
         values[name] = number(pieces, partial(next_number, session, tenant_id, entity.module, entity.name, name))
-    return errors
 
 
 def _checked_pieces(name: str, numbering: Numbering, values: Mapping[str, Any],
@@ -50,7 +64,7 @@ def _checked_pieces(name: str, numbering: Numbering, values: Mapping[str, Any],
 def assign_batch(session: Session, tenant_id: str, entity: EntitySpec, rows: Sequence[dict[str, Any]],
                  evaluation: Evaluation) -> list[list[FieldError]]:
     """Number many new records at once (an import's batch), in order: the rows of one scope take their
-    numbers with one statement. Each row's errors, as `assign_numbers` gives them."""
+    numbers with one statement. Each row's errors, as `plan_numbers` gives them."""
     errors: list[list[FieldError]] = [[] for _row in rows]
     for name, spec in entity.fields.items():
         if spec.numbering is None:

@@ -213,6 +213,19 @@ def test_a_rolled_back_create_leaves_a_gap_not_a_duplicate(engine: Formwork, boo
     assert made["data"]["ticket_no"] == "T-S01-20240701-002"
 
 
+def test_rules_reading_the_number_see_it_though_it_is_taken_last(clerk: Api) -> None:
+    """The counter is asked once the record is sound (its row stays locked until the commit); the rules that read
+    the number are checked with it, and a refusal gives the number back."""
+    site = clerk.post("/records/rulebook/site", {"code": "S99"}).get_json()
+    for _ in range(2):   # refused twice: the number taken the first time went back with the rollback
+        refused = clerk.post(TICKETS, ticket(site, work_date="2024-05-09"))
+        assert refused.status_code == 422, refused.get_json()
+        assert errors_of(refused) == {"ticket_no": "This number is reserved"}
+    warned = created(clerk, ticket(site, work_date="2024-05-10"))
+    assert warned["data"]["ticket_no"] == "T-S99-20240510-001"
+    assert warned["warnings"] == [{"rule": 4, "field": "ticket_no", "message": "This number needs a second look"}]
+
+
 # -- masking ---------------------------------------------------------------------------------------
 
 

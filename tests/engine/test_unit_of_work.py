@@ -127,6 +127,18 @@ def test_numbers_count_up_per_scope_in_one_statement_each(engine: Formwork, worl
     assert len({number[:-3] for number in numbers}) == 1
 
 
+def test_the_number_is_taken_after_every_read_of_the_checks(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    """The counter row stays locked from the number to the commit: concurrent creates of one project's day wait
+    for each other only from there, not through the lookups and the conflict checks."""
+    with statements(engine) as seen:
+        response = world["users"]["cost"].post("/records/labor/day_labor_ticket", ticket_body(world, 5))
+    assert response.status_code == 201, response.get_json()
+    order = [statement for statement, _ in seen]
+    counter = next(i for i, statement in enumerate(order) if "number_counters" in statement)
+    reads = [i for i, statement in enumerate(order) if re.match(r"\s*SELECT\b.*\bFROM records\b", statement, re.DOTALL)]
+    assert len(reads) >= 3 and max(reads) < counter, listing(seen)
+
+
 def test_a_sqlite_without_returning_takes_the_same_numbers_in_steps(engine: Formwork, tenant: str,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     def take() -> int:
