@@ -26,7 +26,8 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
            batched: bool = False, every: bool = False) -> dict[str, Any]:
     """Compute, number, check and serialise; every problem found is reported at once.
 
-    `numbered` False leaves empty numbered fields empty (previews and dry runs take no number);
+    `numbered` False leaves empty numbered fields empty (previews and dry runs take no number), and the rules that
+    read them unchecked;
     `warnings` receives the warning rules a valid record breaks; `gathered` (a save while the record is
     editable) takes the rows of its gathered tables afresh; frozen fields keep their stored values
     (`snapshot`: a submission takes them anew); rules reading the acting user are checked `by_user` only.
@@ -47,8 +48,10 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
         planned, problems = plan_numbers(entity, values, evaluation)
         errors += problems
     counted = frozenset(planned)  # numbers the tenant's counter gives last: unique by the counter, checked then
-    errors += check_record(entity, values, evaluation, work.language, by_user=by_user, deferred=deferred | counted,
-                           every=every)
+    unnumbered = frozenset(name for name, spec in entity.fields.items()  # what reads them waits for the numbers
+                           if spec.numbering is not None and values.get(name) in (None, ""))
+    errors += check_record(entity, values, evaluation, work.language, by_user=by_user,
+                           deferred=deferred | unnumbered, every=every)
     document = {name: to_document(spec, values[name]) for name, spec in entity.fields.items()
                 if values.get(name) is not None}
     reported = {e.field for e in errors}
@@ -64,7 +67,7 @@ def finish(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], record_
     if errors:
         raise RecordInvalid(_deduplicated(errors))
     if warnings is not None:
-        warnings += rule_warnings(entity, values, evaluation, work.language, waiting=counted)
+        warnings += rule_warnings(entity, values, evaluation, work.language, waiting=unnumbered)
         warnings += conflict_warnings(work.session, entity, evaluation, values, record_id, work.language,
                                       work.access(entity), work.named)
     if counted:

@@ -121,3 +121,16 @@ def test_the_template_of_an_entity_with_options_has_drop_down_lists(app: Flask, 
     assert not any(UUID.search(str(c.value or "")) for row in sheet.iter_rows() for c in row)
     reader = visitor(app, shop, "reader")
     assert fetch(reader, "/m/sheetshop/order/import/template.xlsx").status_code == 403
+
+
+def test_an_imported_row_is_held_to_the_rules_that_read_its_number(app: Flask, book: str) -> None:
+    """The number is taken once the rows are sound; a rule reading it is checked then, as on a single save."""
+    client = app.test_client()
+    headers = token(client, book)
+    assert client.post("/api/v1/records/rulebook/site", headers=headers, json={"code": "S99"}).status_code == 201
+    reserved = ["S99", "2024-05-09", "木工一班", "2024-05", 2, 1, "6222 0000 1111"]   # numbered T-S99-20240509-001
+    response = post_import(client, headers, workbook(HEADER, [reserved]))
+    assert response.status_code == 422, response.get_json()
+    assert [(e["row"], e["field"], e["code"], e["message"]) for e in response.get_json()["rows"]] == [
+        (2, "ticket_no", "rule", "此单号留作他用")]
+    assert post_import(client, headers, workbook(HEADER, [reserved]), dry_run=True).status_code == 200

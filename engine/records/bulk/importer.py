@@ -32,7 +32,7 @@ from engine.records.bulk import columns, unique
 from engine.records.bulk import rows as row_checks
 from engine.records.bulk.sheets import Sheet
 from engine.records.bulk.unique import Pending
-from engine.records.compute import check_field
+from engine.records.compute import check_field, rule_errors
 from engine.records.flow import gathering
 from engine.records.service import Records
 from engine.security import audit
@@ -178,6 +178,7 @@ class BulkImport:
         values = [row.values for row in rows if row.values is not None]
         problems = numbering.assign_batch(work.session, work.actor.tenant_id, entity, values,
                                           self.records.evaluation(entity))
+        names = frozenset(spec.name for spec in numbered)
         for row, errors in zip(rows, problems, strict=True):
             assert row.values is not None and row.document is not None
             row.errors += errors
@@ -186,6 +187,9 @@ class BulkImport:
                 row.errors += check_field(spec, value, spec.name, work.language)
                 if value is not None:
                     row.document[spec.name] = to_document(spec, value)
+            if not errors:   # the rules that read a number waited for it
+                row.errors += rule_errors(entity, row.values, self.records.evaluation(entity), work.language, "save",
+                                          reading=names)
 
     def _write(self, pending: list[Pending]) -> tuple[list[str], bool]:
         """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module); the
