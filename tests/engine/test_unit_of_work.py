@@ -139,6 +139,26 @@ def test_the_number_is_taken_after_every_read_of_the_checks(engine: Formwork, wo
     assert len(reads) >= 3 and max(reads) < counter, listing(seen)
 
 
+def test_a_lookup_with_a_where_runs_the_statement_built_the_first_time(
+        engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
+    """The agreed rate's lookup (`where: status == 'approved' and … this.work_date`) is built once for a work day,
+    then run with its values bound: two tickets of one day run one statement object."""
+    run: list[Any] = []
+
+    def executed(_conn: Any, statement: Any, *_rest: Any) -> None:
+        if "day_labor_rate" in str(getattr(statement, "whereclause", "")):
+            run.append(statement)
+
+    event.listen(engine.db.engine, "before_execute", executed)
+    try:
+        for index in (11, 12):
+            response = world["users"]["cost"].post("/records/labor/day_labor_ticket", ticket_body(world, index))
+            assert response.status_code == 201, response.get_json()
+    finally:
+        event.remove(engine.db.engine, "before_execute", executed)
+    assert len(run) == 2 and run[0] is run[1]
+
+
 def test_a_sqlite_without_returning_takes_the_same_numbers_in_steps(engine: Formwork, tenant: str,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     def take() -> int:

@@ -76,15 +76,16 @@ def _looked_up(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Map
 
 
 Wanted = tuple[tuple[tuple[str, Any], ...], Any]   # a lookup's (target field, value) pairs and its moment
-# lookup statements kept per process (one per chain, branches that apply and value types)
+# lookup statements kept per process (one per chain, branches that apply, their compiled `where`s and value types)
 _STATEMENTS: StatementMemo[Select[Any]] = StatementMemo(512)
 
 
 def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
            record_id: str | None) -> Any:
     """The newest target record matching the first branch that matches any, with a value; one query. Its
-    statement is built once for the branches that apply and the types of their values (unless a branch has a
-    `where`, which may read this record's references), the values bound to it."""
+    statement is built once for the branches that apply, the types of their values and their `where`s as compiled
+    (once per process, unless one reads through this record's references or the clock: then built anew, and so
+    is the statement), the values bound to it."""
     first = chain[0]
     target = work.entity_of(first.target)
     if target is None or target.environment is None:
@@ -102,12 +103,11 @@ def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], valu
     if excluded:
         params["excluded_id"] = record_id
     lookups = tuple(lookup for _index, lookup, _found in branches)
-    if any(lookup.where is not None for lookup in lookups):
-        statement = _statement(work, entity, query, branches, values, excluded)
-    else:
-        key = (query.columns.dialect, target.key, first.value in target.fields, excluded, tuple(map(id, lookups)),
-               tuple((ftype.kind, type(value)) for _name, value, ftype in named))
-        statement = _STATEMENTS.get(key, lookups, lambda: _statement(work, entity, query, branches, values, excluded))
+    wheres = tuple(None if lookup.where is None else _where_sql(work, entity, query, lookup.where, values)
+                   for lookup in lookups)
+    key = (query.columns.dialect, target.key, first.value in target.fields, excluded, tuple(map(id, lookups)),
+           tuple(map(id, wheres)), tuple((ftype.kind, type(value)) for _name, value, ftype in named))
+    statement = _STATEMENTS.get(key, (*lookups, *wheres), lambda: _statement(query, branches, wheres, excluded))
     row = work.session.scalars(statement, params).first()
     if row is None:
         return None
@@ -115,21 +115,22 @@ def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], valu
     return values_of(target, row).get(first.value)
 
 
-def _statement(work: UnitOfWork, entity: EntitySpec, query: RecordQuery,
-               branches: list[tuple[int, Lookup, Wanted]], values: Mapping[str, Any], excluded: bool) -> Select[Any]:
-    """The lookup's query with its values as bound parameters (named as `_query` binds them)."""
+def _statement(query: RecordQuery, branches: list[tuple[int, Lookup, Wanted]],
+               wheres: tuple[ColumnElement[Any] | None, ...], excluded: bool) -> Select[Any]:
+    """The lookup's query with its values as bound parameters (named as `_query` binds them), each branch's
+    `where` as compiled (`wheres`, in the order of `branches`)."""
     first, target = branches[0][1], query.entity
     assert target.environment is not None
     fields, columns = target.environment.fields, query.columns
     conditions = []
-    for index, lookup, (matched, moment) in branches:
+    for (index, lookup, (matched, moment)), where in zip(branches, wheres, strict=True):
         parts: list[ColumnElement[bool]] = []
         for n, (name, value) in enumerate(matched):
             parts.append(columns.field(name, fields[name].type)
                          == columns.parameter(f"b{index}_{n}", value, fields[name].type))
         parts += [columns.json_text(name).is_(None) for name in lookup.empty]
-        if lookup.where is not None:
-            parts.append(_where_sql(work, entity, query, lookup.where, values))
+        if where is not None:
+            parts.append(where)
         if moment is not None:
             assert lookup.effective_field is not None
             ftype = fields[lookup.effective_field].type
