@@ -54,8 +54,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            self.release(session)
 
     def begin(self, tenant_id: str, *, reading: bool) -> Session | None:
         """A tenant session for a request to check its token in and then hand to `tenant` or `reading` (`begun`): one
@@ -68,7 +67,7 @@ class Database:
 
     @staticmethod
     def release(session: Session) -> None:
-        """Roll back and close a session `begin` gave that no unit of work went on with."""
+        """Roll back and close a session: a reader's at its end, one `begin` gave that no unit of work went on with."""
         session.rollback()
         session.close()
 

@@ -73,13 +73,12 @@ def schedule_each(session: Session, tenant_id: str, key: str, due: Mapping[str, 
                   payload: Mapping[str, Any] | None = None, max_attempts: int = 5) -> None:
     """`schedule` for several kinds of one key (a process's timer and its service retry), read in one query;
     cancelling them all (a process that ended) is one update."""
+    queued = (Job.tenant_id == tenant_id, Job.kind.in_(sorted(due)), Job.key == key, Job.state == "queued")
     if all(run_at is None for run_at in due.values()):
-        session.execute(update(Job).where(Job.tenant_id == tenant_id, Job.kind.in_(sorted(due)), Job.key == key,
-                                          Job.state == "queued").values(state="cancelled", finished_at=now()),
+        session.execute(update(Job).where(*queued).values(state="cancelled", finished_at=now()),
                         execution_options={"synchronize_session": "fetch"})
         return
-    existing = {job.kind: job for job in session.scalars(select(Job).where(
-        Job.tenant_id == tenant_id, Job.kind.in_(sorted(due)), Job.key == key, Job.state == "queued"))}
+    existing = {job.kind: job for job in session.scalars(select(Job).where(*queued))}
     for kind, run_at in due.items():
         job = existing.get(kind)
         if run_at is None:

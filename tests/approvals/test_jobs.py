@@ -8,13 +8,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from engine import tenancy
 from engine.runtime import Formwork
@@ -24,6 +23,7 @@ from engine.tenancy import Actor, plugin_registry
 from engine.tenancy.plugin_events import HOOK_JOB
 from tests.cli.test_cli import FORMWORK, ROOT, run
 from tests.conftest import new_tenant_id
+from tests.engine.test_unit_of_work import statements
 
 
 def queue(engine: Formwork, tenant: str, kind: str, count: int) -> list[str]:
@@ -116,10 +116,10 @@ def test_cancelling_every_kind_of_a_key_is_one_update_that_leaves_other_keys_and
     with engine.db.tenant(tenant) as session:
         jobs.schedule(session, tenant, "test.unflushed", "k1", later)
         pending = next(job for job in session.new if isinstance(job, Job))
-        with statements_of(engine) as seen:
+        with statements(engine) as seen:
             jobs.schedule_each(session, tenant, "k1", {"test.timer": None, "test.retry": None,
                                                        "test.unflushed": None})
-        assert len([s for s in seen if not s.lstrip().startswith("INSERT")]) == 1, seen
+        assert len([s for s, _ in seen if not s.lstrip().startswith("INSERT")]) == 1, seen
         assert pending.state == "cancelled"  # the object in the session says what the row says
     with engine.db.platform() as session:
         states = {(t, k, kind): state for t, k, kind, state in session.execute(
@@ -127,20 +127,6 @@ def test_cancelling_every_kind_of_a_key_is_one_update_that_leaves_other_keys_and
     assert states == {(tenant, "k1", "test.timer"): "cancelled", (tenant, "k1", "test.retry"): "running",
                       (tenant, "k1", "test.unflushed"): "cancelled", (tenant, "k2", "test.timer"): "queued",
                       (other, "k1", "test.timer"): "queued"}
-
-
-@contextmanager
-def statements_of(engine: Formwork) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine.db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.db.engine, "before_cursor_execute", record)
 
 
 def test_a_job_running_longer_than_its_lease_is_run_once(engine: Formwork, tenant: str) -> None:

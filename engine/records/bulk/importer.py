@@ -176,8 +176,8 @@ class BulkImport:
         if not numbered or not rows:
             return
         values = [row.values for row in rows if row.values is not None]
-        problems = numbering.assign_batch(work.session, work.actor.tenant_id, entity, values,
-                                          self.records.evaluation(entity))
+        evaluation = self.records.evaluation(entity)
+        problems = numbering.assign_batch(work.session, work.actor.tenant_id, entity, values, evaluation)
         names = frozenset(spec.name for spec in numbered)
         for row, errors in zip(rows, problems, strict=True):
             assert row.values is not None and row.document is not None
@@ -188,8 +188,7 @@ class BulkImport:
                 if value is not None:
                     row.document[spec.name] = to_document(spec, value)
             if not errors:   # the rules that read a number waited for it
-                row.errors += rule_errors(entity, row.values, self.records.evaluation(entity), work.language, "save",
-                                          reading=names)
+                row.errors += rule_errors(entity, row.values, evaluation, work.language, "save", reading=names)
 
     def _write(self, pending: list[Pending]) -> tuple[list[str], bool]:
         """Write a sound batch: one INSERT of its rows, or the single create row by row (see the module); the
