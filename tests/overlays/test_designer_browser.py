@@ -44,6 +44,7 @@ def test_an_administrator_adjusts_a_form_in_the_browser(server: str, browser: An
     log_in(page, server, TENANT, "boss", PASSWORD)
     page.click("a[href='/designer/']")
     page.click("a[href='/designer/labor']")
+    page.wait_for_load_state()  # the editor's script listens once loaded: a change before that sends nothing
     page.select_option("#preview-entity", "day_labor_ticket")
     page.fill("#overlay-text", SIMPLE.replace("location: {label", "locaton: {label"))
     problem = page.locator("#problem-list li").first
