@@ -9,8 +9,9 @@ records: a write never vouches for a chain that was rewritten under it. `verify`
 anchor; `reanchor` signs the head of a chain that verifies, for a trusted backup restored from another instance.
 
 A unit of work appends its entries together, at its end: `write` keeps each entry on the session, and just before
-the commit `append_pending` takes the tenant's lock once, reads the chain's head once, inserts the entries in one
-statement and moves the anchor in one conditional update. So validation and computation run without the lock, and
+the commit `append_pending` takes the tenant's lock once and reads the chain's head once (one statement when the
+anchor shows no other writer came between), inserts the entries in one statement and moves the anchor in one
+conditional update. So validation and computation run without the lock, and
 the lock is the last one a writer takes (it waits for nothing while holding it, so it never deadlocks). Entries
 written in a savepoint that is rolled back are dropped with it; a read of the audit log in the same transaction
 appends the pending entries first, so it sees them.
@@ -47,6 +48,15 @@ _TENANTS: Table = Base.metadata.tables["tenants"]
 _LOCK = select(_TENANTS.c.id).where(_TENANTS.c.id == bindparam("tenant")).with_for_update(key_share=True)
 _HEAD = (select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.tenant_id == bindparam("tenant"))
          .order_by(_LOG.c.seq.desc()).limit(1))
+# The lock and the head in one statement: the tenant's row and its anchor's, and the head as this statement's
+# snapshot saw it. After a wait for the lock the anchor row is the one the writer before left (PostgreSQL gives
+# the newest version of a row it locks) while the head may be older: when they differ, the head is read again.
+_LOCK_AT_HEAD = (select(_ANCHORS.c.seq, _ANCHORS.c.head_hash, _ANCHORS.c.signature,
+                        _HEAD.with_only_columns(_LOG.c.seq).scalar_subquery(),
+                        _HEAD.with_only_columns(_LOG.c.hash).scalar_subquery())
+                 .select_from(_TENANTS.join(_ANCHORS, _ANCHORS.c.tenant == _TENANTS.c.id))
+                 .where(_TENANTS.c.id == bindparam("tenant"))
+                 .with_for_update(key_share=True, of=[_TENANTS, _ANCHORS]))
 _MOVE_ANCHOR = _ANCHORS.update().where(
     _ANCHORS.c.tenant == bindparam("of_tenant"), _ANCHORS.c.seq == bindparam("base_seq"),
     _ANCHORS.c.head_hash == bindparam("base_hash"), _ANCHORS.c.signature == bindparam("base_signature"),
@@ -81,8 +91,7 @@ def append_pending(session: Session) -> None:
     for _transaction, entry in pending:
         by_tenant.setdefault(entry.tenant_id, []).append(entry)
     for tenant_id, entries in sorted(by_tenant.items()):
-        lock_chain(session, tenant_id)
-        seq, prev_hash = _chain_head(session, tenant_id)
+        seq, prev_hash = _locked_head(session, tenant_id)
         session.info.setdefault(BASES_KEY, {}).setdefault(tenant_id, (seq, prev_hash))
         for entry in entries:
             seq += 1
@@ -92,6 +101,22 @@ def append_pending(session: Session) -> None:
                 for entry in entries]
         insert_rows(session, _LOG, rows)   # thousands at once after an import: COPY on PostgreSQL
         session.info.setdefault(HEADS_KEY, {})[tenant_id] = (seq, prev_hash)
+
+
+def _locked_head(session: Session, tenant_id: str) -> tuple[int, str]:
+    """Take the tenant's lock (`lock_chain`) and read its chain's head: in one statement when the chain's signed
+    anchor records the head that statement saw (no writer came between), else in two."""
+    held: dict[str, SessionTransaction | None] = session.info.setdefault(LOCKS_KEY, {})
+    if tenant_id not in held:
+        found = session.connection().execute(_LOCK_AT_HEAD, {"tenant": tenant_id}).first()
+        if found is not None:  # locked; without an anchor yet (a tenant's first entries) nothing was
+            held[tenant_id] = _innermost(session)
+            anchor_seq, anchor_hash, signature, head_seq, head_hash = found
+            if (anchor_seq, anchor_hash) == (head_seq, head_hash) and instance_key.verify(
+                    ANCHOR_PURPOSE, _anchor_message(tenant_id, anchor_seq, anchor_hash), signature):
+                return int(head_seq), str(head_hash)
+    lock_chain(session, tenant_id)
+    return _chain_head(session, tenant_id)
 
 
 def _chain_head(session: Session, tenant_id: str) -> tuple[int, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -205,3 +206,58 @@ def test_backups_leave_the_instances_anchor_out() -> None:
 
     assert "audit_log" in {table.name for table in backup.tenant_tables()}
     assert "audit_anchors" not in {table.name for table in backup.tenant_tables()}
+
+
+def test_one_statement_takes_the_lock_and_reads_the_head(engine: Formwork, tenant: str) -> None:
+    """A write to an anchored chain that no other writer raced: its lock and head in one statement, not two."""
+    write_entries(engine, tenant, 1)
+    statements: list[str] = []
+
+    def seen(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine.db.engine, "before_cursor_execute", seen)
+    try:
+        write_entries(engine, tenant, 3)
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM tenants JOIN audit_anchors" in reads[0], reads
+    assert problems(engine, tenant) == []
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["anchored", "anchor-signed-elsewhere"])
+def test_writers_racing_for_one_chain_each_extend_its_head(engine: Formwork, tenant: str, signed: bool) -> None:
+    """Whoever waited for the lock reads the head its predecessor left, whether or not that one could move the
+    anchor (an anchor another instance signed stays where it was, so it does not tell the head)."""
+    if engine.db.dialect != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    write_entries(engine, tenant, 1)
+    if not signed:
+        with engine.db.tenant(tenant) as session:
+            session.execute(update(AuditAnchor).where(AuditAnchor.tenant == tenant).values(signature="0" * 64))
+    before = last_seq(engine, tenant)
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            start.wait(timeout=30)
+            for _ in range(8):
+                write_entries(engine, tenant, 2)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
+    assert last_seq(engine, tenant) == before + 4 * 8 * 2
+    found = problems(engine, tenant)
+    if signed:
+        assert found == []
+    else:
+        [problem] = found  # the links are sound; only the anchor is another instance's
+        assert "anchor is not signed by this instance's key" in problem
