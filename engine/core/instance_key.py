@@ -52,8 +52,32 @@ def instance_key() -> bytes:
 
 def sign(purpose: str, data: bytes) -> str:
     """HMAC-SHA256 of `data` under the instance key, separated by purpose (a key never serves two uses)."""
-    derived = hmac.new(instance_key(), purpose.encode(), hashlib.sha256).digest()
-    return hmac.new(derived, data, hashlib.sha256).hexdigest()
+    return hmac.new(_purpose_key(purpose), data, hashlib.sha256).hexdigest()
+
+
+def _purpose_key(purpose: str) -> bytes:
+    """The key of one purpose, derived once per instance key (every write signs the audit anchor twice): the key
+    file is read again only when it is another file or was written since."""
+    configured = os.environ.get("FORMWORK_INSTANCE_KEY")
+    origin: tuple[object, ...] = (configured,)
+    if not configured:
+        path = key_path()
+        try:
+            stat = path.stat()
+            origin = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            origin = (str(path), None)  # instance_key() creates it: not remembered until it exists
+    found = _derived.get((origin, purpose))
+    if found is None:
+        found = hmac.new(instance_key(), purpose.encode(), hashlib.sha256).digest()
+        if origin[-1] is not None:
+            if len(_derived) > 64:
+                _derived.clear()
+            _derived[(origin, purpose)] = found
+    return found
+
+
+_derived: dict[tuple[tuple[object, ...], str], bytes] = {}
 
 
 def verify(purpose: str, data: bytes, signature: str) -> bool:

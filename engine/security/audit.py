@@ -11,10 +11,10 @@ anchor; `reanchor` signs the head of a chain that verifies, for a trusted backup
 A unit of work appends its entries together, at its end: `write` keeps each entry on the session, and just before
 the commit `append_pending` takes the tenant's lock once and reads the chain's head once (one statement when the
 anchor shows no other writer came between), inserts the entries in one statement and moves the anchor in one
-conditional update. So validation and computation run without the lock, and
-the lock is the last one a writer takes (it waits for nothing while holding it, so it never deadlocks). Entries
-written in a savepoint that is rolled back are dropped with it; a read of the audit log in the same transaction
-appends the pending entries first, so it sees them.
+conditional update (on PostgreSQL, when the anchor was found at the head, in the entries' statement). So validation
+and computation run without the lock, and the lock is the last one a writer takes (it waits for nothing while
+holding it, so it never deadlocks). Entries written in a savepoint that is rolled back are dropped with it; a read
+of the audit log in the same transaction appends the pending entries first, so it sees them.
 """
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, select
+from sqlalchemy import Insert, Table, bindparam, column, event, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from engine.core import instance_key
 from engine.errors import FormworkError
-from engine.storage.bulk import insert_rows
+from engine.storage.bulk import COPY_FROM, insert_rows
 from engine.storage.models import AuditAnchor, AuditEntry, Base
 
 GENESIS = "0" * 64
@@ -64,6 +65,7 @@ _MOVE_ANCHOR = _ANCHORS.update().where(
          signature=bindparam("new_signature"))
 
 
+
 class AuditChainBroken(FormworkError):
     """The chain does not verify, so it is not re-anchored."""
 
@@ -81,8 +83,9 @@ def write(session: Session, tenant_id: str, *, actor: str, action: str, target_t
     return entry
 
 
-def append_pending(session: Session) -> None:
-    """Append the entries written so far, each tenant's after its chain's head, under the tenant's lock."""
+def append_pending(session: Session, *, last: bool = False) -> None:
+    """Append the entries written so far, each tenant's after its chain's head, under the tenant's lock. `last`:
+    the transaction's final append, which moves an anchor it found at the head in the same statement."""
     pending: list[tuple[SessionTransaction | None, AuditEntry]] = session.info.pop(PENDING_KEY, [])
     if not pending:
         return
@@ -90,22 +93,27 @@ def append_pending(session: Session) -> None:
     by_tenant: dict[str, list[AuditEntry]] = {}
     for _transaction, entry in pending:
         by_tenant.setdefault(entry.tenant_id, []).append(entry)
+    postgresql = session.connection().dialect.name == "postgresql"
     for tenant_id, entries in sorted(by_tenant.items()):
-        seq, prev_hash = _locked_head(session, tenant_id)
-        session.info.setdefault(BASES_KEY, {}).setdefault(tenant_id, (seq, prev_hash))
+        base, anchored = _locked_head(session, tenant_id)
+        seq, prev_hash = base
         for entry in entries:
             seq += 1
             entry.seq, entry.prev_hash = seq, prev_hash
             entry.hash = prev_hash = entry_hash(entry)
         rows = [{column.name: getattr(entry, column.key) for column in AuditEntry.__mapper__.columns}
                 for entry in entries]
+        if last and anchored and postgresql and len(rows) < COPY_FROM:
+            _append_and_anchor(session, tenant_id, rows, base, (seq, prev_hash))
+            continue  # its anchor has moved: nothing left for the commit
+        session.info.setdefault(BASES_KEY, {}).setdefault(tenant_id, base)
         insert_rows(session, _LOG, rows)   # thousands at once after an import: COPY on PostgreSQL
         session.info.setdefault(HEADS_KEY, {})[tenant_id] = (seq, prev_hash)
 
 
-def _locked_head(session: Session, tenant_id: str) -> tuple[int, str]:
-    """Take the tenant's lock (`lock_chain`) and read its chain's head: in one statement when the chain's signed
-    anchor records the head that statement saw (no writer came between), else in two."""
+def _locked_head(session: Session, tenant_id: str) -> tuple[tuple[int, str], bool]:
+    """Take the tenant's lock (`lock_chain`) and read its chain's head, and whether the anchor this instance signed
+    records that head: in one statement when it does (no writer came between), else in two."""
     held: dict[str, SessionTransaction | None] = session.info.setdefault(LOCKS_KEY, {})
     if tenant_id not in held:
         found = session.connection().execute(_LOCK_AT_HEAD, {"tenant": tenant_id}).first()
@@ -114,9 +122,29 @@ def _locked_head(session: Session, tenant_id: str) -> tuple[int, str]:
             anchor_seq, anchor_hash, signature, head_seq, head_hash = found
             if (anchor_seq, anchor_hash) == (head_seq, head_hash) and instance_key.verify(
                     ANCHOR_PURPOSE, _anchor_message(tenant_id, anchor_seq, anchor_hash), signature):
-                return int(head_seq), str(head_hash)
+                return (int(head_seq), str(head_hash)), tenant_id not in session.info.get(BASES_KEY, {})
     lock_chain(session, tenant_id)
-    return _chain_head(session, tenant_id)
+    return _chain_head(session, tenant_id), False
+
+
+def _append_and_anchor(session: Session, tenant_id: str, rows: list[dict[str, Any]], base: tuple[int, str],
+                       head: tuple[int, str]) -> None:
+    """Insert a transaction's entries and move the anchor from `base` to `head` in one statement (PostgreSQL)."""
+    entries = [{**row, "at": _utc(row["at"]).isoformat()} for row in rows]
+    result = session.connection().execute(_APPEND, {**_move_params(tenant_id, base, head), "entries": entries})
+    if result.scalars().first() != 1:
+        _anchor_not_moved(session, tenant_id)
+
+
+def _append_statement() -> Insert:
+    """`_append_and_anchor`'s statement: the entries as one JSON array of rows (a statement of many rows of values
+    would be compiled afresh at every execution), inserted once the anchor's move (a CTE) is done."""
+    moved = _MOVE_ANCHOR.returning(_ANCHORS.c.tenant).cte("moved")
+    entries = (func.jsonb_to_recordset(bindparam("entries", type_=JSONB))
+               .table_valued(*(column(c.name, c.type) for c in _LOG.columns))
+               .render_derived(name="entry", with_types=True))
+    return (insert(_LOG).from_select([c.name for c in _LOG.columns], select(*entries.c)).add_cte(moved)
+            .returning(select(func.count()).select_from(moved).scalar_subquery()))
 
 
 def _chain_head(session: Session, tenant_id: str) -> tuple[int, str]:
@@ -276,12 +304,19 @@ def _advance_anchor(session: Session, tenant_id: str, base: tuple[int, str], hea
     if base[0] == 0 and session.get(AuditAnchor, tenant_id) is None:  # the chain's first entries: its first anchor
         _set_anchor(session, tenant_id, *head)
         return
-    moved = session.connection().execute(_MOVE_ANCHOR, {  # it moves only the anchor this instance signed at `base`
-        "of_tenant": tenant_id, "base_seq": base[0], "base_hash": base[1],
-        "base_signature": anchor_signature(tenant_id, *base), "new_seq": head[0], "new_hash": head[1],
-        "new_at": datetime.now(UTC), "new_signature": anchor_signature(tenant_id, *head)})
-    if moved.rowcount == 1:
-        return
+    moved = session.connection().execute(_MOVE_ANCHOR, _move_params(tenant_id, base, head))
+    if moved.rowcount != 1:
+        _anchor_not_moved(session, tenant_id)
+
+
+def _move_params(tenant_id: str, base: tuple[int, str], head: tuple[int, str]) -> dict[str, Any]:
+    """`_MOVE_ANCHOR`'s parameters: it moves only the anchor this instance signed at `base`."""
+    return {"of_tenant": tenant_id, "base_seq": base[0], "base_hash": base[1],
+            "base_signature": anchor_signature(tenant_id, *base), "new_seq": head[0], "new_hash": head[1],
+            "new_at": datetime.now(UTC), "new_signature": anchor_signature(tenant_id, *head)}
+
+
+def _anchor_not_moved(session: Session, tenant_id: str) -> None:
     if session.get(AuditAnchor, tenant_id) is None:
         log.error("audit chain of tenant %s has no anchor; left unanchored: see 'formwork audit verify %s'",
                   tenant_id, tenant_id)
@@ -295,7 +330,7 @@ def _anchor_heads(session: Session) -> None:
     """Once per transaction (not per savepoint): append the pending entries, then sign each chain's new head."""
     if session.in_nested_transaction():
         return
-    append_pending(session)
+    append_pending(session, last=True)
     bases: dict[str, tuple[int, str]] = session.info.pop(BASES_KEY, {})
     heads: dict[str, tuple[int, str] | None] = session.info.pop(HEADS_KEY, {})
     for tenant_id, base in bases.items():
@@ -356,3 +391,6 @@ def entries_for(session: Session, tenant_id: str, target_type: str, target_id: s
         select(AuditEntry).where(AuditEntry.tenant_id == tenant_id, AuditEntry.target_type == target_type,
                                  AuditEntry.target_id == target_id).order_by(AuditEntry.seq)
     ))
+
+
+_APPEND = _append_statement()  # built once
