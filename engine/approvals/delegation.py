@@ -26,6 +26,8 @@ def today(records: Records) -> date:
 
 def delegators(records: Records) -> list[User]:
     """The active users whose delegation to the actor is in force today."""
+    if not records.actor.stands_in:
+        return []
     day = today(records).isoformat()
     statement = (select(User).select_from(Delegation).join(User, User.username == Delegation.username)
                  .where(Delegation.to_user == records.actor.username, Delegation.starts_on <= day,

@@ -318,9 +318,14 @@ class Approvals:
         resubmitted; otherwise `in_review` while the run waits, and the end event's id after.
         """
         open_tasks = {t.id: t for t in run.open_tasks()}
-        existing = {t.id: t for t in self.session.scalars(select(HumanTask).where(  # added signers are not the run's
-            HumanTask.instance_id == instance.id, HumanTask.state.in_(idioms.LIVE), HumanTask.kind.is_(None)))}
-        state = run.dump()  # after the query's autoflush: the instance is written once, with its status
+        with self.session.no_autoflush:  # what this use case changed is written once, with the record's status:
+            # so the tasks' states as they are now, not as their rows say (a decided task, a step reopened)
+            instance_tasks = [*self.session.scalars(select(HumanTask).where(  # added signers are not the run's
+                HumanTask.instance_id == instance.id, HumanTask.kind.is_(None))),
+                *(t for t in self.session.new if isinstance(t, HumanTask) and t.instance_id == instance.id
+                  and t.kind is None)]
+        existing = {t.id: t for t in instance_tasks if t.state in idioms.LIVE}
+        state = run.dump()
         instance.state = state
         instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
         instance.updated_at = now()

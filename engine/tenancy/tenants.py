@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from engine.core.actor import SYSTEM_ACTOR as SYSTEM_ACTOR
@@ -20,6 +20,7 @@ from engine.fields.values import InvalidValue, coerce, to_json
 from engine.security import audit
 from engine.storage import stamps
 from engine.storage.models import DEFAULT_TOKEN_LIFETIME, ApiToken, Tenant, TenantModule, User
+from engine.storage.workflow_models import Delegation
 from engine.tenancy import licenses
 
 PLANS = licenses.PLANS
@@ -274,8 +275,11 @@ def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
     return count
 
 
-_TOKEN_WITH_USER = (  # every request asks it: built once; the tenant's context stamps come along
-    select(ApiToken, User, *stamps.COLUMNS)
+_TOKEN_WITH_USER = (  # every request asks it: built once; the tenant's context stamps come along, and whether a
+    # colleague's delegation names the user (most users: none, so a decision need not look for one)
+    select(ApiToken, User, *stamps.COLUMNS,
+           exists().where(Delegation.tenant_id == ApiToken.tenant_id, Delegation.to_user == ApiToken.username)
+           .correlate(ApiToken))
     .join(User, and_(User.tenant_id == ApiToken.tenant_id, User.username == ApiToken.username))
     .join(stamps.TENANTS, stamps.TENANTS.c.id == ApiToken.tenant_id)
     .where(ApiToken.tenant_id == bindparam("tenant"), ApiToken.token_hash == bindparam("digest")))
@@ -283,16 +287,16 @@ _TOKEN_WITH_USER = (  # every request asks it: built once; the tenant's context 
 
 def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
     """Who a live token acts for: the token and its user in one query (a read-only transaction will do). The
-    tenant's context stamps are read along: a unit of work that goes on in this session does not read them again."""
+    tenant's context stamps are read along (a unit of work that goes on in this session does not read them again),
+    and whether a colleague's delegation names the user."""
     found = session.execute(_TOKEN_WITH_USER, {"tenant": tenant_id, "digest": token_digest(token)}).first()
     if found is not None:
         stamps.remember(session, tenant_id, found[2], found[3])
     _check_live(found[0] if found is not None else None)
-    user = found[1] if found is not None else None
-    if user is None or not user.is_active:
+    if found is None or found[1] is None or not found[1].is_active:
         raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
                                    message_code="token_invalid")
-    return actor_of(user)
+    return replace(actor_of(found[1]), stands_in=bool(found[4]))
 
 
 def _check_live(row: ApiToken | None) -> None:
