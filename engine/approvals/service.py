@@ -317,6 +317,7 @@ class Approvals:
         A record is `returned` (editable by its submitter) from a `return` decision until it is
         resubmitted; otherwise `in_review` while the run waits, and the end event's id after.
         """
+        had_timer = instance.next_timer_at is not None  # a timer job queued for it
         open_tasks = {t.id: t for t in run.open_tasks()}
         with self.session.no_autoflush:  # what this use case changed is written once, with the record's status:
             # so the tasks' states as they are now, not as their rows say (a decided task, a step reopened)
@@ -356,8 +357,9 @@ class Approvals:
             self.records.set_status(entity, row, "returned" if returned else "in_review")
             instance.next_timer_at = run.next_timer_at()
         waiting = bool(run.waiting_services()) and not run.is_completed
-        jobs.schedule_each(self.session, self.actor.tenant_id, instance.id,
-                           {TIMER_JOB: instance.next_timer_at, SERVICE_JOB: now() if waiting else None})
+        due = {TIMER_JOB: instance.next_timer_at, SERVICE_JOB: now() if waiting else None}
+        if had_timer or run.process.has_service_tasks or any(due.values()):  # else no job is there to cancel
+            jobs.schedule_each(self.session, self.actor.tenant_id, instance.id, due)
         self._flush()
         for task_id in created:
             self._emit("task.created", row, self.session.get(HumanTask, (self.actor.tenant_id, task_id)))

@@ -18,6 +18,7 @@ from engine.formula import Environment, FType
 from engine.workflow.bpmn_parser import (
     BPMN_NS,
     FormworkBpmnParser,
+    TopicServiceTask,
     bpmn_tag,
     parse_xml,
     prepare_for_sharing,
@@ -213,6 +214,8 @@ class _Loader:
             process_id=main.id, digest=digest.hexdigest(), spec=spec, subprocess_specs=subprocess_specs,
             tasks=tasks, end_events=end_events, expressions=expressions, files=tuple(files),
             name=(main.element.get("name") or main.id).strip(), cc=read_assignment(main.element).cc,
+            has_service_tasks=any(isinstance(task, TopicServiceTask) for each in (spec, *subprocess_specs.values())
+                                  for task in each.task_specs.values()),
         )
 
     def _spiff_problem(self, error: ValidationException, default_file: str) -> None:

@@ -59,3 +59,4 @@ class ProcessSpec:
     files: tuple[str, ...] = ()
     name: str = ""
     cc: tuple[str, ...] = ()  # 抄送 when the process ends (a property of the process element)
+    has_service_tasks: bool = True  # false: no run of it ever waits on a service task's retry

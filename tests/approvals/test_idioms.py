@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
 
 from engine import tenancy
 from engine.runtime import Formwork
+from engine.storage.workflow_models import Job
 from tests.cli.test_cli import run
 from tests.conftest import Api, add_user, login
 
@@ -136,6 +139,33 @@ def test_timer_escalation_fires_from_the_worker(engine: Formwork, tenant: str, a
     assert decide(api["sam"])["status"] == "approved"
     history = api["sub"].get(f"/records/visa/escalating/{record['id']}/history").get_json()["items"]
     assert "process.timer" in [h["action"] for h in history]
+
+
+def queued_timers(engine: Formwork, tenant: str) -> list[str]:
+    with engine.db.tenant(tenant) as session:
+        return list(session.scalars(select(Job.key).where(Job.kind == "process.timer", Job.state == "queued")))
+
+
+def test_a_decision_in_time_cancels_the_timer_and_one_without_timers_touches_no_job(
+        engine: Formwork, tenant: str, api: dict[str, Api]) -> None:
+    """A run that waited on a timer has its job cancelled when it moves on; a run that never had a timer (nor a
+    service task to retry) has no job to cancel, and its decisions do not look for one."""
+    create(api, "escalating")
+    [instance] = queued_timers(engine, tenant)
+    assert decide(api["mia"])["status"] == "approved"
+    assert instance not in queued_timers(engine, tenant)
+    submit(api, "called")
+    seen: list[str] = []
+
+    def listen(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine.db.engine, "before_cursor_execute", listen)
+    try:
+        decide(api["mia"])
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", listen)
+    assert [s for s in seen if "jobs" in s.split(" WHERE")[0]] == []
 
 
 def test_a_step_may_change_the_fields_its_process_allows(api: dict[str, Api]) -> None:
