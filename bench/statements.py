@@ -7,7 +7,7 @@ and, when a PostgreSQL URL is given or FORMWORK_TEST_DATABASE_URL is set, a thro
 database; then creates tickets as the project's cost engineer and counts, per create, the statements
 the database ran and how many of them read records. Before the unit of work (issue 13) it was, on
 PostgreSQL, 36 statements with 14 record loads (39 and 17 with two worker rows); after it 12 statements with
-4 record loads (SQLite 14, it counts its BEGINs); tests/engine/
+4 record loads (SQLite 14, it counts its BEGINs); after issue 15's passes 10 (SQLite 14); tests/engine/
 test_unit_of_work.py holds the bound. Then it times N creates (median ms) against `GET /api/v1/me` (the token
 check alone) in the same run, and prints the ratio.
 """

@@ -12,7 +12,7 @@ from engine.fields.values import to_json
 from engine.records.compute import Evaluation, RuleWarning
 from engine.security.permissions import Access
 from engine.storage.models import Record
-from engine.storage.queries import RecordQuery
+from engine.storage.queries import Clash, RecordQuery
 
 
 class Named(Protocol):
@@ -44,12 +44,11 @@ def conflict_warnings(session: Session, entity: EntitySpec, evaluation: Evaluati
 
 def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, values: Mapping[str, Any],
              record_id: str | None, *, warnings: bool) -> list[tuple[ConflictCheck, Record]]:
-    """One query per check, run in the database; the oldest clashing record is named."""
+    """The checks run in the database, in one query; the oldest clashing record of each is named."""
     checks = [c for c in entity.conflicts if c.is_warning == warnings]
     if not checks:
         return []
-    query = RecordQuery(session, entity, evaluation)
-    found = []
+    asks = []
     for check in checks:
         start, end = ((values.get(check.overlaps[0]), values.get(check.overlaps[1]))
                       if check.overlaps is not None else (None, None))
@@ -58,12 +57,10 @@ def _clashes(session: Session, entity: EntitySpec, evaluation: Evaluation, value
             table, column = check.shares
             shared = sorted({str(to_json(row.get(column))) for row in values.get(table) or ()
                              if isinstance(row, Mapping) and row.get(column) is not None})
-        other = query.conflicting({name: _json_or_none(values.get(name)) for name in check.match},
-                                  exclude_id=record_id, where=check.when, overlap=check.overlaps,
-                                  start=start, end=end, shares=check.shares, shared=shared)
-        if other is not None:
-            found.append((check, other))
-    return found
+        asks.append(Clash({name: _json_or_none(values.get(name)) for name in check.match}, where=check.when,
+                          overlap=check.overlaps, start=start, end=end, shares=check.shares, shared=shared))
+    others = RecordQuery(session, entity, evaluation).conflicting_each(asks, exclude_id=record_id)
+    return [(check, other) for check, other in zip(checks, others, strict=True) if other is not None]
 
 
 def holder_of(named: Named, entity: EntitySpec, other: Record, language: str) -> str | None:

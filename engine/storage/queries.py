@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -13,16 +14,18 @@ from sqlalchemy import (
     false,
     func,
     select,
+    union_all,
 )
 from sqlalchemy import literal as sql_literal
 from sqlalchemy import or_ as sql_or
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.core.suggestions import suggest
 from engine.declarations.model import SYSTEM_FIELDS, EntitySpec
 from engine.errors import BadRequest, FormulaError
 from engine.formula import BOOL, TEXT, Environment, Formula, ListField, bind_value, compile_formula
 from engine.storage.columns import SYSTEM_COLUMNS, Evaluation, RecordColumns, RefRows, ResultColumns, live_of
+from engine.storage.database import TENANT_PARAM
 from engine.storage.models import Record
 from engine.storage.row_filters import row_filter_sql
 from engine.storage.sql_memo import StatementMemo, memoized
@@ -32,6 +35,20 @@ __all__ = ["SYSTEM_COLUMNS", "Evaluation", "RecordColumns", "RecordQuery", "RefR
 
 # A declared conflict runs at every save with the same shape: its statement is built once (values bound at execution)
 _CLASH_STATEMENTS: StatementMemo[Select[Any]] = StatementMemo(1024)
+_CLASH_UNIONS: StatementMemo[Select[Any]] = StatementMemo(256)
+
+
+@dataclass(frozen=True)
+class Clash:
+    """What one declared conflict compares for a record (`RecordQuery.conflicting`'s arguments)."""
+
+    values: Mapping[str, Any]
+    where: Formula | None = None
+    overlap: tuple[str, str] | None = None
+    start: Any = None
+    end: Any = None
+    shares: tuple[str, str] | None = None
+    shared: Sequence[str] | None = None
 
 
 class Reader(Protocol):
@@ -176,25 +193,59 @@ class RecordQuery:
         if overlap is not None:  # a rate's validity: rare writes, built each time
             return self.session.scalars(self._clash_statement(json_values, exclude_id, where, shares, shared, overlap,
                                                               start, end)).first()
+        statement, params = self._kept_clash(json_values, exclude_id, where, shares, shared, "")
+        return self.session.scalars(statement, params).first()
+
+    def conflicting_each(self, asks: Sequence[Clash], *, exclude_id: str | None) -> list[Record | None]:
+        """`conflicting` for several checks of one record: one statement (their queries as one UNION ALL), the
+        oldest match of each, in order."""
+        if len(asks) < 2 or any(ask.overlap is not None for ask in asks):
+            return [self.conflicting(ask.values, exclude_id=exclude_id, where=ask.where, overlap=ask.overlap,
+                                     start=ask.start, end=ask.end, shares=ask.shares, shared=ask.shared)
+                    for ask in asks]
+        parts = [self._kept_clash(ask.values, exclude_id, ask.where, ask.shares, ask.shared, f"c{index}_")
+                 for index, ask in enumerate(asks)]
+        params = {name: value for _statement, own in parts for name, value in own.items()}
+
+        def build() -> Select[Any]:
+            matches = [select(*found.c).select_from(found) for found in (
+                statement.add_columns(sql_literal(index).label("clash")).subquery()
+                for index, (statement, _own) in enumerate(parts))]
+            union = union_all(*matches).subquery()
+            return select(aliased(Record, union), union.c.clash)
+
+        union = _CLASH_UNIONS.get(tuple(id(statement) for statement, _own in parts),
+                                  tuple(statement for statement, _own in parts), build)
+        found: list[Record | None] = [None] * len(asks)
+        for row, index in self.session.execute(union, params):
+            found[index] = row
+        return found
+
+    def _kept_clash(self, json_values: Mapping[str, Any], exclude_id: str | None, where: Formula | None,
+                    shares: tuple[str, str] | None, shared: Sequence[str] | None, prefix: str
+                    ) -> tuple[Select[Any], dict[str, Any]]:
+        """A conflict's statement built once per shape, its parameters named after `prefix`, and their values."""
         where_sql = self.sql(where) if where is not None else None
         shape = (self.entity, self.columns.dialect, tuple((name, type(value)) for name, value in json_values.items()),
-                 shares, len(shared or ()) if shares is not None else 0, exclude_id is None, id(where_sql))
+                 shares, len(shared or ()) if shares is not None else 0, exclude_id is None, id(where_sql), prefix)
 
         def build() -> Select[Any]:
             named: dict[str, Any] = {  # each bound with the type its value would have had as a literal
-                name: None if value is None else bindparam(f"m_{name}", type_=sql_literal(self.compared(value)).type)
+                name: None if value is None else bindparam(f"{prefix}m_{name}",
+                                                           type_=sql_literal(self.compared(value)).type)
                 for name, value in json_values.items()}
-            return self._clash_statement(named, None if exclude_id is None else bindparam("exclude_id"), where,
-                                         shares, [bindparam(f"shared_{i}", type_=String())
-                                                  for i in range(len(shared or ()))])
+            tenant = Record.tenant_id == bindparam(TENANT_PARAM)  # spelled out: a member of a UNION too
+            return self._clash_statement(named, None if exclude_id is None else bindparam(f"{prefix}exclude_id"),
+                                         where, shares, [bindparam(f"{prefix}shared_{i}", type_=String())
+                                                         for i in range(len(shared or ()))]).where(tenant)
 
         statement = _CLASH_STATEMENTS.get(shape, (where_sql,), build)
-        params: dict[str, Any] = {f"m_{name}": self.compared(value) for name, value in json_values.items()
+        params: dict[str, Any] = {f"{prefix}m_{name}": self.compared(value) for name, value in json_values.items()
                                   if value is not None}
-        params.update({f"shared_{i}": item for i, item in enumerate(shared or ())})
+        params.update({f"{prefix}shared_{i}": item for i, item in enumerate(shared or ())})
         if exclude_id is not None:
-            params["exclude_id"] = exclude_id
-        return self.session.scalars(statement, params).first()
+            params[f"{prefix}exclude_id"] = exclude_id
+        return statement, params
 
     def _clash_statement(self, json_values: Mapping[str, Any], exclude_id: Any, where: Formula | None,
                          shares: tuple[str, str] | None, shared: Sequence[Any] | None,

@@ -9,8 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from engine import tenancy
+from engine.core.actor import Actor
 from engine.runtime import Formwork
 from engine.storage.models import Record
+from engine.storage.queries import Clash, RecordQuery
 from tests.conftest import Api, add_user, errors_of, login, new_tenant_id
 
 RATES = "/records/clashbook/rate"
@@ -149,3 +151,22 @@ def test_other_tenants_records_never_count(engine: Formwork, client: FlaskClient
     other = login(client, clashbook_tenant(engine), "clerk")
     created(other, RATES, rate("R-1", "2024-01-01", "2024-12-31"))
     assert created(other, TICKETS, ticket("T-1"))["warnings"] == []
+
+
+def test_several_checks_in_one_query_see_only_the_tenants_own_records(engine: Formwork, book: str,
+                                                                      client: FlaskClient, clerk: Api) -> None:
+    """The checks of one record go to the database as one UNION ALL: each part keeps to the tenant and finds the
+    oldest clash of its own check (here the same check twice, and one that matches nothing)."""
+    other = clashbook_tenant(engine)
+    theirs = created(login(client, other, "clerk"), TICKETS, ticket("T-0"))
+    mine = [created(clerk, TICKETS, ticket(f"T-{n}")) for n in (1, 2)]
+    same = Clash({"crew": "木工一班", "work_date": "2024-05-01", "location": "3#楼5层"})
+    nowhere = Clash({"crew": "木工一班", "work_date": "2024-05-01", "location": "nowhere"})
+    for tenant_id, expected, next_one in ((book, mine[0]["id"], mine[1]["id"]), (other, theirs["id"], None)):
+        with engine.records(Actor(tenant_id, "clerk", frozenset({"clerk"}))) as records:
+            entity = records.entity("clashbook", "ticket")
+            query = RecordQuery(records.session, entity, records.evaluation(entity))
+            found = query.conflicting_each([same, nowhere, same], exclude_id=None)
+            assert [row.id if row is not None else None for row in found] == [expected, None, expected]
+            excluded = query.conflicting_each([same, same], exclude_id=expected)
+            assert [row.id if row is not None else None for row in excluded] == [next_one, next_one]
