@@ -103,6 +103,18 @@ def waiting_error(session: Session, task: HumanTask) -> Conflict:
                     message_code="task_waiting_signers", params={"task_id": task.id, "users": users})
 
 
+def live_tasks(session: Session, instance_id: str) -> dict[str, HumanTask]:
+    """The run's tasks not decided yet (added signers are not the run's), by id, as they are in this unit of work:
+    read without a flush, so what it changed is written once, with the record's status (the task just decided is
+    no longer live, a step `return_to` reopened is, and so are tasks added but not written yet)."""
+    with session.no_autoflush:
+        tasks = [*session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                          HumanTask.kind.is_(None))),
+                 *(t for t in session.new if isinstance(t, HumanTask) and t.instance_id == instance_id
+                   and t.kind is None)]
+    return {task.id: task for task in tasks if task.state in LIVE}
+
+
 def cancel_added(session: Session, parent_ids: list[str]) -> None:
     """Cancel the open added signers of steps the run no longer waits on."""
     if parent_ids:

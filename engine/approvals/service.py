@@ -319,13 +319,7 @@ class Approvals:
         """
         had_timer = instance.next_timer_at is not None  # a timer job queued for it
         open_tasks = {t.id: t for t in run.open_tasks()}
-        with self.session.no_autoflush:  # what this use case changed is written once, with the record's status:
-            # so the tasks' states as they are now, not as their rows say (a decided task, a step reopened)
-            instance_tasks = [*self.session.scalars(select(HumanTask).where(  # added signers are not the run's
-                HumanTask.instance_id == instance.id, HumanTask.kind.is_(None))),
-                *(t for t in self.session.new if isinstance(t, HumanTask) and t.instance_id == instance.id
-                  and t.kind is None)]
-        existing = {t.id: t for t in instance_tasks if t.state in idioms.LIVE}
+        existing = idioms.live_tasks(self.session, instance.id)
         state = run.dump()
         instance.state = state
         instance.serializer_version = str(state.get("serializer_version", instance.serializer_version))
