@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -206,6 +207,26 @@ def browser(shared_chromium: Any) -> Iterator[Any]:
     yield shared_chromium
     for context in shared_chromium.contexts:
         context.close()
+
+
+def all_at_once(*works: Callable[[], None], timeout: float = 120) -> list[BaseException]:
+    """Run each work in a thread of its own, all released together; what they raised."""
+    start = threading.Barrier(len(works))
+    failures: list[BaseException] = []
+
+    def run(work: Callable[[], None]) -> None:
+        try:
+            start.wait(timeout=30)
+            work()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return failures
 
 
 def new_tenant_id() -> str:

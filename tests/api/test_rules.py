@@ -2,8 +2,8 @@
 auto-numbering and masked fields (the `rulebook` fixture module)."""
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from engine.runtime import Formwork
 from engine.storage.counters import next_number
 from engine.storage.indexes import index_names, unique_key_of
 from engine.storage.models import Record
-from tests.conftest import Api, add_user, errors_of, login, new_tenant_id
+from tests.conftest import Api, add_user, all_at_once, errors_of, login, new_tenant_id
 
 TICKETS = "/records/rulebook/ticket"
 
@@ -157,49 +157,27 @@ def test_numbers_count_per_scope_and_cannot_be_written(clerk: Api, site: dict[st
 
 def test_concurrent_creates_never_share_a_number(engine: Formwork, book: str, site: dict[str, Any]) -> None:
     actor = tenancy.Actor(book, "clerk", frozenset({"clerk"}))
-    barrier = threading.Barrier(6)
     numbers: list[str] = []
-    failures: list[BaseException] = []
 
     def create(index: int) -> None:
-        try:
-            barrier.wait()
-            with engine.records(actor) as records:
-                made = records.create("rulebook", "ticket", ticket(site, crew=f"t{index}"))
-            numbers.append(made["data"]["ticket_no"])
-        except BaseException as error:
-            failures.append(error)
+        with engine.records(actor) as records:
+            made = records.create("rulebook", "ticket", ticket(site, crew=f"t{index}"))
+        numbers.append(made["data"]["ticket_no"])
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures
+    assert not all_at_once(*(partial(create, i) for i in range(6)))
     assert sorted(numbers) == [f"T-S01-20240501-{n:03d}" for n in range(1, 7)]
 
 
 def test_the_counter_row_is_locked_while_a_number_is_taken(engine: Formwork, book: str) -> None:
     """Without the audit lock around it: eight transactions taking numbers of one scope at once."""
-    barrier = threading.Barrier(8)
     taken: list[int] = []
-    failures: list[BaseException] = []
 
     def take() -> None:
-        try:
-            barrier.wait()
-            with engine.db.tenant(book) as session:
-                taken.extend(next_number(session, book, "rulebook", "ticket", "ticket_no", "race-{seq}")
-                             for _ in range(5))
-        except BaseException as error:
-            failures.append(error)
+        with engine.db.tenant(book) as session:
+            taken.extend(next_number(session, book, "rulebook", "ticket", "ticket_no", "race-{seq}")
+                         for _ in range(5))
 
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures
+    assert not all_at_once(*[take] * 8)
     assert sorted(taken) == list(range(1, 41))
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +13,7 @@ from engine.runtime import Formwork
 from engine.security import audit
 from engine.storage.models import AuditAnchor, AuditEntry
 from tests.cli.test_cli import run
+from tests.conftest import all_at_once
 
 
 def write_entries(engine: Formwork, tenant: str, count: int) -> None:
@@ -237,23 +237,12 @@ def test_writers_racing_for_one_chain_each_extend_its_head(engine: Formwork, ten
         with engine.db.tenant(tenant) as session:
             session.execute(update(AuditAnchor).where(AuditAnchor.tenant == tenant).values(signature="0" * 64))
     before = last_seq(engine, tenant)
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
 
     def writer() -> None:
-        try:
-            start.wait(timeout=30)
-            for _ in range(8):
-                write_entries(engine, tenant, 2)
-        except BaseException as error:
-            failures.append(error)
+        for _ in range(8):
+            write_entries(engine, tenant, 2)
 
-    threads = [threading.Thread(target=writer) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert failures == []
+    assert all_at_once(*[writer] * 4) == []
     assert last_seq(engine, tenant) == before + 4 * 8 * 2
     found = problems(engine, tenant)
     if signed:

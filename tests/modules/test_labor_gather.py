@@ -2,14 +2,14 @@
 crew and month that no other live summary holds, refreshed while it is a draft, frozen once submitted."""
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from engine.errors import Conflict
 from engine.runtime import Formwork
 from engine.tenancy import Actor
-from tests.conftest import Api, decide, errors_of
+from tests.conftest import Api, all_at_once, decide, errors_of
 from tests.modules.test_labor import create_ticket, sign, submit, ticket_body, world
 
 __all__ = ["world"]  # the fixture, shared with test_labor
@@ -169,22 +169,11 @@ def test_two_summaries_saved_at_once_never_both_take_a_ticket(engine: Formwork, 
     first, second = created(summary_post(world)), created(summary_post(world))
     late = signed(world, ("2024-05-29", 1, "420"))[0]
     actor = Actor(tenant_id=tenant, username="clerk", roles=frozenset({"labor_clerk"}))
-    barrier = threading.Barrier(2)
-    failures: list[BaseException] = []
-
     def save(summary: dict[str, Any]) -> None:
-        try:
-            barrier.wait()
-            with engine.records(actor) as records:
-                records.update("labor", "day_labor_summary", summary["id"], {"remark": "并发"}, summary["version"])
-        except BaseException as error:
-            failures.append(error)
+        with engine.records(actor) as records:
+            records.update("labor", "day_labor_summary", summary["id"], {"remark": "并发"}, summary["version"])
 
-    threads = [threading.Thread(target=save, args=(s,)) for s in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failures = all_at_once(partial(save, first), partial(save, second))
     assert all(isinstance(f, Conflict) and f.message_code == "gather_source_taken" for f in failures), failures
     clerk = world["users"]["clerk"]
     holders = [s["id"] for s in (first, second)
