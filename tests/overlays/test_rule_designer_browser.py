@@ -92,6 +92,7 @@ def test_an_administrator_adds_a_rule_a_column_and_a_permission_by_clicking(demo
 
     # a list column: 加班小时(合计), moved up before 状态
     page.click(".designer-tabs a[data-tab='list']")
+    page.wait_for_load_state()  # the ↑ buttons move rows once the page's script has loaded
     row = page.locator("#list-columns li[data-column='overtime_hours']")
     row.locator("input[type=checkbox]").check()
     for _ in range(12):
@@ -100,6 +101,7 @@ def test_an_administrator_adds_a_rule_a_column_and_a_permission_by_clicking(demo
         row.locator("[data-move='up']").click()
     page.click("#save-list")
     page.locator(".flash-success").wait_for()
+    page.wait_for_load_state()  # the notice is parsed before the list below it: read the list once it is all there
     columns = page.locator("#list-columns li:has(input:checked)").evaluate_all(
         "items => items.map(li => li.getAttribute('data-column'))")
     assert columns[-2:] == ["overtime_hours", "status"]
