@@ -11,12 +11,12 @@ bench's COPY, a restored backup without these rows) calls `rebuild`; `matches` c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, event, func, insert, inspect, select
+from sqlalchemy import Connection, Select, delete, event, func, insert, inspect, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -131,13 +131,24 @@ def by_status(session: Session, module: str, entity: str, *, projects: Select[An
               period: str | None) -> dict[str, int]:
     """Live records of an entity by status from the kept counts: of the `projects` a query selects (None: every
     project), of `project` (None: any) and of `period` (None: every period)."""
-    statement = (select(RecordCount.status, func.sum(RecordCount.count))
-                 .where(RecordCount.module == module, RecordCount.entity == entity)
-                 .group_by(RecordCount.status))
+    return by_status_each(session, [(module, entity)], projects=projects, project=project,
+                          period=period).get((module, entity), {})
+
+
+def by_status_each(session: Session, entities: Sequence[tuple[str, str]], *, projects: Select[Any] | None,
+                   project: str | None, period: str | None) -> dict[tuple[str, str], dict[str, int]]:
+    """`by_status` of several entities (module, name) in one query; an entity without records is left out."""
+    statement = (select(RecordCount.module, RecordCount.entity, RecordCount.status, func.sum(RecordCount.count))
+                 .where(tuple_(RecordCount.module, RecordCount.entity).in_(list(entities)))
+                 .group_by(RecordCount.module, RecordCount.entity, RecordCount.status))
     if projects is not None:
         statement = statement.where(RecordCount.project.in_(projects))
     if project is not None:
         statement = statement.where(RecordCount.project == project)
     if period is not None:
         statement = statement.where(RecordCount.period == period)
-    return {str(status): int(total) for status, total in session.execute(statement) if total}
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    for module, entity, status, total in session.execute(statement):
+        if total:
+            found.setdefault((module, entity), {})[str(status)] = int(total)
+    return found

@@ -8,9 +8,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine import tenancy
+from engine.declarations.model import Action
 from engine.formula import BOOL, compile_formula
 from engine.ops import backup
-from engine.reports.dashboard import Scope, filter_of, status_counts
+from engine.reports.dashboard import Scope, filter_of, status_counts, status_counts_each
 from engine.reports.grouping import read_after_grouping
 from engine.reports.service import run_report
 from engine.runtime import Formwork
@@ -19,6 +20,7 @@ from engine.storage.models import Record, RecordCount, User
 from engine.storage.queries import RecordQuery
 from engine.storage.row_filters import passing_ids, referenced_through
 from tests.conftest import add_user
+from tests.engine.test_unit_of_work import statements
 from tests.modules.test_labor import create_ticket, sign, ticket_body, world
 from tests.web.conftest import sign_in
 
@@ -92,6 +94,34 @@ def test_counts_keep_row_filters(world: dict[str, Any], engine: Formwork, tenant
             counted = status_counts(records, entity, Scope())
             listed = records.find("labor", "day_labor_ticket").total
         assert counted is not None and sum(counted.values()) == listed == expected, username
+
+
+def test_the_counts_of_every_card_in_a_few_queries_equal_the_lists(world: dict[str, Any], engine: Formwork,
+                                                                   tenant: str) -> None:
+    """The dashboard's cards counted together: each entity's counts by status are what its list shows for the scope
+    (row filters kept), and the entities the kept counts answer alike share one query."""
+    tickets(world, engine, tenant)
+    for username in ("pm", "costdept", "lead2"):
+        for scope in (Scope(), Scope(world["project"]["id"], THIS_MONTH), Scope(None, THIS_MONTH)):
+            with engine.records(actor(engine, tenant, username), reading=True) as records:
+                entities = [entity for spec in records.modules.values() for entity in spec.entities.values()
+                            if records.access(entity).allows(Action.READ)]
+                with statements(engine) as seen:
+                    counted = status_counts_each(records, entities, scope)
+                assert len(seen) < len(entities) // 2, (username, len(seen), len(entities))
+                for entity in entities:
+                    q = filter_of(records, entity, scope)
+                    if q is None:
+                        assert counted[entity.key] is None
+                        continue
+                    counts = counted[entity.key]
+                    assert counts is not None
+                    listed = records.find(entity.module, entity.name, q=q, limit=1).total
+                    assert sum(counts.values()) == listed, (username, scope, entity.key, counts, listed)
+                    for status, count in counts.items():
+                        assert records.find(entity.module, entity.name, q=f"({q}) and status == '{status}'",
+                                            limit=1).total == count, (username, scope, entity.key, status)
+            assert any(counted.values()), username                    # some records in every user's view
 
 
 def test_row_filter_through_the_project_is_a_semi_join_with_the_same_rows(

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from engine.declarations.model import EntitySpec
 from engine.records.service import Records
-from engine.reports.dashboard import PROJECT, Scope, filter_of, months, projects, scope_of, status_counts
+from engine.reports.dashboard import PROJECT, Scope, filter_of, months, projects, scope_of, status_counts_each
 from web.pages.blueprint import pages
 from web.pages.reporting.figures import charts_of, figures_of
 from web.pages.tasks import inbox_groups
@@ -34,10 +34,11 @@ class Kpi:
     by_status: list[tuple[str, str, int]] = field(default_factory=list)   # status, label, count
 
 
-def kpi_of(records: Records, entity: EntitySpec, url: str, scope: Scope) -> Kpi | None:
-    """Counts by status of the records the user may see in the scope (their row filters apply), from the kept
-    record counts; None when the scope cannot apply to the entity (it has no project, a project is chosen)."""
-    counts = status_counts(records, entity, scope)
+def kpi_of(records: Records, entity: EntitySpec, url: str, scope: Scope, counts: dict[str, int] | None
+           ) -> Kpi | None:
+    """The card of the entity's `counts` by status (engine/reports/dashboard.status_counts_each: the records the
+    user may see in the scope); None when the scope cannot apply to the entity (it has no project, a project is
+    chosen)."""
     if counts is None:
         return None
     q = filter_of(records, entity, scope)
@@ -80,12 +81,15 @@ def dashboard() -> Response:
         scope = scope_from(records)
         inbox = service.inbox()
         modules = navigation(records)
+        entities = {entry.key: records.entity(*entry.key.split(".", 1)) for module in modules
+                    for entry in module.entities}
+        counts = status_counts_each(records, list(entities.values()), scope)
         kpis = []  # per module: its title and one card per entity
         for module in modules:
             cards = []
             for entry in module.entities:
-                module_name, _, entity_name = entry.key.partition(".")
-                card = kpi_of(records, records.entity(module_name, entity_name), entry.url, scope)
+                entity = entities[entry.key]
+                card = kpi_of(records, entity, entry.url, scope, counts[entity.key])
                 if card is not None:
                     cards.append(card)
             if cards:
