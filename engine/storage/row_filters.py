@@ -19,6 +19,7 @@ from engine.formula import Context, Formula, FType, ListField
 from engine.storage.columns import Evaluation, RecordColumns, live_of
 from engine.storage.database import TENANT_KEY
 from engine.storage.models import Record
+from engine.storage.sql_memo import memoized
 
 _BUILT_KEY = "row_filter_ids"   # session.info: the selects `passing_ids` built in this transaction
 
@@ -58,8 +59,14 @@ def row_filter_sql(session: Session, entity: EntitySpec, columns: RecordColumns,
     false for a row whose reference is missing, checked by running it on one), else the formula per row."""
     through = referenced_through(entity, evaluation, formula)
     if through is None:
-        return formula.to_sql(columns, params=evaluation.params, user_name=evaluation.user_name,
-                              user_roles=evaluation.user_roles, now=evaluation.now)
+        def build() -> ColumnElement[bool]:
+            return formula.to_sql(columns, params=evaluation.params, user_name=evaluation.user_name,
+                                  user_roles=evaluation.user_roles, now=evaluation.now)
+
+        if columns.table is not Record or columns.ref_rows is not None:
+            return build()
+        return memoized(formula, columns.dialect, evaluation.params, evaluation.user_name, evaluation.user_roles,
+                        build)  # over the records table, as RecordQuery.sql compiles it: one memo entry serves both
     ref, target_entity = through
     return columns.json_text(ref).in_(passing_ids(session, columns.dialect, evaluation, formula, ref, target_entity))
 
@@ -72,18 +79,20 @@ def passing_ids(session: Session, dialect: str, evaluation: Evaluation, formula:
     key = (formula.text, ref, target_entity, evaluation.user_name, evaluation.user_roles, evaluation.now,
            tuple(sorted((name, str(value)) for name, value in evaluation.params.items())))
     if key not in built:
-        built[key] = _passing_ids(session, dialect, evaluation, formula, ref, target_entity)
+        tenant = session.info.get(TENANT_KEY)
+        built[key] = memoized(formula, dialect, evaluation.params, evaluation.user_name, evaluation.user_roles,
+                              lambda: _passing_ids(tenant, dialect, evaluation, formula, ref, target_entity),
+                              over=("passing ids", ref, target_entity, tenant))
     return built[key]
 
 
-def _passing_ids(session: Session, dialect: str, evaluation: Evaluation, formula: Formula, ref: str,
+def _passing_ids(tenant: str | None, dialect: str, evaluation: Evaluation, formula: Formula, ref: str,
                  target_entity: str) -> Select[Any]:
     module, _, name = target_entity.partition(".")
     target = aliased(Record)
     condition = formula.to_sql(Through(dialect, target, ref), params=evaluation.params,
                                user_name=evaluation.user_name, user_roles=evaluation.user_roles, now=evaluation.now)
     passing = select(target.id).where(live_of(target, module, name), condition)
-    tenant = session.info.get(TENANT_KEY)
     return passing if tenant is None else passing.where(target.tenant_id == tenant)
 
 

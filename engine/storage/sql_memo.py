@@ -12,26 +12,28 @@ import operator
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select
 
 from engine.formula import Formula
 from engine.formula.ir import CallExpr, walk
 
 T = TypeVar("T")
+E = TypeVar("E", ColumnElement[Any], Select[Any])
 
 LIMIT = 4096  # distinct (formula, dialect, user, roles, parameters) kept; past it the memo starts over
 
-_compiled: dict[tuple[Hashable, ...], ColumnElement[Any]] = {}
+_compiled: dict[tuple[Hashable, ...], Any] = {}
 _volatile: dict[Formula, bool] = {}
 
 
 def memoized(formula: Formula, dialect: str, params: Mapping[str, Any], user_name: str | None,
-             user_roles: tuple[str, ...], build: Callable[[], ColumnElement[Any]]) -> ColumnElement[Any]:
-    """`build()`'s expression for the formula over the records table, from the memo when it may be."""
+             user_roles: tuple[str, ...], build: Callable[[], E], *, over: Hashable = None) -> E:
+    """`build()`'s expression for the formula over the records table, from the memo when it may be; `over` names
+    anything else the expression is built from (a reference it is read through, a tenant it is limited to)."""
     if _reads_context(formula):
         return build()
     try:
-        key: tuple[Hashable, ...] = (formula, dialect, user_name, user_roles, frozenset(params.items()))
+        key: tuple[Hashable, ...] = (formula, dialect, user_name, user_roles, frozenset(params.items()), over)
         hash(key)
     except TypeError:  # a list parameter: not worth a key of its own
         return build()

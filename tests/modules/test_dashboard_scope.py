@@ -19,7 +19,7 @@ from engine.storage import summaries
 from engine.storage.models import Record, RecordCount, User
 from engine.storage.queries import RecordQuery
 from engine.storage.row_filters import passing_ids, referenced_through
-from tests.conftest import add_user
+from tests.conftest import add_user, api_creator, login, new_project, new_tenant_id
 from tests.engine.test_unit_of_work import statements
 from tests.modules.test_labor import create_ticket, sign, ticket_body, world
 from tests.web.conftest import sign_in
@@ -144,6 +144,33 @@ def test_row_filter_through_the_project_is_a_semi_join_with_the_same_rows(
                       .compile(dialect=dialect))
         assert passing.count("FROM records") == 1, passing
         assert environment_free(records, entity) is None
+
+
+def test_row_filters_kept_per_process_still_limit_each_tenant(world: dict[str, Any], engine: Formwork, tenant: str,
+                                                               client: FlaskClient) -> None:
+    """Row filters are compiled once per process (storage/sql_memo.py), the projects one passes included: a `pm` of
+    another tenant under the same declarations sees only that tenant's projects and crews, whichever asks first."""
+    other = new_tenant_id()
+    with engine.db.tenant(other) as session:
+        tenancy.create_tenant(session, other, plan="enterprise")
+        for name in ("base", "labor"):
+            tenancy.set_module_enabled(session, other, name, True, engine.catalog.modules())
+    for name, role in (("ann", "system_admin"), ("pm", "project_manager")):
+        add_user(engine, other, name, role)
+    create = api_creator(login(client, other, "ann"))
+    project = new_project(create, "XM-9001")                         # managed by this tenant's `pm`
+    company = create("party", {"party_name": "鑫源劳务", "party_type": ["labor_company"],
+                               "credit_code": "91350105MA31ABCD5X"})
+    trade = create("trade", {"trade_key": "carpenter", "trade_name": "木工", "skill_level": "skilled",
+                             "guide_price": "400"})
+    create("crew", {"project": project["id"], "crew_name": "木工一班", "crew_leader_name": "木工一班班组长",
+                    "crew_leader_phone": "13800000001", "crew_leader_id_no": "510321198503121234",
+                    "leader_user": "pm", "labor_company": company["id"], "main_trade": trade["id"]})
+    for tenant_id, projects, crews in ((tenant, 2, 3), (other, 1, 1), (tenant, 2, 3), (other, 1, 1)):
+        with engine.records(actor(engine, tenant_id, "pm"), reading=True) as records:
+            assert records.access(records.entity("base", "crew")).row_filters   # filtered through the project
+            seen = (records.find("base", "project").total, records.find("base", "crew").total)
+        assert seen == (projects, crews), (tenant_id, seen)
 
 
 def environment_free(records: Any, entity: Any) -> Any:
