@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from app import create_app
 from demo.data import DEMO_PASSWORD, DEMO_TENANT
@@ -185,6 +186,27 @@ def test_dashboard_shows_modules_open_tasks_and_counts_by_status(app: Flask, sho
     assert "My modules" in html and "My open tasks" in html and "Key figures" in html
     assert re.search(r'kpi-title">Order</span>\s*<span class="kpi-value">1</span>', html)
     assert re.search(r'kpi-title">Supplier</span>\s*<span class="kpi-value">2</span>', html)
+
+
+def test_a_page_counts_its_inbox_once(app: Flask, shop: str, engine: Formwork) -> None:
+    """The pages that show open tasks count them for the navigation's badge with the same inbox: one query of the
+    open tasks per page, not a second one for the layout."""
+    clerk = sign_in(app.test_client(), shop, "clerk")
+    record_id = create_order(clerk, "PO-INBOX")
+    seen: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if re.search(r"FROM human_tasks\b.*\bhuman_tasks\.state = ", statement, re.DOTALL):
+            seen.append(statement)
+
+    for path in ("/", "/tasks", "/my/submissions", f"/m/formshop/order/{record_id}", "/m/formshop/order"):
+        event.listen(engine.db.engine, "before_cursor_execute", executed)
+        try:
+            assert clerk.get(path).status_code == 200, path
+        finally:
+            event.remove(engine.db.engine, "before_cursor_execute", executed)
+        assert len(seen) == 1, (path, seen)
+        seen.clear()
 
 
 def test_a_role_without_read_sees_a_403_page_in_its_language(app: Flask, shop: str) -> None:

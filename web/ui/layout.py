@@ -69,7 +69,8 @@ def chrome(service: Approvals) -> Chrome:
 def render(service: Approvals | None, template: str, code: int = 200, **context: Any) -> Response:
     """A page inside the layout; `service` (the request's transaction) fills the navigation."""
     if service is not None:
-        context.setdefault("chrome", chrome(service))
+        if "chrome" not in context:   # a page that counted its inbox already passes its own
+            context["chrome"] = chrome(service)
         if context["chrome"].license is None:
             context["chrome"].license = license_of(service)
         if context["chrome"].new is None:
