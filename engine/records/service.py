@@ -279,15 +279,17 @@ class Records:
         self.cascade.settle_networks()
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
-             limit: Any = 50, offset: Any = 0) -> Page:
+             limit: Any = 50, offset: Any = 0, counted: bool = True) -> Page:
+        """A page of the records the actor may read; `total` counts every match, unless not `counted` (a lookup of
+        known ids): then it is the page's own length, and the count query is not run."""
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.READ)
         query = RecordQuery(self.session, entity, self.evaluation(entity), reader=self.reader())
         rows, total = query.page(q=q, sort=sort or entity.list_sort, row_filters=access.row_filters,
                                  limit=_bounded(limit, "limit", 1, MAX_LIMIT),
-                                 offset=_bounded(offset, "offset", 0, MAX_OFFSET))
-        return Page([self.view(entity, row) for row in rows], total)
+                                 offset=_bounded(offset, "offset", 0, MAX_OFFSET), counted=counted)
+        return Page([self.view(entity, row) for row in rows], len(rows) if total is None else total)
 
     def change_during_review(self, entity: EntitySpec, row: Record, changes: Mapping[str, Any], *,
                              because: str) -> None:

@@ -188,25 +188,35 @@ def test_dashboard_shows_modules_open_tasks_and_counts_by_status(app: Flask, sho
     assert re.search(r'kpi-title">Supplier</span>\s*<span class="kpi-value">2</span>', html)
 
 
-def test_a_page_counts_its_inbox_once(app: Flask, shop: str, engine: Formwork) -> None:
-    """The pages that show open tasks count them for the navigation's badge with the same inbox: one query of the
-    open tasks per page, not a second one for the layout."""
+def test_a_page_reads_its_inbox_and_the_tenants_users_once(app: Flask, shop: str, engine: Formwork) -> None:
+    """The pages that show open tasks count them for the navigation's badge with the same inbox, every part of a
+    page that names people shares one read of the tenant's users, and the titles of the records a page refers to
+    are read without counting them."""
     clerk = sign_in(app.test_client(), shop, "clerk")
     record_id = create_order(clerk, "PO-INBOX")
-    seen: list[str] = []
+    seen: dict[str, list[str]] = {"inbox": [], "users": [], "counts": []}
+    asks = {"inbox": r"FROM human_tasks\b.*\bhuman_tasks\.state = ",
+            "users": r"^SELECT users\..* FROM users WHERE users\.tenant_id = \S+ ORDER BY users\.username$",
+            "counts": r"^SELECT count\(\*\) AS \w+ FROM \(SELECT records\."}
 
     def executed(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if re.search(r"FROM human_tasks\b.*\bhuman_tasks\.state = ", statement, re.DOTALL):
-            seen.append(statement)
+        flat = " ".join(statement.split())
+        for name, pattern in asks.items():
+            if re.search(pattern, flat):
+                seen[name].append(flat)
 
-    for path in ("/", "/tasks", "/my/submissions", f"/m/formshop/order/{record_id}", "/m/formshop/order"):
+    for path, counts in (("/", None), ("/tasks", None), ("/my/submissions", None),
+                         (f"/m/formshop/order/{record_id}", 0), ("/m/formshop/order", 1)):
         event.listen(engine.db.engine, "before_cursor_execute", executed)
         try:
             assert clerk.get(path).status_code == 200, path
         finally:
             event.remove(engine.db.engine, "before_cursor_execute", executed)
-        assert len(seen) == 1, (path, seen)
-        seen.clear()
+        assert len(seen["inbox"]) == 1 and len(seen["users"]) <= 1, (path, seen)
+        assert counts is None or len(seen["counts"]) == counts, (path, seen["counts"])
+        assert path != f"/m/formshop/order/{record_id}" or seen["users"], "the record page names its author"
+        for found in seen.values():
+            found.clear()
 
 
 def test_a_role_without_read_sees_a_403_page_in_its_language(app: Flask, shop: str) -> None:

@@ -67,10 +67,16 @@ def approvals() -> Iterator[Approvals]:
         yield service
 
 
+_USERS = "page_users"   # session.info: the tenant's users as `users` read them in this transaction
+
+
 def users(session: Session) -> list[tuple[str, str, bool]]:
-    """(login, display name, is active) of every user of the session's tenant."""
-    rows = session.scalars(select(User).order_by(User.username))
-    return [(u.username, u.display_name or u.username, bool(u.is_active)) for u in rows]
+    """(login, display name, is active) of every user of the session's tenant; read once per request (a page's
+    formatter, choices and filters each ask)."""
+    if _USERS not in session.info:
+        rows = session.scalars(select(User).order_by(User.username))
+        session.info[_USERS] = [(u.username, u.display_name or u.username, bool(u.is_active)) for u in rows]
+    return list(session.info[_USERS])
 
 
 def readable(records: Records, entity: EntitySpec) -> bool:
@@ -136,7 +142,7 @@ def titles_of(records: Records, target_key: str, ids: Iterable[str],
     for start in range(0, len(wanted), MAX_IDS_PER_QUERY):
         chunk = wanted[start:start + MAX_IDS_PER_QUERY]
         q = "id in [" + ", ".join(quoted(i) for i in chunk) + "]"
-        for item in records.find(target.module, target.name, q=q, limit=len(chunk)).items:
+        for item in records.find(target.module, target.name, q=q, limit=len(chunk), counted=False).items:
             found[item["id"]] = record_title(target, item, plain) or hidden
             if places is not None:
                 places[item["id"]] = (target.module, target.name)
