@@ -127,17 +127,11 @@ def matches(connection: Connection, tenant_id: str) -> bool:
     return kept == counted
 
 
-def by_status(session: Session, module: str, entity: str, *, projects: Select[Any] | None, project: str | None,
-              period: str | None) -> dict[str, int]:
-    """Live records of an entity by status from the kept counts: of the `projects` a query selects (None: every
-    project), of `project` (None: any) and of `period` (None: every period)."""
-    return by_status_each(session, [(module, entity)], projects=projects, project=project,
-                          period=period).get((module, entity), {})
-
-
 def by_status_each(session: Session, entities: Sequence[tuple[str, str]], *, projects: Select[Any] | None,
                    project: str | None, period: str | None) -> dict[tuple[str, str], dict[str, int]]:
-    """`by_status` of several entities (module, name) in one query; an entity without records is left out."""
+    """Live records by status of several entities (module, name), from the kept counts, in one query: of the
+    `projects` a query selects (None: every project), of `project` (None: any) and of `period` (None: every
+    period); an entity without records is left out."""
     statement = (select(RecordCount.module, RecordCount.entity, RecordCount.status, func.sum(RecordCount.count))
                  .where(tuple_(RecordCount.module, RecordCount.entity).in_(list(entities)))
                  .group_by(RecordCount.module, RecordCount.entity, RecordCount.status))
