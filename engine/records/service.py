@@ -280,8 +280,7 @@ class Records:
 
     def find(self, module: str, entity_name: str, *, q: str | None = None, sort: str | None = None,
              limit: Any = 50, offset: Any = 0, counted: bool = True) -> Page:
-        """A page of the records the actor may read; `total` counts every match, unless not `counted` (a lookup of
-        known ids): then it is the page's own length, and the count query is not run."""
+        """A page of what the actor may read; `total` counts every match (not `counted`: the page's length)."""
         entity = self.entity(module, entity_name)
         access = self.access(entity)
         access.require(Action.READ)
