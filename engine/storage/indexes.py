@@ -33,6 +33,7 @@ class PlannedIndex:
     columns: tuple[str, ...]
     unique: bool
     when: Formula | None = None
+    by_age: bool = False      # records' age (created_at, id) after the fields: the oldest match without a sort
 
 
 def planned_indexes(entity: EntitySpec) -> list[PlannedIndex]:
@@ -47,10 +48,20 @@ def planned_indexes(entity: EntitySpec) -> list[PlannedIndex]:
     # A declared conflict is checked on every save by its match fields: the index makes that a probe, not a scan
     # of the entity's history (a crew's tickets over years).
     planned += [PlannedIndex("__".join(check.match), f"{entity.name}.({', '.join(check.match)}) (conflict)",
-                             check.match, False)
+                             check.match, False, by_age=True)
                 for check in entity.conflicts if check.match]
     planned += scope_indexes(entity)
-    return list({(plan.columns, plan.unique, plan.when): plan for plan in planned}.values())
+    distinct = list({(plan.columns, plan.unique, plan.when): plan for plan in planned}.values())
+    return [plan for plan in distinct if not _covered(plan, distinct)]
+
+
+def _covered(plan: PlannedIndex, planned: list[PlannedIndex]) -> bool:
+    """Whether a plain index is the leading columns of a longer one over all live rows: that one answers the same
+    lookups and sorts, and every write of the entity would otherwise update both."""
+    width = len(plan.columns)
+    return not plan.unique and plan.when is None and any(
+        other.when is None and len(other.columns) > width and other.columns[:width] == plan.columns
+        for other in planned)
 
 
 def scope_indexes(entity: EntitySpec) -> list[PlannedIndex]:
@@ -63,7 +74,8 @@ def scope_indexes(entity: EntitySpec) -> list[PlannedIndex]:
 
 
 def _statement(name: str, plan: PlannedIndex, dialect: str, scope: str) -> str:
-    columns = ", ".join(json_text(dialect, column) for column in plan.columns)
+    columns = ", ".join([json_text(dialect, column) for column in plan.columns]
+                        + (["created_at", "id"] if plan.by_age else []))
     condition = f" AND ({condition_sql(plan.when, dialect)})" if plan.when is not None else ""
     return (f"CREATE {'UNIQUE ' if plan.unique else ''}INDEX IF NOT EXISTS {name} ON records (tenant_id, {columns}) "
             f"WHERE {scope} AND deleted_at IS NULL{condition}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -174,3 +175,44 @@ def test_declared_conflicts_are_index_probes(engine: Formwork) -> None:
         else:
             plan = records.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
         assert any("fw_clashbook__ticket__crew__work_date__location" in str(step) for step in plan), plan
+
+
+def test_a_conflicts_oldest_match_is_read_off_its_index_in_age_order(engine: Formwork) -> None:
+    """A conflict names the oldest live match: its index ends with the records' age, so the check reads the first
+    entry that passes rather than sorting every match (a worker on every ticket of a busy day). A plain index that
+    leads a longer one is not made twice (labor's `crew` leads the duplicate-ticket conflict's index)."""
+    labor = set(desired_indexes(engine.catalog.modules()["labor"], engine.db.dialect))
+    assert "fw_labor__day_labor_ticket__crew__work_date__location" in labor
+    assert "fw_labor__day_labor_ticket__crew" not in labor
+    assert "fw_labor__day_labor_ticket__ticket_no__u" in labor  # a unique one always stays
+    tenant = clashbook_tenant(engine)
+    clerk = add_user(engine, tenant, "ann", "clerk")
+    same = {"crew": "木工一班", "work_date": "2024-05-01", "location": "3#楼"}
+    with engine.records(clerk) as records:
+        for number in range(40):
+            records.create("clashbook", "ticket", {"ticket_no": f"DG-{number}", **same})
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if "ORDER BY records.created_at" in statement and "location" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine.db.engine, "before_cursor_execute", keep)
+    try:
+        with engine.records(clerk) as records:
+            created = records.create("clashbook", "ticket", {"ticket_no": "DG-40", **same})
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", keep)
+    (warning,) = created["warnings"]
+    assert "'DG-0'" in warning["message"], warning  # the oldest of the 40 it clashes with
+    (statement, parameters), = seen
+    with engine.db.engine.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        if engine.db.dialect == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))  # a small table: ask what the index gives
+            cursor.execute("EXPLAIN " + statement, parameters)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "fw_clashbook__ticket__crew__work_date__location" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
