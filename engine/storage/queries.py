@@ -35,7 +35,29 @@ __all__ = ["SYSTEM_COLUMNS", "Evaluation", "RecordColumns", "RecordQuery", "RefR
 
 # A declared conflict runs at every save with the same shape: its statement is built once (values bound at execution)
 _CLASH_STATEMENTS: StatementMemo[Select[Any]] = StatementMemo(1024)
-_CLASH_UNIONS: StatementMemo[Select[Any]] = StatementMemo(256)
+_UNIONS: StatementMemo[Select[Any]] = StatementMemo(256)  # several asked at once (first_of_each)
+
+
+def first_of_each(session: Session, statements: Sequence[Select[Any]], params: Mapping[str, Any]
+                  ) -> list[Record | None]:
+    """The record each statement finds first, in one UNION ALL of them: statements of records (each with its own
+    order and `LIMIT 1`), built once per shape, their parameters named apart. The tenant scope reaches every member
+    (storage/database.py), as for any statement of records."""
+    if len(statements) < 2:
+        return [session.scalars(statement, params).first() for statement in statements]
+
+    def build() -> Select[Any]:
+        matches = [select(*found.c).select_from(found) for found in (
+            statement.add_columns(sql_literal(index).label("asked")).subquery()
+            for index, statement in enumerate(statements))]
+        union = union_all(*matches).subquery()
+        return select(aliased(Record, union), union.c.asked)
+
+    union = _UNIONS.get(tuple(map(id, statements)), tuple(statements), build)
+    found: list[Record | None] = [None] * len(statements)
+    for row, index in session.execute(union, params):
+        found[index] = row
+    return found
 
 
 @dataclass(frozen=True)
@@ -208,21 +230,8 @@ class RecordQuery:
                     for ask in asks]
         parts = [self._kept_clash(ask.values, exclude_id, ask.where, ask.shares, ask.shared, f"c{index}_")
                  for index, ask in enumerate(asks)]
-        params = {name: value for _statement, own in parts for name, value in own.items()}
-
-        def build() -> Select[Any]:
-            matches = [select(*found.c).select_from(found) for found in (
-                statement.add_columns(sql_literal(index).label("clash")).subquery()
-                for index, (statement, _own) in enumerate(parts))]
-            union = union_all(*matches).subquery()
-            return select(aliased(Record, union), union.c.clash)
-
-        union = _CLASH_UNIONS.get(tuple(id(statement) for statement, _own in parts),
-                                  tuple(statement for statement, _own in parts), build)
-        found: list[Record | None] = [None] * len(asks)
-        for row, index in self.session.execute(union, params):
-            found[index] = row
-        return found
+        return first_of_each(self.session, [statement for statement, _own in parts],
+                             {name: value for _statement, own in parts for name, value in own.items()})
 
     def _kept_clash(self, json_values: Mapping[str, Any], exclude_id: str | None, where: Formula | None,
                     shares: tuple[str, str] | None, shared: Sequence[str] | None, prefix: str

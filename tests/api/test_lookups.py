@@ -4,11 +4,13 @@ formulas in dependency order, readonly lookups copied at each save while the rec
 lookup into its own entity that never finds the record being saved."""
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from engine import tenancy
 from engine.runtime import Formwork
@@ -59,6 +61,49 @@ def test_a_reading_is_priced_from_its_meters_tariff_else_its_sites(reader: tuple
     assert "tariff" not in reading(m1, "2023-12-31", "1")                   # before any tariff: nothing in force
     typed = reading(m2, "2024-03-16", "9", price="4.5")
     assert (typed["tariff"], typed["price"], typed["cost"]) == ("5.00", "4.50", "9.00")   # a typed value is kept
+
+
+def test_lookups_that_wait_for_no_fill_are_asked_in_one_statement_each_in_its_tenant(
+        engine: Formwork, reader: tuple[Api, str]) -> None:
+    """A reading with its site given looks up its previous reading and its tariff in one statement (neither reads
+    a field the save fills); without it the tariff waits for the site's fill. Each branch of that statement stays in
+    the tenant: another tenant's readings and tariffs of the same meter are never found."""
+    api, _tenant = reader
+    north = created(api, "site", {"name": "north"})["id"]
+    m1, m2 = (created(api, "meter", {"code": code, "site": north})["id"] for code in ("M1", "M2"))
+    created(api, "tariff", {"meter": m1, "price": "2", "valid_from": "2024-01-01", "valid_to": "2024-03-31"})
+    created(api, "tariff", {"meter": m1, "price": "3", "valid_from": "2024-04-01"})
+    created(api, "tariff", {"site": north, "price": "5", "valid_from": "2024-01-01"})
+    created(api, "reading", {"meter": m1, "read_on": "2024-03-15", "value": "10", "site": north})
+    other = new_tenant_id()   # the same meter's newer reading and dearer tariff, in another tenant
+    with engine.db.tenant(other) as session:
+        tenancy.create_tenant(session, other, plan="enterprise")
+        moment = datetime.now(UTC)
+        for entity, data in (("reading", {"meter": m1, "site": north, "read_on": "2024-04-10", "value": "999.0"}),
+                             ("tariff", {"meter": m1, "price": "9.00", "valid_from": "2024-04-02"})):
+            session.add(Record(tenant_id=other, id=str(uuid.uuid4()), module="meters", entity=entity,
+                               schema_version="1.0.0", status="draft", version=1, data=data, created_at=moment,
+                               created_by="x", updated_at=moment, updated_by="x"))
+    seen: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if "UNION ALL" in statement and "'tariff'" in statement and "'reading'" in statement:
+            seen.append(statement)  # the two lookups asked together
+
+    event.listen(engine.db.engine, "before_cursor_execute", keep)
+    try:
+        together = created(api, "reading", {"meter": m1, "read_on": "2024-04-15", "value": "30", "site": north})
+        asked, seen[:] = list(seen), []
+        in_turn = created(api, "reading", {"meter": m1, "read_on": "2024-04-16", "value": "35"})
+        waited, seen[:] = list(seen), []
+        fallback = created(api, "reading", {"meter": m2, "read_on": "2024-04-16", "value": "7", "site": north})
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", keep)
+    data = together["data"]
+    assert (data["previous"], data["tariff"], data["cost"]) == ("10.0", "3.00", "60.00")
+    assert (in_turn["data"]["previous"], in_turn["data"]["tariff"], in_turn["data"]["site"]) == ("30.0", "3.00", north)
+    assert (fallback["data"]["tariff"], "previous" in fallback["data"]) == ("5.00", False)
+    assert (len(asked), waited, len(seen)) == (1, [], 1)
 
 
 def test_a_lookup_into_its_own_entity_never_finds_the_record_being_saved(reader: tuple[Api, str]) -> None:

@@ -22,7 +22,7 @@ from engine.formula import Formula
 from engine.records.flow.frozen import EDITABLE_STATUSES
 from engine.records.unit_of_work import UnitOfWork, values_of
 from engine.storage.models import Record
-from engine.storage.queries import RecordQuery
+from engine.storage.queries import RecordQuery, first_of_each
 from engine.storage.sql_memo import StatementMemo, memoized
 
 
@@ -32,10 +32,12 @@ def fill_fields(work: UnitOfWork, entity: EntitySpec, values: dict[str, Any], re
         return
     copying = _copying(work, entity, record_id)
     evaluation = work.evaluation(entity)
+    asked = _asked_together(work, entity, values, record_id, copying)
     for name in entity.fill_order:
         spec = entity.fields[name]
-        if spec.lookup is not None and (copying() if spec.readonly else _is_empty(values.get(name))):
-            values[name] = looked_up(work, entity, spec, spec.lookup, values, record_id)
+        if spec.lookup is not None and _due(spec, values, copying):
+            values[name] = asked[name] if name in asked else looked_up(work, entity, spec, spec.lookup, values,
+                                                                       record_id)
         if spec.fill is not None and _is_empty(values.get(name)):
             try:
                 filled = evaluation.run(spec.fill, values)
@@ -65,8 +67,7 @@ def looked_up(work: UnitOfWork, entity: EntitySpec, spec: FieldSpec, lookup: Loo
 def _looked_up(work: UnitOfWork, entity: EntitySpec, lookup: Lookup, values: Mapping[str, Any],
                record_id: str | None) -> Any:
     chain = lookup.chain
-    if all(c.target == chain[0].target and c.value == chain[0].value and c.effective_field == chain[0].effective_field
-           for c in chain):
+    if _one_query(chain):
         return _query(work, entity, chain, values, record_id)
     for candidate in chain:
         found = _query(work, entity, (candidate,), values, record_id)
@@ -80,12 +81,66 @@ Wanted = tuple[tuple[tuple[str, Any], ...], Any]   # a lookup's (target field, v
 _STATEMENTS: StatementMemo[Select[Any]] = StatementMemo(512)
 
 
+def _due(spec: FieldSpec, values: Mapping[str, Any], copying: Callable[[], bool]) -> bool:
+    """Whether a lookup field is looked up at this save: a `readonly` one while copying, another when empty."""
+    return copying() if spec.readonly else _is_empty(values.get(spec.name))
+
+
+def _one_query(chain: tuple[Lookup, ...]) -> bool:
+    """Whether a chain is asked in one query: one target, value and effective field."""
+    first = chain[0]
+    return all(c.target == first.target and c.value == first.value and c.effective_field == first.effective_field
+               for c in chain)
+
+
+def _asked_together(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, Any], record_id: str | None,
+                    copying: Callable[[], bool]) -> dict[str, Any]:
+    """The values of the lookups due at this save that read no field this save fills (so none waits for another),
+    found in one query when there are several (each asked in one query: `_one_query`); the others are asked in
+    their turn. An import asks each in turn, keeping the answers for rows that ask the same (`looked_up`)."""
+    if work.kept is not None:
+        return {}
+    fields = entity.fields
+    filled = frozenset(name for name in entity.fill_order if (fields[name].lookup is not None and _due(
+        fields[name], values, copying)) or (fields[name].fill is not None and _is_empty(values.get(name))))
+    due = [(name, lookup.chain) for name in entity.fill_order
+           if (lookup := fields[name].lookup) is not None and _due(fields[name], values, copying)
+           and _one_query(lookup.chain) and not lookup.reads & filled]
+    if len(due) < 2:
+        return {}
+    answers: dict[str, Any] = {name: None for name, _chain in due}  # a lookup that wants nothing finds nothing
+    asks = {name: (chain[0], ask) for index, (name, chain) in enumerate(due)
+            if (ask := _ask(work, entity, chain, values, record_id, f"l{index}_")) is not None}
+    rows = first_of_each(work.session, [statement for _first, (statement, _params, _target) in asks.values()],
+                         {k: v for _first, (_statement, params, _target) in asks.values() for k, v in params.items()})
+    for (name, (first, (_statement, _params, target))), row in zip(asks.items(), rows, strict=True):
+        answers[name] = _value_of(work, target, first, row)
+    return answers
+
+
 def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
            record_id: str | None) -> Any:
-    """The newest target record matching the first branch that matches any, with a value; one query. Its
+    """The newest target record matching the first branch that matches any, with a value; one query."""
+    ask = _ask(work, entity, chain, values, record_id, "")
+    if ask is None:
+        return None
+    statement, params, target = ask
+    return _value_of(work, target, chain[0], work.session.scalars(statement, params).first())
+
+
+def _value_of(work: UnitOfWork, target: EntitySpec, first: Lookup, row: Record | None) -> Any:
+    if row is None:
+        return None
+    work.remember(row)  # a reference to it, filled in from here, is not read again
+    return values_of(target, row).get(first.value)
+
+
+def _ask(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
+         record_id: str | None, prefix: str) -> tuple[Select[Any], dict[str, Any], EntitySpec] | None:
+    """A chain's query, its parameters (named after `prefix`) and its target; None when it wants nothing. The
     statement is built once for the branches that apply, the types of their values and their `where`s as compiled
-    (once per process, unless one reads through this record's references or the clock: then built anew, and so
-    is the statement), the values bound to it."""
+    (once per process, unless one reads through this record's references or the clock: then built anew, and so is
+    the statement), the values bound to it."""
     first = chain[0]
     target = work.entity_of(first.target)
     if target is None or target.environment is None:
@@ -96,28 +151,25 @@ def _query(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], valu
     if not branches:
         return None
     fields = target.environment.fields
-    named = [(f"b{index}_{n}", value, fields[name].type) for index, lookup, (matched, moment) in branches
+    named = [(f"{prefix}b{index}_{n}", value, fields[name].type) for index, lookup, (matched, moment) in branches
              for n, (name, value) in enumerate((*matched, *_effective(lookup, moment)))]
     params: dict[str, Any] = {name: query.columns.bound(value, ftype) for name, value, ftype in named}
     excluded = record_id is not None and target.key == entity.key
     if excluded:
-        params["excluded_id"] = record_id
+        params[f"{prefix}excluded_id"] = record_id
     lookups = tuple(lookup for _index, lookup, _found in branches)
     wheres = tuple(None if lookup.where is None else _where_sql(work, entity, query, lookup.where, values)
                    for lookup in lookups)
     key = (query.columns.dialect, target.key, first.value in target.fields, excluded, tuple(map(id, lookups)),
-           tuple(map(id, wheres)), tuple((ftype.kind, type(value)) for _name, value, ftype in named))
-    statement = _STATEMENTS.get(key, (*lookups, *wheres), lambda: _statement(query, branches, wheres, excluded))
-    row = work.session.scalars(statement, params).first()
-    if row is None:
-        return None
-    work.remember(row)  # a reference to it, filled in from here, is not read again
-    return values_of(target, row).get(first.value)
+           tuple(map(id, wheres)), tuple((ftype.kind, type(value)) for _name, value, ftype in named), prefix)
+    statement = _STATEMENTS.get(key, (*lookups, *wheres),
+                                lambda: _statement(query, branches, wheres, excluded, prefix))
+    return statement, params, target
 
 
 def _statement(query: RecordQuery, branches: list[tuple[int, Lookup, Wanted]],
-               wheres: tuple[ColumnElement[Any] | None, ...], excluded: bool) -> Select[Any]:
-    """The lookup's query with its values as bound parameters (named as `_query` binds them), each branch's
+               wheres: tuple[ColumnElement[Any] | None, ...], excluded: bool, prefix: str) -> Select[Any]:
+    """The lookup's query with its values as bound parameters (named as `_ask` binds them), each branch's
     `where` as compiled (`wheres`, in the order of `branches`)."""
     first, target = branches[0][1], query.entity
     assert target.environment is not None
@@ -127,7 +179,7 @@ def _statement(query: RecordQuery, branches: list[tuple[int, Lookup, Wanted]],
         parts: list[ColumnElement[bool]] = []
         for n, (name, value) in enumerate(matched):
             parts.append(columns.field(name, fields[name].type)
-                         == columns.parameter(f"b{index}_{n}", value, fields[name].type))
+                         == columns.parameter(f"{prefix}b{index}_{n}", value, fields[name].type))
         parts += [columns.json_text(name).is_(None) for name in lookup.empty]
         if where is not None:
             parts.append(where)
@@ -135,13 +187,13 @@ def _statement(query: RecordQuery, branches: list[tuple[int, Lookup, Wanted]],
             assert lookup.effective_field is not None
             ftype = fields[lookup.effective_field].type
             parts.append(columns.field(lookup.effective_field, ftype)
-                         <= columns.parameter(f"b{index}_{len(matched)}", moment, ftype))
+                         <= columns.parameter(f"{prefix}b{index}_{len(matched)}", moment, ftype))
         conditions.append((and_(true(), *parts), moment))
     statement = query.base()
     if first.value in target.fields:  # a record without the value is passed over (`id` and the like always have one)
         statement = statement.where(columns.json_text(first.value).is_not(None))
     if excluded:
-        statement = statement.where(Record.id != bindparam("excluded_id"))  # a record never finds itself
+        statement = statement.where(Record.id != bindparam(f"{prefix}excluded_id"))  # a record never finds itself
     if len(conditions) == 1:
         statement = statement.where(conditions[0][0])
     else:
