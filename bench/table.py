@@ -77,6 +77,11 @@ class Bench:
             tokens[user] = answer.get_json()["token"]
         return world, tokens
 
+    def analyze(self) -> None:
+        with self.engine.db.engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+
     def tasks(self, world: dict[str, Any], tokens: dict[str, str], count: int) -> list[str]:
         """`count` submitted tickets' open sign-off tasks."""
         headers = {"Authorization": f"Bearer {tokens['cost']}"}
@@ -137,10 +142,13 @@ def shown(result: load.Result) -> str:
     return f"{result.per_second:.1f}{failed}"
 
 
-def warmed(port: int, warm: list[tuple[str, list[load.Request]]], measured: list[tuple[str, list[load.Request]]]
-           ) -> load.Result:
-    """Warm every worker up (first requests load modules and tenant contexts), then measure."""
+def warmed(bench: Bench, port: int, warm: list[tuple[str, list[load.Request]]],
+           measured: list[tuple[str, list[load.Request]]]) -> load.Result:
+    """Warm every worker up (first requests load modules and tenant contexts) and give the planner the statistics a
+    running database has (autovacuum analyzes a table whose rows changed; this one was filled seconds ago), then
+    measure."""
     load.run(port, warm)
+    bench.analyze()
     return load.run(port, measured)
 
 
@@ -173,7 +181,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         plan = [(worlds[i % len(worlds)], 1 + i if spread == "days" else 1) for i in range(clients)]
         warm = [creates(world, tokens["cost"], warm_each * workers, 10_000 + i, days)
                 for i, ((world, tokens), days) in enumerate(plan)]
-        return warmed(port, warm, [creates(world, tokens["cost"], per_client, i * per_client, days)
+        return warmed(bench, port, warm, [creates(world, tokens["cost"], per_client, i * per_client, days)
                                    for i, ((world, tokens), days) in enumerate(plan)])
 
     def complete_run(port: int) -> load.Result:
@@ -181,11 +189,12 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         tasks = bench.tasks(world, tokens, clients * (warm_each + per_client))
         warm = [completions(tokens["site"], tasks[i * warm_each:(i + 1) * warm_each]) for i in range(clients)]
         rest = tasks[clients * warm_each:]
-        return warmed(port, warm, [completions(tokens["site"], rest[i * per_client:(i + 1) * per_client])
+        return warmed(bench, port, warm, [completions(tokens["site"], rest[i * per_client:(i + 1) * per_client])
                                    for i in range(clients)])
 
     for workers in (1, 2, 4):
         with gunicorn("app:create_app()", workers, environment, workdir / "engine.log") as port:
+            tenants_run(port, workers, "days")  # a first run warms every process up; not counted (see README)
             for spread in SPREADS:
                 scaling[spread, workers] = median_run(repeats, tenants_run, port, workers, spread)
             if workers == 1:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from engine.core import instance_key
 from engine.errors import FormworkError
 from engine.storage.bulk import COPY_FROM, insert_rows
+from engine.storage.database import innermost, within
 from engine.storage.models import AuditAnchor, AuditEntry, Base
 
 GENESIS = "0" * 64
@@ -79,7 +80,7 @@ def write(session: Session, tenant_id: str, *, actor: str, action: str, target_t
     entry = AuditEntry(tenant_id=tenant_id, at=datetime.now(UTC), actor=actor, action=action,
                        target_type=target_type, target_id=target_id, note=note,
                        before=copy.deepcopy(before), after=copy.deepcopy(after))  # as they are now, not at the commit
-    session.info.setdefault(PENDING_KEY, []).append((_innermost(session), entry))
+    session.info.setdefault(PENDING_KEY, []).append((innermost(session), entry))
     return entry
 
 
@@ -118,7 +119,7 @@ def _locked_head(session: Session, tenant_id: str) -> tuple[tuple[int, str], boo
     if tenant_id not in held:
         found = session.connection().execute(_LOCK_AT_HEAD, {"tenant": tenant_id}).first()
         if found is not None:  # locked; without an anchor yet (a tenant's first entries) nothing was
-            held[tenant_id] = _innermost(session)
+            held[tenant_id] = innermost(session)
             anchor_seq, anchor_hash, signature, head_seq, head_hash = found
             if (anchor_seq, anchor_hash) == (head_seq, head_hash) and instance_key.verify(
                     ANCHOR_PURPOSE, _anchor_message(tenant_id, anchor_seq, anchor_hash), signature):
@@ -151,19 +152,6 @@ def _chain_head(session: Session, tenant_id: str) -> tuple[int, str]:
     """The number and hash of the tenant's last entry; (0, GENESIS) for an empty chain."""
     last = session.connection().execute(_HEAD, {"tenant": tenant_id}).first()
     return (last[0], last[1]) if last is not None else (0, GENESIS)
-
-
-def _innermost(session: Session) -> SessionTransaction | None:
-    return session.get_nested_transaction() or session.get_transaction()
-
-
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
-    """Whether `transaction` is `ended` or one of the savepoints begun inside it."""
-    while transaction is not None:
-        if transaction is ended:
-            return True
-        transaction = transaction.parent
-    return False
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -325,9 +313,11 @@ def _anchor_not_moved(session: Session, tenant_id: str) -> None:
                   "see 'formwork audit verify %s'", tenant_id, tenant_id)
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_commit", insert=True)
 def _anchor_heads(session: Session) -> None:
-    """Once per transaction (not per savepoint): append the pending entries, then sign each chain's new head."""
+    """Once per transaction (not per savepoint): append the pending entries, then sign each chain's new head. First
+    of the commit's own writes (`insert`): the record counts a tenant's writers share are added after it, under the
+    chain's lock (engine/storage/summaries.py)."""
     if session.in_nested_transaction():
         return
     append_pending(session, last=True)
@@ -350,10 +340,10 @@ def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
     """Entries and locks of a savepoint that rolled back are gone with it (PostgreSQL releases its row locks)."""
     pending = session.info.get(PENDING_KEY)
     if pending:
-        session.info[PENDING_KEY] = [(t, entry) for t, entry in pending if not _within(t, previous)]
+        session.info[PENDING_KEY] = [(t, entry) for t, entry in pending if not within(t, previous)]
     locks: dict[str, SessionTransaction | None] = session.info.get(LOCKS_KEY, {})
     for tenant_id, taken_in in list(locks.items()):
-        if _within(taken_in, previous):
+        if within(taken_in, previous):
             del locks[tenant_id]
     heads = session.info.get(HEADS_KEY)
     if heads and previous.nested:
@@ -382,7 +372,7 @@ def lock_chain(session: Session, tenant_id: str) -> None:
     if tenant_id in held:
         return
     session.connection().execute(_LOCK, {"tenant": tenant_id})
-    held[tenant_id] = _innermost(session)
+    held[tenant_id] = innermost(session)
 
 
 def entries_for(session: Session, tenant_id: str, target_type: str, target_id: str) -> list[AuditEntry]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker, with_loader_criteria
 
 from engine.storage.models import TenantOwned
 
@@ -79,6 +79,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def innermost(session: Session) -> SessionTransaction | None:
+    """The savepoint (or else the transaction) a write made now belongs to: what a rollback of it takes back."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether `transaction` is `ended` or one of the savepoints begun inside it."""
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _begun_for(tenant_id: str, begun: Session | None) -> Session | None:

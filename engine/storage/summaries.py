@@ -1,10 +1,12 @@
 """Record counts per entity, project, period and status, kept by every flush that writes a record.
 
-The dashboard's status cards count records of every entity over every year; counting 600,000 tickets per request
-is seconds, reading these rows is milliseconds. A flush that creates, changes (status, project, period), deletes or
-restores a record moves the counts in the same transaction, so they are never behind the records. `period` is the
-record's `period` field (a `YYYY-MM` text in the modules), `project` its `project` field; either is '' when the
-record has none. The bulk import's COPY counts its rows with `add_inserted`; any other write around the ORM (the
+The dashboard's status cards count records of every entity over every year; counting 600,000 tickets per request is
+seconds, reading these rows is milliseconds. A flush that creates, changes (status, project, period), deletes or
+restores a record moves the counts in the same transaction, so they are never behind the records; they are added at
+the commit, after the audit chain's lock (the one queue a tenant's writers pass through at their end), so a row many
+writers share (one project's month of tickets) is held for the commit alone, not from the first flush on. `period`
+is the record's `period` field (a `YYYY-MM` text in the modules), `project` its `project` field; either is '' when
+the record has none. The bulk import's COPY counts its rows with `add_inserted`; any other write around the ORM (the
 bench's COPY, a restored backup without these rows) calls `rebuild`; `matches` compares them with a full recount
 (tests, the daily scan's check).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from itertools import chain
 from typing import Any
@@ -19,14 +22,15 @@ from typing import Any
 from sqlalchemy import Connection, Select, delete, event, func, insert, inspect, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from engine.storage.columns import RecordColumns
-from engine.storage.database import TENANT_KEY
+from engine.storage.database import TENANT_KEY, innermost, within
 from engine.storage.models import Record, RecordCount
 
 Key = tuple[str, str, str, str, str, str]   # tenant, module, entity, project, period, status
-_PENDING_KEY = "record_counts"
+_PENDING_KEY = "record_counts"  # session.info: this flush's changes, noted before it and kept after it
+_DUE_KEY = "record_counts_due"  # session.info: [_Due] the changes flushed, added at the commit
 LONGEST = 64   # a project id or a period; longer texts (a field of another meaning) are cut, alike in `rebuild`
 
 
@@ -66,17 +70,72 @@ def _note(session: Session, _context: Any, _instances: Any) -> None:
             changes[_key(owner, record, record.data, record.status or "draft")] += 1
 
 
+@dataclass
+class _Due:
+    """Count changes a flush made in `origin` (a transaction or savepoint); `added_in`: the one whose upsert
+    wrote them (None: not yet), so that a savepoint rolled back after a read inside it wrote them owes them again."""
+
+    origin: SessionTransaction | None
+    moved: Counter[Key]
+    added_in: SessionTransaction | None = None
+
+
 @event.listens_for(Session, "after_flush")
-def _apply(session: Session, _context: Any) -> None:
+def _keep(session: Session, _context: Any) -> None:
+    """The flush's count changes wait for the commit (or a read of the counts)."""
     changes: Counter[Key] | None = session.info.pop(_PENDING_KEY, None)
-    moved = {key: delta for key, delta in (changes or {}).items() if delta}
+    moved = Counter({key: delta for key, delta in (changes or {}).items() if delta})
     if moved:
-        add(session.connection(), moved)
+        session.info.setdefault(_DUE_KEY, []).append(_Due(innermost(session), moved))
+
+
+def add_due(session: Session) -> None:
+    """Add the counts the transaction's flushes moved and no upsert wrote yet, in one upsert."""
+    session.flush()
+    total: Counter[Key] = Counter()
+    for due in session.info.get(_DUE_KEY, []):
+        if due.added_in is None:
+            total.update(due.moved)  # `update` keeps the negative changes `+` would drop
+            due.added_in = innermost(session)
+    add(session.connection(), total)
+
+
+@event.listens_for(Session, "before_commit")
+def _add_at_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        add_due(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_before_reading(state: ORMExecuteState) -> None:
+    """A read of the counts sees the records its own transaction wrote."""
+    if state.is_select and any(due.added_in is None for due in state.session.info.get(_DUE_KEY, ())) and any(
+            mapper.class_ is RecordCount for mapper in state.all_mappers):
+        add_due(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """Changes flushed inside a savepoint that rolled back are gone with it, and those an upsert inside it wrote
+    are owed again; a rolled-back transaction's are all gone."""
+    kept = [due for due in session.info.get(_DUE_KEY, ()) if previous.nested and not within(due.origin, previous)]
+    for due in kept:
+        if within(due.added_in, previous):
+            due.added_in = None
+    session.info[_DUE_KEY] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_DUE_KEY, None)
+        session.info.pop(_PENDING_KEY, None)
 
 
 def add(connection: Connection, moved: Mapping[Key, int]) -> None:
     """Add to the counts of these keys: one upsert of them all (a status move is two keys), in key order so
     concurrent writers lock alike."""
+    moved = {key: delta for key, delta in moved.items() if delta}
     if moved:
         connection.execute(_adding(connection.dialect.name), [
             {"tenant_id": tenant, "module": module, "entity": entity, "project": project, "period": period,

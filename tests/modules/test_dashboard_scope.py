@@ -246,3 +246,34 @@ def test_a_backup_from_before_the_kept_counts_is_counted_when_restored(
         kept = connection.execute(select(func.sum(RecordCount.count)).where(
             RecordCount.tenant_id == tenant, RecordCount.entity == "day_labor_ticket")).scalar()
     assert kept == 3
+
+
+def test_counts_are_added_at_the_commit_under_the_chain_lock_and_go_back_with_a_savepoint(
+        world: dict[str, Any], engine: Formwork, tenant: str) -> None:
+    """The count rows a tenant's writers share (one project's month of tickets) are written last, after the audit
+    chain's lock, so each writer holds them for its commit alone; a savepoint that rolls back takes its counts
+    with it, and a read of the counts inside the transaction sees the records it wrote."""
+    with statements(engine) as seen:
+        create_ticket(world["users"]["cost"], ticket_body(world, 1))
+    order = [statement for statement, _ in seen]
+    chain = next(i for i, statement in enumerate(order) if "audit_anchors" in statement)
+    assert "INSERT INTO record_counts" in order[-1] and chain < len(order) - 1, order
+    key = [("labor", "day_labor_ticket")]
+    with engine.records(actor(engine, tenant, "cost")) as records:
+        records.create("labor", "day_labor_ticket", ticket_body(world, 2, location="2#楼"))
+        try:
+            with records.session.begin_nested():
+                records.create("labor", "day_labor_ticket", ticket_body(world, 3, location="3#楼"))
+                assert summaries.by_status_each(records.session, key, projects=None, project=None,
+                                                period=None) == {key[0]: {"draft": 3}}
+                raise LookupError("taken back")
+        except LookupError:
+            pass
+        assert summaries.by_status_each(records.session, key, projects=None, project=None,
+                                        period=None) == {key[0]: {"draft": 2}}
+        records.create("labor", "day_labor_ticket", ticket_body(world, 4, location="4#楼"))
+    assert counts_match(engine, tenant)
+    with engine.db.engine.connect() as connection:
+        kept = connection.scalar(select(func.sum(RecordCount.count)).where(
+            RecordCount.tenant_id == tenant, RecordCount.entity == "day_labor_ticket"))
+    assert kept == 3
