@@ -54,6 +54,9 @@ class UnitOfWork:
     # rows one step read that a later step gets by key (session.get): the session's identity map keeps an object
     # only while something refers to it
     pinned: list[Any] = field(default_factory=list)
+    # (target, id) -> the values `load_ref` gave for the row as it was then (the row, its document, its version):
+    # formulas read the same referenced record many times in one save
+    _ref_values: dict[tuple[str, str], tuple[Record, Any, Any, dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -62,6 +65,7 @@ class UnitOfWork:
         """After a rollback (a savepoint's too) what was read may be undone: read it again when needed."""
         self.loaded.clear()
         self.pinned.clear()
+        self._ref_values.clear()
         if self.kept is not None:
             self.kept.clear()
 
@@ -147,8 +151,15 @@ class UnitOfWork:
             found: dict[str, Any] = self.kept[key]
             return found
         row = self.find_row(entity, record_id)
-        values = values_of(entity, row) if row is not None else None
-        if self.kept is not None and values is not None:   # (one not there yet may be written by the import itself)
+        if row is None:
+            return None
+        seen = self._ref_values.get((target, record_id))
+        stamp = (row.version, row.status, row.updated_at)
+        if seen is not None and seen[0] is row and seen[1] is row.data and seen[2] == stamp:
+            return seen[3]
+        values = values_of(entity, row)
+        self._ref_values[target, record_id] = (row, row.data, stamp, values)
+        if self.kept is not None:   # (one not there yet may be written by the import itself)
             self.kept[key] = values
         return values
 

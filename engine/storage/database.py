@@ -29,6 +29,8 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        elif self.engine.dialect.driver == "psycopg":
+            _convert_long_statements_once()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Platform work mostly reads the catalog, sometimes from inside a tenant transaction.
         self._platform_sessions = sessionmaker(self.engine.execution_options(deferred_begin=True),
@@ -112,6 +114,18 @@ def _unit_of_work(session: Session) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+LONGEST_CONVERTED_ONCE = 32_768  # bytes of a statement psycopg converts for the server once and keeps
+
+
+def _convert_long_statements_once() -> None:
+    """psycopg keeps a statement's text converted for the server (placeholders, parameter order) only up to 4 KB
+    and 50 parameters, a limit it does not let callers set; a save's lookups and conflicts (one UNION ALL each,
+    4.2–4.4 KB) were converted again at every run. Raised here, as the cache stays bounded by its 128 entries."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONGEST_CONVERTED_ONCE)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -203,6 +204,26 @@ def test_a_record_deleted_or_rolled_back_in_the_unit_of_work_is_no_longer_refera
         savepoint.rollback()
         assert trade_errors(records, tiler["id"]) == [f"refers to base.trade {tiler['id']!r}, which does not exist"]
         assert trade_errors(records, world["carpenter"]["id"]) == []
+
+
+def test_a_referenced_record_is_converted_once_until_it_changes(engine: Formwork, tenant: str,
+                                                                 world: dict[str, Any]) -> None:  # noqa: F811
+    """Formulas read a referenced record through `load_ref` many times in one save: its values are converted from
+    the stored document once, and again only after the record is written (or a savepoint that read it rolls back)."""
+    system = tenancy.Actor(tenant, tenancy.SYSTEM_ACTOR, frozenset({"admin"}))
+    carpenter = world["carpenter"]
+    with engine.records(system) as records:
+        work = records.work
+        first = work.load_ref("base.trade", carpenter["id"])
+        assert first is not None and work.load_ref("base.trade", carpenter["id"]) is first
+        changed = records.update("base", "trade", carpenter["id"], {"guide_price": "455"}, carpenter["version"])
+        after = work.load_ref("base.trade", carpenter["id"])
+        assert after is not first and after["guide_price"] == Decimal("455")
+        savepoint = records.session.begin_nested()
+        records.update("base", "trade", carpenter["id"], {"guide_price": "470"}, changed["version"])
+        assert work.load_ref("base.trade", carpenter["id"])["guide_price"] == Decimal("470")
+        savepoint.rollback()
+        assert work.load_ref("base.trade", carpenter["id"])["guide_price"] == Decimal("455")
 
 
 def test_an_edit_looks_up_a_unique_value_only_when_it_changes(engine: Formwork, world: dict[str, Any]) -> None:  # noqa: F811
