@@ -97,7 +97,8 @@ def add_due(session: Session) -> None:
         if due.added_in is None:
             total.update(due.moved)  # `update` keeps the negative changes `+` would drop
             due.added_in = innermost(session)
-    add(session.connection(), total)
+    if total:  # a transaction that wrote no record needs no connection for this
+        add(session.connection(), total)
 
 
 @event.listens_for(Session, "before_commit")
