@@ -57,6 +57,7 @@ class UnitOfWork:
     # (target, id) -> the values `load_ref` gave for the row as it was then (the row, its document, its version):
     # formulas read the same referenced record many times in one save
     _ref_values: dict[tuple[str, str], tuple[Record, Any, Any, dict[str, Any]]] = field(default_factory=dict)
+    _accesses: dict[int, tuple[EntitySpec, Access]] = field(default_factory=dict)  # id(entity) -> its `access`
 
     def __post_init__(self) -> None:
         event.listen(self.session, "after_soft_rollback", self._forget)
@@ -94,8 +95,14 @@ class UnitOfWork:
         return self._params[module]
 
     def access(self, entity: EntitySpec) -> Access:
-        """The actor's rights on the entity, with the refs they cannot look up (engine.security.reach)."""
-        return with_reach(Access(entity, self.actor), self.entity_of)
+        """The actor's rights on the entity, with the refs they cannot look up (engine.security.reach): worked out
+        once per entity in a unit of work (a save asks five times; an Access does not change)."""
+        known = self._accesses.get(id(entity))
+        if known is not None and known[0] is entity:
+            return known[1]
+        access = with_reach(Access(entity, self.actor), self.entity_of)
+        self._accesses[id(entity)] = (entity, access)
+        return access
 
     def access_to(self, entity: EntitySpec, row: Record) -> Access:
         """The actor's rights on one record read: their roles', or a cc grant's (read only) for a record they
