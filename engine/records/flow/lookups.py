@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, or_, true
 
 from engine.declarations.model import NUMERIC_TYPES, EntitySpec, FieldSpec, Lookup
 from engine.errors import FormulaRuntimeError
-from engine.fields.values import InvalidValue, round_to
+from engine.fields.values import InvalidValue, from_json, round_to
 from engine.formula import Formula
 from engine.records.flow.frozen import EDITABLE_STATUSES
 from engine.records.unit_of_work import UnitOfWork, values_of
@@ -101,19 +101,19 @@ def _asked_together(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, A
     if work.kept is not None:
         return {}
     fields = entity.fields
-    filled = frozenset(name for name in entity.fill_order if (fields[name].lookup is not None and _due(
-        fields[name], values, copying)) or (fields[name].fill is not None and _is_empty(values.get(name))))
-    due = [(name, lookup.chain) for name in entity.fill_order
-           if (lookup := fields[name].lookup) is not None and _due(fields[name], values, copying)
-           and _one_query(lookup.chain) and not lookup.reads & filled]
+    lookups = [(name, lookup) for name in entity.fill_order
+               if (lookup := fields[name].lookup) is not None and _due(fields[name], values, copying)]
+    filled = {name for name, _lookup in lookups} | {
+        name for name in entity.fill_order if fields[name].fill is not None and _is_empty(values.get(name))}
+    due = [(name, lookup.chain) for name, lookup in lookups if _one_query(lookup.chain) and not lookup.reads & filled]
     if len(due) < 2:
         return {}
     answers: dict[str, Any] = {name: None for name, _chain in due}  # a lookup that wants nothing finds nothing
-    asks = {name: (chain[0], ask) for index, (name, chain) in enumerate(due)
-            if (ask := _ask(work, entity, chain, values, record_id, f"l{index}_")) is not None}
-    rows = first_of_each(work.session, [statement for _first, (statement, _params, _target) in asks.values()],
-                         {k: v for _first, (_statement, params, _target) in asks.values() for k, v in params.items()})
-    for (name, (first, (_statement, _params, target))), row in zip(asks.items(), rows, strict=True):
+    asks = [(name, chain[0], ask) for index, (name, chain) in enumerate(due)
+            if (ask := _ask(work, entity, chain, values, record_id, f"l{index}_")) is not None]
+    rows = first_of_each(work.session, [statement for _name, _first, (statement, _params, _target) in asks],
+                         {k: v for _name, _first, (_statement, params, _target) in asks for k, v in params.items()})
+    for (name, first, (_statement, _params, target)), row in zip(asks, rows, strict=True):
         answers[name] = _value_of(work, target, first, row)
     return answers
 
@@ -132,7 +132,8 @@ def _value_of(work: UnitOfWork, target: EntitySpec, first: Lookup, row: Record |
     if row is None:
         return None
     work.remember(row)  # a reference to it, filled in from here, is not read again
-    return values_of(target, row).get(first.value)
+    spec = target.fields.get(first.value)  # a field's value converted alone; a system field's as values_of gives it
+    return from_json(spec, row.data.get(first.value)) if spec is not None else values_of(target, row).get(first.value)
 
 
 def _ask(work: UnitOfWork, entity: EntitySpec, chain: tuple[Lookup, ...], values: Mapping[str, Any],
