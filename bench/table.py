@@ -182,7 +182,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         warm = [creates(world, tokens["cost"], warm_each * workers, 10_000 + i, days)
                 for i, ((world, tokens), days) in enumerate(plan)]
         return warmed(bench, port, warm, [creates(world, tokens["cost"], per_client, i * per_client, days)
-                                   for i, ((world, tokens), days) in enumerate(plan)])
+                                          for i, ((world, tokens), days) in enumerate(plan)])
 
     def complete_run(port: int) -> load.Result:
         world, tokens = bench.tenant()
@@ -190,7 +190,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         warm = [completions(tokens["site"], tasks[i * warm_each:(i + 1) * warm_each]) for i in range(clients)]
         rest = tasks[clients * warm_each:]
         return warmed(bench, port, warm, [completions(tokens["site"], rest[i * per_client:(i + 1) * per_client])
-                                   for i in range(clients)])
+                                          for i in range(clients)])
 
     for workers in (1, 2, 4):
         with gunicorn("app:create_app()", workers, environment, workdir / "engine.log") as port:
@@ -200,6 +200,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
             if workers == 1:
                 engine_complete = median_run(repeats, complete_run, port)
     with gunicorn("bare:create_app()", 1, environment, workdir / "bare.log") as port:
+        tenants_run(port, 1, "days")  # warmed up alike, not counted
         bare_create = median_run(repeats, tenants_run, port, 1, "one")
         bare_complete = median_run(repeats, complete_run, port)
     for kind, engine, bare in (("create", scaling["one", 1], bare_create), ("complete", engine_complete,
