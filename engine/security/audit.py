@@ -42,6 +42,7 @@ BASES_KEY = "audit_bases"  # session.info: {tenant: (seq, hash)} the head this t
 HEADS_KEY = "audit_heads"  # session.info: {tenant: (seq, hash) | None} the head its last append left (None: unknown)
 PENDING_KEY = "audit_pending"  # session.info: [(transaction written in, entry)] not appended yet, in order
 LOCKS_KEY = "audit_locks"  # session.info: {tenant: transaction it was taken in} chains this transaction has locked
+APPENDED_KEY = "audit_appended"  # session.info: [(savepoint appended in, transaction written in, entry)]
 log = logging.getLogger("formwork.audit")
 _LOG: Table = Base.metadata.tables["audit_log"]
 _ANCHORS: Table = Base.metadata.tables["audit_anchors"]
@@ -90,6 +91,9 @@ def append_pending(session: Session, *, last: bool = False) -> None:
     pending: list[tuple[SessionTransaction | None, AuditEntry]] = session.info.pop(PENDING_KEY, [])
     if not pending:
         return
+    if session.in_nested_transaction():  # a rollback of the savepoint takes the rows back: kept to append again
+        appended_in = innermost(session)
+        session.info.setdefault(APPENDED_KEY, []).extend((appended_in, origin, entry) for origin, entry in pending)
     session.flush()  # the unit of work's own rows (and row locks) first: the chain's lock comes last
     by_tenant: dict[str, list[AuditEntry]] = {}
     for _transaction, entry in pending:
@@ -337,14 +341,18 @@ def _append_before_reading(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    """Entries and locks of a savepoint that rolled back are gone with it (PostgreSQL releases its row locks)."""
-    pending = session.info.get(PENDING_KEY)
-    if pending:
-        session.info[PENDING_KEY] = [(t, entry) for t, entry in pending if not within(t, previous)]
+    """Entries and locks of a savepoint that rolled back are gone with it (PostgreSQL releases its row locks); the
+    entries written before it that a read inside it appended are pending again, in their order."""
+    appended = session.info.get(APPENDED_KEY, [])
+    again = [(origin, entry) for appended_in, origin, entry in appended if within(appended_in, previous)]
+    session.info[APPENDED_KEY] = [item for item in appended if not within(item[0], previous)]
+    pending = again + session.info.get(PENDING_KEY, [])
+    session.info[PENDING_KEY] = [(t, entry) for t, entry in pending if not within(t, previous)]
     locks: dict[str, SessionTransaction | None] = session.info.get(LOCKS_KEY, {})
     for tenant_id, taken_in in list(locks.items()):
-        if within(taken_in, previous):
+        if within(taken_in, previous):  # released: what this transaction found at the head under it is gone too
             del locks[tenant_id]
+            session.info.get(BASES_KEY, {}).pop(tenant_id, None)
     heads = session.info.get(HEADS_KEY)
     if heads and previous.nested:
         session.info[HEADS_KEY] = dict.fromkeys(heads)
@@ -353,7 +361,7 @@ def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _forget_bases(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # a rolled-back transaction's entries are gone, and so is what they extended
-        for key in (BASES_KEY, HEADS_KEY, PENDING_KEY, LOCKS_KEY):
+        for key in (BASES_KEY, HEADS_KEY, PENDING_KEY, LOCKS_KEY, APPENDED_KEY):
             session.info.pop(key, None)
 
 

@@ -176,6 +176,30 @@ def test_an_entry_rolled_back_with_its_savepoint_leaves_the_anchor_sound(engine:
     assert problems(engine, tenant) == []
 
 
+def test_a_savepoint_that_rolls_back_after_reading_the_log_keeps_the_entries_written_before_it(
+        engine: Formwork, tenant: str) -> None:
+    """A read of the log inside a savepoint appends the transaction's entries so far; when the savepoint rolls back,
+    the entries written before it are appended again at the commit, and only the savepoint's own are gone."""
+    with engine.db.tenant(tenant) as session:
+        audit.write(session, tenant, actor="li", action="record.update", target_type="labor.ticket", target_id="A")
+        with pytest.raises(RuntimeError), session.begin_nested():
+            audit.write(session, tenant, actor="li", action="record.update", target_type="labor.ticket",
+                        target_id="B")
+            assert [e.target_id for e in audit.entries_for(session, tenant, "labor.ticket", "A")] == ["A"]
+            with session.begin_nested():  # a savepoint inside it that holds: rolled back with its parent
+                audit.write(session, tenant, actor="li", action="record.update", target_type="labor.ticket",
+                            target_id="B2")
+                assert len(audit.entries_for(session, tenant, "labor.ticket", "B2")) == 1
+            raise RuntimeError("the step failed")
+        audit.write(session, tenant, actor="li", action="record.update", target_type="labor.ticket", target_id="C")
+    with engine.db.tenant(tenant) as session:
+        kept = list(session.scalars(select(AuditEntry.target_id).where(
+            AuditEntry.target_type == "labor.ticket", AuditEntry.target_id.in_(["A", "B", "B2", "C"]))
+            .order_by(AuditEntry.seq)))
+    assert kept == ["A", "C"]
+    assert problems(engine, tenant) == []
+
+
 def test_a_new_tenant_is_anchored_from_its_first_entry(engine: Formwork) -> None:
     from tests.conftest import new_tenant_id
 
