@@ -4,10 +4,11 @@ bench/table.py serves it with the same gunicorn settings as the engine and divid
 its own. No engine code: one transaction of plain SQL per request, the same rows in the same tables.
 
 - `POST /api/v1/records/labor/day_labor_ticket`: the token check, the ticket number (the counter upsert), the
-  record row, and its audit entry chained to the tenant's last one under the tenant's lock, with the anchor moved
-  and signed (HMAC).
+  record row, its audit entry chained to the tenant's last one under the tenant's lock, with the anchor moved
+  and signed (HMAC), and the record counts of its project, month and status (the dashboard's summary upsert).
 - `POST /api/v1/tasks/<id>/complete`: the token check, the open task (locked), the record's sign-off fields and
-  status, the task, the process instance ended, and the engine's four audit entries, chained and anchored.
+  status, the task, the process instance ended, the engine's four audit entries, chained and anchored, and the
+  record counts moved from one status to the other.
 
 It validates nothing, computes nothing the request does not carry, and runs no workflow: that is the point.
 Usage: gunicorn --pythonpath bench 'bare:create_app()' with FORMWORK_DATABASE_URL set.
@@ -64,6 +65,7 @@ def create_app() -> Flask:
                 {"tenant": tenant, "id": record_id, "data": json.dumps(data, ensure_ascii=False), "at": moment,
                  "user": username})
             audit(connection, tenant, username, [("record.create", record_id, None, data)])
+            count(connection, tenant, data, {"draft": 1})
         return jsonify({"id": record_id, "version": 1, "status": "draft", "data": data}), 201
 
     @app.post("/api/v1/tasks/<task_id>/complete")
@@ -96,6 +98,7 @@ def create_app() -> Flask:
                 ("record.update", record_id, before, after), ("task.complete", task_id, None, body),
                 ("record.status", record_id, {"status": "in_review"}, {"status": "signed"}),
                 ("process.end", instance_id, None, {"end_event": "signed"})])
+            count(connection, tenant, after, {"in_review": -1, "signed": 1})
         return jsonify({"id": record_id, "status": "signed", "data": after})
 
     return app
@@ -126,3 +129,16 @@ def audit(connection: Connection, tenant: str, username: str,
     connection.execute(text("UPDATE audit_anchors SET seq = :seq, head_hash = :hash, signature = :signature, "
                             "anchored_at = :at WHERE tenant = :tenant"),
                        {"seq": seq, "hash": previous, "signature": signature, "at": moment, "tenant": tenant})
+
+
+def count(connection: Connection, tenant: str, data: dict[str, Any], moved: dict[str, int]) -> None:
+    """Add to the ticket counts of its project and month, by status, in one upsert after the chain (as the engine
+    does at its commit)."""
+    period = data["work_date"][:7]
+    connection.execute(text(
+        "INSERT INTO record_counts (tenant_id, module, entity, project, period, status, count) "
+        "VALUES (:tenant, 'labor', 'day_labor_ticket', :project, :period, :status, :count) "
+        "ON CONFLICT (tenant_id, module, entity, project, period, status) "
+        "DO UPDATE SET count = record_counts.count + excluded.count"),
+        [{"tenant": tenant, "project": data["project"], "period": period, "status": status, "count": delta}
+         for status, delta in sorted(moved.items())])
