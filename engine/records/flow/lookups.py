@@ -109,11 +109,11 @@ def _asked_together(work: UnitOfWork, entity: EntitySpec, values: Mapping[str, A
     if len(due) < 2:
         return {}
     answers: dict[str, Any] = {name: None for name, _chain in due}  # a lookup that wants nothing finds nothing
-    asks = [(name, chain[0], ask) for index, (name, chain) in enumerate(due)
+    asks = [(name, chain[0], *ask) for index, (name, chain) in enumerate(due)
             if (ask := _ask(work, entity, chain, values, record_id, f"l{index}_")) is not None]
-    rows = first_of_each(work.session, [statement for _name, _first, (statement, _params, _target) in asks],
-                         {k: v for _name, _first, (_statement, params, _target) in asks for k, v in params.items()})
-    for (name, first, (_statement, _params, target)), row in zip(asks, rows, strict=True):
+    params = {k: v for _name, _first, _statement, ask_params, _target in asks for k, v in ask_params.items()}
+    rows = first_of_each(work.session, [statement for _name, _first, statement, _params, _target in asks], params)
+    for (name, first, _statement, _params, target), row in zip(asks, rows, strict=True):
         answers[name] = _value_of(work, target, first, row)
     return answers
 
