@@ -7,8 +7,8 @@ its own. No engine code: one transaction of plain SQL per request, the same rows
   record row, its audit entry chained to the tenant's last one under the tenant's lock, with the anchor moved
   and signed (HMAC), and the record counts of its project, month and status (the dashboard's summary upsert).
 - `POST /api/v1/tasks/<id>/complete`: the token check, the open task (locked), the record's sign-off fields and
-  status, the task, the process instance ended, the engine's four audit entries, chained and anchored, and the
-  record counts moved from one status to the other.
+  status, the task, the process instance ended, its deadline timer's job cancelled, the engine's four audit
+  entries, chained and anchored, and the record counts moved from one status to the other.
 
 It validates nothing, computes nothing the request does not carry, and runs no workflow: that is the point.
 Usage: gunicorn --pythonpath bench 'bare:create_app()' with FORMWORK_DATABASE_URL set.
@@ -94,6 +94,10 @@ def create_app() -> Flask:
                 "UPDATE process_instances SET status = 'completed', end_event = 'signed', version = version + 1, "
                 "updated_at = :at WHERE tenant_id = :tenant AND id = :id"),
                 {"at": moment, "tenant": tenant, "id": instance_id})
+            connection.execute(text(  # the sign-off's deadline timer, queued at the submit
+                "UPDATE jobs SET state = 'cancelled', finished_at = :at WHERE tenant_id = :tenant "
+                "AND kind IN ('process.service', 'process.timer') AND key = :id AND state = 'queued'"),
+                {"at": moment, "tenant": tenant, "id": instance_id})
             audit(connection, tenant, username, [
                 ("record.update", record_id, before, after), ("task.complete", task_id, None, body),
                 ("record.status", record_id, {"status": "in_review"}, {"status": "signed"}),
@@ -106,8 +110,10 @@ def create_app() -> Flask:
 
 def audit(connection: Connection, tenant: str, username: str,
           entries: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
-    """Append the entries to the tenant's hash chain under its lock and move the signed anchor, as the engine does."""
-    connection.execute(text("SELECT id FROM tenants WHERE id = :tenant FOR UPDATE"), {"tenant": tenant})
+    """Append the entries to the tenant's hash chain under its lock and move the signed anchor, as the engine does.
+    The lock is FOR NO KEY UPDATE, as the engine's: the record just inserted holds a key-share lock on the tenant's
+    row, and two writers each upgrading theirs to FOR UPDATE deadlock."""
+    connection.execute(text("SELECT id FROM tenants WHERE id = :tenant FOR NO KEY UPDATE"), {"tenant": tenant})
     head = connection.execute(text("SELECT seq, hash FROM audit_log WHERE tenant_id = :tenant ORDER BY seq DESC "
                                    "LIMIT 1"), {"tenant": tenant}).first()
     seq, previous = (head[0], head[1]) if head else (0, GENESIS)
