@@ -29,10 +29,17 @@ class Result:
     p95_ms: float
     client_cpu: float  # the clients' CPU seconds
     errors: int
+    server_cpu: float = 0.0  # the server's workers' CPU seconds, when the caller measured them
+    busiest_worker: float = 1.0  # the share of that CPU time the busiest worker used
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU time per request."""
+        return self.server_cpu * 1000 / self.requests
 
 
 def body(data: Any) -> bytes:

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,26 @@ class Bench:
                                            {"tenant": tokens["site"].split(".")[0]}))
 
 
+@dataclass(frozen=True)
+class Server:
+    """A gunicorn serving on `port`; `pid` is its master's."""
+
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """The CPU time each of its workers has used so far (Linux's /proc: user and system)."""
+        used = {}
+        for worker in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split():
+            with contextlib.suppress(FileNotFoundError):  # a worker that ended meanwhile
+                fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+                used[worker] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return used
+
+
 @contextlib.contextmanager
-def gunicorn(app: str, workers: int, environment: dict[str, str], log: Path) -> Iterator[int]:
-    """Serve `app` on a free loopback port until the block ends; yields the port once it answers."""
+def gunicorn(app: str, workers: int, environment: dict[str, str], log: Path) -> Iterator[Server]:
+    """Serve `app` on a free loopback port until the block ends; yields the server once it answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -116,7 +134,7 @@ def gunicorn(app: str, workers: int, environment: dict[str, str], log: Path) -> 
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn {app} did not start; see {log}") from None
                 time.sleep(0.2)
-        yield port
+        yield Server(port, server.pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -142,14 +160,17 @@ def shown(result: load.Result) -> str:
     return f"{result.per_second:.1f}{failed}"
 
 
-def warmed(bench: Bench, port: int, warm: list[tuple[str, list[load.Request]]],
+def warmed(bench: Bench, server: Server, warm: list[tuple[str, list[load.Request]]],
            measured: list[tuple[str, list[load.Request]]]) -> load.Result:
     """Warm every worker up (first requests load modules and tenant contexts) and give the planner the statistics a
     running database has (autovacuum analyzes a table whose rows changed; this one was filled seconds ago), then
-    measure."""
-    load.run(port, warm)
+    measure, with the CPU time the server's workers used for it."""
+    load.run(server.port, warm)
     bench.analyze()
-    return load.run(port, measured)
+    before = server.cpu_seconds()
+    result = load.run(server.port, measured)
+    used = [seconds - before.get(worker, 0.0) for worker, seconds in server.cpu_seconds().items()]
+    return replace(result, server_cpu=sum(used), busiest_worker=max(used) / sum(used))
 
 
 def median_run(repeats: int, run: Callable[..., load.Result], *args: Any) -> load.Result:
@@ -174,35 +195,35 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
     scaling: dict[tuple[str, int], load.Result] = {}
     warm_each = 3
 
-    def tenants_run(port: int, workers: int, spread: str) -> load.Result:
+    def tenants_run(server: Server, workers: int, spread: str) -> load.Result:
         """Creates: all clients in one tenant on one work day, in one tenant each on its own day, or spread over
         two tenants (on one day)."""
         worlds = [bench.tenant() for _ in range(2 if spread == "two" else 1)]
         plan = [(worlds[i % len(worlds)], 1 + i if spread == "days" else 1) for i in range(clients)]
         warm = [creates(world, tokens["cost"], warm_each * workers, 10_000 + i, days)
                 for i, ((world, tokens), days) in enumerate(plan)]
-        return warmed(bench, port, warm, [creates(world, tokens["cost"], per_client, i * per_client, days)
+        return warmed(bench, server, warm, [creates(world, tokens["cost"], per_client, i * per_client, days)
                                           for i, ((world, tokens), days) in enumerate(plan)])
 
-    def complete_run(port: int) -> load.Result:
+    def complete_run(server: Server) -> load.Result:
         world, tokens = bench.tenant()
         tasks = bench.tasks(world, tokens, clients * (warm_each + per_client))
         warm = [completions(tokens["site"], tasks[i * warm_each:(i + 1) * warm_each]) for i in range(clients)]
         rest = tasks[clients * warm_each:]
-        return warmed(bench, port, warm, [completions(tokens["site"], rest[i * per_client:(i + 1) * per_client])
+        return warmed(bench, server, warm, [completions(tokens["site"], rest[i * per_client:(i + 1) * per_client])
                                           for i in range(clients)])
 
     for workers in (1, 2, 4):
-        with gunicorn("app:create_app()", workers, environment, workdir / "engine.log") as port:
-            tenants_run(port, workers, "days")  # a first run warms every process up; not counted (see README)
+        with gunicorn("app:create_app()", workers, environment, workdir / "engine.log") as server:
+            tenants_run(server, workers, "days")  # a first run warms every process up; not counted (see README)
             for spread in SPREADS:
-                scaling[spread, workers] = median_run(repeats, tenants_run, port, workers, spread)
+                scaling[spread, workers] = median_run(repeats, tenants_run, server, workers, spread)
             if workers == 1:
-                engine_complete = median_run(repeats, complete_run, port)
-    with gunicorn("bare:create_app()", 1, environment, workdir / "bare.log") as port:
-        tenants_run(port, 1, "days")  # warmed up alike, not counted
-        bare_create = median_run(repeats, tenants_run, port, 1, "one")
-        bare_complete = median_run(repeats, complete_run, port)
+                engine_complete = median_run(repeats, complete_run, server)
+    with gunicorn("bare:create_app()", 1, environment, workdir / "bare.log") as server:
+        tenants_run(server, 1, "days")  # warmed up alike, not counted
+        bare_create = median_run(repeats, tenants_run, server, 1, "one")
+        bare_complete = median_run(repeats, complete_run, server)
     for kind, engine, bare in (("create", scaling["one", 1], bare_create), ("complete", engine_complete,
                                                                            bare_complete)):
         what = "点工单 create" if kind == "create" else "sign-off task complete"
@@ -210,11 +231,14 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
                      f"{engine.per_second / bare.per_second:.2f}x", TARGETS[kind]])
         rows.append([f"{what}, p50 ms (engine / bare endpoint)", f"{engine.p50_ms:.1f}", f"{bare.p50_ms:.1f}",
                      f"{engine.p50_ms / bare.p50_ms:.1f}x", ""])
+        rows.append([f"{what}, server CPU ms per request (engine / bare endpoint)", f"{engine.cpu_ms:.2f}",
+                     f"{bare.cpu_ms:.2f}", f"{engine.cpu_ms / bare.cpu_ms:.1f}x", ""])
     for spread, words in SPREADS.items():
         base = scaling[spread, 1]
         for workers in (2, 4):
             result = scaling[spread, workers]
-            rows.append([f"create req/s, {workers} workers / 1, {words}", shown(result), shown(base),
+            split = f" (busiest worker {result.busiest_worker:.0%} of the CPU)"
+            rows.append([f"create req/s, {workers} workers / 1, {words}", shown(result) + split, shown(base),
                          f"{result.per_second / base.per_second:.2f}x", TARGETS.get((spread, workers), "")])
     runs = [*scaling.values(), engine_complete, bare_create, bare_complete]
     share = sum(r.client_cpu for r in runs) / sum(r.seconds for r in runs)
