@@ -118,16 +118,18 @@ def append_pending(session: Session, *, last: bool = False) -> None:
 
 def _locked_head(session: Session, tenant_id: str) -> tuple[tuple[int, str], bool]:
     """Take the tenant's lock (`lock_chain`) and read its chain's head, and whether the anchor this instance signed
-    records that head: in one statement when it does (no writer came between), else in two."""
+    records that head: in one statement when it does and no writer came between, in two when one committed while
+    this one waited for the lock (the head is read again, the anchor was read under the lock)."""
     held: dict[str, SessionTransaction | None] = session.info.setdefault(LOCKS_KEY, {})
     if tenant_id not in held:
         found = session.connection().execute(_LOCK_AT_HEAD, {"tenant": tenant_id}).first()
         if found is not None:  # locked; without an anchor yet (a tenant's first entries) nothing was
             held[tenant_id] = innermost(session)
             anchor_seq, anchor_hash, signature, head_seq, head_hash = found
-            if (anchor_seq, anchor_hash) == (head_seq, head_hash) and instance_key.verify(
-                    ANCHOR_PURPOSE, _anchor_message(tenant_id, anchor_seq, anchor_hash), signature):
-                return (int(head_seq), str(head_hash)), tenant_id not in session.info.get(BASES_KEY, {})
+            anchor = (int(anchor_seq), str(anchor_hash))
+            signed = instance_key.verify(ANCHOR_PURPOSE, _anchor_message(tenant_id, *anchor), signature)
+            head = anchor if signed and (head_seq, head_hash) == anchor else _chain_head(session, tenant_id)
+            return head, signed and head == anchor and tenant_id not in session.info.get(BASES_KEY, {})
     lock_chain(session, tenant_id)
     return _chain_head(session, tenant_id), False
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.engine import Connection
 
 from engine import tenancy
@@ -197,6 +199,42 @@ def test_a_savepoint_that_rolls_back_after_reading_the_log_keeps_the_entries_wri
             AuditEntry.target_type == "labor.ticket", AuditEntry.target_id.in_(["A", "B", "B2", "C"]))
             .order_by(AuditEntry.seq)))
     assert kept == ["A", "C"]
+    assert problems(engine, tenant) == []
+
+
+def test_a_writer_that_waited_for_the_lock_still_appends_and_anchors_in_one_statement(
+        engine: Formwork, tenant: str) -> None:
+    """The writer that waited for the chain's lock read the head as its statement began, before the writer ahead
+    committed; it reads the head again and, finding the anchor there, appends and moves it in one statement."""
+    if engine.db.dialect != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    write_entries(engine, tenant, 1)
+    waiting: list[str] = []
+
+    def seen(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        if threading.current_thread().name == "waiting":
+            waiting.append(" ".join(statement.split()))
+
+    def waiter() -> None:
+        write_entries(engine, tenant, 1)
+
+    event.listen(engine.db.engine, "before_cursor_execute", seen)
+    try:
+        with engine.db.tenant(tenant) as session:
+            audit.write(session, tenant, actor="li", action="record.update", target_type="labor.ticket",
+                        target_id="ahead")
+            audit.append_pending(session)  # holds the chain's lock until this block commits
+            thread = threading.Thread(target=waiter, name="waiting")
+            thread.start()
+            with engine.db.engine.connect() as probe:  # until the other writer waits for the lock
+                while not probe.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                            "AND query LIKE '%audit_anchors%'")):
+                    time.sleep(0.01)
+        thread.join(30)
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", seen)
+    writes = [statement for statement in waiting if not statement.startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith("WITH moved AS"), waiting
     assert problems(engine, tenant) == []
 
 
