@@ -226,9 +226,12 @@ def test_a_writer_that_waited_for_the_lock_still_appends_and_anchors_in_one_stat
             audit.append_pending(session)  # holds the chain's lock until this block commits
             thread = threading.Thread(target=waiter, name="waiting")
             thread.start()
+            deadline = time.monotonic() + 30
             with engine.db.engine.connect() as probe:  # until the other writer waits for the lock
-                while not probe.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                            "AND query LIKE '%audit_anchors%'")):
+                while not probe.scalar(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND query LIKE '%audit_anchors%'")):
+                    assert thread.is_alive() and time.monotonic() < deadline, "the writer never waited"
                     time.sleep(0.01)
         thread.join(30)
     finally:
