@@ -232,6 +232,7 @@ def test_a_writer_that_waited_for_the_lock_still_appends_and_anchors_in_one_stat
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                         "AND wait_event_type = 'Lock' AND query LIKE '%audit_anchors%'")):
                     assert thread.is_alive() and time.monotonic() < deadline, "the writer never waited"
+                    probe.rollback()  # PostgreSQL keeps one snapshot of pg_stat_activity per transaction
                     time.sleep(0.01)
         thread.join(30)
     finally:
