@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -276,8 +276,9 @@ def revoke_user_tokens(session: Session, tenant_id: str, username: str) -> int:
 
 
 _TOKEN_WITH_USER = (  # every request asks it: built once; the tenant's context stamps come along, and whether a
-    # colleague's delegation names the user (most users: none, so a decision need not look for one)
-    select(ApiToken, User, *stamps.COLUMNS,
+    # colleague's delegation names the user (most users: none, so a decision need not look for one). Columns, not
+    # entities: nothing is kept of them but the actor, so no ORM object need be built.
+    select(ApiToken.revoked_at, ApiToken.expires_at, User.username, User.roles, User.is_active, *stamps.COLUMNS,
            exists().where(Delegation.tenant_id == ApiToken.tenant_id, Delegation.to_user == ApiToken.username)
            .correlate(ApiToken))
     .join(User, and_(User.tenant_id == ApiToken.tenant_id, User.username == ApiToken.username))
@@ -290,25 +291,30 @@ def actor_for_token(session: Session, tenant_id: str, token: str) -> Actor:
     tenant's context stamps are read along (a unit of work that goes on in this session does not read them again),
     and whether a colleague's delegation names the user."""
     found = session.execute(_TOKEN_WITH_USER, {"tenant": tenant_id, "digest": token_digest(token)}).first()
-    if found is not None:
-        stamps.remember(session, tenant_id, found[2], found[3])
-    _check_live(found[0] if found is not None else None)
-    if found is None or found[1] is None or not found[1].is_active:
-        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
-                                   message_code="token_invalid")
-    return replace(actor_of(found[1]), stands_in=bool(found[4]))
+    if found is None:
+        raise _token_invalid()
+    revoked_at, expires_at, username, roles, is_active, tenant_stamp, catalog_stamp, stands_in = found
+    stamps.remember(session, tenant_id, tenant_stamp, catalog_stamp)
+    _check_live(revoked_at, expires_at)
+    if not is_active:
+        raise _token_invalid()
+    return Actor(tenant_id=tenant_id, username=username, roles=frozenset(roles), stands_in=bool(stands_in))
 
 
-def _check_live(row: ApiToken | None) -> None:
-    if row is None or row.revoked_at is not None:
-        raise AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
-                                   message_code="token_invalid")
-    if licenses.as_utc(row.expires_at) <= now():
-        raise TokenExpired(f"the token expired at {licenses.as_utc(row.expires_at).isoformat(timespec='seconds')}; "
+def _token_invalid() -> AuthenticationFailed:
+    return AuthenticationFailed("the token is unknown, revoked or its user is deactivated; log in again",
+                                message_code="token_invalid")
+
+
+def _check_live(revoked_at: datetime | None, expires_at: datetime) -> None:
+    if revoked_at is not None:
+        raise _token_invalid()
+    if licenses.as_utc(expires_at) <= now():
+        raise TokenExpired(f"the token expired at {licenses.as_utc(expires_at).isoformat(timespec='seconds')}; "
                            "get a new one from POST /api/v1/auth/token (refresh tokens before they expire with "
                            "POST /api/v1/auth/refresh)",
                            message_code="token_expired",
-                           params={"expired_at": licenses.as_utc(row.expires_at).isoformat(timespec='seconds')})
+                           params={"expired_at": licenses.as_utc(expires_at).isoformat(timespec='seconds')})
 
 
 def actor_of(user: User) -> Actor:
