@@ -170,7 +170,8 @@ def warmed(bench: Bench, server: Server, warm: list[tuple[str, list[load.Request
     before = server.cpu_seconds()
     result = load.run(server.port, measured)
     used = [seconds - before.get(worker, 0.0) for worker, seconds in server.cpu_seconds().items()]
-    return replace(result, server_cpu=sum(used), busiest_worker=max(used) / sum(used))
+    total = sum(used)
+    return replace(result, server_cpu=total, busiest_worker=max(used) / total if total else 1.0)
 
 
 def median_run(repeats: int, run: Callable[..., load.Result], *args: Any) -> load.Result:
@@ -203,7 +204,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         warm = [creates(world, tokens["cost"], warm_each * workers, 10_000 + i, days)
                 for i, ((world, tokens), days) in enumerate(plan)]
         return warmed(bench, server, warm, [creates(world, tokens["cost"], per_client, i * per_client, days)
-                                          for i, ((world, tokens), days) in enumerate(plan)])
+                                            for i, ((world, tokens), days) in enumerate(plan)])
 
     def complete_run(server: Server) -> load.Result:
         world, tokens = bench.tenant()
@@ -211,7 +212,7 @@ def measure_writes(bench: Bench, environment: dict[str, str], clients: int, per_
         warm = [completions(tokens["site"], tasks[i * warm_each:(i + 1) * warm_each]) for i in range(clients)]
         rest = tasks[clients * warm_each:]
         return warmed(bench, server, warm, [completions(tokens["site"], rest[i * per_client:(i + 1) * per_client])
-                                          for i in range(clients)])
+                                            for i in range(clients)])
 
     for workers in (1, 2, 4):
         with gunicorn("app:create_app()", workers, environment, workdir / "engine.log") as server:
